@@ -43,7 +43,8 @@ export function typeNameOfClass(cls: AnyClass): string | undefined {
  */
 export function instanceOf<C extends AnyClass>(cls: C, module: string): z.ZodType<InstanceType<C>> {
   const name = registerType(cls, `${moduleNameOf(module)}.${cls.name}`);
-  const schema = z.instanceof(cls as unknown as new (...a: unknown[]) => InstanceType<C>);
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const schema = z.instanceof(cls as unknown as new (...a: any[]) => object);
   schemaClass.set(schema, name);
   return schema as unknown as z.ZodType<InstanceType<C>>;
 }

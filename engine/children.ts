@@ -1,0 +1,68 @@
+// A Steps/DAG directory's `children` file: order key -> step directory name
+// (spec §2.6). The engine is its single writer; writes are whole-file and
+// atomic, and concurrent registrations share one write instead of racing
+// (dflow's filelock version lost entries, §12).
+import fs from "node:fs";
+import path from "node:path";
+import { pyJson } from "./store/values.js";
+import { writeAtomic } from "./store/fsx.js";
+
+export class ChildrenFile {
+  private readonly entries = new Map<string, string>();
+  private writing = false;
+  private waiters: Array<{ resolve: () => void; reject: (e: unknown) => void }> = [];
+
+  private constructor(readonly dir: string) {}
+
+  /** Open (or create) the children file of `dir`, keeping what a previous run registered. */
+  static async open(dir: string): Promise<ChildrenFile> {
+    const cf = new ChildrenFile(dir);
+    try {
+      const text = await fs.promises.readFile(path.join(dir, "children"), "utf8");
+      for (const [k, v] of Object.entries(JSON.parse(text) as Record<string, string>)) cf.entries.set(k, v);
+    } catch {
+      // absent or unreadable: a fresh directory
+    }
+    // dflow keeps an (empty) filelock file beside `children`; we have one
+    // writer and need no lock, but keep the entry so trees match.
+    await fs.promises.writeFile(path.join(dir, "children.lock"), "", { flag: "a" });
+    return cf;
+  }
+
+  get(order: string): string | undefined {
+    return this.entries.get(order);
+  }
+
+  toJSON(): Record<string, string> {
+    return Object.fromEntries(this.entries);
+  }
+
+  /** Register a child (first registration of an order key wins) and persist it. */
+  async add(order: string, dirName: string): Promise<void> {
+    if (this.entries.has(order)) return;
+    this.entries.set(order, dirName);
+    await this.flush();
+  }
+
+  private flush(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.waiters.push({ resolve, reject });
+      this.kick();
+    });
+  }
+
+  // One write at a time; everyone who registered while a write ran is
+  // covered by the next one.
+  private kick(): void {
+    if (this.writing || this.waiters.length === 0) return;
+    this.writing = true;
+    const batch = this.waiters.splice(0);
+    writeAtomic(path.join(this.dir, "children"), pyJson(this.toJSON())).then(
+      () => batch.forEach((w) => w.resolve()),
+      (e) => batch.forEach((w) => w.reject(e)),
+    ).finally(() => {
+      this.writing = false;
+      this.kick();
+    });
+  }
+}

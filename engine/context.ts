@@ -1,0 +1,57 @@
+// What the scheduler passes around while a workflow runs.
+import os from "node:os";
+import type { Config } from "../src/config.js";
+
+export type Phase = "Pending" | "Running" | "Succeeded" | "Failed" | "Skipped" | "Omitted";
+
+/** A parameter value in memory: decoded by its declared type (raw text when untyped). */
+export interface PV {
+  value: unknown;
+  type: string | null;
+}
+
+/** What a finished step leaves to its siblings. */
+export interface StepOutcome {
+  phase: Phase;
+  parameters: Map<string, PV>;
+  /** Output artifact name -> local path (the target of outputs/artifacts/<name>). */
+  artifacts: Map<string, string>;
+  dir?: string;
+  error?: Error;
+}
+
+/** The values visible inside one run of a Steps/DAG template. */
+export interface Scope {
+  kind: "steps" | "dag";
+  inputs: { parameters: Map<string, PV>; artifacts: Map<string, string> };
+  results: Map<string, StepOutcome>;
+}
+
+export interface RunContext {
+  wfid: string;
+  wfdir: string;
+  artroot: string;
+  config: Config;
+  /** Called whenever a step's directory gets a final phase (progress, logging). */
+  onStepDone?: (dir: string, phase: Phase) => void;
+}
+
+/** Concurrency of a parallel group of `members` (dflow's debug_pool_workers rule). */
+export function poolSize(config: Config, members: number): number {
+  const w = config.debug_pool_workers;
+  let n = w === null || w === undefined ? os.cpus().length : w === -1 ? members : w;
+  n = Math.min(n, members);
+  return Math.max(1, n);
+}
+
+export function emptyOutcome(phase: Phase, error?: Error): StepOutcome {
+  return { phase, parameters: new Map(), artifacts: new Map(), error };
+}
+
+/** A step failed; carries the name to build the parent's message. */
+export class StepFailed extends Error {
+  constructor(readonly stepName: string, readonly reason: Error | undefined, kind: "Step" | "Task") {
+    super(`${kind} ${stepName} failed${reason ? `: ${reason.message}` : ""}`);
+    this.name = "StepFailed";
+  }
+}

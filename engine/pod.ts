@@ -1,0 +1,144 @@
+// Executes a script step (spec §2.4, §5): inputs recorded and placed, script
+// rendered, the command run in <stepdir>/workdir with its output in
+// log.txt, outputs collected. Every failure ends with phase Failed and the
+// reason in <stepdir>/message.
+import fsp from "node:fs/promises";
+import path from "node:path";
+import { DflowConfigError, InfrastructureError, OPFailure } from "../src/errors.js";
+import type { ScriptOPTemplate, TsOPTemplate } from "../src/templates.js";
+import { typeString } from "../src/io.js";
+import { placeTree } from "./artifacts/place.js";
+import type { PV, RunContext } from "./context.js";
+import { runLocal } from "./executors/local.js";
+import { renderScript, rerootTmp } from "./render.js";
+import type { ArtifactSource } from "./scope.js";
+import { linkArtifact, logTail, writeParameters, writePhase } from "./step-dir.js";
+import { exists, writeAtomic } from "./store/fsx.js";
+import { decodeValue } from "./store/values.js";
+import { tsOPScript } from "./ts-op-script.js";
+
+export interface PodRun {
+  stepName: string;
+  dir: string;
+  dirName: string;
+  template: ScriptOPTemplate;
+  /** Every input parameter of the step (template-declared plus dflow_* internals). */
+  parameters: Map<string, PV>;
+  artifacts: Map<string, ArtifactSource | null>;
+  key: string | null;
+}
+
+export interface PodResult {
+  parameters: Map<string, PV>;
+  artifacts: Map<string, string>;
+}
+
+/** `<workdir>` + `/` + path, textually, as dflow joins declared paths (hence `workdir//tmp`). */
+function under(workdir: string, p: string): string {
+  return `${workdir}/${p}`;
+}
+
+export async function runPod(run: PodRun, ctx: RunContext): Promise<PodResult> {
+  const { dir, template: t } = run;
+  const where = { workflow: ctx.wfid, step: run.stepName };
+  const workdir = path.join(dir, "workdir");
+  await fsp.mkdir(workdir, { recursive: true });
+  await writeParameters(dir, "inputs", run.parameters);
+
+  // Input artifacts: link the source into inputs/artifacts, then place it at its declared path.
+  for (const [name, decl] of Object.entries(t.inputs.artifacts)) {
+    const src = run.artifacts.get(name) ?? null;
+    if (!src) {
+      if (decl.optional) continue; // nothing at all for an absent optional artifact (Q14)
+      throw new DflowConfigError(`input artifact ${name} has no source: pass it in the step's artifacts or mark it optional`, { ...where, artifact: name });
+    }
+    let recorded: string;
+    if ("content" in src) {
+      recorded = path.join(dir, "inputs", "artifacts", name);
+      await writeAtomic(recorded, src.content);
+    } else {
+      let target = src.path;
+      if (!(await exists(target))) throw new DflowConfigError(`input artifact ${name}: ${target} does not exist`, { ...where, artifact: name });
+      if (ctx.config.dereference_symlink) target = await fsp.realpath(target);
+      recorded = await linkArtifact(dir, "inputs", name, target);
+    }
+    if (decl.path) {
+      const dest = under(workdir, renderScript(decl.path, { workflowName: ctx.wfid, podName: run.dirName, parameters: run.parameters, where }));
+      await placeTree(recorded, dest, ctx.config.debug_copy_method as "symlink");
+    }
+  }
+
+  // The script, exactly as it will run.
+  let script: string;
+  if (t.kind === "ts-op") {
+    script = tsOPScript(t as TsOPTemplate, run.parameters, workdir, run.key, ctx.wfid, dir);
+  } else {
+    const base = t.script_rendered ? t.script : rerootTmp(t.script, workdir);
+    script = renderScript(base, { workflowName: ctx.wfid, podName: run.dirName, parameters: run.parameters, where });
+  }
+  const scriptFile = path.join(dir, "script");
+  await writeAtomic(scriptFile, script);
+  await fsp.mkdir(path.join(workdir, "tmp"), { recursive: true });
+
+  // Defaults of output parameters apply before the script runs (dflow §4.12).
+  const defaults = new Map<string, PV>();
+  for (const [name, op] of Object.entries(t.outputs.parameters)) {
+    if (op.has_default) defaults.set(name, { value: op.default, type: typeString(op.type) });
+  }
+
+  await writePhase(dir, "Running");
+  const logFile = path.join(dir, "log.txt");
+  const res = await runLocal({
+    command: [...t.command, scriptFile],
+    cwd: workdir,
+    logFile,
+    env: Object.keys(t.envs).length ? t.envs : undefined,
+    onSpawn: (pid) => writeAtomic(path.join(dir, "pid"), String(pid)),
+  });
+  if (res.spawnError) {
+    const e = res.spawnError;
+    if (e.code === "ENOENT") throw new DflowConfigError(`command ${JSON.stringify(t.command[0])} not found: install it or set the template's command`, where);
+    throw new InfrastructureError(`could not start ${t.command[0]}: ${e.message}`, where);
+  }
+  if (res.exitCode !== 0) {
+    const tail = await logTail(logFile);
+    const how = res.signal ? `was killed by ${res.signal}` : `exited with code ${res.exitCode}`;
+    throw new OPFailure(`${t.kind === "ts-op" ? `OP ${(t as TsOPTemplate).opName}` : "script"} ${how}${tail ? `; last lines of ${logFile}:\n${tail}` : ""}`, where, { retryable: res.exitCode === 1 });
+  }
+
+  // Output parameters.
+  const parameters = new Map<string, PV>();
+  for (const [name, op] of Object.entries(t.outputs.parameters)) {
+    const type = typeString(op.type);
+    if (op.value_from_path) {
+      const file = under(workdir, op.value_from_path);
+      let text: string | null = null;
+      try {
+        text = await fsp.readFile(file, "utf8");
+      } catch {
+        text = null;
+      }
+      if (text !== null) parameters.set(name, { value: decodeValue(text, type), type });
+      else if (defaults.has(name)) parameters.set(name, defaults.get(name)!);
+      else throw new OPFailure(`output parameter ${name}: ${op.value_from_path} was not written by the ${t.kind === "ts-op" ? "OP" : "script"} (looked for ${file}); write it or declare a default`, { ...where, parameter: name });
+    } else if (op.has_value) {
+      const v = typeof op.value === "string" ? renderScript(op.value, { workflowName: ctx.wfid, podName: run.dirName, parameters: run.parameters, where }) : op.value;
+      parameters.set(name, { value: v, type });
+    } else if (defaults.has(name)) {
+      parameters.set(name, defaults.get(name)!);
+    }
+  }
+
+  // Output artifacts: must exist unless optional (dflow records a dangling link, Q15).
+  const artifacts = new Map<string, string>();
+  for (const [name, oa] of Object.entries(t.outputs.artifacts)) {
+    if (!oa.path) continue;
+    const local = under(workdir, oa.path);
+    if (!(await exists(local))) {
+      if (oa.optional) continue;
+      throw new OPFailure(`output artifact ${name} not found at ${oa.path} (looked for ${local})`, { ...where, artifact: name });
+    }
+    artifacts.set(name, local);
+  }
+  return { parameters, artifacts };
+}

@@ -1,0 +1,299 @@
+// The scheduler: runs one step (a Pod, or a Steps/DAG template in its own
+// directory) in its scope, and the bodies of Steps and DAG templates.
+// runStep never throws: every failure becomes a Failed outcome whose reason
+// is on disk, and the caller decides (continue_on_failed) what follows.
+import fsp from "node:fs/promises";
+import path from "node:path";
+import pLimit from "p-limit";
+import { DflowConfigError, type DflowError } from "../src/errors.js";
+import { typeString } from "../src/io.js";
+import { checkRenderedKey } from "../src/names.js";
+import type { Step } from "../src/step.js";
+import type { DAG, Steps } from "../src/steps.js";
+import type { OPTemplate, ScriptOPTemplate } from "../src/templates.js";
+import { ChildrenFile } from "./children.js";
+import { type PV, type RunContext, type Scope, type StepOutcome, StepFailed, emptyOutcome, poolSize } from "./context.js";
+import { taskDependencies } from "./dag-deps.js";
+import { runPod } from "./pod.js";
+import { renderRefs } from "./render.js";
+import { type ArtifactSource, lookupRef, resolveArtifact, resolveParam } from "./scope.js";
+import { linkArtifact, mkdirIO, readArtifactLinks, readParameters, readPhaseSync, writeMessage, writeParameters, writePhase } from "./step-dir.js";
+import { exists, rand5, symlinkAtomic, writeAtomic } from "./store/fsx.js";
+import { evaluateWhen } from "./when.js";
+
+/** Where a step registers itself: its parent's children file. */
+export interface Parent {
+  children: ChildrenFile;
+}
+
+function describe(e: unknown): Error {
+  return e instanceof Error ? e : new Error(String(e));
+}
+
+async function freshDirName(ctx: RunContext, stepName: string): Promise<string> {
+  for (;;) {
+    const name = `${ctx.wfid}-${stepName}-${rand5()}`;
+    try {
+      await fsp.mkdir(path.join(ctx.wfdir, name));
+      return name;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+    }
+  }
+}
+
+/** Record a failure on disk: the phase and the reason. */
+async function fail(dir: string, err: Error): Promise<void> {
+  await writeMessage(dir, err.message).catch(() => undefined);
+  await writePhase(dir, "Failed").catch(() => undefined);
+}
+
+export async function runStep(step: Step, scope: Scope, parent: Parent, order: string, ctx: RunContext): Promise<StepOutcome> {
+  const where = { workflow: ctx.wfid, step: step.name };
+  const template = step.executor ? step.executor.render(step.template) : step.template;
+  let dir: string | undefined;
+  let dirName: string | undefined;
+  try {
+    // when: false -> Skipped, no directory (dflow §4.10).
+    if (step.when !== undefined && step.when !== null) {
+      if (!evaluateWhen(step.when, scope, ctx)) return emptyOutcome("Skipped");
+    }
+    if (step.with_param !== undefined || step.with_sequence !== undefined) {
+      throw new DflowConfigError("with_param / with_sequence fan-out is not implemented yet in dflow-ts", where);
+    }
+
+    // The directory: the rendered key, or the one a previous run registered, or a fresh name.
+    let key: string | null = null;
+    if (step.key) {
+      key = renderRefs(step.key, (r) => lookupRef(r, scope, ctx));
+      checkRenderedKey(key, where);
+      dirName = key;
+      await fsp.mkdir(path.join(ctx.wfdir, dirName), { recursive: true });
+    } else {
+      const previous = parent.children.get(order);
+      if (previous && (await exists(path.join(ctx.wfdir, previous)))) dirName = previous;
+      else dirName = await freshDirName(ctx, step.name);
+    }
+    dir = path.join(ctx.wfdir, dirName);
+
+    // A step that already succeeded (same key, or a restart) is not run again (§7.2).
+    if (readPhaseSync(dir) === "Succeeded") {
+      await parent.children.add(order, dirName);
+      const types = new Map(Object.entries(template.outputs.parameters).map(([n, p]) => [n, typeString(p.type)] as [string, string | null]));
+      return { phase: "Succeeded", parameters: await readParameters(dir, "outputs", types), artifacts: await readArtifactLinks(dir, "outputs"), dir };
+    }
+
+    await parent.children.add(order, dirName);
+    const kind = template.kind === "steps" ? "Steps" : template.kind === "dag" ? "DAG" : "Pod";
+    await Promise.all([writeAtomic(path.join(dir, "type"), kind), writePhase(dir, "Pending"), writeAtomic(path.join(dir, "name"), step.name), mkdirIO(dir)]);
+    await fsp.rm(path.join(dir, "message"), { force: true });
+
+    // Arguments: template defaults overridden by the step's values.
+    const params = new Map<string, PV>();
+    for (const [name, decl] of Object.entries(template.inputs.parameters)) {
+      const declared = typeString(decl.type);
+      if (name in step.parameters) {
+        const pv = resolveParam(step.parameters[name], scope, ctx);
+        params.set(name, { value: pv.value, type: declared ?? pv.type });
+      } else if (decl.has_value) {
+        params.set(name, { value: decl.value, type: declared });
+      } else {
+        throw new DflowConfigError(`input parameter ${name} has no value: pass it in the step's parameters or give the template's InputParameter a value`, { ...where, parameter: name });
+      }
+    }
+    const artifacts = new Map<string, ArtifactSource | null>();
+    for (const [name, decl] of Object.entries(template.inputs.artifacts)) {
+      const src = name in step.artifacts ? step.artifacts[name] : decl.source;
+      try {
+        artifacts.set(name, resolveArtifact(src, scope, ctx));
+      } catch (e) {
+        throw new DflowConfigError(describe(e).message, { ...where, artifact: name });
+      }
+    }
+
+    let outcome: StepOutcome;
+    if (template.kind === "steps" || template.kind === "dag") {
+      outcome = await runTemplateStep(step, template as Steps | DAG, dir, params, artifacts, ctx);
+    } else {
+      const pod = new Map(params);
+      if (key) pod.set("dflow_key", { value: key, type: null });
+      const r = await runPod({ stepName: step.name, dir, dirName, template: template as ScriptOPTemplate, parameters: pod, artifacts, key }, ctx);
+      outcome = { phase: "Succeeded", parameters: r.parameters, artifacts: r.artifacts, dir };
+    }
+    await recordOutputs(dir, template, outcome, ctx);
+    await writePhase(dir, "Succeeded");
+    ctx.onStepDone?.(dir, "Succeeded");
+    return outcome;
+  } catch (e) {
+    const err = describe(e);
+    if (!dir) {
+      // Failed before its directory existed (bad key, bad when): make one to hold the reason.
+      dirName = await freshDirName(ctx, step.name);
+      dir = path.join(ctx.wfdir, dirName);
+      await parent.children.add(order, dirName);
+      await Promise.all([writeAtomic(path.join(dir, "type"), template.kind === "steps" ? "Steps" : template.kind === "dag" ? "DAG" : "Pod"), writeAtomic(path.join(dir, "name"), step.name), mkdirIO(dir)]);
+    }
+    if (!(err as Partial<DflowError>).context && !(err instanceof StepFailed)) err.message = `workflow ${ctx.wfid}, step ${step.name}: ${err.message}`;
+    await fail(dir, err);
+    ctx.onStepDone?.(dir, "Failed");
+    // A failed Pod still exposes its default output values (§3.3).
+    const defaults = new Map<string, PV>();
+    for (const [n, p] of Object.entries(template.outputs.parameters)) if (p.has_default && template.kind !== "steps" && template.kind !== "dag") defaults.set(n, { value: p.default, type: typeString(p.type) });
+    return { phase: "Failed", parameters: defaults, artifacts: new Map(), dir, error: err };
+  }
+}
+
+async function recordOutputs(dir: string, template: OPTemplate, outcome: StepOutcome, ctx: RunContext): Promise<void> {
+  await writeParameters(dir, "outputs", outcome.parameters);
+  for (const [name, target] of outcome.artifacts) await linkArtifact(dir, "outputs", name, target);
+  // Global outputs: <wfdir>/outputs/{parameters,artifacts}/<global name> link to the step's (§2.9).
+  for (const [name, p] of Object.entries(template.outputs.parameters)) {
+    if (!p.global_name || !outcome.parameters.has(name)) continue;
+    await fsp.mkdir(path.join(ctx.wfdir, "outputs", "parameters"), { recursive: true });
+    await symlinkAtomic(path.join(dir, "outputs", "parameters", name), path.join(ctx.wfdir, "outputs", "parameters", p.global_name));
+  }
+  for (const [name, a] of Object.entries(template.outputs.artifacts)) {
+    if (!a.global_name || !outcome.artifacts.has(name)) continue;
+    await fsp.mkdir(path.join(ctx.wfdir, "outputs", "artifacts"), { recursive: true });
+    await symlinkAtomic(path.join(dir, "outputs", "artifacts", name), path.join(ctx.wfdir, "outputs", "artifacts", a.global_name));
+  }
+}
+
+/** A Steps/DAG used as a step: its own directory, inputs, children, outputs (§2.5). */
+async function runTemplateStep(step: Step, template: Steps | DAG, dir: string, params: Map<string, PV>, artifacts: Map<string, ArtifactSource | null>, ctx: RunContext): Promise<StepOutcome> {
+  await writeParameters(dir, "inputs", params);
+  const inputArtifacts = new Map<string, string>();
+  for (const [name, src] of artifacts) {
+    if (!src) continue; // absent sources are skipped for Steps/DAG (§2.8.3)
+    let target: string;
+    if ("content" in src) {
+      target = path.join(dir, "inputs", "artifacts", name);
+      await writeAtomic(target, src.content);
+    } else {
+      target = await linkArtifact(dir, "inputs", name, src.path);
+    }
+    inputArtifacts.set(name, target);
+  }
+  await writePhase(dir, "Running");
+  const scope: Scope = { kind: template.kind === "dag" ? "dag" : "steps", inputs: { parameters: params, artifacts: inputArtifacts }, results: new Map() };
+  const children = await ChildrenFile.open(dir);
+  await runBody(template, scope, { children }, ctx);
+  return { phase: "Succeeded", ...(await templateOutputs(step.name, template, scope, ctx)), dir };
+}
+
+export async function runBody(template: Steps | DAG, scope: Scope, parent: Parent, ctx: RunContext): Promise<void> {
+  if (template.kind === "steps") await runStepsBody(template as Steps, scope, parent, ctx);
+  else await runDagBody(template as DAG, scope, parent, ctx);
+}
+
+/** Steps: groups in sequence; the members of a group in parallel (§4.2). */
+async function runStepsBody(template: Steps, scope: Scope, parent: Parent, ctx: RunContext): Promise<void> {
+  for (let ii = 0; ii < template.steps.length; ii++) {
+    const entry = template.steps[ii];
+    if (!Array.isArray(entry)) {
+      const o = await runStep(entry, scope, parent, `${ii}-0`, ctx);
+      scope.results.set(entry.name, o);
+      if (o.phase === "Failed" && !entry.continue_on_failed) throw new StepFailed(entry.name, o.error, "Step");
+      continue;
+    }
+    // Members see the scope as it was when the group started, not each other's outputs.
+    const snapshot: Scope = { ...scope, results: new Map(scope.results) };
+    const limit = pLimit(poolSize(ctx.config, entry.length));
+    let firstFailure: StepFailed | undefined;
+    await Promise.all(
+      entry.map((s, i) =>
+        limit(async () => {
+          if (firstFailure) return; // the group is aborting: start no new members
+          const o = await runStep(s, snapshot, parent, `${ii}-${i}`, ctx);
+          scope.results.set(s.name, o);
+          if (o.phase === "Failed" && !s.continue_on_failed && !firstFailure) firstFailure = new StepFailed(s.name, o.error, "Step");
+        }),
+      ),
+    );
+    // Running members were allowed to finish; now the failure propagates (Q25).
+    if (firstFailure) throw firstFailure;
+  }
+}
+
+/** DAG: each task starts once all its dependencies succeeded (§4.3). */
+async function runDagBody(template: DAG, scope: Scope, parent: Parent, ctx: RunContext): Promise<void> {
+  const tasks = template.tasks;
+  const deps = taskDependencies(template);
+  const index = new Map(tasks.map((t, i) => [t, i] as const));
+  const waiting = new Set(tasks);
+  const running = new Map<Step, Promise<void>>();
+  const limit = poolSize(ctx.config, Math.max(1, tasks.length));
+  let failure: StepFailed | undefined;
+
+  while (waiting.size || running.size) {
+    if (!failure) {
+      for (const t of [...waiting]) {
+        const ds = deps.get(t)!;
+        const finished = [...ds].every((d) => scope.results.has(d));
+        if (!finished) continue;
+        if ([...ds].some((d) => scope.results.get(d)!.phase !== "Succeeded")) {
+          // A dependency failed, was skipped or omitted: this task is omitted (no directory).
+          waiting.delete(t);
+          scope.results.set(t.name, emptyOutcome("Omitted"));
+          continue;
+        }
+        if (running.size >= limit) break;
+        waiting.delete(t);
+        const p = runStep(t, scope, parent, String(index.get(t)), ctx).then((o) => {
+          scope.results.set(t.name, o);
+          running.delete(t);
+          if (o.phase === "Failed" && !t.continue_on_failed && !failure) failure = new StepFailed(t.name, o.error, "Task");
+        });
+        running.set(t, p);
+      }
+    }
+    if (running.size === 0) {
+      if (failure || waiting.size === 0) break;
+      // Omissions may have unblocked others; go round again unless nothing can move.
+      const movable = [...waiting].some((t) => [...deps.get(t)!].every((d) => scope.results.has(d)));
+      if (!movable) throw new DflowConfigError(`DAG ${template.name}: tasks ${[...waiting].map((t) => t.name).join(", ")} can never run (their dependencies form a cycle)`);
+      continue;
+    }
+    await Promise.race(running.values());
+  }
+  if (failure) throw failure;
+}
+
+/** Outputs of a Steps/DAG template after its body succeeded (§4.11). */
+async function templateOutputs(stepName: string, template: Steps | DAG, scope: Scope, ctx: RunContext): Promise<{ parameters: Map<string, PV>; artifacts: Map<string, string> }> {
+  const where = { workflow: ctx.wfid, step: stepName };
+  const parameters = new Map<string, PV>();
+  for (const [name, op] of Object.entries(template.outputs.parameters)) {
+    const declared = typeString(op.type);
+    try {
+      if (op.value_from_parameter !== undefined) {
+        const pv = resolveParam(op.value_from_parameter, scope, ctx);
+        parameters.set(name, { value: pv.value, type: declared ?? pv.type });
+      } else if (op.value_from_expression !== undefined) {
+        throw new DflowConfigError("value_from_expression is not implemented yet in dflow-ts");
+      } else if (op.has_value) {
+        parameters.set(name, { value: op.value, type: declared });
+      } else if (op.has_default) {
+        parameters.set(name, { value: op.default, type: declared });
+      }
+    } catch (e) {
+      if (op.has_default) parameters.set(name, { value: op.default, type: declared });
+      else throw new DflowConfigError(`output parameter ${name}: ${describe(e).message}`, { ...where, parameter: name });
+    }
+  }
+  const artifacts = new Map<string, string>();
+  for (const [name, oa] of Object.entries(template.outputs.artifacts)) {
+    let src: ArtifactSource | null = null;
+    try {
+      if (oa._from !== undefined) src = resolveArtifact(oa._from, scope, ctx);
+      else if (oa.from_expression !== undefined) throw new DflowConfigError("from_expression is not implemented yet in dflow-ts");
+    } catch (e) {
+      if (!oa.optional) throw new DflowConfigError(`output artifact ${name}: ${describe(e).message}`, { ...where, artifact: name });
+    }
+    if (src && "path" in src) artifacts.set(name, src.path);
+    else if (!oa.optional && (oa._from !== undefined || oa.from_expression !== undefined)) {
+      throw new DflowConfigError(`output artifact ${name} has no source`, { ...where, artifact: name });
+    }
+  }
+  return { parameters, artifacts };
+}

@@ -1,0 +1,110 @@
+// Resolving a step's arguments in its scope (spec §4.1, §4.6, §2.8.3):
+// parameter references, `{{...}}` strings, artifact sources.
+import path from "node:path";
+import { DflowConfigError } from "../src/errors.js";
+import { InputArtifact, InputParameter, StepOutputArtifact, StepOutputParameter } from "../src/io.js";
+import { isLocalArtifact } from "./artifacts/upload.js";
+import type { PV, RunContext, Scope } from "./context.js";
+import { renderRefs } from "./render.js";
+
+/** Look up one `{{ref}}`; undefined leaves it for later (`{{item}}`). Throws for unknown refs. */
+export function lookupRef(ref: string, scope: Scope, ctx: RunContext): { value: unknown } | undefined {
+  if (ref === "workflow.name") return { value: ctx.wfid };
+  if (ref === "item" || ref.startsWith("item.") || ref.startsWith("item[") || ref.startsWith("=")) return undefined;
+  let m = /^inputs\.parameters\.([\w-]+)$/.exec(ref);
+  if (m) {
+    const pv = scope.inputs.parameters.get(m[1]);
+    if (!pv) throw new DflowConfigError(`{{${ref}}}: the enclosing template has no input parameter ${m[1]} (declared: ${[...scope.inputs.parameters.keys()].join(", ") || "none"})`);
+    return { value: pv.value };
+  }
+  m = /^(steps|tasks)\.([\w-]+)\.outputs\.parameters\.([\w-]+)$/.exec(ref);
+  if (m) return { value: stepOutput(m[2], m[3], scope, m[1] === "tasks").value };
+  throw new DflowConfigError(`{{${ref}}} is not supported here (use {{inputs.parameters.<p>}}, {{steps.<s>.outputs.parameters.<p>}}, {{tasks.<t>.outputs.parameters.<p>}}, {{workflow.name}} or {{item}})`);
+}
+
+function stepOutput(stepName: string, param: string, scope: Scope, isTask: boolean): PV {
+  const kind = isTask ? "task" : "step";
+  const r = scope.results.get(stepName);
+  if (!r) throw new DflowConfigError(`${kind} ${stepName} has not run (it was skipped, failed before producing outputs, or is not in this ${scope.kind === "dag" ? "DAG" : "Steps"}): no value for its output parameter ${param}`, { parameter: param });
+  const pv = r.parameters.get(param);
+  if (!pv) {
+    const have = [...r.parameters.keys()];
+    throw new DflowConfigError(`${kind} ${stepName} (${r.phase}) has no value for output parameter ${param} (it has: ${have.join(", ") || "none"})`, { parameter: param });
+  }
+  return pv;
+}
+
+/** Resolve a parameter argument to its value (keeps types of referenced parameters). */
+export function resolveParam(value: unknown, scope: Scope, ctx: RunContext): PV {
+  if (value instanceof InputParameter) {
+    const pv = scope.inputs.parameters.get(value.name);
+    if (!pv) throw new DflowConfigError(`the enclosing template has no value for input parameter ${value.name}`, { parameter: value.name });
+    return pv;
+  }
+  if (value instanceof StepOutputParameter) return stepOutput(value.step.name, value.name, scope, value.step.isTask);
+  if (typeof value === "string") return { value: renderRefs(value, (r) => lookupRef(r, scope, ctx)), type: null };
+  if (Array.isArray(value)) return { value: value.map((v) => nested(v, scope, ctx)), type: null };
+  if (value && typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype) {
+    return { value: Object.fromEntries(Object.entries(value).map(([k, v]) => [k, nested(v, scope, ctx)])), type: null };
+  }
+  return { value, type: null };
+}
+
+// Inside lists and dicts only parameter objects are replaced; strings are not rendered (dflow §4.1).
+function nested(v: unknown, scope: Scope, ctx: RunContext): unknown {
+  if (v instanceof InputParameter || v instanceof StepOutputParameter) return resolveParam(v, scope, ctx).value;
+  if (Array.isArray(v)) return v.map((x) => nested(x, scope, ctx));
+  if (v && typeof v === "object" && Object.getPrototypeOf(v) === Object.prototype) {
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, nested(x, scope, ctx)]));
+  }
+  return v;
+}
+
+/** Where an input artifact comes from: a path, or (a plain string) the content of a file. */
+export type ArtifactSource = { path: string } | { content: string };
+
+function stepArtifact(stepName: string, art: string, scope: Scope, isTask: boolean): string {
+  const kind = isTask ? "task" : "step";
+  const r = scope.results.get(stepName);
+  if (!r) throw new DflowConfigError(`${kind} ${stepName} has not run (skipped or not in this template): no output artifact ${art}`, { artifact: art });
+  const p = r.artifacts.get(art);
+  if (p === undefined) throw new DflowConfigError(`${kind} ${stepName} (${r.phase}) has no output artifact ${art} (it has: ${[...r.artifacts.keys()].join(", ") || "none"})`, { artifact: art });
+  return p;
+}
+
+function withSub(p: string, sub?: string): string {
+  return sub ? `${p}/${sub}` : p;
+}
+
+/** Resolve an artifact argument; null when absent (the caller decides whether that is allowed). */
+export function resolveArtifact(value: unknown, scope: Scope, ctx: RunContext): ArtifactSource | null {
+  if (value === null || value === undefined) return null;
+  if (value instanceof StepOutputArtifact) return { path: withSub(stepArtifact(value.step.name, value.name, scope, value.step.isTask), value.subPath) };
+  if (value instanceof InputArtifact) {
+    const p = scope.inputs.artifacts.get(value.name);
+    return p === undefined ? null : { path: p };
+  }
+  if (isLocalArtifact(value)) return { path: withSub(value.local_path, value.subPath) };
+  if (typeof value === "object" && value && "key" in value && typeof (value as { key: unknown }).key === "string") {
+    // S3Artifact(key=...) in local mode is a path; relative keys live under the artifact root (Q29).
+    return { path: path.resolve(ctx.artroot, (value as { key: string }).key) };
+  }
+  if (typeof value === "string") {
+    const m = /^\{\{\s*(.*?)\s*\}\}(?:\/(.*))?$/.exec(value);
+    if (m) {
+      const [, ref, sub] = m;
+      let r = /^(steps|tasks)\.([\w-]+)\.outputs\.artifacts\.([\w-]+)$/.exec(ref);
+      if (r) return { path: withSub(stepArtifact(r[2], r[3], scope, r[1] === "tasks"), sub) };
+      r = /^inputs\.artifacts\.([\w-]+)$/.exec(ref);
+      if (r) {
+        const p = scope.inputs.artifacts.get(r[1]);
+        return p === undefined ? null : { path: withSub(p, sub) };
+      }
+      r = /^workflow\.outputs\.artifacts\.([\w-]+)$/.exec(ref);
+      if (r) return { path: withSub(path.join(ctx.wfdir, "outputs", "artifacts", r[1]), sub) };
+      throw new DflowConfigError(`{{${ref}}} is not an artifact reference (use {{steps.<s>.outputs.artifacts.<a>}}, {{inputs.artifacts.<a>}} or {{workflow.outputs.artifacts.<a>}})`);
+    }
+    return { content: value };
+  }
+  throw new DflowConfigError(`cannot use a ${typeof value} as an artifact: pass upload_artifact(...), a step's output artifact, or a template's input artifact`);
+}

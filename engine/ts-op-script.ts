@@ -1,0 +1,39 @@
+// The script a TypeScript-OP step runs: a few lines that hand the OP's
+// module, name and rendered inputs to the OP runner. It is written to
+// <stepdir>/script like dflow's generated Python script, so it shows exactly
+// what ran and can be edited before a restart.
+import { fileURLToPath, pathToFileURL } from "node:url";
+import type { TsOPTemplate } from "../src/templates.js";
+import type { PV } from "./context.js";
+import { encodeValue } from "./store/values.js";
+
+const RUNNER = new URL("./op-runner.js", import.meta.url).href;
+
+export interface OPRunSpec {
+  module: string;
+  op: string;
+  workdir: string;
+  /** Raw parameter texts, as in inputs/parameters/<name>. */
+  parameters: Record<string, string>;
+  key: string | null;
+  workflow_name: string;
+}
+
+export function tsOPScript(t: TsOPTemplate, params: Map<string, PV>, workdir: string, key: string | null, wfid: string, stepDir: string): string {
+  const spec: OPRunSpec = {
+    module: t.module,
+    op: t.opName,
+    workdir,
+    parameters: Object.fromEntries([...params].filter(([n]) => n in t.input_sign.entries).map(([n, pv]) => [n, encodeValue(pv.value)])),
+    key,
+    workflow_name: wfid,
+  };
+  return [
+    `// dflow-ts: runs OP ${t.opName} from ${pathToFileURL(t.module).href}`,
+    `// for step ${stepDir}. Generated; edit it and resubmit the workflow to re-run this step differently.`,
+    `import(${JSON.stringify(RUNNER)}).then((m) => m.main(${JSON.stringify(spec, null, 2)}));`,
+    "",
+  ].join("\n");
+}
+
+export const opRunnerPath = fileURLToPath(RUNNER);

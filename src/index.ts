@@ -1,0 +1,16 @@
+// dflow-ts: dflow's programming model for TypeScript, run locally in
+// dflow's debug-mode directory layout. The one public entry point.
+export { config, set_config, reset_config, boolize, type Config } from "./config.js";
+export { DflowError, DflowConfigError, OPFailure, InfrastructureError, TransientError, FatalError, type ErrorContext } from "./errors.js";
+export { InputParameter, InputArtifact, OutputParameter, OutputArtifact, Inputs, Outputs, StepOutputParameter, StepOutputArtifact, type ParamType } from "./io.js";
+export { OP, OPIOSign, Artifact, Parameter, BigParameter, ArtifactSign, ParameterSign, type OPIO, type OPClass, type ArtifactKind, type SignInput } from "./op.js";
+export { ScriptOPTemplate, ShellOPTemplate, PythonScriptOPTemplate, TsOPTemplate, OPTemplate, type RetryStrategy } from "./templates.js";
+export { Step, Task, type StepOptions, type Executor } from "./step.js";
+export { Steps, DAG } from "./steps.js";
+export { Workflow, type WorkflowOptions, type SubmitResult } from "./workflow.js";
+export { ArgoStep, type StepFilter } from "./query.js";
+export { instanceOf, registerType } from "./types.js";
+export { isMain } from "./main.js";
+export { upload_artifact, download_artifact, LocalArtifact } from "../engine/artifacts/upload.js";
+export { S3Artifact } from "./s3.js";
+export { z } from "zod";

@@ -1,0 +1,136 @@
+// Reading a workflow back from disk (spec §8.2): step records with phase,
+// key, decoded parameters and artifact paths. Works from any process.
+import fs from "node:fs";
+import path from "node:path";
+import { readTextOrSync } from "../engine/store/fsx.js";
+import { decodeValue } from "../engine/store/values.js";
+
+export interface ParameterRecord {
+  name: string;
+  value: unknown;
+  type: string | null;
+}
+
+export interface ArtifactRecord {
+  name: string;
+  /** The link in the step directory (inputs|outputs/artifacts/<name>). */
+  local_path: string;
+}
+
+export interface IORecord {
+  parameters: Record<string, ParameterRecord>;
+  artifacts: Record<string, ArtifactRecord>;
+}
+
+/** One step as found on disk (dflow's ArgoStep in debug mode). */
+export class ArgoStep {
+  workflow!: string;
+  /** The step's name (the `name` file). */
+  displayName!: string;
+  /** The step directory's name. */
+  id!: string;
+  key!: string | null;
+  phase!: string;
+  type!: string;
+  /** Seconds since the epoch when the step started. */
+  startedAt!: number;
+  inputs!: IORecord;
+  outputs!: IORecord;
+  children!: Record<string, string>;
+  /** Why the step failed, when it did. */
+  message!: string | null;
+  /** The step directory. */
+  dir!: string;
+
+  /** Path of the step's log (Pod steps). */
+  get log_path(): string {
+    return path.join(this.dir, "log.txt");
+  }
+}
+
+function readIO(dir: string, io: "inputs" | "outputs"): IORecord {
+  const rec: IORecord = { parameters: {}, artifacts: {} };
+  const pdir = path.join(dir, io, "parameters");
+  let names: string[] = [];
+  try {
+    names = fs.readdirSync(pdir).filter((n) => n !== ".dflow" && !n.startsWith("."));
+  } catch {
+    // none
+  }
+  for (const n of names) {
+    const text = fs.readFileSync(path.join(pdir, n), "utf8");
+    const side = readTextOrSync(path.join(pdir, ".dflow", n), null);
+    const type = side ? ((JSON.parse(side) as { type?: string }).type ?? null) : null;
+    rec.parameters[n] = { name: n, value: decodeValue(text, type), type };
+  }
+  const adir = path.join(dir, io, "artifacts");
+  try {
+    for (const n of fs.readdirSync(adir)) rec.artifacts[n] = { name: n, local_path: path.join(adir, n) };
+  } catch {
+    // none
+  }
+  return rec;
+}
+
+export function readStep(wfid: string, dir: string): ArgoStep | null {
+  const name = readTextOrSync(path.join(dir, "name"), null);
+  const type = readTextOrSync(path.join(dir, "type"), null);
+  if (name === null || type === null) return null;
+  const s = new ArgoStep();
+  s.workflow = wfid;
+  s.displayName = name;
+  s.id = path.basename(dir);
+  s.dir = dir;
+  s.type = type;
+  s.phase = readTextOrSync(path.join(dir, "phase"), "Pending");
+  s.inputs = readIO(dir, "inputs");
+  s.outputs = readIO(dir, "outputs");
+  const key = s.inputs.parameters.dflow_key?.value;
+  s.key = typeof key === "string" && key !== "" ? key : null;
+  // dflow keys are also the directory name; Steps/DAG steps record no dflow_key.
+  if (s.key === null && type !== "Pod" && !/-[0-9a-z]{5}$/.test(s.id)) s.key = s.id;
+  try {
+    s.startedAt = fs.statSync(path.join(dir, "name")).mtimeMs / 1000;
+  } catch {
+    s.startedAt = 0;
+  }
+  const children = readTextOrSync(path.join(dir, "children"), null);
+  s.children = children ? (JSON.parse(children) as Record<string, string>) : {};
+  s.message = readTextOrSync(path.join(dir, "message"), null);
+  return s;
+}
+
+export interface StepFilter {
+  /** Exact name, a list of names, or a RegExp matched against the whole name. */
+  name?: string | string[] | RegExp;
+  key?: string | string[];
+  phase?: string | string[];
+  type?: string | string[];
+  id?: string | string[];
+}
+
+function matches(value: string | null, want: string | string[] | undefined): boolean {
+  if (want === undefined) return true;
+  if (value === null) return false;
+  return Array.isArray(want) ? want.includes(value) : value === want;
+}
+
+export function queryStepsIn(wfid: string, wfdir: string, filter: StepFilter = {}): ArgoStep[] {
+  let entries: fs.Dirent[];
+  try {
+    entries = fs.readdirSync(wfdir, { withFileTypes: true });
+  } catch {
+    return [];
+  }
+  const out: ArgoStep[] = [];
+  for (const e of entries) {
+    if (!e.isDirectory()) continue;
+    const s = readStep(wfid, path.join(wfdir, e.name));
+    if (!s) continue;
+    const n = filter.name;
+    if (n instanceof RegExp ? !new RegExp(`^(?:${n.source})$`, n.flags).test(s.displayName) : !matches(s.displayName, n)) continue;
+    if (!matches(s.key, filter.key) || !matches(s.phase, filter.phase) || !matches(s.type, filter.type) || !matches(s.id, filter.id)) continue;
+    out.push(s);
+  }
+  return out.sort((a, b) => a.startedAt - b.startedAt);
+}

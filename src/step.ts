@@ -1,0 +1,144 @@
+// Step and Task: an instance of a template with its arguments. A Task is a
+// Step inside a DAG; references to its outputs render as {{tasks.<name>...}}.
+import { DflowConfigError } from "./errors.js";
+import { StepOutputArtifact, StepOutputParameter, typeString } from "./io.js";
+import { checkIOName, checkKey, checkStepName } from "./names.js";
+import type { OPTemplate, RetryStrategy } from "./templates.js";
+
+/** dflow's Executor extension point: turns a template into the one that runs. */
+export interface Executor {
+  render(template: OPTemplate): OPTemplate;
+}
+
+export interface StepOptions {
+  name: string;
+  template: OPTemplate;
+  parameters?: Record<string, unknown>;
+  artifacts?: Record<string, unknown>;
+  when?: unknown;
+  with_param?: unknown;
+  with_sequence?: unknown;
+  with_items?: unknown[];
+  key?: string;
+  executor?: Executor;
+  continue_on_failed?: boolean;
+  continue_on_error?: boolean;
+  continue_on_num_success?: number;
+  continue_on_success_ratio?: number;
+  parallelism?: number;
+  timeout?: number;
+  retry_strategy?: RetryStrategy;
+  /** DAG only: tasks this task runs after, in addition to those inferred from its inputs. */
+  dependencies?: Array<Step | string>;
+}
+
+export class Step {
+  readonly name: string;
+  readonly template: OPTemplate;
+  readonly parameters: Record<string, unknown>;
+  readonly artifacts: Record<string, unknown>;
+  when?: unknown;
+  with_param?: unknown;
+  with_sequence?: unknown;
+  key?: string;
+  executor?: Executor;
+  continue_on_failed: boolean;
+  continue_on_num_success?: number;
+  continue_on_success_ratio?: number;
+  parallelism?: number;
+  timeout?: number;
+  retry_strategy?: RetryStrategy;
+  dependencies: Array<Step | string>;
+  readonly outputs: {
+    parameters: Record<string, StepOutputParameter>;
+    artifacts: Record<string, StepOutputArtifact>;
+  };
+
+  get isTask(): boolean {
+    return false;
+  }
+
+  constructor(opts: StepOptions) {
+    const ctx = { step: opts?.name };
+    if (!opts || typeof opts !== "object") throw new DflowConfigError("new Step({...}) needs an options object with name and template");
+    checkStepName(opts.name, ctx);
+    if (!opts.template || typeof opts.template !== "object" || !("kind" in opts.template)) {
+      throw new DflowConfigError("template is missing or is not a template (ShellOPTemplate, TsOPTemplate, Steps, DAG, …)", ctx);
+    }
+    this.name = opts.name;
+    this.template = opts.template;
+    this.template.normalise();
+    const tctx = { step: this.name, template: this.template.name };
+    this.parameters = { ...(opts.parameters ?? {}) };
+    for (const k of Object.keys(this.parameters)) {
+      checkIOName(k, "parameter", tctx);
+      if (!(k in this.template.inputs.parameters)) {
+        const declared = Object.keys(this.template.inputs.parameters);
+        throw new DflowConfigError(`parameter ${k} is not declared by the template (declared: ${declared.join(", ") || "none"})`, { ...tctx, parameter: k });
+      }
+    }
+    this.artifacts = { ...(opts.artifacts ?? {}) };
+    for (const k of Object.keys(this.artifacts)) {
+      checkIOName(k, "artifact", tctx);
+      if (!(k in this.template.inputs.artifacts)) {
+        const declared = Object.keys(this.template.inputs.artifacts);
+        throw new DflowConfigError(`artifact ${k} is not declared by the template (declared: ${declared.join(", ") || "none"})`, { ...tctx, artifact: k });
+      }
+    }
+    this.when = opts.when;
+    this.with_param = opts.with_param ?? opts.with_items;
+    this.with_sequence = opts.with_sequence;
+    // An empty key means "no key" (dflow's shared-template key bug, Q3).
+    if (opts.key !== undefined && opts.key !== null && opts.key !== "") {
+      checkKey(String(opts.key), ctx);
+      this.key = String(opts.key);
+    }
+    this.executor = opts.executor;
+    this.continue_on_num_success = opts.continue_on_num_success;
+    this.continue_on_success_ratio = opts.continue_on_success_ratio;
+    this.continue_on_failed = (opts.continue_on_failed ?? false) || opts.continue_on_num_success !== undefined || opts.continue_on_success_ratio !== undefined;
+    this.parallelism = opts.parallelism;
+    this.timeout = opts.timeout;
+    this.retry_strategy = opts.retry_strategy;
+    this.dependencies = opts.dependencies ?? [];
+
+    // Outputs are looked up in the template at access time: Steps/DAG
+    // templates often get their outputs declared after the step is created.
+    const self = this;
+    const lookup = <T>(what: "parameter" | "artifact", make: (name: string) => T): Record<string, T> =>
+      new Proxy({} as Record<string, T>, {
+        get(_t, prop) {
+          if (typeof prop === "symbol" || prop === "then" || prop === "toJSON") return undefined;
+          const declared = what === "parameter" ? self.template.outputs.parameters : self.template.outputs.artifacts;
+          if (!(prop in declared)) {
+            throw new DflowConfigError(
+              `${self.isTask ? "task" : "step"} ${self.name} has no output ${what} "${prop}" (declared: ${Object.keys(declared).join(", ") || "none"})`,
+              { step: self.name, [what]: prop },
+            );
+          }
+          return make(prop);
+        },
+        has(_t, prop) {
+          const declared = what === "parameter" ? self.template.outputs.parameters : self.template.outputs.artifacts;
+          return typeof prop === "string" && prop in declared;
+        },
+        ownKeys() {
+          return Object.keys(what === "parameter" ? self.template.outputs.parameters : self.template.outputs.artifacts);
+        },
+        getOwnPropertyDescriptor(_t, prop) {
+          const declared = what === "parameter" ? self.template.outputs.parameters : self.template.outputs.artifacts;
+          return typeof prop === "string" && prop in declared ? { enumerable: true, configurable: true, value: make(prop) } : undefined;
+        },
+      });
+    this.outputs = {
+      parameters: lookup("parameter", (n) => new StepOutputParameter(self, n, typeString(self.template.outputs.parameters[n]?.type))),
+      artifacts: lookup("artifact", (n) => new StepOutputArtifact(self, n)),
+    };
+  }
+}
+
+export class Task extends Step {
+  override get isTask(): boolean {
+    return true;
+  }
+}

@@ -1,0 +1,47 @@
+// Steps and DAG: templates made of other steps. A Steps template is a
+// sequence of groups (a list added at once runs in parallel); a DAG runs each
+// task once its dependencies have succeeded.
+import { DflowConfigError } from "./errors.js";
+import { checkTemplateName } from "./names.js";
+import { Step, Task } from "./step.js";
+import { OPTemplate, type TemplateOptions } from "./templates.js";
+
+export class Steps extends OPTemplate {
+  readonly kind = "steps" as const;
+  readonly steps: Array<Step | Step[]> = [];
+
+  constructor(opts: TemplateOptions | string = {}) {
+    super(typeof opts === "string" ? { name: opts } : opts);
+    checkTemplateName(this.name.toLowerCase(), { template: this.name });
+  }
+
+  /** Add a step, or a list of steps that run in parallel. */
+  add(step: Step | Step[]): this {
+    const list = Array.isArray(step) ? step : [step];
+    for (const s of list) {
+      if (!(s instanceof Step)) throw new DflowConfigError(`Steps.add takes Step objects, got ${typeof s}`, { template: this.name });
+      if (s instanceof Task) throw new DflowConfigError(`task ${s.name} added to Steps ${this.name}: use Step in Steps and Task in DAG`, { template: this.name });
+    }
+    this.steps.push(Array.isArray(step) ? [...step] : step);
+    return this;
+  }
+}
+
+export class DAG extends OPTemplate {
+  readonly kind = "dag" as const;
+  readonly tasks: Task[] = [];
+
+  constructor(opts: TemplateOptions | string = {}) {
+    super(typeof opts === "string" ? { name: opts } : opts);
+    checkTemplateName(this.name.toLowerCase(), { template: this.name });
+  }
+
+  add(task: Task | Task[]): this {
+    for (const t of (Array.isArray(task) ? task : [task]) as unknown[]) {
+      if (!(t instanceof Task)) throw new DflowConfigError(`DAG.add takes Task objects, got ${t instanceof Step ? `step ${t.name}` : typeof t}`, { template: this.name });
+      if (this.tasks.some((x) => x.name === t.name)) throw new DflowConfigError(`DAG ${this.name} already has a task named ${t.name}: task names must be unique in a DAG`, { template: this.name });
+      this.tasks.push(t);
+    }
+    return this;
+  }
+}

@@ -1,0 +1,158 @@
+// Workflow: the steps or DAG to run, submitted to the local engine. submit()
+// runs the workflow to its end in this process, as dflow's debug mode does,
+// and never throws for a failed workflow (read the status); it throws a
+// DflowConfigError, before anything runs, for a workflow that is invalid.
+import fs from "node:fs";
+import path from "node:path";
+import { runWorkflow, debugRoot } from "../engine/workflow-run.js";
+import { taskDependencies } from "../engine/dag-deps.js";
+import { readTextOrSync } from "../engine/store/fsx.js";
+import { DflowConfigError } from "./errors.js";
+import { checkWorkflowName } from "./names.js";
+import { type ArgoStep, type StepFilter, queryStepsIn } from "./query.js";
+import { Step, Task } from "./step.js";
+import { DAG, Steps } from "./steps.js";
+import type { OPTemplate } from "./templates.js";
+
+export interface WorkflowOptions {
+  name?: string;
+  steps?: Steps;
+  dag?: DAG;
+  /** Re-open (restart) an existing workflow by id. */
+  id?: string;
+  context?: { render(t: OPTemplate): OPTemplate };
+  parameters?: Record<string, unknown>;
+  parallelism?: number;
+  annotations?: Record<string, string>;
+  labels?: Record<string, string>;
+}
+
+export interface SubmitResult {
+  id: string;
+  status: "Succeeded" | "Failed";
+  /** Why the workflow failed. */
+  error?: Error;
+}
+
+export class Workflow {
+  readonly name: string;
+  id?: string;
+  entrypoint?: Steps | DAG;
+  context?: WorkflowOptions["context"];
+  parameters: Record<string, unknown>;
+  parallelism?: number;
+
+  constructor(opts: WorkflowOptions = {}) {
+    this.name = opts.name ?? "workflow";
+    checkWorkflowName(this.name);
+    this.id = opts.id;
+    if (opts.steps && opts.dag) throw new DflowConfigError("a Workflow takes steps or dag, not both", { workflow: this.name });
+    this.entrypoint = opts.steps ?? opts.dag;
+    this.context = opts.context;
+    this.parameters = opts.parameters ?? {};
+    this.parallelism = opts.parallelism;
+  }
+
+  /** Add a step, a parallel list of steps, a task or a list of tasks to the entrypoint. */
+  add(x: Step | Step[] | Task | Task[]): this {
+    const first = Array.isArray(x) ? x[0] : x;
+    if (!this.entrypoint) this.entrypoint = first instanceof Task ? new DAG(`${this.name}-dag`) : new Steps(`${this.name}-steps`);
+    if (this.entrypoint instanceof DAG) this.entrypoint.add(x as Task | Task[]);
+    else this.entrypoint.add(x as Step | Step[]);
+    return this;
+  }
+
+  /** Check everything that can be checked before running (names, references, DAG cycles). */
+  validate(): void {
+    if (!this.entrypoint) throw new DflowConfigError("the workflow has no steps: wf.add(step) or new Workflow({ steps }) / ({ dag })", { workflow: this.name });
+    const seen = new Set<OPTemplate>();
+    const visit = (t: OPTemplate): void => {
+      if (seen.has(t)) return;
+      seen.add(t);
+      t.normalise();
+      if (t instanceof Steps) for (const e of t.steps) for (const s of Array.isArray(e) ? e : [e]) visit(s.template);
+      if (t instanceof DAG) {
+        taskDependencies(t);
+        for (const s of t.tasks) visit(s.template);
+      }
+    };
+    try {
+      visit(this.entrypoint);
+    } catch (e) {
+      if (e instanceof DflowConfigError && !e.context.workflow) (e.context as { workflow?: string }).workflow = this.name;
+      throw e;
+    }
+  }
+
+  /**
+   * Run the workflow to its end and return its id and status. With an
+   * existing `id`, restarts it: succeeded steps are not run again.
+   */
+  async submit(opts: { reuse_step?: ArgoStep[] } = {}): Promise<SubmitResult> {
+    if (process.env.DFLOW_OP_CHILD) {
+      throw new DflowConfigError(
+        "a module imported by an OP's child process submits a workflow: move the OP into its own module, or guard the workflow code with `if (isMain(import.meta))`",
+        { workflow: this.name },
+      );
+    }
+    if (opts.reuse_step?.length) throw new DflowConfigError("reuse_step is not implemented yet in dflow-ts", { workflow: this.name });
+    this.validate();
+    const r = await runWorkflow(this.entrypoint!, { id: this.id, name: this.name, log: (l) => console.log(l) });
+    this.id = r.id;
+    if (r.error) console.error(`Workflow ${r.id} failed: ${r.error.message}`);
+    const report = process.env.DFLOW_CLI_REPORT;
+    if (report) fs.appendFileSync(report, `${JSON.stringify({ id: r.id, status: r.status, dir: r.dir })}\n`);
+    return { id: r.id, status: r.status, error: r.error };
+  }
+
+  private dir(): string {
+    if (!this.id) throw new DflowConfigError("the workflow has no id yet: submit it first, or construct it with { id }", { workflow: this.name });
+    return path.join(debugRoot(), this.id);
+  }
+
+  /** Contents of the workflow's status file: Running, Succeeded or Failed. */
+  query_status(): string {
+    const s = readTextOrSync(path.join(this.dir(), "status"), null);
+    if (s === null) throw new DflowConfigError(`no workflow ${this.id} under ${debugRoot()}`, { workflow: this.id });
+    return s;
+  }
+
+  /** Wait while the workflow is Pending or Running. */
+  async wait(interval = 1): Promise<string> {
+    for (;;) {
+      const s = this.query_status();
+      if (s !== "Pending" && s !== "Running") return s;
+      await new Promise((r) => setTimeout(r, interval * 1000));
+    }
+  }
+
+  /**
+   * Steps of the workflow, sorted by start. `name` matches exactly (a string
+   * or a list of strings) or, given a RegExp, as a whole-name match.
+   */
+  query_step(filter: StepFilter = {}): ArgoStep[] {
+    return queryStepsIn(this.id!, this.dir(), filter);
+  }
+
+  query_step_by_key(key: string | string[]): ArgoStep[] {
+    return this.query_step({ key });
+  }
+
+  query_keys_of_steps(): string[] {
+    return this.query_step().flatMap((s) => (s.key ? [s.key] : []));
+  }
+
+  /** Global outputs (parameters as raw text, artifacts as paths), or null when there are none. */
+  query_global_outputs(): { parameters: Record<string, { name: string; value: string }>; artifacts: Record<string, { name: string; local_path: string }> } | null {
+    const base = path.join(this.dir(), "outputs");
+    if (!fs.existsSync(base)) return null;
+    const out = { parameters: {} as Record<string, { name: string; value: string }>, artifacts: {} as Record<string, { name: string; local_path: string }> };
+    for (const n of fs.existsSync(path.join(base, "parameters")) ? fs.readdirSync(path.join(base, "parameters")) : []) {
+      out.parameters[n] = { name: n, value: fs.readFileSync(path.join(base, "parameters", n), "utf8") };
+    }
+    for (const n of fs.existsSync(path.join(base, "artifacts")) ? fs.readdirSync(path.join(base, "artifacts")) : []) {
+      out.artifacts[n] = { name: n, local_path: path.join(base, "artifacts", n) };
+    }
+    return out;
+  }
+}
