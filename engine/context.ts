@@ -25,6 +25,8 @@ export interface Scope {
   kind: "steps" | "dag";
   inputs: { parameters: Map<string, PV>; artifacts: Map<string, string> };
   results: Map<string, StepOutcome>;
+  /** The loop item, inside one item of a with_param/with_sequence fan-out. */
+  item?: { value: unknown };
 }
 
 export interface RunContext {

@@ -16,10 +16,13 @@ import { type PV, type RunContext, type Scope, type StepOutcome, StepFailed, emp
 import { taskDependencies } from "./dag-deps.js";
 import { runPod } from "./pod.js";
 import { renderRefs } from "./render.js";
-import { type ArtifactSource, lookupRef, resolveArtifact, resolveParam } from "./scope.js";
+import { ArgoVar } from "../src/expr.js";
+import { evaluate } from "./expr/index.js";
+import { type ArtifactSource, exprEnv, lookupRef, resolveArtifact, resolveParam } from "./scope.js";
 import { linkArtifact, mkdirIO, readArtifactLinks, readParameters, readPhaseSync, writeMessage, writeParameters, writePhase } from "./step-dir.js";
 import { exists, rand5, symlinkAtomic, writeAtomic } from "./store/fsx.js";
-import { evaluateWhen } from "./when.js";
+import { computeItems } from "./items.js";
+import { evaluateWhen, whenUsesItem } from "./when.js";
 
 /** Where a step registers itself: its parent's children file. */
 export interface Parent {
@@ -48,18 +51,36 @@ async function fail(dir: string, err: Error): Promise<void> {
   await writePhase(dir, "Failed").catch(() => undefined);
 }
 
-export async function runStep(step: Step, scope: Scope, parent: Parent, order: string, ctx: RunContext): Promise<StepOutcome> {
+function kindOf(t: OPTemplate): "Steps" | "DAG" | "Pod" {
+  return t.kind === "steps" ? "Steps" : t.kind === "dag" ? "DAG" : "Pod";
+}
+
+/**
+ * A step that failed before it had a directory (bad key, bad when, bad
+ * with_param): give it one, so the reason is on disk like any failure.
+ */
+async function failWithoutDir(step: Step, template: OPTemplate, parent: Parent, order: string, ctx: RunContext, err: Error): Promise<StepOutcome> {
+  const dirName = await freshDirName(ctx, step.name);
+  const dir = path.join(ctx.wfdir, dirName);
+  await parent.children.add(order, dirName);
+  await Promise.all([writeAtomic(path.join(dir, "type"), kindOf(template)), writeAtomic(path.join(dir, "name"), step.name), mkdirIO(dir)]);
+  if (!(err as Partial<DflowError>).context) err.message = `workflow ${ctx.wfid}, step ${step.name}: ${err.message}`;
+  await fail(dir, err);
+  ctx.onStepDone?.(dir, "Failed");
+  return { phase: "Failed", parameters: new Map(), artifacts: new Map(), dir, error: err };
+}
+
+export async function runStep(step: Step, scope: Scope, parent: Parent, order: string, ctx: RunContext, item?: { value: unknown }): Promise<StepOutcome> {
+  if (!item && (step.with_param !== undefined || step.with_sequence !== undefined)) return runFanout(step, scope, parent, order, ctx);
+  if (item) scope = { ...scope, item };
   const where = { workflow: ctx.wfid, step: step.name };
   const template = step.executor ? step.executor.render(step.template) : step.template;
   let dir: string | undefined;
   let dirName: string | undefined;
   try {
-    // when: false -> Skipped, no directory (dflow §4.10).
-    if (step.when !== undefined && step.when !== null) {
+    // when: false -> Skipped, no directory (dflow §4.10). A fan-out checked it already unless it uses the item.
+    if (step.when !== undefined && step.when !== null && (!item || whenUsesItem(step.when))) {
       if (!evaluateWhen(step.when, scope, ctx)) return emptyOutcome("Skipped");
-    }
-    if (step.with_param !== undefined || step.with_sequence !== undefined) {
-      throw new DflowConfigError("with_param / with_sequence fan-out is not implemented yet in dflow-ts", where);
     }
 
     // The directory: the rendered key, or the one a previous run registered, or a fresh name.
@@ -84,8 +105,7 @@ export async function runStep(step: Step, scope: Scope, parent: Parent, order: s
     }
 
     await parent.children.add(order, dirName);
-    const kind = template.kind === "steps" ? "Steps" : template.kind === "dag" ? "DAG" : "Pod";
-    await Promise.all([writeAtomic(path.join(dir, "type"), kind), writePhase(dir, "Pending"), writeAtomic(path.join(dir, "name"), step.name), mkdirIO(dir)]);
+    await Promise.all([writeAtomic(path.join(dir, "type"), kindOf(template)), writePhase(dir, "Pending"), writeAtomic(path.join(dir, "name"), step.name), mkdirIO(dir)]);
     await fsp.rm(path.join(dir, "message"), { force: true });
 
     // Arguments: template defaults overridden by the step's values.
@@ -126,13 +146,7 @@ export async function runStep(step: Step, scope: Scope, parent: Parent, order: s
     return outcome;
   } catch (e) {
     const err = describe(e);
-    if (!dir) {
-      // Failed before its directory existed (bad key, bad when): make one to hold the reason.
-      dirName = await freshDirName(ctx, step.name);
-      dir = path.join(ctx.wfdir, dirName);
-      await parent.children.add(order, dirName);
-      await Promise.all([writeAtomic(path.join(dir, "type"), template.kind === "steps" ? "Steps" : template.kind === "dag" ? "DAG" : "Pod"), writeAtomic(path.join(dir, "name"), step.name), mkdirIO(dir)]);
-    }
+    if (!dir) return failWithoutDir(step, template, parent, order, ctx, err);
     if (!(err as Partial<DflowError>).context && !(err instanceof StepFailed)) err.message = `workflow ${ctx.wfid}, step ${step.name}: ${err.message}`;
     await fail(dir, err);
     ctx.onStepDone?.(dir, "Failed");
@@ -141,6 +155,60 @@ export async function runStep(step: Step, scope: Scope, parent: Parent, order: s
     for (const [n, p] of Object.entries(template.outputs.parameters)) if (p.has_default && template.kind !== "steps" && template.kind !== "dag") defaults.set(n, { value: p.default, type: typeString(p.type) });
     return { phase: "Failed", parameters: defaults, artifacts: new Map(), dir, error: err };
   }
+}
+
+/**
+ * with_param / with_sequence (spec §4.4): one step per item, in a pool,
+ * submitted in batches of debug_batch_size; no directory for the group.
+ * Output parameters are stacked into lists in item order.
+ */
+async function runFanout(step: Step, scope: Scope, parent: Parent, order: string, ctx: RunContext): Promise<StepOutcome> {
+  const template = step.template;
+  let items: unknown[];
+  try {
+    if (step.when !== undefined && step.when !== null && !whenUsesItem(step.when) && !evaluateWhen(step.when, scope, ctx)) return emptyOutcome("Skipped");
+    items = computeItems(step, scope, ctx);
+  } catch (e) {
+    return failWithoutDir(step, template, parent, order, ctx, describe(e));
+  }
+  const outcomes: Array<StepOutcome | undefined> = new Array(items.length);
+  const limit = pLimit(poolSize(ctx.config, Math.max(1, items.length)));
+  let stop = false;
+  const runOne = (i: number) =>
+    limit(async () => {
+      if (stop) return;
+      const o = await runStep(step, scope, parent, `${order}-${i}`, ctx, { value: items[i] });
+      outcomes[i] = o;
+      // debug_failfast: stop starting items at the first failure (§1).
+      if (o.phase === "Failed" && ctx.config.debug_failfast && !step.continue_on_failed) stop = true;
+    });
+  const batch = ctx.config.debug_batch_size && ctx.config.debug_batch_size > 0 ? ctx.config.debug_batch_size : items.length || 1;
+  const running: Promise<void>[] = [];
+  for (let start = 0; start < items.length && !stop; start += batch) {
+    for (let i = start; i < Math.min(items.length, start + batch); i++) running.push(runOne(i));
+    if (start + batch < items.length) await new Promise((r) => setTimeout(r, ctx.config.debug_batch_interval * 1000));
+  }
+  await Promise.all(running);
+
+  const parameters = new Map<string, PV>();
+  for (const [name, op] of Object.entries(template.outputs.parameters)) {
+    const values: unknown[] = [];
+    for (const o of outcomes) {
+      if (!o) continue;
+      if (o.phase === "Succeeded" || (o.phase === "Failed" && op.has_value)) {
+        const pv = o.parameters.get(name);
+        if (pv) values.push(pv.value);
+      }
+    }
+    parameters.set(name, { value: values, type: null });
+  }
+  const failed = outcomes.map((o, i) => (o?.phase === "Failed" ? i : -1)).filter((i) => i >= 0);
+  if (failed.length && !step.continue_on_failed) {
+    const first = outcomes[failed[0]]!.error;
+    const err = new Error(`${failed.length} of ${items.length} items failed (items ${failed.join(", ")})${first ? `; item ${failed[0]}: ${first.message}` : ""}`);
+    return { phase: "Failed", parameters, artifacts: new Map(), error: err };
+  }
+  return { phase: "Succeeded", parameters, artifacts: new Map() };
 }
 
 async function recordOutputs(dir: string, template: OPTemplate, outcome: StepOutcome, ctx: RunContext): Promise<void> {
@@ -259,6 +327,14 @@ async function runDagBody(template: DAG, scope: Scope, parent: Parent, ctx: RunC
   if (failure) throw failure;
 }
 
+/** An expression object, `{{=text}}`, or bare expression text. */
+function expressionText(v: unknown): string {
+  if (v instanceof ArgoVar) return v.expr;
+  const s = String(v).trim();
+  const m = /^\{\{=(.*)\}\}$/s.exec(s);
+  return m ? m[1] : s;
+}
+
 /** Outputs of a Steps/DAG template after its body succeeded (§4.11). */
 async function templateOutputs(stepName: string, template: Steps | DAG, scope: Scope, ctx: RunContext): Promise<{ parameters: Map<string, PV>; artifacts: Map<string, string> }> {
   const where = { workflow: ctx.wfid, step: stepName };
@@ -270,7 +346,9 @@ async function templateOutputs(stepName: string, template: Steps | DAG, scope: S
         const pv = resolveParam(op.value_from_parameter, scope, ctx);
         parameters.set(name, { value: pv.value, type: declared ?? pv.type });
       } else if (op.value_from_expression !== undefined) {
-        throw new DflowConfigError("value_from_expression is not implemented yet in dflow-ts");
+        const v = evaluate(expressionText(op.value_from_expression), exprEnv(scope, ctx));
+        if (v === undefined || v === null) throw new DflowConfigError(`value_from_expression gave no value`);
+        parameters.set(name, { value: v, type: declared });
       } else if (op.has_value) {
         parameters.set(name, { value: op.value, type: declared });
       } else if (op.has_default) {
@@ -286,7 +364,7 @@ async function templateOutputs(stepName: string, template: Steps | DAG, scope: S
     let src: ArtifactSource | null = null;
     try {
       if (oa._from !== undefined) src = resolveArtifact(oa._from, scope, ctx);
-      else if (oa.from_expression !== undefined) throw new DflowConfigError("from_expression is not implemented yet in dflow-ts");
+      else if (oa.from_expression !== undefined) src = resolveArtifact(new ArgoVar(expressionText(oa.from_expression)), scope, ctx);
     } catch (e) {
       if (!oa.optional) throw new DflowConfigError(`output artifact ${name}: ${describe(e).message}`, { ...where, artifact: name });
     }

@@ -3,14 +3,30 @@
 import path from "node:path";
 import { DflowConfigError } from "../src/errors.js";
 import { InputArtifact, InputParameter, StepOutputArtifact, StepOutputParameter } from "../src/io.js";
+import { ArgoVar } from "../src/expr.js";
 import { isLocalArtifact } from "./artifacts/upload.js";
+import { evaluate } from "./expr/index.js";
 import type { PV, RunContext, Scope } from "./context.js";
 import { renderRefs } from "./render.js";
 
 /** Look up one `{{ref}}`; undefined leaves it for later (`{{item}}`). Throws for unknown refs. */
 export function lookupRef(ref: string, scope: Scope, ctx: RunContext): { value: unknown } | undefined {
   if (ref === "workflow.name") return { value: ctx.wfid };
-  if (ref === "item" || ref.startsWith("item.") || ref.startsWith("item[") || ref.startsWith("=")) return undefined;
+  if (ref === "item" || ref.startsWith("item.") || ref.startsWith("item[")) {
+    // Left for the fan-out to fill in, item by item.
+    if (!scope.item) return undefined;
+    let v: unknown = scope.item.value;
+    for (const part of ref.slice(4).split(/[.[\]'"]+/).filter(Boolean)) {
+      if (v === null || typeof v !== "object" || !(part in (v as object))) throw new DflowConfigError(`{{${ref}}}: the item ${JSON.stringify(scope.item.value)} has no field ${part}`);
+      v = (v as Record<string, unknown>)[part];
+    }
+    return { value: v };
+  }
+  if (ref.startsWith("=")) {
+    // An expression that uses the item waits for it (Q30).
+    if (!scope.item && /\bitem\b/.test(ref)) return undefined;
+    return { value: evaluate(ref.slice(1), exprEnv(scope, ctx)) };
+  }
   let m = /^inputs\.parameters\.([\w-]+)$/.exec(ref);
   if (m) {
     const pv = scope.inputs.parameters.get(m[1]);
@@ -34,8 +50,28 @@ function stepOutput(stepName: string, param: string, scope: Scope, isTask: boole
   return pv;
 }
 
+/** The variables an expression sees: Argo's names for the scope's values. */
+export function exprEnv(scope: Scope, ctx: RunContext): Record<string, unknown> {
+  const results: Record<string, unknown> = {};
+  for (const [name, r] of scope.results) {
+    results[name] = {
+      outputs: { parameters: Object.fromEntries([...r.parameters].map(([k, pv]) => [k, pv.value])), artifacts: Object.fromEntries(r.artifacts) },
+      status: r.phase,
+      phase: r.phase,
+    };
+  }
+  return {
+    inputs: { parameters: Object.fromEntries([...scope.inputs.parameters].map(([k, pv]) => [k, pv.value])), artifacts: Object.fromEntries(scope.inputs.artifacts) },
+    steps: scope.kind === "steps" ? results : {},
+    tasks: scope.kind === "dag" ? results : {},
+    workflow: { name: ctx.wfid },
+    ...(scope.item ? { item: scope.item.value } : {}),
+  };
+}
+
 /** Resolve a parameter argument to its value (keeps types of referenced parameters). */
 export function resolveParam(value: unknown, scope: Scope, ctx: RunContext): PV {
+  if (value instanceof ArgoVar) return { value: evaluate(value.expr, exprEnv(scope, ctx)), type: null };
   if (value instanceof InputParameter) {
     const pv = scope.inputs.parameters.get(value.name);
     if (!pv) throw new DflowConfigError(`the enclosing template has no value for input parameter ${value.name}`, { parameter: value.name });
@@ -52,7 +88,7 @@ export function resolveParam(value: unknown, scope: Scope, ctx: RunContext): PV 
 
 // Inside lists and dicts only parameter objects are replaced; strings are not rendered (dflow §4.1).
 function nested(v: unknown, scope: Scope, ctx: RunContext): unknown {
-  if (v instanceof InputParameter || v instanceof StepOutputParameter) return resolveParam(v, scope, ctx).value;
+  if (v instanceof InputParameter || v instanceof StepOutputParameter || v instanceof ArgoVar) return resolveParam(v, scope, ctx).value;
   if (Array.isArray(v)) return v.map((x) => nested(x, scope, ctx));
   if (v && typeof v === "object" && Object.getPrototypeOf(v) === Object.prototype) {
     return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, nested(x, scope, ctx)]));
@@ -72,19 +108,28 @@ function stepArtifact(stepName: string, art: string, scope: Scope, isTask: boole
   return p;
 }
 
-function withSub(p: string, sub?: string): string {
-  return sub ? `${p}/${sub}` : p;
+function withSub(p: string, sub?: string, scope?: Scope, ctx?: RunContext): string {
+  if (!sub) return p;
+  // Sub-paths may hold {{item}} and other references.
+  const rendered = scope && ctx ? renderRefs(sub, (r) => lookupRef(r, scope, ctx)) : sub;
+  return `${p}/${rendered}`;
 }
 
 /** Resolve an artifact argument; null when absent (the caller decides whether that is allowed). */
 export function resolveArtifact(value: unknown, scope: Scope, ctx: RunContext): ArtifactSource | null {
   if (value === null || value === undefined) return null;
-  if (value instanceof StepOutputArtifact) return { path: withSub(stepArtifact(value.step.name, value.name, scope, value.step.isTask), value.subPath) };
+  if (value instanceof ArgoVar) {
+    const v = evaluate(value.expr, exprEnv(scope, ctx));
+    if (v === null || v === undefined) return null;
+    if (typeof v !== "string") throw new DflowConfigError(`the artifact expression ${value.expr} gave ${JSON.stringify(v)}, not a path`);
+    return { path: v };
+  }
+  if (value instanceof StepOutputArtifact) return { path: withSub(stepArtifact(value.step.name, value.name, scope, value.step.isTask), value.subPath, scope, ctx) };
   if (value instanceof InputArtifact) {
     const p = scope.inputs.artifacts.get(value.name);
     return p === undefined ? null : { path: p };
   }
-  if (isLocalArtifact(value)) return { path: withSub(value.local_path, value.subPath) };
+  if (isLocalArtifact(value)) return { path: withSub(value.local_path, value.subPath, scope, ctx) };
   if (typeof value === "object" && value && "key" in value && typeof (value as { key: unknown }).key === "string") {
     // S3Artifact(key=...) in local mode is a path; relative keys live under the artifact root (Q29).
     return { path: path.resolve(ctx.artroot, (value as { key: string }).key) };
@@ -94,14 +139,14 @@ export function resolveArtifact(value: unknown, scope: Scope, ctx: RunContext): 
     if (m) {
       const [, ref, sub] = m;
       let r = /^(steps|tasks)\.([\w-]+)\.outputs\.artifacts\.([\w-]+)$/.exec(ref);
-      if (r) return { path: withSub(stepArtifact(r[2], r[3], scope, r[1] === "tasks"), sub) };
+      if (r) return { path: withSub(stepArtifact(r[2], r[3], scope, r[1] === "tasks"), sub, scope, ctx) };
       r = /^inputs\.artifacts\.([\w-]+)$/.exec(ref);
       if (r) {
         const p = scope.inputs.artifacts.get(r[1]);
-        return p === undefined ? null : { path: withSub(p, sub) };
+        return p === undefined ? null : { path: withSub(p, sub, scope, ctx) };
       }
       r = /^workflow\.outputs\.artifacts\.([\w-]+)$/.exec(ref);
-      if (r) return { path: withSub(path.join(ctx.wfdir, "outputs", "artifacts", r[1]), sub) };
+      if (r) return { path: withSub(path.join(ctx.wfdir, "outputs", "artifacts", r[1]), sub, scope, ctx) };
       throw new DflowConfigError(`{{${ref}}} is not an artifact reference (use {{steps.<s>.outputs.artifacts.<a>}}, {{inputs.artifacts.<a>}} or {{workflow.outputs.artifacts.<a>}})`);
     }
     return { content: value };
