@@ -73,8 +73,11 @@ export async function main(spec: OPRunSpec): Promise<void> {
     const err = e as Error;
     if (err?.name === "FatalError") code = EXIT_FATAL;
     else code = EXIT_TRANSIENT;
-    // Type-check failures are the user's message; anything else gets its stack.
-    process.stderr.write(`${err instanceof TypeError && /^OP /.test(err.message) ? `TypeError: ${err.message}` : (err?.stack ?? String(err))}\n`);
+    // Type-check failures are the user's message; anything else gets its
+    // stack, then one summary line, so the reason is always at the end of
+    // log.txt where the engine takes the step's failure message from.
+    if (err instanceof TypeError && /^OP /.test(err.message)) process.stderr.write(`TypeError: ${err.message}\n`);
+    else process.stderr.write(`${err?.stack ?? String(err)}\n${err?.name ?? "Error"} in OP ${spec.op}: ${err?.message ?? String(err)}\n`);
   }
   process.exitCode = code;
 }

@@ -32,8 +32,19 @@ export class ArgoStep {
   key!: string | null;
   phase!: string;
   type!: string;
-  /** Seconds since the epoch when the step started. */
+  /**
+   * Seconds since the epoch when the step started: when its `name` file was
+   * written (dflow reports the directory's mtime, which moves with every
+   * file added, Q20).
+   */
   startedAt!: number;
+  /** When the step got its final phase (the `phase` file's last write), or null while it runs. */
+  finishedAt!: number | null;
+
+  /** Seconds from start to finish (to now while running). */
+  get duration(): number {
+    return (this.finishedAt ?? Date.now() / 1000) - this.startedAt;
+  }
   inputs!: IORecord;
   outputs!: IORecord;
   children!: Record<string, string>;
@@ -93,6 +104,14 @@ export function readStep(wfid: string, dir: string): ArgoStep | null {
     s.startedAt = fs.statSync(path.join(dir, "name")).mtimeMs / 1000;
   } catch {
     s.startedAt = 0;
+  }
+  s.finishedAt = null;
+  if (s.phase === "Succeeded" || s.phase === "Failed") {
+    try {
+      s.finishedAt = fs.statSync(path.join(dir, "phase")).mtimeMs / 1000;
+    } catch {
+      // phase vanished between reads
+    }
   }
   const children = readTextOrSync(path.join(dir, "children"), null);
   s.children = children ? (JSON.parse(children) as Record<string, string>) : {};
