@@ -133,21 +133,60 @@ export class OutputArtifact {
   }
 }
 
+/**
+ * A record of declared parameters/artifacts that names each entry after its
+ * key as soon as it is assigned, so `${t.inputs.parameters.x}` renders
+ * `{{inputs.parameters.x}}` even before the template is used.
+ */
+function naming<T extends { name: string }>(entries: Record<string, T>): Record<string, T> {
+  for (const [k, v] of Object.entries(entries)) if (v && typeof v === "object") v.name = k;
+  return new Proxy(entries, {
+    set(target, prop, value, receiver) {
+      if (typeof prop === "string" && value && typeof value === "object") (value as { name: string }).name = prop;
+      return Reflect.set(target, prop, value, receiver);
+    },
+  });
+}
+
 export class Inputs {
-  parameters: Record<string, InputParameter>;
-  artifacts: Record<string, InputArtifact>;
+  private _parameters!: Record<string, InputParameter>;
+  private _artifacts!: Record<string, InputArtifact>;
   constructor(opts: { parameters?: Record<string, InputParameter>; artifacts?: Record<string, InputArtifact> } = {}) {
     this.parameters = opts.parameters ?? {};
     this.artifacts = opts.artifacts ?? {};
   }
+  get parameters(): Record<string, InputParameter> {
+    return this._parameters;
+  }
+  set parameters(v: Record<string, InputParameter>) {
+    this._parameters = naming(v);
+  }
+  get artifacts(): Record<string, InputArtifact> {
+    return this._artifacts;
+  }
+  set artifacts(v: Record<string, InputArtifact>) {
+    this._artifacts = naming(v);
+  }
 }
 
 export class Outputs {
-  parameters: Record<string, OutputParameter>;
-  artifacts: Record<string, OutputArtifact>;
+  private _parameters!: Record<string, OutputParameter>;
+  private _artifacts!: Record<string, OutputArtifact>;
   constructor(opts: { parameters?: Record<string, OutputParameter>; artifacts?: Record<string, OutputArtifact> } = {}) {
     this.parameters = opts.parameters ?? {};
     this.artifacts = opts.artifacts ?? {};
+  }
+  get parameters(): Record<string, OutputParameter> {
+    return this._parameters;
+  }
+  set parameters(v: Record<string, OutputParameter>) {
+    this._parameters = naming(v);
+  }
+  get artifacts(): Record<string, OutputArtifact> {
+    return this._artifacts;
+  }
+  set artifacts(v: Record<string, OutputArtifact>) {
+    this._artifacts = naming(v);
   }
 }
 
