@@ -18,6 +18,8 @@ export interface StepOutcome {
   artifacts: Map<string, string>;
   dir?: string;
   error?: Error;
+  /** For a fan-out: how many items it had. */
+  itemCount?: number;
 }
 
 /** The values visible inside one run of a Steps/DAG template. */
@@ -27,6 +29,8 @@ export interface Scope {
   results: Map<string, StepOutcome>;
   /** The loop item, inside one item of a with_param/with_sequence fan-out. */
   item?: { value: unknown };
+  /** The enclosing Steps/DAG template's `parallelism`: its children active at once. */
+  parallelism?: number;
 }
 
 export interface RunContext {
@@ -34,14 +38,21 @@ export interface RunContext {
   wfdir: string;
   artroot: string;
   config: Config;
+  /** Workflow-level `parallelism`: step processes running at once in the whole workflow. */
+  podLimit?: <T>(fn: () => Promise<T>) => Promise<T>;
   /** Called whenever a step's directory gets a final phase (progress, logging). */
   onStepDone?: (dir: string, phase: Phase) => void;
 }
 
-/** Concurrency of a parallel group of `members` (dflow's debug_pool_workers rule). */
-export function poolSize(config: Config, members: number): number {
+/**
+ * Concurrency of a parallel group of `members`: dflow's debug_pool_workers
+ * rule (default the number of CPUs, -1 all), further capped by a
+ * `parallelism` of the template or step when one is set.
+ */
+export function poolSize(config: Config, members: number, parallelism?: number): number {
   const w = config.debug_pool_workers;
   let n = w === null || w === undefined ? os.cpus().length : w === -1 ? members : w;
+  if (parallelism !== undefined && parallelism > 0) n = Math.min(n, parallelism);
   n = Math.min(n, members);
   return Math.max(1, n);
 }

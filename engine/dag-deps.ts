@@ -36,6 +36,7 @@ export function taskDependencies(dag: DAG): Map<Step, Set<string>> {
     const names = new Set<string>();
     for (const v of [t.parameters, t.artifacts, t.key, t.when, t.with_param, t.with_sequence]) collect(v, names);
     for (const d of t.dependencies) names.add(typeof d === "string" ? d.split(".")[0] : d.name);
+    for (const d of t.after_any) names.add(d);
     names.delete(t.name);
     for (const n of names) {
       if (!byName.has(n)) {

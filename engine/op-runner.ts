@@ -6,7 +6,7 @@
 import fsp from "node:fs/promises";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { EXIT_FATAL, EXIT_TRANSIENT } from "../src/errors.js";
+import { EXIT_ERROR, EXIT_FATAL, EXIT_TRANSIENT } from "../src/errors.js";
 import { ArtifactSign, OP, type OPClass, checkSign, normaliseSign } from "../src/op.js";
 import { isStringType } from "../src/types.js";
 import { inputArtifactValue, writeOutputArtifact } from "./artifacts/op-io.js";
@@ -69,10 +69,10 @@ export async function main(spec: OPRunSpec): Promise<void> {
         await fsp.writeFile(path.join(tmp, "outputs", "parameters", name), encodeValue(v));
       }
     }
+    if (spec.success_tag) await fsp.writeFile(path.join(tmp, "outputs", "success_tag"), "1");
   } catch (e) {
     const err = e as Error;
-    if (err?.name === "FatalError") code = EXIT_FATAL;
-    else code = EXIT_TRANSIENT;
+    code = err?.name === "FatalError" ? EXIT_FATAL : err?.name === "TransientError" ? EXIT_TRANSIENT : EXIT_ERROR;
     // Type-check failures are the user's message; anything else gets its
     // stack, then one summary line, so the reason is always at the end of
     // log.txt where the engine takes the step's failure message from.

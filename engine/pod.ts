@@ -4,8 +4,8 @@
 // reason in <stepdir>/message.
 import fsp from "node:fs/promises";
 import path from "node:path";
-import { DflowConfigError, InfrastructureError, OPFailure } from "../src/errors.js";
-import type { ScriptOPTemplate, TsOPTemplate } from "../src/templates.js";
+import { DflowConfigError, EXIT_TRANSIENT, InfrastructureError, OPFailure } from "../src/errors.js";
+import type { RetryStrategy, ScriptOPTemplate, TsOPTemplate } from "../src/templates.js";
 import { typeString } from "../src/io.js";
 import { placeTree } from "./artifacts/place.js";
 import type { PV, RunContext } from "./context.js";
@@ -15,6 +15,7 @@ import type { ArtifactSource } from "./scope.js";
 import { linkArtifact, logTail, writeParameters, writePhase } from "./step-dir.js";
 import { exists, writeAtomic } from "./store/fsx.js";
 import { decodeValue } from "./store/values.js";
+import { nextAttempt, retryPlan } from "./retry.js";
 import { tsOPScript } from "./ts-op-script.js";
 
 export interface PodRun {
@@ -26,6 +27,10 @@ export interface PodRun {
   parameters: Map<string, PV>;
   artifacts: Map<string, ArtifactSource | null>;
   key: string | null;
+  /** Seconds (the step's, else the template's). */
+  timeout?: number;
+  /** A step-level retry strategy (the template's applies otherwise). */
+  retryStrategy?: RetryStrategy;
 }
 
 export interface PodResult {
@@ -79,31 +84,79 @@ export async function runPod(run: PodRun, ctx: RunContext): Promise<PodResult> {
   const scriptFile = path.join(dir, "script");
   await writeAtomic(scriptFile, script);
   await fsp.mkdir(path.join(workdir, "tmp"), { recursive: true });
+  // A Python-OP step always has tmp/inputs/artifacts (its dflow_python_packages
+  // artifact is placed there), even without input artifacts of its own; a
+  // TS-OP step keeps the same workdir layout (§5.5).
+  if (t.kind === "ts-op") await fsp.mkdir(path.join(workdir, "tmp", "inputs", "artifacts"), { recursive: true });
 
+  if (t.success_tag) await fsp.mkdir(path.join(workdir, "tmp", "outputs"), { recursive: true }); // Q10
+
+  // Attempts: run, and on a failure the retry rules allow, keep the
+  // attempt's log and reason under attempts/<n>/ and run again.
+  const plan = retryPlan(t, run.retryStrategy);
+  const started = Date.now();
+  for (let attempt = 0; ; attempt++) {
+    const t0 = Date.now();
+    try {
+      await writePhase(dir, "Running");
+      return await attemptOnce(run, ctx, workdir, scriptFile);
+    } catch (e) {
+      const next = nextAttempt(plan, attempt, e, (Date.now() - started) / 1000, (Date.now() - t0) / 1000);
+      if (!next.retry) {
+        if (attempt > 0 && e instanceof Error) e.message += ` (attempt ${attempt + 1}${next.why ? `; ${next.why}` : ""}; earlier attempts in ${path.join(dir, "attempts")})`;
+        throw e;
+      }
+      await archiveAttempt(dir, attempt, e as Error);
+      if (next.wait > 0) await new Promise((r) => setTimeout(r, next.wait * 1000));
+    }
+  }
+}
+
+/** Move a failed attempt's log (and pid) to attempts/<n>/ with its reason. */
+async function archiveAttempt(dir: string, attempt: number, err: Error): Promise<void> {
+  const adir = path.join(dir, "attempts", String(attempt));
+  await fsp.mkdir(adir, { recursive: true });
+  for (const f of ["log.txt", "pid"]) await fsp.rename(path.join(dir, f), path.join(adir, f)).catch(() => undefined);
+  await writeAtomic(path.join(adir, "message"), `${err.message}\n`);
+}
+
+async function attemptOnce(run: PodRun, ctx: RunContext, workdir: string, scriptFile: string): Promise<PodResult> {
+  const { dir, template: t } = run;
+  const where = { workflow: ctx.wfid, step: run.stepName };
   // Defaults of output parameters apply before the script runs (dflow §4.12).
   const defaults = new Map<string, PV>();
   for (const [name, op] of Object.entries(t.outputs.parameters)) {
     if (op.has_default) defaults.set(name, { value: op.default, type: typeString(op.type) });
   }
-
-  await writePhase(dir, "Running");
   const logFile = path.join(dir, "log.txt");
-  const res = await runLocal({
+  const timeout = run.timeout;
+  const launch = () => runLocal({
     command: [...t.command, scriptFile],
     cwd: workdir,
     logFile,
     env: Object.keys(t.envs).length ? t.envs : undefined,
+    timeout,
     onSpawn: (pid) => writeAtomic(path.join(dir, "pid"), String(pid)),
   });
+  const res = ctx.podLimit ? await ctx.podLimit(launch) : await launch();
   if (res.spawnError) {
     const e = res.spawnError;
     if (e.code === "ENOENT") throw new DflowConfigError(`command ${JSON.stringify(t.command[0])} not found: install it or set the template's command`, where);
     throw new InfrastructureError(`could not start ${t.command[0]}: ${e.message}`, where);
   }
+  const what = t.kind === "ts-op" ? `OP ${(t as TsOPTemplate).opName}` : "script";
+  if (res.timedOut) {
+    const tail = await logTail(logFile);
+    throw new OPFailure(
+      `${what} timed out after ${timeout}s (timeout=${timeout}); its process group was killed${t.timeout_as_transient_error ? " (counted as a transient error)" : ""}${tail ? `; last lines of ${logFile}:\n${tail}` : ""}`,
+      where,
+      { retryable: t.timeout_as_transient_error, timedOut: true },
+    );
+  }
   if (res.exitCode !== 0) {
     const tail = await logTail(logFile);
     const how = res.signal ? `was killed by ${res.signal}` : `exited with code ${res.exitCode}`;
-    throw new OPFailure(`${t.kind === "ts-op" ? `OP ${(t as TsOPTemplate).opName}` : "script"} ${how}${tail ? `; last lines of ${logFile}:\n${tail}` : ""}`, where, { retryable: res.exitCode === 1 });
+    throw new OPFailure(`${what} ${how}${tail ? `; last lines of ${logFile}:\n${tail}` : ""}`, where, { retryable: res.exitCode === EXIT_TRANSIENT, exitCode: res.exitCode ?? undefined });
   }
 
   // Output parameters.

@@ -137,7 +137,7 @@ export async function runStep(step: Step, scope: Scope, parent: Parent, order: s
     } else {
       const pod = new Map(params);
       if (key) pod.set("dflow_key", { value: key, type: null });
-      const r = await runPod({ stepName: step.name, dir, dirName, template: template as ScriptOPTemplate, parameters: pod, artifacts, key }, ctx);
+      const r = await runPod({ stepName: step.name, dir, dirName, template: template as ScriptOPTemplate, parameters: pod, artifacts, key, timeout: step.timeout ?? template.timeout, retryStrategy: step.retry_strategy }, ctx);
       outcome = { phase: "Succeeded", parameters: r.parameters, artifacts: r.artifacts, dir };
     }
     await recordOutputs(dir, template, outcome, ctx);
@@ -172,7 +172,7 @@ async function runFanout(step: Step, scope: Scope, parent: Parent, order: string
     return failWithoutDir(step, template, parent, order, ctx, describe(e));
   }
   const outcomes: Array<StepOutcome | undefined> = new Array(items.length);
-  const limit = pLimit(poolSize(ctx.config, Math.max(1, items.length)));
+  const limit = pLimit(poolSize(ctx.config, Math.max(1, items.length), step.parallelism ?? scope.parallelism));
   let stop = false;
   const runOne = (i: number) =>
     limit(async () => {
@@ -206,9 +206,9 @@ async function runFanout(step: Step, scope: Scope, parent: Parent, order: string
   if (failed.length && !step.continue_on_failed) {
     const first = outcomes[failed[0]]!.error;
     const err = new Error(`${failed.length} of ${items.length} items failed (items ${failed.join(", ")})${first ? `; item ${failed[0]}: ${first.message}` : ""}`);
-    return { phase: "Failed", parameters, artifacts: new Map(), error: err };
+    return { phase: "Failed", parameters, artifacts: new Map(), error: err, itemCount: items.length };
   }
-  return { phase: "Succeeded", parameters, artifacts: new Map() };
+  return { phase: "Succeeded", parameters, artifacts: new Map(), itemCount: items.length };
 }
 
 async function recordOutputs(dir: string, template: OPTemplate, outcome: StepOutcome, ctx: RunContext): Promise<void> {
@@ -243,7 +243,7 @@ async function runTemplateStep(step: Step, template: Steps | DAG, dir: string, p
     inputArtifacts.set(name, target);
   }
   await writePhase(dir, "Running");
-  const scope: Scope = { kind: template.kind === "dag" ? "dag" : "steps", inputs: { parameters: params, artifacts: inputArtifacts }, results: new Map() };
+  const scope: Scope = { kind: template.kind === "dag" ? "dag" : "steps", inputs: { parameters: params, artifacts: inputArtifacts }, results: new Map(), parallelism: template.parallelism };
   const children = await ChildrenFile.open(dir);
   await runBody(template, scope, { children }, ctx);
   return { phase: "Succeeded", ...(await templateOutputs(step.name, template, scope, ctx)), dir };
@@ -266,7 +266,7 @@ async function runStepsBody(template: Steps, scope: Scope, parent: Parent, ctx: 
     }
     // Members see the scope as it was when the group started, not each other's outputs.
     const snapshot: Scope = { ...scope, results: new Map(scope.results) };
-    const limit = pLimit(poolSize(ctx.config, entry.length));
+    const limit = pLimit(poolSize(ctx.config, entry.length, template.parallelism));
     let firstFailure: StepFailed | undefined;
     await Promise.all(
       entry.map((s, i) =>
@@ -290,7 +290,7 @@ async function runDagBody(template: DAG, scope: Scope, parent: Parent, ctx: RunC
   const index = new Map(tasks.map((t, i) => [t, i] as const));
   const waiting = new Set(tasks);
   const running = new Map<Step, Promise<void>>();
-  const limit = poolSize(ctx.config, Math.max(1, tasks.length));
+  const limit = poolSize(ctx.config, Math.max(1, tasks.length), template.parallelism);
   let failure: StepFailed | undefined;
 
   while (waiting.size || running.size) {
@@ -299,7 +299,9 @@ async function runDagBody(template: DAG, scope: Scope, parent: Parent, ctx: RunC
         const ds = deps.get(t)!;
         const finished = [...ds].every((d) => scope.results.has(d));
         if (!finished) continue;
-        if ([...ds].some((d) => scope.results.get(d)!.phase !== "Succeeded")) {
+        // A dependency must have succeeded — or, for after_any (success checks, Q11), merely ended.
+        const ok = (d: string) => scope.results.get(d)!.phase === "Succeeded" || (t.after_any.includes(d) && scope.results.get(d)!.phase === "Failed");
+        if (![...ds].every(ok)) {
           // A dependency failed, was skipped or omitted: this task is omitted (no directory).
           waiting.delete(t);
           scope.results.set(t.name, emptyOutcome("Omitted"));

@@ -2,7 +2,7 @@
 // parameter references, `{{...}}` strings, artifact sources.
 import path from "node:path";
 import { DflowConfigError } from "../src/errors.js";
-import { InputArtifact, InputParameter, StepOutputArtifact, StepOutputParameter } from "../src/io.js";
+import { InputArtifact, InputParameter, StepItemCount, StepOutputArtifact, StepOutputParameter } from "../src/io.js";
 import { ArgoVar } from "../src/expr.js";
 import { isLocalArtifact } from "./artifacts/upload.js";
 import { evaluate } from "./expr/index.js";
@@ -78,6 +78,7 @@ export function resolveParam(value: unknown, scope: Scope, ctx: RunContext): PV 
     return pv;
   }
   if (value instanceof StepOutputParameter) return stepOutput(value.step.name, value.name, scope, value.step.isTask);
+  if (value instanceof StepItemCount) return { value: scope.results.get(value.step.name)?.itemCount ?? 1, type: null };
   if (typeof value === "string") return { value: renderRefs(value, (r) => lookupRef(r, scope, ctx)), type: null };
   if (Array.isArray(value)) return { value: value.map((v) => nested(v, scope, ctx)), type: null };
   if (value && typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype) {

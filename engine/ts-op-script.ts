@@ -17,6 +17,8 @@ export interface OPRunSpec {
   parameters: Record<string, string>;
   key: string | null;
   workflow_name: string;
+  /** Write "1" to tmp/outputs/success_tag after success (continue_on_num_success/ratio). */
+  success_tag?: boolean;
 }
 
 export function tsOPScript(t: TsOPTemplate, params: Map<string, PV>, workdir: string, key: string | null, wfid: string, stepDir: string): string {
@@ -27,6 +29,7 @@ export function tsOPScript(t: TsOPTemplate, params: Map<string, PV>, workdir: st
     parameters: Object.fromEntries([...params].filter(([n]) => n in t.input_sign.entries).map(([n, pv]) => [n, encodeValue(pv.value)])),
     key,
     workflow_name: wfid,
+    ...(t.success_tag ? { success_tag: true } : {}),
   };
   return [
     `// dflow-ts: runs OP ${t.opName} from ${pathToFileURL(t.module).href}`,

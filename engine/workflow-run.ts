@@ -3,6 +3,7 @@
 // entrypoint with <wfdir> as its directory, and writes the final status
 // only after all in-flight work has settled.
 import fsp from "node:fs/promises";
+import pLimit from "p-limit";
 import path from "node:path";
 import { config as liveConfig } from "../src/config.js";
 import { DflowConfigError } from "../src/errors.js";
@@ -44,7 +45,7 @@ export async function newWorkflowDir(name: string): Promise<{ id: string; dir: s
   }
 }
 
-export async function runWorkflow(entry: Steps | DAG, opts: { id?: string; name: string; log?: (line: string) => void }): Promise<WorkflowRunResult> {
+export async function runWorkflow(entry: Steps | DAG, opts: { id?: string; name: string; parallelism?: number; log?: (line: string) => void }): Promise<WorkflowRunResult> {
   const cfg = { ...liveConfig };
   let id: string;
   let dir: string;
@@ -67,7 +68,13 @@ export async function runWorkflow(entry: Steps | DAG, opts: { id?: string; name:
   await fsp.rm(path.join(dir, "message"), { force: true });
   opts.log?.(`Workflow is running locally (ID: ${id})`);
 
-  const ctx: RunContext = { wfid: id, wfdir: dir, artroot: path.resolve(cfg.debug_workdir, cfg.debug_artifact_dir), config: cfg };
+  const ctx: RunContext = {
+    wfid: id,
+    wfdir: dir,
+    artroot: path.resolve(cfg.debug_workdir, cfg.debug_artifact_dir),
+    config: cfg,
+    podLimit: opts.parallelism && opts.parallelism > 0 ? pLimit(opts.parallelism) : undefined,
+  };
   let error: Error | undefined;
   try {
     // The entrypoint has no step directory: <wfdir> plays that role.
@@ -75,7 +82,7 @@ export async function runWorkflow(entry: Steps | DAG, opts: { id?: string; name:
     for (const [n, p] of Object.entries(entry.inputs.parameters)) {
       if (p.has_value) params.set(n, { value: p.value, type: typeString(p.type) });
     }
-    const scope: Scope = { kind: entry.kind === "dag" ? "dag" : "steps", inputs: { parameters: params, artifacts: new Map() }, results: new Map() };
+    const scope: Scope = { kind: entry.kind === "dag" ? "dag" : "steps", inputs: { parameters: params, artifacts: new Map() }, results: new Map(), parallelism: entry.parallelism };
     for (const [n, a] of Object.entries(entry.inputs.artifacts)) {
       const src = resolveArtifact(a.source, scope, ctx);
       if (src && "path" in src) scope.inputs.artifacts.set(n, src.path);

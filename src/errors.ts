@@ -49,10 +49,16 @@ export class DflowConfigError extends DflowError {
 /** An OP or script ran and failed. */
 export class OPFailure extends DflowError {
   readonly kind = "op" as const;
+  /** True for a TransientError (or a timeout with timeout_as_transient_error). */
   readonly retryable: boolean;
-  constructor(detail: string, context: ErrorContext = {}, options?: { cause?: unknown; retryable?: boolean }) {
+  /** The process's exit code, when it exited. */
+  readonly exitCode?: number;
+  readonly timedOut: boolean;
+  constructor(detail: string, context: ErrorContext = {}, options?: { cause?: unknown; retryable?: boolean; exitCode?: number; timedOut?: boolean }) {
     super(detail, context, options);
     this.retryable = options?.retryable ?? false;
+    this.exitCode = options?.exitCode;
+    this.timedOut = options?.timedOut ?? false;
   }
 }
 
@@ -78,6 +84,11 @@ export class FatalError extends Error {
   }
 }
 
-/** Exit codes used by OP child processes, as dflow's Python OPs use them. */
+/**
+ * Exit codes of OP child processes: 1 for TransientError and 2 for
+ * FatalError, as dflow's Python OPs; any other error exits 3 (dflow uses 1
+ * for those too, which makes "retry only transient errors" impossible).
+ */
 export const EXIT_TRANSIENT = 1;
 export const EXIT_FATAL = 2;
+export const EXIT_ERROR = 3;

@@ -243,3 +243,8 @@ export function strictRecord<T>(entries: Record<string, T>, what: string, owner:
     },
   });
 }
+
+/** The number of items a fan-out step ran (the `total` of a success-ratio check). */
+export class StepItemCount {
+  constructor(readonly step: StepLike) {}
+}

@@ -3,7 +3,7 @@
 import { DflowConfigError } from "./errors.js";
 import { StepOutputArtifact, StepOutputParameter, typeString } from "./io.js";
 import { checkIOName, checkKey, checkStepName } from "./names.js";
-import type { OPTemplate, RetryStrategy } from "./templates.js";
+import { type OPTemplate, type RetryStrategy, withSuccessTag } from "./templates.js";
 
 /** dflow's Executor extension point: turns a template into the one that runs. */
 export interface Executor {
@@ -49,6 +49,8 @@ export class Step {
   timeout?: number;
   retry_strategy?: RetryStrategy;
   dependencies: Array<Step | string>;
+  /** DAG: tasks this one runs after whatever their final phase (success-ratio checks). */
+  after_any: string[] = [];
   readonly outputs: {
     parameters: Record<string, StepOutputParameter>;
     artifacts: Record<string, StepOutputArtifact>;
@@ -66,7 +68,8 @@ export class Step {
       throw new DflowConfigError("template is missing or is not a template (ShellOPTemplate, TsOPTemplate, Steps, DAG, …)", ctx);
     }
     this.name = opts.name;
-    this.template = opts.template;
+    // With a success threshold the step reports success through dflow_success_tag (§3.4).
+    this.template = opts.continue_on_num_success !== undefined || opts.continue_on_success_ratio !== undefined ? withSuccessTag(opts.template) : opts.template;
     this.template.normalise();
     const tctx = { step: this.name, template: this.template.name };
     this.parameters = { ...(opts.parameters ?? {}) };

@@ -3,6 +3,7 @@
 // task once its dependencies have succeeded.
 import { DflowConfigError } from "./errors.js";
 import { checkTemplateName } from "./names.js";
+import { checkStepFor } from "./check-steps.js";
 import { Step, Task } from "./step.js";
 import { OPTemplate, type TemplateOptions } from "./templates.js";
 
@@ -23,6 +24,9 @@ export class Steps extends OPTemplate {
       if (s instanceof Task) throw new DflowConfigError(`task ${s.name} added to Steps ${this.name}: use Step in Steps and Task in DAG`, { template: this.name });
     }
     this.steps.push(Array.isArray(step) ? [...step] : step);
+    // Success-threshold checks take the next position, as in dflow (their order keys count).
+    const checks = list.map(checkStepFor).filter((c): c is Step => c !== null);
+    if (checks.length) this.steps.push(checks.length === 1 && !Array.isArray(step) ? checks[0] : checks);
     return this;
   }
 }
@@ -41,6 +45,8 @@ export class DAG extends OPTemplate {
       if (!(t instanceof Task)) throw new DflowConfigError(`DAG.add takes Task objects, got ${t instanceof Step ? `step ${t.name}` : typeof t}`, { template: this.name });
       if (this.tasks.some((x) => x.name === t.name)) throw new DflowConfigError(`DAG ${this.name} already has a task named ${t.name}: task names must be unique in a DAG`, { template: this.name });
       this.tasks.push(t);
+      const check = checkStepFor(t);
+      if (check) this.tasks.push(check as Task);
     }
     return this;
   }

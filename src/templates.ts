@@ -6,10 +6,24 @@ import { Inputs, InputArtifact, InputParameter, OutputArtifact, OutputParameter,
 import { checkIOName } from "./names.js";
 import { type OPClass, type OPIOSign, normaliseSign, opModule } from "./op.js";
 
+/**
+ * Argo's retryStrategy (argo-semantics §9). `limit` is the number of
+ * retries (unset: retry until success); `retry_policy` says which failures
+ * are retried: OnFailure (default; the OP or script failed), OnError (the
+ * machine got in the way), Always, OnTransientError (a TransientError, exit
+ * code 1, or a timeout with timeout_as_transient_error). `expression` (expr-lang
+ * over lastRetry.exitCode/status/duration/message) must also allow it.
+ * Backoff before retry n: duration × factor^(n-1), capped at `cap`;
+ * `max_duration` bounds the whole series. Durations: seconds, or "500ms",
+ * "10s", "2m", "1h".
+ */
 export interface RetryStrategy {
   limit?: number;
+  retry_policy?: "OnFailure" | "OnError" | "Always" | "OnTransientError";
+  expression?: string;
   duration?: number | string;
   factor?: number;
+  cap?: number | string;
   max_duration?: number | string;
 }
 
@@ -84,7 +98,15 @@ export interface ScriptTemplateOptions extends TemplateOptions {
   envs?: Record<string, string>;
   /** Skip dflow's `/tmp` re-rooting of the script (the script already uses the right paths). */
   script_rendered?: boolean;
+  /** Retry up to n times on a TransientError (exit code 1). */
   retry_on_transient_error?: number;
+  /** Retry up to n times when the OP or script fails. */
+  retry_on_failure?: number;
+  /** Retry up to n times when the step could not run (infrastructure error). */
+  retry_on_error?: number;
+  /** Retry up to n times on any failure. */
+  retry_on_failure_and_error?: number;
+  /** A timeout counts as a transient error (retried by retry_on_transient_error). */
   timeout_as_transient_error?: boolean;
 }
 
@@ -96,7 +118,12 @@ export class ScriptOPTemplate extends OPTemplate {
   envs: Record<string, string>;
   script_rendered: boolean;
   retry_on_transient_error?: number;
+  retry_on_failure?: number;
+  retry_on_error?: number;
+  retry_on_failure_and_error?: number;
   timeout_as_transient_error: boolean;
+  /** Write "1" to /tmp/outputs/success_tag after success (continue_on_num_success/ratio). */
+  success_tag = false;
   constructor(opts: ScriptTemplateOptions = {}) {
     super(opts);
     this.script = opts.script ?? "";
@@ -104,6 +131,9 @@ export class ScriptOPTemplate extends OPTemplate {
     this.envs = opts.envs ?? {};
     this.script_rendered = opts.script_rendered ?? false;
     this.retry_on_transient_error = opts.retry_on_transient_error;
+    this.retry_on_failure = opts.retry_on_failure;
+    this.retry_on_error = opts.retry_on_error;
+    this.retry_on_failure_and_error = opts.retry_on_failure_and_error;
     this.timeout_as_transient_error = opts.timeout_as_transient_error ?? false;
   }
 }
@@ -191,4 +221,29 @@ export class TsOPTemplate extends ScriptOPTemplate {
     }
     this.module = module.startsWith("file:") ? new URL(module).pathname : module;
   }
+}
+
+/**
+ * A copy of a script/OP template that reports success through an output
+ * parameter `dflow_success_tag` (value_from_path /tmp/outputs/success_tag,
+ * default "0"), as dflow does for continue_on_num_success/ratio. The
+ * original template is left alone (dflow's shared-template bugs, Q3).
+ */
+export function withSuccessTag<T extends OPTemplate>(t: T): T {
+  const copy = Object.assign(Object.create(Object.getPrototypeOf(t) as object), t) as T;
+  copy.outputs = new Outputs({ parameters: { ...t.outputs.parameters }, artifacts: { ...t.outputs.artifacts } });
+  if (copy instanceof ScriptOPTemplate) {
+    copy.outputs.parameters.dflow_success_tag = new OutputParameter({ value_from_path: "/tmp/outputs/success_tag", default: "0" });
+    copy.success_tag = true;
+    if (copy.kind === "script") {
+      const c = copy.command[0] ?? "";
+      copy.script = /python/.test(c)
+        ? `${copy.script}\nwith open('/tmp/outputs/success_tag', 'w') as f:\n    f.write('1')\n`
+        : // keep the script's own exit status (dflow's plain `echo 1 >` would mask a failing last command)
+          `${copy.script}\n__dflow_rc=$?; [ "$__dflow_rc" -eq 0 ] && echo 1 > /tmp/outputs/success_tag; exit $__dflow_rc`;
+    }
+  } else {
+    copy.outputs.parameters.dflow_success_tag = new OutputParameter({ value: "1" });
+  }
+  return copy;
 }

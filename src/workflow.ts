@@ -97,7 +97,7 @@ export class Workflow {
     }
     if (opts.reuse_step?.length) throw new DflowConfigError("reuse_step is not implemented yet in dflow-ts", { workflow: this.name });
     this.validate();
-    const r = await runWorkflow(this.entrypoint!, { id: this.id, name: this.name, log: (l) => console.log(l) });
+    const r = await runWorkflow(this.entrypoint!, { id: this.id, name: this.name, parallelism: this.parallelism, log: (l) => console.log(l) });
     this.id = r.id;
     if (r.error) console.error(`Workflow ${r.id} failed: ${r.error.message}`);
     const report = process.env.DFLOW_CLI_REPORT;
