@@ -10,7 +10,7 @@ import { EXIT_ERROR, EXIT_FATAL, EXIT_TRANSIENT } from "../src/errors.js";
 import { ArtifactSign, OP, type OPClass, checkSign, normaliseSign } from "../src/op.js";
 import { isStringType } from "../src/types.js";
 import { inputArtifactValue, writeOutputArtifact } from "./artifacts/op-io.js";
-import { encodeValue, parseJsonLoose } from "./store/values.js";
+import { encodeValue, parseJsonLoose, pyJson } from "./store/values.js";
 import type { OPRunSpec } from "./ts-op-script.js";
 
 function isOPClass(v: unknown): v is OPClass {
@@ -30,6 +30,20 @@ async function loadOP(spec: OPRunSpec): Promise<OPClass> {
   throw new Error(`OP ${spec.op} is not exported by ${spec.module}: export it (export class ${spec.op} extends OP {...} or export const ${spec.op} = OP.function(...))`);
 }
 
+/** Run `fn` over `items`, `limit` at a time (-1 or undefined: one at a time for sync safety is the caller's choice). */
+async function pool<T, R>(items: T[], limit: number, fn: (x: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const workers = Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]);
+    }
+  });
+  await Promise.all(workers);
+  return out;
+}
+
 export async function main(spec: OPRunSpec): Promise<void> {
   process.env.DFLOW_OP_CHILD = "1";
   let code = 0;
@@ -38,35 +52,77 @@ export async function main(spec: OPRunSpec): Promise<void> {
     const inSign = normaliseSign(cls.get_input_sign());
     const outSign = normaliseSign(cls.get_output_sign());
     const tmp = path.join(spec.workdir, "tmp");
+    const sl = spec.slices;
     const op_in: Record<string, unknown> = {};
     for (const [name, p] of inSign.parameters) {
       const raw = spec.parameters[name];
       if (raw === undefined) continue;
-      op_in[name] = isStringType(p.type) ? raw : parseJsonLoose(raw);
+      // A sliced parameter holds the whole list, whatever the OP declares for one slice.
+      op_in[name] = isStringType(p.type) && !sl?.input_parameter.includes(name) ? raw : parseJsonLoose(raw);
     }
     for (const [name, a] of inSign.artifacts) {
-      const v = await inputArtifactValue(path.join(tmp, "inputs", "artifacts", name), a.kind, { subPathMode: a.sub_path });
+      const root = path.join(tmp, "inputs", "artifacts", name);
+      const sub = sl?.sub_paths?.[name];
+      // Normal slices: the whole artifact as a list, sliced below; sub_path: this item's own part.
+      const v = sub ? path.join(root, sub) : await inputArtifactValue(root, sl?.input_artifact.includes(name) ? "list" : a.kind, { subPathMode: a.sub_path });
       if (v !== null || a.optional) op_in[name] = v;
     }
-    const checkedIn = checkSign(cls.name, inSign, op_in, "input");
-    const op = new cls();
-    op.key = spec.key;
-    op.workflow_name = spec.workflow_name;
-    const result = await op.execute(checkedIn);
-    if (!result || typeof result !== "object") throw new TypeError(`OP ${cls.name}: execute must return an object of outputs, got ${result === null ? "null" : typeof result}`);
-    const out = checkSign(cls.name, outSign, result as Record<string, unknown>, "output");
+
+    // One execution per slice (a single one without slices).
+    const indices = sl ? sl.indices : [null];
+    const runSlice = async (idx: number | null): Promise<Record<string, unknown>> => {
+      const args = { ...op_in };
+      if (sl && idx !== null) {
+        for (const p of sl.input_parameter) {
+          const full = args[p];
+          if (!Array.isArray(full)) throw new TypeError(`OP ${cls.name}: sliced input parameter ${p} must be a list, got ${JSON.stringify(full)}`);
+          args[p] = full[idx];
+        }
+        for (const a of sl.input_artifact) {
+          const full = args[a];
+          if (!Array.isArray(full)) throw new TypeError(`OP ${cls.name}: sliced input artifact ${a} is not a list of paths`);
+          args[a] = full[idx] ?? null;
+        }
+      }
+      const checkedIn = checkSign(cls.name, inSign, args, "input");
+      const op = new cls();
+      op.key = spec.key;
+      op.workflow_name = spec.workflow_name;
+      const result = await op.execute(checkedIn);
+      if (!result || typeof result !== "object") throw new TypeError(`OP ${cls.name}: execute must return an object of outputs, got ${result === null ? "null" : typeof result}`);
+      return checkSign(cls.name, outSign, result as Record<string, unknown>, "output");
+    };
+    const results = await pool(indices, sl?.pool_size === -1 ? indices.length : (sl?.pool_size ?? 1), runSlice);
+
     await fsp.mkdir(path.join(tmp, "outputs", "parameters"), { recursive: true });
     await fsp.mkdir(path.join(tmp, "outputs", "artifacts"), { recursive: true });
     for (const [name, entry] of Object.entries(outSign.entries)) {
-      const v = out[name];
       if (entry instanceof ArtifactSign) {
-        if (v === null || v === undefined) {
-          if (!entry.optional) throw new TypeError(`OP ${cls.name}: output artifact ${name} is missing`);
-          continue;
+        for (let k = 0; k < results.length; k++) {
+          const v = results[k][name];
+          const idx = indices[k];
+          if (v === null || v === undefined) {
+            if (!entry.optional) throw new TypeError(`OP ${cls.name}: output artifact ${name} is missing`);
+            continue;
+          }
+          if (sl && idx !== null && sl.output_artifact.includes(name)) {
+            await writeOutputArtifact(spec.workdir, name, v, { order: idx, sliced: true, subdir: sl.create_dir ? String(idx) : undefined });
+          } else if (sl?.group) {
+            await writeOutputArtifact(spec.workdir, name, v, { order: k, sliced: true });
+          } else {
+            await writeOutputArtifact(spec.workdir, name, v);
+          }
         }
-        await writeOutputArtifact(spec.workdir, name, v);
-      } else if (v !== undefined) {
-        await fsp.writeFile(path.join(tmp, "outputs", "parameters", name), encodeValue(v));
+        continue;
+      }
+      const file = path.join(tmp, "outputs", "parameters", name);
+      if (sl && sl.output_parameter.includes(name)) {
+        // [{"dflow_list_item": v, "order": slice}, ...], merged in slice order by the engine (§4.8).
+        await fsp.writeFile(file, pyJson(results.map((r, k) => ({ dflow_list_item: r[name], order: indices[k] }))));
+      } else if (sl?.group) {
+        await fsp.writeFile(file, pyJson(results.map((r) => r[name])));
+      } else if (results[0][name] !== undefined) {
+        await fsp.writeFile(file, encodeValue(results[0][name]));
       }
     }
     if (spec.success_tag) await fsp.writeFile(path.join(tmp, "outputs", "success_tag"), "1");

@@ -7,7 +7,8 @@ import path from "node:path";
 import { DflowConfigError, EXIT_TRANSIENT, InfrastructureError, OPFailure } from "../src/errors.js";
 import type { RetryStrategy, ScriptOPTemplate, TsOPTemplate } from "../src/templates.js";
 import { typeString } from "../src/io.js";
-import { placeTree } from "./artifacts/place.js";
+import { mergeInto, placeTree } from "./artifacts/place.js";
+import type { SliceSpec } from "./slices.js";
 import type { PV, RunContext } from "./context.js";
 import { runLocal } from "./executors/local.js";
 import { renderScript, rerootTmp } from "./render.js";
@@ -31,6 +32,8 @@ export interface PodRun {
   timeout?: number;
   /** A step-level retry strategy (the template's applies otherwise). */
   retryStrategy?: RetryStrategy;
+  /** For an item of a sliced step: what its OP process slices. */
+  slice?: SliceSpec;
 }
 
 export interface PodResult {
@@ -58,17 +61,20 @@ export async function runPod(run: PodRun, ctx: RunContext): Promise<PodResult> {
       throw new DflowConfigError(`input artifact ${name} has no source: pass it in the step's artifacts or mark it optional`, { ...where, artifact: name });
     }
     let recorded: string;
+    // sub_path slices: this item gets only its own part of the artifact (§4.9).
+    const sub = run.slice?.sub_paths?.[name];
     if ("content" in src) {
       recorded = path.join(dir, "inputs", "artifacts", name);
       await writeAtomic(recorded, src.content);
     } else {
-      let target = src.path;
+      let target = sub ? `${src.path}/${sub}` : src.path;
       if (!(await exists(target))) throw new DflowConfigError(`input artifact ${name}: ${target} does not exist`, { ...where, artifact: name });
       if (ctx.config.dereference_symlink) target = await fsp.realpath(target);
       recorded = await linkArtifact(dir, "inputs", name, target);
     }
     if (decl.path) {
-      const dest = under(workdir, renderScript(decl.path, { workflowName: ctx.wfid, podName: run.dirName, parameters: run.parameters, where }));
+      const declared = renderScript(decl.path, { workflowName: ctx.wfid, podName: run.dirName, parameters: run.parameters, where });
+      const dest = under(workdir, sub ? `${declared}/${sub}` : declared);
       await placeTree(recorded, dest, ctx.config.debug_copy_method as "symlink");
     }
   }
@@ -76,7 +82,7 @@ export async function runPod(run: PodRun, ctx: RunContext): Promise<PodResult> {
   // The script, exactly as it will run.
   let script: string;
   if (t.kind === "ts-op") {
-    script = tsOPScript(t as TsOPTemplate, run.parameters, workdir, run.key, ctx.wfid, dir);
+    script = tsOPScript(t as TsOPTemplate, run.parameters, workdir, run.key, ctx.wfid, dir, run.slice);
   } else {
     const base = t.script_rendered ? t.script : rerootTmp(t.script, workdir);
     script = renderScript(base, { workflowName: ctx.wfid, podName: run.dirName, parameters: run.parameters, where });
@@ -190,6 +196,16 @@ async function attemptOnce(run: PodRun, ctx: RunContext, workdir: string, script
     if (!(await exists(local))) {
       if (oa.optional) continue;
       throw new OPFailure(`output artifact ${name} not found at ${oa.path} (looked for ${local})`, { ...where, artifact: name });
+    }
+    // Explicit storage (sliced outputs, output_artifact_save): merged into
+    // <artroot>/<key> with debug_save_copy_method, which becomes the artifact (§2.8.5).
+    const save = oa.save?.[0] as { key?: unknown } | undefined;
+    if (save && typeof save.key === "string") {
+      const key = renderScript(save.key, { workflowName: ctx.wfid, podName: run.dirName, parameters: run.parameters, where });
+      const savePath = path.resolve(ctx.artroot, key);
+      await mergeInto(local, savePath, ctx.config.debug_save_copy_method as "symlink");
+      artifacts.set(name, savePath);
+      continue;
     }
     artifacts.set(name, local);
   }

@@ -22,6 +22,7 @@ import { type ArtifactSource, exprEnv, lookupRef, resolveArtifact, resolveParam 
 import { linkArtifact, mkdirIO, readArtifactLinks, readParameters, readPhaseSync, writeMessage, writeParameters, writePhase } from "./step-dir.js";
 import { exists, rand5, symlinkAtomic, writeAtomic } from "./store/fsx.js";
 import { computeItems } from "./items.js";
+import { type SliceSpec, groupItems, inferSliceItems, sliceIndex, sliceSpec, slicesOf, stackSliced } from "./slices.js";
 import { evaluateWhen, whenUsesItem } from "./when.js";
 
 /** Where a step registers itself: its parent's children file. */
@@ -70,9 +71,17 @@ async function failWithoutDir(step: Step, template: OPTemplate, parent: Parent, 
   return { phase: "Failed", parameters: new Map(), artifacts: new Map(), dir, error: err };
 }
 
-export async function runStep(step: Step, scope: Scope, parent: Parent, order: string, ctx: RunContext, item?: { value: unknown }): Promise<StepOutcome> {
-  if (!item && (step.with_param !== undefined || step.with_sequence !== undefined)) return runFanout(step, scope, parent, order, ctx);
-  if (item) scope = { ...scope, item };
+/** One item of a fan-out: the value `{{item}}` stands for, and for sliced steps what it slices. */
+export interface FanItem {
+  value: unknown;
+  slice?: SliceSpec;
+  /** Internal parameters recorded with the item (dflow_var_0, dflow_<a>_sub_path, …). */
+  extra?: Map<string, PV>;
+}
+
+export async function runStep(step: Step, scope: Scope, parent: Parent, order: string, ctx: RunContext, item?: FanItem): Promise<StepOutcome> {
+  if (!item && (step.with_param !== undefined || step.with_sequence !== undefined || slicesOf(step))) return runFanout(step, scope, parent, order, ctx);
+  if (item) scope = { ...scope, item: { value: item.value } };
   const where = { workflow: ctx.wfid, step: step.name };
   const template = step.executor ? step.executor.render(step.template) : step.template;
   let dir: string | undefined;
@@ -137,7 +146,8 @@ export async function runStep(step: Step, scope: Scope, parent: Parent, order: s
     } else {
       const pod = new Map(params);
       if (key) pod.set("dflow_key", { value: key, type: null });
-      const r = await runPod({ stepName: step.name, dir, dirName, template: template as ScriptOPTemplate, parameters: pod, artifacts, key, timeout: step.timeout ?? template.timeout, retryStrategy: step.retry_strategy }, ctx);
+      for (const [k, v] of item?.extra ?? []) pod.set(k, v);
+      const r = await runPod({ stepName: step.name, dir, dirName, template: template as ScriptOPTemplate, parameters: pod, artifacts, key, timeout: step.timeout ?? template.timeout, retryStrategy: step.retry_strategy, slice: item?.slice }, ctx);
       outcome = { phase: "Succeeded", parameters: r.parameters, artifacts: r.artifacts, dir };
     }
     await recordOutputs(dir, template, outcome, ctx);
@@ -164,10 +174,30 @@ export async function runStep(step: Step, scope: Scope, parent: Parent, order: s
  */
 async function runFanout(step: Step, scope: Scope, parent: Parent, order: string, ctx: RunContext): Promise<StepOutcome> {
   const template = step.template;
+  const sl = slicesOf(step);
   let items: unknown[];
+  let fan: FanItem[];
   try {
     if (step.when !== undefined && step.when !== null && !whenUsesItem(step.when) && !evaluateWhen(step.when, scope, ctx)) return emptyOutcome("Skipped");
-    items = computeItems(step, scope, ctx);
+    items = step.with_param !== undefined || step.with_sequence !== undefined ? computeItems(step, scope, ctx) : await inferSliceItems(step, sl!, scope, ctx);
+    if (!sl) fan = items.map((value) => ({ value }));
+    else if (sl.group_size) {
+      // Several slices per item, one OP process each (§4.9 group_size).
+      fan = groupItems(items, sl).map((g, gi) => ({
+        value: gi,
+        slice: sliceSpec(sl, g.map((it) => sliceIndex(sl, it, scope, ctx)), true, null),
+        extra: new Map<string, PV>([["dflow_var_0", { value: gi, type: null }], ["dflow_group_items", { value: g, type: null }]]),
+      }));
+      items = fan.map((f) => f.value);
+    } else {
+      fan = items.map((value) => {
+        const idx = sliceIndex(sl, value, scope, ctx);
+        const spec = sliceSpec(sl, [idx], false, value);
+        const extra = new Map<string, PV>([["dflow_var_0", { value: idx, type: null }]]);
+        for (const [a, rel] of Object.entries(spec.sub_paths ?? {})) extra.set(`dflow_${a}_sub_path`, { value: rel, type: null });
+        return { value, slice: spec, extra };
+      });
+    }
   } catch (e) {
     return failWithoutDir(step, template, parent, order, ctx, describe(e));
   }
@@ -177,7 +207,7 @@ async function runFanout(step: Step, scope: Scope, parent: Parent, order: string
   const runOne = (i: number) =>
     limit(async () => {
       if (stop) return;
-      const o = await runStep(step, scope, parent, `${order}-${i}`, ctx, { value: items[i] });
+      const o = await runStep(step, scope, parent, `${order}-${i}`, ctx, fan[i]);
       outcomes[i] = o;
       // debug_failfast: stop starting items at the first failure (§1).
       if (o.phase === "Failed" && ctx.config.debug_failfast && !step.continue_on_failed) stop = true;
@@ -192,23 +222,29 @@ async function runFanout(step: Step, scope: Scope, parent: Parent, order: string
 
   const parameters = new Map<string, PV>();
   for (const [name, op] of Object.entries(template.outputs.parameters)) {
-    const values: unknown[] = [];
+    const values: PV[] = [];
     for (const o of outcomes) {
       if (!o) continue;
       if (o.phase === "Succeeded" || (o.phase === "Failed" && op.has_value)) {
         const pv = o.parameters.get(name);
-        if (pv) values.push(pv.value);
+        if (pv) values.push(pv);
       }
     }
-    parameters.set(name, { value: values, type: null });
+    parameters.set(name, sl?.output_parameter.includes(name) ? stackSliced(values) : { value: values.map((pv) => pv.value), type: null });
+  }
+  // Sliced output artifacts: every item merged into one directory, which is the group's artifact.
+  const artifacts = new Map<string, string>();
+  for (const a of sl?.output_artifact ?? []) {
+    const merged = outcomes.find((o) => o?.phase === "Succeeded" && o.artifacts.has(a))?.artifacts.get(a);
+    if (merged) artifacts.set(a, merged);
   }
   const failed = outcomes.map((o, i) => (o?.phase === "Failed" ? i : -1)).filter((i) => i >= 0);
   if (failed.length && !step.continue_on_failed) {
     const first = outcomes[failed[0]]!.error;
     const err = new Error(`${failed.length} of ${items.length} items failed (items ${failed.join(", ")})${first ? `; item ${failed[0]}: ${first.message}` : ""}`);
-    return { phase: "Failed", parameters, artifacts: new Map(), error: err, itemCount: items.length };
+    return { phase: "Failed", parameters, artifacts, error: err, itemCount: items.length };
   }
-  return { phase: "Succeeded", parameters, artifacts: new Map(), itemCount: items.length };
+  return { phase: "Succeeded", parameters, artifacts, itemCount: items.length };
 }
 
 async function recordOutputs(dir: string, template: OPTemplate, outcome: StepOutcome, ctx: RunContext): Promise<void> {

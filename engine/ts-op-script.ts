@@ -5,6 +5,7 @@
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { TsOPTemplate } from "../src/templates.js";
 import type { PV } from "./context.js";
+import type { SliceSpec } from "./slices.js";
 import { encodeValue } from "./store/values.js";
 
 const RUNNER = new URL("./op-runner.js", import.meta.url).href;
@@ -19,9 +20,11 @@ export interface OPRunSpec {
   workflow_name: string;
   /** Write "1" to tmp/outputs/success_tag after success (continue_on_num_success/ratio). */
   success_tag?: boolean;
+  /** For an item of a sliced step: the slices its OP runs. */
+  slices?: SliceSpec;
 }
 
-export function tsOPScript(t: TsOPTemplate, params: Map<string, PV>, workdir: string, key: string | null, wfid: string, stepDir: string): string {
+export function tsOPScript(t: TsOPTemplate, params: Map<string, PV>, workdir: string, key: string | null, wfid: string, stepDir: string, slices?: SliceSpec): string {
   const spec: OPRunSpec = {
     module: t.module,
     op: t.opName,
@@ -30,6 +33,7 @@ export function tsOPScript(t: TsOPTemplate, params: Map<string, PV>, workdir: st
     key,
     workflow_name: wfid,
     ...(t.success_tag ? { success_tag: true } : {}),
+    ...(slices ? { slices } : {}),
   };
   return [
     `// dflow-ts: runs OP ${t.opName} from ${pathToFileURL(t.module).href}`,

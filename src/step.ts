@@ -3,7 +3,8 @@
 import { DflowConfigError } from "./errors.js";
 import { StepOutputArtifact, StepOutputParameter, typeString } from "./io.js";
 import { checkIOName, checkKey, checkStepName } from "./names.js";
-import { type OPTemplate, type RetryStrategy, withSuccessTag } from "./templates.js";
+import { initArtifactTemplate, slicedTemplate } from "./slices.js";
+import { type OPTemplate, type RetryStrategy, TsOPTemplate, withSuccessTag } from "./templates.js";
 
 /** dflow's Executor extension point: turns a template into the one that runs. */
 export interface Executor {
@@ -60,6 +61,29 @@ export class Step {
     return false;
   }
 
+  /** dflow's `<name>-init-artifact` helper, run just before this step (sliced steps). */
+  init_step?: Step;
+
+  private setUpInitStep(t: TsOPTemplate, opts: StepOptions): void {
+    const s = t.slices!;
+    // A keyed sliced step keeps its merged outputs under <wfdir>/<key with {{item}} -> group>.
+    const groupKey = opts.key ? String(opts.key).replace(/\{\{\s*=?\s*item[^}]*\}\}/g, "group") : undefined;
+    const artifacts: Record<string, unknown> = {};
+    if (s.sub_path) {
+      for (const a of s.input_artifact) {
+        const src = this.artifacts[a];
+        if (src === undefined || src === null) throw new DflowConfigError(`sliced input artifact ${a} has no source`, { step: this.name, artifact: a });
+        // The helper reads only the catalog of the sliced artifact.
+        artifacts[a] = typeof src === "string" ? `${src}/.dflow` : typeof (src as { sub_path?: unknown }).sub_path === "function" ? (src as { sub_path(p: string): unknown }).sub_path(".dflow") : src;
+      }
+    }
+    const Ctor = this.constructor as new (o: StepOptions) => Step;
+    const init = new Ctor({ name: `${this.name}-init-artifact`, template: initArtifactTemplate(t, groupKey), artifacts });
+    this.init_step = init;
+    this.parameters.dflow_artifact_key = init.outputs.parameters.dflow_artifact_key;
+    if (s.sub_path && this.with_param === undefined && this.with_sequence === undefined) this.with_param = init.outputs.parameters.dflow_slices_path;
+  }
+
   constructor(opts: StepOptions) {
     const ctx = { step: opts?.name };
     if (!opts || typeof opts !== "object") throw new DflowConfigError("new Step({...}) needs an options object with name and template");
@@ -68,8 +92,12 @@ export class Step {
       throw new DflowConfigError("template is missing or is not a template (ShellOPTemplate, TsOPTemplate, Steps, DAG, …)", ctx);
     }
     this.name = opts.name;
+    let template = opts.template;
+    // A sliced OP gets its merged-output storage (§4.9).
+    if (template instanceof TsOPTemplate && template.slices) template = slicedTemplate(template);
     // With a success threshold the step reports success through dflow_success_tag (§3.4).
-    this.template = opts.continue_on_num_success !== undefined || opts.continue_on_success_ratio !== undefined ? withSuccessTag(opts.template) : opts.template;
+    if (opts.continue_on_num_success !== undefined || opts.continue_on_success_ratio !== undefined) template = withSuccessTag(template);
+    this.template = template;
     this.template.normalise();
     const tctx = { step: this.name, template: this.template.name };
     this.parameters = { ...(opts.parameters ?? {}) };
@@ -90,6 +118,7 @@ export class Step {
     }
     this.when = opts.when;
     this.with_param = opts.with_param ?? opts.with_items;
+    if (template instanceof TsOPTemplate && template.slices?.needsInit) this.setUpInitStep(template, opts);
     this.with_sequence = opts.with_sequence;
     // An empty key means "no key" (dflow's shared-template key bug, Q3).
     if (opts.key !== undefined && opts.key !== null && opts.key !== "") {

@@ -5,6 +5,7 @@ import { DflowConfigError } from "./errors.js";
 import { Inputs, InputArtifact, InputParameter, OutputArtifact, OutputParameter, Outputs } from "./io.js";
 import { checkIOName } from "./names.js";
 import { type OPClass, type OPIOSign, normaliseSign, opModule } from "./op.js";
+import type { Slices } from "./slices.js";
 
 /**
  * Argo's retryStrategy (argo-semantics §9). `limit` is the number of
@@ -162,6 +163,8 @@ export interface TsOPTemplateOptions extends Omit<ScriptTemplateOptions, "script
   output_parameter_default?: Record<string, unknown>;
   /** Run the OP with this node binary (default: the engine's own). */
   node?: string;
+  /** Slice list inputs across the items of a fan-out (dflow's Slices). */
+  slices?: Slices;
 }
 
 /**
@@ -177,6 +180,7 @@ export class TsOPTemplate extends ScriptOPTemplate {
   readonly module: string;
   readonly input_sign: OPIOSign;
   readonly output_sign: OPIOSign;
+  slices?: Slices;
 
   constructor(op: OPClass, opts: TsOPTemplateOptions = {}) {
     const input_sign = normaliseSign(op.get_input_sign());
@@ -212,6 +216,7 @@ export class TsOPTemplate extends ScriptOPTemplate {
     this.opName = op.name;
     this.input_sign = input_sign;
     this.output_sign = output_sign;
+    this.slices = opts.slices;
     const module = opts.module ?? opModule(op);
     if (!module) {
       throw new DflowConfigError(

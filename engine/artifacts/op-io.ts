@@ -117,8 +117,10 @@ export async function writeOutputArtifact(
   workdir: string,
   name: string,
   value: unknown,
-  opts: { order?: number } = {},
+  opts: { order?: number; sliced?: boolean; subdir?: string } = {},
 ): Promise<void> {
+  // A slice's outputs all take the slice as their order (dflow §6.3), and
+  // with create_dir go under a directory named after it (Q23).
   const wd = path.resolve(workdir);
   const target = path.join(wd, "tmp", "outputs", "artifacts", name);
   await fsp.mkdir(target, { recursive: true });
@@ -126,7 +128,7 @@ export async function writeOutputArtifact(
     await writeCatalog(target, []);
     return;
   }
-  const entries = typeof value === "string" ? [{ value, order: opts.order ?? 0 }] : flattenPathValue(value);
+  const entries = typeof value === "string" ? [{ value, order: opts.order ?? 0 }] : flattenPathValue(value).map((e) => (opts.sliced && opts.order !== undefined ? { ...e, order: opts.order } : e));
   const exclude = new Set([await fsp.realpath(target)]);
   const items: CatalogItem[] = [];
   for (const { value: p, order } of entries) {
@@ -147,7 +149,8 @@ export async function writeOutputArtifact(
       items.push({ dflow_list_item: null, order });
       continue;
     }
-    const rel = outputRel(wd, abs);
+    let rel = outputRel(wd, abs);
+    if (opts.subdir) rel = rel === "." ? opts.subdir : `${opts.subdir}/${rel}`;
     await copyTree(abs, rel === "." ? target : path.join(target, rel), { files: "link", symlinks: "follow", exclude });
     items.push({ dflow_list_item: rel, order });
   }
