@@ -76,6 +76,11 @@ export function argo_sum(param: unknown): ArgoVar {
   return new ArgoVar(`sum(jsonpath(${exprOf(param)}, '$'))`);
 }
 
+/** Concatenation of a list parameter's lists (of scalars: expr-lang's flatten). */
+export function argo_concat(param: unknown): ArgoVar {
+  return new ArgoVar(`flatten(jsonpath(${exprOf(param)}, '$'))`);
+}
+
 /**
  * argo_enumerate({a: listA, b: listB}): [{order: 0, a: listA[0], b: listB[0]}, …],
  * as long as the first list.

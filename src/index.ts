@@ -14,5 +14,5 @@ export { isMain } from "./main.js";
 export { upload_artifact, download_artifact, LocalArtifact } from "../engine/artifacts/upload.js";
 export { S3Artifact } from "./s3.js";
 export { Slices, type SlicesOptions } from "./slices.js";
-export { ArgoVar, ArgoSequence, expr, if_expression, argo_len, argo_range, argo_sequence, argo_sum, argo_enumerate } from "./expr.js";
+export { ArgoVar, ArgoSequence, expr, if_expression, argo_len, argo_range, argo_sequence, argo_sum, argo_concat, argo_enumerate } from "./expr.js";
 export { z } from "zod";
