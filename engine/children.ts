@@ -7,9 +7,12 @@ import path from "node:path";
 import { pyJson } from "./store/values.js";
 import { writeAtomic } from "./store/fsx.js";
 
+const BATCH_MS = 100;
+
 export class ChildrenFile {
   private readonly entries = new Map<string, string>();
   private writing = false;
+  private timer: NodeJS.Timeout | undefined;
   private waiters: Array<{ resolve: () => void; reject: (e: unknown) => void }> = [];
 
   private constructor(readonly dir: string) {}
@@ -37,14 +40,29 @@ export class ChildrenFile {
     return Object.fromEntries(this.entries);
   }
 
-  /** Register a child (first registration of an order key wins) and persist it. */
+  /**
+   * Register a child (first registration of an order key wins). The file is
+   * rewritten in batches — at most every BATCH_MS while registrations keep
+   * coming, always before the parent finishes (flush) — so a fan-out of n
+   * items costs O(n) writes of the file, not one per item.
+   */
   async add(order: string, dirName: string): Promise<void> {
     if (this.entries.has(order)) return;
     this.entries.set(order, dirName);
-    await this.flush();
+    if (!this.timer) {
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        void this.flush().catch(() => undefined);
+      }, this.entries.size > 64 ? BATCH_MS : 0);
+    }
   }
 
-  private flush(): Promise<void> {
+  /** Write the file now (waiting for a write in progress), e.g. before the parent's phase is final. */
+  flush(): Promise<void> {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
     return new Promise((resolve, reject) => {
       this.waiters.push({ resolve, reject });
       this.kick();

@@ -2,6 +2,7 @@
 // rendered, the command run in <stepdir>/workdir with its output in
 // log.txt, outputs collected. Every failure ends with phase Failed and the
 // reason in <stepdir>/message.
+import fs from "node:fs";
 import fsp from "node:fs/promises";
 import path from "node:path";
 import { DflowConfigError, EXIT_TRANSIENT, InfrastructureError, OPFailure } from "../src/errors.js";
@@ -50,7 +51,7 @@ export async function runPod(run: PodRun, ctx: RunContext): Promise<PodResult> {
   const { dir, template: t } = run;
   const where = { workflow: ctx.wfid, step: run.stepName };
   const workdir = path.join(dir, "workdir");
-  await fsp.mkdir(workdir, { recursive: true });
+  fs.mkdirSync(workdir, { recursive: true });
   await writeParameters(dir, "inputs", run.parameters);
 
   // Input artifacts: link the source into inputs/artifacts, then place it at its declared path.
@@ -89,7 +90,7 @@ export async function runPod(run: PodRun, ctx: RunContext): Promise<PodResult> {
   }
   const scriptFile = path.join(dir, "script");
   await writeAtomic(scriptFile, script);
-  await fsp.mkdir(path.join(workdir, "tmp"), { recursive: true });
+  fs.mkdirSync(path.join(workdir, "tmp"), { recursive: true });
   // A Python-OP step always has tmp/inputs/artifacts (its dflow_python_packages
   // artifact is placed there), even without input artifacts of its own; a
   // TS-OP step keeps the same workdir layout (§5.5).
@@ -161,6 +162,10 @@ async function attemptOnce(run: PodRun, ctx: RunContext, workdir: string, script
   }
   if (res.exitCode !== 0) {
     const tail = await logTail(logFile);
+    // The launcher's exec failed: the interpreter is missing (exit 126/127 from setsid).
+    if ((res.exitCode === 127 || res.exitCode === 126) && /setsid: failed to execute/.test(tail)) {
+      throw new DflowConfigError(`command ${JSON.stringify(t.command[0])} not found or not executable: install it or set the template's command (${tail.trim()})`, where);
+    }
     const how = res.signal ? `was killed by ${res.signal}` : `exited with code ${res.exitCode}`;
     throw new OPFailure(`${what} ${how}${tail ? `; last lines of ${logFile}:\n${tail}` : ""}`, where, { retryable: res.exitCode === EXIT_TRANSIENT, exitCode: res.exitCode ?? undefined });
   }

@@ -2,6 +2,7 @@
 // directory) in its scope, and the bodies of Steps and DAG templates.
 // runStep never throws: every failure becomes a Failed outcome whose reason
 // is on disk, and the caller decides (continue_on_failed) what follows.
+import fs from "node:fs";
 import fsp from "node:fs/promises";
 import path from "node:path";
 import pLimit from "p-limit";
@@ -38,7 +39,7 @@ async function freshDirName(ctx: RunContext, stepName: string): Promise<string> 
   for (;;) {
     const name = `${ctx.wfid}-${stepName}-${rand5()}`;
     try {
-      await fsp.mkdir(path.join(ctx.wfdir, name));
+      fs.mkdirSync(path.join(ctx.wfdir, name));
       return name;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
@@ -94,6 +95,7 @@ export async function runStep(step: Step, scope: Scope, parent: Parent, order: s
 
     // The directory: the rendered key, or the one a previous run registered, or a fresh name.
     let key: string | null = null;
+    let restarting = true;
     if (step.key) {
       key = renderRefs(step.key, (r) => lookupRef(r, scope, ctx));
       checkRenderedKey(key, where);
@@ -102,7 +104,10 @@ export async function runStep(step: Step, scope: Scope, parent: Parent, order: s
     } else {
       const previous = parent.children.get(order);
       if (previous && (await exists(path.join(ctx.wfdir, previous)))) dirName = previous;
-      else dirName = await freshDirName(ctx, step.name);
+      else {
+        dirName = await freshDirName(ctx, step.name);
+        restarting = false;
+      }
     }
     dir = path.join(ctx.wfdir, dirName);
 
@@ -115,7 +120,7 @@ export async function runStep(step: Step, scope: Scope, parent: Parent, order: s
 
     await parent.children.add(order, dirName);
     await Promise.all([writeAtomic(path.join(dir, "type"), kindOf(template)), writePhase(dir, "Pending"), writeAtomic(path.join(dir, "name"), step.name), mkdirIO(dir)]);
-    await fsp.rm(path.join(dir, "message"), { force: true });
+    if (restarting) fs.rmSync(path.join(dir, "message"), { force: true });
 
     // Arguments: template defaults overridden by the step's values.
     const params = new Map<string, PV>();
@@ -286,8 +291,13 @@ async function runTemplateStep(step: Step, template: Steps | DAG, dir: string, p
 }
 
 export async function runBody(template: Steps | DAG, scope: Scope, parent: Parent, ctx: RunContext): Promise<void> {
-  if (template.kind === "steps") await runStepsBody(template as Steps, scope, parent, ctx);
-  else await runDagBody(template as DAG, scope, parent, ctx);
+  try {
+    if (template.kind === "steps") await runStepsBody(template as Steps, scope, parent, ctx);
+    else await runDagBody(template as DAG, scope, parent, ctx);
+  } finally {
+    // Every child is in the children file before the parent's phase is final.
+    await parent.children.flush();
+  }
 }
 
 /** Steps: groups in sequence; the members of a group in parallel (§4.2). */

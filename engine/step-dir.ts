@@ -4,15 +4,22 @@ import fs from "node:fs";
 import fsp from "node:fs/promises";
 import path from "node:path";
 import type { PV } from "./context.js";
-import { readTextOr, symlinkAtomic, writeAtomic } from "./store/fsx.js";
+import { readTextOr, symlinkAtomic, writeAtomic, writeAtomicSync } from "./store/fsx.js";
 import { decodeValue, encodeValue, pyJson } from "./store/values.js";
 
 export type IO = "inputs" | "outputs";
 
 export async function mkdirIO(dir: string): Promise<void> {
-  await Promise.all(
-    ["inputs/parameters", "inputs/artifacts", "outputs/parameters", "outputs/artifacts"].map((d) => fsp.mkdir(path.join(dir, d), { recursive: true })),
-  );
+  for (const io of ["inputs", "outputs"]) {
+    fs.mkdirSync(path.join(dir, io), { recursive: true });
+    for (const kind of ["parameters", "artifacts"]) {
+      try {
+        fs.mkdirSync(path.join(dir, io, kind));
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+      }
+    }
+  }
 }
 
 export function writePhase(dir: string, phase: string): Promise<void> {
@@ -21,13 +28,11 @@ export function writePhase(dir: string, phase: string): Promise<void> {
 
 export async function writeParameters(dir: string, io: IO, params: Map<string, PV>): Promise<void> {
   const base = path.join(dir, io, "parameters");
-  if ([...params.values()].some((p) => p.type)) await fsp.mkdir(path.join(base, ".dflow"), { recursive: true });
-  await Promise.all(
-    [...params].map(async ([name, pv]) => {
-      await writeAtomic(path.join(base, name), encodeValue(pv.value));
-      if (pv.type) await writeAtomic(path.join(base, ".dflow", name), pyJson({ type: pv.type }));
-    }),
-  );
+  if ([...params.values()].some((p) => p.type)) fs.mkdirSync(path.join(base, ".dflow"), { recursive: true });
+  for (const [name, pv] of params) {
+    writeAtomicSync(path.join(base, name), encodeValue(pv.value));
+    if (pv.type) writeAtomicSync(path.join(base, ".dflow", name), pyJson({ type: pv.type }));
+  }
 }
 
 export async function linkArtifact(dir: string, io: IO, name: string, target: string): Promise<string> {

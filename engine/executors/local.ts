@@ -9,6 +9,8 @@
 // being interrupted) ends the step's whole process tree, not just its shell.
 import { spawn } from "node:child_process";
 import fs from "node:fs";
+import os from "node:os";
+import { Spawner } from "./spawner.js";
 
 export interface LocalRun {
   command: string[];
@@ -64,6 +66,50 @@ function installCleanup(): void {
 
 export function runLocal(run: LocalRun): Promise<LocalResult> {
   installCleanup();
+  const spawner = Spawner.get();
+  if (spawner && Spawner.accepts({ argv: run.command, cwd: run.cwd, logFile: run.logFile, env: run.env })) return runWithSpawner(spawner, run);
+  return runWithNode(run);
+}
+
+/** Through the sh co-process (see spawner.ts): the fast path on Linux. */
+async function runWithSpawner(spawner: Spawner, run: LocalRun): Promise<LocalResult> {
+  let pid: number | undefined;
+  let timedOut = false;
+  let timer: NodeJS.Timeout | undefined;
+  let killTimer: NodeJS.Timeout | undefined;
+  const code = await spawner.run({
+    argv: run.command,
+    cwd: run.cwd,
+    logFile: run.logFile,
+    env: run.env,
+    onPid: (p) => {
+      pid = p;
+      running.add(p);
+      if (run.onSpawn) void Promise.resolve(run.onSpawn(p)).catch(() => undefined);
+      if (run.timeout && run.timeout > 0) {
+        timer = setTimeout(() => {
+          timedOut = true;
+          killGroup(p, "SIGTERM");
+          killTimer = setTimeout(() => killGroup(p, "SIGKILL"), KILL_GRACE_MS);
+          killTimer.unref();
+        }, run.timeout * 1000);
+      }
+    },
+  });
+  if (timer) clearTimeout(timer);
+  if (killTimer) clearTimeout(killTimer);
+  if (pid !== undefined) {
+    running.delete(pid);
+    killGroup(pid, "SIGKILL");
+  }
+  if (code === -1) return { exitCode: null, signal: null, spawnError: Object.assign(new Error("the process launcher (sh) died; the step's process was lost"), { code: "ELOST" }) as NodeJS.ErrnoException, timedOut };
+  if (code > 128 && code < 160) return { exitCode: null, signal: (signalNames[code - 128] ?? "SIGKILL") as NodeJS.Signals, timedOut };
+  return { exitCode: code, signal: null, timedOut };
+}
+
+const signalNames: Record<number, string> = Object.fromEntries(Object.entries(os.constants.signals).map(([k, v]) => [v, k]));
+
+function runWithNode(run: LocalRun): Promise<LocalResult> {
   return new Promise((resolve) => {
     const fd = fs.openSync(run.logFile, "w");
     let settled = false;
