@@ -17,7 +17,7 @@ function isOPClass(v: unknown): v is OPClass {
   return typeof v === "function" && (v.prototype instanceof OP || typeof (v as { get_input_sign?: unknown }).get_input_sign === "function");
 }
 
-async function loadOP(spec: OPRunSpec): Promise<OPClass> {
+export async function loadOP(spec: OPRunSpec): Promise<OPClass> {
   if (/\.(c|m)?tsx?$/.test(spec.module)) {
     // TypeScript OP modules are compiled on the fly.
     const { register } = await import("tsx/esm/api");
@@ -44,7 +44,8 @@ async function pool<T, R>(items: T[], limit: number, fn: (x: T) => Promise<R>): 
   return out;
 }
 
-export async function main(spec: OPRunSpec): Promise<void> {
+/** Run one OP as its step's script does; resolves with the process exit status it calls for. */
+export async function runOP(spec: OPRunSpec): Promise<number> {
   process.env.DFLOW_OP_CHILD = "1";
   let code = 0;
   try {
@@ -135,5 +136,10 @@ export async function main(spec: OPRunSpec): Promise<void> {
     if (err instanceof TypeError && /^OP /.test(err.message)) process.stderr.write(`TypeError: ${err.message}\n`);
     else process.stderr.write(`${err?.stack ?? String(err)}\n${err?.name ?? "Error"} in OP ${spec.op}: ${err?.message ?? String(err)}\n`);
   }
-  process.exitCode = code;
+  return code;
+}
+
+/** Entry point of a TS-OP step's script. */
+export async function main(spec: OPRunSpec): Promise<void> {
+  process.exitCode = await runOP(spec);
 }

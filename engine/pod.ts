@@ -18,7 +18,8 @@ import { linkArtifact, logTail, writeParameters, writePhase } from "./step-dir.j
 import { exists, writeAtomic } from "./store/fsx.js";
 import { decodeValue } from "./store/values.js";
 import { nextAttempt, retryPlan } from "./retry.js";
-import { tsOPScript } from "./ts-op-script.js";
+import { WarmPool } from "./executors/warm.js";
+import { type OPRunSpec, tsOPScript, tsOPSpec } from "./ts-op-script.js";
 
 export interface PodRun {
   stepName: string;
@@ -82,8 +83,10 @@ export async function runPod(run: PodRun, ctx: RunContext): Promise<PodResult> {
 
   // The script, exactly as it will run.
   let script: string;
+  let opSpec: OPRunSpec | undefined;
   if (t.kind === "ts-op") {
-    script = tsOPScript(t as TsOPTemplate, run.parameters, workdir, run.key, ctx.wfid, dir, run.slice);
+    opSpec = tsOPSpec(t as TsOPTemplate, run.parameters, workdir, run.key, ctx.wfid, run.slice);
+    script = tsOPScript(opSpec, t as TsOPTemplate, dir);
   } else {
     const base = t.script_rendered ? t.script : rerootTmp(t.script, workdir);
     script = renderScript(base, { workflowName: ctx.wfid, podName: run.dirName, parameters: run.parameters, where });
@@ -106,7 +109,7 @@ export async function runPod(run: PodRun, ctx: RunContext): Promise<PodResult> {
     const t0 = Date.now();
     try {
       await writePhase(dir, "Running");
-      return await attemptOnce(run, ctx, workdir, scriptFile);
+      return await attemptOnce(run, ctx, workdir, scriptFile, opSpec);
     } catch (e) {
       const next = nextAttempt(plan, attempt, e, (Date.now() - started) / 1000, (Date.now() - t0) / 1000);
       if (!next.retry) {
@@ -127,7 +130,7 @@ async function archiveAttempt(dir: string, attempt: number, err: Error): Promise
   await writeAtomic(path.join(adir, "message"), `${err.message}\n`);
 }
 
-async function attemptOnce(run: PodRun, ctx: RunContext, workdir: string, scriptFile: string): Promise<PodResult> {
+async function attemptOnce(run: PodRun, ctx: RunContext, workdir: string, scriptFile: string, opSpec?: OPRunSpec): Promise<PodResult> {
   const { dir, template: t } = run;
   const where = { workflow: ctx.wfid, step: run.stepName };
   // Defaults of output parameters apply before the script runs (dflow §4.12).
@@ -137,7 +140,9 @@ async function attemptOnce(run: PodRun, ctx: RunContext, workdir: string, script
   }
   const logFile = path.join(dir, "log.txt");
   const timeout = run.timeout;
-  const launch = () => runLocal({
+  // Warm mode: the OP runs in a long-lived worker instead of a fresh node (same files, same log).
+  const warm = opSpec && ((t as TsOPTemplate).warm || Number(ctx.config.warm_workers ?? 0) > 0);
+  const launch = () => warm ? WarmPool.get(Number(ctx.config.warm_workers) || undefined).run({ spec: opSpec!, cwd: workdir, logFile, env: Object.keys(t.envs).length ? t.envs : undefined, timeout, onSpawn: (pid) => writeAtomic(path.join(dir, "pid"), String(pid)) }) : runLocal({
     command: [...t.command, scriptFile],
     cwd: workdir,
     logFile,

@@ -24,8 +24,8 @@ export interface OPRunSpec {
   slices?: SliceSpec;
 }
 
-export function tsOPScript(t: TsOPTemplate, params: Map<string, PV>, workdir: string, key: string | null, wfid: string, stepDir: string, slices?: SliceSpec): string {
-  const spec: OPRunSpec = {
+export function tsOPSpec(t: TsOPTemplate, params: Map<string, PV>, workdir: string, key: string | null, wfid: string, slices?: SliceSpec): OPRunSpec {
+  return {
     module: t.module,
     op: t.opName,
     workdir,
@@ -35,6 +35,9 @@ export function tsOPScript(t: TsOPTemplate, params: Map<string, PV>, workdir: st
     ...(t.success_tag ? { success_tag: true } : {}),
     ...(slices ? { slices } : {}),
   };
+}
+
+export function tsOPScript(spec: OPRunSpec, t: TsOPTemplate, stepDir: string): string {
   return [
     `// dflow-ts: runs OP ${t.opName} from ${pathToFileURL(t.module).href}`,
     `// for step ${stepDir}. Generated; edit it and resubmit the workflow to re-run this step differently.`,

@@ -30,6 +30,8 @@ export interface Config {
   dereference_symlink: boolean;
   catalog_dir_name: string;
   archive_mode: string | null;
+  /** dflow-ts: run every TS OP in a pool of this many warm workers (0: a fresh process per step). */
+  warm_workers: number;
   [key: string]: unknown;
 }
 
@@ -49,6 +51,7 @@ function fromEnv(env: NodeJS.ProcessEnv = process.env): Config {
     dereference_symlink: boolize(env.DFLOW_DEREFERENCE_SYMLINK ?? ""),
     catalog_dir_name: env.DFLOW_CATALOG_DIR_NAME ?? ".dflow",
     archive_mode: env.DFLOW_ARCHIVE_MODE ?? "tar",
+    warm_workers: intOrNull(env.DFLOW_WARM_WORKERS) ?? 0,
   };
 }
 

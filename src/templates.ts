@@ -165,6 +165,13 @@ export interface TsOPTemplateOptions extends Omit<ScriptTemplateOptions, "script
   node?: string;
   /** Slice list inputs across the items of a fan-out (dflow's Slices). */
   slices?: Slices;
+  /**
+   * Run in a warm worker: a long-lived node process that keeps the OP's
+   * module loaded between steps (one OP at a time per worker, own cwd, env
+   * and log per step). Module-level state is shared between the steps a
+   * worker runs. Also on for every TS OP with config.warm_workers > 0.
+   */
+  warm?: boolean;
 }
 
 /**
@@ -181,6 +188,7 @@ export class TsOPTemplate extends ScriptOPTemplate {
   readonly input_sign: OPIOSign;
   readonly output_sign: OPIOSign;
   slices?: Slices;
+  warm: boolean;
 
   constructor(op: OPClass, opts: TsOPTemplateOptions = {}) {
     const input_sign = normaliseSign(op.get_input_sign());
@@ -217,6 +225,7 @@ export class TsOPTemplate extends ScriptOPTemplate {
     this.input_sign = input_sign;
     this.output_sign = output_sign;
     this.slices = opts.slices;
+    this.warm = opts.warm ?? false;
     const module = opts.module ?? opModule(op);
     if (!module) {
       throw new DflowConfigError(
