@@ -17,13 +17,24 @@ function isOPClass(v: unknown): v is OPClass {
   return typeof v === "function" && (v.prototype instanceof OP || typeof (v as { get_input_sign?: unknown }).get_input_sign === "function");
 }
 
+/** Set by a bundle (ts-op-bundle.ts): the OP's module, already loaded. */
+let bundled: { path: string; ns: Record<string, unknown> } | undefined;
+export function setBundledModule(m: { path: string; ns: Record<string, unknown> }): void {
+  bundled = m;
+}
+
 export async function loadOP(spec: OPRunSpec): Promise<OPClass> {
+  const fromBundle = bundled && bundled.path === spec.module ? bundled.ns : undefined;
+  if (fromBundle) return findOP(fromBundle, spec);
   if (/\.(c|m)?tsx?$/.test(spec.module)) {
     // TypeScript OP modules are compiled on the fly.
     const { register } = await import("tsx/esm/api");
     register();
   }
-  const mod = (await import(pathToFileURL(spec.module).href)) as Record<string, unknown>;
+  return findOP((await import(pathToFileURL(spec.module).href)) as Record<string, unknown>, spec);
+}
+
+function findOP(mod: Record<string, unknown>, spec: OPRunSpec): OPClass {
   const direct = mod[spec.op];
   if (isOPClass(direct)) return direct;
   for (const v of Object.values(mod)) if (isOPClass(v) && v.name === spec.op) return v;

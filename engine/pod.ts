@@ -19,6 +19,7 @@ import { exists, writeAtomic } from "./store/fsx.js";
 import { decodeValue } from "./store/values.js";
 import { nextAttempt, retryPlan } from "./retry.js";
 import { WarmPool } from "./executors/warm.js";
+import { bundleFor } from "./ts-op-bundle.js";
 import { type OPRunSpec, tsOPScript, tsOPSpec } from "./ts-op-script.js";
 
 export interface PodRun {
@@ -85,7 +86,10 @@ export async function runPod(run: PodRun, ctx: RunContext): Promise<PodResult> {
   let script: string;
   let opSpec: OPRunSpec | undefined;
   if (t.kind === "ts-op") {
-    opSpec = tsOPSpec(t as TsOPTemplate, run.parameters, workdir, run.key, ctx.wfid, run.slice);
+    // Warm workers load modules once anyway; fresh processes start faster from a bundle.
+    const warm = (t as TsOPTemplate).warm || Number(ctx.config.warm_workers ?? 0) > 0;
+    const bundle = warm ? null : await bundleFor((t as TsOPTemplate).module);
+    opSpec = tsOPSpec(t as TsOPTemplate, run.parameters, workdir, run.key, ctx.wfid, run.slice, bundle);
     script = tsOPScript(opSpec, t as TsOPTemplate, dir);
   } else {
     const base = t.script_rendered ? t.script : rerootTmp(t.script, workdir);

@@ -22,9 +22,11 @@ export interface OPRunSpec {
   success_tag?: boolean;
   /** For an item of a sliced step: the slices its OP runs. */
   slices?: SliceSpec;
+  /** The OP's module bundled with the runner (ts-op-bundle.ts), when there is one. */
+  bundle?: string;
 }
 
-export function tsOPSpec(t: TsOPTemplate, params: Map<string, PV>, workdir: string, key: string | null, wfid: string, slices?: SliceSpec): OPRunSpec {
+export function tsOPSpec(t: TsOPTemplate, params: Map<string, PV>, workdir: string, key: string | null, wfid: string, slices?: SliceSpec, bundle?: string | null): OPRunSpec {
   return {
     module: t.module,
     op: t.opName,
@@ -34,6 +36,7 @@ export function tsOPSpec(t: TsOPTemplate, params: Map<string, PV>, workdir: stri
     workflow_name: wfid,
     ...(t.success_tag ? { success_tag: true } : {}),
     ...(slices ? { slices } : {}),
+    ...(bundle ? { bundle } : {}),
   };
 }
 
@@ -41,7 +44,13 @@ export function tsOPScript(spec: OPRunSpec, t: TsOPTemplate, stepDir: string): s
   return [
     `// dflow-ts: runs OP ${t.opName} from ${pathToFileURL(t.module).href}`,
     `// for step ${stepDir}. Generated; edit it and resubmit the workflow to re-run this step differently.`,
-    `import(${JSON.stringify(RUNNER)}).then((m) => m.main(${JSON.stringify(spec, null, 2)}));`,
+    ...(spec.bundle
+      ? [
+          `const spec = ${JSON.stringify(spec, null, 2)};`,
+          "// The bundled OP when it is still there, else the module itself through tsx.",
+          `import("node:fs").then((fs) => import(fs.existsSync(spec.bundle) ? ${JSON.stringify(pathToFileURL(spec.bundle).href)} : ${JSON.stringify(RUNNER)})).then((m) => m.main(spec));`,
+        ]
+      : [`import(${JSON.stringify(RUNNER)}).then((m) => m.main(${JSON.stringify(spec, null, 2)}));`]),
     "",
   ].join("\n");
 }

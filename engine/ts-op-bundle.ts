@@ -1,0 +1,61 @@
+// TypeScript OPs start faster from one plain JS file: once per engine
+// process the OP's module is bundled with esbuild (a dependency of tsx, which
+// otherwise compiles it in every step's child: ~280 ms a step measured, vs
+// ~90 ms for `node -e 0`), together with the OP runner and dflow-ts, so
+// the child loads no compiler and one file. Content-addressed in a cache
+// directory; when bundling fails (e.g. a native addon), steps load the
+// module through tsx as before.
+import crypto from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const RUNNER = fileURLToPath(new URL("./op-runner.js", import.meta.url));
+const bundles = new Map<string, Promise<string | null>>();
+
+function cacheDir(): string {
+  return path.join(process.env.DFLOW_TS_CACHE ?? path.join(os.tmpdir(), `dflow-ts-${os.userInfo().uid}`), "ops");
+}
+
+/** The bundle of an OP module for this engine run, or null (then tsx loads it). */
+export function bundleFor(module: string): Promise<string | null> {
+  let p = bundles.get(module);
+  if (!p) bundles.set(module, (p = build(module)));
+  return p;
+}
+
+async function build(module: string): Promise<string | null> {
+  if (process.env.DFLOW_NO_BUNDLE) return null;
+  try {
+    const esbuild = await import("esbuild");
+    const entry = [
+      `import { setBundledModule } from ${JSON.stringify(RUNNER)};`,
+      `import * as ns from ${JSON.stringify(module)};`,
+      `setBundledModule({ path: ${JSON.stringify(module)}, ns });`,
+      `export { main, runOP } from ${JSON.stringify(RUNNER)};`,
+    ].join("\n");
+    const out = await esbuild.build({
+      stdin: { contents: entry, resolveDir: path.dirname(module), loader: "js", sourcefile: "dflow-op-entry.js" },
+      bundle: true,
+      platform: "node",
+      format: "esm",
+      target: "node20",
+      write: false,
+      logLevel: "silent",
+      // CommonJS dependencies may call require(); give the ESM bundle one.
+      banner: { js: 'import { createRequire as __dflowCreateRequire } from "node:module"; const require = __dflowCreateRequire(import.meta.url);' },
+    });
+    const code = out.outputFiles[0].contents;
+    const file = path.join(cacheDir(), `${path.basename(module).replace(/\W/g, "_")}-${crypto.createHash("sha256").update(code).digest("hex").slice(0, 16)}.mjs`);
+    if (!fs.existsSync(file)) {
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      const tmp = `${file}.tmp-${process.pid}`;
+      fs.writeFileSync(tmp, code);
+      fs.renameSync(tmp, file);
+    }
+    return file;
+  } catch {
+    return null;
+  }
+}
