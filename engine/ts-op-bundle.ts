@@ -9,7 +9,7 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
 const RUNNER = fileURLToPath(new URL("./op-runner.js", import.meta.url));
 const bundles = new Map<string, Promise<string | null>>();
@@ -17,6 +17,30 @@ const bundles = new Map<string, Promise<string | null>>();
 function cacheDir(): string {
   return path.join(process.env.DFLOW_TS_CACHE ?? path.join(os.tmpdir(), `dflow-ts-${os.userInfo().uid}`), "ops");
 }
+
+const LOADERS: Record<string, "ts" | "tsx" | "js" | "jsx"> = { ".ts": "ts", ".mts": "ts", ".cts": "ts", ".tsx": "tsx", ".js": "js", ".mjs": "js", ".cjs": "js", ".jsx": "jsx" };
+
+/**
+ * Every bundled file keeps its own import.meta.url/dirname/filename (the
+ * original file's, not the bundle's): OPs use them for type names
+ * (instanceOf(Hello, import.meta.url)) and packages to find their files.
+ */
+const keepImportMeta = {
+  name: "dflow-keep-import-meta",
+  setup(build: { onLoad(o: { filter: RegExp }, cb: (a: { path: string }) => Promise<{ contents: string; loader: "ts" | "tsx" | "js" | "jsx" } | undefined>): void }) {
+    build.onLoad({ filter: /\.(c|m)?[jt]sx?$/ }, async (args) => {
+      const contents = await fs.promises.readFile(args.path, "utf8");
+      if (!contents.includes("import.meta")) return undefined;
+      return {
+        contents: contents
+          .replace(/\bimport\.meta\.url\b/g, JSON.stringify(pathToFileURL(args.path).href))
+          .replace(/\bimport\.meta\.dirname\b/g, JSON.stringify(path.dirname(args.path)))
+          .replace(/\bimport\.meta\.filename\b/g, JSON.stringify(args.path)),
+        loader: LOADERS[path.extname(args.path)] ?? "js",
+      };
+    });
+  },
+};
 
 /** The bundle of an OP module for this engine run, or null (then tsx loads it). */
 export function bundleFor(module: string): Promise<string | null> {
@@ -45,6 +69,7 @@ async function build(module: string): Promise<string | null> {
       logLevel: "silent",
       // CommonJS dependencies may call require(); give the ESM bundle one.
       banner: { js: 'import { createRequire as __dflowCreateRequire } from "node:module"; const require = __dflowCreateRequire(import.meta.url);' },
+      plugins: [keepImportMeta],
     });
     const code = out.outputFiles[0].contents;
     const file = path.join(cacheDir(), `${path.basename(module).replace(/\W/g, "_")}-${crypto.createHash("sha256").update(code).digest("hex").slice(0, 16)}.mjs`);
