@@ -17,6 +17,8 @@ function isOPClass(v: unknown): v is OPClass {
   return typeof v === "function" && (v.prototype instanceof OP || typeof (v as { get_input_sign?: unknown }).get_input_sign === "function");
 }
 
+let tsxRegistered = false;
+
 /** Set by a bundle (ts-op-bundle.ts): the OP's module, already loaded. */
 let bundled: { path: string; ns: Record<string, unknown> } | undefined;
 export function setBundledModule(m: { path: string; ns: Record<string, unknown> }): void {
@@ -26,8 +28,10 @@ export function setBundledModule(m: { path: string; ns: Record<string, unknown> 
 export async function loadOP(spec: OPRunSpec): Promise<OPClass> {
   const fromBundle = bundled && bundled.path === spec.module ? bundled.ns : undefined;
   if (fromBundle) return findOP(fromBundle, spec);
-  if (/\.(c|m)?tsx?$/.test(spec.module)) {
-    // TypeScript OP modules are compiled on the fly.
+  if (/\.(c|m)?tsx?$/.test(spec.module) && !tsxRegistered) {
+    // TypeScript OP modules are compiled on the fly. Once per process: each
+    // register() adds a loader hook, and a warm worker runs many OPs.
+    tsxRegistered = true;
     const { register } = await import("tsx/esm/api");
     register();
   }
