@@ -42,9 +42,10 @@ export class ChildrenFile {
 
   /**
    * Register a child (first registration of an order key wins). The file is
-   * rewritten in batches — at most every BATCH_MS while registrations keep
-   * coming, always before the parent finishes (flush) — so a fan-out of n
-   * items costs O(n) writes of the file, not one per item.
+   * rewritten in batches, always before the parent finishes (flush): at
+   * most every BATCH_MS, growing with the file (1 ms per 10 entries), so
+   * the bytes written stay about linear in the number of children instead
+   * of one whole rewrite per child.
    */
   async add(order: string, dirName: string): Promise<void> {
     if (this.entries.has(order)) return;
@@ -53,7 +54,7 @@ export class ChildrenFile {
       this.timer = setTimeout(() => {
         this.timer = undefined;
         void this.flush().catch(() => undefined);
-      }, this.entries.size > 64 ? BATCH_MS : 0);
+      }, Math.max(BATCH_MS, Math.min(2000, this.entries.size / 10)));
     }
   }
 

@@ -14,7 +14,7 @@ import type { PV, RunContext } from "./context.js";
 import { runLocal } from "./executors/local.js";
 import { renderScript, rerootTmp } from "./render.js";
 import type { ArtifactSource } from "./scope.js";
-import { linkArtifact, logTail, writeParameters, writePhase } from "./step-dir.js";
+import { linkArtifact, logTail, mkdirOnce, writeParameters, writePhase } from "./step-dir.js";
 import { exists, writeAtomic } from "./store/fsx.js";
 import { decodeValue } from "./store/values.js";
 import { nextAttempt, retryPlan } from "./retry.js";
@@ -53,7 +53,7 @@ export async function runPod(run: PodRun, ctx: RunContext): Promise<PodResult> {
   const { dir, template: t } = run;
   const where = { workflow: ctx.wfid, step: run.stepName };
   const workdir = path.join(dir, "workdir");
-  fs.mkdirSync(workdir, { recursive: true });
+  mkdirOnce(workdir);
   await writeParameters(dir, "inputs", run.parameters);
 
   // Input artifacts: link the source into inputs/artifacts, then place it at its declared path.
@@ -97,7 +97,7 @@ export async function runPod(run: PodRun, ctx: RunContext): Promise<PodResult> {
   }
   const scriptFile = path.join(dir, "script");
   await writeAtomic(scriptFile, script);
-  fs.mkdirSync(path.join(workdir, "tmp"), { recursive: true });
+  mkdirOnce(path.join(workdir, "tmp"));
   // A Python-OP step always has tmp/inputs/artifacts (its dflow_python_packages
   // artifact is placed there), even without input artifacts of its own; a
   // TS-OP step keeps the same workdir layout (§5.5).

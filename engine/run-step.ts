@@ -119,7 +119,11 @@ export async function runStep(step: Step, scope: Scope, parent: Parent, order: s
     }
 
     await parent.children.add(order, dirName);
-    await Promise.all([writeAtomic(path.join(dir, "type"), kindOf(template)), writePhase(dir, "Pending"), writeAtomic(path.join(dir, "name"), step.name), mkdirIO(dir)]);
+    // No separate "Pending" write: a step directory without a phase file
+    // reads as Pending (§3.1), and the next write (Running) comes within
+    // milliseconds; a restarted step's old phase is cleared instead.
+    await Promise.all([writeAtomic(path.join(dir, "type"), kindOf(template)), writeAtomic(path.join(dir, "name"), step.name), mkdirIO(dir)]);
+    if (restarting) fs.rmSync(path.join(dir, "phase"), { force: true });
     if (restarting) fs.rmSync(path.join(dir, "message"), { force: true });
 
     // Arguments: template defaults overridden by the step's values.

@@ -9,18 +9,24 @@ import { decodeValue, encodeValue, pyJson } from "./store/values.js";
 
 export type IO = "inputs" | "outputs";
 
-export async function mkdirIO(dir: string): Promise<void> {
-  for (const io of ["inputs", "outputs"]) {
-    fs.mkdirSync(path.join(dir, io), { recursive: true });
-    for (const kind of ["parameters", "artifacts"]) {
-      try {
-        fs.mkdirSync(path.join(dir, io, kind));
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
-      }
-    }
+function mkdirOnce(p: string): void {
+  try {
+    fs.mkdirSync(p);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
   }
 }
+
+/** inputs/{parameters,artifacts} and outputs/{parameters,artifacts}: plain mkdirs, the step directory exists. */
+export async function mkdirIO(dir: string): Promise<void> {
+  for (const io of ["inputs", "outputs"]) {
+    mkdirOnce(path.join(dir, io));
+    mkdirOnce(path.join(dir, io, "parameters"));
+    mkdirOnce(path.join(dir, io, "artifacts"));
+  }
+}
+
+export { mkdirOnce };
 
 export function writePhase(dir: string, phase: string): Promise<void> {
   return writeAtomic(path.join(dir, "phase"), phase);
