@@ -1,0 +1,348 @@
+// dflow-ts benchmark: `npm run bench [-- --json] [--only a,b] [--quick]`.
+//
+// Runs a fixed list of workflow shapes and prints one row per (shape, n).
+// Every measurement is a fresh engine process: this script starts
+//   node --import <tsx> bench/shapes/<shape>.ts --n N --dir <fresh temp dir>
+// once per repeat (the shapes are TypeScript and import the TS OP fixture
+// fixtures/ops/bench.ts, whose path the engine hands to its TS-OP children),
+// with the temp directory as cwd and debug_workdir, deleted afterwards, and
+// DFLOW_* cleared from the environment so every run uses the defaults.
+// See bench/lib/child.ts for what a child measures and checks.
+import { execFileSync, spawn } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { performance } from "node:perf_hooks";
+import { fileURLToPath } from "node:url";
+import { RESULT_MARKER, median, round } from "./lib/protocol.js";
+
+type Row = Record<string, unknown> & { shape: string; n: number; status: string };
+
+interface Planned {
+  shape: string;
+  n: number;
+  /** Left out by --quick. */
+  full?: boolean;
+  /** Not in the engine yet: printed as a row without figures. */
+  notImplemented?: Record<string, unknown>;
+  /** Which spawn floor ratio_to_floor divides by. */
+  floor?: "sh" | "node";
+}
+
+// The fixed list, in the order it runs. spawn-floor comes first: the others'
+// ratio_to_floor needs it.
+const PLAN: Planned[] = [
+  { shape: "spawn-floor", n: 50 },
+  { shape: "fanout-shell", n: 100, floor: "sh" },
+  { shape: "fanout-shell", n: 1000, floor: "sh" },
+  { shape: "fanout-shell", n: 10000, floor: "sh", full: true },
+  { shape: "fanout-ts-op", n: 200, floor: "node" },
+  { shape: "fanout-ts-op-warm", n: 1000, floor: "node" },
+  { shape: "chain-shell", n: 50, floor: "sh" },
+  { shape: "dag-layers", n: 100, floor: "sh" },
+  { shape: "recursion", n: 10, floor: "sh" },
+  { shape: "recursion", n: 100, floor: "sh" },
+  { shape: "recursion", n: 1000, floor: "sh", full: true },
+  { shape: "slices", n: 1000, floor: "node" },
+];
+const SHAPES = [...new Set(PLAN.map((p) => p.shape))];
+
+/** 3 fresh engine processes for small runs, 1 for n ≥ 1000 (the figure is then a single run). */
+function repeatsFor(p: Planned): number {
+  if (p.shape === "spawn-floor") return 1; // one process, 3 runs inside (bench/shapes/spawn-floor.ts)
+  return p.n >= 1000 ? 1 : 3;
+}
+
+const CHILD_TIMEOUT_MS = 20 * 60_000;
+
+// ---------------------------------------------------------------------------
+
+function usage(code: number): never {
+  const out = code === 0 ? process.stdout : process.stderr;
+  out.write(
+    [
+      "usage: npm run bench [-- [--json] [--only <shape[,shape]>] [--quick]]",
+      "  --json    one JSON object per line instead of a table",
+      "  --only    run only these shapes: " + SHAPES.join(", "),
+      "  --quick   leave out fanout-shell n=10000 and recursion n=1000",
+      "",
+    ].join("\n"),
+  );
+  process.exit(code);
+}
+
+function parseArgs(argv: string[]): { json: boolean; quick: boolean; only: Set<string> | null } {
+  let json = false;
+  let quick = false;
+  let only: Set<string> | null = null;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === "--json") json = true;
+    else if (a === "--quick") quick = true;
+    else if (a === "--only" || a.startsWith("--only=")) {
+      const v = a === "--only" ? argv[++i] : a.slice("--only=".length);
+      if (!v) usage(2);
+      only = new Set(v.split(",").map((s) => s.trim()).filter(Boolean));
+      for (const s of only) {
+        if (!SHAPES.includes(s)) {
+          process.stderr.write(`unknown shape ${JSON.stringify(s)}; shapes: ${SHAPES.join(", ")}\n`);
+          process.exit(2);
+        }
+      }
+    } else if (a === "--help" || a === "-h") usage(0);
+    else {
+      process.stderr.write(`unknown argument ${JSON.stringify(a)}\n`);
+      usage(2);
+    }
+  }
+  return { json, quick, only };
+}
+
+/** The repository root: the nearest directory above this file with dflow-ts's package.json (works from bench/ and dist/bench/). */
+function repoRoot(): string {
+  let d = path.dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const pj = path.join(d, "package.json");
+    if (fs.existsSync(pj) && JSON.parse(fs.readFileSync(pj, "utf8")).name === "dflow-ts") return d;
+    const up = path.dirname(d);
+    if (up === d) throw new Error("bench/run: cannot find dflow-ts's package.json above " + fileURLToPath(import.meta.url));
+    d = up;
+  }
+}
+
+function gitDescribe(root: string): string | null {
+  try {
+    const head = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+    const dirty = execFileSync("git", ["status", "--porcelain"], { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim() !== "";
+    return dirty ? `${head} + uncommitted changes` : head;
+  } catch {
+    return null;
+  }
+}
+
+
+/**
+ * Where runs happen: BENCH_DIR, else .bench/ in the repository. Not the
+ * system temp dir: on some machines (this one) /tmp is many times slower
+ * for file creation than the rest of the same disk, which would measure
+ * the sandbox, not the engine.
+ */
+function benchRoot(root: string): string {
+  return path.resolve(process.env.BENCH_DIR ?? path.join(root, ".bench"));
+}
+
+function childEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("DFLOW_")) env[k] = v;
+  return env;
+}
+
+/** One fresh engine process for one (shape, n); its result line, or an error row. */
+function runChild(root: string, tsx: string, shape: string, n: number): Promise<Row> {
+  fs.mkdirSync(benchRoot(root), { recursive: true });
+  const dir = fs.realpathSync(fs.mkdtempSync(path.join(benchRoot(root), `${shape}-`)));
+  const file = path.join(root, "bench", "shapes", `${shape}.ts`);
+  return new Promise<Row>((resolve) => {
+    const child = spawn(process.execPath, ["--import", tsx, file, "--n", String(n), "--dir", dir], { cwd: dir, env: childEnv(), stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderrTail = "";
+    let errBuf = "";
+    child.stdout.setEncoding("utf8").on("data", (d: string) => {
+      stdout += d;
+      // Keep only what may hold the result line (engine logs can be long).
+      if (stdout.length > 1 << 20) stdout = stdout.slice(-(1 << 19));
+    });
+    child.stderr.setEncoding("utf8").on("data", (d: string) => {
+      errBuf += d;
+      let i: number;
+      while ((i = errBuf.indexOf("\n")) >= 0) {
+        const line = errBuf.slice(0, i + 1);
+        errBuf = errBuf.slice(i + 1);
+        if (line.startsWith("[bench]")) process.stderr.write(line);
+        else stderrTail = (stderrTail + line).slice(-2000);
+      }
+    });
+    const timer = setTimeout(() => child.kill("SIGTERM"), CHILD_TIMEOUT_MS);
+    const finish = (code: number | null, signal: NodeJS.Signals | null, spawnError?: Error) => {
+      clearTimeout(timer);
+      try {
+        fs.rmSync(dir, { recursive: true, force: true });
+      } catch (e) {
+        process.stderr.write(`[bench] could not delete ${dir}: ${(e as Error).message}\n`);
+      }
+      const line = stdout.split("\n").reverse().find((l) => l.startsWith(RESULT_MARKER));
+      let row: Row | null = null;
+      if (line) {
+        try {
+          row = JSON.parse(line.slice(RESULT_MARKER.length)) as Row;
+        } catch {
+          row = null;
+        }
+      }
+      if (row && row.status === "ok" && code === 0) return resolve(row);
+      const why = spawnError
+        ? spawnError.message
+        : row?.status === "error"
+          ? String(row.error)
+          : `engine process exited with ${code ?? signal}${signal === "SIGTERM" ? ` (timeout ${CHILD_TIMEOUT_MS / 60000} min?)` : ""} without a result; stderr: ${(stderrTail + errBuf).trim().slice(-800) || "(empty)"}`;
+      resolve({ shape, n, status: "error", error: why });
+    };
+    child.once("error", (e) => finish(null, null, e));
+    child.once("close", (code, signal) => finish(code, signal));
+  });
+}
+
+/** Combine the repeats of one (shape, n): median wall time, max peak RSS; any failed repeat makes the row an error. */
+function combine(p: Planned, runs: Row[]): Row {
+  const failed = runs.find((r) => r.status !== "ok");
+  if (failed) return { shape: p.shape, n: p.n, status: "error", repeats: runs.length, error: failed.error };
+  if (runs.length === 1) return { ...runs[0], repeats: 1 };
+  const num = (r: Row, k: string) => r[k] as number;
+  const med = (k: string) => (runs.every((r) => typeof r[k] === "number") ? round(median(runs.map((r) => num(r, k))), 3) : null);
+  const out: Row = { ...runs[0], repeats: runs.length };
+  for (const k of ["wall_s", "per_step_ms", "per_level_ms", "first_10pct_step_ms", "last_10pct_step_ms"]) if (k in out) out[k] = med(k);
+  out.engine_peak_rss_mb = Math.max(...runs.map((r) => num(r, "engine_peak_rss_mb")));
+  out.wall_s_runs = runs.map((r) => r.wall_s);
+  out.engine_peak_rss_mb_runs = runs.map((r) => r.engine_peak_rss_mb);
+  return out;
+}
+
+// --- output -----------------------------------------------------------------
+
+const COLS: Array<[string, number, "l" | "r"]> = [
+  ["shape", 18, "l"],
+  ["n", 6, "r"],
+  ["rep", 3, "r"],
+  ["status", 6, "l"],
+  ["wall_s", 8, "r"],
+  ["per_step_ms", 11, "r"],
+  ["ratio_to_floor", 14, "r"],
+  ["peak_rss_mb", 11, "r"],
+  ["notes", 0, "l"],
+];
+
+function fmtLine(cells: string[]): string {
+  return COLS.map(([, w, a], i) => (w === 0 ? cells[i] : a === "l" ? cells[i].padEnd(w) : cells[i].padStart(w))).join("  ").trimEnd();
+}
+
+function fmtNum(v: unknown, d: number): string {
+  return typeof v === "number" ? v.toFixed(d) : "-";
+}
+
+function notes(r: Row): string {
+  if (r.status === "not implemented") return `not implemented in the engine yet: no figures${r.group_size ? ` (group_size ${r.group_size})` : ""}`;
+  if (r.status === "error") return `ERROR: ${String(r.error).replace(/\s+/g, " ").slice(0, 300)}`;
+  const parts: string[] = [];
+  if (r.shape === "spawn-floor") {
+    parts.push(`sh_ms=${fmtNum(r.sh_ms, 2)} node_ms=${fmtNum(r.node_ms, 2)} (median of ${r.repeats} runs of ${r.n} sequential spawns)`);
+    return parts.join("; ");
+  }
+  if (r.shape === "recursion") parts.push(`per_level_ms=${fmtNum(r.per_level_ms, 2)}`);
+  if (r.shape === "dag-layers") parts.push(`${r.layers}x${r.width}, each task depends on ${r.deps}`);
+  if (r.first_10pct_step_ms !== null && r.first_10pct_step_ms !== undefined) parts.push(`first/last 10%: ${fmtNum(r.first_10pct_step_ms, 2)}/${fmtNum(r.last_10pct_step_ms, 2)} ms/step`);
+  if (Array.isArray(r.wall_s_runs)) parts.push(`runs ${r.wall_s_runs.map((x) => fmtNum(x, 2)).join("/")} s`);
+  if (r.repeats === 1) parts.push("single run");
+  return parts.join("; ");
+}
+
+function tableRow(r: Row): string {
+  return fmtLine([
+    r.shape,
+    String(r.n),
+    r.repeats === undefined ? "-" : String(r.repeats),
+    r.status === "not implemented" ? "n/i" : r.status,
+    fmtNum(r.wall_s, 2),
+    fmtNum(r.per_step_ms, 2),
+    fmtNum(r.ratio_to_floor, 2),
+    fmtNum(r.engine_peak_rss_mb, 1),
+    notes(r),
+  ]);
+}
+
+// --- main -------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  const opts = parseArgs(argv);
+  const root = repoRoot();
+  const tsx = import.meta.resolve("tsx");
+  const meta = {
+    command: argv.length ? `npm run bench -- ${argv.join(" ")}` : "npm run bench",
+    node: process.version,
+    cpus: os.cpus().length,
+    cpu_model: os.cpus()[0]?.model?.trim() ?? "unknown",
+    platform: `${os.platform()} ${os.arch()}`,
+    date: new Date().toISOString(),
+    // Other work on the machine skews every figure: say how busy it was.
+    load_1m: round(os.loadavg()[0], 2),
+    commit: gitDescribe(root),
+  };
+  const plan = PLAN.filter((p) => (!opts.quick || !p.full) && (!opts.only || opts.only.has(p.shape)));
+  const needFloor = plan.some((p) => p.floor && !p.notImplemented);
+  const printFloor = plan.some((p) => p.shape === "spawn-floor");
+  if (needFloor && !printFloor) plan.unshift({ shape: "spawn-floor", n: 50 });
+
+  if (!opts.json) {
+    process.stdout.write(
+      [
+        `# ${meta.command}`,
+        `# node ${meta.node}, ${meta.cpus} CPUs (${meta.cpu_model}), ${meta.platform}, load ${meta.load_1m}, ${meta.date}${meta.commit ? `, commit ${meta.commit}` : ""}`,
+        "# wall_s: wf.submit() in a fresh engine process, median over `rep` processes (rep 1 = a single run, for n >= 1000); peak_rss_mb: the",
+        "#   engine process's maxRSS, max over them. per_step_ms = wall / steps. ratio_to_floor = per_step_ms / spawn floor (sh_ms for shell",
+        `#   steps, node_ms for TS-OP steps). Parallel groups run debug_pool_workers steps at a time (unset: one per CPU = ${meta.cpus}).`,
+        `#   Runs in ${benchRoot(root)} (BENCH_DIR), each in a fresh directory deleted afterwards.`,
+        "#   first/last 10%: ms per completed step over the first and the last tenth of the completions (equal = flat).",
+        "",
+        fmtLine(COLS.map(([name]) => name)),
+        fmtLine(COLS.map(([, w]) => "-".repeat(w || 5))),
+        "",
+      ].join("\n"),
+    );
+  }
+  const print = (r: Row) => {
+    if (opts.json) process.stdout.write(`${JSON.stringify({ ...r, ...meta })}\n`);
+    else process.stdout.write(`${tableRow(r)}\n`);
+  };
+
+  const t0 = performance.now();
+  let floor: { sh: number | null; node: number | null } = { sh: null, node: null };
+  let errors = 0;
+  for (const p of plan) {
+    let row: Row;
+    if (p.notImplemented) {
+      row = { shape: p.shape, n: p.n, ...p.notImplemented, status: "not implemented", wall_s: null, per_step_ms: null, engine_peak_rss_mb: null };
+    } else {
+      const reps = repeatsFor(p);
+      const runs: Row[] = [];
+      for (let i = 0; i < reps; i++) {
+        const ts = performance.now();
+        process.stderr.write(`[bench] ${p.shape} n=${p.n} run ${i + 1}/${reps} ...\n`);
+        const r = await runChild(root, tsx, p.shape, p.n);
+        process.stderr.write(`[bench] ${p.shape} n=${p.n} run ${i + 1}/${reps}: ${r.status}${r.status === "ok" ? `, wall ${fmtNum(r.wall_s, 2)} s` : `: ${String(r.error).slice(0, 200)}`} (process ${((performance.now() - ts) / 1000).toFixed(1)} s)\n`);
+        runs.push(r);
+        if (r.status !== "ok") break;
+      }
+      row = p.shape === "spawn-floor" ? (runs[0].status === "ok" ? runs[0] : { ...runs[0], repeats: 3 }) : combine(p, runs);
+      if (p.shape === "spawn-floor" && row.status === "ok") floor = { sh: row.sh_ms as number, node: row.node_ms as number };
+      if (p.floor && row.status === "ok") {
+        const f = floor[p.floor];
+        row.floor = p.floor === "sh" ? "sh_ms" : "node_ms";
+        row.floor_ms = f;
+        row.ratio_to_floor = f ? round((row.per_step_ms as number) / f, 2) : null;
+      }
+    }
+    if (row.status === "error") errors++;
+    if (p.shape === "spawn-floor" && !printFloor) {
+      if (row.status === "error") print(row);
+      else process.stderr.write(`[bench] spawn floor (not selected, measured for ratio_to_floor): sh_ms=${floor.sh} node_ms=${floor.node}\n`);
+      continue;
+    }
+    print(row);
+  }
+  const total = (performance.now() - t0) / 1000;
+  if (!opts.json) process.stdout.write(`\n# total ${total.toFixed(0)} s${errors ? `; ${errors} row(s) failed: exit code 1` : ""}\n`);
+  process.stderr.write(`[bench] done in ${total.toFixed(0)} s${errors ? `, ${errors} error row(s)` : ""}\n`);
+  if (errors) process.exitCode = 1;
+}
+
+await main();
