@@ -1,49 +1,16 @@
 #!/usr/bin/env node
-// The `dflow` command line. `dflow run <workflow.ts>` runs a workflow script
-// (TypeScript through tsx, or JavaScript) in a child node process and exits
-// non-zero when the script fails or any workflow it submitted failed.
-import { spawn } from "node:child_process";
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
+// The `dflow` command line: one module per command in src/cli/, each
+// exporting register(program). Human output by default, --json on read
+// commands; bad input and unknown ids get one line and exit status 2.
 import { Command } from "commander";
-
-function fail(message: string, code = 2): never {
-  process.stderr.write(`dflow: ${message}\n`);
-  process.exit(code);
-}
-
-async function run(script: string, args: string[]): Promise<number> {
-  const file = path.resolve(script);
-  if (!fs.existsSync(file)) fail(`no such workflow script: ${script}`);
-  const report = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "dflow-run-")), "report.jsonl");
-  // tsx is resolved from dflow-ts's own install, not from the user's cwd.
-  const nodeArgs = /\.(c|m)?tsx?$/.test(file) ? ["--import", import.meta.resolve("tsx"), file, ...args] : [file, ...args];
-  const code: number = await new Promise((resolve) => {
-    const child = spawn(process.execPath, nodeArgs, { stdio: "inherit", env: { ...process.env, DFLOW_CLI_REPORT: report } });
-    const forward = (sig: NodeJS.Signals) => child.kill(sig);
-    process.on("SIGINT", forward);
-    process.on("SIGTERM", forward);
-    child.on("exit", (c, sig) => resolve(c ?? (sig ? 128 + (os.constants.signals[sig] ?? 0) : 1)));
-    child.on("error", (e) => fail(`cannot start node: ${e.message}`));
-  });
-  const lines = fs.existsSync(report) ? fs.readFileSync(report, "utf8").split("\n").filter(Boolean) : [];
-  fs.rmSync(path.dirname(report), { recursive: true, force: true });
-  const results = lines.map((l) => JSON.parse(l) as { id: string; status: string });
-  for (const r of results) process.stderr.write(`dflow: workflow ${r.id} ${r.status}\n`);
-  if (code !== 0) return code;
-  return results.some((r) => r.status !== "Succeeded") ? 1 : 0;
-}
+import { CliError } from "./cli/common.js";
+import { register as registerRun } from "./cli/run.js";
 
 const program = new Command();
 program.name("dflow").description("Run dflow workflows written in TypeScript locally, in dflow's debug-mode layout").showHelpAfterError();
-program
-  .command("run")
-  .description("run a workflow script; exits non-zero when it or any workflow it submits fails")
-  .argument("<workflow>", "workflow script (.ts or .js)")
-  .argument("[args...]", "arguments passed to the script")
-  .action(async (script: string, args: string[]) => {
-    process.exitCode = await run(script, args);
-  });
+for (const register of [registerRun]) register(program);
 
-program.parseAsync(process.argv).catch((e: Error) => fail(e.message));
+program.parseAsync(process.argv).catch((e: Error) => {
+  process.stderr.write(`dflow: ${e.message}\n`);
+  process.exitCode = e instanceof CliError ? e.exitCode : 1;
+});

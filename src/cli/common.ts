@@ -1,0 +1,27 @@
+// Shared by the `dflow` commands: one clear line for bad input, the
+// workflow directory of an id, --json output.
+import fs from "node:fs";
+import path from "node:path";
+import { config } from "../config.js";
+
+export class CliError extends Error {
+  constructor(message: string, readonly exitCode = 2) {
+    super(message);
+  }
+}
+
+/** The directory workflows live in (DFLOW_DEBUG_WORKDIR, default the current directory). */
+export function workRoot(): string {
+  return path.resolve(config.debug_workdir);
+}
+
+/** The directory of workflow `id`, or a CliError naming what was looked for. */
+export function workflowDir(id: string): string {
+  const dir = path.join(workRoot(), id);
+  if (!fs.existsSync(path.join(dir, "status"))) throw new CliError(`no workflow ${JSON.stringify(id)} in ${workRoot()} (set DFLOW_DEBUG_WORKDIR or cd to where it ran; \`dflow list\` shows the workflows there)`);
+  return dir;
+}
+
+export function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value)}\n`);
+}
