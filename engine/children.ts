@@ -5,6 +5,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { pyJson } from "./store/values.js";
+import type { Journal } from "./store/engine-dir.js";
 import { writeAtomic } from "./store/fsx.js";
 
 const BATCH_MS = 100;
@@ -15,17 +16,25 @@ export class ChildrenFile {
   private timer: NodeJS.Timeout | undefined;
   private waiters: Array<{ resolve: () => void; reject: (e: unknown) => void }> = [];
 
-  private constructor(readonly dir: string) {}
+  private constructor(
+    readonly dir: string,
+    private readonly journal?: Journal,
+  ) {}
 
-  /** Open (or create) the children file of `dir`, keeping what a previous run registered. */
-  static async open(dir: string): Promise<ChildrenFile> {
-    const cf = new ChildrenFile(dir);
+  /**
+   * Open (or create) the children file of `dir`, keeping what a previous
+   * run registered — in the file, or only in the journal when that run was
+   * killed before the file was rewritten.
+   */
+  static async open(dir: string, journal?: Journal, earlier?: Map<string, string>): Promise<ChildrenFile> {
+    const cf = new ChildrenFile(dir, journal);
     try {
       const text = await fs.promises.readFile(path.join(dir, "children"), "utf8");
       for (const [k, v] of Object.entries(JSON.parse(text) as Record<string, string>)) cf.entries.set(k, v);
     } catch {
       // absent or unreadable: a fresh directory
     }
+    for (const [k, v] of earlier ?? []) if (!cf.entries.has(k)) cf.entries.set(k, v);
     // dflow keeps an (empty) filelock file beside `children`; we have one
     // writer and need no lock, but keep the entry so trees match.
     await fs.promises.writeFile(path.join(dir, "children.lock"), "", { flag: "a" });
@@ -49,6 +58,7 @@ export class ChildrenFile {
    */
   async add(order: string, dirName: string): Promise<void> {
     if (this.entries.has(order)) return;
+    this.journal?.record(this.dir, order, dirName);
     this.entries.set(order, dirName);
     if (!this.timer) {
       this.timer = setTimeout(() => {

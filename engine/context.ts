@@ -1,6 +1,7 @@
 // What the scheduler passes around while a workflow runs.
 import os from "node:os";
 import type { Config } from "../src/config.js";
+import type { Journal } from "./store/engine-dir.js";
 
 export type Phase = "Pending" | "Running" | "Succeeded" | "Failed" | "Skipped" | "Omitted";
 
@@ -38,6 +39,12 @@ export interface RunContext {
   wfdir: string;
   artroot: string;
   config: Config;
+  /** Children registrations are journaled here before a step runs (crash recovery). */
+  journal?: Journal;
+  /** What an earlier, killed run registered: parent dir -> order -> step dir. */
+  earlier?: Map<string, Map<string, string>>;
+  /** Step directories whose phase is Running now (marked Failed if the engine is stopped). */
+  active: Set<string>;
   /** Workflow-level `parallelism`: step processes running at once in the whole workflow. */
   podLimit?: <T>(fn: () => Promise<T>) => Promise<T>;
   /** Called whenever a step's directory gets a final phase (progress, logging). */

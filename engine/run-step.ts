@@ -119,6 +119,7 @@ export async function runStep(step: Step, scope: Scope, parent: Parent, order: s
     }
 
     await parent.children.add(order, dirName);
+    ctx.active.add(dir);
     // No separate "Pending" write: a step directory without a phase file
     // reads as Pending (§3.1), and the next write (Running) comes within
     // milliseconds; a restarted step's old phase is cleared instead.
@@ -161,6 +162,7 @@ export async function runStep(step: Step, scope: Scope, parent: Parent, order: s
     }
     await recordOutputs(dir, template, outcome, ctx);
     await writePhase(dir, "Succeeded");
+    ctx.active.delete(dir);
     ctx.onStepDone?.(dir, "Succeeded");
     return outcome;
   } catch (e) {
@@ -168,6 +170,7 @@ export async function runStep(step: Step, scope: Scope, parent: Parent, order: s
     if (!dir) return failWithoutDir(step, template, parent, order, ctx, err);
     if (!(err as Partial<DflowError>).context && !(err instanceof StepFailed)) err.message = `workflow ${ctx.wfid}, step ${step.name}: ${err.message}`;
     await fail(dir, err);
+    ctx.active.delete(dir);
     ctx.onStepDone?.(dir, "Failed");
     // A failed Pod still exposes its default output values (§3.3).
     const defaults = new Map<string, PV>();
@@ -289,7 +292,7 @@ async function runTemplateStep(step: Step, template: Steps | DAG, dir: string, p
   }
   await writePhase(dir, "Running");
   const scope: Scope = { kind: template.kind === "dag" ? "dag" : "steps", inputs: { parameters: params, artifacts: inputArtifacts }, results: new Map(), parallelism: template.parallelism };
-  const children = await ChildrenFile.open(dir);
+  const children = await ChildrenFile.open(dir, ctx.journal, ctx.earlier?.get(dir));
   await runBody(template, scope, { children }, ctx);
   return { phase: "Succeeded", ...(await templateOutputs(step.name, template, scope, ctx)), dir };
 }

@@ -2,6 +2,7 @@
 // or re-opens <debug_workdir>/<id>, writes status/pid/type, runs the
 // entrypoint with <wfdir> as its directory, and writes the final status
 // only after all in-flight work has settled.
+import fs from "node:fs";
 import fsp from "node:fs/promises";
 import pLimit from "p-limit";
 import path from "node:path";
@@ -11,10 +12,13 @@ import { typeString } from "../src/io.js";
 import type { DAG, Steps } from "../src/steps.js";
 import { ChildrenFile } from "./children.js";
 import { type PV, type RunContext, type Scope } from "./context.js";
+import type { ArgoStep } from "../src/query.js";
+import { applyReuse } from "./reuse.js";
 import { runBody } from "./run-step.js";
 import { resolveArtifact } from "./scope.js";
 import { writeMessage } from "./step-dir.js";
-import { exists, rand5, readTextOr, writeAtomic } from "./store/fsx.js";
+import { Journal, acquireLock, releaseLock, writeRunInfo } from "./store/engine-dir.js";
+import { exists, rand5, readTextOr, writeAtomic, writeAtomicSync } from "./store/fsx.js";
 
 export interface WorkflowRunResult {
   id: string;
@@ -45,7 +49,17 @@ export async function newWorkflowDir(name: string): Promise<{ id: string; dir: s
   }
 }
 
-export async function runWorkflow(entry: Steps | DAG, opts: { id?: string; name: string; parallelism?: number; log?: (line: string) => void }): Promise<WorkflowRunResult> {
+export interface RunOptions {
+  id?: string;
+  name: string;
+  parallelism?: number;
+  reuse?: ArgoStep[];
+  log?: (line: string) => void;
+  /** Called once the workflow has its directory, before anything runs. */
+  onStart?: (id: string, dir: string) => void;
+}
+
+export async function runWorkflow(entry: Steps | DAG, opts: RunOptions): Promise<WorkflowRunResult> {
   const cfg = { ...liveConfig };
   let id: string;
   let dir: string;
@@ -62,11 +76,20 @@ export async function runWorkflow(entry: Steps | DAG, opts: { id?: string; name:
   } else {
     ({ id, dir } = await newWorkflowDir(opts.name));
   }
+  // One engine per workflow; a dead engine's lock is taken over.
+  acquireLock(dir, id);
+  const earlier = Journal.read(dir);
+  // Steps a killed engine left running would otherwise race their re-run.
+  if (opts.id) killStaleSteps(dir);
+  const journal = new Journal(dir);
+  writeRunInfo(dir);
+  if (opts.reuse?.length) await applyReuse(dir, opts.reuse, opts.log);
   await writeAtomic(path.join(dir, "status"), "Running");
   await writeAtomic(path.join(dir, "pid"), String(process.pid));
   await writeAtomic(path.join(dir, "type"), entry.kind === "dag" ? "DAG" : "Steps");
   await fsp.rm(path.join(dir, "message"), { force: true });
   opts.log?.(`Workflow is running locally (ID: ${id})`);
+  opts.onStart?.(id, dir);
 
   const ctx: RunContext = {
     wfid: id,
@@ -74,7 +97,21 @@ export async function runWorkflow(entry: Steps | DAG, opts: { id?: string; name:
     artroot: path.resolve(cfg.debug_workdir, cfg.debug_artifact_dir),
     config: cfg,
     podLimit: opts.parallelism && opts.parallelism > 0 ? pLimit(opts.parallelism) : undefined,
+    journal,
+    earlier,
+    active: new Set(),
   };
+  // Stopped (dflow stop, Ctrl-C, hang-up): running steps and the workflow
+  // get a final phase and the reason before the engine exits (dflow leaves
+  // them Running, Q17). Step process groups are killed by executors/local.
+  const onSignal = (sig: NodeJS.Signals) => {
+    const why = sig === "SIGTERM" ? "stopped (SIGTERM, e.g. dflow stop)" : sig === "SIGINT" ? "interrupted (SIGINT)" : `stopped (${sig})`;
+    markStopped(dir, ctx.active, why);
+    journal.close();
+    releaseLock(dir);
+    process.exit(128 + (sig === "SIGINT" ? 2 : sig === "SIGHUP" ? 1 : 15));
+  };
+  for (const sig of ["SIGTERM", "SIGINT", "SIGHUP"] as const) process.on(sig, onSignal);
   let error: Error | undefined;
   try {
     // The entrypoint has no step directory: <wfdir> plays that role.
@@ -87,18 +124,81 @@ export async function runWorkflow(entry: Steps | DAG, opts: { id?: string; name:
       const src = resolveArtifact(a.source, scope, ctx);
       if (src && "path" in src) scope.inputs.artifacts.set(n, src.path);
     }
-    const children = await ChildrenFile.open(dir);
+    const children = await ChildrenFile.open(dir, journal, earlier.get(dir));
     await runBody(entry, scope, { children }, ctx);
   } catch (e) {
     error = e instanceof Error ? e : new Error(String(e));
     if (!(e instanceof DflowConfigError) && !(error.name === "StepFailed")) error.message = `workflow ${id}: ${error.message}`;
   }
+  for (const sig of ["SIGTERM", "SIGINT", "SIGHUP"] as const) process.off(sig, onSignal);
   const status = error ? "Failed" : "Succeeded";
   if (error) await writeMessage(dir, error.message);
   await writeAtomic(path.join(dir, "status"), status);
+  journal.close();
+  releaseLock(dir);
   return { id, dir, status, error };
 }
 
 export async function workflowExists(id: string): Promise<boolean> {
   return exists(path.join(debugRoot(), id, "status"));
+}
+
+function readTextSafe(file: string): string {
+  try {
+    return fs.readFileSync(file, "utf8");
+  } catch {
+    return "";
+  }
+}
+
+/** Is `pid` a process whose cwd is inside `dir`? (a step process of that step directory) */
+function runsIn(pid: number, dir: string): boolean {
+  try {
+    return fs.readlinkSync(`/proc/${pid}/cwd`).startsWith(dir);
+  } catch {
+    return false;
+  }
+}
+
+/** Kill the process groups of steps a dead engine left running (their pid file names the group). */
+export function killStaleSteps(wfdir: string): void {
+  for (const name of fs.readdirSync(wfdir)) {
+    const dir = path.join(wfdir, name);
+    if (readTextSafe(path.join(dir, "phase")) !== "Running") continue;
+    const pid = Number(readTextSafe(path.join(dir, "pid")));
+    if (!pid || !runsIn(pid, dir)) continue;
+    for (const target of [-pid, pid]) {
+      try {
+        process.kill(target, "SIGKILL");
+        break;
+      } catch {
+        // not a group leader, or gone
+      }
+    }
+  }
+}
+
+/**
+ * Give every step still Running (or, with no live engine to ask, every
+ * step directory not final) phase Failed and a message, and the workflow
+ * status Failed with the reason. Synchronous: it runs in signal handlers.
+ */
+export function markStopped(wfdir: string, active: Iterable<string> | null, why: string): void {
+  const dirs = active ? [...active] : fs.readdirSync(wfdir).map((n) => path.join(wfdir, n)).filter((d) => fs.existsSync(path.join(d, "name")));
+  for (const dir of dirs) {
+    const phase = readTextSafe(path.join(dir, "phase"));
+    if (phase === "Succeeded" || phase === "Failed") continue;
+    try {
+      writeAtomicSync(path.join(dir, "message"), `${why}\n`);
+      writeAtomicSync(path.join(dir, "phase"), "Failed");
+    } catch {
+      // the directory went away
+    }
+  }
+  try {
+    writeAtomicSync(path.join(wfdir, "message"), `workflow ${path.basename(wfdir)} ${why}\n`);
+    writeAtomicSync(path.join(wfdir, "status"), "Failed");
+  } catch {
+    // nothing more to do
+  }
 }

@@ -53,6 +53,17 @@ export class ArgoStep {
   /** The step directory. */
   dir!: string;
 
+  /** Change an output parameter before reusing this step (submit({ reuse_step })). */
+  modify_output_parameter(name: string, value: unknown): void {
+    const old = this.outputs.parameters[name];
+    this.outputs.parameters[name] = { name, value, type: old?.type ?? null };
+  }
+
+  /** Point an output artifact elsewhere (e.g. an upload_artifact result) before reusing this step. */
+  modify_output_artifact(name: string, artifact: { local_path: string }): void {
+    this.outputs.artifacts[name] = { name, local_path: artifact.local_path };
+  }
+
   /** Path of the step's log (Pod steps). */
   get log_path(): string {
     return path.join(this.dir, "log.txt");

@@ -95,12 +95,41 @@ export class Workflow {
         { workflow: this.name },
       );
     }
-    if (opts.reuse_step?.length) throw new DflowConfigError("reuse_step is not implemented yet in dflow-ts", { workflow: this.name });
     this.validate();
-    const r = await runWorkflow(this.entrypoint!, { id: this.id, name: this.name, parallelism: this.parallelism, log: (l) => console.log(l) });
+    // `dflow retry <id>` re-runs the script with DFLOW_RESUME_ID: the first
+    // workflow of that name it submits continues the old one.
+    const resume = process.env.DFLOW_RESUME_ID;
+    if (resume && !this.id && resume.startsWith(`${this.name}-`)) {
+      this.id = resume;
+      delete process.env.DFLOW_RESUME_ID;
+    }
+    // `dflow resubmit <id>` sets DFLOW_REUSE_FROM: a new workflow reusing the old one's succeeded keyed steps.
+    let reuse = opts.reuse_step ?? [];
+    const from = process.env.DFLOW_REUSE_FROM;
+    if (from && !opts.reuse_step && from.startsWith(`${this.name}-`)) {
+      reuse = new Workflow({ id: from }).query_step({ phase: "Succeeded" }).filter((s) => s.key);
+      delete process.env.DFLOW_REUSE_FROM;
+    }
+    const report = process.env.DFLOW_CLI_REPORT;
+    const r = await runWorkflow(this.entrypoint!, {
+      id: this.id,
+      name: this.name,
+      parallelism: this.parallelism,
+      reuse,
+      log: (l) => console.log(l),
+      onStart: (id, dir) => {
+        this.id = id;
+        // Detached (dflow run --detach): the script's output moves into <wfdir>/log.txt, as in dflow.
+        const detachedLog = process.env.DFLOW_DETACHED_LOG;
+        if (detachedLog && fs.existsSync(detachedLog)) {
+          fs.renameSync(detachedLog, path.join(dir, "log.txt"));
+          delete process.env.DFLOW_DETACHED_LOG;
+        }
+        if (report) fs.appendFileSync(report, `${JSON.stringify({ event: "started", id, dir, pid: process.pid })}\n`);
+      },
+    });
     this.id = r.id;
     if (r.error) console.error(`Workflow ${r.id} failed: ${r.error.message}`);
-    const report = process.env.DFLOW_CLI_REPORT;
     if (report) fs.appendFileSync(report, `${JSON.stringify({ id: r.id, status: r.status, dir: r.dir })}\n`);
     return { id: r.id, status: r.status, error: r.error };
   }
@@ -108,6 +137,12 @@ export class Workflow {
   private dir(): string {
     if (!this.id) throw new DflowConfigError("the workflow has no id yet: submit it first, or construct it with { id }", { workflow: this.name });
     return path.join(debugRoot(), this.id);
+  }
+
+  /** Continue this workflow after a crash or a failure: succeeded steps are not run again. Same as submit() with its id. */
+  async retry(): Promise<SubmitResult> {
+    if (!this.id) throw new DflowConfigError("retry needs the workflow's id: submit it first, or construct it with { id }", { workflow: this.name });
+    return this.submit();
   }
 
   /** Contents of the workflow's status file: Running, Succeeded or Failed. */

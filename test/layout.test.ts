@@ -48,7 +48,8 @@ async function layoutDiff(workdir: string, name: string, opts: { tsOpScripts?: b
   const actual = sortChildren(canonicalize(await listTree(workdir, { workdir })));
   const expected = sortChildren(canonicalize(parseReference(path.join(refDir, `${name}.txt`))));
   return compareTrees(actual, expected, {
-    ignore: defaultIgnore,
+    // <wfdir>/.engine/ holds dflow-ts's own lock, journal and run record (not part of dflow's layout).
+    ignore: (p) => defaultIgnore(p) || /(^|\/)\.engine(\/|$)/.test(p),
     // TS-OP steps: a generated JS program in place of dflow's generated Python.
     ignoreContent: opts.tsOpScripts ? (p) => /\/script$/.test(p) : undefined,
   });

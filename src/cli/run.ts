@@ -13,6 +13,43 @@ export interface ScriptRun {
   args: string[];
   /** Extra environment for the script (e.g. DFLOW_RESUME_ID). */
   env?: Record<string, string>;
+  cwd?: string;
+  /** Run in the background, surviving the terminal; resolve once the workflow has started. */
+  detach?: boolean;
+}
+
+/**
+ * Detached: the script runs in its own session with its output in a file
+ * that the engine moves to <wfdir>/log.txt; we return once the workflow
+ * reports it has started (or the script ended first).
+ */
+async function runDetached(run: ScriptRun, nodeArgs: string[], report: string): Promise<number> {
+  const logFile = path.join(path.dirname(report), "detached.log");
+  const out = fs.openSync(logFile, "a");
+  const child = spawn(process.execPath, nodeArgs, {
+    cwd: run.cwd,
+    detached: true,
+    stdio: ["ignore", out, out],
+    env: { ...process.env, ...run.env, DFLOW_CLI_REPORT: report, DFLOW_DETACHED_LOG: logFile },
+  });
+  fs.closeSync(out);
+  let exited: number | null = null;
+  child.on("exit", (c) => (exited = c ?? 1));
+  child.unref();
+  for (let waited = 0; waited < 120_000; waited += 100) {
+    const lines = fs.existsSync(report) ? fs.readFileSync(report, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as { event?: string; id: string; dir: string }) : [];
+    const started = lines.find((l) => l.event === "started");
+    if (started) {
+      process.stdout.write(`Workflow ${started.id} is running in the background (process ID: ${child.pid}); its output goes to ${path.join(started.dir, "log.txt")}\nFollow it with: dflow watch ${started.id}\n`);
+      return 0;
+    }
+    if (exited !== null) {
+      process.stderr.write(`dflow: the workflow script ended (exit status ${exited}) before a workflow started; its output:\n${fs.readFileSync(logFile, "utf8")}`);
+      return exited || 1;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new CliError(`no workflow started within 120 s; the script (process ${child.pid}) keeps running, its output is in ${logFile}`, 1);
 }
 
 /** Runs the script to its end; resolves with the exit status `dflow run` should have. */
@@ -22,8 +59,9 @@ export async function runScript(run: ScriptRun): Promise<number> {
   const report = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "dflow-run-")), "report.jsonl");
   // tsx is resolved from dflow-ts's own install, not from the user's cwd.
   const nodeArgs = /\.(c|m)?tsx?$/.test(file) ? ["--import", import.meta.resolve("tsx"), file, ...run.args] : [file, ...run.args];
+  if (run.detach) return runDetached(run, nodeArgs, report);
   const code: number = await new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, nodeArgs, { stdio: "inherit", env: { ...process.env, ...run.env, DFLOW_CLI_REPORT: report } });
+    const child = spawn(process.execPath, nodeArgs, { cwd: run.cwd, stdio: "inherit", env: { ...process.env, ...run.env, DFLOW_CLI_REPORT: report } });
     const forward = (sig: NodeJS.Signals) => child.kill(sig);
     process.on("SIGINT", forward);
     process.on("SIGTERM", forward);
@@ -32,7 +70,7 @@ export async function runScript(run: ScriptRun): Promise<number> {
   });
   const lines = fs.existsSync(report) ? fs.readFileSync(report, "utf8").split("\n").filter(Boolean) : [];
   fs.rmSync(path.dirname(report), { recursive: true, force: true });
-  const results = lines.map((l) => JSON.parse(l) as { id: string; status: string });
+  const results = lines.map((l) => JSON.parse(l) as { id: string; status: string; event?: string }).filter((r) => !r.event);
   for (const r of results) process.stderr.write(`dflow: workflow ${r.id} ${r.status}\n`);
   if (code !== 0) return code;
   return results.some((r) => r.status !== "Succeeded") ? 1 : 0;
@@ -44,7 +82,8 @@ export function register(program: Command): void {
     .description("run a workflow script; exits non-zero when it or any workflow it submits fails")
     .argument("<workflow>", "workflow script (.ts or .js)")
     .argument("[args...]", "arguments passed to the script")
-    .action(async (script: string, args: string[]) => {
-      process.exitCode = await runScript({ script, args });
+    .option("-d, --detach", "run in the background (survives the terminal closing); follow with `dflow watch <id>`")
+    .action(async (script: string, args: string[], o: { detach?: boolean }) => {
+      process.exitCode = await runScript({ script, args, detach: o.detach });
     });
 }
