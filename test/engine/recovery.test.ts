@@ -1,0 +1,175 @@
+// Crash recovery, the workflow lock, stop and detach, through real
+// processes: the engine is killed with SIGKILL at random moments and
+// `dflow retry` continues the workflow; succeeded steps never run again and
+// the result equals an uninterrupted run's.
+import { type ChildProcess, spawn } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { execa } from "execa";
+import { describe, expect, it } from "vitest";
+
+const root = path.resolve(import.meta.dirname, "../..");
+const cli = path.join(root, "dist", "src", "cli.js");
+const script = path.join(root, "fixtures", "workflows", "crash.ts");
+// What import.meta.resolve("tsx") gives in node (vitest has no import.meta.resolve).
+const tsx = pathToFileURL(path.join(root, "node_modules", "tsx", "dist", "loader.mjs")).href;
+
+function tmp(): string {
+  return fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "dflow-ts-recovery-")));
+}
+
+function startEngine(cwd: string, env: Record<string, string> = {}): ChildProcess {
+  return spawn(process.execPath, ["--import", tsx, script], { cwd, env: { ...process.env, COUNTER: path.join(cwd, "counter.txt"), ...env }, stdio: ["ignore", "pipe", "pipe"] });
+}
+
+function counts(cwd: string): Map<string, number> {
+  const m = new Map<string, number>();
+  const f = path.join(cwd, "counter.txt");
+  if (!fs.existsSync(f)) return m;
+  for (const l of fs.readFileSync(f, "utf8").split("\n").filter(Boolean)) m.set(l, (m.get(l) ?? 0) + 1);
+  return m;
+}
+
+function succeededDirs(wfdir: string): string[] {
+  return fs.readdirSync(wfdir).filter((d) => {
+    try {
+      return fs.readFileSync(path.join(wfdir, d, "phase"), "utf8") === "Succeeded" && fs.readFileSync(path.join(wfdir, d, "type"), "utf8") === "Pod";
+    } catch {
+      return false;
+    }
+  });
+}
+
+async function waitExit(p: ChildProcess): Promise<number | null> {
+  if (p.exitCode !== null || p.signalCode !== null) return p.exitCode;
+  return new Promise((r) => p.once("exit", (c) => r(c)));
+}
+
+function wfId(cwd: string): string | undefined {
+  return fs.readdirSync(cwd).find((d) => /^crash-[0-9a-z]{5}$/.test(d));
+}
+
+describe("crash recovery", () => {
+  it("an uninterrupted run, for reference", async () => {
+    const cwd = tmp();
+    const p = startEngine(cwd);
+    let out = "";
+    p.stdout!.on("data", (d) => (out += d));
+    expect(await waitExit(p)).toBe(0);
+    expect(out).toMatch(/RESULT crash-\w+ Succeeded 115/);
+    // 8 fan-out items, 2 inner steps, 4 DAG tasks, the final step: each ran once.
+    expect([...counts(cwd).values()].every((n) => n === 1)).toBe(true);
+    expect(counts(cwd).size).toBe(15);
+  });
+
+  it("kill -9 at 20+ random moments, then dflow retry: nothing that succeeded runs again, same result", { timeout: 600_000 }, async () => {
+    let kills = 0;
+    let round = 0;
+    while (kills < 20) {
+      round++;
+      const cwd = tmp();
+      let p = startEngine(cwd);
+      let result = "";
+      for (let attempt = 0; ; attempt++) {
+        // Kill at a random moment: the run takes about 1.5 s in all.
+        const delay = 150 + Math.floor(Math.random() * 1300);
+        const killed = await Promise.race([new Promise<boolean>((r) => setTimeout(() => r(true), delay)), waitExit(p).then(() => false)]);
+        if (killed && p.exitCode === null) {
+          p.kill("SIGKILL");
+          await waitExit(p);
+          kills++;
+        } else {
+          let out = "";
+          p.stdout!.on("data", (d) => (out += d));
+          await waitExit(p);
+          result = out;
+        }
+        const id = wfId(cwd);
+        if (!id) {
+          // Killed before the workflow had a directory: start again.
+          p = startEngine(cwd);
+          continue;
+        }
+        const wfdir = path.join(cwd, id);
+        const status = fs.readFileSync(path.join(wfdir, "status"), "utf8");
+        if (status === "Succeeded") break;
+        const before = counts(cwd);
+        const done = succeededDirs(wfdir);
+        // Continue it: `dflow retry` runs the script again with DFLOW_RESUME_ID.
+        if (attempt >= 6) {
+          const r = await execa(process.execPath, [cli, "retry", id], { cwd, reject: false, all: true, env: { COUNTER: path.join(cwd, "counter.txt") } });
+          expect(r.exitCode, r.all).toBe(0);
+          for (const d of done) expect(counts(cwd).get(d), `${d} ran again after it succeeded`).toBe(before.get(d));
+          break;
+        }
+        p = startEngine(cwd, { DFLOW_RESUME_ID: id });
+        p.on("exit", () => {
+          for (const d of done) expect(counts(cwd).get(d), `${d} ran again after it succeeded`).toBe(before.get(d));
+        });
+      }
+      const id = wfId(cwd)!;
+      const wfdir = path.join(cwd, id);
+      expect(fs.readFileSync(path.join(wfdir, "status"), "utf8"), `round ${round}`).toBe("Succeeded");
+      const final = fs.readdirSync(wfdir).find((d) => d.startsWith(`${id}-final-`))!;
+      expect(fs.readFileSync(path.join(wfdir, final, "outputs/parameters/sum"), "utf8").trim(), `round ${round}`).toBe("115");
+      // Every step directory is named in a children file and has a final phase; none left Running.
+      const dirs = fs.readdirSync(wfdir).filter((d) => fs.existsSync(path.join(wfdir, d, "name")));
+      for (const d of dirs) expect(fs.readFileSync(path.join(wfdir, d, "phase"), "utf8"), d).toBe("Succeeded");
+      expect(dirs.length, `round ${round}`).toBe(15 + 2); // 15 Pods + the nest and graph template steps
+      void result;
+      fs.rmSync(cwd, { recursive: true, force: true });
+    }
+    expect(kills).toBeGreaterThanOrEqual(20);
+  });
+
+  it("a second engine on the same workflow is refused with a clear message", async () => {
+    const cwd = tmp();
+    const p = startEngine(cwd);
+    for (let i = 0; i < 100 && !wfId(cwd); i++) await new Promise((r) => setTimeout(r, 50));
+    const id = wfId(cwd)!;
+    const second = await execa(process.execPath, ["--import", tsx, script], { cwd, reject: false, all: true, env: { DFLOW_RESUME_ID: id, COUNTER: path.join(cwd, "counter.txt") } });
+    expect(second.exitCode).not.toBe(0);
+    expect(second.all).toMatch(new RegExp(`workflow ${id} is already being run by engine pid ${p.pid} on ${os.hostname()}`));
+    const viaCli = await execa(process.execPath, [cli, "retry", id], { cwd, reject: false, all: true });
+    expect(viaCli.exitCode).toBe(2);
+    expect(viaCli.stderr.trim()).toMatch(/is being run by engine pid \d+/);
+    expect(await waitExit(p)).toBe(0);
+  });
+
+  it("dflow stop ends a running workflow: steps and workflow Failed with the reason, no process left", async () => {
+    const cwd = tmp();
+    const p = startEngine(cwd);
+    for (let i = 0; i < 100 && !wfId(cwd); i++) await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 500));
+    const id = wfId(cwd)!;
+    const r = await execa(process.execPath, [cli, "stop", id], { cwd, reject: false, all: true });
+    expect(r.exitCode, r.all).toBe(0);
+    expect(r.stdout).toMatch(`Workflow ${id} stopped`);
+    expect(await waitExit(p)).toBe(143);
+    const wfdir = path.join(cwd, id);
+    expect(fs.readFileSync(path.join(wfdir, "status"), "utf8")).toBe("Failed");
+    expect(fs.readFileSync(path.join(wfdir, "message"), "utf8")).toMatch(/stopped/);
+    const dirs = fs.readdirSync(wfdir).filter((d) => fs.existsSync(path.join(wfdir, d, "name")));
+    const phases = dirs.map((d) => (fs.existsSync(path.join(wfdir, d, "phase")) ? fs.readFileSync(path.join(wfdir, d, "phase"), "utf8") : "(none)"));
+    expect(phases.filter((ph) => ph !== "Succeeded" && ph !== "Failed")).toEqual([]);
+    expect(dirs.some((d) => fs.readFileSync(path.join(wfdir, d, "phase"), "utf8") === "Failed" && /stopped/.test(fs.readFileSync(path.join(wfdir, d, "message"), "utf8")))).toBe(true);
+    // dflow retry then finishes it.
+    const again = await execa(process.execPath, [cli, "retry", id], { cwd, reject: false, all: true, env: { COUNTER: path.join(cwd, "counter.txt") } });
+    expect(again.exitCode, again.all).toBe(0);
+    expect(fs.readFileSync(path.join(wfdir, "status"), "utf8")).toBe("Succeeded");
+  });
+
+  it("dflow run --detach returns at once; the workflow finishes in the background with its output in <wfdir>/log.txt", async () => {
+    const cwd = tmp();
+    const r = await execa(process.execPath, [cli, "run", "--detach", script], { cwd, reject: false, all: true, env: { COUNTER: path.join(cwd, "counter.txt") } });
+    expect(r.exitCode, r.all).toBe(0);
+    const id = /Workflow (crash-\w{5}) is running in the background/.exec(r.stdout)?.[1];
+    expect(id, r.all).toBeDefined();
+    const wfdir = path.join(cwd, id!);
+    for (let i = 0; i < 300 && fs.readFileSync(path.join(wfdir, "status"), "utf8") === "Running"; i++) await new Promise((res) => setTimeout(res, 100));
+    expect(fs.readFileSync(path.join(wfdir, "status"), "utf8")).toBe("Succeeded");
+    expect(fs.readFileSync(path.join(wfdir, "log.txt"), "utf8")).toMatch(/RESULT crash-\w+ Succeeded 115/);
+  });
+});
