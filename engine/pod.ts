@@ -146,11 +146,13 @@ async function attemptOnce(run: PodRun, ctx: RunContext, workdir: string, script
   const timeout = run.timeout;
   // Warm mode: the OP runs in a long-lived worker instead of a fresh node (same files, same log).
   const warm = opSpec && ((t as TsOPTemplate).warm || Number(ctx.config.warm_workers ?? 0) > 0);
-  const launch = () => warm ? WarmPool.get(Number(ctx.config.warm_workers) || undefined).run({ spec: opSpec!, cwd: workdir, logFile, env: Object.keys(t.envs).length ? t.envs : undefined, timeout, onSpawn: (pid) => writeAtomic(path.join(dir, "pid"), String(pid)) }) : runLocal({
+  // Every step gets its progress file (dflow's ARGO_PROGRESS_FILE, §9).
+  const env = { ...t.envs, ARGO_PROGRESS_FILE: path.join(dir, "progress") };
+  const launch = () => warm ? WarmPool.get(Number(ctx.config.warm_workers) || undefined).run({ spec: opSpec!, cwd: workdir, logFile, env, timeout, onSpawn: (pid) => writeAtomic(path.join(dir, "pid"), String(pid)) }) : runLocal({
     command: [...t.command, scriptFile],
     cwd: workdir,
     logFile,
-    env: Object.keys(t.envs).length ? t.envs : undefined,
+    env,
     timeout,
     onSpawn: (pid) => writeAtomic(path.join(dir, "pid"), String(pid)),
   });

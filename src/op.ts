@@ -3,6 +3,7 @@
 // with declared inputs and outputs. Either runs in a child process (never in
 // the engine), with its step's workdir as cwd, and is type-checked before and
 // after `execute` against its signs.
+import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { z } from "zod";
@@ -157,6 +158,28 @@ export abstract class OP {
 
   /** The rendered key of the running step, or null. */
   key: string | null = null;
+
+  // Progress, as dflow's OP.progress_total / progress_current: assigning
+  // progress_current writes "<current>/<total>" to $ARGO_PROGRESS_FILE (the
+  // engine points it at <stepdir>/progress), else ./ARGO_PROGRESS_FILE.
+  // progress_total may be a static or an instance field (default 1).
+  static progress_total?: number;
+  private _progress_current = 0;
+  get progress_current(): number {
+    return this._progress_current;
+  }
+  set progress_current(v: number) {
+    this._progress_current = v;
+    const total = (this as { progress_total?: number }).progress_total ?? (this.constructor as typeof OP).progress_total ?? 1;
+    const file = process.env.ARGO_PROGRESS_FILE || path.join(process.cwd(), "ARGO_PROGRESS_FILE");
+    const tmp = `${file}.tmp-${process.pid}`;
+    try {
+      fs.writeFileSync(tmp, `${v}/${total}`);
+      fs.renameSync(tmp, file);
+    } catch {
+      // progress is best effort: never fail the OP for it
+    }
+  }
   /** The id of the workflow the OP runs in. */
   workflow_name: string | null = null;
 

@@ -50,6 +50,8 @@ export class ArgoStep {
   children!: Record<string, string>;
   /** Why the step failed, when it did. */
   message!: string | null;
+  /** "<current>/<total>" as the OP last reported it, or null. */
+  progress!: string | null;
   /** The step directory. */
   dir!: string;
 
@@ -127,6 +129,7 @@ export function readStep(wfid: string, dir: string): ArgoStep | null {
   const children = readTextOrSync(path.join(dir, "children"), null);
   s.children = children ? (JSON.parse(children) as Record<string, string>) : {};
   s.message = readTextOrSync(path.join(dir, "message"), null);
+  s.progress = readTextOrSync(path.join(dir, "progress"), null) ?? readTextOrSync(path.join(dir, "workdir", "ARGO_PROGRESS_FILE"), null);
   return s;
 }
 

@@ -169,6 +169,14 @@ export class Workflow {
     return queryStepsIn(this.id!, this.dir(), filter);
   }
 
+  /** Workflow progress: Pod steps finished (Succeeded or Failed) out of the Pod steps known so far. */
+  query_progress(): { done: number; total: number; succeeded: number; failed: number } {
+    const pods = this.query_step({ type: "Pod" });
+    const succeeded = pods.filter((s) => s.phase === "Succeeded").length;
+    const failed = pods.filter((s) => s.phase === "Failed").length;
+    return { done: succeeded + failed, total: pods.length, succeeded, failed };
+  }
+
   query_step_by_key(key: string | string[]): ArgoStep[] {
     return this.query_step({ key });
   }
