@@ -18,10 +18,8 @@
 import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { DAG, InputParameter, OutputParameter, Step, Steps, Task, TsOPTemplate, Workflow, download_artifact, upload_artifact } from "dflow-ts";
-import { Duplicate as PyDuplicate } from "../fixtures/ops/test_python.js";
-import { Duplicate as DagDuplicate, Hello as DagHello } from "../fixtures/ops/test_dag.js";
-import { Duplicate as BigDuplicate, Hello as BigHello, HelloType } from "../fixtures/ops/test_big_parameter.js";
+import { download_artifact } from "dflow-ts";
+import { bigParameterWorkflow, dagWorkflow, pythonWorkflow } from "../fixtures/workflows/ported.js";
 import { buildDagWorkflow } from "../fixtures/workflows/dag.js";
 import { buildStepsWorkflow } from "../fixtures/workflows/steps.js";
 import { type Tree, canonicalize, compareTrees, defaultIgnore, listTree, parseReference } from "./support/tree.js";
@@ -77,21 +75,7 @@ describe("layout parity with dflow debug mode", () => {
   });
 
   it("tests-test_python: uploads, one TS-OP step, downloads into the cwd", async () => {
-    fs.writeFileSync("foo.txt", "Hi");
-    fs.mkdirSync("tidir");
-    fs.writeFileSync("tidir/f1", "foo");
-    fs.writeFileSync("tidir/f2", "bar");
-    const artifact0 = await upload_artifact("foo.txt");
-    const artifact1 = await upload_artifact("tidir");
-    const wf = new Workflow({ name: "python" });
-    wf.add(
-      new Step({
-        name: "step",
-        template: new TsOPTemplate(PyDuplicate, { image: "node:20" }),
-        parameters: { msg: "Hello", num: 3 },
-        artifacts: { foo: artifact0, idir: artifact1 },
-      }),
-    );
+    const wf = await pythonWorkflow();
     await wf.submit();
     expect(wf.query_status()).toBe("Succeeded");
     const step = wf.query_step({ name: "step" })[0];
@@ -101,17 +85,7 @@ describe("layout parity with dflow debug mode", () => {
   });
 
   it("tests-test_dag: a DAG of two TS-OP tasks", async () => {
-    const dag = new DAG();
-    const hello0 = new Task({ name: "hello0", template: new TsOPTemplate(DagHello) });
-    dag.add(hello0);
-    const hello1 = new Task({
-      name: "hello1",
-      template: new TsOPTemplate(DagDuplicate),
-      parameters: { msg: hello0.outputs.parameters.msg },
-      artifacts: { foo: hello0.outputs.artifacts.bar },
-    });
-    dag.add(hello1);
-    const wf = new Workflow({ name: "dag", dag });
+    const wf = dagWorkflow();
     await wf.submit();
     expect(wf.query_status()).toBe("Succeeded");
     // dflow's test downloads hello1's `bar` into the cwd (<WORKDIR>/output.txt).
@@ -120,16 +94,7 @@ describe("layout parity with dflow debug mode", () => {
   });
 
   it("tests-test_big_parameter: keyed TS-OP steps inside a Steps step, object parameters", async () => {
-    const steps = new Steps({ name: "hello-steps" });
-    steps.inputs.parameters.foo = new InputParameter({ type: HelloType });
-    steps.outputs.parameters.foo = new OutputParameter({ type: HelloType });
-    const step1 = new Step({ name: "step1", template: new TsOPTemplate(BigDuplicate), parameters: { foo: steps.inputs.parameters.foo }, key: "step1" });
-    steps.add(step1);
-    const step2 = new Step({ name: "step2", template: new TsOPTemplate(BigDuplicate), parameters: { foo: step1.outputs.parameters.foo }, key: "step2" });
-    steps.add(step2);
-    steps.outputs.parameters.foo.value_from_parameter = step2.outputs.parameters.foo;
-    const wf = new Workflow({ name: "big-param" });
-    wf.add(new Step({ name: "big-step", template: steps, parameters: { foo: new BigHello("hello") } }));
+    const wf = bigParameterWorkflow();
     await wf.submit();
     expect(wf.query_status()).toBe("Succeeded");
     expect(await layoutDiff(wd.dir, "tests-test_big_parameter", { tsOpScripts: true })).toEqual([]);

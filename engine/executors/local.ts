@@ -64,6 +64,40 @@ function installCleanup(): void {
   }
 }
 
+/**
+ * One running step process group: registered for cleanup, killed
+ * (SIGTERM, then SIGKILL after a grace period) when it outlives its
+ * timeout, and whatever is left of its group killed when it ends.
+ */
+class StepProcess {
+  timedOut = false;
+  private timer?: NodeJS.Timeout;
+  private killTimer?: NodeJS.Timeout;
+
+  constructor(
+    readonly pid: number,
+    run: LocalRun,
+  ) {
+    running.add(pid);
+    if (run.onSpawn) void Promise.resolve(run.onSpawn(pid)).catch(() => undefined);
+    if (run.timeout && run.timeout > 0) {
+      this.timer = setTimeout(() => {
+        this.timedOut = true;
+        killGroup(pid, "SIGTERM");
+        this.killTimer = setTimeout(() => killGroup(pid, "SIGKILL"), KILL_GRACE_MS);
+        this.killTimer.unref();
+      }, run.timeout * 1000);
+    }
+  }
+
+  end(): void {
+    if (this.timer) clearTimeout(this.timer);
+    if (this.killTimer) clearTimeout(this.killTimer);
+    running.delete(this.pid);
+    killGroup(this.pid, "SIGKILL");
+  }
+}
+
 export function runLocal(run: LocalRun): Promise<LocalResult> {
   installCleanup();
   const spawner = Spawner.get();
@@ -73,35 +107,10 @@ export function runLocal(run: LocalRun): Promise<LocalResult> {
 
 /** Through the sh co-process (see spawner.ts): the fast path on Linux. */
 async function runWithSpawner(spawner: Spawner, run: LocalRun): Promise<LocalResult> {
-  let pid: number | undefined;
-  let timedOut = false;
-  let timer: NodeJS.Timeout | undefined;
-  let killTimer: NodeJS.Timeout | undefined;
-  const code = await spawner.run({
-    argv: run.command,
-    cwd: run.cwd,
-    logFile: run.logFile,
-    env: run.env,
-    onPid: (p) => {
-      pid = p;
-      running.add(p);
-      if (run.onSpawn) void Promise.resolve(run.onSpawn(p)).catch(() => undefined);
-      if (run.timeout && run.timeout > 0) {
-        timer = setTimeout(() => {
-          timedOut = true;
-          killGroup(p, "SIGTERM");
-          killTimer = setTimeout(() => killGroup(p, "SIGKILL"), KILL_GRACE_MS);
-          killTimer.unref();
-        }, run.timeout * 1000);
-      }
-    },
-  });
-  if (timer) clearTimeout(timer);
-  if (killTimer) clearTimeout(killTimer);
-  if (pid !== undefined) {
-    running.delete(pid);
-    killGroup(pid, "SIGKILL");
-  }
+  let proc: StepProcess | undefined;
+  const code = await spawner.run({ argv: run.command, cwd: run.cwd, logFile: run.logFile, env: run.env, onPid: (p) => (proc = new StepProcess(p, run)) });
+  proc?.end();
+  const timedOut = proc?.timedOut ?? false;
   if (code === -1) return { exitCode: null, signal: null, spawnError: Object.assign(new Error("the process launcher (sh) died; the step's process was lost"), { code: "ELOST" }) as NodeJS.ErrnoException, timedOut };
   if (code > 128 && code < 160) return { exitCode: null, signal: (signalNames[code - 128] ?? "SIGKILL") as NodeJS.Signals, timedOut };
   return { exitCode: code, signal: null, timedOut };
@@ -109,25 +118,17 @@ async function runWithSpawner(spawner: Spawner, run: LocalRun): Promise<LocalRes
 
 const signalNames: Record<number, string> = Object.fromEntries(Object.entries(os.constants.signals).map(([k, v]) => [v, k]));
 
+/** node's spawn(): where the co-process cannot be used. */
 function runWithNode(run: LocalRun): Promise<LocalResult> {
   return new Promise((resolve) => {
     const fd = fs.openSync(run.logFile, "w");
     let settled = false;
-    let timer: NodeJS.Timeout | undefined;
-    let killTimer: NodeJS.Timeout | undefined;
-    let timedOut = false;
-    let pid: number | undefined;
+    let proc: StepProcess | undefined;
     const done = (r: LocalResult) => {
       if (settled) return;
       settled = true;
-      if (timer) clearTimeout(timer);
-      if (pid !== undefined) {
-        running.delete(pid);
-        // Whatever the step left running in its group goes with it.
-        killGroup(pid, "SIGKILL");
-      }
-      if (killTimer) clearTimeout(killTimer);
-      resolve({ ...r, timedOut });
+      proc?.end();
+      resolve({ ...r, timedOut: proc?.timedOut ?? false });
     };
     try {
       const child = spawn(run.command[0], run.command.slice(1), {
@@ -136,22 +137,9 @@ function runWithNode(run: LocalRun): Promise<LocalResult> {
         stdio: ["ignore", fd, fd],
         detached: true,
       });
-      pid = child.pid;
       child.once("error", (err: NodeJS.ErrnoException) => done({ exitCode: null, signal: null, spawnError: err }));
       child.once("exit", (code, signal) => done({ exitCode: code, signal }));
-      if (pid !== undefined) {
-        running.add(pid);
-        if (run.onSpawn) void Promise.resolve(run.onSpawn(pid)).catch(() => undefined);
-        if (run.timeout && run.timeout > 0) {
-          const p = pid;
-          timer = setTimeout(() => {
-            timedOut = true;
-            killGroup(p, "SIGTERM");
-            killTimer = setTimeout(() => killGroup(p, "SIGKILL"), KILL_GRACE_MS);
-            killTimer.unref();
-          }, run.timeout * 1000);
-        }
-      }
+      if (child.pid !== undefined) proc = new StepProcess(child.pid, run);
     } catch (err) {
       done({ exitCode: null, signal: null, spawnError: err as NodeJS.ErrnoException });
     } finally {

@@ -1,25 +1,15 @@
 // Port of dflow's tests/test_big_parameter.py (spec §13).
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { InputParameter, OutputParameter, Step, Steps, TsOPTemplate, Workflow } from "dflow-ts";
-import { Duplicate, Hello, HelloType } from "../../fixtures/ops/test_big_parameter.js";
+import { Hello } from "../../fixtures/ops/test_big_parameter.js";
+import { bigParameterWorkflow } from "../../fixtures/workflows/ported.js";
 import { read, useTempWorkdir } from "../support/workdir.js";
 
 describe("test_big_parameter", () => {
   useTempWorkdir();
 
   it("test_big_parameter", async () => {
-    const steps = new Steps({ name: "hello-steps" });
-    steps.inputs.parameters.foo = new InputParameter({ type: HelloType });
-    steps.outputs.parameters.foo = new OutputParameter({ type: HelloType });
-    const step1 = new Step({ name: "step1", template: new TsOPTemplate(Duplicate), parameters: { foo: steps.inputs.parameters.foo }, key: "step1" });
-    steps.add(step1);
-    const step2 = new Step({ name: "step2", template: new TsOPTemplate(Duplicate), parameters: { foo: step1.outputs.parameters.foo }, key: "step2" });
-    steps.add(step2);
-    steps.outputs.parameters.foo.value_from_parameter = step2.outputs.parameters.foo;
-
-    const wf = new Workflow({ name: "big-param" });
-    wf.add(new Step({ name: "big-step", template: steps, parameters: { foo: new Hello("hello") } }));
+    const wf = bigParameterWorkflow();
     await wf.submit();
 
     expect(wf.query_status()).toBe("Succeeded");

@@ -2,25 +2,15 @@
 import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { DAG, Task, TsOPTemplate, Workflow, download_artifact } from "dflow-ts";
-import { Duplicate, Hello } from "../../fixtures/ops/test_dag.js";
+import { download_artifact } from "dflow-ts";
+import { dagWorkflow } from "../../fixtures/workflows/ported.js";
 import { read, useTempWorkdir } from "../support/workdir.js";
 
 describe("test_dag", () => {
   const wd = useTempWorkdir();
 
   it("test_dag", async () => {
-    const dag = new DAG();
-    const hello0 = new Task({ name: "hello0", template: new TsOPTemplate(Hello) });
-    dag.add(hello0);
-    const hello1 = new Task({
-      name: "hello1",
-      template: new TsOPTemplate(Duplicate),
-      parameters: { msg: hello0.outputs.parameters.msg },
-      artifacts: { foo: hello0.outputs.artifacts.bar },
-    });
-    dag.add(hello1);
-    const wf = new Workflow({ name: "dag", dag });
+    const wf = dagWorkflow();
     await wf.submit();
 
     expect(wf.query_status()).toBe("Succeeded");

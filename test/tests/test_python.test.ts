@@ -2,28 +2,15 @@
 import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { Step, TsOPTemplate, Workflow, download_artifact, upload_artifact } from "dflow-ts";
-import { Duplicate } from "../../fixtures/ops/test_python.js";
+import { download_artifact } from "dflow-ts";
+import { pythonWorkflow } from "../../fixtures/workflows/ported.js";
 import { read, useTempWorkdir } from "../support/workdir.js";
 
 describe("test_python", () => {
   const wd = useTempWorkdir();
 
   it("test_python", async () => {
-    fs.writeFileSync("foo.txt", "Hi");
-    fs.mkdirSync("tidir");
-    fs.writeFileSync("tidir/f1", "foo");
-    fs.writeFileSync("tidir/f2", "bar");
-    const artifact0 = await upload_artifact("foo.txt");
-    const artifact1 = await upload_artifact("tidir");
-    const wf = new Workflow({ name: "python" });
-    const step = new Step({
-      name: "step",
-      template: new TsOPTemplate(Duplicate, { image: "node:20" }),
-      parameters: { msg: "Hello", num: 3 },
-      artifacts: { foo: artifact0, idir: artifact1 },
-    });
-    wf.add(step);
+    const wf = await pythonWorkflow();
     await wf.submit();
     while (["Pending", "Running"].includes(wf.query_status())) await new Promise((r) => setTimeout(r, 100));
 

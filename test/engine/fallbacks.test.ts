@@ -1,0 +1,36 @@
+// The fallbacks: steps started with node's spawn() instead of the sh
+// co-process (DFLOW_NO_SPAWNER), TS OPs loaded through tsx instead of a
+// bundle (DFLOW_NO_BUNDLE). Same results, through the real binary.
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { execa } from "execa";
+import { describe, expect, it } from "vitest";
+
+const root = path.resolve(import.meta.dirname, "../..");
+const cli = path.join(root, "dist", "src", "cli.js");
+
+async function run(example: string, env: Record<string, string>) {
+  const cwd = fs.mkdtempSync(path.join(os.tmpdir(), "dflow-ts-fallback-"));
+  try {
+    return await execa(process.execPath, [cli, "run", path.join(root, "examples", example)], { cwd, reject: false, all: true, env });
+  } finally {
+    fs.rmSync(cwd, { recursive: true, force: true });
+  }
+}
+
+describe("fallbacks", () => {
+  for (const env of [{ DFLOW_NO_SPAWNER: "1" }, { DFLOW_NO_BUNDLE: "1" }, { DFLOW_NO_SPAWNER: "1", DFLOW_NO_BUNDLE: "1" }]) {
+    const label = Object.keys(env).join("+");
+    it(`${label}: timeouts, retries and TS OPs work, and failures fail`, async () => {
+      const ok = await run("retries-and-timeouts.ts", env);
+      expect(ok.exitCode, ok.all).toBe(0);
+      expect(ok.all).toMatch(/slow-once: Succeeded/);
+      const simple = await run("simple-example.ts", env);
+      expect(simple.exitCode, simple.all).toBe(0);
+      const bad = await run("failure.ts", env);
+      expect(bad.exitCode, bad.all).toBe(1);
+      expect(bad.all).toMatch(/script exited with code 3/);
+    });
+  }
+});
