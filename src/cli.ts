@@ -4,11 +4,24 @@
 // commands; bad input and unknown ids get one line and exit status 2.
 import { Command } from "commander";
 import { CliError } from "./cli/common.js";
+import { register as registerDelete } from "./cli/delete.js";
+import { register as registerDownload } from "./cli/download.js";
+import { register as registerGet } from "./cli/get.js";
+import { register as registerGetkeys } from "./cli/getkeys.js";
+import { register as registerList } from "./cli/list.js";
+import { register as registerLogs } from "./cli/logs.js";
+import { register as registerResubmit } from "./cli/resubmit.js";
+import { register as registerRetry } from "./cli/retry.js";
 import { register as registerRun } from "./cli/run.js";
+import { register as registerStop } from "./cli/stop.js";
+import { register as registerWatch } from "./cli/watch.js";
 
 const program = new Command();
 program.name("dflow").description("Run dflow workflows written in TypeScript locally, in dflow's debug-mode layout").showHelpAfterError();
-for (const register of [registerRun]) register(program);
+for (const register of [
+  registerRun, registerList, registerGet, registerLogs, registerWatch, registerRetry,
+  registerResubmit, registerStop, registerDelete, registerGetkeys, registerDownload,
+]) register(program);
 
 program.parseAsync(process.argv).catch((e: Error) => {
   process.stderr.write(`dflow: ${e.message}\n`);

@@ -15,6 +15,7 @@ import { CliError } from "./common.js";
  * argument 'id'`) and exit status 2, without the help text.
  */
 export function command(program: Command, name: string): Command {
+  quietPipe();
   return program
     .command(name)
     .showHelpAfterError(false)
@@ -23,6 +24,17 @@ export function command(program: Command, name: string): Command {
       if (err.exitCode === 0) return; // --help: commander exits 0 itself
       throw new CliError(err.message.replace(/^error: /, ""), 2);
     });
+}
+
+let pipeHandled = false;
+/** `dflow logs … | head`: a closed stdout ends the command quietly. */
+function quietPipe(): void {
+  if (pipeHandled) return;
+  pipeHandled = true;
+  process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+    if (e.code === "EPIPE") process.exit(process.exitCode ?? 0);
+    throw e;
+  });
 }
 
 // ---------------------------------------------------------------- reading

@@ -1,0 +1,26 @@
+// `dflow list`: the workflows under the work directory (DFLOW_DEBUG_WORKDIR,
+// default the current directory), newest first: id, status, started,
+// duration, progress (succeeded Pod steps / all Pod steps).
+import type { Command } from "commander";
+import { printJson, workRoot } from "./common.js";
+import { command, formatDuration, formatTime, listWorkflowDirs, progressText, readWorkflow, statusText, table, workflowJson } from "./format.js";
+
+export function register(program: Command): void {
+  command(program, "list")
+    .description("list the workflows under the work directory (DFLOW_DEBUG_WORKDIR, default .), newest first")
+    .option("--json", "one JSON array of workflows")
+    .option("-s, --status <status>", "only workflows with this status (Running, Succeeded, Failed)")
+    .action((opts: { json?: boolean; status?: string }) => {
+      let wfs = listWorkflowDirs(workRoot()).map((w) => readWorkflow(w.id, w.dir));
+      if (opts.status) wfs = wfs.filter((w) => w.status.toLowerCase() === opts.status!.toLowerCase());
+      wfs.sort((a, b) => (b.started ?? 0) - (a.started ?? 0) || a.id.localeCompare(b.id));
+      if (opts.json) return printJson(wfs.map(workflowJson));
+      if (!wfs.length) {
+        process.stdout.write(`No workflows in ${workRoot()}\n`);
+        return;
+      }
+      const rows = [["ID", "STATUS", "STARTED", "DURATION", "PROGRESS"]];
+      for (const w of wfs) rows.push([w.id, statusText(w), formatTime(w.started), formatDuration(w.duration), progressText(w.progress)]);
+      process.stdout.write(`${table(rows)}\n`);
+    });
+}
