@@ -185,6 +185,11 @@ export class Workflow {
     return this.query_step().flatMap((s) => (s.key ? [s.key] : []));
   }
 
+  /** Same as query_keys_of_steps(). */
+  query_keys(): string[] {
+    return this.query_keys_of_steps();
+  }
+
   /** Global outputs (parameters as raw text, artifacts as paths), or null when there are none. */
   query_global_outputs(): { parameters: Record<string, { name: string; value: string }>; artifacts: Record<string, { name: string; local_path: string }> } | null {
     const base = path.join(this.dir(), "outputs");

@@ -19,14 +19,20 @@ describe("examples", () => {
   for (const file of examples) {
     const src = fs.readFileSync(path.join(root, "examples", file), "utf8");
     const expectFailure = src.startsWith("// expect-failure");
-    it(`${file} ${expectFailure ? "fails as it demonstrates" : "succeeds"}`, async () => {
+    // `// expect-statuses: Failed, Succeeded`: the example runs several workflows on purpose.
+    const statusesLine = /^\/\/ expect-statuses: (.*)$/m.exec(src);
+    const expectedStatuses = statusesLine ? statusesLine[1].split(",").map((x) => x.trim()).sort() : null;
+    it(`${file} ${expectedStatuses ? `ends ${expectedStatuses.join(", ")}` : expectFailure ? "fails as it demonstrates" : "succeeds"}`, async () => {
       const cwd = fs.mkdtempSync(path.join(os.tmpdir(), "dflow-ts-example-"));
       try {
         const r = await execa(process.execPath, [cli, "run", path.join(root, "examples", file)], { cwd, reject: false, all: true });
         const wfs = fs.readdirSync(cwd).filter((d) => fs.existsSync(path.join(cwd, d, "status")));
         expect(wfs.length, r.all).toBeGreaterThanOrEqual(1);
         const statuses = wfs.map((d) => fs.readFileSync(path.join(cwd, d, "status"), "utf8"));
-        if (expectFailure) {
+        if (expectedStatuses) {
+          expect([...statuses].sort(), r.all).toEqual(expectedStatuses);
+          expect(r.exitCode, r.all).toBe(expectedStatuses.every((x) => x === "Succeeded") ? 0 : 1);
+        } else if (expectFailure) {
           expect(r.exitCode, r.all).toBe(1);
           expect(statuses).toContain("Failed");
         } else {

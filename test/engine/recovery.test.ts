@@ -170,6 +170,9 @@ describe("crash recovery", () => {
     const wfdir = path.join(cwd, id!);
     for (let i = 0; i < 300 && fs.readFileSync(path.join(wfdir, "status"), "utf8") === "Running"; i++) await new Promise((res) => setTimeout(res, 100));
     expect(fs.readFileSync(path.join(wfdir, "status"), "utf8")).toBe("Succeeded");
-    expect(fs.readFileSync(path.join(wfdir, "log.txt"), "utf8")).toMatch(/RESULT crash-\w+ Succeeded 115/);
+    // The script prints its result after submit() returns, a moment after the status is written.
+    const log = () => fs.readFileSync(path.join(wfdir, "log.txt"), "utf8");
+    for (let i = 0; i < 100 && !/RESULT/.test(log()); i++) await new Promise((res) => setTimeout(res, 100));
+    expect(log()).toMatch(/RESULT crash-\w+ Succeeded 115/);
   });
 });
