@@ -29,6 +29,9 @@ const keepImportMeta = {
   name: "dflow-keep-import-meta",
   setup(build: { onLoad(o: { filter: RegExp }, cb: (a: { path: string }) => Promise<{ contents: string; loader: "ts" | "tsx" | "js" | "jsx" } | undefined>): void }) {
     build.onLoad({ filter: /\.(c|m)?[jt]sx?$/ }, async (args) => {
+      // Packages are left as they are: a text rewrite can break minified code
+      // (it broke tsx's), and they rarely depend on their import.meta.url.
+      if (args.path.includes(`${path.sep}node_modules${path.sep}`)) return undefined;
       const contents = await fs.promises.readFile(args.path, "utf8");
       if (!contents.includes("import.meta")) return undefined;
       return {
@@ -80,7 +83,9 @@ async function build(module: string): Promise<string | null> {
       fs.renameSync(tmp, file);
     }
     return file;
-  } catch {
+  } catch (e) {
+    // Steps then load the module through tsx: slower, same result. Say why once.
+    if (process.env.DFLOW_DEBUG_BUNDLE) process.stderr.write(`dflow-ts: could not bundle ${module}: ${(e as Error).message}\n`);
     return null;
   }
 }

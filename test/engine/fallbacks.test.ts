@@ -20,6 +20,23 @@ async function run(example: string, env: Record<string, string>) {
 }
 
 describe("fallbacks", () => {
+  it("by default a TS-OP step runs from a bundle of its module (the fast path is really taken)", async () => {
+    const { bundleFor } = await import("../../engine/ts-op-bundle.js");
+    const file = await bundleFor(path.join(root, "fixtures", "ops", "simple.ts"));
+    expect(file).not.toBeNull();
+    expect(fs.existsSync(file!)).toBe(true);
+    const cwd = fs.mkdtempSync(path.join(os.tmpdir(), "dflow-ts-bundle-"));
+    try {
+      const r = await execa(process.execPath, [cli, "run", path.join(root, "examples", "simple-example.ts")], { cwd, reject: false, all: true });
+      expect(r.exitCode, r.all).toBe(0);
+      const wf = fs.readdirSync(cwd).find((d) => d.startsWith("simple-example-"))!;
+      const step = fs.readdirSync(path.join(cwd, wf)).find((d) => d.includes("-step0-"))!;
+      expect(fs.readFileSync(path.join(cwd, wf, step, "script"), "utf8")).toMatch(/"bundle": ".*\.mjs"/);
+    } finally {
+      fs.rmSync(cwd, { recursive: true, force: true });
+    }
+  });
+
   for (const env of [{ DFLOW_NO_SPAWNER: "1" }, { DFLOW_NO_BUNDLE: "1" }, { DFLOW_NO_SPAWNER: "1", DFLOW_NO_BUNDLE: "1" }]) {
     const label = Object.keys(env).join("+");
     it(`${label}: timeouts, retries and TS OPs work, and failures fail`, async () => {
