@@ -44,6 +44,11 @@ export interface PodResult {
   artifacts: Map<string, string>;
 }
 
+/** Whether a TS-OP step runs in a warm worker (its template asks, or config.warm_workers > 0). */
+function runsWarm(t: ScriptOPTemplate, ctx: RunContext): boolean {
+  return t.kind === "ts-op" && ((t as TsOPTemplate).warm || Number(ctx.config.warm_workers ?? 0) > 0);
+}
+
 /** `<workdir>` + `/` + path, textually, as dflow joins declared paths (hence `workdir//tmp`). */
 function under(workdir: string, p: string): string {
   return `${workdir}/${p}`;
@@ -87,8 +92,7 @@ export async function runPod(run: PodRun, ctx: RunContext): Promise<PodResult> {
   let opSpec: OPRunSpec | undefined;
   if (t.kind === "ts-op") {
     // Warm workers load modules once anyway; fresh processes start faster from a bundle.
-    const warm = (t as TsOPTemplate).warm || Number(ctx.config.warm_workers ?? 0) > 0;
-    const bundle = warm ? null : await bundleFor((t as TsOPTemplate).module);
+    const bundle = runsWarm(t, ctx) ? null : await bundleFor((t as TsOPTemplate).module);
     opSpec = tsOPSpec(t as TsOPTemplate, run.parameters, workdir, run.key, ctx.wfid, run.slice, bundle);
     script = tsOPScript(opSpec, t as TsOPTemplate, dir);
   } else {
@@ -145,7 +149,7 @@ async function attemptOnce(run: PodRun, ctx: RunContext, workdir: string, script
   const logFile = path.join(dir, "log.txt");
   const timeout = run.timeout;
   // Warm mode: the OP runs in a long-lived worker instead of a fresh node (same files, same log).
-  const warm = opSpec && ((t as TsOPTemplate).warm || Number(ctx.config.warm_workers ?? 0) > 0);
+  const warm = opSpec !== undefined && runsWarm(t, ctx);
   // Every step gets its progress file (dflow's ARGO_PROGRESS_FILE, §9).
   const env = { ...t.envs, ARGO_PROGRESS_FILE: path.join(dir, "progress") };
   const launch = () => warm ? WarmPool.get(Number(ctx.config.warm_workers) || undefined).run({ spec: opSpec!, cwd: workdir, logFile, env, timeout, onSpawn: (pid) => writeAtomic(path.join(dir, "pid"), String(pid)) }) : runLocal({

@@ -18,7 +18,7 @@ import { runBody } from "./run-step.js";
 import { resolveArtifact } from "./scope.js";
 import { writeMessage } from "./step-dir.js";
 import { Journal, acquireLock, releaseLock, writeRunInfo } from "./store/engine-dir.js";
-import { exists, rand5, readTextOr, writeAtomic, writeAtomicSync } from "./store/fsx.js";
+import { exists, rand5, readTextOr, readTextOrSync, writeAtomic, writeAtomicSync } from "./store/fsx.js";
 
 export interface WorkflowRunResult {
   id: string;
@@ -143,14 +143,6 @@ export async function workflowExists(id: string): Promise<boolean> {
   return exists(path.join(debugRoot(), id, "status"));
 }
 
-function readTextSafe(file: string): string {
-  try {
-    return fs.readFileSync(file, "utf8");
-  } catch {
-    return "";
-  }
-}
-
 /** Is `pid` a process whose cwd is inside `dir`? (a step process of that step directory) */
 function runsIn(pid: number, dir: string): boolean {
   try {
@@ -164,8 +156,8 @@ function runsIn(pid: number, dir: string): boolean {
 export function killStaleSteps(wfdir: string): void {
   for (const name of fs.readdirSync(wfdir)) {
     const dir = path.join(wfdir, name);
-    if (readTextSafe(path.join(dir, "phase")) !== "Running") continue;
-    const pid = Number(readTextSafe(path.join(dir, "pid")));
+    if (readTextOrSync(path.join(dir, "phase"), "") !== "Running") continue;
+    const pid = Number(readTextOrSync(path.join(dir, "pid"), ""));
     if (!pid || !runsIn(pid, dir)) continue;
     for (const target of [-pid, pid]) {
       try {
@@ -186,7 +178,7 @@ export function killStaleSteps(wfdir: string): void {
 export function markStopped(wfdir: string, active: Iterable<string> | null, why: string): void {
   const dirs = active ? [...active] : fs.readdirSync(wfdir).map((n) => path.join(wfdir, n)).filter((d) => fs.existsSync(path.join(d, "name")));
   for (const dir of dirs) {
-    const phase = readTextSafe(path.join(dir, "phase"));
+    const phase = readTextOrSync(path.join(dir, "phase"), "");
     if (phase === "Succeeded" || phase === "Failed") continue;
     try {
       writeAtomicSync(path.join(dir, "message"), `${why}\n`);

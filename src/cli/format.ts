@@ -4,6 +4,7 @@
 // (durations as `argo get` prints them, tables, progress bars).
 import fs from "node:fs";
 import path from "node:path";
+import { lockAlive, readLock } from "../../engine/store/engine-dir.js";
 import type { Command } from "commander";
 import { readStep, type ArgoStep } from "../query.js";
 import { CliError } from "./common.js";
@@ -98,6 +99,10 @@ export function podProgress(wfdir: string): Progress {
 
 /** Whether the engine named by `<wfdir>/pid` runs (null when there is no pid file). */
 export function engineAlive(wfdir: string): boolean | null {
+  // The engine's lock knows its host and start time, so a reused pid is not
+  // mistaken for it; without a lock (a finished run) fall back to the pid file.
+  const lock = readLock(wfdir);
+  if (lock) return lockAlive(lock);
   const text = readText(path.join(wfdir, "pid"));
   const pid = text === null ? NaN : Number.parseInt(text, 10);
   if (!Number.isInteger(pid) || pid <= 0) return null;
