@@ -1,6 +1,7 @@
 // What the scheduler passes around while a workflow runs.
 import os from "node:os";
 import type { Config } from "../src/config.js";
+import type { OPTemplate } from "../src/templates.js";
 import type { Journal } from "./store/engine-dir.js";
 
 export type Phase = "Pending" | "Running" | "Succeeded" | "Failed" | "Skipped" | "Omitted";
@@ -47,6 +48,8 @@ export interface RunContext {
   active: Set<string>;
   /** Workflow-level `parallelism`: step processes running at once in the whole workflow. */
   podLimit?: <T>(fn: () => Promise<T>) => Promise<T>;
+  /** The workflow's context executor (dflow's Workflow(context=...)), for steps without their own. */
+  context?: { render(t: OPTemplate): OPTemplate };
   /** Called whenever a step's directory gets a final phase (progress, logging). */
   onStepDone?: (dir: string, phase: Phase) => void;
 }

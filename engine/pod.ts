@@ -11,7 +11,7 @@ import { typeString } from "../src/io.js";
 import { mergeInto, placeTree } from "./artifacts/place.js";
 import type { SliceSpec } from "./slices.js";
 import type { PV, RunContext } from "./context.js";
-import { runLocal } from "./executors/local.js";
+import { type LocalResult, runLocal } from "./executors/local.js";
 import { renderScript, rerootTmp } from "./render.js";
 import type { ArtifactSource } from "./scope.js";
 import { linkArtifact, logTail, mkdirOnce, writeParameters, writePhase } from "./step-dir.js";
@@ -20,7 +20,8 @@ import { decodeValue } from "./store/values.js";
 import { nextAttempt, retryPlan } from "./retry.js";
 import { WarmPool } from "./executors/warm.js";
 import { bundleFor } from "./ts-op-bundle.js";
-import { type OPRunSpec, tsOPScript, tsOPSpec } from "./ts-op-script.js";
+import { type OPRunSpec, remoteTsOPScript, tsOPScript, tsOPSpec } from "./ts-op-script.js";
+import { runRemoteStep, shipBundle } from "./executors/remote.js";
 
 export interface PodRun {
   stepName: string;
@@ -90,7 +91,20 @@ export async function runPod(run: PodRun, ctx: RunContext): Promise<PodResult> {
   // The script, exactly as it will run.
   let script: string;
   let opSpec: OPRunSpec | undefined;
-  if (t.kind === "ts-op") {
+  let shipped: string[] = [];
+  if (t.remote) {
+    // Runs as an HPC job: paths are the job directory's, known only there ($(pwd), replaced by the task's sed).
+    if (t.kind === "ts-op") {
+      const spec = tsOPSpec(t as TsOPTemplate, run.parameters, "$(pwd)", run.key, ctx.wfid, run.slice, "$(pwd)/dflow-op.mjs");
+      script = remoteTsOPScript(spec, t as TsOPTemplate, dir);
+      shipped = await shipBundle(t as TsOPTemplate, workdir, await bundleFor((t as TsOPTemplate).module));
+    } else {
+      const mapTmp = (t.remote.options as { map_tmp_dir?: boolean }).map_tmp_dir ?? true;
+      const base = t.script_rendered || !mapTmp ? t.script : rerootTmp(t.script, "$(pwd)");
+      script = renderScript(base, { workflowName: ctx.wfid, podName: run.dirName, parameters: run.parameters, where });
+    }
+    await writeAtomic(path.join(workdir, "script"), script);
+  } else if (t.kind === "ts-op") {
     // Warm workers load modules once anyway; fresh processes start faster from a bundle.
     const bundle = runsWarm(t, ctx) ? null : await bundleFor((t as TsOPTemplate).module);
     opSpec = tsOPSpec(t as TsOPTemplate, run.parameters, workdir, run.key, ctx.wfid, run.slice, bundle);
@@ -117,7 +131,7 @@ export async function runPod(run: PodRun, ctx: RunContext): Promise<PodResult> {
     const t0 = Date.now();
     try {
       await writePhase(dir, "Running");
-      return await attemptOnce(run, ctx, workdir, scriptFile, opSpec);
+      return await attemptOnce(run, ctx, workdir, scriptFile, opSpec, shipped);
     } catch (e) {
       const next = nextAttempt(plan, attempt, e, (Date.now() - started) / 1000, (Date.now() - t0) / 1000);
       if (!next.retry) {
@@ -138,7 +152,7 @@ async function archiveAttempt(dir: string, attempt: number, err: Error): Promise
   await writeAtomic(path.join(adir, "message"), `${err.message}\n`);
 }
 
-async function attemptOnce(run: PodRun, ctx: RunContext, workdir: string, scriptFile: string, opSpec?: OPRunSpec): Promise<PodResult> {
+async function attemptOnce(run: PodRun, ctx: RunContext, workdir: string, scriptFile: string, opSpec?: OPRunSpec, shipped: string[] = []): Promise<PodResult> {
   const { dir, template: t } = run;
   const where = { workflow: ctx.wfid, step: run.stepName };
   // Defaults of output parameters apply before the script runs (dflow §4.12).
@@ -160,7 +174,9 @@ async function attemptOnce(run: PodRun, ctx: RunContext, workdir: string, script
     timeout,
     onSpawn: (pid) => writeAtomic(path.join(dir, "pid"), String(pid)),
   });
-  const res = ctx.podLimit ? await ctx.podLimit(launch) : await launch();
+  const remote = t.remote ? () => runRemoteStep({ stepName: run.stepName, dirName: run.dirName, dir, workdir, template: t, wfid: ctx.wfid, timeout }, ctx, shipped, logFile).then((): LocalResult => ({ exitCode: 0, signal: null })) : null;
+  // Remote steps are not capped by local parallelism: they wait in the cluster's queue (max_queued_jobs).
+  const res = remote ? await remote() : ctx.podLimit ? await ctx.podLimit(launch) : await launch();
   if (res.spawnError) {
     const e = res.spawnError;
     if (e.code === "ENOENT") throw new DflowConfigError(`command ${JSON.stringify(t.command[0])} not found: install it or set the template's command`, where);

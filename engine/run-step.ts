@@ -80,11 +80,24 @@ export interface FanItem {
   extra?: Map<string, PV>;
 }
 
+const rendered = new WeakMap<object, WeakMap<object, OPTemplate>>();
+
+/** The template a step runs: its executor's rendering, else the workflow context's (once per pair). */
+function renderedTemplate(step: Step, ctx: RunContext): OPTemplate {
+  const ex = step.executor ?? ctx.context;
+  if (!ex) return step.template;
+  let byTemplate = rendered.get(ex);
+  if (!byTemplate) rendered.set(ex, (byTemplate = new WeakMap()));
+  let t = byTemplate.get(step.template);
+  if (!t) byTemplate.set(step.template, (t = ex.render(step.template)));
+  return t;
+}
+
 export async function runStep(step: Step, scope: Scope, parent: Parent, order: string, ctx: RunContext, item?: FanItem): Promise<StepOutcome> {
   if (!item && (step.with_param !== undefined || step.with_sequence !== undefined || slicesOf(step))) return runFanout(step, scope, parent, order, ctx);
   if (item) scope = { ...scope, item: { value: item.value } };
   const where = { workflow: ctx.wfid, step: step.name };
-  const template = step.executor ? step.executor.render(step.template) : step.template;
+  const template = renderedTemplate(step, ctx);
   let dir: string | undefined;
   let dirName: string | undefined;
   try {

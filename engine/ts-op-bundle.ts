@@ -73,6 +73,9 @@ async function build(module: string): Promise<string | null> {
       // CommonJS dependencies may call require(); give the ESM bundle one.
       banner: { js: 'import { createRequire as __dflowCreateRequire } from "node:module"; const require = __dflowCreateRequire(import.meta.url);' },
       plugins: [keepImportMeta],
+      // The SSH client is the engine's, never an OP's: it has native parts esbuild cannot bundle,
+      // and it is loaded lazily (engine/dispatcher/context/ssh.ts), so OPs never reach it.
+      external: ["ssh2", "cpu-features"],
     });
     const code = out.outputFiles[0].contents;
     const file = path.join(cacheDir(), `${path.basename(module).replace(/\W/g, "_")}-${crypto.createHash("sha256").update(code).digest("hex").slice(0, 16)}.mjs`);

@@ -56,3 +56,14 @@ export function tsOPScript(spec: OPRunSpec, t: TsOPTemplate, stepDir: string): s
 }
 
 export const opRunnerPath = fileURLToPath(RUNNER);
+
+/** The script of a TS-OP step that runs as an HPC job: the bundle travels with it (dflow-op.mjs). */
+export function remoteTsOPScript(spec: OPRunSpec, t: TsOPTemplate, stepDir: string): string {
+  return [
+    `// dflow-ts: runs OP ${t.opName} (bundled from ${pathToFileURL(t.module).href}) as a remote job`,
+    `// for step ${stepDir}. $(pwd) is replaced by the job directory before it runs.`,
+    `const spec = ${JSON.stringify(spec, null, 2)};`,
+    `import("node:url").then((u) => import(u.pathToFileURL(spec.bundle).href)).then((m) => m.main(spec));`,
+    "",
+  ].join("\n");
+}

@@ -6,6 +6,9 @@ import fs from "node:fs";
 import fsp from "node:fs/promises";
 import pLimit from "p-limit";
 import path from "node:path";
+import { cancelRemoteJobs, hasRemoteJobs } from "./executors/dispatcher.js";
+import { closeClusters } from "./executors/clusters.js";
+import type { OPTemplate } from "../src/templates.js";
 import { config as liveConfig } from "../src/config.js";
 import { DflowConfigError } from "../src/errors.js";
 import { typeString } from "../src/io.js";
@@ -57,6 +60,8 @@ export interface RunOptions {
   log?: (line: string) => void;
   /** Called once the workflow has its directory, before anything runs. */
   onStart?: (id: string, dir: string) => void;
+  /** dflow's Workflow(context=...): an executor applied to every step without one of its own. */
+  context?: { render(t: OPTemplate): OPTemplate };
 }
 
 export async function runWorkflow(entry: Steps | DAG, opts: RunOptions): Promise<WorkflowRunResult> {
@@ -100,6 +105,7 @@ export async function runWorkflow(entry: Steps | DAG, opts: RunOptions): Promise
     journal,
     earlier,
     active: new Set(),
+    context: opts.context,
   };
   // Stopped (dflow stop, Ctrl-C, hang-up): running steps and the workflow
   // get a final phase and the reason before the engine exits (dflow leaves
@@ -108,8 +114,14 @@ export async function runWorkflow(entry: Steps | DAG, opts: RunOptions): Promise
     const why = sig === "SIGTERM" ? "stopped (SIGTERM, e.g. dflow stop)" : sig === "SIGINT" ? "interrupted (SIGINT)" : `stopped (${sig})`;
     markStopped(dir, ctx.active, why);
     journal.close();
-    releaseLock(dir);
-    process.exit(128 + (sig === "SIGINT" ? 2 : sig === "SIGHUP" ? 1 : 15));
+    const exit = () => {
+      releaseLock(dir);
+      process.exit(128 + (sig === "SIGINT" ? 2 : sig === "SIGHUP" ? 1 : 15));
+    };
+    // A stop deletes the steps, so their HPC jobs are cancelled (as dflow's dispatcher does on
+    // SIGTERM). A hang-up (terminal or laptop gone) leaves them running for `dflow retry` to re-attach.
+    if (sig !== "SIGHUP" && hasRemoteJobs()) void cancelRemoteJobs(why).finally(exit);
+    else exit();
   };
   for (const sig of ["SIGTERM", "SIGINT", "SIGHUP"] as const) process.on(sig, onSignal);
   let error: Error | undefined;
@@ -131,6 +143,7 @@ export async function runWorkflow(entry: Steps | DAG, opts: RunOptions): Promise
     if (!(e instanceof DflowConfigError) && !(error.name === "StepFailed")) error.message = `workflow ${id}: ${error.message}`;
   }
   for (const sig of ["SIGTERM", "SIGINT", "SIGHUP"] as const) process.off(sig, onSignal);
+  await closeClusters();
   const status = error ? "Failed" : "Succeeded";
   if (error) await writeMessage(dir, error.message);
   await writeAtomic(path.join(dir, "status"), status);

@@ -6,6 +6,7 @@ export { InputParameter, InputArtifact, OutputParameter, OutputArtifact, Inputs,
 export { OP, OPIOSign, Artifact, Parameter, BigParameter, ArtifactSign, ParameterSign, type OPIO, type OPClass, type ArtifactKind, type SignInput } from "./op.js";
 export { ScriptOPTemplate, ShellOPTemplate, PythonScriptOPTemplate, TsOPTemplate, OPTemplate, type RetryStrategy } from "./templates.js";
 export { Step, Task, type StepOptions, type Executor } from "./step.js";
+export { DispatcherExecutor, SlurmRemoteExecutor, type DispatcherExecutorOptions, type SlurmRemoteExecutorOptions, type RemoteConnectionOptions } from "./dispatcher.js";
 export { Steps, DAG } from "./steps.js";
 export { Workflow, type WorkflowOptions, type SubmitResult } from "./workflow.js";
 export { ArgoStep, type StepFilter } from "./query.js";

@@ -42,6 +42,13 @@ export interface TemplateOptions {
   labels?: Record<string, string>;
 }
 
+/** Where an executor sends a script step (see src/dispatcher.ts); read by the engine's pod. */
+export interface RemoteExecution {
+  kind: "dispatcher" | "slurm-remote";
+  /** The executor's options, as given. */
+  options: Record<string, unknown>;
+}
+
 export abstract class OPTemplate {
   name: string;
   inputs: Inputs;
@@ -57,8 +64,9 @@ export abstract class OPTemplate {
 
   constructor(opts: TemplateOptions = {}) {
     this.name = opts.name ?? "template";
-    this.inputs = opts.inputs ?? new Inputs();
-    this.outputs = opts.outputs ?? new Outputs();
+    // A plain {parameters, artifacts} object is accepted as well as new Inputs({...}).
+    this.inputs = opts.inputs instanceof Inputs ? opts.inputs : new Inputs(opts.inputs ?? {});
+    this.outputs = opts.outputs instanceof Outputs ? opts.outputs : new Outputs(opts.outputs ?? {});
     this.image = opts.image;
     this.image_pull_policy = opts.image_pull_policy;
     this.timeout = opts.timeout;
@@ -125,6 +133,8 @@ export class ScriptOPTemplate extends OPTemplate {
   timeout_as_transient_error: boolean;
   /** Write "1" to /tmp/outputs/success_tag after success (continue_on_num_success/ratio). */
   success_tag = false;
+  /** Set by an executor's render(): the step runs elsewhere (an HPC job) instead of a local process. */
+  remote?: RemoteExecution;
   constructor(opts: ScriptTemplateOptions = {}) {
     super(opts);
     this.script = opts.script ?? "";

@@ -115,6 +115,7 @@ export class Workflow {
       id: this.id,
       name: this.name,
       parallelism: this.parallelism,
+      context: this.context,
       reuse,
       log: (l) => console.log(l),
       onStart: (id, dir) => {

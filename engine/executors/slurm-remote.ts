@@ -1,0 +1,132 @@
+// dflow's SlurmRemoteExecutor (compat spec §6.3), without the extender pod: the step's inputs and
+// script go to <workdir>/<workflow>/<step dir> on the login node, `slurm.sh` = header + run line
+// is submitted with sbatch, the job is polled with the cluster's shared status query, its output
+// file becomes log.txt and the outputs come back into the step's workdir. The job id is kept in
+// <stepdir>/slurm_job_id until the step ends, so an engine that died re-attaches to the job.
+import fs from "node:fs";
+import fsp from "node:fs/promises";
+import path from "node:path";
+import { DflowConfigError, InfrastructureError, OPFailure } from "../../src/errors.js";
+import type { SlurmRemoteExecutorOptions } from "../../src/dispatcher.js";
+import { batchSystem } from "../dispatcher/batch/index.js";
+import type { JobId, PollAnswer } from "../dispatcher/batch/types.js";
+import { SSHContext } from "../dispatcher/context/ssh-context.js";
+import { shellQuote as q } from "../dispatcher/paths.js";
+import { DispatcherConfigError, normalizeMachine } from "../dispatcher/schema.js";
+import { describeCode } from "../dispatcher/submission.js";
+import type { RunContext } from "../context.js";
+import { logTail } from "../step-dir.js";
+import { writeAtomic } from "../store/fsx.js";
+import { clusterFor } from "./clusters.js";
+import { remoteCommandOf, type RemoteStep } from "./dispatcher.js";
+
+const rel = (p: string): string => p.replace(/^\/+/, "");
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function runSlurmRemote(step: RemoteStep, ctx: RunContext, shipped: string[], logFile: string): Promise<void> {
+  const o = step.template.remote!.options as SlurmRemoteExecutorOptions;
+  const where = { workflow: ctx.wfid, step: step.stepName };
+  const username = o.username ?? "root";
+  let machine;
+  try {
+    machine = normalizeMachine({
+      batch_type: "Slurm",
+      context_type: "SSHContext",
+      local_root: ".",
+      remote_root: o.workdir ?? "dflow/workflows",
+      remote_profile: { hostname: o.host, username, port: o.port ?? 22, ...(o.password ? { password: o.password } : {}), ...(o.private_key_file ? { key_filename: path.resolve(o.private_key_file) } : {}) },
+    });
+  } catch (e) {
+    if (e instanceof DispatcherConfigError) throw new DflowConfigError(`SlurmRemoteExecutor: ${e.message}`, where);
+    throw e;
+  }
+  const cluster = clusterFor(machine, o);
+  const batch = batchSystem("Slurm");
+  const poller = cluster.poller(batch)!;
+  const sshctx = new SSHContext(cluster.transport, { remoteRoot: o.workdir ?? "dflow/workflows", tarCompress: true });
+  const t = step.template;
+  const idFile = path.join(step.dir, "slurm_job_id");
+  const count = (name: string) => (cluster.stats.commands[name] = (cluster.stats.commands[name] ?? 0) + 1);
+  try {
+    let rr = `${o.workdir ?? "dflow/workflows"}/${ctx.wfid}/${step.dirName}`;
+    if (!rr.startsWith("/")) rr = `${await cluster.transport.home()}/${rr}`;
+    let id: JobId | null = fs.existsSync(idFile) ? fs.readFileSync(idFile, "utf8").trim() || null : null;
+    if (id === null) {
+      await sshctx.bindTo(rr);
+      // Inputs: the script, the bundle of a TS OP, and every input artifact that exists.
+      const files = ["script", ...shipped];
+      for (const a of Object.values(t.inputs.artifacts)) if (a.path && fs.existsSync(path.join(step.workdir, rel(a.path)))) files.push(rel(a.path));
+      const expanded: string[] = [];
+      for (const f of files) expanded.push(...listTree(step.workdir, f));
+      await sshctx.uploadList(step.workdir, { files: expanded, dirs: [] }, false, "dflow-inputs");
+      const header = (o.header ?? "#!/bin/bash").split("\n").map((l) => l.replace(/^\s+#/, "#")).join("\n");
+      const run = `cd ${q(rr)} && sed -i "s#\\$(pwd)#$(pwd)#g" script && ${remoteCommandOf(t, o)} script`;
+      await sshctx.writeFile("slurm.sh", `${header}\n${run}\n`);
+      for (let attempt = 1; ; attempt++) {
+        count("sbatch");
+        const r = await sshctx.exec(`cd ${q(rr)} && sbatch slurm.sh`);
+        const m = /^Submitted batch job (\d+)\s*$/m.exec(r.stdout);
+        if (r.code === 0 && m) {
+          id = m[1]!;
+          cluster.stats.submitted++;
+          break;
+        }
+        const transient = /Socket timed out|Unable to contact slurm controller|temporarily unable|Invalid user for SlurmUser/.test(r.stderr);
+        if (!transient || attempt >= cluster.retry.attempts) {
+          throw new OPFailure(`sbatch refused the job on ${cluster.transport.describe}: ${r.stderr.trim() || r.stdout.trim()} (header:\n${header})`, where);
+        }
+        await sleep(Math.min(cluster.retry.delayMs * 2 ** (attempt - 1), cluster.retry.maxDelayMs));
+      }
+      await writeAtomic(idFile, String(id));
+      fs.appendFileSync(path.join(step.dir, "job_ids"), `${id}\n`);
+    } else {
+      sshctx.rr = rr;
+    }
+
+    // Poll until the scheduler lets go of the job.
+    let ended: PollAnswer | null = null;
+    for (let attempt = 1; !ended; ) {
+      const a = await poller.status(id!);
+      if (a.kind === "ended") ended = a;
+      else if (a.kind === "retry") {
+        if (attempt++ >= cluster.retry.attempts) throw new InfrastructureError(`status of Slurm job ${id} could not be read: ${a.reason}`, where);
+        await sleep(Math.min(cluster.retry.delayMs * 2 ** (attempt - 2), cluster.retry.maxDelayMs));
+      } else if (a.kind === "error") throw new InfrastructureError(`status of Slurm job ${id}: ${a.reason}`, where);
+      else attempt = 1;
+    }
+    let code = ended.code;
+    if (!code) {
+      // Gone from squeue (MinJobAge passed): ask the accounting.
+      count("sacct");
+      const r = await sshctx.exec(`sacct -n -X -P -o State -j ${id}`);
+      const state = r.stdout.trim().split("\n")[0]?.split(/\s+/)[0] ?? "";
+      code = state === "COMPLETED" ? "CD" : state === "TIMEOUT" ? "TO" : state.startsWith("CANCELLED") ? "CA" : state ? "F" : "CD";
+    }
+    const out = await sshctx.readFile(`slurm-${id}.out`).catch(() => null);
+    if (out !== null) await fsp.writeFile(logFile, out);
+    fs.rmSync(idFile, { force: true });
+    if (code !== "CD") {
+      const tail = await logTail(logFile);
+      throw new OPFailure(`Slurm job ${id} ended ${describeCode("Slurm", code)}${tail ? `; last lines of ${logFile}:\n${tail}` : ""}`, where, { timedOut: code === "TO", retryable: code === "TO" && t.timeout_as_transient_error });
+    }
+    // Outputs back into the workdir: required ones must be there.
+    const want: string[] = [];
+    const optional: string[] = [];
+    for (const p of Object.values(t.outputs.parameters)) if (p.value_from_path) (p.has_default ? optional : want).push(rel(p.value_from_path));
+    for (const a of Object.values(t.outputs.artifacts)) if (a.path) (a.optional ? optional : want).push(rel(a.path));
+    if (t.success_tag) optional.push("tmp/outputs/success_tag");
+    for (const f of optional) if (await sshctx.exists(f)) want.push(f);
+    await sshctx.downloadList(step.workdir, want, "dflow-outputs");
+  } catch (e) {
+    if (e instanceof OPFailure || e instanceof InfrastructureError || e instanceof DflowConfigError) throw e;
+    throw new InfrastructureError(`SlurmRemoteExecutor on ${cluster.transport.describe}: ${(e as Error).message}`, where, { cause: e });
+  }
+}
+
+/** A file, or every file below a directory (relative to base, symlinks followed). */
+function listTree(base: string, rel: string): string[] {
+  const p = path.join(base, rel);
+  const st = fs.statSync(p);
+  if (!st.isDirectory()) return [rel];
+  return fs.readdirSync(p).flatMap((n) => listTree(base, `${rel}/${n}`));
+}

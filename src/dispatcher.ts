@@ -1,0 +1,121 @@
+// Executors that send script and TypeScript-OP steps to an HPC cluster: dflow's
+// DispatcherExecutor (DPDispatcher: Slurm, PBS, LSF, … over SSH, or a local shell)
+// and SlurmRemoteExecutor (a job header plus the step's script, sbatch over SSH).
+// Both are plain Executors: render(template) returns a copy of the template
+// marked to run remotely, so users can write their own the same way.
+import { DflowConfigError } from "./errors.js";
+import type { Executor } from "./step.js";
+import { type OPTemplate, ScriptOPTemplate } from "./templates.js";
+
+export interface SchedulerRetryOptions {
+  /** Attempts of a scheduler command that fails transiently (default 8). */
+  attempts?: number;
+  /** First pause in seconds, doubled each time (default 2). */
+  delay?: number;
+  /** Longest pause in seconds (default 60). */
+  max_delay?: number;
+}
+
+/** Options both remote executors share (ours; dflow has no equivalent). */
+export interface RemoteConnectionOptions {
+  host?: string;
+  port?: number;
+  username?: string;
+  password?: string;
+  /** Private key file on this machine. */
+  private_key_file?: string;
+  /** known_hosts file to check the host key against (default ~/.ssh/known_hosts). */
+  known_hosts?: string;
+  /** false: accept any host key (explicit opt-out of host-key checking; a warning is logged). */
+  strict_host_key_checking?: boolean;
+  /** Seconds between status rounds (DPDispatcher's check_interval; default 10). */
+  poll_interval?: number;
+  /** How many of this engine's jobs may wait or run on this cluster at once (default 200). */
+  max_queued_jobs?: number;
+  scheduler_retry?: SchedulerRetryOptions;
+  /** Interpreter on the cluster (default: the template's command; `node` for TypeScript OPs). */
+  remote_command?: string;
+}
+
+/** dflow's DispatcherExecutor options (compat spec §6.1) plus the connection options above. */
+export interface DispatcherExecutorOptions extends RemoteConnectionOptions {
+  queue_name?: string;
+  /** Remote directory of the jobs (default /home/<username>/dflow/workflows). */
+  remote_root?: string;
+  machine_dict?: Record<string, unknown>;
+  resources_dict?: Record<string, unknown>;
+  task_dict?: Record<string, unknown>;
+  /** JSON file with {"machine": {...}, "resources": {...}}, merged before the *_dict options. */
+  json_file?: string;
+  /** Remove the remote job directory after a successful download (default true). */
+  clean?: boolean;
+  /** Rewrite the script's /tmp to the job directory's tmp (default true). */
+  map_tmp_dir?: boolean;
+  /** Retry the whole submission this many times (2**i s apart) when it fails transiently. */
+  retry_on_submission_error?: number;
+  /** Accepted for dflow compatibility; no effect here (no pod). */
+  image?: string;
+  image_pull_policy?: string;
+  command?: string;
+  envs?: Record<string, string>;
+}
+
+export interface SlurmRemoteExecutorOptions extends RemoteConnectionOptions {
+  /** `#SBATCH` lines (leading spaces before `#` are stripped, as in dflow). */
+  header?: string;
+  /** Remote work directory root (default ~/dflow/workflows); each step gets <root>/<workflow>/<step dir>. */
+  workdir?: string;
+}
+
+const KNOWN_DISPATCHER_KEYS = new Set([
+  "host", "port", "username", "password", "private_key_file", "known_hosts", "strict_host_key_checking", "poll_interval", "max_queued_jobs", "scheduler_retry", "remote_command",
+  "queue_name", "remote_root", "machine_dict", "resources_dict", "task_dict", "json_file", "clean", "map_tmp_dir", "retry_on_submission_error", "image", "image_pull_policy", "command", "envs",
+  "docker_executable", "singularity_executable", "podman_executable", "container_args", "merge_sliced_step", "pre_script", "post_script", "remove_scheduling_strategies", "terminate_grace_period",
+]);
+
+function checkKeys(opts: object, known: Set<string>, what: string): void {
+  for (const k of Object.keys(opts)) {
+    if (!known.has(k)) throw new DflowConfigError(`${what}: unknown option ${JSON.stringify(k)}; known options: ${[...known].sort().join(", ")}`, {});
+  }
+}
+
+function renderRemote(t: OPTemplate, remote: ScriptOPTemplate["remote"]): OPTemplate {
+  // Steps and DAG templates pass through; their script steps get the executor on their own.
+  if (!(t instanceof ScriptOPTemplate)) return t;
+  const copy = Object.assign(Object.create(Object.getPrototypeOf(t) as object), t) as ScriptOPTemplate;
+  copy.remote = remote;
+  return copy;
+}
+
+/**
+ * Runs a step as a DPDispatcher submission: one task (the step's script) on the machine the
+ * options describe, Slurm over SSH by default.
+ */
+export class DispatcherExecutor implements Executor {
+  readonly options: DispatcherExecutorOptions;
+  constructor(options: DispatcherExecutorOptions = {}) {
+    checkKeys(options, KNOWN_DISPATCHER_KEYS, "DispatcherExecutor");
+    for (const k of ["docker_executable", "singularity_executable", "podman_executable", "merge_sliced_step"] as const) {
+      if ((options as Record<string, unknown>)[k]) throw new DflowConfigError(`DispatcherExecutor: ${k} is not supported yet by dflow-ts; run the OP without a container, and use slices with group_size to batch items into few jobs`, {});
+    }
+    this.options = options;
+  }
+  render(template: OPTemplate): OPTemplate {
+    return renderRemote(template, { kind: "dispatcher", options: this.options as Record<string, unknown> });
+  }
+}
+
+const KNOWN_SLURM_KEYS = new Set(["host", "port", "username", "password", "private_key_file", "known_hosts", "strict_host_key_checking", "poll_interval", "max_queued_jobs", "scheduler_retry", "remote_command", "header", "workdir"]);
+
+/** dflow's SlurmRemoteExecutor: `<header>\n<run line>` submitted with sbatch over SSH. */
+export class SlurmRemoteExecutor implements Executor {
+  readonly options: SlurmRemoteExecutorOptions;
+  constructor(options: SlurmRemoteExecutorOptions = {}) {
+    checkKeys(options, KNOWN_SLURM_KEYS, "SlurmRemoteExecutor");
+    if (!options.host) throw new DflowConfigError("SlurmRemoteExecutor: host is required (the login node to reach over SSH)", {});
+    this.options = options;
+  }
+  render(template: OPTemplate): OPTemplate {
+    return renderRemote(template, { kind: "slurm-remote", options: this.options as Record<string, unknown> });
+  }
+}
