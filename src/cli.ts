@@ -6,6 +6,7 @@ import { Command } from "commander";
 import { CliError } from "./cli/common.js";
 import { register as registerDelete } from "./cli/delete.js";
 import { register as registerDownload } from "./cli/download.js";
+import { register as registerDpdisp } from "./cli/dpdisp.js";
 import { register as registerGet } from "./cli/get.js";
 import { register as registerGetkeys } from "./cli/getkeys.js";
 import { register as registerList } from "./cli/list.js";
@@ -20,7 +21,7 @@ const program = new Command();
 program.name("dflow").description("Run dflow workflows written in TypeScript locally, in dflow's debug-mode layout").showHelpAfterError();
 for (const register of [
   registerRun, registerList, registerGet, registerLogs, registerWatch, registerRetry,
-  registerResubmit, registerStop, registerDelete, registerGetkeys, registerDownload,
+  registerResubmit, registerStop, registerDelete, registerGetkeys, registerDownload, registerDpdisp,
 ]) register(program);
 
 program.parseAsync(process.argv).catch((e: Error) => {

@@ -41,7 +41,6 @@ export class Poller {
     if (this.timer || this.running || this.pending.size === 0) return;
     const wait = Math.max(this.opts.coalesceMs ?? 50, this.lastRound + this.opts.minGapMs - Date.now());
     this.timer = setTimeout(() => void this.round(), wait);
-    this.timer.unref?.();
   }
 
   private async round(): Promise<void> {

@@ -303,7 +303,7 @@ export class Submission {
         rt.state = "waiting";
         this.stats.submitted++;
         await this.ctx.writeFile(`${job.hash}_job_id`, String(a.id));
-        this.log(`job ${job.hash.slice(0, 12)} submitted as ${a.id}${rt.failCount ? ` (attempt ${rt.failCount + 1})` : ""}`);
+        this.log(`job ${job.hash} was submitted as ${a.id}${rt.failCount ? ` (attempt ${rt.failCount + 1})` : ""}`);
         this.opts.onSubmitted?.(job, a.id);
         break;
       }

@@ -45,9 +45,11 @@ export interface RemoteStep {
 
 /** What the step's task looks like: forward/backward files, and which outputs may be absent. */
 function taskFiles(t: ScriptOPTemplate, workdir: string, extraForward: string[]) {
-  const forward = ["script", ...extraForward];
+  // tmp/ holds the placed input artifacts, and must exist on the cluster even without any: scripts write under it.
+  const forward = ["script", ...extraForward, "tmp"];
   for (const a of Object.values(t.inputs.artifacts)) {
-    if (a.path && fs.existsSync(path.join(workdir, rel(a.path)))) forward.push(rel(a.path));
+    // An artifact declared outside /tmp travels on its own.
+    if (a.path && !rel(a.path).startsWith("tmp/") && fs.existsSync(path.join(workdir, rel(a.path)))) forward.push(rel(a.path));
   }
   const backward = ["log"];
   const optional: string[] = [];

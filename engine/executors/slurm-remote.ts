@@ -54,11 +54,11 @@ export async function runSlurmRemote(step: RemoteStep, ctx: RunContext, shipped:
     if (id === null) {
       await sshctx.bindTo(rr);
       // Inputs: the script, the bundle of a TS OP, and every input artifact that exists.
-      const files = ["script", ...shipped];
-      for (const a of Object.values(t.inputs.artifacts)) if (a.path && fs.existsSync(path.join(step.workdir, rel(a.path)))) files.push(rel(a.path));
+      const files = ["script", ...shipped, "tmp"];
+      for (const a of Object.values(t.inputs.artifacts)) if (a.path && !rel(a.path).startsWith("tmp/") && fs.existsSync(path.join(step.workdir, rel(a.path)))) files.push(rel(a.path));
       const expanded: string[] = [];
       for (const f of files) expanded.push(...listTree(step.workdir, f));
-      await sshctx.uploadList(step.workdir, { files: expanded, dirs: [] }, false, "dflow-inputs");
+      await sshctx.uploadList(step.workdir, { files: expanded, dirs: ["tmp"] }, false, "dflow-inputs");
       const header = (o.header ?? "#!/bin/bash").split("\n").map((l) => l.replace(/^\s+#/, "#")).join("\n");
       const run = `cd ${q(rr)} && sed -i "s#\\$(pwd)#$(pwd)#g" script && ${remoteCommandOf(t, o)} script`;
       await sshctx.writeFile("slurm.sh", `${header}\n${run}\n`);

@@ -317,6 +317,113 @@ describe("known_hosts matching", () => {
 });
 
 // ---------------------------------------------------------------------------------------------
+// Authentication order against an in-process ssh2 server (the local sshd offers publickey only)
+// ---------------------------------------------------------------------------------------------
+
+describe("authentication order (in-process ssh2 server)", () => {
+  const SECRET = "JBSWY3DPEHPK3PXP";
+  const hostKey = ssh2.utils.generateKeyPairSync("ed25519");
+  const userKey = ssh2.utils.generateKeyPairSync("ed25519");
+  const userPub = ssh2.utils.parseKey(userKey.public) as ssh2.ParsedKey;
+  let server: ssh2.Server;
+  let port = 0;
+  let knownHosts = "";
+  let userKeyFile = "";
+  /** "kbd": keyboard-interactive only; "2fa": publickey, then keyboard-interactive (partial success). */
+  let mode: "kbd" | "2fa" = "kbd";
+  let attempts: string[] = [];
+
+  beforeAll(async () => {
+    server = new ssh2.Server({ hostKeys: [hostKey.private] }, (client) => {
+      let keyOk = false;
+      client.on("authentication", (ctx) => {
+        attempts.push(ctx.method);
+        if (ctx.method === "publickey" && mode === "2fa") {
+          if (!ctx.key.data.equals(userPub.getPublicSSH())) return ctx.reject(["publickey"]);
+          if (!ctx.signature) return ctx.accept(); // "would this key do?"
+          if (!ctx.blob || userPub.verify(ctx.blob, ctx.signature, ctx.hashAlgo) !== true) return ctx.reject(["publickey"]);
+          keyOk = true;
+          return ctx.reject(["keyboard-interactive"], true);
+        }
+        if (ctx.method === "keyboard-interactive" && (mode === "kbd" || keyOk)) {
+          return ctx.prompt(
+            [
+              { prompt: "Password: ", echo: false },
+              { prompt: "Verification code: ", echo: true },
+            ],
+            (answers) => {
+              const ok = answers[0] === "pw" && answers[1] === totpCode(SECRET);
+              if (ok) ctx.accept();
+              else ctx.reject(["keyboard-interactive"], mode === "2fa");
+            },
+          );
+        }
+        ctx.reject(mode === "2fa" && !keyOk ? ["publickey"] : ["keyboard-interactive"]);
+      });
+      client.on("ready", () => {
+        client.on("session", (accept) => {
+          accept().on("exec", (acceptExec, _reject, info) => {
+            const stream = acceptExec();
+            stream.write(`ran ${info.command}\n`);
+            stream.exit(0);
+            stream.end();
+          });
+        });
+      });
+      client.on("error", () => undefined);
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+    port = (server.address() as net.AddressInfo).port;
+    knownHosts = localFile("known_hosts.inproc", `[127.0.0.1]:${port} ${hostKey.public.split(" ").slice(0, 2).join(" ")}\n`);
+    userKeyFile = localFile("inproc_id_ed25519", userKey.private);
+  });
+  afterAll(() => new Promise<void>((r) => server.close(() => r())));
+
+  const make = (extra: Partial<SSHTransportOptions>) => {
+    const t = new SSHTransport({
+      hostname: "127.0.0.1",
+      port,
+      username: "u",
+      known_hosts: knownHosts,
+      look_for_keys: false,
+      ...extra,
+    });
+    open.push(t);
+    return t;
+  };
+
+  it("keyboard-interactive answers 'password' prompts with the password and 'verification' prompts with the TOTP code", async () => {
+    mode = "kbd";
+    attempts = [];
+    const t = make({ password: "pw", totp_secret: SECRET });
+    expect((await t.exec("hostname")).stdout).toBe("ran hostname\n");
+    expect(attempts).toEqual(["keyboard-interactive"]);
+    await t.close();
+  });
+
+  it("2FA: key first, then keyboard-interactive when the server asks for more (partial success)", async () => {
+    mode = "2fa";
+    attempts = [];
+    const t = make({ key_filename: userKeyFile, password: "pw", totp_secret: SECRET });
+    expect((await t.exec("id")).stdout).toBe("ran id\n");
+    expect(attempts[0]).toBe("publickey");
+    expect(attempts[attempts.length - 1]).toBe("keyboard-interactive");
+    await t.close();
+  });
+
+  it("a wrong TOTP secret fails after 6 tries (1 s apart) with a hint", async () => {
+    mode = "kbd";
+    attempts = [];
+    const t = make({ password: "pw", totp_secret: "GEZDGNBVGY3TQOJQ" });
+    const e = await rejection(t.exec("true"));
+    expect(e).toBeInstanceOf(SSHAuthError);
+    expect(e.message).toContain(`u@127.0.0.1:${port}`);
+    expect(e.message).toMatch(/totp_secret/);
+    expect(attempts.filter((a) => a === "keyboard-interactive")).toHaveLength(6);
+  }, 30_000);
+});
+
+// ---------------------------------------------------------------------------------------------
 // LoopbackTransport
 // ---------------------------------------------------------------------------------------------
 
@@ -622,6 +729,53 @@ describe("SSHTransport (real sshd)", () => {
     const e = await rejection(bad.exec("true"));
     expect(e.message).toContain(`${h.user}@${h.host}:${h.port}`);
     expect(e.message).toContain("proxy: no route");
+  });
+
+  itHpc("gives up after reconnect.attempts; close() cuts the back-off short", async (ctx) => {
+    const h = need();
+    if (spawnSync("sh", ["-c", "command -v socat"]).status !== 0) {
+      console.log("[ssh-transport.test] skipping reconnect give-up test: socat is not installed");
+      ctx.skip();
+      return;
+    }
+    // A proxy that can be cut (kill its PID) and then refuses to reconnect (flag file).
+    const flag = join(LOCAL_TMP, "proxy-off");
+    const pidFile = join(LOCAL_TMP, "proxy.pid");
+    const proxy_command =
+      `if [ -e '${flag}' ]; then echo 'proxy is switched off' >&2; exit 1; fi; ` +
+      `echo $$ > '${pidFile}'; exec socat - TCP:${h.host}:${h.port}`;
+    const cut = async () => {
+      writeFileSync(flag, "");
+      process.kill(Number(readFileSync(pidFile, "utf8")), "SIGKILL");
+      await new Promise((r) => setTimeout(r, 200));
+    };
+    try {
+      const log: string[] = [];
+      const c = transport(h, { proxy_command, reconnect: { attempts: 3, initialDelayMs: 100, maxDelayMs: 200 }, log: (m) => log.push(m) });
+      expect((await c.exec("echo up")).stdout).toBe("up\n");
+      await cut();
+      const e = await rejection(c.exec("true"));
+      expect(e).toBeInstanceOf(SSHConnectError);
+      expect(e.message).toContain(`${h.user}@${h.host}:${h.port}`);
+      expect(e.message).toMatch(/3 reconnect attempts failed/);
+      expect(e.message).toContain("proxy is switched off");
+      expect(c.connections).toBe(1);
+      expect(log.filter((l) => /reconnect to .* failed/.test(l))).toHaveLength(2);
+
+      rmSync(flag, { force: true });
+      const slow = transport(h, { proxy_command, reconnect: { attempts: 10, initialDelayMs: 20_000 } });
+      await slow.exec("true");
+      await cut();
+      const pending = rejection(slow.exec("true"));
+      await new Promise((r) => setTimeout(r, 300)); // now in the 20 s back-off
+      const t0 = Date.now();
+      await slow.close();
+      expect((await pending).message).toMatch(/closed/);
+      expect(Date.now() - t0).toBeLessThan(3000);
+      expect(slow.connections).toBe(1);
+    } finally {
+      rmSync(flag, { force: true });
+    }
   });
 
   itHpc("runs execute_command after connecting", async () => {

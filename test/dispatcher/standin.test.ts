@@ -145,6 +145,24 @@ describe("stand-in schedulers (fixtures/fake-scheduler): the wire protocol of go
     expect(collapse(s.execLines())).toEqual(golden);
   });
 
+  it("a controller that does not answer (squeue fails twice) is asked again, not taken as an error; submission goes on", async () => {
+    const s = setup("slurm_success");
+    // A stand-in squeue that fails like a Slurm controller outage twice, then answers.
+    const flaky = path.join(s.tmp, "flaky");
+    fs.mkdirSync(flaky);
+    fs.writeFileSync(
+      path.join(flaky, "squeue"),
+      `#!/bin/bash\nn=$(cat "${s.tmp}/fails" 2>/dev/null || echo 0)\nif [ "$n" -lt 2 ]; then echo $((n+1)) > "${s.tmp}/fails"; echo "slurm_load_jobs error: Unable to contact slurm controller (connect failure)" >&2; exit 1; fi\nexec "${FAKE}/squeue" "$@"\n`,
+      { mode: 0o755 },
+    );
+    const logs: string[] = [];
+    const transport = new LoopbackTransport({ home: s.tmp, env: { ...process.env, PATH: `${flaky}:${FAKE}:${process.env.PATH}`, FAKE_SCHED_STATE: path.join(s.tmp, "sched") } as Record<string, string> });
+    const ctx = new SSHContext(transport, { remoteRoot: path.join(s.tmp, "remote"), tarCompress: true });
+    const res = await new Submission(s.sub, ctx, { batch: batchSystem("Slurm"), cwd: s.client, pollMode: "per-job", checkInterval: 0.2, recordDir: null, pauses: { afterFirstRoundMs: 1500 }, schedulerRetry: { attempts: 5, delayMs: 10, maxDelayMs: 10 }, log: (m) => logs.push(m) }).run();
+    expect(res.jobs.every((j) => j.state === "finished")).toBe(true);
+    expect(logs.filter((l) => /Unable to contact slurm controller.*asking again/.test(l)).length).toBe(2);
+  });
+
   it("batched polling: one status query per round for all jobs of a submission", async () => {
     const s = setup("slurm_success");
     const { Poller } = await import("../../engine/dispatcher/poller.js");

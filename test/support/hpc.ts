@@ -15,7 +15,7 @@ export interface HpcInfo {
   sshCommand: string;
   cpus: number;
   defaultPartition: string;
-  stateDir?: string;
+  stateDir: string;
 }
 
 export const HPC_SKIP_REASON = "DFLOW_TEST_HPC is not set: start the cluster with `sudo bash test/hpc/start-local-hpc.sh .hpc` and set DFLOW_TEST_HPC=$PWD/.hpc/hpc.json to run the HPC tests";

@@ -18,7 +18,7 @@ import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { Duplex } from "node:stream";
-import ssh2 from "ssh2";
+import { createRequire } from "node:module";
 import type {
   AnyAuthMethod,
   AuthenticationType,
@@ -34,7 +34,11 @@ import type {
 } from "ssh2";
 import type { ExecResult, FileStat, Transport, TranscriptSink } from "./transport.js";
 
-const { Client, utils } = ssh2;
+// ssh2 is loaded on first use: OP bundles include the engine (through dflow-ts) but never open
+// SSH, and ssh2's native parts cannot be bundled (ts-op-bundle.ts keeps it external).
+type Ssh2 = typeof import("ssh2");
+let ssh2Module: Ssh2 | undefined;
+const ssh2 = (): Ssh2 => (ssh2Module ??= createRequire(import.meta.url)("ssh2") as Ssh2);
 
 // ---------------------------------------------------------------------------------------------
 // Options
@@ -456,6 +460,8 @@ export class SSHTransport implements Transport {
   private closed = false;
   private keys: LoadedKey[] | undefined;
   private homeDir: string | undefined;
+  /** Aborted by close(): cuts reconnect back-off sleeps short. */
+  private readonly closing = new AbortController();
 
   constructor(private readonly opts: SSHTransportOptions) {
     if (!opts.hostname) throw new Error("SSHTransport: remote_profile.hostname is required");
@@ -515,7 +521,7 @@ export class SSHTransport implements Transport {
   }
 
   private parseKeyOrThrow(p: string, data: Buffer, passphrase: string | undefined): ParsedKey {
-    const parsed = utils.parseKey(data, passphrase);
+    const parsed = ssh2().utils.parseKey(data, passphrase);
     if (parsed instanceof Error) {
       const m = parsed.message;
       const hint = /encrypt|passphrase|decrypt/i.test(m)
@@ -619,7 +625,7 @@ export class SSHTransport implements Transport {
     }
     const id = ++this.attemptId;
     return new Promise<Conn>((resolve, reject) => {
-      const client = new Client();
+      const client = new (ssh2().Client)();
       let settled = false;
       let hostKeyError: SSHHostKeyError | undefined;
       let proxyChild: ChildProcess | undefined;
@@ -840,6 +846,21 @@ export class SSHTransport implements Transport {
     conn.sock?.destroy();
   }
 
+  /** Sleep that close() interrupts; throws when the transport was closed meanwhile. */
+  private async pause(ms: number): Promise<void> {
+    const signal = this.closing.signal;
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        signal.removeEventListener("abort", done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      signal.addEventListener("abort", done, { once: true });
+    });
+    if (this.closed) throw this.closedError();
+  }
+
   private async firstConnect(): Promise<Conn> {
     // §1.4: setup is retried (6 times, 1 s apart) when keyboard-interactive with a one-time code fails.
     for (let attempt = 1; ; attempt++) {
@@ -848,7 +869,7 @@ export class SSHTransport implements Transport {
       } catch (e) {
         if (e instanceof SSHAuthError && e.otpRetryable && attempt < 6 && !this.closed) {
           this.log(`${e.message}; retrying in 1 s (${attempt}/6)`);
-          await sleep(1000);
+          await this.pause(1000);
           continue;
         }
         throw e;
@@ -872,7 +893,7 @@ export class SSHTransport implements Transport {
           this.log(
             `reconnect to ${this.describe} failed (attempt ${attempt}/${this.reconnectAttempts}): ${errMessage(e)}; retrying in ${delay} ms`,
           );
-          await sleep(delay);
+          await this.pause(delay);
           delay = Math.min(delay * 2, this.maxDelayMs);
         }
       }
@@ -1171,6 +1192,7 @@ export class SSHTransport implements Transport {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.closing.abort();
     const pending = this.connecting;
     if (pending) await pending.catch(() => undefined);
     const c = this.conn;
