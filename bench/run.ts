@@ -27,6 +27,14 @@ interface Planned {
   notImplemented?: Record<string, unknown>;
   /** Which spawn floor ratio_to_floor divides by. */
   floor?: "sh" | "node";
+  /** Why the shape cannot run here (printed as a skipped row), or null. */
+  unavailable?: () => string | null;
+}
+
+/** The local HPC's hpc.json (test/hpc/start-local-hpc.sh), for the Slurm shape. */
+function hpcJson(): string | null {
+  const p = process.env.HPC_JSON ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", ".hpc", "hpc.json");
+  return fs.existsSync(p) ? p : null;
 }
 
 // The fixed list, in the order it runs. spawn-floor comes first: the others'
@@ -44,6 +52,7 @@ const PLAN: Planned[] = [
   { shape: "recursion", n: 100, floor: "sh" },
   { shape: "recursion", n: 1000, floor: "sh", full: true },
   { shape: "slices", n: 1000, floor: "node" },
+  { shape: "slurm-fanout", n: 200, unavailable: () => (hpcJson() ? null : "no local HPC: run `sudo bash test/hpc/start-local-hpc.sh .hpc` (or set HPC_JSON)") },
 ];
 const SHAPES = [...new Set(PLAN.map((p) => p.shape))];
 
@@ -134,6 +143,8 @@ function benchRoot(root: string): string {
 function childEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("DFLOW_")) env[k] = v;
+  const hpc = hpcJson();
+  if (hpc) env.HPC_JSON = hpc;
   return env;
 }
 
@@ -231,6 +242,7 @@ function fmtNum(v: unknown, d: number): string {
 
 function notes(r: Row): string {
   if (r.status === "not implemented") return `not implemented in the engine yet: no figures${r.group_size ? ` (group_size ${r.group_size})` : ""}`;
+  if (r.status === "skipped") return `skipped: ${String(r.error)}`;
   if (r.status === "error") return `ERROR: ${String(r.error).replace(/\s+/g, " ").slice(0, 300)}`;
   const parts: string[] = [];
   if (r.shape === "spawn-floor") {
@@ -238,6 +250,7 @@ function notes(r: Row): string {
     return parts.join("; ");
   }
   if (r.shape === "recursion") parts.push(`per_level_ms=${fmtNum(r.per_level_ms, 2)}`);
+  if (r.shape === "slurm-fanout") parts.push(`${r.jobs_submitted} Slurm jobs, ${r.scheduler_commands} scheduler commands (${r.by_command}), group_size ${r.group_size}`);
   if (r.shape === "dag-layers") parts.push(`${r.layers}x${r.width}, each task depends on ${r.deps}`);
   if (r.first_10pct_step_ms !== null && r.first_10pct_step_ms !== undefined) parts.push(`first/last 10%: ${fmtNum(r.first_10pct_step_ms, 2)}/${fmtNum(r.last_10pct_step_ms, 2)} ms/step`);
   if (Array.isArray(r.wall_s_runs)) parts.push(`runs ${r.wall_s_runs.map((x) => fmtNum(x, 2)).join("/")} s`);
@@ -309,7 +322,10 @@ async function main(): Promise<void> {
   let errors = 0;
   for (const p of plan) {
     let row: Row;
-    if (p.notImplemented) {
+    const why = p.unavailable?.() ?? null;
+    if (why) {
+      row = { shape: p.shape, n: p.n, status: "skipped", error: why, wall_s: null, per_step_ms: null, engine_peak_rss_mb: null };
+    } else if (p.notImplemented) {
       row = { shape: p.shape, n: p.n, ...p.notImplemented, status: "not implemented", wall_s: null, per_step_ms: null, engine_peak_rss_mb: null };
     } else {
       const reps = repeatsFor(p);

@@ -6,6 +6,8 @@ export { InputParameter, InputArtifact, OutputParameter, OutputArtifact, Inputs,
 export { OP, OPIOSign, Artifact, Parameter, BigParameter, ArtifactSign, ParameterSign, type OPIO, type OPClass, type ArtifactKind, type SignInput } from "./op.js";
 export { ScriptOPTemplate, ShellOPTemplate, PythonScriptOPTemplate, TsOPTemplate, OPTemplate, type RetryStrategy } from "./templates.js";
 export { Step, Task, type StepOptions, type Executor } from "./step.js";
+/** Jobs submitted and scheduler commands issued per cluster since the engine started. */
+export { clusterStats as dispatcher_stats } from "../engine/executors/clusters.js";
 export { DispatcherExecutor, SlurmRemoteExecutor, type DispatcherExecutorOptions, type SlurmRemoteExecutorOptions, type RemoteConnectionOptions } from "./dispatcher.js";
 export { Steps, DAG } from "./steps.js";
 export { Workflow, type WorkflowOptions, type SubmitResult } from "./workflow.js";

@@ -40,6 +40,8 @@ export interface Cluster {
 }
 
 const clusters = new Map<string, Cluster>();
+/** Every cluster's figures since the engine started (closing a connection keeps them). */
+const history: { key: string; stats: DispatchStats }[] = [];
 
 type Plain = Record<string, unknown>;
 
@@ -90,12 +92,13 @@ export function clusterFor(machine: NormalizedMachine, o: RemoteConnectionOption
     },
   };
   clusters.set(key, c);
+  history.push({ key, stats });
   return c;
 }
 
 /** Scheduler commands and submissions so far, per cluster (for the benchmark and `dflow` output). */
 export function clusterStats(): { key: string; stats: DispatchStats }[] {
-  return [...clusters.values()].map((c) => ({ key: c.key, stats: c.stats }));
+  return history;
 }
 
 /** Close every connection (the engine's last step; an open SSH socket would keep node alive). */

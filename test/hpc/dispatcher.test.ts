@@ -177,6 +177,19 @@ d("DispatcherExecutor on the local Slurm over SSH", () => {
     expect((await ssh(info, `cd ${rr} && ls slurm-*.out`)).stdout.trim()).toBe(`slurm-${id}.out`);
   });
 
+  it("SlurmRemoteExecutor: header + script submitted with sbatch; the job's output is log.txt, outputs come back", async () => {
+    const cwd = freshDir();
+    const r = await run("hpc-e2e.ts", cwd, { SCENARIO: "slurmremote", SLEEP: "1", HPC_TEST_TAG: `slurmremote-${process.pid}` });
+    expect(r.exitCode, r.all).toBe(0);
+    const [step] = remoteSteps(wfDir(cwd));
+    const [id] = jobIds(step!);
+    expect(fs.readFileSync(path.join(step!, "log.txt"), "utf8")).toContain(`job ${id} started`);
+    expect(fs.readFileSync(path.join(step!, "outputs", "parameters", "out"), "utf8").trim()).toBe("done");
+    expect(fs.existsSync(path.join(step!, "slurm_job_id"))).toBe(false);
+    const name = await ssh(info, `sacct -n -X -P -o JobName -j ${id}`);
+    expect(name.stdout).toMatch(/dflow-remote|allocation/); // the header's -J (sacct may say "allocation" for a few seconds)
+  });
+
   it("sshd restarted while the job runs: the engine reconnects and the run succeeds", async () => {
     const cwd = freshDir();
     const child = run("hpc-e2e.ts", cwd, { SCENARIO: "long", SLEEP: "10", HPC_TEST_TAG: `sshd-${process.pid}` });

@@ -1,0 +1,96 @@
+// DispatcherExecutor without a cluster: DPDispatcher's Shell batch with a LocalContext runs each
+// step as a real background job in its own job directory (inputs linked in, outputs moved back),
+// so the executor path of the engine is exercised on any machine. The same steps on Slurm over
+// SSH are in test/hpc/.
+import fs from "node:fs";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import {
+  DispatcherExecutor, type Executor, InputArtifact, InputParameter, Inputs, type OPTemplate, OutputParameter, Outputs,
+  ScriptOPTemplate, ShellOPTemplate, SlurmRemoteExecutor, Step, TsOPTemplate, Workflow, upload_artifact,
+} from "dflow-ts";
+import { SimpleExample } from "../../fixtures/ops/simple.js";
+import { read, useTempWorkdir } from "../support/workdir.js";
+
+const ws = useTempWorkdir();
+
+const localShell = (extra: Record<string, unknown> = {}) =>
+  new DispatcherExecutor({ machine_dict: { batch_type: "Shell", context_type: "LocalContext", remote_root: path.join(ws.dir, "jobs") }, poll_interval: 0.2, ...extra });
+
+describe("DispatcherExecutor (Shell batch, LocalContext)", () => {
+  it("runs a shell step and a TS-OP step as jobs; outputs come back into the step directory, the job log into log.txt", async () => {
+    fs.writeFileSync("foo.txt", "payload\n");
+    const foo = await upload_artifact("foo.txt");
+    const ex = localShell();
+    const shell = new ShellOPTemplate({
+      name: "count",
+      script: "echo counting; wc -c < /tmp/in/foo.txt | tr -d ' ' > /tmp/n; echo {{inputs.parameters.tag}} > /tmp/tag",
+      inputs: new Inputs({ parameters: { tag: new InputParameter() }, artifacts: { inp: new InputArtifact({ path: "/tmp/in" }) } }),
+      outputs: new Outputs({ parameters: { n: new OutputParameter({ value_from_path: "/tmp/n" }), tag: new OutputParameter({ value_from_path: "/tmp/tag" }) } }),
+    });
+    const s0 = new Step({ name: "count", template: shell, parameters: { tag: "T1" }, artifacts: { inp: foo }, executor: ex });
+    const s1 = new Step({ name: "op", template: new TsOPTemplate(SimpleExample), parameters: { msg: "hi" }, artifacts: { foo }, executor: ex });
+    const wf = new Workflow({ name: "disp-local" });
+    wf.add([s0, s1]);
+    const { status } = await wf.submit();
+    expect(status).toBe("Succeeded");
+    const [count] = wf.query_step({ name: "count" });
+    expect(count!.outputs.parameters.n!.value).toBe("8\n"); // untyped: the file's text, as in dflow
+    expect(count!.outputs.parameters.tag!.value).toBe("T1\n");
+    expect(read(path.join(count!.dir!, "log.txt"))).toContain("counting");
+    const [op] = wf.query_step({ name: "op" });
+    expect(op!.outputs.parameters.msg!.value).toBe("hi");
+    expect(fs.existsSync(path.join(op!.dir!, "job_ids"))).toBe(true);
+    // Cleaned after the download: no job directory left.
+    expect(fs.readdirSync(path.join(ws.dir, "jobs"))).toEqual([]);
+  });
+
+  it("a failing job is resubmitted retry_count times, then the step fails with the job's error output", async () => {
+    const t = new ShellOPTemplate({ name: "bad", script: "echo 'no such input' >&2; exit 4" });
+    const wf = new Workflow({ name: "disp-fail" });
+    wf.add(new Step({ name: "bad", template: t, executor: localShell({ machine_dict: { batch_type: "Shell", context_type: "LocalContext", remote_root: path.join(ws.dir, "jobs"), retry_count: 1 } }) }));
+    const { status } = await wf.submit();
+    expect(status).toBe("Failed");
+    const [bad] = wf.query_step({ name: "bad" });
+    expect(bad!.message).toMatch(/failed 2 times/);
+    expect(bad!.message).toContain("no such input");
+    expect(read(path.join(bad!.dir!, "job_ids")).trim().split("\n")).toHaveLength(2);
+  });
+
+  it("Workflow({context}) renders every script step; a step's own executor wins", async () => {
+    const seen: string[] = [];
+    const tagging: Executor = {
+      render(t: OPTemplate) {
+        seen.push(t.name);
+        if (!(t instanceof ScriptOPTemplate)) return t;
+        const copy = Object.assign(Object.create(Object.getPrototypeOf(t) as object), t) as ScriptOPTemplate;
+        copy.script = `${t.script}\necho rendered > /tmp/r`;
+        copy.outputs = new Outputs({ parameters: { r: new OutputParameter({ value_from_path: "/tmp/r" }) } });
+        return copy;
+      },
+    };
+    const plain = new ShellOPTemplate({ name: "plain", script: "echo hi" });
+    const own: Executor = { render: (t) => t };
+    const wf = new Workflow({ name: "ctx", context: tagging });
+    wf.add(new Step({ name: "a", template: plain }));
+    wf.add(new Step({ name: "b", template: plain, executor: own }));
+    const { status } = await wf.submit();
+    expect(status).toBe("Succeeded");
+    expect(wf.query_step({ name: "a" })[0]!.outputs.parameters.r!.value).toBe("rendered\n");
+    expect(wf.query_step({ name: "b" })[0]!.outputs.parameters.r).toBeUndefined();
+    expect(seen).toEqual(["plain"]);
+  });
+
+  it("bad options are refused with the key named", async () => {
+    expect(() => new DispatcherExecutor({ hots: "x" } as never)).toThrow(/unknown option "hots"/);
+    expect(() => new SlurmRemoteExecutor({})).toThrow(/host is required/);
+    const t = new ShellOPTemplate({ name: "t", script: "true" });
+    const wf = new Workflow({ name: "badmachine" });
+    wf.add(new Step({ name: "s", template: t, executor: new DispatcherExecutor({ machine_dict: { batch_type: "Slurmm" } }) }));
+    const { status } = await wf.submit();
+    expect(status).toBe("Failed");
+    const [s] = wf.query_step({ name: "s" });
+    expect(s!.message).toMatch(/machine\.batch_type/);
+    expect(s!.message).toMatch(/Slurmm/);
+  });
+});
