@@ -128,6 +128,18 @@ describe("stand-in schedulers (fixtures/fake-scheduler): the wire protocol of go
     expect(s.execLines()).toEqual(goldenExec("slurm_fail_retry"));
   });
 
+  it("a password in remote_profile is not written to the state file nor the local record (upstream stores it in clear)", async () => {
+    const s = setup("slurm_fail_retry");
+    s.sub.machine!.serialized.remote_profile = { ...s.sub.machine!.serialized.remote_profile, password: "hunter2-secret" };
+    await submission(s).run().catch(() => undefined);
+    const state = fs.readFileSync(path.join(s.sub.remoteRoot!, `${s.sub.hash}.json`), "utf8");
+    const record = fs.readFileSync(path.join(s.tmp, "record", `${s.sub.hash}.json`), "utf8");
+    for (const text of [state, record]) {
+      expect(text).not.toContain("hunter2-secret");
+      expect(text).toContain('"password": "<redacted>"');
+    }
+  });
+
   it("slurm_recover_after_client_exit: a second client adopts the running job (no second sbatch) and finishes it", async () => {
     const s = setup("slurm_recover_after_client_exit");
     const first = await submission(s, { exitOnSubmit: true }).run();

@@ -190,6 +190,22 @@ d("DispatcherExecutor on the local Slurm over SSH", () => {
     expect(name.stdout).toMatch(/dflow-remote|allocation/); // the header's -J (sacct may say "allocation" for a few seconds)
   });
 
+  it("dflow stop cancels the running Slurm job of the workflow", async () => {
+    const cwd = freshDir();
+    const child = run("hpc-e2e.ts", cwd, { SCENARIO: "long", SLEEP: "120", HPC_TEST_TAG: `stop-${process.pid}` });
+    const [wf, step, id] = await firstJob(cwd, child);
+    const r = await execa(process.execPath, [cli, "stop", path.basename(wf)], { cwd, reject: false, all: true });
+    expect(r.exitCode, r.all).toBe(0);
+    await child;
+    expect(fs.readFileSync(path.join(step, "phase"), "utf8")).toBe("Failed");
+    let state = "";
+    for (let i = 0; i < 30 && !/CANCELLED/.test(state); i++) {
+      state = (await ssh(info, `squeue -h -t all -j ${id} -o %T`)).stdout.trim();
+      if (!/CANCELLED/.test(state)) await new Promise((res) => setTimeout(res, 500));
+    }
+    expect(state).toMatch(/CANCELLED/);
+  });
+
   it("sshd restarted while the job runs: the engine reconnects and the run succeeds", async () => {
     const cwd = freshDir();
     const child = run("hpc-e2e.ts", cwd, { SCENARIO: "long", SLEEP: "10", HPC_TEST_TAG: `sshd-${process.pid}` });
