@@ -227,7 +227,11 @@ async function runFanout(step: Step, scope: Scope, parent: Parent, order: string
     return failWithoutDir(step, template, parent, order, ctx, describe(e));
   }
   const outcomes: Array<StepOutcome | undefined> = new Array(items.length);
-  const limit = pLimit(poolSize(ctx.config, Math.max(1, items.length), step.parallelism ?? scope.parallelism));
+  // Items that run as cluster jobs are not bound by this machine's CPUs: the cluster's queue cap
+  // (max_queued_jobs) limits them; an explicit parallelism still applies.
+  const remote = (renderedTemplate(step, ctx) as { remote?: unknown }).remote !== undefined;
+  const par = step.parallelism ?? scope.parallelism;
+  const limit = pLimit(remote ? Math.max(1, par && par > 0 ? Math.min(par, items.length) : items.length) : poolSize(ctx.config, Math.max(1, items.length), par));
   let stop = false;
   const runOne = (i: number) =>
     limit(async () => {

@@ -872,6 +872,14 @@ export class SSHTransport implements Transport {
           await this.pause(1000);
           continue;
         }
+        // A login node that refuses or drops the very first connection for a moment (sshd
+        // restarting, a network blip) gets two more tries; host-key and auth errors never do.
+        const transient = e instanceof SSHConnectError ? !e.permanent : !(e instanceof SSHAuthError || e instanceof SSHHostKeyError);
+        if (transient && attempt < 3 && !this.closed) {
+          this.log(`connecting to ${this.describe} failed: ${errMessage(e)}; retrying in ${attempt} s (${attempt}/3)`);
+          await this.pause(1000 * attempt);
+          continue;
+        }
         throw e;
       }
     }
