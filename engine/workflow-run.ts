@@ -64,6 +64,8 @@ export interface RunOptions {
   context?: { render(t: OPTemplate): OPTemplate };
 }
 
+let runningWorkflows = 0;
+
 export async function runWorkflow(entry: Steps | DAG, opts: RunOptions): Promise<WorkflowRunResult> {
   const cfg = { ...liveConfig };
   let id: string;
@@ -125,6 +127,7 @@ export async function runWorkflow(entry: Steps | DAG, opts: RunOptions): Promise
   };
   for (const sig of ["SIGTERM", "SIGINT", "SIGHUP"] as const) process.on(sig, onSignal);
   let error: Error | undefined;
+  runningWorkflows++;
   try {
     // The entrypoint has no step directory: <wfdir> plays that role.
     const params = new Map<string, PV>();
@@ -143,7 +146,8 @@ export async function runWorkflow(entry: Steps | DAG, opts: RunOptions): Promise
     if (!(e instanceof DflowConfigError) && !(error.name === "StepFailed")) error.message = `workflow ${id}: ${error.message}`;
   }
   for (const sig of ["SIGTERM", "SIGINT", "SIGHUP"] as const) process.off(sig, onSignal);
-  await closeClusters();
+  // The SSH connections are shared by every workflow of this engine process; the last one closes them.
+  if (--runningWorkflows === 0) await closeClusters();
   const status = error ? "Failed" : "Succeeded";
   if (error) await writeMessage(dir, error.message);
   await writeAtomic(path.join(dir, "status"), status);

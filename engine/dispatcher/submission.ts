@@ -65,8 +65,8 @@ export interface RunSubmissionOptions {
   stats?: DispatchStats;
   /** Called after each successful submit command. */
   onSubmitted?: (job: BuiltJob, id: JobId) => void;
-  /** Cap on this client's jobs in the queue: acquire before submit, release when the job ends. */
-  slots?: { acquire(): Promise<void>; release(): void };
+  /** Cap on this client's jobs in the queue: a slot is taken before submit and given back when the job ends. */
+  slots?: { tryAcquire(): boolean; release(): void };
   /** Fixed pauses of upstream (1 s after the first round, 0.2 s after a resubmission); tests shorten them. */
   pauses?: { afterFirstRoundMs?: number; afterResubmitMs?: number };
 }
@@ -275,6 +275,16 @@ export class Submission {
 
   private async submitJob(rt: JobRuntime): Promise<void> {
     const job = rt.job;
+    if (!rt.holdsSlot && this.opts.slots) {
+      if (!this.opts.slots.tryAcquire()) {
+        // The queue cap is reached: stay unsubmitted, try again at the next round.
+        if (rt.state !== "unsubmitted") this.log(`job ${job.hash.slice(0, 12)} waits for a free slot (max_queued_jobs reached)`);
+        rt.id = "";
+        rt.state = "unsubmitted";
+        return;
+      }
+      rt.holdsSlot = true;
+    }
     const unfinishedArrayIndices: number[] = [];
     if (this.machine.batch_type === "SlurmJobArray" && rt.failCount > 0) {
       const size = num((job.resources.kwargs as PyObject).slurm_job_size ?? 1);
@@ -291,10 +301,6 @@ export class Submission {
     });
     await this.ctx.writeFile(`${job.hash}.sub`, scripts.sub);
     await this.ctx.writeFile(`${job.hash}.sub.run`, scripts.run);
-    if (!rt.holdsSlot && this.opts.slots) {
-      await this.opts.slots.acquire();
-      rt.holdsSlot = true;
-    }
     for (let attempt = 1; ; attempt++) {
       const res = await this.schedulerExec(this.opts.batch.submitCommand(this.ctx.rr, `${job.hash}.sub`));
       const a = this.opts.batch.parseSubmit(res);

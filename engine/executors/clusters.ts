@@ -13,6 +13,12 @@ export class Slots {
   private waiting: (() => void)[] = [];
   private used = 0;
   constructor(readonly capacity: number) {}
+  /** A slot if one is free now (a submission loop must not block on its own jobs). */
+  tryAcquire(): boolean {
+    if (this.used >= this.capacity) return false;
+    this.used++;
+    return true;
+  }
   async acquire(): Promise<void> {
     if (this.used < this.capacity) {
       this.used++;

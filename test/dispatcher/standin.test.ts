@@ -114,6 +114,15 @@ describe("stand-in schedulers (fixtures/fake-scheduler): the wire protocol of go
     });
   }
 
+  it("slurm_ratio_unfinished: with 2 of 3 tasks done the straggler is killed (scancel -Q) and only finished tasks come back", async () => {
+    const s = setup("slurm_ratio_unfinished");
+    const res = await submission(s).run();
+    expect(res.jobs.every((j) => j.state === "finished")).toBe(true);
+    expect(s.execLines()).toEqual(goldenExec("slurm_ratio_unfinished"));
+    expect(fs.existsSync(path.join(s.base, "bct-1", "log.lammps"))).toBe(true);
+    expect(fs.existsSync(path.join(s.base, "dir with space", "out.txt"))).toBe(false);
+  });
+
   it("slurm_fail_retry: retry_count 1 resubmits once, then fails with the task's stderr tail; state and record written", async () => {
     const s = setup("slurm_fail_retry");
     const err = await submission(s).run().catch((e) => e as Error);
@@ -173,6 +182,19 @@ describe("stand-in schedulers (fixtures/fake-scheduler): the wire protocol of go
     const res = await new Submission(s.sub, ctx, { batch: batchSystem("Slurm"), cwd: s.client, pollMode: "per-job", checkInterval: 0.2, recordDir: null, pauses: { afterFirstRoundMs: 1500 }, schedulerRetry: { attempts: 5, delayMs: 10, maxDelayMs: 10 }, log: (m) => logs.push(m) }).run();
     expect(res.jobs.every((j) => j.state === "finished")).toBe(true);
     expect(logs.filter((l) => /Unable to contact slurm controller.*asking again/.test(l)).length).toBe(2);
+  });
+
+  it("max_queued_jobs 1: the second job is submitted only after the first one ended, without blocking the loop", async () => {
+    const s = setup("slurm_success");
+    const { Slots } = await import("../../engine/executors/clusters.js");
+    const slots = new Slots(1);
+    const res = await submission(s, { slots }).run();
+    expect(res.jobs.every((j) => j.state === "finished")).toBe(true);
+    const sched = s.execLines().filter((l) => /sbatch|squeue/.test(l));
+    const sbatches = sched.map((l, i) => (l.includes("sbatch") ? i : -1)).filter((i) => i >= 0);
+    expect(sbatches).toHaveLength(2);
+    expect(sched.slice(0, sbatches[1]).some((l) => l.includes("squeue"))).toBe(true);
+    expect(slots.inUse).toBe(0);
   });
 
   it("batched polling: one status query per round for all jobs of a submission", async () => {
