@@ -12,6 +12,7 @@ import { batchSystem } from "../dispatcher/batch/index.js";
 import { BackwardFileMissing, type DispatcherContext } from "../dispatcher/context/index.js";
 import { LazyLocalContext, LocalContext } from "../dispatcher/context/local.js";
 import { SSHContext } from "../dispatcher/context/ssh-context.js";
+import { SSHAuthError, SSHConnectError, SSHHostKeyError } from "../dispatcher/context/ssh.js";
 import { buildSubmission } from "../dispatcher/hash.js";
 import { shellQuote } from "../dispatcher/paths.js";
 import { DispatcherConfigError, normalizeMachine, normalizeResources, normalizeTask, type NormalizedMachine } from "../dispatcher/schema.js";
@@ -216,7 +217,8 @@ export async function runDispatched(step: RemoteStep, ctx: RunContext, extraForw
     if (cause instanceof BackwardFileMissing) throw new OPFailure(`the remote job finished but did not write its outputs: ${cause.message}${tail ? `\nlast lines of ${logFile}:\n${tail}` : ""}`, where, { cause: e });
     if (cause instanceof SchedulerTransient) throw new InfrastructureError(`the scheduler on ${target} kept failing: ${cause.message}`, where, { cause: e });
     if (e instanceof DflowConfigError) throw e;
-    if ((e as { config?: boolean }).config) throw new DflowConfigError((e as Error).message, where, { cause: e });
+    // A host key that does not match or a login that is refused will not fix itself: the user must.
+    if (cause instanceof SSHHostKeyError || cause instanceof SSHAuthError || (cause instanceof SSHConnectError && cause.permanent)) throw new DflowConfigError(cause.message, where, { cause: e });
     throw new InfrastructureError(`remote execution on ${target} failed: ${(e as Error).message}`, where, { cause: e });
   } finally {
     if (timer) clearTimeout(timer);

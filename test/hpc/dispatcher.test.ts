@@ -177,6 +177,19 @@ d("DispatcherExecutor on the local Slurm over SSH", () => {
     expect((await ssh(info, `cd ${rr} && ls slurm-*.out`)).stdout.trim()).toBe(`slurm-${id}.out`);
   });
 
+  it("an unknown host key is refused with its fingerprint and how to add it; nothing is submitted", async () => {
+    const cwd = freshDir();
+    fs.writeFileSync(path.join(cwd, "empty_known_hosts"), "");
+    const r = await run("hpc-e2e.ts", cwd, { SCENARIO: "unknownhost", EMPTY_KNOWN_HOSTS: path.join(cwd, "empty_known_hosts"), HPC_TEST_TAG: `unknownhost-${process.pid}` });
+    expect(r.exitCode).not.toBe(0);
+    const wf = wfDir(cwd);
+    expect(remoteSteps(wf)).toEqual([]);
+    const step = fs.readdirSync(wf).map((n) => path.join(wf, n)).find((p) => fs.existsSync(path.join(p, "message")))!;
+    const message = fs.readFileSync(path.join(step, "message"), "utf8");
+    expect(message).toContain(info.hostKeyFingerprint);
+    expect(message).toMatch(/ssh-keyscan -p 2222 127\.0\.0\.1/);
+  });
+
   it("SlurmRemoteExecutor: header + script submitted with sbatch; the job's output is log.txt, outputs come back", async () => {
     const cwd = freshDir();
     const r = await run("hpc-e2e.ts", cwd, { SCENARIO: "slurmremote", SLEEP: "1", HPC_TEST_TAG: `slurmremote-${process.pid}` });

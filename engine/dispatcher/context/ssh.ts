@@ -597,8 +597,8 @@ export class SSHTransport implements Transport {
             `Host key verification failed for ${this.describe}: host ${name} is not in known_hosts file ${file}` +
               `${exists ? "" : " (the file does not exist)"}${other}. The server's ${type} key fingerprint is ${fp}. ` +
               `If that fingerprint is right, add the host with: ssh-keyscan -p ${this.port} ${this.host} >> ${file} ` +
-              `(or connect once with ssh -p ${this.port} ${this.user}@${this.host}), or set remote_profile "known_hosts" to a file that has it; ` +
-              `to skip verification (insecure) set remote_profile "strict_host_key_checking": false.`,
+              `(or connect once with ssh -p ${this.port} ${this.user}@${this.host}), or point the executor's known_hosts option (dflow dpdisp: --known-hosts) at a file that has it; ` +
+              `to skip verification (insecure) set strict_host_key_checking: false (dflow dpdisp: --no-strict-host-key-checking).`,
           ),
         };
       }
