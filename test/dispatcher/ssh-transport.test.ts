@@ -640,7 +640,7 @@ describe("SSHTransport (real sshd)", () => {
     expect(e.message).toContain(h.hostKeyFingerprint);
     expect(e.message).toContain(empty);
     expect(e.message).toContain(`ssh-keyscan -p ${h.port} ${h.host} >> ${empty}`);
-    expect(e.message).toContain(`"strict_host_key_checking": false`);
+    expect(e.message).toContain("strict_host_key_checking: false");
     expect(c.connections).toBe(0);
     // permanent: a second call fails the same way, without backoff delays
     const t0 = Date.now();
