@@ -2,11 +2,13 @@
 // every remote step of every workflow this process runs shares them.
 import type { RemoteConnectionOptions } from "../../src/dispatcher.js";
 import type { BatchSystem } from "../dispatcher/batch/types.js";
-import { SSHTransport } from "../dispatcher/context/ssh.js";
+import { SSHTransport, type SSHTransportOptions } from "../dispatcher/context/ssh.js";
 import type { Transport } from "../dispatcher/context/transport.js";
 import { Poller } from "../dispatcher/poller.js";
 import type { NormalizedMachine } from "../dispatcher/schema.js";
 import { DEFAULT_SCHEDULER_RETRY, type DispatchStats, newStats, type RetryPolicy } from "../dispatcher/submission.js";
+
+type Plain = Record<string, unknown>;
 
 /** A counting semaphore (the cap on jobs in the queue). */
 export class Slots {
@@ -45,19 +47,9 @@ export interface Cluster {
   poller(batch: BatchSystem): Poller | null;
 }
 
-const clusters = new Map<string, Cluster>();
-/** Every cluster's figures since the engine started (closing a connection keeps them). */
-const history: { key: string; stats: DispatchStats }[] = [];
-
-type Plain = Record<string, unknown>;
-
-export function clusterFor(machine: NormalizedMachine, o: RemoteConnectionOptions): Cluster {
-  const rp = machine.serialized.remote_profile as Plain;
-  const key = `${rp.username}@${rp.hostname}:${rp.port}|${rp.key_filename ?? ""}|${rp.proxy_command ?? ""}`;
-  let c = clusters.get(key);
-  if (c) return c;
-  const stats = newStats();
-  const transport = new SSHTransport({
+/** An SSH transport for a normalised SSHContext remote_profile (DPDispatcher's keys) plus our host-key options. */
+export function sshTransportFor(rp: Plain, extra: Pick<SSHTransportOptions, "known_hosts" | "strict_host_key_checking" | "log">): SSHTransport {
+  return new SSHTransport({
     hostname: rp.hostname as string,
     username: rp.username as string,
     port: rp.port as number,
@@ -69,9 +61,22 @@ export function clusterFor(machine: NormalizedMachine, o: RemoteConnectionOption
     totp_secret: (rp.totp_secret as string | null) ?? undefined,
     execute_command: (rp.execute_command as string | null) ?? undefined,
     proxy_command: (rp.proxy_command as string | null) ?? undefined,
-    known_hosts: o.known_hosts,
-    strict_host_key_checking: o.strict_host_key_checking,
+    ...extra,
   });
+}
+
+const clusters = new Map<string, Cluster>();
+/** Every cluster's figures since the engine started (closing a connection keeps them). */
+const history: { key: string; stats: DispatchStats }[] = [];
+
+
+export function clusterFor(machine: NormalizedMachine, o: RemoteConnectionOptions): Cluster {
+  const rp = machine.serialized.remote_profile as Plain;
+  const key = `${rp.username}@${rp.hostname}:${rp.port}|${rp.key_filename ?? ""}|${rp.proxy_command ?? ""}`;
+  let c = clusters.get(key);
+  if (c) return c;
+  const stats = newStats();
+  const transport = sshTransportFor(rp, { known_hosts: o.known_hosts, strict_host_key_checking: o.strict_host_key_checking });
   const r = o.scheduler_retry ?? {};
   const retry: RetryPolicy = {
     attempts: r.attempts ?? DEFAULT_SCHEDULER_RETRY.attempts,

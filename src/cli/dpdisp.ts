@@ -9,7 +9,7 @@ import { batchSystem } from "../../engine/dispatcher/batch/index.js";
 import type { DispatcherContext } from "../../engine/dispatcher/context/index.js";
 import { LazyLocalContext, LocalContext } from "../../engine/dispatcher/context/local.js";
 import { SSHContext } from "../../engine/dispatcher/context/ssh-context.js";
-import { SSHTransport } from "../../engine/dispatcher/context/ssh.js";
+import { sshTransportFor } from "../../engine/executors/clusters.js";
 import { buildSubmission } from "../../engine/dispatcher/hash.js";
 import { DispatcherConfigError, normalizeSubmissionInput, type SubmissionInput } from "../../engine/dispatcher/schema.js";
 import { newStats, Submission } from "../../engine/dispatcher/submission.js";
@@ -34,18 +34,7 @@ function contextOf(input: SubmissionInput, flags: SubmitFlags): DispatcherContex
   const m = input.machine.serialized;
   const rp = m.remote_profile as Record<string, unknown>;
   if (m.context_type === "SSHContext") {
-    const transport = new SSHTransport({
-      hostname: rp.hostname as string,
-      username: rp.username as string,
-      port: rp.port as number,
-      password: rp.password as string | undefined,
-      key_filename: (rp.key_filename as string | null) ?? null,
-      passphrase: (rp.passphrase as string | null) ?? undefined,
-      timeout: rp.timeout as number,
-      look_for_keys: rp.look_for_keys !== false,
-      totp_secret: (rp.totp_secret as string | null) ?? undefined,
-      execute_command: (rp.execute_command as string | null) ?? undefined,
-      proxy_command: (rp.proxy_command as string | null) ?? undefined,
+    const transport = sshTransportFor(rp, {
       known_hosts: flags.knownHosts,
       strict_host_key_checking: flags.strictHostKeyChecking,
       log: (msg) => process.stderr.write(`dpdisp: ${msg}\n`),

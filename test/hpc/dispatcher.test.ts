@@ -69,6 +69,16 @@ async function firstJob(cwd: string, child: ResultPromise): Promise<[string, str
   });
 }
 
+/** The job's Slurm state once it matches `want`, or the last state seen after ~15 s. */
+async function slurmStateSettles(info: HpcInfo, id: string, want: RegExp): Promise<string> {
+  let state = "";
+  for (let i = 0; i < 30 && !want.test(state); i++) {
+    state = (await ssh(info, `squeue -h -t all -j ${id} -o %T`)).stdout.trim();
+    if (!want.test(state)) await new Promise((r) => setTimeout(r, 500));
+  }
+  return state;
+}
+
 function enginePid(wf: string): number {
   return JSON.parse(fs.readFileSync(path.join(wf, ".engine", "lock"), "utf8")).pid as number;
 }
@@ -153,12 +163,7 @@ d("DispatcherExecutor on the local Slurm over SSH", () => {
     const [step] = remoteSteps(wfDir(cwd));
     expect(fs.readFileSync(path.join(step!, "message"), "utf8")).toMatch(/timed out after 5s/);
     const id = jobIds(step!)[0]!;
-    let state = "";
-    for (let i = 0; i < 30 && !/CANCELLED/.test(state); i++) {
-      state = (await ssh(info, `squeue -h -t all -j ${id} -o %T`)).stdout.trim();
-      if (!/CANCELLED/.test(state)) await new Promise((r) => setTimeout(r, 500));
-    }
-    expect(state).toMatch(/CANCELLED/);
+    expect(await slurmStateSettles(info, id, /CANCELLED/)).toMatch(/CANCELLED/);
   });
 
   it("the engine killed while a job runs: dflow retry re-attaches to the same Slurm job (no second submission)", async () => {
@@ -211,12 +216,7 @@ d("DispatcherExecutor on the local Slurm over SSH", () => {
     expect(r.exitCode, r.all).toBe(0);
     await child;
     expect(fs.readFileSync(path.join(step, "phase"), "utf8")).toBe("Failed");
-    let state = "";
-    for (let i = 0; i < 30 && !/CANCELLED/.test(state); i++) {
-      state = (await ssh(info, `squeue -h -t all -j ${id} -o %T`)).stdout.trim();
-      if (!/CANCELLED/.test(state)) await new Promise((res) => setTimeout(res, 500));
-    }
-    expect(state).toMatch(/CANCELLED/);
+    expect(await slurmStateSettles(info, id, /CANCELLED/)).toMatch(/CANCELLED/);
   });
 
   it("sshd restarted while the job runs: the engine reconnects and the run succeeds", async () => {
