@@ -160,12 +160,8 @@ export class Submission {
     return { job_state: rt.state === null ? null : JOB_STATUS_CODE[rt.state], job_id: rt.id, fail_count: rt.failCount };
   };
 
-  stateText(): string {
-    return pyJsonDumpsIndent(redact(stateDocument(this.sub, this.runtimeOf)), 4);
-  }
-
   async writeState(): Promise<void> {
-    await this.ctx.writeFile(`${this.sub.hash}.json`, this.stateText());
+    await this.ctx.writeFile(`${this.sub.hash}.json`, pyJsonDumpsIndent(redact(stateDocument(this.sub, this.runtimeOf)), 4));
   }
 
   private writeRecord(): string | null {
@@ -490,8 +486,4 @@ const SLURM_CODES: Record<string, string> = { TO: "TIMEOUT: over its time limit"
 export function describeCode(batchType: string, code: string): string {
   if (batchType.startsWith("Slurm")) return `${code} ${SLURM_CODES[code] ?? ""}`.trim();
   return code;
-}
-
-export async function runSubmission(sub: BuiltSubmission, ctx: DispatcherContext, opts: RunSubmissionOptions): Promise<SubmissionResult> {
-  return new Submission(sub, ctx, opts).run();
 }

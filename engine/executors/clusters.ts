@@ -10,28 +10,17 @@ import { DEFAULT_SCHEDULER_RETRY, type DispatchStats, newStats, type RetryPolicy
 
 type Plain = Record<string, unknown>;
 
-/** A counting semaphore (the cap on jobs in the queue). */
+/** The cap on jobs in the queue: a submission takes a slot without waiting (or leaves its job unsubmitted). */
 export class Slots {
-  private waiting: (() => void)[] = [];
   private used = 0;
   constructor(readonly capacity: number) {}
-  /** A slot if one is free now (a submission loop must not block on its own jobs). */
   tryAcquire(): boolean {
     if (this.used >= this.capacity) return false;
     this.used++;
     return true;
   }
-  async acquire(): Promise<void> {
-    if (this.used < this.capacity) {
-      this.used++;
-      return;
-    }
-    await new Promise<void>((r) => this.waiting.push(r));
-  }
   release(): void {
-    const next = this.waiting.shift();
-    if (next) next();
-    else this.used = Math.max(0, this.used - 1);
+    this.used = Math.max(0, this.used - 1);
   }
   get inUse(): number {
     return this.used;
@@ -45,6 +34,8 @@ export interface Cluster {
   slots: Slots;
   retry: RetryPolicy;
   poller(batch: BatchSystem): Poller | null;
+  /** Count one scheduler command (by its first word) in the cluster's stats. */
+  count(command: string): void;
 }
 
 /** An SSH transport for a normalised SSHContext remote_profile (DPDispatcher's keys) plus our host-key options. */
@@ -93,13 +84,13 @@ export function clusterFor(machine: NormalizedMachine, o: RemoteConnectionOption
     retry,
     poller(b: BatchSystem) {
       if (!pollers.has(b.batchType)) {
-        const count = (cmd: string) => {
-          const name = cmd.trim().split(/\s+/)[0]!;
-          stats.commands[name] = (stats.commands[name] ?? 0) + 1;
-        };
-        pollers.set(b.batchType, b.pollManyCommand ? new Poller((cmd) => transport.exec(cmd), b, { minGapMs: interval, onCommand: count }) : null);
+        pollers.set(b.batchType, b.pollManyCommand ? new Poller((cmd) => transport.exec(cmd), b, { minGapMs: interval, onCommand: (cmd) => this.count(cmd) }) : null);
       }
       return pollers.get(b.batchType)!;
+    },
+    count(command: string) {
+      const name = command.trim().split(/\s+/)[0]!;
+      stats.commands[name] = (stats.commands[name] ?? 0) + 1;
     },
   };
   clusters.set(key, c);

@@ -32,7 +32,7 @@ export function deepMerge(base: Plain, over: Plain | undefined): Plain {
 }
 
 /** A path declared under /tmp, relative to the workdir (dflow's "./" + path). */
-const rel = (p: string): string => p.replace(/^\/+/, "");
+export const rel = (p: string): string => p.replace(/^\/+/, "");
 
 export interface RemoteStep {
   stepName: string;
@@ -44,8 +44,12 @@ export interface RemoteStep {
   timeout?: number;
 }
 
-/** What the step's task looks like: forward/backward files, and which outputs may be absent. */
-function taskFiles(t: ScriptOPTemplate, workdir: string, extraForward: string[]) {
+/**
+ * The files a remote step sends and gets back, relative to its workdir: forward (script, what
+ * the executor ships, tmp/ with the placed inputs), required outputs (and the job's `log` for
+ * DPDispatcher), and outputs that may be absent (optional artifacts, outputs with defaults).
+ */
+export function taskFiles(t: ScriptOPTemplate, workdir: string, extraForward: string[]) {
   // tmp/ holds the placed input artifacts, and must exist on the cluster even without any: scripts write under it.
   const forward = ["script", ...extraForward, "tmp"];
   for (const a of Object.values(t.inputs.artifacts)) {
@@ -148,7 +152,10 @@ export async function shipBundle(t: TsOPTemplate, workdir: string, bundle: strin
       {},
     );
   }
-  await fsp.copyFile(bundle, path.join(workdir, "dflow-op.mjs"));
+  // A hard link: the bundle (~1 MB) would otherwise be copied into every item's workdir.
+  const dest = path.join(workdir, "dflow-op.mjs");
+  await fsp.rm(dest, { force: true });
+  await fsp.link(bundle, dest).catch(() => fsp.copyFile(bundle, dest));
   return ["dflow-op.mjs"];
 }
 

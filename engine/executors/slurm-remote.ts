@@ -10,6 +10,7 @@ import { DflowConfigError, InfrastructureError, OPFailure } from "../../src/erro
 import type { SlurmRemoteExecutorOptions } from "../../src/dispatcher.js";
 import { batchSystem } from "../dispatcher/batch/index.js";
 import type { JobId, PollAnswer } from "../dispatcher/batch/types.js";
+import { expandPaths } from "../dispatcher/context/files.js";
 import { SSHContext } from "../dispatcher/context/ssh-context.js";
 import { shellQuote as q } from "../dispatcher/paths.js";
 import { DispatcherConfigError, normalizeMachine } from "../dispatcher/schema.js";
@@ -18,9 +19,8 @@ import type { RunContext } from "../context.js";
 import { logTail } from "../step-dir.js";
 import { writeAtomic } from "../store/fsx.js";
 import { clusterFor } from "./clusters.js";
-import { remoteCommandOf, type RemoteStep } from "./dispatcher.js";
+import { remoteCommandOf, type RemoteStep, taskFiles } from "./dispatcher.js";
 
-const rel = (p: string): string => p.replace(/^\/+/, "");
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function runSlurmRemote(step: RemoteStep, ctx: RunContext, shipped: string[], logFile: string): Promise<void> {
@@ -46,24 +46,19 @@ export async function runSlurmRemote(step: RemoteStep, ctx: RunContext, shipped:
   const sshctx = new SSHContext(cluster.transport, { remoteRoot: o.workdir ?? "dflow/workflows", tarCompress: true });
   const t = step.template;
   const idFile = path.join(step.dir, "slurm_job_id");
-  const count = (name: string) => (cluster.stats.commands[name] = (cluster.stats.commands[name] ?? 0) + 1);
+  const files = taskFiles(t, step.workdir, shipped);
   try {
     let rr = `${o.workdir ?? "dflow/workflows"}/${ctx.wfid}/${step.dirName}`;
     if (!rr.startsWith("/")) rr = `${await cluster.transport.home()}/${rr}`;
     let id: JobId | null = fs.existsSync(idFile) ? fs.readFileSync(idFile, "utf8").trim() || null : null;
     if (id === null) {
       await sshctx.bindTo(rr);
-      // Inputs: the script, the bundle of a TS OP, and every input artifact that exists.
-      const files = ["script", ...shipped, "tmp"];
-      for (const a of Object.values(t.inputs.artifacts)) if (a.path && !rel(a.path).startsWith("tmp/") && fs.existsSync(path.join(step.workdir, rel(a.path)))) files.push(rel(a.path));
-      const expanded: string[] = [];
-      for (const f of files) expanded.push(...listTree(step.workdir, f));
-      await sshctx.uploadList(step.workdir, { files: expanded, dirs: ["tmp"] }, false, "dflow-inputs");
+      await sshctx.uploadList(step.workdir, expandPaths(step.workdir, files.forward, "input of the step"), false, "dflow-inputs");
       const header = (o.header ?? "#!/bin/bash").split("\n").map((l) => l.replace(/^\s+#/, "#")).join("\n");
       const run = `cd ${q(rr)} && sed -i "s#\\$(pwd)#$(pwd)#g" script && ${remoteCommandOf(t, o)} script`;
       await sshctx.writeFile("slurm.sh", `${header}\n${run}\n`);
       for (let attempt = 1; ; attempt++) {
-        count("sbatch");
+        cluster.count("sbatch");
         const r = await sshctx.exec(`cd ${q(rr)} && sbatch slurm.sh`);
         const m = /^Submitted batch job (\d+)\s*$/m.exec(r.stdout);
         if (r.code === 0 && m) {
@@ -97,7 +92,7 @@ export async function runSlurmRemote(step: RemoteStep, ctx: RunContext, shipped:
     let code = ended.code;
     if (!code) {
       // Gone from squeue (MinJobAge passed): ask the accounting.
-      count("sacct");
+      cluster.count("sacct");
       const r = await sshctx.exec(`sacct -n -X -P -o State -j ${id}`);
       const state = r.stdout.trim().split("\n")[0]?.split(/\s+/)[0] ?? "";
       code = state === "COMPLETED" ? "CD" : state === "TIMEOUT" ? "TO" : state.startsWith("CANCELLED") ? "CA" : state ? "F" : "CD";
@@ -110,23 +105,11 @@ export async function runSlurmRemote(step: RemoteStep, ctx: RunContext, shipped:
       throw new OPFailure(`Slurm job ${id} ended ${describeCode("Slurm", code)}${tail ? `; last lines of ${logFile}:\n${tail}` : ""}`, where, { timedOut: code === "TO", retryable: code === "TO" && t.timeout_as_transient_error });
     }
     // Outputs back into the workdir: required ones must be there.
-    const want: string[] = [];
-    const optional: string[] = [];
-    for (const p of Object.values(t.outputs.parameters)) if (p.value_from_path) (p.has_default ? optional : want).push(rel(p.value_from_path));
-    for (const a of Object.values(t.outputs.artifacts)) if (a.path) (a.optional ? optional : want).push(rel(a.path));
-    if (t.success_tag) optional.push("tmp/outputs/success_tag");
-    for (const f of optional) if (await sshctx.exists(f)) want.push(f);
+    const want = files.backward.filter((f) => f !== "log"); // the job's output is slurm-<id>.out here
+    for (const f of files.optional) if (await sshctx.exists(f)) want.push(f);
     await sshctx.downloadList(step.workdir, want, "dflow-outputs");
   } catch (e) {
     if (e instanceof OPFailure || e instanceof InfrastructureError || e instanceof DflowConfigError) throw e;
     throw new InfrastructureError(`SlurmRemoteExecutor on ${cluster.transport.describe}: ${(e as Error).message}`, where, { cause: e });
   }
-}
-
-/** A file, or every file below a directory (relative to base, symlinks followed). */
-function listTree(base: string, rel: string): string[] {
-  const p = path.join(base, rel);
-  const st = fs.statSync(p);
-  if (!st.isDirectory()) return [rel];
-  return fs.readdirSync(p).flatMap((n) => listTree(base, `${rel}/${n}`));
 }

@@ -11,10 +11,10 @@ import { createHmac, randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync, symlinkSync } from "node:fs";
 import * as net from "node:net";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import ssh2 from "ssh2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { HPC_SKIP_REASON, type HpcInfo } from "../support/hpc.js";
 import { LoopbackTransport } from "../../engine/dispatcher/context/loopback.js";
 import {
   SSHAuthError,
@@ -34,22 +34,8 @@ import {
 // HPC discovery
 // ---------------------------------------------------------------------------------------------
 
-interface Hpc {
-  host: string;
-  port: number;
-  user: string;
-  homeDir: string;
-  privateKeyPath: string;
-  rsaPrivateKeyPath: string;
-  knownHostsPath: string;
-  hostKeyFingerprint: string;
-  hostPublicKey: string;
-  stateDir?: string;
-  logDir?: string;
-}
+type Hpc = HpcInfo;
 
-const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
-const DEFAULT_HPC_JSON = join(REPO, ".hpc", "hpc.json");
 const ENV_HPC = process.env.DFLOW_TEST_HPC;
 const REQUIRED = !!ENV_HPC;
 
@@ -76,8 +62,9 @@ function probeSsh(host: string, port: number, ms = 5000): Promise<string | undef
 let HPC: Hpc | undefined;
 let PROBLEM: string | undefined;
 {
-  const file = ENV_HPC || (existsSync(DEFAULT_HPC_JSON) ? DEFAULT_HPC_JSON : undefined);
-  if (!file) PROBLEM = `no local HPC: set DFLOW_TEST_HPC or run: sudo bash test/hpc/start-local-hpc.sh .hpc`;
+  // The same rule as every HPC test (test/support/hpc.ts): DFLOW_TEST_HPC names the cluster.
+  const file = ENV_HPC;
+  if (!file) PROBLEM = HPC_SKIP_REASON;
   else if (!existsSync(file)) PROBLEM = `DFLOW_TEST_HPC=${file}: file not found`;
   else {
     try {

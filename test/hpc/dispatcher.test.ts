@@ -85,13 +85,13 @@ function enginePid(wf: string): number {
 
 /** Restart missing daemons with the project's own start script (idempotent). */
 async function restartCluster(info: HpcInfo) {
-  const r = await execa("bash", [path.join(root, "test", "hpc", "start-local-hpc.sh"), info.stateDir!], { reject: false, all: true, env: { HPC_SMOKE_TEST: "0" } });
+  const r = await execa("bash", [path.join(root, "test", "hpc", "start-local-hpc.sh"), info.stateDir], { reject: false, all: true, env: { HPC_SMOKE_TEST: "0" } });
   expect(r.exitCode, r.all).toBe(0);
 }
 
 /** Kill sshd's listener and the sessions serving process `pid` (other clients are left alone). */
 async function killSshdFor(info: HpcInfo, pid: number) {
-  const listener = Number(fs.readFileSync(path.join(info.stateDir!, "run", "sshd.pid"), "utf8"));
+  const listener = Number(fs.readFileSync(path.join(info.stateDir, "run", "sshd.pid"), "utf8"));
   const ss = (await execa("ss", ["-tnpH", "state", "established"])).stdout.split("\n");
   const ports = ss.filter((l) => l.includes(`pid=${pid},`) && l.includes(`:${info.port} `)).map((l) => l.trim().split(/\s+/)[2]!.split(":").pop());
   expect(ports.length, "the engine's SSH connection").toBeGreaterThan(0);
@@ -108,6 +108,22 @@ async function killSshdFor(info: HpcInfo, pid: number) {
 
 d("DispatcherExecutor on the local Slurm over SSH", () => {
   const info = hpc!;
+
+  /** A long job is disturbed once it is submitted; the cluster is restarted; the run must still succeed with that one job. */
+  async function survives(tag: string, sleep: string, disturb: (wf: string) => Promise<void>) {
+    const cwd = freshDir();
+    const child = run("hpc-e2e.ts", cwd, { SCENARIO: "long", SLEEP: sleep, HPC_TEST_TAG: `${tag}-${process.pid}` });
+    const [wf, step] = await firstJob(cwd, child);
+    try {
+      await disturb(wf);
+    } finally {
+      await restartCluster(info);
+    }
+    const r = await child;
+    expect(r.exitCode, r.all).toBe(0);
+    expect(jobIds(step)).toHaveLength(1);
+    expect(fs.readFileSync(path.join(step, "outputs", "parameters", "out"), "utf8").trim()).toBe("done");
+  }
 
   it("a workflow mixing local and remote steps (a TS OP on a node with only node, a shell step reading its output)", async () => {
     const cwd = freshDir();
@@ -220,36 +236,18 @@ d("DispatcherExecutor on the local Slurm over SSH", () => {
   });
 
   it("sshd restarted while the job runs: the engine reconnects and the run succeeds", async () => {
-    const cwd = freshDir();
-    const child = run("hpc-e2e.ts", cwd, { SCENARIO: "long", SLEEP: "10", HPC_TEST_TAG: `sshd-${process.pid}` });
-    const [wf, step] = await firstJob(cwd, child);
-    try {
+    await survives("sshd", "10", async (wf) => {
       await killSshdFor(info, enginePid(wf));
       await new Promise((r) => setTimeout(r, 3000));
-    } finally {
-      await restartCluster(info);
-    }
-    const r = await child;
-    expect(r.exitCode, r.all).toBe(0);
-    expect(jobIds(step)).toHaveLength(1);
-    expect(fs.readFileSync(path.join(step, "outputs", "parameters", "out"), "utf8").trim()).toBe("done");
+    });
   });
 
   it("slurmctld stopped for a few seconds during polling: the status query is retried and the run succeeds", async () => {
-    const cwd = freshDir();
-    const child = run("hpc-e2e.ts", cwd, { SCENARIO: "long", SLEEP: "15", HPC_TEST_TAG: `ctld-${process.pid}` });
-    const [, step] = await firstJob(cwd, child);
-    try {
-      process.kill(Number(fs.readFileSync(path.join(info.stateDir!, "run", "slurmctld.pid"), "utf8")), "SIGTERM");
+    await survives("ctld", "15", async () => {
+      process.kill(Number(fs.readFileSync(path.join(info.stateDir, "run", "slurmctld.pid"), "utf8")), "SIGTERM");
       // squeue itself waits for the controller for ~18 s; a longer outage makes it fail, and our
       // retry of transient scheduler errors is covered with a stand-in in test/dispatcher/standin.test.ts.
       await new Promise((r) => setTimeout(r, 8000));
-    } finally {
-      await restartCluster(info);
-    }
-    const r = await child;
-    expect(r.exitCode, r.all).toBe(0);
-    expect(jobIds(step)).toHaveLength(1);
-    expect(fs.readFileSync(path.join(step, "outputs", "parameters", "out"), "utf8").trim()).toBe("done");
+    });
   });
 });

@@ -12,10 +12,12 @@ export interface HpcInfo {
   rsaPrivateKeyPath: string;
   knownHostsPath: string;
   hostKeyFingerprint: string;
+  hostPublicKey: string;
   sshCommand: string;
   cpus: number;
   defaultPartition: string;
   stateDir: string;
+  logDir?: string;
 }
 
 export const HPC_SKIP_REASON = "DFLOW_TEST_HPC is not set: start the cluster with `sudo bash test/hpc/start-local-hpc.sh .hpc` and set DFLOW_TEST_HPC=$PWD/.hpc/hpc.json to run the HPC tests";

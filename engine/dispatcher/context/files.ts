@@ -81,6 +81,13 @@ function addPath(base: string, p: string, what: string, out: UploadList): void {
   for (const m of matches) addPath(base, m, what, out);
 }
 
+/** Paths relative to `base` (files, directories, patterns) as an upload list. */
+export function expandPaths(base: string, paths: string[], what: string): UploadList {
+  const out: UploadList = { files: [], dirs: [] };
+  for (const p of paths) addPath(base, path.join(base, p), what, out);
+  return out;
+}
+
 export async function expandUploads(sub: BuiltSubmission): Promise<UploadList> {
   const base = sub.abs_work_base;
   const out: UploadList = { files: [], dirs: [] };
