@@ -78,6 +78,8 @@ export function resolveParam(value: unknown, scope: Scope, ctx: RunContext): PV 
     return pv;
   }
   if (value instanceof StepOutputParameter) return stepOutput(value.step.name, value.name, scope, value.step.isTask);
+  // An artifact object would otherwise be serialised with its whole step graph (a cycle).
+  if (value instanceof StepOutputArtifact || value instanceof InputArtifact) throw artifactAsParameter(value);
   if (value instanceof StepItemCount) return { value: scope.results.get(value.step.name)?.itemCount ?? 1, type: null };
   if (typeof value === "string") return { value: renderRefs(value, (r) => lookupRef(r, scope, ctx)), type: null };
   if (Array.isArray(value)) return { value: value.map((v) => nested(v, scope, ctx)), type: null };
@@ -87,8 +89,13 @@ export function resolveParam(value: unknown, scope: Scope, ctx: RunContext): PV 
   return { value, type: null };
 }
 
+function artifactAsParameter(v: StepOutputArtifact | InputArtifact): DflowConfigError {
+  return new DflowConfigError(`${String(v)} is an artifact, given where a parameter is expected: pass it in the step's artifacts: { ... }, or pass an output parameter`);
+}
+
 // Inside lists and dicts only parameter objects are replaced; strings are not rendered (dflow §4.1).
 function nested(v: unknown, scope: Scope, ctx: RunContext): unknown {
+  if (v instanceof StepOutputArtifact || v instanceof InputArtifact) throw artifactAsParameter(v);
   if (v instanceof InputParameter || v instanceof StepOutputParameter || v instanceof ArgoVar) return resolveParam(v, scope, ctx).value;
   if (Array.isArray(v)) return v.map((x) => nested(x, scope, ctx));
   if (v && typeof v === "object" && Object.getPrototypeOf(v) === Object.prototype) {

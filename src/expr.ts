@@ -46,14 +46,32 @@ export function expr(strings: TemplateStringsArray, ...values: unknown[]): ArgoV
 }
 
 /**
+ * Condition text as expr-lang: each `{{ref}}` becomes the variable it names
+ * (`{{steps.a.outputs.parameters.x}}` -> `steps.a.outputs.parameters.x`,
+ * `{{=e}}` -> `(e)`), so `${p} > 3` and `${p} == 'heads'` compare the
+ * parameter's value; a quoted `'{{ref}}'` becomes `string(ref)`. Text
+ * without references is expr-lang already (dflow's `_if` string).
+ */
+export function conditionText(text: string): string {
+  const variable = (ref: string): string => {
+    if (ref.startsWith("=")) return `(${ref.slice(1).trim()})`;
+    const [root, ...rest] = ref.split(".");
+    return root + rest.map(quoteName).join("");
+  };
+  return text.replace(/(['"]?)\{\{\s*(.*?)\s*\}\}\1/g, (_m, quote: string, ref: string) => (quote ? `string(${variable(ref)})` : variable(ref)));
+}
+
+/**
  * `if_expression({ _if, _then, _else })`. A parameter as condition is true
  * when its text is "true" (so a boolean true output counts, unlike dflow,
- * Q6); the ternary is a real one (dflow's `a and b or c` picks `c` when `b`
- * is falsy, Q7). `_then`/`_else` may be parameters, artifacts, expressions
- * or literal values.
+ * Q6); a string is condition text, as in dflow (see conditionText); the
+ * ternary is a real one (dflow's `a and b or c` picks `c` when `b` is
+ * falsy, Q7). `_then`/`_else` may be parameters, artifacts, expressions or
+ * literal values. Malformed condition text is reported by Workflow.validate().
  */
 export function if_expression(args: { _if: unknown; _then: unknown; _else: unknown }): ArgoVar {
-  const cond = args._if instanceof ArgoVar ? `(${args._if.expr})` : typeof args._if === "boolean" ? String(args._if) : `(string(${exprOf(args._if)}) == 'true')`;
+  const c = args._if;
+  const cond = c instanceof ArgoVar ? `(${c.expr})` : typeof c === "boolean" ? String(c) : typeof c === "string" ? `(${conditionText(c)})` : `(string(${exprOf(c)}) == 'true')`;
   return new ArgoVar(`${cond} ? ${exprOf(args._then)} : ${exprOf(args._else)}`);
 }
 

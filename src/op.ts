@@ -219,6 +219,21 @@ function toPath(m: string): string {
   return m.startsWith("file:") ? fileURLToPath(m) : path.resolve(m);
 }
 
+/**
+ * Throws a DflowConfigError unless `op` is an OP class (a subclass of OP, or
+ * what OP.function returns), naming what was given instead.
+ */
+export function checkOPClass(op: unknown, where: string): asserts op is OPClass {
+  if (typeof op === "function" && typeof (op as Partial<OPClass>).get_input_sign === "function" && typeof (op as Partial<OPClass>).get_output_sign === "function") return;
+  let given: string;
+  if (op === null || op === undefined) given = String(op);
+  else if (op instanceof OP) given = `an instance of OP ${op.constructor.name} (pass the class itself: ${op.constructor.name}, not new ${op.constructor.name}())`;
+  else if (typeof op === "function") given = `the function ${op.name || "(anonymous)"}, which is not an OP class (define it with OP.function({ name, inputs, outputs }, fn) or extend OP)`;
+  else if (typeof op === "object") given = `an object of class ${(op as object).constructor?.name ?? "Object"}`;
+  else given = `a ${typeof op} (${JSON.stringify(op)})`;
+  throw new DflowConfigError(`${where} takes an OP class (a subclass of OP with input and output signs, or OP.function(...)); got ${given}`);
+}
+
 export function normaliseSign(sign: OPIOSign | SignInput): OPIOSign {
   return sign instanceof OPIOSign ? sign : new OPIOSign(sign, null);
 }

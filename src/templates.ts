@@ -4,7 +4,7 @@
 import { DflowConfigError } from "./errors.js";
 import { Inputs, InputArtifact, InputParameter, OutputArtifact, OutputParameter, Outputs } from "./io.js";
 import { checkIOName } from "./names.js";
-import { type OPClass, type OPIOSign, normaliseSign, opModule } from "./op.js";
+import { type OPClass, type OPIOSign, checkOPClass, normaliseSign, opModule } from "./op.js";
 import type { Slices } from "./slices.js";
 
 /**
@@ -201,6 +201,7 @@ export class TsOPTemplate extends ScriptOPTemplate {
   warm: boolean;
 
   constructor(op: OPClass, opts: TsOPTemplateOptions = {}) {
+    checkOPClass(op, "TsOPTemplate");
     const input_sign = normaliseSign(op.get_input_sign());
     const output_sign = normaliseSign(op.get_output_sign());
     const inputs = new Inputs();

@@ -5,7 +5,6 @@
 import fs from "node:fs";
 import path from "node:path";
 import { runWorkflow, debugRoot } from "../engine/workflow-run.js";
-import { taskDependencies } from "../engine/dag-deps.js";
 import { readTextOrSync } from "../engine/store/fsx.js";
 import { DflowConfigError } from "./errors.js";
 import { checkWorkflowName } from "./names.js";
@@ -13,6 +12,7 @@ import { type ArgoStep, type StepFilter, queryStepsIn } from "./query.js";
 import { Step, Task } from "./step.js";
 import { DAG, Steps } from "./steps.js";
 import type { OPTemplate } from "./templates.js";
+import { validateWorkflow } from "./validate.js";
 
 export interface WorkflowOptions {
   name?: string;
@@ -62,26 +62,15 @@ export class Workflow {
     return this;
   }
 
-  /** Check everything that can be checked before running (names, references, DAG cycles). */
+  /**
+   * Check everything that can be checked before running — arguments,
+   * references, `when`/`with_param` text, literal types, OP modules, DAG
+   * cycles — and throw one DflowConfigError (a WorkflowValidationError)
+   * listing every problem, one per line.
+   */
   validate(): void {
     if (!this.entrypoint) throw new DflowConfigError("the workflow has no steps: wf.add(step) or new Workflow({ steps }) / ({ dag })", { workflow: this.name });
-    const seen = new Set<OPTemplate>();
-    const visit = (t: OPTemplate): void => {
-      if (seen.has(t)) return;
-      seen.add(t);
-      t.normalise();
-      if (t instanceof Steps) for (const e of t.steps) for (const s of Array.isArray(e) ? e : [e]) visit(s.template);
-      if (t instanceof DAG) {
-        taskDependencies(t);
-        for (const s of t.tasks) visit(s.template);
-      }
-    };
-    try {
-      visit(this.entrypoint);
-    } catch (e) {
-      if (e instanceof DflowConfigError && !e.context.workflow) (e.context as { workflow?: string }).workflow = this.name;
-      throw e;
-    }
+    validateWorkflow(this.name, this.entrypoint);
   }
 
   /**

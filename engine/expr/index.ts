@@ -2,4 +2,4 @@
 // and govaluate-style `when` strings. Hand-written, no eval.
 export { parseExpr, type Node } from "./parser.js";
 export { evaluate } from "./evaluate.js";
-export { evaluateWhen, isTruthy } from "./when.js";
+export { checkWhenSyntax, evaluateWhen, isTruthy } from "./when.js";

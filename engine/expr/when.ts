@@ -53,6 +53,23 @@ export function evaluateWhen(text: string): boolean {
 }
 
 /**
+ * Why `text` cannot be a `when` condition, or null when it parses (it is not
+ * evaluated: its references are not known before the run). For submit-time
+ * validation, with each `{{ref}}` already replaced by a stand-in word.
+ */
+export function checkWhenSyntax(text: string): string | null {
+  const src = text.trim();
+  if (src === "" || threeTokens(src) !== undefined) return null;
+  try {
+    new WhenParser(lexWhen(src)).parseRoot();
+    return null;
+  } catch (e) {
+    if (e instanceof WhenError) return e.message;
+    throw e;
+  }
+}
+
+/**
  * Truthiness of a parameter value used directly as a condition (Q24): the
  * strings "", "false" and "0" (trimmed, any case) are false, other strings
  * true; bools as they are; numbers other than 0 (and NaN) true; nil false;
