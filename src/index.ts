@@ -11,6 +11,7 @@ export { clusterStats as dispatcher_stats } from "../engine/executors/clusters.j
 export { DispatcherExecutor, SlurmRemoteExecutor, type DispatcherExecutorOptions, type SlurmRemoteExecutorOptions, type RemoteConnectionOptions } from "./dispatcher.js";
 export { Steps, DAG } from "./steps.js";
 export { Workflow, type WorkflowOptions, type SubmitResult } from "./workflow.js";
+export { WorkflowValidationError, type Problem } from "./validate.js";
 export { ArgoStep, type StepFilter } from "./query.js";
 export { instanceOf, registerType } from "./types.js";
 export { isMain } from "./main.js";

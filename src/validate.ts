@@ -103,13 +103,16 @@ type Ref =
 const REF = /\{\{\s*(.*?)\s*\}\}/g;
 const EXPR_ROOTS = new Set(["inputs", "steps", "tasks", "workflow", "item"]);
 
+/** The parser's message without the lines that echo the source and point at the column. */
+const firstLine = (e: unknown): string => (e instanceof Error ? e.message : String(e)).split("\n")[0];
+
 /** Syntax problem of expression text, or null. */
 function exprProblem(text: string): string | null {
   try {
     parseExpr(text);
     return null;
   } catch (e) {
-    return e instanceof Error ? e.message : String(e);
+    return firstLine(e);
   }
 }
 
@@ -145,7 +148,7 @@ function exprRefs(text: string, out: Ref[]): void {
   try {
     node = parseExpr(text);
   } catch (e) {
-    out.push({ kind: "bad", message: `cannot parse the expression: ${e instanceof Error ? e.message : String(e)}` });
+    out.push({ kind: "bad", message: `cannot parse the expression: ${firstLine(e)}` });
     return;
   }
   const walk = (n: Node | null): void => {
@@ -405,8 +408,8 @@ const checkWhen: StepCheck = ({ step }, report) => {
     report("when", `must be a condition text, an expression or a boolean, got ${typeof w}`);
     return;
   }
-  // References are substituted as text at run time; a bare word stands for one here.
-  const why = checkWhenSyntax(w.replace(REF, "x"));
+  // References are substituted as text at run time; a bare word of the same length stands for one here (positions stay right).
+  const why = checkWhenSyntax(w.replace(REF, (m) => "x".repeat(m.length)));
   if (why) report("when", `cannot parse ${JSON.stringify(w)}: ${why}; write a condition such as "{{steps.a.outputs.parameters.x}} == heads" or use expr\`...\``);
 };
 
@@ -467,6 +470,13 @@ const checkTemplateOutputs: TemplateCheck = ({ self }, report) => {
   const t = self.template;
   for (const [name, op] of Object.entries(t.outputs.parameters)) {
     const field = `output parameter ${name}`;
+    if (op.has_default) {
+      // A value that cannot be had falls back to the default (Q5): only text that can never parse is a mistake.
+      const e = op.value_from_expression;
+      const why = e === undefined ? null : exprProblem(e instanceof ArgoVar ? e.expr : /^\s*\{\{=(.*)\}\}\s*$/s.exec(String(e))?.[1] ?? String(e));
+      if (why) report(`${field} (value_from_expression)`, `cannot parse the expression: ${why}`);
+      continue;
+    }
     if (op.value_from_parameter !== undefined) {
       if (containsArtifactRef(op.value_from_parameter)) report(field, `value_from_parameter is an artifact: use an output artifact with _from, or pass an output parameter`);
       checkRefs(refsIn(op.value_from_parameter, []), self, null, field, report);
@@ -552,6 +562,9 @@ function parentOf(template: Steps | DAG, path: string, isEntry: boolean): Parent
   return { template, path, isEntry, byName, groupOf, deps };
 }
 
+/** One problem, one line (parser messages point at the column on a second line). */
+const oneLine = (m: string): string => m.replace(/\s*\n\s*/g, " ");
+
 /** Every problem of the workflow, in walk order. */
 export function findProblems(workflow: string, entry: Steps | DAG): Problem[] {
   const problems: Problem[] = [];
@@ -559,7 +572,7 @@ export function findProblems(workflow: string, entry: Steps | DAG): Problem[] {
   const visit = (t: OPTemplate, path: string, isEntry: boolean): void => {
     if (seen.has(t)) return;
     seen.add(t);
-    const templateReport: Report = (field, message) => problems.push({ workflow, ...(path ? { step: path } : {}), template: t.name, ...(field ? { field } : {}), message });
+    const templateReport: Report = (field, message) => problems.push({ workflow, ...(path ? { step: path } : {}), template: t.name, ...(field ? { field } : {}), message: oneLine(message) });
     try {
       t.normalise();
     } catch (e) {
@@ -576,7 +589,7 @@ export function findProblems(workflow: string, entry: Steps | DAG): Problem[] {
         problems.push({ workflow, step: stepPath, message: "is not a Step with a template" });
         continue;
       }
-      const report: Report = (field, message) => problems.push({ workflow, step: stepPath, ...(field ? { field } : {}), message });
+      const report: Report = (field, message) => problems.push({ workflow, step: stepPath, ...(field ? { field } : {}), message: oneLine(message) });
       for (const check of stepChecks) {
         try {
           check({ workflow, path: stepPath, step: s, parent: self }, report);
