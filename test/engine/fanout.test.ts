@@ -6,7 +6,7 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import {
   InputParameter, Inputs, OutputParameter, Outputs, ShellOPTemplate, Step, Workflow,
-  argo_len, argo_range, argo_sequence, config,
+  argo_len, argo_range, argo_sequence, config, expr,
 } from "dflow-ts";
 import { read, useTempWorkdir } from "../support/workdir.js";
 
@@ -123,7 +123,8 @@ describe("fan-out", () => {
 
   it("a with_param that is not a list fails the step with the reason on disk", async () => {
     const wf = new Workflow({ name: "badlist" });
-    wf.add(new Step({ name: "each", template: echo(), parameters: { x: "{{item}}" }, with_param: "not a list" }));
+    // Computed: a literal that is not a list is refused by submit() already (test/sdk/validate.test.ts).
+    wf.add(new Step({ name: "each", template: echo(), parameters: { x: "{{item}}" }, with_param: expr`'not a list'` }));
     const r = await wf.submit();
     expect(r.status).toBe("Failed");
     const [s] = wf.query_step({ name: "each" });
