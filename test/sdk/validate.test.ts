@@ -14,7 +14,6 @@ import {
   InputParameter,
   Inputs,
   OP,
-  OPIOSign,
   OutputArtifact,
   OutputParameter,
   Outputs,
@@ -331,6 +330,5 @@ describe("submit-time validation", () => {
     wf.add(new Step({ name: "u", template: new TsOPTemplate(Typed), parameters: { n: a.outputs.parameters.out, flag: expr`${a.outputs.parameters.out} == '1'`, tags: "{{item}}" }, with_param: [["x"], ["y"]] }));
     wf.add(new Step({ name: "v", template: echo(), parameters: { msg: if_expression({ _if: `${a.outputs.parameters.out} == 'heads'`, _then: a.outputs.parameters.out, _else: "tails" }) } }));
     expect(() => wf.validate()).not.toThrow();
-    expect(new OPIOSign({}, null)).toBeDefined();
   });
 });
