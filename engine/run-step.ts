@@ -22,6 +22,8 @@ import { evaluate } from "./expr/index.js";
 import { type ArtifactSource, exprEnv, lookupRef, resolveArtifact, resolveParam } from "./scope.js";
 import { linkArtifact, mkdirIO, readArtifactLinks, readParameters, readPhaseSync, writeMessage, writeParameters, writePhase } from "./step-dir.js";
 import { exists, rand5, symlinkAtomic, writeAtomic } from "./store/fsx.js";
+import { renderValue } from "./store/values.js";
+import { writeCatalog } from "./artifacts/catalog.js";
 import { computeItems } from "./items.js";
 import { type SliceSpec, groupItems, inferSliceItems, sliceIndex, sliceSpec, slicesOf, stackSliced } from "./slices.js";
 import { evaluateWhen, whenUsesItem } from "./when.js";
@@ -223,6 +225,7 @@ async function runFanout(step: Step, scope: Scope, parent: Parent, order: string
         return { value, slice: spec, extra };
       });
     }
+    if (step.key) checkItemKeys(step, step.key, fan, scope, ctx);
   } catch (e) {
     return failWithoutDir(step, template, parent, order, ctx, describe(e));
   }
@@ -261,12 +264,7 @@ async function runFanout(step: Step, scope: Scope, parent: Parent, order: string
     }
     parameters.set(name, sl?.output_parameter.includes(name) ? stackSliced(values) : { value: values.map((pv) => pv.value), type: null });
   }
-  // Sliced output artifacts: every item merged into one directory, which is the group's artifact.
-  const artifacts = new Map<string, string>();
-  for (const a of sl?.output_artifact ?? []) {
-    const merged = outcomes.find((o) => o?.phase === "Succeeded" && o.artifacts.has(a))?.artifacts.get(a);
-    if (merged) artifacts.set(a, merged);
-  }
+  const artifacts = await fanoutArtifacts(step, scope, parent, order, items.length, outcomes);
   const failed = outcomes.map((o, i) => (o?.phase === "Failed" ? i : -1)).filter((i) => i >= 0);
   if (failed.length && !step.continue_on_failed) {
     const first = outcomes[failed[0]]!.error;
@@ -274,6 +272,67 @@ async function runFanout(step: Step, scope: Scope, parent: Parent, order: string
     return { phase: "Failed", parameters, artifacts, error: err, itemCount: items.length };
   }
   return { phase: "Succeeded", parameters, artifacts, itemCount: items.length };
+}
+
+/**
+ * Every item of a keyed fan-out needs its own directory (the key names it):
+ * items whose keys render equal would share one, and all but one result
+ * would be lost. Refused before any item runs (dflow/Argo require unique
+ * keys too). Keys that fail to render are left to their item's own failure.
+ */
+function checkItemKeys(step: Step, key: string, fan: FanItem[], scope: Scope, ctx: RunContext): void {
+  const byKey = new Map<string, number[]>();
+  fan.forEach((f, i) => {
+    let k: string;
+    try {
+      k = renderRefs(key, (r) => lookupRef(r, { ...scope, item: { value: f.value } }, ctx));
+    } catch {
+      return;
+    }
+    const list = byKey.get(k);
+    if (list) list.push(i);
+    else byKey.set(k, [i]);
+  });
+  const dups = [...byKey].filter(([, is]) => is.length > 1);
+  if (!dups.length) return;
+  const shown = dups.slice(0, 3).map(([k, is]) => `${JSON.stringify(k)} for items ${is.map((i) => `${i} (${renderValue(fan[i].value)})`).join(", ")}`);
+  throw new DflowConfigError(
+    `key ${JSON.stringify(key)} renders to the same step directory for several items of this fan-out: ${shown.join("; ")}${dups.length > 3 ? `; and ${dups.length - 3} more` : ""}. ` +
+      `Items sharing a directory would overwrite each other's results, so none was run: make the items distinct, or put something unique to each item into the key`,
+    { workflow: ctx.wfid, step: step.name },
+  );
+}
+
+/**
+ * A fan-out's output artifacts: a sliced one is the merged directory its
+ * init helper created (as dflow redirects it), so it exists, as an empty
+ * list, even without items; one that every item saved into the same place
+ * (a shared S3Artifact key) is that place; a fan-out without items gives
+ * each declared output artifact an empty list, as it gives its output
+ * parameters. Otherwise items' artifacts have no group value (spec §4.8).
+ */
+async function fanoutArtifacts(step: Step, scope: Scope, parent: Parent, order: string, count: number, outcomes: Array<StepOutcome | undefined>): Promise<Map<string, string>> {
+  const artifacts = new Map<string, string>();
+  const sl = slicesOf(step);
+  const init = step.init_step ? scope.results.get(step.init_step.name) : undefined;
+  const succeeded = outcomes.filter((o): o is StepOutcome => o?.phase === "Succeeded");
+  for (const name of Object.keys(step.template.outputs.artifacts)) {
+    let target = sl?.output_artifact.includes(name) ? init?.artifacts.get(name) : undefined;
+    const saved = (step.template.outputs.artifacts[name] as { save?: unknown[] }).save?.length;
+    if (target === undefined && saved && succeeded.length) {
+      const targets = new Set(succeeded.map((o) => o.artifacts.get(name)));
+      if (targets.size === 1) target = [...targets][0];
+    }
+    if (target === undefined && count === 0) {
+      // In the parent's directory, one per fan-out: a consumer may write into what it is given.
+      target = path.join(parent.children.dir, ".fanout", order, name);
+      await fsp.rm(target, { recursive: true, force: true });
+      await fsp.mkdir(target, { recursive: true });
+      await writeCatalog(target, []);
+    }
+    if (target !== undefined) artifacts.set(name, target);
+  }
+  return artifacts;
 }
 
 async function recordOutputs(dir: string, template: OPTemplate, outcome: StepOutcome, ctx: RunContext): Promise<void> {
