@@ -8,6 +8,7 @@ import { runWorkflow, debugRoot } from "../engine/workflow-run.js";
 import { taskDependencies } from "../engine/dag-deps.js";
 import { readTextOrSync } from "../engine/store/fsx.js";
 import { DflowConfigError } from "./errors.js";
+import { fanoutKeyProblems } from "./fanout-check.js";
 import { checkWorkflowName } from "./names.js";
 import { type ArgoStep, type StepFilter, queryStepsIn } from "./query.js";
 import { Step, Task } from "./step.js";
@@ -82,6 +83,8 @@ export class Workflow {
       if (e instanceof DflowConfigError && !e.context.workflow) (e.context as { workflow?: string }).workflow = this.name;
       throw e;
     }
+    const [keyProblem] = fanoutKeyProblems(this.entrypoint, this.name);
+    if (keyProblem) throw keyProblem;
   }
 
   /**
