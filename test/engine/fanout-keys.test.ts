@@ -101,6 +101,25 @@ describe("keys of fan-out steps, at submit()", () => {
   });
 });
 
+describe("group keys of keyed sliced steps", () => {
+  const wd = useTempWorkdir();
+
+  it("each item of an outer fan-out keeps its own merged outputs: the group key is rendered in the step's scope", async () => {
+    const t = new Steps({ name: "wrap", inputs: new Inputs({ parameters: { n: new InputParameter() } }) });
+    t.add(new Step({ name: "sl", template: new TsOPTemplate(Square, { slices: new Slices({ input_parameter: ["n"], output_artifact: ["file"] }) }), parameters: { n: [1, 2] }, key: "sl-{{inputs.parameters.n}}-{{item}}" }));
+    const wf = new Workflow({ name: "groups" });
+    wf.add(new Step({ name: "outer", template: t, parameters: { n: "{{item}}" }, with_param: [7, 8] }));
+    const r = await wf.submit();
+    expect(r.status, r.error?.message).toBe("Succeeded");
+    const inits = wf.query_step({ name: "sl-init-artifact" }).map((s) => s.inputs.parameters.dflow_group_key.value).sort();
+    expect(inits).toEqual(["sl-7-group", "sl-8-group"]);
+    for (const g of ["sl-7-group", "sl-8-group"]) {
+      // Its own two slices beside the empty init catalog: nothing of the other outer item.
+      expect(fs.readdirSync(path.join(wd.dir, r.id, g, "file", ".dflow")).length, g).toBe(3);
+    }
+  });
+});
+
 describe("keys of fan-out items, at run time", () => {
   const wd = useTempWorkdir();
 
