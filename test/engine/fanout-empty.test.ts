@@ -7,7 +7,9 @@
 import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { DAG, ShellOPTemplate, Slices, Step, Steps, Task, TsOPTemplate, Workflow, argo_range, argo_sequence, Inputs, InputParameter, OutputParameter, Outputs } from "dflow-ts";
+import {
+  DAG, InputParameter, Inputs, OutputArtifact, OutputParameter, Outputs, ShellOPTemplate, Slices, Step, Steps, Task, TsOPTemplate, Workflow, argo_range, argo_sequence,
+} from "dflow-ts";
 import { ListOf, Report, Size, Square } from "../../fixtures/ops/fanout.js";
 import { read, useTempWorkdir } from "../support/workdir.js";
 
@@ -22,7 +24,7 @@ const shellEcho = () =>
 const sliced = (opts: ConstructorParameters<typeof Slices>[0]) => new TsOPTemplate(Square, { slices: new Slices(opts) });
 
 /** One workflow holding every kind of empty fan-out, each with a consumer of its artifact and parameter. */
-function build(kind: "steps" | "dag", items: number[] = []): { wf: Workflow; fanouts: string[] } {
+function build(kind: "steps" | "dag", items: number[] = []): { wf: Workflow; fanouts: string[]; consumed: string[] } {
   const S = (kind === "dag" ? Task : Step) as typeof Step;
   const root = kind === "dag" ? new DAG("main") : new Steps("main");
   const add = (s: Step) => {
@@ -42,16 +44,29 @@ function build(kind: "steps" | "dag", items: number[] = []): { wf: Workflow; fan
     new S({ name: "sl-ref", template: sliced({ input_parameter: ["n"], output_parameter: ["sq"], output_artifact: ["file"] }), parameters: { n: listOut } }),
     new S({ name: "sl-grp", template: sliced({ input_parameter: ["n"], output_parameter: ["sq"], output_artifact: ["file"], group_size: 2 }), parameters: { n: listOut }, with_param: argo_range(items.length) }),
   ];
+  // A fan-out over a Steps template, and a Steps template whose outputs are an inner fan-out's.
+  const unit = new Steps({ name: "unit", inputs: new Inputs({ parameters: { n: new InputParameter() } }) });
+  const one = new Step({ name: "one", template: square, parameters: { n: unit.inputs.parameters.n } });
+  unit.add(one);
+  unit.outputs.parameters.sq = new OutputParameter({ value_from_parameter: one.outputs.parameters.sq });
+  unit.outputs.artifacts.file = new OutputArtifact({ _from: one.outputs.artifacts.file });
+  fanouts.push(new S({ name: "tpl", template: unit, parameters: { n: "{{item}}" }, with_param: items }));
+  const holder = new Steps({ name: "holder" });
+  const inner = new Step({ name: "inner", template: square, parameters: { n: "{{item}}" }, with_param: items });
+  holder.add(inner);
+  holder.outputs.parameters.sq = new OutputParameter({ value_from_parameter: inner.outputs.parameters.sq });
+  holder.outputs.artifacts.file = new OutputArtifact({ _from: inner.outputs.artifacts.file });
   for (const f of fanouts) add(f);
+  const sources = [...fanouts, add(new S({ name: "held", template: holder, continue_on_failed: true }))];
   // A sliced step over an artifact that is itself an empty fan-out's output.
   const sizes = add(new S({ name: "sl-art", template: new TsOPTemplate(Size, { slices: new Slices({ input_artifact: ["f"], output_parameter: ["size"] }) }), artifacts: { f: fanouts[4].outputs.artifacts.file } }));
-  for (const f of fanouts) add(new S({ name: `see-${f.name}`, template: new TsOPTemplate(Report), artifacts: { files: f.outputs.artifacts.file }, parameters: { values: f.outputs.parameters.sq }, continue_on_failed: true }));
+  for (const f of sources) add(new S({ name: `see-${f.name}`, template: new TsOPTemplate(Report), artifacts: { files: f.outputs.artifacts.file }, parameters: { values: f.outputs.parameters.sq }, continue_on_failed: true }));
   add(new S({ name: "see-sl-art", template: shellEcho(), parameters: { x: sizes.outputs.parameters.size } }));
   // `when` can test the empty list.
   add(new S({ name: "if-empty", template: shellEcho(), parameters: { x: "none" }, when: `${fanouts[0].outputs.parameters.sq} == []` }));
   add(new S({ name: "if-some", template: shellEcho(), parameters: { x: "some" }, when: `${fanouts[0].outputs.parameters.sq} != []` }));
   const wf = new Workflow({ name: `empty-${kind}`, ...(root instanceof DAG ? { dag: root } : { steps: root }) });
-  return { wf, fanouts: fanouts.map((f) => f.name) };
+  return { wf, fanouts: fanouts.map((f) => f.name), consumed: sources.map((f) => f.name) };
 }
 
 describe("fan-outs over an empty list", () => {
@@ -59,11 +74,11 @@ describe("fan-outs over an empty list", () => {
 
   for (const kind of ["steps", "dag"] as const) {
     it(`${kind}: every kind of fan-out succeeds with no items; consumers see [] for artifacts and parameters`, async () => {
-      const { wf, fanouts } = build(kind);
+      const { wf, fanouts, consumed } = build(kind);
       const r = await wf.submit();
       expect(r.status, r.error?.message).toBe("Succeeded");
-      for (const f of fanouts) {
-        expect(wf.query_step({ name: f }).length, f).toBe(0);
+      for (const f of [...fanouts, "inner"]) expect(wf.query_step({ name: f }).length, f).toBe(0);
+      for (const f of consumed) {
         const [see] = wf.query_step({ name: `see-${f}` });
         expect(see?.phase, f).toBe("Succeeded");
         expect(JSON.parse(String(see.outputs.parameters.seen.value)), f).toEqual({ files: [], values: [] });
