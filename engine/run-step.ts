@@ -80,6 +80,36 @@ export interface FanItem {
   slice?: SliceSpec;
   /** Internal parameters recorded with the item (dflow_var_0, dflow_<a>_sub_path, …). */
   extra?: Map<string, PV>;
+  /** Which fan-out instance (parent directory and order) and which of its items. */
+  at?: readonly [string, number];
+}
+
+/** Keys claimed in one run of a workflow: rendered key -> the step and the fan-out items it ran under. */
+const claims = new WeakMap<RunContext, Map<string, { step: Step; fan: Scope["fan"] }>>();
+
+/**
+ * Two items of one fan-out must never share a keyed directory, also when
+ * the key is a step's inside a template the fan-out runs (a key from a step
+ * output or an expression can render equal where submit() could not tell).
+ * The same key reached otherwise (another step, the same template called
+ * twice) keeps dflow's meaning: the later step reuses the earlier result.
+ */
+function claimKey(ctx: RunContext, key: string, step: Step, scope: Scope): void {
+  let run = claims.get(ctx);
+  if (!run) claims.set(ctx, (run = new Map()));
+  const earlier = run.get(key);
+  if (!earlier) {
+    run.set(key, { step, fan: scope.fan });
+    return;
+  }
+  if (earlier.step !== step) return;
+  const mine = new Map(scope.fan ?? []);
+  const split = (earlier.fan ?? []).find(([id, i]) => mine.has(id) && mine.get(id) !== i);
+  if (!split) return;
+  throw new DflowConfigError(
+    `key ${JSON.stringify(step.key)} renders to ${JSON.stringify(key)} for items ${split[1]} and ${mine.get(split[0])} of a fan-out this step runs under, so they would share one step directory and one result would be lost; make the key depend on that item (e.g. pass {{item}} into the template as an input parameter and use it in the key)`,
+    { workflow: ctx.wfid, step: step.name },
+  );
 }
 
 const rendered = new WeakMap<object, WeakMap<object, OPTemplate>>();
@@ -97,7 +127,7 @@ function renderedTemplate(step: Step, ctx: RunContext): OPTemplate {
 
 export async function runStep(step: Step, scope: Scope, parent: Parent, order: string, ctx: RunContext, item?: FanItem): Promise<StepOutcome> {
   if (!item && (step.with_param !== undefined || step.with_sequence !== undefined || slicesOf(step))) return runFanout(step, scope, parent, order, ctx);
-  if (item) scope = { ...scope, item: { value: item.value } };
+  if (item) scope = { ...scope, item: { value: item.value }, fan: item.at ? [...(scope.fan ?? []), item.at] : scope.fan };
   const where = { workflow: ctx.wfid, step: step.name };
   const template = renderedTemplate(step, ctx);
   let dir: string | undefined;
@@ -114,6 +144,7 @@ export async function runStep(step: Step, scope: Scope, parent: Parent, order: s
     if (step.key) {
       key = renderRefs(step.key, (r) => lookupRef(r, scope, ctx));
       checkRenderedKey(key, where);
+      claimKey(ctx, key, step, scope);
       dirName = key;
       await fsp.mkdir(path.join(ctx.wfdir, dirName), { recursive: true });
     } else {
@@ -167,7 +198,7 @@ export async function runStep(step: Step, scope: Scope, parent: Parent, order: s
 
     let outcome: StepOutcome;
     if (template.kind === "steps" || template.kind === "dag") {
-      outcome = await runTemplateStep(step, template as Steps | DAG, dir, params, artifacts, ctx);
+      outcome = await runTemplateStep(step, template as Steps | DAG, dir, params, artifacts, ctx, scope.fan);
     } else {
       const pod = new Map(params);
       if (key) pod.set("dflow_key", { value: key, type: null });
@@ -239,7 +270,7 @@ async function runFanout(step: Step, scope: Scope, parent: Parent, order: string
   const runOne = (i: number) =>
     limit(async () => {
       if (stop) return;
-      const o = await runStep(step, scope, parent, `${order}-${i}`, ctx, fan[i]);
+      const o = await runStep(step, scope, parent, `${order}-${i}`, ctx, { ...fan[i], at: [`${parent.children.dir}#${order}`, i] });
       outcomes[i] = o;
       // debug_failfast: stop starting items at the first failure (§1).
       if (o.phase === "Failed" && ctx.config.debug_failfast && !step.continue_on_failed) stop = true;
@@ -352,7 +383,7 @@ async function recordOutputs(dir: string, template: OPTemplate, outcome: StepOut
 }
 
 /** A Steps/DAG used as a step: its own directory, inputs, children, outputs (§2.5). */
-async function runTemplateStep(step: Step, template: Steps | DAG, dir: string, params: Map<string, PV>, artifacts: Map<string, ArtifactSource | null>, ctx: RunContext): Promise<StepOutcome> {
+async function runTemplateStep(step: Step, template: Steps | DAG, dir: string, params: Map<string, PV>, artifacts: Map<string, ArtifactSource | null>, ctx: RunContext, fan: Scope["fan"]): Promise<StepOutcome> {
   await writeParameters(dir, "inputs", params);
   const inputArtifacts = new Map<string, string>();
   for (const [name, src] of artifacts) {
@@ -367,7 +398,7 @@ async function runTemplateStep(step: Step, template: Steps | DAG, dir: string, p
     inputArtifacts.set(name, target);
   }
   await writePhase(dir, "Running");
-  const scope: Scope = { kind: template.kind === "dag" ? "dag" : "steps", inputs: { parameters: params, artifacts: inputArtifacts }, results: new Map(), parallelism: template.parallelism };
+  const scope: Scope = { kind: template.kind === "dag" ? "dag" : "steps", inputs: { parameters: params, artifacts: inputArtifacts }, results: new Map(), parallelism: template.parallelism, fan };
   const children = await ChildrenFile.open(dir, ctx.journal, ctx.earlier?.get(dir));
   await runBody(template, scope, { children }, ctx);
   return { phase: "Succeeded", ...(await templateOutputs(step.name, template, scope, ctx)), dir };

@@ -150,6 +150,26 @@ describe("keys of fan-out items, at run time", () => {
     expect(r.error?.message).toMatch(/"x-same" for items 0 \(1\), 1 \(2\)/);
   });
 
+  it("a key inside a template that renders the same for two items of the fan-out around it fails, not reuses", async () => {
+    // The key comes from a step output, so submit() cannot tell; each outer item would reach the same directory.
+    const t = new Steps({ name: "wrap", inputs: new Inputs({ parameters: { n: new InputParameter() } }) });
+    const e = new Step({ name: "emit", template: emit("same") });
+    t.add(e);
+    t.add(new Step({ name: "inner", template: square(), parameters: { n: t.inputs.parameters.n }, key: `in-${e.outputs.parameters.v}` }));
+    const wf = new Workflow({ name: "nested" });
+    wf.add(new Step({ name: "outer", template: t, parameters: { n: "{{item}}" }, with_param: [1, 2] }));
+    const r = await wf.submit();
+    expect(r.status).toBe("Failed");
+    expect(r.error?.message).toMatch(/step inner: key "in-\{\{steps.emit.outputs.parameters.v\}\}" renders to "in-same" for items [01] and [01] of a fan-out this step runs under/);
+    // The same template called by two steps (no fan-out) keeps dflow's meaning: the second reuses the first's result.
+    const twice = new Workflow({ name: "twice" });
+    twice.add(new Step({ name: "a", template: t, parameters: { n: 1 } }));
+    twice.add(new Step({ name: "b", template: t, parameters: { n: 1 } }));
+    const r2 = await twice.submit();
+    expect(r2.status, r2.error?.message).toBe("Succeeded");
+    expect(twice.query_step({ name: "inner" }).length).toBe(1);
+  });
+
   it("with unique keys the stacked outputs have one entry per item, in item order; a restart keeps them", async () => {
     const wf = new Workflow({ name: "order" });
     const s = new Step({ name: "sq", template: square(), parameters: { n: "{{item}}" }, with_param: [3, 1, 2, 5], key: "sq-{{item}}" });
