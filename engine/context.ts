@@ -31,6 +31,8 @@ export interface Scope {
   results: Map<string, StepOutcome>;
   /** The loop item, inside one item of a with_param/with_sequence fan-out. */
   item?: { value: unknown };
+  /** The fan-out items this scope runs under, outermost first: (fan-out instance, item index). */
+  fan?: ReadonlyArray<readonly [string, number]>;
   /** The enclosing Steps/DAG template's `parallelism`: its children active at once. */
   parallelism?: number;
 }

@@ -22,6 +22,8 @@ import { evaluate } from "./expr/index.js";
 import { type ArtifactSource, exprEnv, lookupRef, resolveArtifact, resolveParam } from "./scope.js";
 import { linkArtifact, mkdirIO, readArtifactLinks, readParameters, readPhaseSync, writeMessage, writeParameters, writePhase } from "./step-dir.js";
 import { exists, rand5, symlinkAtomic, writeAtomic } from "./store/fsx.js";
+import { renderValue } from "./store/values.js";
+import { writeCatalog } from "./artifacts/catalog.js";
 import { computeItems } from "./items.js";
 import { type SliceSpec, groupItems, inferSliceItems, sliceIndex, sliceSpec, slicesOf, stackSliced } from "./slices.js";
 import { evaluateWhen, whenUsesItem } from "./when.js";
@@ -78,6 +80,36 @@ export interface FanItem {
   slice?: SliceSpec;
   /** Internal parameters recorded with the item (dflow_var_0, dflow_<a>_sub_path, …). */
   extra?: Map<string, PV>;
+  /** Which fan-out instance (parent directory and order) and which of its items. */
+  at?: readonly [string, number];
+}
+
+/** Keys claimed in one run of a workflow: rendered key -> the step and the fan-out items it ran under. */
+const claims = new WeakMap<RunContext, Map<string, { step: Step; fan: Scope["fan"] }>>();
+
+/**
+ * Two items of one fan-out must never share a keyed directory, also when
+ * the key is a step's inside a template the fan-out runs (a key from a step
+ * output or an expression can render equal where submit() could not tell).
+ * The same key reached otherwise (another step, the same template called
+ * twice) keeps dflow's meaning: the later step reuses the earlier result.
+ */
+function claimKey(ctx: RunContext, key: string, step: Step, scope: Scope): void {
+  let run = claims.get(ctx);
+  if (!run) claims.set(ctx, (run = new Map()));
+  const earlier = run.get(key);
+  if (!earlier) {
+    run.set(key, { step, fan: scope.fan });
+    return;
+  }
+  if (earlier.step !== step) return;
+  const mine = new Map(scope.fan ?? []);
+  const split = (earlier.fan ?? []).find(([id, i]) => mine.has(id) && mine.get(id) !== i);
+  if (!split) return;
+  throw new DflowConfigError(
+    `key ${JSON.stringify(step.key)} renders to ${JSON.stringify(key)} for items ${split[1]} and ${mine.get(split[0])} of a fan-out this step runs under, so they would share one step directory and one result would be lost; make the key depend on that item (e.g. pass {{item}} into the template as an input parameter and use it in the key)`,
+    { workflow: ctx.wfid, step: step.name },
+  );
 }
 
 const rendered = new WeakMap<object, WeakMap<object, OPTemplate>>();
@@ -95,7 +127,7 @@ function renderedTemplate(step: Step, ctx: RunContext): OPTemplate {
 
 export async function runStep(step: Step, scope: Scope, parent: Parent, order: string, ctx: RunContext, item?: FanItem): Promise<StepOutcome> {
   if (!item && (step.with_param !== undefined || step.with_sequence !== undefined || slicesOf(step))) return runFanout(step, scope, parent, order, ctx);
-  if (item) scope = { ...scope, item: { value: item.value } };
+  if (item) scope = { ...scope, item: { value: item.value }, fan: item.at ? [...(scope.fan ?? []), item.at] : scope.fan };
   const where = { workflow: ctx.wfid, step: step.name };
   const template = renderedTemplate(step, ctx);
   let dir: string | undefined;
@@ -112,6 +144,7 @@ export async function runStep(step: Step, scope: Scope, parent: Parent, order: s
     if (step.key) {
       key = renderRefs(step.key, (r) => lookupRef(r, scope, ctx));
       checkRenderedKey(key, where);
+      claimKey(ctx, key, step, scope);
       dirName = key;
       await fsp.mkdir(path.join(ctx.wfdir, dirName), { recursive: true });
     } else {
@@ -165,7 +198,7 @@ export async function runStep(step: Step, scope: Scope, parent: Parent, order: s
 
     let outcome: StepOutcome;
     if (template.kind === "steps" || template.kind === "dag") {
-      outcome = await runTemplateStep(step, template as Steps | DAG, dir, params, artifacts, ctx);
+      outcome = await runTemplateStep(step, template as Steps | DAG, dir, params, artifacts, ctx, scope.fan);
     } else {
       const pod = new Map(params);
       if (key) pod.set("dflow_key", { value: key, type: null });
@@ -223,6 +256,7 @@ async function runFanout(step: Step, scope: Scope, parent: Parent, order: string
         return { value, slice: spec, extra };
       });
     }
+    if (step.key) checkItemKeys(step, step.key, fan, scope, ctx);
   } catch (e) {
     return failWithoutDir(step, template, parent, order, ctx, describe(e));
   }
@@ -236,7 +270,7 @@ async function runFanout(step: Step, scope: Scope, parent: Parent, order: string
   const runOne = (i: number) =>
     limit(async () => {
       if (stop) return;
-      const o = await runStep(step, scope, parent, `${order}-${i}`, ctx, fan[i]);
+      const o = await runStep(step, scope, parent, `${order}-${i}`, ctx, { ...fan[i], at: [`${parent.children.dir}#${order}`, i] });
       outcomes[i] = o;
       // debug_failfast: stop starting items at the first failure (§1).
       if (o.phase === "Failed" && ctx.config.debug_failfast && !step.continue_on_failed) stop = true;
@@ -261,12 +295,7 @@ async function runFanout(step: Step, scope: Scope, parent: Parent, order: string
     }
     parameters.set(name, sl?.output_parameter.includes(name) ? stackSliced(values) : { value: values.map((pv) => pv.value), type: null });
   }
-  // Sliced output artifacts: every item merged into one directory, which is the group's artifact.
-  const artifacts = new Map<string, string>();
-  for (const a of sl?.output_artifact ?? []) {
-    const merged = outcomes.find((o) => o?.phase === "Succeeded" && o.artifacts.has(a))?.artifacts.get(a);
-    if (merged) artifacts.set(a, merged);
-  }
+  const artifacts = await fanoutArtifacts(step, scope, parent, order, items.length, outcomes);
   const failed = outcomes.map((o, i) => (o?.phase === "Failed" ? i : -1)).filter((i) => i >= 0);
   if (failed.length && !step.continue_on_failed) {
     const first = outcomes[failed[0]]!.error;
@@ -274,6 +303,67 @@ async function runFanout(step: Step, scope: Scope, parent: Parent, order: string
     return { phase: "Failed", parameters, artifacts, error: err, itemCount: items.length };
   }
   return { phase: "Succeeded", parameters, artifacts, itemCount: items.length };
+}
+
+/**
+ * Every item of a keyed fan-out needs its own directory (the key names it):
+ * items whose keys render equal would share one, and all but one result
+ * would be lost. Refused before any item runs (dflow/Argo require unique
+ * keys too). Keys that fail to render are left to their item's own failure.
+ */
+function checkItemKeys(step: Step, key: string, fan: FanItem[], scope: Scope, ctx: RunContext): void {
+  const byKey = new Map<string, number[]>();
+  fan.forEach((f, i) => {
+    let k: string;
+    try {
+      k = renderRefs(key, (r) => lookupRef(r, { ...scope, item: { value: f.value } }, ctx));
+    } catch {
+      return;
+    }
+    const list = byKey.get(k);
+    if (list) list.push(i);
+    else byKey.set(k, [i]);
+  });
+  const dups = [...byKey].filter(([, is]) => is.length > 1);
+  if (!dups.length) return;
+  const shown = dups.slice(0, 3).map(([k, is]) => `${JSON.stringify(k)} for items ${is.map((i) => `${i} (${renderValue(fan[i].value)})`).join(", ")}`);
+  throw new DflowConfigError(
+    `key ${JSON.stringify(key)} renders to the same step directory for several items of this fan-out: ${shown.join("; ")}${dups.length > 3 ? `; and ${dups.length - 3} more` : ""}. ` +
+      `Items sharing a directory would overwrite each other's results, so none was run: make the items distinct, or put something unique to each item into the key`,
+    { workflow: ctx.wfid, step: step.name },
+  );
+}
+
+/**
+ * A fan-out's output artifacts: a sliced one is the merged directory its
+ * init helper created (as dflow redirects it), so it exists, as an empty
+ * list, even without items; one that every item saved into the same place
+ * (a shared S3Artifact key) is that place; a fan-out without items gives
+ * each declared output artifact an empty list, as it gives its output
+ * parameters. Otherwise items' artifacts have no group value (spec §4.8).
+ */
+async function fanoutArtifacts(step: Step, scope: Scope, parent: Parent, order: string, count: number, outcomes: Array<StepOutcome | undefined>): Promise<Map<string, string>> {
+  const artifacts = new Map<string, string>();
+  const sl = slicesOf(step);
+  const init = step.init_step ? scope.results.get(step.init_step.name) : undefined;
+  const succeeded = outcomes.filter((o): o is StepOutcome => o?.phase === "Succeeded");
+  for (const name of Object.keys(step.template.outputs.artifacts)) {
+    let target = sl?.output_artifact.includes(name) ? init?.artifacts.get(name) : undefined;
+    const saved = (step.template.outputs.artifacts[name] as { save?: unknown[] }).save?.length;
+    if (target === undefined && saved && succeeded.length) {
+      const targets = new Set(succeeded.map((o) => o.artifacts.get(name)));
+      if (targets.size === 1) target = [...targets][0];
+    }
+    if (target === undefined && count === 0) {
+      // In the parent's directory, one per fan-out: a consumer may write into what it is given.
+      target = path.join(parent.children.dir, ".fanout", order, name);
+      await fsp.rm(target, { recursive: true, force: true });
+      await fsp.mkdir(target, { recursive: true });
+      await writeCatalog(target, []);
+    }
+    if (target !== undefined) artifacts.set(name, target);
+  }
+  return artifacts;
 }
 
 async function recordOutputs(dir: string, template: OPTemplate, outcome: StepOutcome, ctx: RunContext): Promise<void> {
@@ -293,7 +383,7 @@ async function recordOutputs(dir: string, template: OPTemplate, outcome: StepOut
 }
 
 /** A Steps/DAG used as a step: its own directory, inputs, children, outputs (§2.5). */
-async function runTemplateStep(step: Step, template: Steps | DAG, dir: string, params: Map<string, PV>, artifacts: Map<string, ArtifactSource | null>, ctx: RunContext): Promise<StepOutcome> {
+async function runTemplateStep(step: Step, template: Steps | DAG, dir: string, params: Map<string, PV>, artifacts: Map<string, ArtifactSource | null>, ctx: RunContext, fan: Scope["fan"]): Promise<StepOutcome> {
   await writeParameters(dir, "inputs", params);
   const inputArtifacts = new Map<string, string>();
   for (const [name, src] of artifacts) {
@@ -308,7 +398,7 @@ async function runTemplateStep(step: Step, template: Steps | DAG, dir: string, p
     inputArtifacts.set(name, target);
   }
   await writePhase(dir, "Running");
-  const scope: Scope = { kind: template.kind === "dag" ? "dag" : "steps", inputs: { parameters: params, artifacts: inputArtifacts }, results: new Map(), parallelism: template.parallelism };
+  const scope: Scope = { kind: template.kind === "dag" ? "dag" : "steps", inputs: { parameters: params, artifacts: inputArtifacts }, results: new Map(), parallelism: template.parallelism, fan };
   const children = await ChildrenFile.open(dir, ctx.journal, ctx.earlier?.get(dir));
   await runBody(template, scope, { children }, ctx);
   return { phase: "Succeeded", ...(await templateOutputs(step.name, template, scope, ctx)), dir };

@@ -112,6 +112,10 @@ function stepArtifact(stepName: string, art: string, scope: Scope, isTask: boole
   const r = scope.results.get(stepName);
   if (!r) throw new DflowConfigError(`${kind} ${stepName} has not run (skipped or not in this template): no output artifact ${art}`, { artifact: art });
   const p = r.artifacts.get(art);
+  if (p === undefined && r.itemCount !== undefined && r.itemCount > 0) {
+    // As in dflow (spec §4.8): the items' artifacts are not gathered unless the OP slices them or saves them to one key.
+    throw new DflowConfigError(`${kind} ${stepName} is a fan-out of ${r.itemCount} items whose output artifact ${art} has no value for the whole fan-out: gather it with Slices({ output_artifact: ["${art}"] }) on a TsOPTemplate, or save it to a shared S3Artifact key`, { artifact: art });
+  }
   if (p === undefined) throw new DflowConfigError(`${kind} ${stepName} (${r.phase}) has no output artifact ${art} (it has: ${[...r.artifacts.keys()].join(", ") || "none"})`, { artifact: art });
   return p;
 }

@@ -132,8 +132,11 @@ if (subPath.length) {
  */
 export function initArtifactTemplate(t: TsOPTemplate, groupKey?: string): ScriptOPTemplate {
   const s = t.slices!;
-  const key = groupKey ? `{{workflow.name}}/${groupKey}` : "{{workflow.name}}/{{pod.name}}";
+  // The group key comes in as dflow_group_key (as in dflow), so references in it, e.g. to an input
+  // set from an outer fan-out's item, are rendered in the step's scope: each group keeps its own merged outputs.
+  const key = groupKey ? "{{workflow.name}}/{{inputs.parameters.dflow_group_key}}" : "{{workflow.name}}/{{pod.name}}";
   const inputs = new Inputs();
+  if (groupKey) inputs.parameters.dflow_group_key = new InputParameter();
   if (s.sub_path) for (const a of s.input_artifact) inputs.artifacts[a] = new InputArtifact({ path: `/tmp/inputs/artifacts/${a}` });
   const outputs = new Outputs({ parameters: { dflow_artifact_key: new OutputParameter({ value: key }) } });
   if (s.sub_path) outputs.parameters.dflow_slices_path = new OutputParameter({ value_from_path: "/tmp/outputs/parameters/dflow_slices_path", type: "dict" });

@@ -78,7 +78,7 @@ export class Step {
       }
     }
     const Ctor = this.constructor as new (o: StepOptions) => Step;
-    const init = new Ctor({ name: `${this.name}-init-artifact`, template: initArtifactTemplate(t, groupKey), artifacts });
+    const init = new Ctor({ name: `${this.name}-init-artifact`, template: initArtifactTemplate(t, groupKey), artifacts, parameters: groupKey ? { dflow_group_key: groupKey } : {} });
     this.init_step = init;
     this.parameters.dflow_artifact_key = init.outputs.parameters.dflow_artifact_key;
     if (s.sub_path && this.with_param === undefined && this.with_sequence === undefined) this.with_param = init.outputs.parameters.dflow_slices_path;

@@ -19,6 +19,7 @@ import { DflowConfigError } from "./errors.js";
 import { ArgoSequence, ArgoVar } from "./expr.js";
 import { InputArtifact, InputParameter, StepItemCount, StepOutputArtifact, StepOutputParameter } from "./io.js";
 import { ParameterSign } from "./op.js";
+import { fanoutKeyProblems } from "./fanout-check.js";
 import { Step } from "./step.js";
 import { DAG, Steps } from "./steps.js";
 import { type OPTemplate, ScriptOPTemplate, TsOPTemplate } from "./templates.js";
@@ -608,5 +609,7 @@ export function findProblems(workflow: string, entry: Steps | DAG): Problem[] {
 /** Throws one WorkflowValidationError listing every problem, or returns. */
 export function validateWorkflow(workflow: string, entry: Steps | DAG): void {
   const problems = findProblems(workflow, entry);
+  // Keys under fan-outs need the whole path of enclosing fan-outs, so they are walked on their own.
+  for (const e of fanoutKeyProblems(entry, workflow)) problems.push({ workflow, ...(e.context.step ? { step: e.context.step } : {}), field: "key", message: e.detail });
   if (problems.length) throw new WorkflowValidationError(workflow, problems);
 }
