@@ -610,6 +610,6 @@ export function findProblems(workflow: string, entry: Steps | DAG): Problem[] {
 export function validateWorkflow(workflow: string, entry: Steps | DAG): void {
   const problems = findProblems(workflow, entry);
   // Keys under fan-outs need the whole path of enclosing fan-outs, so they are walked on their own.
-  for (const e of fanoutKeyProblems(entry, workflow)) problems.push({ workflow, ...(e.context.step ? { step: e.context.step } : {}), field: "key", message: e.detail });
+  for (const e of fanoutKeyProblems(entry, workflow)) problems.push({ workflow, ...(e.context.step ? { step: e.context.step } : {}), message: e.detail });
   if (problems.length) throw new WorkflowValidationError(workflow, problems);
 }
