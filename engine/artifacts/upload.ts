@@ -125,7 +125,8 @@ export async function upload_artifact(
 /**
  * Download an artifact into `path` (default ".") with config.debug_copy_method
  * (§2.8.6, with the TS fixes): `path` is created if missing; a single-file
- * artifact is placed as `<path>/<basename>` and `[that path]` is returned;
+ * artifact is placed as `<path>/<basename>` (of the file a step-record link
+ * points to) and `[that path]` is returned;
  * a directory's content is merged into `path`, its catalog read (and the
  * catalog dir removed unless remove_catalog === false) and the path object
  * returned with entries joined to `path` as Python's os.path.join does.
@@ -147,7 +148,11 @@ export async function download_artifact(
   }
   await fsp.mkdir(dest, { recursive: true });
   if (!st.isDirectory()) {
-    const out = pyJoin(dest, path.basename(src));
+    // A step's record links outputs/artifacts/<name> to the file its script
+    // wrote; the download carries that file's name (bar.txt, as Argo's archive
+    // does), not the artifact's.
+    const named = (await fsp.lstat(src)).isSymbolicLink() ? await fsp.readlink(src) : src;
+    const out = pyJoin(dest, path.basename(named));
     await placeFile(src, out, method);
     return [out];
   }

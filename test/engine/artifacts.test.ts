@@ -201,6 +201,18 @@ describe("download_artifact", () => {
     expect(fs.statSync(path.join(dest, "single.txt")).ino).toBe(fs.statSync(f).ino);
   });
 
+  it("names a single file downloaded through a step's outputs/artifacts link after the file, not the link", async () => {
+    const f = path.join(tmp, "workdir", "tmp", "bar.txt");
+    write(f, "B");
+    const link = path.join(tmp, "outputs", "artifacts", "bar");
+    fs.mkdirSync(path.dirname(link), { recursive: true });
+    fs.symlinkSync(f, link);
+    const dest = path.join(tmp, "dl");
+    const res = await download_artifact({ local_path: link }, { path: dest });
+    expect(res).toEqual([path.join(dest, "bar.txt")]);
+    expect(fs.readFileSync(path.join(dest, "bar.txt"), "utf8")).toBe("B");
+  });
+
   it("rejects an unsupported debug_copy_method", async () => {
     config.debug_copy_method = "rsync";
     await expect(download_artifact({ local_path: tmp }, { path: path.join(tmp, "dl") })).rejects.toThrow(

@@ -5,20 +5,17 @@
 import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { OutputArtifact, OutputParameter, Step, Steps, TsOPTemplate, Workflow, expr, if_expression } from "dflow-ts";
+import { OutputArtifact, OutputParameter, Outputs, Step, Steps, TsOPTemplate, Workflow, expr, if_expression } from "dflow-ts";
 import { Random } from "../../fixtures/ops/test_conditional_outputs.js";
 import { useTempWorkdir } from "../support/workdir.js";
 
 function conditionalWorkflow(head?: boolean) {
-  const steps = new Steps({ name: "steps" });
+  // Outputs declared at construction, expressions assigned afterwards, as dflow's test does.
+  const steps = new Steps({ name: "steps", outputs: new Outputs({ parameters: { msg: new OutputParameter() }, artifacts: { res: new OutputArtifact() } }) });
   const random_step = new Step({ name: "random", template: new TsOPTemplate(Random), parameters: head === undefined ? {} : { head } });
   steps.add(random_step);
-  steps.outputs.parameters.msg = new OutputParameter({
-    value_from_expression: if_expression({ _if: random_step.outputs.parameters.is_head, _then: random_step.outputs.parameters.msg1, _else: random_step.outputs.parameters.msg2 }),
-  });
-  steps.outputs.artifacts.res = new OutputArtifact({
-    from_expression: if_expression({ _if: random_step.outputs.parameters.is_head, _then: random_step.outputs.artifacts.foo, _else: random_step.outputs.artifacts.bar }),
-  });
+  steps.outputs.parameters.msg.value_from_expression = if_expression({ _if: random_step.outputs.parameters.is_head, _then: random_step.outputs.parameters.msg1, _else: random_step.outputs.parameters.msg2 });
+  steps.outputs.artifacts.res.from_expression = if_expression({ _if: random_step.outputs.parameters.is_head, _then: random_step.outputs.artifacts.foo, _else: random_step.outputs.artifacts.bar });
   const wf = new Workflow({ name: "conditional" });
   wf.add(new Step({ name: "conditional", template: steps }));
   return wf;

@@ -4,7 +4,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { InputParameter, Inputs, OutputArtifact, ShellOPTemplate, Slices, Step, Steps, TsOPTemplate, Workflow, argo_len, argo_range, download_artifact } from "dflow-ts";
+import { InputParameter, Inputs, OutputArtifact, Outputs, ShellOPTemplate, Slices, Step, Steps, TsOPTemplate, Workflow, argo_len, argo_range, download_artifact } from "dflow-ts";
 import { Check, Hello, MakePoscar, MakePotcar, Prepare, PrepareData, PrintFile, Process, RunVasp, ShowResult } from "../../fixtures/ops/slices.js";
 import { read, useTempWorkdir } from "../support/workdir.js";
 
@@ -112,8 +112,11 @@ describe("slices", () => {
   });
 
   it("test_makevasp", async () => {
-    const vasp = new Steps({ name: "vasp-steps" });
-    vasp.inputs.parameters.numb_vasp = new InputParameter({ value: 3, type: "int" });
+    const vasp = new Steps({
+      name: "vasp-steps",
+      inputs: new Inputs({ parameters: { numb_vasp: new InputParameter({ value: 3, type: "int" }) } }),
+      outputs: new Outputs({ artifacts: { outcar: new OutputArtifact(), log: new OutputArtifact() } }),
+    });
     const poscar = new Step({ name: "make-poscar", template: new TsOPTemplate(MakePoscar), parameters: { numb_vasp: vasp.inputs.parameters.numb_vasp } });
     const potcar = new Step({ name: "make-potcar", template: new TsOPTemplate(MakePotcar), parameters: { numb_vasp: vasp.inputs.parameters.numb_vasp } });
     vasp.add([poscar, potcar]);
@@ -127,8 +130,9 @@ describe("slices", () => {
     vasp.add(run);
     const res = new Step({ name: "vasp-res", template: new TsOPTemplate(ShowResult), artifacts: { outcar: run.outputs.artifacts.outcar, log: run.outputs.artifacts.log } });
     vasp.add(res);
-    vasp.outputs.artifacts.outcar = new OutputArtifact({ _from: run.outputs.artifacts.outcar });
-    vasp.outputs.artifacts.log = new OutputArtifact({ _from: run.outputs.artifacts.log });
+    // As dflow's test does: the outputs declared above get their source afterwards.
+    vasp.outputs.artifacts.outcar._from = run.outputs.artifacts.outcar;
+    vasp.outputs.artifacts.log._from = run.outputs.artifacts.log;
     const wf = new Workflow({ name: "vasp", steps: vasp });
     const r = await wf.submit();
     expect(r.status, r.error?.message).toBe("Succeeded");
