@@ -11,6 +11,8 @@ export { clusterStats as dispatcher_stats } from "../engine/executors/clusters.j
 export { DispatcherExecutor, SlurmRemoteExecutor, type DispatcherExecutorOptions, type SlurmRemoteExecutorOptions, type RemoteConnectionOptions } from "./dispatcher.js";
 export { Steps, DAG } from "./steps.js";
 export { Workflow, type WorkflowOptions, type SubmitResult } from "./workflow.js";
+export { validateOptions } from "./option-check.js";
+export { MAX_RETRIES } from "./options.js";
 export { ArgoStep, type StepFilter } from "./query.js";
 export { instanceOf, registerType } from "./types.js";
 export { isMain } from "./main.js";

@@ -7,12 +7,32 @@ import path from "node:path";
 import { runWorkflow, debugRoot } from "../engine/workflow-run.js";
 import { taskDependencies } from "../engine/dag-deps.js";
 import { readTextOrSync } from "../engine/store/fsx.js";
+import { z } from "zod";
 import { DflowConfigError } from "./errors.js";
 import { checkWorkflowName } from "./names.js";
+import { validateOptions } from "./option-check.js";
+import { field, parallelismField, parseOptions, spec, stringField, stringMapField } from "./options.js";
 import { type ArgoStep, type StepFilter, queryStepsIn } from "./query.js";
 import { Step, Task } from "./step.js";
 import { DAG, Steps } from "./steps.js";
 import type { OPTemplate } from "./templates.js";
+
+/** Options of a Workflow: dflow's, with the Kubernetes/Argo connection options accepted and ignored. */
+export const workflowSpec = spec(
+  {
+    name: stringField,
+    steps: field(z.instanceof(Steps).nullish(), "a Steps template"),
+    dag: field(z.instanceof(DAG).nullish(), "a DAG template"),
+    id: stringField,
+    context: field(z.custom((v) => typeof v === "object" && v !== null && typeof (v as { render?: unknown }).render === "function").nullish(), "an executor (an object with render(template))"),
+    parameters: field(z.record(z.string(), z.unknown()).nullish(), "an object of parameter values by name"),
+    parallelism: parallelismField,
+    annotations: stringMapField,
+    labels: stringMapField,
+  },
+  ["namespace", "uid", "host", "token", "k8s_config_file", "k8s_api_server", "pod_gc_strategy", "image_pull_secrets", "artifact_repo_key"],
+  { on_exit: "exit handlers are not implemented; add a final step with continue_on_failed on the steps before it" },
+);
 
 export interface WorkflowOptions {
   name?: string;
@@ -41,8 +61,11 @@ export class Workflow {
   context?: WorkflowOptions["context"];
   parameters: Record<string, unknown>;
   parallelism?: number;
+  annotations?: Record<string, string>;
+  labels?: Record<string, string>;
 
   constructor(opts: WorkflowOptions = {}) {
+    parseOptions(workflowSpec, opts, `Workflow ${JSON.stringify(String(opts?.name ?? "workflow"))}`, { workflow: opts?.name });
     this.name = opts.name ?? "workflow";
     checkWorkflowName(this.name);
     this.id = opts.id;
@@ -50,7 +73,9 @@ export class Workflow {
     this.entrypoint = opts.steps ?? opts.dag;
     this.context = opts.context;
     this.parameters = opts.parameters ?? {};
-    this.parallelism = opts.parallelism;
+    this.parallelism = opts.parallelism ?? undefined;
+    this.annotations = opts.annotations;
+    this.labels = opts.labels;
   }
 
   /** Add a step, a parallel list of steps, a task or a list of tasks to the entrypoint. */
@@ -64,6 +89,7 @@ export class Workflow {
 
   /** Check everything that can be checked before running (names, references, DAG cycles). */
   validate(): void {
+    validateOptions(this);
     if (!this.entrypoint) throw new DflowConfigError("the workflow has no steps: wf.add(step) or new Workflow({ steps }) / ({ dag })", { workflow: this.name });
     const seen = new Set<OPTemplate>();
     const visit = (t: OPTemplate): void => {
