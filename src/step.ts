@@ -127,6 +127,14 @@ export class Step {
     this._continue_on_failed = v;
   }
 
+  /** Another name for with_param (a literal list), read and assigned through it. */
+  get with_items(): unknown[] | undefined {
+    return Array.isArray(this.with_param) ? this.with_param : undefined;
+  }
+  set with_items(v: unknown[] | undefined) {
+    this.with_param = v;
+  }
+
   /** The timeout in seconds (a duration string given or assigned is converted when read). */
   get timeout(): number | undefined {
     if (this._timeout === undefined || this._timeout === null) return undefined;

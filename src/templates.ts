@@ -6,7 +6,6 @@ import { DflowConfigError } from "./errors.js";
 import { Inputs, InputArtifact, InputParameter, OutputArtifact, OutputParameter, Outputs } from "./io.js";
 import { checkIOName } from "./names.js";
 import {
-  anyField,
   boolField,
   durationSeconds,
   field,
