@@ -48,9 +48,9 @@ export interface Executor {
   render(template: OPTemplate): OPTemplate;
 }
 
+/** Every option except name and template can also be assigned after construction (`step.key = "x"`), with the same effect. */
 export interface StepOptions {
   name: string;
-  // (every option can also be assigned after construction: `step.key = "x"`)
   template: OPTemplate;
   parameters?: Record<string, unknown>;
   artifacts?: Record<string, unknown>;
