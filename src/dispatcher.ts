@@ -3,7 +3,9 @@
 // and SlurmRemoteExecutor (a job header plus the step's script, sbatch over SSH).
 // Both are plain Executors: render(template) returns a copy of the template
 // marked to run remotely, so users can write their own the same way.
+import { z } from "zod";
 import { DflowConfigError } from "./errors.js";
+import { anyField, boolField, field, MAX_RETRIES, type OptionSpec, parseOptions, retriesField, spec, stringField } from "./options.js";
 import type { Executor } from "./step.js";
 import { type OPTemplate, ScriptOPTemplate } from "./templates.js";
 
@@ -67,17 +69,52 @@ export interface SlurmRemoteExecutorOptions extends RemoteConnectionOptions {
   workdir?: string;
 }
 
-const KNOWN_DISPATCHER_KEYS = new Set([
-  "host", "port", "username", "password", "private_key_file", "known_hosts", "strict_host_key_checking", "poll_interval", "max_queued_jobs", "scheduler_retry", "remote_command",
-  "queue_name", "remote_root", "machine_dict", "resources_dict", "task_dict", "json_file", "clean", "map_tmp_dir", "retry_on_submission_error", "image", "image_pull_policy", "command", "envs",
-  "docker_executable", "singularity_executable", "podman_executable", "container_args", "merge_sliced_step", "pre_script", "post_script", "remove_scheduling_strategies", "terminate_grace_period",
-]);
+const dict = field(z.record(z.string(), z.unknown()).nullish(), "an object");
+const connectionFields = {
+  host: stringField,
+  port: field(z.number().int().min(1).max(65535).nullish(), "a port number from 1 to 65535"),
+  username: stringField,
+  password: stringField,
+  private_key_file: stringField,
+  known_hosts: stringField,
+  strict_host_key_checking: boolField,
+  poll_interval: field(z.number().positive().finite().nullish(), "a number of seconds > 0"),
+  max_queued_jobs: field(z.number().int().min(1).nullish(), "a whole number ≥ 1"),
+  scheduler_retry: spec({
+    attempts: field(z.number().int().min(1).max(MAX_RETRIES).nullish(), `a whole number from 1 to ${MAX_RETRIES}`),
+    delay: field(z.number().min(0).finite().nullish(), "a number of seconds ≥ 0"),
+    max_delay: field(z.number().min(0).finite().nullish(), "a number of seconds ≥ 0"),
+  }),
+  remote_command: stringField,
+};
 
-function checkKeys(opts: object, known: Set<string>, what: string): void {
-  for (const k of Object.keys(opts)) {
-    if (!known.has(k)) throw new DflowConfigError(`${what}: unknown option ${JSON.stringify(k)}; known options: ${[...known].sort().join(", ")}`, {});
-  }
-}
+export const dispatcherExecutorSpec: OptionSpec = spec(
+  {
+    ...connectionFields,
+    queue_name: stringField,
+    remote_root: stringField,
+    machine_dict: dict,
+    resources_dict: dict,
+    task_dict: dict,
+    json_file: stringField,
+    clean: boolField,
+    map_tmp_dir: boolField,
+    retry_on_submission_error: retriesField,
+    image: stringField,
+    image_pull_policy: stringField,
+    command: stringField,
+    envs: field(z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).nullish(), "an object of string values"),
+    // refused below when set: not implemented yet
+    docker_executable: anyField,
+    singularity_executable: anyField,
+    podman_executable: anyField,
+    merge_sliced_step: anyField,
+  },
+  // dflow options about containers and Kubernetes scheduling: accepted, no effect here.
+  ["container_args", "pre_script", "post_script", "remove_scheduling_strategies", "terminate_grace_period"],
+);
+
+export const slurmRemoteExecutorSpec: OptionSpec = spec({ ...connectionFields, header: stringField, workdir: stringField });
 
 function renderRemote(t: OPTemplate, remote: ScriptOPTemplate["remote"]): OPTemplate {
   // Steps and DAG templates pass through; their script steps get the executor on their own.
@@ -94,7 +131,7 @@ function renderRemote(t: OPTemplate, remote: ScriptOPTemplate["remote"]): OPTemp
 export class DispatcherExecutor implements Executor {
   readonly options: DispatcherExecutorOptions;
   constructor(options: DispatcherExecutorOptions = {}) {
-    checkKeys(options, KNOWN_DISPATCHER_KEYS, "DispatcherExecutor");
+    parseOptions(dispatcherExecutorSpec, options, "DispatcherExecutor");
     for (const k of ["docker_executable", "singularity_executable", "podman_executable", "merge_sliced_step"] as const) {
       if ((options as Record<string, unknown>)[k]) throw new DflowConfigError(`DispatcherExecutor: ${k} is not supported yet by dflow-ts; run the OP without a container, and use slices with group_size to batch items into few jobs`, {});
     }
@@ -105,13 +142,11 @@ export class DispatcherExecutor implements Executor {
   }
 }
 
-const KNOWN_SLURM_KEYS = new Set(["host", "port", "username", "password", "private_key_file", "known_hosts", "strict_host_key_checking", "poll_interval", "max_queued_jobs", "scheduler_retry", "remote_command", "header", "workdir"]);
-
 /** dflow's SlurmRemoteExecutor: `<header>\n<run line>` submitted with sbatch over SSH. */
 export class SlurmRemoteExecutor implements Executor {
   readonly options: SlurmRemoteExecutorOptions;
   constructor(options: SlurmRemoteExecutorOptions = {}) {
-    checkKeys(options, KNOWN_SLURM_KEYS, "SlurmRemoteExecutor");
+    parseOptions(slurmRemoteExecutorSpec, options, "SlurmRemoteExecutor");
     if (!options.host) throw new DflowConfigError("SlurmRemoteExecutor: host is required (the login node to reach over SSH)", {});
     this.options = options;
   }

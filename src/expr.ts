@@ -110,16 +110,47 @@ export function argo_enumerate(lists: Record<string, unknown>): ArgoVar {
   return new ArgoVar(`map(sprig.untilStep(0, len(jsonpath(${exprOf(entries[0][1])}, '$')), 1), {{'order': #, ${fields}}})`);
 }
 
+/**
+ * A literal sequence bound is a whole number (or its text); references and
+ * expressions are checked when the step runs.
+ */
+function sequenceProblem(field: string, v: unknown, min?: number): string | null {
+  if (v === undefined || v === null) return null;
+  if (typeof v === "string" && (v.includes("{{") || v.trim() === "")) return v.trim() === "" ? `${field} = "": must be a whole number` : null;
+  if (typeof v !== "number" && typeof v !== "string") return null; // a parameter reference or an expression
+  const n = typeof v === "number" ? v : /^\s*-?\d+\s*$/.test(v) ? Number(v) : Number.NaN;
+  if (!Number.isInteger(n)) return `${field} = ${JSON.stringify(v)}: must be a whole number${min !== undefined ? ` ≥ ${min}` : ""}, a parameter or an expression`;
+  if (min !== undefined && n < min) return `${field} = ${JSON.stringify(v)}: must be a whole number ≥ ${min}`;
+  return null;
+}
+
 /** Argo's sequence: `count` items from `start`, or `start`…`end` inclusive; `format` is printf-style. */
 export class ArgoSequence {
   constructor(readonly opts: { count?: unknown; start?: unknown; end?: unknown; format?: string }) {
-    if (opts.count === undefined && opts.end === undefined) throw new DflowConfigError("argo_sequence needs count or end");
+    const problems = sequenceProblems(opts);
+    if (problems.length) throw new DflowConfigError(`argo_sequence: ${problems.join("; ")}`);
   }
+}
+
+/** What is wrong with a sequence's bounds (also checked at submit, for values assigned later). */
+export function sequenceProblems(opts: { count?: unknown; start?: unknown; end?: unknown; format?: unknown }): string[] {
+  const out: string[] = [];
+  const known = ["count", "start", "end", "format"];
+  for (const k of Object.keys(opts)) if (!known.includes(k)) out.push(`unknown option ${k}; known options: ${known.join(", ")}`);
+  if ((opts.count ?? null) === null && (opts.end ?? null) === null) out.push("needs count or end");
+  if ((opts.count ?? null) !== null && (opts.end ?? null) !== null) out.push("takes count or end, not both");
+  for (const p of [sequenceProblem("count", opts.count, 0), sequenceProblem("start", opts.start), sequenceProblem("end", opts.end)]) if (p) out.push(p);
+  if (opts.format !== undefined && opts.format !== null && typeof opts.format !== "string") out.push(`format = ${String(opts.format)}: must be a printf-style string such as "%02d"`);
+  return out;
 }
 
 export function argo_sequence(opts: { count?: unknown; start?: unknown; end?: unknown; format?: string } | unknown, start?: unknown, end?: unknown, format?: string): ArgoSequence {
   if (opts && typeof opts === "object" && !(opts instanceof ArgoVar) && !(opts instanceof StepOutputParameter) && !(opts instanceof InputParameter) && ("count" in opts || "end" in opts || "start" in opts)) {
     return new ArgoSequence(opts as { count?: unknown; start?: unknown; end?: unknown; format?: string });
   }
-  return new ArgoSequence({ count: opts, start, end, format });
+  const o: { count?: unknown; start?: unknown; end?: unknown; format?: string } = { count: opts };
+  if (start !== undefined) o.start = start;
+  if (end !== undefined) o.end = end;
+  if (format !== undefined) o.format = format;
+  return new ArgoSequence(o);
 }

@@ -12,6 +12,8 @@ export { DispatcherExecutor, SlurmRemoteExecutor, type DispatcherExecutorOptions
 export { Steps, DAG } from "./steps.js";
 export { Workflow, type WorkflowOptions, type SubmitResult } from "./workflow.js";
 export { WorkflowValidationError, type Problem } from "./validate.js";
+export { validateOptions } from "./option-check.js";
+export { MAX_RETRIES } from "./options.js";
 export { ArgoStep, type StepFilter } from "./query.js";
 export { instanceOf, registerType } from "./types.js";
 export { isMain } from "./main.js";

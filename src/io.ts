@@ -2,8 +2,9 @@
 // a Step exposes to its siblings (`step.outputs.parameters.msg`). A reference
 // renders as dflow's `{{steps.<s>.outputs.parameters.<p>}}` text when used in
 // a string, so `${p1} < ${p2}` works like dflow's `"%s < %s" % (p1, p2)`.
-import type { z } from "zod";
+import { z } from "zod";
 import { DflowConfigError } from "./errors.js";
+import { anyField, boolField, field, parseOptions, spec, stringField } from "./options.js";
 import { typeStringOf } from "./types.js";
 
 /** A declared type: a zod schema, or a dflow type string such as "str" or "int". */
@@ -14,7 +15,40 @@ export function typeString(t: ParamType | undefined | null): string | null {
   return typeof t === "string" ? t : typeStringOf(t);
 }
 
+const typeField = field(z.union([z.string(), z.custom<z.ZodType>((v) => v instanceof z.ZodType)]).nullish(), 'a zod schema or a dflow type string such as "str"');
+const saveField = field(z.array(z.unknown()).nullish(), "a list of storage targets");
+
+// dflow options that only configure Argo (big parameters saved as artifacts,
+// back references set by dflow itself): accepted, no effect here.
+export const inputParameterSpec = spec(
+  { name: stringField, value: anyField, type: typeField, description: stringField, global_name: stringField },
+  ["step", "template", "save_as_artifact", "path", "source"],
+);
+export const inputArtifactSpec = spec(
+  { name: stringField, path: stringField, optional: boolField, source: anyField, sub_path: stringField, description: stringField },
+  ["step", "template", "type", "mode", "archive", "save_as_parameter"],
+);
+export const outputParameterSpec = spec(
+  {
+    name: stringField,
+    value_from_path: stringField,
+    value_from_parameter: anyField,
+    value_from_expression: anyField,
+    value: anyField,
+    default: anyField,
+    type: typeField,
+    global_name: stringField,
+    description: stringField,
+  },
+  ["step", "template", "save_as_artifact", "save_both"],
+);
+export const outputArtifactSpec = spec(
+  { name: stringField, path: stringField, _from: anyField, from_expression: anyField, optional: boolField, global_name: stringField, save: saveField, archive: anyField, description: stringField },
+  ["step", "template", "type"],
+);
+
 export interface InputParameterOptions {
+  name?: string;
   value?: unknown;
   type?: ParamType;
   description?: string;
@@ -23,16 +57,22 @@ export interface InputParameterOptions {
 
 export class InputParameter {
   name = "";
+  /** The default value; `undefined` means none (null is a value, as dflow's None). */
   value: unknown;
-  has_value: boolean;
   type?: ParamType;
   description?: string;
-  /** Set when the parameter belongs to a Steps/DAG template: references render as {{inputs.parameters.x}}. */
+  global_name?: string;
   constructor(opts: InputParameterOptions = {}) {
-    this.has_value = "value" in opts && opts.value !== undefined;
+    parseOptions(inputParameterSpec, opts, "InputParameter");
+    if (opts.name) this.name = opts.name;
     this.value = opts.value;
     this.type = opts.type;
     this.description = opts.description;
+    this.global_name = opts.global_name;
+  }
+  /** Whether a value is set, now: `p.value = x` after construction counts the same as `{ value: x }`. */
+  get has_value(): boolean {
+    return this.value !== undefined;
   }
   toString(): string {
     return `{{inputs.parameters.${this.name}}}`;
@@ -40,6 +80,7 @@ export class InputParameter {
 }
 
 export interface InputArtifactOptions {
+  name?: string;
   path?: string;
   optional?: boolean;
   /** Default source used when a step passes none. */
@@ -55,6 +96,8 @@ export class InputArtifact {
   source?: unknown;
   description?: string;
   constructor(opts: InputArtifactOptions = {}) {
+    parseOptions(inputArtifactSpec, opts, "InputArtifact");
+    if (opts.name) this.name = opts.name;
     this.path = opts.path;
     this.optional = opts.optional ?? false;
     this.source = opts.source;
@@ -66,6 +109,7 @@ export class InputArtifact {
 }
 
 export interface OutputParameterOptions {
+  name?: string;
   value_from_path?: string;
   value_from_parameter?: unknown;
   value_from_expression?: unknown;
@@ -81,28 +125,37 @@ export class OutputParameter {
   value_from_path?: string;
   value_from_parameter?: unknown;
   value_from_expression?: unknown;
+  /** A fixed value; `undefined` means none. */
   value?: unknown;
-  has_value: boolean;
+  /** Used when the step produces no value; `undefined` means none (null is a default, as dflow's None). */
   default?: unknown;
-  has_default: boolean;
   type?: ParamType;
   global_name?: string;
   description?: string;
   constructor(opts: OutputParameterOptions = {}) {
+    parseOptions(outputParameterSpec, opts, "OutputParameter");
+    if (opts.name) this.name = opts.name;
     this.value_from_path = opts.value_from_path;
     this.value_from_parameter = opts.value_from_parameter;
     this.value_from_expression = opts.value_from_expression;
-    this.has_value = "value" in opts && opts.value !== undefined;
     this.value = opts.value;
-    this.has_default = "default" in opts && opts.default !== undefined;
     this.default = opts.default;
     this.type = opts.type;
     this.global_name = opts.global_name;
     this.description = opts.description;
   }
+  // Derived, not stored: `op.outputs.parameters.msg.default = x` (dflow's
+  // README style) must count the same as `{ default: x }`.
+  get has_value(): boolean {
+    return this.value !== undefined;
+  }
+  get has_default(): boolean {
+    return this.default !== undefined;
+  }
 }
 
 export interface OutputArtifactOptions {
+  name?: string;
   path?: string;
   _from?: unknown;
   from_expression?: unknown;
@@ -121,8 +174,12 @@ export class OutputArtifact {
   optional: boolean;
   global_name?: string;
   save?: unknown[];
+  archive?: unknown;
   description?: string;
   constructor(opts: OutputArtifactOptions = {}) {
+    parseOptions(outputArtifactSpec, opts, "OutputArtifact");
+    if (opts.name) this.name = opts.name;
+    this.archive = opts.archive;
     this.path = opts.path;
     this._from = opts._from;
     this.from_expression = opts.from_expression;

@@ -1,7 +1,9 @@
 // Slices (dflow's interface-layer Slices, spec §4.9) for TypeScript-OP
 // templates: lists passed whole to every item of a fan-out, each item's OP
 // getting its slice; outputs gathered back into lists in slice order.
+import { z } from "zod";
 import { DflowConfigError } from "./errors.js";
+import { boolField, field, parseOptions, spec, stringField } from "./options.js";
 import { InputArtifact, InputParameter, Inputs, OutputArtifact, OutputParameter, Outputs } from "./io.js";
 import { S3Artifact } from "./s3.js";
 import { ScriptOPTemplate, TsOPTemplate } from "./templates.js";
@@ -26,6 +28,27 @@ export interface SlicesOptions {
   register_first_only?: boolean;
 }
 
+const names = field(z.array(z.string()).nullish(), "a list of names");
+/** dflow's Slices options. */
+export const slicesSpec = spec(
+  {
+    slices: stringField,
+    input_parameter: names,
+    input_artifact: names,
+    output_parameter: names,
+    output_artifact: names,
+    sub_path: boolField,
+    group_size: field(z.number().int().min(1).nullish(), "a whole number ≥ 1"),
+    shuffle: boolField,
+    random_seed: field(z.number().int().nullish(), "a whole number"),
+    pool_size: field(z.union([z.number().int().min(1), z.literal(-1)]).nullish(), "a whole number ≥ 1, or -1 (all slices of a group at once)"),
+    create_dir: boolField,
+    register_first_only: boolField,
+  },
+  [],
+  { pool_timeout: "not implemented", raise_for_group: "not implemented; a failing slice fails its group" },
+);
+
 export class Slices {
   readonly slices: string;
   readonly input_parameter: string[];
@@ -41,8 +64,9 @@ export class Slices {
 
   constructor(opts: SlicesOptions | string = {}) {
     const o: SlicesOptions = typeof opts === "string" ? { slices: opts } : opts;
+    parseOptions(slicesSpec, o, "Slices");
     this.sub_path = o.sub_path ?? false;
-    this.group_size = o.group_size;
+    this.group_size = o.group_size ?? undefined;
     this.slices = o.slices ?? (this.sub_path && !o.group_size ? "{{item.order}}" : "{{item}}");
     this.input_parameter = o.input_parameter ?? [];
     this.input_artifact = o.input_artifact ?? [];
@@ -52,9 +76,6 @@ export class Slices {
     this.random_seed = o.random_seed ?? 0;
     this.pool_size = o.pool_size;
     this.create_dir = o.create_dir ?? false;
-    if (this.group_size !== undefined && (!Number.isInteger(this.group_size) || this.group_size < 1)) {
-      throw new DflowConfigError(`Slices group_size must be a positive integer, got ${this.group_size}`);
-    }
     if (this.sub_path && this.group_size) throw new DflowConfigError("Slices: sub_path and group_size cannot be combined");
   }
 

@@ -1,19 +1,57 @@
 // Steps and DAG: templates made of other steps. A Steps template is a
 // sequence of groups (a list added at once runs in parallel); a DAG runs each
 // task once its dependencies have succeeded.
+import { z } from "zod";
 import { DflowConfigError } from "./errors.js";
 import { checkTemplateName } from "./names.js";
 import { checkStepFor } from "./check-steps.js";
+import { field, parseOptions, spec } from "./options.js";
 import { Step, Task } from "./step.js";
-import { OPTemplate, type TemplateOptions } from "./templates.js";
+import { describeTemplate, OPTemplate, templateSpec, type TemplateOptions } from "./templates.js";
+
+export const stepsSpec = spec({ ...templateSpec.fields, steps: field(z.array(z.unknown()).nullish(), "a list of steps (or lists of steps run in parallel)") }, templateSpec.argoOnly);
+export const dagSpec = spec({ ...templateSpec.fields, tasks: field(z.array(z.unknown()).nullish(), "a list of tasks") }, templateSpec.argoOnly);
+
+// The check step of a step with a success threshold, made when first asked
+// for and again only when the threshold changes (assigned after add()).
+const checks = new WeakMap<Step, { sig: string; check: Step | null }>();
+function checkOf(s: Step): Step | null {
+  const sig = `${s.continue_on_num_success}|${s.continue_on_success_ratio}`;
+  let c = checks.get(s);
+  if (!c || c.sig !== sig) checks.set(s, (c = { sig, check: s.hasSuccessThreshold ? checkStepFor(s) : null }));
+  return c.check;
+}
 
 export class Steps extends OPTemplate {
   readonly kind = "steps" as const;
-  readonly steps: Array<Step | Step[]> = [];
+  /** What was added, as added; `steps` adds the helper steps around them. */
+  private readonly added: Array<Step | Step[]> = [];
 
-  constructor(opts: TemplateOptions | string = {}) {
-    super(typeof opts === "string" ? { name: opts } : opts);
+  constructor(opts: (TemplateOptions & { steps?: Array<Step | Step[]> }) | string = {}) {
+    const o = typeof opts === "string" ? { name: opts } : opts;
+    parseOptions(stepsSpec, o, describeTemplate({ constructor: new.target, name: o?.name ?? "template" }), { template: o?.name });
+    super(o, true);
     checkTemplateName(this.name.toLowerCase(), { template: this.name });
+    for (const s of o.steps ?? []) this.add(s);
+  }
+
+  /**
+   * The groups that run, in order: each added step or parallel list, with
+   * the init helpers of sliced steps before it and the success-threshold
+   * checks after it, as in dflow (their order keys count). Derived when
+   * read, so options assigned after add() count.
+   */
+  get steps(): Array<Step | Step[]> {
+    const out: Array<Step | Step[]> = [];
+    for (const entry of this.added) {
+      const list = Array.isArray(entry) ? entry : [entry];
+      const inits = list.map((s) => s.init_step).filter((s): s is Step => s !== undefined);
+      if (inits.length) out.push(inits.length === 1 && !Array.isArray(entry) ? inits[0] : inits);
+      out.push(Array.isArray(entry) ? [...entry] : entry);
+      const cs = list.map(checkOf).filter((c): c is Step => c !== null);
+      if (cs.length) out.push(cs.length === 1 && !Array.isArray(entry) ? cs[0] : cs);
+    }
+    return out;
   }
 
   /** Add a step, or a list of steps that run in parallel. */
@@ -23,34 +61,40 @@ export class Steps extends OPTemplate {
       if (!(s instanceof Step)) throw new DflowConfigError(`Steps.add takes Step objects, got ${typeof s}`, { template: this.name });
       if (s instanceof Task) throw new DflowConfigError(`task ${s.name} added to Steps ${this.name}: use Step in Steps and Task in DAG`, { template: this.name });
     }
-    // Init helpers of sliced steps take the position before them, as in dflow (their order keys count).
-    const inits = list.map((s) => s.init_step).filter((s): s is Step => s !== undefined);
-    if (inits.length) this.steps.push(inits.length === 1 && !Array.isArray(step) ? inits[0] : inits);
-    this.steps.push(Array.isArray(step) ? [...step] : step);
-    // Success-threshold checks take the next position, as in dflow (their order keys count).
-    const checks = list.map(checkStepFor).filter((c): c is Step => c !== null);
-    if (checks.length) this.steps.push(checks.length === 1 && !Array.isArray(step) ? checks[0] : checks);
+    this.added.push(Array.isArray(step) ? [...step] : step);
     return this;
   }
 }
 
 export class DAG extends OPTemplate {
   readonly kind = "dag" as const;
-  readonly tasks: Task[] = [];
+  private readonly added: Task[] = [];
 
-  constructor(opts: TemplateOptions | string = {}) {
-    super(typeof opts === "string" ? { name: opts } : opts);
+  constructor(opts: (TemplateOptions & { tasks?: Task[] }) | string = {}) {
+    const o = typeof opts === "string" ? { name: opts } : opts;
+    parseOptions(dagSpec, o, describeTemplate({ constructor: new.target, name: o?.name ?? "template" }), { template: o?.name });
+    super(o, true);
     checkTemplateName(this.name.toLowerCase(), { template: this.name });
+    if (o.tasks) this.add(o.tasks);
+  }
+
+  /** The tasks that run: each added task with its init helper and success-threshold check (derived when read). */
+  get tasks(): Task[] {
+    const out: Task[] = [];
+    for (const t of this.added) {
+      if (t.init_step) out.push(t.init_step as Task);
+      out.push(t);
+      const check = checkOf(t);
+      if (check) out.push(check as Task);
+    }
+    return out;
   }
 
   add(task: Task | Task[]): this {
     for (const t of (Array.isArray(task) ? task : [task]) as unknown[]) {
       if (!(t instanceof Task)) throw new DflowConfigError(`DAG.add takes Task objects, got ${t instanceof Step ? `step ${t.name}` : typeof t}`, { template: this.name });
       if (this.tasks.some((x) => x.name === t.name)) throw new DflowConfigError(`DAG ${this.name} already has a task named ${t.name}: task names must be unique in a DAG`, { template: this.name });
-      if (t.init_step) this.tasks.push(t.init_step as Task);
-      this.tasks.push(t);
-      const check = checkStepFor(t);
-      if (check) this.tasks.push(check as Task);
+      this.added.push(t);
     }
     return this;
   }

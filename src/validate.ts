@@ -606,10 +606,19 @@ export function findProblems(workflow: string, entry: Steps | DAG): Problem[] {
   return problems;
 }
 
-/** Throws one WorkflowValidationError listing every problem, or returns. */
-export function validateWorkflow(workflow: string, entry: Steps | DAG): void {
-  const problems = findProblems(workflow, entry);
+/** Problems from errors that other checks throw (options, keys): one per listed item. */
+export function problemsOf(workflow: string, errors: DflowConfigError[]): Problem[] {
+  return errors.flatMap((e) => {
+    const where = { workflow, ...(e.context.step ? { step: e.context.step } : {}), ...(e.context.template && !e.context.step ? { template: e.context.template } : {}) };
+    const items = /^[^\n]*\d+ invalid options:\n/.test(e.detail) ? e.detail.split("\n  - ").slice(1) : [e.detail];
+    return items.map((message) => ({ ...where, message: oneLine(message) }));
+  });
+}
+
+/** Throws one WorkflowValidationError listing every problem (`first`, then the workflow's own), or returns. */
+export function validateWorkflow(workflow: string, entry: Steps | DAG, first: Problem[] = []): void {
+  const problems = [...first, ...findProblems(workflow, entry)];
   // Keys under fan-outs need the whole path of enclosing fan-outs, so they are walked on their own.
-  for (const e of fanoutKeyProblems(entry, workflow)) problems.push({ workflow, ...(e.context.step ? { step: e.context.step } : {}), message: e.detail });
+  problems.push(...problemsOf(workflow, fanoutKeyProblems(entry, workflow)));
   if (problems.length) throw new WorkflowValidationError(workflow, problems);
 }

@@ -6,13 +6,33 @@ import fs from "node:fs";
 import path from "node:path";
 import { runWorkflow, debugRoot } from "../engine/workflow-run.js";
 import { readTextOrSync } from "../engine/store/fsx.js";
+import { z } from "zod";
 import { DflowConfigError } from "./errors.js";
 import { checkWorkflowName } from "./names.js";
+import { workflowOptionProblems } from "./option-check.js";
+import { field, parallelismField, parseOptions, spec, stringField, stringMapField } from "./options.js";
 import { type ArgoStep, type StepFilter, queryStepsIn } from "./query.js";
 import { Step, Task } from "./step.js";
 import { DAG, Steps } from "./steps.js";
 import type { OPTemplate } from "./templates.js";
-import { validateWorkflow } from "./validate.js";
+import { WorkflowValidationError, problemsOf, validateWorkflow } from "./validate.js";
+
+/** Options of a Workflow: dflow's, with the Kubernetes/Argo connection options accepted and ignored. */
+export const workflowSpec = spec(
+  {
+    name: stringField,
+    steps: field(z.instanceof(Steps).nullish(), "a Steps template"),
+    dag: field(z.instanceof(DAG).nullish(), "a DAG template"),
+    id: stringField,
+    context: field(z.custom((v) => typeof v === "object" && v !== null && typeof (v as { render?: unknown }).render === "function").nullish(), "an executor (an object with render(template))"),
+    parameters: field(z.record(z.string(), z.unknown()).nullish(), "an object of parameter values by name"),
+    parallelism: parallelismField,
+    annotations: stringMapField,
+    labels: stringMapField,
+  },
+  ["namespace", "uid", "host", "token", "k8s_config_file", "k8s_api_server", "pod_gc_strategy", "image_pull_secrets", "artifact_repo_key"],
+  { on_exit: "exit handlers are not implemented; add a final step with continue_on_failed on the steps before it" },
+);
 
 export interface WorkflowOptions {
   name?: string;
@@ -41,8 +61,11 @@ export class Workflow {
   context?: WorkflowOptions["context"];
   parameters: Record<string, unknown>;
   parallelism?: number;
+  annotations?: Record<string, string>;
+  labels?: Record<string, string>;
 
   constructor(opts: WorkflowOptions = {}) {
+    parseOptions(workflowSpec, opts, `Workflow ${JSON.stringify(String(opts?.name ?? "workflow"))}`, { workflow: opts?.name });
     this.name = opts.name ?? "workflow";
     checkWorkflowName(this.name);
     this.id = opts.id;
@@ -50,7 +73,9 @@ export class Workflow {
     this.entrypoint = opts.steps ?? opts.dag;
     this.context = opts.context;
     this.parameters = opts.parameters ?? {};
-    this.parallelism = opts.parallelism;
+    this.parallelism = opts.parallelism ?? undefined;
+    this.annotations = opts.annotations;
+    this.labels = opts.labels;
   }
 
   /** Add a step, a parallel list of steps, a task or a list of tasks to the entrypoint. */
@@ -69,8 +94,13 @@ export class Workflow {
    * listing every problem, one per line.
    */
   validate(): void {
-    if (!this.entrypoint) throw new DflowConfigError("the workflow has no steps: wf.add(step) or new Workflow({ steps }) / ({ dag })", { workflow: this.name });
-    validateWorkflow(this.name, this.entrypoint);
+    // Options may have been assigned after construction: checked here with the rest, all reported together.
+    const options = problemsOf(this.name, workflowOptionProblems(this));
+    if (!this.entrypoint) {
+      const none = { workflow: this.name, message: "the workflow has no steps: wf.add(step) or new Workflow({ steps }) / ({ dag })" };
+      throw options.length ? new WorkflowValidationError(this.name, [...options, none]) : new DflowConfigError(none.message, { workflow: this.name });
+    }
+    validateWorkflow(this.name, this.entrypoint, options);
   }
 
   /**

@@ -5,6 +5,7 @@ import type { BatchSystem } from "../dispatcher/batch/types.js";
 import { SSHTransport, type SSHTransportOptions } from "../dispatcher/context/ssh.js";
 import type { Transport } from "../dispatcher/context/transport.js";
 import { Poller } from "../dispatcher/poller.js";
+import { boundedCount } from "../retry.js";
 import type { NormalizedMachine } from "../dispatcher/schema.js";
 import { DEFAULT_SCHEDULER_RETRY, type DispatchStats, newStats, type RetryPolicy } from "../dispatcher/submission.js";
 
@@ -70,7 +71,7 @@ export function clusterFor(machine: NormalizedMachine, o: RemoteConnectionOption
   const transport = sshTransportFor(rp, { known_hosts: o.known_hosts, strict_host_key_checking: o.strict_host_key_checking });
   const r = o.scheduler_retry ?? {};
   const retry: RetryPolicy = {
-    attempts: r.attempts ?? DEFAULT_SCHEDULER_RETRY.attempts,
+    attempts: Math.max(1, boundedCount(r.attempts, DEFAULT_SCHEDULER_RETRY.attempts)),
     delayMs: r.delay !== undefined ? r.delay * 1000 : DEFAULT_SCHEDULER_RETRY.delayMs,
     maxDelayMs: r.max_delay !== undefined ? r.max_delay * 1000 : DEFAULT_SCHEDULER_RETRY.maxDelayMs,
   };

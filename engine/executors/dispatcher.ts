@@ -9,6 +9,7 @@ import { DflowConfigError, InfrastructureError, OPFailure } from "../../src/erro
 import type { DispatcherExecutorOptions, RemoteConnectionOptions } from "../../src/dispatcher.js";
 import type { ScriptOPTemplate, TsOPTemplate } from "../../src/templates.js";
 import { batchSystem } from "../dispatcher/batch/index.js";
+import { boundedCount } from "../retry.js";
 import { BackwardFileMissing, type DispatcherContext } from "../dispatcher/context/index.js";
 import { LazyLocalContext, LocalContext } from "../dispatcher/context/local.js";
 import { SSHContext } from "../dispatcher/context/ssh-context.js";
@@ -191,7 +192,7 @@ export async function runDispatched(step: RemoteStep, ctx: RunContext, extraForw
     slots: cluster?.slots,
     onSubmitted: (_job, id) => fs.appendFileSync(path.join(step.dir, "job_ids"), `${id}\n`),
   });
-  const attempts = Math.max(1, (o.retry_on_submission_error ?? 0) + 1);
+  const attempts = boundedCount(o.retry_on_submission_error, 0) + 1;
   try {
     for (let i = 0; ; i++) {
       try {
