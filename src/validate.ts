@@ -609,7 +609,9 @@ export function findProblems(workflow: string, entry: Steps | DAG): Problem[] {
 /** Problems from errors that other checks throw (options, keys): one per listed item. */
 export function problemsOf(workflow: string, errors: DflowConfigError[]): Problem[] {
   return errors.flatMap((e) => {
-    const where = { workflow, ...(e.context.step ? { step: e.context.step } : {}), ...(e.context.template && !e.context.step ? { template: e.context.template } : {}) };
+    const c = e.context;
+    const field = c.parameter ? `parameter ${c.parameter}` : c.artifact ? `artifact ${c.artifact}` : undefined;
+    const where = { workflow, ...(c.step ? { step: c.step } : {}), ...(c.template && !c.step ? { template: c.template } : {}), ...(field ? { field } : {}) };
     const items = /^[^\n]*\d+ invalid options:\n/.test(e.detail) ? e.detail.split("\n  - ").slice(1) : [e.detail];
     return items.map((message) => ({ ...where, message: oneLine(message) }));
   });

@@ -141,11 +141,12 @@ describe("values assigned after construction are checked at submit, before anyth
     expect(err).toBeInstanceOf(DflowConfigError);
     const m = (err as Error).message;
     expect(m).toMatch(/workflow late: option parallelism = -2/);
-    expect(m).toMatch(/step s: 2 invalid options/);
+    // One line per bad field, each naming its place.
+    expect(m).toMatch(/workflow late has 6 problems/);
     expect(m).toMatch(/option continue_on_success_ratio = 1.5: must be a number from 0 to 1/);
-    expect(m).toMatch(/template t: 2 invalid options/);
-    expect(m).toMatch(/option retry_on_failure = "three"/);
-    expect(m).toMatch(/option retry_strategy\.limit = -1/);
+    expect(m).toMatch(/workflow late, step s: option parallelism = 0/);
+    expect(m).toMatch(/workflow late, template t: option retry_on_failure = "three"/);
+    expect(m).toMatch(/workflow late, template t: option retry_strategy\.limit = -1/);
     expect(m).toMatch(/template t, parameter msg: option global_name = 7/);
     // Refused before the run: no workflow directory was made.
     expect(fs.readdirSync(wd.dir).filter((d) => d.startsWith("late-"))).toEqual([]);
