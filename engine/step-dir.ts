@@ -87,6 +87,27 @@ export async function readArtifactLinks(dir: string, io: IO): Promise<Map<string
   return out;
 }
 
+/**
+ * The exit status of the step's last launched process, written by the
+ * process side (the sh wrapper of executors/local.ts, or the warm worker)
+ * when the OP/script ends: "<status>\n" in one write. Not part of dflow's
+ * layout (hidden, like <wfdir>/.engine). A killed engine's successor adopts
+ * a step whose record says 0 instead of running it again.
+ */
+export const EXIT_FILE = ".dflow-ts-exit";
+
+/** The status recorded in a step directory's EXIT_FILE, or null without a complete record. */
+export function readExitStatus(dir: string): number | null {
+  let text: string;
+  try {
+    text = fs.readFileSync(path.join(dir, EXIT_FILE), "utf8");
+  } catch {
+    return null;
+  }
+  const m = /^(\d+)\n$/.exec(text);
+  return m ? Number(m[1]) : null;
+}
+
 /** Why a step failed, kept beside its phase (dflow has no such file; §8.4 suggests one). */
 export function writeMessage(dir: string, message: string): Promise<void> {
   return writeAtomic(path.join(dir, "message"), message.endsWith("\n") ? message : `${message}\n`);

@@ -23,13 +23,19 @@ export interface LockInfo {
   proc_start?: number;
 }
 
-function procStart(pid: number): number | undefined {
+/** State letter and start time (clock ticks since boot) of a process, from /proc (Linux). */
+function procStat(pid: number): { state: string; start: number } | undefined {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-    return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19]);
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return { state: fields[0], start: Number(fields[19]) };
   } catch {
     return undefined;
   }
+}
+
+function procStart(pid: number): number | undefined {
+  return procStat(pid)?.start;
 }
 
 /** Whether the engine that wrote `lock` is still running (on this host). */
@@ -40,8 +46,10 @@ export function lockAlive(lock: LockInfo): boolean {
   } catch {
     return false;
   }
-  const st = procStart(lock.pid);
-  return lock.proc_start === undefined || st === undefined || st === lock.proc_start;
+  const st = procStat(lock.pid);
+  // A killed engine its parent has not reaped yet (a zombie) still answers kill(pid, 0), but runs nothing.
+  if (st && (st.state === "Z" || st.state === "X")) return false;
+  return lock.proc_start === undefined || st === undefined || st.start === lock.proc_start;
 }
 
 export function readLock(wfdir: string): LockInfo | null {
