@@ -15,7 +15,7 @@ import { type LocalResult, WRAPPER_NAME, runLocal } from "./executors/local.js";
 import { renderScript, rerootTmp } from "./render.js";
 import type { ArtifactSource } from "./scope.js";
 import { EXIT_FILE, linkArtifact, logTail, mkdirOnce, readExitStatus, writeParameters, writePhase } from "./step-dir.js";
-import { exists, writeAtomic } from "./store/fsx.js";
+import { exists, storageErrorIn, storageFailureUnder, writeAtomic } from "./store/fsx.js";
 import { decodeValue } from "./store/values.js";
 import { nextAttempt, retryPlan } from "./retry.js";
 import { WarmPool } from "./executors/warm.js";
@@ -146,9 +146,13 @@ export async function runPod(run: PodRun, ctx: RunContext): Promise<PodResult> {
   for (let attempt = 0; ; attempt++) {
     const t0 = Date.now();
     try {
+      // A full or unwritable work directory stops the workflow: start nothing more (workflow-run.ts).
+      const halted = storageFailureUnder(ctx.wfdir);
+      if (halted) throw halted;
       await writePhase(dir, "Running");
       return await attemptOnce(run, ctx, workdir, scriptFile, opSpec, shipped);
     } catch (e) {
+      if (storageErrorIn(e)) throw e; // another attempt would meet the same disk
       const next = nextAttempt(plan, attempt, e, (Date.now() - started) / 1000, (Date.now() - t0) / 1000);
       if (!next.retry) {
         if (attempt > 0 && e instanceof Error) e.message += ` (attempt ${attempt + 1}${next.why ? `; ${next.why}` : ""}; earlier attempts in ${path.join(dir, "attempts")})`;

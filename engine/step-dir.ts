@@ -4,7 +4,7 @@ import fs from "node:fs";
 import fsp from "node:fs/promises";
 import path from "node:path";
 import type { PV } from "./context.js";
-import { readTextOr, symlinkAtomic, writeAtomic, writeAtomicSync } from "./store/fsx.js";
+import { asStorageError, readTextOr, symlinkAtomic, writeAtomic, writeAtomicSync } from "./store/fsx.js";
 import { decodeValue, encodeValue, pyJson } from "./store/values.js";
 
 export type IO = "inputs" | "outputs";
@@ -13,7 +13,7 @@ function mkdirOnce(p: string): void {
   try {
     fs.mkdirSync(p);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+    if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw asStorageError(e, p);
   }
 }
 
@@ -34,7 +34,13 @@ export function writePhase(dir: string, phase: string): Promise<void> {
 
 export async function writeParameters(dir: string, io: IO, params: Map<string, PV>): Promise<void> {
   const base = path.join(dir, io, "parameters");
-  if ([...params.values()].some((p) => p.type)) fs.mkdirSync(path.join(base, ".dflow"), { recursive: true });
+  if ([...params.values()].some((p) => p.type)) {
+    try {
+      fs.mkdirSync(path.join(base, ".dflow"), { recursive: true });
+    } catch (e) {
+      throw asStorageError(e, path.join(base, ".dflow"));
+    }
+  }
   for (const [name, pv] of params) {
     writeAtomicSync(path.join(base, name), encodeValue(pv.value));
     if (pv.type) writeAtomicSync(path.join(base, ".dflow", name), pyJson({ type: pv.type }));
