@@ -152,7 +152,7 @@ export async function runPod(run: PodRun, ctx: RunContext): Promise<PodResult> {
       await writePhase(dir, "Running");
       return await attemptOnce(run, ctx, workdir, scriptFile, opSpec, shipped);
     } catch (e) {
-      if (storageErrorIn(e)) throw e; // another attempt would meet the same disk
+      if (storageErrorIn(e, ctx.wfdir)) throw e; // another attempt would meet the same disk
       const next = nextAttempt(plan, attempt, e, (Date.now() - started) / 1000, (Date.now() - t0) / 1000);
       if (!next.retry) {
         if (attempt > 0 && e instanceof Error) e.message += ` (attempt ${attempt + 1}${next.why ? `; ${next.why}` : ""}; earlier attempts in ${path.join(dir, "attempts")})`;

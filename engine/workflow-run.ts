@@ -84,7 +84,7 @@ export async function runWorkflow(entry: Steps | DAG, opts: RunOptions): Promise
   } catch (e) {
     // The file system failed before the run could record anything (the lock, run.json, the status):
     // the same message, on stderr (by submit) and in the exit status, never a stack.
-    const storage = storageErrorIn(e);
+    const storage = storageErrorIn(e, where.dir || debugRoot());
     if (!storage) throw e;
     process.exitCode = 1;
     const error = storageMessage(where.id, where.dir || debugRoot(), storage);
@@ -169,7 +169,7 @@ async function runWorkflowIn(entry: Steps | DAG, opts: RunOptions, where: { id: 
   // stopped now rather than left to finish into a disk that cannot keep
   // their results; steps not yet started are refused by runPod.
   const offStorage = onStorageFailure((e) => {
-    if (!e.path.startsWith(dir + path.sep) && e.path !== dir) return;
+    if (e.path !== dir && !e.path.startsWith(dir + path.sep)) return; // another workflow's
     killSteps(id);
     WarmPool.killJobs(id);
   });
@@ -197,14 +197,14 @@ async function runWorkflowIn(entry: Steps | DAG, opts: RunOptions, where: { id: 
   // The SSH connections are shared by every workflow of this engine process; the last one closes them.
   if (--runningWorkflows === 0) await closeClusters();
   // A storage failure is the reason, whatever step met it first (steps' own records of it may be lost).
-  const storage = storageFailureUnder(dir) ?? storageErrorIn(error);
+  const storage = storageFailureUnder(dir) ?? storageErrorIn(error, dir);
   if (storage) error = storageMessage(id, dir, storage);
   journal.close();
   try {
     if (error) await writeMessage(dir, error.message);
     await writeAtomic(path.join(dir, "status"), error ? "Failed" : "Succeeded");
   } catch (e) {
-    const late = storageErrorIn(e);
+    const late = storageErrorIn(e, dir);
     if (!late) throw e;
     // Not even the status can be written: the message goes to stderr (submit prints it) and the exit status.
     error = error ?? storageMessage(id, dir, late);

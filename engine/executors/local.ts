@@ -54,7 +54,6 @@ export const WRAPPER_NAME = "dflow-step";
 // "$@" is the command; its status is recorded, then passed on.
 const WRAPPER = 'f=$1; shift; "$@"; s=$?; printf \'%s\\n\' "$s" >"$f"; exit "$s"';
 
-
 function killGroup(pid: number, signal: NodeJS.Signals): void {
   try {
     process.kill(-pid, signal);

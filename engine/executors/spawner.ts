@@ -11,8 +11,9 @@
 // (or between building and submitting): before each job the engine compares
 // process.env with what it last gave the shell and sends only the
 // difference (`export`/`unset` in the shell itself, so later jobs inherit
-// it). Comparing costs a few microseconds; nothing is sent when nothing
-// changed.
+// it). Comparing costs tens of microseconds for a few dozen variables,
+// a small part of what a fork from the engine would; nothing is sent when
+// nothing changed.
 //
 // Linux only (the job reads its pid from /proc/self/stat) and needs the
 // `setsid` program; elsewhere, or for what the line protocol cannot carry

@@ -66,13 +66,17 @@ export function onStorageFailure(fn: (e: StorageError) => void): () => void {
   return () => listeners.delete(fn);
 }
 
-/** A StorageError anywhere in `e`'s chain of reasons and causes. */
-export function storageErrorIn(e: unknown): StorageError | undefined {
+/**
+ * A StorageError anywhere in `e`'s chain of reasons and causes; a raw file
+ * system error counts only for a path under `dir` (an unreadable input
+ * elsewhere is the step's problem, not the work directory's).
+ */
+export function storageErrorIn(e: unknown, dir: string): StorageError | undefined {
   for (let x = e, depth = 0; x && depth < 10; depth++) {
-    if (x instanceof StorageError) return x;
+    if (x instanceof StorageError) return isUnder(x.path, dir) ? x : undefined;
     const code = (x as NodeJS.ErrnoException).code;
     const p = (x as NodeJS.ErrnoException).path;
-    if (code && STORAGE_CODES.has(code) && p) return asStorageError(x, p) as StorageError;
+    if (code && STORAGE_CODES.has(code) && p && isUnder(path.resolve(p), dir)) return asStorageError(x, p) as StorageError;
     x = (x as { reason?: unknown }).reason ?? (x as { cause?: unknown }).cause;
   }
   return undefined;
