@@ -11,11 +11,11 @@ import { typeString } from "../src/io.js";
 import { mergeInto, placeTree } from "./artifacts/place.js";
 import type { SliceSpec } from "./slices.js";
 import type { PV, RunContext } from "./context.js";
-import { type LocalResult, runLocal } from "./executors/local.js";
+import { type LocalResult, WRAPPER_NAME, runLocal } from "./executors/local.js";
 import { renderScript, rerootTmp } from "./render.js";
 import type { ArtifactSource } from "./scope.js";
-import { linkArtifact, logTail, mkdirOnce, writeParameters, writePhase } from "./step-dir.js";
-import { exists, writeAtomic } from "./store/fsx.js";
+import { EXIT_FILE, linkArtifact, logTail, mkdirOnce, readExitStatus, writeParameters, writePhase } from "./step-dir.js";
+import { exists, storageErrorIn, storageFailureUnder, writeAtomic } from "./store/fsx.js";
 import { decodeValue } from "./store/values.js";
 import { nextAttempt, retryPlan } from "./retry.js";
 import { WarmPool } from "./executors/warm.js";
@@ -38,6 +38,12 @@ export interface PodRun {
   retryStrategy?: RetryStrategy;
   /** For an item of a sliced step: what its OP process slices. */
   slice?: SliceSpec;
+  /**
+   * The step was Running when its engine was killed: if its process
+   * finished with status 0 since (EXIT_FILE), its outputs are collected
+   * instead of running it again.
+   */
+  adopt?: boolean;
 }
 
 export interface PodResult {
@@ -59,6 +65,16 @@ export async function runPod(run: PodRun, ctx: RunContext): Promise<PodResult> {
   const { dir, template: t } = run;
   const where = { workflow: ctx.wfid, step: run.stepName };
   const workdir = path.join(dir, "workdir");
+  if (run.adopt && !t.remote && readExitStatus(dir) === 0) {
+    // Collected as if this engine had seen the exit. Outputs that do not
+    // check out (which a normal run would report) send it round again instead:
+    // running twice costs time, a wrong adoption would cost the result.
+    try {
+      return await collectOutputs(run, ctx, workdir);
+    } catch {
+      // run it again below
+    }
+  }
   mkdirOnce(workdir);
   await writeParameters(dir, "inputs", run.parameters);
 
@@ -130,9 +146,13 @@ export async function runPod(run: PodRun, ctx: RunContext): Promise<PodResult> {
   for (let attempt = 0; ; attempt++) {
     const t0 = Date.now();
     try {
+      // A full or unwritable work directory stops the workflow: start nothing more (workflow-run.ts).
+      const halted = storageFailureUnder(ctx.wfdir);
+      if (halted) throw halted;
       await writePhase(dir, "Running");
       return await attemptOnce(run, ctx, workdir, scriptFile, opSpec, shipped);
     } catch (e) {
+      if (storageErrorIn(e, ctx.wfdir)) throw e; // another attempt would meet the same disk
       const next = nextAttempt(plan, attempt, e, (Date.now() - started) / 1000, (Date.now() - t0) / 1000);
       if (!next.retry) {
         if (attempt > 0 && e instanceof Error) e.message += ` (attempt ${attempt + 1}${next.why ? `; ${next.why}` : ""}; earlier attempts in ${path.join(dir, "attempts")})`;
@@ -148,30 +168,30 @@ export async function runPod(run: PodRun, ctx: RunContext): Promise<PodResult> {
 async function archiveAttempt(dir: string, attempt: number, err: Error): Promise<void> {
   const adir = path.join(dir, "attempts", String(attempt));
   await fsp.mkdir(adir, { recursive: true });
-  for (const f of ["log.txt", "pid"]) await fsp.rename(path.join(dir, f), path.join(adir, f)).catch(() => undefined);
+  for (const f of ["log.txt", "pid", EXIT_FILE]) await fsp.rename(path.join(dir, f), path.join(adir, f)).catch(() => undefined);
   await writeAtomic(path.join(adir, "message"), `${err.message}\n`);
 }
 
 async function attemptOnce(run: PodRun, ctx: RunContext, workdir: string, scriptFile: string, opSpec?: OPRunSpec, shipped: string[] = []): Promise<PodResult> {
   const { dir, template: t } = run;
   const where = { workflow: ctx.wfid, step: run.stepName };
-  // Defaults of output parameters apply before the script runs (dflow §4.12).
-  const defaults = new Map<string, PV>();
-  for (const [name, op] of Object.entries(t.outputs.parameters)) {
-    if (op.has_default) defaults.set(name, { value: op.default, type: typeString(op.type) });
-  }
+  const exitFile = path.join(dir, EXIT_FILE);
+  // Only this attempt's process may leave a record.
+  fs.rmSync(exitFile, { force: true });
   const logFile = path.join(dir, "log.txt");
   const timeout = run.timeout;
   // Warm mode: the OP runs in a long-lived worker instead of a fresh node (same files, same log).
   const warm = opSpec !== undefined && runsWarm(t, ctx);
   // Every step gets its progress file (dflow's ARGO_PROGRESS_FILE, §9).
   const env = { ...t.envs, ARGO_PROGRESS_FILE: path.join(dir, "progress") };
-  const launch = () => warm ? WarmPool.get(Number(ctx.config.warm_workers) || undefined).run({ spec: opSpec!, cwd: workdir, logFile, env, timeout, onSpawn: (pid) => writeAtomic(path.join(dir, "pid"), String(pid)) }) : runLocal({
+  const launch = () => warm ? WarmPool.get(Number(ctx.config.warm_workers) || undefined).run({ spec: opSpec!, cwd: workdir, logFile, env, timeout, exitFile, owner: ctx.wfid, onSpawn: (pid) => writeAtomic(path.join(dir, "pid"), String(pid)) }) : runLocal({
     command: [...t.command, scriptFile],
     cwd: workdir,
     logFile,
     env,
     timeout,
+    exitFile,
+    owner: ctx.wfid,
     onSpawn: (pid) => writeAtomic(path.join(dir, "pid"), String(pid)),
   });
   const remote = t.remote ? () => runRemoteStep({ stepName: run.stepName, dirName: run.dirName, dir, workdir, template: t, wfid: ctx.wfid, timeout }, ctx, shipped, logFile).then((): LocalResult => ({ exitCode: 0, signal: null })) : null;
@@ -193,14 +213,25 @@ async function attemptOnce(run: PodRun, ctx: RunContext, workdir: string, script
   }
   if (res.exitCode !== 0) {
     const tail = await logTail(logFile);
-    // The launcher's exec failed: the interpreter is missing (exit 126/127 from setsid).
-    if ((res.exitCode === 127 || res.exitCode === 126) && /setsid: failed to execute/.test(tail)) {
+    // The launcher's exec failed: the interpreter is missing (exit 126/127 from setsid or the exit-status wrapper).
+    if ((res.exitCode === 127 || res.exitCode === 126) && (/setsid: failed to execute/.test(tail) || new RegExp(`^${WRAPPER_NAME}: \\d+: .*: (not found|Permission denied)$`, "m").test(tail))) {
       throw new DflowConfigError(`command ${JSON.stringify(t.command[0])} not found or not executable: install it or set the template's command (${tail.trim()})`, where);
     }
     const how = res.signal ? `was killed by ${res.signal}` : `exited with code ${res.exitCode}`;
     throw new OPFailure(`${what} ${how}${tail ? `; last lines of ${logFile}:\n${tail}` : ""}`, where, { retryable: res.exitCode === EXIT_TRANSIENT, exitCode: res.exitCode ?? undefined });
   }
+  return collectOutputs(run, ctx, workdir);
+}
 
+/** A finished step's outputs, from its workdir (the process exited with 0). */
+async function collectOutputs(run: PodRun, ctx: RunContext, workdir: string): Promise<PodResult> {
+  const { template: t } = run;
+  const where = { workflow: ctx.wfid, step: run.stepName };
+  // Defaults of output parameters apply when the script wrote nothing (dflow §4.12).
+  const defaults = new Map<string, PV>();
+  for (const [name, op] of Object.entries(t.outputs.parameters)) {
+    if (op.has_default) defaults.set(name, { value: op.default, type: typeString(op.type) });
+  }
   // Output parameters.
   const parameters = new Map<string, PV>();
   for (const [name, op] of Object.entries(t.outputs.parameters)) {

@@ -170,6 +170,8 @@ export async function runStep(step: Step, scope: Scope, parent: Parent, order: s
     // reads as Pending (§3.1), and the next write (Running) comes within
     // milliseconds; a restarted step's old phase is cleared instead.
     await Promise.all([writeAtomic(path.join(dir, "type"), kindOf(template)), writeAtomic(path.join(dir, "name"), step.name), mkdirIO(dir)]);
+    // Running: its engine was killed while it ran; its process may have finished since (runPod adopts it).
+    const wasRunning = restarting && readPhaseSync(dir) === "Running";
     if (restarting) fs.rmSync(path.join(dir, "phase"), { force: true });
     if (restarting) fs.rmSync(path.join(dir, "message"), { force: true });
 
@@ -203,7 +205,7 @@ export async function runStep(step: Step, scope: Scope, parent: Parent, order: s
       const pod = new Map(params);
       if (key) pod.set("dflow_key", { value: key, type: null });
       for (const [k, v] of item?.extra ?? []) pod.set(k, v);
-      const r = await runPod({ stepName: step.name, dir, dirName, template: template as ScriptOPTemplate, parameters: pod, artifacts, key, timeout: step.timeout ?? template.timeout, retryStrategy: step.retry_strategy, slice: item?.slice }, ctx);
+      const r = await runPod({ stepName: step.name, dir, dirName, template: template as ScriptOPTemplate, parameters: pod, artifacts, key, timeout: step.timeout ?? template.timeout, retryStrategy: step.retry_strategy, slice: item?.slice, adopt: wasRunning }, ctx);
       outcome = { phase: "Succeeded", parameters: r.parameters, artifacts: r.artifacts, dir };
     }
     await recordOutputs(dir, template, outcome, ctx);

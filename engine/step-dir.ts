@@ -4,7 +4,7 @@ import fs from "node:fs";
 import fsp from "node:fs/promises";
 import path from "node:path";
 import type { PV } from "./context.js";
-import { readTextOr, symlinkAtomic, writeAtomic, writeAtomicSync } from "./store/fsx.js";
+import { asStorageError, readTextOr, symlinkAtomic, writeAtomic, writeAtomicSync } from "./store/fsx.js";
 import { decodeValue, encodeValue, pyJson } from "./store/values.js";
 
 export type IO = "inputs" | "outputs";
@@ -13,7 +13,7 @@ function mkdirOnce(p: string): void {
   try {
     fs.mkdirSync(p);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+    if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw asStorageError(e, p);
   }
 }
 
@@ -34,7 +34,13 @@ export function writePhase(dir: string, phase: string): Promise<void> {
 
 export async function writeParameters(dir: string, io: IO, params: Map<string, PV>): Promise<void> {
   const base = path.join(dir, io, "parameters");
-  if ([...params.values()].some((p) => p.type)) fs.mkdirSync(path.join(base, ".dflow"), { recursive: true });
+  if ([...params.values()].some((p) => p.type)) {
+    try {
+      fs.mkdirSync(path.join(base, ".dflow"), { recursive: true });
+    } catch (e) {
+      throw asStorageError(e, path.join(base, ".dflow"));
+    }
+  }
   for (const [name, pv] of params) {
     writeAtomicSync(path.join(base, name), encodeValue(pv.value));
     if (pv.type) writeAtomicSync(path.join(base, ".dflow", name), pyJson({ type: pv.type }));
@@ -85,6 +91,27 @@ export async function readArtifactLinks(dir: string, io: IO): Promise<Map<string
     }
   }
   return out;
+}
+
+/**
+ * The exit status of the step's last launched process, written by the
+ * process side (the sh wrapper of executors/local.ts, or the warm worker)
+ * when the OP/script ends: "<status>\n" in one write. Not part of dflow's
+ * layout (hidden, like <wfdir>/.engine). A killed engine's successor adopts
+ * a step whose record says 0 instead of running it again.
+ */
+export const EXIT_FILE = ".dflow-ts-exit";
+
+/** The status recorded in a step directory's EXIT_FILE, or null without a complete record. */
+export function readExitStatus(dir: string): number | null {
+  let text: string;
+  try {
+    text = fs.readFileSync(path.join(dir, EXIT_FILE), "utf8");
+  } catch {
+    return null;
+  }
+  const m = /^(\d+)\n$/.exec(text);
+  return m ? Number(m[1]) : null;
 }
 
 /** Why a step failed, kept beside its phase (dflow has no such file; §8.4 suggests one). */

@@ -2,10 +2,14 @@
 // a time for the engine (opt-in, see executors/warm.ts). Each job gets the
 // step's working directory and environment, and everything the OP writes to
 // stdout/stderr goes to the step's log.txt; the OP's module stays loaded
-// for the next job, which is the point.
+// for the next job, which is the point. Nothing else carries over: each job
+// starts with the engine's environment as it is now (sent as a difference,
+// see executors/warm.ts) plus the step's own, whatever the last OP did to
+// process.env.
 import fs from "node:fs";
 import { loadOP, runOP } from "./op-runner.js";
 import type { OPRunSpec } from "./ts-op-script.js";
+import type { EnvDelta } from "./executors/warm.js";
 
 interface Job {
   id: number;
@@ -13,7 +17,21 @@ interface Job {
   cwd: string;
   logFile: string;
   env?: Record<string, string>;
+  /** Change of the engine's environment since the last job. */
+  base?: EnvDelta;
+  exitFile?: string;
 }
+
+/** The engine's environment, as this worker last heard of it. */
+const base = new Map(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined));
+
+/** Make process.env exactly `want`. */
+function setEnv(want: Map<string, string>): void {
+  for (const k of Object.keys(process.env)) if (!want.has(k)) delete process.env[k];
+  for (const [k, v] of want) if (process.env[k] !== v) process.env[k] = v;
+}
+
+let current: Promise<unknown> | null = null;
 
 type Write = typeof process.stdout.write;
 
@@ -32,31 +50,49 @@ async function run(job: Job): Promise<number> {
   }) as Write;
   process.stdout.write = toLog;
   process.stderr.write = toLog;
-  const savedEnv: Record<string, string | undefined> = {};
-  for (const [k, v] of Object.entries(job.env ?? {})) {
-    savedEnv[k] = process.env[k];
-    process.env[k] = v;
-  }
+  for (const [k, v] of Object.entries(job.base?.set ?? {})) base.set(k, v);
+  for (const k of job.base?.unset ?? []) base.delete(k);
+  const want = new Map(base);
+  for (const [k, v] of Object.entries(job.env ?? {})) want.set(k, v);
+  setEnv(want);
   try {
     process.chdir(job.cwd);
     return await runOP(job.spec);
   } finally {
     process.stdout.write = out;
     process.stderr.write = err;
-    for (const [k, v] of Object.entries(savedEnv)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
     // Between jobs a worker holds on to no step's directory (it may be deleted).
     process.chdir("/");
     fs.closeSync(fd);
   }
 }
 
+/** The step's own record of how the OP ended, in one write (step-dir.ts EXIT_FILE). */
+function recordExit(job: Job, code: number): void {
+  if (!job.exitFile) return;
+  try {
+    fs.writeFileSync(job.exitFile, `${code}\n`);
+  } catch {
+    // no record: the step runs again after a crash, which is safe
+  }
+}
+
 process.on("message", (msg: Job) => {
-  void run(msg).then(
-    (code) => process.send!({ id: msg.id, code }),
-    (e: Error) => process.send!({ id: msg.id, code: 3, error: e?.stack ?? String(e) }),
+  const done = run(msg).then(
+    (code) => {
+      recordExit(msg, code);
+      if (process.connected) process.send!({ id: msg.id, code });
+    },
+    (e: Error) => {
+      recordExit(msg, 3);
+      if (process.connected) process.send!({ id: msg.id, code: 3, error: e?.stack ?? String(e) });
+    },
   );
+  current = done.finally(() => (current = null));
 });
-process.on("disconnect", () => process.exit(0));
+// The engine is gone (killed): finish the OP at hand, so that its result is
+// recorded for `dflow retry` to adopt, then go.
+process.on("disconnect", () => {
+  if (current) void current.finally(() => process.exit(0));
+  else process.exit(0);
+});

@@ -10,7 +10,7 @@ import { cancelRemoteJobs, hasRemoteJobs } from "./executors/dispatcher.js";
 import { closeClusters } from "./executors/clusters.js";
 import type { OPTemplate } from "../src/templates.js";
 import { config as liveConfig } from "../src/config.js";
-import { DflowConfigError } from "../src/errors.js";
+import { DflowConfigError, InfrastructureError } from "../src/errors.js";
 import { typeString } from "../src/io.js";
 import type { DAG, Steps } from "../src/steps.js";
 import { ChildrenFile } from "./children.js";
@@ -21,7 +21,9 @@ import { runBody } from "./run-step.js";
 import { resolveArtifact } from "./scope.js";
 import { writeMessage } from "./step-dir.js";
 import { Journal, acquireLock, releaseLock, writeRunInfo } from "./store/engine-dir.js";
-import { exists, rand5, readTextOr, readTextOrSync, writeAtomic, writeAtomicSync } from "./store/fsx.js";
+import { type StorageError, clearStorageFailures, exists, onStorageFailure, rand5, readTextOr, readTextOrSync, storageErrorIn, storageFailureUnder, writeAtomic, writeAtomicSync } from "./store/fsx.js";
+import { killSteps } from "./executors/local.js";
+import { WarmPool } from "./executors/warm.js";
 
 export interface WorkflowRunResult {
   id: string;
@@ -66,7 +68,40 @@ export interface RunOptions {
 
 let runningWorkflows = 0;
 
+/**
+ * The one message of a workflow stopped by its file system (full, or no
+ * longer writable): what, where, and the fix.
+ */
+function storageMessage(id: string, dir: string, e: StorageError): InfrastructureError {
+  const fix = e.full ? "free space" : `make ${dir} writable again`;
+  return new InfrastructureError(`${e.detail}: ${fix}, then \`dflow retry ${id}\``, { workflow: id }, { cause: e });
+}
+
 export async function runWorkflow(entry: Steps | DAG, opts: RunOptions): Promise<WorkflowRunResult> {
+  const where = { id: opts.id ?? opts.name, dir: opts.id ? path.join(debugRoot(), opts.id) : "" };
+  try {
+    return await runWorkflowIn(entry, opts, where);
+  } catch (e) {
+    // The file system failed before the run could record anything (the lock, run.json, the status):
+    // the same message, on stderr (by submit) and in the exit status, never a stack.
+    const storage = storageErrorIn(e, where.dir || debugRoot());
+    if (!storage) throw e;
+    process.exitCode = 1;
+    const error = storageMessage(where.id, where.dir || debugRoot(), storage);
+    if (where.dir) releaseLockQuietly(where.dir);
+    return { id: where.id, dir: where.dir, status: "Failed", error };
+  }
+}
+
+function releaseLockQuietly(dir: string): void {
+  try {
+    releaseLock(dir);
+  } catch {
+    // an unwritable directory: the lock names this (soon dead) engine, which the next one takes over
+  }
+}
+
+async function runWorkflowIn(entry: Steps | DAG, opts: RunOptions, where: { id: string; dir: string }): Promise<WorkflowRunResult> {
   const cfg = { ...liveConfig };
   let id: string;
   let dir: string;
@@ -83,8 +118,11 @@ export async function runWorkflow(entry: Steps | DAG, opts: RunOptions): Promise
   } else {
     ({ id, dir } = await newWorkflowDir(opts.name));
   }
+  where.id = id;
+  where.dir = dir;
   // One engine per workflow; a dead engine's lock is taken over.
   acquireLock(dir, id);
+  clearStorageFailures(dir);
   const earlier = Journal.read(dir);
   // Steps a killed engine left running would otherwise race their re-run.
   if (opts.id) killStaleSteps(dir);
@@ -126,6 +164,15 @@ export async function runWorkflow(entry: Steps | DAG, opts: RunOptions): Promise
     else exit();
   };
   for (const sig of ["SIGTERM", "SIGINT", "SIGHUP"] as const) process.on(sig, onSignal);
+  // The work directory filled up or became unwritable: the workflow cannot
+  // go on (nothing it does can be recorded), so its running steps are
+  // stopped now rather than left to finish into a disk that cannot keep
+  // their results; steps not yet started are refused by runPod.
+  const offStorage = onStorageFailure((e) => {
+    if (e.path !== dir && !e.path.startsWith(dir + path.sep)) return; // another workflow's
+    killSteps(id);
+    WarmPool.killJobs(id);
+  });
   let error: Error | undefined;
   runningWorkflows++;
   try {
@@ -145,15 +192,27 @@ export async function runWorkflow(entry: Steps | DAG, opts: RunOptions): Promise
     error = e instanceof Error ? e : new Error(String(e));
     if (!(e instanceof DflowConfigError) && !(error.name === "StepFailed")) error.message = `workflow ${id}: ${error.message}`;
   }
+  offStorage();
   for (const sig of ["SIGTERM", "SIGINT", "SIGHUP"] as const) process.off(sig, onSignal);
   // The SSH connections are shared by every workflow of this engine process; the last one closes them.
   if (--runningWorkflows === 0) await closeClusters();
-  const status = error ? "Failed" : "Succeeded";
-  if (error) await writeMessage(dir, error.message);
-  await writeAtomic(path.join(dir, "status"), status);
+  // A storage failure is the reason, whatever step met it first (steps' own records of it may be lost).
+  const storage = storageFailureUnder(dir) ?? storageErrorIn(error, dir);
+  if (storage) error = storageMessage(id, dir, storage);
   journal.close();
-  releaseLock(dir);
-  return { id, dir, status, error };
+  try {
+    if (error) await writeMessage(dir, error.message);
+    await writeAtomic(path.join(dir, "status"), error ? "Failed" : "Succeeded");
+  } catch (e) {
+    const late = storageErrorIn(e, dir);
+    if (!late) throw e;
+    // Not even the status can be written: the message goes to stderr (submit prints it) and the exit status.
+    error = error ?? storageMessage(id, dir, late);
+    error.message += ` (the workflow's status could not be recorded: it still reads ${readTextOrSync(path.join(dir, "status"), "Running")})`;
+    process.exitCode = 1;
+  }
+  releaseLockQuietly(dir);
+  return { id, dir, status: error ? "Failed" : "Succeeded", error };
 }
 
 export async function workflowExists(id: string): Promise<boolean> {

@@ -7,6 +7,13 @@
 //
 // Each step runs in its own process group so that a timeout (or the engine
 // being interrupted) ends the step's whole process tree, not just its shell.
+//
+// With `exitFile`, the command runs under a small sh wrapper, the leader of
+// that group, which writes the command's exit status to exitFile when it
+// ends: the step's own record, which outlives a killed engine, so that
+// `dflow retry` can adopt work that finished instead of doing it twice.
+// It is written with one write() and ends with a newline; a reader trusts
+// only a complete line (step-dir.ts readExitStatus).
 import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
@@ -21,6 +28,10 @@ export interface LocalRun {
   timeout?: number;
   /** Called with the child's pid as soon as it is known. */
   onSpawn?: (pid: number) => void | Promise<void>;
+  /** Where the process side records the command's exit status when it ends. */
+  exitFile?: string;
+  /** Whose step this is (a workflow id), so killSteps can end one workflow's steps. */
+  owner?: string;
 }
 
 export interface LocalResult {
@@ -34,8 +45,14 @@ export interface LocalResult {
 /** Grace period between SIGTERM and SIGKILL. */
 const KILL_GRACE_MS = 2000;
 
-const running = new Set<number>();
+/** Running step process groups: leader pid -> owner. */
+const running = new Map<number, string | undefined>();
 let cleanupInstalled = false;
+
+/** $0 of the exit-status wrapper; its own messages (command not found) start with it. */
+export const WRAPPER_NAME = "dflow-step";
+// "$@" is the command; its status is recorded, then passed on.
+const WRAPPER = 'f=$1; shift; "$@"; s=$?; printf \'%s\\n\' "$s" >"$f"; exit "$s"';
 
 function killGroup(pid: number, signal: NodeJS.Signals): void {
   try {
@@ -47,7 +64,12 @@ function killGroup(pid: number, signal: NodeJS.Signals): void {
 
 /** Kill every step process group still running (engine exit or interrupt). */
 export function killAllSteps(signal: NodeJS.Signals = "SIGKILL"): void {
-  for (const pid of running) killGroup(pid, signal);
+  for (const pid of running.keys()) killGroup(pid, signal);
+}
+
+/** Kill the step process groups of one owner (a workflow that cannot go on). */
+export function killSteps(owner: string, signal: NodeJS.Signals = "SIGKILL"): void {
+  for (const [pid, o] of running) if (o === owner) killGroup(pid, signal);
 }
 
 // Step process groups are detached from the engine's terminal group, so a
@@ -78,7 +100,7 @@ class StepProcess {
     readonly pid: number,
     run: LocalRun,
   ) {
-    running.add(pid);
+    running.set(pid, run.owner);
     if (run.onSpawn) void Promise.resolve(run.onSpawn(pid)).catch(() => undefined);
     if (run.timeout && run.timeout > 0) {
       this.timer = setTimeout(() => {
@@ -100,26 +122,34 @@ class StepProcess {
 
 export function runLocal(run: LocalRun): Promise<LocalResult> {
   installCleanup();
+  const argv = run.exitFile ? ["/bin/sh", "-c", WRAPPER, WRAPPER_NAME, run.exitFile, ...run.command] : run.command;
   const spawner = Spawner.get();
-  if (spawner && Spawner.accepts({ argv: run.command, cwd: run.cwd, logFile: run.logFile, env: run.env })) return runWithSpawner(spawner, run);
-  return runWithNode(run);
+  if (spawner && Spawner.accepts({ argv, cwd: run.cwd, logFile: run.logFile, env: run.env })) {
+    let proc: StepProcess | undefined;
+    const job = spawner.run({ argv, cwd: run.cwd, logFile: run.logFile, env: run.env, onPid: (p) => (proc = new StepProcess(p, run)) });
+    if (job) return job.then((code) => spawnerResult(code, proc));
+  }
+  return runWithNode(run, argv);
 }
 
 /** Through the sh co-process (see spawner.ts): the fast path on Linux. */
-async function runWithSpawner(spawner: Spawner, run: LocalRun): Promise<LocalResult> {
-  let proc: StepProcess | undefined;
-  const code = await spawner.run({ argv: run.command, cwd: run.cwd, logFile: run.logFile, env: run.env, onPid: (p) => (proc = new StepProcess(p, run)) });
+function spawnerResult(code: number, proc: StepProcess | undefined): LocalResult {
   proc?.end();
   const timedOut = proc?.timedOut ?? false;
   if (code === -1) return { exitCode: null, signal: null, spawnError: Object.assign(new Error("the process launcher (sh) died; the step's process was lost"), { code: "ELOST" }) as NodeJS.ErrnoException, timedOut };
-  if (code > 128 && code < 160) return { exitCode: null, signal: (signalNames[code - 128] ?? "SIGKILL") as NodeJS.Signals, timedOut };
-  return { exitCode: code, signal: null, timedOut };
+  return { ...statusOf(code), timedOut };
+}
+
+/** A shell's exit status: 128+n is "killed by signal n". */
+function statusOf(code: number): { exitCode: number | null; signal: NodeJS.Signals | null } {
+  if (code > 128 && code < 160) return { exitCode: null, signal: (signalNames[code - 128] ?? "SIGKILL") as NodeJS.Signals };
+  return { exitCode: code, signal: null };
 }
 
 const signalNames: Record<number, string> = Object.fromEntries(Object.entries(os.constants.signals).map(([k, v]) => [v, k]));
 
 /** node's spawn(): where the co-process cannot be used. */
-function runWithNode(run: LocalRun): Promise<LocalResult> {
+function runWithNode(run: LocalRun, argv: string[]): Promise<LocalResult> {
   return new Promise((resolve) => {
     const fd = fs.openSync(run.logFile, "w");
     let settled = false;
@@ -131,14 +161,15 @@ function runWithNode(run: LocalRun): Promise<LocalResult> {
       resolve({ ...r, timedOut: proc?.timedOut ?? false });
     };
     try {
-      const child = spawn(run.command[0], run.command.slice(1), {
+      const child = spawn(argv[0], argv.slice(1), {
         cwd: run.cwd,
         env: run.env ? { ...process.env, ...run.env } : process.env,
         stdio: ["ignore", fd, fd],
         detached: true,
       });
       child.once("error", (err: NodeJS.ErrnoException) => done({ exitCode: null, signal: null, spawnError: err }));
-      child.once("exit", (code, signal) => done({ exitCode: code, signal }));
+      // Through the wrapper, a signal that killed the command shows as the wrapper's 128+n.
+      child.once("exit", (code, signal) => done(run.exitFile && code !== null ? statusOf(code) : { exitCode: code, signal }));
       if (child.pid !== undefined) proc = new StepProcess(child.pid, run);
     } catch (err) {
       done({ exitCode: null, signal: null, spawnError: err as NodeJS.ErrnoException });

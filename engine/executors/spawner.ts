@@ -6,9 +6,18 @@
 // job reports its pid, runs `setsid` so its pid is its process group (for
 // timeouts), and reports its exit status on fd 3.
 //
+// The co-process's environment is a copy of the engine's taken when it
+// started, but a workflow script may change process.env between two submits
+// (or between building and submitting): before each job the engine compares
+// process.env with what it last gave the shell and sends only the
+// difference (`export`/`unset` in the shell itself, so later jobs inherit
+// it). Comparing costs tens of microseconds for a few dozen variables,
+// a small part of what a fork from the engine would; nothing is sent when
+// nothing changed.
+//
 // Linux only (the job reads its pid from /proc/self/stat) and needs the
-// `setsid` program; elsewhere, or for paths the line protocol cannot carry,
-// the caller falls back to node's spawn.
+// `setsid` program; elsewhere, or for what the line protocol cannot carry
+// (newlines, names sh cannot export), the caller falls back to node's spawn.
 import { type ChildProcess, spawn } from "node:child_process";
 import fs from "node:fs";
 import readline from "node:readline";
@@ -40,6 +49,14 @@ function findSetsid(): string | null {
   return null;
 }
 
+const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** Set by the shell itself for each job (`cd`), not the engine's to give. */
+const SHELL_OWNED = new Set(["PWD", "OLDPWD"]);
+
+function carries(s: string): boolean {
+  return !s.includes("\n") && !s.includes("\0");
+}
+
 export class Spawner {
   private static instance: Spawner | null | undefined;
   private readonly sh: ChildProcess;
@@ -47,9 +64,17 @@ export class Spawner {
   private counter = 0;
   private dead = false;
   private readonly events: NodeJS.ReadableStream & { ref?: () => void; unref?: () => void };
+  /** The exported variables the shell has (as far as the engine gave them). */
+  private readonly shEnv = new Map<string, string>();
 
   private constructor(private readonly setsid: string) {
-    this.sh = spawn("sh", ["-c", LOOP], { stdio: ["pipe", "ignore", "inherit", "pipe"] });
+    const env: Record<string, string> = {};
+    for (const [k, v] of Object.entries(process.env)) {
+      if (v === undefined || !NAME.test(k) || SHELL_OWNED.has(k)) continue;
+      env[k] = v;
+      this.shEnv.set(k, v);
+    }
+    this.sh = spawn("sh", ["-c", LOOP], { stdio: ["pipe", "ignore", "inherit", "pipe"], env });
     this.sh.unref();
     (this.sh.stdin as unknown as { unref?: () => void }).unref?.();
     // The co-process must not keep the engine alive on its own, but a job
@@ -88,19 +113,54 @@ export class Spawner {
     return Spawner.instance;
   }
 
-  /** Whether this job can go through the line protocol. */
+  /** Whether this job's own fields can go through the line protocol. */
   static accepts(job: Omit<SpawnJob, "onPid">): boolean {
     const parts = [...job.argv, job.cwd, job.logFile, ...Object.entries(job.env ?? {}).flat()];
-    return parts.every((p) => !p.includes("\n") && !p.includes("\0")) && Object.keys(job.env ?? {}).every((k) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(k));
+    return parts.every(carries) && Object.keys(job.env ?? {}).every((k) => NAME.test(k));
   }
 
-  /** Run a job; resolves with its exit status (128+n when killed by signal n, -1 when lost). */
-  run(job: SpawnJob): Promise<number> {
+  /**
+   * Shell text that brings the co-process's environment up to process.env,
+   * "" when nothing changed, null when a change cannot be carried (the job
+   * then goes through node's spawn, which passes process.env as it is).
+   */
+  private envDelta(): string | null {
+    let text = "";
+    let seen = 0;
+    for (const k in process.env) {
+      const v = process.env[k];
+      if (v === undefined || SHELL_OWNED.has(k)) continue;
+      const had = this.shEnv.get(k);
+      if (had !== undefined) seen++;
+      if (had === v) continue;
+      if (!NAME.test(k) || !carries(v)) return null;
+      text += `export ${k}=${q(v)}; `;
+    }
+    if (seen < this.shEnv.size) {
+      for (const k of this.shEnv.keys()) if (process.env[k] === undefined) text += `unset ${k}; `;
+    }
+    return text;
+  }
+
+  /**
+   * Run a job; resolves with its exit status (128+n when killed by signal n,
+   * -1 when lost), or returns null when the engine's environment has a
+   * change the line protocol cannot carry.
+   */
+  run(job: SpawnJob): Promise<number> | null {
     if (this.dead) return Promise.resolve(-1);
+    const delta = this.envDelta();
+    if (delta === null) return null;
+    if (delta) {
+      for (const k of this.shEnv.keys()) if (process.env[k] === undefined) this.shEnv.delete(k);
+      for (const k in process.env) if (process.env[k] !== undefined && !SHELL_OWNED.has(k)) this.shEnv.set(k, process.env[k]!);
+    }
     const id = String(++this.counter);
     const exports = Object.entries(job.env ?? {}).map(([k, v]) => `export ${k}=${q(v)}; `).join("");
+    // The delta runs in the shell itself, before the job forks, so this job and every later one has it.
+    // The job reads its pid with its own IFS: the engine's environment may have set one.
     const line =
-      `{ ( read -r p _ </proc/self/stat; echo "P ${id} $p" >&3; ${exports}cd ${q(job.cwd)} && exec ${q(this.setsid)} ${job.argv.map(q).join(" ")} >${q(job.logFile)} 2>&1 </dev/null 3>&- ); ` +
+      `${delta}{ ( IFS=' ' read -r p _ </proc/self/stat; echo "P ${id} $p" >&3; ${exports}cd ${q(job.cwd)} && exec ${q(this.setsid)} ${job.argv.map(q).join(" ")} >${q(job.logFile)} 2>&1 </dev/null 3>&- ); ` +
       `echo "E ${id} $?" >&3; } &\n`;
     return new Promise((resolve) => {
       this.waiting.set(id, { resolve, onPid: job.onPid });

@@ -4,6 +4,11 @@
 // long-lived workers pays it once. A job that times out kills its worker's
 // whole process group; a worker that dies (crash, process.exit in the OP)
 // fails its job with the exit status, and is replaced for the next job.
+//
+// A worker's environment is the engine's when it was forked; the engine's
+// may change later (a script setting process.env between two submits). Each
+// job carries the difference from what that worker was last given, and the
+// worker gives each job exactly that environment plus the step's own.
 import { type ChildProcess, fork } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
@@ -20,11 +25,51 @@ export interface WarmJob {
   env?: Record<string, string>;
   timeout?: number;
   onSpawn?: (pid: number) => void | Promise<void>;
+  /** Where the worker records the OP's exit status when it ends (step-dir.ts EXIT_FILE). */
+  exitFile?: string;
+  /** Whose step this is (a workflow id), for killSteps. */
+  owner?: string;
+}
+
+/** What changed in the engine's environment since `base`: values to set, names to drop. */
+export interface EnvDelta {
+  set: Record<string, string>;
+  unset: string[];
+}
+
+function envDelta(base: Map<string, string>): EnvDelta | undefined {
+  const set: Record<string, string> = {};
+  const unset: string[] = [];
+  let changed = false;
+  let seen = 0;
+  for (const k in process.env) {
+    const v = process.env[k];
+    if (v === undefined) continue;
+    const had = base.get(k);
+    if (had !== undefined) seen++;
+    if (had === v) continue;
+    set[k] = v;
+    base.set(k, v);
+    changed = true;
+  }
+  if (seen < base.size) {
+    for (const k of [...base.keys()]) {
+      if (process.env[k] === undefined) {
+        unset.push(k);
+        base.delete(k);
+        changed = true;
+      }
+    }
+  }
+  return changed ? { set, unset } : undefined;
 }
 
 interface Worker {
   proc: ChildProcess;
   busy: boolean;
+  /** The engine environment this worker was last given. */
+  env: Map<string, string>;
+  owner?: string;
   /** The log the worker's raw stdout/stderr (an OP's subprocesses) goes to. */
   log: number | null;
   finish?: (r: LocalResult) => void;
@@ -46,6 +91,20 @@ export class WarmPool {
         }
       }
     });
+  }
+
+  /** Kill the workers running one owner's jobs (their jobs fail; the workers are replaced). */
+  static killJobs(owner: string): void {
+    for (const pool of WarmPool.pools.values()) {
+      for (const w of pool.workers) {
+        if (!w.busy || w.owner !== owner) continue;
+        try {
+          process.kill(-w.proc.pid!, "SIGKILL");
+        } catch {
+          // gone
+        }
+      }
+    }
   }
 
   static get(size = os.cpus().length): WarmPool {
@@ -72,8 +131,9 @@ export class WarmPool {
   }
 
   private start(): Worker {
-    const proc = fork(WORKER, [], { stdio: ["ignore", "pipe", "pipe", "ipc"], detached: true, cwd: "/" });
-    const w: Worker = { proc, busy: false, log: null };
+    const env = new Map(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined));
+    const proc = fork(WORKER, [], { stdio: ["ignore", "pipe", "pipe", "ipc"], detached: true, cwd: "/", env: Object.fromEntries(env) });
+    const w: Worker = { proc, busy: false, log: null, env };
     this.workers.add(w);
     proc.unref();
     proc.channel?.unref();
@@ -98,6 +158,7 @@ export class WarmPool {
 
   private assign(w: Worker, job: WarmJob, resolve: (r: LocalResult) => void): void {
     w.busy = true;
+    w.owner = job.owner;
     fs.writeFileSync(job.logFile, "");
     w.log = fs.openSync(job.logFile, "a");
     // While a job runs the worker keeps the engine alive.
@@ -127,6 +188,6 @@ export class WarmPool {
       this.dispatch();
     };
     if (job.onSpawn) void Promise.resolve(job.onSpawn(w.proc.pid!)).catch(() => undefined);
-    w.proc.send({ id: ++this.counter, spec: job.spec, cwd: job.cwd, logFile: job.logFile, env: job.env });
+    w.proc.send({ id: ++this.counter, spec: job.spec, cwd: job.cwd, logFile: job.logFile, env: job.env, base: envDelta(w.env), exitFile: job.exitFile });
   }
 }

@@ -9,7 +9,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { DflowConfigError } from "../../src/errors.js";
-import { writeAtomicSync } from "./fsx.js";
+import { asStorageError, writeAtomicSync } from "./fsx.js";
 
 export function engineDir(wfdir: string): string {
   return path.join(wfdir, ".engine");
@@ -23,13 +23,19 @@ export interface LockInfo {
   proc_start?: number;
 }
 
-function procStart(pid: number): number | undefined {
+/** State letter and start time (clock ticks since boot) of a process, from /proc (Linux). */
+function procStat(pid: number): { state: string; start: number } | undefined {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-    return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19]);
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return { state: fields[0], start: Number(fields[19]) };
   } catch {
     return undefined;
   }
+}
+
+function procStart(pid: number): number | undefined {
+  return procStat(pid)?.start;
 }
 
 /** Whether the engine that wrote `lock` is still running (on this host). */
@@ -40,8 +46,10 @@ export function lockAlive(lock: LockInfo): boolean {
   } catch {
     return false;
   }
-  const st = procStart(lock.pid);
-  return lock.proc_start === undefined || st === undefined || st === lock.proc_start;
+  const st = procStat(lock.pid);
+  // A killed engine its parent has not reaped yet (a zombie) still answers kill(pid, 0), but runs nothing.
+  if (st && (st.state === "Z" || st.state === "X")) return false;
+  return lock.proc_start === undefined || st === undefined || st.start === lock.proc_start;
 }
 
 export function readLock(wfdir: string): LockInfo | null {
@@ -57,17 +65,25 @@ export function readLock(wfdir: string): LockInfo | null {
  * that holds it. A lock left by a dead engine is taken over.
  */
 export function acquireLock(wfdir: string, wfid: string): LockInfo {
-  fs.mkdirSync(engineDir(wfdir), { recursive: true });
+  try {
+    fs.mkdirSync(engineDir(wfdir), { recursive: true });
+  } catch (e) {
+    throw asStorageError(e, engineDir(wfdir));
+  }
   const file = path.join(engineDir(wfdir), "lock");
   const mine: LockInfo = { pid: process.pid, host: os.hostname(), started: new Date().toISOString(), proc_start: procStart(process.pid) };
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
       const fd = fs.openSync(file, "wx");
-      fs.writeSync(fd, JSON.stringify(mine));
-      fs.closeSync(fd);
+      try {
+        fs.writeSync(fd, JSON.stringify(mine));
+      } finally {
+        fs.closeSync(fd);
+      }
       return mine;
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+      // A lock left empty by a full disk reads as no lock: the next engine replaces it.
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw asStorageError(e, file);
     }
     const held = readLock(wfdir);
     if (held && held.pid === process.pid && held.host === mine.host) return held;
@@ -98,12 +114,21 @@ export function releaseLock(wfdir: string): void {
 export class Journal {
   private readonly fd: number;
   constructor(readonly wfdir: string) {
-    fs.mkdirSync(engineDir(wfdir), { recursive: true });
-    this.fd = fs.openSync(path.join(engineDir(wfdir), "journal"), "a");
+    const file = path.join(engineDir(wfdir), "journal");
+    try {
+      fs.mkdirSync(engineDir(wfdir), { recursive: true });
+      this.fd = fs.openSync(file, "a");
+    } catch (e) {
+      throw asStorageError(e, file);
+    }
   }
   record(parentDir: string, order: string, dirName: string): void {
     const rel = path.relative(this.wfdir, parentDir) || ".";
-    fs.writeSync(this.fd, `${rel}\t${order}\t${dirName}\n`);
+    try {
+      fs.writeSync(this.fd, `${rel}\t${order}\t${dirName}\n`);
+    } catch (e) {
+      throw asStorageError(e, path.join(engineDir(this.wfdir), "journal"));
+    }
   }
   close(): void {
     try {
@@ -146,7 +171,6 @@ export function writeRunInfo(wfdir: string): void {
   if (!script) return;
   const env = Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[0].startsWith("DFLOW_") && !["DFLOW_CLI_REPORT", "DFLOW_RESUME_ID", "DFLOW_REUSE_FROM", "DFLOW_DETACHED_LOG"].includes(e[0]) && e[1] !== undefined));
   const info: RunInfo = { script: path.resolve(script), args: process.argv.slice(2), cwd: process.cwd(), env };
-  fs.mkdirSync(engineDir(wfdir), { recursive: true });
   writeAtomicSync(path.join(engineDir(wfdir), "run.json"), `${JSON.stringify(info, null, 2)}\n`);
 }
 

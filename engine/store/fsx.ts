@@ -4,6 +4,83 @@
 import fs from "node:fs";
 import fsp from "node:fs/promises";
 import path from "node:path";
+import { InfrastructureError } from "../../src/errors.js";
+
+// A full or unwritable file system is the machine's doing, not the
+// workflow's: every state write that meets one throws a StorageError naming
+// the path, and the failure is remembered (and announced) so that the
+// workflow that owns the path can stop at once with one clear message
+// (workflow-run.ts), even where a step's own bookkeeping swallowed it.
+const STORAGE_CODES = new Set(["ENOSPC", "EDQUOT", "EROFS", "EACCES"]);
+
+export class StorageError extends InfrastructureError {
+  constructor(
+    readonly path: string,
+    readonly code: string,
+    cause?: unknown,
+  ) {
+    super(
+      code === "ENOSPC" || code === "EDQUOT"
+        ? `no space left on the file system of ${path} (${code === "EDQUOT" ? "EDQUOT: disk quota exceeded" : "ENOSPC"})`
+        : `${path} cannot be written (${code === "EROFS" ? "EROFS: read-only file system" : "EACCES: permission denied"})`,
+      {},
+      { cause },
+    );
+  }
+  /** Whether freeing space (rather than restoring write access) is the fix. */
+  get full(): boolean {
+    return this.code === "ENOSPC" || this.code === "EDQUOT";
+  }
+}
+
+const failures: StorageError[] = [];
+const listeners = new Set<(e: StorageError) => void>();
+
+/** `e` as a StorageError (recorded and announced) when it is one, else `e` itself. */
+export function asStorageError(e: unknown, file: string): unknown {
+  if (e instanceof StorageError) return e;
+  const code = (e as NodeJS.ErrnoException)?.code;
+  if (!code || !STORAGE_CODES.has(code)) return e;
+  const err = new StorageError(file, code, e);
+  failures.push(err);
+  for (const fn of listeners) fn(err);
+  return err;
+}
+
+function isUnder(p: string, dir: string): boolean {
+  return p === dir || p.startsWith(dir.endsWith(path.sep) ? dir : dir + path.sep);
+}
+
+/** The first storage failure met under `dir` (since clearStorageFailures), if any. */
+export function storageFailureUnder(dir: string): StorageError | undefined {
+  return failures.find((f) => isUnder(f.path, dir));
+}
+
+export function clearStorageFailures(dir: string): void {
+  for (let i = failures.length - 1; i >= 0; i--) if (isUnder(failures[i].path, dir)) failures.splice(i, 1);
+}
+
+/** Called at each storage failure; returns the function that stops listening. */
+export function onStorageFailure(fn: (e: StorageError) => void): () => void {
+  listeners.add(fn);
+  return () => listeners.delete(fn);
+}
+
+/**
+ * A StorageError anywhere in `e`'s chain of reasons and causes; a raw file
+ * system error counts only for a path under `dir` (an unreadable input
+ * elsewhere is the step's problem, not the work directory's).
+ */
+export function storageErrorIn(e: unknown, dir: string): StorageError | undefined {
+  for (let x = e, depth = 0; x && depth < 10; depth++) {
+    if (x instanceof StorageError) return isUnder(x.path, dir) ? x : undefined;
+    const code = (x as NodeJS.ErrnoException).code;
+    const p = (x as NodeJS.ErrnoException).path;
+    if (code && STORAGE_CODES.has(code) && p && isUnder(path.resolve(p), dir)) return asStorageError(x, p) as StorageError;
+    x = (x as { reason?: unknown }).reason ?? (x as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
 
 let counter = 0;
 
@@ -26,15 +103,23 @@ export function writeAtomicSync(file: string, data: string | Uint8Array): void {
     fs.writeFileSync(tmp, data);
     fs.renameSync(tmp, file);
   } catch (e) {
-    fs.rmSync(tmp, { force: true });
-    throw e;
+    try {
+      fs.rmSync(tmp, { force: true });
+    } catch {
+      // an unwritable directory: there is no temp file either
+    }
+    throw asStorageError(e, file);
   }
 }
 
 /** Create or replace a symlink atomically (link beside, rename over). */
 export async function symlinkAtomic(target: string, linkPath: string): Promise<void> {
   const tmp = tempName(linkPath);
-  fs.symlinkSync(target, tmp);
+  try {
+    fs.symlinkSync(target, tmp);
+  } catch (e) {
+    throw asStorageError(e, linkPath);
+  }
   try {
     fs.renameSync(tmp, linkPath);
   } catch (e) {
@@ -45,7 +130,7 @@ export async function symlinkAtomic(target: string, linkPath: string): Promise<v
       fs.symlinkSync(target, linkPath);
       return;
     }
-    throw e;
+    throw asStorageError(e, linkPath);
   }
 }
 
