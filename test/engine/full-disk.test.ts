@@ -45,6 +45,9 @@ function readOr(file: string): string | undefined {
 
 /** Fill the file system of `dir` to the last byte. */
 function fill(dir: string): void {
+  // Never the machine's own disk: if the tmpfs is not (or no longer) mounted there, stop.
+  const st = fs.statfsSync(dir);
+  if (st.blocks * st.bsize > 64 * 1024 * 1024) throw new Error(`refusing to fill ${dir}: its file system is not the small test tmpfs`);
   const fd = fs.openSync(path.join(dir, "filler"), "w");
   const chunk = Buffer.alloc(64 * 1024, 1);
   try {
