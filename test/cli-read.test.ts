@@ -273,12 +273,12 @@ describe("a running workflow", () => {
     const d = await dflow("download", id, "slow-key", "out", "got");
     expect(d.exitCode, d.stderr).toBe(0);
     expect(d.stdout).toMatch(/^Downloaded out of step slow \(slow-key\) to got\n/);
-    const got = path.join(cwd, "got", "out"); // download_artifact names a file artifact after the artifact
+    const got = path.join(cwd, "got", "out.txt"); // named after the file the step wrote (/tmp/out.txt), as dflow does
     expect(fs.readFileSync(got, "utf8")).toBe("data\n");
     expect(fs.lstatSync(got).isFile()).toBe(true);
     const dj = await dflow("download", id, "slow", "out", "got2", "--json");
-    expect(JSON.parse(dj.stdout)).toMatchObject({ step: "slow", id: "slow-key", artifact: "out", dir: path.join(cwd, "got2"), paths: ["got2/out"] });
-    expect(fs.readFileSync(path.join(cwd, "got2", "out"), "utf8")).toBe("data\n");
+    expect(JSON.parse(dj.stdout)).toMatchObject({ step: "slow", id: "slow-key", artifact: "out", dir: path.join(cwd, "got2"), paths: ["got2/out.txt"] });
+    expect(fs.readFileSync(path.join(cwd, "got2", "out.txt"), "utf8")).toBe("data\n");
   });
 });
 
