@@ -172,7 +172,6 @@ async function copyDir(
   opts: CopyTreeOptions,
   exclude: Set<string>,
   ancestors: Set<string>,
-  keep?: KeepExisting,
 ): Promise<void> {
   const srcSt = await fsp.stat(srcDir);
   for (const name of await fsp.readdir(srcDir)) {
