@@ -52,6 +52,8 @@ export interface RunContext {
   podLimit?: <T>(fn: () => Promise<T>) => Promise<T>;
   /** The workflow's context executor (dflow's Workflow(context=...)), for steps without their own. */
   context?: { render(t: OPTemplate): OPTemplate };
+  /** Set (to the reason) when the workflow is terminated in this process: no step starts any more (engine/control.ts). */
+  stopped?: string;
   /** Called whenever a step's directory gets a final phase (progress, logging). */
   onStepDone?: (dir: string, phase: Phase) => void;
 }

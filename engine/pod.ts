@@ -16,6 +16,7 @@ import { renderScript, rerootTmp } from "./render.js";
 import type { ArtifactSource } from "./scope.js";
 import { EXIT_FILE, linkArtifact, logTail, mkdirOnce, readExitStatus, writeParameters, writePhase } from "./step-dir.js";
 import { exists, storageErrorIn, storageFailureUnder, writeAtomic } from "./store/fsx.js";
+import { WorkflowStopped, stepGate } from "./control.js";
 import { decodeValue } from "./store/values.js";
 import { nextAttempt, retryPlan } from "./retry.js";
 import { WarmPool } from "./executors/warm.js";
@@ -149,6 +150,8 @@ export async function runPod(run: PodRun, ctx: RunContext): Promise<PodResult> {
       // A full or unwritable work directory stops the workflow: start nothing more (workflow-run.ts).
       const halted = storageFailureUnder(ctx.wfdir);
       if (halted) throw halted;
+      // Suspended: the step stays Pending until resumed; terminated: it does not start.
+      await stepGate(ctx, dir);
       await writePhase(dir, "Running");
       return await attemptOnce(run, ctx, workdir, scriptFile, opSpec, shipped);
     } catch (e) {
@@ -196,7 +199,11 @@ async function attemptOnce(run: PodRun, ctx: RunContext, workdir: string, script
   });
   const remote = t.remote ? () => runRemoteStep({ stepName: run.stepName, dirName: run.dirName, dir, workdir, template: t, wfid: ctx.wfid, timeout }, ctx, shipped, logFile).then((): LocalResult => ({ exitCode: 0, signal: null })) : null;
   // Remote steps are not capped by local parallelism: they wait in the cluster's queue (max_queued_jobs).
-  const res = remote ? await remote() : ctx.podLimit ? await ctx.podLimit(launch) : await launch();
+  // A step that waited for a free slot checks the gate again before it starts.
+  const gated = async () => (await stepGate(ctx, dir), launch());
+  const res = remote ? await remote() : ctx.podLimit ? await ctx.podLimit(gated) : await launch();
+  // Terminated while it ran: its process was killed for that reason, not for a failure of its own.
+  if (ctx.stopped) throw new WorkflowStopped(`workflow ${ctx.wfid} ${ctx.stopped}`);
   if (res.spawnError) {
     const e = res.spawnError;
     if (e.code === "ENOENT") throw new DflowConfigError(`command ${JSON.stringify(t.command[0])} not found: install it or set the template's command`, where);

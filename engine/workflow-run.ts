@@ -16,6 +16,7 @@ import type { DAG, Steps } from "../src/steps.js";
 import { ChildrenFile } from "./children.js";
 import { type PV, type RunContext, type Scope } from "./context.js";
 import type { ArgoStep } from "../src/query.js";
+import { WorkflowStopped, registerRun, takeStopRequest } from "./control.js";
 import { applyReuse } from "./reuse.js";
 import { runBody } from "./run-step.js";
 import { resolveArtifact } from "./scope.js";
@@ -151,7 +152,8 @@ async function runWorkflowIn(entry: Steps | DAG, opts: RunOptions, where: { id: 
   // get a final phase and the reason before the engine exits (dflow leaves
   // them Running, Q17). Step process groups are killed by executors/local.
   const onSignal = (sig: NodeJS.Signals) => {
-    const why = sig === "SIGTERM" ? "stopped (SIGTERM, e.g. dflow stop)" : sig === "SIGINT" ? "interrupted (SIGINT)" : `stopped (${sig})`;
+    // Workflow.terminate() / dflow stop from another process leave who asked in .engine/stop-request.
+    const why = takeStopRequest(dir) ?? (sig === "SIGTERM" ? "stopped (SIGTERM, e.g. dflow stop)" : sig === "SIGINT" ? "interrupted (SIGINT)" : `stopped (${sig})`);
     markStopped(dir, ctx.active, why);
     journal.close();
     const exit = () => {
@@ -175,6 +177,8 @@ async function runWorkflowIn(entry: Steps | DAG, opts: RunOptions, where: { id: 
   });
   let error: Error | undefined;
   runningWorkflows++;
+  let ended!: () => void;
+  registerRun(ctx, new Promise<void>((r) => (ended = r)));
   try {
     // The entrypoint has no step directory: <wfdir> plays that role.
     const params = new Map<string, PV>();
@@ -192,6 +196,8 @@ async function runWorkflowIn(entry: Steps | DAG, opts: RunOptions, where: { id: 
     error = e instanceof Error ? e : new Error(String(e));
     if (!(e instanceof DflowConfigError) && !(error.name === "StepFailed")) error.message = `workflow ${id}: ${error.message}`;
   }
+  // Terminated in this process: that is the reason, whatever its steps failed with.
+  if (ctx.stopped) error = new WorkflowStopped(`workflow ${id} ${ctx.stopped}`);
   offStorage();
   for (const sig of ["SIGTERM", "SIGINT", "SIGHUP"] as const) process.off(sig, onSignal);
   // The SSH connections are shared by every workflow of this engine process; the last one closes them.
@@ -210,8 +216,10 @@ async function runWorkflowIn(entry: Steps | DAG, opts: RunOptions, where: { id: 
     error = error ?? storageMessage(id, dir, late);
     error.message += ` (the workflow's status could not be recorded: it still reads ${readTextOrSync(path.join(dir, "status"), "Running")})`;
     process.exitCode = 1;
+  } finally {
+    releaseLockQuietly(dir);
+    ended();
   }
-  releaseLockQuietly(dir);
   return { id, dir, status: error ? "Failed" : "Succeeded", error };
 }
 
@@ -228,21 +236,25 @@ function runsIn(pid: number, dir: string): boolean {
   }
 }
 
-/** Kill the process groups of steps a dead engine left running (their pid file names the group). */
+/** Kill the process group of the step in `dir` (its pid file names the group), if it still runs there. */
+export function killStepProcess(dir: string): void {
+  const pid = Number(readTextOrSync(path.join(dir, "pid"), ""));
+  if (!pid || !runsIn(pid, dir)) return;
+  for (const target of [-pid, pid]) {
+    try {
+      process.kill(target, "SIGKILL");
+      break;
+    } catch {
+      // not a group leader, or gone
+    }
+  }
+}
+
+/** Kill the process groups of steps a dead engine left running. */
 export function killStaleSteps(wfdir: string): void {
   for (const name of fs.readdirSync(wfdir)) {
     const dir = path.join(wfdir, name);
-    if (readTextOrSync(path.join(dir, "phase"), "") !== "Running") continue;
-    const pid = Number(readTextOrSync(path.join(dir, "pid"), ""));
-    if (!pid || !runsIn(pid, dir)) continue;
-    for (const target of [-pid, pid]) {
-      try {
-        process.kill(target, "SIGKILL");
-        break;
-      } catch {
-        // not a group leader, or gone
-      }
-    }
+    if (readTextOrSync(path.join(dir, "phase"), "") === "Running") killStepProcess(dir);
   }
 }
 

@@ -15,13 +15,14 @@ import { register as registerResubmit } from "./cli/resubmit.js";
 import { register as registerRetry } from "./cli/retry.js";
 import { register as registerRun } from "./cli/run.js";
 import { register as registerStop } from "./cli/stop.js";
+import { register as registerSuspend } from "./cli/suspend.js";
 import { register as registerWatch } from "./cli/watch.js";
 
 const program = new Command();
 program.name("dflow").description("Run dflow workflows written in TypeScript locally, in dflow's debug-mode layout").showHelpAfterError();
 for (const register of [
   registerRun, registerList, registerGet, registerLogs, registerWatch, registerRetry,
-  registerResubmit, registerStop, registerDelete, registerGetkeys, registerDownload, registerDpdisp,
+  registerResubmit, registerStop, registerSuspend, registerDelete, registerGetkeys, registerDownload, registerDpdisp,
 ]) register(program);
 
 program.parseAsync(process.argv).catch((e: Error) => {

@@ -5,6 +5,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { runWorkflow, debugRoot } from "../engine/workflow-run.js";
+import { deleteWorkflow, isSuspended, resumeWorkflow, suspendWorkflow, terminateWorkflow } from "../engine/control.js";
 import { readTextOrSync } from "../engine/store/fsx.js";
 import { z } from "zod";
 import { DflowConfigError } from "./errors.js";
@@ -222,5 +223,65 @@ export class Workflow {
       out.artifacts[n] = { name: n, local_path: path.join(base, "artifacts", n) };
     }
     return out;
+  }
+  // Managing a workflow (dflow's Workflow.terminate/stop/suspend/resume/delete/
+  // resubmit); the same code as `dflow stop/suspend/resume/delete`, in engine/control.ts.
+
+  /**
+   * Terminate the workflow, whether this process runs it (a submit() still
+   * pending: it resolves Failed) or another one (its engine is sent SIGTERM,
+   * as dflow's debug mode does). Steps not started do not start, running
+   * steps are killed; they and the workflow end Failed, with the reason.
+   * Resolves once the status is final.
+   */
+  async terminate(): Promise<void> {
+    await terminateWorkflow(this.dir(), "Workflow.terminate()");
+  }
+
+  /** Same as terminate(): locally there are no exit handlers for a stop to run first. */
+  async stop(): Promise<void> {
+    await terminateWorkflow(this.dir(), "Workflow.stop()", "stopped");
+  }
+
+  /**
+   * Suspend the workflow (it may run in this or another process): no step
+   * starts until resume(), running steps finish. The status stays Running, as
+   * Argo's does; is_suspended() and `dflow get` show it.
+   */
+  suspend(): void {
+    suspendWorkflow(this.dir(), "Workflow.suspend()");
+  }
+
+  /** Let a suspended workflow start steps again. */
+  resume(): void {
+    resumeWorkflow(this.dir());
+  }
+
+  /** Whether the workflow is suspended. */
+  is_suspended(): boolean {
+    this.query_status();
+    return isSuspended(this.dir());
+  }
+
+  /**
+   * Delete the workflow's directory. A workflow whose engine is running is
+   * refused, unless `force` (then it is terminated first).
+   */
+  async delete(opts: { force?: boolean } = {}): Promise<void> {
+    await deleteWorkflow(this.dir(), { force: opts.force, forceHint: "delete({ force: true })", by: "Workflow.delete()" });
+  }
+
+  /**
+   * Run the workflow again as a new workflow that reuses the succeeded keyed
+   * steps of this one (Argo's resubmit; `dflow resubmit <id>` does it for a
+   * script). This object keeps its id; the new one is in the result.
+   */
+  async resubmit(): Promise<SubmitResult> {
+    const reuse = this.query_step({ phase: "Succeeded" }).filter((s) => s.key);
+    if (!this.entrypoint) {
+      throw new DflowConfigError(`resubmit needs the workflow's steps, and this Workflow was made from an id only: build it as the script does, or use \`dflow resubmit ${this.id}\``, { workflow: this.id });
+    }
+    const again = new Workflow({ name: this.name, ...(this.entrypoint instanceof DAG ? { dag: this.entrypoint } : { steps: this.entrypoint }), context: this.context, parameters: this.parameters, parallelism: this.parallelism });
+    return again.submit({ reuse_step: reuse });
   }
 }

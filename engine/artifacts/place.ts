@@ -236,14 +236,14 @@ export async function placeTree(src: string, dest: string, method: CopyMethod): 
  * replaced. Symlinks in `src` are followed; dangling ones are skipped.
  * Missing `src` → nothing.
  */
-export async function mergeInto(src: string, dest: string, method: CopyMethod): Promise<void> {
+export async function mergeInto(src: string, dest: string, method: CopyMethod, keep?: KeepExisting): Promise<void> {
   checkCopyMethod(method);
   const srcAbs = path.resolve(src);
   const st = await statOrNull(srcAbs);
   if (!st) return;
   if (st.isFile()) {
     await fsp.mkdir(path.dirname(dest), { recursive: true });
-    await placeFile(srcAbs, dest, method);
+    if (!(keep && (await keep(srcAbs, dest)))) await placeFile(srcAbs, dest, method);
     return;
   }
   if (!st.isDirectory()) return;
@@ -255,8 +255,11 @@ export async function mergeInto(src: string, dest: string, method: CopyMethod): 
   const srcReal = await fsp.realpath(srcAbs);
   const destReal = await fsp.realpath(dest);
   if (srcReal === destReal) return; // merging a directory into itself
-  await mergeDir(srcAbs, dest, method, new Set([destReal]), new Set([srcReal]));
+  await mergeDir(srcAbs, dest, method, new Set([destReal]), new Set([srcReal]), keep);
 }
+
+/** Whether the file already at `dest` stays instead of being replaced by `src` (download's skip_exists). */
+export type KeepExisting = (src: string, dest: string) => Promise<boolean>;
 
 async function mergeDir(
   srcDir: string,
@@ -264,6 +267,7 @@ async function mergeDir(
   method: CopyMethod,
   exclude: Set<string>,
   ancestors: Set<string>,
+  keep?: KeepExisting,
 ): Promise<void> {
   for (const name of await fsp.readdir(srcDir)) {
     const s = path.join(srcDir, name);
@@ -274,9 +278,9 @@ async function mergeDir(
       const real = await fsp.realpath(s);
       if (exclude.has(real) || ancestors.has(real)) continue;
       await ensureRealDir(d);
-      await mergeDir(s, d, method, exclude, new Set([...ancestors, real]));
+      await mergeDir(s, d, method, exclude, new Set([...ancestors, real]), keep);
     } else if (st.isFile()) {
-      await placeFile(s, d, method);
+      if (!(keep && (await keep(s, d)))) await placeFile(s, d, method);
     }
   }
 }

@@ -123,17 +123,45 @@ export async function upload_artifact(
 }
 
 /**
+ * The name dflow gives a single-file artifact when it downloads it: the
+ * file's own name where the step wrote it (Argo archives the file under its
+ * basename), not the name of the step's record. The records
+ * (<step>/outputs/artifacts/<name>, inputs/artifacts/<name>) are symlinks,
+ * possibly chained; they are followed to the first path that is not one.
+ */
+async function sourceName(file: string): Promise<string> {
+  let p = file;
+  for (let i = 0; i < 40; i++) {
+    const parent = path.dirname(p);
+    const isRecord = path.basename(parent) === "artifacts" && ["inputs", "outputs"].includes(path.basename(path.dirname(parent)));
+    if (!isRecord || !(await fsp.lstat(p)).isSymbolicLink()) break;
+    p = path.resolve(parent, await fsp.readlink(p));
+  }
+  return path.basename(p);
+}
+
+/** Same content (dflow's skip_exists compares MD5s; locally the bytes are at hand). */
+async function sameContent(a: string, b: string): Promise<boolean> {
+  const [x, y] = await Promise.all([fsp.stat(a), fsp.stat(b).catch(() => null)]);
+  if (!y?.isFile() || x.size !== y.size) return false;
+  if (x.dev === y.dev && x.ino === y.ino) return true;
+  const hash = async (f: string) => crypto.createHash("md5").update(await fsp.readFile(f)).digest("hex");
+  return (await hash(a)) === (await hash(b));
+}
+
+/**
  * Download an artifact into `path` (default ".") with config.debug_copy_method
  * (§2.8.6, with the TS fixes): `path` is created if missing; a single-file
- * artifact is placed as `<path>/<basename>` (of the file a step-record link
- * points to) and `[that path]` is returned;
- * a directory's content is merged into `path`, its catalog read (and the
- * catalog dir removed unless remove_catalog === false) and the path object
- * returned with entries joined to `path` as Python's os.path.join does.
+ * artifact is placed as `<path>/<its file name>` (see sourceName) and
+ * `[that path]` is returned; a directory's content is merged into `path`, its
+ * catalog read (and the catalog dir removed unless remove_catalog === false)
+ * and the path object returned with entries joined to `path` as Python's
+ * os.path.join does. `skip_exists`: a file already there with the same
+ * content is left as it is (not replaced, its mtime and links kept).
  */
 export async function download_artifact(
   art: LocalArtifact | { local_path: string },
-  opts: { path?: string; remove_catalog?: boolean } = {},
+  opts: { path?: string; remove_catalog?: boolean; skip_exists?: boolean } = {},
 ): Promise<unknown> {
   const method = config.debug_copy_method;
   checkCopyMethod(method);
@@ -147,16 +175,13 @@ export async function download_artifact(
     throw new DflowConfigError(`download_artifact: artifact path ${src} not found`);
   }
   await fsp.mkdir(dest, { recursive: true });
+  const keep = opts.skip_exists ? sameContent : undefined;
   if (!st.isDirectory()) {
-    // A step's record links outputs/artifacts/<name> to the file its script
-    // wrote; the download carries that file's name (bar.txt, as Argo's archive
-    // does), not the artifact's.
-    const named = (await fsp.lstat(src)).isSymbolicLink() ? await fsp.readlink(src) : src;
-    const out = pyJoin(dest, path.basename(named));
-    await placeFile(src, out, method);
+    const out = pyJoin(dest, await sourceName(src));
+    if (!(keep && (await keep(src, out)))) await placeFile(src, out, method);
     return [out];
   }
-  await mergeInto(src, dest, method);
+  await mergeInto(src, dest, method, keep);
   const items = await readCatalog(dest);
   if (opts.remove_catalog !== false) {
     await fsp.rm(path.join(dest, config.catalog_dir_name), { recursive: true, force: true });

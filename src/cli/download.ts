@@ -1,6 +1,7 @@
 // `dflow download <id> <step-or-key> <artifact> [dir]`: copy an artifact of
 // a step (an output artifact, else an input artifact of that name) into dir
-// (default "."), as download_artifact does.
+// (default "."), with download_artifact: a single-file artifact keeps the
+// name of the file the step wrote, as in dflow.
 import path from "node:path";
 import type { Command } from "commander";
 import { config } from "../config.js";
@@ -23,8 +24,9 @@ export function register(program: Command): void {
     .argument("<artifact>", "the artifact's name (an output artifact, else an input artifact)")
     .argument("[dir]", "where to put it", ".")
     .option("-m, --method <method>", "copy, link (hard links) or symlink", process.env.DFLOW_DEBUG_COPY_METHOD ?? "copy")
+    .option("--skip-exists", "leave a file that is already there with the same content (dflow's skip_exists)")
     .option("--json", "one JSON object {step, id, artifact, dir, paths}")
-    .action(async (id: string, sel: string, artifact: string, dir: string, opts: { method: string; json?: boolean }) => {
+    .action(async (id: string, sel: string, artifact: string, dir: string, opts: { method: string; json?: boolean; skipExists?: boolean }) => {
       if (!["copy", "link", "symlink"].includes(opts.method)) throw new CliError(`--method must be copy, link or symlink, got ${JSON.stringify(opts.method)}`);
       const nodes = selectSteps(stepTree(id, workflowDir(id)), sel);
       if (!nodes.length) throw new CliError(`workflow ${id} has no step with key, id or name ${JSON.stringify(sel)} (\`dflow get ${id}\` lists them)`);
@@ -40,7 +42,7 @@ export function register(program: Command): void {
       config.debug_copy_method = opts.method;
       let result: unknown;
       try {
-        result = await download_artifact(art, { path: dir });
+        result = await download_artifact(art, { path: dir, skip_exists: opts.skipExists });
       } catch (e) {
         throw new CliError(`cannot download ${artifact} of step ${label(node)}: ${(e as Error).message}`, 1);
       } finally {

@@ -4,6 +4,7 @@
 // (durations as `argo get` prints them, tables, progress bars).
 import fs from "node:fs";
 import path from "node:path";
+import { isSuspended } from "../../engine/control.js";
 import { lockAlive, readLock } from "../../engine/store/engine-dir.js";
 import type { Command } from "commander";
 import { readStep, type ArgoStep } from "../query.js";
@@ -417,12 +418,14 @@ export function workflowJson(w: WorkflowInfo): Record<string, unknown> {
     dir: w.dir,
     pid: w.pid,
     engine_alive: w.engine_alive,
+    suspended: !isFinal(w.status) && isSuspended(w.dir),
   };
 }
 
-/** "Running", or "Running (engine gone)" when the engine that ran it is no longer alive. */
+/** "Running", "Running (suspended)", or "Running (engine gone)" when the engine that ran it is no longer alive. */
 export function statusText(w: WorkflowInfo): string {
-  return !isFinal(w.status) && w.engine_alive === false ? `${w.status} (engine gone)` : w.status;
+  if (!isFinal(w.status) && w.engine_alive === false) return `${w.status} (engine gone)`;
+  return !isFinal(w.status) && isSuspended(w.dir) ? `${w.status} (suspended)` : w.status;
 }
 
 /** The `argo get`-like view of a workflow: a header, then the step tree. */

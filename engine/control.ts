@@ -1,0 +1,212 @@
+// Controlling a workflow while (or after) it runs: terminate/stop,
+// suspend/resume, delete. Workflow's methods and the `dflow` commands both
+// call these, so a workflow behaves the same whichever way it is controlled.
+//
+// A workflow is run by one engine (the process holding <wfdir>/.engine/lock):
+// - run by THIS process (wf.submit() still pending): terminate stops it here:
+//   no step starts any more, running step processes are killed, and submit()
+//   resolves Failed with the reason. Other workflows of the process go on.
+// - run by another process: that engine is sent SIGTERM (its handler marks the
+//   running steps and the workflow Failed and exits), as dflow's debug-mode
+//   terminate() kills the workflow's process; a reason left in
+//   .engine/stop-request names who asked. All workflows of that process end.
+// - run by no live engine but still "Running": its leftover step processes
+//   are killed and its phases made final.
+// Suspension is a marker file, .engine/suspended, that the engine checks
+// before it starts any step process (every attempt): while it exists, steps
+// wait unstarted (Pending) and running steps finish. It works across
+// processes and survives an engine restart (`dflow retry` stays suspended
+// until resumed), as a suspended Argo workflow does.
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { DflowConfigError } from "../src/errors.js";
+import type { RunContext } from "./context.js";
+import { writePhase } from "./step-dir.js";
+import { engineDir, lockAlive, readLock } from "./store/engine-dir.js";
+import { readTextOrSync, writeAtomicSync } from "./store/fsx.js";
+import { killStaleSteps, killStepProcess, markStopped } from "./workflow-run.js";
+
+/** Why a step did not start or was cut short: its workflow was terminated or stopped. */
+export class WorkflowStopped extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "WorkflowStopped";
+  }
+}
+
+const FINAL = new Set(["Succeeded", "Failed", "Error"]);
+
+/** Workflows whose engine is this process: wfdir -> its run. */
+const live = new Map<string, { ctx: RunContext; ended: Promise<unknown> }>();
+
+/** Called by runWorkflow while it runs `ctx`; `ended` settles when the run has written its final status. */
+export function registerRun(ctx: RunContext, ended: Promise<unknown>): void {
+  live.set(ctx.wfdir, { ctx, ended });
+  void ended.finally(() => {
+    if (live.get(ctx.wfdir)?.ctx === ctx) live.delete(ctx.wfdir);
+  });
+}
+
+function suspendMarker(wfdir: string): string {
+  return path.join(engineDir(wfdir), "suspended");
+}
+
+function stopRequest(wfdir: string): string {
+  return path.join(engineDir(wfdir), "stop-request");
+}
+
+/** Whether the workflow is suspended (its steps do not start until resumed). */
+export function isSuspended(wfdir: string): boolean {
+  return fs.existsSync(suspendMarker(wfdir));
+}
+
+// How often a suspended engine looks for the marker to go: resume is a
+// user's action, a fraction of a second is not noticed.
+const SUSPEND_POLL_MS = 200;
+
+/**
+ * Called before a step process starts (every attempt): throws once the
+ * workflow is stopped, waits while it is suspended (the step Pending).
+ */
+export async function stepGate(ctx: RunContext, stepDir: string): Promise<void> {
+  for (let held = false; ; held = true) {
+    if (ctx.stopped) throw new WorkflowStopped(`workflow ${ctx.wfid} ${ctx.stopped}`);
+    if (!isSuspended(ctx.wfdir)) return;
+    // An explicit Pending shows (to `dflow get` and to tests) that the step is held.
+    if (!held) await writePhase(stepDir, "Pending");
+    await sleep(SUSPEND_POLL_MS);
+  }
+}
+
+/** The reason another process left for the SIGTERM it sends (read once, by the engine's handler). */
+export function takeStopRequest(wfdir: string): string | null {
+  const why = readTextOrSync(stopRequest(wfdir), null);
+  if (why !== null) fs.rmSync(stopRequest(wfdir), { force: true });
+  return why?.trim() || null;
+}
+
+function readStatus(wfdir: string, id: string): string {
+  const s = readTextOrSync(path.join(wfdir, "status"), null);
+  if (s === null) throw new DflowConfigError(`no workflow ${id} in ${path.dirname(wfdir)}`);
+  return s;
+}
+
+export type StopOutcome =
+  /** It was running and is now Failed with the reason. */
+  | "stopped"
+  /** Its engine was gone; its leftover steps were killed and its phases made final. */
+  | "cleaned"
+  /** It had already ended (the status says how). */
+  | "not-running";
+
+/**
+ * Terminate (or stop: locally the same, there are no exit handlers to run)
+ * the workflow in `wfdir`, and return once its status is final. `by` names
+ * who asked, for the messages ("Workflow.terminate()", "dflow stop").
+ */
+export async function terminateWorkflow(wfdir: string, by: string, verb: "terminated" | "stopped" = "terminated"): Promise<{ outcome: StopOutcome; status: string }> {
+  const id = path.basename(wfdir);
+  const here = live.get(wfdir);
+  if (here) {
+    const why = `${verb} (${by})`;
+    if (!here.ctx.stopped) {
+      here.ctx.stopped = why;
+      // Steps waiting to start see ctx.stopped at their gate; running ones are killed and fail with it.
+      for (const dir of here.ctx.active) killStepProcess(dir);
+    }
+    await here.ended;
+    return { outcome: "stopped", status: readStatus(wfdir, id) };
+  }
+  const status = readStatus(wfdir, id);
+  const lock = readLock(wfdir);
+  if (lock && lock.host !== os.hostname() && !FINAL.has(status)) {
+    throw new DflowConfigError(`workflow ${id} is run by engine pid ${lock.pid} on host ${lock.host}, not this host (${os.hostname()}): terminate it there`);
+  }
+  if (lock && lock.pid !== process.pid && lockAlive(lock)) {
+    writeAtomicSync(stopRequest(wfdir), `${verb} (${by}, from pid ${process.pid})`);
+    process.kill(lock.pid, "SIGTERM");
+    // The engine marks its steps and exits at once; one that does not within 10 s is killed.
+    for (let i = 0; i < 100 && lockAlive(lock); i++) await sleep(100);
+    if (lockAlive(lock)) {
+      process.kill(lock.pid, "SIGKILL");
+      killStaleSteps(wfdir);
+      markStopped(wfdir, null, `${verb} (${by}; the engine did not stop in 10 s and was killed)`);
+    }
+    fs.rmSync(stopRequest(wfdir), { force: true });
+    return { outcome: "stopped", status: readStatus(wfdir, id) };
+  }
+  if (!FINAL.has(status)) {
+    killStaleSteps(wfdir);
+    markStopped(wfdir, null, `${verb} (${by}; its engine was already gone)`);
+    return { outcome: "cleaned", status: readStatus(wfdir, id) };
+  }
+  return { outcome: "not-running", status };
+}
+
+/**
+ * Suspend the workflow: no new step starts until resumeWorkflow(); running
+ * steps finish. Refused for a workflow that has ended. Returns false when it
+ * was suspended already.
+ */
+export function suspendWorkflow(wfdir: string, by: string): boolean {
+  const id = path.basename(wfdir);
+  const status = readStatus(wfdir, id);
+  if (FINAL.has(status)) throw new DflowConfigError(`workflow ${id} is ${status}: there is nothing to suspend`);
+  if (isSuspended(wfdir)) return false;
+  fs.mkdirSync(engineDir(wfdir), { recursive: true });
+  writeAtomicSync(suspendMarker(wfdir), `suspended by ${by} (pid ${process.pid}) at ${new Date().toISOString()}\n`);
+  return true;
+}
+
+/** Let a suspended workflow start steps again. Returns false when it was not suspended. */
+export function resumeWorkflow(wfdir: string): boolean {
+  readStatus(wfdir, path.basename(wfdir));
+  if (!isSuspended(wfdir)) return false;
+  fs.rmSync(suspendMarker(wfdir), { force: true });
+  return true;
+}
+
+/** The pid of the live engine running the workflow (this process included), or null. */
+function liveEngine(wfdir: string): number | null {
+  if (live.has(wfdir)) return process.pid;
+  const lock = readLock(wfdir);
+  if (lock) return lockAlive(lock) ? lock.pid : null;
+  // A run without a lock (an older engine): its pid file.
+  const pid = Number.parseInt(readTextOrSync(path.join(wfdir, "pid"), ""), 10);
+  if (!Number.isInteger(pid) || pid <= 0) return null;
+  try {
+    process.kill(pid, 0);
+    return pid;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Throw a DflowConfigError if the workflow may not be deleted: it has not
+ * ended and its engine is alive, and not `force` (`forceHint` says how to
+ * force, e.g. "--force").
+ */
+export function checkDeletable(wfdir: string, opts: { force?: boolean; forceHint: string }): void {
+  const id = path.basename(wfdir);
+  const status = readStatus(wfdir, id);
+  if (opts.force || FINAL.has(status)) return;
+  const pid = liveEngine(wfdir);
+  if (pid !== null) throw new DflowConfigError(`workflow ${id} is ${status} (engine pid ${pid}): stop it first, or delete it anyway with ${opts.forceHint}`);
+}
+
+/**
+ * Delete the workflow's directory (checkDeletable first). Forced on a
+ * workflow whose engine runs on this host, the workflow is terminated first,
+ * so that no engine goes on writing into a directory that is going away.
+ */
+export async function deleteWorkflow(wfdir: string, opts: { force?: boolean; forceHint: string; by: string }): Promise<void> {
+  checkDeletable(wfdir, opts);
+  const lock = readLock(wfdir);
+  if (live.has(wfdir) || (lock && lock.host === os.hostname() && lockAlive(lock) && !FINAL.has(readStatus(wfdir, path.basename(wfdir))))) {
+    await terminateWorkflow(wfdir, opts.by);
+  }
+  fs.rmSync(wfdir, { recursive: true, force: true });
+}
