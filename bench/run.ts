@@ -15,6 +15,7 @@ import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { RESULT_MARKER, median, round } from "./lib/protocol.js";
+import { USER_SHAPES, makeUserProject, runUser } from "./lib/user.js";
 
 type Row = Record<string, unknown> & { shape: string; n: number; status: string };
 
@@ -29,6 +30,10 @@ interface Planned {
   floor?: "sh" | "node";
   /** Why the shape cannot run here (printed as a skipped row), or null. */
   unavailable?: () => string | null;
+  /** A whole `dflow` process in a user's project (bench/lib/user.ts); repeats interleaved with the other user shapes. */
+  user?: boolean;
+  /** Run only when named in --only (too long for a default run). */
+  onRequest?: boolean;
 }
 
 /** The local HPC's hpc.json (test/hpc/start-local-hpc.sh), for the Slurm shape. */
@@ -53,12 +58,25 @@ const PLAN: Planned[] = [
   { shape: "recursion", n: 1000, floor: "sh", full: true },
   { shape: "slices", n: 1000, floor: "node" },
   { shape: "slurm-fanout", n: 200, unavailable: () => (hpcJson() ? null : "no local HPC: run `sudo bash test/hpc/start-local-hpc.sh .hpc` (or set HPC_JSON)") },
+  // What a user waits for: whole `dflow` processes in a user's project, start-up included.
+  { shape: "startup-help", n: 1, user: true, floor: "node" },
+  { shape: "startup-one-step", n: 1, user: true, floor: "node" },
+  { shape: "user-chain-shell", n: 50, user: true, floor: "sh" },
+  { shape: "user-recursion", n: 20, user: true, floor: "sh" },
+  { shape: "user-fanout-shell", n: 100, user: true, floor: "sh" },
+  { shape: "user-fanout-shell", n: 1000, user: true, floor: "sh" },
+  { shape: "user-fanout-shell", n: 10000, user: true, floor: "sh", full: true },
+  { shape: "user-fanout-shell", n: 100000, user: true, floor: "sh", onRequest: true },
+  { shape: "user-dag-lattice", n: 100, user: true, floor: "sh" },
+  { shape: "user-ts-op-fanout", n: 100, user: true, floor: "node" },
+  { shape: "user-ts-op-fanout-warm", n: 100, user: true, floor: "node" },
 ];
 const SHAPES = [...new Set(PLAN.map((p) => p.shape))];
 
-/** 3 fresh engine processes for small runs, 1 for n ≥ 1000 (the figure is then a single run). */
+/** 3 fresh engine processes for small runs, 1 for n ≥ 1000 (the figure is then a single run); user shapes 3 up to n = 1000. */
 function repeatsFor(p: Planned): number {
   if (p.shape === "spawn-floor") return 1; // one process, 3 runs inside (bench/shapes/spawn-floor.ts)
+  if (p.user) return p.n > 1000 ? 1 : 3;
   return p.n >= 1000 ? 1 : 3;
 }
 
@@ -73,7 +91,8 @@ function usage(code: number): never {
       "usage: npm run bench [-- [--json] [--only <shape[,shape]>] [--quick]]",
       "  --json    one JSON object per line instead of a table",
       "  --only    run only these shapes: " + SHAPES.join(", "),
-      "  --quick   leave out fanout-shell n=10000 and recursion n=1000",
+      "  --quick   leave out fanout-shell n=10000, user-fanout-shell n=10000 and recursion n=1000",
+      "  (user-fanout-shell n=100000 runs only when named in --only)",
       "",
     ].join("\n"),
   );
@@ -211,8 +230,8 @@ function combine(p: Planned, runs: Row[]): Row {
   const num = (r: Row, k: string) => r[k] as number;
   const med = (k: string) => (runs.every((r) => typeof r[k] === "number") ? round(median(runs.map((r) => num(r, k))), 3) : null);
   const out: Row = { ...runs[0], repeats: runs.length };
-  for (const k of ["wall_s", "per_step_ms", "per_level_ms", "first_10pct_step_ms", "last_10pct_step_ms"]) if (k in out) out[k] = med(k);
-  out.engine_peak_rss_mb = Math.max(...runs.map((r) => num(r, "engine_peak_rss_mb")));
+  for (const k of ["wall_s", "per_step_ms", "per_level_ms", "first_10pct_step_ms", "last_10pct_step_ms", "submit_s", "startup_s", "submit_per_step_ms"]) if (k in out) out[k] = med(k);
+  out.engine_peak_rss_mb = runs.every((r) => typeof r.engine_peak_rss_mb === "number") ? Math.max(...runs.map((r) => num(r, "engine_peak_rss_mb"))) : null;
   out.wall_s_runs = runs.map((r) => r.wall_s);
   out.engine_peak_rss_mb_runs = runs.map((r) => r.engine_peak_rss_mb);
   return out;
@@ -250,6 +269,7 @@ function notes(r: Row): string {
     return parts.join("; ");
   }
   if (r.shape === "recursion") parts.push(`per_level_ms=${fmtNum(r.per_level_ms, 2)}`);
+  if (r.submit_s !== undefined) parts.push(`submit ${fmtNum(r.submit_s, 2)} s (${fmtNum(r.submit_per_step_ms, 2)} ms/step), start-up ${fmtNum(r.startup_s, 2)} s`);
   if (r.shape === "slurm-fanout") parts.push(`${r.jobs_submitted} Slurm jobs, ${r.scheduler_commands} scheduler commands (${r.by_command}), group_size ${r.group_size}`);
   if (r.shape === "dag-layers") parts.push(`${r.layers}x${r.width}, each task depends on ${r.deps}`);
   if (r.first_10pct_step_ms !== null && r.first_10pct_step_ms !== undefined) parts.push(`first/last 10%: ${fmtNum(r.first_10pct_step_ms, 2)}/${fmtNum(r.last_10pct_step_ms, 2)} ms/step`);
@@ -288,9 +308,11 @@ async function main(): Promise<void> {
     date: new Date().toISOString(),
     // Other work on the machine skews every figure: say how busy it was.
     load_1m: round(os.loadavg()[0], 2),
+    // Variables that slow every node start (certificate loading, preloads), as the steps see them.
+    slow_env: ["NODE_OPTIONS", "NODE_EXTRA_CA_CERTS", "NODE_V8_COVERAGE", "NODE_DEBUG"].filter((k) => childEnv()[k] !== undefined).map((k) => `${k}=${childEnv()[k]}`).join(" ") || "none",
     commit: gitDescribe(root),
   };
-  const plan = PLAN.filter((p) => (!opts.quick || !p.full) && (!opts.only || opts.only.has(p.shape)));
+  const plan = PLAN.filter((p) => (!opts.quick || !p.full) && (opts.only ? opts.only.has(p.shape) : !p.onRequest));
   const needFloor = plan.some((p) => p.floor && !p.notImplemented);
   const printFloor = plan.some((p) => p.shape === "spawn-floor");
   if (needFloor && !printFloor) plan.unshift({ shape: "spawn-floor", n: 50 });
@@ -304,6 +326,10 @@ async function main(): Promise<void> {
         "#   engine process's maxRSS, max over them. per_step_ms = wall / steps. ratio_to_floor = per_step_ms / spawn floor (sh_ms for shell",
         `#   steps, node_ms for TS-OP steps). Parallel groups run debug_pool_workers steps at a time (unset: one per CPU = ${meta.cpus}).`,
         `#   Runs in ${benchRoot(root)} (BENCH_DIR), each in a fresh directory deleted afterwards.`,
+        `#   Environment of every child (and of the spawn floor): node-start variables set: ${meta.slow_env}.`,
+        "#   startup-* and user-*: a whole `node_modules/.bin/dflow` process in a user's project folder that depends on this checkout",
+        "#   (`npm install <checkout>` = a link), scripts from bench/user/project/; wall_s includes start-up; submit = inside wf.submit();",
+        "#   per_step_ms = wall / steps; repeats interleaved across the user shapes (round 1 of all, then round 2, ...), medians.",
         "#   first/last 10%: ms per completed step over the first and the last tenth of the completions (equal = flat).",
         "",
         fmtLine(COLS.map(([name]) => name)),
@@ -320,7 +346,17 @@ async function main(): Promise<void> {
   const t0 = performance.now();
   let floor: { sh: number | null; node: number | null } = { sh: null, node: null };
   let errors = 0;
-  for (const p of plan) {
+  const finishRow = (p: Planned, row: Row) => {
+    if (p.floor && row.status === "ok" && typeof row.per_step_ms === "number") {
+      const f = floor[p.floor];
+      row.floor = p.floor === "sh" ? "sh_ms" : "node_ms";
+      row.floor_ms = f;
+      row.ratio_to_floor = f ? round((row.per_step_ms as number) / f, 2) : null;
+    }
+    if (row.status === "error") errors++;
+    print(row);
+  };
+  for (const p of plan.filter((x) => !x.user)) {
     let row: Row;
     const why = p.unavailable?.() ?? null;
     if (why) {
@@ -340,20 +376,33 @@ async function main(): Promise<void> {
       }
       row = p.shape === "spawn-floor" ? (runs[0].status === "ok" ? runs[0] : { ...runs[0], repeats: 3 }) : combine(p, runs);
       if (p.shape === "spawn-floor" && row.status === "ok") floor = { sh: row.sh_ms as number, node: row.node_ms as number };
-      if (p.floor && row.status === "ok") {
-        const f = floor[p.floor];
-        row.floor = p.floor === "sh" ? "sh_ms" : "node_ms";
-        row.floor_ms = f;
-        row.ratio_to_floor = f ? round((row.per_step_ms as number) / f, 2) : null;
-      }
     }
-    if (row.status === "error") errors++;
     if (p.shape === "spawn-floor" && !printFloor) {
-      if (row.status === "error") print(row);
+      if (row.status === "error") finishRow(p, row);
       else process.stderr.write(`[bench] spawn floor (not selected, measured for ratio_to_floor): sh_ms=${floor.sh} node_ms=${floor.node}\n`);
       continue;
     }
-    print(row);
+    finishRow(p, row);
+  }
+
+  // User shapes: repeats interleaved, so a slow minute of the machine spreads over every shape instead of one.
+  const user = plan.filter((x) => x.user);
+  if (user.length) {
+    const project = makeUserProject(root, (fs.mkdirSync(benchRoot(root), { recursive: true }), benchRoot(root)));
+    const runs = new Map<Planned, Row[]>(user.map((p) => [p, []]));
+    const rounds = Math.max(...user.map(repeatsFor));
+    for (let i = 0; i < rounds; i++) {
+      for (const p of user) {
+        const done = runs.get(p)!;
+        if (done.length >= repeatsFor(p) || done.some((r) => r.status !== "ok")) continue;
+        const ts = performance.now();
+        const r = await runUser(project, USER_SHAPES[p.shape], p.n, childEnv(), CHILD_TIMEOUT_MS);
+        process.stderr.write(`[bench] ${p.shape} n=${p.n} round ${i + 1}: ${r.status}${r.status === "ok" ? `, wall ${fmtNum(r.wall_s, 2)} s` : `: ${String(r.error).slice(0, 200)}`} (${((performance.now() - ts) / 1000).toFixed(1)} s)\n`);
+        done.push(r);
+      }
+    }
+    fs.rmSync(project, { recursive: true, force: true });
+    for (const p of user) finishRow(p, combine(p, runs.get(p)!));
   }
   const total = (performance.now() - t0) / 1000;
   if (!opts.json) process.stdout.write(`\n# total ${total.toFixed(0)} s${errors ? `; ${errors} row(s) failed: exit code 1` : ""}\n`);
