@@ -18,7 +18,7 @@ export function workRoot(): string {
 /** The directory of workflow `id`, or a CliError naming what was looked for. */
 export function workflowDir(id: string): string {
   const dir = path.join(workRoot(), id);
-  if (!fs.existsSync(path.join(dir, "status"))) throw new CliError(`no workflow ${JSON.stringify(id)} in ${workRoot()} (set DFLOW_DEBUG_WORKDIR or cd to where it ran; \`dflow list\` shows the workflows there)`);
+  if (!fs.existsSync(path.join(dir, "status"))) throw new CliError(`no workflow ${JSON.stringify(id)} in ${workRoot()} (set DFLOW_DEBUG_WORKDIR or cd to where it ran; \`npx dflow list\` shows the workflows there)`);
   return dir;
 }
 

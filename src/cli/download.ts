@@ -27,7 +27,7 @@ export function register(program: Command): void {
     .action(async (id: string, sel: string, artifact: string, dir: string, opts: { method: string; json?: boolean }) => {
       if (!["copy", "link", "symlink"].includes(opts.method)) throw new CliError(`--method must be copy, link or symlink, got ${JSON.stringify(opts.method)}`);
       const nodes = selectSteps(stepTree(id, workflowDir(id)), sel);
-      if (!nodes.length) throw new CliError(`workflow ${id} has no step with key, id or name ${JSON.stringify(sel)} (\`dflow get ${id}\` lists them)`);
+      if (!nodes.length) throw new CliError(`workflow ${id} has no step with key, id or name ${JSON.stringify(sel)} (\`npx dflow get ${id}\` lists them)`);
       if (nodes.length > 1) throw new CliError(`${nodes.length} steps of workflow ${id} are named ${JSON.stringify(sel)}: give a key or an id (${nodes.slice(0, 5).map((n) => n.step.key ?? n.step.id).join(", ")}${nodes.length > 5 ? ", …" : ""})`);
       const node = nodes[0]!;
       const step = node.step;

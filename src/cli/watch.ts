@@ -86,7 +86,7 @@ export function register(program: Command): void {
         }
         // Twice in a row: a restarting engine writes `status` a moment before `pid`.
         gone = alive === false ? gone + 1 : 0;
-        if (gone >= 2) throw new CliError(`the engine of workflow ${id} (pid ${info.pid}) is no longer running; the workflow will not progress (\`dflow retry ${id}\` restarts it)`, 1);
+        if (gone >= 2) throw new CliError(`the engine of workflow ${id} (pid ${info.pid}) is no longer running; the workflow will not progress (\`npx dflow retry ${id}\` restarts it)`, 1);
         await sleep(interval * 1000);
       }
     });
