@@ -101,7 +101,8 @@ export class Spawner {
     const exports = Object.entries(job.env ?? {}).map(([k, v]) => `export ${k}=${q(v)}; `).join("");
     const line =
       `{ ( read -r p _ </proc/self/stat; echo "P ${id} $p" >&3; ${exports}cd ${q(job.cwd)} && exec ${q(this.setsid)} ${job.argv.map(q).join(" ")} >${q(job.logFile)} 2>&1 </dev/null 3>&- ); ` +
-      `echo "E ${id} $?" >&3; } &\n`;
+      // The job shell's own stderr is dropped: it would print "Terminated" when a timeout kills the job.
+      `echo "E ${id} $?" >&3; } 2>/dev/null &\n`;
     return new Promise((resolve) => {
       this.waiting.set(id, { resolve, onPid: job.onPid });
       this.events.ref?.();

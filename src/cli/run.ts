@@ -6,7 +6,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { Command } from "commander";
-import { CliError } from "./common.js";
+import { CliError, dflowCommand } from "./common.js";
 
 export interface ScriptRun {
   script: string;
@@ -30,7 +30,7 @@ async function runDetached(run: ScriptRun, nodeArgs: string[], report: string): 
     cwd: run.cwd,
     detached: true,
     stdio: ["ignore", out, out],
-    env: { ...process.env, ...run.env, DFLOW_CLI_REPORT: report, DFLOW_DETACHED_LOG: logFile },
+    env: { ...process.env, ...run.env, DFLOW_CLI_REPORT: report, DFLOW_DETACHED_LOG: logFile, DFLOW_CLI: dflowCommand(run.cwd) },
   });
   fs.closeSync(out);
   let exited: number | null = null;
@@ -40,7 +40,7 @@ async function runDetached(run: ScriptRun, nodeArgs: string[], report: string): 
     const lines = fs.existsSync(report) ? fs.readFileSync(report, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as { event?: string; id: string; dir: string }) : [];
     const started = lines.find((l) => l.event === "started");
     if (started) {
-      process.stdout.write(`Workflow ${started.id} is running in the background (process ID: ${child.pid}); its output goes to ${path.join(started.dir, "log.txt")}\nFollow it with: npx dflow watch ${started.id}\n`);
+      process.stdout.write(`Workflow ${started.id} is running in the background (process ID: ${child.pid}); its output goes to ${path.join(started.dir, "log.txt")}\nFollow it with: ${dflowCommand()} watch ${started.id}\n`);
       return 0;
     }
     if (exited !== null) {
@@ -63,7 +63,7 @@ export async function runScript(run: ScriptRun): Promise<number> {
   const nodeArgs = [...(/\.(c|m)?tsx?$/.test(file) ? ["--import", import.meta.resolve("tsx")] : []), ...preload, file, ...run.args];
   if (run.detach) return runDetached(run, nodeArgs, report);
   const code: number = await new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, nodeArgs, { cwd: run.cwd, stdio: "inherit", env: { ...process.env, ...run.env, DFLOW_CLI_REPORT: report } });
+    const child = spawn(process.execPath, nodeArgs, { cwd: run.cwd, stdio: "inherit", env: { ...process.env, ...run.env, DFLOW_CLI_REPORT: report, DFLOW_CLI: dflowCommand(run.cwd) } });
     const forward = (sig: NodeJS.Signals) => child.kill(sig);
     process.on("SIGINT", forward);
     process.on("SIGTERM", forward);
