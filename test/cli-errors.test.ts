@@ -128,3 +128,15 @@ describe("dflow run: a mistake in the workflow script is one clear error", () =>
     }
   });
 });
+
+describe("hints name the dflow command as it was run", () => {
+  it("from a checkout: node dist/src/cli.js; from an install: npx dflow", async () => {
+    const here = await execa(process.execPath, ["dist/src/cli.js", "get", "nope-xxxxx"], { cwd: root, reject: false });
+    expect(here.exitCode).toBe(2);
+    expect(here.stderr).toContain("`node dist/src/cli.js list` shows the workflows there");
+    const dir = await project("hints", "commonjs");
+    const installed = await dflow(dir, ["get", "nope-xxxxx"]);
+    expect(installed.exitCode).toBe(2);
+    expect(installed.stderr).toContain("`npx dflow list` shows the workflows there");
+  });
+});

@@ -12,7 +12,7 @@ interface EsbuildMessage {
   location?: { file: string; line: number; column: number; lineText: string } | null;
 }
 
-/** The errors' source line with a caret under the column (1-based line, 0-based column). */
+/** file:line:column, then the source line with a caret under the column (1-based line, 0-based column). */
 function pointAt(file: string, line: number, column: number, lineText?: string): string {
   const text = lineText ?? readLine(file, line);
   if (text === undefined) return `${file}:${line}:${column + 1}`;
@@ -64,7 +64,7 @@ export function describeScriptError(e: unknown): string {
   if (Array.isArray(esbuildErrors) && esbuildErrors.length && esbuildErrors.every((x) => typeof x?.text === "string")) {
     return esbuildErrors
       .map((x) => {
-        const hint = TLA_CJS.test(x.text) ? ' (the file is compiled as CommonJS: name it .mts, or set "type": "module" in its package.json)' : "";
+        const hint = TLA_CJS.test(x.text) ? " (the file is compiled as CommonJS, as .cts files are: name it .ts or .mts)" : "";
         const at = x.location ? `${pointAt(x.location.file, x.location.line, x.location.column, x.location.lineText)}\n` : "";
         return `dflow: syntax error: ${x.text}${hint}${at ? ` in\n${at.trimEnd()}` : ""}`;
       })
