@@ -8,7 +8,9 @@ import { describeScriptError, verbose } from "./script-errors.js";
 
 loadTypeScriptAsEsm();
 
-process.on("uncaughtException", (e) => {
+// Only in the script's own process: node processes the engine forks (warm
+// workers, with an IPC channel) inherit this preload and keep node's reports.
+if (!process.send) process.on("uncaughtException", (e) => {
   // Synchronous: the process ends right after, as it would without this handler.
   fs.writeSync(2, `${verbose() && e instanceof Error && e.stack ? `${e.stack}\n` : ""}${describeScriptError(e)}\n`);
   process.exit(1);
