@@ -34,6 +34,7 @@ export async function loadOP(spec: OPRunSpec): Promise<OPClass> {
     tsxRegistered = true;
     const { register } = await import("tsx/esm/api");
     register();
+    (await import("./ts-esm-hooks.js")).loadTypeScriptAsEsm(); // ESM whatever the OP's package.json says
   }
   return findOP((await import(pathToFileURL(spec.module).href)) as Record<string, unknown>, spec);
 }

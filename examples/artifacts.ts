@@ -1,7 +1,7 @@
 // Artifacts passed between steps: a TypeScript OP writes a list of files,
 // another OP reads them as a list of paths, and a shell step reads the
 // report the second OP produced.
-//   npx dflow run examples/artifacts.ts
+//   node dist/src/cli.js run examples/artifacts.ts
 import { InputArtifact, Inputs, OutputParameter, Outputs, ShellOPTemplate, Step, TsOPTemplate, Workflow } from "dflow-ts";
 import { CountBytes, MakeFiles } from "../fixtures/ops/files.js";
 

@@ -1,7 +1,7 @@
 // Conditions: `when` on steps (skipped steps leave no directory), and a
 // Steps template whose output comes from whichever branch ran
 // (if_expression), with a default for when no value can be had.
-//   npx dflow run examples/conditions.ts
+//   node dist/src/cli.js run examples/conditions.ts
 import { InputParameter, Inputs, OutputParameter, Outputs, ShellOPTemplate, Step, Steps, Workflow, expr, if_expression } from "dflow-ts";
 
 const flip = new ShellOPTemplate({

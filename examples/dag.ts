@@ -1,6 +1,6 @@
 // dflow's examples/test_dag.py: the shell templates of examples/steps.ts as
 // a DAG of two tasks; hello1 depends on hello0 through its inputs.
-//   npx dflow run examples/dag.ts
+//   node dist/src/cli.js run examples/dag.ts
 import { buildDagWorkflow } from "../fixtures/workflows/dag.js";
 
 const wf = buildDagWorkflow();

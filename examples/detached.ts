@@ -2,7 +2,7 @@
 // another workflow in the background (as `dflow run --detach` does), then
 // watches it from here until it ends, the way a user on an HPC login node
 // would after logging out and back in.
-//   npx dflow run examples/detached.ts
+//   node dist/src/cli.js run examples/detached.ts
 import { execFileSync } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";

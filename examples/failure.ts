@@ -2,7 +2,7 @@
 // What a failure looks like: the second step's script exits non-zero, so
 // the step and the workflow end Failed, the reason is written to the step's
 // `message` file, the third step never runs, and `dflow run` exits 1.
-//   npx dflow run examples/failure.ts; echo $?
+//   node dist/src/cli.js run examples/failure.ts; echo $?
 import { ShellOPTemplate, Step, Workflow } from "dflow-ts";
 
 const ok = new ShellOPTemplate({ name: "ok", image: "alpine", script: "echo fine" });

@@ -3,9 +3,10 @@
 // LocalContext (a background job in its own job directory on this machine),
 // so it runs anywhere; with HPC_JSON naming test/hpc's hpc.json (or your own
 // host/username/key below) the same steps go to Slurm over SSH.
-//   npx dflow run examples/hpc-dispatcher.ts
-//   HPC_JSON=$PWD/.hpc/hpc.json npx dflow run examples/hpc-dispatcher.ts
+//   node dist/src/cli.js run examples/hpc-dispatcher.ts
+//   HPC_JSON=$PWD/.hpc/hpc.json node dist/src/cli.js run examples/hpc-dispatcher.ts
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { DispatcherExecutor, OutputParameter, Outputs, ShellOPTemplate, Slices, Step, TsOPTemplate, Workflow } from "dflow-ts";
 import { Process } from "../fixtures/ops/slices.js";
@@ -23,7 +24,7 @@ const cluster = hpc
       poll_interval: 1,
     })
   : new DispatcherExecutor({
-      machine_dict: { batch_type: "Shell", context_type: "LocalContext", remote_root: path.resolve("dflow-jobs") },
+      machine_dict: { batch_type: "Shell", context_type: "LocalContext", remote_root: path.join(os.tmpdir(), `dflow-ts-example-jobs-${os.userInfo().uid}`) }, // job directories, outside the current one
       poll_interval: 0.5,
     });
 

@@ -1,6 +1,6 @@
 // Loops: with_param over a list, a step output or an expression, and
 // with_sequence; outputs of the items are stacked into a list in item order.
-//   npx dflow run examples/loops.ts
+//   node dist/src/cli.js run examples/loops.ts
 import { InputParameter, Inputs, OutputParameter, Outputs, ShellOPTemplate, Step, Workflow, argo_len, argo_range, argo_sequence } from "dflow-ts";
 
 const square = new ShellOPTemplate({

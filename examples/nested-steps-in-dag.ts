@@ -2,7 +2,7 @@
 // outputs: the DAG's `double` task runs a two-step Steps template whose
 // output parameter comes from its last inner step (value_from_parameter),
 // and `report` depends on it through that output.
-//   npx dflow run examples/nested-steps-in-dag.ts
+//   node dist/src/cli.js run examples/nested-steps-in-dag.ts
 import { DAG, InputParameter, Inputs, OutputParameter, Outputs, ShellOPTemplate, Step, Steps, Task, Workflow } from "dflow-ts";
 
 const add = new ShellOPTemplate({

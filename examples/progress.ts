@@ -2,7 +2,7 @@
 // progress_current while it works; the engine keeps it in the step's
 // `progress` file, step records expose it, and wf.query_progress() counts
 // finished steps.
-//   npx dflow run examples/progress.ts
+//   node dist/src/cli.js run examples/progress.ts
 import { Step, TsOPTemplate, Workflow } from "dflow-ts";
 import { Progress } from "../fixtures/ops/progress.js";
 

@@ -1,6 +1,6 @@
 // A PythonScriptOPTemplate: a Python script run with the local python3;
 // `{{inputs.parameters.n}}` is substituted into the source.
-//   npx dflow run examples/python-script.ts
+//   node dist/src/cli.js run examples/python-script.ts
 import { InputParameter, Inputs, OutputArtifact, OutputParameter, Outputs, PythonScriptOPTemplate, Step, Workflow } from "dflow-ts";
 
 const squares = new PythonScriptOPTemplate({

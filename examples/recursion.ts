@@ -1,6 +1,6 @@
 // Recursion (dflow's test_recurse): a Steps template that uses itself, with
 // `when` as the break condition; the keyed TS-OP steps are iter-0 … iter-4.
-//   npx dflow run examples/recursion.ts
+//   node dist/src/cli.js run examples/recursion.ts
 import { recurseWorkflow } from "../fixtures/workflows/recurse.js";
 
 const wf = recurseWorkflow(5);

@@ -3,19 +3,23 @@
 // killed by its timeout and retried because timeouts count as transient,
 // and a shell script retried with exponential backoff. Every failed attempt
 // is kept under <stepdir>/attempts/<n>/.
-//   npx dflow run examples/retries-and-timeouts.ts
+//   node dist/src/cli.js run examples/retries-and-timeouts.ts
+import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { InputParameter, Inputs, ShellOPTemplate, Step, TsOPTemplate, Workflow } from "dflow-ts";
 import { Flaky, Sleeper } from "../fixtures/ops/errors.js";
 
-const here = path.resolve("retries-and-timeouts.state");
+// The OPs count their attempts in files of a temporary directory, removed at the end.
+const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "retries-and-timeouts-"));
+const here = path.join(stateDir, "state");
 const wf = new Workflow({ name: "retries" });
 wf.add([
   new Step({ name: "flaky", template: new TsOPTemplate(Flaky, { retry_on_transient_error: 3 }), parameters: { counter: `${here}.flaky`, fail_times: 2 } }),
   new Step({
     name: "slow-once",
-    template: new TsOPTemplate(Sleeper, { timeout: 2, timeout_as_transient_error: true, retry_on_transient_error: 1 }),
-    parameters: { counter: `${here}.slow`, seconds: 30, slow_times: 1, pidfile: `${here}.pids` },
+    template: new TsOPTemplate(Sleeper, { timeout: 10, timeout_as_transient_error: true, retry_on_transient_error: 1 }),
+    parameters: { counter: `${here}.slow`, seconds: 120, slow_times: 1, pidfile: `${here}.pids` },
   }),
   new Step({
     name: "backoff",
@@ -32,3 +36,4 @@ wf.add([
 const { id, status } = await wf.submit();
 for (const s of wf.query_step()) console.log(`${s.displayName}: ${s.phase}`);
 console.log(`workflow ${id}: ${status}`);
+fs.rmSync(stateDir, { recursive: true, force: true });

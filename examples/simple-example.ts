@@ -1,13 +1,19 @@
 // The dflow README's first example: an OP that copies its input artifact
 // `foo` to its output artifact `bar` and passes `msg` through, written as a
 // class OP and as a function OP, run one after the other.
-//   npx dflow run examples/simple-example.ts
+//   node dist/src/cli.js run examples/simple-example.ts
 import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { Step, TsOPTemplate, Workflow, upload_artifact } from "dflow-ts";
 import { SimpleExample, SimpleExampleFn } from "../fixtures/ops/simple.js";
 
-fs.writeFileSync("foo.txt", "Hello from foo.txt\n");
-const foo = await upload_artifact("foo.txt");
+// The input file is made in a temporary directory (the workflow directory
+// does not exist yet), so running the example leaves only the workflow's
+// directory and upload/ in the current one.
+const input = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "simple-example-")), "foo.txt");
+fs.writeFileSync(input, "Hello from foo.txt\n");
+const foo = await upload_artifact(input);
 
 const step0 = new Step({
   name: "step0",

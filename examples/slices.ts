@@ -2,7 +2,7 @@
 // item's OP getting its own element; the items' output files are merged
 // into one artifact, and a second sliced step works in groups of 4 slices
 // per process.
-//   npx dflow run examples/slices.ts
+//   node dist/src/cli.js run examples/slices.ts
 import { Slices, Step, TsOPTemplate, Workflow, argo_len, argo_range } from "dflow-ts";
 import { Check, Hello, PrepareData, Process } from "../fixtures/ops/slices.js";
 

@@ -1,7 +1,7 @@
 // dflow's examples/test_steps.py: shell templates run as Steps, with a
 // parallel group — hello0 -> hello1 -> [hello2, hello3]. Each step doubles
 // the file and the number it gets from the one before.
-//   npx dflow run examples/steps.ts
+//   node dist/src/cli.js run examples/steps.ts
 import { buildStepsWorkflow } from "../fixtures/workflows/steps.js";
 
 const wf = buildStepsWorkflow();

@@ -1,7 +1,7 @@
 // Sub-path slices (dflow's Slices(sub_path=True)): each item receives only
 // its own file of the sliced artifact, not the whole directory; the list of
 // slices comes from the artifact's catalog.
-//   npx dflow run examples/subpath-slices.ts
+//   node dist/src/cli.js run examples/subpath-slices.ts
 import { Slices, Step, TsOPTemplate, Workflow } from "dflow-ts";
 import { Prepare, PrintFile } from "../fixtures/ops/slices.js";
 

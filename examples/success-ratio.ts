@@ -1,7 +1,7 @@
 // continue_on_success_ratio (dflow's test_success_ratio): five items, two of
 // which fail; the workflow goes on because 3/5 >= 0.6, decided by the
 // helper step `hello0-check-success-ratio` that dflow also creates.
-//   npx dflow run examples/success-ratio.ts
+//   node dist/src/cli.js run examples/success-ratio.ts
 import { Step, TsOPTemplate, Workflow } from "dflow-ts";
 import { MaybeFail } from "../fixtures/ops/errors.js";
 

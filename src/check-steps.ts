@@ -7,6 +7,8 @@ import { InputParameter, Inputs, StepItemCount } from "./io.js";
 import { Step, Task } from "./step.js";
 import { ScriptOPTemplate } from "./templates.js";
 
+// Valid both as CommonJS and as an ES module (nothing but plain statements):
+// node reads the extensionless script as whichever the nearest package.json says.
 const CHECK = `const text = String.raw\`{{inputs.parameters.success}}\`;
 let succ = 0;
 try {
@@ -25,13 +27,18 @@ if (!(succ >= threshold)) {
 }
 `;
 
+/** The check script of a `kind` threshold, before rendering. */
+export function checkScript(kind: "num" | "ratio"): string {
+  return CHECK.replace("THRESHOLD", kind === "num" ? "Number({{inputs.parameters.threshold}})" : "Number({{inputs.parameters.threshold}}) * Number({{inputs.parameters.total}})").replace("FLOAT", kind === "num" ? "false" : "true");
+}
+
 function checkTemplate(kind: "num" | "ratio"): ScriptOPTemplate {
   const params: Record<string, InputParameter> = { success: new InputParameter(), threshold: new InputParameter() };
   if (kind === "ratio") params.total = new InputParameter();
   return new ScriptOPTemplate({
     name: kind === "num" ? "check-num-success" : "check-success-ratio",
     command: [process.execPath],
-    script: CHECK.replace("THRESHOLD", kind === "num" ? "Number({{inputs.parameters.threshold}})" : "Number({{inputs.parameters.threshold}}) * Number({{inputs.parameters.total}})").replace("FLOAT", kind === "num" ? "false" : "true"),
+    script: checkScript(kind),
     inputs: new Inputs({ parameters: params }),
   });
 }

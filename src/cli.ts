@@ -17,6 +17,7 @@ import { register as registerRun } from "./cli/run.js";
 import { register as registerStop } from "./cli/stop.js";
 import { register as registerSuspend } from "./cli/suspend.js";
 import { register as registerWatch } from "./cli/watch.js";
+import { verbose } from "./cli/script-errors.js";
 
 const program = new Command();
 program.name("dflow").description("Run dflow workflows written in TypeScript locally, in dflow's debug-mode layout").showHelpAfterError();
@@ -26,6 +27,7 @@ for (const register of [
 ]) register(program);
 
 program.parseAsync(process.argv).catch((e: Error) => {
-  process.stderr.write(`dflow: ${e.message}\n`);
+  // One line; the stack only when asked for (DFLOW_DEBUG=1), as for workflow scripts.
+  process.stderr.write(`${verbose() && !(e instanceof CliError) ? `${e.stack}\n` : ""}dflow: ${e.message}\n`);
   process.exitCode = e instanceof CliError ? e.exitCode : 1;
 });

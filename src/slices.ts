@@ -112,38 +112,41 @@ export function slicedTemplate(t: TsOPTemplate): TsOPTemplate {
   return copy;
 }
 
-const INIT_SCRIPT = `const fs = require("node:fs");
-const path = require("node:path");
-const outputs = OUTPUTS;
-for (const name of outputs) {
-  const dir = path.join("/tmp/outputs/artifacts", name, ".dflow");
-  fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(path.join(dir, "init"), '{"path_list": []}');
-}
-const subPath = SUBPATH;
-if (subPath.length) {
-  // Each sliced input's catalog lists its items: item i of every input becomes slice i.
-  const lists = subPath.map((name) => {
-    const dir = path.join("/tmp/inputs/artifacts", name);
-    const items = [];
-    for (const f of fs.existsSync(dir) ? fs.readdirSync(dir).sort() : []) {
-      for (const i of JSON.parse(fs.readFileSync(path.join(dir, f), "utf8")).path_list) {
-        if (!items.some((x) => JSON.stringify(x) === JSON.stringify(i))) items.push(i);
-      }
-    }
-    return items.sort((a, b) => (a.order < b.order ? -1 : a.order > b.order ? 1 : 0));
-  });
-  const n = Math.min(...lists.map((l) => l.length));
-  const slices = [];
-  for (let i = 0; i < n; i++) {
-    const entry = { order: i };
-    subPath.forEach((name, k) => (entry[name] = lists[k][i].dflow_list_item));
-    slices.push(entry);
+// Valid both as CommonJS and as an ES module (no require, no import statement,
+// no top-level await): node reads an extensionless script as whichever the
+// nearest package.json says, and the step directory may sit under any.
+const INIT_SCRIPT = `Promise.all([import("node:fs"), import("node:path")]).then(([{ default: fs }, { default: path }]) => {
+  const outputs = OUTPUTS;
+  for (const name of outputs) {
+    const dir = path.join("/tmp/outputs/artifacts", name, ".dflow");
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, "init"), '{"path_list": []}');
   }
-  fs.mkdirSync("/tmp/outputs/parameters", { recursive: true });
-  const py = (v) => (Array.isArray(v) ? "[" + v.map(py).join(", ") + "]" : v && typeof v === "object" ? "{" + Object.entries(v).map(([k, x]) => JSON.stringify(k) + ": " + py(x)).join(", ") + "}" : JSON.stringify(v));
-  fs.writeFileSync("/tmp/outputs/parameters/dflow_slices_path", py(slices));
-}
+  const subPath = SUBPATH;
+  if (subPath.length) {
+    // Each sliced input's catalog lists its items: item i of every input becomes slice i.
+    const lists = subPath.map((name) => {
+      const dir = path.join("/tmp/inputs/artifacts", name);
+      const items = [];
+      for (const f of fs.existsSync(dir) ? fs.readdirSync(dir).sort() : []) {
+        for (const i of JSON.parse(fs.readFileSync(path.join(dir, f), "utf8")).path_list) {
+          if (!items.some((x) => JSON.stringify(x) === JSON.stringify(i))) items.push(i);
+        }
+      }
+      return items.sort((a, b) => (a.order < b.order ? -1 : a.order > b.order ? 1 : 0));
+    });
+    const n = Math.min(...lists.map((l) => l.length));
+    const slices = [];
+    for (let i = 0; i < n; i++) {
+      const entry = { order: i };
+      subPath.forEach((name, k) => (entry[name] = lists[k][i].dflow_list_item));
+      slices.push(entry);
+    }
+    fs.mkdirSync("/tmp/outputs/parameters", { recursive: true });
+    const py = (v) => (Array.isArray(v) ? "[" + v.map(py).join(", ") + "]" : v && typeof v === "object" ? "{" + Object.entries(v).map(([k, x]) => JSON.stringify(k) + ": " + py(x)).join(", ") + "}" : JSON.stringify(v));
+    fs.writeFileSync("/tmp/outputs/parameters/dflow_slices_path", py(slices));
+  }
+});
 `;
 
 /**

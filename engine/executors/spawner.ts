@@ -161,7 +161,9 @@ export class Spawner {
     // The job reads its pid with its own IFS: the engine's environment may have set one.
     const line =
       `${delta}{ ( IFS=' ' read -r p _ </proc/self/stat; echo "P ${id} $p" >&3; ${exports}cd ${q(job.cwd)} && exec ${q(this.setsid)} ${job.argv.map(q).join(" ")} >${q(job.logFile)} 2>&1 </dev/null 3>&- ); ` +
-      `echo "E ${id} $?" >&3; } &\n`;
+      // The job shell's own stderr is dropped: it would print "Terminated" when a timeout kills the job.
+      `echo "E ${id} $?" >&3; } 2>/dev/null &
+`;
     return new Promise((resolve) => {
       this.waiting.set(id, { resolve, onPid: job.onPid });
       this.events.ref?.();

@@ -89,7 +89,7 @@ export function acquireLock(wfdir: string, wfid: string): LockInfo {
     if (held && held.pid === process.pid && held.host === mine.host) return held;
     if (held && lockAlive(held)) {
       throw new DflowConfigError(
-        `workflow ${wfid} is already being run by engine pid ${held.pid} on ${held.host} (since ${held.started}); wait for it, or stop it with \`dflow stop ${wfid}\``,
+        `workflow ${wfid} is already being run by engine pid ${held.pid} on ${held.host} (since ${held.started}); wait for it, or stop it with \`${process.env.DFLOW_CLI ?? "npx dflow"} stop ${wfid}\``,
         { workflow: wfid },
       );
     }

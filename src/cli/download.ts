@@ -6,7 +6,7 @@ import path from "node:path";
 import type { Command } from "commander";
 import { config } from "../config.js";
 import { download_artifact } from "../../engine/artifacts/upload.js";
-import { CliError, printJson, workflowDir } from "./common.js";
+import { CliError, printJson, workflowDir, dflowCommand } from "./common.js";
 import { command, label, selectSteps, stepTree } from "./format.js";
 
 function paths(v: unknown): string[] {
@@ -29,7 +29,7 @@ export function register(program: Command): void {
     .action(async (id: string, sel: string, artifact: string, dir: string, opts: { method: string; json?: boolean; skipExists?: boolean }) => {
       if (!["copy", "link", "symlink"].includes(opts.method)) throw new CliError(`--method must be copy, link or symlink, got ${JSON.stringify(opts.method)}`);
       const nodes = selectSteps(stepTree(id, workflowDir(id)), sel);
-      if (!nodes.length) throw new CliError(`workflow ${id} has no step with key, id or name ${JSON.stringify(sel)} (\`dflow get ${id}\` lists them)`);
+      if (!nodes.length) throw new CliError(`workflow ${id} has no step with key, id or name ${JSON.stringify(sel)} (\`${dflowCommand()} get ${id}\` lists them)`);
       if (nodes.length > 1) throw new CliError(`${nodes.length} steps of workflow ${id} are named ${JSON.stringify(sel)}: give a key or an id (${nodes.slice(0, 5).map((n) => n.step.key ?? n.step.id).join(", ")}${nodes.length > 5 ? ", …" : ""})`);
       const node = nodes[0]!;
       const step = node.step;

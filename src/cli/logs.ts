@@ -7,7 +7,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { StringDecoder } from "node:string_decoder";
 import type { Command } from "commander";
-import { CliError, printJson, workflowDir } from "./common.js";
+import { CliError, printJson, workflowDir, dflowCommand } from "./common.js";
 import { command, engineAlive, isFinal, label, podsOf, selectSteps, sleep, stepTree, type StepNode } from "./format.js";
 
 interface Selection {
@@ -99,7 +99,7 @@ export function register(program: Command): void {
     .action(async (id: string, step: string | undefined, opts: { follow?: boolean; prefix?: boolean; json?: boolean }) => {
       const dir = workflowDir(id);
       const first = select(id, dir, step);
-      if (step !== undefined && first.found === 0) throw new CliError(`workflow ${id} has no step with key, id or name ${JSON.stringify(step)} (\`dflow get ${id}\` lists them)`);
+      if (step !== undefined && first.found === 0) throw new CliError(`workflow ${id} has no step with key, id or name ${JSON.stringify(step)} (\`${dflowCommand()} get ${id}\` lists them)`);
       const out = (s: string) => process.stdout.write(s);
       const prefixed = opts.prefix || !first.single;
 

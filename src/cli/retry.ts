@@ -4,7 +4,7 @@
 // succeeded steps are not run again, the others are re-run.
 import type { Command } from "commander";
 import { readLock, lockAlive, readRunInfo } from "../../engine/store/engine-dir.js";
-import { CliError, workflowDir } from "./common.js";
+import { CliError, workflowDir, dflowCommand } from "./common.js";
 import { runScript } from "./run.js";
 
 export function register(program: Command): void {
@@ -16,7 +16,7 @@ export function register(program: Command): void {
     .action(async (id: string, o: { detach?: boolean }) => {
       const dir = workflowDir(id);
       const lock = readLock(dir);
-      if (lock && lockAlive(lock)) throw new CliError(`workflow ${id} is being run by engine pid ${lock.pid} on ${lock.host} (since ${lock.started}); stop it first with \`dflow stop ${id}\``);
+      if (lock && lockAlive(lock)) throw new CliError(`workflow ${id} is being run by engine pid ${lock.pid} on ${lock.host} (since ${lock.started}); stop it first with \`${dflowCommand()} stop ${id}\``);
       const info = readRunInfo(dir);
       if (!info) throw new CliError(`workflow ${id} has no record of the script that ran it (${dir}/.engine/run.json); re-run that script with DFLOW_RESUME_ID=${id}`);
       process.exitCode = await runScript({ script: info.script, args: info.args, cwd: info.cwd, env: { ...info.env, DFLOW_RESUME_ID: id }, detach: o.detach });

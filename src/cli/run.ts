@@ -6,7 +6,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { Command } from "commander";
-import { CliError } from "./common.js";
+import { CliError, dflowCommand } from "./common.js";
 
 export interface ScriptRun {
   script: string;
@@ -30,7 +30,7 @@ async function runDetached(run: ScriptRun, nodeArgs: string[], report: string): 
     cwd: run.cwd,
     detached: true,
     stdio: ["ignore", out, out],
-    env: { ...process.env, ...run.env, DFLOW_CLI_REPORT: report, DFLOW_DETACHED_LOG: logFile },
+    env: { ...process.env, ...run.env, DFLOW_CLI_REPORT: report, DFLOW_DETACHED_LOG: logFile, DFLOW_CLI: dflowCommand(run.cwd) },
   });
   fs.closeSync(out);
   let exited: number | null = null;
@@ -40,7 +40,7 @@ async function runDetached(run: ScriptRun, nodeArgs: string[], report: string): 
     const lines = fs.existsSync(report) ? fs.readFileSync(report, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as { event?: string; id: string; dir: string }) : [];
     const started = lines.find((l) => l.event === "started");
     if (started) {
-      process.stdout.write(`Workflow ${started.id} is running in the background (process ID: ${child.pid}); its output goes to ${path.join(started.dir, "log.txt")}\nFollow it with: dflow watch ${started.id}\n`);
+      process.stdout.write(`Workflow ${started.id} is running in the background (process ID: ${child.pid}); its output goes to ${path.join(started.dir, "log.txt")}\nFollow it with: ${dflowCommand()} watch ${started.id}\n`);
       return 0;
     }
     if (exited !== null) {
@@ -57,11 +57,13 @@ export async function runScript(run: ScriptRun): Promise<number> {
   const file = path.resolve(run.script);
   if (!fs.existsSync(file)) throw new CliError(`no such workflow script: ${run.script}`);
   const report = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "dflow-run-")), "report.jsonl");
-  // tsx is resolved from dflow-ts's own install, not from the user's cwd.
-  const nodeArgs = /\.(c|m)?tsx?$/.test(file) ? ["--import", import.meta.resolve("tsx"), file, ...run.args] : [file, ...run.args];
+  // tsx is resolved from dflow-ts's own install, not from the user's cwd; the
+  // preload (after it) makes TypeScript ESM and uncaught errors one message.
+  const preload = ["--import", new URL("./script-preload.js", import.meta.url).href];
+  const nodeArgs = [...(/\.(c|m)?tsx?$/.test(file) ? ["--import", import.meta.resolve("tsx")] : []), ...preload, file, ...run.args];
   if (run.detach) return runDetached(run, nodeArgs, report);
   const code: number = await new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, nodeArgs, { cwd: run.cwd, stdio: "inherit", env: { ...process.env, ...run.env, DFLOW_CLI_REPORT: report } });
+    const child = spawn(process.execPath, nodeArgs, { cwd: run.cwd, stdio: "inherit", env: { ...process.env, ...run.env, DFLOW_CLI_REPORT: report, DFLOW_CLI: dflowCommand(run.cwd) } });
     const forward = (sig: NodeJS.Signals) => child.kill(sig);
     process.on("SIGINT", forward);
     process.on("SIGTERM", forward);
@@ -82,8 +84,9 @@ export function register(program: Command): void {
     .description("run a workflow script; exits non-zero when it or any workflow it submits fails")
     .argument("<workflow>", "workflow script (.ts or .js)")
     .argument("[args...]", "arguments passed to the script")
-    .option("-d, --detach", "run in the background (survives the terminal closing); follow with `dflow watch <id>`")
-    .action(async (script: string, args: string[], o: { detach?: boolean }) => {
-      process.exitCode = await runScript({ script, args, detach: o.detach });
+    .option("-d, --detach", "run in the background (survives the terminal closing); follow with `npx dflow watch <id>`")
+    .option("-v, --verbose", "print the stack trace of an error the script does not catch (also DFLOW_DEBUG=1)")
+    .action(async (script: string, args: string[], o: { detach?: boolean; verbose?: boolean }) => {
+      process.exitCode = await runScript({ script, args, detach: o.detach, env: o.verbose ? { DFLOW_DEBUG: "1" } : undefined });
     });
 }

@@ -3,7 +3,7 @@
 // with --json) one line per change. Exit status 0 only if the workflow
 // Succeeded.
 import type { Command } from "commander";
-import { CliError, printJson, workflowDir } from "./common.js";
+import { CliError, printJson, workflowDir, dflowCommand } from "./common.js";
 import {
   command,
   engineAlive,
@@ -86,7 +86,7 @@ export function register(program: Command): void {
         }
         // Twice in a row: a restarting engine writes `status` a moment before `pid`.
         gone = alive === false ? gone + 1 : 0;
-        if (gone >= 2) throw new CliError(`the engine of workflow ${id} (pid ${info.pid}) is no longer running; the workflow will not progress (\`dflow retry ${id}\` restarts it)`, 1);
+        if (gone >= 2) throw new CliError(`the engine of workflow ${id} (pid ${info.pid}) is no longer running; the workflow will not progress (\`${dflowCommand()} retry ${id}\` restarts it)`, 1);
         await sleep(interval * 1000);
       }
     });

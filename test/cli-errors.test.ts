@@ -1,0 +1,142 @@
+// `dflow run` in a user's project, through the real binary: the README's
+// two-file workflow works in a project made by `npm init -y` ("type":
+// "commonjs") and in a "type": "module" one, and a mistake in the script
+// (syntax error, a DflowConfigError, a workflow another engine holds) is one
+// clear error with the right exit status, never a node stack trace.
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { execa } from "execa";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+const root = path.resolve(import.meta.dirname, "..");
+const base = fs.mkdtempSync(path.join(os.tmpdir(), "dflow-ts-project-"));
+afterAll(() => fs.rmSync(base, { recursive: true, force: true }));
+
+const STACK = /^\s+at /m;
+
+/** A fresh project depending on this checkout as `npm install <checkout>` leaves it: a link, and the bin. */
+async function project(name: string, type: "commonjs" | "module"): Promise<string> {
+  const dir = path.join(base, name);
+  fs.mkdirSync(dir);
+  await execa("npm", ["init", "-y"], { cwd: dir });
+  if (type === "module") await execa("npm", ["pkg", "set", "type=module"], { cwd: dir });
+  fs.mkdirSync(path.join(dir, "node_modules", ".bin"), { recursive: true });
+  fs.symlinkSync(root, path.join(dir, "node_modules", "dflow-ts"));
+  fs.symlinkSync("../dflow-ts/dist/src/cli.js", path.join(dir, "node_modules", ".bin", "dflow"));
+  return dir;
+}
+
+/** `npx dflow <args>`, as the README says, in the project. */
+const dflow = (cwd: string, args: string[], env: Record<string, string> = {}) => execa("npx", ["dflow", ...args], { cwd, reject: false, env });
+
+/** The README's "A workflow" code: its first two ```ts blocks, ops.ts and workflow.ts. */
+function readmeWorkflow(): { ops: string; workflow: string } {
+  const readme = fs.readFileSync(path.join(root, "README.md"), "utf8");
+  const section = readme.slice(readme.indexOf("## A workflow"));
+  const blocks = [...section.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]);
+  expect(blocks[0]).toMatch(/^\/\/ ops\.ts/);
+  expect(blocks[1]).toMatch(/^\/\/ workflow\.ts/);
+  return { ops: blocks[0], workflow: blocks[1] };
+}
+
+beforeAll(() => {
+  // The binary is executable once npm installs it; dist/ comes from tsc, which does not set the bit.
+  fs.chmodSync(path.join(root, "dist", "src", "cli.js"), 0o755);
+});
+
+describe.each(["commonjs", "module"] as const)('the README\'s "A workflow" in a "type": "%s" project', (type) => {
+  it("runs with `npx dflow run workflow.ts`", async () => {
+    const dir = await project(`readme-${type}`, type);
+    const { ops, workflow } = readmeWorkflow();
+    fs.writeFileSync(path.join(dir, "ops.ts"), ops);
+    fs.writeFileSync(path.join(dir, "workflow.ts"), workflow);
+    fs.writeFileSync(path.join(dir, "foo.txt"), "foo\n");
+    const r = await dflow(dir, ["run", "workflow.ts"]);
+    expect(r.exitCode, `${r.stdout}\n${r.stderr}`).toBe(0);
+    expect(r.stdout).toMatch(/^hello-world-\w{5} Succeeded HelloWorld!$/m);
+  });
+});
+
+describe("dflow run: a mistake in the workflow script is one clear error", () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await project("errors", "commonjs");
+  });
+
+  it("a syntax error names file:line:column and shows the line", async () => {
+    fs.writeFileSync(path.join(dir, "syntax.ts"), 'import { Workflow } from "dflow-ts";\nconst x = 1;\nconst y = (x + ;\n');
+    const r = await dflow(dir, ["run", "syntax.ts"]);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).not.toMatch(STACK);
+    expect(r.stderr).toContain(`${path.join(dir, "syntax.ts")}:3:16`);
+    expect(r.stderr).toContain("const y = (x + ;");
+    expect(r.stderr).toMatch(/^dflow: syntax error: Unexpected ";"/);
+  });
+
+  it("a syntax error in a module the script imports, and in a .js script, too", async () => {
+    fs.writeFileSync(path.join(dir, "bad-ops.ts"), "export const a = {;\n");
+    fs.writeFileSync(path.join(dir, "imports.ts"), 'import { a } from "./bad-ops.js";\nconsole.log(a);\n');
+    const r = await dflow(dir, ["run", "imports.ts"]);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).not.toMatch(STACK);
+    expect(r.stderr).toContain(`${path.join(dir, "bad-ops.ts")}:1:`);
+    fs.writeFileSync(path.join(dir, "syntax.mjs"), "const x = 1;\nconst y = (x + ;\n");
+    const j = await dflow(dir, ["run", "syntax.mjs"]);
+    expect(j.exitCode).toBe(1);
+    expect(j.stderr).not.toMatch(STACK);
+    expect(j.stderr).toContain(`${path.join(dir, "syntax.mjs")}:2:`);
+    expect(j.stderr).toContain("const y = (x + ;");
+  });
+
+  it("a DflowConfigError thrown while the workflow is built is its message on one line; --verbose adds the stack", async () => {
+    fs.writeFileSync(path.join(dir, "badname.ts"), 'import { ShellOPTemplate, Step } from "dflow-ts";\nnew Step({ name: "bad_name!", template: new ShellOPTemplate({ name: "t", script: "true" }) });\n');
+    const r = await dflow(dir, ["run", "badname.ts"]);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr.trim().split("\n")).toEqual([expect.stringMatching(/^dflow: step bad_name!: invalid step\/task name "bad_name!"/)]);
+    const v = await dflow(dir, ["run", "--verbose", "badname.ts"]);
+    expect(v.exitCode).toBe(1);
+    expect(v.stderr).toMatch(STACK);
+  });
+
+  it("any other uncaught error: its message and where in the user's file, no stack", async () => {
+    fs.writeFileSync(path.join(dir, "throws.ts"), 'const n: number = 1;\nif (n) throw new RangeError("no such thing");\n');
+    const r = await dflow(dir, ["run", "throws.ts"]);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).not.toMatch(STACK);
+    expect(r.stderr).toContain(`dflow: the workflow script failed: RangeError: no such thing (at ${path.join(dir, "throws.ts")}:2:`);
+  });
+
+  it("a second engine on a running workflow is refused in one line", async () => {
+    fs.writeFileSync(
+      path.join(dir, "slow.ts"),
+      'import { ShellOPTemplate, Step, Workflow } from "dflow-ts";\nconst wf = new Workflow({ name: "slow" });\nwf.add(new Step({ name: "slow", template: new ShellOPTemplate({ name: "slow", script: "sleep 600" }) }));\nawait wf.submit();\n',
+    );
+    const started = await dflow(dir, ["run", "--detach", "slow.ts"]);
+    expect(started.exitCode, started.stderr).toBe(0);
+    const id = /Workflow (slow-\w{5}) is running/.exec(started.stdout)![1];
+    // The hint it prints works as printed.
+    expect(started.stdout).toContain(`Follow it with: npx dflow watch ${id}`);
+    try {
+      const r = await dflow(dir, ["run", "slow.ts"], { DFLOW_RESUME_ID: id });
+      expect(r.exitCode).toBe(1);
+      expect(r.stderr).not.toMatch(STACK);
+      expect(r.stderr.trim().split("\n")).toEqual([expect.stringMatching(new RegExp(`^dflow: workflow ${id}: workflow ${id} is already being run by engine pid \\d+ .*\`npx dflow stop ${id}\`$`))]);
+    } finally {
+      const s = await dflow(dir, ["stop", id]);
+      expect(s.exitCode, s.stderr).toBe(0);
+    }
+  });
+});
+
+describe("hints name the dflow command as it was run", () => {
+  it("from a checkout: node dist/src/cli.js; from an install: npx dflow", async () => {
+    const here = await execa(process.execPath, ["dist/src/cli.js", "get", "nope-xxxxx"], { cwd: root, reject: false });
+    expect(here.exitCode).toBe(2);
+    expect(here.stderr).toContain("`node dist/src/cli.js list` shows the workflows there");
+    const dir = await project("hints", "commonjs");
+    const installed = await dflow(dir, ["get", "nope-xxxxx"]);
+    expect(installed.exitCode).toBe(2);
+    expect(installed.stderr).toContain("`npx dflow list` shows the workflows there");
+  });
+});
