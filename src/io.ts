@@ -190,14 +190,23 @@ export class OutputArtifact {
   }
 }
 
+/** Names that libraries probe on any object (promises, JSON, test matchers, inspectors): never a typo of ours. */
+const UNCHECKED = /^(then|toJSON|constructor|\$\$typeof|asymmetricMatch|nodeType|tagName|inspect|toString|valueOf|@@.*|_.*)$/;
+
 /**
  * A record of declared parameters/artifacts that names each entry after its
  * key as soon as it is assigned, so `${t.inputs.parameters.x}` renders
  * `{{inputs.parameters.x}}` even before the template is used.
  */
-function naming<T extends { name: string }>(entries: Record<string, T>): Record<string, T> {
+function naming<T extends { name: string }>(entries: Record<string, T>, what: string): Record<string, T> {
   for (const [k, v] of Object.entries(entries)) if (v && typeof v === "object") v.name = k;
   return new Proxy(entries, {
+    // Reading an undeclared name is a typo (dflow raises KeyError): it would pass undefined along silently.
+    get(target, prop, receiver) {
+      if (typeof prop === "symbol" || prop in target || UNCHECKED.test(prop)) return Reflect.get(target, prop, receiver);
+      const declared = Object.keys(target);
+      throw new DflowConfigError(`no ${what} "${prop}" is declared (declared: ${declared.length ? declared.join(", ") : "none"}); declare it first, e.g. t.${what.replace(" ", "s.")}s.${prop} = new ${what.startsWith("input") ? "Input" : "Output"}${what.endsWith("parameter") ? "Parameter" : "Artifact"}(...)`);
+    },
     set(target, prop, value, receiver) {
       if (typeof prop === "string" && value && typeof value === "object") (value as { name: string }).name = prop;
       return Reflect.set(target, prop, value, receiver);
@@ -216,13 +225,13 @@ export class Inputs {
     return this._parameters;
   }
   set parameters(v: Record<string, InputParameter>) {
-    this._parameters = naming(v);
+    this._parameters = naming(v, "input parameter");
   }
   get artifacts(): Record<string, InputArtifact> {
     return this._artifacts;
   }
   set artifacts(v: Record<string, InputArtifact>) {
-    this._artifacts = naming(v);
+    this._artifacts = naming(v, "input artifact");
   }
 }
 
@@ -237,13 +246,13 @@ export class Outputs {
     return this._parameters;
   }
   set parameters(v: Record<string, OutputParameter>) {
-    this._parameters = naming(v);
+    this._parameters = naming(v, "output parameter");
   }
   get artifacts(): Record<string, OutputArtifact> {
     return this._artifacts;
   }
   set artifacts(v: Record<string, OutputArtifact>) {
-    this._artifacts = naming(v);
+    this._artifacts = naming(v, "output artifact");
   }
 }
 

@@ -334,6 +334,11 @@ const checkArguments: StepCheck = ({ step }, report) => {
       report(`parameter ${name}`, `template ${t.name} declares no input parameter ${name} (declared: ${describeNames(Object.keys(t.inputs.parameters))})${name in t.inputs.artifacts ? `; ${name} is an input artifact: pass it in artifacts: { ${name}: ... }` : ""}`);
       continue;
     }
+    if (step.parameters[name] === undefined) {
+      // undefined is never a value a user means: it comes from a misspelt name (steps.inputs.parameters.typo).
+      report(`parameter ${name}`, "is given undefined, usually a reference to an input or variable that does not exist (a misspelt name?): pass a value, a declared input (steps.inputs.parameters.<name>) or a step output");
+      continue;
+    }
     if (containsArtifactRef(step.parameters[name])) {
       report(`parameter ${name}`, `is given an artifact where a parameter is expected: pass artifacts in artifacts: { ... } to an input artifact of the template, or pass an output parameter here`);
     }
@@ -347,6 +352,11 @@ const checkArguments: StepCheck = ({ step }, report) => {
   for (const [name, v] of Object.entries(step.artifacts)) {
     if (!(name in t.inputs.artifacts)) {
       report(`artifact ${name}`, `template ${t.name} declares no input artifact ${name} (declared: ${describeNames(Object.keys(t.inputs.artifacts))})${name in t.inputs.parameters ? `; ${name} is an input parameter: pass it in parameters: { ${name}: ... }` : ""}`);
+      continue;
+    }
+    if (v === undefined && !t.inputs.artifacts[name].optional) continue; // reported above as not passed
+    if (v === undefined) {
+      report(`artifact ${name}`, "is given undefined, usually a reference to an artifact or variable that does not exist (a misspelt name?): pass an uploaded artifact or a step's output artifact, or leave the optional artifact out");
       continue;
     }
     const paramText = typeof v === "string" && refsIn(v, []).some((r) => (r.kind === "step" && r.io === "parameters") || (r.kind === "input" && r.io === "parameters"));

@@ -47,8 +47,9 @@ async function layoutDiff(workdir: string, name: string, opts: { tsOpScripts?: b
   const actual = sortChildren(canonicalize(await listTree(workdir, { workdir })));
   const expected = sortChildren(canonicalize(parseReference(path.join(refDir, `${name}.txt`))));
   return compareTrees(actual, expected, {
-    // <wfdir>/.engine/ holds dflow-ts's own lock, journal and run record (not part of dflow's layout).
-    ignore: (p) => defaultIgnore(p) || /(^|\/)\.engine(\/|$)/.test(p),
+    // <wfdir>/.engine/ holds dflow-ts's own lock, journal and run record, and <stepdir>/.dflow-ts-exit the
+    // exit status the step process recorded for crash recovery (neither is part of dflow's layout).
+    ignore: (p) => defaultIgnore(p) || /(^|\/)\.engine(\/|$)/.test(p) || /\/\.dflow-ts-exit$/.test(p),
     // TS-OP steps: a generated JS program in place of dflow's generated Python.
     // sameNamed: steps with several directories of one name (recursion levels) collapse onto one
     // canonical path, so their contents cannot be paired here; their own tests check them.
