@@ -2,6 +2,7 @@
 // (SIGTERM): it kills its steps' processes, marks them and the workflow
 // Failed with the reason, and exits. An engine that is already gone is
 // cleaned up after: its steps' processes killed, their phases made final.
+import { setTimeout as sleep } from "node:timers/promises";
 import type { Command } from "commander";
 import { killStaleSteps, markStopped } from "../../engine/workflow-run.js";
 import { lockAlive, readLock } from "../../engine/store/engine-dir.js";
@@ -20,7 +21,7 @@ export function register(program: Command): void {
       const status = fs.readFileSync(path.join(dir, "status"), "utf8");
       if (lock && lockAlive(lock)) {
         process.kill(lock.pid, "SIGTERM");
-        for (let i = 0; i < 100 && lockAlive(lock); i++) await new Promise((r) => setTimeout(r, 100));
+        for (let i = 0; i < 100 && lockAlive(lock); i++) await sleep(100);
         if (lockAlive(lock)) {
           process.kill(lock.pid, "SIGKILL");
           killStaleSteps(dir);
