@@ -2,9 +2,9 @@
  * SSHTransport (ssh2) against the REAL local OpenSSH server of test/hpc/start-local-hpc.sh, plus
  * the pure parts (TOTP, known_hosts) and LoopbackTransport.
  *
- * The server facts come from $DFLOW_TEST_HPC (path of hpc.json) or <repo>/.hpc/hpc.json. Without
- * either the SSH tests are skipped (reason printed once); with DFLOW_TEST_HPC set, a missing file or
- * a silent server makes them FAIL.
+ * The server facts come from $DFLOW_TEST_HPC (path of hpc.json). Without it the SSH tests are
+ * skipped (reason printed once), except in CI (CI set) where they FAIL; with DFLOW_TEST_HPC set, a
+ * missing file or a silent server makes them FAIL.
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { createHmac, randomBytes } from "node:crypto";
@@ -15,7 +15,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import ssh2 from "ssh2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { HPC_SKIP_REASON, type HpcInfo } from "../support/hpc.js";
+import { HPC_MISSING_IN_CI, HPC_SKIP_REASON, IN_CI, type HpcInfo } from "../support/hpc.js";
 import { LoopbackTransport } from "../../engine/dispatcher/context/loopback.js";
 import {
   SSHAuthError,
@@ -38,7 +38,7 @@ import {
 type Hpc = HpcInfo;
 
 const ENV_HPC = process.env.DFLOW_TEST_HPC;
-const REQUIRED = !!ENV_HPC;
+const REQUIRED = !!ENV_HPC || IN_CI; // CI must run these: there a missing cluster fails them
 
 /** Resolves to undefined when an SSH banner arrives, else to a reason. */
 function probeSsh(host: string, port: number, ms = 60_000): Promise<string | undefined> {
@@ -65,7 +65,7 @@ let PROBLEM: string | undefined;
 {
   // The same rule as every HPC test (test/support/hpc.ts): DFLOW_TEST_HPC names the cluster.
   const file = ENV_HPC;
-  if (!file) PROBLEM = HPC_SKIP_REASON;
+  if (!file) PROBLEM = IN_CI ? HPC_MISSING_IN_CI : HPC_SKIP_REASON;
   else if (!existsSync(file)) PROBLEM = `DFLOW_TEST_HPC=${file}: file not found`;
   else {
     try {

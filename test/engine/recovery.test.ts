@@ -6,6 +6,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { pathToFileURL } from "node:url";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
@@ -51,6 +52,25 @@ function wfId(cwd: string): string | undefined {
   return fs.readdirSync(cwd).find((d) => /^crash-[0-9a-z]{5}$/.test(d));
 }
 
+/** Wait for a condition; the limit is only a backstop (a busy machine starts node slowly). */
+async function waitFor<T>(what: string, fn: () => T | undefined | null | false, ms = 100_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+/** The workflow of an engine started with DFLOW_TEST_GATE, once a step of it runs (and waits for the gate). */
+async function runningWorkflow(cwd: string, p: ChildProcess): Promise<string> {
+  return waitFor("a step of the workflow to run", () => {
+    if (p.exitCode !== null) throw new Error(`the engine ended (${p.exitCode}) before a step ran`);
+    return fs.existsSync(path.join(cwd, "counter.txt")) && wfId(cwd);
+  });
+}
+
 describe("crash recovery", () => {
   it("an uninterrupted run, for reference", async () => {
     const cwd = tmp();
@@ -64,7 +84,7 @@ describe("crash recovery", () => {
     expect(counts(cwd).size).toBe(15);
   });
 
-  it("kill -9 at 20+ random moments, then dflow retry: nothing that succeeded runs again, same result", { timeout: 600_000 }, async () => {
+  it("kill -9 at 20+ random moments, then dflow retry: nothing that succeeded runs again, same result", { timeout: 1_200_000 }, async () => {
     let kills = 0;
     let round = 0;
     while (kills < 20) {
@@ -75,7 +95,7 @@ describe("crash recovery", () => {
       for (let attempt = 0; ; attempt++) {
         // Kill at a random moment: the run takes about 1.5 s in all.
         const delay = 150 + Math.floor(Math.random() * 1300);
-        const killed = await Promise.race([new Promise<boolean>((r) => setTimeout(() => r(true), delay)), waitExit(p).then(() => false)]);
+        const killed = await Promise.race([sleep(delay).then(() => true), waitExit(p).then(() => false)]);
         if (killed && p.exitCode === null) {
           p.kill("SIGKILL");
           await waitExit(p);
@@ -126,24 +146,25 @@ describe("crash recovery", () => {
 
   it("a second engine on the same workflow is refused with a clear message", async () => {
     const cwd = tmp();
-    const p = startEngine(cwd);
-    for (let i = 0; i < 100 && !wfId(cwd); i++) await new Promise((r) => setTimeout(r, 50));
-    const id = wfId(cwd)!;
+    // The steps wait for the gate: the first engine is certainly still running when the others try.
+    const gate = path.join(cwd, "gate");
+    const p = startEngine(cwd, { DFLOW_TEST_GATE: gate });
+    const id = await runningWorkflow(cwd, p);
     const second = await execa(process.execPath, ["--import", tsx, script], { cwd, reject: false, all: true, env: { DFLOW_RESUME_ID: id, COUNTER: path.join(cwd, "counter.txt") } });
     expect(second.exitCode).not.toBe(0);
     expect(second.all).toMatch(new RegExp(`workflow ${id} is already being run by engine pid ${p.pid} on ${os.hostname()}`));
     const viaCli = await execa(process.execPath, [cli, "retry", id], { cwd, reject: false, all: true });
     expect(viaCli.exitCode).toBe(2);
     expect(viaCli.stderr.trim()).toMatch(/is being run by engine pid \d+/);
+    fs.writeFileSync(gate, "");
     expect(await waitExit(p)).toBe(0);
   });
 
   it("dflow stop ends a running workflow: steps and workflow Failed with the reason, no process left", async () => {
     const cwd = tmp();
-    const p = startEngine(cwd);
-    for (let i = 0; i < 100 && !wfId(cwd); i++) await new Promise((r) => setTimeout(r, 50));
-    await new Promise((r) => setTimeout(r, 500));
-    const id = wfId(cwd)!;
+    // The steps wait for the gate (never opened for this engine): stop certainly finds it running.
+    const p = startEngine(cwd, { DFLOW_TEST_GATE: path.join(cwd, "gate") });
+    const id = await runningWorkflow(cwd, p);
     const r = await execa(process.execPath, [cli, "stop", id], { cwd, reject: false, all: true });
     expect(r.exitCode, r.all).toBe(0);
     expect(r.stdout).toMatch(`Workflow ${id} stopped`);
@@ -168,11 +189,11 @@ describe("crash recovery", () => {
     const id = /Workflow (crash-\w{5}) is running in the background/.exec(r.stdout)?.[1];
     expect(id, r.all).toBeDefined();
     const wfdir = path.join(cwd, id!);
-    for (let i = 0; i < 300 && fs.readFileSync(path.join(wfdir, "status"), "utf8") === "Running"; i++) await new Promise((res) => setTimeout(res, 100));
+    await waitFor("the workflow to end", () => fs.readFileSync(path.join(wfdir, "status"), "utf8") !== "Running");
     expect(fs.readFileSync(path.join(wfdir, "status"), "utf8")).toBe("Succeeded");
     // The script prints its result after submit() returns, a moment after the status is written.
     const log = () => fs.readFileSync(path.join(wfdir, "log.txt"), "utf8");
-    for (let i = 0; i < 100 && !/RESULT/.test(log()); i++) await new Promise((res) => setTimeout(res, 100));
+    await waitFor("the script's result line", () => /RESULT/.test(log()));
     expect(log()).toMatch(/RESULT crash-\w+ Succeeded 115/);
   });
 });
