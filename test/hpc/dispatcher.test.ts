@@ -185,6 +185,10 @@ d("DispatcherExecutor on the local Slurm over SSH", () => {
     const cwd = freshDir();
     const child = run("hpc-e2e.ts", cwd, { SCENARIO: "long", SLEEP: "8", HPC_CLEAN: "0", HPC_TEST_TAG: `kill-${process.pid}` });
     const [wf, step, id] = await firstJob(cwd, child);
+    // Kill once the job is in the submission's state file on the cluster (what a retry recovers
+    // from), not merely submitted: on a busy machine the engine can be a while between the two.
+    const rr = await waitFor("the submission's remote directory", () => /in \S+?:\d+:(\S+) \(/.exec(fs.readFileSync(path.join(step, "dispatcher.log"), "utf8"))?.[1]);
+    await waitFor(`job ${id} in the state file`, async () => new RegExp(`"job_id": "?${id}"?`).test((await ssh(info, `cat ${rr}/${path.basename(rr)}.json`)).stdout));
     process.kill(enginePid(wf), "SIGKILL");
     await child;
     const r = await execa(process.execPath, [cli, "retry", path.basename(wf)], { cwd, reject: false, all: true, env: { DFLOW_TEST_HPC: process.env.DFLOW_TEST_HPC!, SCENARIO: "long", SLEEP: "8", HPC_CLEAN: "0", HPC_TEST_TAG: `kill-${process.pid}` } });
@@ -193,7 +197,6 @@ d("DispatcherExecutor on the local Slurm over SSH", () => {
     expect(fs.readFileSync(path.join(step, "dispatcher.log"), "utf8")).toMatch(new RegExp(`recovered submission .*=${id}\\(`));
     expect(fs.readFileSync(path.join(step, "outputs", "parameters", "out"), "utf8").trim()).toBe("done");
     // On the cluster: one job output file in the job directory, the one of that id.
-    const rr = /in \S+?:\d+:(\S+) \(/.exec(fs.readFileSync(path.join(step, "dispatcher.log"), "utf8"))![1]!;
     expect((await ssh(info, `cd ${rr} && ls slurm-*.out`)).stdout.trim()).toBe(`slurm-${id}.out`);
   });
 
