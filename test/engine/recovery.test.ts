@@ -72,12 +72,17 @@ async function runningWorkflow(cwd: string, p: ChildProcess): Promise<string> {
 }
 
 describe("crash recovery", () => {
+  // How long a whole run takes here: kills are spread over it, however fast this machine is.
+  let runMs = 1500;
+
   it("an uninterrupted run, for reference", async () => {
     const cwd = tmp();
+    const t0 = Date.now();
     const p = startEngine(cwd);
     let out = "";
     p.stdout!.on("data", (d) => (out += d));
     expect(await waitExit(p)).toBe(0);
+    runMs = Date.now() - t0;
     expect(out).toMatch(/RESULT crash-\w+ Succeeded 115/);
     // 8 fan-out items, 2 inner steps, 4 DAG tasks, the final step: each ran once.
     expect([...counts(cwd).values()].every((n) => n === 1)).toBe(true);
@@ -93,8 +98,8 @@ describe("crash recovery", () => {
       let p = startEngine(cwd);
       let result = "";
       for (let attempt = 0; ; attempt++) {
-        // Kill at a random moment: the run takes about 1.5 s in all.
-        const delay = 150 + Math.floor(Math.random() * 1300);
+        // Kill at a random moment of a run (one took runMs here).
+        const delay = Math.floor(Math.random() * runMs);
         const killed = await Promise.race([sleep(delay).then(() => true), waitExit(p).then(() => false)]);
         if (killed && p.exitCode === null) {
           p.kill("SIGKILL");
