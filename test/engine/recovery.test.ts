@@ -45,7 +45,11 @@ function succeededDirs(wfdir: string): string[] {
 
 async function waitExit(p: ChildProcess): Promise<number | null> {
   if (p.exitCode !== null || p.signalCode !== null) return p.exitCode;
-  return new Promise((r) => p.once("exit", (c) => r(c)));
+  // A process that could not be started emits "error" and never "exit": fail, do not wait forever.
+  return new Promise((resolve, reject) => {
+    p.once("exit", (c) => resolve(c));
+    p.once("error", reject);
+  });
 }
 
 function wfId(cwd: string): string | undefined {
