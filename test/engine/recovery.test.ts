@@ -102,9 +102,11 @@ describe("crash recovery", () => {
       let p = startEngine(cwd);
       let result = "";
       for (let attempt = 0; ; attempt++) {
-        // Kill at a random moment of a run (one took runMs here).
+        // Kill at a random moment of a run (one took runMs here), once the workflow exists: kills
+        // during node's start-up alone test nothing, and on a busy machine that is all they hit.
+        const exists = await Promise.race([waitFor("the workflow directory", () => wfId(cwd)).then(() => true), waitExit(p).then(() => false)]);
         const delay = Math.floor(Math.random() * runMs);
-        const killed = await Promise.race([sleep(delay).then(() => true), waitExit(p).then(() => false)]);
+        const killed = exists && (await Promise.race([sleep(delay).then(() => true), waitExit(p).then(() => false)]));
         if (killed && p.exitCode === null) {
           p.kill("SIGKILL");
           await waitExit(p);
@@ -171,8 +173,9 @@ describe("crash recovery", () => {
 
   it("dflow stop ends a running workflow: steps and workflow Failed with the reason, no process left", async () => {
     const cwd = tmp();
-    // The steps wait for the gate (never opened for this engine): stop certainly finds it running.
-    const p = startEngine(cwd, { DFLOW_TEST_GATE: path.join(cwd, "gate") });
+    // The steps wait for the gate (opened only for the retry): stop certainly finds it running.
+    const gate = path.join(cwd, "gate");
+    const p = startEngine(cwd, { DFLOW_TEST_GATE: gate });
     const id = await runningWorkflow(cwd, p);
     const r = await execa(process.execPath, [cli, "stop", id], { cwd, reject: false, all: true });
     expect(r.exitCode, r.all).toBe(0);
@@ -185,7 +188,8 @@ describe("crash recovery", () => {
     const phases = dirs.map((d) => (fs.existsSync(path.join(wfdir, d, "phase")) ? fs.readFileSync(path.join(wfdir, d, "phase"), "utf8") : "(none)"));
     expect(phases.filter((ph) => ph !== "Succeeded" && ph !== "Failed")).toEqual([]);
     expect(dirs.some((d) => fs.readFileSync(path.join(wfdir, d, "phase"), "utf8") === "Failed" && /stopped/.test(fs.readFileSync(path.join(wfdir, d, "message"), "utf8")))).toBe(true);
-    // dflow retry then finishes it.
+    // dflow retry then finishes it (it runs the script with the recorded environment, gate included).
+    fs.writeFileSync(gate, "");
     const again = await execa(process.execPath, [cli, "retry", id], { cwd, reject: false, all: true, env: { COUNTER: path.join(cwd, "counter.txt") } });
     expect(again.exitCode, again.all).toBe(0);
     expect(fs.readFileSync(path.join(wfdir, "status"), "utf8")).toBe("Succeeded");
