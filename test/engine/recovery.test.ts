@@ -104,7 +104,7 @@ describe("crash recovery", () => {
       for (let attempt = 0; ; attempt++) {
         // Kill at a random moment of a run (one took runMs here), once the workflow exists: kills
         // during node's start-up alone test nothing, and on a busy machine that is all they hit.
-        const exists = await Promise.race([waitFor("the workflow directory", () => wfId(cwd)).then(() => true), waitExit(p).then(() => false)]);
+        const exists = await Promise.race([waitFor("the workflow directory", () => wfId(cwd)).then(() => true, () => false), waitExit(p).then(() => false)]);
         const delay = Math.floor(Math.random() * runMs);
         const killed = exists && (await Promise.race([sleep(delay).then(() => true), waitExit(p).then(() => false)]));
         if (killed && p.exitCode === null) {
