@@ -2,6 +2,7 @@
 // rendered, the command run in <stepdir>/workdir with its output in
 // log.txt, outputs collected. Every failure ends with phase Failed and the
 // reason in <stepdir>/message.
+import { setTimeout as sleep } from "node:timers/promises";
 import fs from "node:fs";
 import fsp from "node:fs/promises";
 import path from "node:path";
@@ -162,7 +163,7 @@ export async function runPod(run: PodRun, ctx: RunContext): Promise<PodResult> {
         throw e;
       }
       await archiveAttempt(dir, attempt, e as Error);
-      if (next.wait > 0) await new Promise((r) => setTimeout(r, next.wait * 1000));
+      if (next.wait > 0) await sleep(next.wait * 1000);
     }
   }
 }

@@ -2,6 +2,7 @@
 // directory) in its scope, and the bodies of Steps and DAG templates.
 // runStep never throws: every failure becomes a Failed outcome whose reason
 // is on disk, and the caller decides (continue_on_failed) what follows.
+import { setTimeout as sleep } from "node:timers/promises";
 import fs from "node:fs";
 import fsp from "node:fs/promises";
 import path from "node:path";
@@ -281,7 +282,7 @@ async function runFanout(step: Step, scope: Scope, parent: Parent, order: string
   const running: Promise<void>[] = [];
   for (let start = 0; start < items.length && !stop; start += batch) {
     for (let i = start; i < Math.min(items.length, start + batch); i++) running.push(runOne(i));
-    if (start + batch < items.length) await new Promise((r) => setTimeout(r, ctx.config.debug_batch_interval * 1000));
+    if (start + batch < items.length) await sleep(ctx.config.debug_batch_interval * 1000);
   }
   await Promise.all(running);
 

@@ -2,6 +2,7 @@
 // runs the workflow to its end in this process, as dflow's debug mode does,
 // and never throws for a failed workflow (read the status); it throws a
 // DflowConfigError, before anything runs, for a workflow that is invalid.
+import { setTimeout as sleep } from "node:timers/promises";
 import fs from "node:fs";
 import path from "node:path";
 import { runWorkflow, debugRoot } from "../engine/workflow-run.js";
@@ -178,7 +179,7 @@ export class Workflow {
     for (;;) {
       const s = this.query_status();
       if (s !== "Pending" && s !== "Running") return s;
-      await new Promise((r) => setTimeout(r, interval * 1000));
+      await sleep(interval * 1000);
     }
   }
 

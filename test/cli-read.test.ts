@@ -4,19 +4,21 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { execa, type ResultPromise } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const root = path.resolve(import.meta.dirname, "..");
 const cli = path.join(root, "dist", "src", "cli.js");
 
-// A workflow with a keyed shell step that prints a line, sleeps 2 s and
-// prints another, and leaves an output artifact.
+// A workflow with a keyed shell step that prints a line, waits for the file
+// $DFLOW_TEST_GATE (so the test decides when it ends), sleeps 1 s and prints
+// another, and leaves an output artifact.
 const SLOW = `import { OutputArtifact, Outputs, ShellOPTemplate, Step, Workflow } from "dflow-ts";
 const slow = new ShellOPTemplate({
   name: "slow",
   image: "alpine",
-  script: "echo first line\\nsleep 2\\necho second line\\necho data > /tmp/out.txt",
+  script: "echo first line\\nwhile [ -n \\"$DFLOW_TEST_GATE\\" ] && [ ! -e \\"$DFLOW_TEST_GATE\\" ]; do sleep 0.05; done\\nsleep 1\\necho second line\\necho data > /tmp/out.txt",
   outputs: new Outputs({ artifacts: { out: new OutputArtifact({ path: "/tmp/out.txt" }) } }),
 });
 const wf = new Workflow({ name: "slow" });
@@ -227,32 +229,40 @@ describe("a running workflow", () => {
   });
 
   it("logs -f follows a running step until it ends; watch shows it live; delete refuses it; download gets its artifact", async () => {
-    bg = execa(process.execPath, [cli, "run", "slow.mts"], { cwd, env: env(), reject: false, all: true });
-    // Wait until the step runs.
+    const gate = path.join(cwd, "slow.gate");
+    bg = execa(process.execPath, [cli, "run", "slow.mts"], { cwd, env: { ...env(), DFLOW_TEST_GATE: gate }, reject: false, all: true });
+    // Wait until the step runs (it then waits for the gate: it runs until the test opens it).
     let id = "";
-    const deadline = Date.now() + 60_000;
+    const deadline = Date.now() + 100_000;
     for (;;) {
       id = fs.readdirSync(cwd).find((e) => /^slow-[0-9a-z]{5}$/.test(e)) ?? "";
       const phase = id ? readOr(path.join(cwd, id, "slow-key", "phase")) : "";
       if (phase === "Running") break;
       if (bg.exitCode !== null) throw new Error(`the slow workflow ended early:\n${(await bg).all}`);
       if (Date.now() > deadline) throw new Error("the slow step never started");
-      await new Promise((r) => setTimeout(r, 50));
+      await sleep(50);
     }
 
-    const t0 = Date.now();
     const watch = dflow("watch", id, "--interval", "0.2");
     const follow = dflow("logs", id, "slow", "-f");
     const followAll = dflow("logs", id, "-f", "--json");
+    const seen = { watch: "", follow: "" };
+    watch.stdout!.on("data", (d: Buffer) => (seen.watch += d.toString()));
+    follow.stdout!.on("data", (d: Buffer) => (seen.follow += d.toString()));
     const del = await dflow("delete", id);
     expect(del.exitCode).toBe(2);
     expect(del.stderr.trim()).toMatch(new RegExp(`^dflow: workflow ${id} is Running \\(engine pid \\d+\\): stop it first, or delete it anyway with --force$`));
     expect(fs.existsSync(path.join(cwd, id))).toBe(true);
+    // Both show the running step before it may end: logs -f has the first line and waits for more.
+    for (const [what, done] of [["logs -f to print the first line", () => seen.follow === "first line\n"], ["watch to show the step running", () => /slow \(slow-key\): Running\n/.test(seen.watch)]] as const) {
+      for (const end = Date.now() + 100_000; !done(); await sleep(50)) if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    }
+    expect(fs.readFileSync(path.join(cwd, id, "slow-key", "phase"), "utf8")).toBe("Running");
+    fs.writeFileSync(gate, "");
 
     const f = await follow;
     expect(f.exitCode, f.stderr).toBe(0);
     expect(f.stdout).toBe("first line\nsecond line\n");
-    expect(Date.now() - t0).toBeGreaterThan(1000); // it waited for the second line
     expect(fs.readFileSync(path.join(cwd, id, "slow-key", "phase"), "utf8")).toBe("Succeeded");
 
     const fa = await followAll;

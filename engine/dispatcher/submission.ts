@@ -10,6 +10,7 @@
  * - Passwords and TOTP secrets are not written to `S.json` nor to the local record.
  * - A download that keeps failing raises instead of giving up silently.
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -109,20 +110,6 @@ function redact(doc: PyObject): PyObject {
   return { ...doc, machine: { ...m, remote_profile } };
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const t = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(signal!.reason);
-    };
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
-}
 
 const commandName = (cmd: string): string => {
   const last = cmd.split(" && ").pop()!.trim();
@@ -243,7 +230,7 @@ export class Submission {
         if (attempt >= this.retry.attempts) throw new SchedulerTransient(`status of job ${rt.id} could not be read after ${attempt} attempts: ${a.reason}`);
         const wait = Math.min(this.retry.delayMs * 2 ** (attempt - 1), this.retry.maxDelayMs);
         this.log(`status of job ${rt.id}: ${a.reason}; asking again in ${Math.round(wait / 1000)} s (attempt ${attempt}/${this.retry.attempts})`);
-        await sleep(wait, this.opts.signal);
+        await sleep(wait, undefined, { signal: this.opts.signal });
         continue;
       }
       if (a.kind === "error") throw new Error(`status of job ${rt.id}: ${a.reason}`);
@@ -323,10 +310,10 @@ export class Submission {
       }
       const wait = Math.min(this.retry.delayMs * 2 ** (attempt - 1), this.retry.maxDelayMs);
       this.log(`submitting job ${job.hash.slice(0, 12)}: ${a.reason}; trying again in ${Math.round(wait / 1000)} s`);
-      await sleep(wait, this.opts.signal);
+      await sleep(wait, undefined, { signal: this.opts.signal });
     }
     const wt = num(job.resources.wait_time);
-    if (wt > 0) await sleep(wt * 1000, this.opts.signal);
+    if (wt > 0) await sleep(wt * 1000, undefined, { signal: this.opts.signal });
   }
 
   /** §4.10 handling of every job after a poll round. */
@@ -352,7 +339,7 @@ export class Submission {
     this.log(`job ${rt.job.hash.slice(0, 12)} (${rt.id}) ended without its finish tag${rt.lastCode ? ` (${describeCode(this.machine.batch_type, rt.lastCode)})` : ""}; resubmitting (failure ${rt.failCount}, retry_count ${rc})`);
     await this.submitJob(rt);
     if (rt.id !== "") {
-      await sleep(this.opts.pauses?.afterResubmitMs ?? 200, this.opts.signal);
+      await sleep(this.opts.pauses?.afterResubmitMs ?? 200, undefined, { signal: this.opts.signal });
       await this.pollJob(rt);
       await this.handleJob(rt);
     }
@@ -398,7 +385,7 @@ export class Submission {
         if (o.dryRun) return this.result();
         await this.handleUnexpected();
         await this.writeState();
-        await sleep(o.pauses?.afterFirstRoundMs ?? 1000, o.signal);
+        await sleep(o.pauses?.afterFirstRoundMs ?? 1000, undefined, { signal: o.signal });
         await this.pollAll();
         await this.handleUnexpected();
         const ratio = num(this.sub.resources.strategy.ratio_unfinished);
@@ -408,7 +395,7 @@ export class Submission {
             await this.dropUnfinished();
             break;
           }
-          await sleep((o.checkInterval ?? 30) * 1000, o.signal);
+          await sleep((o.checkInterval ?? 30) * 1000, undefined, { signal: o.signal });
           await this.pollAll();
           await this.handleUnexpected();
         }

@@ -2,6 +2,7 @@
 // the way dflow's generated dispatcher program does in debug mode (compat spec §6.1): the step's
 // workdir is the work base, its script is the one task, input artifacts travel as forward files,
 // outputs come back as backward files into the same places, and the job's log becomes log.txt.
+import { setTimeout as sleep } from "node:timers/promises";
 import fs from "node:fs";
 import fsp from "node:fs/promises";
 import path from "node:path";
@@ -138,7 +139,7 @@ export async function cancelRemoteJobs(reason: string): Promise<void> {
   for (const c of inFlight) c.abort(new Error(reason));
   // Give the aborted submissions a moment to send their kill commands.
   const deadline = Date.now() + 5000;
-  while (inFlight.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  while (inFlight.size > 0 && Date.now() < deadline) await sleep(50);
 }
 
 export function hasRemoteJobs(): boolean {
@@ -201,7 +202,7 @@ export async function runDispatched(step: RemoteStep, ctx: RunContext, extraForw
       } catch (e) {
         const transient = e instanceof SubmissionError && e.retryable;
         if (!transient || i + 1 >= attempts || abort.signal.aborted) throw e;
-        await new Promise((r) => setTimeout(r, 2 ** i * 1000));
+        await sleep(2 ** i * 1000);
       }
     }
     // The job's log (stdout and stderr of the script) is the step's log.

@@ -3,6 +3,7 @@
 // is submitted with sbatch, the job is polled with the cluster's shared status query, its output
 // file becomes log.txt and the outputs come back into the step's workdir. The job id is kept in
 // <stepdir>/slurm_job_id until the step ends, so an engine that died re-attaches to the job.
+import { setTimeout as sleep } from "node:timers/promises";
 import fs from "node:fs";
 import fsp from "node:fs/promises";
 import path from "node:path";
@@ -20,8 +21,6 @@ import { logTail } from "../step-dir.js";
 import { writeAtomic } from "../store/fsx.js";
 import { clusterFor } from "./clusters.js";
 import { remoteCommandOf, type RemoteStep, taskFiles } from "./dispatcher.js";
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function runSlurmRemote(step: RemoteStep, ctx: RunContext, shipped: string[], logFile: string): Promise<void> {
   const o = step.template.remote!.options as SlurmRemoteExecutorOptions;

@@ -469,6 +469,3 @@ export function snapshot(id: string, dir: string): { info: WorkflowInfo; nodes: 
   return { info: readWorkflow(id, dir), nodes: stepTree(id, dir) };
 }
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}

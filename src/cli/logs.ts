@@ -3,12 +3,13 @@
 // (by key, id or name; a Steps/DAG step means the Pod steps below it), raw
 // when that is a single Pod step. -f follows the log(s) until the step, or
 // the workflow, has ended.
+import { setTimeout as sleep } from "node:timers/promises";
 import fs from "node:fs";
 import path from "node:path";
 import { StringDecoder } from "node:string_decoder";
 import type { Command } from "commander";
-import { CliError, printJson, workflowDir, dflowCommand } from "./common.js";
-import { command, engineAlive, isFinal, label, podsOf, selectSteps, sleep, stepTree, type StepNode } from "./format.js";
+import { CliError, dflowCommand, printJson, workflowDir } from "./common.js";
+import { command, engineAlive, isFinal, label, podsOf, selectSteps, stepTree, type StepNode } from "./format.js";
 
 interface Selection {
   pods: StepNode[];

@@ -1,6 +1,7 @@
 // `dflow run <workflow.ts>`: run a workflow script (TypeScript through tsx,
 // or JavaScript) in a child node process; exit non-zero when the script
 // fails or any workflow it submitted failed.
+import { setTimeout as sleep } from "node:timers/promises";
 import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
@@ -47,7 +48,7 @@ async function runDetached(run: ScriptRun, nodeArgs: string[], report: string): 
       process.stderr.write(`dflow: the workflow script ended (exit status ${exited}) before a workflow started; its output:\n${fs.readFileSync(logFile, "utf8")}`);
       return exited || 1;
     }
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
   }
   throw new CliError(`no workflow started within 120 s; the script (process ${child.pid}) keeps running, its output is in ${logFile}`, 1);
 }

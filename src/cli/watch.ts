@@ -2,6 +2,7 @@
 // the `get` view is redrawn every 0.5 s, with progress bars; otherwise (or
 // with --json) one line per change. Exit status 0 only if the workflow
 // Succeeded.
+import { setTimeout as sleep } from "node:timers/promises";
 import type { Command } from "commander";
 import { CliError, printJson, workflowDir, dflowCommand } from "./common.js";
 import {
@@ -16,7 +17,6 @@ import {
   progressText,
   renderWorkflow,
   shortMessage,
-  sleep,
   snapshot,
   statusText,
   type StepNode,

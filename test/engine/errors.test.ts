@@ -26,10 +26,12 @@ describe("errors and limits", () => {
   it("test_error_handling: transient retry, timeout, fatal error", async () => {
     const wf = new Workflow({ name: "error-handling" });
     const hello0 = new Step({ name: "hello0", template: new TsOPTemplate(Flaky, { retry_on_transient_error: 1 }), parameters: { counter: counter("h0"), fail_times: 5 }, continue_on_failed: true });
+    // The OP would sleep an hour, so the timeout must fire; it is long enough for node to start
+    // the OP (which records its pids) even on a busy machine, so the kill can be checked.
     const hello1 = new Step({
       name: "hello1",
-      template: new TsOPTemplate(Sleeper, { timeout: 2, retry_on_transient_error: 1 }),
-      parameters: { counter: counter("h1"), seconds: 60, pidfile: path.join(wd.dir, "pids") },
+      template: new TsOPTemplate(Sleeper, { timeout: 20, retry_on_transient_error: 1 }),
+      parameters: { counter: counter("h1"), seconds: 3600, pidfile: path.join(wd.dir, "pids") },
       continue_on_failed: true,
     });
     const hello2 = new Step({ name: "hello2", template: new TsOPTemplate(Fatal, { retry_on_transient_error: 3 }), parameters: { counter: counter("h2") } });
@@ -51,7 +53,7 @@ describe("errors and limits", () => {
     // hello1: the timeout is enforced; a timeout is not transient unless asked, so no retry.
     const [h1] = wf.query_step({ name: "hello1" });
     expect(h1.phase).toBe("Failed");
-    expect(h1.message).toMatch(/timed out after 2s \(timeout=2\); its process group was killed/);
+    expect(h1.message).toMatch(/timed out after 20s \(timeout=20\); its process group was killed/);
     expect(read(counter("h1"))).toBe("1");
     // Neither the OP process nor the sleep it started survived.
     for (const line of read(path.join(wd.dir, "pids")).trim().split("\n")) {
@@ -69,11 +71,14 @@ describe("errors and limits", () => {
   it("a transient failure retried succeeds; timeout_as_transient_error makes a timeout retryable", async () => {
     const wf = new Workflow({ name: "retry-ok" });
     wf.add(new Step({ name: "flaky", template: new TsOPTemplate(Flaky, { retry_on_transient_error: 3 }), parameters: { counter: counter("f"), fail_times: 2 } }));
+    // Every attempt would sleep an hour: both time out, so the retry is seen without any attempt
+    // having to finish within the timeout (node alone may need longer to start on a busy machine).
     wf.add(
       new Step({
-        name: "slow-once",
+        name: "hang",
         template: new TsOPTemplate(Sleeper, { timeout: 2, retry_on_transient_error: 1, timeout_as_transient_error: true }),
-        parameters: { counter: counter("s"), seconds: 60, slow_times: 1, pidfile: path.join(wd.dir, "pids") },
+        parameters: { counter: counter("s"), seconds: 3600, pidfile: path.join(wd.dir, "pids") },
+        continue_on_failed: true,
       }),
     );
     const r = await wf.submit();
@@ -81,8 +86,11 @@ describe("errors and limits", () => {
     const [f] = wf.query_step({ name: "flaky" });
     expect(f.outputs.parameters.attempts.value).toBe(3);
     expect(fs.readdirSync(path.join(f.dir, "attempts")).sort()).toEqual(["0", "1"]);
-    const [s] = wf.query_step({ name: "slow-once" });
-    expect(read(path.join(s.dir, "attempts/0/message"))).toMatch(/timed out.*counted as a transient error/s);
+    const [s] = wf.query_step({ name: "hang" });
+    expect(s.phase).toBe("Failed");
+    expect(fs.readdirSync(path.join(s.dir, "attempts"))).toEqual(["0"]);
+    expect(read(path.join(s.dir, "attempts/0/message"))).toMatch(/timed out after 2s.*counted as a transient error/s);
+    expect(s.message).toMatch(/timed out after 2s[^]*\(attempt 2; /);
   });
 
   it("retry_strategy with a limit and backoff retries a failing shell script (OnFailure)", async () => {
@@ -161,43 +169,52 @@ describe("errors and limits", () => {
   });
 
   it("parallelism: on the workflow, on a Steps template and on a fan-out step", async () => {
-    // Each item records when it started and ended; overlaps are counted from those stamps.
+    // Each item appends "start", waits until its whole wave of `w` items has started (a wave:
+    // items w*k+1 .. w*(k+1) in start order, the last one capped at `n`), then appends "end".
+    // With the engine allowing w at a time every wave is all inside at once, so the overlap,
+    // counted from the order of the lines, is exactly w whatever the machine's speed; an engine
+    // allowing fewer would never let a wave complete.
+    const f = path.join(wd.dir, "events");
     const t = new ShellOPTemplate({
-      name: "stamp",
-      script: `echo "start $(date +%s%N)" >> {{inputs.parameters.f}}; sleep 0.3; echo "end $(date +%s%N)" >> {{inputs.parameters.f}}`,
-      inputs: new Inputs({ parameters: { i: new InputParameter(), f: new InputParameter({ value: path.join(wd.dir, "stamps") }) } }),
+      name: "wave",
+      script: [
+        "f={{inputs.parameters.f}}; w={{inputs.parameters.w}}; n={{inputs.parameters.n}}",
+        'echo start >> "$f"',
+        'k=$(grep -c start "$f"); want=$(( (k + w - 1) / w * w )); [ "$want" -gt "$n" ] && want=$n',
+        'while [ "$(grep -c start "$f")" -lt "$want" ]; do sleep 0.05; done',
+        'echo end >> "$f"',
+      ].join("\n"),
+      inputs: new Inputs({ parameters: { i: new InputParameter(), w: new InputParameter(), n: new InputParameter(), f: new InputParameter({ value: f }) } }),
     });
     const maxOverlap = () => {
-      const events = read(path.join(wd.dir, "stamps")).trim().split("\n").map((l) => l.split(" ")).map(([k, ts]) => [BigInt(ts), k === "start" ? 1 : -1] as const);
-      events.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] - b[1]));
       let cur = 0;
       let max = 0;
-      for (const [, d] of events) max = Math.max(max, (cur += d));
-      fs.rmSync(path.join(wd.dir, "stamps"));
+      for (const l of read(f).trim().split("\n")) max = Math.max(max, (cur += l === "start" ? 1 : -1));
+      fs.rmSync(f);
       return max;
     };
     const { config } = await import("dflow-ts");
     config.debug_pool_workers = -1; // unlimited pools, so only parallelism limits
 
     const wf1 = new Workflow({ name: "par", parallelism: 1 });
-    wf1.add(new Step({ name: "s", template: t, parameters: { i: "{{item}}" }, with_param: [1, 2, 3, 4] }));
+    wf1.add(new Step({ name: "s", template: t, parameters: { i: "{{item}}", w: 1, n: 4 }, with_param: [1, 2, 3, 4] }));
     expect((await wf1.submit()).status).toBe("Succeeded");
     expect(maxOverlap()).toBe(1);
 
     const wf2 = new Workflow({ name: "par" });
-    wf2.add(new Step({ name: "s", template: t, parameters: { i: "{{item}}" }, with_param: [1, 2, 3, 4], parallelism: 2 }));
+    wf2.add(new Step({ name: "s", template: t, parameters: { i: "{{item}}", w: 2, n: 4 }, with_param: [1, 2, 3, 4], parallelism: 2 }));
     expect((await wf2.submit()).status).toBe("Succeeded");
     expect(maxOverlap()).toBe(2);
 
     const inner = new Steps({ name: "inner", parallelism: 1 });
-    inner.add([1, 2, 3].map((i) => new Step({ name: `p${i}`, template: t, parameters: { i } })));
+    inner.add([1, 2, 3].map((i) => new Step({ name: `p${i}`, template: t, parameters: { i, w: 1, n: 3 } })));
     const wf3 = new Workflow({ name: "par" });
     wf3.add(new Step({ name: "group", template: inner }));
     expect((await wf3.submit()).status).toBe("Succeeded");
     expect(maxOverlap()).toBe(1);
 
     const wf4 = new Workflow({ name: "par" });
-    wf4.add(new Step({ name: "s", template: t, parameters: { i: "{{item}}" }, with_param: [1, 2, 3] }));
+    wf4.add(new Step({ name: "s", template: t, parameters: { i: "{{item}}", w: 3, n: 3 }, with_param: [1, 2, 3] }));
     expect((await wf4.submit()).status).toBe("Succeeded");
     expect(maxOverlap()).toBe(3);
   });

@@ -10,10 +10,10 @@ import { describe, expect, it } from "vitest";
 const root = path.resolve(import.meta.dirname, "../..");
 const cli = path.join(root, "dist", "src", "cli.js");
 
-async function run(example: string, env: Record<string, string>) {
+async function run(file: string, env: Record<string, string>) {
   const cwd = fs.mkdtempSync(path.join(os.tmpdir(), "dflow-ts-fallback-"));
   try {
-    return await execa(process.execPath, [cli, "run", path.join(root, "examples", example)], { cwd, reject: false, all: true, env });
+    return await execa(process.execPath, [cli, "run", file], { cwd, reject: false, all: true, env });
   } finally {
     fs.rmSync(cwd, { recursive: true, force: true });
   }
@@ -40,12 +40,19 @@ describe("fallbacks", () => {
   for (const env of [{ DFLOW_NO_SPAWNER: "1" }, { DFLOW_NO_BUNDLE: "1" }, { DFLOW_NO_SPAWNER: "1", DFLOW_NO_BUNDLE: "1" }]) {
     const label = Object.keys(env).join("+");
     it(`${label}: timeouts, retries and TS OPs work, and failures fail`, async () => {
-      const ok = await run("retries-and-timeouts.ts", env);
+      // The timed-out OP would sleep an hour: a correct engine cannot miss the timeout, and no
+      // step has to finish within one (node's start-up on a busy machine can take seconds).
+      const ok = await run(path.join(root, "test", "engine", "fallback-workflow.ts"), env);
       expect(ok.exitCode, ok.all).toBe(0);
-      expect(ok.all).toMatch(/slow-once: Succeeded/);
-      const simple = await run("simple-example.ts", env);
+      expect(ok.all).toMatch(/^flaky: Succeeded$/m);
+      expect(ok.all).toMatch(/^attempt 1 of flaky: .*flaky failure on attempt 2/m);
+      expect(ok.all).toMatch(/^hang: Failed$/m);
+      expect(ok.all).toMatch(/^attempt 0 of hang: .*timed out after 2s \(timeout=2\); its process group was killed \(counted as a transient error\)/m);
+      expect(ok.all).toMatch(/^message of hang: .*timed out after 2s.*\(attempt 2; /m);
+      expect(ok.all).toMatch(/^workflow fallback-\w+: Succeeded$/m);
+      const simple = await run(path.join(root, "examples", "simple-example.ts"), env);
       expect(simple.exitCode, simple.all).toBe(0);
-      const bad = await run("failure.ts", env);
+      const bad = await run(path.join(root, "examples", "failure.ts"), env);
       expect(bad.exitCode, bad.all).toBe(1);
       expect(bad.all).toMatch(/script exited with code 3/);
     });

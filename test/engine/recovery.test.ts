@@ -6,6 +6,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { pathToFileURL } from "node:url";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
@@ -44,27 +45,55 @@ function succeededDirs(wfdir: string): string[] {
 
 async function waitExit(p: ChildProcess): Promise<number | null> {
   if (p.exitCode !== null || p.signalCode !== null) return p.exitCode;
-  return new Promise((r) => p.once("exit", (c) => r(c)));
+  // A process that could not be started emits "error" and never "exit": fail, do not wait forever.
+  return new Promise((resolve, reject) => {
+    p.once("exit", (c) => resolve(c));
+    p.once("error", reject);
+  });
 }
 
 function wfId(cwd: string): string | undefined {
   return fs.readdirSync(cwd).find((d) => /^crash-[0-9a-z]{5}$/.test(d));
 }
 
+/** Wait for a condition; the limit is only a backstop (a busy machine starts node slowly). */
+async function waitFor<T>(what: string, fn: () => T | undefined | null | false, ms = 100_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+/** The workflow of an engine started with DFLOW_TEST_GATE, once a step of it runs (and waits for the gate). */
+async function runningWorkflow(cwd: string, p: ChildProcess): Promise<string> {
+  return waitFor("a step of the workflow to run", () => {
+    if (p.exitCode !== null) throw new Error(`the engine ended (${p.exitCode}) before a step ran`);
+    return fs.existsSync(path.join(cwd, "counter.txt")) && wfId(cwd);
+  });
+}
+
 describe("crash recovery", () => {
+  // How long a whole run takes here: kills are spread over it, however fast this machine is.
+  let runMs = 1500;
+
   it("an uninterrupted run, for reference", async () => {
     const cwd = tmp();
+    const t0 = Date.now();
     const p = startEngine(cwd);
     let out = "";
     p.stdout!.on("data", (d) => (out += d));
     expect(await waitExit(p)).toBe(0);
+    runMs = Date.now() - t0;
     expect(out).toMatch(/RESULT crash-\w+ Succeeded 115/);
     // 8 fan-out items, 2 inner steps, 4 DAG tasks, the final step: each ran once.
     expect([...counts(cwd).values()].every((n) => n === 1)).toBe(true);
     expect(counts(cwd).size).toBe(15);
   });
 
-  it("kill -9 at 20+ random moments, then dflow retry: nothing that succeeded runs again, same result", { timeout: 600_000 }, async () => {
+  it("kill -9 at 20+ random moments, then dflow retry: nothing that succeeded runs again, same result", { timeout: 1_200_000 }, async () => {
     let kills = 0;
     let round = 0;
     while (kills < 20) {
@@ -73,9 +102,11 @@ describe("crash recovery", () => {
       let p = startEngine(cwd);
       let result = "";
       for (let attempt = 0; ; attempt++) {
-        // Kill at a random moment: the run takes about 1.5 s in all.
-        const delay = 150 + Math.floor(Math.random() * 1300);
-        const killed = await Promise.race([new Promise<boolean>((r) => setTimeout(() => r(true), delay)), waitExit(p).then(() => false)]);
+        // Kill at a random moment of a run (one took runMs here), once the workflow exists: kills
+        // during node's start-up alone test nothing, and on a busy machine that is all they hit.
+        const exists = await Promise.race([waitFor("the workflow directory", () => wfId(cwd)).then(() => true, () => false), waitExit(p).then(() => false)]);
+        const delay = Math.floor(Math.random() * runMs);
+        const killed = exists && (await Promise.race([sleep(delay).then(() => true), waitExit(p).then(() => false)]));
         if (killed && p.exitCode === null) {
           p.kill("SIGKILL");
           await waitExit(p);
@@ -126,24 +157,26 @@ describe("crash recovery", () => {
 
   it("a second engine on the same workflow is refused with a clear message", async () => {
     const cwd = tmp();
-    const p = startEngine(cwd);
-    for (let i = 0; i < 100 && !wfId(cwd); i++) await new Promise((r) => setTimeout(r, 50));
-    const id = wfId(cwd)!;
+    // The steps wait for the gate: the first engine is certainly still running when the others try.
+    const gate = path.join(cwd, "gate");
+    const p = startEngine(cwd, { DFLOW_TEST_GATE: gate });
+    const id = await runningWorkflow(cwd, p);
     const second = await execa(process.execPath, ["--import", tsx, script], { cwd, reject: false, all: true, env: { DFLOW_RESUME_ID: id, COUNTER: path.join(cwd, "counter.txt") } });
     expect(second.exitCode).not.toBe(0);
     expect(second.all).toMatch(new RegExp(`workflow ${id} is already being run by engine pid ${p.pid} on ${os.hostname()}`));
     const viaCli = await execa(process.execPath, [cli, "retry", id], { cwd, reject: false, all: true });
     expect(viaCli.exitCode).toBe(2);
     expect(viaCli.stderr.trim()).toMatch(/is being run by engine pid \d+/);
+    fs.writeFileSync(gate, "");
     expect(await waitExit(p)).toBe(0);
   });
 
   it("dflow stop ends a running workflow: steps and workflow Failed with the reason, no process left", async () => {
     const cwd = tmp();
-    const p = startEngine(cwd);
-    for (let i = 0; i < 100 && !wfId(cwd); i++) await new Promise((r) => setTimeout(r, 50));
-    await new Promise((r) => setTimeout(r, 500));
-    const id = wfId(cwd)!;
+    // The steps wait for the gate (opened only for the retry): stop certainly finds it running.
+    const gate = path.join(cwd, "gate");
+    const p = startEngine(cwd, { DFLOW_TEST_GATE: gate });
+    const id = await runningWorkflow(cwd, p);
     const r = await execa(process.execPath, [cli, "stop", id], { cwd, reject: false, all: true });
     expect(r.exitCode, r.all).toBe(0);
     expect(r.stdout).toMatch(`Workflow ${id} stopped`);
@@ -155,7 +188,8 @@ describe("crash recovery", () => {
     const phases = dirs.map((d) => (fs.existsSync(path.join(wfdir, d, "phase")) ? fs.readFileSync(path.join(wfdir, d, "phase"), "utf8") : "(none)"));
     expect(phases.filter((ph) => ph !== "Succeeded" && ph !== "Failed")).toEqual([]);
     expect(dirs.some((d) => fs.readFileSync(path.join(wfdir, d, "phase"), "utf8") === "Failed" && /stopped/.test(fs.readFileSync(path.join(wfdir, d, "message"), "utf8")))).toBe(true);
-    // dflow retry then finishes it.
+    // dflow retry then finishes it (it runs the script with the recorded environment, gate included).
+    fs.writeFileSync(gate, "");
     const again = await execa(process.execPath, [cli, "retry", id], { cwd, reject: false, all: true, env: { COUNTER: path.join(cwd, "counter.txt") } });
     expect(again.exitCode, again.all).toBe(0);
     expect(fs.readFileSync(path.join(wfdir, "status"), "utf8")).toBe("Succeeded");
@@ -168,11 +202,11 @@ describe("crash recovery", () => {
     const id = /Workflow (crash-\w{5}) is running in the background/.exec(r.stdout)?.[1];
     expect(id, r.all).toBeDefined();
     const wfdir = path.join(cwd, id!);
-    for (let i = 0; i < 300 && fs.readFileSync(path.join(wfdir, "status"), "utf8") === "Running"; i++) await new Promise((res) => setTimeout(res, 100));
+    await waitFor("the workflow to end", () => fs.readFileSync(path.join(wfdir, "status"), "utf8") !== "Running");
     expect(fs.readFileSync(path.join(wfdir, "status"), "utf8")).toBe("Succeeded");
     // The script prints its result after submit() returns, a moment after the status is written.
     const log = () => fs.readFileSync(path.join(wfdir, "log.txt"), "utf8");
-    for (let i = 0; i < 100 && !/RESULT/.test(log()); i++) await new Promise((res) => setTimeout(res, 100));
+    await waitFor("the script's result line", () => /RESULT/.test(log()));
     expect(log()).toMatch(/RESULT crash-\w+ Succeeded 115/);
   });
 });

@@ -11,7 +11,7 @@ import { useTempWorkdir } from "../support/workdir.js";
 describe("robustness", () => {
   const wd = useTempWorkdir();
 
-  it("a 500-way shell fan-out succeeds 20 times in a row", { timeout: 900_000 }, async () => {
+  it("a 500-way shell fan-out succeeds 20 times in a row", { timeout: 1_800_000 }, async () => {
     const t = new ShellOPTemplate({ name: "noop", script: "true", inputs: new Inputs({ parameters: { i: new InputParameter() } }) });
     for (let run = 0; run < 20; run++) {
       const wf = new Workflow({ name: "fan" });

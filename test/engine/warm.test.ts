@@ -33,10 +33,13 @@ describe("warm workers", () => {
   });
 
   it("a worker that exits or times out fails its step, and is replaced for the next", async () => {
-    const t = new TsOPTemplate(WarmEcho, { warm: true, timeout: 2 });
+    // Only the hanging step has a timeout (it would hang a minute): the others may take as long as
+    // a busy machine needs to start their worker.
+    const t = new TsOPTemplate(WarmEcho, { warm: true });
+    const hangs = new TsOPTemplate(WarmEcho, { warm: true, timeout: 2 });
     const wf = new Workflow({ name: "warm-crash" });
     wf.add(new Step({ name: "crash", template: t, parameters: { i: 1, mode: "exit" }, continue_on_failed: true }));
-    wf.add(new Step({ name: "hang", template: t, parameters: { i: 2, mode: "hang" }, continue_on_failed: true }));
+    wf.add(new Step({ name: "hang", template: hangs, parameters: { i: 2, mode: "hang" }, continue_on_failed: true }));
     wf.add(new Step({ name: "after", template: t, parameters: { i: 3 } }));
     const r = await wf.submit();
     expect(r.status, r.error?.message).toBe("Succeeded");

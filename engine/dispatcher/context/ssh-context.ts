@@ -4,6 +4,7 @@
  * The protocol is independent of how bytes move: it runs over any Transport (ssh2 in production,
  * a loopback one for the stand-in scheduler tests).
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import crypto from "node:crypto";
 import fsp from "node:fs/promises";
 import path from "node:path";
@@ -171,7 +172,7 @@ export class SSHContext implements DispatcherContext {
         return;
       } catch (e) {
         if (e instanceof BackwardFileMissing || i + 1 >= attempts) throw e;
-        await new Promise((r) => setTimeout(r, (this.opts.downloadRetryDelayMs ?? 2000) * 2 ** i));
+        await sleep((this.opts.downloadRetryDelayMs ?? 2000) * 2 ** i);
       }
     }
   }

@@ -19,6 +19,9 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { Duplex } from "node:stream";
 import { createRequire } from "node:module";
+import { setTimeout as sleep } from "node:timers/promises";
+import { Secret, TOTP } from "otpauth";
+import pLimit, { type LimitFunction } from "p-limit";
 import type {
   AnyAuthMethod,
   AuthenticationType,
@@ -89,41 +92,22 @@ export interface SSHTransportOptions {
 // TOTP (RFC 6238 / RFC 4226)
 // ---------------------------------------------------------------------------------------------
 
-const BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-
-/** RFC 4648 base32 (case-insensitive; spaces, dashes and `=` padding ignored). */
-export function base32Decode(text: string): Buffer {
-  const clean = text.toUpperCase().replace(/[\s-]/g, "").replace(/=+$/, "");
-  const out: number[] = [];
-  let bits = 0;
-  let value = 0;
-  for (const ch of clean) {
-    const idx = BASE32.indexOf(ch);
-    if (idx < 0) throw new Error(`invalid base32 character ${JSON.stringify(ch)} in totp_secret`);
-    value = (value << 5) | idx;
-    bits += 5;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push((value >>> bits) & 0xff);
-      value &= (1 << bits) - 1;
-    }
+function totpSecret(text: string): Secret {
+  try {
+    return Secret.fromBase32(text.replace(/[\s-]/g, "").replace(/=+$/, "").toUpperCase());
+  } catch (e) {
+    throw new Error(`totp_secret is not valid base32: ${errMessage(e)}`);
   }
-  return Buffer.from(out);
 }
 
-/**
- * Time-based one-time password (RFC 6238): HMAC-SHA-1 over the 30 s counter, dynamic truncation,
- * `digits` decimal digits (zero-padded). `secret` is base32.
- */
+/** RFC 4648 base32 (case-insensitive; spaces, dashes and `=` padding ignored), as totp_secret is read. */
+export function base32Decode(text: string): Buffer {
+  return Buffer.from(totpSecret(text).bytes);
+}
+
+/** Time-based one-time password (RFC 6238, HMAC-SHA-1) of the base32 `secret` at `timeMs`. */
 export function totpCode(secret: string, timeMs: number = Date.now(), digits = 6, periodSeconds = 30): string {
-  const key = base32Decode(secret);
-  const counter = Math.floor(timeMs / 1000 / periodSeconds);
-  const msg = Buffer.alloc(8);
-  msg.writeBigUInt64BE(BigInt(counter));
-  const h = createHmac("sha1", key).update(msg).digest();
-  const o = h[h.length - 1]! & 0x0f;
-  const bin = ((h[o]! & 0x7f) << 24) | (h[o + 1]! << 16) | (h[o + 2]! << 8) | h[o + 3]!;
-  return String(bin % 10 ** digits).padStart(digits, "0");
+  return new TOTP({ secret: totpSecret(secret), algorithm: "SHA1", digits, period: periodSeconds }).generate({ timestamp: timeMs });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -344,8 +328,6 @@ function isConnectionError(e: unknown): boolean {
 // Small helpers
 // ---------------------------------------------------------------------------------------------
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
 function cbPromise<T = void>(f: (cb: (err: Error | undefined | null, res?: T) => void) => void): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     try {
@@ -394,24 +376,6 @@ class ProcessSocket extends Duplex {
   }
 }
 
-/** Counting semaphore (exec channels per connection: OpenSSH's default MaxSessions is 10). */
-class Semaphore {
-  private waiting: Array<() => void> = [];
-  constructor(private free: number) {}
-  async acquire(): Promise<() => void> {
-    if (this.free > 0) this.free--;
-    else await new Promise<void>((r) => this.waiting.push(r));
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      const next = this.waiting.shift();
-      if (next) next();
-      else this.free++;
-    };
-  }
-}
-
 interface Conn {
   id: number;
   client: SshClient;
@@ -451,7 +415,8 @@ export class SSHTransport implements Transport {
   private readonly maxDelayMs: number;
   private readonly log: (msg: string) => void;
   private readonly transcript?: TranscriptSink;
-  private readonly channels = new Semaphore(8);
+  /** Exec channels per connection: OpenSSH's default MaxSessions is 10. */
+  private readonly channels: LimitFunction = pLimit(8);
 
   private conn: Conn | null = null;
   private connecting: Promise<Conn> | null = null;
@@ -724,9 +689,13 @@ export class SSHTransport implements Transport {
           /* ignore */
         }
         if (sock instanceof ProcessSocket) {
+          // Stop the proxy first, then read what it said to the end: its last words name the
+          // cause. The bound only matters when a grandchild keeps its stderr open after it died.
           const s = sock;
-          void Promise.race([s.stderrDone, sleep(1000)]).then(() => {
-            s.destroy();
+          s.destroy();
+          const cap = new AbortController();
+          void Promise.race([s.stderrDone, sleep(10_000, undefined, { signal: cap.signal }).catch(() => undefined)]).then(() => {
+            cap.abort();
             reject(make());
           });
         } else {
@@ -846,18 +815,13 @@ export class SSHTransport implements Transport {
     conn.sock?.destroy();
   }
 
-  /** Sleep that close() interrupts; throws when the transport was closed meanwhile. */
+  /**
+   * Sleep that close() interrupts; throws when the transport was closed meanwhile. A close() that
+   * came during the connection attempt before this pause ends it at once too (the signal is
+   * already aborted then).
+   */
   private async pause(ms: number): Promise<void> {
-    const signal = this.closing.signal;
-    await new Promise<void>((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        signal.removeEventListener("abort", done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      signal.addEventListener("abort", done, { once: true });
-    });
+    await sleep(ms, undefined, { signal: this.closing.signal }).catch(() => undefined);
     if (this.closed) throw this.closedError();
   }
 
@@ -943,24 +907,27 @@ export class SSHTransport implements Transport {
     const cmd = this.opts.execute_command;
     if (!cmd) return;
     this.transcript?.(`exec ${cmd}`);
-    void (async () => {
-      const release = await this.channels.acquire();
-      try {
-        conn.client.exec(cmd, (err, stream) => {
-          if (err) {
+    // Holds a channel until the command ends, like any exec.
+    void this.channels(
+      () =>
+        new Promise<void>((release) => {
+          try {
+            conn.client.exec(cmd, (err, stream) => {
+              if (err) {
+                release();
+                this.log(`execute_command on ${this.describe} failed to start: ${err.message}`);
+                return;
+              }
+              stream.on("close", () => release());
+              stream.resume();
+              stream.stderr.resume();
+            });
+          } catch (e) {
             release();
-            this.log(`execute_command on ${this.describe} failed to start: ${err.message}`);
-            return;
+            this.log(`execute_command on ${this.describe} failed to start: ${errMessage(e)}`);
           }
-          stream.on("close", release);
-          stream.resume();
-          stream.stderr.resume();
-        });
-      } catch (e) {
-        release();
-        this.log(`execute_command on ${this.describe} failed to start: ${errMessage(e)}`);
-      }
-    })();
+        }),
+    );
   }
 
   /**
@@ -1034,11 +1001,10 @@ export class SSHTransport implements Transport {
     );
   }
 
-  private async execOnce(conn: Conn, command: string): Promise<ExecResult> {
-    const release = await this.channels.acquire();
-    try {
+  private execOnce(conn: Conn, command: string): Promise<ExecResult> {
+    return this.channels(() => {
       if (conn.dead) throw new SSHConnectionLostError(`connection to ${this.describe} is gone`, { cause: conn.deadReason });
-      return await new Promise<ExecResult>((resolve, reject) => {
+      return new Promise<ExecResult>((resolve, reject) => {
         const onStream = (err: Error | undefined, stream: ClientChannel) => {
           if (err) return reject(err);
           const out: Buffer[] = [];
@@ -1051,8 +1017,8 @@ export class SSHTransport implements Transport {
           });
           stream.on("error", (e: Error) => reject(e));
           stream.on("close", () => {
-            const finish = () => {
-              if (code === undefined && conn.dead) {
+            const finish = (connectionAlive: boolean) => {
+              if (code === undefined && !connectionAlive) {
                 reject(
                   new SSHConnectionLostError(`connection to ${this.describe} lost while the command was running`, {
                     cause: conn.deadReason,
@@ -1066,10 +1032,10 @@ export class SSHTransport implements Transport {
                 });
               }
             };
-            // No exit status: either a signal/odd server, or the connection is going away — give
-            // the socket a moment to report it.
-            if (code === undefined && !conn.dead) setTimeout(finish, 150);
-            else finish();
+            // No exit status: an odd server, or the connection is going away (then the command
+            // must run again). Ask the server something: an answer means the connection lives.
+            if (code === undefined && !conn.dead) void this.answers(conn).then(finish);
+            else finish(!conn.dead);
           });
         };
         try {
@@ -1078,9 +1044,23 @@ export class SSHTransport implements Transport {
           reject(e);
         }
       });
-    } finally {
-      release();
-    }
+    });
+  }
+
+  /**
+   * Whether the server still answers on this connection: a global request that needs a reply
+   * (cancelling a port forward we never asked for; the server says no). ssh2 fails pending
+   * requests with "No response from server" when the connection closes, and keepalive closes a
+   * silent one, so this always settles without a clock of its own.
+   */
+  private answers(conn: Conn): Promise<boolean> {
+    return new Promise<boolean>((resolve) => {
+      try {
+        conn.client.unforwardIn("127.0.0.1", 0, (err) => resolve(!conn.dead && !(err && /no response from server/i.test(err.message))));
+      } catch {
+        resolve(false); // "Not connected"
+      }
+    });
   }
 
   async mkdir(p: string): Promise<void> {
