@@ -5,11 +5,13 @@
 import fs from "node:fs";
 import path from "node:path";
 import type { ArgoStep } from "../src/query.js";
+import { mergeInto } from "./artifacts/place.js";
 import { symlinkAtomic, writeAtomicSync } from "./store/fsx.js";
 import { encodeValue, pyJson } from "./store/values.js";
 
-export async function applyReuse(wfdir: string, steps: ArgoStep[], log: (l: string) => void = () => undefined): Promise<number> {
+export async function applyReuse(wfdir: string, steps: ArgoStep[], log: (l: string) => void = () => undefined, artroot = path.dirname(wfdir)): Promise<number> {
   let n = 0;
+  const merged = new Set<string>();
   for (const s of steps) {
     if (!s.key) continue; // dflow ignores steps without key
     if (s.phase !== "Succeeded") {
@@ -34,6 +36,17 @@ export async function applyReuse(wfdir: string, steps: ArgoStep[], log: (l: stri
         }
       }
       for (const a of Object.values(rec.artifacts)) await symlinkAtomic(a.local_path, path.join(dir, io, "artifacts", a.name));
+    }
+    // A reused item of a sliced step merged its outputs into its old workflow's group storage
+    // (<artroot>/<old id>/<group>); this workflow merges into its own, so that storage is linked
+    // into it first (dflow links the group dir with linktree): the merged outputs keep the reused items.
+    const key = s.inputs.parameters.dflow_artifact_key?.value;
+    if (typeof key === "string" && key.startsWith(`${s.workflow}/`)) {
+      const mine = path.join(artroot, path.basename(wfdir), key.slice(s.workflow.length + 1));
+      if (!merged.has(mine)) {
+        merged.add(mine);
+        await mergeInto(path.join(artroot, key), mine, "symlink");
+      }
     }
     writeAtomicSync(path.join(dir, "phase"), s.phase);
     n++;

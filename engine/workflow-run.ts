@@ -129,7 +129,7 @@ async function runWorkflowIn(entry: Steps | DAG, opts: RunOptions, where: { id: 
   if (opts.id) killStaleSteps(dir);
   const journal = new Journal(dir);
   writeRunInfo(dir);
-  if (opts.reuse?.length) await applyReuse(dir, opts.reuse, opts.log);
+  if (opts.reuse?.length) await applyReuse(dir, opts.reuse, opts.log, path.resolve(cfg.debug_workdir, cfg.debug_artifact_dir));
   await writeAtomic(path.join(dir, "status"), "Running");
   await writeAtomic(path.join(dir, "pid"), String(process.pid));
   await writeAtomic(path.join(dir, "type"), entry.kind === "dag" ? "DAG" : "Steps");
