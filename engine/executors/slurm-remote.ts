@@ -47,7 +47,11 @@ export async function runSlurmRemote(step: RemoteStep, ctx: RunContext, shipped:
   const idFile = path.join(step.dir, "slurm_job_id");
   const files = taskFiles(t, step.workdir, shipped);
   try {
-    let rr = `${o.workdir ?? "dflow/workflows"}/${ctx.wfid}/${step.dirName}`;
+    // dflow's workdir is a template ("/data/dflow/workflows/{{workflow.name}}/{{pod.name}}"); a plain root gets both appended.
+    const wd = o.workdir ?? "dflow/workflows";
+    let rr = /\{\{\s*(workflow|pod)\.name\s*\}\}/.test(wd)
+      ? wd.replace(/\{\{\s*workflow\.name\s*\}\}/g, ctx.wfid).replace(/\{\{\s*pod\.name\s*\}\}/g, step.dirName)
+      : `${wd}/${ctx.wfid}/${step.dirName}`;
     if (!rr.startsWith("/")) rr = `${await cluster.transport.home()}/${rr}`;
     let id: JobId | null = fs.existsSync(idFile) ? fs.readFileSync(idFile, "utf8").trim() || null : null;
     if (id === null) {

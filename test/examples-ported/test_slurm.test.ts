@@ -60,11 +60,8 @@ d("examples/test_slurm", () => {
   });
 
   // dflow's workdir is a template, "/data/dflow/workflows/{{workflow.name}}/{{pod.name}}",
-  // rendered per step; dflow-ts's SlurmRemoteExecutor takes a root and appends
-  // <workflow id>/<step dir> itself, leaving "{{...}}" in a workdir as literal
-  // directory names. Fails until engine/executors/slurm-remote.ts renders the
-  // two variables (and then does not append them again).
-  it.fails("renders {{workflow.name}}/{{pod.name}} in the workdir as dflow does", async () => {
+  // rendered per step (a workdir without them is a root, and both are appended).
+  it("renders {{workflow.name}}/{{pod.name}} in the workdir as dflow does", async () => {
     const root = `${hpc!.homeDir}/dflow-tests/port-slurm-tpl`;
     const wf = run(`${root}/{{workflow.name}}/{{pod.name}}`);
     const r = await wf.submit();
