@@ -4,7 +4,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { OPFailure, config } from "dflow-ts";
+import { DflowConfigError, OPFailure, config } from "dflow-ts";
 import { runOP } from "dflow-ts/testing";
 import { Duplicate } from "../fixtures/ops/test_python.js";
 import { IntIn, Thrower } from "../fixtures/ops/failing.js";
@@ -53,10 +53,11 @@ describe("runOP", () => {
     expect(fs.existsSync(f.workdir)).toBe(true);
   });
 
-  it("rejects an input of the wrong type with an OPFailure naming it", async () => {
+  it("rejects an input of the wrong type before running, with a DflowConfigError naming it", async () => {
+    // A literal that does not fit the OP's sign is the caller's mistake, found at submit (nothing runs).
     const err = await runOP(IntIn, { parameters: { num: "notint" } }).then(() => null, (e: unknown) => e);
-    expect(err).toBeInstanceOf(OPFailure);
-    expect((err as Error).message).toMatch(/num/);
+    expect(err).toBeInstanceOf(DflowConfigError);
+    expect((err as Error).message).toMatch(/parameter num/);
   });
 
   it("runs in a given workdir and keeps it", async () => {
