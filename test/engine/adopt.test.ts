@@ -9,9 +9,9 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { setTimeout as sleep } from "node:timers/promises";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
+import { readOr, until } from "../support/wait.js";
 
 const root = path.resolve(import.meta.dirname, "../..");
 const cli = path.join(root, "dist", "src", "cli.js");
@@ -22,23 +22,7 @@ function tmp(): string {
   return fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "dflow-ts-adopt-")));
 }
 
-async function until<T>(what: string, probe: () => T | undefined | null | false, limitMs = 120_000): Promise<T> {
-  const end = Date.now() + limitMs;
-  for (;;) {
-    const v = probe();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`gave up waiting for ${what}`);
-    await sleep(20);
-  }
-}
 
-function readOr(file: string): string | undefined {
-  try {
-    return fs.readFileSync(file, "utf8");
-  } catch {
-    return undefined;
-  }
-}
 
 function lines(cwd: string): string[] {
   return (readOr(path.join(cwd, "counter.txt")) ?? "").split("\n").filter(Boolean);

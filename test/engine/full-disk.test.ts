@@ -6,9 +6,9 @@ import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readOr, until } from "../support/wait.js";
 
 const root = path.resolve(import.meta.dirname, "../..");
 const cli = path.join(root, "dist", "src", "cli.js");
@@ -25,23 +25,7 @@ try {
   console.warn(`full-disk tests skipped: cannot mount a tmpfs on ${mnt} (they need root)`);
 }
 
-async function until<T>(what: string, probe: () => T | undefined | null | false, limitMs = 120_000): Promise<T> {
-  const end = Date.now() + limitMs;
-  for (;;) {
-    const v = probe();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`gave up waiting for ${what}`);
-    await sleep(20);
-  }
-}
 
-function readOr(file: string): string | undefined {
-  try {
-    return fs.readFileSync(file, "utf8");
-  } catch {
-    return undefined;
-  }
-}
 
 /** Fill the file system of `dir` to the last byte. */
 function fill(dir: string): void {
