@@ -182,8 +182,20 @@ export function parseOptions<T>(s: OptionSpec, value: T, what: string, ctx: Erro
 }
 
 /** `what` names the object when the context does not (a template or step without a name yet). */
+/** Invalid options of one object; `items` keeps one entry per bad field for the submit-time list. */
+export class OptionError extends DflowConfigError {
+  constructor(
+    message: string,
+    ctx: ErrorContext,
+    readonly items: string[],
+  ) {
+    super(message, ctx);
+    this.name = "DflowConfigError";
+  }
+}
+
 export function optionError(what: string, problems: string[], ctx: ErrorContext = {}): DflowConfigError {
   const named = Object.values(ctx).some((v) => v !== undefined && v !== "");
   const head = named ? "" : `${what}: `;
-  return new DflowConfigError(problems.length === 1 ? `${head}${problems[0]}` : `${head}${problems.length} invalid options:\n  - ${problems.join("\n  - ")}`, ctx);
+  return new OptionError(problems.length === 1 ? `${head}${problems[0]}` : `${head}${problems.length} invalid options:\n  - ${problems.join("\n  - ")}`, ctx, problems);
 }

@@ -20,6 +20,7 @@ import { ArgoSequence, ArgoVar } from "./expr.js";
 import { InputArtifact, InputParameter, StepItemCount, StepOutputArtifact, StepOutputParameter } from "./io.js";
 import { ParameterSign } from "./op.js";
 import { fanoutKeyProblems } from "./fanout-check.js";
+import { OptionError } from "./options.js";
 import { Step } from "./step.js";
 import { DAG, Steps } from "./steps.js";
 import { type OPTemplate, ScriptOPTemplate, TsOPTemplate } from "./templates.js";
@@ -622,7 +623,7 @@ export function problemsOf(workflow: string, errors: DflowConfigError[]): Proble
     const c = e.context;
     const field = c.parameter ? `parameter ${c.parameter}` : c.artifact ? `artifact ${c.artifact}` : undefined;
     const where = { workflow, ...(c.step ? { step: c.step } : {}), ...(c.template && !c.step ? { template: c.template } : {}), ...(field ? { field } : {}) };
-    const items = /^[^\n]*\d+ invalid options:\n/.test(e.detail) ? e.detail.split("\n  - ").slice(1) : [e.detail];
+    const items = e instanceof OptionError && e.items.length > 1 ? e.items : [e.detail];
     return items.map((message) => ({ ...where, message: oneLine(message) }));
   });
 }
