@@ -3,7 +3,7 @@
 // exporting register(program). Human output by default, --json on read
 // commands; bad input and unknown ids get one line and exit status 2.
 import { Command } from "commander";
-import { CliError } from "./cli/common.js";
+import { CliError } from "./cli/command.js";
 import { register as registerDelete } from "./cli/delete.js";
 import { register as registerDownload } from "./cli/download.js";
 import { register as registerDpdisp } from "./cli/dpdisp.js";

@@ -5,7 +5,6 @@
 import crypto from "node:crypto";
 import fsp from "node:fs/promises";
 import path from "node:path";
-import { execa } from "execa";
 import { config } from "./config.js";
 import { DflowConfigError, OPFailure } from "./errors.js";
 import { type CatalogItem, mergeCatalogItems, pathObject, pyJoin, readCatalog, writeCatalog } from "../engine/artifacts/catalog.js";
@@ -167,6 +166,8 @@ export async function run_command(cmd: string | unknown[], opts: RunCommandOptio
     shell = true;
   }
   if (!argv.length) throw new DflowConfigError("run_command: an empty command");
+  // Loaded here, not at the top: execa is ~125 modules that every `import "dflow-ts"` would pay for.
+  const { execa } = await import("execa");
   const sub = shell
     ? execa(argv[0]!, { shell: true, reject: false, stripFinalNewline: false, input, cwd: opts.cwd, env: opts.env })
     : execa(argv[0]!, argv.slice(1), { reject: false, stripFinalNewline: false, input, cwd: opts.cwd, env: opts.env });

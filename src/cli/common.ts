@@ -1,27 +1,11 @@
-// Shared by the `dflow` commands: one clear line for bad input, the
-// workflow directory of an id, --json output.
+// Shared by the `dflow` commands: the workflow directory of an id (and, from
+// command.ts, one clear line for bad input, --json output).
 import fs from "node:fs";
 import path from "node:path";
 import { config } from "../config.js";
+import { CliError, dflowCommand } from "./command.js";
 
-export class CliError extends Error {
-  constructor(message: string, readonly exitCode = 2) {
-    super(message);
-  }
-}
-
-/**
- * How the user runs dflow, for the commands our hints print: `npx dflow` for
- * an install (the bin is under node_modules, or on the PATH), else the path
- * of this script, e.g. `node dist/src/cli.js` in a checkout, where npx would
- * look for "dflow" in the registry.
- */
-export function dflowCommand(cwd = process.cwd()): string {
-  const argv1 = process.argv[1] ?? "";
-  if (argv1.includes(`${path.sep}node_modules${path.sep}`) || path.basename(argv1) === "dflow") return "npx dflow";
-  const rel = path.relative(cwd, argv1);
-  return `node ${rel && !rel.startsWith("..") && !path.isAbsolute(rel) ? rel : argv1}`;
-}
+export { CliError, dflowCommand, printJson } from "./command.js";
 
 /** The directory workflows live in (DFLOW_DEBUG_WORKDIR, default the current directory). */
 export function workRoot(): string {
@@ -35,6 +19,3 @@ export function workflowDir(id: string): string {
   return dir;
 }
 
-export function printJson(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value)}\n`);
-}

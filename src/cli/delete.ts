@@ -2,10 +2,7 @@
 // (engine/control.ts). A Running workflow whose engine is alive is refused
 // unless --force (then it is terminated first when its engine runs here).
 import type { Command } from "commander";
-import { checkDeletable, deleteWorkflow } from "../../engine/control.js";
-import { DflowConfigError } from "../errors.js";
-import { CliError, workflowDir } from "./common.js";
-import { command } from "./format.js";
+import { CliError, command } from "./command.js";
 
 export function register(program: Command): void {
   command(program, "delete")
@@ -13,6 +10,9 @@ export function register(program: Command): void {
     .argument("<id...>", "workflow ids")
     .option("-f, --force", "delete even a workflow whose engine is still running (it is stopped first)")
     .action(async (ids: string[], opts: { force?: boolean }) => {
+      const { checkDeletable, deleteWorkflow } = await import("../../engine/control.js");
+      const { DflowConfigError } = await import("../errors.js");
+      const { workflowDir } = await import("./common.js");
       const how = { force: opts.force, forceHint: "--force", by: "dflow delete" };
       try {
         // Check every id before deleting anything.

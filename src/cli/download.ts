@@ -4,10 +4,7 @@
 // name of the file the step wrote, as in dflow.
 import path from "node:path";
 import type { Command } from "commander";
-import { config } from "../config.js";
-import { download_artifact } from "../../engine/artifacts/upload.js";
-import { CliError, printJson, workflowDir, dflowCommand } from "./common.js";
-import { command, label, selectSteps, stepTree } from "./format.js";
+import { CliError, command, dflowCommand, printJson } from "./command.js";
 
 function paths(v: unknown): string[] {
   if (typeof v === "string") return [v];
@@ -27,6 +24,10 @@ export function register(program: Command): void {
     .option("--skip-exists", "leave a file that is already there with the same content (dflow's skip_exists)")
     .option("--json", "one JSON object {step, id, artifact, dir, paths}")
     .action(async (id: string, sel: string, artifact: string, dir: string, opts: { method: string; json?: boolean; skipExists?: boolean }) => {
+      const { config } = await import("../config.js");
+      const { download_artifact } = await import("../../engine/artifacts/upload.js");
+      const { workflowDir } = await import("./common.js");
+      const { label, selectSteps, stepTree } = await import("./format.js");
       if (!["copy", "link", "symlink"].includes(opts.method)) throw new CliError(`--method must be copy, link or symlink, got ${JSON.stringify(opts.method)}`);
       const nodes = selectSteps(stepTree(id, workflowDir(id)), sel);
       if (!nodes.length) throw new CliError(`workflow ${id} has no step with key, id or name ${JSON.stringify(sel)} (\`${dflowCommand()} get ${id}\` lists them)`);

@@ -5,15 +5,9 @@
 import fs from "node:fs";
 import path from "node:path";
 import type { Command } from "commander";
-import { batchSystem } from "../../engine/dispatcher/batch/index.js";
 import type { DispatcherContext } from "../../engine/dispatcher/context/index.js";
-import { LazyLocalContext, LocalContext } from "../../engine/dispatcher/context/local.js";
-import { SSHContext } from "../../engine/dispatcher/context/ssh-context.js";
-import { sshTransportFor } from "../../engine/executors/clusters.js";
-import { buildSubmission } from "../../engine/dispatcher/hash.js";
-import { DispatcherConfigError, normalizeSubmissionInput, type SubmissionInput } from "../../engine/dispatcher/schema.js";
-import { newStats, Submission } from "../../engine/dispatcher/submission.js";
-import { CliError } from "./common.js";
+import type { SubmissionInput } from "../../engine/dispatcher/schema.js";
+import { CliError } from "./command.js";
 
 function hasRef(v: unknown): boolean {
   if (Array.isArray(v)) return v.some(hasRef);
@@ -30,10 +24,13 @@ interface SubmitFlags {
   clean: boolean;
 }
 
-function contextOf(input: SubmissionInput, flags: SubmitFlags): DispatcherContext {
+async function contextOf(input: SubmissionInput, flags: SubmitFlags): Promise<DispatcherContext> {
+  const { LazyLocalContext, LocalContext } = await import("../../engine/dispatcher/context/local.js");
   const m = input.machine.serialized;
   const rp = m.remote_profile as Record<string, unknown>;
   if (m.context_type === "SSHContext") {
+    const { sshTransportFor } = await import("../../engine/executors/clusters.js");
+    const { SSHContext } = await import("../../engine/dispatcher/context/ssh-context.js");
     const transport = sshTransportFor(rp, {
       known_hosts: flags.knownHosts,
       strict_host_key_checking: flags.strictHostKeyChecking,
@@ -60,6 +57,10 @@ export function register(program: Command): void {
     .option("--no-strict-host-key-checking", "accept any host key (not recommended)")
     .option("--no-clean", "keep the remote job directory after download")
     .action(async (file: string, flags: SubmitFlags) => {
+      const { batchSystem } = await import("../../engine/dispatcher/batch/index.js");
+      const { buildSubmission } = await import("../../engine/dispatcher/hash.js");
+      const { DispatcherConfigError, normalizeSubmissionInput } = await import("../../engine/dispatcher/schema.js");
+      const { newStats, Submission } = await import("../../engine/dispatcher/submission.js");
       let raw: unknown;
       try {
         raw = JSON.parse(fs.readFileSync(file, "utf8"));
@@ -78,7 +79,7 @@ export function register(program: Command): void {
       if (!(interval > 0)) throw new CliError(`--check-interval must be a positive number of seconds, got ${JSON.stringify(flags.checkInterval)}`);
       const cwd = process.cwd();
       const sub = buildSubmission(input, { cwd });
-      const ctx = contextOf(input, flags);
+      const ctx = await contextOf(input, flags);
       const stats = newStats();
       const log = (msg: string) => process.stdout.write(`${msg}\n`);
       try {

@@ -6,38 +6,10 @@ import fs from "node:fs";
 import path from "node:path";
 import { isSuspended } from "../../engine/control.js";
 import { lockAlive, readLock } from "../../engine/store/engine-dir.js";
-import type { Command } from "commander";
 import { readStep, type ArgoStep } from "../query.js";
-import { CliError } from "./common.js";
+import { CliError } from "./command.js";
 
-// ---------------------------------------------------------------- commands
-
-/**
- * A subcommand whose argument errors are one line (`dflow: missing required
- * argument 'id'`) and exit status 2, without the help text.
- */
-export function command(program: Command, name: string): Command {
-  quietPipe();
-  return program
-    .command(name)
-    .showHelpAfterError(false)
-    .configureOutput({ outputError: () => undefined })
-    .exitOverride((err) => {
-      if (err.exitCode === 0) return; // --help: commander exits 0 itself
-      throw new CliError(err.message.replace(/^error: /, ""), 2);
-    });
-}
-
-let pipeHandled = false;
-/** `dflow logs … | head`: a closed stdout ends the command quietly. */
-function quietPipe(): void {
-  if (pipeHandled) return;
-  pipeHandled = true;
-  process.stdout.on("error", (e: NodeJS.ErrnoException) => {
-    if (e.code === "EPIPE") process.exit(process.exitCode ?? 0);
-    throw e;
-  });
-}
+export { command } from "./command.js";
 
 // ---------------------------------------------------------------- reading
 

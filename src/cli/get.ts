@@ -3,15 +3,16 @@
 // reason of a failure. Exit status 0: the command worked (see `watch` for an
 // exit status that follows the workflow).
 import type { Command } from "commander";
-import { printJson, workflowDir } from "./common.js";
-import { command, nodeJson, renderWorkflow, snapshot, workflowJson } from "./format.js";
+import { command, printJson } from "./command.js";
 
 export function register(program: Command): void {
   command(program, "get")
     .description("show a workflow: status, and its steps in execution order with phase, duration, key and progress")
     .argument("<id>", "workflow id")
     .option("--json", "one JSON object: the workflow's fields and `steps`, a tree")
-    .action((id: string, opts: { json?: boolean }) => {
+    .action(async (id: string, opts: { json?: boolean }) => {
+      const { workflowDir } = await import("./common.js");
+      const { nodeJson, renderWorkflow, snapshot, workflowJson } = await import("./format.js");
       const { info, nodes } = snapshot(id, workflowDir(id));
       if (opts.json) return printJson({ ...workflowJson(info), steps: nodes.map(nodeJson) });
       process.stdout.write(renderWorkflow(info, nodes));

@@ -1,15 +1,16 @@
 // `dflow getkeys <id>`: the keys of the workflow's steps, one per line, in
 // execution order (dflow's `getkeys`).
 import type { Command } from "commander";
-import { printJson, workflowDir } from "./common.js";
-import { command, flatten, stepTree } from "./format.js";
+import { command, printJson } from "./command.js";
 
 export function register(program: Command): void {
   command(program, "getkeys")
     .description("print the keys of a workflow's steps, one per line, in execution order")
     .argument("<id>", "workflow id")
     .option("--json", "one JSON array of {key, id, name, type, phase}")
-    .action((id: string, opts: { json?: boolean }) => {
+    .action(async (id: string, opts: { json?: boolean }) => {
+      const { workflowDir } = await import("./common.js");
+      const { flatten, stepTree } = await import("./format.js");
       const seen = new Set<string>();
       const steps = flatten(stepTree(id, workflowDir(id)))
         .map((n) => n.step)

@@ -2,15 +2,16 @@
 // default the current directory), newest first: id, status, started,
 // duration, progress (succeeded Pod steps / all Pod steps).
 import type { Command } from "commander";
-import { printJson, workRoot } from "./common.js";
-import { command, formatDuration, formatTime, listWorkflowDirs, progressText, readWorkflow, statusText, table, workflowJson } from "./format.js";
+import { command, printJson } from "./command.js";
 
 export function register(program: Command): void {
   command(program, "list")
     .description("list the workflows under the work directory (DFLOW_DEBUG_WORKDIR, default .), newest first")
     .option("--json", "one JSON array of workflows")
     .option("-s, --status <status>", "only workflows with this status (Running, Succeeded, Failed)")
-    .action((opts: { json?: boolean; status?: string }) => {
+    .action(async (opts: { json?: boolean; status?: string }) => {
+      const { workRoot } = await import("./common.js");
+      const { formatDuration, formatTime, listWorkflowDirs, progressText, readWorkflow, statusText, table, workflowJson } = await import("./format.js");
       let wfs = listWorkflowDirs(workRoot()).map((w) => readWorkflow(w.id, w.dir));
       if (opts.status) wfs = wfs.filter((w) => w.status.toLowerCase() === opts.status!.toLowerCase());
       wfs.sort((a, b) => (b.started ?? 0) - (a.started ?? 0) || a.id.localeCompare(b.id));

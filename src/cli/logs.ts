@@ -8,8 +8,10 @@ import fs from "node:fs";
 import path from "node:path";
 import { StringDecoder } from "node:string_decoder";
 import type { Command } from "commander";
-import { CliError, dflowCommand, printJson, workflowDir } from "./common.js";
-import { command, engineAlive, isFinal, label, podsOf, selectSteps, stepTree, type StepNode } from "./format.js";
+import { CliError, command, dflowCommand, printJson } from "./command.js";
+import type { StepNode } from "./format.js";
+
+type Format = typeof import("./format.js");
 
 interface Selection {
   pods: StepNode[];
@@ -25,7 +27,7 @@ function readStatus(dir: string): string | null {
   }
 }
 
-function select(id: string, dir: string, step: string | undefined): Selection & { found: number; single: boolean } {
+function select({ isFinal, podsOf, selectSteps, stepTree }: Format, id: string, dir: string, step: string | undefined): Selection & { found: number; single: boolean } {
   const wfDone = isFinal(readStatus(dir));
   const nodes = stepTree(id, dir);
   if (step === undefined) return { pods: podsOf(nodes), done: wfDone, found: 1, single: false };
@@ -98,8 +100,11 @@ export function register(program: Command): void {
     .option("--prefix", "prefix every line with its step's name, even for a single step")
     .option("--json", "without -f: one JSON array of {name, id, key, phase, log}; with -f: one JSON object {name, id, key, line} per line")
     .action(async (id: string, step: string | undefined, opts: { follow?: boolean; prefix?: boolean; json?: boolean }) => {
+      const { workflowDir } = await import("./common.js");
+      const format = await import("./format.js");
+      const { engineAlive, isFinal, label } = format;
       const dir = workflowDir(id);
-      const first = select(id, dir, step);
+      const first = select(format, id, dir, step);
       if (step !== undefined && first.found === 0) throw new CliError(`workflow ${id} has no step with key, id or name ${JSON.stringify(step)} (\`${dflowCommand()} get ${id}\` lists them)`);
       const out = (s: string) => process.stdout.write(s);
       const prefixed = opts.prefix || !first.single;
@@ -143,7 +148,7 @@ export function register(program: Command): void {
           throw new CliError(`the engine of workflow ${id} is no longer running; the log will not grow`, 1);
         }
         await sleep(200);
-        sel = select(id, dir, step);
+        sel = select(format, id, dir, step);
       }
       flush(sel.pods, cursors, emit);
     });

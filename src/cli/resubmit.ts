@@ -1,9 +1,7 @@
 // `dflow resubmit <id>`: a new workflow from the same script, reusing the
 // old one's succeeded keyed steps (dflow's reuse_step).
 import type { Command } from "commander";
-import { readRunInfo } from "../../engine/store/engine-dir.js";
-import { CliError, workflowDir } from "./common.js";
-import { runScript } from "./run.js";
+import { CliError } from "./command.js";
 
 export function register(program: Command): void {
   program
@@ -12,6 +10,9 @@ export function register(program: Command): void {
     .argument("<id>", "workflow id")
     .option("-d, --detach", "run in the background")
     .action(async (id: string, o: { detach?: boolean }) => {
+      const { readRunInfo } = await import("../../engine/store/engine-dir.js");
+      const { workflowDir } = await import("./common.js");
+      const { runScript } = await import("./run.js");
       const dir = workflowDir(id);
       const info = readRunInfo(dir);
       if (!info) throw new CliError(`workflow ${id} has no record of the script that ran it (${dir}/.engine/run.json); run that script with DFLOW_REUSE_FROM=${id}`);

@@ -3,9 +3,7 @@
 // ran) with DFLOW_RESUME_ID, so the workflow continues in its directory:
 // succeeded steps are not run again, the others are re-run.
 import type { Command } from "commander";
-import { readLock, lockAlive, readRunInfo } from "../../engine/store/engine-dir.js";
-import { CliError, workflowDir, dflowCommand } from "./common.js";
-import { runScript } from "./run.js";
+import { CliError, dflowCommand } from "./command.js";
 
 export function register(program: Command): void {
   program
@@ -14,6 +12,9 @@ export function register(program: Command): void {
     .argument("<id>", "workflow id")
     .option("-d, --detach", "run in the background")
     .action(async (id: string, o: { detach?: boolean }) => {
+      const { readLock, lockAlive, readRunInfo } = await import("../../engine/store/engine-dir.js");
+      const { workflowDir } = await import("./common.js");
+      const { runScript } = await import("./run.js");
       const dir = workflowDir(id);
       const lock = readLock(dir);
       if (lock && lockAlive(lock)) throw new CliError(`workflow ${id} is being run by engine pid ${lock.pid} on ${lock.host} (since ${lock.started}); stop it first with \`${dflowCommand()} stop ${id}\``);

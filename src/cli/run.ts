@@ -7,7 +7,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { Command } from "commander";
-import { CliError, dflowCommand } from "./common.js";
+import { CliError, dflowCommand } from "./command.js";
 
 export interface ScriptRun {
   script: string;

@@ -4,9 +4,7 @@
 // Failed with the reason, and exits. An engine that is already gone is
 // cleaned up after: its steps' processes killed, their phases made final.
 import type { Command } from "commander";
-import { terminateWorkflow } from "../../engine/control.js";
-import { DflowConfigError } from "../errors.js";
-import { CliError, workflowDir } from "./common.js";
+import { CliError } from "./command.js";
 
 export function register(program: Command): void {
   program
@@ -15,6 +13,9 @@ export function register(program: Command): void {
     .description("stop (terminate) a running workflow: its steps and the workflow end Failed, with the reason")
     .argument("<id>", "workflow id")
     .action(async (id: string) => {
+      const { terminateWorkflow } = await import("../../engine/control.js");
+      const { DflowConfigError } = await import("../errors.js");
+      const { workflowDir } = await import("./common.js");
       let r;
       try {
         r = await terminateWorkflow(workflowDir(id), "dflow stop", "stopped");

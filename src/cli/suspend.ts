@@ -2,16 +2,17 @@
 // while it is suspended (running steps finish), as Workflow.suspend() /
 // resume() (engine/control.ts). Works whichever process runs it.
 import type { Command } from "commander";
-import { resumeWorkflow, suspendWorkflow } from "../../engine/control.js";
-import { DflowConfigError } from "../errors.js";
-import { CliError, workflowDir } from "./common.js";
+import { CliError } from "./command.js";
 
 export function register(program: Command): void {
   program
     .command("suspend")
     .description("suspend a running workflow: no new step starts until `dflow resume`; running steps finish")
     .argument("<id>", "workflow id")
-    .action((id: string) => {
+    .action(async (id: string) => {
+      const { suspendWorkflow } = await import("../../engine/control.js");
+      const { DflowConfigError } = await import("../errors.js");
+      const { workflowDir } = await import("./common.js");
       let changed: boolean;
       try {
         changed = suspendWorkflow(workflowDir(id), "dflow suspend");
@@ -24,7 +25,9 @@ export function register(program: Command): void {
     .command("resume")
     .description("resume a suspended workflow: its steps start again")
     .argument("<id>", "workflow id")
-    .action((id: string) => {
+    .action(async (id: string) => {
+      const { resumeWorkflow } = await import("../../engine/control.js");
+      const { workflowDir } = await import("./common.js");
       const changed = resumeWorkflow(workflowDir(id));
       process.stdout.write(changed ? `Workflow ${id} resumed\n` : `Workflow ${id} was not suspended\n`);
     });

@@ -4,42 +4,8 @@
 // Succeeded.
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Command } from "commander";
-import { CliError, printJson, workflowDir, dflowCommand } from "./common.js";
-import {
-  command,
-  engineAlive,
-  flatten,
-  formatClock,
-  formatDuration,
-  isFinal,
-  isoTime,
-  label,
-  progressText,
-  renderWorkflow,
-  shortMessage,
-  snapshot,
-  statusText,
-  type StepNode,
-  type WorkflowInfo,
-} from "./format.js";
-
-function stepLine(n: StepNode): string {
-  const s = n.step;
-  const parts = [`${label(n)} (${s.id}): ${s.phase}`];
-  if (n.progress && s.type === "Pod") parts.push(progressText(n.progress));
-  if (isFinal(s.phase) && s.startedAt) parts.push(`in ${formatDuration(s.duration)}`);
-  const msg = shortMessage(s.message);
-  if (msg) parts.push(`- ${msg}`);
-  return parts.join(" ");
-}
-
-function workflowLine(w: WorkflowInfo): string {
-  const parts = [`workflow ${w.id}: ${statusText(w)}`, `${progressText(w.progress)} steps`];
-  if (isFinal(w.status)) parts.push(`in ${formatDuration(w.duration)}`);
-  const msg = shortMessage(w.message);
-  if (msg && isFinal(w.status)) parts.push(`- ${msg}`);
-  return parts.join(" ");
-}
+import { CliError, command, dflowCommand, printJson } from "./command.js";
+import type { StepNode, WorkflowInfo } from "./format.js";
 
 export function register(program: Command): void {
   command(program, "watch")
@@ -48,6 +14,24 @@ export function register(program: Command): void {
     .option("-i, --interval <seconds>", "time between looks", "0.5")
     .option("--json", "one JSON object per change: {time, workflow, ...} for the workflow, {time, step, ...} for a step")
     .action(async (id: string, opts: { interval: string; json?: boolean }) => {
+      const { workflowDir } = await import("./common.js");
+      const { engineAlive, flatten, formatClock, formatDuration, isFinal, isoTime, label, progressText, renderWorkflow, shortMessage, snapshot, statusText } = await import("./format.js");
+      const stepLine = (n: StepNode): string => {
+        const s = n.step;
+        const parts = [`${label(n)} (${s.id}): ${s.phase}`];
+        if (n.progress && s.type === "Pod") parts.push(progressText(n.progress));
+        if (isFinal(s.phase) && s.startedAt) parts.push(`in ${formatDuration(s.duration)}`);
+        const msg = shortMessage(s.message);
+        if (msg) parts.push(`- ${msg}`);
+        return parts.join(" ");
+      };
+      const workflowLine = (w: WorkflowInfo): string => {
+        const parts = [`workflow ${w.id}: ${statusText(w)}`, `${progressText(w.progress)} steps`];
+        if (isFinal(w.status)) parts.push(`in ${formatDuration(w.duration)}`);
+        const msg = shortMessage(w.message);
+        if (msg && isFinal(w.status)) parts.push(`- ${msg}`);
+        return parts.join(" ");
+      };
       const dir = workflowDir(id);
       const interval = Number(opts.interval);
       if (!Number.isFinite(interval) || interval <= 0) throw new CliError(`--interval must be a positive number of seconds, got ${JSON.stringify(opts.interval)}`);
