@@ -140,3 +140,68 @@ describe("hints name the dflow command as it was run", () => {
     expect(installed.stderr).toContain("`npx dflow list` shows the workflows there");
   });
 });
+
+// `dflow run x.ts` compiles the script and its local TypeScript into one ES
+// module (src/cli/script-bundle.ts) kept in a cache: what node would have
+// done with the files themselves must still hold.
+describe("dflow run: a TypeScript script compiled to one module", () => {
+  let dir: string;
+  let cache: string;
+  const run = (args: string[], env: Record<string, string> = {}) => dflow(dir, ["run", ...args], { DFLOW_TS_CACHE: cache, ...env });
+  beforeAll(async () => {
+    dir = await project("bundled", "commonjs");
+    cache = path.join(base, "cache");
+  });
+
+  it("an error thrown in a local .ts module names that file and line, also in the --verbose stack", async () => {
+    fs.writeFileSync(path.join(dir, "lib.ts"), 'export function check(n: number): number {\n  const limit: number = 2;\n  if (n > limit) throw new RangeError(`too big: ${n}`);\n  return n;\n}\n');
+    fs.writeFileSync(path.join(dir, "uses-lib.ts"), 'import { check } from "./lib.js";\ncheck(1);\ncheck(3);\n');
+    const r = await run(["uses-lib.ts"]);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).not.toMatch(STACK);
+    expect(r.stderr).toContain(`dflow: the workflow script failed: RangeError: too big: 3 (at ${path.join(dir, "lib.ts")}:3:`);
+    const v = await run(["--verbose", "uses-lib.ts"]);
+    expect(v.stderr).toMatch(new RegExp(`at check \\((file://)?${path.join(dir, "lib.ts")}:3:\\d+\\)`));
+    expect(v.stderr).toMatch(new RegExp(`\\((file://)?${path.join(dir, "uses-lib.ts")}:3:\\d+\\)`));
+  });
+
+  it("sees node's argv and the files' own import.meta; imports .ts files written as .ts, and a CommonJS helper that requires a package", async () => {
+    fs.writeFileSync(path.join(dir, "helper.cjs"), 'const { isMain } = require("dflow-ts");\nconst path = require("path");\nmodule.exports = { base: (p) => path.basename(p), isMain };\n');
+    fs.writeFileSync(path.join(dir, "where.ts"), "export const here = import.meta.url;\n");
+    fs.writeFileSync(
+      path.join(dir, "argv.ts"),
+      [
+        'import { createRequire } from "node:module";',
+        'import { isMain } from "dflow-ts";',
+        'import helper from "./helper.cjs";',
+        'import { here } from "./where.ts";',
+        "const require = createRequire(import.meta.url);",
+        'console.log(JSON.stringify({ argv: process.argv.slice(1), main: isMain(import.meta), here, self: import.meta.filename, base: helper.base(here), join: typeof require("path").join }));',
+      ].join("\n"),
+    );
+    const r = await run(["argv.ts", "a", "b"]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({
+      argv: [path.join(dir, "argv.ts"), "a", "b"],
+      main: true,
+      here: `file://${path.join(dir, "where.ts")}`,
+      self: path.join(dir, "argv.ts"),
+      base: "where.ts",
+      join: "function",
+    });
+  });
+
+  it("an edit to an imported file is seen by the next run; the cache stays bounded", async () => {
+    fs.writeFileSync(path.join(dir, "value.ts"), "export const value: number = 1;\n");
+    fs.writeFileSync(path.join(dir, "prints.ts"), 'import { value } from "./value.js";\nconsole.log(`value ${value}`);\n');
+    expect((await run(["prints.ts"])).stdout.trim()).toBe("value 1");
+    expect((await run(["prints.ts"])).stdout.trim()).toBe("value 1");
+    // Same size, so only the mtime (and the content) tells the files apart.
+    fs.writeFileSync(path.join(dir, "value.ts"), "export const value: number = 2;\n");
+    fs.utimesSync(path.join(dir, "value.ts"), new Date(), new Date(Date.now() + 5000));
+    expect((await run(["prints.ts"])).stdout.trim()).toBe("value 2");
+    const files = fs.readdirSync(path.join(cache, "scripts"));
+    expect(files.filter((f) => f.startsWith("prints_ts-") && f.endsWith(".mjs"))).toHaveLength(2);
+    expect(files.every((f) => !f.includes(".tmp-"))).toBe(true);
+  });
+});

@@ -1,11 +1,13 @@
-// `dflow run <workflow.ts>`: run a workflow script (TypeScript through tsx,
-// or JavaScript) in a child node process; exit non-zero when the script
-// fails or any workflow it submitted failed.
+// `dflow run <workflow.ts>`: run a workflow script (TypeScript compiled to
+// one ES module first, script-bundle.ts; or JavaScript) in a child node
+// process (script-main.ts); exit non-zero when the script fails or any
+// workflow it submitted failed.
 import { setTimeout as sleep } from "node:timers/promises";
 import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
 import { CliError, dflowCommand } from "./command.js";
 
@@ -57,11 +59,21 @@ async function runDetached(run: ScriptRun, nodeArgs: string[], report: string): 
 export async function runScript(run: ScriptRun): Promise<number> {
   const file = path.resolve(run.script);
   if (!fs.existsSync(file)) throw new CliError(`no such workflow script: ${run.script}`);
+  let load = file;
+  if (/\.(c|m)?tsx?$/.test(file)) {
+    try {
+      load = await (await import("./script-bundle.js")).bundleScript(file);
+    } catch (e) {
+      // esbuild's errors carry file, line, column and the line itself: the user's mistake, one message each.
+      if (Array.isArray((e as { errors?: unknown }).errors)) {
+        process.stderr.write(`${(await import("./script-errors.js")).describeScriptError(e)}\n`);
+        return 1;
+      }
+      throw new CliError(`cannot compile ${run.script}: ${(e as Error).message}`, 1);
+    }
+  }
   const report = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "dflow-run-")), "report.jsonl");
-  // tsx is resolved from dflow-ts's own install, not from the user's cwd; the
-  // preload (after it) makes TypeScript ESM and uncaught errors one message.
-  const preload = ["--import", new URL("./script-preload.js", import.meta.url).href];
-  const nodeArgs = [...(/\.(c|m)?tsx?$/.test(file) ? ["--import", import.meta.resolve("tsx")] : []), ...preload, file, ...run.args];
+  const nodeArgs = [fileURLToPath(new URL("./script-main.js", import.meta.url)), load, file, ...run.args];
   if (run.detach) return runDetached(run, nodeArgs, report);
   const code: number = await new Promise((resolve, reject) => {
     const child = spawn(process.execPath, nodeArgs, { cwd: run.cwd, stdio: "inherit", env: { ...process.env, ...run.env, DFLOW_CLI_REPORT: report, DFLOW_CLI: dflowCommand(run.cwd) } });
