@@ -166,9 +166,10 @@ export async function bundleScript(script: string): Promise<string> {
         const r = await build.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: SKIP });
         if (r.errors.length) return { errors: r.errors };
         if (r.external) return { path: r.path, external: true };
-        // A package (dflow-ts itself is a symlink out of node_modules in a user's project, so
-        // the resolved path does not always say so); else a file of the user's, bundled.
-        if (!r.path.includes(`${path.sep}node_modules${path.sep}`) && !installed(args.path, args.resolveDir)) return { path: r.path, sideEffects: r.sideEffects };
+        // A package: dflow-ts itself is a symlink out of node_modules in a user's project, and
+        // imports itself by name in its own checkout, so the resolved path does not always say
+        // so; its package.json does. Else (a tsconfig paths alias, "#imports") the user's file, bundled.
+        if (!r.path.includes(`${path.sep}node_modules${path.sep}`) && packageName(r.path) !== nameOf(args.path)) return { path: r.path, sideEffects: r.sideEffects };
         externals.add(r.path);
         // require() takes a path, import a URL.
         return { path: args.kind === "require-call" || args.kind === "require-resolve" ? r.path : pathToFileURL(r.path).href, external: true };
@@ -212,13 +213,19 @@ export async function bundleScript(script: string): Promise<string> {
   return bundle;
 }
 
-/** Whether the package a bare specifier names is in a node_modules folder above `dir`. */
-function installed(specifier: string, dir: string): boolean {
-  if (specifier.startsWith("#")) return false;
+/** The package a bare specifier names: "@scope/pkg" of "@scope/pkg/sub". */
+function nameOf(specifier: string): string {
   const parts = specifier.split("/");
-  const name = specifier.startsWith("@") ? parts.slice(0, 2).join("/") : parts[0]!;
-  for (let d = dir; ; d = path.dirname(d)) {
-    if (fs.existsSync(path.join(d, "node_modules", name))) return true;
-    if (path.dirname(d) === d) return false;
+  return specifier.startsWith("@") ? parts.slice(0, 2).join("/") : parts[0]!;
+}
+
+/** The name in the package.json nearest to a file, if any. */
+function packageName(file: string): string | undefined {
+  for (let d = path.dirname(file); ; d = path.dirname(d)) {
+    try {
+      return (JSON.parse(fs.readFileSync(path.join(d, "package.json"), "utf8")) as { name?: string }).name;
+    } catch {
+      if (path.dirname(d) === d) return undefined;
+    }
   }
 }
