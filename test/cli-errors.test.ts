@@ -191,6 +191,20 @@ describe("dflow run: a TypeScript script compiled to one module", () => {
     });
   });
 
+  it("runs in the CLI's process: the script's own exit status wins, else 1 when a workflow failed, with one line per workflow", async () => {
+    const failing = 'import { ShellOPTemplate, Step, Workflow } from "dflow-ts";\nconst wf = new Workflow({ name: "fails" });\nwf.add(new Step({ name: "x", template: new ShellOPTemplate({ name: "x", script: "exit 3" }) }));\nconst r = await wf.submit();\n';
+    fs.writeFileSync(path.join(dir, "fails.ts"), failing);
+    fs.writeFileSync(path.join(dir, "fails-exits.ts"), `${failing}process.exit(5);\n`);
+    fs.writeFileSync(path.join(dir, "sets-code.ts"), "process.exitCode = 7;\n");
+    const f = await run(["fails.ts"]);
+    expect(f.exitCode).toBe(1);
+    expect(f.stderr).toMatch(/^dflow: workflow fails-\w{5} Failed$/m);
+    const e = await run(["fails-exits.ts"]);
+    expect(e.exitCode).toBe(5);
+    expect(e.stderr).toMatch(/^dflow: workflow fails-\w{5} Failed$/m);
+    expect((await run(["sets-code.ts"])).exitCode).toBe(7);
+  });
+
   it("an edit to an imported file is seen by the next run; the cache stays bounded", async () => {
     fs.writeFileSync(path.join(dir, "value.ts"), "export const value: number = 1;\n");
     fs.writeFileSync(path.join(dir, "prints.ts"), 'import { value } from "./value.js";\nconsole.log(`value ${value}`);\n');

@@ -16,6 +16,7 @@ export function register(program: Command): void {
       const dir = workflowDir(id);
       const info = readRunInfo(dir);
       if (!info) throw new CliError(`workflow ${id} has no record of the script that ran it (${dir}/.engine/run.json); run that script with DFLOW_REUSE_FROM=${id}`);
-      process.exitCode = await runScript({ script: info.script, args: info.args, cwd: info.cwd, env: { ...info.env, DFLOW_REUSE_FROM: id }, detach: o.detach });
+      const code = await runScript({ script: info.script, args: info.args, cwd: info.cwd, env: { ...info.env, DFLOW_REUSE_FROM: id }, detach: o.detach });
+      if (code !== null) process.exitCode = code;
     });
 }

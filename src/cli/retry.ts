@@ -20,6 +20,7 @@ export function register(program: Command): void {
       if (lock && lockAlive(lock)) throw new CliError(`workflow ${id} is being run by engine pid ${lock.pid} on ${lock.host} (since ${lock.started}); stop it first with \`${dflowCommand()} stop ${id}\``);
       const info = readRunInfo(dir);
       if (!info) throw new CliError(`workflow ${id} has no record of the script that ran it (${dir}/.engine/run.json); re-run that script with DFLOW_RESUME_ID=${id}`);
-      process.exitCode = await runScript({ script: info.script, args: info.args, cwd: info.cwd, env: { ...info.env, DFLOW_RESUME_ID: id }, detach: o.detach });
+      const code = await runScript({ script: info.script, args: info.args, cwd: info.cwd, env: { ...info.env, DFLOW_RESUME_ID: id }, detach: o.detach });
+      if (code !== null) process.exitCode = code;
     });
 }

@@ -1,7 +1,7 @@
 // `dflow run <workflow.ts>`: run a workflow script (TypeScript compiled to
-// one ES module first, script-bundle.ts; or JavaScript) in a child node
-// process (script-main.ts); exit non-zero when the script fails or any
-// workflow it submitted failed.
+// one ES module first, script-bundle.ts; or JavaScript) in this process, or
+// in a detached child with --detach (script-main.ts); exit non-zero when the
+// script fails or any workflow it submitted failed.
 import { setTimeout as sleep } from "node:timers/promises";
 import { spawn } from "node:child_process";
 import fs from "node:fs";
@@ -55,8 +55,14 @@ async function runDetached(run: ScriptRun, nodeArgs: string[], report: string): 
   throw new CliError(`no workflow started within 120 s; the script (process ${child.pid}) keeps running, its output is in ${logFile}`, 1);
 }
 
-/** Runs the script to its end; resolves with the exit status `dflow run` should have. */
-export async function runScript(run: ScriptRun): Promise<number> {
+/**
+ * Runs the script: detached, resolves with the exit status `dflow run` should
+ * have once the workflow has started; else in this process, resolving with
+ * null once the script's top level has run, the exit status being settled
+ * when the process ends (the script's own, or 1 if a workflow it ran did not
+ * succeed). A script that does not compile: its errors, and 1.
+ */
+export async function runScript(run: ScriptRun): Promise<number | null> {
   const file = path.resolve(run.script);
   if (!fs.existsSync(file)) throw new CliError(`no such workflow script: ${run.script}`);
   let load = file;
@@ -73,22 +79,25 @@ export async function runScript(run: ScriptRun): Promise<number> {
     }
   }
   const report = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "dflow-run-")), "report.jsonl");
-  const nodeArgs = [fileURLToPath(new URL("./script-main.js", import.meta.url)), load, file, ...run.args];
-  if (run.detach) return runDetached(run, nodeArgs, report);
-  const code: number = await new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, nodeArgs, { cwd: run.cwd, stdio: "inherit", env: { ...process.env, ...run.env, DFLOW_CLI_REPORT: report, DFLOW_CLI: dflowCommand(run.cwd) } });
-    const forward = (sig: NodeJS.Signals) => child.kill(sig);
-    process.on("SIGINT", forward);
-    process.on("SIGTERM", forward);
-    child.on("exit", (c, sig) => resolve(c ?? (sig ? 128 + (os.constants.signals[sig] ?? 0) : 1)));
-    child.on("error", (e) => reject(new CliError(`cannot start node: ${e.message}`)));
+  if (run.detach) return runDetached(run, [fileURLToPath(new URL("./script-main.js", import.meta.url)), load, file, ...run.args], report);
+  // In this process: a second node would cost its start-up again (and load the CLI's modules
+  // in vain). The workflows' outcomes are read back when the process ends, whatever ends it.
+  if (run.cwd) process.chdir(run.cwd);
+  Object.assign(process.env, run.env, { DFLOW_CLI_REPORT: report, DFLOW_CLI: dflowCommand(run.cwd) });
+  process.once("exit", (code) => {
+    const results = readReport(report);
+    for (const r of results) fs.writeSync(2, `dflow: workflow ${r.id} ${r.status}\n`);
+    if (code === 0 && results.some((r) => r.status !== "Succeeded")) process.exitCode = 1;
   });
+  await (await import("./script-main.js")).runWorkflowScript(load, file, run.args);
+  return null;
+}
+
+/** The workflows the script ran, as src/workflow.ts reported them; the report's folder is removed. */
+function readReport(report: string): Array<{ id: string; status: string }> {
   const lines = fs.existsSync(report) ? fs.readFileSync(report, "utf8").split("\n").filter(Boolean) : [];
   fs.rmSync(path.dirname(report), { recursive: true, force: true });
-  const results = lines.map((l) => JSON.parse(l) as { id: string; status: string; event?: string }).filter((r) => !r.event);
-  for (const r of results) process.stderr.write(`dflow: workflow ${r.id} ${r.status}\n`);
-  if (code !== 0) return code;
-  return results.some((r) => r.status !== "Succeeded") ? 1 : 0;
+  return lines.map((l) => JSON.parse(l) as { id: string; status: string; event?: string }).filter((r) => !r.event);
 }
 
 export function register(program: Command): void {
@@ -100,6 +109,7 @@ export function register(program: Command): void {
     .option("-d, --detach", "run in the background (survives the terminal closing); follow with `npx dflow watch <id>`")
     .option("-v, --verbose", "print the stack trace of an error the script does not catch (also DFLOW_DEBUG=1)")
     .action(async (script: string, args: string[], o: { detach?: boolean; verbose?: boolean }) => {
-      process.exitCode = await runScript({ script, args, detach: o.detach, env: o.verbose ? { DFLOW_DEBUG: "1" } : undefined });
+      const code = await runScript({ script, args, detach: o.detach, env: o.verbose ? { DFLOW_DEBUG: "1" } : undefined });
+      if (code !== null) process.exitCode = code;
     });
 }
