@@ -18,12 +18,23 @@ function fail(e: unknown): never {
   process.exit(1);
 }
 
+/** The packages a bundle imports (by file URL, at its top, in the order they load). */
+function packagesOf(bundle: string): string[] {
+  const code = fs.readFileSync(bundle, "utf8");
+  return [...code.matchAll(/^import\s*"(file:[^"]+)"|^import\s[^"';]*?\sfrom\s*"(file:[^"]+)"/gm)].map((m) => (m[1] ?? m[2])!);
+}
+
 /** Loads `load` as the script `script` run with `args`; resolves once its top level has run (its workflows may still be running). */
 export async function runWorkflowScript(load: string, script: string, args: string[]): Promise<void> {
   process.argv.splice(1, Infinity, script, ...args);
-  // Before the bundle loads: node reads a file's source map when it loads it.
-  if (load !== script) process.setSourceMapsEnabled(true);
   process.on("uncaughtException", fail);
+  if (load !== script) {
+    // Node reads the source map of every file it loads once source maps are on (dflow-ts's
+    // dist/ alone has ~90): load the bundle's packages first, which it would load before
+    // any of its own code anyway, then turn them on for the bundle, whose map names the .ts files.
+    for (const url of packagesOf(load)) await import(url).catch(fail);
+    process.setSourceMapsEnabled(true);
+  }
   await import(pathToFileURL(load).href).catch(fail);
 }
 
