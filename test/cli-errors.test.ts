@@ -205,6 +205,15 @@ describe("dflow run: a TypeScript script compiled to one module", () => {
     expect((await run(["sets-code.ts"])).exitCode).toBe(7);
   });
 
+  it("an import of a file that is not there names the import's place", async () => {
+    fs.writeFileSync(path.join(dir, "missing.ts"), 'const x: number = 1;\nimport { nothing } from "./not-there.js";\nconsole.log(x, nothing);\n');
+    const r = await run(["missing.ts"]);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).not.toMatch(STACK);
+    expect(r.stderr).toMatch(/^dflow: cannot import: Could not resolve "\.\/not-there\.js"/);
+    expect(r.stderr).toContain(`${path.join(dir, "missing.ts")}:2:`);
+  });
+
   it("an edit to an imported file is seen by the next run; the cache stays bounded", async () => {
     fs.writeFileSync(path.join(dir, "value.ts"), "export const value: number = 1;\n");
     fs.writeFileSync(path.join(dir, "prints.ts"), 'import { value } from "./value.js";\nconsole.log(`value ${value}`);\n');

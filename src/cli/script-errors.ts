@@ -59,18 +59,20 @@ function userFrame(e: Error): string | undefined {
 /** The message `dflow run` prints for an error the workflow script did not catch (no trailing newline). */
 export function describeScriptError(e: unknown): string {
   if (!(e instanceof Error)) return `dflow: the workflow script threw ${JSON.stringify(e) ?? String(e)}`;
-  // tsx compiles TypeScript with esbuild: its errors carry file, line, column and the line itself.
+  // esbuild's errors (dflow run compiles TypeScript with it: script-bundle.ts) carry file, line, column and the line itself.
   const esbuildErrors = (e as { errors?: EsbuildMessage[] }).errors;
   if (Array.isArray(esbuildErrors) && esbuildErrors.length && esbuildErrors.every((x) => typeof x?.text === "string")) {
     return esbuildErrors
       .map((x) => {
         const hint = TLA_CJS.test(x.text) ? " (the file is compiled as CommonJS, as .cts files are: name it .ts or .mts)" : "";
         const at = x.location ? `${pointAt(x.location.file, x.location.line, x.location.column, x.location.lineText)}\n` : "";
-        return `dflow: syntax error: ${x.text}${hint}${at ? ` in\n${at.trimEnd()}` : ""}`;
+        // An import of a file or package that is not there is no syntax error.
+        const what = /^Could not resolve /.test(x.text) ? "cannot import" : "syntax error";
+        return `dflow: ${what}: ${x.text}${hint}${at ? ` in\n${at.trimEnd()}` : ""}`;
       })
       .join("\n");
   }
-  // The same errors after crossing from node's module-hooks thread: only the message is left.
+  // The same errors from tsx, compiled on node's module-hooks thread: only the message is left.
   const transform = /^Transform failed with \d+ errors?:\n/.test(e.message) ? [...e.message.matchAll(/^(.+?):(\d+):(\d+): ERROR: (.*)$/gm)] : [];
   if (transform.length) return describeScriptError(Object.assign(new Error(e.message), { errors: transform.map((m) => ({ text: m[4], location: { file: m[1], line: Number(m[2]), column: Number(m[3]), lineText: readLine(m[1], Number(m[2])) ?? "" } })) }));
   if (e instanceof SyntaxError) {
