@@ -158,8 +158,8 @@ export async function runStep(step: Step, scope: Scope, parent: Parent, order: s
     }
     dir = path.join(ctx.wfdir, dirName);
 
-    // A step that already succeeded (same key, or a restart) is not run again (§7.2).
-    if (readPhaseSync(dir) === "Succeeded") {
+    // A step that already succeeded (same key, or a restart) is not run again (§7.2). A directory made just now has no phase.
+    if (restarting && readPhaseSync(dir) === "Succeeded") {
       await parent.children.add(order, dirName);
       const types = new Map(Object.entries(template.outputs.parameters).map(([n, p]) => [n, typeString(p.type)] as [string, string | null]));
       return { phase: "Succeeded", parameters: await readParameters(dir, "outputs", types), artifacts: await readArtifactLinks(dir, "outputs"), dir };
@@ -419,8 +419,11 @@ export async function runBody(template: Steps | DAG, scope: Scope, parent: Paren
 
 /** Steps: groups in sequence; the members of a group in parallel (§4.2). */
 async function runStepsBody(template: Steps, scope: Scope, parent: Parent, ctx: RunContext): Promise<void> {
-  for (let ii = 0; ii < template.steps.length; ii++) {
-    const entry = template.steps[ii];
+  // `steps` is derived from the template on every read (helpers around what
+  // was added): read once, or a chain of n steps costs n² to walk.
+  const groups = template.steps;
+  for (let ii = 0; ii < groups.length; ii++) {
+    const entry = groups[ii];
     if (!Array.isArray(entry)) {
       const o = await runStep(entry, scope, parent, `${ii}-0`, ctx);
       scope.results.set(entry.name, o);

@@ -8,10 +8,11 @@
 // Each step runs in its own process group so that a timeout (or the engine
 // being interrupted) ends the step's whole process tree, not just its shell.
 //
-// With `exitFile`, the command runs under a small sh wrapper, the leader of
-// that group, which writes the command's exit status to exitFile when it
-// ends: the step's own record, which outlives a killed engine, so that
-// `dflow retry` can adopt work that finished instead of doing it twice.
+// With `exitFile`, the command's exit status is written to exitFile when it
+// ends, from the process side (the co-process's job watcher, spawner.ts, or
+// under node's spawn a small sh wrapper, the leader of the group): the
+// step's own record, which outlives a killed engine, so that `dflow retry`
+// can adopt work that finished instead of doing it twice.
 // It is written with one write() and ends with a newline; a reader trusts
 // only a complete line (step-dir.ts readExitStatus).
 import { spawn } from "node:child_process";
@@ -122,14 +123,15 @@ class StepProcess {
 
 export function runLocal(run: LocalRun): Promise<LocalResult> {
   installCleanup();
-  const argv = run.exitFile ? ["/bin/sh", "-c", WRAPPER, WRAPPER_NAME, run.exitFile, ...run.command] : run.command;
   const spawner = Spawner.get();
-  if (spawner && Spawner.accepts({ argv, cwd: run.cwd, logFile: run.logFile, env: run.env })) {
+  // The co-process's job records the exit status itself (spawner.ts): no wrapper to exec.
+  const fields = { argv: run.command, cwd: run.cwd, logFile: run.logFile, env: run.env, exitFile: run.exitFile };
+  if (spawner && Spawner.accepts(fields)) {
     let proc: StepProcess | undefined;
-    const job = spawner.run({ argv, cwd: run.cwd, logFile: run.logFile, env: run.env, onPid: (p) => (proc = new StepProcess(p, run)) });
+    const job = spawner.run({ ...fields, onPid: (p) => (proc = new StepProcess(p, run)) });
     if (job) return job.then((code) => spawnerResult(code, proc));
   }
-  return runWithNode(run, argv);
+  return runWithNode(run, run.exitFile ? ["/bin/sh", "-c", WRAPPER, WRAPPER_NAME, run.exitFile, ...run.command] : run.command);
 }
 
 /** Through the sh co-process (see spawner.ts): the fast path on Linux. */
