@@ -52,9 +52,11 @@ export class ChildrenFile {
   /**
    * Register a child (first registration of an order key wins). The file is
    * rewritten in batches, always before the parent finishes (flush): at
-   * most every BATCH_MS, growing with the file (1 ms per 10 entries), so
-   * the bytes written stay about linear in the number of children instead
-   * of one whole rewrite per child.
+   * most every BATCH_MS, growing with the file (1 ms per entry, up to 2 s),
+   * so the bytes written stay about linear in the number of children
+   * instead of one whole rewrite per child (each rewrite replaces the file
+   * by rename, which on ext4 also starts writing its data out). The journal,
+   * not this file, is what a restarted engine relies on.
    */
   async add(order: string, dirName: string): Promise<void> {
     if (this.entries.has(order)) return;
@@ -64,7 +66,7 @@ export class ChildrenFile {
       this.timer = setTimeout(() => {
         this.timer = undefined;
         void this.flush().catch(() => undefined);
-      }, Math.max(BATCH_MS, Math.min(2000, this.entries.size / 10)));
+      }, Math.max(BATCH_MS, Math.min(2000, this.entries.size)));
     }
   }
 

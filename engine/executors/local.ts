@@ -113,11 +113,13 @@ class StepProcess {
     }
   }
 
-  end(): void {
+  /** `leftovers`: kill what is left of the group (the co-process's watcher did it already). */
+  end(leftovers = true): void {
     if (this.timer) clearTimeout(this.timer);
     if (this.killTimer) clearTimeout(this.killTimer);
     running.delete(this.pid);
-    killGroup(this.pid, "SIGKILL");
+    // Usually the group is gone: each kill then costs a thrown ESRCH error.
+    if (leftovers) killGroup(this.pid, "SIGKILL");
   }
 }
 
@@ -136,7 +138,7 @@ export function runLocal(run: LocalRun): Promise<LocalResult> {
 
 /** Through the sh co-process (see spawner.ts): the fast path on Linux. */
 function spawnerResult(code: number, proc: StepProcess | undefined): LocalResult {
-  proc?.end();
+  proc?.end(code === -1);
   const timedOut = proc?.timedOut ?? false;
   if (code === -1) return { exitCode: null, signal: null, spawnError: Object.assign(new Error("the process launcher (sh) died; the step's process was lost"), { code: "ELOST" }) as NodeJS.ErrnoException, timedOut };
   return { ...statusOf(code), timedOut };

@@ -8,8 +8,9 @@
 // (the job's watcher), which starts the step's command under `setsid` (its
 // pid is then its process group, so a timeout kills the whole tree), reports
 // that pid on fd 3, waits for it, records its exit status in the step's exit
-// file (the step side's record, which outlives a killed engine) and reports
-// the status on fd 3. Per step that is two forks and two execs (setsid, the
+// file (the step side's record, which outlives a killed engine), kills what
+// is left of the group (a step's background processes end with it) and
+// reports the status on fd 3. Per step that is two forks and two execs (setsid, the
 // command); the watcher stays outside the group, so it records a status also
 // when a timeout kills the group.
 //
@@ -171,7 +172,7 @@ export class Spawner {
     // The watcher's own stderr is dropped: it would print "Terminated" when a timeout kills the job.
     const line =
       `${delta}( ${exports}if cd ${q(job.cwd)}; then ${q(this.setsid)} ${job.argv.map(q).join(" ")} >${q(job.logFile)} 2>&1 </dev/null 3>&- & ` +
-      `echo "P ${id} $!" >&3; wait $!; s=$?; ${record}else s=$?; fi; echo "E ${id} $s" >&3 ) 2>/dev/null &\n`;
+      `echo "P ${id} $!" >&3; wait $!; s=$?; ${record}kill -9 -$! 2>/dev/null; else s=$?; fi; echo "E ${id} $s" >&3 ) 2>/dev/null &\n`;
     return new Promise((resolve) => {
       this.waiting.set(id, { resolve, onPid: job.onPid });
       this.events.ref?.();
