@@ -28,8 +28,9 @@ export class ChildrenFile {
    */
   static async open(dir: string, journal?: Journal, earlier?: Map<string, string>): Promise<ChildrenFile> {
     const cf = new ChildrenFile(dir, journal);
+    // Synchronous (as the state files, fsx.ts): each level of a recursion opens one, on the sequential path.
     try {
-      const text = await fs.promises.readFile(path.join(dir, "children"), "utf8");
+      const text = fs.readFileSync(path.join(dir, "children"), "utf8");
       for (const [k, v] of Object.entries(JSON.parse(text) as Record<string, string>)) cf.entries.set(k, v);
     } catch {
       // absent or unreadable: a fresh directory
@@ -37,7 +38,7 @@ export class ChildrenFile {
     for (const [k, v] of earlier ?? []) if (!cf.entries.has(k)) cf.entries.set(k, v);
     // dflow keeps an (empty) filelock file beside `children`; we have one
     // writer and need no lock, but keep the entry so trees match.
-    await fs.promises.writeFile(path.join(dir, "children.lock"), "", { flag: "a" });
+    fs.writeFileSync(path.join(dir, "children.lock"), "", { flag: "a" });
     return cf;
   }
 
