@@ -10,9 +10,10 @@
 // that pid on fd 3, waits for it, records its exit status in the step's exit
 // file (the step side's record, which outlives a killed engine), kills what
 // is left of the group (a step's background processes end with it) and
-// reports the status on fd 3. Per step that is two forks and two execs (setsid, the
-// command); the watcher stays outside the group, so it records a status also
-// when a timeout kills the group.
+// reports the status on fd 3. Per step that is two forks and two execs
+// (setsid, the command); the watcher stays outside the group, so it records
+// a status also when a timeout kills the group. Expansions are quoted: the
+// engine's environment may set IFS.
 //
 // The co-process's environment is a copy of the engine's taken when it
 // started, but a workflow script may change process.env between two submits
@@ -169,10 +170,10 @@ export class Spawner {
     const record = job.exitFile ? `printf '%s\\n' "$s" >${q(job.exitFile)}; ` : "";
     // The delta runs in the shell itself, before the job forks, so this job and every later one has it.
     // A background job's stdin is /dev/null already; the command must not hold the event pipe (fd 3).
-    // The watcher's own stderr is dropped: it would print "Terminated" when a timeout kills the job.
+    // The watcher's own stderr is dropped (a failed cd, a kill of a group already gone).
     const line =
       `${delta}( ${exports}if cd ${q(job.cwd)}; then ${q(this.setsid)} ${job.argv.map(q).join(" ")} >${q(job.logFile)} 2>&1 </dev/null 3>&- & ` +
-      `echo "P ${id} $!" >&3; wait $!; s=$?; ${record}kill -9 -$! 2>/dev/null; else s=$?; fi; echo "E ${id} $s" >&3 ) 2>/dev/null &\n`;
+      `echo "P ${id} $!" >&3; wait "$!"; s=$?; ${record}kill -9 -"$!" 2>/dev/null; else s=$?; fi; echo "E ${id} $s" >&3 ) 2>/dev/null &\n`;
     return new Promise((resolve) => {
       this.waiting.set(id, { resolve, onPid: job.onPid });
       this.events.ref?.();
