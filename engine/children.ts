@@ -28,8 +28,9 @@ export class ChildrenFile {
    */
   static async open(dir: string, journal?: Journal, earlier?: Map<string, string>): Promise<ChildrenFile> {
     const cf = new ChildrenFile(dir, journal);
+    // Synchronous (as the state files, fsx.ts): each level of a recursion opens one, on the sequential path.
     try {
-      const text = await fs.promises.readFile(path.join(dir, "children"), "utf8");
+      const text = fs.readFileSync(path.join(dir, "children"), "utf8");
       for (const [k, v] of Object.entries(JSON.parse(text) as Record<string, string>)) cf.entries.set(k, v);
     } catch {
       // absent or unreadable: a fresh directory
@@ -37,7 +38,7 @@ export class ChildrenFile {
     for (const [k, v] of earlier ?? []) if (!cf.entries.has(k)) cf.entries.set(k, v);
     // dflow keeps an (empty) filelock file beside `children`; we have one
     // writer and need no lock, but keep the entry so trees match.
-    await fs.promises.writeFile(path.join(dir, "children.lock"), "", { flag: "a" });
+    fs.writeFileSync(path.join(dir, "children.lock"), "", { flag: "a" });
     return cf;
   }
 
@@ -52,9 +53,11 @@ export class ChildrenFile {
   /**
    * Register a child (first registration of an order key wins). The file is
    * rewritten in batches, always before the parent finishes (flush): at
-   * most every BATCH_MS, growing with the file (1 ms per 10 entries), so
-   * the bytes written stay about linear in the number of children instead
-   * of one whole rewrite per child.
+   * most every BATCH_MS, growing with the file (1 ms per entry, up to 2 s),
+   * so the bytes written stay about linear in the number of children
+   * instead of one whole rewrite per child (each rewrite replaces the file
+   * by rename, which on ext4 also starts writing its data out). The journal,
+   * not this file, is what a restarted engine relies on.
    */
   async add(order: string, dirName: string): Promise<void> {
     if (this.entries.has(order)) return;
@@ -64,7 +67,7 @@ export class ChildrenFile {
       this.timer = setTimeout(() => {
         this.timer = undefined;
         void this.flush().catch(() => undefined);
-      }, Math.max(BATCH_MS, Math.min(2000, this.entries.size / 10)));
+      }, Math.max(BATCH_MS, Math.min(2000, this.entries.size)));
     }
   }
 

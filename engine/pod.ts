@@ -181,7 +181,8 @@ async function attemptOnce(run: PodRun, ctx: RunContext, workdir: string, script
   const where = { workflow: ctx.wfid, step: run.stepName };
   const exitFile = path.join(dir, EXIT_FILE);
   // Only this attempt's process may leave a record.
-  fs.rmSync(exitFile, { force: true });
+  // (Usually there is none: one access() and no exception.)
+  if (fs.existsSync(exitFile)) fs.rmSync(exitFile, { force: true });
   const logFile = path.join(dir, "log.txt");
   const timeout = run.timeout;
   // Warm mode: the OP runs in a long-lived worker instead of a fresh node (same files, same log).
@@ -248,7 +249,8 @@ async function collectOutputs(run: PodRun, ctx: RunContext, workdir: string): Pr
       const file = under(workdir, op.value_from_path);
       let text: string | null = null;
       try {
-        text = await fsp.readFile(file, "utf8");
+        // Synchronous, as the state files (fsx.ts): on the sequential path each promise-based step is a thread-pool round trip.
+        text = fs.readFileSync(file, "utf8");
       } catch {
         text = null;
       }

@@ -158,8 +158,8 @@ export async function runStep(step: Step, scope: Scope, parent: Parent, order: s
     }
     dir = path.join(ctx.wfdir, dirName);
 
-    // A step that already succeeded (same key, or a restart) is not run again (§7.2).
-    if (readPhaseSync(dir) === "Succeeded") {
+    // A step that already succeeded (same key, or a restart) is not run again (§7.2). A directory made just now has no phase.
+    if (restarting && readPhaseSync(dir) === "Succeeded") {
       await parent.children.add(order, dirName);
       const types = new Map(Object.entries(template.outputs.parameters).map(([n, p]) => [n, typeString(p.type)] as [string, string | null]));
       return { phase: "Succeeded", parameters: await readParameters(dir, "outputs", types), artifacts: await readArtifactLinks(dir, "outputs"), dir };
@@ -268,23 +268,46 @@ async function runFanout(step: Step, scope: Scope, parent: Parent, order: string
   // (max_queued_jobs) limits them; an explicit parallelism still applies.
   const remote = (renderedTemplate(step, ctx) as { remote?: unknown }).remote !== undefined;
   const par = step.parallelism ?? scope.parallelism;
-  const limit = pLimit(remote ? Math.max(1, par && par > 0 ? Math.min(par, items.length) : items.length) : poolSize(ctx.config, Math.max(1, items.length), par));
+  const pool = remote ? Math.max(1, par && par > 0 ? Math.min(par, items.length) : items.length) : poolSize(ctx.config, Math.max(1, items.length), par);
   let stop = false;
-  const runOne = (i: number) =>
-    limit(async () => {
+  // A fixed set of workers takes items in order, up to the last one
+  // submitted so far (debug_batch_size: one more batch every
+  // debug_batch_interval): nothing is queued per item up front, which at
+  // 100,000 items held a closure and two promises each.
+  let next = 0;
+  let submitted = 0;
+  let closed = false;
+  let wake: Array<() => void> = [];
+  const more = () => {
+    const w = wake;
+    wake = [];
+    for (const f of w) f();
+  };
+  const worker = async () => {
+    for (;;) {
       if (stop) return;
+      if (next >= submitted) {
+        if (closed) return;
+        await new Promise<void>((r) => wake.push(r));
+        continue;
+      }
+      const i = next++;
       const o = await runStep(step, scope, parent, `${order}-${i}`, ctx, { ...fan[i], at: [`${parent.children.dir}#${order}`, i] });
       outcomes[i] = o;
       // debug_failfast: stop starting items at the first failure (§1).
       if (o.phase === "Failed" && ctx.config.debug_failfast && !step.continue_on_failed) stop = true;
-    });
+    }
+  };
+  const workers = Array.from({ length: Math.min(pool, Math.max(1, items.length)) }, worker);
   const batch = ctx.config.debug_batch_size && ctx.config.debug_batch_size > 0 ? ctx.config.debug_batch_size : items.length || 1;
-  const running: Promise<void>[] = [];
   for (let start = 0; start < items.length && !stop; start += batch) {
-    for (let i = start; i < Math.min(items.length, start + batch); i++) running.push(runOne(i));
+    submitted = Math.min(items.length, start + batch);
+    more();
     if (start + batch < items.length) await sleep(ctx.config.debug_batch_interval * 1000);
   }
-  await Promise.all(running);
+  closed = true;
+  more();
+  await Promise.all(workers);
 
   const parameters = new Map<string, PV>();
   for (const [name, op] of Object.entries(template.outputs.parameters)) {
@@ -419,8 +442,11 @@ export async function runBody(template: Steps | DAG, scope: Scope, parent: Paren
 
 /** Steps: groups in sequence; the members of a group in parallel (§4.2). */
 async function runStepsBody(template: Steps, scope: Scope, parent: Parent, ctx: RunContext): Promise<void> {
-  for (let ii = 0; ii < template.steps.length; ii++) {
-    const entry = template.steps[ii];
+  // `steps` is derived from the template on every read (helpers around what
+  // was added): read once, or a chain of n steps costs n² to walk.
+  const groups = template.steps;
+  for (let ii = 0; ii < groups.length; ii++) {
+    const entry = groups[ii];
     if (!Array.isArray(entry)) {
       const o = await runStep(entry, scope, parent, `${ii}-0`, ctx);
       scope.results.set(entry.name, o);

@@ -8,10 +8,11 @@
 // Each step runs in its own process group so that a timeout (or the engine
 // being interrupted) ends the step's whole process tree, not just its shell.
 //
-// With `exitFile`, the command runs under a small sh wrapper, the leader of
-// that group, which writes the command's exit status to exitFile when it
-// ends: the step's own record, which outlives a killed engine, so that
-// `dflow retry` can adopt work that finished instead of doing it twice.
+// With `exitFile`, the command's exit status is written to exitFile when it
+// ends, from the process side (the co-process's job watcher, spawner.ts, or
+// under node's spawn a small sh wrapper, the leader of the group): the
+// step's own record, which outlives a killed engine, so that `dflow retry`
+// can adopt work that finished instead of doing it twice.
 // It is written with one write() and ends with a newline; a reader trusts
 // only a complete line (step-dir.ts readExitStatus).
 import { spawn } from "node:child_process";
@@ -112,29 +113,32 @@ class StepProcess {
     }
   }
 
-  end(): void {
+  /** `leftovers`: kill what is left of the group (the co-process's watcher did it already). */
+  end(leftovers = true): void {
     if (this.timer) clearTimeout(this.timer);
     if (this.killTimer) clearTimeout(this.killTimer);
     running.delete(this.pid);
-    killGroup(this.pid, "SIGKILL");
+    // Usually the group is gone: each kill then costs a thrown ESRCH error.
+    if (leftovers) killGroup(this.pid, "SIGKILL");
   }
 }
 
 export function runLocal(run: LocalRun): Promise<LocalResult> {
   installCleanup();
-  const argv = run.exitFile ? ["/bin/sh", "-c", WRAPPER, WRAPPER_NAME, run.exitFile, ...run.command] : run.command;
   const spawner = Spawner.get();
-  if (spawner && Spawner.accepts({ argv, cwd: run.cwd, logFile: run.logFile, env: run.env })) {
+  // The co-process's job records the exit status itself (spawner.ts): no wrapper to exec.
+  const fields = { argv: run.command, cwd: run.cwd, logFile: run.logFile, env: run.env, exitFile: run.exitFile };
+  if (spawner && Spawner.accepts(fields)) {
     let proc: StepProcess | undefined;
-    const job = spawner.run({ argv, cwd: run.cwd, logFile: run.logFile, env: run.env, onPid: (p) => (proc = new StepProcess(p, run)) });
+    const job = spawner.run({ ...fields, onPid: (p) => (proc = new StepProcess(p, run)) });
     if (job) return job.then((code) => spawnerResult(code, proc));
   }
-  return runWithNode(run, argv);
+  return runWithNode(run, run.exitFile ? ["/bin/sh", "-c", WRAPPER, WRAPPER_NAME, run.exitFile, ...run.command] : run.command);
 }
 
 /** Through the sh co-process (see spawner.ts): the fast path on Linux. */
 function spawnerResult(code: number, proc: StepProcess | undefined): LocalResult {
-  proc?.end();
+  proc?.end(code === -1);
   const timedOut = proc?.timedOut ?? false;
   if (code === -1) return { exitCode: null, signal: null, spawnError: Object.assign(new Error("the process launcher (sh) died; the step's process was lost"), { code: "ELOST" }) as NodeJS.ErrnoException, timedOut };
   return { ...statusOf(code), timedOut };

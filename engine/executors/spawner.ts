@@ -2,9 +2,18 @@
 // whose cost grows with the engine's memory (measured here: 2.5 ms per spawn
 // at 50 MB RSS, 6.9 ms at 320 MB, all of it blocking the event loop). So
 // steps are started by a tiny long-lived `sh` co-process instead: the engine
-// writes one line of shell per step, the shell forks (cheap: ~1 MB), the
-// job reports its pid, runs `setsid` so its pid is its process group (for
-// timeouts), and reports its exit status on fd 3.
+// writes a few lines of shell per step to its stdin, which the shell reads as
+// its script (in blocks: a `while read` loop would read it one byte per
+// system call, about 700 per step). For each job the shell forks a subshell
+// (the job's watcher), which starts the step's command under `setsid` (its
+// pid is then its process group, so a timeout kills the whole tree), reports
+// that pid on fd 3, waits for it, records its exit status in the step's exit
+// file (the step side's record, which outlives a killed engine), kills what
+// is left of the group (a step's background processes end with it) and
+// reports the status on fd 3. Per step that is two forks and two execs
+// (setsid, the command); the watcher stays outside the group, so it records
+// a status also when a timeout kills the group. Expansions are quoted: the
+// engine's environment may set IFS.
 //
 // The co-process's environment is a copy of the engine's taken when it
 // started, but a workflow script may change process.env between two submits
@@ -15,9 +24,9 @@
 // a small part of what a fork from the engine would; nothing is sent when
 // nothing changed.
 //
-// Linux only (the job reads its pid from /proc/self/stat) and needs the
-// `setsid` program; elsewhere, or for what the line protocol cannot carry
-// (newlines, names sh cannot export), the caller falls back to node's spawn.
+// Linux only, and needs the `setsid` program; elsewhere, or for what the
+// text protocol cannot carry (newlines, names sh cannot export), the caller
+// falls back to node's spawn.
 import { type ChildProcess, spawn } from "node:child_process";
 import fs from "node:fs";
 import readline from "node:readline";
@@ -27,10 +36,10 @@ export interface SpawnJob {
   cwd: string;
   logFile: string;
   env?: Record<string, string>;
+  /** Where the watcher records the command's exit status ("<status>\n", one write) when it ends. */
+  exitFile?: string;
   onPid: (pid: number) => void;
 }
-
-const LOOP = "while IFS= read -r line; do eval \"$line\"; done";
 
 function q(s: string): string {
   return `'${s.replace(/'/g, "'\\''")}'`;
@@ -74,7 +83,8 @@ export class Spawner {
       env[k] = v;
       this.shEnv.set(k, v);
     }
-    this.sh = spawn("sh", ["-c", LOOP], { stdio: ["pipe", "ignore", "inherit", "pipe"], env });
+    // `sh -s`: commands come from stdin, as the jobs are written.
+    this.sh = spawn("sh", ["-s"], { stdio: ["pipe", "ignore", "inherit", "pipe"], env });
     this.sh.unref();
     (this.sh.stdin as unknown as { unref?: () => void }).unref?.();
     // The co-process must not keep the engine alive on its own, but a job
@@ -115,7 +125,7 @@ export class Spawner {
 
   /** Whether this job's own fields can go through the line protocol. */
   static accepts(job: Omit<SpawnJob, "onPid">): boolean {
-    const parts = [...job.argv, job.cwd, job.logFile, ...Object.entries(job.env ?? {}).flat()];
+    const parts = [...job.argv, job.cwd, job.logFile, job.exitFile ?? "", ...Object.entries(job.env ?? {}).flat()];
     return parts.every(carries) && Object.keys(job.env ?? {}).every((k) => NAME.test(k));
   }
 
@@ -157,13 +167,13 @@ export class Spawner {
     }
     const id = String(++this.counter);
     const exports = Object.entries(job.env ?? {}).map(([k, v]) => `export ${k}=${q(v)}; `).join("");
+    const record = job.exitFile ? `printf '%s\\n' "$s" >${q(job.exitFile)}; ` : "";
     // The delta runs in the shell itself, before the job forks, so this job and every later one has it.
-    // The job reads its pid with its own IFS: the engine's environment may have set one.
+    // A background job's stdin is /dev/null already; the command must not hold the event pipe (fd 3).
+    // The watcher's own stderr is dropped (a failed cd, a kill of a group already gone).
     const line =
-      `${delta}{ ( IFS=' ' read -r p _ </proc/self/stat; echo "P ${id} $p" >&3; ${exports}cd ${q(job.cwd)} && exec ${q(this.setsid)} ${job.argv.map(q).join(" ")} >${q(job.logFile)} 2>&1 </dev/null 3>&- ); ` +
-      // The job shell's own stderr is dropped: it would print "Terminated" when a timeout kills the job.
-      `echo "E ${id} $?" >&3; } 2>/dev/null &
-`;
+      `${delta}( ${exports}if cd ${q(job.cwd)}; then ${q(this.setsid)} ${job.argv.map(q).join(" ")} >${q(job.logFile)} 2>&1 </dev/null 3>&- & ` +
+      `echo "P ${id} $!" >&3; wait "$!"; s=$?; ${record}kill -9 -"$!" 2>/dev/null; else s=$?; fi; echo "E ${id} $s" >&3 ) 2>/dev/null &\n`;
     return new Promise((resolve) => {
       this.waiting.set(id, { resolve, onPid: job.onPid });
       this.events.ref?.();
