@@ -159,8 +159,10 @@ function sharedZodModule(z: SharedZod): string {
   return `import fs from "node:fs";
 import vm from "node:vm";
 const file = ${JSON.stringify(z.file)};
-let ns;
-try {
+// One zod per process, however many OP bundles a warm worker loads.
+const key = Symbol.for(\`dflow-ts.shared-zod:\${file}\`);
+let ns = globalThis[key];
+if (!ns) try {
   const code = fs.readFileSync(file, "utf8");
   let cachedData;
   try {
@@ -174,6 +176,7 @@ try {
   const entry = ${JSON.stringify(pathToFileURL(z.entry).href)};
   ns = await import(entry);
 }
+globalThis[key] = ns;
 ${alias}
 export default ns.default;
 export { ${exports} };
