@@ -115,7 +115,7 @@ export async function runPod(run: PodRun, ctx: RunContext): Promise<PodResult> {
     if (t.kind === "ts-op") {
       const spec = tsOPSpec(t as TsOPTemplate, run.parameters, "$(pwd)", run.key, ctx.wfid, run.slice, "$(pwd)/dflow-op.mjs");
       script = remoteTsOPScript(spec, t as TsOPTemplate, dir);
-      shipped = await shipBundle(t as TsOPTemplate, workdir, await bundleFor((t as TsOPTemplate).module));
+      shipped = await shipBundle(t as TsOPTemplate, workdir, await bundleFor((t as TsOPTemplate).module, { standalone: true }));
     } else {
       const mapTmp = (t.remote.options as { map_tmp_dir?: boolean }).map_tmp_dir ?? true;
       const base = t.script_rendered || !mapTmp ? t.script : rerootTmp(t.script, "$(pwd)");
@@ -123,8 +123,8 @@ export async function runPod(run: PodRun, ctx: RunContext): Promise<PodResult> {
     }
     await writeAtomic(path.join(workdir, "script"), script);
   } else if (t.kind === "ts-op") {
-    // Warm workers load modules once anyway; fresh processes start faster from a bundle.
-    const bundle = runsWarm(t, ctx) ? null : await bundleFor((t as TsOPTemplate).module);
+    // Fresh processes start faster from a bundle, and so do warm workers (no tsx).
+    const bundle = await bundleFor((t as TsOPTemplate).module);
     opSpec = tsOPSpec(t as TsOPTemplate, run.parameters, workdir, run.key, ctx.wfid, run.slice, bundle);
     script = tsOPScript(opSpec, t as TsOPTemplate, dir);
   } else {

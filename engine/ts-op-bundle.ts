@@ -1,24 +1,43 @@
 // TypeScript OPs start faster from one plain JS file: once per engine
 // process the OP's module is bundled with esbuild (a dependency of tsx, which
 // otherwise compiles it in every step's child: ~280 ms a step measured, vs
-// ~90 ms for `node -e 0`), together with the OP runner and dflow-ts, so
-// the child loads no compiler and one file. Content-addressed in a cache
-// directory; when bundling fails (e.g. a native addon), steps load the
-// module through tsx as before.
+// ~90 ms for `node -e 0`), together with the OP runner and the parts of
+// dflow-ts it uses, so the child loads no compiler and one file. When
+// bundling fails (e.g. a native addon), steps load the module through tsx.
+//
+// zod is most of what a step's node has to parse and run (750 kB of the old
+// 1.3 MB bundles), and it is the same for every OP: it lives in one shared,
+// minified file that each bundle loads through vm.Script with a V8 code cache
+// made by the engine (Node 20 has no module.enableCompileCache), so a step
+// neither parses nor compiles it again. The tsx fallback of the runner is not
+// bundled at all (it is loaded from dflow-ts's node_modules if ever reached).
+//
+// Cache: $DFLOW_TS_CACHE (default <tmpdir>/dflow-ts-<uid>/ops), every file
+// named after its content; files this engine uses are touched, and once per
+// engine process files unused for DFLOW_TS_CACHE_DAYS days (7) are deleted,
+// then the least recently used until the folder is under DFLOW_TS_CACHE_MB (200).
 import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import vm from "node:vm";
 
 const RUNNER = fileURLToPath(new URL("./op-runner.js", import.meta.url));
 const bundles = new Map<string, Promise<string | null>>();
 
-function cacheDir(): string {
+export function cacheDir(): string {
   return path.join(process.env.DFLOW_TS_CACHE ?? path.join(os.tmpdir(), `dflow-ts-${os.userInfo().uid}`), "ops");
 }
 
 const LOADERS: Record<string, "ts" | "tsx" | "js" | "jsx"> = { ".ts": "ts", ".mts": "ts", ".cts": "ts", ".tsx": "tsx", ".js": "js", ".mjs": "js", ".cjs": "js", ".jsx": "jsx" };
+
+// A minimal view of esbuild's plugin API (esbuild is imported lazily, its types with it).
+interface PluginBuild {
+  onResolve(o: { filter: RegExp; namespace?: string }, cb: (a: { path: string; importer: string; kind: string; resolveDir: string; pluginData?: unknown }) => Promise<Record<string, unknown> | undefined> | Record<string, unknown> | undefined): void;
+  onLoad(o: { filter: RegExp; namespace?: string }, cb: (a: { path: string }) => Promise<Record<string, unknown> | undefined> | Record<string, unknown> | undefined): void;
+  resolve(p: string, o: { kind: string; resolveDir: string; pluginData?: unknown }): Promise<{ path: string; errors: unknown[] }>;
+}
 
 /**
  * Every bundled file keeps its own import.meta.url/dirname/filename (the
@@ -27,7 +46,7 @@ const LOADERS: Record<string, "ts" | "tsx" | "js" | "jsx"> = { ".ts": "ts", ".mt
  */
 const keepImportMeta = {
   name: "dflow-keep-import-meta",
-  setup(build: { onLoad(o: { filter: RegExp }, cb: (a: { path: string }) => Promise<{ contents: string; loader: "ts" | "tsx" | "js" | "jsx" } | undefined>): void }) {
+  setup(build: PluginBuild) {
     build.onLoad({ filter: /\.(c|m)?[jt]sx?$/ }, async (args) => {
       // Packages are left as they are: a text rewrite can break minified code
       // (it broke tsx's), and they rarely depend on their import.meta.url.
@@ -45,22 +64,162 @@ const keepImportMeta = {
   },
 };
 
-/** The bundle of an OP module for this engine run, or null (then tsx loads it). */
-export function bundleFor(module: string): Promise<string | null> {
-  let p = bundles.get(module);
-  if (!p) bundles.set(module, (p = build(module)));
+/** dflow-ts's compiled files (dist/), whose lazy imports stay lazy in a bundle. */
+const DIST = path.resolve(path.dirname(RUNNER), "..") + path.sep;
+
+/**
+ * What dflow-ts itself imports lazily (the runner's tsx fallback, for a
+ * module it was not bundled with; tar for SSH transfers) stays outside the
+ * bundle, loaded from where dflow-ts is installed if ever reached: a bundled
+ * OP never needs them, and tsx, esbuild's API and tar were 420 kB to parse.
+ */
+const lazyImportsOutside = {
+  name: "dflow-lazy-imports-outside",
+  setup(build: PluginBuild) {
+    build.onResolve({ filter: /.*/ }, async (args) => {
+      if (args.kind !== "dynamic-import" || !args.importer.startsWith(DIST) || args.importer.includes(`${path.sep}node_modules${path.sep}`) || args.pluginData === "outside") return undefined;
+      const r = await build.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, pluginData: "outside" });
+      return r.errors.length ? undefined : { path: pathToFileURL(r.path).href, external: true };
+    });
+  },
+};
+
+/** The shared zod (see above): its file, the ESM entry it stands for, and its export names. */
+interface SharedZod {
+  file: string;
+  /** zod's own ESM entry: used instead when the shared file is gone (pruned by another engine). */
+  entry: string;
+  names: string[];
+}
+
+let sharedZodP: Promise<SharedZod | null> | undefined;
+
+/** The code cache a node with this V8 reads for `file` (V8 rejects another version's). */
+function codeCacheFile(file: string, v8: string = process.versions.v8): string {
+  return `${file}.v8-${v8.replace(/[^\w.-]/g, "_")}-${process.arch}.cache`;
+}
+
+function writeAtomic(file: string, data: string | Uint8Array): void {
+  const tmp = `${file}.tmp-${process.pid}`;
+  fs.writeFileSync(tmp, data);
+  fs.renameSync(tmp, file);
+}
+
+function sharedZod(esbuild: typeof import("esbuild")): Promise<SharedZod | null> {
+  sharedZodP ??= (async () => {
+    const resolveDir = path.dirname(RUNNER);
+    const probe = await esbuild.build({
+      stdin: { contents: 'export * from "zod"; export { default } from "zod";', resolveDir, loader: "js", sourcefile: "dflow-shared-zod.js" },
+      bundle: true,
+      platform: "node",
+      format: "cjs",
+      target: "node20",
+      minify: true,
+      write: false,
+      metafile: true,
+      logLevel: "silent",
+    });
+    const entry = Object.keys(probe.metafile.inputs).find((f) => /(^|\/)zod\/index\.js$/.test(f));
+    if (!entry) return null;
+    // The file is one function expression: what vm.Script compiles, and what the code cache is for.
+    const code = `(function (module, exports) {${probe.outputFiles[0].text}\n})`;
+    const dir = cacheDir();
+    const file = path.join(dir, `zod-${crypto.createHash("sha256").update(code).digest("hex").slice(0, 16)}.cjs`);
+    fs.mkdirSync(dir, { recursive: true });
+    if (!fs.existsSync(file)) writeAtomic(file, code);
+    const names = Object.keys(await import("zod")).filter((n) => n !== "default");
+    const cache = codeCacheFile(file);
+    if (!fs.existsSync(cache)) {
+      // Run it once in a context of its own (the engine keeps its zod), with
+      // what an OP's signs do at start, so that those functions are compiled
+      // into the cache too and not only the top level.
+      const script = new vm.Script(code, { filename: file });
+      const module = { exports: {} as Record<string, unknown> };
+      (script.runInContext(vm.createContext({})) as (m: unknown, e: unknown) => void)(module, module.exports);
+      const z = module.exports.z as typeof import("zod").z;
+      z.object({ a: z.number().int(), b: z.string().optional(), c: z.array(z.boolean()).default([]) }).safeParse({ a: 1, b: "x" });
+      writeAtomic(cache, script.createCachedData());
+    }
+    touch(file, cache);
+    return { file, entry: path.resolve(entry), names };
+  })().catch((e: Error) => {
+    if (process.env.DFLOW_DEBUG_BUNDLE) process.stderr.write(`dflow-ts: no shared zod for OP bundles (${e.message}); each bundle carries its own\n`);
+    return null;
+  });
+  return sharedZodP;
+}
+
+/**
+ * The module an OP bundle has in place of zod: the shared file, compiled
+ * from its code cache, or zod's own entry if the file has been pruned since.
+ */
+function sharedZodModule(z: SharedZod): string {
+  const alias = z.names.map((n, i) => `const _${i} = ns[${JSON.stringify(n)}];`).join("\n");
+  const exports = z.names.map((n, i) => `_${i} as ${n}`).join(", ");
+  return `import fs from "node:fs";
+import vm from "node:vm";
+const file = ${JSON.stringify(z.file)};
+// One zod per process, however many OP bundles a warm worker loads.
+const key = Symbol.for(\`dflow-ts.shared-zod:\${file}\`);
+let ns = globalThis[key];
+if (!ns) try {
+  const code = fs.readFileSync(file, "utf8");
+  let cachedData;
+  try {
+    cachedData = fs.readFileSync(\`\${file}.v8-\${process.versions.v8.replace(/[^\\w.-]/g, "_")}-\${process.arch}.cache\`);
+  } catch {}
+  const module = { exports: {} };
+  new vm.Script(code, { filename: file, cachedData }).runInThisContext()(module, module.exports);
+  ns = module.exports;
+} catch (e) {
+  if (e?.code !== "ENOENT") throw e;
+  const entry = ${JSON.stringify(pathToFileURL(z.entry).href)};
+  ns = await import(entry);
+}
+globalThis[key] = ns;
+${alias}
+export default ns.default;
+export { ${exports} };
+`;
+}
+
+/** zod, where it is dflow-ts's own, comes from the shared file. */
+function zodShared(z: SharedZod) {
+  return {
+    name: "dflow-shared-zod",
+    setup(build: PluginBuild) {
+      build.onResolve({ filter: /^zod$/ }, async (args) => {
+        if (args.pluginData === "shared-zod") return undefined;
+        const r = await build.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, pluginData: "shared-zod" });
+        // A project with a zod of its own keeps it, bundled as before.
+        return !r.errors.length && r.path === z.entry ? { path: "zod", namespace: "dflow-shared-zod" } : undefined;
+      });
+      build.onLoad({ filter: /.*/, namespace: "dflow-shared-zod" }, () => ({ contents: sharedZodModule(z), loader: "js", resolveDir: path.dirname(RUNNER) }));
+    },
+  };
+}
+
+/**
+ * The bundle of an OP module for this engine run, or null (then tsx loads it).
+ * `standalone`: one file that needs nothing else (a remote job ships it alone).
+ */
+export function bundleFor(module: string, opts: { standalone?: boolean } = {}): Promise<string | null> {
+  const key = `${opts.standalone ? "standalone:" : ""}${module}`;
+  let p = bundles.get(key);
+  if (!p) bundles.set(key, (p = build(module, opts.standalone ?? false)));
   return p;
 }
 
-async function build(module: string): Promise<string | null> {
+async function build(module: string, standalone: boolean): Promise<string | null> {
   if (process.env.DFLOW_NO_BUNDLE) return null;
   try {
     const esbuild = await import("esbuild");
+    const zod = standalone || process.env.DFLOW_NO_SHARED_ZOD ? null : await sharedZod(esbuild);
     const entry = [
       `import { setBundledModule } from ${JSON.stringify(RUNNER)};`,
       `import * as ns from ${JSON.stringify(module)};`,
       `setBundledModule({ path: ${JSON.stringify(module)}, ns });`,
-      `export { main, runOP } from ${JSON.stringify(RUNNER)};`,
+      `export { main, runOP, loadOP } from ${JSON.stringify(RUNNER)};`,
     ].join("\n");
     const out = await esbuild.build({
       stdin: { contents: entry, resolveDir: path.dirname(module), loader: "js", sourcefile: "dflow-op-entry.js" },
@@ -72,23 +231,96 @@ async function build(module: string): Promise<string | null> {
       logLevel: "silent",
       // CommonJS dependencies may call require(); give the ESM bundle one.
       banner: { js: 'import { createRequire as __dflowCreateRequire } from "node:module"; const require = __dflowCreateRequire(import.meta.url);' },
-      plugins: [keepImportMeta],
+      plugins: [keepImportMeta, ...(standalone ? [] : [lazyImportsOutside]), ...(zod ? [zodShared(zod)] : [])],
       // The SSH client is the engine's, never an OP's: it has native parts esbuild cannot bundle,
       // and it is loaded lazily (engine/dispatcher/context/ssh.ts), so OPs never reach it.
       external: ["ssh2", "cpu-features"],
-    });
-    const code = out.outputFiles[0].contents;
-    const file = path.join(cacheDir(), `${path.basename(module).replace(/\W/g, "_")}-${crypto.createHash("sha256").update(code).digest("hex").slice(0, 16)}.mjs`);
+    } as Parameters<typeof esbuild.build>[0]);
+    const code = out.outputFiles![0].contents;
+    const dir = cacheDir();
+    const file = path.join(dir, `${path.basename(module).replace(/\W/g, "_")}-${standalone ? "standalone-" : ""}${crypto.createHash("sha256").update(code).digest("hex").slice(0, 16)}.mjs`);
     if (!fs.existsSync(file)) {
-      fs.mkdirSync(path.dirname(file), { recursive: true });
-      const tmp = `${file}.tmp-${process.pid}`;
-      fs.writeFileSync(tmp, code);
-      fs.renameSync(tmp, file);
+      fs.mkdirSync(dir, { recursive: true });
+      writeAtomic(file, code);
     }
+    touch(file);
+    pruneOnce(dir);
     return file;
   } catch (e) {
     // Steps then load the module through tsx: slower, same result. Say why once.
     if (process.env.DFLOW_DEBUG_BUNDLE) process.stderr.write(`dflow-ts: could not bundle ${module}: ${(e as Error).message}\n`);
     return null;
   }
+}
+
+/** Files this engine process uses: never pruned by it, and marked as recently used for the others. */
+const inUse = new Set<string>();
+
+function touch(...files: string[]): void {
+  const now = new Date();
+  for (const f of files) {
+    inUse.add(f);
+    try {
+      fs.utimesSync(f, now, now);
+    } catch {
+      // gone or not ours: it is only a hint for pruning
+    }
+  }
+}
+
+let pruned = false;
+
+/** Prune the cache (pruneCache), once per engine process. */
+function pruneOnce(dir: string): void {
+  if (pruned) return;
+  pruned = true;
+  pruneCache(dir, {
+    maxAgeMs: Number(process.env.DFLOW_TS_CACHE_DAYS ?? 7) * 86_400_000,
+    maxBytes: Number(process.env.DFLOW_TS_CACHE_MB ?? 200) * 1_048_576,
+    keep: inUse,
+  });
+}
+
+/**
+ * Keep the cache bounded: delete what no engine used (touched) for
+ * `maxAgeMs`, then the least recently used files until the folder holds at
+ * most `maxBytes`; never a file in `keep`. A step whose bundle is gone loads
+ * its module through tsx; a bundle whose shared zod is gone loads zod from
+ * dflow-ts: slower, same result.
+ */
+export function pruneCache(dir: string, o: { maxAgeMs: number; maxBytes: number; keep?: Set<string>; now?: number }): string[] {
+  const now = o.now ?? Date.now();
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const files: Array<{ file: string; used: number; size: number }> = [];
+  for (const n of names) {
+    const file = path.join(dir, n);
+    try {
+      const st = fs.statSync(file);
+      if (st.isFile()) files.push({ file, used: st.mtimeMs, size: st.size });
+    } catch {
+      // removed meanwhile
+    }
+  }
+  let total = files.reduce((s, f) => s + f.size, 0);
+  const removed: string[] = [];
+  files.sort((a, b) => a.used - b.used);
+  for (const f of files) {
+    if (o.keep?.has(f.file)) continue;
+    // A temp file of a writer that died; one being written now is younger than a minute.
+    const stale = /\.tmp-\d+$/.test(f.file) ? now - f.used > 60_000 : now - f.used > o.maxAgeMs;
+    if (!stale && total <= o.maxBytes) continue;
+    try {
+      fs.unlinkSync(f.file);
+      total -= f.size;
+      removed.push(f.file);
+    } catch {
+      // another engine pruned it first
+    }
+  }
+  return removed;
 }

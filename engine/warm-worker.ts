@@ -7,7 +7,8 @@
 // see executors/warm.ts) plus the step's own, whatever the last OP did to
 // process.env.
 import fs from "node:fs";
-import { loadOP, runOP } from "./op-runner.js";
+import { pathToFileURL } from "node:url";
+import * as ownRunner from "./op-runner.js";
 import type { OPRunSpec } from "./ts-op-script.js";
 import type { EnvDelta } from "./executors/warm.js";
 
@@ -35,7 +36,20 @@ let current: Promise<unknown> | null = null;
 
 type Write = typeof process.stdout.write;
 
+type Runner = Pick<typeof ownRunner, "loadOP" | "runOP">;
+
+/**
+ * The OP's bundle (ts-op-bundle.ts) when it has one: a worker then starts
+ * without tsx and its esbuild service, and the bundle stays loaded for the
+ * next job like a module would. Without one, the module goes through tsx.
+ */
+async function runnerFor(spec: Job["spec"]): Promise<Runner> {
+  if (spec.bundle && fs.existsSync(spec.bundle)) return (await import(pathToFileURL(spec.bundle).href)) as Runner;
+  return ownRunner;
+}
+
 async function run(job: Job): Promise<number> {
+  const { loadOP, runOP } = await runnerFor(job.spec);
   // Load the OP's module while the cwd is still "/": tsx's esbuild service
   // takes the cwd it starts in, and a step directory may be deleted later.
   await loadOP(job.spec).catch(() => undefined); // errors are reported by runOP, into the log

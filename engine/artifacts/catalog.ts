@@ -2,7 +2,6 @@
 // files, each `{"path_list": [{"dflow_list_item": <rel path|null>, "order": <int|string>}]}`.
 // The format is shared with dflow's Python OPs, so files are written with
 // Python's json spacing and ensure_ascii escaping.
-import crypto from "node:crypto";
 import fsp from "node:fs/promises";
 import path from "node:path";
 import { config } from "../../src/config.js";
@@ -186,7 +185,8 @@ export function catalogJson(items: CatalogItem[]): string {
 export async function writeCatalog(dir: string, items: CatalogItem[]): Promise<string> {
   const catDir = path.join(dir, config.catalog_dir_name);
   await fsp.mkdir(catDir, { recursive: true });
-  const file = path.join(catDir, crypto.randomUUID());
+  // The global (Web Crypto) loads node's crypto only when a catalog is written, not in every OP step.
+  const file = path.join(catDir, globalThis.crypto.randomUUID());
   await writeAtomic(file, catalogJson(items));
   return file;
 }

@@ -8,7 +8,6 @@ import { setTimeout as sleep } from "node:timers/promises";
 import crypto from "node:crypto";
 import fsp from "node:fs/promises";
 import path from "node:path";
-import * as tar from "tar";
 import type { BuiltSubmission } from "../hash.js";
 import { purePosix, shellQuote as q } from "../paths.js";
 import { BackwardFileMissing, type DispatcherContext, type DownloadRequest, fnmatch, isGlob } from "./index.js";
@@ -96,6 +95,7 @@ export class SSHContext implements DispatcherContext {
     const archive = `${stem}.${this.opts.tarCompress ? "tgz" : "tar"}`;
     const local = path.join(base, archive);
     // Files first, then the directory entries (so empty task directories exist remotely).
+    const tar = await import("tar");
     await tar.c({ gzip: this.opts.tarCompress ? { level: 6 } : false, file: local, cwd: base, follow: true, noDirRecurse: true, portable: true }, [...new Set(send), ...new Set(dirs)]);
     try {
       await this.transport.put(local, this.abs(archive));
@@ -165,7 +165,7 @@ export class SSHContext implements DispatcherContext {
         await this.transport.get(this.abs(archive), local);
         await this.transport.remove(this.abs(archive)).catch(() => undefined);
         try {
-          await tar.x({ file: local, cwd: base });
+          await (await import("tar")).x({ file: local, cwd: base });
         } finally {
           await fsp.rm(local, { force: true });
         }
