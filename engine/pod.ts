@@ -23,7 +23,7 @@ import { nextAttempt, retryPlan } from "./retry.js";
 import { WarmPool } from "./executors/warm.js";
 import { bundleFor } from "./ts-op-bundle.js";
 import { type OPRunSpec, remoteTsOPScript, tsOPScript, tsOPSpec } from "./ts-op-script.js";
-import { runRemoteStep, shipBundle } from "./executors/remote.js";
+import { remoteExecutors } from "./executors/remote-lazy.js";
 
 export interface PodRun {
   stepName: string;
@@ -115,7 +115,7 @@ export async function runPod(run: PodRun, ctx: RunContext): Promise<PodResult> {
     if (t.kind === "ts-op") {
       const spec = tsOPSpec(t as TsOPTemplate, run.parameters, "$(pwd)", run.key, ctx.wfid, run.slice, "$(pwd)/dflow-op.mjs");
       script = remoteTsOPScript(spec, t as TsOPTemplate, dir);
-      shipped = await shipBundle(t as TsOPTemplate, workdir, await bundleFor((t as TsOPTemplate).module, { standalone: true }));
+      shipped = await (await remoteExecutors()).shipBundle(t as TsOPTemplate, workdir, await bundleFor((t as TsOPTemplate).module, { standalone: true }));
     } else {
       const mapTmp = (t.remote.options as { map_tmp_dir?: boolean }).map_tmp_dir ?? true;
       const base = t.script_rendered || !mapTmp ? t.script : rerootTmp(t.script, "$(pwd)");
@@ -199,7 +199,7 @@ async function attemptOnce(run: PodRun, ctx: RunContext, workdir: string, script
     owner: ctx.wfid,
     onSpawn: (pid) => writeAtomic(path.join(dir, "pid"), String(pid)),
   });
-  const remote = t.remote ? () => runRemoteStep({ stepName: run.stepName, dirName: run.dirName, dir, workdir, template: t, wfid: ctx.wfid, timeout }, ctx, shipped, logFile).then((): LocalResult => ({ exitCode: 0, signal: null })) : null;
+  const remote = t.remote ? () => remoteExecutors().then((m) => m.runRemoteStep({ stepName: run.stepName, dirName: run.dirName, dir, workdir, template: t, wfid: ctx.wfid, timeout }, ctx, shipped, logFile)).then((): LocalResult => ({ exitCode: 0, signal: null })) : null;
   // Remote steps are not capped by local parallelism: they wait in the cluster's queue (max_queued_jobs).
   // A step that waited for a free slot checks the gate again before it starts.
   const gated = async () => (await stepGate(ctx, dir), launch());

@@ -7,7 +7,7 @@ export { OP, OPIOSign, Artifact, Parameter, BigParameter, ArtifactSign, Paramete
 export { ScriptOPTemplate, ShellOPTemplate, PythonScriptOPTemplate, TsOPTemplate, OPTemplate, type RetryStrategy } from "./templates.js";
 export { Step, Task, type StepOptions, type Executor } from "./step.js";
 /** Jobs submitted and scheduler commands issued per cluster since the engine started. */
-export { clusterStats as dispatcher_stats } from "../engine/executors/clusters.js";
+export { clusterStats as dispatcher_stats } from "../engine/executors/remote-lazy.js";
 export { DispatcherExecutor, SlurmRemoteExecutor, type DispatcherExecutorOptions, type SlurmRemoteExecutorOptions, type RemoteConnectionOptions } from "./dispatcher.js";
 export { Steps, DAG } from "./steps.js";
 export { Workflow, type WorkflowOptions, type SubmitResult } from "./workflow.js";
