@@ -13,15 +13,17 @@
 // not evaluated.
 import fs from "node:fs";
 import { checkWhenSyntax, parseExpr, type Node } from "../engine/expr/index.js";
+import { dispatcherInput } from "../engine/executors/dispatcher-input.js";
 import { parseListText } from "../engine/items.js";
 import { encodeValue, parseJsonLoose } from "../engine/store/values.js";
+import { DispatcherExecutor, type DispatcherExecutorOptions } from "./dispatcher.js";
 import { DflowConfigError } from "./errors.js";
 import { ArgoSequence, ArgoVar } from "./expr.js";
 import { InputArtifact, InputParameter, StepItemCount, StepOutputArtifact, StepOutputParameter } from "./io.js";
 import { ParameterSign } from "./op.js";
 import { fanoutKeyProblems } from "./fanout-check.js";
 import { OptionError } from "./options.js";
-import { Step } from "./step.js";
+import { type Executor, Step } from "./step.js";
 import { DAG, Steps } from "./steps.js";
 import { type OPTemplate, ScriptOPTemplate, TsOPTemplate } from "./templates.js";
 import { isStringType } from "./types.js";
@@ -577,10 +579,38 @@ function parentOf(template: Steps | DAG, path: string, isEntry: boolean): Parent
 /** One problem, one line (parser messages point at the column on a second line). */
 const oneLine = (m: string): string => m.replace(/\s*\n\s*/g, " ");
 
-/** Every problem of the workflow, in walk order. */
-export function findProblems(workflow: string, entry: Steps | DAG): Problem[] {
+/**
+ * What a DispatcherExecutor will send for a template (its dicts and json_file
+ * merged and normalised, as when its steps start), or the mistake in it: a
+ * wrong batch_type found now, not when the first remote step starts, maybe
+ * hours into the workflow. Other executors are the user's own: not called here.
+ */
+function executorProblem(executor: Executor, template: OPTemplate): string | null {
+  if (!(executor instanceof DispatcherExecutor)) return null;
+  const t = executor.render(template);
+  if (!(t instanceof ScriptOPTemplate) || t.remote?.kind !== "dispatcher") return null;
+  try {
+    const nowhere = "/nonexistent-dflow-ts-check";
+    dispatcherInput({ stepName: "", dirName: "", dir: nowhere, workdir: nowhere, template: t, wfid: "" }, t.remote.options as DispatcherExecutorOptions, []);
+    return null;
+  } catch (e) {
+    return e instanceof DflowConfigError ? e.detail : String(e);
+  }
+}
+
+/** Every problem of the workflow, in walk order; `context` is the workflow's executor, if any. */
+export function findProblems(workflow: string, entry: Steps | DAG, context?: Executor): Problem[] {
   const problems: Problem[] = [];
   const seen = new Set<OPTemplate>();
+  // Each executor is checked once, at the first step that uses it: one bad dict is one problem, not one per step.
+  const executors = new Set<Executor>();
+  const checkExecutor = (executor: Executor, template: OPTemplate, report: Report): void => {
+    if (executors.has(executor)) return;
+    const problem = executorProblem(executor, template);
+    if (problem === null) return;
+    executors.add(executor);
+    report(executor === context ? "context" : "executor", problem);
+  };
   const visit = (t: OPTemplate, path: string, isEntry: boolean): void => {
     if (seen.has(t)) return;
     seen.add(t);
@@ -610,6 +640,8 @@ export function findProblems(workflow: string, entry: Steps | DAG): Problem[] {
           report(undefined, e instanceof DflowConfigError ? e.detail : `cannot be checked: ${e instanceof Error ? e.message : String(e)}`);
         }
       }
+      const executor = s.executor ?? context;
+      if (executor) checkExecutor(executor, s.template, report);
       visit(s.template, stepPath, false);
     }
   };
@@ -629,8 +661,8 @@ export function problemsOf(workflow: string, errors: DflowConfigError[]): Proble
 }
 
 /** Throws one WorkflowValidationError listing every problem (`first`, then the workflow's own), or returns. */
-export function validateWorkflow(workflow: string, entry: Steps | DAG, first: Problem[] = []): void {
-  const problems = [...first, ...findProblems(workflow, entry)];
+export function validateWorkflow(workflow: string, entry: Steps | DAG, first: Problem[] = [], context?: Executor): void {
+  const problems = [...first, ...findProblems(workflow, entry, context)];
   // Keys under fan-outs need the whole path of enclosing fan-outs, so they are walked on their own.
   problems.push(...problemsOf(workflow, fanoutKeyProblems(entry, workflow)));
   if (problems.length) throw new WorkflowValidationError(workflow, problems);

@@ -102,7 +102,7 @@ export class Workflow {
       const none = { workflow: this.name, message: "the workflow has no steps: wf.add(step) or new Workflow({ steps }) / ({ dag })" };
       throw options.length ? new WorkflowValidationError(this.name, [...options, none]) : new DflowConfigError(none.message, { workflow: this.name });
     }
-    validateWorkflow(this.name, this.entrypoint, options);
+    validateWorkflow(this.name, this.entrypoint, options, this.context);
   }
 
   /**

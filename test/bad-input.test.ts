@@ -15,7 +15,7 @@ const ops = path.join(root, "fixtures", "ops", "mistakes.ts");
 
 /** Imports and small templates every case may use. */
 const PRELUDE = `
-import { Artifact, DAG, InputArtifact, InputParameter, Inputs, OP, OPIOSign, OutputArtifact, OutputParameter, Outputs,
+import { Artifact, DAG, DispatcherExecutor, InputArtifact, InputParameter, Inputs, OP, OPIOSign, OutputArtifact, OutputParameter, Outputs,
   PythonScriptOPTemplate, ShellOPTemplate, Slices, Step, Steps, Task, TsOPTemplate, Workflow, argo_sequence,
   if_expression, set_config, upload_artifact, z } from "dflow-ts";
 import { Noop, Sum, Typed, WrongOut } from ${JSON.stringify(ops)};
@@ -135,6 +135,12 @@ const cases: Case[] = [
     script: `const a = await upload_artifact("missing.txt"); const wf = new Workflow({ name: "w" }); wf.add(new Step({ name: "b", template: cat(), artifacts: { f: a } })); await wf.submit();` },
   { name: "several mistakes in one workflow are reported together", when: "build", says: [/step s1/, /step s2/, /with_param/, /\bmsg\b/],
     script: `const wf = new Workflow({ name: "w" }); wf.add(canary()); wf.add(new Step({ name: "s1", template: say() })); wf.add(new Step({ name: "s2", template: say(), parameters: { msg: "{{item}}" }, with_param: 7 })); await wf.submit();` },
+
+  // --- HPC executors: the dicts are what DPDispatcher would get, checked at submit, not when the first remote step starts
+  { name: "a DispatcherExecutor with a misspelt batch_type", when: "build", says: [/step s/, /executor/, /batch_type/, /Slurmm/, /Slurm, /],
+    script: `const wf = new Workflow({ name: "w" }); wf.add(canary()); wf.add(new Step({ name: "s", template: say(), parameters: { msg: "x" }, executor: new DispatcherExecutor({ host: "login", machine_dict: { batch_type: "Slurmm" } }) })); await wf.submit();` },
+  { name: "a workflow context (DispatcherExecutor) with a wrong context_type and resources", when: "build", says: [/context/, /context_type/, /BohriumContext/, /SSHContext/, /number_node/],
+    script: `const wf = new Workflow({ name: "w", context: new DispatcherExecutor({ host: "login", machine_dict: { context_type: "BohriumContext" }, resources_dict: { number_node: "two" } }) }); wf.add(canary()); await wf.submit();` },
 
   // --- mistakes only a run can show: the run fails with a clear reason
   { name: "an OP that returns the wrong type", when: "run", says: [/WrongOut/, /\bn\b/, /number/],

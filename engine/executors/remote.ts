@@ -1,6 +1,7 @@
 // Where a step rendered by a remote executor goes: DispatcherExecutor or SlurmRemoteExecutor.
 import type { RunContext } from "../context.js";
-import { cancelRemoteJobs, hasRemoteJobs, runDispatched, type RemoteStep, shipBundle } from "./dispatcher.js";
+import { cancelRemoteJobs, hasRemoteJobs, runDispatched, shipBundle } from "./dispatcher.js";
+import type { RemoteStep } from "./dispatcher-input.js";
 import { closeClusters, clusterStats } from "./clusters.js";
 import { runSlurmRemote } from "./slurm-remote.js";
 

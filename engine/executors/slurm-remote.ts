@@ -20,7 +20,7 @@ import type { RunContext } from "../context.js";
 import { logTail } from "../step-dir.js";
 import { writeAtomic } from "../store/fsx.js";
 import { clusterFor } from "./clusters.js";
-import { remoteCommandOf, type RemoteStep, taskFiles } from "./dispatcher.js";
+import { remoteCommandOf, type RemoteStep, taskFiles } from "./dispatcher-input.js";
 
 export async function runSlurmRemote(step: RemoteStep, ctx: RunContext, shipped: string[], logFile: string): Promise<void> {
   const o = step.template.remote!.options as SlurmRemoteExecutorOptions;

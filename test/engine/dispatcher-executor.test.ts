@@ -7,7 +7,7 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import {
   DispatcherExecutor, type Executor, InputArtifact, InputParameter, Inputs, type OPTemplate, OutputParameter, Outputs,
-  ScriptOPTemplate, ShellOPTemplate, SlurmRemoteExecutor, Step, TsOPTemplate, Workflow, upload_artifact,
+  ScriptOPTemplate, ShellOPTemplate, SlurmRemoteExecutor, Step, TsOPTemplate, Workflow, WorkflowValidationError, upload_artifact,
 } from "dflow-ts";
 import { SimpleExample } from "../../fixtures/ops/simple.js";
 import { read, useTempWorkdir } from "../support/workdir.js";
@@ -81,16 +81,20 @@ describe("DispatcherExecutor (Shell batch, LocalContext)", () => {
     expect(seen).toEqual(["plain"]);
   });
 
-  it("bad options are refused with the key named", async () => {
+  it("bad options are refused with the key named; bad dicts at submit, before any step runs", async () => {
     expect(() => new DispatcherExecutor({ hots: "x" } as never)).toThrow(/unknown option "hots"/);
     expect(() => new SlurmRemoteExecutor({})).toThrow(/host is required/);
     const t = new ShellOPTemplate({ name: "t", script: "true" });
     const wf = new Workflow({ name: "badmachine" });
+    wf.add(new Step({ name: "first", template: new ShellOPTemplate({ name: "first", script: "true" }) }));
     wf.add(new Step({ name: "s", template: t, executor: new DispatcherExecutor({ machine_dict: { batch_type: "Slurmm" } }) }));
-    const { status } = await wf.submit();
-    expect(status).toBe("Failed");
-    const [s] = wf.query_step({ name: "s" });
-    expect(s!.message).toMatch(/machine\.batch_type/);
-    expect(s!.message).toMatch(/Slurmm/);
+    const err = await wf.submit().then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(WorkflowValidationError);
+    expect((err as Error).message).toMatch(/step s, executor: DispatcherExecutor: machine\.batch_type: "Slurmm" is not one of/);
+    // Nothing ran: the workflow has no id and no directory.
+    expect(wf.id).toBeUndefined();
   });
 });
