@@ -54,6 +54,8 @@ export interface RunContext {
   context?: { render(t: OPTemplate): OPTemplate };
   /** Set (to the reason) when the workflow is terminated in this process: no step starts any more (engine/control.ts). */
   stopped?: string;
+  /** What to call when it is: a remote step's job is not a local process that killing would end (executors/dispatcher.ts). */
+  onStop?: Set<() => void>;
   /** Called whenever a step's directory gets a final phase (progress, logging). */
   onStepDone?: (dir: string, phase: Phase) => void;
 }

@@ -115,6 +115,7 @@ export async function terminateWorkflow(wfdir: string, by: string, verb: "termin
       here.ctx.stopped = why;
       // Steps waiting to start see ctx.stopped at their gate; running ones are killed and fail with it.
       for (const dir of here.ctx.active) killStepProcess(dir);
+      for (const stop of here.ctx.onStop ?? []) stop();
     }
     await here.ended;
     return { outcome: "stopped", status: readStatus(wfdir, id) };

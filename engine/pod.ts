@@ -203,7 +203,14 @@ async function attemptOnce(run: PodRun, ctx: RunContext, workdir: string, script
   // Remote steps are not capped by local parallelism: they wait in the cluster's queue (max_queued_jobs).
   // A step that waited for a free slot checks the gate again before it starts.
   const gated = async () => (await stepGate(ctx, dir), launch());
-  const res = remote ? await remote() : ctx.podLimit ? await ctx.podLimit(gated) : await launch();
+  const res = remote
+    ? await remote().catch((e: unknown) => {
+        // Terminated while its job ran: the job was cancelled for that reason.
+        throw ctx.stopped ? new WorkflowStopped(`workflow ${ctx.wfid} ${ctx.stopped}`) : e;
+      })
+    : ctx.podLimit
+      ? await ctx.podLimit(gated)
+      : await launch();
   // Terminated while it ran: its process was killed for that reason, not for a failure of its own.
   if (ctx.stopped) throw new WorkflowStopped(`workflow ${ctx.wfid} ${ctx.stopped}`);
   if (res.spawnError) {

@@ -78,6 +78,10 @@ export async function runDispatched(step: RemoteStep, ctx: RunContext, extraForw
   let timedOut = false;
   const timer = step.timeout ? setTimeout(() => ((timedOut = true), abort.abort(new Error("timeout"))), step.timeout * 1000) : null;
   inFlight.add(abort);
+  // Workflow.terminate() in this process: cancel the job (as dflow stop from another process does).
+  const onStop = () => abort.abort(new Error(ctx.stopped ?? "stopped"));
+  (ctx.onStop ??= new Set()).add(onStop);
+  if (ctx.stopped) onStop(); // terminated between the step's gate and here
   const log = (m: string) => fs.appendFileSync(path.join(step.dir, "dispatcher.log"), `${new Date().toISOString()} ${m}\n`);
   const submission = new Submission(sub, dctx, {
     batch,
@@ -133,6 +137,7 @@ export async function runDispatched(step: RemoteStep, ctx: RunContext, extraForw
   } finally {
     if (timer) clearTimeout(timer);
     inFlight.delete(abort);
+    ctx.onStop.delete(onStop);
   }
 }
 

@@ -20,6 +20,7 @@ import type { RunContext } from "../context.js";
 import { logTail } from "../step-dir.js";
 import { writeAtomic } from "../store/fsx.js";
 import { clusterFor } from "./clusters.js";
+import { WorkflowStopped } from "../control.js";
 import { remoteCommandOf, type RemoteStep, taskFiles } from "./dispatcher-input.js";
 
 export async function runSlurmRemote(step: RemoteStep, ctx: RunContext, shipped: string[], logFile: string): Promise<void> {
@@ -85,6 +86,13 @@ export async function runSlurmRemote(step: RemoteStep, ctx: RunContext, shipped:
     let ended: PollAnswer | null = null;
     for (let attempt = 1; !ended; ) {
       const a = await poller.status(id!);
+      // Workflow.terminate() in this process: the job is cancelled at the next status round.
+      if (ctx.stopped) {
+        cluster.count("scancel");
+        await sshctx.exec(`scancel ${q(String(id))}`).catch(() => undefined);
+        fs.rmSync(idFile, { force: true });
+        throw new WorkflowStopped(`workflow ${ctx.wfid} ${ctx.stopped}`);
+      }
       if (a.kind === "ended") ended = a;
       else if (a.kind === "retry") {
         if (attempt++ >= cluster.retry.attempts) throw new InfrastructureError(`status of Slurm job ${id} could not be read: ${a.reason}`, where);
@@ -112,7 +120,7 @@ export async function runSlurmRemote(step: RemoteStep, ctx: RunContext, shipped:
     for (const f of files.optional) if (await sshctx.exists(f)) want.push(f);
     await sshctx.downloadList(step.workdir, want, "dflow-outputs");
   } catch (e) {
-    if (e instanceof OPFailure || e instanceof InfrastructureError || e instanceof DflowConfigError) throw e;
+    if (e instanceof OPFailure || e instanceof InfrastructureError || e instanceof DflowConfigError || e instanceof WorkflowStopped) throw e;
     throw new InfrastructureError(`SlurmRemoteExecutor on ${cluster.transport.describe}: ${(e as Error).message}`, where, { cause: e });
   }
 }

@@ -10,6 +10,7 @@ import {
   ScriptOPTemplate, ShellOPTemplate, SlurmRemoteExecutor, Step, TsOPTemplate, Workflow, WorkflowValidationError, upload_artifact,
 } from "dflow-ts";
 import { SimpleExample } from "../../fixtures/ops/simple.js";
+import { until, readOr } from "../support/wait.js";
 import { read, useTempWorkdir } from "../support/workdir.js";
 
 const ws = useTempWorkdir();
@@ -79,6 +80,34 @@ describe("DispatcherExecutor (Shell batch, LocalContext)", () => {
     expect(wf.query_step({ name: "a" })[0]!.outputs.parameters.r!.value).toBe("rendered\n");
     expect(wf.query_step({ name: "b" })[0]!.outputs.parameters.r).toBeUndefined();
     expect(seen).toEqual(["plain"]);
+  });
+
+  it("Workflow.terminate() in the same process cancels the step's job; the step fails with the reason", async () => {
+    const gate = path.join(ws.dir, "gate");
+    const t = new ShellOPTemplate({ name: "long", script: `while [ ! -e ${gate} ]; do sleep 0.2; done` });
+    const wf = new Workflow({ name: "disp-stop" });
+    wf.add(new Step({ name: "long", template: t, executor: localShell() }));
+    const run = wf.submit();
+    try {
+      const jobIds = await until("the job to be submitted", () => {
+        if (!wf.id) return undefined;
+        const wfdir = path.join(ws.dir, wf.id);
+        const step = fs.readdirSync(wfdir).find((d) => fs.existsSync(path.join(wfdir, d, "job_ids")));
+        return step && readOr(path.join(wfdir, step, "job_ids"))?.trim();
+      });
+      await wf.terminate();
+      const { status } = await run;
+      expect(status).toBe("Failed");
+      const [long] = wf.query_step({ name: "long" });
+      expect(long!.phase).toBe("Failed");
+      expect(long!.message).toMatch(/terminated \(Workflow\.terminate\(\)\)/);
+      // The Shell batch system's job is the job script's process: killed (gone, or a zombie nobody reaps here).
+      const pid = Number(jobIds.split("\n")[0]);
+      await until(`job ${pid} to be killed`, () => !/^\d+ \(.*\) [^Z]/.test(readOr(`/proc/${pid}/stat`) ?? ""));
+    } finally {
+      fs.writeFileSync(gate, ""); // the job's own child (DPDispatcher's Shell kill leaves it) ends too
+      await run.catch(() => undefined);
+    }
   });
 
   it("bad options are refused with the key named; bad dicts at submit, before any step runs", async () => {

@@ -237,6 +237,17 @@ d("DispatcherExecutor on the local Slurm over SSH", () => {
     expect(await slurmStateSettles(info, id, /CANCELLED/)).toMatch(/CANCELLED/);
   });
 
+  it.each(["long", "slurmremote"])("Workflow.terminate() in the script itself cancels the running Slurm job (%s)", async (scenario) => {
+    const cwd = freshDir();
+    const r = await run("hpc-e2e.ts", cwd, { SCENARIO: scenario, SLEEP: "120", TERMINATE_ON_JOB: "1", HPC_TEST_TAG: `terminate-${scenario}-${process.pid}` });
+    expect(r.exitCode, r.all).not.toBe(0);
+    const [step] = remoteSteps(wfDir(cwd));
+    const [id] = jobIds(step!);
+    expect(fs.readFileSync(path.join(step!, "phase"), "utf8")).toBe("Failed");
+    expect(fs.readFileSync(path.join(step!, "message"), "utf8")).toMatch(/terminated \(Workflow\.terminate\(\)\)/);
+    expect(await slurmStateSettles(info, id!, /CANCELLED/)).toMatch(/CANCELLED/);
+  });
+
   it("sshd restarted while the job runs: the engine reconnects and the run succeeds", async () => {
     await survives("sshd", "10", async (wf) => {
       await killSshdFor(info, enginePid(wf));
