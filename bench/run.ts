@@ -32,7 +32,7 @@ interface Planned {
   unavailable?: () => string | null;
   /** A whole `dflow` process in a user's project (bench/lib/user.ts); repeats interleaved with the other user shapes. */
   user?: boolean;
-  /** Run only when named in --only (too long for a default run). */
+  /** Run only when named in --only as shape:n (too long for a default run). */
   onRequest?: boolean;
 }
 
@@ -90,9 +90,9 @@ function usage(code: number): never {
     [
       "usage: npm run bench [-- [--json] [--only <shape[,shape]>] [--quick]]",
       "  --json    one JSON object per line instead of a table",
-      "  --only    run only these shapes: " + SHAPES.join(", "),
+      "  --only    run only these shapes (shape:n for one row of a shape): " + SHAPES.join(", "),
       "  --quick   leave out fanout-shell n=10000, user-fanout-shell n=10000 and recursion n=1000",
-      "  (user-fanout-shell n=100000 runs only when named in --only, and not with --quick)",
+      "  (user-fanout-shell n=100000 runs only when named: --only user-fanout-shell:100000)",
       "",
     ].join("\n"),
   );
@@ -112,7 +112,8 @@ function parseArgs(argv: string[]): { json: boolean; quick: boolean; only: Set<s
       if (!v) usage(2);
       only = new Set(v.split(",").map((s) => s.trim()).filter(Boolean));
       for (const s of only) {
-        if (!SHAPES.includes(s)) {
+        // "shape:n" names one row of a shape.
+        if (!SHAPES.includes(s.split(":")[0]!) || (s.includes(":") && !PLAN.some((p) => `${p.shape}:${p.n}` === s))) {
           process.stderr.write(`unknown shape ${JSON.stringify(s)}; shapes: ${SHAPES.join(", ")}\n`);
           process.exit(2);
         }
@@ -312,7 +313,9 @@ async function main(): Promise<void> {
     slow_env: ["NODE_OPTIONS", "NODE_EXTRA_CA_CERTS", "NODE_V8_COVERAGE", "NODE_DEBUG"].filter((k) => childEnv()[k] !== undefined).map((k) => `${k}=${childEnv()[k]}`).join(" ") || "none",
     commit: gitDescribe(root),
   };
-  const plan = PLAN.filter((p) => (!opts.quick || (!p.full && !p.onRequest)) && (opts.only ? opts.only.has(p.shape) : !p.onRequest));
+  // An on-request row runs only when named as shape:n; --quick leaves out the long rows otherwise.
+  const named = (p: Planned) => opts.only?.has(`${p.shape}:${p.n}`) ?? false;
+  const plan = PLAN.filter((p) => named(p) || (!p.onRequest && (!opts.quick || !p.full) && (!opts.only || opts.only.has(p.shape))));
   const needFloor = plan.some((p) => p.floor && !p.notImplemented);
   const printFloor = plan.some((p) => p.shape === "spawn-floor");
   if (needFloor && !printFloor) plan.unshift({ shape: "spawn-floor", n: 50 });
