@@ -171,8 +171,11 @@ export class Spawner {
     // The delta runs in the shell itself, before the job forks, so this job and every later one has it.
     // A background job's stdin is /dev/null already; the command must not hold the event pipe (fd 3).
     // The watcher's own stderr is dropped (a failed cd, a kill of a group already gone).
+    // `jobs` first: a non-interactive sh reaps its finished background jobs only when it waits for
+    // something, which this one never does, so without it every step would stay a zombie (pid_max,
+    // 32768 here, ran out in a 100k fan-out). The builtin reaps them without a fork or a wait.
     const line =
-      `${delta}( ${exports}if cd ${q(job.cwd)}; then ${q(this.setsid)} ${job.argv.map(q).join(" ")} >${q(job.logFile)} 2>&1 </dev/null 3>&- & ` +
+      `${delta}jobs >/dev/null 2>&1; ( ${exports}if cd ${q(job.cwd)}; then ${q(this.setsid)} ${job.argv.map(q).join(" ")} >${q(job.logFile)} 2>&1 </dev/null 3>&- & ` +
       `echo "P ${id} $!" >&3; wait "$!"; s=$?; ${record}kill -9 -"$!" 2>/dev/null; else s=$?; fi; echo "E ${id} $s" >&3 ) 2>/dev/null &\n`;
     return new Promise((resolve) => {
       this.waiting.set(id, { resolve, onPid: job.onPid });
