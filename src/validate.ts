@@ -602,7 +602,7 @@ function executorProblem(executor: Executor, template: OPTemplate): string | nul
 export function findProblems(workflow: string, entry: Steps | DAG, context?: Executor): Problem[] {
   const problems: Problem[] = [];
   const seen = new Set<OPTemplate>();
-  // Each executor is checked once, at the first step that uses it: one bad dict is one problem, not one per step.
+  // An executor's mistake is reported at the first step it shows in: one bad dict is one problem, not one per step.
   const executors = new Set<Executor>();
   const checkExecutor = (executor: Executor, template: OPTemplate, report: Report): void => {
     if (executors.has(executor)) return;
