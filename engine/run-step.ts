@@ -28,6 +28,7 @@ import { writeCatalog } from "./artifacts/catalog.js";
 import { computeItems } from "./items.js";
 import { type SliceSpec, groupItems, inferSliceItems, sliceIndex, sliceSpec, slicesOf, stackSliced } from "./slices.js";
 import { evaluateWhen, whenUsesItem } from "./when.js";
+import { stepFinished } from "./memory.js";
 
 /** Where a step registers itself: its parent's children file. */
 export interface Parent {
@@ -72,6 +73,7 @@ async function failWithoutDir(step: Step, template: OPTemplate, parent: Parent, 
   if (!(err as Partial<DflowError>).context) err.message = `workflow ${ctx.wfid}, step ${step.name}: ${err.message}`;
   await fail(dir, err);
   ctx.onStepDone?.(dir, "Failed");
+  stepFinished();
   return { phase: "Failed", parameters: new Map(), artifacts: new Map(), dir, error: err };
 }
 
@@ -213,6 +215,7 @@ export async function runStep(step: Step, scope: Scope, parent: Parent, order: s
     await writePhase(dir, "Succeeded");
     ctx.active.delete(dir);
     ctx.onStepDone?.(dir, "Succeeded");
+    stepFinished();
     return outcome;
   } catch (e) {
     const err = describe(e);
@@ -221,6 +224,7 @@ export async function runStep(step: Step, scope: Scope, parent: Parent, order: s
     await fail(dir, err);
     ctx.active.delete(dir);
     ctx.onStepDone?.(dir, "Failed");
+    stepFinished();
     // A failed Pod still exposes its default output values (§3.3).
     const defaults = new Map<string, PV>();
     for (const [n, p] of Object.entries(template.outputs.parameters)) if (p.has_default && template.kind !== "steps" && template.kind !== "dag") defaults.set(n, { value: p.default, type: typeString(p.type) });
