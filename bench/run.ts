@@ -80,7 +80,8 @@ function repeatsFor(p: Planned): number {
   return p.n >= 1000 ? 1 : 3;
 }
 
-const CHILD_TIMEOUT_MS = 20 * 60_000;
+/** A backstop against a hung child: 20 min, or 50 ms a step for the big rows (100k steps took 17 min on an idle 2-core VM). */
+const childTimeoutMs = (n: number): number => Math.max(20 * 60_000, n * 50);
 
 // ---------------------------------------------------------------------------
 
@@ -193,7 +194,7 @@ function runChild(root: string, tsx: string, shape: string, n: number): Promise<
         else stderrTail = (stderrTail + line).slice(-2000);
       }
     });
-    const timer = setTimeout(() => child.kill("SIGTERM"), CHILD_TIMEOUT_MS);
+    const timer = setTimeout(() => child.kill("SIGTERM"), childTimeoutMs(n));
     const finish = (code: number | null, signal: NodeJS.Signals | null, spawnError?: Error) => {
       clearTimeout(timer);
       try {
@@ -215,7 +216,7 @@ function runChild(root: string, tsx: string, shape: string, n: number): Promise<
         ? spawnError.message
         : row?.status === "error"
           ? String(row.error)
-          : `engine process exited with ${code ?? signal}${signal === "SIGTERM" ? ` (timeout ${CHILD_TIMEOUT_MS / 60000} min?)` : ""} without a result; stderr: ${(stderrTail + errBuf).trim().slice(-800) || "(empty)"}`;
+          : `engine process exited with ${code ?? signal}${signal === "SIGTERM" ? ` (timeout ${Math.round(childTimeoutMs(n) / 60000)} min?)` : ""} without a result; stderr: ${(stderrTail + errBuf).trim().slice(-800) || "(empty)"}`;
       resolve({ shape, n, status: "error", error: why });
     };
     child.once("error", (e) => finish(null, null, e));
@@ -399,7 +400,7 @@ async function main(): Promise<void> {
         const done = runs.get(p)!;
         if (done.length >= repeatsFor(p) || done.some((r) => r.status !== "ok")) continue;
         const ts = performance.now();
-        const r = await runUser(project, USER_SHAPES[p.shape], p.n, childEnv(), CHILD_TIMEOUT_MS);
+        const r = await runUser(project, USER_SHAPES[p.shape], p.n, childEnv(), childTimeoutMs(p.n));
         process.stderr.write(`[bench] ${p.shape} n=${p.n} round ${i + 1}: ${r.status}${r.status === "ok" ? `, wall ${fmtNum(r.wall_s, 2)} s` : `: ${String(r.error).slice(0, 200)}`} (${((performance.now() - ts) / 1000).toFixed(1)} s)\n`);
         done.push(r);
       }

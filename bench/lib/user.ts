@@ -59,7 +59,8 @@ export function runUser(project: string, s: UserShape, n: number, env: NodeJS.Pr
     let err = "";
     child.stdout.setEncoding("utf8").on("data", (d: string) => (out = (out + d).slice(-(1 << 16))));
     child.stderr.setEncoding("utf8").on("data", (d: string) => (err = (err + d).slice(-2000)));
-    const timer = setTimeout(() => child.kill("SIGTERM"), timeoutMs);
+    let timedOut = false;
+    const timer = setTimeout(() => ((timedOut = true), child.kill("SIGTERM")), timeoutMs);
     let finished = false;
     const finish = (code: number | null, spawnError?: Error) => {
       if (finished) return; // 'error' may be followed by 'close'
@@ -74,7 +75,7 @@ export function runUser(project: string, s: UserShape, n: number, env: NodeJS.Pr
       const line = out.split("\n").reverse().find((l) => l.startsWith(RESULT_MARKER));
       const r = line ? (JSON.parse(line.slice(RESULT_MARKER.length)) as { status: string; error: string | null; submit_s: number; engine_rss_mb: number }) : null;
       if (!r || r.status !== "ok" || code !== 0) {
-        return resolve({ shape: s.shape, n, status: "error", error: r?.error ?? `dflow run exited ${code} without a result; stderr: ${err.trim().slice(-600) || "(empty)"}` });
+        return resolve({ shape: s.shape, n, status: "error", error: r?.error ?? `dflow run exited ${code}${timedOut ? ` (stopped at the bench's limit of ${Math.round(timeoutMs / 60000)} min)` : ""} without a result; stderr: ${err.trim().slice(-600) || "(empty)"}` });
       }
       const steps = s.steps(n);
       resolve({
