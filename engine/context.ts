@@ -67,7 +67,7 @@ export interface RunContext {
  */
 export function poolSize(config: Config, members: number, parallelism?: number): number {
   const w = config.debug_pool_workers;
-  let n = w === null || w === undefined ? os.cpus().length : w === -1 ? members : w;
+  let n = w === null || w === undefined ? os.availableParallelism() : w === -1 ? members : w;
   if (parallelism !== undefined && parallelism > 0) n = Math.min(n, parallelism);
   n = Math.min(n, members);
   return Math.max(1, n);

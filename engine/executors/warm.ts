@@ -107,7 +107,7 @@ export class WarmPool {
     }
   }
 
-  static get(size = os.cpus().length): WarmPool {
+  static get(size = os.availableParallelism()): WarmPool {
     let p = WarmPool.pools.get(size);
     if (!p) WarmPool.pools.set(size, (p = new WarmPool(Math.max(1, size))));
     return p;
