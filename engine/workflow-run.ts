@@ -21,6 +21,7 @@ import { runBody } from "./run-step.js";
 import { resolveArtifact } from "./scope.js";
 import { writeMessage } from "./step-dir.js";
 import { Journal, acquireLock, releaseLock, writeRunInfo } from "./store/engine-dir.js";
+import { writeGraph } from "./store/graph.js";
 import { type StorageError, clearStorageFailures, exists, onStorageFailure, rand5, readTextOr, readTextOrSync, storageErrorIn, storageFailureUnder, writeAtomic, writeAtomicSync } from "./store/fsx.js";
 import { killSteps } from "./executors/local.js";
 import { WarmPool } from "./executors/warm.js";
@@ -128,6 +129,7 @@ async function runWorkflowIn(entry: Steps | DAG, opts: RunOptions, where: { id: 
   if (opts.id) killStaleSteps(dir);
   const journal = new Journal(dir);
   writeRunInfo(dir);
+  writeGraph(dir, entry);
   if (opts.reuse?.length) await applyReuse(dir, opts.reuse, opts.log, path.resolve(cfg.debug_workdir, cfg.debug_artifact_dir));
   await writeAtomic(path.join(dir, "status"), "Running");
   await writeAtomic(path.join(dir, "pid"), String(process.pid));

@@ -1,0 +1,331 @@
+// The engine's read model of workflows on disk, shared by every façade (the
+// CLI's read commands, the `dflow ui` server, reports): a workflow directory
+// read back as a summary and as a tree of steps in execution order, and the
+// JSON shapes the CLI's --json and the server's /api/ both give. The step
+// directories are the only truth: nothing here caches or writes.
+import fs from "node:fs";
+import path from "node:path";
+import { isSuspended } from "../control.js";
+import { lockAlive, readLock } from "../store/engine-dir.js";
+import { readStep, type ArgoStep } from "../../src/query.js";
+
+
+export const FINAL_PHASES = new Set(["Succeeded", "Failed", "Error", "Skipped", "Omitted"]);
+
+export function isFinal(phase: string | null): boolean {
+  return phase !== null && FINAL_PHASES.has(phase);
+}
+
+function readText(file: string): string | null {
+  try {
+    return fs.readFileSync(file, "utf8");
+  } catch {
+    return null;
+  }
+}
+
+function mtime(file: string): number | null {
+  try {
+    return fs.statSync(file).mtimeMs / 1000;
+  } catch {
+    return null;
+  }
+}
+
+export interface Progress {
+  current: number;
+  total: number;
+}
+
+export function progressText(p: Progress | null): string {
+  return p ? `${p.current}/${p.total}` : "";
+}
+
+/** A step's own progress, from `<stepdir>/progress` ("current/total"), when the engine recorded one. */
+export function readProgressFile(dir: string): Progress | null {
+  const text = readText(path.join(dir, "progress"));
+  const m = text === null ? null : /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(text);
+  return m ? { current: Number(m[1]), total: Number(m[2]) } : null;
+}
+
+/** Succeeded Pod steps / all Pod step directories of the workflow. */
+export function podProgress(wfdir: string): Progress {
+  let entries: fs.Dirent[] = [];
+  try {
+    entries = fs.readdirSync(wfdir, { withFileTypes: true });
+  } catch {
+    // gone meanwhile
+  }
+  const p = { current: 0, total: 0 };
+  for (const e of entries) {
+    if (!e.isDirectory() || e.name.startsWith(".")) continue;
+    const dir = path.join(wfdir, e.name);
+    if (readText(path.join(dir, "type")) !== "Pod" || readText(path.join(dir, "name")) === null) continue;
+    p.total++;
+    if (readText(path.join(dir, "phase")) === "Succeeded") p.current++;
+  }
+  return p;
+}
+
+/** Whether the engine named by `<wfdir>/pid` runs (null when there is no pid file). */
+export function engineAlive(wfdir: string): boolean | null {
+  // The engine's lock knows its host and start time, so a reused pid is not
+  // mistaken for it; without a lock (a finished run) fall back to the pid file.
+  const lock = readLock(wfdir);
+  if (lock) return lockAlive(lock);
+  const text = readText(path.join(wfdir, "pid"));
+  const pid = text === null ? NaN : Number.parseInt(text, 10);
+  if (!Number.isInteger(pid) || pid <= 0) return null;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+export interface WorkflowInfo {
+  id: string;
+  dir: string;
+  /** The `status` file: Running, Succeeded or Failed. */
+  status: string;
+  /** Steps or DAG. */
+  type: string | null;
+  /** Seconds since the epoch: the engine's (last) start (the `type` file, written at each submit). */
+  started: number | null;
+  /** When the status became final, null while it runs. */
+  finished: number | null;
+  /** Seconds, to now while running. */
+  duration: number | null;
+  progress: Progress;
+  message: string | null;
+  pid: number | null;
+  /** Whether the engine process is alive (null: no pid file). */
+  engine_alive: boolean | null;
+}
+
+export function readWorkflow(id: string, dir: string): WorkflowInfo {
+  const status = readText(path.join(dir, "status")) ?? "Unknown";
+  const started = mtime(path.join(dir, "type")) ?? mtime(path.join(dir, "pid")) ?? mtime(path.join(dir, "status"));
+  const finished = isFinal(status) ? mtime(path.join(dir, "status")) : null;
+  const pidText = readText(path.join(dir, "pid"));
+  return {
+    id,
+    dir,
+    status,
+    type: readText(path.join(dir, "type")),
+    started,
+    finished,
+    duration: started === null ? null : Math.max(0, (finished ?? Date.now() / 1000) - started),
+    progress: podProgress(dir),
+    message: readText(path.join(dir, "message")),
+    pid: pidText === null ? null : Number.parseInt(pidText, 10),
+    engine_alive: engineAlive(dir),
+  };
+}
+
+/** Every workflow directory (one with a `status` file) directly under `root`. */
+export function listWorkflowDirs(root: string): { id: string; dir: string }[] {
+  let entries: fs.Dirent[] = [];
+  try {
+    entries = fs.readdirSync(root, { withFileTypes: true });
+  } catch {
+    return [];
+  }
+  return entries
+    .filter((e) => e.isDirectory() && !e.name.startsWith(".") && fs.existsSync(path.join(root, e.name, "status")))
+    .map((e) => ({ id: e.name, dir: path.join(root, e.name) }));
+}
+
+/** One executed step, placed in the tree of its parents' `children` files. */
+export interface StepNode {
+  step: ArgoStep;
+  /** The order key in its parent's `children` file ("?" for a step not registered there yet). */
+  order: string;
+  /** The item index of a fan-out (with_param, with_sequence, slices), else null. */
+  item: number | null;
+  /** The step's own progress (Pod), or its succeeded/all Pod steps below it (Steps, DAG). */
+  progress: Progress | null;
+  depth: number;
+  children: StepNode[];
+}
+
+/** The step name as `get` shows it: `name`, or `name(k)` for item k of a fan-out. */
+export function label(n: StepNode): string {
+  return n.item === null ? n.step.displayName : `${n.step.displayName}(${n.item})`;
+}
+
+/** Compare order keys numerically part by part ("1-0-10" after "1-0-2"). */
+export function compareOrder(a: string, b: string): number {
+  const pa = a.split("-");
+  const pb = b.split("-");
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    if (pa[i] === undefined) return -1;
+    if (pb[i] === undefined) return 1;
+    const d = Number(pa[i]) - Number(pb[i]);
+    if (d !== 0 && !Number.isNaN(d)) return d;
+    if (pa[i] !== pb[i]) return pa[i]! < pb[i]! ? -1 : 1;
+  }
+  return 0;
+}
+
+function readChildren(dir: string): Record<string, string> {
+  const text = readText(path.join(dir, "children"));
+  if (!text) return {};
+  try {
+    return JSON.parse(text) as Record<string, string>;
+  } catch {
+    return {}; // being rewritten: read again on the next look
+  }
+}
+
+function safeReadStep(wfid: string, dir: string): ArgoStep | null {
+  try {
+    return readStep(wfid, dir);
+  } catch {
+    return null; // a file vanished or is half-written: not a step yet
+  }
+}
+
+/**
+ * The steps of a workflow as a tree in execution order: the `children` files
+ * from the workflow directory down, order keys sorted numerically, Steps and
+ * DAG steps as subtrees. A step directory no `children` file names yet (they
+ * are written in batches while the workflow runs) is appended at the top.
+ */
+export function stepTree(wfid: string, wfdir: string): StepNode[] {
+  const seen = new Set<string>();
+  const walk = (dir: string, parentType: string | null, depth: number): StepNode[] => {
+    // Order keys: "<i>-<j>" in a Steps template, "<i>" in a DAG; a fan-out appends "-<k>".
+    const baseParts = parentType === "DAG" ? 1 : 2;
+    const entries = Object.entries(readChildren(dir)).sort((a, b) => compareOrder(a[0], b[0]));
+    const out: StepNode[] = [];
+    for (const [order, name] of entries) {
+      const sdir = path.join(wfdir, name);
+      if (seen.has(sdir)) continue;
+      const step = safeReadStep(wfid, sdir);
+      if (!step) continue;
+      seen.add(sdir);
+      const parts = order.split("-");
+      const item = parts.length > baseParts && /^\d+$/.test(parts[baseParts]!) ? Number(parts[baseParts]) : null;
+      const node: StepNode = { step, order, item, progress: null, depth, children: [] };
+      if (step.type !== "Pod") node.children = walk(sdir, step.type, depth + 1);
+      out.push(node);
+    }
+    return out;
+  };
+  const top = walk(wfdir, readText(path.join(wfdir, "type")), 0);
+  let entries: fs.Dirent[] = [];
+  try {
+    entries = fs.readdirSync(wfdir, { withFileTypes: true });
+  } catch {
+    // gone meanwhile
+  }
+  const orphans: StepNode[] = [];
+  for (const e of entries) {
+    const sdir = path.join(wfdir, e.name);
+    if (!e.isDirectory() || e.name.startsWith(".") || seen.has(sdir)) continue;
+    const step = safeReadStep(wfid, sdir);
+    if (step) orphans.push({ step, order: "?", item: null, progress: null, depth: 0, children: [] });
+  }
+  orphans.sort((a, b) => a.step.startedAt - b.step.startedAt);
+  const all = [...top, ...orphans];
+  const fill = (n: StepNode): Progress => {
+    if (n.step.type === "Pod") {
+      n.progress = readProgressFile(n.step.dir);
+      return { current: n.step.phase === "Succeeded" ? 1 : 0, total: 1 };
+    }
+    const p = { current: 0, total: 0 };
+    for (const c of n.children) {
+      const q = fill(c);
+      p.current += q.current;
+      p.total += q.total;
+    }
+    n.progress = p;
+    return p;
+  };
+  for (const n of all) fill(n);
+  return all;
+}
+
+/** The nodes of a tree, depth first (execution order). */
+export function flatten(nodes: StepNode[]): StepNode[] {
+  return nodes.flatMap((n) => [n, ...flatten(n.children)]);
+}
+
+/**
+ * The steps `sel` names: the step whose key or directory (id) it is, else
+ * every step of that name (or `name(k)` label), in execution order.
+ */
+export function selectSteps(nodes: StepNode[], sel: string): StepNode[] {
+  const all = flatten(nodes);
+  const byKey = all.filter((n) => n.step.key === sel || n.step.id === sel);
+  if (byKey.length) return byKey;
+  const byName = all.filter((n) => n.step.displayName === sel);
+  if (byName.length) return byName;
+  return all.filter((n) => label(n) === sel);
+}
+
+/** The Pod steps at or below the given nodes, in execution order, each once. */
+export function podsOf(nodes: StepNode[]): StepNode[] {
+  const seen = new Set<string>();
+  const out: StepNode[] = [];
+  for (const n of nodes) {
+    for (const m of flatten([n])) {
+      if (m.step.type === "Pod" && !seen.has(m.step.id)) {
+        seen.add(m.step.id);
+        out.push(m);
+      }
+    }
+  }
+  return out;
+}
+
+export function isoTime(epochSeconds: number | null): string | null {
+  return epochSeconds === null ? null : new Date(epochSeconds * 1000).toISOString();
+}
+
+
+/** Steps as JSON: the tree, with every field of the human view. */
+export function nodeJson(n: StepNode): Record<string, unknown> {
+  const s = n.step;
+  return {
+    name: s.displayName,
+    id: s.id,
+    key: s.key,
+    type: s.type,
+    phase: s.phase,
+    order: n.order,
+    item: n.item,
+    started: isoTime(s.startedAt || null),
+    finished: isoTime(s.finishedAt),
+    duration: s.startedAt ? s.duration : null,
+    progress: n.progress ? progressText(n.progress) : null,
+    message: s.message,
+    dir: s.dir,
+    children: n.children.map(nodeJson),
+  };
+}
+
+export function workflowJson(w: WorkflowInfo): Record<string, unknown> {
+  return {
+    id: w.id,
+    status: w.status,
+    type: w.type,
+    started: isoTime(w.started),
+    finished: isoTime(w.finished),
+    duration: w.duration,
+    progress: progressText(w.progress),
+    message: w.message,
+    dir: w.dir,
+    pid: w.pid,
+    engine_alive: w.engine_alive,
+    suspended: !isFinal(w.status) && isSuspended(w.dir),
+  };
+}
+
+/** The workflow directory of `id`, its summary and its step tree. */
+export function snapshot(id: string, dir: string): { info: WorkflowInfo; nodes: StepNode[] } {
+  return { info: readWorkflow(id, dir), nodes: stepTree(id, dir) };
+}
+
