@@ -17,13 +17,15 @@ import { register as registerRun } from "./cli/run.js";
 import { register as registerStop } from "./cli/stop.js";
 import { register as registerSuspend } from "./cli/suspend.js";
 import { register as registerWatch } from "./cli/watch.js";
+import { register as registerUi } from "./cli/ui.js";
+import { register as registerReport } from "./cli/report.js";
 import { verbose } from "./cli/script-errors.js";
 
 const program = new Command();
 program.name("dflow").description("Run dflow workflows written in TypeScript locally, in dflow's debug-mode layout").showHelpAfterError();
 for (const register of [
   registerRun, registerList, registerGet, registerLogs, registerWatch, registerRetry,
-  registerResubmit, registerStop, registerSuspend, registerDelete, registerGetkeys, registerDownload, registerDpdisp,
+  registerResubmit, registerStop, registerSuspend, registerDelete, registerGetkeys, registerDownload, registerDpdisp, registerUi, registerReport,
 ]) register(program);
 
 program.parseAsync(process.argv).catch((e: Error) => {

@@ -1,0 +1,36 @@
+// `dflow ui [--port 2746] [--host 127.0.0.1]`: serve the web UI of the
+// workflows under the work directory (DFLOW_DEBUG_WORKDIR, default .) until
+// interrupted; prints the URL to open, with its token (src/ui/server.ts).
+import type { Command } from "commander";
+import { CliError, command } from "./command.js";
+
+export function register(program: Command): void {
+  command(program, "ui")
+    .description("serve a web UI of the workflows under the work directory (DFLOW_DEBUG_WORKDIR, default .): list, graph, timeline, steps, logs, live")
+    .option("-p, --port <port>", "port to listen on (0: any free port)", "2746")
+    .option("--host <host>", "address to listen on; anything but loopback can be reached from other machines", "127.0.0.1")
+    .option("--no-token", "serve without a token (loopback only; anyone on this machine can then use it)")
+    .action(async (opts: { port: string; host: string; token: boolean }) => {
+      const port = Number(opts.port);
+      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError(`--port must be a port number (0 to 65535), got ${JSON.stringify(opts.port)}`);
+      const { workRoot } = await import("./common.js");
+      const { artifactRoot } = await import("../../engine/artifacts/upload.js");
+      const { startUiServer, isLoopback } = await import("../ui/server.js");
+      if (!opts.token && !isLoopback(opts.host)) throw new CliError(`--host ${opts.host} is not a loopback address: other machines could reach the UI, so it needs its token (drop --no-token)`);
+      let server;
+      try {
+        server = await startUiServer({ root: workRoot(), artifactRoot: artifactRoot(), port, host: opts.host, token: opts.token ? undefined : null });
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === "EADDRINUSE") throw new CliError(`port ${port} on ${opts.host} is in use (another \`dflow ui\`?): pass --port <another>, or --port 0 for any free one`, 1);
+        if (code === "EADDRNOTAVAIL" || code === "ENOTFOUND") throw new CliError(`cannot listen on ${opts.host}: not an address of this machine`, 1);
+        throw e;
+      }
+      process.stdout.write(`dflow ui: serving the workflows in ${workRoot()}\nOpen ${server.openUrl}\n`);
+      if (!isLoopback(opts.host)) process.stdout.write(`(listening on ${opts.host}: anyone who can reach it and has the token can stop and delete workflows)\n`);
+      else process.stdout.write(`From another machine: ssh -L ${server.port}:127.0.0.1:${server.port} <this host>, then open the URL there\n`);
+      const stop = () => void server.close().then(() => process.exit(0));
+      process.once("SIGINT", stop);
+      process.once("SIGTERM", stop);
+    });
+}

@@ -1,0 +1,80 @@
+// `dflow report`: one self-contained HTML file of a workflow (graph,
+// timeline, step table with phases, durations, messages and parameters, the
+// logs' ends) that a CI job keeps as an artifact: the UI's own page (dist/ui)
+// with its script, its styles and the data inlined, no server, no network.
+import fs from "node:fs";
+import path from "node:path";
+import type { WorkflowStore } from "../../engine/api/workflows.js";
+import { flatten } from "../../engine/api/read.js";
+import { UI_DIR } from "./server.js";
+
+/** Past these, a report keeps every step's summary but not every detail and log (the file stays openable). */
+const MAX_DETAILS = 2000;
+const MAX_LOGS = 300;
+const LOG_BYTES = 16 * 1024;
+
+export interface ReportData {
+  workflow: ReturnType<WorkflowStore["get"]>;
+  steps: Record<string, unknown>;
+  logs: Record<string, string>;
+  generated: string;
+  /** Steps left out of `steps`/`logs` because the workflow is large. */
+  omitted: { details: number; logs: number };
+}
+
+export function reportData(store: WorkflowStore, id: string): ReportData {
+  const workflow = store.get(id);
+  const all = flatten(store.nodes(id)).map((n) => n.step);
+  // Failed steps first: they are what a report is opened for.
+  const rank = (p: string) => (p === "Failed" || p === "Error" ? 0 : 1);
+  const ordered = [...all].sort((a, b) => rank(a.phase) - rank(b.phase));
+  const steps: Record<string, unknown> = {};
+  const logs: Record<string, string> = {};
+  let details = 0;
+  let logCount = 0;
+  for (const s of ordered) {
+    if (details < MAX_DETAILS) {
+      try {
+        steps[s.id] = store.step(id, s.id);
+        details++;
+      } catch {
+        // vanished meanwhile
+      }
+    }
+    if (s.type === "Pod" && logCount < MAX_LOGS) {
+      const chunk = store.log(id, s.id, -LOG_BYTES);
+      if (chunk.text) {
+        logs[s.id] = chunk.size > LOG_BYTES ? `[… first ${chunk.size - LOG_BYTES} bytes left out …]\n${chunk.text}` : chunk.text;
+        logCount++;
+      }
+    }
+  }
+  const podCount = all.filter((s) => s.type === "Pod").length;
+  return { workflow, steps, logs, generated: new Date().toISOString(), omitted: { details: all.length - details, logs: Math.max(0, podCount - logCount) } };
+}
+
+/** Text safe inside a <script> element. */
+function scriptSafe(text: string): string {
+  return text.replace(/<\/(script)/gi, "<\\/$1").replace(/<!--/g, "<\\!--");
+}
+
+export function reportHtml(data: ReportData, uiDir = UI_DIR): string {
+  const js = path.join(uiDir, "assets", "ui.js");
+  const css = path.join(uiDir, "assets", "ui.css");
+  if (!fs.existsSync(js)) throw new Error(`the UI page is not built (${js} is missing): run \`npm run build\` in the dflow-ts checkout`);
+  const json = JSON.stringify(data).replace(/</g, "\\u003c").replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029");
+  const title = `dflow report: ${String(data.workflow.id)} (${String(data.workflow.status)})`.replace(/[<&>]/g, (c) => `&#${c.charCodeAt(0)};`);
+  return [
+    "<!doctype html>",
+    '<html lang="en"><head><meta charset="utf-8">',
+    '<meta name="viewport" content="width=device-width, initial-scale=1">',
+    `<title>${title}</title>`,
+    fs.existsSync(css) ? `<style>${fs.readFileSync(css, "utf8").replace(/<\/style/gi, "<\\/style")}</style>` : "",
+    `<script>window.__DFLOW_REPORT__ = ${json};</script>`,
+    "</head><body>",
+    '<div id="app"></div>',
+    `<script type="module">${scriptSafe(fs.readFileSync(js, "utf8"))}</script>`,
+    "</body></html>",
+    "",
+  ].join("\n");
+}
