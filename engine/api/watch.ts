@@ -30,6 +30,11 @@ export type WorkflowEvent =
 
 type Listener = (e: WorkflowEvent) => void;
 
+/** A summary as compared for "changed": without its duration, which moves on by itself while it runs. */
+function sameness(w: WorkflowJson): string {
+  return JSON.stringify({ ...w, duration: null });
+}
+
 function patchOf(wfid: string, dir: string): StepPatch | null {
   let s;
   try {
@@ -153,6 +158,8 @@ export class Watcher {
       };
       hub = new Hub((h) => {
         const w = watch(wfdir, { ignoreInitial: true, depth: 1, ignored: ignoredUnder(wfdir, 1) });
+        // A file gone between its event and chokidar's look at it: the next event tells the rest.
+        w.on("error", () => undefined);
         w.on("all", (event, file) => {
           const parts = path.relative(wfdir, file).split(path.sep);
           if (parts.length === 1 && parts[0] === "") {
@@ -192,24 +199,32 @@ export class Watcher {
     if (!this.list) {
       const root = this.store.root;
       const dirty = new Set<string>();
+      /** What each client was last sent of each workflow (a client joining later gets the list by GET first). */
+      const last = new Map<string, string>();
       let running = 0;
       const flush = (heavyDue: boolean) => {
         const h = this.list!;
         // Running workflows change their progress without a file of their own changing: re-read them now and then.
         const t0 = Date.now();
+        const send = (w: WorkflowJson) => {
+          const key = sameness(w);
+          if (last.get(String(w.id)) === key) return;
+          last.set(String(w.id), key);
+          h.emit({ type: "workflow", data: w });
+        };
         if (heavyDue) {
           const now = this.store.list({ status: "Running" });
           running = now.length;
           for (const w of now) {
             dirty.delete(String(w.id));
-            h.emit({ type: "workflow", data: w });
+            send(w);
           }
         }
         for (const id of dirty) {
           try {
-            h.emit({ type: "workflow", data: this.store.summary(id) });
+            send(this.store.summary(id));
           } catch {
-            h.emit({ type: "removed", data: { id } });
+            if (last.delete(id)) h.emit({ type: "removed", data: { id } });
           }
         }
         dirty.clear();
@@ -218,6 +233,7 @@ export class Watcher {
       };
       this.list = new Hub((h) => {
         const w = watch(root, { ignoreInitial: true, depth: 1, ignored: ignoredUnder(root, 1) });
+        w.on("error", () => undefined);
         w.on("all", (_event, file) => {
           const parts = path.relative(root, file).split(path.sep);
           if (!parts[0] || parts[0].startsWith(".")) return;

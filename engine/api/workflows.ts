@@ -324,7 +324,9 @@ export class WorkflowStore {
     const lock = readLock(dir);
     if (how === "retry" && lock && lockAlive(lock)) throw new ApiError(409, `workflow ${id} is being run by engine pid ${lock.pid}: stop it first`);
     if (!readRunInfo(dir)) throw new ApiError(409, `workflow ${id} has no record of the script that ran it (${dir}/.engine/run.json), so it cannot be ${how === "retry" ? "retried" : "resubmitted"} from here`);
-    const cli = fileURLToPath(new URL("../../src/cli.js", import.meta.url));
+    // dist/engine/api/ -> dist/src/cli.js; from the sources (tests), the built one beside them.
+    const cli = [new URL("../../src/cli.js", import.meta.url), new URL("../../dist/src/cli.js", import.meta.url)].map((u) => fileURLToPath(u)).find((f) => fs.existsSync(f));
+    if (!cli) throw new ApiError(500, "the dflow command is not built (dist/src/cli.js): run `npm run build`");
     return new Promise((resolve, reject) => {
       const child = spawn(process.execPath, [cli, how, id, "--detach"], { cwd: this.root, env: { ...process.env, DFLOW_DEBUG_WORKDIR: this.root }, stdio: ["ignore", "pipe", "pipe"] });
       let out = "";

@@ -167,6 +167,7 @@ export function createApp(opts: { store: WorkflowStore; watcher: Watcher; token:
   app.get("*", (c) => {
     const rel = c.req.path === "/" ? "index.html" : decodeURIComponent(c.req.path.slice(1));
     const file = path.resolve(uiDir, rel);
+    if (c.req.path.startsWith("/api/")) return c.json({ error: `no such API: ${c.req.method} ${c.req.path}` }, 404);
     if (!file.startsWith(path.resolve(uiDir) + path.sep) || !fs.existsSync(file) || !fs.statSync(file).isFile()) {
       if (rel === "index.html") return c.text(`The UI page is not built (${uiDir} is missing): run \`npm run build\` in the dflow-ts checkout. The API under /api/ works.`, 503);
       return c.text("not found", 404);
@@ -202,7 +203,8 @@ async function serveFile(c: Context, store: WorkflowStore): Promise<Response> {
     const stream = tar.c({ gzip: true, cwd: path.dirname(f.abs), portable: true }, [path.basename(f.abs)]);
     c.header("Content-Type", "application/gzip");
     c.header("Content-Disposition", `attachment; filename="${encodeURIComponent(f.name || id)}.tar.gz"`);
-    return c.body(Readable.toWeb(stream as unknown as Readable) as ReadableStream);
+    // tar's stream is a Minipass, not a Node stream: read it as the async iterable it also is.
+    return c.body(Readable.toWeb(Readable.from(stream as AsyncIterable<Buffer>)) as ReadableStream);
   }
   const ext = path.extname(f.name).toLowerCase();
   c.header("Content-Type", FILE_TYPES[ext] ?? (looksText(f.abs) ? "text/plain; charset=utf-8" : "application/octet-stream"));
