@@ -4,7 +4,7 @@
 // step is skipped and its outputs taken from there (§7.2).
 import fs from "node:fs";
 import path from "node:path";
-import type { ArgoStep } from "../src/query.js";
+import type { ArgoStep } from "./api/steps-on-disk.js";
 import { mergeInto } from "./artifacts/place.js";
 import { symlinkAtomic, writeAtomicSync } from "./store/fsx.js";
 import { encodeValue, pyJson } from "./store/values.js";

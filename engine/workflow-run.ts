@@ -14,7 +14,7 @@ import { typeString } from "../src/io.js";
 import type { DAG, Steps } from "../src/steps.js";
 import { ChildrenFile } from "./children.js";
 import { type PV, type RunContext, type Scope } from "./context.js";
-import type { ArgoStep } from "../src/query.js";
+import type { ArgoStep } from "./api/steps-on-disk.js";
 import { WorkflowStopped, registerRun, takeStopRequest } from "./control.js";
 import { applyReuse } from "./reuse.js";
 import { runBody } from "./run-step.js";

@@ -7,7 +7,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { isSuspended } from "../control.js";
 import { lockAlive, readLock } from "../store/engine-dir.js";
-import { readStep, type ArgoStep } from "../../src/query.js";
+import { readStep, type ArgoStep } from "./steps-on-disk.js";
 
 
 export const FINAL_PHASES = new Set(["Succeeded", "Failed", "Error", "Skipped", "Omitted"]);

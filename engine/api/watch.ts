@@ -6,7 +6,7 @@
 // finishes hundreds of steps a second, which no page wants one by one.
 import path from "node:path";
 import { type FSWatcher, watch } from "chokidar";
-import { readStep } from "../../src/query.js";
+import { readStep } from "./steps-on-disk.js";
 import { type StepNode, nodeJson } from "./read.js";
 import type { WorkflowJson, WorkflowStore } from "./workflows.js";
 

@@ -9,7 +9,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { checkDeletable, deleteWorkflow, suspendWorkflow, resumeWorkflow, terminateWorkflow } from "../control.js";
 import { lockAlive, readLock, readRunInfo } from "../store/engine-dir.js";
-import { readStep } from "../../src/query.js";
+import { readStep } from "./steps-on-disk.js";
 import { DflowConfigError } from "../../src/errors.js";
 import { type StepNode, flatten, isFinal, isoTime, listWorkflowDirs, nodeJson, readWorkflow, stepTree, workflowJson } from "./read.js";
 import { isInside, realInside } from "./paths.js";

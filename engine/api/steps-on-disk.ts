@@ -1,0 +1,179 @@
+// Reading a workflow back from disk (spec §8.2): step records with phase,
+// key, decoded parameters and artifact paths. Works from any process.
+import fs from "node:fs";
+import path from "node:path";
+import { readTextOrSync } from "../store/fsx.js";
+import { decodeValue } from "../store/values.js";
+
+export interface ParameterRecord {
+  name: string;
+  value: unknown;
+  type: string | null;
+}
+
+export interface ArtifactRecord {
+  name: string;
+  /** The link in the step directory (inputs|outputs/artifacts/<name>). */
+  local_path: string;
+}
+
+export interface IORecord {
+  parameters: Record<string, ParameterRecord>;
+  artifacts: Record<string, ArtifactRecord>;
+}
+
+/** One step as found on disk (dflow's ArgoStep in debug mode). */
+export class ArgoStep {
+  workflow!: string;
+  /** The step's name (the `name` file). */
+  displayName!: string;
+  /** The step directory's name. */
+  id!: string;
+  key!: string | null;
+  phase!: string;
+  type!: string;
+  /**
+   * Seconds since the epoch when the step started: when its `name` file was
+   * written (dflow reports the directory's mtime, which moves with every
+   * file added, Q20).
+   */
+  startedAt!: number;
+  /** When the step got its final phase (the `phase` file's last write), or null while it runs. */
+  finishedAt!: number | null;
+
+  /** Seconds from start to finish (to now while running). */
+  get duration(): number {
+    return (this.finishedAt ?? Date.now() / 1000) - this.startedAt;
+  }
+  inputs!: IORecord;
+  outputs!: IORecord;
+  children!: Record<string, string>;
+  /** Why the step failed, when it did. */
+  message!: string | null;
+  /** "<current>/<total>" as the OP last reported it, or null. */
+  progress!: string | null;
+  /** The step directory. */
+  dir!: string;
+
+  /** Change an output parameter before reusing this step (submit({ reuse_step })). */
+  modify_output_parameter(name: string, value: unknown): void {
+    const old = this.outputs.parameters[name];
+    this.outputs.parameters[name] = { name, value, type: old?.type ?? null };
+  }
+
+  /** Point an output artifact elsewhere (e.g. an upload_artifact result) before reusing this step. */
+  modify_output_artifact(name: string, artifact: { local_path: string }): void {
+    this.outputs.artifacts[name] = { name, local_path: artifact.local_path };
+  }
+
+  /** Path of the step's log (Pod steps). */
+  get log_path(): string {
+    return path.join(this.dir, "log.txt");
+  }
+}
+
+function readIO(dir: string, io: "inputs" | "outputs"): IORecord {
+  const rec: IORecord = { parameters: {}, artifacts: {} };
+  const pdir = path.join(dir, io, "parameters");
+  let names: string[] = [];
+  try {
+    names = fs.readdirSync(pdir).filter((n) => n !== ".dflow" && !n.startsWith("."));
+  } catch {
+    // none
+  }
+  for (const n of names) {
+    const text = fs.readFileSync(path.join(pdir, n), "utf8");
+    const side = readTextOrSync(path.join(pdir, ".dflow", n), null);
+    const type = side ? ((JSON.parse(side) as { type?: string }).type ?? null) : null;
+    rec.parameters[n] = { name: n, value: decodeValue(text, type), type };
+  }
+  const adir = path.join(dir, io, "artifacts");
+  try {
+    for (const n of fs.readdirSync(adir)) rec.artifacts[n] = { name: n, local_path: path.join(adir, n) };
+  } catch {
+    // none
+  }
+  return rec;
+}
+
+export function readStep(wfid: string, dir: string): ArgoStep | null {
+  const name = readTextOrSync(path.join(dir, "name"), null);
+  const type = readTextOrSync(path.join(dir, "type"), null);
+  if (name === null || type === null) return null;
+  const s = new ArgoStep();
+  s.workflow = wfid;
+  s.displayName = name;
+  s.id = path.basename(dir);
+  s.dir = dir;
+  s.type = type;
+  s.phase = readTextOrSync(path.join(dir, "phase"), "Pending");
+  s.inputs = readIO(dir, "inputs");
+  s.outputs = readIO(dir, "outputs");
+  const key = s.inputs.parameters.dflow_key?.value;
+  s.key = typeof key === "string" && key !== "" ? key : null;
+  // dflow keys are also the directory name; Steps/DAG steps record no dflow_key.
+  if (s.key === null && type !== "Pod" && !/-[0-9a-z]{5}$/.test(s.id)) s.key = s.id;
+  try {
+    s.startedAt = fs.statSync(path.join(dir, "name")).mtimeMs / 1000;
+  } catch {
+    s.startedAt = 0;
+  }
+  s.finishedAt = null;
+  if (s.phase === "Succeeded" || s.phase === "Failed") {
+    try {
+      s.finishedAt = fs.statSync(path.join(dir, "phase")).mtimeMs / 1000;
+    } catch {
+      // phase vanished between reads
+    }
+  }
+  const children = readTextOrSync(path.join(dir, "children"), null);
+  s.children = children ? (JSON.parse(children) as Record<string, string>) : {};
+  s.message = readTextOrSync(path.join(dir, "message"), null);
+  s.progress = readTextOrSync(path.join(dir, "progress"), null) ?? readTextOrSync(path.join(dir, "workdir", "ARGO_PROGRESS_FILE"), null);
+  return s;
+}
+
+export interface StepFilter {
+  /** Exact name, a list of names, or a RegExp matched against the whole name. */
+  name?: string | string[] | RegExp;
+  key?: string | string[];
+  phase?: string | string[];
+  type?: string | string[];
+  id?: string | string[];
+}
+
+function matches(value: string | null, want: string | string[] | undefined): boolean {
+  if (want === undefined) return true;
+  if (value === null) return false;
+  return Array.isArray(want) ? want.includes(value) : value === want;
+}
+
+export function queryStepsIn(wfid: string, wfdir: string, filter: StepFilter = {}): ArgoStep[] {
+  let entries: fs.Dirent[];
+  try {
+    entries = fs.readdirSync(wfdir, { withFileTypes: true });
+  } catch {
+    return [];
+  }
+  const out: ArgoStep[] = [];
+  const n = filter.name;
+  const nameOk = (name: string) => (n instanceof RegExp ? new RegExp(`^(?:${n.source})$`, n.flags).test(name) : matches(name, n));
+  for (const e of entries) {
+    if (!e.isDirectory()) continue;
+    const dir = path.join(wfdir, e.name);
+    // The cheap fields first: a step the filter refuses is not read whole (a 100k fan-out's
+    // query for one name or phase would otherwise read every step's parameters).
+    if (!matches(e.name, filter.id)) continue;
+    if (n !== undefined) {
+      const name = readTextOrSync(path.join(dir, "name"), null);
+      if (name === null || !nameOk(name)) continue;
+    }
+    if (filter.phase !== undefined && !matches(readTextOrSync(path.join(dir, "phase"), "Pending"), filter.phase)) continue;
+    const s = readStep(wfid, dir);
+    if (!s) continue;
+    if (!nameOk(s.displayName)) continue;
+    if (!matches(s.key, filter.key) || !matches(s.phase, filter.phase) || !matches(s.type, filter.type) || !matches(s.id, filter.id)) continue;
+    out.push(s);
+  }
+  return out.sort((a, b) => a.startedAt - b.startedAt);
+}
