@@ -287,7 +287,7 @@ function Node({ n, r, selected, onSelect, onToggle }: { n: GNode; r: Rect; selec
           {clip(n.label, maxChars)}
         </text>
         <text x={r.x + 34} y={r.y + 35} class="node-detail">
-          {clip(n.kind === "step" ? n.detail || (n.phase ?? "") : n.kind === "box" ? n.detail : n.detail || "", maxChars + 2)}
+          {clip(n.detail, maxChars + 2)}
         </text>
         {n.kind === "fanout" ? <CountsBar n={n} x={r.x + 10} y={r.y + r.height - 10} w={r.width - 20} /> : null}
       </g>

@@ -96,9 +96,13 @@ export function LogView({ wfId, stepId, running, logBus, reportText, logPath }: 
   return (
     <div class="log">
       <div class="log-tools">
-        <label>
-          <input type="checkbox" checked={follow} onChange={(e) => setFollow((e.target as HTMLInputElement).checked)} /> follow
-        </label>
+        {logBus ? (
+          <label>
+            <input type="checkbox" checked={follow} onChange={(e) => setFollow((e.target as HTMLInputElement).checked)} /> follow
+          </label>
+        ) : (
+          <span class="muted small">the end of the log, as the report kept it</span>
+        )}
         <label>
           <input type="checkbox" checked={wrap} onChange={(e) => setWrap((e.target as HTMLInputElement).checked)} /> wrap lines
         </label>

@@ -97,13 +97,13 @@ export function StepTable({ steps, report, version, selected, onSelect }: { step
                   </button>
                   {s.type !== "Pod" ? <span class="muted"> {s.type}</span> : null}
                 </td>
-                <td>
+                <td class="nowrap">
                   <span class={`ph-text ${phaseClass(s.phase)}`} aria-hidden="true">
                     {phaseSymbol(s.phase)}
                   </span>{" "}
                   {s.phase}
                 </td>
-                <td title={s.started ?? ""}>{formatTime(s.started)}</td>
+                <td class="nowrap" title={s.started ?? ""}>{formatTime(s.started)}</td>
                 <td class="num">{formatDuration(elapsed(s.started, s.finished, s.duration, now))}</td>
                 <td class="msg" title={s.message ?? ""}>
                   {s.message?.split("\n")[0] ?? ""}

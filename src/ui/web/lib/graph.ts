@@ -17,7 +17,7 @@
 //   order keys ("i-j": group i), DAG children without edges.
 // - Steps of the graph that have not started have no step directory yet: they
 //   are drawn as planned nodes ("waiting", or "not run" once the workflow ended).
-import { aggregatePhase, countPhases, countsText, type PhaseCounts } from "./format";
+import { aggregatePhase, countPhases, countsText, formatDuration, type PhaseCounts } from "./format";
 import type { GraphStep, GraphTemplate, Phase, StepNode, WorkflowGraph } from "./types";
 
 export type GKind = "step" | "planned" | "fanout" | "box" | "more" | "junction";
@@ -97,6 +97,12 @@ function groupOf(order: string): number | null {
 
 function itemLabel(n: StepNode, name: string, i: number): string {
   return n.key ?? `${name}[${n.item ?? i}]`;
+}
+
+/** A step node's second line: its phase, then its own progress or its duration. */
+function stepDetail(n: StepNode): string {
+  const extra = n.progress ? n.progress : n.finished && n.duration !== null && n.duration !== undefined ? formatDuration(n.duration) : "";
+  return extra ? `${n.phase} · ${extra}` : n.phase;
 }
 
 function isFanout(nodes: StepNode[]): boolean {
@@ -278,7 +284,7 @@ class Builder {
     const { parent, depth } = ctx;
     if (n.type === "Pod" || !n.type) {
       this.stepCount++;
-      this.add({ id, kind: "step", label, detail: n.progress ?? "", phase: n.phase, type: n.type, parent, depth, step: n });
+      this.add({ id, kind: "step", label, detail: stepDetail(n), phase: n.phase, type: n.type, parent, depth, step: n });
       return { entries: [id], exits: [id] };
     }
     const hasChildren = (n.children?.length ?? 0) > 0;
@@ -348,9 +354,14 @@ export function buildGraph(wf: { steps: StepNode[]; graph: WorkflowGraph | null;
   return { nodes: b.nodes, edges: b.edges, locate: b.locate, signature: signatureOf(b.nodes, b.edges), stepCount: b.stepCount };
 }
 
+/** What of a node the layout sees: planned, step and collapsed box nodes have one size (a step that starts keeps its place). */
+function sizeClass(k: GKind): string {
+  return k === "fanout" || k === "more" || k === "junction" ? k : "node";
+}
+
 export function signatureOf(nodes: GNode[], edges: GEdge[]): string {
   const parts: string[] = [];
-  for (const n of nodes) parts.push(`${n.id}|${n.kind}|${n.parent ?? ""}|${n.cluster ? 1 : 0}`);
+  for (const n of nodes) parts.push(`${n.id}|${sizeClass(n.kind)}|${n.parent ?? ""}|${n.cluster ? 1 : 0}`);
   parts.push("--");
   for (const e of edges) parts.push(`${e.from}>${e.to}`);
   return parts.join("\n");
