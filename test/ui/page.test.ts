@@ -8,7 +8,7 @@ import path from "node:path";
 import zlib from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { aggregatePhase, countPhases, countsText, formatDuration, formatValue, parseProgress } from "../../src/ui/web/lib/format.js";
-import { buildGraph, flattenSteps, type GNode, type GraphModel } from "../../src/ui/web/lib/graph.js";
+import { buildGraph, flattenSteps, gridColumns, type GNode, type GraphModel } from "../../src/ui/web/lib/graph.js";
 import { edgePath, layoutGraph } from "../../src/ui/web/lib/layout.js";
 import { parseRoute, routeHash } from "../../src/ui/web/lib/route.js";
 import { concurrency, fraction, idleGaps, niceTicks, offsetLabel, timelineRows, timeRange, type TimeRow } from "../../src/ui/web/lib/timeline.js";
@@ -65,6 +65,9 @@ describe("graph model: Steps", () => {
   it("draws an edge from each step of a group to each step of the next (Argo)", () => {
     const m = buildGraph(wf(steps, g));
     expect(m.nodes.map((n) => n.id)).toEqual(["/a", "/b", "/c", "/d"]);
+    expect(m.order).toEqual([{ left: "/b", right: "/c" }]);
+    const l = layoutGraph(m);
+    expect(l.nodes.get("/b")!.x).toBeLessThan(l.nodes.get("/c")!.x);
     expect(edgeSet(m)).toEqual(new Set(["/a>/b", "/a>/c", "/b>/d", "/c>/d"]));
     expect(m.stepCount).toBe(4);
     expect(node(m, "/b").step?.id).toBe(steps[1]!.id);
@@ -184,8 +187,25 @@ describe("graph model: fan-outs", () => {
     expect(more.hidden).toBe(800);
     expect(more.label).toBe("+800 more");
     expect(node(m, "/square#0").label).toBe("square[0]");
-    // 201 members on each side: through a junction point, not 201 edges from prep... prep is one node, so direct.
-    expect(m.edges.filter((e) => e.from === "/prep")).toHaveLength(201);
+    // Drawn as a grid entered at one point and left at one: two drawn edges, not 2 × 201.
+    expect(m.edges.filter((e) => !e.invisible)).toEqual([
+      { from: "/prep", to: "/square#in" },
+      { from: "/square#out", to: "/sum" },
+    ]);
+    const cols = gridColumns(201);
+    expect(cols).toBeGreaterThanOrEqual(4);
+    // Row r+1 hangs below row r: item i+cols below item i.
+    expect(m.edges).toContainEqual({ from: "/square#0", to: `/square#${cols}`, invisible: true });
+    expect(m.edges).toContainEqual({ from: "/square#in", to: "/square#0", invisible: true });
+    const l = layoutGraph(m);
+    expect(l.nodes.get(`/square#${cols}`)!.y).toBeGreaterThan(l.nodes.get("/square#0")!.y);
+    expect(l.nodes.get("/square#1")!.y).toBe(l.nodes.get("/square#0")!.y);
+    // Rows are rows: item i and i+1 in one, unless i+1 starts the next; item cols-1 on the first row too.
+    expect(l.nodes.get(`/square#${cols - 1}`)!.y).toBe(l.nodes.get("/square#0")!.y);
+    expect(l.nodes.get(`/square#${2 * cols + 3}`)!.y).toBe(l.nodes.get(`/square#${2 * cols}`)!.y);
+    // In item order, left to right.
+    for (let i = 0; i + 1 < cols; i++) expect(l.nodes.get(`/square#${i + 1}`)!.x).toBeGreaterThan(l.nodes.get(`/square#${i}`)!.x);
+    expect(l.width).toBeLessThan(cols * 260 + 400);
     expect(m.locate.get(items[999]!.id)).toBe("/square");
     expect(m.locate.get(items[3]!.id)).toBe("/square#3");
     const more2 = buildGraph(wf([...items], g), { open: { "/square": true }, caps: { "/square": 400 } });

@@ -7,7 +7,7 @@ import { phaseClass, phaseSymbol, totalOf, PHASES } from "../lib/format";
 import type { GNode, GraphModel } from "../lib/graph";
 import { edgePath, type Layout, type Rect } from "../lib/layout";
 
-interface View {
+export interface View {
   x: number;
   y: number;
   k: number;
@@ -28,21 +28,52 @@ function fit(layout: Layout, w: number, h: number): View {
   return { x, y, k };
 }
 
-export function Graph({ model, layout, selected, onSelect, onToggle }: { model: GraphModel; layout: Layout; selected: string | null; onSelect: (n: GNode) => void; onToggle: (n: GNode) => void }) {
+export function Graph({ model, layout, selected, onSelect, onToggle, saved }: { model: GraphModel; layout: Layout; selected: string | null; onSelect: (n: GNode) => void; onToggle: (n: GNode) => void; saved?: { current: View | null } }) {
   const box = useRef<HTMLDivElement>(null);
-  const [view, setView] = useState<View | null>(null);
+  // The view survives a switch to the timeline and back (kept by the page in `saved`).
+  const [view, setView] = useState<View | null>(saved?.current ?? null);
+  useEffect(() => {
+    if (saved) saved.current = view;
+  }, [view]);
   const drag = useRef<{ x: number; y: number; vx: number; vy: number; moved: boolean } | null>(null);
   const fitted = useRef<string | null>(null);
+  /** The node the user expanded or collapsed, and where it was on screen: it stays there in the new layout. */
+  const anchor = useRef<{ id: string; sx: number; sy: number } | null>(null);
 
-  // Fit on first draw; after a change of shape keep the user's view.
+  // Fit on first draw; after a change of shape keep the user's view (and the toggled node in place).
   useEffect(() => {
     const el = box.current;
     if (!el) return;
     if (fitted.current === null) {
-      setView(fit(layout, el.clientWidth, el.clientHeight));
+      if (!saved?.current) setView(fit(layout, el.clientWidth, el.clientHeight));
       fitted.current = layout.signature;
+      return;
     }
+    const a = anchor.current;
+    const r = a ? layout.nodes.get(a.id) : undefined;
+    anchor.current = null;
+    if (!a || !r) return;
+    setView((v) => {
+      if (!v) return v;
+      // Collapsed into something small that a closer view would show whole: fit it.
+      const f = fit(layout, el.clientWidth, el.clientHeight);
+      if (f.k > v.k * 1.2 && layout.width * f.k <= el.clientWidth && layout.height * f.k <= el.clientHeight) return f;
+      return { k: v.k, x: a.sx - r.x * v.k, y: a.sy - r.y * v.k };
+    });
   }, [layout]);
+
+  const keepInPlace = (id: string) => {
+    const r = layout.nodes.get(id);
+    if (r && view) anchor.current = { id, sx: view.x + r.x * view.k, sy: view.y + r.y * view.k };
+  };
+  const toggleHere = (n: GNode) => {
+    keepInPlace(n.id);
+    onToggle(n);
+  };
+  const selectHere = (n: GNode) => {
+    if (n.kind === "more" && n.parent) keepInPlace(n.parent);
+    onSelect(n);
+  };
 
   // The wheel zooms around the pointer (a non-passive listener, to keep the page from scrolling).
   useEffect(() => {
@@ -155,17 +186,18 @@ export function Graph({ model, layout, selected, onSelect, onToggle }: { model: 
           <g transform={`translate(${v.x},${v.y}) scale(${v.k})`}>
             {clusters.map((n) => {
               const r = layout.nodes.get(n.id);
-              return r ? <Cluster key={n.id} n={n} r={r} selected={selected === n.id} onSelect={onSelect} onToggle={onToggle} /> : null;
+              return r ? <Cluster key={n.id} n={n} r={r} selected={selected === n.id} onSelect={selectHere} onToggle={toggleHere} /> : null;
             })}
             <g class="edges">
               {layout.edges.map((e) => {
+                if (e.invisible) return null;
                 const to = byId.get(e.to);
-                return <path key={`${e.from}>${e.to}`} d={edgePath(e.points)} class={`edge ${to?.kind === "junction" ? "" : ""}`} marker-end={to?.kind === "junction" ? undefined : "url(#arrow)"} />;
+                return <path key={`${e.from}>${e.to}`} d={edgePath(e.points)} class="edge" marker-end={to?.kind === "junction" ? undefined : "url(#arrow)"} />;
               })}
             </g>
             {leaves.map((n) => {
               const r = layout.nodes.get(n.id);
-              return r ? <Node key={n.id} n={n} r={r} selected={selected === n.id} onSelect={onSelect} onToggle={onToggle} /> : null;
+              return r ? <Node key={n.id} n={n} r={r} selected={selected === n.id} onSelect={selectHere} onToggle={toggleHere} /> : null;
             })}
           </g>
         </svg>

@@ -100,7 +100,7 @@ function Row({ r, n, t0, t1, now, selected, onSelect, onToggle }: { r: TimeRow; 
           </span>
         ) : null}
         {dur !== null && r.kind !== "box" ? (
-          <span class="tl-dur" style={{ left: b > 0.85 ? undefined : `calc(${pct(b)} + 4px)`, right: b > 0.85 ? `calc(${pct(1 - a)} + 4px)` : undefined }}>
+          <span class={`tl-dur ${b > 0.85 && a < 0.15 ? "tl-dur-in" : ""}`} style={b <= 0.85 ? { left: `calc(${pct(b)} + 4px)` } : a >= 0.15 ? { right: `calc(${pct(1 - a)} + 4px)` } : { left: `calc(${pct(a)} + 6px)` }}>
             {formatDuration(dur)}
           </span>
         ) : null}

@@ -14,7 +14,7 @@ import { timelineRows, timeRange } from "../lib/timeline";
 import { indexSteps, patchSteps } from "../lib/tree";
 import type { ReportData, StepPatch, WorkflowDetail, WorkflowJson } from "../lib/types";
 import { Actions } from "./Actions";
-import { Graph } from "./Graph";
+import { Graph, type View } from "./Graph";
 import { LiveDot, useEvents } from "./live";
 import { GroupPanel, StepPanel } from "./StepPanel";
 import { StepTable } from "./StepTable";
@@ -34,6 +34,7 @@ export function WorkflowPage({ route, report, onUnauthorized }: { route: WfRoute
   const [now, setNow] = useState(Date.now());
   const index = useMemo(() => (detail ? indexSteps(detail.steps) : new Map()), [detail]);
   const logBus = useMemo(() => new Bus<string>(), [id]);
+  const graphView = useMemo<{ current: View | null }>(() => ({ current: null }), [id]);
 
   // Reads of the tree: one at a time, at most every 500 ms, the last request always served.
   const fetching = useRef<{ busy: boolean; again: boolean; last: number; timer: ReturnType<typeof setTimeout> | null }>({ busy: false, again: false, last: 0, timer: null });
@@ -212,7 +213,7 @@ export function WorkflowPage({ route, report, onUnauthorized }: { route: WfRoute
       </div>
       <div class="wf-body">
         <section class="wf-main" role="tabpanel" aria-label={route.view}>
-          {route.view === "graph" && model && layout ? <Graph model={model} layout={layout} selected={selectedNodeId} onSelect={selectNode} onToggle={toggle} /> : null}
+          {route.view === "graph" && model && layout ? <Graph model={model} layout={layout} selected={selectedNodeId} onSelect={selectNode} onToggle={toggle} saved={graphView} /> : null}
           {route.view === "timeline" && model ? <Timeline rows={rows} range={range} now={now} selected={selectedNodeId} onSelect={selectNode} model={model} onToggle={toggle} /> : null}
           {route.view === "steps" ? <StepTable steps={detail.steps} report={report} version={version} selected={route.step} onSelect={(stepId) => go({ step: stepId, node: null })} /> : null}
         </section>

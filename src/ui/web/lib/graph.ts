@@ -53,6 +53,10 @@ export interface GNode {
 export interface GEdge {
   from: string;
   to: string;
+  /** Only for the layout (the rows of an expanded fan-out's grid): not drawn. */
+  invisible?: boolean;
+  /** Ranks it spans at least (1 by default). */
+  minlen?: number;
 }
 
 export interface GraphModel {
@@ -64,6 +68,10 @@ export interface GraphModel {
   signature: string;
   /** Every step of the tree (depth first). */
   stepCount: number;
+  /** Left-to-right hints for the layout: members of a Steps group, items of a fan-out, in their order. */
+  order: Array<{ left: string; right: string }>;
+  /** The rows of expanded fan-outs drawn as grids, each in item order (joined by no drawn edge: the layout may reorder them). */
+  gridRows: string[][];
 }
 
 export interface GraphOptions {
@@ -78,11 +86,19 @@ export interface GraphOptions {
   junctionAbove?: number;
   /** Boxes this deep or deeper start collapsed. */
   openDepth?: number;
+  /** An expanded fan-out of more items than this is drawn as a grid, entered and left through one point each. */
+  gridAbove?: number;
 }
 
 export const DEFAULT_ITEM_CAP = 200;
 const JUNCTION_ABOVE = 48;
 const OPEN_DEPTH = 4;
+const GRID_ABOVE = 8;
+
+/** Columns of an expanded fan-out's grid: about as wide as tall on screen (a node is ~2.2 times wider than a rank is tall). */
+export function gridColumns(n: number): number {
+  return Math.min(n, Math.max(4, Math.min(16, Math.ceil(Math.sqrt(n * 0.6)))));
+}
 
 interface Unit {
   entries: string[];
@@ -113,12 +129,14 @@ class Builder {
   readonly nodes: GNode[] = [];
   readonly edges: GEdge[] = [];
   readonly locate = new Map<string, string>();
+  readonly order: Array<{ left: string; right: string }> = [];
+  readonly gridRows: string[][] = [];
   private readonly ids = new Set<string>();
   stepCount = 0;
 
   constructor(
     private readonly graph: WorkflowGraph | null,
-    private readonly o: Required<Pick<GraphOptions, "itemCap" | "junctionAbove" | "openDepth">> & GraphOptions,
+    private readonly o: Required<Pick<GraphOptions, "itemCap" | "junctionAbove" | "openDepth" | "gridAbove">> & GraphOptions,
   ) {}
 
   private uniqueId(id: string): string {
@@ -245,6 +263,7 @@ class Builder {
 
   /** Steps groups one after another: every exit of a group to every entry of the next. */
   private chain(groups: Unit[][], prefix: string, parent: string | null, depth: number): Unit {
+    for (const g of groups) this.hint(g);
     for (let i = 0; i + 1 < groups.length; i++) {
       const from = groups[i]!.flatMap((u) => u.exits);
       const to = groups[i + 1]!.flatMap((u) => u.entries);
@@ -254,6 +273,15 @@ class Builder {
       entries: groups.length ? groups[0]!.flatMap((u) => u.entries) : [],
       exits: groups.length ? groups[groups.length - 1]!.flatMap((u) => u.exits) : [],
     };
+  }
+
+  /** Keep units left to right in the order given (by their first entries). */
+  private hint(units: Unit[]): void {
+    for (let i = 0; i + 1 < units.length; i++) {
+      const l = units[i]!.entries[0];
+      const r = units[i + 1]!.entries[0];
+      if (l && r && l !== r) this.order.push({ left: l, right: r });
+    }
   }
 
   private connect(from: string[], to: string[], junctionId: string, parent: string | null, depth: number): void {
@@ -326,32 +354,47 @@ class Builder {
     group.cluster = true;
     const cap = Math.max(1, this.o.caps?.[id] ?? this.o.itemCap);
     const shown = items.slice(0, cap);
-    const entries: string[] = [];
-    const exits: string[] = [];
     const inner = { parent: id, prefix: id, depth: depth + 1 };
-    shown.forEach((it, i) => {
-      const u = this.single(this.uniqueId(`${id}#${it.item ?? i}`), it, itemLabel(it, name, i), tmplName, inner, false);
-      entries.push(...u.entries);
-      exits.push(...u.exits);
-    });
+    const units: Unit[] = shown.map((it, i) => this.single(this.uniqueId(`${id}#${it.item ?? i}`), it, itemLabel(it, name, i), tmplName, inner, false));
     for (const it of items.slice(cap)) this.hideUnder(it, id);
     if (items.length > cap) {
       const more = this.add({ id: this.uniqueId(`${id}#more`), kind: "more", label: `+${items.length - cap} more`, detail: "show more", phase: null, type, parent: id, depth: depth + 1, hidden: items.length - cap });
-      entries.push(more.id);
-      exits.push(more.id);
+      units.push({ entries: [more.id], exits: [more.id] });
     }
-    return { entries, exits };
+    if (units.length <= this.o.gridAbove) {
+      // A few items: side by side, each joined to what comes before and after.
+      this.hint(units);
+      return { entries: units.flatMap((u) => u.entries), exits: units.flatMap((u) => u.exits) };
+    }
+    // Many: a grid of rows (invisible edges hold the rows apart), entered at one point above it and left at one below.
+    const cols = gridColumns(units.length);
+    const top = this.add({ id: this.uniqueId(`${id}#in`), kind: "junction", label: "", phase: null, type: "", parent: id, depth: depth + 1 });
+    const bottom = this.add({ id: this.uniqueId(`${id}#out`), kind: "junction", label: "", phase: null, type: "", parent: id, depth: depth + 1 });
+    units.forEach((u, i) => {
+      const above = i < cols ? [top.id] : units[i - cols]!.exits;
+      for (const f of above) for (const t of u.entries) this.edges.push({ from: f, to: t, invisible: true });
+      // The last of each column reaches the bottom point through as many ranks as rows are left: every column then
+      // spans exactly the grid's height and none can slide down a row.
+      const rowsLeft = Math.ceil(units.length / cols) - Math.floor(i / cols);
+      if (i + cols >= units.length) for (const f of u.exits) this.edges.push({ from: f, to: bottom.id, invisible: true, ...(rowsLeft > 1 ? { minlen: rowsLeft } : {}) });
+    });
+    const leaf = (u: Unit) => u.entries.length === 1 && u.exits.length === 1 && u.entries[0] === u.exits[0];
+    for (let r = 0; r < units.length; r += cols) {
+      const row = units.slice(r, r + cols);
+      if (row.every(leaf)) this.gridRows.push(row.map((u) => u.entries[0]!));
+    }
+    return { entries: [top.id], exits: [bottom.id] };
   }
 }
 
 /** Build the graph of a workflow (`GET /api/workflows/<id>`). */
 export function buildGraph(wf: { steps: StepNode[]; graph: WorkflowGraph | null; type?: string | null; status?: string | null }, opts: GraphOptions = {}): GraphModel {
-  const o = { itemCap: DEFAULT_ITEM_CAP, junctionAbove: JUNCTION_ABOVE, openDepth: OPEN_DEPTH, ...opts };
+  const o = { itemCap: DEFAULT_ITEM_CAP, junctionAbove: JUNCTION_ABOVE, openDepth: OPEN_DEPTH, gridAbove: GRID_ABOVE, ...opts };
   if (o.finished === undefined && wf.status) o.finished = ["Succeeded", "Failed", "Error"].includes(wf.status);
   const b = new Builder(wf.graph, o);
   const kind = wf.graph?.templates[wf.graph.entrypoint]?.type ?? wf.type ?? "Steps";
   b.template(wf.steps, wf.graph?.entrypoint ?? null, kind, null, "", 0);
-  return { nodes: b.nodes, edges: b.edges, locate: b.locate, signature: signatureOf(b.nodes, b.edges), stepCount: b.stepCount };
+  return { nodes: b.nodes, edges: b.edges, locate: b.locate, signature: signatureOf(b.nodes, b.edges), stepCount: b.stepCount, order: b.order, gridRows: b.gridRows };
 }
 
 /** What of a node the layout sees: planned, step and collapsed box nodes have one size (a step that starts keeps its place). */
@@ -363,7 +406,7 @@ export function signatureOf(nodes: GNode[], edges: GEdge[]): string {
   const parts: string[] = [];
   for (const n of nodes) parts.push(`${n.id}|${sizeClass(n.kind)}|${n.parent ?? ""}|${n.cluster ? 1 : 0}`);
   parts.push("--");
-  for (const e of edges) parts.push(`${e.from}>${e.to}`);
+  for (const e of edges) parts.push(`${e.from}>${e.to}${e.invisible ? "~" : ""}`);
   return parts.join("\n");
 }
 

@@ -22,6 +22,7 @@ export interface LaidEdge {
   from: string;
   to: string;
   points: Point[];
+  invisible: boolean;
 }
 
 export interface Layout {
@@ -65,9 +66,14 @@ export function layoutGraph(model: GraphModel, opts: LayoutOptions = {}): Layout
   for (const e of model.edges) {
     if (!byId.has(e.from) || !byId.has(e.to) || e.from === e.to) continue;
     if (byId.get(e.from)!.cluster || byId.get(e.to)!.cluster) continue; // dagre draws no edges to boxes
-    g.setEdge(e.from, e.to);
+    // Several model edges may join the same two nodes (a junction): one is enough.
+    if (!g.hasEdge(e.from, e.to)) g.setEdge(e.from, e.to, { invisible: !!e.invisible, minlen: e.minlen ?? 1 });
+    else if (!e.invisible) (g.edge(e.from, e.to) as { invisible?: boolean }).invisible = false;
   }
-  dagre.layout(g);
+  // Order hints between nodes dagre knows (of one box, so of one layer subgraph).
+  const parentOf = (id: string) => byId.get(id)?.parent ?? null;
+  const constraints = model.order.filter((c) => byId.has(c.left) && byId.has(c.right) && parentOf(c.left) === parentOf(c.right) && !byId.get(c.left)!.cluster && !byId.get(c.right)!.cluster);
+  dagre.layout(g, { constraints });
   const nodes = new Map<string, Rect>();
   let width = 0;
   let height = 0;
@@ -81,10 +87,17 @@ export function layoutGraph(model: GraphModel, opts: LayoutOptions = {}): Layout
     width = Math.max(width, r.x + w);
     height = Math.max(height, r.y + h);
   }
+  // A grid's rows in item order: dagre orders a layer to shorten edges, and no drawn edge touches a grid's items.
+  for (const row of model.gridRows) {
+    const rects = row.map((id) => nodes.get(id));
+    if (rects.some((r) => !r)) continue;
+    const centers = rects.map((r) => r!.x + r!.width / 2).sort((a, b) => a - b);
+    rects.forEach((r, i) => (r!.x = centers[i]! - r!.width / 2));
+  }
   const edges: LaidEdge[] = [];
   for (const e of g.edges()) {
-    const l = g.edge(e) as { points?: Point[] } | undefined;
-    edges.push({ from: e.v, to: e.w, points: l?.points ?? [] });
+    const l = g.edge(e) as { points?: Point[]; invisible?: boolean } | undefined;
+    edges.push({ from: e.v, to: e.w, points: l?.points ?? [], invisible: !!l?.invisible });
   }
   const gl = g.graph() as { width?: number; height?: number };
   return { nodes, edges, width: Math.max(width + 20, gl.width ?? 0), height: Math.max(height + 20, gl.height ?? 0), signature: model.signature };
