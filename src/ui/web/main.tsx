@@ -60,8 +60,8 @@ function App({ report }: { report: ReportData | null }) {
       </header>
       {auth ? (
         <div class="auth-box" role="alert">
-          <strong>No access.</strong> Open the URL that <code>dflow ui</code> printed: it ends with <code>?token=…</code>. The page keeps the token for the next visits.
-          <div class="muted small">{auth}</div>
+          <strong>No access.</strong> Open the URL that <code>dflow ui</code> printed: it ends with <code>?token=…</code>. The page keeps the token for the next visits (until the server restarts with a new one).
+          <div class="muted small">The server said: {auth}</div>
         </div>
       ) : null}
       {wfRoute ? <WorkflowPage route={wfRoute} report={report} onUnauthorized={setAuth} /> : route.page === "list" ? <ListPage status={route.status} name={route.name} onUnauthorized={setAuth} /> : null}

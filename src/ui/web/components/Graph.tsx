@@ -225,7 +225,7 @@ function Toggle({ n, x, y, onToggle }: { n: GNode; x: number; y: number; onToggl
     <g
       class="toggle"
       transform={`translate(${x},${y})`}
-      tabIndex={0}
+      tabindex={0}
       role="button"
       aria-label={label}
       aria-expanded={open}
@@ -247,7 +247,7 @@ function Cluster({ n, r, selected, onSelect, onToggle }: { n: GNode; r: Rect; se
   return (
     <g class={`cluster ${phaseClass(n.phase)} ${n.kind === "fanout" ? "cluster-fanout" : ""} ${selected ? "selected" : ""}`}>
       <rect x={r.x} y={r.y} width={r.width} height={r.height} rx={8} class="cluster-bg" />
-      <g class="node cluster-head" tabIndex={0} role="button" aria-label={`${title}; open its details`} onClick={() => onSelect(n)} onKeyDown={activate(() => onSelect(n))}>
+      <g class="node cluster-head" tabindex={0} role="button" aria-label={`${title}; open its details`} onClick={() => onSelect(n)} onKeyDown={activate(() => onSelect(n))}>
         <title>{title}</title>
         <text x={r.x + 10} y={r.y + 16} class="cluster-label">
           <tspan class={`ph-text ${phaseClass(n.phase)}`}>{phaseSymbol(n.phase)}</tspan> {clip(n.label, Math.max(8, Math.floor((r.width - 70) / 7)))}
@@ -286,7 +286,7 @@ function Node({ n, r, selected, onSelect, onToggle }: { n: GNode; r: Rect; selec
   }
   const cls = `node node-${n.kind} ${phaseClass(n.phase)} ${selected ? "selected" : ""}`;
   const title = `${n.label}${n.detail ? ` — ${n.detail}` : ""}${n.phase ? ` (${n.phase})` : ""}`;
-  const handlers = { tabIndex: 0, role: "button" as const, "aria-label": n.kind === "more" ? `${n.label}: show more items` : `${title}; open its details`, onClick: () => onSelect(n), onKeyDown: activate(() => onSelect(n)) };
+  const handlers = { tabindex: 0, role: "button" as const, "aria-label": n.kind === "more" ? `${n.label}: show more items` : `${title}; open its details`, onClick: () => onSelect(n), onKeyDown: activate(() => onSelect(n)) };
   if (n.kind === "more") {
     return (
       <g class={cls} {...handlers}>

@@ -33,7 +33,7 @@ export function ListPage({ status, name, onUnauthorized }: { status: string; nam
       })
       .catch((e: unknown) => {
         if (e instanceof ApiError && e.unauthorized) onUnauthorized(e.message);
-        setError(e instanceof Error ? e.message : String(e));
+        else setError(e instanceof Error ? e.message : String(e));
       });
 
   useEffect(() => {

@@ -60,7 +60,7 @@ export function WorkflowPage({ route, report, onUnauthorized }: { route: WfRoute
         setRemoved(false);
       })
       .catch((e: unknown) => {
-        if (e instanceof ApiError && e.unauthorized) onUnauthorized(e.message);
+        if (e instanceof ApiError && e.unauthorized) return onUnauthorized(e.message);
         if (e instanceof ApiError && e.status === 404) setRemoved(true);
         setError(e instanceof Error ? e.message : String(e));
       })
@@ -200,7 +200,9 @@ export function WorkflowPage({ route, report, onUnauthorized }: { route: WfRoute
         {!report && !removed ? <Actions wf={detail} onDone={() => refetch()} onDeleted={() => location.assign("#/")} /> : null}
         {report?.omitted && (report.omitted.details > 0 || report.omitted.logs > 0) ? (
           <p class="muted small">
-            This report keeps every step's summary; details of {report.omitted.details} steps and logs of {report.omitted.logs} were left out to keep the file small.
+            Every step is in this report; not in it: {report.omitted.details ? `the details (parameters, attempts) of ${report.omitted.details} steps` : ""}
+            {report.omitted.details && report.omitted.logs ? ", " : ""}
+            {report.omitted.logs ? `the logs of ${report.omitted.logs} steps (empty, or left out to keep the file small)` : ""}.
           </p>
         ) : null}
       </header>

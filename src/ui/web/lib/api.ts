@@ -84,7 +84,7 @@ async function request(path: string, init: RequestInit = {}): Promise<Response> 
     } catch {
       // not JSON
     }
-    if (res.status === 401) msg = `Not authorized: open the URL \`dflow ui\` printed (it ends with ?token=...). (${msg})`;
+    if (res.status === 401 && !/token/i.test(msg)) msg = `Not authorized (${msg}): open the URL \`dflow ui\` printed (it ends with ?token=...).`;
     throw new ApiError(res.status, msg);
   }
   return res;
