@@ -10,6 +10,7 @@ import { describe, expect, it } from "vitest";
 import { aggregatePhase, countPhases, countsText, formatDuration, formatValue, parseProgress } from "../../src/ui/web/lib/format.js";
 import { buildGraph, flattenSteps, gridColumns, type GNode, type GraphModel } from "../../src/ui/web/lib/graph.js";
 import { edgePath, layoutGraph } from "../../src/ui/web/lib/layout.js";
+import { filterWorkflows, newestFirst, statusCounts } from "../../src/ui/web/lib/list.js";
 import { parseRoute, routeHash } from "../../src/ui/web/lib/route.js";
 import { concurrency, fraction, idleGaps, niceTicks, offsetLabel, timelineRows, timeRange, type TimeRow } from "../../src/ui/web/lib/timeline.js";
 import { indexSteps, patchSteps } from "../../src/ui/web/lib/tree.js";
@@ -349,6 +350,17 @@ describe("formatting and phases", () => {
     expect(formatValue('{"a":1}')).toBe('{\n  "a": 1\n}');
     expect(formatValue(3)).toBe("3");
     expect(formatValue("plain")).toBe("plain");
+  });
+});
+
+describe("the workflows list", () => {
+  it("sorts newest first, filters by status and name, counts per status", () => {
+    const w = (id: string, started: number | null, status = "Succeeded") => ({ ...wf([], null), id, status, started: started === null ? null : iso(started) });
+    const all = [w("old-a", 1), w("new-b", 50, "Failed"), w("pending-c", null, "Pending"), w("mid-d", 20, "Failed")];
+    expect([...all].sort(newestFirst).map((x) => x.id)).toEqual(["pending-c", "new-b", "mid-d", "old-a"]);
+    expect(filterWorkflows(all, "Failed", "").map((x) => x.id)).toEqual(["new-b", "mid-d"]);
+    expect(filterWorkflows(all, "", " NEW ").map((x) => x.id)).toEqual(["new-b"]);
+    expect(statusCounts(all)).toEqual({ Succeeded: 1, Failed: 2, Pending: 1 });
   });
 });
 

@@ -1,20 +1,51 @@
 // The workflows list (#/): newest first, filtered by status and name, live.
 // One request for the list, then events: no request per row, so 1,000
 // workflows cost one JSON document and one table.
+import { Component } from "preact";
 import { useEffect, useMemo, useState } from "preact/hooks";
 import { api, ApiError } from "../lib/api";
-import { elapsed, formatDuration, formatTime, ms, PHASES } from "../lib/format";
+import { elapsed, formatDuration, formatTime, PHASES } from "../lib/format";
+import { filterWorkflows, newestFirst, statusCounts } from "../lib/list";
 import { routeHash } from "../lib/route";
 import type { WorkflowJson } from "../lib/types";
 import { LiveDot, useEvents } from "./live";
 import { ErrorBox, PhaseBadge, ProgressBar } from "./ui";
 
-const PAGE = 1000;
+// Rows drawn at first (and per "show more"): the browser lays out a 1,000-row table in about a second on a busy machine.
+const PAGE = 250;
 
-function newestFirst(a: WorkflowJson, b: WorkflowJson): number {
-  const ta = ms(a.started) ?? Infinity;
-  const tb = ms(b.started) ?? Infinity;
-  return tb - ta || a.id.localeCompare(b.id);
+/** A row renders again only when its workflow or its clock changed. */
+class Row extends Component<{ w: WorkflowJson; now: number }> {
+  override shouldComponentUpdate(next: { w: WorkflowJson; now: number }): boolean {
+    return next.w !== this.props.w || next.now !== this.props.now;
+  }
+  override render() {
+    return <RowView w={this.props.w} now={this.props.now} />;
+  }
+}
+
+function RowView({ w, now }: { w: WorkflowJson; now: number }) {
+  return (
+    <tr class={`row-${w.status}`}>
+      <td>
+        <a href={routeHash({ page: "workflow", id: w.id, view: "graph", step: null, node: null })} class="wf-link">
+          {w.id}
+        </a>
+        {w.type ? <span class="muted small"> {w.type}</span> : null}
+      </td>
+      <td>
+        <PhaseBadge phase={w.status} label={w.suspended ? `${w.status} (suspended)` : w.status} />
+      </td>
+      <td title={w.started ?? ""}>{formatTime(w.started)}</td>
+      <td class="num">{formatDuration(elapsed(w.started, w.finished, w.duration, now || Date.now()))}</td>
+      <td>
+        <ProgressBar progress={w.progress} phase={w.status} />
+      </td>
+      <td class="msg" title={w.message ?? ""}>
+        {w.message ? w.message.split("\n")[0] : ""}
+      </td>
+    </tr>
+  );
 }
 
 export function ListPage({ status, name, onUnauthorized }: { status: string; name: string; onUnauthorized: (msg: string) => void }) {
@@ -62,11 +93,7 @@ export function ListPage({ status, name, onUnauthorized }: { status: string; nam
   );
 
   const all = useMemo(() => [...(rows?.values() ?? [])].sort(newestFirst), [rows]);
-  const counts = useMemo(() => {
-    const c: Record<string, number> = {};
-    for (const w of all) c[w.status] = (c[w.status] ?? 0) + 1;
-    return c;
-  }, [all]);
+  const counts = useMemo(() => statusCounts(all), [all]);
   const running = all.some((w) => !w.finished && w.started);
   useEffect(() => {
     if (!running) return;
@@ -74,8 +101,7 @@ export function ListPage({ status, name, onUnauthorized }: { status: string; nam
     return () => clearInterval(t);
   }, [running]);
 
-  const needle = name.trim().toLowerCase();
-  const shown = useMemo(() => all.filter((w) => (!status || w.status === status) && (!needle || w.id.toLowerCase().includes(needle))), [all, status, needle]);
+  const shown = useMemo(() => filterWorkflows(all, status, name), [all, status, name]);
 
   const setFilter = (s: string, n: string) => {
     location.replace(routeHash({ page: "list", status: s, name: n }));
@@ -134,6 +160,14 @@ export function ListPage({ status, name, onUnauthorized }: { status: string; nam
       ) : null}
       {all.length > 0 ? (
         <table class="table wf-table">
+          <colgroup>
+            <col class="c-id" />
+            <col class="c-status" />
+            <col class="c-started" />
+            <col class="c-dur" />
+            <col class="c-prog" />
+            <col />
+          </colgroup>
           <thead>
             <tr>
               <th scope="col">Workflow</th>
@@ -148,34 +182,25 @@ export function ListPage({ status, name, onUnauthorized }: { status: string; nam
           </thead>
           <tbody>
             {shown.slice(0, limit).map((w) => (
-              <tr key={w.id} class={`row-${w.status}`}>
-                <td>
-                  <a href={routeHash({ page: "workflow", id: w.id, view: "graph", step: null, node: null })} class="wf-link">
-                    {w.id}
-                  </a>
-                  {w.type ? <span class="muted small"> {w.type}</span> : null}
-                </td>
-                <td>
-                  <PhaseBadge phase={w.status} label={w.suspended ? `${w.status} (suspended)` : w.status} />
-                </td>
-                <td title={w.started ?? ""}>{formatTime(w.started)}</td>
-                <td class="num">{formatDuration(elapsed(w.started, w.finished, w.duration, now))}</td>
-                <td>
-                  <ProgressBar progress={w.progress} phase={w.status} />
-                </td>
-                <td class="msg" title={w.message ?? ""}>
-                  {w.message ? w.message.split("\n")[0] : ""}
-                </td>
-              </tr>
+              // Only running rows get the ticking clock: a finished row never renders again unless it changes.
+              <Row key={w.id} w={w} now={w.finished || !w.started ? 0 : now} />
             ))}
           </tbody>
         </table>
       ) : null}
       {all.length > 0 && shown.length === 0 ? <p class="empty">No workflow matches these filters.</p> : null}
       {shown.length > limit ? (
-        <button type="button" class="btn" onClick={() => setLimit((l) => l + PAGE)}>
-          Show {Math.min(PAGE, shown.length - limit)} more (of {shown.length - limit})
-        </button>
+        <p>
+          <button type="button" class="btn" onClick={() => setLimit((l) => l + PAGE)}>
+            Show {Math.min(PAGE, shown.length - limit)} more
+          </button>{" "}
+          <button type="button" class="btn" onClick={() => setLimit(Infinity)}>
+            Show all {shown.length}
+          </button>{" "}
+          <span class="muted small">
+            {limit} of {shown.length} shown
+          </span>
+        </p>
       ) : null}
     </main>
   );
