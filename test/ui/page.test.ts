@@ -311,6 +311,7 @@ describe("timeline", () => {
     const m = buildGraph(wf([step("prep", { order: "0-0", started: iso(0), finished: iso(10) }), ...items], g));
     const rows = timelineRows(m, T0 + 100_000);
     expect(rows.map((r) => r.label)).toEqual(["prep", "square ×50"]);
+    expect(rows[1]!.detail).toBe("50 ✔ · up to 5 at once");
     expect(rows[1]!.start).toBe(T0 + 10_000);
     expect(rows[1]!.end).toBe(T0 + 20_000);
     expect(rows[1]!.profile!.length).toBeGreaterThan(0);

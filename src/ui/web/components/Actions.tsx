@@ -4,6 +4,7 @@
 import { useState } from "preact/hooks";
 import { api } from "../lib/api";
 import { isActive } from "../lib/format";
+import { routeHash } from "../lib/route";
 import type { WorkflowJson } from "../lib/types";
 import { Dialog } from "./ui";
 
@@ -29,6 +30,22 @@ export function actionSpecs(wf: WorkflowJson): Record<Name, Spec> {
     resubmit: { label: "Resubmit", title: `Resubmit ${wf.id}?`, text: "Runs the same script again as a new workflow, in the background (dflow resubmit).", enabled: !active, why: "it is still running" },
     delete: { label: "Delete", title: `Delete ${wf.id}?`, text: "Removes the workflow's directory: its steps, logs and artifacts it owns. This cannot be undone.", danger: true, enabled: true, why: "" },
   };
+}
+
+/** `dflow resubmit` says which workflow it started ("Workflow <id> is running in the background..."): link to it. */
+export function startedWorkflowId(text: string): string | null {
+  return /\bWorkflow ([a-z0-9][a-z0-9-]*[a-z0-9]) is running/i.exec(text)?.[1] ?? /\(ID: ([a-z0-9][a-z0-9-]*[a-z0-9])\)/.exec(text)?.[1] ?? null;
+}
+
+function NewWorkflowLink({ text, current }: { text: string; current: string }) {
+  const id = startedWorkflowId(text);
+  if (!id || id === current) return null;
+  return (
+    <>
+      {" "}
+      <a href={routeHash({ page: "workflow", id, view: "graph", step: null, node: null })}>open {id}</a>
+    </>
+  );
 }
 
 export function Actions({ wf, onDone, onDeleted }: { wf: WorkflowJson; onDone: () => void; onDeleted: () => void }) {
@@ -81,6 +98,7 @@ export function Actions({ wf, onDone, onDeleted }: { wf: WorkflowJson; onDone: (
       {result ? (
         <span class={result.ok ? "action-ok" : "action-error"} role={result.ok ? "status" : "alert"}>
           {result.text}
+          {result.ok ? <NewWorkflowLink text={result.text} current={wf.id} /> : null}
         </span>
       ) : null}
       <Dialog open={!!asking} title={spec?.title ?? ""} onClose={() => !busy && setAsking(null)}>

@@ -96,7 +96,8 @@ export function timelineRows(model: GraphModel, now: number = Date.now()): TimeR
           PROFILE_BUCKETS,
         );
       }
-      rows.push({ nodeId: n.id, label: n.label, detail: countsText(counts), depth: n.depth, phase: aggregatePhase(counts), start, end: open ? null : end, stepId: null, kind: "group", counts, profile });
+      const peak = profile ? Math.max(0, ...profile) : 0;
+      rows.push({ nodeId: n.id, label: n.label, detail: `${countsText(counts)}${peak > 1 ? ` · up to ${peak} at once` : ""}`, depth: n.depth, phase: aggregatePhase(counts), start, end: open ? null : end, stepId: null, kind: "group", counts, profile });
       continue;
     }
     const s = n.step;
