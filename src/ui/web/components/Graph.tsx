@@ -20,9 +20,10 @@ function clip(s: string, max: number): string {
   return s.length > max ? `${s.slice(0, max - 1)}…` : s;
 }
 
-function fit(layout: Layout, w: number, h: number): View {
+/** The view showing the whole graph (no larger than 1:1; no smaller than `minK`, where text stays readable by default). */
+function fit(layout: Layout, w: number, h: number, minK = 0.35): View {
   if (!w || !h) return { x: 0, y: 0, k: 1 };
-  const k = Math.max(0.35, Math.min(1, (w - 20) / layout.width, (h - 20) / layout.height));
+  const k = Math.max(minK, Math.min(1, (w - 20) / layout.width, (h - 20) / layout.height));
   const x = Math.max(10, (w - layout.width * k) / 2);
   const y = layout.height * k < h ? Math.max(10, (h - layout.height * k) / 2) : 10;
   return { x, y, k };
@@ -37,7 +38,7 @@ export function Graph({ model, layout, selected, onSelect, onToggle, saved }: { 
   }, [view]);
   const drag = useRef<{ x: number; y: number; vx: number; vy: number; moved: boolean } | null>(null);
   const fitted = useRef<string | null>(null);
-  /** The node the user expanded or collapsed, and where it was on screen: it stays there in the new layout. */
+  /** The node the user expanded or collapsed, and where it was on screen (middle of its top edge): it stays there in the new layout. */
   const anchor = useRef<{ id: string; sx: number; sy: number } | null>(null);
 
   // Fit on first draw; after a change of shape keep the user's view (and the toggled node in place).
@@ -58,13 +59,16 @@ export function Graph({ model, layout, selected, onSelect, onToggle, saved }: { 
       // Collapsed into something small that a closer view would show whole: fit it.
       const f = fit(layout, el.clientWidth, el.clientHeight);
       if (f.k > v.k * 1.2 && layout.width * f.k <= el.clientWidth && layout.height * f.k <= el.clientHeight) return f;
-      return { k: v.k, x: a.sx - r.x * v.k, y: a.sy - r.y * v.k };
+      // Its middle stays where it was (it grows to both sides), its top too; but its left edge, where its toggle is, stays on screen.
+      let x = a.sx - (r.x + r.width / 2) * v.k;
+      if (x + r.x * v.k < 10) x = 10 - r.x * v.k;
+      return { k: v.k, x, y: a.sy - r.y * v.k };
     });
   }, [layout]);
 
   const keepInPlace = (id: string) => {
     const r = layout.nodes.get(id);
-    if (r && view) anchor.current = { id, sx: view.x + r.x * view.k, sy: view.y + r.y * view.k };
+    if (r && view) anchor.current = { id, sx: view.x + (r.x + r.width / 2) * view.k, sy: view.y + r.y * view.k };
   };
   const toggleHere = (n: GNode) => {
     keepInPlace(n.id);
@@ -124,7 +128,7 @@ export function Graph({ model, layout, selected, onSelect, onToggle, saved }: { 
     const pan = (dx: number, dy: number) => setView((v) => (v ? { ...v, x: v.x + dx, y: v.y + dy } : v));
     if (e.key === "+" || e.key === "=") zoomBy(1.25);
     else if (e.key === "-") zoomBy(0.8);
-    else if (e.key === "0") setView(fit(layout, box.current!.clientWidth, box.current!.clientHeight));
+    else if (e.key === "0") setView(fit(layout, box.current!.clientWidth, box.current!.clientHeight, MIN_K));
     else if (e.key === "ArrowLeft") pan(step, 0);
     else if (e.key === "ArrowRight") pan(-step, 0);
     else if (e.key === "ArrowUp") pan(0, step);
@@ -166,7 +170,7 @@ export function Graph({ model, layout, selected, onSelect, onToggle, saved }: { 
         <button type="button" class="btn small" onClick={() => zoomBy(0.8)} aria-label="zoom out">
           −
         </button>
-        <button type="button" class="btn small" onClick={() => setView(fit(layout, box.current?.clientWidth ?? 0, box.current?.clientHeight ?? 0))}>
+        <button type="button" class="btn small" onClick={() => setView(fit(layout, box.current?.clientWidth ?? 0, box.current?.clientHeight ?? 0, MIN_K))}>
           Fit
         </button>
         <button type="button" class="btn small" onClick={() => setView((cur) => ({ x: cur?.x ?? 0, y: cur?.y ?? 0, k: 1 }))}>
@@ -249,12 +253,13 @@ function Cluster({ n, r, selected, onSelect, onToggle }: { n: GNode; r: Rect; se
       <rect x={r.x} y={r.y} width={r.width} height={r.height} rx={8} class="cluster-bg" />
       <g class="node cluster-head" tabindex={0} role="button" aria-label={`${title}; open its details`} onClick={() => onSelect(n)} onKeyDown={activate(() => onSelect(n))}>
         <title>{title}</title>
-        <text x={r.x + 10} y={r.y + 16} class="cluster-label">
-          <tspan class={`ph-text ${phaseClass(n.phase)}`}>{phaseSymbol(n.phase)}</tspan> {clip(n.label, Math.max(8, Math.floor((r.width - 70) / 7)))}
+        <text x={r.x + 28} y={r.y + 16} class="cluster-label">
+          <tspan class={`ph-text ${phaseClass(n.phase)}`}>{phaseSymbol(n.phase)}</tspan> {clip(n.label, Math.max(8, Math.floor((r.width - 90) / 7)))}
           <tspan class="cluster-detail"> {clip(n.detail, 30)}</tspan>
         </text>
       </g>
-      <Toggle n={n} x={r.x + r.width - 14} y={r.y + 13} onToggle={onToggle} />
+      {/* At the left: where the box was before it opened (the toggled node keeps its place), so it can be closed again at once. */}
+      <Toggle n={n} x={r.x + 13} y={r.y + 12} onToggle={onToggle} />
     </g>
   );
 }

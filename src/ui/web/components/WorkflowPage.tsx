@@ -3,6 +3,7 @@
 // tree is read once, then patched by `steps` events and read again only on
 // `tree` (structure changed). In report mode (no server) the same page is
 // drawn from the data `dflow report` inlined.
+import { Component } from "preact";
 import { useCallback, useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { api, ApiError } from "../lib/api";
 import { Bus } from "../lib/bus";
@@ -148,7 +149,8 @@ export function WorkflowPage({ route, report, onUnauthorized }: { route: WfRoute
     );
   }
 
-  const rows = model ? timelineRows(model, now) : [];
+  // The timeline's rows only when it shows (a collapsed fan-out's profile reads all its items).
+  const rows = model && route.view === "timeline" ? timelineRows(model, now) : [];
   const range = timeRange(rows, detail.started, detail.finished, now);
   const selectedGroup = !route.step && route.node && model ? model.nodes.find((n) => n.id === route.node) ?? null : null;
   const panelOpen = !!route.step || !!selectedGroup;
@@ -215,7 +217,7 @@ export function WorkflowPage({ route, report, onUnauthorized }: { route: WfRoute
       </div>
       <div class="wf-body">
         <section class="wf-main" role="tabpanel" aria-label={route.view}>
-          {route.view === "graph" && model && layout ? <Graph model={model} layout={layout} selected={selectedNodeId} onSelect={selectNode} onToggle={toggle} saved={graphView} /> : null}
+          {route.view === "graph" && model && layout ? <StillGraph model={model} layout={layout} selected={selectedNodeId} onSelect={selectNode} onToggle={toggle} saved={graphView} /> : null}
           {route.view === "timeline" && model ? <Timeline rows={rows} range={range} now={now} selected={selectedNodeId} onSelect={selectNode} model={model} onToggle={toggle} /> : null}
           {route.view === "steps" ? <StepTable steps={detail.steps} report={report} version={version} selected={route.step} onSelect={(stepId) => go({ step: stepId, node: null })} /> : null}
         </section>
@@ -231,6 +233,20 @@ export function WorkflowPage({ route, report, onUnauthorized }: { route: WfRoute
       </div>
     </main>
   );
+}
+
+type GraphProps = Parameters<typeof Graph>[0];
+
+/** The graph draws again when its model, layout or selection change, not on every tick of the page's clock. */
+class StillGraph extends Component<GraphProps> {
+  private readonly calls = { select: (n: GNode) => this.props.onSelect(n), toggle: (n: GNode) => this.props.onToggle(n) };
+  override shouldComponentUpdate(next: GraphProps): boolean {
+    const p = this.props;
+    return next.model !== p.model || next.layout !== p.layout || next.selected !== p.selected || next.saved !== p.saved;
+  }
+  override render() {
+    return <Graph {...this.props} onSelect={this.calls.select} onToggle={this.calls.toggle} />;
+  }
 }
 
 function Message({ text }: { text: string }) {
