@@ -1,0 +1,71 @@
+// A server-sent event stream as a hook: opened with the component, closed with
+// it; `onReconnect` runs when the stream comes back after a break (the page then
+// reads the whole state again: events sent meanwhile are lost).
+import { useEffect, useRef, useState } from "preact/hooks";
+
+export type LiveState = "connecting" | "live" | "reconnecting" | "off";
+
+export function useEvents(open: (() => EventSource) | null, handlers: Record<string, (data: unknown) => void>, onReconnect: () => void, deps: unknown[]): LiveState {
+  const [state, setState] = useState<LiveState>(open ? "connecting" : "off");
+  const h = useRef(handlers);
+  h.current = handlers;
+  const r = useRef(onReconnect);
+  r.current = onReconnect;
+  useEffect(() => {
+    if (!open) {
+      setState("off");
+      return;
+    }
+    let es: EventSource | null = null;
+    let hellos = 0;
+    let retry: ReturnType<typeof setTimeout> | null = null;
+    let closed = false;
+    const connect = () => {
+      es = open();
+      es.addEventListener("hello", () => {
+        setState("live");
+        if (hellos++ > 0) r.current();
+      });
+      for (const name of Object.keys(h.current)) {
+        es.addEventListener(name, (ev) => {
+          let data: unknown = null;
+          try {
+            data = JSON.parse((ev as MessageEvent<string>).data);
+          } catch {
+            return;
+          }
+          h.current[name]?.(data);
+        });
+      }
+      es.onerror = () => {
+        if (closed) return;
+        setState("reconnecting");
+        // EventSource retries by itself unless the server refused (401, 404): then it is CLOSED; retry later.
+        if (es && es.readyState === EventSource.CLOSED) {
+          es.close();
+          retry = setTimeout(() => {
+            hellos = Math.max(hellos, 1);
+            connect();
+          }, 3000);
+        }
+      };
+    };
+    connect();
+    return () => {
+      closed = true;
+      if (retry) clearTimeout(retry);
+      es?.close();
+    };
+  }, deps);
+  return state;
+}
+
+export function LiveDot({ state }: { state: LiveState }) {
+  if (state === "off") return null;
+  const text = state === "live" ? "live" : state === "connecting" ? "connecting…" : "reconnecting…";
+  return (
+    <span class={`live live-${state}`} role="status" title={state === "live" ? "changes appear as they happen" : "the event stream is down; retrying"}>
+      <span class="live-dot" aria-hidden="true" /> {text}
+    </span>
+  );
+}
