@@ -47,7 +47,9 @@ function patchOf(wfid: string, dir: string): StepPatch | null {
   delete n.children;
   delete n.order;
   delete n.item;
-  n.progress = s.progress?.trim() || null;
+  // A Steps/DAG node's progress counts the Pod steps below it, which a patch of the node alone does not know.
+  if (s.type === "Pod") n.progress = s.progress?.trim() || null;
+  else delete n.progress;
   return n as StepPatch;
 }
 

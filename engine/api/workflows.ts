@@ -316,10 +316,11 @@ export class WorkflowStore {
   /**
    * `dflow retry <id> --detach` or `dflow resubmit <id> --detach`, run as
    * the CLI runs them (the same command in a child process), so that the
-   * workflow's engine is not this server. Resolves with what the command
-   * printed once the workflow has started in the background.
+   * workflow's engine is not this server. Resolves once the workflow has
+   * started in the background, with what the command printed and the id of
+   * the workflow that runs (a new one for resubmit).
    */
-  async rerun(id: string, how: "retry" | "resubmit"): Promise<string> {
+  async rerun(id: string, how: "retry" | "resubmit"): Promise<{ message: string; id: string | null }> {
     const dir = this.dirOf(id);
     const lock = readLock(dir);
     if (how === "retry" && lock && lockAlive(lock)) throw new ApiError(409, `workflow ${id} is being run by engine pid ${lock.pid}: stop it first`);
@@ -333,7 +334,11 @@ export class WorkflowStore {
       child.stdout.on("data", (d: Buffer) => (out += d.toString()));
       child.stderr.on("data", (d: Buffer) => (out += d.toString()));
       child.on("error", reject);
-      child.on("close", (code) => (code === 0 ? resolve(out.trim()) : reject(new ApiError(409, out.trim() || `dflow ${how} ${id} ended with status ${code}`))));
+      child.on("close", (code) => {
+        if (code !== 0) return reject(new ApiError(409, out.trim() || `dflow ${how} ${id} ended with status ${code}`));
+        // The workflow that now runs: the same one for retry, a new one for resubmit.
+        resolve({ message: out.trim(), id: /^Workflow (\S+) is running/m.exec(out)?.[1] ?? null });
+      });
     });
   }
 }

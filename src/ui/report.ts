@@ -18,7 +18,7 @@ export interface ReportData {
   steps: Record<string, unknown>;
   logs: Record<string, string>;
   generated: string;
-  /** Steps left out of `steps`/`logs` because the workflow is large. */
+  /** Steps left out of `steps`/`logs` because the workflow is large (a step whose log is empty is not counted). */
   omitted: { details: number; logs: number };
 }
 
@@ -32,6 +32,7 @@ export function reportData(store: WorkflowStore, id: string): ReportData {
   const logs: Record<string, string> = {};
   let details = 0;
   let logCount = 0;
+  let logsLeftOut = 0;
   for (const s of ordered) {
     if (details < MAX_DETAILS) {
       try {
@@ -41,7 +42,11 @@ export function reportData(store: WorkflowStore, id: string): ReportData {
         // vanished meanwhile
       }
     }
-    if (s.type === "Pod" && logCount < MAX_LOGS) {
+    if (s.type === "Pod") {
+      if (logCount >= MAX_LOGS) {
+        logsLeftOut++;
+        continue;
+      }
       const chunk = store.log(id, s.id, -LOG_BYTES);
       if (chunk.text) {
         logs[s.id] = chunk.size > LOG_BYTES ? `[… first ${chunk.size - LOG_BYTES} bytes left out …]\n${chunk.text}` : chunk.text;
@@ -49,8 +54,7 @@ export function reportData(store: WorkflowStore, id: string): ReportData {
       }
     }
   }
-  const podCount = all.filter((s) => s.type === "Pod").length;
-  return { workflow, steps, logs, generated: new Date().toISOString(), omitted: { details: all.length - details, logs: Math.max(0, podCount - logCount) } };
+  return { workflow, steps, logs, generated: new Date().toISOString(), omitted: { details: all.length - details, logs: logsLeftOut } };
 }
 
 /** Text safe inside a <script> element. */

@@ -18,8 +18,8 @@ import { serve } from "@hono/node-server";
 import { ApiError, WorkflowStore } from "../../engine/api/workflows.js";
 import { Watcher, type WorkflowEvent } from "../../engine/api/watch.js";
 
-/** Where vite puts the page (dist/ui; this module is dist/src/ui/server.js). */
-export const UI_DIR = fileURLToPath(new URL("../../ui/", import.meta.url));
+/** Where vite puts the page: dist/ui (this module is dist/src/ui/server.js; from the sources, in tests, the built one). */
+export const UI_DIR = [new URL("../../ui/", import.meta.url), new URL("../../dist/ui/", import.meta.url)].map((u) => fileURLToPath(u)).find((d) => fs.existsSync(path.join(d, "index.html"))) ?? fileURLToPath(new URL("../../ui/", import.meta.url));
 
 export interface UiServerOptions {
   /** The work directory (DFLOW_DEBUG_WORKDIR). */
@@ -116,8 +116,11 @@ export function createApp(opts: { store: WorkflowStore; watcher: Watcher; token:
   app.get("/api/workflows/:id/files/*", (c) => serveFile(c, store));
   app.get("/api/workflows/:id/files", (c) => serveFile(c, store));
 
-  const action = (name: string, run: (id: string, c: Context) => Promise<string> | string) =>
-    app.post(`/api/workflows/:id/${name}`, async (c) => c.json({ message: await run(c.req.param("id"), c) }));
+  const action = (name: string, run: (id: string, c: Context) => Promise<string | { message: string }> | string) =>
+    app.post(`/api/workflows/:id/${name}`, async (c) => {
+      const r = await run(c.req.param("id"), c);
+      return c.json(typeof r === "string" ? { message: r } : r);
+    });
   action("stop", (id) => store.stop(id));
   action("terminate", (id) => store.stop(id));
   action("suspend", (id) => store.suspend(id));

@@ -1,0 +1,148 @@
+// The page of `dflow ui` in a real browser (Debian's Chromium through
+// playwright-core) against the real server and workflows that `dflow run`
+// produced: the token kept and hidden, the list, the graph coloured by phase,
+// a failed step's panel with its log, a change on disk reaching the open page,
+// and `dflow report`'s file opened with no server. Skips with a reason where
+// Chromium is missing; fails in CI.
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { execa } from "execa";
+import { type Browser, type Page, chromium } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type UiServer, startUiServer } from "../../src/ui/server.js";
+import { BROWSER_SKIP_REASON, CHROMIUM_ARGS, chromiumPath } from "../support/browser.js";
+
+const root = path.resolve(import.meta.dirname, "..", "..");
+const cli = path.join(root, "dist", "src", "cli.js");
+const exe = chromiumPath();
+if (!exe) console.warn(`[browser tests skipped] ${BROWSER_SKIP_REASON}`);
+
+const GATED = `import { ShellOPTemplate, Step, Workflow } from "dflow-ts";
+const t = new ShellOPTemplate({ name: "gated", image: "alpine", script: "echo waiting for the gate\\nwhile [ ! -e \\"$DFLOW_TEST_GATE\\" ]; do sleep 0.05; done\\necho released" });
+const wf = new Workflow({ name: "gated" });
+wf.add(new Step({ name: "gated", template: t }));
+await wf.submit();
+`;
+
+let work = "";
+let server: UiServer;
+let browser: Browser;
+const ids: Record<string, string> = {};
+
+async function run(file: string, extra: Record<string, string> = {}): Promise<string> {
+  const r = await execa(process.execPath, [cli, "run", file], { cwd: work, env: { DFLOW_DEBUG_WORKDIR: work, ...extra }, reject: false, all: true });
+  const id = /ID: ([a-z0-9-]+)/.exec(r.all ?? "")?.[1];
+  if (!id) throw new Error(`no workflow id in the output of ${file}:\n${r.all}`);
+  return id;
+}
+
+async function open(url: string): Promise<Page> {
+  const page = await browser.newPage();
+  page.on("pageerror", (e) => {
+    throw e;
+  });
+  await page.goto(url);
+  return page;
+}
+
+describe.skipIf(!exe)("the page in Chromium", () => {
+  beforeAll(async () => {
+    work = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "dflow-ui-browser-")));
+    fs.mkdirSync(path.join(work, "node_modules"));
+    fs.symlinkSync(root, path.join(work, "node_modules", "dflow-ts"));
+    fs.writeFileSync(path.join(work, "gated.ts"), GATED);
+    ids.nested = await run(path.join(root, "examples", "nested-steps-in-dag.ts"));
+    ids.failure = await run(path.join(root, "examples", "failure.ts"));
+    server = await startUiServer({ root: work, port: 0 });
+    browser = await chromium.launch({ executablePath: exe!, args: CHROMIUM_ARGS });
+  }, 300_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    if (work && !process.env.DFLOW_KEEP_TEST_DIRS) fs.rmSync(work, { recursive: true, force: true });
+  });
+
+  it("keeps the token from the URL, takes it out of the address bar, and lists the workflows", async () => {
+    const page = await open(server.openUrl);
+    await page.waitForSelector(".wf-table tbody tr a.wf-link");
+    expect(page.url()).not.toContain("token=");
+    expect(await page.evaluate(() => localStorage.getItem("dflow-ui-token"))).toBe(server.token);
+    const rows = await page.locator("a.wf-link").allTextContents();
+    expect(rows.sort()).toEqual([ids.failure, ids.nested].sort());
+    // The token stays with the page: a reload without it still works.
+    await page.reload();
+    await page.waitForSelector("a.wf-link");
+    await page.close();
+  });
+
+  it("says how to get in without the token", async () => {
+    const ctx = await browser.newContext();
+    const page = await ctx.newPage();
+    await page.goto(server.url);
+    await page.waitForSelector(".auth-box");
+    expect(await page.locator(".auth-box").textContent()).toMatch(/token/);
+    await ctx.close();
+  });
+
+  it("draws a DAG with its nested Steps, every node coloured by its phase", async () => {
+    const page = await open(`${server.openUrl}#/workflows/${ids.nested}`);
+    await page.waitForSelector("g.node-step");
+    const labels = await page.locator("g.node-step g[role=button]").evaluateAll((els) => els.map((e) => e.getAttribute("aria-label") ?? ""));
+    for (const name of ["start", "twice", "plus-one", "report"]) expect(labels.some((l) => l.startsWith(name)), `${name} in ${labels.join(" | ")}`).toBe(true);
+    expect(await page.locator("g.node-step.ph-Succeeded").count()).toBe(await page.locator("g.node-step").count());
+    expect(await page.locator("path.edge").count()).toBeGreaterThanOrEqual(3);
+    await page.close();
+  });
+
+  it("opens a failed step's panel with its reason and its log", async () => {
+    const page = await open(`${server.openUrl}#/workflows/${ids.failure}`);
+    await page.waitForSelector("g.node-step.ph-Failed");
+    const failed = page.locator("g.node-step.ph-Failed g[role=button]").first();
+    await failed.focus();
+    await page.keyboard.press("Enter");
+    await page.waitForSelector(".panel h2");
+    await page.waitForSelector(".log-text");
+    expect((await page.locator(".log-text").textContent())!.length).toBeGreaterThan(0);
+    expect(await page.locator(".panel").textContent()).toMatch(/Failed/);
+    await page.close();
+  });
+
+  it("follows a running workflow: a change on disk reaches the open page", async () => {
+    const gate = path.join(work, "gate");
+    const child = execa(process.execPath, [cli, "run", "gated.ts"], { cwd: work, env: { DFLOW_DEBUG_WORKDIR: work, DFLOW_TEST_GATE: gate }, reject: false, all: true });
+    try {
+      // The workflow's directory, once the engine made it.
+      const id = await new Promise<string>((resolve, reject) => {
+        child.all!.on("data", (d: Buffer) => {
+          const m = /ID: ([a-z0-9-]+)/.exec(d.toString());
+          if (m) resolve(m[1]!);
+        });
+        void child.then((r) => reject(new Error(`the run ended first: ${r.all}`)));
+      });
+      const page = await open(`${server.openUrl}#/workflows/${id}`);
+      await page.waitForSelector("g.node-step.ph-Running");
+      fs.writeFileSync(gate, "");
+      await page.waitForSelector("g.node-step.ph-Succeeded");
+      await page.waitForFunction(() => document.body.textContent?.includes("Succeeded"));
+      await page.close();
+    } finally {
+      fs.writeFileSync(gate, "");
+      await child;
+    }
+  });
+
+  it("opens `dflow report`'s file with no server and no network", async () => {
+    const out = path.join(work, "report.html");
+    await execa(process.execPath, [cli, "report", ids.failure!, "-o", out], { cwd: work, env: { DFLOW_DEBUG_WORKDIR: work } });
+    const page = await browser.newPage();
+    const requests: string[] = [];
+    page.on("request", (r) => requests.push(r.url()));
+    await page.goto(pathToFileURL(out).href);
+    await page.waitForSelector("g.node-step.ph-Failed");
+    expect(requests.filter((u) => !u.startsWith("file:") && !u.startsWith("data:"))).toEqual([]);
+    await page.close();
+  });
+});
