@@ -66,9 +66,16 @@ function ignoredUnder(root: string, maxDirDepth: number) {
   };
 }
 
+/** A subscription: `ready` resolves once the watcher sees every later change (chokidar's first scan is done). */
+export interface Subscription {
+  off: () => void;
+  ready: Promise<void>;
+}
+
 class Hub {
   private readonly listeners = new Set<Listener>();
   private watcher: FSWatcher | null = null;
+  private readyPromise: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
   private heavyAt = 0;
   /** Milliseconds the last heavy re-read took. */
@@ -77,12 +84,19 @@ class Hub {
 
   constructor(private readonly start: (hub: Hub) => FSWatcher) {}
 
-  add(l: Listener): () => void {
+  add(l: Listener): Subscription {
     this.listeners.add(l);
-    if (!this.watcher) this.watcher = this.start(this);
-    return () => {
-      this.listeners.delete(l);
-      if (this.listeners.size === 0) this.close();
+    if (!this.watcher) {
+      const w = (this.watcher = this.start(this));
+      // A change made while chokidar still scans is not reported: a client reads the state only after this.
+      this.readyPromise = new Promise<void>((resolve) => w.once("ready", () => resolve()));
+    }
+    return {
+      ready: this.readyPromise!,
+      off: () => {
+        this.listeners.delete(l);
+        if (this.listeners.size === 0) this.close();
+      },
     };
   }
 
@@ -122,7 +136,7 @@ export class Watcher {
   constructor(private readonly store: WorkflowStore) {}
 
   /** Changes of one workflow: its summary, its steps, its tree, its logs. */
-  workflow(id: string, listener: Listener): () => void {
+  workflow(id: string, listener: Listener): Subscription {
     const wfdir = this.store.dirOf(id);
     let hub = this.workflows.get(id);
     if (!hub) {
@@ -189,15 +203,18 @@ export class Watcher {
       this.workflows.set(id, hub);
     }
     const h = hub;
-    const off = h.add(listener);
-    return () => {
-      off();
-      if (h.size === 0 && this.workflows.get(id) === h) this.workflows.delete(id);
+    const sub = h.add(listener);
+    return {
+      ready: sub.ready,
+      off: () => {
+        sub.off();
+        if (h.size === 0 && this.workflows.get(id) === h) this.workflows.delete(id);
+      },
     };
   }
 
   /** Changes of the list: a workflow added, changed (status, progress) or removed. */
-  workflowList(listener: Listener): () => void {
+  workflowList(listener: Listener): Subscription {
     if (!this.list) {
       const root = this.store.root;
       const dirty = new Set<string>();
@@ -247,10 +264,13 @@ export class Watcher {
       });
     }
     const h = this.list;
-    const off = h.add(listener);
-    return () => {
-      off();
-      if (h.size === 0 && this.list === h) this.list = null;
+    const sub = h.add(listener);
+    return {
+      ready: sub.ready,
+      off: () => {
+        sub.off();
+        if (h.size === 0 && this.list === h) this.list = null;
+      },
     };
   }
 

@@ -16,7 +16,7 @@ import { Hono, type Context } from "hono";
 import { streamSSE } from "hono/streaming";
 import { serve } from "@hono/node-server";
 import { ApiError, WorkflowStore } from "../../engine/api/workflows.js";
-import { Watcher, type WorkflowEvent } from "../../engine/api/watch.js";
+import { type Subscription, Watcher, type WorkflowEvent } from "../../engine/api/watch.js";
 
 /** Where vite puts the page: dist/ui (this module is dist/src/ui/server.js; from the sources, in tests, the built one). */
 export const UI_DIR = [new URL("../../ui/", import.meta.url), new URL("../../dist/ui/", import.meta.url)].map((u) => fileURLToPath(u)).find((d) => fs.existsSync(path.join(d, "index.html"))) ?? fileURLToPath(new URL("../../ui/", import.meta.url));
@@ -129,11 +129,11 @@ export function createApp(opts: { store: WorkflowStore; watcher: Watcher; token:
   action("resubmit", (id) => store.rerun(id, "resubmit"));
   app.delete("/api/workflows/:id", async (c) => c.json({ message: await store.delete(c.req.param("id"), ["1", "true"].includes(c.req.query("force") ?? "")) }));
 
-  const events = (c: Context, subscribe: (l: (e: WorkflowEvent) => void) => () => void) =>
+  const events = (c: Context, subscribe: (l: (e: WorkflowEvent) => void) => Subscription) =>
     streamSSE(c, async (stream) => {
       const queue: WorkflowEvent[] = [];
       let wake: (() => void) | null = null;
-      const off = subscribe((e) => {
+      const { off, ready } = subscribe((e) => {
         queue.push(e);
         wake?.();
       });
@@ -143,6 +143,8 @@ export function createApp(opts: { store: WorkflowStore; watcher: Watcher; token:
         off();
         wake?.();
       });
+      // "hello" once the watcher misses nothing: a page (re)reads the state on it.
+      await ready;
       await stream.writeSSE({ event: "hello", data: "{}" });
       while (open) {
         if (!queue.length) {

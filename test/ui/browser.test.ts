@@ -5,41 +5,32 @@
 // and `dflow report`'s file opened with no server. Skips with a reason where
 // Chromium is missing; fails in CI.
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { execa } from "execa";
 import { type Browser, type Page, chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type UiServer, startUiServer } from "../../src/ui/server.js";
+import { CLI, ROOT, makeUiProject, runIn } from "../support/ui.js";
 import { BROWSER_SKIP_REASON, CHROMIUM_ARGS, chromiumPath } from "../support/browser.js";
 
-const root = path.resolve(import.meta.dirname, "..", "..");
-const cli = path.join(root, "dist", "src", "cli.js");
+const root = ROOT;
+const cli = CLI;
 const exe = chromiumPath();
 if (!exe) console.warn(`[browser tests skipped] ${BROWSER_SKIP_REASON}`);
 
-const GATED = `import { ShellOPTemplate, Step, Workflow } from "dflow-ts";
-const t = new ShellOPTemplate({ name: "gated", image: "alpine", script: "echo waiting for the gate\\nwhile [ ! -e \\"$DFLOW_TEST_GATE\\" ]; do sleep 0.05; done\\necho released" });
-const wf = new Workflow({ name: "gated" });
-wf.add(new Step({ name: "gated", template: t }));
-await wf.submit();
-`;
 
 let work = "";
 let server: UiServer;
 let browser: Browser;
 const ids: Record<string, string> = {};
 
-async function run(file: string, extra: Record<string, string> = {}): Promise<string> {
-  const r = await execa(process.execPath, [cli, "run", file], { cwd: work, env: { DFLOW_DEBUG_WORKDIR: work, ...extra }, reject: false, all: true });
-  const id = /ID: ([a-z0-9-]+)/.exec(r.all ?? "")?.[1];
-  if (!id) throw new Error(`no workflow id in the output of ${file}:\n${r.all}`);
-  return id;
-}
+const run = (file: string, extra: Record<string, string> = {}) => runIn(work, file, extra);
 
 async function open(url: string): Promise<Page> {
   const page = await browser.newPage();
+  // No timing margin: a busy machine may take long; the test's own timeout is the backstop.
+  page.setDefaultTimeout(0);
   page.on("pageerror", (e) => {
     throw e;
   });
@@ -49,10 +40,7 @@ async function open(url: string): Promise<Page> {
 
 describe.skipIf(!exe)("the page in Chromium", () => {
   beforeAll(async () => {
-    work = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "dflow-ui-browser-")));
-    fs.mkdirSync(path.join(work, "node_modules"));
-    fs.symlinkSync(root, path.join(work, "node_modules", "dflow-ts"));
-    fs.writeFileSync(path.join(work, "gated.ts"), GATED);
+    work = makeUiProject("dflow-ui-browser-");
     ids.nested = await run(path.join(root, "examples", "nested-steps-in-dag.ts"));
     ids.failure = await run(path.join(root, "examples", "failure.ts"));
     server = await startUiServer({ root: work, port: 0 });
@@ -81,6 +69,7 @@ describe.skipIf(!exe)("the page in Chromium", () => {
   it("says how to get in without the token", async () => {
     const ctx = await browser.newContext();
     const page = await ctx.newPage();
+    page.setDefaultTimeout(0);
     await page.goto(server.url);
     await page.waitForSelector(".auth-box");
     expect(await page.locator(".auth-box").textContent()).toMatch(/token/);
@@ -138,6 +127,7 @@ describe.skipIf(!exe)("the page in Chromium", () => {
     const out = path.join(work, "report.html");
     await execa(process.execPath, [cli, "report", ids.failure!, "-o", out], { cwd: work, env: { DFLOW_DEBUG_WORKDIR: work } });
     const page = await browser.newPage();
+    page.setDefaultTimeout(0);
     const requests: string[] = [];
     page.on("request", (r) => requests.push(r.url()));
     await page.goto(pathToFileURL(out).href);

@@ -3,22 +3,15 @@
 // (token, header for changes, loopback, files kept inside), changes on disk
 // arrive as events, and the actions do what the commands do.
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type UiServer, startUiServer } from "../../src/ui/server.js";
+import { CLI, ROOT, makeUiProject, runIn } from "../support/ui.js";
 
-const root = path.resolve(import.meta.dirname, "..", "..");
-const cli = path.join(root, "dist", "src", "cli.js");
+const root = ROOT;
+const cli = CLI;
 
-// A keyed shell step that waits for the file $DFLOW_TEST_GATE, so the test decides when it ends.
-const GATED = `import { ShellOPTemplate, Step, Workflow } from "dflow-ts";
-const t = new ShellOPTemplate({ name: "gated", image: "alpine", script: "echo waiting\\nwhile [ ! -e \\"$DFLOW_TEST_GATE\\" ]; do sleep 0.05; done\\necho released" });
-const wf = new Workflow({ name: "gated" });
-wf.add(new Step({ name: "gated", template: t, key: "gated-key" }));
-await wf.submit();
-`;
 
 let work = "";
 let server: UiServer;
@@ -29,12 +22,7 @@ function env(extra: Record<string, string> = {}): Record<string, string> {
   return { DFLOW_DEBUG_WORKDIR: work, ...extra };
 }
 
-async function run(file: string, extra: Record<string, string> = {}): Promise<string> {
-  const r = await execa(process.execPath, [cli, "run", file], { cwd: work, env: env(extra), reject: false, all: true });
-  const id = /ID: ([a-z0-9-]+)/.exec(r.all ?? "")?.[1];
-  if (!id) throw new Error(`no workflow id in the output of ${file}:\n${r.all}`);
-  return id;
-}
+const run = (file: string, extra: Record<string, string> = {}) => runIn(work, file, extra);
 
 function api(p: string, init: RequestInit & { auth?: string | null } = {}): Promise<Response> {
   const headers = new Headers(init.headers);
@@ -97,11 +85,7 @@ async function gatedId(child: ReturnType<typeof execa>, status?: string): Promis
 }
 
 beforeAll(async () => {
-  work = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "dflow-ui-")));
-  // A user's project: its scripts import dflow-ts.
-  fs.mkdirSync(path.join(work, "node_modules"));
-  fs.symlinkSync(root, path.join(work, "node_modules", "dflow-ts"));
-  fs.writeFileSync(path.join(work, "gated.ts"), GATED);
+  work = makeUiProject("dflow-ui-");
   ids.nested = await run(path.join(root, "examples", "nested-steps-in-dag.ts"));
   ids.artifacts = await run(path.join(root, "examples", "artifacts.ts"));
   ids.failure = await run(path.join(root, "examples", "failure.ts"));

@@ -1,0 +1,34 @@
+// What the UI tests share: a user's project folder (its scripts import
+// dflow-ts) with workflows that `dflow run` made in it, and a workflow whose
+// only step waits for the file $DFLOW_TEST_GATE, so a test decides when it ends.
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { execa } from "execa";
+
+export const ROOT = path.resolve(import.meta.dirname, "..", "..");
+export const CLI = path.join(ROOT, "dist", "src", "cli.js");
+
+export const GATED = `import { ShellOPTemplate, Step, Workflow } from "dflow-ts";
+const t = new ShellOPTemplate({ name: "gated", image: "alpine", script: "echo waiting for the gate\\nwhile [ ! -e \\"$DFLOW_TEST_GATE\\" ]; do sleep 0.05; done\\necho released" });
+const wf = new Workflow({ name: "gated" });
+wf.add(new Step({ name: "gated", template: t, key: "gated-key" }));
+await wf.submit();
+`;
+
+/** A fresh project folder (realpath) with node_modules/dflow-ts and gated.ts. */
+export function makeUiProject(prefix: string): string {
+  const work = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), prefix)));
+  fs.mkdirSync(path.join(work, "node_modules"));
+  fs.symlinkSync(ROOT, path.join(work, "node_modules", "dflow-ts"));
+  fs.writeFileSync(path.join(work, "gated.ts"), GATED);
+  return work;
+}
+
+/** `dflow run <file>` in `work` (its work directory too); the id of the workflow it ran. */
+export async function runIn(work: string, file: string, extra: Record<string, string> = {}): Promise<string> {
+  const r = await execa(process.execPath, [CLI, "run", file], { cwd: work, env: { DFLOW_DEBUG_WORKDIR: work, ...extra }, reject: false, all: true });
+  const id = /ID: ([a-z0-9-]+)/.exec(r.all ?? "")?.[1];
+  if (!id) throw new Error(`no workflow id in the output of ${file}:\n${r.all}`);
+  return id;
+}
