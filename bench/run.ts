@@ -70,6 +70,8 @@ const PLAN: Planned[] = [
   { shape: "user-dag-lattice", n: 100, user: true, floor: "sh" },
   { shape: "user-ts-op-fanout", n: 100, user: true, floor: "node" },
   { shape: "user-ts-op-fanout-warm", n: 100, user: true, floor: "node" },
+  // `dflow ui` on a 10,000-step workflow: time to the graph drawn in headless Chromium, and the server's RSS.
+  { shape: "ui-10k", n: 10000, full: true, unavailable: () => (fs.existsSync(process.env.DFLOW_TEST_CHROMIUM ?? "/usr/bin/chromium") ? null : "no Chromium: `apt-get install chromium` (or set DFLOW_TEST_CHROMIUM)") },
 ];
 const SHAPES = [...new Set(PLAN.map((p) => p.shape))];
 
@@ -92,7 +94,7 @@ function usage(code: number): never {
       "usage: npm run bench [-- [--json] [--only <shape[,shape]>] [--quick]]",
       "  --json    one JSON object per line instead of a table",
       "  --only    run only these shapes (shape:n for one row of a shape): " + SHAPES.join(", "),
-      "  --quick   leave out fanout-shell n=10000, user-fanout-shell n=10000 and recursion n=1000",
+      "  --quick   leave out fanout-shell n=10000, user-fanout-shell n=10000, recursion n=1000 and ui-10k",
       "  (user-fanout-shell n=100000 runs only when named: --only user-fanout-shell:100000)",
       "",
     ].join("\n"),
@@ -271,6 +273,7 @@ function notes(r: Row): string {
     return parts.join("; ");
   }
   if (r.shape === "recursion") parts.push(`per_level_ms=${fmtNum(r.per_level_ms, 2)}`);
+  if (r.shape === "ui-10k") parts.push(`wall = page opened to graph drawn; list drawn in ${fmtNum(r.list_render_s, 2)} s; peak RSS is the \`dflow ui\` server's; page JS heap ${fmtNum(r.page_js_heap_mb, 1)} MB`);
   if (r.submit_s !== undefined) parts.push(`submit ${fmtNum(r.submit_s, 2)} s (${fmtNum(r.submit_per_step_ms, 2)} ms/step), start-up ${fmtNum(r.startup_s, 2)} s`);
   if (r.shape === "slurm-fanout") parts.push(`${r.jobs_submitted} Slurm jobs, ${r.scheduler_commands} scheduler commands (${r.by_command}), group_size ${r.group_size}`);
   if (r.shape === "dag-layers") parts.push(`${r.layers}x${r.width}, each task depends on ${r.deps}`);
