@@ -20,6 +20,22 @@ const exe = chromiumPath();
 if (!exe) console.warn(`[browser tests skipped] ${BROWSER_SKIP_REASON}`);
 
 
+/** Screenshots of every test, for a person to look at (not compared). */
+const SHOTS = path.join(ROOT, "test-output", "ui");
+
+async function shot(page: Page, name: string): Promise<void> {
+  fs.mkdirSync(SHOTS, { recursive: true });
+  await page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
+}
+
+/** Select a step in the graph by its name (keyboard: a node outside the view cannot be clicked). */
+async function selectStep(page: Page, name: string): Promise<void> {
+  const node = page.locator(`g.node-step g[role=button][aria-label^="${name}"]`).first();
+  await node.focus();
+  await page.keyboard.press("Enter");
+  await page.waitForSelector(`.panel h2:has-text("${name}")`);
+}
+
 let work = "";
 let server: UiServer;
 let browser: Browser;
@@ -43,6 +59,7 @@ describe.skipIf(!exe)("the page in Chromium", () => {
     work = makeUiProject("dflow-ui-browser-");
     ids.nested = await run(path.join(root, "examples", "nested-steps-in-dag.ts"));
     ids.failure = await run(path.join(root, "examples", "failure.ts"));
+    ids.artifacts = await run(path.join(root, "examples", "artifacts.ts"));
     server = await startUiServer({ root: work, port: 0 });
     browser = await chromium.launch({ executablePath: exe!, args: CHROMIUM_ARGS });
   }, 300_000);
@@ -59,7 +76,8 @@ describe.skipIf(!exe)("the page in Chromium", () => {
     expect(page.url()).not.toContain("token=");
     expect(await page.evaluate(() => localStorage.getItem("dflow-ui-token"))).toBe(server.token);
     const rows = await page.locator("a.wf-link").allTextContents();
-    expect(rows.sort()).toEqual([ids.failure, ids.nested].sort());
+    expect(rows.sort()).toEqual([ids.failure, ids.nested, ids.artifacts].sort());
+    await shot(page, "list");
     // The token stays with the page: a reload without it still works.
     await page.reload();
     await page.waitForSelector("a.wf-link");
@@ -83,6 +101,7 @@ describe.skipIf(!exe)("the page in Chromium", () => {
     for (const name of ["start", "twice", "plus-one", "report"]) expect(labels.some((l) => l.startsWith(name)), `${name} in ${labels.join(" | ")}`).toBe(true);
     expect(await page.locator("g.node-step.ph-Succeeded").count()).toBe(await page.locator("g.node-step").count());
     expect(await page.locator("path.edge").count()).toBeGreaterThanOrEqual(3);
+    await shot(page, "dag");
     await page.close();
   });
 
@@ -96,6 +115,7 @@ describe.skipIf(!exe)("the page in Chromium", () => {
     await page.waitForSelector(".log-text");
     expect((await page.locator(".log-text").textContent())!.length).toBeGreaterThan(0);
     expect(await page.locator(".panel").textContent()).toMatch(/Failed/);
+    await shot(page, "failed-step");
     await page.close();
   });
 
@@ -113,15 +133,77 @@ describe.skipIf(!exe)("the page in Chromium", () => {
       });
       const page = await open(`${server.openUrl}#/workflows/${id}`);
       await page.waitForSelector("g.node-step.ph-Running");
+      // The step's log as it is written: its first line now, its last once released.
+      await selectStep(page, "gated");
+      await page.waitForSelector('.log-text:has-text("waiting for the gate")');
+      expect(await page.locator(".log-text").textContent()).not.toContain("released");
+      await shot(page, "running");
       fs.writeFileSync(gate, "");
       await page.waitForSelector("g.node-step.ph-Succeeded");
+      await page.waitForSelector('.log-text:has-text("released")');
       await page.waitForFunction(() => document.body.textContent?.includes("Succeeded"));
+      await shot(page, "succeeded-live");
       await page.close();
     } finally {
       fs.writeFileSync(gate, "");
       await child;
     }
   });
+
+  it("shows an artifact's text", async () => {
+    const page = await open(`${server.openUrl}#/workflows/${ids.artifacts}`);
+    await page.waitForSelector("g.node-step");
+    await selectStep(page, "show");
+    await page.locator('.files .files-head button:has-text("report")').first().click();
+    await page.locator('.files-body button:has-text("report.txt")').click();
+    await page.waitForSelector(".file-text");
+    expect(await page.locator(".file-text").textContent()).toMatch(/\d/);
+    await shot(page, "artifact");
+    await page.close();
+  });
+
+  it("stops a running workflow from the page: it ends Failed with the reason", async () => {
+    const child = execa(process.execPath, [cli, "run", "gated.ts"], { cwd: work, env: { DFLOW_DEBUG_WORKDIR: work, DFLOW_TEST_GATE: path.join(work, "never") }, reject: false, all: true });
+    const id = await new Promise<string>((resolve, reject) => {
+      child.all!.on("data", (d: Buffer) => {
+        const m = /ID: ([a-z0-9-]+)/.exec(d.toString());
+        if (m) resolve(m[1]!);
+      });
+      void child.then((r) => reject(new Error(`the run ended first: ${r.all}`)));
+    });
+    const page = await open(`${server.openUrl}#/workflows/${id}`);
+    await page.waitForSelector("g.node-step.ph-Running");
+    await page.locator('button.btn:has-text("Stop")').click();
+    await shot(page, "stop-dialog");
+    await page.locator("dialog button[type=submit]").click();
+    await page.waitForSelector("g.node-step.ph-Failed");
+    await page.waitForSelector('.badge:has-text("Failed")');
+    expect(await page.locator("body").textContent()).toMatch(/stopped \(dflow ui/);
+    await shot(page, "stopped");
+    await page.close();
+    const r = await child;
+    expect(r.exitCode).not.toBe(0);
+    expect(fs.readFileSync(path.join(work, id, "status"), "utf8")).toBe("Failed");
+  });
+
+  it("draws a 10,000-step workflow with its fan-out as one node", async () => {
+    fs.writeFileSync(
+      path.join(work, "big.ts"),
+      `import { ShellOPTemplate, Step, Workflow, argo_range } from "dflow-ts";
+const wf = new Workflow({ name: "big" });
+wf.add(new Step({ name: "square", template: new ShellOPTemplate({ name: "noop", script: "true" }), with_param: argo_range(10000) }));
+await wf.submit();
+`,
+    );
+    const id = await run("big.ts");
+    const page = await open(`${server.openUrl}#/workflows/${id}`);
+    await page.waitForSelector("g.node-fanout");
+    expect(await page.locator("g.node-fanout").textContent()).toContain("square ×10000");
+    // Collapsed: a handful of nodes, not 10,000.
+    expect(await page.locator("g.node").count()).toBeLessThan(20);
+    await shot(page, "fanout-10k");
+    await page.close();
+  }, 900_000);
 
   it("opens `dflow report`'s file with no server and no network", async () => {
     const out = path.join(work, "report.html");
