@@ -181,7 +181,8 @@ function readChildren(dir: string): Record<string, string> {
 
 function safeReadStep(wfid: string, dir: string): ArgoStep | null {
   try {
-    return readStep(wfid, dir);
+    // The tree needs phases and keys; a caller that wants a step's values reads them on first use.
+    return readStep(wfid, dir, { lazyIO: true });
   } catch {
     return null; // a file vanished or is half-written: not a step yet
   }

@@ -72,6 +72,13 @@ export class ArgoStep {
   }
 }
 
+function readParameter(pdir: string, n: string): ParameterRecord {
+  const text = fs.readFileSync(path.join(pdir, n), "utf8");
+  const side = readTextOrSync(path.join(pdir, ".dflow", n), null);
+  const type = side ? ((JSON.parse(side) as { type?: string }).type ?? null) : null;
+  return { name: n, value: decodeValue(text, type), type };
+}
+
 function readIO(dir: string, io: "inputs" | "outputs"): IORecord {
   const rec: IORecord = { parameters: {}, artifacts: {} };
   const pdir = path.join(dir, io, "parameters");
@@ -81,12 +88,7 @@ function readIO(dir: string, io: "inputs" | "outputs"): IORecord {
   } catch {
     // none
   }
-  for (const n of names) {
-    const text = fs.readFileSync(path.join(pdir, n), "utf8");
-    const side = readTextOrSync(path.join(pdir, ".dflow", n), null);
-    const type = side ? ((JSON.parse(side) as { type?: string }).type ?? null) : null;
-    rec.parameters[n] = { name: n, value: decodeValue(text, type), type };
-  }
+  for (const n of names) rec.parameters[n] = readParameter(pdir, n);
   const adir = path.join(dir, io, "artifacts");
   try {
     for (const n of fs.readdirSync(adir)) rec.artifacts[n] = { name: n, local_path: path.join(adir, n) };
@@ -96,7 +98,29 @@ function readIO(dir: string, io: "inputs" | "outputs"): IORecord {
   return rec;
 }
 
-export function readStep(wfid: string, dir: string): ArgoStep | null {
+/** `obj[name]` read by `load` when first asked for (and then kept); an assignment replaces it. */
+function lazy<T extends object>(obj: T, name: keyof T & string, load: () => unknown): void {
+  const own = (value: unknown) => Object.defineProperty(obj, name, { value, writable: true, enumerable: true, configurable: true });
+  Object.defineProperty(obj, name, {
+    enumerable: true,
+    configurable: true,
+    get() {
+      const v = load();
+      own(v);
+      return v;
+    },
+    set(v: unknown) {
+      own(v);
+    },
+  });
+}
+
+/**
+ * A step as on disk. `lazyIO`: its parameters and artifacts are read when
+ * first asked for, not now (a tree of 10,000 steps for a page or `dflow get`
+ * needs their phases, not their values); the key is read either way.
+ */
+export function readStep(wfid: string, dir: string, opts: { lazyIO?: boolean } = {}): ArgoStep | null {
   const name = readTextOrSync(path.join(dir, "name"), null);
   const type = readTextOrSync(path.join(dir, "type"), null);
   if (name === null || type === null) return null;
@@ -107,9 +131,21 @@ export function readStep(wfid: string, dir: string): ArgoStep | null {
   s.dir = dir;
   s.type = type;
   s.phase = readTextOrSync(path.join(dir, "phase"), "Pending");
-  s.inputs = readIO(dir, "inputs");
-  s.outputs = readIO(dir, "outputs");
-  const key = s.inputs.parameters.dflow_key?.value;
+  let key: unknown;
+  if (opts.lazyIO) {
+    lazy(s, "inputs", () => readIO(dir, "inputs"));
+    lazy(s, "outputs", () => readIO(dir, "outputs"));
+    const pdir = path.join(dir, "inputs", "parameters");
+    try {
+      key = readParameter(pdir, "dflow_key").value;
+    } catch {
+      key = undefined; // no key
+    }
+  } else {
+    s.inputs = readIO(dir, "inputs");
+    s.outputs = readIO(dir, "outputs");
+    key = s.inputs.parameters.dflow_key?.value;
+  }
   s.key = typeof key === "string" && key !== "" ? key : null;
   // dflow keys are also the directory name; Steps/DAG steps record no dflow_key.
   if (s.key === null && type !== "Pod" && !/-[0-9a-z]{5}$/.test(s.id)) s.key = s.id;
