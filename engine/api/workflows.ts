@@ -13,7 +13,7 @@ import { readStep } from "./steps-on-disk.js";
 import { DflowConfigError } from "../../src/errors.js";
 import { type StepNode, flatten, isFinal, isoTime, listWorkflowDirs, nodeJson, readWorkflow, stepTree, workflowJson } from "./read.js";
 import { isInside, realInside } from "./paths.js";
-import { type WorkflowGraph, readGraph } from "../store/graph.js";
+import { type GraphStep, type GraphTemplate, type WorkflowGraph, readGraph } from "../store/graph.js";
 
 /** A request the API cannot answer, with the HTTP status that says why. */
 export class ApiError extends Error {
@@ -60,6 +60,31 @@ export interface StepDetail extends Record<string, unknown> {
   pid: number | null;
   /** Cluster job ids of a remote step, oldest first. */
   job_ids: string[];
+  /** The name of the template the step ran, from the workflow's graph (null when not recorded). */
+  template: string | null;
+}
+
+/** The template a step ran: its name looked up in its parent's template, from the entrypoint down. */
+function templateOf(graph: WorkflowGraph | null, tree: StepNode[], stepId: string): string | null {
+  if (!graph) return null;
+  const find = (nodes: StepNode[], trail: string[]): string[] | null => {
+    for (const n of nodes) {
+      if (n.step.id === stepId) return [...trail, n.step.displayName];
+      const below = find(n.children, [...trail, n.step.displayName]);
+      if (below) return below;
+    }
+    return null;
+  };
+  const names = find(tree, []);
+  if (!names) return null;
+  let template: string | null = graph.entrypoint;
+  for (const name of names) {
+    const t: GraphTemplate | undefined = template === null ? undefined : graph.templates[template];
+    if (!t) return null;
+    const steps: GraphStep[] = t.type === "Steps" ? t.groups.flat() : t.tasks;
+    template = steps.find((x: GraphStep) => x.name === name)?.template ?? null;
+  }
+  return template;
 }
 
 export interface LogChunk {
@@ -160,7 +185,8 @@ export class WorkflowStore {
     const { wfdir, dir } = this.stepDir(id, stepId);
     const s = readStep(id, dir);
     if (!s) throw new ApiError(404, `workflow ${id} has no step ${JSON.stringify(stepId)}`);
-    const node = flatten(stepTree(id, wfdir)).find((n) => n.step.id === stepId);
+    const tree = stepTree(id, wfdir);
+    const node = flatten(tree).find((n) => n.step.id === stepId);
     const base = node ? { ...nodeJson(node), children: undefined } : nodeJson({ step: s, order: "?", item: null, progress: null, depth: 0, children: [] });
     const rel = (p: string) => path.relative(wfdir, p);
     const io = (rec: typeof s.inputs): IOJson => ({
@@ -200,6 +226,7 @@ export class WorkflowStore {
       script: fs.existsSync(path.join(dir, "script")) ? rel(path.join(dir, "script")) : null,
       pid: Number.isInteger(pid) ? pid : null,
       job_ids: (readText(path.join(dir, "job_ids")) ?? "").split("\n").filter(Boolean),
+      template: templateOf(readGraph(wfdir), tree, stepId),
     };
   }
 

@@ -127,6 +127,7 @@ describe("the JSON API", () => {
     const count = got.steps.find((s) => s.name === "count")!;
     const d = (await (await api(`/api/workflows/${ids.artifacts}/steps/${count.id}`)).json()) as { phase: string; outputs: { parameters: Record<string, { value: unknown }>; artifacts: Record<string, { path: string }> }; inputs: { artifacts: Record<string, { path: string; target: string }> }; log: string; script: string };
     expect(d.phase).toBe("Succeeded");
+    expect((d as unknown as { template: string }).template).toBe("countbytes");
     expect(d.outputs.parameters.total?.value).toBe(9);
     expect(d.inputs.artifacts.files?.target).toBeTruthy();
     // The artifact is a link into another step's outputs: listed through it.

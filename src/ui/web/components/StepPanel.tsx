@@ -77,6 +77,7 @@ export function StepPanel({ wfId, stepId, node, version, report, logBus, live, o
           <Fact k="Step id" v={<code>{s.id}</code>} />
           {s.key ? <Fact k="Key" v={<code>{s.key}</code>} /> : null}
           <Fact k="Type" v={s.type} />
+          {s.template ? <Fact k="Template" v={<code>{s.template}</code>} /> : null}
           {s.item !== null && s.item !== undefined ? <Fact k="Item" v={String(s.item)} /> : null}
           <Fact k="Started" v={<span title={s.started ?? ""}>{formatTime(s.started) || "—"}</span>} />
           <Fact k="Finished" v={<span title={s.finished ?? ""}>{formatTime(s.finished) || "—"}</span>} />

@@ -94,6 +94,8 @@ export interface StepDetail extends Omit<StepNode, "children"> {
   script?: string | null;
   pid?: number | null;
   job_ids?: string[];
+  /** The template the step ran (from the workflow's recorded graph). */
+  template?: string | null;
 }
 
 export interface LogChunk {
