@@ -4,7 +4,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { execa } from "execa";
+import { type ResultPromise, execa } from "execa";
 
 export const ROOT = path.resolve(import.meta.dirname, "..", "..");
 export const CLI = path.join(ROOT, "dist", "src", "cli.js");
@@ -31,4 +31,17 @@ export async function runIn(work: string, file: string, extra: Record<string, st
   const id = /ID: ([a-z0-9-]+)/.exec(r.all ?? "")?.[1];
   if (!id) throw new Error(`no workflow id in the output of ${file}:\n${r.all}`);
   return id;
+}
+
+/** Start gated.ts in `work` (its step waits for `gate`); resolves once the engine has named the workflow. */
+export async function startGated(work: string, gate: string): Promise<{ child: ResultPromise<{ all: true; reject: false }>; id: string }> {
+  const child = execa(process.execPath, [CLI, "run", "gated.ts"], { cwd: work, env: { DFLOW_DEBUG_WORKDIR: work, DFLOW_TEST_GATE: gate }, reject: false, all: true });
+  const id = await new Promise<string>((resolve, reject) => {
+    child.all.on("data", (d: Buffer) => {
+      const m = /ID: ([a-z0-9-]+)/.exec(d.toString());
+      if (m) resolve(m[1]!);
+    });
+    void child.then((r) => reject(new Error(`the run ended before it named its workflow: ${String(r.all)}`)));
+  });
+  return { child, id };
 }

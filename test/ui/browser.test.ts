@@ -11,7 +11,7 @@ import { execa } from "execa";
 import { type Browser, type Page, chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type UiServer, startUiServer } from "../../src/ui/server.js";
-import { CLI, ROOT, makeUiProject, runIn } from "../support/ui.js";
+import { CLI, ROOT, makeUiProject, runIn, startGated } from "../support/ui.js";
 import { BROWSER_SKIP_REASON, CHROMIUM_ARGS, chromiumPath } from "../support/browser.js";
 
 const root = ROOT;
@@ -121,16 +121,8 @@ describe.skipIf(!exe)("the page in Chromium", () => {
 
   it("follows a running workflow: a change on disk reaches the open page", async () => {
     const gate = path.join(work, "gate");
-    const child = execa(process.execPath, [cli, "run", "gated.ts"], { cwd: work, env: { DFLOW_DEBUG_WORKDIR: work, DFLOW_TEST_GATE: gate }, reject: false, all: true });
+    const { child, id } = await startGated(work, gate);
     try {
-      // The workflow's directory, once the engine made it.
-      const id = await new Promise<string>((resolve, reject) => {
-        child.all!.on("data", (d: Buffer) => {
-          const m = /ID: ([a-z0-9-]+)/.exec(d.toString());
-          if (m) resolve(m[1]!);
-        });
-        void child.then((r) => reject(new Error(`the run ended first: ${r.all}`)));
-      });
       const page = await open(`${server.openUrl}#/workflows/${id}`);
       await page.waitForSelector("g.node-step.ph-Running");
       // The step's log as it is written: its first line now, its last once released.
@@ -163,14 +155,7 @@ describe.skipIf(!exe)("the page in Chromium", () => {
   });
 
   it("stops a running workflow from the page: it ends Failed with the reason", async () => {
-    const child = execa(process.execPath, [cli, "run", "gated.ts"], { cwd: work, env: { DFLOW_DEBUG_WORKDIR: work, DFLOW_TEST_GATE: path.join(work, "never") }, reject: false, all: true });
-    const id = await new Promise<string>((resolve, reject) => {
-      child.all!.on("data", (d: Buffer) => {
-        const m = /ID: ([a-z0-9-]+)/.exec(d.toString());
-        if (m) resolve(m[1]!);
-      });
-      void child.then((r) => reject(new Error(`the run ended first: ${r.all}`)));
-    });
+    const { child, id } = await startGated(work, path.join(work, "never"));
     const page = await open(`${server.openUrl}#/workflows/${id}`);
     await page.waitForSelector("g.node-step.ph-Running");
     await page.locator('button.btn:has-text("Stop")').click();
