@@ -38,7 +38,7 @@ function sameness(w: WorkflowJson): string {
 function patchOf(wfid: string, dir: string): StepPatch | null {
   let s;
   try {
-    s = readStep(wfid, dir);
+    s = readStep(wfid, dir, { lazyIO: true });
   } catch {
     return null; // half-written: the next event reads it again
   }
@@ -156,7 +156,7 @@ export class Watcher {
         treePending ||= tree;
         summaryPending ||= summary;
         tree = summary = false;
-        // The tree and the summary read every step: at most every HEAVY_MS; what is left waits for the next turn.
+        // The tree and the summary read every step: not more often than HEAVY_FACTOR times their cost; what is left waits.
         if (heavyDue) {
           if (treePending) h.emit({ type: "tree", data: { id } });
           if (summaryPending) {
@@ -188,8 +188,11 @@ export class Watcher {
             summary = true;
           } else {
             const [step, name] = parts as [string, string];
-            if (step.startsWith(".")) return;
-            if (name === "log.txt") logs.add(step);
+            // .engine/: only the suspend marker shows (in the summary); the journal and the lock do not.
+            if (step.startsWith(".")) {
+              if (step !== ".engine" || name !== "suspended") return;
+              summary = true;
+            } else if (name === "log.txt") logs.add(step);
             else if (name === "children") tree = true;
             else {
               dirty.add(step);

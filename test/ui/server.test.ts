@@ -290,6 +290,24 @@ describe("live events and actions", () => {
     expect(fs.existsSync(path.join(work, id))).toBe(false);
   });
 
+  it("suspends and resumes a running workflow, and says so in its events", async () => {
+    const gate = path.join(work, "gate-suspend");
+    const child = execa(process.execPath, [cli, "run", "gated.ts"], { cwd: work, env: env({ DFLOW_TEST_GATE: gate }), reject: false, all: true });
+    try {
+      const id = await gatedId(child, "Running");
+      const suspended = (want: boolean) => (event: string, data: unknown) => event === "workflow" && (data as { suspended: boolean }).suspended === want;
+      await eventsUntil(`/api/workflows/${id}/events`, suspended(true), async () => {
+        expect((await api(`/api/workflows/${id}/suspend`, { method: "POST" })).status).toBe(200);
+      });
+      await eventsUntil(`/api/workflows/${id}/events`, suspended(false), async () => {
+        expect((await api(`/api/workflows/${id}/resume`, { method: "POST" })).status).toBe(200);
+      });
+    } finally {
+      fs.writeFileSync(gate, "");
+      await child;
+    }
+  });
+
   it("retries a failed workflow in the background, as `dflow retry` does", async () => {
     const gate = path.join(work, "gate-retry");
     const child = execa(process.execPath, [cli, "run", "gated.ts"], { cwd: work, env: env({ DFLOW_TEST_GATE: gate }), reject: false, all: true });
