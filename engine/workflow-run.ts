@@ -22,7 +22,7 @@ import { resolveArtifact } from "./scope.js";
 import { writeMessage } from "./step-dir.js";
 import { Journal, acquireLock, releaseLock, writeRunInfo } from "./store/engine-dir.js";
 import { writeGraph } from "./store/graph.js";
-import { type StorageError, clearStorageFailures, exists, onStorageFailure, rand5, readTextOr, readTextOrSync, storageErrorIn, storageFailureUnder, writeAtomic, writeAtomicSync } from "./store/fsx.js";
+import { type StorageError, clearStorageFailures, exists, isUnder, onStorageFailure, rand5, readTextOr, readTextOrSync, storageErrorIn, storageFailureUnder, writeAtomic, writeAtomicSync } from "./store/fsx.js";
 import { killSteps } from "./executors/local.js";
 import { WarmPool } from "./executors/warm.js";
 
@@ -172,7 +172,7 @@ async function runWorkflowIn(entry: Steps | DAG, opts: RunOptions, where: { id: 
   // stopped now rather than left to finish into a disk that cannot keep
   // their results; steps not yet started are refused by runPod.
   const offStorage = onStorageFailure((e) => {
-    if (e.path !== dir && !e.path.startsWith(dir + path.sep)) return; // another workflow's
+    if (!isUnder(e.path, dir)) return; // another workflow's
     killSteps(id);
     WarmPool.killJobs(id);
   });

@@ -4,7 +4,7 @@ import fsp from "node:fs/promises";
 import path from "node:path";
 import { config } from "../../src/config.js";
 import { DflowConfigError } from "../../src/errors.js";
-import { symlinkAtomic } from "../store/fsx.js";
+import { isInside, symlinkAtomic } from "../store/fsx.js";
 import { flattenPathValue, pathObject, pyJoin, readCatalog, writeCatalog, type CatalogItem } from "./catalog.js";
 import { checkCopyMethod, copyTree, mergeInto, placeFile } from "./place.js";
 
@@ -47,10 +47,6 @@ function mkdtempName(): string {
 /** The artifact root, `<debug_workdir>/<debug_artifact_dir>`, resolved now. */
 export function artifactRoot(): string {
   return path.resolve(config.debug_workdir, config.debug_artifact_dir);
-}
-
-function isInside(child: string, parent: string): boolean {
-  return parent === "/" ? child !== "/" : child.startsWith(parent + path.sep);
 }
 
 async function sameFile(a: string, b: string): Promise<boolean> {

@@ -47,8 +47,14 @@ export function asStorageError(e: unknown, file: string): unknown {
   return err;
 }
 
-function isUnder(p: string, dir: string): boolean {
+/** `p` is `dir` or below it (both absolute and normalised, as path.resolve gives them). */
+export function isUnder(p: string, dir: string): boolean {
   return p === dir || p.startsWith(dir.endsWith(path.sep) ? dir : dir + path.sep);
+}
+
+/** `p` is strictly below `dir`. */
+export function isInside(p: string, dir: string): boolean {
+  return p !== dir && isUnder(p, dir);
 }
 
 /** The first storage failure met under `dir` (since clearStorageFailures), if any. */
