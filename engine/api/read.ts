@@ -7,8 +7,8 @@ import fs from "node:fs";
 import path from "node:path";
 import { isSuspended } from "../control.js";
 import { lockAlive, readLock } from "../store/engine-dir.js";
+import { readTextOrSync } from "../store/fsx.js";
 import { readStep, type ArgoStep } from "./steps-on-disk.js";
-
 
 export const FINAL_PHASES = new Set(["Succeeded", "Failed", "Error", "Skipped", "Omitted"]);
 
@@ -16,13 +16,7 @@ export function isFinal(phase: string | null): boolean {
   return phase !== null && FINAL_PHASES.has(phase);
 }
 
-function readText(file: string): string | null {
-  try {
-    return fs.readFileSync(file, "utf8");
-  } catch {
-    return null;
-  }
-}
+const readText = (file: string): string | null => readTextOrSync(file, null);
 
 function mtime(file: string): number | null {
   try {
@@ -41,12 +35,12 @@ export function progressText(p: Progress | null): string {
   return p ? `${p.current}/${p.total}` : "";
 }
 
-/** A step's own progress, from `<stepdir>/progress` ("current/total"), when the engine recorded one. */
-export function readProgressFile(dir: string): Progress | null {
-  const text = readText(path.join(dir, "progress"));
+/** "current/total" as a step reports it, or null. */
+export function parseProgress(text: string | null): Progress | null {
   const m = text === null ? null : /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(text);
   return m ? { current: Number(m[1]), total: Number(m[2]) } : null;
 }
+
 
 /** Succeeded Pod steps / all Pod step directories of the workflow. */
 export function podProgress(wfdir: string): Progress {
@@ -104,7 +98,8 @@ export interface WorkflowInfo {
   engine_alive: boolean | null;
 }
 
-export function readWorkflow(id: string, dir: string): WorkflowInfo {
+/** `progress`: when the caller has read the steps already (a tree), else counted here. */
+export function readWorkflow(id: string, dir: string, progress?: Progress): WorkflowInfo {
   const status = readText(path.join(dir, "status")) ?? "Unknown";
   const started = mtime(path.join(dir, "type")) ?? mtime(path.join(dir, "pid")) ?? mtime(path.join(dir, "status"));
   const finished = isFinal(status) ? mtime(path.join(dir, "status")) : null;
@@ -117,7 +112,7 @@ export function readWorkflow(id: string, dir: string): WorkflowInfo {
     started,
     finished,
     duration: started === null ? null : Math.max(0, (finished ?? Date.now() / 1000) - started),
-    progress: podProgress(dir),
+    progress: progress ?? podProgress(dir),
     message: readText(path.join(dir, "message")),
     pid: pidText === null ? null : Number.parseInt(pidText, 10),
     engine_alive: engineAlive(dir),
@@ -148,6 +143,8 @@ export interface StepNode {
   progress: Progress | null;
   depth: number;
   children: StepNode[];
+  /** The Steps/DAG node it runs in (undefined at the top). */
+  parent?: StepNode;
 }
 
 /** The step name as `get` shows it: `name`, or `name(k)` for item k of a fan-out. */
@@ -188,6 +185,49 @@ function safeReadStep(wfid: string, dir: string): ArgoStep | null {
   }
 }
 
+/** A node for `step`, registered under `order` in a parent of type `parentType`. */
+function makeNode(step: ArgoStep, order: string, parentType: string | null, depth: number, parent?: StepNode): StepNode {
+  // Order keys: "<i>-<j>" in a Steps template, "<i>" in a DAG; a fan-out appends "-<k>".
+  const baseParts = parentType === "DAG" ? 1 : 2;
+  const parts = order.split("-");
+  const item = parts.length > baseParts && /^\d+$/.test(parts[baseParts]!) ? Number(parts[baseParts]) : null;
+  return { step, order, item, progress: null, depth, children: [], parent };
+}
+
+/** The steps registered in `dir`'s children file, in order, each with its own subtree. */
+function nodesUnder(wfid: string, wfdir: string, dir: string, parentType: string | null, depth: number, seen: Set<string>, parent?: StepNode): StepNode[] {
+  const entries = Object.entries(readChildren(dir)).sort((a, b) => compareOrder(a[0], b[0]));
+  const out: StepNode[] = [];
+  for (const [order, name] of entries) {
+    const sdir = path.join(wfdir, name);
+    if (seen.has(sdir)) continue;
+    const step = safeReadStep(wfid, sdir);
+    if (!step) continue;
+    seen.add(sdir);
+    const node = makeNode(step, order, parentType, depth, parent);
+    if (step.type !== "Pod") node.children = nodesUnder(wfid, wfdir, sdir, step.type, depth + 1, seen, node);
+    out.push(node);
+  }
+  return out;
+}
+
+/** Set every node's progress: a Pod's own report, a Steps/DAG node's succeeded/all Pods below; returns the total. */
+function fillProgress(nodes: StepNode[]): Progress {
+  const p = { current: 0, total: 0 };
+  for (const n of nodes) {
+    if (n.step.type === "Pod") {
+      n.progress = parseProgress(n.step.progress);
+      p.total++;
+      if (n.step.phase === "Succeeded") p.current++;
+    } else {
+      n.progress = fillProgress(n.children);
+      p.current += n.progress.current;
+      p.total += n.progress.total;
+    }
+  }
+  return p;
+}
+
 /**
  * The steps of a workflow as a tree in execution order: the `children` files
  * from the workflow directory down, order keys sorted numerically, Steps and
@@ -195,27 +235,13 @@ function safeReadStep(wfid: string, dir: string): ArgoStep | null {
  * are written in batches while the workflow runs) is appended at the top.
  */
 export function stepTree(wfid: string, wfdir: string): StepNode[] {
+  return treeWithProgress(wfid, wfdir).nodes;
+}
+
+/** The tree and its succeeded/all Pod steps (a workflow's progress, without reading the steps again). */
+function treeWithProgress(wfid: string, wfdir: string): { nodes: StepNode[]; progress: Progress } {
   const seen = new Set<string>();
-  const walk = (dir: string, parentType: string | null, depth: number): StepNode[] => {
-    // Order keys: "<i>-<j>" in a Steps template, "<i>" in a DAG; a fan-out appends "-<k>".
-    const baseParts = parentType === "DAG" ? 1 : 2;
-    const entries = Object.entries(readChildren(dir)).sort((a, b) => compareOrder(a[0], b[0]));
-    const out: StepNode[] = [];
-    for (const [order, name] of entries) {
-      const sdir = path.join(wfdir, name);
-      if (seen.has(sdir)) continue;
-      const step = safeReadStep(wfid, sdir);
-      if (!step) continue;
-      seen.add(sdir);
-      const parts = order.split("-");
-      const item = parts.length > baseParts && /^\d+$/.test(parts[baseParts]!) ? Number(parts[baseParts]) : null;
-      const node: StepNode = { step, order, item, progress: null, depth, children: [] };
-      if (step.type !== "Pod") node.children = walk(sdir, step.type, depth + 1);
-      out.push(node);
-    }
-    return out;
-  };
-  const top = walk(wfdir, readText(path.join(wfdir, "type")), 0);
+  const top = nodesUnder(wfid, wfdir, wfdir, readText(path.join(wfdir, "type")), 0, seen);
   let entries: fs.Dirent[] = [];
   try {
     entries = fs.readdirSync(wfdir, { withFileTypes: true });
@@ -230,23 +256,46 @@ export function stepTree(wfid: string, wfdir: string): StepNode[] {
     if (step) orphans.push({ step, order: "?", item: null, progress: null, depth: 0, children: [] });
   }
   orphans.sort((a, b) => a.step.startedAt - b.step.startedAt);
-  const all = [...top, ...orphans];
-  const fill = (n: StepNode): Progress => {
-    if (n.step.type === "Pod") {
-      n.progress = readProgressFile(n.step.dir);
-      return { current: n.step.phase === "Succeeded" ? 1 : 0, total: 1 };
+  const nodes = [...top, ...orphans];
+  return { nodes, progress: fillProgress(nodes) };
+}
+
+/**
+ * One step's node, with its subtree and its parents, found through the
+ * children files without reading the other steps (a click on one step of a
+ * 10,000-step workflow reads its branch, not the tree). A step no children
+ * file names yet is returned alone, at the top.
+ */
+export function findStep(wfid: string, wfdir: string, stepId: string): StepNode | null {
+  const search = (dir: string, parentType: string | null, depth: number, parent?: StepNode): StepNode | null => {
+    const entries = Object.entries(readChildren(dir));
+    const hit = entries.find(([, name]) => name === stepId);
+    if (hit) {
+      const step = safeReadStep(wfid, path.join(wfdir, stepId));
+      if (!step) return null;
+      const node = makeNode(step, hit[0], parentType, depth, parent);
+      if (step.type !== "Pod") node.children = nodesUnder(wfid, wfdir, step.dir, step.type, depth + 1, new Set(), node);
+      fillProgress([node]);
+      return node;
     }
-    const p = { current: 0, total: 0 };
-    for (const c of n.children) {
-      const q = fill(c);
-      p.current += q.current;
-      p.total += q.total;
+    for (const [order, name] of entries) {
+      const sdir = path.join(wfdir, name);
+      const type = readText(path.join(sdir, "type"));
+      if (type === null || type === "Pod") continue;
+      const step = safeReadStep(wfid, sdir);
+      if (!step) continue;
+      const found = search(sdir, type, depth + 1, makeNode(step, order, parentType, depth, parent));
+      if (found) return found;
     }
-    n.progress = p;
-    return p;
+    return null;
   };
-  for (const n of all) fill(n);
-  return all;
+  const found = search(wfdir, readText(path.join(wfdir, "type")), 0);
+  if (found) return found;
+  const step = safeReadStep(wfid, path.join(wfdir, stepId));
+  if (!step) return null;
+  const orphan: StepNode = { step, order: "?", item: null, progress: null, depth: 0, children: [] };
+  fillProgress([orphan]);
+  return orphan;
 }
 
 /** The nodes of a tree, depth first (execution order). */
@@ -285,7 +334,6 @@ export function podsOf(nodes: StepNode[]): StepNode[] {
 export function isoTime(epochSeconds: number | null): string | null {
   return epochSeconds === null ? null : new Date(epochSeconds * 1000).toISOString();
 }
-
 
 /** Steps as JSON: the tree, with every field of the human view. */
 export function nodeJson(n: StepNode): Record<string, unknown> {
@@ -327,6 +375,7 @@ export function workflowJson(w: WorkflowInfo): Record<string, unknown> {
 
 /** The workflow directory of `id`, its summary and its step tree. */
 export function snapshot(id: string, dir: string): { info: WorkflowInfo; nodes: StepNode[] } {
-  return { info: readWorkflow(id, dir), nodes: stepTree(id, dir) };
+  const { nodes, progress } = treeWithProgress(id, dir);
+  return { info: readWorkflow(id, dir, progress), nodes };
 }
 

@@ -9,11 +9,10 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { checkDeletable, deleteWorkflow, suspendWorkflow, resumeWorkflow, terminateWorkflow } from "../control.js";
 import { lockAlive, readLock, readRunInfo } from "../store/engine-dir.js";
-import { readStep } from "./steps-on-disk.js";
+import { isUnder, readTextOrSync } from "../store/fsx.js";
+import { type GraphStep, type WorkflowGraph, readGraph } from "../store/graph.js";
 import { DflowConfigError } from "../../src/errors.js";
-import { type StepNode, flatten, isFinal, isoTime, listWorkflowDirs, nodeJson, readWorkflow, stepTree, workflowJson } from "./read.js";
-import { isInside, realInside } from "./paths.js";
-import { type GraphStep, type GraphTemplate, type WorkflowGraph, readGraph } from "../store/graph.js";
+import { type StepNode, findStep, isFinal, listWorkflowDirs, nodeJson, readWorkflow, snapshot, workflowJson } from "./read.js";
 
 /** A request the API cannot answer, with the HTTP status that says why. */
 export class ApiError extends Error {
@@ -65,24 +64,16 @@ export interface StepDetail extends Record<string, unknown> {
 }
 
 /** The template a step ran: its name looked up in its parent's template, from the entrypoint down. */
-function templateOf(graph: WorkflowGraph | null, tree: StepNode[], stepId: string): string | null {
+function templateOf(graph: WorkflowGraph | null, node: StepNode): string | null {
   if (!graph) return null;
-  const find = (nodes: StepNode[], trail: string[]): string[] | null => {
-    for (const n of nodes) {
-      if (n.step.id === stepId) return [...trail, n.step.displayName];
-      const below = find(n.children, [...trail, n.step.displayName]);
-      if (below) return below;
-    }
-    return null;
-  };
-  const names = find(tree, []);
-  if (!names) return null;
+  const names: string[] = [];
+  for (let n: StepNode | undefined = node; n; n = n.parent) names.unshift(n.step.displayName);
   let template: string | null = graph.entrypoint;
   for (const name of names) {
-    const t: GraphTemplate | undefined = template === null ? undefined : graph.templates[template];
+    const t = template === null ? undefined : graph.templates[template];
     if (!t) return null;
     const steps: GraphStep[] = t.type === "Steps" ? t.groups.flat() : t.tasks;
-    template = steps.find((x: GraphStep) => x.name === name)?.template ?? null;
+    template = steps.find((x) => x.name === name)?.template ?? null;
   }
   return template;
 }
@@ -100,13 +91,7 @@ export type FileInfo = { kind: "file"; abs: string; size: number; name: string }
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
-function readText(file: string): string | null {
-  try {
-    return fs.readFileSync(file, "utf8");
-  } catch {
-    return null;
-  }
-}
+const readText = (file: string): string | null => readTextOrSync(file, null);
 
 export class WorkflowStore {
   readonly root: string;
@@ -161,15 +146,16 @@ export class WorkflowStore {
     return w;
   }
 
-  /** A workflow and its step tree (`dflow get --json`'s shape). */
+  /** A workflow and its step tree (`dflow get --json`'s shape), plus its graph. */
   get(id: string): WorkflowJson & { steps: ReturnType<typeof nodeJson>[]; graph: WorkflowGraph | null } {
-    const dir = this.dirOf(id);
-    return { ...workflowJson(readWorkflow(id, dir)), steps: stepTree(id, dir).map(nodeJson), graph: readGraph(dir) };
+    return this.read(id).workflow;
   }
 
-  /** The step tree, as nodes (for the report and the server's caches). */
-  nodes(id: string): StepNode[] {
-    return stepTree(id, this.dirOf(id));
+  /** get()'s answer and the nodes it was made from, in one reading of the steps (for a report). */
+  read(id: string): { workflow: ReturnType<WorkflowStore["get"]>; nodes: StepNode[] } {
+    const dir = this.dirOf(id);
+    const { info, nodes } = snapshot(id, dir);
+    return { workflow: { ...workflowJson(info), steps: nodes.map(nodeJson), graph: readGraph(dir) }, nodes };
   }
 
   private stepDir(id: string, stepId: string): { wfdir: string; dir: string } {
@@ -180,14 +166,19 @@ export class WorkflowStore {
     return { wfdir, dir };
   }
 
-  /** Everything about one step: its summary, parameters (values), artifacts, attempts, log and script. */
+  /** Everything about one step: its summary, parameters (values), artifacts, attempts, log, script and template. */
   step(id: string, stepId: string): StepDetail {
-    const { wfdir, dir } = this.stepDir(id, stepId);
-    const s = readStep(id, dir);
-    if (!s) throw new ApiError(404, `workflow ${id} has no step ${JSON.stringify(stepId)}`);
-    const tree = stepTree(id, wfdir);
-    const node = flatten(tree).find((n) => n.step.id === stepId);
-    const base = node ? { ...nodeJson(node), children: undefined } : nodeJson({ step: s, order: "?", item: null, progress: null, depth: 0, children: [] });
+    const { wfdir } = this.stepDir(id, stepId);
+    const node = findStep(id, wfdir, stepId);
+    if (!node) throw new ApiError(404, `workflow ${id} has no step ${JSON.stringify(stepId)}`);
+    return this.detail(wfdir, node, readGraph(wfdir));
+  }
+
+  /** step()'s answer for a node already read (a report details many steps of one tree). */
+  detail(wfdir: string, node: StepNode, graph: WorkflowGraph | null): StepDetail {
+    const s = node.step;
+    const dir = s.dir;
+    const base = { ...nodeJson(node), children: undefined };
     const rel = (p: string) => path.relative(wfdir, p);
     const io = (rec: typeof s.inputs): IOJson => ({
       parameters: Object.fromEntries(Object.values(rec.parameters).map((p) => [p.name, { value: p.value, type: p.type }])),
@@ -218,7 +209,6 @@ export class WorkflowStore {
     const pid = Number.parseInt(readText(path.join(dir, "pid")) ?? "", 10);
     return {
       ...base,
-      started: base.started ?? isoTime(s.startedAt || null),
       inputs: io(s.inputs),
       outputs: io(s.outputs),
       attempts,
@@ -226,7 +216,7 @@ export class WorkflowStore {
       script: fs.existsSync(path.join(dir, "script")) ? rel(path.join(dir, "script")) : null,
       pid: Number.isInteger(pid) ? pid : null,
       job_ids: (readText(path.join(dir, "job_ids")) ?? "").split("\n").filter(Boolean),
-      template: templateOf(readGraph(wfdir), tree, stepId),
+      template: templateOf(graph, node),
     };
   }
 
@@ -275,14 +265,14 @@ export class WorkflowStore {
     if (rel.includes("\0")) throw new ApiError(400, "a path may not contain a NUL byte");
     if (path.isAbsolute(rel)) throw new ApiError(403, `${rel}: absolute paths are refused; give a path inside workflow ${id}`);
     const abs = path.resolve(wfdir, rel);
-    if (abs !== wfdir && !isInside(abs, wfdir)) throw new ApiError(403, `${rel}: outside workflow ${id}`);
+    if (!isUnder(abs, wfdir)) throw new ApiError(403, `${rel}: outside workflow ${id}`);
     let real: string;
     try {
       real = fs.realpathSync(abs);
     } catch {
       throw new ApiError(404, `${rel}: no such file in workflow ${id}`);
     }
-    if (!realInside(real, this.servable)) throw new ApiError(403, `${rel}: leads outside the work directory and the artifact root (to ${real})`);
+    if (!this.servable.some((r) => isUnder(real, r))) throw new ApiError(403, `${rel}: leads outside the work directory and the artifact root (to ${real})`);
     const st = fs.statSync(real);
     const name = path.basename(abs);
     if (st.isFile()) return { kind: "file", abs: real, size: st.size, name };

@@ -23,20 +23,24 @@ export interface ReportData {
 }
 
 export function reportData(store: WorkflowStore, id: string): ReportData {
-  const workflow = store.get(id);
-  const all = flatten(store.nodes(id)).map((n) => n.step);
+  // One reading of the steps: the details below come from these nodes.
+  const { workflow, nodes } = store.read(id);
+  const wfdir = store.dirOf(id);
+  const graph = workflow.graph;
+  const all = flatten(nodes);
   // Failed steps first: they are what a report is opened for.
   const rank = (p: string) => (p === "Failed" || p === "Error" ? 0 : 1);
-  const ordered = [...all].sort((a, b) => rank(a.phase) - rank(b.phase));
+  const ordered = [...all].sort((a, b) => rank(a.step.phase) - rank(b.step.phase));
   const steps: Record<string, unknown> = {};
   const logs: Record<string, string> = {};
   let details = 0;
   let logCount = 0;
   let logsLeftOut = 0;
-  for (const s of ordered) {
+  for (const node of ordered) {
+    const s = node.step;
     if (details < MAX_DETAILS) {
       try {
-        steps[s.id] = store.step(id, s.id);
+        steps[s.id] = store.detail(wfdir, node, graph);
         details++;
       } catch {
         // vanished meanwhile
