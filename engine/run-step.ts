@@ -30,6 +30,12 @@ import { type SliceSpec, groupItems, inferSliceItems, sliceIndex, sliceSpec, sli
 import { evaluateWhen, whenUsesItem } from "./when.js";
 import { stepFinished } from "./memory.js";
 
+/** A step has its final phase: whoever listens is told, and the engine's memory is looked at (memory.ts). */
+function stepDone(ctx: RunContext, dir: string, phase: "Succeeded" | "Failed"): void {
+  ctx.onStepDone?.(dir, phase);
+  stepFinished();
+}
+
 /** Where a step registers itself: its parent's children file. */
 export interface Parent {
   children: ChildrenFile;
@@ -72,8 +78,7 @@ async function failWithoutDir(step: Step, template: OPTemplate, parent: Parent, 
   await Promise.all([writeAtomic(path.join(dir, "type"), kindOf(template)), writeAtomic(path.join(dir, "name"), step.name), mkdirIO(dir)]);
   if (!(err as Partial<DflowError>).context) err.message = `workflow ${ctx.wfid}, step ${step.name}: ${err.message}`;
   await fail(dir, err);
-  ctx.onStepDone?.(dir, "Failed");
-  stepFinished();
+  stepDone(ctx, dir, "Failed");
   return { phase: "Failed", parameters: new Map(), artifacts: new Map(), dir, error: err };
 }
 
@@ -214,8 +219,7 @@ export async function runStep(step: Step, scope: Scope, parent: Parent, order: s
     await recordOutputs(dir, template, outcome, ctx);
     await writePhase(dir, "Succeeded");
     ctx.active.delete(dir);
-    ctx.onStepDone?.(dir, "Succeeded");
-    stepFinished();
+    stepDone(ctx, dir, "Succeeded");
     return outcome;
   } catch (e) {
     const err = describe(e);
@@ -223,8 +227,7 @@ export async function runStep(step: Step, scope: Scope, parent: Parent, order: s
     if (!(err as Partial<DflowError>).context && !(err instanceof StepFailed)) err.message = `workflow ${ctx.wfid}, step ${step.name}: ${err.message}`;
     await fail(dir, err);
     ctx.active.delete(dir);
-    ctx.onStepDone?.(dir, "Failed");
-    stepFinished();
+    stepDone(ctx, dir, "Failed");
     // A failed Pod still exposes its default output values (§3.3).
     const defaults = new Map<string, PV>();
     for (const [n, p] of Object.entries(template.outputs.parameters)) if (p.has_default && template.kind !== "steps" && template.kind !== "dag") defaults.set(n, { value: p.default, type: typeString(p.type) });
