@@ -76,7 +76,8 @@ function valueDeps(v: unknown, env: Env, top = true): Deps {
   return d;
 }
 
-function isFanout(step: Step): boolean {
+/** The step runs once per item (with_param, with_sequence, or a sliced TS OP). */
+export function isFanout(step: Step): boolean {
   const t = step.template as { kind: string; slices?: unknown };
   return step.with_param !== undefined || step.with_sequence !== undefined || (t.kind === "ts-op" && !!t.slices);
 }

@@ -9,6 +9,7 @@ import path from "node:path";
 import type { OPTemplate } from "../../src/templates.js";
 import type { Step } from "../../src/step.js";
 import { DAG, Steps } from "../../src/steps.js";
+import { isFanout } from "../../src/fanout-check.js";
 import { taskDependencies } from "../dag-deps.js";
 import { engineDir } from "./engine-dir.js";
 import { writeAtomicSync } from "./fsx.js";
@@ -34,8 +35,7 @@ function kindOf(t: OPTemplate): GraphStep["type"] {
 }
 
 function stepOf(s: Step): GraphStep {
-  const fanout = s.with_param !== undefined || s.with_sequence !== undefined || ((s.template as { slices?: unknown }).slices ?? undefined) !== undefined;
-  return { name: s.name, template: s.template.name, type: kindOf(s.template), fanout };
+  return { name: s.name, template: s.template.name, type: kindOf(s.template), fanout: isFanout(s) };
 }
 
 export function workflowGraph(entry: Steps | DAG): WorkflowGraph {
