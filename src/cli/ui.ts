@@ -16,11 +16,12 @@ export function register(program: Command): void {
       const { workRoot } = await import("./common.js");
       const { artifactRoot } = await import("../../engine/artifacts/upload.js");
       const { startUiServer, isLoopback } = await import("../ui/server.js");
-      if (!opts.token && !isLoopback(opts.host)) throw new CliError(`--host ${opts.host} is not a loopback address: other machines could reach the UI, so it needs its token (drop --no-token)`);
+      const { ApiError } = await import("../../engine/api/workflows.js");
       let server;
       try {
         server = await startUiServer({ root: workRoot(), artifactRoot: artifactRoot(), port, host: opts.host, token: opts.token ? undefined : null });
       } catch (e) {
+        if (e instanceof ApiError) throw new CliError(e.message); // a refused option (--no-token off loopback)
         const code = (e as NodeJS.ErrnoException).code;
         if (code === "EADDRINUSE") throw new CliError(`port ${port} on ${opts.host} is in use (another \`dflow ui\`?): pass --port <another>, or --port 0 for any free one`, 1);
         if (code === "EADDRNOTAVAIL" || code === "ENOTFOUND") throw new CliError(`cannot listen on ${opts.host}: not an address of this machine`, 1);
