@@ -66,6 +66,11 @@ async function eventsUntil(p: string, until: (event: string, data: unknown) => b
   }
 }
 
+/** `dflow run gated.ts`, its step waiting for the file `gate`. */
+function gatedRun(gate: string) {
+  return execa(process.execPath, [cli, "run", "gated.ts"], { cwd: work, env: env({ DFLOW_TEST_GATE: gate }), reject: false, all: true });
+}
+
 /** The id of the gated workflow `child` runs, once the list reports it (in `status` if given); fails if the run ends first. */
 async function gatedId(child: ReturnType<typeof execa>, status?: string): Promise<string> {
   let id = "";
@@ -120,6 +125,13 @@ describe("the JSON API", () => {
     expect(got.graph.templates[got.graph.entrypoint]!.type).toBe("DAG");
     const dag = got.graph.templates[got.graph.entrypoint] as unknown as { tasks: Array<{ name: string; dependencies: string[] }> };
     expect(dag.tasks.find((t) => t.name === "report")?.dependencies).toEqual(["double"]);
+    // A step inside a nested Steps: found through its parents, with the tree's order and its own template.
+    const double = (got.steps as unknown as Array<{ name: string; id: string; progress: string; children: Array<{ name: string; id: string; order: string }> }>).find((n) => n.name === "double")!;
+    const twice = double.children.find((n) => n.name === "twice")!;
+    const d = (await (await api(`/api/workflows/${ids.nested}/steps/${twice.id}`)).json()) as { order: string; template: string };
+    expect([d.order, d.template]).toEqual([twice.order, "add"]);
+    const group = (await (await api(`/api/workflows/${ids.nested}/steps/${double.id}`)).json()) as { progress: string; template: string };
+    expect([group.progress, group.template]).toEqual([double.progress, "double"]);
   });
 
   it("gives a step's parameters, artifacts, log and script", async () => {
@@ -242,7 +254,7 @@ describe("security", () => {
 describe("live events and actions", () => {
   it("pushes a step's phases and the workflow's end as they happen on disk, and its log growing", async () => {
     const gate = path.join(work, "gate-1");
-    const child = execa(process.execPath, [cli, "run", "gated.ts"], { cwd: work, env: env({ DFLOW_TEST_GATE: gate }), reject: false, all: true });
+    const child = gatedRun(gate);
     try {
       const id = await gatedId(child);
       const seen = await eventsUntil(
@@ -272,7 +284,7 @@ describe("live events and actions", () => {
 
   it("stops a running workflow and deletes it, as `dflow stop` and `dflow delete` do", async () => {
     const gate = path.join(work, "gate-never");
-    const child = execa(process.execPath, [cli, "run", "gated.ts"], { cwd: work, env: env({ DFLOW_TEST_GATE: gate }), reject: false, all: true });
+    const child = gatedRun(gate);
     const id = await gatedId(child, "Running");
     // Deleting a running workflow needs force.
     const refused = await api(`/api/workflows/${id}`, { method: "DELETE" });
@@ -292,7 +304,7 @@ describe("live events and actions", () => {
 
   it("suspends and resumes a running workflow, and says so in its events", async () => {
     const gate = path.join(work, "gate-suspend");
-    const child = execa(process.execPath, [cli, "run", "gated.ts"], { cwd: work, env: env({ DFLOW_TEST_GATE: gate }), reject: false, all: true });
+    const child = gatedRun(gate);
     try {
       const id = await gatedId(child, "Running");
       const suspended = (want: boolean) => (event: string, data: unknown) => event === "workflow" && (data as { suspended: boolean }).suspended === want;
@@ -310,7 +322,7 @@ describe("live events and actions", () => {
 
   it("retries a failed workflow in the background, as `dflow retry` does", async () => {
     const gate = path.join(work, "gate-retry");
-    const child = execa(process.execPath, [cli, "run", "gated.ts"], { cwd: work, env: env({ DFLOW_TEST_GATE: gate }), reject: false, all: true });
+    const child = gatedRun(gate);
     const id = await gatedId(child, "Running");
     await api(`/api/workflows/${id}/stop`, { method: "POST" });
     await child;
