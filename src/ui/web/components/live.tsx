@@ -1,6 +1,7 @@
 // A server-sent event stream as a hook: opened with the component, closed with
-// it; `onReconnect` runs when the stream comes back after a break (the page then
-// reads the whole state again: events sent meanwhile are lost).
+// it. `onReconnect` runs on every "hello": the server sends it once its watcher
+// misses nothing, so the state the page read before (at load, or before a
+// break in the stream) is read again then; changes made meanwhile are not lost.
 import { useEffect, useRef, useState } from "preact/hooks";
 
 export type LiveState = "connecting" | "live" | "reconnecting" | "off";
@@ -17,14 +18,13 @@ export function useEvents(open: (() => EventSource) | null, handlers: Record<str
       return;
     }
     let es: EventSource | null = null;
-    let hellos = 0;
     let retry: ReturnType<typeof setTimeout> | null = null;
     let closed = false;
     const connect = () => {
       es = open();
       es.addEventListener("hello", () => {
         setState("live");
-        if (hellos++ > 0) r.current();
+        r.current();
       });
       for (const name of Object.keys(h.current)) {
         es.addEventListener(name, (ev) => {
@@ -43,10 +43,7 @@ export function useEvents(open: (() => EventSource) | null, handlers: Record<str
         // EventSource retries by itself unless the server refused (401, 404): then it is CLOSED; retry later.
         if (es && es.readyState === EventSource.CLOSED) {
           es.close();
-          retry = setTimeout(() => {
-            hellos = Math.max(hellos, 1);
-            connect();
-          }, 3000);
+          retry = setTimeout(connect, 3000);
         }
       };
     };
