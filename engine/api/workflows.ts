@@ -12,6 +12,7 @@ import { lockAlive, readLock, readRunInfo } from "../store/engine-dir.js";
 import { isUnder, readTextOrSync } from "../store/fsx.js";
 import { type GraphStep, type WorkflowGraph, readGraph } from "../store/graph.js";
 import { DflowConfigError } from "../../src/errors.js";
+import { type ClusterRecord, readCluster } from "../executors/where-ran.js";
 import { type StepNode, findStep, isFinal, listWorkflowDirs, nodeJson, readWorkflow, snapshot, workflowJson } from "./read.js";
 
 /** A request the API cannot answer, with the HTTP status that says why. */
@@ -59,6 +60,8 @@ export interface StepDetail extends Record<string, unknown> {
   pid: number | null;
   /** Cluster job ids of a remote step, oldest first. */
   job_ids: string[];
+  /** Where a remote step's job ran (scheduler, host, remote directory); null for a local step. */
+  cluster: ClusterRecord | null;
   /** The name of the template the step ran, from the workflow's graph (null when not recorded). */
   template: string | null;
 }
@@ -216,6 +219,7 @@ export class WorkflowStore {
       script: fs.existsSync(path.join(dir, "script")) ? rel(path.join(dir, "script")) : null,
       pid: Number.isInteger(pid) ? pid : null,
       job_ids: (readText(path.join(dir, "job_ids")) ?? "").split("\n").filter(Boolean),
+      cluster: readCluster(dir),
       template: templateOf(graph, node),
     };
   }

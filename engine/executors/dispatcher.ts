@@ -22,6 +22,7 @@ import { JobFailed, SchedulerTransient, Submission, SubmissionError } from "../d
 import { clusterFor, type Cluster } from "./clusters.js";
 import type { RunContext } from "../context.js";
 import { logTail } from "../step-dir.js";
+import { recordCluster } from "./where-ran.js";
 
 type Plain = Record<string, unknown>;
 
@@ -82,6 +83,7 @@ export async function runDispatched(step: RemoteStep, ctx: RunContext, extraForw
   const onStop = () => abort.abort(new Error(ctx.stopped ?? "stopped"));
   (ctx.onStop ??= new Set()).add(onStop);
   if (ctx.stopped) onStop(); // terminated between the step's gate and here
+  let clusterRecorded = false;
   const log = (m: string) => fs.appendFileSync(path.join(step.dir, "dispatcher.log"), `${new Date().toISOString()} ${m}\n`);
   const submission = new Submission(sub, dctx, {
     batch,
@@ -96,7 +98,14 @@ export async function runDispatched(step: RemoteStep, ctx: RunContext, extraForw
     optionalBackward: [input.optional],
     stats: cluster?.stats,
     slots: cluster?.slots,
-    onSubmitted: (_job, id) => fs.appendFileSync(path.join(step.dir, "job_ids"), `${id}\n`),
+    onSubmitted: (_job, id) => {
+      if (!clusterRecorded) {
+        clusterRecorded = true;
+        const s = input.machine.serialized;
+        recordCluster(step.dir, { batch_type: s.batch_type, context: s.context_type, host: cluster?.transport.describe ?? "localhost", remote_dir: dctx.rr || null });
+      }
+      fs.appendFileSync(path.join(step.dir, "job_ids"), `${id}\n`);
+    },
   });
   const attempts = boundedCount(o.retry_on_submission_error, 0) + 1;
   try {

@@ -20,6 +20,7 @@ import type { RunContext } from "../context.js";
 import { logTail } from "../step-dir.js";
 import { writeAtomic } from "../store/fsx.js";
 import { clusterFor } from "./clusters.js";
+import { recordCluster } from "./where-ran.js";
 import { WorkflowStopped } from "../control.js";
 import { remoteCommandOf, type RemoteStep, taskFiles } from "./dispatcher-input.js";
 
@@ -56,6 +57,7 @@ export async function runSlurmRemote(step: RemoteStep, ctx: RunContext, shipped:
     if (!rr.startsWith("/")) rr = `${await cluster.transport.home()}/${rr}`;
     let id: JobId | null = fs.existsSync(idFile) ? fs.readFileSync(idFile, "utf8").trim() || null : null;
     if (id === null) {
+      recordCluster(step.dir, { batch_type: "Slurm", context: "SSHContext", host: cluster.transport.describe, remote_dir: rr });
       await sshctx.bindTo(rr);
       await sshctx.uploadList(step.workdir, expandPaths(step.workdir, files.forward, "input of the step"), false, "dflow-inputs");
       const header = (o.header ?? "#!/bin/bash").split("\n").map((l) => l.replace(/^\s+#/, "#")).join("\n");

@@ -10,6 +10,7 @@ import {
   ScriptOPTemplate, ShellOPTemplate, SlurmRemoteExecutor, Step, TsOPTemplate, Workflow, WorkflowValidationError, upload_artifact,
 } from "dflow-ts";
 import { SimpleExample } from "../../fixtures/ops/simple.js";
+import { WorkflowStore } from "../../engine/api/workflows.js";
 import { until, readOr } from "../support/wait.js";
 import { read, useTempWorkdir } from "../support/workdir.js";
 
@@ -42,6 +43,12 @@ describe("DispatcherExecutor (Shell batch, LocalContext)", () => {
     const [op] = wf.query_step({ name: "op" });
     expect(op!.outputs.parameters.msg!.value).toBe("hi");
     expect(fs.existsSync(path.join(op!.dir!, "job_ids"))).toBe(true);
+    // Where the job ran, as the UI's step panel shows it.
+    const wfdir = path.dirname(op!.dir!);
+    const detail = new WorkflowStore(path.dirname(wfdir)).step(path.basename(wfdir), path.basename(op!.dir!));
+    expect(detail.job_ids).toHaveLength(1);
+    expect(detail.cluster).toMatchObject({ batch_type: "Shell", context: "LocalContext", host: "localhost" });
+    expect(detail.cluster!.remote_dir).toContain(path.join(ws.dir, "jobs"));
     // Cleaned after the download: no job directory left.
     expect(fs.readdirSync(path.join(ws.dir, "jobs"))).toEqual([]);
   });

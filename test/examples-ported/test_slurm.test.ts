@@ -9,6 +9,8 @@
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
 import fs from "node:fs";
+import path from "node:path";
+import { WorkflowStore } from "../../engine/api/workflows.js";
 import { Slices, SlurmRemoteExecutor, Step, TsOPTemplate, Workflow, argo_range } from "dflow-ts";
 import { CheckRead, Hello } from "../../fixtures/ops/examples/slices.js";
 import { announceSkip, hpcInfo } from "../support/hpc.js";
@@ -55,6 +57,13 @@ d("examples/test_slurm", () => {
       const [s] = wf.query_step({ key });
       expect(s.phase).toBe("Succeeded");
       expect(fs.existsSync(`${s.dir}/job_ids`)).toBe(true);
+      // Where the job ran, as the UI's step panel shows it.
+      const wfdir = path.dirname(s.dir);
+      const detail = new WorkflowStore(path.dirname(wfdir)).step(path.basename(wfdir), path.basename(s.dir));
+      expect(detail.cluster).toMatchObject({ batch_type: "Slurm", context: "SSHContext" });
+      expect(detail.cluster!.host).toMatch(/@.+:\d+$/);
+      expect(detail.cluster!.remote_dir).toContain(`${hpc!.homeDir}/dflow-tests/port-slurm/${r.id}/`);
+      expect(detail.job_ids).toEqual([fs.readFileSync(`${s.dir}/job_ids`, "utf8").trim()]);
     }
     expect(read(wf.query_step({ name: "check" })[0].log_path)).toMatch(/foo\nfoo\n$/);
   });

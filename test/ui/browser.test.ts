@@ -60,6 +60,7 @@ describe.skipIf(!exe)("the page in Chromium", () => {
     ids.nested = await run(path.join(root, "examples", "nested-steps-in-dag.ts"));
     ids.failure = await run(path.join(root, "examples", "failure.ts"));
     ids.artifacts = await run(path.join(root, "examples", "artifacts.ts"));
+    ids.dispatched = await run(path.join(root, "examples", "hpc-dispatcher.ts"));
     server = await startUiServer({ root: work, port: 0 });
     browser = await chromium.launch({ executablePath: exe!, args: CHROMIUM_ARGS });
   }, 300_000);
@@ -76,7 +77,7 @@ describe.skipIf(!exe)("the page in Chromium", () => {
     expect(page.url()).not.toContain("token=");
     expect(await page.evaluate(() => localStorage.getItem("dflow-ui-token"))).toBe(server.token);
     const rows = await page.locator("a.wf-link").allTextContents();
-    expect(rows.sort()).toEqual([ids.failure, ids.nested, ids.artifacts].sort());
+    expect(rows.sort()).toEqual(Object.values(ids).sort());
     await shot(page, "list");
     // The token stays with the page: a reload without it still works.
     await page.reload();
@@ -116,6 +117,19 @@ describe.skipIf(!exe)("the page in Chromium", () => {
     expect((await page.locator(".log-text").textContent())!.length).toBeGreaterThan(0);
     expect(await page.locator(".panel").textContent()).toMatch(/Failed/);
     await shot(page, "failed-step");
+    await page.close();
+  });
+
+  it("names the cluster and the job id of a step sent to a batch scheduler", async () => {
+    const page = await open(`${server.openUrl}#/workflows/${ids.dispatched}`);
+    await selectStep(page, "hello");
+    const facts = page.locator(".panel .facts-table");
+    await facts.locator("text=Cluster").first().waitFor();
+    const text = (await facts.textContent())!;
+    // examples/hpc-dispatcher.ts without HPC_JSON: DPDispatcher's Shell batch with a LocalContext.
+    expect(text).toMatch(/Shell on\s*localhost/);
+    expect(text).toMatch(/Shell job ids\s*\d+/);
+    await shot(page, "remote-step");
     await page.close();
   });
 

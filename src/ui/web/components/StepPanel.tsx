@@ -84,7 +84,18 @@ export function StepPanel({ wfId, stepId, node, version, report, logBus, live, o
           <Fact k="Duration" v={formatDuration(dur) || "—"} />
           {s.progress ? <Fact k="Progress" v={<ProgressBar progress={s.progress} phase={s.phase} />} /> : null}
           {s.pid ? <Fact k="Pid" v={String(s.pid)} /> : null}
-          {s.job_ids && s.job_ids.length ? <Fact k="Cluster jobs" v={<code>{s.job_ids.join(", ")}</code>} /> : null}
+          {s.cluster ? (
+            <Fact
+              k="Cluster"
+              v={
+                <span title={s.cluster.remote_dir ?? ""}>
+                  {s.cluster.batch_type} on <code>{s.cluster.host}</code>
+                  {s.cluster.remote_dir ? <> in <code class="break">{s.cluster.remote_dir}</code></> : null}
+                </span>
+              }
+            />
+          ) : null}
+          {s.job_ids && s.job_ids.length ? <Fact k={s.cluster ? `${s.cluster.batch_type} job ids` : "Cluster jobs"} v={<code>{s.job_ids.join(", ")}</code>} /> : null}
           <Fact k="Directory" v={<code class="break">{s.dir}</code>} />
         </tbody>
       </table>

@@ -94,6 +94,8 @@ export interface StepDetail extends Omit<StepNode, "children"> {
   script?: string | null;
   pid?: number | null;
   job_ids?: string[];
+  /** Where a remote step's job ran. */
+  cluster?: { batch_type: string; context: string; host: string; remote_dir: string | null } | null;
   /** The template the step ran (from the workflow's recorded graph). */
   template?: string | null;
 }

@@ -1,0 +1,35 @@
+// Where a remote step's job ran, kept in <stepdir>/cluster beside job_ids, so
+// that `dflow ui` (and anyone reading the step directory) can say on which
+// cluster to look for the job after the engine that sent it has gone.
+// Written by the step's executor before its first submission; read by
+// engine/api.
+import path from "node:path";
+import { readTextOrSync, writeAtomicSync } from "../store/fsx.js";
+
+export interface ClusterRecord {
+  /** The scheduler: Slurm, PBS, LSF, Shell... */
+  batch_type: string;
+  /** How files and commands reach it: SSHContext, LocalContext, LazyLocalContext. */
+  context: string;
+  /** user@host:port for SSH, "localhost" otherwise. */
+  host: string;
+  /** The directory the job runs in on that host, when known. */
+  remote_dir: string | null;
+}
+
+const FILE = "cluster";
+
+export function recordCluster(stepDir: string, c: ClusterRecord): void {
+  writeAtomicSync(path.join(stepDir, FILE), `${JSON.stringify(c)}\n`);
+}
+
+export function readCluster(stepDir: string): ClusterRecord | null {
+  const text = readTextOrSync(path.join(stepDir, FILE), null);
+  if (text === null) return null;
+  try {
+    const c = JSON.parse(text) as ClusterRecord;
+    return typeof c?.batch_type === "string" && typeof c.host === "string" ? c : null;
+  } catch {
+    return null;
+  }
+}
