@@ -42,6 +42,8 @@ function hpcJson(): string | null {
   return fs.existsSync(p) ? p : null;
 }
 
+const noChromium = (): string | null => (fs.existsSync(process.env.DFLOW_TEST_CHROMIUM ?? "/usr/bin/chromium") ? null : "no Chromium: `apt-get install chromium` (or set DFLOW_TEST_CHROMIUM)");
+
 // The fixed list, in the order it runs. spawn-floor comes first: the others'
 // ratio_to_floor needs it.
 const PLAN: Planned[] = [
@@ -71,7 +73,9 @@ const PLAN: Planned[] = [
   { shape: "user-ts-op-fanout", n: 100, user: true, floor: "node" },
   { shape: "user-ts-op-fanout-warm", n: 100, user: true, floor: "node" },
   // `dflow ui` on a 10,000-step workflow: time to the graph drawn in headless Chromium, and the server's RSS.
-  { shape: "ui-10k", n: 10000, full: true, unavailable: () => (fs.existsSync(process.env.DFLOW_TEST_CHROMIUM ?? "/usr/bin/chromium") ? null : "no Chromium: `apt-get install chromium` (or set DFLOW_TEST_CHROMIUM)") },
+  { shape: "ui-10k", n: 10000, full: true, unavailable: noChromium },
+  // `dflow ui` over 1,000 workflows: the first and later GET /api/workflows, the list drawn in headless Chromium, the server's RSS.
+  { shape: "ui-list", n: 1000, unavailable: noChromium },
 ];
 const SHAPES = [...new Set(PLAN.map((p) => p.shape))];
 
@@ -273,6 +277,7 @@ function notes(r: Row): string {
     return parts.join("; ");
   }
   if (r.shape === "recursion") parts.push(`per_level_ms=${fmtNum(r.per_level_ms, 2)}`);
+  if (r.shape === "ui-list") parts.push(`wall = first GET /api/workflows (all ${r.n} read); later ones ${fmtNum(r.api_warm_s, 3)} s (ended workflows cached); list drawn in ${fmtNum(r.list_render_s, 2)} s; peak RSS is the \`dflow ui\` server's`);
   if (r.shape === "ui-10k") parts.push(`wall = page opened to graph drawn; list drawn in ${fmtNum(r.list_render_s, 2)} s; peak RSS is the \`dflow ui\` server's; page JS heap ${fmtNum(r.page_js_heap_mb, 1)} MB`);
   if (r.submit_s !== undefined) parts.push(`submit ${fmtNum(r.submit_s, 2)} s (${fmtNum(r.submit_per_step_ms, 2)} ms/step), start-up ${fmtNum(r.startup_s, 2)} s`);
   if (r.shape === "slurm-fanout") parts.push(`${r.jobs_submitted} Slurm jobs, ${r.scheduler_commands} scheduler commands (${r.by_command}), group_size ${r.group_size}`);
