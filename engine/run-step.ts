@@ -235,6 +235,16 @@ export async function runStep(step: Step, scope: Scope, parent: Parent, order: s
   }
 }
 
+/** A fan-out item's result as its group keeps it: output parameters and saved artifacts' targets in template order. */
+interface ItemOutcome {
+  phase: StepOutcome["phase"];
+  values: ReadonlyArray<PV | undefined>;
+  targets: ReadonlyArray<string | undefined>;
+  error?: Error;
+}
+
+const NONE: readonly never[] = [];
+
 /**
  * with_param / with_sequence (spec §4.4): one step per item, in a pool,
  * submitted in batches of debug_batch_size; no directory for the group.
@@ -270,7 +280,12 @@ async function runFanout(step: Step, scope: Scope, parent: Parent, order: string
   } catch (e) {
     return failWithoutDir(step, template, parent, order, ctx, describe(e));
   }
-  const outcomes: Array<StepOutcome | undefined> = new Array(items.length);
+  // What each finished item leaves for the group, and no more: a whole
+  // StepOutcome (two Maps, its directory) was about 1 KB an item, 100 MB
+  // held to the end of a 100,000-item fan-out.
+  const paramNames = Object.keys(template.outputs.parameters);
+  const savedNames = Object.keys(template.outputs.artifacts).filter((n) => (template.outputs.artifacts[n] as { save?: unknown[] }).save?.length);
+  const outcomes: Array<ItemOutcome | undefined> = new Array(items.length);
   // Items that run as cluster jobs are not bound by this machine's CPUs: the cluster's queue cap
   // (max_queued_jobs) limits them; an explicit parallelism still applies.
   const remote = (renderedTemplate(step, ctx) as { remote?: unknown }).remote !== undefined;
@@ -300,7 +315,12 @@ async function runFanout(step: Step, scope: Scope, parent: Parent, order: string
       }
       const i = next++;
       const o = await runStep(step, scope, parent, `${order}-${i}`, ctx, { ...fan[i], at: [`${parent.children.dir}#${order}`, i] });
-      outcomes[i] = o;
+      outcomes[i] = {
+        phase: o.phase,
+        values: paramNames.length ? paramNames.map((n) => o.parameters.get(n)) : NONE,
+        targets: savedNames.length ? savedNames.map((n) => o.artifacts.get(n)) : NONE,
+        error: o.error,
+      };
       // debug_failfast: stop starting items at the first failure (§1).
       if (o.phase === "Failed" && ctx.config.debug_failfast && !step.continue_on_failed) stop = true;
     }
@@ -317,18 +337,19 @@ async function runFanout(step: Step, scope: Scope, parent: Parent, order: string
   await Promise.all(workers);
 
   const parameters = new Map<string, PV>();
-  for (const [name, op] of Object.entries(template.outputs.parameters)) {
+  for (const [j, name] of paramNames.entries()) {
+    const op = template.outputs.parameters[name]!;
     const values: PV[] = [];
     for (const o of outcomes) {
       if (!o) continue;
       if (o.phase === "Succeeded" || (o.phase === "Failed" && op.has_value)) {
-        const pv = o.parameters.get(name);
+        const pv = o.values[j];
         if (pv) values.push(pv);
       }
     }
     parameters.set(name, sl?.output_parameter.includes(name) ? stackSliced(values) : { value: values.map((pv) => pv.value), type: null });
   }
-  const artifacts = await fanoutArtifacts(step, scope, parent, order, items.length, outcomes);
+  const artifacts = await fanoutArtifacts(step, scope, parent, order, items.length, outcomes, savedNames);
   const failed = outcomes.map((o, i) => (o?.phase === "Failed" ? i : -1)).filter((i) => i >= 0);
   if (failed.length && !step.continue_on_failed) {
     const first = outcomes[failed[0]]!.error;
@@ -375,16 +396,16 @@ function checkItemKeys(step: Step, key: string, fan: FanItem[], scope: Scope, ct
  * each declared output artifact an empty list, as it gives its output
  * parameters. Otherwise items' artifacts have no group value (spec §4.8).
  */
-async function fanoutArtifacts(step: Step, scope: Scope, parent: Parent, order: string, count: number, outcomes: Array<StepOutcome | undefined>): Promise<Map<string, string>> {
+async function fanoutArtifacts(step: Step, scope: Scope, parent: Parent, order: string, count: number, outcomes: Array<ItemOutcome | undefined>, savedNames: string[]): Promise<Map<string, string>> {
   const artifacts = new Map<string, string>();
   const sl = slicesOf(step);
   const init = step.init_step ? scope.results.get(step.init_step.name) : undefined;
-  const succeeded = outcomes.filter((o): o is StepOutcome => o?.phase === "Succeeded");
+  const succeeded = outcomes.filter((o): o is ItemOutcome => o?.phase === "Succeeded");
   for (const name of Object.keys(step.template.outputs.artifacts)) {
     let target = sl?.output_artifact.includes(name) ? init?.artifacts.get(name) : undefined;
-    const saved = (step.template.outputs.artifacts[name] as { save?: unknown[] }).save?.length;
-    if (target === undefined && saved && succeeded.length) {
-      const targets = new Set(succeeded.map((o) => o.artifacts.get(name)));
+    const j = savedNames.indexOf(name);
+    if (target === undefined && j >= 0 && succeeded.length) {
+      const targets = new Set(succeeded.map((o) => o.targets[j]));
       if (targets.size === 1) target = [...targets][0];
     }
     if (target === undefined && count === 0) {

@@ -5,7 +5,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import {
-  InputParameter, Inputs, OutputParameter, Outputs, ShellOPTemplate, Step, Workflow,
+  InputArtifact, InputParameter, Inputs, OutputArtifact, OutputParameter, Outputs, S3Artifact, ShellOPTemplate, Step, Workflow,
   argo_len, argo_range, argo_sequence, config, expr,
 } from "dflow-ts";
 import { read, useTempWorkdir } from "../support/workdir.js";
@@ -47,6 +47,36 @@ describe("fan-out", () => {
     expect(read(path.join(wd.dir, r.id, kids["0-0-1"], "inputs/parameters/x"))).toBe("v-a");
     // The stacked list keeps item order, not completion order.
     expect(wf.query_step({ name: "after" })[0].inputs.parameters.x.value).toBe('["v-c", "v-a", "v-b"]');
+  });
+
+  it("items that save an output artifact into one shared key give the group that artifact; other outputs stay stacked", async () => {
+    const wf = new Workflow({ name: "saved" });
+    const each = new Step({
+      name: "each",
+      template: new ShellOPTemplate({
+        name: "part",
+        script: "mkdir -p /tmp/out && echo {{inputs.parameters.i}} > /tmp/out/part-{{inputs.parameters.i}}.txt && echo {{inputs.parameters.i}} > /tmp/n",
+        inputs: new Inputs({ parameters: { i: new InputParameter() } }),
+        outputs: new Outputs({
+          parameters: { n: new OutputParameter({ value_from_path: "/tmp/n" }) },
+          artifacts: { out: new OutputArtifact({ path: "/tmp/out", save: [new S3Artifact({ key: "shared-parts" })] }), own: new OutputArtifact({ path: "/tmp/n" }) },
+        }),
+      }),
+      parameters: { i: "{{item}}" },
+      with_param: argo_range(3),
+    });
+    const all = new Step({
+      name: "all",
+      template: new ShellOPTemplate({ name: "all", script: "ls /tmp/in | sort > /tmp/ls", inputs: new Inputs({ artifacts: { in: new InputArtifact({ path: "/tmp/in" }) } }), outputs: new Outputs({ parameters: { ls: new OutputParameter({ value_from_path: "/tmp/ls" }) } }) }),
+      artifacts: { in: each.outputs.artifacts.out },
+    });
+    const count = new Step({ name: "count", template: echo(), parameters: { x: each.outputs.parameters.n } });
+    wf.add(each);
+    wf.add([all, count]);
+    const r = await wf.submit();
+    expect(r.status, r.error?.message).toBe("Succeeded");
+    expect(wf.query_step({ name: "all" })[0].outputs.parameters.ls.value).toBe("part-0.txt\npart-1.txt\npart-2.txt\n");
+    expect(wf.query_step({ name: "count" })[0].inputs.parameters.x.value).toBe('["0\\n", "1\\n", "2\\n"]');
   });
 
   it("with_param from a step output holding JSON text (Q8) and Python literal text (Q9)", async () => {
