@@ -28,7 +28,14 @@ for (const register of [
   registerResubmit, registerStop, registerSuspend, registerDelete, registerGetkeys, registerDownload, registerDpdisp, registerUi, registerReport,
 ]) register(program);
 
+/** The engine API's refusal of a request (engine/api/workflows.ts ApiError, known by name: importing it here would load the engine for `dflow --help`). */
+function apiRefusal(e: Error): e is Error & { status: number } {
+  return e.name === "ApiError" && typeof (e as { status?: unknown }).status === "number";
+}
+
 program.parseAsync(process.argv).catch((e: Error) => {
+  // An unknown id or a refused action is the user's to fix, as a CliError: exit status 2.
+  if (apiRefusal(e)) e = new CliError(e.message, e.status >= 500 ? 1 : 2);
   // One line; the stack only when asked for (DFLOW_DEBUG=1), as for workflow scripts.
   process.stderr.write(`${verbose() && !(e instanceof CliError) ? `${e.stack}\n` : ""}dflow: ${e.message}\n`);
   process.exitCode = e instanceof CliError ? e.exitCode : 1;

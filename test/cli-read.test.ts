@@ -26,6 +26,21 @@ wf.add(new Step({ name: "slow", template: slow, key: "slow-key" }));
 await wf.submit();
 `;
 
+// A keyed shell step retried once: its first attempt prints a line and an
+// unfinished one, waits for the file $DFLOW_TEST_GATE and fails; the second
+// prints a line and succeeds.
+const FLAKY = `import { ShellOPTemplate, Step, Workflow } from "dflow-ts";
+const flaky = new ShellOPTemplate({
+  name: "flaky",
+  image: "alpine",
+  retry_on_failure: 1,
+  script: "if [ ! -e \\"$DFLOW_TEST_GATE.tried\\" ]; then touch \\"$DFLOW_TEST_GATE.tried\\"; echo try 1; printf unfinished; while [ ! -e \\"$DFLOW_TEST_GATE\\" ]; do sleep 0.05; done; exit 1; fi\\necho try 2",
+});
+const wf = new Workflow({ name: "flaky" });
+wf.add(new Step({ name: "flaky", template: flaky, key: "flaky-key" }));
+await wf.submit();
+`;
+
 let cwd = "";
 const env = (): Record<string, string> => ({ DFLOW_DEBUG_WORKDIR: cwd });
 
@@ -64,6 +79,7 @@ beforeAll(async () => {
   fs.mkdirSync(path.join(cwd, "node_modules"));
   fs.symlinkSync(root, path.join(cwd, "node_modules", "dflow-ts"));
   fs.writeFileSync(path.join(cwd, "slow.mts"), SLOW);
+  fs.writeFileSync(path.join(cwd, "flaky.mts"), FLAKY);
   [nested, failure, loops] = await Promise.all(["nested-steps-in-dag.ts", "failure.ts", "loops.ts"].map((f) => runExample(path.join(root, "examples", f))));
 });
 
@@ -289,6 +305,64 @@ describe("a running workflow", () => {
     const dj = await dflow("download", id, "slow", "out", "got2", "--json");
     expect(JSON.parse(dj.stdout)).toMatchObject({ step: "slow", id: "slow-key", artifact: "out", dir: path.join(cwd, "got2"), paths: ["got2/out.txt"] });
     expect(fs.readFileSync(path.join(cwd, "got2", "out.txt"), "utf8")).toBe("data\n");
+  });
+});
+
+describe("a step retried while followed", () => {
+  let bg: ResultPromise | undefined;
+  afterAll(() => {
+    bg?.kill();
+  });
+
+  it("logs -f gives the first attempt's log, its unfinished line, then the new attempt's from its start; retry refuses the running workflow", async () => {
+    const gate = path.join(cwd, "flaky.gate");
+    bg = execa(process.execPath, [cli, "run", "flaky.mts"], { cwd, env: { ...env(), DFLOW_TEST_GATE: gate }, reject: false, all: true });
+    let id = "";
+    const deadline = Date.now() + 100_000;
+    for (;;) {
+      id = fs.readdirSync(cwd).find((e) => /^flaky-[0-9a-z]{5}$/.test(e)) ?? "";
+      if (id && readOr(path.join(cwd, id, "flaky-key", "log.txt")) === "try 1\nunfinished") break;
+      if (bg.exitCode !== null) throw new Error(`the flaky workflow ended early:\n${(await bg).all}`);
+      if (Date.now() > deadline) throw new Error("the flaky step never started");
+      await sleep(50);
+    }
+
+    // Refused while its engine runs, with the command that would stop it (the server's store says the same, without it).
+    const retry = await dflow("retry", id);
+    expect(retry.exitCode).toBe(2);
+    const refusal = `workflow ${id} is being run by engine pid \\d+ on ${os.hostname()} \\(since [^)]+\\); stop it first`;
+    expect(retry.stderr).toMatch(new RegExp(`^dflow: ${refusal} with \`node \\S+ stop ${id}\`\n$`));
+    const { ApiError, WorkflowStore } = await import("../engine/api/workflows.js");
+    let err: unknown;
+    try {
+      new WorkflowStore(cwd).rerunPlan(id, "retry");
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ApiError);
+    expect((err as InstanceType<typeof ApiError>).status).toBe(409);
+    expect((err as Error).message).toMatch(new RegExp(`^${refusal}$`));
+
+    const lines = dflow("logs", id, "flaky", "-f", "--prefix");
+    const raw = dflow("logs", id, "flaky-key", "-f");
+    const seen = { lines: "", raw: "" };
+    lines.stdout!.on("data", (d: Buffer) => (seen.lines += d.toString()));
+    raw.stdout!.on("data", (d: Buffer) => (seen.raw += d.toString()));
+    for (const end = Date.now() + 100_000; !(seen.lines === "flaky: try 1\n" && seen.raw === "try 1\nunfinished"); await sleep(50)) {
+      if (Date.now() > end) throw new Error(`timed out waiting for logs -f to print the first attempt: ${JSON.stringify(seen)}`);
+    }
+    fs.writeFileSync(gate, "");
+
+    const l = await lines;
+    expect(l.exitCode, l.stderr).toBe(0);
+    expect(l.stdout).toBe("flaky: try 1\nflaky: unfinished\nflaky: try 2\n");
+    const r = await raw;
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toBe("try 1\nunfinishedtry 2\n");
+    expect((await bg).exitCode).toBe(0);
+    expect(fs.readFileSync(path.join(cwd, id, "flaky-key", "attempts", "0", "log.txt"), "utf8")).toBe("try 1\nunfinished");
+    // Without -f, the log is the last attempt's.
+    expect((await dflow("logs", id, "flaky")).stdout).toBe("try 2\n");
   });
 });
 

@@ -96,6 +96,8 @@ export interface WorkflowInfo {
   pid: number | null;
   /** Whether the engine process is alive (null: no pid file). */
   engine_alive: boolean | null;
+  /** Running, and no new step starts until it is resumed. */
+  suspended: boolean;
 }
 
 /** `progress`: when the caller has read the steps already (a tree), else counted here. */
@@ -116,6 +118,7 @@ export function readWorkflow(id: string, dir: string, progress?: Progress): Work
     message: readText(path.join(dir, "message")),
     pid: pidText === null ? null : Number.parseInt(pidText, 10),
     engine_alive: engineAlive(dir),
+    suspended: !isFinal(status) && isSuspended(dir),
   };
 }
 
@@ -369,7 +372,7 @@ export function workflowJson(w: WorkflowInfo): Record<string, unknown> {
     dir: w.dir,
     pid: w.pid,
     engine_alive: w.engine_alive,
-    suspended: !isFinal(w.status) && isSuspended(w.dir),
+    suspended: w.suspended,
   };
 }
 

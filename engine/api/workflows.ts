@@ -1,8 +1,8 @@
 // The one API through which façades read and control the workflows of a work
-// directory: the `dflow ui` server calls it for every request, and reports
-// are made from it. Reading goes through read.ts (the step directories are
-// the only truth), control through control.ts and the CLI's own commands, so
-// that a button in the UI does exactly what the command does.
+// directory: the `dflow` commands and the `dflow ui` server call it, and
+// reports are made from it. Reading goes through read.ts and logs.ts (the step
+// directories are the only truth), control through control.ts, so that a
+// button in the UI does exactly what the command does.
 import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
@@ -13,7 +13,8 @@ import { isUnder, readTextOrSync } from "../store/fsx.js";
 import { type GraphStep, type WorkflowGraph, readGraph } from "../store/graph.js";
 import { DflowConfigError } from "../../src/errors.js";
 import { type ClusterRecord, readCluster } from "../executors/where-ran.js";
-import { type StepNode, findStep, isFinal, listWorkflowDirs, nodeJson, readWorkflow, snapshot, workflowJson } from "./read.js";
+import { readLogBytes, wholeCharacters } from "./logs.js";
+import { type StepNode, type WorkflowInfo, engineAlive, findStep, isFinal, label, listWorkflowDirs, nodeJson, podsOf, readWorkflow, selectSteps, snapshot, stepTree, workflowJson } from "./read.js";
 
 /** A request the API cannot answer, with the HTTP status that says why. */
 export class ApiError extends Error {
@@ -92,6 +93,32 @@ export interface LogChunk {
 
 export type FileInfo = { kind: "file"; abs: string; size: number; name: string } | { kind: "dir"; abs: string; name: string; entries: Array<{ name: string; type: "file" | "dir" | "link" | "other"; size: number | null }> };
 
+/** What `dflow retry` / `dflow resubmit` run: the workflow's script, as recorded when it first ran. */
+export interface RerunPlan {
+  script: string;
+  args: string[];
+  cwd: string;
+  env: Record<string, string>;
+}
+
+/** The Pod steps whose logs `dflow logs` shows: of the workflow, or of the steps `sel` names. */
+export interface LogSelection {
+  pods: StepNode[];
+  /** The steps asked for (or the workflow) have ended: their logs will not grow. */
+  done: boolean;
+  /** `sel` names one Pod step. */
+  single: boolean;
+}
+
+export interface StoreOptions {
+  artifactRoot?: string;
+  /**
+   * How the user runs dflow (e.g. "npx dflow"), for a command line: the
+   * store's refusals then say which command to run instead.
+   */
+  command?: string;
+}
+
 const ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
 const readText = (file: string): string | null => readTextOrSync(file, null);
@@ -100,11 +127,13 @@ export class WorkflowStore {
   readonly root: string;
   /** Directories files may be served from (after resolving symlinks): the work directory and the artifact root. */
   private readonly servable: string[];
-  /** Ended workflows do not change until their status does: id -> [status mtime, summary]. */
-  private readonly ended = new Map<string, [number, WorkflowJson]>();
+  /** Ended workflows do not change until their status does: id -> [status mtime, summary, as JSON]. */
+  private readonly ended = new Map<string, [number, WorkflowInfo, WorkflowJson]>();
+  private readonly command: string | undefined;
 
-  constructor(root: string, opts: { artifactRoot?: string } = {}) {
+  constructor(root: string, opts: StoreOptions = {}) {
     this.root = path.resolve(root);
+    this.command = opts.command;
     const roots = [this.root, path.resolve(opts.artifactRoot ?? this.root)];
     this.servable = [...new Set(roots.map((r) => (fs.existsSync(r) ? fs.realpathSync(r) : r)))];
   }
@@ -113,28 +142,45 @@ export class WorkflowStore {
   dirOf(id: string): string {
     if (!ID.test(id)) throw new ApiError(400, `${JSON.stringify(id)} is not a workflow id`);
     const dir = path.join(this.root, id);
-    if (!fs.existsSync(path.join(dir, "status"))) throw new ApiError(404, `no workflow ${JSON.stringify(id)} in ${this.root}`);
+    if (!fs.existsSync(path.join(dir, "status"))) {
+      const hint = this.command ? ` (set DFLOW_DEBUG_WORKDIR or cd to where it ran; \`${this.command} list\` shows the workflows there)` : "";
+      throw new ApiError(404, `no workflow ${JSON.stringify(id)} in ${this.root}${hint}`);
+    }
     return dir;
   }
 
+  /** The workflows (`dflow list`), newest first. */
+  workflows(filter: WorkflowFilter = {}): WorkflowInfo[] {
+    return this.select(filter).map(([info]) => info);
+  }
+
+  /** workflows() as JSON (`dflow list --json`'s shape). */
   list(filter: WorkflowFilter = {}): WorkflowJson[] {
+    return this.select(filter).map(([, json]) => json);
+  }
+
+  private select(filter: WorkflowFilter): [WorkflowInfo, WorkflowJson][] {
     const name = filter.name?.toLowerCase();
     const status = filter.status?.toLowerCase();
-    const out: WorkflowJson[] = [];
+    const out: [WorkflowInfo, WorkflowJson][] = [];
     const seen = new Set<string>();
     for (const { id, dir } of listWorkflowDirs(this.root)) {
       seen.add(id);
       if (name && !id.toLowerCase().includes(name)) continue;
-      const w = this.summary(id, dir);
-      if (status && String(w.status).toLowerCase() !== status) continue;
+      const w = this.cached(id, dir);
+      if (status && w[0].status.toLowerCase() !== status) continue;
       out.push(w);
     }
     for (const id of this.ended.keys()) if (!seen.has(id)) this.ended.delete(id);
-    return out.sort((a, b) => String(b.started ?? "").localeCompare(String(a.started ?? "")) || String(a.id).localeCompare(String(b.id)));
+    return out.sort(([a], [b]) => (b.started ?? 0) - (a.started ?? 0) || a.id.localeCompare(b.id));
   }
 
   /** A workflow's summary (`dflow list --json`'s shape). */
   summary(id: string, dir = this.dirOf(id)): WorkflowJson {
+    return this.cached(id, dir)[1];
+  }
+
+  private cached(id: string, dir: string): [WorkflowInfo, WorkflowJson] {
     let mtime = -1;
     try {
       mtime = fs.statSync(path.join(dir, "status")).mtimeMs;
@@ -142,11 +188,86 @@ export class WorkflowStore {
       // gone meanwhile: read below gives Unknown
     }
     const cached = this.ended.get(id);
-    if (cached && cached[0] === mtime) return cached[1];
-    const w = workflowJson(readWorkflow(id, dir));
-    if (isFinal(w.status as string) && mtime >= 0) this.ended.set(id, [mtime, w]);
+    if (cached && cached[0] === mtime) return [cached[1], cached[2]];
+    const info = readWorkflow(id, dir);
+    const w = workflowJson(info);
+    if (isFinal(info.status) && mtime >= 0) this.ended.set(id, [mtime, info, w]);
     else this.ended.delete(id);
-    return w;
+    return [info, w];
+  }
+
+  /** A workflow and its step tree, read together (`dflow get`, `dflow watch`). */
+  snapshot(id: string): { info: WorkflowInfo; nodes: StepNode[] } {
+    return snapshot(id, this.dirOf(id));
+  }
+
+  /** A workflow's step tree, in execution order. */
+  tree(id: string): StepNode[] {
+    return stepTree(id, this.dirOf(id));
+  }
+
+  /** The steps `sel` (a key, id or name) names; refused when there is none. */
+  selectSteps(id: string, sel: string, nodes = this.tree(id)): StepNode[] {
+    const found = selectSteps(nodes, sel);
+    if (!found.length) throw new ApiError(404, `workflow ${id} has no step with key, id or name ${JSON.stringify(sel)}${this.command ? ` (\`${this.command} get ${id}\` lists them)` : ""}`);
+    return found;
+  }
+
+  /**
+   * `dflow download`: artifact `name` of the one step `sel` names (an output
+   * artifact, else an input artifact) copied into `dir` by download_artifact
+   * (a single-file artifact keeps the name of the file the step wrote, as in
+   * dflow), with `method` (copy, link or symlink).
+   */
+  async download(id: string, sel: string, name: string, dir: string, opts: { method: string; skipExists?: boolean }): Promise<{ node: StepNode; paths: unknown }> {
+    const nodes = this.selectSteps(id, sel);
+    if (nodes.length > 1) throw new ApiError(400, `${nodes.length} steps of workflow ${id} are named ${JSON.stringify(sel)}: give a key or an id (${nodes.slice(0, 5).map((n) => n.step.key ?? n.step.id).join(", ")}${nodes.length > 5 ? ", …" : ""})`);
+    const node = nodes[0]!;
+    const step = node.step;
+    const art = step.outputs.artifacts[name] ?? step.inputs.artifacts[name];
+    if (!art) {
+      const have = [...Object.keys(step.outputs.artifacts).map((a) => `output ${a}`), ...Object.keys(step.inputs.artifacts).map((a) => `input ${a}`)];
+      throw new ApiError(404, `step ${label(node)} (${step.id}) has no artifact ${JSON.stringify(name)}${have.length ? ` (it has: ${have.join(", ")})` : " (it has none)"}`);
+    }
+    // Loaded when asked for: the server never downloads.
+    const [{ config }, { download_artifact }] = await Promise.all([import("../../src/config.js"), import("../artifacts/upload.js")]);
+    const saved = config.debug_copy_method;
+    config.debug_copy_method = opts.method;
+    try {
+      return { node, paths: await download_artifact(art, { path: dir, skip_exists: opts.skipExists }) };
+    } catch (e) {
+      throw new ApiError(500, `cannot download ${name} of step ${label(node)}: ${(e as Error).message}`);
+    } finally {
+      config.debug_copy_method = saved;
+    }
+  }
+
+  /** Whether the engine running the workflow is alive (null: no engine ever recorded). */
+  engineAlive(id: string): boolean | null {
+    return engineAlive(this.dirOf(id));
+  }
+
+  /** The workflow's `status` file (Running, Succeeded, Failed), null if unreadable. */
+  status(id: string): string | null {
+    return readText(path.join(this.dirOf(id), "status"));
+  }
+
+  /**
+   * The Pod steps whose logs to show (all of the workflow's, or those at or
+   * below the steps `sel` names: refused when there is none), and whether
+   * they have ended. The status is read before the steps: a log is complete
+   * once its step's phase is final.
+   */
+  logSelection(id: string, sel?: string): LogSelection {
+    const wfDone = isFinal(this.status(id));
+    const nodes = this.tree(id);
+    if (sel === undefined) return { pods: podsOf(nodes), done: wfDone, single: false };
+    const found = this.selectSteps(id, sel, nodes);
+    return {
+      pods: podsOf(found),
+      done: wfDone || found.every((n) => isFinal(n.step.phase)),
+      single: found.length === 1 && found[0]!.step.type === "Pod",
+    };
   }
 
   /** A workflow and its step tree (`dflow get --json`'s shape), plus its graph. */
@@ -229,33 +350,11 @@ export class WorkflowStore {
     const { dir } = this.stepDir(id, stepId);
     const phase = readText(path.join(dir, "phase"));
     const done = isFinal(phase);
-    let fd: number;
-    try {
-      fd = fs.openSync(path.join(dir, "log.txt"), "r");
-    } catch {
-      return { text: "", offset: 0, size: 0, done };
-    }
-    try {
-      const size = fs.fstatSync(fd).size;
-      let from = offset < 0 ? Math.max(0, size + offset) : Math.min(offset, size);
-      // A new attempt starts the log over: read it from its start.
-      if (offset > size) from = 0;
-      const len = Math.min(limit, size - from);
-      const buf = Buffer.alloc(len);
-      const got = len > 0 ? fs.readSync(fd, buf, 0, len, from) : 0;
-      // Stop before a character cut in two; its rest comes with the next read.
-      let end = got;
-      let k = got - 1;
-      while (k >= 0 && got - k < 4 && (buf[k]! & 0xc0) === 0x80) k--;
-      if (k >= 0) {
-        const lead = buf[k]!;
-        const need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
-        if (got - k < need) end = k;
-      }
-      return { text: buf.subarray(0, end).toString("utf8"), offset: from + end, size, done };
-    } finally {
-      fs.closeSync(fd);
-    }
+    // A new attempt starts the log over (shorter than the offset): read it from its start.
+    const got = readLogBytes(path.join(dir, "log.txt"), (size) => (offset < 0 ? size + offset : offset > size ? 0 : offset), limit);
+    if (!got) return { text: "", offset: 0, size: 0, done };
+    const end = wholeCharacters(got.bytes);
+    return { text: got.bytes.subarray(0, end).toString("utf8"), offset: got.from + end, size: got.size, done };
   }
 
   /**
@@ -309,29 +408,66 @@ export class WorkflowStore {
     }
   }
 
+  /** `dflow suspend`. */
   suspend(id: string, by = "dflow ui"): string {
     try {
-      return suspendWorkflow(this.dirOf(id), by) ? `Workflow ${id} suspended` : `Workflow ${id} was suspended already`;
+      return suspendWorkflow(this.dirOf(id), by) ? `Workflow ${id} suspended` : `Workflow ${id} was already suspended`;
     } catch (e) {
       throw e instanceof DflowConfigError ? new ApiError(409, e.message) : e;
     }
   }
 
+  /** `dflow resume`. */
   resume(id: string): string {
     return resumeWorkflow(this.dirOf(id)) ? `Workflow ${id} resumed` : `Workflow ${id} was not suspended`;
+  }
+
+  /** Refused (409) unless delete() would delete the workflow: `dflow delete a b` checks every id first. */
+  checkDeletable(id: string, force = false): void {
+    try {
+      checkDeletable(this.dirOf(id), { force, forceHint: this.forceHint });
+    } catch (e) {
+      throw e instanceof DflowConfigError ? new ApiError(409, e.message) : e;
+    }
   }
 
   /** `dflow delete [--force]`. */
   async delete(id: string, force = false, by = "dflow ui"): Promise<string> {
     const dir = this.dirOf(id);
     try {
-      checkDeletable(dir, { force, forceHint: "force" });
-      await deleteWorkflow(dir, { force, forceHint: "force", by });
+      checkDeletable(dir, { force, forceHint: this.forceHint });
+      await deleteWorkflow(dir, { force, forceHint: this.forceHint, by });
     } catch (e) {
       throw e instanceof DflowConfigError ? new ApiError(409, e.message) : e;
     }
     this.ended.delete(id);
     return `Workflow ${id} deleted`;
+  }
+
+  /** How a refusal names the option that deletes a running workflow anyway. */
+  private get forceHint(): string {
+    return this.command ? "--force" : "force";
+  }
+
+  /**
+   * What `dflow retry` (the workflow continues in its directory) or `dflow
+   * resubmit` (a new workflow reusing its succeeded keyed steps) runs: the
+   * script that ran it, as recorded then. Refused (409) while its engine runs
+   * (retry), or without that record.
+   */
+  rerunPlan(id: string, how: "retry" | "resubmit"): RerunPlan {
+    const dir = this.dirOf(id);
+    const lock = readLock(dir);
+    if (how === "retry" && lock && lockAlive(lock)) {
+      throw new ApiError(409, `workflow ${id} is being run by engine pid ${lock.pid} on ${lock.host} (since ${lock.started}); stop it first${this.command ? ` with \`${this.command} stop ${id}\`` : ""}`);
+    }
+    const info = readRunInfo(dir);
+    const env = how === "retry" ? "DFLOW_RESUME_ID" : "DFLOW_REUSE_FROM";
+    if (!info) {
+      const instead = this.command ? `${how === "retry" ? "re-run" : "run"} that script with ${env}=${id}` : `so it cannot be ${how === "retry" ? "retried" : "resubmitted"} from here`;
+      throw new ApiError(409, `workflow ${id} has no record of the script that ran it (${dir}/.engine/run.json)${this.command ? ";" : ","} ${instead}`);
+    }
+    return { script: info.script, args: info.args, cwd: info.cwd, env: { ...info.env, [env]: id } };
   }
 
   /**
@@ -342,10 +478,8 @@ export class WorkflowStore {
    * the workflow that runs (a new one for resubmit).
    */
   async rerun(id: string, how: "retry" | "resubmit"): Promise<{ message: string; id: string | null }> {
-    const dir = this.dirOf(id);
-    const lock = readLock(dir);
-    if (how === "retry" && lock && lockAlive(lock)) throw new ApiError(409, `workflow ${id} is being run by engine pid ${lock.pid}: stop it first`);
-    if (!readRunInfo(dir)) throw new ApiError(409, `workflow ${id} has no record of the script that ran it (${dir}/.engine/run.json), so it cannot be ${how === "retry" ? "retried" : "resubmitted"} from here`);
+    // Refused here already (409, not the command's output) when the command would refuse.
+    this.rerunPlan(id, how);
     // dist/engine/api/ -> dist/src/cli.js; from the sources (tests), the built one beside them.
     const cli = [new URL("../../src/cli.js", import.meta.url), new URL("../../dist/src/cli.js", import.meta.url)].map((u) => fileURLToPath(u)).find((f) => fs.existsSync(f));
     if (!cli) throw new ApiError(500, "the dflow command is not built (dist/src/cli.js): run `npm run build`");

@@ -1,9 +1,9 @@
-// Shared by the `dflow` commands: the workflow directory of an id (and, from
-// command.ts, one clear line for bad input, --json output).
-import fs from "node:fs";
+// Shared by the `dflow` commands: the work directory and the engine's API over
+// it (and, from command.ts, one clear line for bad input, --json output).
 import path from "node:path";
+import { WorkflowStore } from "../../engine/api/workflows.js";
 import { config } from "../config.js";
-import { CliError, dflowCommand } from "./command.js";
+import { dflowCommand } from "./command.js";
 
 export { CliError, dflowCommand, printJson } from "./command.js";
 
@@ -12,10 +12,11 @@ export function workRoot(): string {
   return path.resolve(config.debug_workdir);
 }
 
-/** The directory of workflow `id`, or a CliError naming what was looked for. */
-export function workflowDir(id: string): string {
-  const dir = path.join(workRoot(), id);
-  if (!fs.existsSync(path.join(dir, "status"))) throw new CliError(`no workflow ${JSON.stringify(id)} in ${workRoot()} (set DFLOW_DEBUG_WORKDIR or cd to where it ran; \`${dflowCommand()} list\` shows the workflows there)`);
-  return dir;
+/**
+ * The workflows of the work directory, as the commands read and control
+ * them; its refusals (an unknown id, a running workflow) name the command to
+ * run instead, and reach the user as one line (src/cli.ts).
+ */
+export function workflowStore(): WorkflowStore {
+  return new WorkflowStore(workRoot(), { command: dflowCommand() });
 }
-

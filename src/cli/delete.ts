@@ -2,7 +2,7 @@
 // (engine/control.ts). A Running workflow whose engine is alive is refused
 // unless --force (then it is terminated first when its engine runs here).
 import type { Command } from "commander";
-import { CliError, command } from "./command.js";
+import { command } from "./command.js";
 
 export function register(program: Command): void {
   command(program, "delete")
@@ -10,23 +10,10 @@ export function register(program: Command): void {
     .argument("<id...>", "workflow ids")
     .option("-f, --force", "delete even a workflow whose engine is still running (it is stopped first)")
     .action(async (ids: string[], opts: { force?: boolean }) => {
-      const { checkDeletable, deleteWorkflow } = await import("../../engine/control.js");
-      const { DflowConfigError } = await import("../errors.js");
-      const { workflowDir } = await import("./common.js");
-      const how = { force: opts.force, forceHint: "--force", by: "dflow delete" };
-      try {
-        // Check every id before deleting anything.
-        const dirs = ids.map((id) => {
-          const dir = workflowDir(id);
-          checkDeletable(dir, how);
-          return { id, dir };
-        });
-        for (const { id, dir } of dirs) {
-          await deleteWorkflow(dir, how);
-          process.stdout.write(`Workflow ${id} deleted\n`);
-        }
-      } catch (e) {
-        throw e instanceof DflowConfigError ? new CliError(e.message) : e;
-      }
+      const { workflowStore } = await import("./common.js");
+      const store = workflowStore();
+      // Check every id before deleting anything.
+      for (const id of ids) store.checkDeletable(id, opts.force);
+      for (const id of ids) process.stdout.write(`${await store.delete(id, opts.force, "dflow delete")}\n`);
     });
 }

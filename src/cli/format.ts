@@ -2,7 +2,6 @@
 // delete): the human formats (durations as `argo get` prints them, tables,
 // progress bars), over the engine's read model (engine/api/read.ts), which
 // this module passes on so that the commands have one place to import from.
-import { isSuspended } from "../../engine/control.js";
 import { type Progress, type StepNode, type WorkflowInfo, isFinal, label, progressText } from "../../engine/api/read.js";
 
 export { command } from "./command.js";
@@ -80,7 +79,7 @@ export function table(rows: string[][]): string {
 /** "Running", "Running (suspended)", or "Running (engine gone)" when the engine that ran it is no longer alive. */
 export function statusText(w: WorkflowInfo): string {
   if (!isFinal(w.status) && w.engine_alive === false) return `${w.status} (engine gone)`;
-  return !isFinal(w.status) && isSuspended(w.dir) ? `${w.status} (suspended)` : w.status;
+  return w.suspended ? `${w.status} (suspended)` : w.status;
 }
 
 /** The `argo get`-like view of a workflow: a header, then the step tree. */

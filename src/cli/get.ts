@@ -11,9 +11,9 @@ export function register(program: Command): void {
     .argument("<id>", "workflow id")
     .option("--json", "one JSON object: the workflow's fields and `steps`, a tree")
     .action(async (id: string, opts: { json?: boolean }) => {
-      const { workflowDir } = await import("./common.js");
-      const { nodeJson, renderWorkflow, snapshot, workflowJson } = await import("./format.js");
-      const { info, nodes } = snapshot(id, workflowDir(id));
+      const { workflowStore } = await import("./common.js");
+      const { nodeJson, renderWorkflow, workflowJson } = await import("./format.js");
+      const { info, nodes } = workflowStore().snapshot(id);
       if (opts.json) return printJson({ ...workflowJson(info), steps: nodes.map(nodeJson) });
       process.stdout.write(renderWorkflow(info, nodes));
     });

@@ -9,10 +9,10 @@ export function register(program: Command): void {
     .argument("<id>", "workflow id")
     .option("--json", "one JSON array of {key, id, name, type, phase}")
     .action(async (id: string, opts: { json?: boolean }) => {
-      const { workflowDir } = await import("./common.js");
-      const { flatten, stepTree } = await import("./format.js");
+      const { workflowStore } = await import("./common.js");
+      const { flatten } = await import("./format.js");
       const seen = new Set<string>();
-      const steps = flatten(stepTree(id, workflowDir(id)))
+      const steps = flatten(workflowStore().tree(id))
         .map((n) => n.step)
         .filter((s) => s.key !== null && !seen.has(s.key) && seen.add(s.key));
       if (opts.json) return printJson(steps.map((s) => ({ key: s.key, id: s.id, name: s.displayName, type: s.type, phase: s.phase })));

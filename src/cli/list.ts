@@ -10,14 +10,13 @@ export function register(program: Command): void {
     .option("--json", "one JSON array of workflows")
     .option("-s, --status <status>", "only workflows with this status (Running, Succeeded, Failed)")
     .action(async (opts: { json?: boolean; status?: string }) => {
-      const { workRoot } = await import("./common.js");
-      const { formatDuration, formatTime, listWorkflowDirs, progressText, readWorkflow, statusText, table, workflowJson } = await import("./format.js");
-      let wfs = listWorkflowDirs(workRoot()).map((w) => readWorkflow(w.id, w.dir));
-      if (opts.status) wfs = wfs.filter((w) => w.status.toLowerCase() === opts.status!.toLowerCase());
-      wfs.sort((a, b) => (b.started ?? 0) - (a.started ?? 0) || a.id.localeCompare(b.id));
+      const { workflowStore } = await import("./common.js");
+      const { formatDuration, formatTime, progressText, statusText, table, workflowJson } = await import("./format.js");
+      const store = workflowStore();
+      const wfs = store.workflows({ status: opts.status });
       if (opts.json) return printJson(wfs.map(workflowJson));
       if (!wfs.length) {
-        process.stdout.write(`No workflows in ${workRoot()}\n`);
+        process.stdout.write(`No workflows in ${store.root}\n`);
         return;
       }
       const rows = [["ID", "STATUS", "STARTED", "DURATION", "PROGRESS"]];

@@ -10,13 +10,13 @@ export function register(program: Command): void {
     .option("-o, --output <file>", "where to write it (default <id>.html; - for standard output)")
     .action(async (id: string, opts: { output?: string }) => {
       const fs = await import("node:fs");
-      const { workRoot, workflowDir } = await import("./common.js");
-      const { WorkflowStore } = await import("../../engine/api/workflows.js");
+      const { workflowStore } = await import("./common.js");
       const { reportData, reportHtml } = await import("../ui/report.js");
-      workflowDir(id); // one clear line for an unknown id
+      const store = workflowStore();
+      store.dirOf(id); // one clear line for an unknown id (exit status 2)
       let html: string;
       try {
-        html = reportHtml(reportData(new WorkflowStore(workRoot()), id));
+        html = reportHtml(reportData(store, id));
       } catch (e) {
         throw new CliError((e as Error).message, 1);
       }

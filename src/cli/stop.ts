@@ -4,7 +4,6 @@
 // Failed with the reason, and exits. An engine that is already gone is
 // cleaned up after: its steps' processes killed, their phases made final.
 import type { Command } from "commander";
-import { CliError } from "./command.js";
 
 export function register(program: Command): void {
   program
@@ -13,17 +12,7 @@ export function register(program: Command): void {
     .description("stop (terminate) a running workflow: its steps and the workflow end Failed, with the reason")
     .argument("<id>", "workflow id")
     .action(async (id: string) => {
-      const { terminateWorkflow } = await import("../../engine/control.js");
-      const { DflowConfigError } = await import("../errors.js");
-      const { workflowDir } = await import("./common.js");
-      let r;
-      try {
-        r = await terminateWorkflow(workflowDir(id), "dflow stop", "stopped");
-      } catch (e) {
-        throw e instanceof DflowConfigError ? new CliError(e.message) : e;
-      }
-      if (r.outcome === "stopped") process.stdout.write(`Workflow ${id} stopped\n`);
-      else if (r.outcome === "cleaned") process.stdout.write(`Workflow ${id} stopped (its engine was already gone)\n`);
-      else process.stdout.write(`Workflow ${id} is not running (${r.status})\n`);
+      const { workflowStore } = await import("./common.js");
+      process.stdout.write(`${await workflowStore().stop(id, "dflow stop")}\n`);
     });
 }

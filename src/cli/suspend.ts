@@ -2,7 +2,6 @@
 // while it is suspended (running steps finish), as Workflow.suspend() /
 // resume() (engine/control.ts). Works whichever process runs it.
 import type { Command } from "commander";
-import { CliError } from "./command.js";
 
 export function register(program: Command): void {
   program
@@ -10,25 +9,15 @@ export function register(program: Command): void {
     .description("suspend a running workflow: no new step starts until `dflow resume`; running steps finish")
     .argument("<id>", "workflow id")
     .action(async (id: string) => {
-      const { suspendWorkflow } = await import("../../engine/control.js");
-      const { DflowConfigError } = await import("../errors.js");
-      const { workflowDir } = await import("./common.js");
-      let changed: boolean;
-      try {
-        changed = suspendWorkflow(workflowDir(id), "dflow suspend");
-      } catch (e) {
-        throw e instanceof DflowConfigError ? new CliError(e.message) : e;
-      }
-      process.stdout.write(changed ? `Workflow ${id} suspended\n` : `Workflow ${id} was already suspended\n`);
+      const { workflowStore } = await import("./common.js");
+      process.stdout.write(`${workflowStore().suspend(id, "dflow suspend")}\n`);
     });
   program
     .command("resume")
     .description("resume a suspended workflow: its steps start again")
     .argument("<id>", "workflow id")
     .action(async (id: string) => {
-      const { resumeWorkflow } = await import("../../engine/control.js");
-      const { workflowDir } = await import("./common.js");
-      const changed = resumeWorkflow(workflowDir(id));
-      process.stdout.write(changed ? `Workflow ${id} resumed\n` : `Workflow ${id} was not suspended\n`);
+      const { workflowStore } = await import("./common.js");
+      process.stdout.write(`${workflowStore().resume(id)}\n`);
     });
 }

@@ -14,8 +14,8 @@ export function register(program: Command): void {
     .option("-i, --interval <seconds>", "time between looks", "0.5")
     .option("--json", "one JSON object per change: {time, workflow, ...} for the workflow, {time, step, ...} for a step")
     .action(async (id: string, opts: { interval: string; json?: boolean }) => {
-      const { workflowDir } = await import("./common.js");
-      const { engineAlive, flatten, formatClock, formatDuration, isFinal, isoTime, label, progressText, renderWorkflow, shortMessage, snapshot, statusText } = await import("./format.js");
+      const { workflowStore } = await import("./common.js");
+      const { flatten, formatClock, formatDuration, isFinal, isoTime, label, progressText, renderWorkflow, shortMessage, statusText } = await import("./format.js");
       const stepLine = (n: StepNode): string => {
         const s = n.step;
         const parts = [`${label(n)} (${s.id}): ${s.phase}`];
@@ -32,7 +32,8 @@ export function register(program: Command): void {
         if (msg && isFinal(w.status)) parts.push(`- ${msg}`);
         return parts.join(" ");
       };
-      const dir = workflowDir(id);
+      const store = workflowStore();
+      store.dirOf(id); // an unknown id before a bad --interval, as before
       const interval = Number(opts.interval);
       if (!Number.isFinite(interval) || interval <= 0) throw new CliError(`--interval must be a positive number of seconds, got ${JSON.stringify(opts.interval)}`);
       const live = !opts.json && process.stdout.isTTY === true;
@@ -40,8 +41,8 @@ export function register(program: Command): void {
       let lastWf = "";
       let gone = 0;
       for (;;) {
-        const alive = engineAlive(dir);
-        const { info, nodes } = snapshot(id, dir);
+        const alive = store.engineAlive(id);
+        const { info, nodes } = store.snapshot(id);
         if (live) {
           process.stdout.write(`\x1b[H\x1b[2J${renderWorkflow(info, nodes, { bars: true })}`);
         } else {
