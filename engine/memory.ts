@@ -5,13 +5,20 @@
 // that outlive a scavenge while the step's process runs) pile up. So every
 // CHECK_EVERY finished steps the engine reads its RSS, and past the
 // threshold asks V8 for a full collection (~10-50 ms, once per thousands of
-// steps). The threshold rises above what a collection leaves, so a workflow
-// whose live data really is large is not collected over and over.
+// steps). After each collection the threshold is set again to what the
+// collection left plus HEADROOM, never below BASE: a workflow whose live
+// data really is large is not collected over and over, and the threshold
+// comes down again when the data goes. (It used to only rise, to 1.5x the
+// RSS after each collection; RSS that a collection did not give back then
+// raised it step by step, and a 100,000-step run ended at 633 MB.)
 import v8 from "node:v8";
 import vm from "node:vm";
 
 const CHECK_EVERY = 256;
-let thresholdBytes = 192 * 1024 * 1024;
+const MB = 1024 * 1024;
+const BASE = 192 * MB;
+const HEADROOM = 64 * MB;
+let thresholdBytes = BASE;
 let finished = 0;
 let gc: (() => void) | null | undefined;
 
@@ -31,5 +38,5 @@ export function stepFinished(): void {
   gc ??= loadGc();
   if (!gc) return;
   gc();
-  thresholdBytes = Math.max(thresholdBytes, process.memoryUsage.rss() * 1.5);
+  thresholdBytes = Math.max(BASE, process.memoryUsage.rss() + HEADROOM);
 }

@@ -9,6 +9,7 @@ import { isSuspended } from "../control.js";
 import { lockAlive, readLock } from "../store/engine-dir.js";
 import { readTextOrSync } from "../store/fsx.js";
 import { readStep, type ArgoStep } from "./steps-on-disk.js";
+import type { StepNodeJson, WorkflowJson } from "./json.js";
 
 export const FINAL_PHASES = new Set(["Succeeded", "Failed", "Error", "Skipped", "Omitted"]);
 
@@ -339,7 +340,7 @@ export function isoTime(epochSeconds: number | null): string | null {
 }
 
 /** Steps as JSON: the tree, with every field of the human view. */
-export function nodeJson(n: StepNode): Record<string, unknown> {
+export function nodeJson(n: StepNode): StepNodeJson {
   const s = n.step;
   return {
     name: s.displayName,
@@ -359,7 +360,7 @@ export function nodeJson(n: StepNode): Record<string, unknown> {
   };
 }
 
-export function workflowJson(w: WorkflowInfo): Record<string, unknown> {
+export function workflowJson(w: WorkflowInfo): WorkflowJson {
   return {
     id: w.id,
     status: w.status,

@@ -9,6 +9,7 @@ import { type FSWatcher, watch } from "chokidar";
 import { readStep } from "./steps-on-disk.js";
 import { type StepNode, nodeJson } from "./read.js";
 import type { WorkflowJson, WorkflowStore } from "./workflows.js";
+import type { StepPatchJson, WorkflowEventJson } from "./json.js";
 
 const FLUSH_MS = 250;
 /**
@@ -19,14 +20,10 @@ const FLUSH_MS = 250;
  */
 const HEAVY_FACTOR = 20;
 
-export type StepPatch = Omit<ReturnType<typeof nodeJson>, "children" | "order" | "item">;
+export type StepPatch = StepPatchJson;
 
-export type WorkflowEvent =
-  | { type: "workflow"; data: WorkflowJson }
-  | { type: "steps"; data: { steps: StepPatch[] } }
-  | { type: "tree"; data: { id: string } }
-  | { type: "log"; data: { step: string } }
-  | { type: "removed"; data: { id: string } };
+/** What a subscriber hears (the server adds "hello" of its own). */
+export type WorkflowEvent = Exclude<WorkflowEventJson, { type: "hello" }>;
 
 type Listener = (e: WorkflowEvent) => void;
 
@@ -43,14 +40,9 @@ function patchOf(wfid: string, dir: string): StepPatch | null {
     return null; // half-written: the next event reads it again
   }
   if (!s) return null;
-  const n = nodeJson({ step: s, order: "", item: null, progress: null, depth: 0, children: [] } as StepNode) as Record<string, unknown>;
-  delete n.children;
-  delete n.order;
-  delete n.item;
+  const { children: _c, order: _o, item: _i, progress: _p, ...n } = nodeJson({ step: s, order: "", item: null, progress: null, depth: 0, children: [] } as StepNode);
   // A Steps/DAG node's progress counts the Pod steps below it, which a patch of the node alone does not know.
-  if (s.type === "Pod") n.progress = s.progress?.trim() || null;
-  else delete n.progress;
-  return n as StepPatch;
+  return s.type === "Pod" ? { ...n, progress: s.progress?.trim() || null } : n;
 }
 
 /** Directories below a step directory (workdir, inputs, attempts...) and temp files are not watched. */

@@ -10,9 +10,11 @@ import { fileURLToPath } from "node:url";
 import { checkDeletable, deleteWorkflow, suspendWorkflow, resumeWorkflow, terminateWorkflow } from "../control.js";
 import { lockAlive, readLock, readRunInfo } from "../store/engine-dir.js";
 import { isUnder, readTextOrSync } from "../store/fsx.js";
-import { type GraphStep, type WorkflowGraph, readGraph } from "../store/graph.js";
+import { readGraph } from "../store/graph.js";
+import type { GraphStep, WorkflowGraph } from "./json.js";
 import { DflowConfigError } from "../../src/errors.js";
-import { type ClusterRecord, readCluster } from "../executors/where-ran.js";
+import { readCluster } from "../executors/where-ran.js";
+import type { AttemptJson, IOJson, LogChunkJson as LogChunk, StepDetailJson as StepDetail, WorkflowDetailJson, WorkflowJson } from "./json.js";
 import { readLogBytes, wholeCharacters } from "./logs.js";
 import { type StepNode, type WorkflowInfo, engineAlive, findStep, isFinal, label, listWorkflowDirs, nodeJson, podsOf, readWorkflow, selectSteps, snapshot, stepTree, workflowJson } from "./read.js";
 
@@ -34,38 +36,7 @@ export interface WorkflowFilter {
   name?: string;
 }
 
-export type WorkflowJson = ReturnType<typeof workflowJson>;
-
-export interface IOJson {
-  parameters: Record<string, { value: unknown; type: string | null }>;
-  /** Artifact name -> where it is: `path` relative to the workflow directory (for /files), `target` the link's own target. */
-  artifacts: Record<string, { path: string; target: string | null }>;
-}
-
-export interface AttemptJson {
-  attempt: number;
-  message: string | null;
-  /** Relative to the workflow directory, when the attempt kept a log. */
-  log: string | null;
-}
-
-export interface StepDetail extends Record<string, unknown> {
-  inputs: IOJson;
-  outputs: IOJson;
-  /** Earlier attempts (retries): their reason and log. */
-  attempts: AttemptJson[];
-  /** Relative to the workflow directory: log.txt of the step (Pod steps). */
-  log: string | null;
-  /** Relative to the workflow directory: the script the step ran. */
-  script: string | null;
-  pid: number | null;
-  /** Cluster job ids of a remote step, oldest first. */
-  job_ids: string[];
-  /** Where a remote step's job ran (scheduler, host, remote directory); null for a local step. */
-  cluster: ClusterRecord | null;
-  /** The name of the template the step ran, from the workflow's graph (null when not recorded). */
-  template: string | null;
-}
+export type { AttemptJson, IOJson, LogChunkJson as LogChunk, StepDetailJson as StepDetail, WorkflowJson } from "./json.js";
 
 /** The template a step ran: its name looked up in its parent's template, from the entrypoint down. */
 function templateOf(graph: WorkflowGraph | null, node: StepNode): string | null {
@@ -80,15 +51,6 @@ function templateOf(graph: WorkflowGraph | null, node: StepNode): string | null 
     template = steps.find((x) => x.name === name)?.template ?? null;
   }
   return template;
-}
-
-export interface LogChunk {
-  text: string;
-  /** Where the next read starts (bytes). */
-  offset: number;
-  size: number;
-  /** The step has ended: nothing more will be written. */
-  done: boolean;
 }
 
 export type FileInfo = { kind: "file"; abs: string; size: number; name: string } | { kind: "dir"; abs: string; name: string; entries: Array<{ name: string; type: "file" | "dir" | "link" | "other"; size: number | null }> };
@@ -271,12 +233,12 @@ export class WorkflowStore {
   }
 
   /** A workflow and its step tree (`dflow get --json`'s shape), plus its graph. */
-  get(id: string): WorkflowJson & { steps: ReturnType<typeof nodeJson>[]; graph: WorkflowGraph | null } {
+  get(id: string): WorkflowDetailJson {
     return this.read(id).workflow;
   }
 
   /** get()'s answer and the nodes it was made from, in one reading of the steps (for a report). */
-  read(id: string): { workflow: ReturnType<WorkflowStore["get"]>; nodes: StepNode[] } {
+  read(id: string): { workflow: WorkflowDetailJson; nodes: StepNode[] } {
     const dir = this.dirOf(id);
     const { info, nodes } = snapshot(id, dir);
     return { workflow: { ...workflowJson(info), steps: nodes.map(nodeJson), graph: readGraph(dir) }, nodes };

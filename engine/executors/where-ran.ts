@@ -5,17 +5,9 @@
 // engine/api.
 import path from "node:path";
 import { readTextOrSync, writeAtomicSync } from "../store/fsx.js";
+import type { ClusterJson } from "../api/json.js";
 
-export interface ClusterRecord {
-  /** The scheduler: Slurm, PBS, LSF, Shell... */
-  batch_type: string;
-  /** How files and commands reach it: SSHContext, LocalContext, LazyLocalContext. */
-  context: string;
-  /** user@host:port for SSH, "localhost" otherwise. */
-  host: string;
-  /** The directory the job runs in on that host, when known. */
-  remote_dir: string | null;
-}
+export type ClusterRecord = ClusterJson;
 
 const FILE = "cluster";
 

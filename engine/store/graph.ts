@@ -13,22 +13,9 @@ import { isFanout } from "../../src/fanout-check.js";
 import { taskDependencies } from "../dag-deps.js";
 import { engineDir } from "./engine-dir.js";
 import { writeAtomicSync } from "./fsx.js";
+import type { GraphStep, GraphTemplate, WorkflowGraph } from "../api/json.js";
 
-export interface GraphStep {
-  name: string;
-  template: string;
-  /** The template's kind: Pod, Steps or DAG. */
-  type: "Pod" | "Steps" | "DAG";
-  /** A fan-out (with_param, with_sequence, slices over items). */
-  fanout: boolean;
-}
-
-export type GraphTemplate = { type: "Steps"; groups: GraphStep[][] } | { type: "DAG"; tasks: Array<GraphStep & { dependencies: string[] }> };
-
-export interface WorkflowGraph {
-  entrypoint: string;
-  templates: Record<string, GraphTemplate>;
-}
+export type { GraphStep, GraphTemplate, WorkflowGraph } from "../api/json.js";
 
 function kindOf(t: OPTemplate): GraphStep["type"] {
   return t instanceof Steps ? "Steps" : t instanceof DAG ? "DAG" : "Pod";

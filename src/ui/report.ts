@@ -5,6 +5,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import type { WorkflowStore } from "../../engine/api/workflows.js";
+import type { ReportJson } from "../../engine/api/json.js";
 import { flatten } from "../../engine/api/read.js";
 import { UI_DIR } from "./server.js";
 
@@ -13,14 +14,7 @@ const MAX_DETAILS = 2000;
 const MAX_LOGS = 300;
 const LOG_BYTES = 16 * 1024;
 
-export interface ReportData {
-  workflow: ReturnType<WorkflowStore["get"]>;
-  steps: Record<string, unknown>;
-  logs: Record<string, string>;
-  generated: string;
-  /** Steps left out of `steps`/`logs` because the workflow is large (a step whose log is empty is not counted). */
-  omitted: { details: number; logs: number };
-}
+export type ReportData = ReportJson;
 
 export function reportData(store: WorkflowStore, id: string): ReportData {
   // One reading of the steps: the details below come from these nodes.
@@ -31,7 +25,7 @@ export function reportData(store: WorkflowStore, id: string): ReportData {
   // Failed steps first: they are what a report is opened for.
   const rank = (p: string) => (p === "Failed" || p === "Error" ? 0 : 1);
   const ordered = [...all].sort((a, b) => rank(a.step.phase) - rank(b.step.phase));
-  const steps: Record<string, unknown> = {};
+  const steps: ReportJson["steps"] = {};
   const logs: Record<string, string> = {};
   let details = 0;
   let logCount = 0;

@@ -28,9 +28,10 @@ export function patchSteps(index: Map<string, StepNode>, patches: StepPatch[]): 
       unknown.push(p.id);
       continue;
     }
-    for (const k of Object.keys(p) as Array<keyof StepPatch>) {
-      if (k === "children" as string || k === "order" || k === "item" || k === "id") continue;
-      const v = p[k];
+    // Whatever a patch carries beyond its type (a newer server) never moves a node in the tree.
+    for (const k of Object.keys(p)) {
+      if (k === "children" || k === "order" || k === "item" || k === "id") continue;
+      const v = (p as Record<string, unknown>)[k];
       if (v === undefined) continue;
       // A Steps/DAG node's progress is its members' count, which the tree has and a patch has not.
       if (k === "progress" && n.type !== "Pod") continue;
