@@ -3,19 +3,12 @@
 // its graph drawn (the fan-out node in the SVG), the same for the list, and
 // the server's peak RSS. The workflow is made first by the engine in this
 // process; the server is a separate `dflow ui` process, as a user runs it.
-import { spawn } from "node:child_process";
-import fs from "node:fs";
-import path from "node:path";
 import { performance } from "node:perf_hooks";
-import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
 import { InputParameter, Inputs, ShellOPTemplate, Step, Workflow, argo_range } from "dflow-ts";
 import { RESULT_MARKER, parseChildArgs, round } from "../lib/protocol.js";
+import { launchChromium, startUi } from "../lib/ui.js";
 
 const { n, dir } = parseChildArgs();
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
-const cli = [path.join(root, "dist", "src", "cli.js"), path.join(root, "src", "cli.js")].find((f) => fs.existsSync(f))!;
-const exe = process.env.DFLOW_TEST_CHROMIUM ?? "/usr/bin/chromium";
 
 function done(fields: Record<string, unknown>): void {
   process.stdout.write(`\n${RESULT_MARKER}${JSON.stringify({ shape: "ui-10k", n, ...fields })}\n`);
@@ -30,35 +23,20 @@ if (made.status !== "Succeeded") {
   process.exit(1);
 }
 
-const server = spawn(process.execPath, [cli, "ui", "--port", "0"], { cwd: dir, env: { ...process.env, DFLOW_DEBUG_WORKDIR: dir }, stdio: ["ignore", "pipe", "inherit"] });
-const url = await new Promise<string>((resolve, reject) => {
-  let out = "";
-  server.stdout!.on("data", (d: Buffer) => {
-    out += d.toString();
-    const m = /Open (\S+)/.exec(out);
-    if (m) resolve(m[1]!);
-  });
-  server.once("exit", (c) => reject(new Error(`dflow ui exited with ${c}: ${out}`)));
-});
-
-function serverRssMb(): number {
-  const status = fs.readFileSync(`/proc/${server.pid}/status`, "utf8");
-  return Number(/VmHWM:\s+(\d+) kB/.exec(status)![1]) / 1024;
-}
-
-const browser = await chromium.launch({ executablePath: exe, args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"] });
+const ui = await startUi(dir);
+const browser = await launchChromium();
 try {
   const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
   let t0 = performance.now();
-  await page.goto(url);
+  await page.goto(ui.url);
   await page.waitForSelector("a.wf-link", { timeout: 120_000 });
   const list_s = (performance.now() - t0) / 1000;
   t0 = performance.now();
-  await page.goto(`${url.split("?")[0]}#/workflows/${made.id}`);
+  await page.goto(`${ui.url.split("?")[0]}#/workflows/${made.id}`);
   await page.waitForSelector("g.node-fanout", { timeout: 300_000 });
   const render_s = (performance.now() - t0) / 1000;
   const heap = await page.evaluate(() => (performance as unknown as { memory?: { usedJSHeapSize: number } }).memory?.usedJSHeapSize ?? null);
-  const rss = round(serverRssMb(), 1);
+  const rss = round(ui.rssMb(), 1);
   done({
     status: "ok",
     wall_s: round(render_s, 3),
@@ -71,5 +49,5 @@ try {
   });
 } finally {
   await browser.close();
-  server.kill("SIGTERM");
+  ui.stop();
 }

@@ -6,19 +6,14 @@
 // the first GET /api/workflows (every workflow read), the next ones (ended
 // workflows come from the server's cache until their status changes), the
 // list drawn in headless Chromium, and the server's peak RSS.
-import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
-import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
 import { InputParameter, Inputs, ShellOPTemplate, Step, Workflow, argo_range } from "dflow-ts";
 import { RESULT_MARKER, median, parseChildArgs, round } from "../lib/protocol.js";
+import { launchChromium, startUi } from "../lib/ui.js";
 
 const { n, dir } = parseChildArgs();
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
-const cli = [path.join(root, "dist", "src", "cli.js"), path.join(root, "src", "cli.js")].find((f) => fs.existsSync(f))!;
-const exe = process.env.DFLOW_TEST_CHROMIUM ?? "/usr/bin/chromium";
 
 function done(fields: Record<string, unknown>): void {
   process.stdout.write(`\n${RESULT_MARKER}${JSON.stringify({ shape: "ui-list", n, ...fields })}\n`);
@@ -36,47 +31,32 @@ if (made.status !== "Succeeded") {
 const src = path.join(dir, made.id);
 for (let i = 1; i < n; i++) fs.cpSync(src, path.join(dir, `${made.id}-${String(i).padStart(5, "0")}`), { recursive: true, preserveTimestamps: true, verbatimSymlinks: true });
 
-const server = spawn(process.execPath, [cli, "ui", "--port", "0"], { cwd: dir, env: { ...process.env, DFLOW_DEBUG_WORKDIR: dir }, stdio: ["ignore", "pipe", "inherit"] });
-const url = await new Promise<string>((resolve, reject) => {
-  let out = "";
-  server.stdout!.on("data", (d: Buffer) => {
-    out += d.toString();
-    const m = /Open (\S+)/.exec(out);
-    if (m) resolve(m[1]!);
-  });
-  server.once("exit", (c) => reject(new Error(`dflow ui exited with ${c}: ${out}`)));
-});
-const base = new URL(url);
-const token = base.searchParams.get("token")!;
+const ui = await startUi(dir);
+const base = new URL(ui.url);
 
 async function list(): Promise<number> {
   const t0 = performance.now();
-  const r = await fetch(new URL("/api/workflows", base), { headers: { authorization: `Bearer ${token}` } });
+  const r = await fetch(new URL("/api/workflows", base), { headers: { authorization: `Bearer ${ui.token}` } });
   const body = (await r.json()) as unknown[];
   if (!r.ok || body.length !== n) throw new Error(`GET /api/workflows: ${r.status}, ${body.length} workflows (expected ${n})`);
   return (performance.now() - t0) / 1000;
 }
 
-function serverRssMb(): number {
-  const status = fs.readFileSync(`/proc/${server.pid}/status`, "utf8");
-  return Number(/VmHWM:\s+(\d+) kB/.exec(status)![1]) / 1024;
-}
-
 try {
   const first = await list();
   const warm = median([await list(), await list(), await list()]);
-  const browser = await chromium.launch({ executablePath: exe, args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"] });
+  const browser = await launchChromium();
   let render = 0;
   try {
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     const t0 = performance.now();
-    await page.goto(url);
+    await page.goto(ui.url);
     await page.waitForSelector("a.wf-link", { timeout: 120_000 });
     render = (performance.now() - t0) / 1000;
   } finally {
     await browser.close();
   }
-  const rss = round(serverRssMb(), 1);
+  const rss = round(ui.rssMb(), 1);
   done({
     status: "ok",
     wall_s: round(first, 3),
@@ -87,5 +67,5 @@ try {
     engine_peak_rss_mb: rss,
   });
 } finally {
-  server.kill("SIGTERM");
+  ui.stop();
 }
