@@ -72,6 +72,8 @@ const PLAN: Planned[] = [
   { shape: "user-dag-lattice", n: 100, user: true, floor: "sh" },
   { shape: "user-ts-op-fanout", n: 100, user: true, floor: "node" },
   { shape: "user-ts-op-fanout-warm", n: 100, user: true, floor: "node" },
+  // The same at 1,000 items: the per-step cost once the workers' start (paid once) is spread thin.
+  { shape: "user-ts-op-fanout-warm", n: 1000, user: true, floor: "node" },
   // `dflow ui` on a 10,000-step workflow: time to the graph drawn in headless Chromium, and the server's RSS.
   { shape: "ui-10k", n: 10000, full: true, unavailable: noChromium },
   // `dflow ui` over 1,000 workflows: the first and later GET /api/workflows, the list drawn in headless Chromium, the server's RSS.
