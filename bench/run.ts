@@ -169,6 +169,34 @@ function benchRoot(root: string): string {
   return path.resolve(process.env.BENCH_DIR ?? path.join(root, ".bench"));
 }
 
+/**
+ * What a step's files cost in `parent` before the engine does anything: a
+ * step directory (mkdir -p of inputs/parameters) and four small files each
+ * written beside and renamed over (as the engine writes its state), ms per
+ * step, median of 3 x 200. On this VM it varies up to 8x between
+ * directories of the same ext4 disk (where the file system places a new
+ * directory), and every shape that writes step directories moves with it.
+ */
+function fileFloorMs(parent: string): number {
+  const runs: number[] = [];
+  for (let r = 0; r < 3; r++) {
+    const d = fs.mkdtempSync(path.join(parent, "file-floor-"));
+    const t0 = performance.now();
+    for (let i = 0; i < 200; i++) {
+      const step = path.join(d, `step-${i}`);
+      fs.mkdirSync(path.join(step, "inputs", "parameters"), { recursive: true });
+      for (const f of ["type", "phase", path.join("inputs", "parameters", "i"), "phase"]) {
+        const file = path.join(step, f);
+        fs.writeFileSync(`${file}.tmp`, String(i));
+        fs.renameSync(`${file}.tmp`, file);
+      }
+    }
+    runs.push((performance.now() - t0) / 200);
+    fs.rmSync(d, { recursive: true, force: true });
+  }
+  return round(median(runs), 3);
+}
+
 function childEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("DFLOW_")) env[k] = v;
@@ -323,6 +351,8 @@ async function main(): Promise<void> {
     // Variables that slow every node start (certificate loading, preloads), as the steps see them.
     slow_env: ["NODE_OPTIONS", "NODE_EXTRA_CA_CERTS", "NODE_V8_COVERAGE", "NODE_DEBUG"].filter((k) => childEnv()[k] !== undefined).map((k) => `${k}=${childEnv()[k]}`).join(" ") || "none",
     commit: gitDescribe(root),
+    // ms per step's directory and files where the shapes run (see fileFloorMs).
+    file_floor_ms: fileFloorMs((fs.mkdirSync(benchRoot(root), { recursive: true }), benchRoot(root))),
   };
   // An on-request row runs only when named as shape:n; --quick leaves out the long rows otherwise.
   const named = (p: Planned) => opts.only?.has(`${p.shape}:${p.n}`) ?? false;
@@ -339,7 +369,8 @@ async function main(): Promise<void> {
         "# wall_s: wf.submit() in a fresh engine process, median over `rep` processes (rep 1 = a single run, for n >= 1000); peak_rss_mb: the",
         "#   engine process's maxRSS, max over them. per_step_ms = wall / steps. ratio_to_floor = per_step_ms / spawn floor (sh_ms for shell",
         `#   steps, node_ms for TS-OP steps). Parallel groups run debug_pool_workers steps at a time (unset: one per CPU = ${meta.cpus}).`,
-        `#   Runs in ${benchRoot(root)} (BENCH_DIR), each in a fresh directory deleted afterwards.`,
+        `#   Runs in ${benchRoot(root)} (BENCH_DIR), each in a fresh directory deleted afterwards. File floor there: ${meta.file_floor_ms} ms per`,
+        "#   step's files (mkdir -p + 4 small files written and renamed); it varies up to 8x between directories of one disk on some VMs.",
         `#   Environment of every child (and of the spawn floor): node-start variables set: ${meta.slow_env}.`,
         "#   startup-* and user-*: a whole `node_modules/.bin/dflow` process in a user's project folder that depends on this checkout",
         "#   (`npm install <checkout>` = a link), scripts from bench/user/project/; wall_s includes start-up; submit = inside wf.submit();",
@@ -403,6 +434,9 @@ async function main(): Promise<void> {
   const user = plan.filter((x) => x.user);
   if (user.length) {
     const project = makeUserProject(root, (fs.mkdirSync(benchRoot(root), { recursive: true }), benchRoot(root)));
+    const floor = fileFloorMs(project);
+    process.stderr.write(`[bench] file floor in the user project ${project}: ${floor} ms per step's files\n`);
+    if (!opts.json) process.stdout.write(`# user-*: file floor in their project folder: ${floor} ms per step's files\n`);
     const runs = new Map<Planned, Row[]>(user.map((p) => [p, []]));
     const rounds = Math.max(...user.map(repeatsFor));
     for (let i = 0; i < rounds; i++) {
