@@ -238,6 +238,19 @@ describe("dflow watch", () => {
   });
 });
 
+/** The id of the workflow named `name` that `bg` runs, once `ready(id)`; fails at once if `bg` ends first. */
+async function whenRunning(bg: ResultPromise, name: string, ready: (id: string) => boolean): Promise<string> {
+  const pattern = new RegExp(`^${name}-[0-9a-z]{5}$`);
+  const deadline = Date.now() + 100_000;
+  for (;;) {
+    const id = fs.readdirSync(cwd).find((e) => pattern.test(e));
+    if (id && ready(id)) return id;
+    if (bg.exitCode !== null) throw new Error(`the ${name} workflow ended early:\n${(await bg).all}`);
+    if (Date.now() > deadline) throw new Error(`the ${name} step never started`);
+    await sleep(50);
+  }
+}
+
 describe("a running workflow", () => {
   let bg: ResultPromise | undefined;
   afterAll(() => {
@@ -248,16 +261,7 @@ describe("a running workflow", () => {
     const gate = path.join(cwd, "slow.gate");
     bg = execa(process.execPath, [cli, "run", "slow.mts"], { cwd, env: { ...env(), DFLOW_TEST_GATE: gate }, reject: false, all: true });
     // Wait until the step runs (it then waits for the gate: it runs until the test opens it).
-    let id = "";
-    const deadline = Date.now() + 100_000;
-    for (;;) {
-      id = fs.readdirSync(cwd).find((e) => /^slow-[0-9a-z]{5}$/.test(e)) ?? "";
-      const phase = id ? readOr(path.join(cwd, id, "slow-key", "phase")) : "";
-      if (phase === "Running") break;
-      if (bg.exitCode !== null) throw new Error(`the slow workflow ended early:\n${(await bg).all}`);
-      if (Date.now() > deadline) throw new Error("the slow step never started");
-      await sleep(50);
-    }
+    const id = await whenRunning(bg, "slow", (id) => readOr(path.join(cwd, id, "slow-key", "phase")) === "Running");
 
     const watch = dflow("watch", id, "--interval", "0.2");
     const follow = dflow("logs", id, "slow", "-f");
@@ -317,15 +321,7 @@ describe("a step retried while followed", () => {
   it("logs -f gives the first attempt's log, its unfinished line, then the new attempt's from its start; retry refuses the running workflow", async () => {
     const gate = path.join(cwd, "flaky.gate");
     bg = execa(process.execPath, [cli, "run", "flaky.mts"], { cwd, env: { ...env(), DFLOW_TEST_GATE: gate }, reject: false, all: true });
-    let id = "";
-    const deadline = Date.now() + 100_000;
-    for (;;) {
-      id = fs.readdirSync(cwd).find((e) => /^flaky-[0-9a-z]{5}$/.test(e)) ?? "";
-      if (id && readOr(path.join(cwd, id, "flaky-key", "log.txt")) === "try 1\nunfinished") break;
-      if (bg.exitCode !== null) throw new Error(`the flaky workflow ended early:\n${(await bg).all}`);
-      if (Date.now() > deadline) throw new Error("the flaky step never started");
-      await sleep(50);
-    }
+    const id = await whenRunning(bg, "flaky", (id) => readOr(path.join(cwd, id, "flaky-key", "log.txt")) === "try 1\nunfinished");
 
     // Refused while its engine runs, with the command that would stop it (the server's store says the same, without it).
     const retry = await dflow("retry", id);

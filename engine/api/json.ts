@@ -7,20 +7,24 @@
 /** A workflow's or a step's phase (Argo's names). */
 export type Phase = "Pending" | "Running" | "Succeeded" | "Failed" | "Error" | "Skipped" | "Omitted" | (string & {});
 
-/** A workflow's summary: `dflow list --json`, GET /api/workflows. */
-export interface WorkflowJson {
+/** What a workflow and a step both say of their run. */
+interface RunJson {
   id: string;
-  status: Phase;
-  type: string | null;
   /** ISO times. */
   started: string | null;
   finished: string | null;
   /** Seconds. */
   duration: number | null;
-  /** "current/total" Pod steps succeeded. */
+  /** "current/total": Pod steps succeeded (of a workflow, or below a Steps/DAG step), or the OP's own progress. */
   progress: string | null;
   message: string | null;
   dir: string;
+}
+
+/** A workflow's summary: `dflow list --json`, GET /api/workflows. */
+export interface WorkflowJson extends RunJson {
+  status: Phase;
+  type: string | null;
   pid: number | null;
   /** The engine running it is alive (null: not known). */
   engine_alive: boolean | null;
@@ -28,9 +32,8 @@ export interface WorkflowJson {
 }
 
 /** A step in the tree of `dflow get --json` and GET /api/workflows/<id>. */
-export interface StepNodeJson {
+export interface StepNodeJson extends RunJson {
   name: string;
-  id: string;
   key: string | null;
   type: "Pod" | "Steps" | "DAG" | (string & {});
   phase: Phase;
@@ -38,12 +41,6 @@ export interface StepNodeJson {
   order: string;
   /** The fan-out index, or null. */
   item: number | null;
-  started: string | null;
-  finished: string | null;
-  duration: number | null;
-  progress: string | null;
-  message: string | null;
-  dir: string;
   children: StepNodeJson[];
 }
 
