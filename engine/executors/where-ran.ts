@@ -1,7 +1,7 @@
 // Where a remote step's job ran, kept in <stepdir>/cluster beside job_ids, so
 // that `dflow ui` (and anyone reading the step directory) can say on which
 // cluster to look for the job after the engine that sent it has gone.
-// Written by the step's executor before its first submission; read by
+// Written by the step's executor when it first submits the job; read by
 // engine/api.
 import path from "node:path";
 import { readTextOrSync, writeAtomicSync } from "../store/fsx.js";
