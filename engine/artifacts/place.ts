@@ -237,6 +237,22 @@ export async function placeTree(src: string, dest: string, method: CopyMethod): 
  * Missing `src` → nothing.
  */
 export async function mergeInto(src: string, dest: string, method: CopyMethod, keep?: KeepExisting): Promise<void> {
+  // One merge at a time into a destination: fan-out items saving into one
+  // shared key finish together, and two merges that both found no directory
+  // there raced (one made it, the other then removed "the file" it saw: EISDIR).
+  const key = path.resolve(dest);
+  const run = (merging.get(key) ?? Promise.resolve()).catch(() => undefined).then(() => mergeIntoNow(src, dest, method, keep));
+  merging.set(key, run);
+  try {
+    await run;
+  } finally {
+    if (merging.get(key) === run) merging.delete(key);
+  }
+}
+
+const merging = new Map<string, Promise<void>>();
+
+async function mergeIntoNow(src: string, dest: string, method: CopyMethod, keep?: KeepExisting): Promise<void> {
   checkCopyMethod(method);
   const srcAbs = path.resolve(src);
   const st = await statOrNull(srcAbs);

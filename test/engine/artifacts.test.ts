@@ -395,6 +395,17 @@ describe("placeTree / mergeInto", () => {
     // the source file the old link pointed to is untouched
     expect(fs.readFileSync(path.join(src, "f.txt"), "utf8")).toBe("F");
   });
+
+  it("mergeInto: merges into one destination at the same time all land (fan-out items saving into one key)", async () => {
+    const dest = path.join(tmp, "shared");
+    const srcs = Array.from({ length: 200 }, (_, i) => {
+      const d = path.join(tmp, `item-${i}`);
+      write(path.join(d, `part-${i}.txt`), String(i));
+      return d;
+    });
+    await Promise.all(srcs.map((src) => mergeInto(src, dest, "symlink")));
+    expect(fs.readdirSync(dest).sort()).toEqual(srcs.map((_, i) => `part-${i}.txt`).sort());
+  });
 });
 
 describe("inputArtifactValue", () => {
