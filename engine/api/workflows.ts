@@ -11,10 +11,9 @@ import { checkDeletable, deleteWorkflow, suspendWorkflow, resumeWorkflow, termin
 import { lockAlive, readLock, readRunInfo } from "../store/engine-dir.js";
 import { isUnder, readTextOrSync } from "../store/fsx.js";
 import { readGraph } from "../store/graph.js";
-import type { GraphStep, WorkflowGraph } from "./json.js";
 import { DflowConfigError } from "../../src/errors.js";
 import { readCluster } from "../executors/where-ran.js";
-import type { AttemptJson, IOJson, LogChunkJson as LogChunk, StepDetailJson as StepDetail, WorkflowDetailJson, WorkflowJson } from "./json.js";
+import type { AttemptJson, GraphStep, IOJson, LogChunkJson, StepDetailJson, WorkflowDetailJson, WorkflowGraph, WorkflowJson } from "./json.js";
 import { readLogBytes, wholeCharacters } from "./logs.js";
 import { type StepNode, type WorkflowInfo, engineAlive, findStep, isFinal, label, listWorkflowDirs, nodeJson, podsOf, readWorkflow, selectSteps, snapshot, stepTree, workflowJson } from "./read.js";
 
@@ -35,8 +34,6 @@ export interface WorkflowFilter {
   /** A part of the id (case-insensitive). */
   name?: string;
 }
-
-export type { AttemptJson, IOJson, LogChunkJson as LogChunk, StepDetailJson as StepDetail, WorkflowJson } from "./json.js";
 
 /** The template a step ran: its name looked up in its parent's template, from the entrypoint down. */
 function templateOf(graph: WorkflowGraph | null, node: StepNode): string | null {
@@ -89,8 +86,8 @@ export class WorkflowStore {
   readonly root: string;
   /** Directories files may be served from (after resolving symlinks): the work directory and the artifact root. */
   private readonly servable: string[];
-  /** Ended workflows do not change until their status does: id -> [status mtime, summary, as JSON]. */
-  private readonly ended = new Map<string, [number, WorkflowInfo, WorkflowJson]>();
+  /** Ended workflows do not change until their status does: id -> [status mtime, summary]. */
+  private readonly ended = new Map<string, [number, WorkflowInfo]>();
   private readonly command: string | undefined;
 
   constructor(root: string, opts: StoreOptions = {}) {
@@ -113,36 +110,32 @@ export class WorkflowStore {
 
   /** The workflows (`dflow list`), newest first. */
   workflows(filter: WorkflowFilter = {}): WorkflowInfo[] {
-    return this.select(filter).map(([info]) => info);
-  }
-
-  /** workflows() as JSON (`dflow list --json`'s shape). */
-  list(filter: WorkflowFilter = {}): WorkflowJson[] {
-    return this.select(filter).map(([, json]) => json);
-  }
-
-  private select(filter: WorkflowFilter): [WorkflowInfo, WorkflowJson][] {
     const name = filter.name?.toLowerCase();
     const status = filter.status?.toLowerCase();
-    const out: [WorkflowInfo, WorkflowJson][] = [];
+    const out: WorkflowInfo[] = [];
     const seen = new Set<string>();
     for (const { id, dir } of listWorkflowDirs(this.root)) {
       seen.add(id);
       if (name && !id.toLowerCase().includes(name)) continue;
-      const w = this.cached(id, dir);
-      if (status && w[0].status.toLowerCase() !== status) continue;
+      const w = this.info(id, dir);
+      if (status && w.status.toLowerCase() !== status) continue;
       out.push(w);
     }
     for (const id of this.ended.keys()) if (!seen.has(id)) this.ended.delete(id);
-    return out.sort(([a], [b]) => (b.started ?? 0) - (a.started ?? 0) || a.id.localeCompare(b.id));
+    return out.sort((a, b) => (b.started ?? 0) - (a.started ?? 0) || a.id.localeCompare(b.id));
+  }
+
+  /** workflows() as JSON (`dflow list --json`'s shape). */
+  list(filter: WorkflowFilter = {}): WorkflowJson[] {
+    return this.workflows(filter).map(workflowJson);
   }
 
   /** A workflow's summary (`dflow list --json`'s shape). */
   summary(id: string, dir = this.dirOf(id)): WorkflowJson {
-    return this.cached(id, dir)[1];
+    return workflowJson(this.info(id, dir));
   }
 
-  private cached(id: string, dir: string): [WorkflowInfo, WorkflowJson] {
+  private info(id: string, dir: string): WorkflowInfo {
     let mtime = -1;
     try {
       mtime = fs.statSync(path.join(dir, "status")).mtimeMs;
@@ -150,12 +143,11 @@ export class WorkflowStore {
       // gone meanwhile: read below gives Unknown
     }
     const cached = this.ended.get(id);
-    if (cached && cached[0] === mtime) return [cached[1], cached[2]];
+    if (cached && cached[0] === mtime) return cached[1];
     const info = readWorkflow(id, dir);
-    const w = workflowJson(info);
-    if (isFinal(info.status) && mtime >= 0) this.ended.set(id, [mtime, info, w]);
+    if (isFinal(info.status) && mtime >= 0) this.ended.set(id, [mtime, info]);
     else this.ended.delete(id);
-    return [info, w];
+    return info;
   }
 
   /** A workflow and its step tree, read together (`dflow get`, `dflow watch`). */
@@ -192,15 +184,11 @@ export class WorkflowStore {
       throw new ApiError(404, `step ${label(node)} (${step.id}) has no artifact ${JSON.stringify(name)}${have.length ? ` (it has: ${have.join(", ")})` : " (it has none)"}`);
     }
     // Loaded when asked for: the server never downloads.
-    const [{ config }, { download_artifact }] = await Promise.all([import("../../src/config.js"), import("../artifacts/upload.js")]);
-    const saved = config.debug_copy_method;
-    config.debug_copy_method = opts.method;
+    const { downloadArtifact } = await import("../artifacts/upload.js");
     try {
-      return { node, paths: await download_artifact(art, { path: dir, skip_exists: opts.skipExists }) };
+      return { node, paths: await downloadArtifact(art, { path: dir, skip_exists: opts.skipExists }, opts.method) };
     } catch (e) {
       throw new ApiError(500, `cannot download ${name} of step ${label(node)}: ${(e as Error).message}`);
-    } finally {
-      config.debug_copy_method = saved;
     }
   }
 
@@ -221,8 +209,9 @@ export class WorkflowStore {
    * once its step's phase is final.
    */
   logSelection(id: string, sel?: string): LogSelection {
-    const wfDone = isFinal(this.status(id));
-    const nodes = this.tree(id);
+    const dir = this.dirOf(id);
+    const wfDone = isFinal(readText(path.join(dir, "status")));
+    const nodes = stepTree(id, dir);
     if (sel === undefined) return { pods: podsOf(nodes), done: wfDone, single: false };
     const found = this.selectSteps(id, sel, nodes);
     return {
@@ -253,7 +242,7 @@ export class WorkflowStore {
   }
 
   /** Everything about one step: its summary, parameters (values), artifacts, attempts, log, script and template. */
-  step(id: string, stepId: string): StepDetail {
+  step(id: string, stepId: string): StepDetailJson {
     const { wfdir } = this.stepDir(id, stepId);
     const node = findStep(id, wfdir, stepId);
     if (!node) throw new ApiError(404, `workflow ${id} has no step ${JSON.stringify(stepId)}`);
@@ -261,7 +250,7 @@ export class WorkflowStore {
   }
 
   /** step()'s answer for a node already read (a report details many steps of one tree). */
-  detail(wfdir: string, node: StepNode, graph: WorkflowGraph | null): StepDetail {
+  detail(wfdir: string, node: StepNode, graph: WorkflowGraph | null): StepDetailJson {
     const s = node.step;
     const dir = s.dir;
     const base = { ...nodeJson(node), children: undefined };
@@ -308,7 +297,7 @@ export class WorkflowStore {
   }
 
   /** Up to `limit` bytes of a step's log from `offset` (a negative offset: the last -offset bytes). */
-  log(id: string, stepId: string, offset = 0, limit = 1 << 20): LogChunk {
+  log(id: string, stepId: string, offset = 0, limit = 1 << 20): LogChunkJson {
     const { dir } = this.stepDir(id, stepId);
     const phase = readText(path.join(dir, "phase"));
     const done = isFinal(phase);

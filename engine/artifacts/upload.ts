@@ -155,11 +155,14 @@ async function sameContent(a: string, b: string): Promise<boolean> {
  * os.path.join does. `skip_exists`: a file already there with the same
  * content is left as it is (not replaced, its mtime and links kept).
  */
-export async function download_artifact(
-  art: LocalArtifact | { local_path: string },
-  opts: { path?: string; remove_catalog?: boolean; skip_exists?: boolean } = {},
-): Promise<unknown> {
-  const method = config.debug_copy_method;
+export async function download_artifact(art: LocalArtifact | { local_path: string }, opts: DownloadOptions = {}): Promise<unknown> {
+  return downloadArtifact(art, opts, config.debug_copy_method);
+}
+
+type DownloadOptions = { path?: string; remove_catalog?: boolean; skip_exists?: boolean };
+
+/** download_artifact with a copy method of its own (`dflow download --method`) instead of config.debug_copy_method. */
+export async function downloadArtifact(art: LocalArtifact | { local_path: string }, opts: DownloadOptions, method: string): Promise<unknown> {
   checkCopyMethod(method);
   const dest = opts.path ?? ".";
   const sub = isLocalArtifact(art) ? art.subPath : undefined;
