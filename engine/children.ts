@@ -56,10 +56,6 @@ export class ChildrenFile {
     return this.entries.get(order);
   }
 
-  toJSON(): Record<string, string> {
-    return Object.fromEntries(this.entries);
-  }
-
   private append(order: string, dirName: string): void {
     // Over the closing brace: the new entry, then the brace again.
     const at = this.textLength - 1;
@@ -73,7 +69,7 @@ export class ChildrenFile {
     this.textLength = at + this.text.write(piece, at);
   }
 
-  /** The file's text (what pyJson(toJSON()) gives), a view that the next registration changes. */
+  /** The file's text (pyJson of the entries), a view that the next registration changes. */
   private contents(): Buffer {
     return this.text.subarray(0, this.textLength);
   }

@@ -8,8 +8,8 @@ import path from "node:path";
 import { type FSWatcher, watch } from "chokidar";
 import { readStep } from "./steps-on-disk.js";
 import { type StepNode, nodeJson } from "./read.js";
-import type { WorkflowJson, WorkflowStore } from "./workflows.js";
-import type { StepPatchJson, WorkflowEventJson } from "./json.js";
+import type { WorkflowStore } from "./workflows.js";
+import type { StepPatchJson, WorkflowEventJson, WorkflowJson } from "./json.js";
 
 const FLUSH_MS = 250;
 /**
@@ -19,8 +19,6 @@ const FLUSH_MS = 250;
  * costs the server a few percent of a core at most.
  */
 const HEAVY_FACTOR = 20;
-
-export type StepPatch = StepPatchJson;
 
 /** What a subscriber hears (the server adds "hello" of its own). */
 export type WorkflowEvent = Exclude<WorkflowEventJson, { type: "hello" }>;
@@ -32,7 +30,7 @@ function sameness(w: WorkflowJson): string {
   return JSON.stringify({ ...w, duration: null });
 }
 
-function patchOf(wfid: string, dir: string): StepPatch | null {
+function patchOf(wfid: string, dir: string): StepPatchJson | null {
   let s;
   try {
     s = readStep(wfid, dir, { lazyIO: true });
@@ -140,7 +138,7 @@ export class Watcher {
       let summaryPending = false;
       const flush = (heavyDue: boolean) => {
         const h = hub!;
-        const steps = [...dirty].map((d) => patchOf(id, path.join(wfdir, d))).filter((p): p is StepPatch => p !== null);
+        const steps = [...dirty].map((d) => patchOf(id, path.join(wfdir, d))).filter((p): p is StepPatchJson => p !== null);
         dirty.clear();
         if (steps.length) h.emit({ type: "steps", data: { steps } });
         for (const s of logs) h.emit({ type: "log", data: { step: s } });

@@ -7,19 +7,17 @@ import path from "node:path";
 import { readTextOrSync, writeAtomicSync } from "../store/fsx.js";
 import type { ClusterJson } from "../api/json.js";
 
-export type ClusterRecord = ClusterJson;
-
 const FILE = "cluster";
 
-export function recordCluster(stepDir: string, c: ClusterRecord): void {
+export function recordCluster(stepDir: string, c: ClusterJson): void {
   writeAtomicSync(path.join(stepDir, FILE), `${JSON.stringify(c)}\n`);
 }
 
-export function readCluster(stepDir: string): ClusterRecord | null {
+export function readCluster(stepDir: string): ClusterJson | null {
   const text = readTextOrSync(path.join(stepDir, FILE), null);
   if (text === null) return null;
   try {
-    const c = JSON.parse(text) as ClusterRecord;
+    const c = JSON.parse(text) as ClusterJson;
     return typeof c?.batch_type === "string" && typeof c.host === "string" ? c : null;
   } catch {
     return null;

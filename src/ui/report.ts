@@ -14,12 +14,10 @@ const MAX_DETAILS = 2000;
 const MAX_LOGS = 300;
 const LOG_BYTES = 16 * 1024;
 
-export type ReportData = ReportJson;
-
-export function reportData(store: WorkflowStore, id: string): ReportData {
+export function reportData(store: WorkflowStore, id: string): ReportJson {
   // One reading of the steps: the details below come from these nodes.
   const { workflow, nodes } = store.read(id);
-  const wfdir = store.dirOf(id);
+  const wfdir = workflow.dir;
   const graph = workflow.graph;
   const all = flatten(nodes);
   // Failed steps first: they are what a report is opened for.
@@ -60,7 +58,7 @@ function scriptSafe(text: string): string {
   return text.replace(/<\/(script)/gi, "<\\/$1").replace(/<!--/g, "<\\!--");
 }
 
-export function reportHtml(data: ReportData, uiDir = UI_DIR): string {
+export function reportHtml(data: ReportJson, uiDir = UI_DIR): string {
   const js = path.join(uiDir, "assets", "ui.js");
   const css = path.join(uiDir, "assets", "ui.css");
   if (!fs.existsSync(js)) throw new Error(`the UI page is not built (${js} is missing): run \`npm run build\` in the dflow-ts checkout`);
