@@ -47,6 +47,7 @@ const ENGINE_EXCEPTIONS: { file: RegExp; target: RegExp; why: string }[] = [
   { file: /^src\/cli\/dpdisp\.ts$/, target: /^engine\/dispatcher\//, why: "`dflow dpdisp` is a DPDispatcher-compatible tool, not workflow reading or control" },
   { file: /^src\/cli\/dpdisp\.ts$/, target: /^engine\/executors\/clusters\.ts$/, why: "`dflow dpdisp`'s SSH context runs over the executors' SSH transport" },
   { file: /^src\/cli\/(run|script-[a-z]+)\.ts$/, target: /^engine\//, why: "`dflow run` runs a workflow script (bundling, the engine's error types), not a workflow of the work directory" },
+  { file: /^src\/ui\/server\.ts$/, target: /^engine\/store\/fsx\.ts$/, why: "isInside, a path predicate with no I/O, keeps the page's assets to their folder" },
   { file: /^src\/cli\/ui\.ts$/, target: /^engine\/artifacts\/upload\.ts$/, why: "`dflow ui` passes artifactRoot() (where uploaded artifacts live) to the server, which serves files from there" },
 ];
 

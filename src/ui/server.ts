@@ -17,6 +17,7 @@ import { streamSSE } from "hono/streaming";
 import { serve } from "@hono/node-server";
 import { ApiError, WorkflowStore } from "../../engine/api/workflows.js";
 import { type Subscription, Watcher, type WorkflowEvent } from "../../engine/api/watch.js";
+import { isInside } from "../../engine/store/fsx.js";
 
 /** Where vite puts the page: dist/ui (this module is dist/src/ui/server.js; from the sources, in tests, the built one). */
 export const UI_DIR = [new URL("../../ui/", import.meta.url), new URL("../../dist/ui/", import.meta.url)].map((u) => fileURLToPath(u)).find((d) => fs.existsSync(path.join(d, "index.html"))) ?? fileURLToPath(new URL("../../ui/", import.meta.url));
@@ -72,12 +73,6 @@ function looksText(file: string): boolean {
   } finally {
     fs.closeSync(fd);
   }
-}
-
-/** `file` is strictly below `dir` (both resolved): one of the page's assets, nothing beside them. */
-function isAsset(file: string, dir: string): boolean {
-  const rel = path.relative(dir, file);
-  return rel !== "" && rel.split(path.sep)[0] !== ".." && !path.isAbsolute(rel);
 }
 
 const PAGE_CSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
@@ -179,7 +174,7 @@ export function createApp(opts: { store: WorkflowStore; watcher: Watcher; token:
     const rel = c.req.path === "/" ? "index.html" : decodeURIComponent(c.req.path.slice(1));
     const file = path.resolve(uiDir, rel);
     if (c.req.path.startsWith("/api/")) return c.json({ error: `no such API: ${c.req.method} ${c.req.path}` }, 404);
-    if (!isAsset(file, path.resolve(uiDir)) || !fs.existsSync(file) || !fs.statSync(file).isFile()) {
+    if (!isInside(file, path.resolve(uiDir)) || !fs.existsSync(file) || !fs.statSync(file).isFile()) {
       if (rel === "index.html") return c.text(`The UI page is not built (${uiDir} is missing): run \`npm run build\` in the dflow-ts checkout. The API under /api/ works.`, 503);
       return c.text("not found", 404);
     }
