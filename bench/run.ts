@@ -160,13 +160,15 @@ function gitDescribe(root: string): string | null {
 
 
 /**
- * Where runs happen: BENCH_DIR, else .bench/ in the repository. Not the
- * system temp dir: on some machines (this one) /tmp is many times slower
- * for file creation than the rest of the same disk, which would measure
- * the sandbox, not the engine.
+ * Where runs happen (made if missing): BENCH_DIR, else .bench/ in the
+ * repository. On some VMs file creation is several times slower in one
+ * directory than in another of the same disk (here /tmp was the slow one
+ * once, .bench/ another time), so the header prints the file floor there.
  */
 function benchRoot(root: string): string {
-  return path.resolve(process.env.BENCH_DIR ?? path.join(root, ".bench"));
+  const dir = path.resolve(process.env.BENCH_DIR ?? path.join(root, ".bench"));
+  fs.mkdirSync(dir, { recursive: true });
+  return dir;
 }
 
 /**
@@ -207,7 +209,6 @@ function childEnv(): NodeJS.ProcessEnv {
 
 /** One fresh engine process for one (shape, n); its result line, or an error row. */
 function runChild(root: string, tsx: string, shape: string, n: number): Promise<Row> {
-  fs.mkdirSync(benchRoot(root), { recursive: true });
   const dir = fs.realpathSync(fs.mkdtempSync(path.join(benchRoot(root), `${shape}-`)));
   const file = path.join(root, "bench", "shapes", `${shape}.ts`);
   return new Promise<Row>((resolve) => {
@@ -352,7 +353,7 @@ async function main(): Promise<void> {
     slow_env: ["NODE_OPTIONS", "NODE_EXTRA_CA_CERTS", "NODE_V8_COVERAGE", "NODE_DEBUG"].filter((k) => childEnv()[k] !== undefined).map((k) => `${k}=${childEnv()[k]}`).join(" ") || "none",
     commit: gitDescribe(root),
     // ms per step's directory and files where the shapes run (see fileFloorMs).
-    file_floor_ms: fileFloorMs((fs.mkdirSync(benchRoot(root), { recursive: true }), benchRoot(root))),
+    file_floor_ms: fileFloorMs(benchRoot(root)),
   };
   // An on-request row runs only when named as shape:n; --quick leaves out the long rows otherwise.
   const named = (p: Planned) => opts.only?.has(`${p.shape}:${p.n}`) ?? false;
@@ -433,7 +434,7 @@ async function main(): Promise<void> {
   // User shapes: repeats interleaved, so a slow minute of the machine spreads over every shape instead of one.
   const user = plan.filter((x) => x.user);
   if (user.length) {
-    const project = makeUserProject(root, (fs.mkdirSync(benchRoot(root), { recursive: true }), benchRoot(root)));
+    const project = makeUserProject(root, benchRoot(root));
     const floor = fileFloorMs(project);
     process.stderr.write(`[bench] file floor in the user project ${project}: ${floor} ms per step's files\n`);
     if (!opts.json) process.stdout.write(`# user-*: file floor in their project folder: ${floor} ms per step's files\n`);
