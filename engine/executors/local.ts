@@ -9,7 +9,7 @@
 // being interrupted) ends the step's whole process tree, not just its shell.
 //
 // With `exitFile`, the command's exit status is written to exitFile when it
-// ends, from the process side (the co-process's job watcher, spawner.ts, or
+// ends, from the process side (the leader co-process of spawner.ts, or
 // under node's spawn a small sh wrapper, the leader of the group): the
 // step's own record, which outlives a killed engine, so that `dflow retry`
 // can adopt work that finished instead of doing it twice.
@@ -18,7 +18,7 @@
 import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
-import { Spawner } from "./spawner.js";
+import { killMembers, Spawner } from "./spawner.js";
 
 export interface LocalRun {
   command: string[];
@@ -46,8 +46,8 @@ export interface LocalResult {
 /** Grace period between SIGTERM and SIGKILL. */
 const KILL_GRACE_MS = 2000;
 
-/** Running step process groups: leader pid -> owner. */
-const running = new Map<number, string | undefined>();
+/** Running step process groups: group id -> owner, and whether its leader is a spawner.ts co-process (to spare). */
+const running = new Map<number, { owner: string | undefined; leader: boolean }>();
 let cleanupInstalled = false;
 
 /** $0 of the exit-status wrapper; its own messages (command not found) start with it. */
@@ -55,9 +55,15 @@ export const WRAPPER_NAME = "dflow-step";
 // "$@" is the command; its status is recorded, then passed on.
 const WRAPPER = 'f=$1; shift; "$@"; s=$?; printf \'%s\\n\' "$s" >"$f"; exit "$s"';
 
-function killGroup(pid: number, signal: NodeJS.Signals): void {
+/**
+ * A leader co-process catches SIGTERM; a SIGKILL to its group would take it
+ * too, and the step's processes would be left as zombies nobody reaps (where
+ * pid 1 does not): its other members are killed one by one instead.
+ */
+function killGroup(group: number, signal: NodeJS.Signals, leader = false): void {
+  if (leader && signal === "SIGKILL") return killMembers([group]);
   try {
-    process.kill(-pid, signal);
+    process.kill(-group, signal);
   } catch {
     // already gone
   }
@@ -65,12 +71,12 @@ function killGroup(pid: number, signal: NodeJS.Signals): void {
 
 /** Kill every step process group still running (engine exit or interrupt). */
 export function killAllSteps(signal: NodeJS.Signals = "SIGKILL"): void {
-  for (const pid of running.keys()) killGroup(pid, signal);
+  for (const [group, { leader }] of running) killGroup(group, signal, leader);
 }
 
 /** Kill the step process groups of one owner (a workflow that cannot go on). */
 export function killSteps(owner: string, signal: NodeJS.Signals = "SIGKILL"): void {
-  for (const [pid, o] of running) if (o === owner) killGroup(pid, signal);
+  for (const [group, { owner: o, leader }] of running) if (o === owner) killGroup(group, signal, leader);
 }
 
 // Step process groups are detached from the engine's terminal group, so a
@@ -97,46 +103,52 @@ class StepProcess {
   private timer?: NodeJS.Timeout;
   private killTimer?: NodeJS.Timeout;
 
+  /**
+   * `group`: the process group holding the command: its own pid under
+   * node's spawn, its leader's in spawner.ts (`leader`: spared by kills).
+   */
   constructor(
-    readonly pid: number,
+    pid: number,
+    readonly group: number,
+    private readonly leader: boolean,
     run: LocalRun,
   ) {
-    running.set(pid, run.owner);
+    running.set(group, { owner: run.owner, leader });
     if (run.onSpawn) void Promise.resolve(run.onSpawn(pid)).catch(() => undefined);
     if (run.timeout && run.timeout > 0) {
       this.timer = setTimeout(() => {
         this.timedOut = true;
-        killGroup(pid, "SIGTERM");
-        this.killTimer = setTimeout(() => killGroup(pid, "SIGKILL"), KILL_GRACE_MS);
+        killGroup(group, "SIGTERM", leader);
+        this.killTimer = setTimeout(() => killGroup(group, "SIGKILL", leader), KILL_GRACE_MS);
         this.killTimer.unref();
       }, run.timeout * 1000);
     }
   }
 
-  /** `leftovers`: kill what is left of the group (the co-process's watcher did it already). */
+  /** `leftovers`: kill what is left of the group (spawner.ts's leader did it already). */
   end(leftovers = true): void {
     if (this.timer) clearTimeout(this.timer);
     if (this.killTimer) clearTimeout(this.killTimer);
-    running.delete(this.pid);
+    running.delete(this.group);
     // Usually the group is gone: each kill then costs a thrown ESRCH error.
-    if (leftovers) killGroup(this.pid, "SIGKILL");
+    if (leftovers) killGroup(this.group, "SIGKILL", this.leader);
   }
 }
 
 export function runLocal(run: LocalRun): Promise<LocalResult> {
   installCleanup();
   const spawner = Spawner.get();
-  // The co-process's job records the exit status itself (spawner.ts): no wrapper to exec.
+  // The leader records the exit status itself (spawner.ts): no wrapper to exec.
   const fields = { argv: run.command, cwd: run.cwd, logFile: run.logFile, env: run.env, exitFile: run.exitFile };
   if (spawner && Spawner.accepts(fields)) {
     let proc: StepProcess | undefined;
-    const job = spawner.run({ ...fields, onPid: (p) => (proc = new StepProcess(p, run)) });
+    const job = spawner.run({ ...fields, onPid: (p, group) => (proc = new StepProcess(p, group, true, run)) });
     if (job) return job.then((code) => spawnerResult(code, proc));
   }
   return runWithNode(run, run.exitFile ? ["/bin/sh", "-c", WRAPPER, WRAPPER_NAME, run.exitFile, ...run.command] : run.command);
 }
 
-/** Through the sh co-process (see spawner.ts): the fast path on Linux. */
+/** Through a leader co-process (see spawner.ts): the fast path on Linux. */
 function spawnerResult(code: number, proc: StepProcess | undefined): LocalResult {
   proc?.end(code === -1);
   const timedOut = proc?.timedOut ?? false;
@@ -174,7 +186,7 @@ function runWithNode(run: LocalRun, argv: string[]): Promise<LocalResult> {
       child.once("error", (err: NodeJS.ErrnoException) => done({ exitCode: null, signal: null, spawnError: err }));
       // Through the wrapper, a signal that killed the command shows as the wrapper's 128+n.
       child.once("exit", (code, signal) => done(run.exitFile && code !== null ? statusOf(code) : { exitCode: code, signal }));
-      if (child.pid !== undefined) proc = new StepProcess(child.pid, run);
+      if (child.pid !== undefined) proc = new StepProcess(child.pid, child.pid, false, run);
     } catch (err) {
       done({ exitCode: null, signal: null, spawnError: err as NodeJS.ErrnoException });
     } finally {
