@@ -71,12 +71,19 @@ function killGroup(group: number, signal: NodeJS.Signals, leader = false): void 
 
 /** Kill every step process group still running (engine exit or interrupt). */
 export function killAllSteps(signal: NodeJS.Signals = "SIGKILL"): void {
-  for (const [group, { leader }] of running) killGroup(group, signal, leader);
+  killGroups([...running.keys()], signal);
 }
 
 /** Kill the step process groups of one owner (a workflow that cannot go on). */
 export function killSteps(owner: string, signal: NodeJS.Signals = "SIGKILL"): void {
-  for (const [group, { owner: o, leader }] of running) if (o === owner) killGroup(group, signal, leader);
+  killGroups([...running].filter(([, r]) => r.owner === owner).map(([g]) => g), signal);
+}
+
+/** One pass over /proc for all the leaders' groups, however many steps run. */
+function killGroups(groups: number[], signal: NodeJS.Signals): void {
+  const leaders = groups.filter((g) => running.get(g)?.leader);
+  if (signal === "SIGKILL" && leaders.length) killMembers(leaders);
+  for (const g of groups) if (signal !== "SIGKILL" || !running.get(g)?.leader) killGroup(g, signal);
 }
 
 // Step process groups are detached from the engine's terminal group, so a
