@@ -59,6 +59,7 @@ const FS_EXCEPTIONS: Record<string, string> = {
   "src/cli/script-errors.ts": "the script's source lines for a syntax error",
   "src/cli/script-main.ts": "the bundled script it runs",
   "src/cli/report.ts": "writes the report file (-o) the user names",
+  "src/cli/export.ts": "writes the manifests to the file (-o) the user names, read from the report the exported script's submit() wrote",
   "src/ui/report.ts": "the built page (ui/*.js, *.css) inlined into the report",
   "src/ui/server.ts": "the built page's assets, and streams the file WorkflowStore.file resolved and checked",
 };
