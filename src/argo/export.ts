@@ -109,7 +109,8 @@ function duration(v: number | string): string {
 
 class Renderer {
   readonly templates = new Map<string, Obj>();
-  private bundle?: OPBundle;
+  private modules: string[] = [];
+  private bundled?: OPBundle;
 
   constructor(
     readonly wf: ExportableWorkflow,
@@ -134,10 +135,18 @@ class Renderer {
     } else if (t instanceof TsOPTemplate) out.add(t.module);
   }
 
+  /** Executor renderings, once per (executor, template) pair as the engine does: a copy made each time would never end a recursion. */
+  private readonly rendered = new Map<object, Map<OPTemplate, OPTemplate>>();
+
   /** The template a step runs on Argo: its executor's rendering, else the workflow context's, as the engine does. */
   templateOf(s: Step): OPTemplate {
     const ex = s.executor ?? this.wf.context;
-    return ex ? ex.render(s.template) : s.template;
+    if (!ex) return s.template;
+    let byTemplate = this.rendered.get(ex);
+    if (!byTemplate) this.rendered.set(ex, (byTemplate = new Map()));
+    let t = byTemplate.get(s.template);
+    if (!t) byTemplate.set(s.template, (t = ex.render(s.template)));
+    return t;
   }
 
   render(): ArgoExport {
@@ -145,10 +154,7 @@ class Renderer {
     if (!entry) this.fail("the workflow has no steps: wf.add(step) or new Workflow({ steps }) / ({ dag })", {});
     const modules = new Set<string>();
     this.collectModules(entry, modules);
-    if (modules.size) {
-      if (!this.opts.bundle) this.fail("the workflow has TypeScript OPs and no bundler was given to carry their code to the pods", {});
-      this.bundle = this.opts.bundle([...modules].sort());
-    }
+    this.modules = [...modules].sort();
     const entryName = this.template(entry, {});
     const metadata = compact({
       ...(this.wf.id ? { name: this.wf.id } : { generateName: `${this.wf.name}-` }),
@@ -163,7 +169,16 @@ class Renderer {
       templates: [...this.templates.values()],
       parallelism: this.wf.parallelism,
     });
-    return { workflow: { apiVersion: "argoproj.io/v1alpha1", kind: "Workflow", metadata, spec }, dependencies: this.bundle ? [this.bundle.manifest] : [] };
+    return { workflow: { apiVersion: "argoproj.io/v1alpha1", kind: "Workflow", metadata, spec }, dependencies: this.bundled ? [this.bundled.manifest] : [] };
+  }
+
+  /** One bundle of all the workflow's TS OP modules, made when the first TS OP is rendered (a refusal before costs no bundling). */
+  private get bundle(): OPBundle {
+    if (!this.bundled) {
+      if (!this.opts.bundle) this.fail("the workflow has TypeScript OPs and no bundler was given to carry their code to the pods", {});
+      this.bundled = this.opts.bundle(this.modules);
+    }
+    return this.bundled;
   }
 
   /** Steps/DAG templates being rendered or rendered, by object: a recursive template calls itself by name. */
@@ -237,7 +252,7 @@ class Renderer {
     const image = t.image ?? (runsNode ? (this.opts.node_image ?? DEFAULT_NODE_IMAGE) : this.opts.image);
     if (!image) this.fail(`${t.constructor.name} ${t.name} has no image: set { image } on the template, or give a default (\`dflow export --image <image>\`, wf.to_yaml({ image }))`, tctx);
     const script = t instanceof TsOPTemplate ? this.tsOPScript(t, tctx, extra.key ?? false) : { command: runsNode ? ["node", ...t.command.slice(1)] : t.command, source: t.script, env: Object.entries(t.envs).map(([n, v]) => ({ name: n, value: String(v) })) };
-    const volumes = t instanceof TsOPTemplate ? [{ name: "dflow-ts-ops", configMap: { name: this.bundle!.configMap } }] : [];
+    const volumes = t instanceof TsOPTemplate ? [{ name: "dflow-ts-ops", configMap: { name: this.bundle.configMap } }] : [];
     return compact({
       name,
       metadata: meta(annotations),
@@ -253,7 +268,7 @@ class Renderer {
 
   /** The pod of a TS OP: node runs the OP from the workflow's bundle, mounted from its ConfigMap. */
   private tsOPScript(t: TsOPTemplate, ctx: ErrorContext, keyed: boolean): Obj {
-    const key = this.bundle!.keys[t.module];
+    const key = this.bundle.keys[t.module];
     if (!key) this.fail(`OP ${t.opName}'s module ${t.module} is not in the workflow's bundle`, ctx);
     // Parameters reach the OP through environment variables, which Argo fills in without any
     // quoting problem (a value in the source text would end a string literal at its first quote).
@@ -263,7 +278,7 @@ class Renderer {
     if (keyed || "dflow_key" in t.inputs.parameters) env.push({ name: "DFLOW_KEY", value: "{{inputs.parameters.dflow_key}}" });
     env.push(...Object.entries(t.envs).map(([n, v]) => ({ name: n, value: String(v) })));
     const source = [
-      `// dflow-ts: runs OP ${t.opName} (${key}) from the workflow's OP bundle, ConfigMap ${this.bundle!.configMap}.`,
+      `// dflow-ts: runs OP ${t.opName} (${key}) from the workflow's OP bundle, ConfigMap ${this.bundle.configMap}.`,
       `const root = "/";`,
       // The OP's relative paths mean what they mean in a local step: relative to the folder holding tmp/.
       "process.chdir(root);",
@@ -272,7 +287,7 @@ class Renderer {
       "const parameters = {};",
       "names.forEach((n, i) => { if (env[`DFLOW_PARAMETER_${i}`] !== undefined) parameters[n] = env[`DFLOW_PARAMETER_${i}`]; });",
       `const spec = { module: ${JSON.stringify(key)}, op: ${JSON.stringify(t.opName)}, workdir: root, parameters, key: env.DFLOW_KEY || null, workflow_name: env.DFLOW_WORKFLOW_NAME${t.success_tag ? ", success_tag: true" : ""} };`,
-      `import(${JSON.stringify(`${OP_BUNDLE_MOUNT}/${this.bundle!.file}`)}).then((m) => m.run(spec));`,
+      `import(${JSON.stringify(`${OP_BUNDLE_MOUNT}/${this.bundle.file}`)}).then((m) => m.run(spec));`,
       "",
     ].join("\n");
     return { command: ["node"], source, env, volumeMounts: [{ name: "dflow-ts-ops", mountPath: OP_BUNDLE_MOUNT, readOnly: true }] };

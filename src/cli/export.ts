@@ -40,7 +40,9 @@ function writeOut(report: string, o: ExportCliOptions, YAML: typeof import("yaml
   }
   const configMaps = new Map<string, Record<string, unknown>>();
   for (const e of exported) for (const d of e.dependencies) configMaps.set(d.metadata.name, d);
-  const docs = (xs: Array<Record<string, unknown>>) => (o.json ? xs.map((x) => `${JSON.stringify(x, null, 2)}\n`).join("") : xs.map((x) => YAML.stringify(x, { lineWidth: 0 })).join("---\n"));
+  // JSON: one object, or a Kubernetes List of them (what `kubectl create -f` reads as several).
+  const docs = (xs: Array<Record<string, unknown>>) =>
+    o.json ? `${JSON.stringify(xs.length === 1 ? xs[0] : { apiVersion: "v1", kind: "List", items: xs }, null, 2)}\n` : xs.map((x) => YAML.stringify(x, { lineWidth: 0 })).join("---\n");
   if (!o.output) {
     // One stream, the ConfigMaps first: `dflow export wf.ts | kubectl create -f -` creates them in order.
     process.stdout.write(docs([...configMaps.values(), ...exported.map((e) => e.workflow)]));
@@ -66,7 +68,7 @@ export function register(program: Command): void {
     .option("-o, --output <file>", "write the Workflow(s) to this file (default: everything to stdout); the ConfigMap with the TypeScript OPs' code goes to <file>.ops.yaml")
     .option("--image <image>", "image of the script templates that set none")
     .option("--node-image <image>", "image of the templates that run node (TypeScript OPs, dflow-ts's helper steps) and set none (default: node:<this node's major version>)")
-    .option("--json", "JSON documents instead of YAML")
+    .option("--json", "JSON instead of YAML (several documents: a Kubernetes List)")
     .action(async (script: string, args: string[], o: ExportCliOptions) => {
       const { loadableScript } = await import("./run.js");
       const load = await loadableScript(script);

@@ -370,6 +370,27 @@ describe("rendering, as dflow's convert_to_argo", () => {
     expect(tmpl(d, tasks["b-check-success-ratio"]!.template).script).toMatchObject({ image: `node:${process.versions.node.split(".")[0]}`, command: ["node"] });
   });
 
+  it("executors: a step's own, else the workflow's context, render the template that is exported (dflow's render_by_executor)", () => {
+    const withEnv = (v: string) => ({
+      render(t: InstanceType<typeof ShellOPTemplate>) {
+        // dflow's executors return a modified copy; Steps/DAG templates pass through.
+        if (!(t instanceof ShellOPTemplate)) return t;
+        const copy = Object.assign(Object.create(Object.getPrototypeOf(t) as object), t) as InstanceType<typeof ShellOPTemplate>;
+        copy.envs = { ...t.envs, WHO: v };
+        return copy;
+      },
+    });
+    const t = shell("t");
+    const wf = new Workflow({ name: "exec", context: withEnv("context") as never });
+    wf.add(new Step({ name: "a", template: t, parameters: { x: "1" } }));
+    wf.add(new Step({ name: "b", template: t, parameters: { x: "1" }, executor: withEnv("own") as never }));
+    const d = wf.to_dict() as Obj;
+    expectValid(d);
+    const [[a], [b]] = tmpl(d, "exec-steps").steps as Obj[][];
+    expect(tmpl(d, a!.template).script.env).toEqual([{ name: "WHO", value: "context" }]);
+    expect(tmpl(d, b!.template).script.env).toEqual([{ name: "WHO", value: "own" }]);
+  });
+
   it("a recursive Steps template calls itself by name", () => {
     const loop = new Steps({ name: "loop" });
     loop.inputs.parameters.i = new InputParameter();
@@ -485,6 +506,13 @@ describe("dflow export, the command", () => {
       const cm = YAML.parse(fs.readFileSync(path.join(dir, "wf.ops.yaml"), "utf8")) as Obj;
       expect(cm.kind).toBe("ConfigMap");
       expect(fs.readdirSync(dir).sort()).toEqual(["wf.ops.yaml", "wf.yaml"]);
+      // --json: one object, or a Kubernetes List of several.
+      const json = await execa(process.execPath, [cli, "export", path.join(root, "examples", "success-ratio.ts"), "--json"], { cwd: dir, reject: false });
+      expect(json.exitCode).toBe(0);
+      const list = JSON.parse(json.stdout) as Obj;
+      expect(list).toMatchObject({ apiVersion: "v1", kind: "List" });
+      expect((list.items as Obj[]).map((x) => x.kind)).toEqual(["ConfigMap", "Workflow"]);
+      expect(list.items[1]).toEqual(wf);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
