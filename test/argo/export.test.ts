@@ -56,6 +56,7 @@ beforeAll(() => {
 });
 
 function expectValid(wf: Obj): void {
+  if (wf.kind === "Workflow") expect(lint(wf)).toEqual([]);
   const ok = validateWorkflow(wf);
   expect(validateWorkflow.errors ?? [], JSON.stringify(validateWorkflow.errors)).toEqual([]);
   expect(ok).toBe(true);
@@ -75,6 +76,55 @@ const shell = (name: string, extra: Obj = {}) =>
     outputs: new Outputs({ parameters: { y: new OutputParameter({ value_from_path: "/tmp/y" }) } }),
     ...extra,
   });
+
+/**
+ * What `argo lint` checks beyond the schema (argo-semantics §1), that an
+ * export could get wrong: the entrypoint and every step's template exist,
+ * every input without a value is passed by every step calling the template,
+ * no step passes an input its template does not declare, and `{{steps.x}}`
+ * / `{{tasks.x}}` name a step of an earlier group / a task of the same DAG.
+ */
+function lint(wf: Obj): string[] {
+  const problems: string[] = [];
+  const byName = new Map((wf.spec.templates as Obj[]).map((t) => [t.name as string, t]));
+  if (!byName.has(wf.spec.entrypoint)) problems.push(`entrypoint ${wf.spec.entrypoint} undefined`);
+  if (byName.size !== (wf.spec.templates as Obj[]).length) problems.push("duplicate template names");
+  const refs = (o: unknown, kind: "steps" | "tasks") => [...JSON.stringify(o).matchAll(new RegExp(`\\b${kind}(?:\\.([\\w-]+)|\\['([\\w-]+)'\\])`, "g"))].map((m) => m[1] ?? m[2]);
+  const call = (where: string, s: Obj) => {
+    const t = byName.get(s.template);
+    if (!t) return problems.push(`${where}: template ${s.template} undefined`);
+    const passed = new Set(((s.arguments?.parameters ?? []) as Obj[]).map((p) => p.name));
+    for (const p of (t.inputs?.parameters ?? []) as Obj[]) if (p.value === undefined && !passed.has(p.name)) problems.push(`${where}: inputs.parameters.${p.name} was not supplied`);
+    const declared = new Set(((t.inputs?.parameters ?? []) as Obj[]).map((p) => p.name));
+    for (const n of passed) if (!declared.has(n)) problems.push(`${where}: passes ${n}, which template ${t.name} does not declare`);
+    const arts = new Set(((s.arguments?.artifacts ?? []) as Obj[]).map((a) => a.name));
+    for (const a of (t.inputs?.artifacts ?? []) as Obj[]) if (!a.optional && !arts.has(a.name) && !a.from && !a.s3 && !a.raw) problems.push(`${where}: inputs.artifacts.${a.name} was not supplied`);
+  };
+  for (const t of byName.values()) {
+    if (t.steps) {
+      const before = new Set<string>();
+      for (const group of t.steps as Obj[][]) {
+        for (const s of group) {
+          call(`${t.name}/${s.name}`, s);
+          for (const r of refs({ a: s.arguments, w: s.when, p: s.withParam, q: s.withSequence }, "steps")) if (!before.has(r!)) problems.push(`${t.name}/${s.name}: refers to step ${r}, not of an earlier group`);
+        }
+        for (const s of group) before.add(s.name);
+      }
+    }
+    if (t.dag) {
+      const names = new Set((t.dag.tasks as Obj[]).map((x) => x.name));
+      for (const s of t.dag.tasks as Obj[]) {
+        call(`${t.name}/${s.name}`, s);
+        const deps = new Set(refs(s.depends ?? "", "tasks").concat([...String(s.depends ?? "").matchAll(/\(([\w-]+)\./g)].map((m) => m[1])));
+        for (const r of refs({ a: s.arguments, w: s.when, p: s.withParam }, "tasks")) {
+          if (!names.has(r!)) problems.push(`${t.name}/${s.name}: refers to task ${r}, not in the DAG`);
+          else if (!deps.has(r!)) problems.push(`${t.name}/${s.name}: refers to task ${r} without depending on it`);
+        }
+      }
+    }
+  }
+  return problems;
+}
 
 function refusal(f: () => unknown): DflowConfigError {
   try {
@@ -389,6 +439,26 @@ describe("rendering, as dflow's convert_to_argo", () => {
     const [[a], [b]] = tmpl(d, "exec-steps").steps as Obj[][];
     expect(tmpl(d, a!.template).script.env).toEqual([{ name: "WHO", value: "context" }]);
     expect(tmpl(d, b!.template).script.env).toEqual([{ name: "WHO", value: "own" }]);
+  });
+
+  it("the lint above sees what Argo would reject", () => {
+    const a = new Step({ name: "a", template: shell("t"), parameters: { x: "1" } });
+    const wf = new Workflow({ name: "lint" });
+    wf.add(a);
+    wf.add(new Step({ name: "b", template: shell("t"), parameters: { x: a.outputs.parameters.y } }));
+    const d = wf.to_dict() as Obj;
+    expect(lint(d)).toEqual([]);
+    const steps = tmpl(d, "lint-steps").steps as Obj[][];
+    steps[0]![0]!.arguments.parameters = [];
+    steps[1]![0]!.template = "nope";
+    d.spec.templates.push({ ...tmpl(d, "lint-steps"), name: "swapped", steps: [steps[1], steps[0]] });
+    expect(lint(d)).toEqual([
+      "lint-steps/a: inputs.parameters.x was not supplied",
+      "lint-steps/b: template nope undefined",
+      "swapped/b: template nope undefined",
+      "swapped/b: refers to step a, not of an earlier group",
+      "swapped/a: inputs.parameters.x was not supplied",
+    ]);
   });
 
   it("a recursive Steps template calls itself by name", () => {
