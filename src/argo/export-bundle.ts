@@ -93,7 +93,18 @@ export function bundleOPs(modules: string[], cwd = process.cwd()): OPBundle {
     `import { setBundledModule, main } from ${JSON.stringify(runnerPath())};`,
     ...modules.map((m, i) => `import * as m${i} from ${JSON.stringify(m)};`),
     `const modules = { ${modules.map((m, i) => `${JSON.stringify(keys[m])}: m${i}`).join(", ")} };`,
+    // A sliced output parameter reaches its consumers as Argo gathers a loop's outputs: one
+    // [{dflow_list_item, order}] list per item. The values in slice order, as `dflow run` passes
+    // them (its engine merges them; dflow's OPs do it themselves, convert_dflow_list).
+    "const isMark = (x) => x !== null && typeof x === 'object' && !Array.isArray(x) && 'dflow_list_item' in x && 'order' in x;",
+    "function merged(text) {",
+    "  let v;",
+    "  try { v = JSON.parse(text); } catch { return text; }",
+    "  if (!Array.isArray(v) || !v.length || !v.every((x) => Array.isArray(x) && x.every(isMark))) return text;",
+    "  return JSON.stringify(v.flat().sort((a, b) => a.order - b.order).map((m) => m.dflow_list_item));",
+    "}",
     "export function run(spec) {",
+    "  for (const [n, t] of Object.entries(spec.parameters)) spec.parameters[n] = merged(t);",
     "  setBundledModule({ path: spec.module, ns: modules[spec.module] });",
     "  return main(spec);",
     "}",

@@ -244,7 +244,9 @@ class Renderer {
       );
     }
     if (t instanceof TsOPTemplate && t.slices) {
-      this.fail("Slices cannot be exported to Argo yet; run this workflow with `dflow run`, or fan out with with_param over the items instead", tctx);
+      const s = t.slices;
+      const unsupported = s.sub_path ? "sub_path" : s.group_size ? "group_size" : s.shuffle ? "shuffle" : null;
+      if (unsupported) this.fail(`Slices with ${unsupported} cannot be exported to Argo yet (slices of one item each can); run this workflow with \`dflow run\``, tctx);
     }
     const annotations: Record<string, string> = { "workflows.argoproj.io/progress": "0/1", ...t.annotations };
     if (t.script_rendered) annotations["workflow.dp.tech/script_rendered"] = "true";
@@ -276,6 +278,12 @@ class Renderer {
     const env = params.map((n, i) => ({ name: `DFLOW_PARAMETER_${i}`, value: `{{inputs.parameters.${n}}}` }));
     env.push({ name: "DFLOW_WORKFLOW_NAME", value: "{{workflow.name}}" });
     if (keyed || "dflow_key" in t.inputs.parameters) env.push({ name: "DFLOW_KEY", value: "{{inputs.parameters.dflow_key}}" });
+    const sl = t.slices;
+    if (sl) env.push({ name: "DFLOW_SLICE", value: "{{inputs.parameters.dflow_slice}}" });
+    // One slice per item, as engine/slices.ts sliceSpec() gives the OP runner locally.
+    const slices = sl
+      ? `, slices: { indices: [Number(env.DFLOW_SLICE)], group: false, input_parameter: ${JSON.stringify(sl.input_parameter)}, input_artifact: ${JSON.stringify(sl.input_artifact)}, output_parameter: ${JSON.stringify(sl.output_parameter)}, output_artifact: ${JSON.stringify(sl.output_artifact)}${sl.pool_size !== undefined ? `, pool_size: ${sl.pool_size}` : ""}, create_dir: ${sl.create_dir} }`
+      : "";
     env.push(...Object.entries(t.envs).map(([n, v]) => ({ name: n, value: String(v) })));
     const source = [
       `// dflow-ts: runs OP ${t.opName} (${key}) from the workflow's OP bundle, ConfigMap ${this.bundle.configMap}.`,
@@ -286,7 +294,7 @@ class Renderer {
       `const names = ${JSON.stringify(params)};`,
       "const parameters = {};",
       "names.forEach((n, i) => { if (env[`DFLOW_PARAMETER_${i}`] !== undefined) parameters[n] = env[`DFLOW_PARAMETER_${i}`]; });",
-      `const spec = { module: ${JSON.stringify(key)}, op: ${JSON.stringify(t.opName)}, workdir: root, parameters, key: env.DFLOW_KEY || null, workflow_name: env.DFLOW_WORKFLOW_NAME${t.success_tag ? ", success_tag: true" : ""} };`,
+      `const spec = { module: ${JSON.stringify(key)}, op: ${JSON.stringify(t.opName)}, workdir: root, parameters, key: env.DFLOW_KEY || null, workflow_name: env.DFLOW_WORKFLOW_NAME${t.success_tag ? ", success_tag: true" : ""}${slices} };`,
       `import(${JSON.stringify(`${OP_BUNDLE_MOUNT}/${this.bundle.file}`)}).then((m) => m.run(spec));`,
       "",
     ].join("\n");
@@ -327,6 +335,8 @@ class Renderer {
     );
     // dflow gives a template used by a keyed step the input dflow_key (value "") and passes the key in it (step.py).
     if (keyed && !("dflow_key" in t.inputs.parameters)) parameters.push({ name: "dflow_key", value: "" });
+    // The slice an item runs, rendered by Argo from the Slices pattern in the step (dflow's dflow_var_<n>, python_op_template.py).
+    if (t instanceof TsOPTemplate && t.slices) parameters.push({ name: "dflow_slice" });
     const artifacts: Json[] = Object.values(t.inputs.artifacts).map((a) => {
       const base = { name: a.name, path: a.path, optional: a.optional || undefined, archive: { none: {} } };
       return a.source === undefined || a.source === null ? compact(base) : compact({ ...base, ...this.artifactSource(a.source, { ...ctx, artifact: a.name }) });
@@ -375,7 +385,12 @@ class Renderer {
   /** Where an artifact argument comes from (io.py InputArtifact.convert_to_argo). */
   private artifactSource(src: unknown, ctx: ErrorContext): Obj {
     if (src instanceof StepOutputArtifact) {
-      const base = `{{${src.step.isTask ? "tasks" : "steps"}.${src.step.name}.outputs.artifacts.${src.name}}}`;
+      // Argo gathers no artifacts of a loop's items: a sliced output artifact is read where every item
+      // saved its part, the storage its init-artifact step made (dflow's OutputArtifact.redirect, step.py).
+      const init = (src.step as Step).init_step;
+      const sliced = init && src.name in init.template.outputs.artifacts;
+      const stepName = sliced ? init.name : src.step.name;
+      const base = `{{${src.step.isTask ? "tasks" : "steps"}.${stepName}.outputs.artifacts.${src.name}}}`;
       return compact({ from: base, subPath: src.subPath });
     }
     if (src instanceof InputArtifact) return { from: String(src) };
@@ -490,6 +505,8 @@ class Renderer {
       parameters.push({ name, value });
     }
     if (s.key !== undefined) parameters.push({ name: "dflow_key", value: s.key });
+    const slices = template instanceof TsOPTemplate ? template.slices : undefined;
+    if (slices) parameters.push({ name: "dflow_slice", value: slices.slices });
     const artifacts: Json[] = [];
     for (const [name, src] of Object.entries(s.artifacts)) {
       if (src === undefined || src === null) {
@@ -503,7 +520,7 @@ class Renderer {
       template: templateName,
       arguments: compact({ parameters, artifacts }),
       when: this.when(s.when),
-      withParam: this.withParam(s.with_param, sctx),
+      withParam: this.withParam(s.with_param ?? (slices && s.with_sequence === undefined ? this.sliceItems(s, slices, sctx) : undefined), sctx),
       withSequence: s.with_sequence instanceof ArgoSequence ? this.sequence(s.with_sequence) : undefined,
       continueOn: s.continue_on_failed || s.continue_on_error ? compact({ failed: s.continue_on_failed || undefined, error: s.continue_on_error || undefined }) : undefined,
     });
@@ -525,6 +542,29 @@ class Renderer {
   private sequence(seq: ArgoSequence): Obj {
     const f = (x: unknown) => (x === undefined || x === null ? undefined : x instanceof ArgoVar ? `{{=${x.expr}}}` : intOrString(x));
     return compact({ count: f(seq.opts.count), start: f(seq.opts.start), end: f(seq.opts.end), format: seq.opts.format });
+  }
+
+  /**
+   * The items of a sliced step without with_param/with_sequence: one per
+   * element of its first sliced input parameter (dflow's argo_range(argo_len(...)), step.py).
+   */
+  private sliceItems(s: Step, sl: NonNullable<TsOPTemplate["slices"]>, ctx: ErrorContext): unknown {
+    const name = sl.input_parameter[0];
+    if (!name) return this.fail("a step with Slices over input artifacts only needs with_param or with_sequence to be exported (the number of items is in the artifact's catalog)", ctx);
+    const v = name in s.parameters ? s.parameters[name] : s.template.inputs.parameters[name]?.value;
+    if (Array.isArray(v)) return v.map((_, i) => i);
+    let list: unknown;
+    try {
+      list = typeof v === "string" && !v.includes("{{") ? JSON.parse(v) : undefined;
+    } catch {
+      list = undefined;
+    }
+    if (Array.isArray(list)) return list.map((_, i) => i);
+    if (v instanceof ArgoVar || v instanceof StepOutputParameter || v instanceof InputParameter || typeof v === "string") {
+      const term = typeof v === "string" ? `(${conditionText(v)})` : exprOf(v);
+      return new ArgoVar(`sprig.untilStep(0, len(jsonpath(${term}, '$')), 1)`);
+    }
+    return this.fail(`the sliced input parameter ${name} is not a list`, { ...ctx, parameter: name });
   }
 
   /** The `total` of a success-ratio check: the number of items of its step (step.py, continue_on_success_ratio). */

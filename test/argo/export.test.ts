@@ -39,7 +39,8 @@ import {
   if_expression,
 } from "dflow-ts";
 import { SimpleExample, SimpleExampleFn } from "../../fixtures/ops/simple.js";
-import { Hello as SliceHello } from "../../fixtures/ops/slices.js";
+import { Sum } from "../../fixtures/ops/argo-export.js";
+import { Check, Hello as SliceHello, PrepareData, Process } from "../../fixtures/ops/slices.js";
 
 const root = path.resolve(import.meta.dirname, "..", "..");
 const cli = path.join(root, "dist", "src", "cli.js");
@@ -113,9 +114,15 @@ function lint(wf: Obj): string[] {
     }
     if (t.dag) {
       const names = new Set((t.dag.tasks as Obj[]).map((x) => x.name));
+      const direct = new Map((t.dag.tasks as Obj[]).map((x) => [x.name as string, [...String(x.depends ?? "").matchAll(/\(([\w-]+)\./g)].map((m) => m[1]!)]));
+      // Argo resolves {{tasks.x}} in a task that has x among its ancestors.
+      const ancestors = (n: string, seen = new Set<string>()): Set<string> => {
+        for (const d of direct.get(n) ?? []) if (!seen.has(d)) ancestors(d, seen.add(d));
+        return seen;
+      };
       for (const s of t.dag.tasks as Obj[]) {
         call(`${t.name}/${s.name}`, s);
-        const deps = new Set(refs(s.depends ?? "", "tasks").concat([...String(s.depends ?? "").matchAll(/\(([\w-]+)\./g)].map((m) => m[1])));
+        const deps = ancestors(s.name);
         for (const r of refs({ a: s.arguments, w: s.when, p: s.withParam }, "tasks")) {
           if (!names.has(r!)) problems.push(`${t.name}/${s.name}: refers to task ${r}, not in the DAG`);
           else if (!deps.has(r!)) problems.push(`${t.name}/${s.name}: refers to task ${r} without depending on it`);
@@ -143,8 +150,8 @@ const examples = fs.readdirSync(path.join(root, "examples")).filter((f) => f.end
 const REFUSED: Record<string, RegExp> = {
   "simple-example.ts": /^dflow: workflow simple-example, step step0, artifact foo: the source is a local file .*upload_artifact.*S3Artifact/,
   "hpc-dispatcher.ts": /^dflow: workflow hpc-dispatcher, step hello, template hello: the step runs through a DispatcherExecutor, which dflow-ts cannot export/,
-  "slices.ts": /^dflow: workflow slices, step hello, template hello: Slices cannot be exported to Argo yet/,
-  "subpath-slices.ts": /Slices cannot be exported to Argo yet/,
+  "slices.ts": /^dflow: workflow slices, step process, template process: Slices with group_size cannot be exported to Argo yet/,
+  "subpath-slices.ts": /^dflow: workflow subpath-slices, step hello, template printfile: Slices with sub_path cannot be exported to Argo yet/,
   // It starts `dflow run --detach` itself, which refuses to run under an export.
   "detached.ts": /^dflow: dflow run .*loops\.ts was started by a workflow script that `dflow export` is rendering; exporting runs no workflow$/,
 };
@@ -493,10 +500,12 @@ describe("what cannot run on Argo as it runs here is refused, naming workflow, s
     expect(refusal(() => wf.to_yaml()).message).toMatch(/^workflow hpc, step s, template t: the step runs through a DispatcherExecutor, which dflow-ts cannot export/);
   });
 
-  it("Slices", () => {
-    const wf = new Workflow({ name: "sl" });
-    wf.add(new Step({ name: "s", template: new TsOPTemplate(SliceHello, { slices: new Slices({ input_parameter: ["filename"], output_artifact: ["foo"] }) }), parameters: { filename: ["a", "b"] } }));
-    expect(refusal(() => wf.to_dict()).message).toMatch(/^workflow sl, step s, template .*: Slices cannot be exported to Argo yet/);
+  it("Slices in groups, shuffled or by sub_path", () => {
+    for (const [opts, what] of [[{ group_size: 2 }, "group_size"], [{ shuffle: true }, "shuffle"]] as const) {
+      const wf = new Workflow({ name: "sl" });
+      wf.add(new Step({ name: "s", template: new TsOPTemplate(SliceHello, { slices: new Slices({ input_parameter: ["filename"], output_artifact: ["foo"], ...opts }) }), parameters: { filename: ["a", "b"] } }));
+      expect(refusal(() => wf.to_dict()).message).toBe(`workflow sl, step s, template hello: Slices with ${what} cannot be exported to Argo yet (slices of one item each can); run this workflow with \`dflow run\``);
+    }
   });
 
   it("a script template without an image, unless a default is given", () => {
@@ -512,6 +521,26 @@ describe("what cannot run on Argo as it runs here is refused, naming workflow, s
 });
 
 // ---------------------------------------------------------------- a TS OP's pod
+
+/**
+ * Run a TS-OP template's pod as Argo would, with plain node outside this
+ * checkout (no node_modules to fall back on): the ConfigMap's bundle mounted,
+ * input artifacts placed, `{{...}}` in the env filled in from `values`; /tmp
+ * and the mount are re-rooted under a folder, as `dflow run` re-roots /tmp.
+ * Returns the folder (the pod's /) and node's result.
+ */
+function runPod(t: Obj, cm: Obj, values: Record<string, string>, inputs: Record<string, string> = {}) {
+  const pod = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "dflow-pod-")));
+  fs.mkdirSync(path.join(pod, "opt", "dflow-ts-ops"), { recursive: true });
+  fs.writeFileSync(path.join(pod, "opt", "dflow-ts-ops", "ops.mjs"), cm.data["ops.mjs"]);
+  fs.mkdirSync(path.join(pod, "tmp", "inputs", "artifacts"), { recursive: true });
+  for (const [name, text] of Object.entries(inputs)) fs.writeFileSync(path.join(pod, "tmp", "inputs", "artifacts", name), text);
+  const env = Object.fromEntries((t.script.env as Obj[]).map((e) => [e.name, String(e.value).replace(/\{\{([^}]+)\}\}/g, (m, ref: string) => values[ref] ?? m)]));
+  const source = String(t.script.source).replace('const root = "/";', `const root = ${JSON.stringify(`${pod}/`)};`).replace('"/opt/dflow-ts-ops/', JSON.stringify(`${pod}/opt/dflow-ts-ops/`).slice(0, -1));
+  fs.writeFileSync(path.join(pod, "script"), source);
+  const r = spawnSync(process.execPath, [path.join(pod, "script")], { cwd: os.tmpdir(), env: { PATH: process.env.PATH, ...env }, encoding: "utf8" });
+  return { pod, r, env };
+}
 
 describe("a TypeScript OP on a plain node image", () => {
   it("runs from the exported ConfigMap alone, with Argo's inputs, and leaves its outputs where the template's outputs read them", () => {
@@ -532,22 +561,9 @@ describe("a TypeScript OP on a plain node image", () => {
     expect(t.script).toMatchObject({ image: `node:${process.versions.node.split(".")[0]}`, command: ["node"], volumeMounts: [{ name: "dflow-ts-ops", mountPath: "/opt/dflow-ts-ops", readOnly: true }] });
     expect(t.outputs.parameters).toEqual([{ name: "msg", valueFrom: { path: "/tmp/outputs/parameters/msg" }, description: '{"type": "str"}' }]);
 
-    // The pod, outside this checkout (no node_modules to fall back on): Argo mounts the
-    // ConfigMap, places the input artifact, fills in the env; /tmp and the mount are
-    // re-rooted under a folder, as `dflow run` re-roots /tmp.
-    const pod = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "dflow-pod-")));
+    const args = Object.fromEntries((step0!.arguments.parameters as Obj[]).map((p) => [`inputs.parameters.${p.name}`, p.value as string]));
+    const { pod, r, env } = runPod(t, cm, { ...args, "workflow.name": "pod-x1y2z" }, { foo: "Hello from foo\n" });
     try {
-      fs.mkdirSync(path.join(pod, "opt", "dflow-ts-ops"), { recursive: true });
-      fs.writeFileSync(path.join(pod, "opt", "dflow-ts-ops", "ops.mjs"), cm.data["ops.mjs"]);
-      fs.mkdirSync(path.join(pod, "tmp", "inputs", "artifacts"), { recursive: true });
-      fs.writeFileSync(path.join(pod, "tmp", "inputs", "artifacts", "foo"), "Hello from foo\n");
-      const args = Object.fromEntries((step0!.arguments.parameters as Obj[]).map((p) => [p.name, p.value]));
-      const env = Object.fromEntries(
-        (t.script.env as Obj[]).map((e) => [e.name, String(e.value).replace(/\{\{inputs\.parameters\.([\w-]+)\}\}/g, (_m, n: string) => args[n]).replace("{{workflow.name}}", "pod-x1y2z")]),
-      );
-      const source = String(t.script.source).replace('const root = "/";', `const root = ${JSON.stringify(`${pod}/`)};`).replace('"/opt/dflow-ts-ops/', JSON.stringify(`${pod}/opt/dflow-ts-ops/`).slice(0, -1));
-      fs.writeFileSync(path.join(pod, "script"), source);
-      const r = spawnSync(process.execPath, [path.join(pod, "script")], { cwd: os.tmpdir(), env: { PATH: process.env.PATH, ...env }, encoding: "utf8" });
       expect(r.stderr).toBe("");
       expect(r.status).toBe(0);
       expect(fs.readFileSync(path.join(pod, "tmp", "outputs", "parameters", "msg"), "utf8")).toBe('it\'s "quoted" `${x}`');
@@ -557,6 +573,78 @@ describe("a TypeScript OP on a plain node image", () => {
     } finally {
       fs.rmSync(pod, { recursive: true, force: true });
     }
+  });
+});
+
+describe("Slices, one slice per item, as dflow renders them", () => {
+  it("the init-artifact step, each item's slice from the Slices pattern, the merged artifact read where the items saved it, sliced outputs merged for the consumer", () => {
+    const prepare = new Step({ name: "prepare", template: new TsOPTemplate(PrepareData) });
+    const processStep = new Step({
+      name: "process",
+      template: new TsOPTemplate(Process, { slices: new Slices({ input_parameter: ["data"], output_parameter: ["square"], output_artifact: ["output"] }) }),
+      parameters: { data: prepare.outputs.parameters.data },
+    });
+    const sum = new Step({ name: "sum", template: new TsOPTemplate(Sum), parameters: { values: processStep.outputs.parameters.square } });
+    const hello = new Step({ name: "hello", template: new TsOPTemplate(SliceHello, { slices: new Slices({ input_parameter: ["filename"], output_artifact: ["foo"] }) }), parameters: { filename: ["a.txt", "b.txt"] } });
+    const wf = new Workflow({ name: "sliced" });
+    wf.add(prepare);
+    wf.add(processStep);
+    wf.add([sum, hello]);
+    const { workflow, dependencies } = wf.to_argo();
+    expectValid(workflow);
+    const groups = tmpl(workflow, "sliced-steps").steps as Obj[][];
+    expect(groups.map((g) => g.map((x) => x.name))).toEqual([["prepare"], ["process-init-artifact"], ["process"], ["hello-init-artifact"], ["sum", "hello"]]);
+    const [[, ], [init], [proc], , [sumStep, helloStep]] = groups;
+    // Items: one per element of the first sliced input (dflow's argo_range(argo_len(...))).
+    expect(proc!.withParam).toBe("{{=sprig.untilStep(0, len(jsonpath(steps.prepare.outputs.parameters.data, '$')), 1)}}");
+    expect(helloStep!.withParam).toBe("[0, 1]");
+    expect(proc!.arguments.parameters).toEqual([
+      { name: "data", value: "{{steps.prepare.outputs.parameters.data}}" },
+      { name: "dflow_artifact_key", value: "{{steps.process-init-artifact.outputs.parameters.dflow_artifact_key}}" },
+      { name: "dflow_slice", value: "{{item}}" },
+    ]);
+    // Every item saves its part where the init step's artifact is (S3, key-only: the cluster's repository).
+    const procT = tmpl(workflow, proc!.template);
+    expect(procT.outputs.artifacts).toEqual([{ name: "output", archive: { none: {} }, s3: { key: "{{inputs.parameters.dflow_artifact_key}}/output" }, path: "/tmp/outputs/artifacts/output" }]);
+    expect(tmpl(workflow, init!.template).outputs.artifacts).toEqual([{ name: "output", archive: { none: {} }, s3: { key: "{{workflow.name}}/{{pod.name}}/output" }, path: "/tmp/outputs/artifacts/output" }]);
+    expect(sumStep!.arguments.parameters).toEqual([{ name: "values", value: "{{steps.process.outputs.parameters.square}}" }]);
+
+    const cm = dependencies[0] as Obj;
+    // Item 1 of [1, 2, 3]: its slice only, its output marked with its order.
+    const item = runPod(procT, cm, { "inputs.parameters.data": "[1, 2, 3]", "inputs.parameters.dflow_slice": "1", "workflow.name": "w" });
+    try {
+      expect(item.r.stderr).toBe("");
+      expect(item.r.status).toBe(0);
+      expect(JSON.parse(fs.readFileSync(path.join(item.pod, "tmp", "outputs", "parameters", "square"), "utf8"))).toEqual([{ dflow_list_item: 4, order: 1 }]);
+      expect(fs.readFileSync(path.join(item.pod, "tmp", "outputs", "artifacts", "output", "2.txt"), "utf8")).toBe("Hello");
+    } finally {
+      fs.rmSync(item.pod, { recursive: true, force: true });
+    }
+    // The consumer gets what Argo gathers from the items (one marked list each, in any order) as the plain list.
+    const gathered = '[[{"dflow_list_item": 4, "order": 1}], [{"dflow_list_item": 9, "order": 2}], [{"dflow_list_item": 1, "order": 0}]]';
+    const consumer = runPod(tmpl(workflow, sumStep!.template), cm, { "inputs.parameters.values": gathered, "workflow.name": "w" });
+    try {
+      expect(consumer.r.stderr).toBe("");
+      expect(consumer.r.status).toBe(0);
+      expect(fs.readFileSync(path.join(consumer.pod, "tmp", "outputs", "parameters", "total"), "utf8")).toBe("14");
+      expect(JSON.parse(fs.readFileSync(path.join(consumer.pod, "tmp", "outputs", "parameters", "seen"), "utf8"))).toEqual([1, 4, 9]);
+    } finally {
+      fs.rmSync(consumer.pod, { recursive: true, force: true });
+    }
+  });
+
+  it("a consumer of a sliced output artifact reads it from the init-artifact step (Argo gathers no artifacts of a loop)", () => {
+    const hello = new Task({ name: "hello", template: new TsOPTemplate(SliceHello, { slices: new Slices({ input_parameter: ["filename"], output_artifact: ["foo"] }) }), parameters: { filename: ["a.txt", "b.txt"] } });
+    const check = new Task({ name: "check", template: new TsOPTemplate(Check), artifacts: { foo: hello.outputs.artifacts.foo } });
+    const dag = new DAG({ name: "d" });
+    dag.add([hello, check]);
+    const d = new Workflow({ name: "sliced-dag", dag }).to_dict() as Obj;
+    expectValid(d);
+    const tasks = Object.fromEntries((tmpl(d, "d").dag.tasks as Obj[]).map((t) => [t.name, t]));
+    expect(tasks.check!.arguments.artifacts).toEqual([{ name: "foo", from: "{{tasks.hello-init-artifact.outputs.artifacts.foo}}" }]);
+    // It still waits for the items to have saved their parts.
+    expect(tasks.check!.depends).toBe("(hello.Succeeded)");
+    expect(tasks.hello!.depends).toBe("(hello-init-artifact.Succeeded)");
   });
 });
 
