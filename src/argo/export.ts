@@ -250,7 +250,7 @@ class Renderer {
     }
     const annotations: Record<string, string> = { "workflows.argoproj.io/progress": "0/1", ...t.annotations };
     if (t.script_rendered) annotations["workflow.dp.tech/script_rendered"] = "true";
-    const runsNode = t instanceof TsOPTemplate || t.command[0] === process.execPath;
+    const runsNode = t instanceof TsOPTemplate || t.command[0] === process.execPath || t.command[0] === "node";
     const image = t.image ?? (runsNode ? (this.opts.node_image ?? DEFAULT_NODE_IMAGE) : this.opts.image);
     if (!image) this.fail(`${t.constructor.name} ${t.name} has no image: set { image } on the template, or give a default (\`dflow export --image <image>\`, wf.to_yaml({ image }))`, tctx);
     const script = t instanceof TsOPTemplate ? this.tsOPScript(t, tctx, extra.key ?? false) : { command: runsNode ? ["node", ...t.command.slice(1)] : t.command, source: t.script, env: Object.entries(t.envs).map(([n, v]) => ({ name: n, value: String(v) })) };
@@ -301,30 +301,40 @@ class Renderer {
     return { command: ["node"], source, env, volumeMounts: [{ name: "dflow-ts-ops", mountPath: OP_BUNDLE_MOUNT, readOnly: true }] };
   }
 
-  /** dflow's retry_on_* options (python_op_template.py convert_to_argo) and our retry_strategy. */
+  /**
+   * dflow's retry_on_* options (python_op_template.py convert_to_argo) and
+   * our retry_strategy, with the meaning engine/retry.ts gives them.
+   */
   private retryStrategy(t: ScriptOPTemplate, stepRetry: RetryStrategy | undefined, ctx: ErrorContext): Obj | undefined {
-    const limit = (n: number | string | undefined) => intOrString(n ?? MAX_RETRIES);
-    if (t.retry_on_transient_error !== undefined && t.retry_on_transient_error !== null) {
-      // Our OPs exit 1 for a TransientError and 2 for a FatalError, as dflow's.
-      return { limit: limit(t.retry_on_transient_error), expression: t.timeout_as_transient_error ? "asInt(lastRetry.exitCode) != 2" : "asInt(lastRetry.exitCode) == 1" };
-    }
-    for (const [n, policy] of [[t.retry_on_failure, "OnFailure"], [t.retry_on_error, "OnError"], [t.retry_on_failure_and_error, "Always"]] as const) {
-      if (n !== undefined && n !== null) return { limit: limit(n), retryPolicy: policy };
-    }
+    const limit = (n: number | string | undefined | null) => intOrString(n ?? MAX_RETRIES);
+    // Our OPs exit 1 for a TransientError and 2 for a FatalError, as dflow's.
+    const transient = t.timeout_as_transient_error ? "asInt(lastRetry.exitCode) != 2" : "asInt(lastRetry.exitCode) == 1";
+    const given = ([["retry_on_transient_error", t.retry_on_transient_error], ["retry_on_failure", t.retry_on_failure], ["retry_on_error", t.retry_on_error], ["retry_on_failure_and_error", t.retry_on_failure_and_error]] as const).filter(([, n]) => n !== undefined && n !== null && n > 0);
     const rs = stepRetry ?? t.retry_strategy;
+    // `dflow run` retries when any of them allows it; an Argo template has one retry strategy.
+    if (given.length + (rs ? 1 : 0) > 1) {
+      this.fail(`${[...given.map(([k]) => k), ...(rs ? [stepRetry ? "the step's retry_strategy" : "retry_strategy"] : [])].join(" and ")} are set: an Argo template has one retry strategy; keep one of them`, ctx);
+    }
+    if (given.length) {
+      const [k, n] = given[0]!;
+      if (k === "retry_on_transient_error") return { limit: limit(n), expression: transient };
+      return { limit: limit(n), retryPolicy: { retry_on_failure: "OnFailure", retry_on_error: "OnError", retry_on_failure_and_error: "Always" }[k] };
+    }
     if (!rs) return undefined;
-    // Argo's own OnTransientError means Kubernetes' transient errors; ours (and dflow's) a TransientError, exit code 1.
-    const transient = rs.retry_policy === "OnTransientError";
-    const expression = [transient ? "asInt(lastRetry.exitCode) == 1" : undefined, rs.expression ? `(${rs.expression})` : undefined].filter(Boolean).join(" && ");
+    // Argo's own OnTransientError means Kubernetes' transient errors; ours a TransientError (exit code 1) or an error of the machine.
+    const onTransient = rs.retry_policy === "OnTransientError";
+    const expression = [onTransient ? `(lastRetry.status == 'Error' || ${transient})` : undefined, rs.expression ? `(${rs.expression})` : undefined].filter(Boolean).join(" && ");
+    const policy = onTransient ? "Always" : (rs.retry_policy ?? (rs.expression ? "Always" : undefined));
+    const set = (v: unknown) => v !== undefined && v !== null;
     const backoff = compact({
-      duration: rs.duration !== undefined && rs.duration !== null ? duration(rs.duration) : undefined,
-      factor: rs.factor !== undefined && rs.factor !== null ? intOrString(rs.factor) : undefined,
-      cap: rs.cap !== undefined && rs.cap !== null ? duration(rs.cap) : undefined,
-      maxDuration: rs.max_duration !== undefined && rs.max_duration !== null ? duration(rs.max_duration) : undefined,
+      duration: set(rs.duration) ? duration(rs.duration!) : undefined,
+      // engine/retry.ts doubles the wait when no factor is given.
+      factor: set(rs.factor) ? intOrString(rs.factor) : set(rs.duration) ? "2" : undefined,
+      cap: set(rs.cap) ? duration(rs.cap!) : undefined,
+      maxDuration: set(rs.max_duration) ? duration(rs.max_duration!) : undefined,
     });
-    void ctx;
     // No limit: Argo would retry forever; `dflow run` stops at MAX_RETRIES, and so does the export.
-    return compact({ limit: limit(rs.limit), retryPolicy: transient ? "OnFailure" : (rs.retry_policy ?? undefined), expression: expression || undefined, backoff });
+    return compact({ limit: limit(rs.limit), retryPolicy: policy, expression: expression || undefined, backoff });
   }
 
   // ---------------------------------------------------------------- inputs and outputs

@@ -342,7 +342,8 @@ describe("rendering, as dflow's convert_to_argo", () => {
       [{ retry_on_failure_and_error: 5 }, { limit: "5", retryPolicy: "Always" }],
       [{ retry_strategy: { limit: 2, duration: "200ms", factor: 2, cap: 60, max_duration: "1h" } }, { limit: "2", backoff: { duration: "0.2s", factor: "2", cap: "60s", maxDuration: "3600s" } }],
       // No limit: `dflow run` stops at MAX_RETRIES; an unlimited Argo retry would not.
-      [{ retry_strategy: { retry_policy: "OnTransientError" } }, { limit: "1000", retryPolicy: "OnFailure", expression: "asInt(lastRetry.exitCode) == 1" }],
+      [{ retry_strategy: { retry_policy: "OnTransientError" } }, { limit: "1000", retryPolicy: "Always", expression: "(lastRetry.status == 'Error' || asInt(lastRetry.exitCode) == 1)" }],
+      [{ retry_strategy: { limit: 1, expression: "asInt(lastRetry.exitCode) > 3", duration: 5 } }, { limit: "1", retryPolicy: "Always", expression: "(asInt(lastRetry.exitCode) > 3)", backoff: { duration: "5s", factor: "2" } }],
     ];
     cases.forEach(([opts, expected], i) => {
       const wf = new Workflow({ name: "retries" });
@@ -352,6 +353,10 @@ describe("rendering, as dflow's convert_to_argo", () => {
       expect(tmpl(d, `t${i}`).retryStrategy).toEqual(expected);
       expect(tmpl(d, `t${i}`).timeout).toBe("90s");
     });
+    // `dflow run` retries when any rule allows it; Argo takes one strategy: two are refused.
+    const both = new Workflow({ name: "two-rules" });
+    both.add(new Step({ name: "s", template: shell("t2", { retry_on_failure: 2 }), parameters: { x: "1" }, retry_strategy: { limit: 1 } }));
+    expect(refusal(() => both.to_dict()).message).toBe("workflow two-rules, step s, template t2: retry_on_failure and the step's retry_strategy are set: an Argo template has one retry strategy; keep one of them");
     const t = shell("t");
     const wf = new Workflow({ name: "step-timeout" });
     wf.add(new Step({ name: "own", template: t, parameters: { x: "1" }, timeout: "2m", retry_strategy: { limit: 1 } }));
