@@ -8,6 +8,7 @@ import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { pathToFileURL } from "node:url";
 import { execa } from "execa";
 import Ajv2020 from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
@@ -702,7 +703,7 @@ describe("dflow export, the command", () => {
     try {
       const trace = path.join(dir, "loaded.txt");
       fs.writeFileSync(path.join(dir, "hooks.mjs"), 'import fs from "node:fs";\nexport async function resolve(s, c, next) { const r = await next(s, c); fs.appendFileSync(process.env.TRACE_FILE, r.url + "\\n"); return r; }\n');
-      fs.writeFileSync(path.join(dir, "register.mjs"), `import { register } from "node:module";\nregister(${JSON.stringify(`file://${path.join(dir, "hooks.mjs")}`)});\n`);
+      fs.writeFileSync(path.join(dir, "register.mjs"), `import { register } from "node:module";\nregister(${JSON.stringify(pathToFileURL(path.join(dir, "hooks.mjs")).href)});\n`);
       const r = spawnSync(process.execPath, ["--import", path.join(dir, "register.mjs"), cli, "--help"], { encoding: "utf8", env: { ...process.env, TRACE_FILE: trace } });
       expect(r.status).toBe(0);
       expect(r.stdout).toMatch(/^\s+export \[options\] <workflow> \[args\.\.\.\]\s+render the Argo Workflow/m);
