@@ -17,6 +17,7 @@ import { ArgoSequence, ArgoVar, conditionText, exprOf } from "../expr.js";
 import { InputArtifact, InputParameter, OutputArtifact, OutputParameter, StepItemCount, StepOutputArtifact, StepOutputParameter, typeString } from "../io.js";
 import { durationSeconds, MAX_RETRIES } from "../options.js";
 import { S3Artifact } from "../s3.js";
+import { typeNameOfClass } from "../types.js";
 import type { Step } from "../step.js";
 import { DAG, Steps } from "../steps.js";
 import { type OPTemplate, type RetryStrategy, ScriptOPTemplate, TsOPTemplate } from "../templates.js";
@@ -69,10 +70,11 @@ const DEFAULT_NODE_IMAGE = `node:${process.versions.node.split(".")[0]}`;
 
 // ------------------------------------------------------------------ values
 
-/** dflow's jsonpickle.dumps of plain data: JSON with Python's separators (", ", ": "). */
+/** dflow's jsonpickle.dumps of plain data: JSON with Python's separators (", ", ": "), as a local step's parameter files. */
 export function pyJson(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(pyJson).join(", ")}]`;
   if (v !== null && typeof v === "object") return `{${Object.entries(v).map(([k, x]) => `${JSON.stringify(k)}: ${pyJson(x)}`).join(", ")}}`;
+  if (typeof v === "number" && !Number.isFinite(v)) return v > 0 ? "Infinity" : v < 0 ? "-Infinity" : "NaN";
   return JSON.stringify(v === undefined ? null : v);
 }
 
@@ -341,7 +343,7 @@ class Renderer {
 
   private templateInputs(t: OPTemplate, ctx: ErrorContext, keyed: boolean): Obj {
     const parameters: Json[] = Object.values(t.inputs.parameters).map((p) =>
-      compact({ name: p.name, value: p.has_value ? this.paramValue(p.value, p.type, { ...ctx, parameter: p.name }) : undefined, description: typeDescription(p.type) }),
+      compact({ name: p.name, value: p.has_value ? this.paramValue(p.value, { ...ctx, parameter: p.name }) : undefined, description: typeDescription(p.type) }),
     );
     // dflow gives a template used by a keyed step the input dflow_key (value "") and passes the key in it (step.py).
     if (keyed && !("dflow_key" in t.inputs.parameters)) parameters.push({ name: "dflow_key", value: "" });
@@ -373,7 +375,7 @@ class Renderer {
       const e = p.value_from_expression instanceof ArgoVar ? p.value_from_expression.expr : String(p.value_from_expression);
       return compact({ name: p.name, valueFrom: compact({ expression: e, default: dflt }), ...common });
     }
-    if (p.has_value) return compact({ name: p.name, value: typeof p.value === "string" ? p.value : this.paramValue(p.value, p.type, ctx), ...common });
+    if (p.has_value) return compact({ name: p.name, value: typeof p.value === "string" ? p.value : this.paramValue(p.value, ctx), ...common });
     if (dflt !== undefined) return compact({ name: p.name, valueFrom: { default: dflt }, ...common });
     return this.fail("the output parameter has no value_from_path, value_from_parameter, value_from_expression or value", ctx);
   }
@@ -420,13 +422,12 @@ class Renderer {
    * they are, references as `{{...}}`, expressions as `{{=...}}`, other
    * values as JSON, with references inside lists and objects spliced in.
    */
-  paramValue(v: unknown, type: unknown, ctx: ErrorContext): string {
+  paramValue(v: unknown, ctx: ErrorContext): string {
     if (typeof v === "string") return v;
     if (v instanceof ArgoVar) return `{{=${v.expr}}}`;
     if (v instanceof StepOutputParameter || v instanceof InputParameter) return String(v);
     if (v instanceof StepOutputArtifact || v instanceof InputArtifact) return this.fail("an artifact cannot be passed as a parameter value", ctx);
     if (v instanceof StepItemCount) return this.fail("internal: an item count outside a success-ratio check", ctx);
-    void type;
     const refs: string[] = [];
     const swap = (x: unknown): unknown => {
       if (x instanceof ArgoVar) return placeholder(`{{=toJson(${x.expr})}}`);
@@ -435,9 +436,15 @@ class Renderer {
         // A string parameter's text goes in quoted, any other's (JSON already) as it is.
         return placeholder(t === "str" ? `"${String(x)}"` : String(x));
       }
+      if (x instanceof StepOutputArtifact || x instanceof InputArtifact || x instanceof StepItemCount) return this.fail("an artifact cannot be passed inside a parameter value", ctx);
       if (Array.isArray(x)) return x.map(swap);
       if (x !== null && typeof x === "object" && Object.getPrototypeOf(x) === Object.prototype) return Object.fromEntries(Object.entries(x).map(([k, y]) => [k, swap(y)]));
-      if (x !== null && typeof x === "object") return this.fail(`cannot export a parameter value of class ${(x as object).constructor?.name ?? "?"}`, ctx);
+      if (x !== null && typeof x === "object") {
+        // An instance of a registered class, tagged as a local step's parameter file has it (engine/store/values.ts).
+        if (typeof (x as { toJSON?: unknown }).toJSON === "function") return swap((x as { toJSON(): unknown }).toJSON());
+        const ctor = (Object.getPrototypeOf(x) as { constructor?: abstract new (...a: never[]) => unknown } | null)?.constructor;
+        return { "py/object": (ctor && typeNameOfClass(ctor)) ?? ctor?.name ?? "object", ...Object.fromEntries(Object.entries(x).map(([k, y]) => [k, swap(y)])) };
+      }
       return x;
     };
     const placeholder = (text: string) => {
@@ -511,7 +518,7 @@ class Renderer {
     const parameters: Json[] = [];
     for (const [name, v] of Object.entries(s.parameters)) {
       if (v === undefined) continue;
-      const value = v instanceof StepItemCount ? this.itemCount(v.step as Step, sctx) : this.paramValue(v, null, { ...sctx, parameter: name });
+      const value = v instanceof StepItemCount ? this.itemCount(v.step as Step, sctx) : this.paramValue(v, { ...sctx, parameter: name });
       parameters.push({ name, value });
     }
     if (s.key !== undefined) parameters.push({ name: "dflow_key", value: s.key });
@@ -544,7 +551,7 @@ class Renderer {
 
   private withParam(v: unknown, ctx: ErrorContext): string | undefined {
     if (v === undefined || v === null) return undefined;
-    if (Array.isArray(v)) return this.paramValue(v, null, { ...ctx, parameter: undefined });
+    if (Array.isArray(v)) return this.paramValue(v, { ...ctx, parameter: undefined });
     if (v instanceof ArgoVar) return `{{=${v.expr}}}`;
     return String(v);
   }

@@ -38,6 +38,7 @@ import {
   argo_sequence,
   expr,
   if_expression,
+  registerType,
 } from "dflow-ts";
 import { SimpleExample, SimpleExampleFn } from "../../fixtures/ops/simple.js";
 import { Sum } from "../../fixtures/ops/argo-export.js";
@@ -275,6 +276,14 @@ describe("rendering, as dflow's convert_to_argo", () => {
     const d = wf.to_dict() as Obj;
     expectValid(d);
     const step = tmpl(d, "args-steps").steps[1][0];
+    // An instance of a registered class, as a local step's parameter file holds it.
+    class Point {
+      constructor(readonly x: number, readonly y: number) {}
+    }
+    registerType(Point, "geo.Point");
+    const c = new Workflow({ name: "cls" });
+    c.add(new Step({ name: "s", template: shell("t"), parameters: { x: [new Point(1, 2)] } }));
+    expect(tmpl(c.to_dict() as Obj, "cls-steps").steps[0][0].arguments.parameters).toEqual([{ name: "x", value: '[{"py/object": "geo.Point", "x": 1, "y": 2}]' }]);
     expect(step.arguments).toEqual({
       parameters: [
         { name: "p", value: "{{steps.a.outputs.parameters.y}}" },
