@@ -511,10 +511,10 @@ class Renderer {
   private step(s: Step, ctx: ErrorContext): Obj {
     const sctx = { workflow: ctx.workflow, step: s.name };
     const template = this.templateOf(s);
-    const templateName = this.template(template, sctx, { key: s.key !== undefined, timeout: s._timeout, retry: s.retry_strategy });
     if ((s.timeout !== undefined || s.retry_strategy) && !(template instanceof ScriptOPTemplate)) {
       this.fail("a timeout or retry_strategy on a step that runs a Steps or DAG template cannot be exported (Argo has them on pod templates only); set them on the steps inside", sctx);
     }
+    const templateName = this.template(template, sctx, { key: s.key !== undefined, timeout: s._timeout, retry: s.retry_strategy });
     const parameters: Json[] = [];
     for (const [name, v] of Object.entries(s.parameters)) {
       if (v === undefined) continue;

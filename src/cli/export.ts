@@ -54,10 +54,11 @@ function writeOut(report: string, o: ExportCliOptions, YAML: typeof import("yaml
     process.stderr.write(`dflow: wrote ${o.output} (workflow ${names}); submit it with: argo submit ${o.output}\n`);
     return;
   }
-  // `argo submit` skips documents that are not Workflows: the ConfigMap is created with kubectl first.
+  // `argo submit` skips documents that are not Workflows: the ConfigMap is created with kubectl first,
+  // applied server-side (a client-side apply keeps a copy in an annotation, limited to 256 kB).
   const ops = opsFileOf(o.output);
   fs.writeFileSync(ops, docs([...configMaps.values()]));
-  process.stderr.write(`dflow: wrote ${o.output} (workflow ${names}) and ${ops} (the code of its TypeScript OPs); submit them with:\n  kubectl apply -f ${ops} && argo submit ${o.output}\n`);
+  process.stderr.write(`dflow: wrote ${o.output} (workflow ${names}) and ${ops} (the code of its TypeScript OPs); submit them with:\n  kubectl apply --server-side -f ${ops} && argo submit ${o.output}\n`);
 }
 
 export function register(program: Command): void {

@@ -673,7 +673,7 @@ describe("dflow export, the command", () => {
       const r = await execa(process.execPath, [cli, "export", path.join(root, "examples", "success-ratio.ts"), "-o", out], { cwd: dir, reject: false });
       expect(r.exitCode).toBe(0);
       expect(r.stdout).toBe("");
-      expect(r.stderr).toContain(`kubectl apply -f ${path.join(dir, "wf.ops.yaml")} && argo submit ${out}`);
+      expect(r.stderr).toContain(`kubectl apply --server-side -f ${path.join(dir, "wf.ops.yaml")} && argo submit ${out}`);
       const wf = YAML.parse(fs.readFileSync(out, "utf8")) as Obj;
       expectValid(wf);
       const cm = YAML.parse(fs.readFileSync(path.join(dir, "wf.ops.yaml"), "utf8")) as Obj;
