@@ -247,7 +247,7 @@ class Renderer {
     }
     if (t instanceof TsOPTemplate && t.slices) {
       const s = t.slices;
-      const unsupported = s.sub_path ? "sub_path" : s.group_size ? "group_size" : s.shuffle ? "shuffle" : null;
+      const unsupported = s.group_size ? "group_size" : s.shuffle ? "shuffle" : null;
       if (unsupported) this.fail(`Slices with ${unsupported} cannot be exported to Argo yet (slices of one item each can); run this workflow with \`dflow run\``, tctx);
     }
     const annotations: Record<string, string> = { "workflows.argoproj.io/progress": "0/1", ...t.annotations };
@@ -282,9 +282,10 @@ class Renderer {
     if (keyed || "dflow_key" in t.inputs.parameters) env.push({ name: "DFLOW_KEY", value: "{{inputs.parameters.dflow_key}}" });
     const sl = t.slices;
     if (sl) env.push({ name: "DFLOW_SLICE", value: "{{inputs.parameters.dflow_slice}}" });
-    // One slice per item, as engine/slices.ts sliceSpec() gives the OP runner locally.
+    // One slice per item, as engine/slices.ts sliceSpec() gives the OP runner locally; in sub_path
+    // mode Argo places only the item's part of each sliced artifact (the step's subPath).
     const slices = sl
-      ? `, slices: { indices: [Number(env.DFLOW_SLICE)], group: false, input_parameter: ${JSON.stringify(sl.input_parameter)}, input_artifact: ${JSON.stringify(sl.input_artifact)}, output_parameter: ${JSON.stringify(sl.output_parameter)}, output_artifact: ${JSON.stringify(sl.output_artifact)}${sl.pool_size !== undefined ? `, pool_size: ${sl.pool_size}` : ""}, create_dir: ${sl.create_dir} }`
+      ? `, slices: { indices: [Number(env.DFLOW_SLICE)], group: false, input_parameter: ${JSON.stringify(sl.input_parameter)}, input_artifact: ${JSON.stringify(sl.sub_path ? [] : sl.input_artifact)}, output_parameter: ${JSON.stringify(sl.output_parameter)}, output_artifact: ${JSON.stringify(sl.output_artifact)}${sl.pool_size !== undefined ? `, pool_size: ${sl.pool_size}` : ""}, create_dir: ${sl.create_dir} }`
       : "";
     env.push(...Object.entries(t.envs).map(([n, v]) => ({ name: n, value: String(v) })));
     const source = [
@@ -530,7 +531,10 @@ class Renderer {
         if (name in template.inputs.artifacts && template.inputs.artifacts[name]!.optional) continue;
         this.fail("the artifact has no source", { ...sctx, artifact: name });
       }
-      artifacts.push(compact({ name, ...this.artifactSource(src, { ...sctx, artifact: name }) }));
+      const source = this.artifactSource(src, { ...sctx, artifact: name });
+      // sub_path slices: each item downloads only its own part, named in its item (dflow's {{item.<name>}}).
+      if (slices?.sub_path && slices.input_artifact.includes(name)) source.subPath = [source.subPath, `{{item.${name}}}`].filter(Boolean).join("/");
+      artifacts.push(compact({ name, ...source }));
     }
     return compact({
       name: s.name,

@@ -42,7 +42,7 @@ import {
 } from "dflow-ts";
 import { SimpleExample, SimpleExampleFn } from "../../fixtures/ops/simple.js";
 import { Sum } from "../../fixtures/ops/argo-export.js";
-import { Check, Hello as SliceHello, PrepareData, Process } from "../../fixtures/ops/slices.js";
+import { Check, Hello as SliceHello, Prepare, PrepareData, PrintFile, Process } from "../../fixtures/ops/slices.js";
 
 const root = path.resolve(import.meta.dirname, "..", "..");
 const cli = path.join(root, "dist", "src", "cli.js");
@@ -153,7 +153,6 @@ const REFUSED: Record<string, RegExp> = {
   "simple-example.ts": /^dflow: workflow simple-example, step step0, artifact foo: the source is a local file .*upload_artifact.*S3Artifact/,
   "hpc-dispatcher.ts": /^dflow: workflow hpc-dispatcher, step hello, template hello: the step runs through a DispatcherExecutor, which dflow-ts cannot export/,
   "slices.ts": /^dflow: workflow slices, step process, template process: Slices with group_size cannot be exported to Argo yet/,
-  "subpath-slices.ts": /^dflow: workflow subpath-slices, step hello, template printfile: Slices with sub_path cannot be exported to Argo yet/,
   // It starts `dflow run --detach` itself, which refuses to run under an export.
   "detached.ts": /^dflow: dflow run .*loops\.ts was started by a workflow script that `dflow export` is rendering; exporting runs no workflow$/,
 };
@@ -515,7 +514,7 @@ describe("what cannot run on Argo as it runs here is refused, naming workflow, s
     expect(refusal(() => wf.to_yaml()).message).toMatch(/^workflow hpc, step s, template t: the step runs through a DispatcherExecutor, which dflow-ts cannot export/);
   });
 
-  it("Slices in groups, shuffled or by sub_path", () => {
+  it("Slices in groups or shuffled", () => {
     for (const [opts, what] of [[{ group_size: 2 }, "group_size"], [{ shuffle: true }, "shuffle"]] as const) {
       const wf = new Workflow({ name: "sl" });
       wf.add(new Step({ name: "s", template: new TsOPTemplate(SliceHello, { slices: new Slices({ input_parameter: ["filename"], output_artifact: ["foo"], ...opts }) }), parameters: { filename: ["a", "b"] } }));
@@ -645,6 +644,30 @@ describe("Slices, one slice per item, as dflow renders them", () => {
       expect(JSON.parse(fs.readFileSync(path.join(consumer.pod, "tmp", "outputs", "parameters", "seen"), "utf8"))).toEqual([1, 4, 9]);
     } finally {
       fs.rmSync(consumer.pod, { recursive: true, force: true });
+    }
+  });
+
+  it("sub_path: the init step lists the slices from the artifact's catalog, each item downloads only its part", () => {
+    const prepare = new Step({ name: "prepare", template: new TsOPTemplate(Prepare) });
+    const hello = new Step({ name: "hello", template: new TsOPTemplate(PrintFile, { slices: new Slices({ sub_path: true, input_artifact: ["foo"] }) }), artifacts: { foo: prepare.outputs.artifacts.foo } });
+    const wf = new Workflow({ name: "subpath" });
+    wf.add(prepare);
+    wf.add(hello);
+    const { workflow, dependencies } = wf.to_argo();
+    expectValid(workflow);
+    const [, [init], [item]] = tmpl(workflow, "subpath-steps").steps as Obj[][];
+    expect(init!.arguments.artifacts).toEqual([{ name: "foo", from: "{{steps.prepare.outputs.artifacts.foo}}", subPath: ".dflow" }]);
+    expect(item!.withParam).toBe("{{steps.hello-init-artifact.outputs.parameters.dflow_slices_path}}");
+    expect(item!.arguments.artifacts).toEqual([{ name: "foo", from: "{{steps.prepare.outputs.artifacts.foo}}", subPath: "{{item.foo}}" }]);
+    expect(item!.arguments.parameters).toContainEqual({ name: "dflow_slice", value: "{{item.order}}" });
+    // The item's pod: its part (one file) where the artifact goes; the OP gets that file.
+    const pod = runPod(tmpl(workflow, item!.template), dependencies[0] as Obj, { "inputs.parameters.dflow_slice": "1", "workflow.name": "w" }, { foo: "the second file" });
+    try {
+      expect(pod.r.stderr).toBe("");
+      expect(pod.r.status).toBe(0);
+      expect(pod.r.stdout).toContain("the second file");
+    } finally {
+      fs.rmSync(pod.pod, { recursive: true, force: true });
     }
   });
 
