@@ -107,6 +107,12 @@ function duration(v: number | string): string {
   return Number.isFinite(n) ? `${n}s` : String(v);
 }
 
+/** The field of an item a Slices pattern selects: "" for "{{item}}", "f" for "{{item.f}}", else undefined. */
+function sliceField(pattern: string): string | undefined {
+  const m = /^\{\{\s*item(?:\.([A-Za-z_][\w-]*))?\s*\}\}$/.exec(pattern);
+  return m ? (m[1] ?? "") : undefined;
+}
+
 // ------------------------------------------------------------------ renderer
 
 class Renderer {
@@ -247,8 +253,8 @@ class Renderer {
     }
     if (t instanceof TsOPTemplate && t.slices) {
       const s = t.slices;
-      const unsupported = s.group_size ? "group_size" : s.shuffle ? "shuffle" : null;
-      if (unsupported) this.fail(`Slices with ${unsupported} cannot be exported to Argo yet (slices of one item each can); run this workflow with \`dflow run\``, tctx);
+      if (s.shuffle) this.fail("Slices with shuffle cannot be exported to Argo yet (the engine's seeded order is not Argo's); run this workflow with `dflow run`", tctx);
+      if (s.group_size && sliceField(s.slices) === undefined) this.fail(`Slices with group_size and the pattern ${JSON.stringify(s.slices)} cannot be exported: use "{{item}}" or "{{item.<field>}}"`, tctx);
     }
     const annotations: Record<string, string> = { "workflows.argoproj.io/progress": "0/1", ...t.annotations };
     if (t.script_rendered) annotations["workflow.dp.tech/script_rendered"] = "true";
@@ -284,8 +290,11 @@ class Renderer {
     if (sl) env.push({ name: "DFLOW_SLICE", value: "{{inputs.parameters.dflow_slice}}" });
     // One slice per item, as engine/slices.ts sliceSpec() gives the OP runner locally; in sub_path
     // mode Argo places only the item's part of each sliced artifact (the step's subPath).
+    // With group_size an item is a list of items, each giving one slice by the Slices pattern.
+    const field = sl?.group_size ? sliceField(sl.slices)! : undefined;
+    const indices = field === undefined ? "[Number(env.DFLOW_SLICE)]" : `JSON.parse(env.DFLOW_SLICE).map((x) => Number(${field === "" ? "x" : `x[${JSON.stringify(field)}]`}))`;
     const slices = sl
-      ? `, slices: { indices: [Number(env.DFLOW_SLICE)], group: false, input_parameter: ${JSON.stringify(sl.input_parameter)}, input_artifact: ${JSON.stringify(sl.sub_path ? [] : sl.input_artifact)}, output_parameter: ${JSON.stringify(sl.output_parameter)}, output_artifact: ${JSON.stringify(sl.output_artifact)}${sl.pool_size !== undefined ? `, pool_size: ${sl.pool_size}` : ""}, create_dir: ${sl.create_dir} }`
+      ? `, slices: { indices: ${indices}, group: ${field !== undefined}, input_parameter: ${JSON.stringify(sl.input_parameter)}, input_artifact: ${JSON.stringify(sl.sub_path ? [] : sl.input_artifact)}, output_parameter: ${JSON.stringify(sl.output_parameter)}, output_artifact: ${JSON.stringify(sl.output_artifact)}${sl.pool_size !== undefined ? `, pool_size: ${sl.pool_size}` : ""}, create_dir: ${sl.create_dir} }`
       : "";
     env.push(...Object.entries(t.envs).map(([n, v]) => ({ name: n, value: String(v) })));
     const source = [
@@ -425,13 +434,13 @@ class Renderer {
    */
   paramValue(v: unknown, ctx: ErrorContext): string {
     if (typeof v === "string") return v;
-    if (v instanceof ArgoVar) return `{{=${v.expr}}}`;
+    if (v instanceof ArgoVar) return this.tag(v.expr, ctx);
     if (v instanceof StepOutputParameter || v instanceof InputParameter) return String(v);
     if (v instanceof StepOutputArtifact || v instanceof InputArtifact) return this.fail("an artifact cannot be passed as a parameter value", ctx);
     if (v instanceof StepItemCount) return this.fail("internal: an item count outside a success-ratio check", ctx);
     const refs: string[] = [];
     const swap = (x: unknown): unknown => {
-      if (x instanceof ArgoVar) return placeholder(`{{=toJson(${x.expr})}}`);
+      if (x instanceof ArgoVar) return placeholder(this.tag(`toJson(${x.expr})`, ctx));
       if (x instanceof StepOutputParameter || x instanceof InputParameter) {
         const t = x instanceof StepOutputParameter ? x.type : typeString(x.type);
         // A string parameter's text goes in quoted, any other's (JSON already) as it is.
@@ -455,6 +464,16 @@ class Renderer {
     let s = pyJson(swap(v));
     refs.forEach((r, i) => (s = s.replace(`"dflow_placeholder_${i}"`, r)));
     return s;
+  }
+
+  /**
+   * `{{=expr}}`. Argo ends the tag at the first "}}", so an expression
+   * holding one (a map literal inside a closure, `{{'k': #}}`) would be cut
+   * short there: refused, rather than exported to fail or mean something else.
+   */
+  private tag(expr: string, ctx: ErrorContext): string {
+    if (expr.includes("}}")) this.fail(`the expression ${JSON.stringify(expr)} contains "}}", where Argo would end it; put a space between the braces ("} }")`, ctx);
+    return `{{=${expr}}}`;
   }
 
   // ---------------------------------------------------------------- steps and tasks
@@ -524,7 +543,8 @@ class Renderer {
     }
     if (s.key !== undefined) parameters.push({ name: "dflow_key", value: s.key });
     const slices = template instanceof TsOPTemplate ? template.slices : undefined;
-    if (slices) parameters.push({ name: "dflow_slice", value: slices.slices });
+    // Each item's slice, by the Slices pattern; with group_size the item is a group, passed whole.
+    if (slices) parameters.push({ name: "dflow_slice", value: slices.group_size ? "{{item}}" : slices.slices });
     const artifacts: Json[] = [];
     for (const [name, src] of Object.entries(s.artifacts)) {
       if (src === undefined || src === null) {
@@ -540,28 +560,28 @@ class Renderer {
       name: s.name,
       template: templateName,
       arguments: compact({ parameters, artifacts }),
-      when: this.when(s.when),
-      withParam: this.withParam(s.with_param ?? (slices && s.with_sequence === undefined ? this.sliceItems(s, slices, sctx) : undefined), sctx),
-      withSequence: s.with_sequence instanceof ArgoSequence ? this.sequence(s.with_sequence) : undefined,
+      when: this.when(s.when, sctx),
+      withParam: slices?.group_size ? this.groups(s, slices.group_size, sctx) : this.withParam(s.with_param ?? (slices && s.with_sequence === undefined ? this.sliceItems(s, slices, sctx) : undefined), sctx),
+      withSequence: s.with_sequence instanceof ArgoSequence && !slices?.group_size ? this.sequence(s.with_sequence, sctx) : undefined,
       continueOn: s.continue_on_failed || s.continue_on_error ? compact({ failed: s.continue_on_failed || undefined, error: s.continue_on_error || undefined }) : undefined,
     });
   }
 
-  private when(w: unknown): string | undefined {
+  private when(w: unknown, ctx: ErrorContext): string | undefined {
     if (w === undefined || w === null) return undefined;
-    if (w instanceof ArgoVar) return `{{=${w.expr}}}`;
+    if (w instanceof ArgoVar) return this.tag(w.expr, ctx);
     return String(w);
   }
 
   private withParam(v: unknown, ctx: ErrorContext): string | undefined {
     if (v === undefined || v === null) return undefined;
     if (Array.isArray(v)) return this.paramValue(v, { ...ctx, parameter: undefined });
-    if (v instanceof ArgoVar) return `{{=${v.expr}}}`;
+    if (v instanceof ArgoVar) return this.tag(v.expr, ctx);
     return String(v);
   }
 
-  private sequence(seq: ArgoSequence): Obj {
-    const f = (x: unknown) => (x === undefined || x === null ? undefined : x instanceof ArgoVar ? `{{=${x.expr}}}` : intOrString(x));
+  private sequence(seq: ArgoSequence, ctx: ErrorContext): Obj {
+    const f = (x: unknown) => (x === undefined || x === null ? undefined : x instanceof ArgoVar ? this.tag(x.expr, ctx) : intOrString(x));
     return compact({ count: f(seq.opts.count), start: f(seq.opts.start), end: f(seq.opts.end), format: seq.opts.format });
   }
 
@@ -588,19 +608,37 @@ class Renderer {
     return this.fail(`the sliced input parameter ${name} is not a list`, { ...ctx, parameter: name });
   }
 
+  /**
+   * The items of a step with Slices' group_size: its items (with_param, or
+   * those sliceItems infers) in consecutive groups of `size`, as
+   * engine/slices.ts groupItems() makes them; a list made here, or an
+   * expression Argo evaluates.
+   */
+  private groups(s: Step, size: number, ctx: ErrorContext): string {
+    if (s.with_sequence !== undefined) return this.fail("Slices with group_size over with_sequence cannot be exported: give with_param (e.g. argo_range(n)) instead", ctx);
+    const items = s.with_param ?? this.sliceItems(s, (s.template as TsOPTemplate).slices!, ctx);
+    if (Array.isArray(items)) {
+      const out: unknown[][] = [];
+      for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+      return this.paramValue(out, { ...ctx, parameter: undefined });
+    }
+    const list = items instanceof ArgoVar ? `(${items.expr})` : `jsonpath(${typeof items === "string" ? `(${conditionText(items)})` : exprOf(items)}, '$')`;
+    return this.tag(`map(sprig.untilStep(0, len(${list}), ${size}), {${list}[#:min(# + ${size}, len(${list}))]})`, ctx);
+  }
+
   /** The `total` of a success-ratio check: the number of items of its step (step.py, continue_on_success_ratio). */
   private itemCount(s: Step, ctx: ErrorContext): string {
     // A reference or an expression as an expr-lang term; a `{{...}}` text as the variables it names.
     const term = (x: unknown) => (typeof x === "string" ? `(${conditionText(x)})` : exprOf(x));
     if (Array.isArray(s.with_param)) return String(s.with_param.length);
-    if (s.with_param !== undefined && s.with_param !== null) return `{{=len(jsonpath(${term(s.with_param)}, '$'))}}`;
+    if (s.with_param !== undefined && s.with_param !== null) return this.tag(`len(jsonpath(${term(s.with_param)}, '$'))`, ctx);
     if (s.with_sequence instanceof ArgoSequence) {
       const { count, start, end } = s.with_sequence.opts;
       const int = (x: unknown) => (typeof x === "number" ? String(x) : `asInt(${term(x)})`);
-      if (count !== undefined && count !== null) return typeof count === "number" ? String(count) : `{{=${int(count)}}}`;
+      if (count !== undefined && count !== null) return typeof count === "number" ? String(count) : this.tag(int(count), ctx);
       const a = int(start ?? 0);
       const b = int(end);
-      return `{{=${b} > ${a} ? ${b} + 1 - ${a} : ${a} + 1 - ${b}}}`;
+      return this.tag(`${b} > ${a} ? ${b} + 1 - ${a} : ${a} + 1 - ${b}`, ctx);
     }
     return this.fail("internal: a success ratio on a step that does not fan out", ctx);
   }

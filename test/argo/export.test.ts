@@ -35,12 +35,14 @@ import {
   TsOPTemplate,
   Workflow,
   argo_len,
+  argo_range,
   argo_sequence,
   expr,
   if_expression,
   registerType,
 } from "dflow-ts";
 import { SimpleExample, SimpleExampleFn } from "../../fixtures/ops/simple.js";
+import { evaluate } from "../../engine/expr/index.js";
 import { Sum } from "../../fixtures/ops/argo-export.js";
 import { Check, Hello as SliceHello, Prepare, PrepareData, PrintFile, Process } from "../../fixtures/ops/slices.js";
 
@@ -152,7 +154,6 @@ const examples = fs.readdirSync(path.join(root, "examples")).filter((f) => f.end
 const REFUSED: Record<string, RegExp> = {
   "simple-example.ts": /^dflow: workflow simple-example, step step0, artifact foo: the source is a local file .*upload_artifact.*S3Artifact/,
   "hpc-dispatcher.ts": /^dflow: workflow hpc-dispatcher, step hello, template hello: the step runs through a DispatcherExecutor, which dflow-ts cannot export/,
-  "slices.ts": /^dflow: workflow slices, step process, template process: Slices with group_size cannot be exported to Argo yet/,
   // It starts `dflow run --detach` itself, which refuses to run under an export.
   "detached.ts": /^dflow: dflow run .*loops\.ts was started by a workflow script that `dflow export` is rendering; exporting runs no workflow$/,
 };
@@ -514,12 +515,13 @@ describe("what cannot run on Argo as it runs here is refused, naming workflow, s
     expect(refusal(() => wf.to_yaml()).message).toMatch(/^workflow hpc, step s, template t: the step runs through a DispatcherExecutor, which dflow-ts cannot export/);
   });
 
-  it("Slices in groups or shuffled", () => {
-    for (const [opts, what] of [[{ group_size: 2 }, "group_size"], [{ shuffle: true }, "shuffle"]] as const) {
-      const wf = new Workflow({ name: "sl" });
-      wf.add(new Step({ name: "s", template: new TsOPTemplate(SliceHello, { slices: new Slices({ input_parameter: ["filename"], output_artifact: ["foo"], ...opts }) }), parameters: { filename: ["a", "b"] } }));
-      expect(refusal(() => wf.to_dict()).message).toBe(`workflow sl, step s, template hello: Slices with ${what} cannot be exported to Argo yet (slices of one item each can); run this workflow with \`dflow run\``);
-    }
+  it("shuffled Slices, and an expression Argo would cut short", () => {
+    const wf = new Workflow({ name: "sl" });
+    wf.add(new Step({ name: "s", template: new TsOPTemplate(SliceHello, { slices: new Slices({ input_parameter: ["filename"], output_artifact: ["foo"], group_size: 2, shuffle: true }) }), parameters: { filename: ["a", "b"] } }));
+    expect(refusal(() => wf.to_dict()).message).toBe("workflow sl, step s, template hello: Slices with shuffle cannot be exported to Argo yet (the engine's seeded order is not Argo's); run this workflow with `dflow run`");
+    const cut = new Workflow({ name: "cut" });
+    cut.add(new Step({ name: "s", template: shell("t"), parameters: { x: expr`{'a': {'b': 1}}` } }));
+    expect(refusal(() => cut.to_dict()).message).toMatch(/^workflow cut, step s, parameter x: the expression .* contains "}}", where Argo would end it/);
   });
 
   it("a script template without an image, unless a default is given", () => {
@@ -644,6 +646,41 @@ describe("Slices, one slice per item, as dflow renders them", () => {
       expect(JSON.parse(fs.readFileSync(path.join(consumer.pod, "tmp", "outputs", "parameters", "seen"), "utf8"))).toEqual([1, 4, 9]);
     } finally {
       fs.rmSync(consumer.pod, { recursive: true, force: true });
+    }
+  });
+
+  it("group_size: each item a group of consecutive items (made here from a list, or by an expression Argo evaluates), its pod running their slices", () => {
+    const hello = new Step({ name: "hello", template: new TsOPTemplate(SliceHello, { slices: new Slices({ input_parameter: ["filename"], output_artifact: ["foo"], group_size: 2 }) }), parameters: { filename: ["a", "b", "c"] } });
+    const prepare = new Step({ name: "prepare", template: new TsOPTemplate(PrepareData) });
+    const proc = new Step({
+      name: "process",
+      template: new TsOPTemplate(Process, { slices: new Slices({ input_parameter: ["data"], output_parameter: ["square"], output_artifact: ["output"], group_size: 4 }) }),
+      parameters: { data: prepare.outputs.parameters.data },
+      with_param: argo_range(argo_len(prepare.outputs.parameters.data)),
+    });
+    const wf = new Workflow({ name: "groups" });
+    wf.add(hello);
+    wf.add(prepare);
+    wf.add(proc);
+    const { workflow, dependencies } = wf.to_argo();
+    expectValid(workflow);
+    const steps = (tmpl(workflow, "groups-steps").steps as Obj[][]).flat();
+    const byName = Object.fromEntries(steps.map((x) => [x.name, x]));
+    expect(byName.hello!.withParam).toBe("[[0, 1], [2]]");
+    expect(byName.hello!.arguments.parameters).toContainEqual({ name: "dflow_slice", value: "{{item}}" });
+    // The expression, evaluated as Argo would (the engine's expr-lang): 17 items in groups of 4.
+    const groupsExpr = /^\{\{=(.*)\}\}$/.exec(byName.process!.withParam)![1]!;
+    const data = JSON.stringify(Array.from({ length: 17 }, (_, i) => i + 1));
+    expect(evaluate(groupsExpr, { steps: { prepare: { outputs: { parameters: { data } } } } })).toEqual([[0, 1, 2, 3], [4, 5, 6, 7], [8, 9, 10, 11], [12, 13, 14, 15], [16]]);
+    // The pod of the second group.
+    const pod = runPod(tmpl(workflow, byName.process!.template), dependencies[0] as Obj, { "inputs.parameters.data": data, "inputs.parameters.dflow_slice": "[4, 5, 6, 7]", "workflow.name": "w" });
+    try {
+      expect(pod.r.stderr).toBe("");
+      expect(pod.r.status).toBe(0);
+      expect(JSON.parse(fs.readFileSync(path.join(pod.pod, "tmp", "outputs", "parameters", "square"), "utf8"))).toEqual([4, 5, 6, 7].map((i) => ({ dflow_list_item: (i + 1) ** 2, order: i })));
+      expect(fs.readdirSync(path.join(pod.pod, "tmp", "outputs", "artifacts", "output")).filter((f) => f !== ".dflow").sort()).toEqual(["5.txt", "6.txt", "7.txt", "8.txt"]);
+    } finally {
+      fs.rmSync(pod.pod, { recursive: true, force: true });
     }
   });
 
