@@ -561,7 +561,7 @@ class Renderer {
       template: templateName,
       arguments: compact({ parameters, artifacts }),
       when: this.when(s.when, sctx),
-      withParam: slices?.group_size ? this.groups(s, slices.group_size, sctx) : this.withParam(s.with_param ?? (slices && s.with_sequence === undefined ? this.sliceItems(s, slices, sctx) : undefined), sctx),
+      withParam: this.items(s, template, sctx),
       withSequence: s.with_sequence instanceof ArgoSequence && !slices?.group_size ? this.sequence(s.with_sequence, sctx) : undefined,
       continueOn: s.continue_on_failed || s.continue_on_error ? compact({ failed: s.continue_on_failed || undefined, error: s.continue_on_error || undefined }) : undefined,
     });
@@ -571,6 +571,13 @@ class Renderer {
     if (w === undefined || w === null) return undefined;
     if (w instanceof ArgoVar) return this.tag(w.expr, ctx);
     return String(w);
+  }
+
+  /** A step's withParam: its with_param, or the items (groups) of its Slices. */
+  private items(s: Step, template: OPTemplate, ctx: ErrorContext): string | undefined {
+    const slices = template instanceof TsOPTemplate ? template.slices : undefined;
+    if (slices?.group_size) return this.groups(s, slices.group_size, ctx);
+    return this.withParam(s.with_param ?? (slices && s.with_sequence === undefined ? this.sliceItems(s, slices, ctx) : undefined), ctx);
   }
 
   private withParam(v: unknown, ctx: ErrorContext): string | undefined {
@@ -630,8 +637,14 @@ class Renderer {
   private itemCount(s: Step, ctx: ErrorContext): string {
     // A reference or an expression as an expr-lang term; a `{{...}}` text as the variables it names.
     const term = (x: unknown) => (typeof x === "string" ? `(${conditionText(x)})` : exprOf(x));
-    if (Array.isArray(s.with_param)) return String(s.with_param.length);
-    if (s.with_param !== undefined && s.with_param !== null) return this.tag(`len(jsonpath(${term(s.with_param)}, '$'))`, ctx);
+    // As many as the step's withParam has: a list counted here, an expression or a reference counted by Argo.
+    const items = this.items(s, this.templateOf(s), ctx);
+    if (items !== undefined) {
+      const e = /^\{\{=([\s\S]*)\}\}$/.exec(items);
+      if (e) return this.tag(`len(${e[1]})`, ctx);
+      if (/^\{\{[^{}]*\}\}$/.test(items)) return this.tag(`len(jsonpath(${term(items)}, '$'))`, ctx);
+      return String((JSON.parse(items) as unknown[]).length);
+    }
     if (s.with_sequence instanceof ArgoSequence) {
       const { count, start, end } = s.with_sequence.opts;
       const int = (x: unknown) => (typeof x === "number" ? String(x) : `asInt(${term(x)})`);

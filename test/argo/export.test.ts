@@ -419,12 +419,17 @@ describe("rendering, as dflow's convert_to_argo", () => {
     const b = new Task({ name: "b", template: shell("t"), parameters: { x: "{{item}}" }, with_param: [1, 2, 3, 4], continue_on_success_ratio: 0.5 });
     const c = new Task({ name: "c", template: shell("t"), parameters: { x: a.outputs.parameters.y }, dependencies: [b] });
     const n = new Task({ name: "n", template: shell("t"), parameters: { x: "{{item}}" }, with_sequence: argo_sequence({ count: 3 }), continue_on_num_success: 2 });
-    dag.add([a, b, c, n]);
+    const e = new Task({ name: "e", template: shell("t"), parameters: { x: "{{item}}" }, with_param: argo_range(a.outputs.parameters.y), continue_on_success_ratio: 1 });
+    const r = new Task({ name: "r", template: shell("t"), parameters: { x: "{{item}}" }, with_param: a.outputs.parameters.y, continue_on_success_ratio: 1 });
+    dag.add([a, b, c, n, e, r]);
     const wf = new Workflow({ name: "dag", dag });
     const d = wf.to_dict() as Obj;
     expectValid(d);
     const tasks = Object.fromEntries((tmpl(d, "d").dag.tasks as Obj[]).map((t) => [t.name, t]));
-    expect(Object.keys(tasks)).toEqual(["a", "b", "b-check-success-ratio", "c", "n", "n-check-num-success"]);
+    expect(Object.keys(tasks)).toEqual(["a", "b", "b-check-success-ratio", "c", "n", "n-check-num-success", "e", "e-check-success-ratio", "r", "r-check-success-ratio"]);
+    // The total: as many as the items, counted by Argo where they come from an expression or a reference.
+    expect(tasks["e-check-success-ratio"]!.arguments.parameters).toContainEqual({ name: "total", value: "{{=len(sprig.untilStep(0, asInt(tasks.a.outputs.parameters.y), 1))}}" });
+    expect(tasks["r-check-success-ratio"]!.arguments.parameters).toContainEqual({ name: "total", value: "{{=len(jsonpath((tasks.a.outputs.parameters.y), '$'))}}" });
     expect(tasks.a!.depends).toBeUndefined();
     expect(tasks.c!.depends).toBe("(a.Succeeded) && (b.Succeeded)");
     expect(tasks.b!.continueOn).toEqual({ failed: true });
