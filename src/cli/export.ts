@@ -66,7 +66,7 @@ export function register(program: Command): void {
     .description("render the Argo Workflow(s) a workflow script submits, as YAML, without running any step")
     .argument("<workflow>", "workflow script (.ts or .js)")
     .argument("[args...]", "arguments passed to the script")
-    .option("-o, --output <file>", "write the Workflow(s) to this file (default: everything to stdout); the ConfigMap with the TypeScript OPs' code goes to <file>.ops.yaml")
+    .option("-o, --output <file>", "write the Workflow(s) to this file (default: everything to stdout); the ConfigMap with the TypeScript OPs' code goes next to it (wf.yaml: wf.ops.yaml)")
     .option("--image <image>", "image of the script templates that set none")
     .option("--node-image <image>", "image of the templates that run node (TypeScript OPs, dflow-ts's helper steps) and set none (default: node:<this node's major version>)")
     .option("--json", "JSON instead of YAML (several documents: a Kubernetes List)")
