@@ -7,6 +7,7 @@ import { CliError } from "./cli/command.js";
 import { register as registerDelete } from "./cli/delete.js";
 import { register as registerDownload } from "./cli/download.js";
 import { register as registerDpdisp } from "./cli/dpdisp.js";
+import { register as registerExport } from "./cli/export.js";
 import { register as registerGet } from "./cli/get.js";
 import { register as registerGetkeys } from "./cli/getkeys.js";
 import { register as registerList } from "./cli/list.js";
@@ -24,7 +25,7 @@ import { verbose } from "./cli/script-errors.js";
 const program = new Command();
 program.name("dflow").description("Run dflow workflows written in TypeScript locally, in dflow's debug-mode layout").showHelpAfterError();
 for (const register of [
-  registerRun, registerList, registerGet, registerLogs, registerWatch, registerRetry,
+  registerRun, registerExport, registerList, registerGet, registerLogs, registerWatch, registerRetry,
   registerResubmit, registerStop, registerSuspend, registerDelete, registerGetkeys, registerDownload, registerDpdisp, registerUi, registerReport,
 ]) register(program);
 

@@ -107,7 +107,8 @@ export function argo_enumerate(lists: Record<string, unknown>): ArgoVar {
   const entries = Object.entries(lists);
   if (!entries.length) throw new DflowConfigError("argo_enumerate needs at least one list");
   const fields = entries.map(([k, v]) => `'${k}': jsonpath(${exprOf(v)}, '$')[#]`).join(", ");
-  return new ArgoVar(`map(sprig.untilStep(0, len(jsonpath(${exprOf(entries[0][1])}, '$')), 1), {{'order': #, ${fields}}})`);
+  // "{ {" and "} }": Argo ends a {{=...}} tag at the first "}}".
+  return new ArgoVar(`map(sprig.untilStep(0, len(jsonpath(${exprOf(entries[0][1])}, '$')), 1), { {'order': #, ${fields}} })`);
 }
 
 /**

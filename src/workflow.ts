@@ -4,11 +4,14 @@
 // DflowConfigError, before anything runs, for a workflow that is invalid.
 import { setTimeout as sleep } from "node:timers/promises";
 import fs from "node:fs";
+import { createRequire } from "node:module";
 import path from "node:path";
 import { runWorkflow, debugRoot } from "../engine/workflow-run.js";
 import { deleteWorkflow, isSuspended, resumeWorkflow, suspendWorkflow, terminateWorkflow } from "../engine/control.js";
 import { readTextOrSync } from "../engine/store/fsx.js";
 import { z } from "zod";
+import { type ArgoExport, type ExportOptions, exportWorkflow } from "./argo/export.js";
+import { bundleOPs } from "./argo/export-bundle.js";
 import { DflowConfigError } from "./errors.js";
 import { checkWorkflowName } from "./names.js";
 import { workflowOptionProblems } from "./option-check.js";
@@ -117,6 +120,15 @@ export class Workflow {
       );
     }
     this.validate();
+    // `dflow export` runs the script with DFLOW_EXPORT (a file): the workflow is rendered there and
+    // never runs; nor does the script's code after `await wf.submit()` (the promise never settles).
+    const exportTo = process.env.DFLOW_EXPORT;
+    if (exportTo) {
+      if (opts.reuse_step?.length) throw new DflowConfigError("reuse_step cannot be exported to Argo (dflow's memoization through ConfigMaps is not implemented)", { workflow: this.name });
+      const out = this.to_argo(JSON.parse(process.env.DFLOW_EXPORT_OPTIONS || "{}") as ExportOptions);
+      fs.appendFileSync(exportTo, `${JSON.stringify({ name: this.name, ...out })}\n`);
+      return new Promise<SubmitResult>(() => undefined);
+    }
     // `dflow retry <id>` re-runs the script with DFLOW_RESUME_ID: the first
     // workflow of that name it submits continues the old one.
     const resume = process.env.DFLOW_RESUME_ID;
@@ -154,6 +166,30 @@ export class Workflow {
     if (r.error) console.error(`Workflow ${r.id} failed: ${r.error.message}`);
     if (report) fs.appendFileSync(report, `${JSON.stringify({ id: r.id, status: r.status, dir: r.dir })}\n`);
     return { id: r.id, status: r.status, error: r.error };
+  }
+
+  /**
+   * The workflow as Argo manifests (src/argo/export.ts): the Workflow, and
+   * the Kubernetes objects it needs first (the ConfigMap carrying its
+   * TypeScript OPs' code). Checks the workflow as submit() does; what cannot
+   * run on Argo as it runs here is refused with a DflowConfigError.
+   */
+  to_argo(opts: ExportOptions = {}): ArgoExport {
+    this.validate();
+    return exportWorkflow(this, { bundle: (modules) => bundleOPs(modules), ...opts });
+  }
+
+  /** The Argo Workflow object, as dflow's to_dict(); the ConfigMap its TS OPs need is in to_argo(). */
+  to_dict(opts: ExportOptions = {}): Record<string, unknown> {
+    return this.to_argo(opts).workflow;
+  }
+
+  /** YAML of the Workflow, after the objects it needs (`kubectl create -f` creates them all). */
+  to_yaml(opts: ExportOptions = {}): string {
+    const { workflow, dependencies } = this.to_argo(opts);
+    // Loaded when asked for: every `import "dflow-ts"` would pay for it.
+    const YAML = createRequire(import.meta.url)("yaml") as typeof import("yaml");
+    return [...dependencies, workflow].map((d) => YAML.stringify(d, { lineWidth: 0 })).join("---\n");
   }
 
   private dir(): string {

@@ -64,20 +64,8 @@ async function runDetached(run: ScriptRun, nodeArgs: string[], report: string): 
  */
 export async function runScript(run: ScriptRun): Promise<number | null> {
   const file = path.resolve(run.script);
-  if (!fs.existsSync(file)) throw new CliError(`no such workflow script: ${run.script}`);
-  let load = file;
-  if (/\.(c|m)?tsx?$/.test(file)) {
-    try {
-      load = await (await import("./script-bundle.js")).bundleScript(file);
-    } catch (e) {
-      // esbuild's errors carry file, line, column and the line itself: the user's mistake, one message each.
-      if (Array.isArray((e as { errors?: unknown }).errors)) {
-        process.stderr.write(`${(await import("./script-errors.js")).describeScriptError(e)}\n`);
-        return 1;
-      }
-      throw new CliError(`cannot compile ${run.script}: ${(e as Error).message}`, 1);
-    }
-  }
+  const load = await loadableScript(run.script);
+  if (typeof load === "number") return load;
   const report = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "dflow-run-")), "report.jsonl");
   if (run.detach) return runDetached(run, [fileURLToPath(new URL("./script-main.js", import.meta.url)), load, file, ...run.args], report);
   // In this process: a second node would cost its start-up again (and load the CLI's modules
@@ -91,6 +79,27 @@ export async function runScript(run: ScriptRun): Promise<number | null> {
   });
   await (await import("./script-main.js")).runWorkflowScript(load, file, run.args);
   return null;
+}
+
+/**
+ * The module to load for a workflow script: the script compiled to one ES
+ * module (TypeScript, script-bundle.ts), or the script itself (JavaScript).
+ * A script that does not compile: its errors are printed, and 1 returned.
+ */
+export async function loadableScript(script: string): Promise<string | number> {
+  const file = path.resolve(script);
+  if (!fs.existsSync(file)) throw new CliError(`no such workflow script: ${script}`);
+  if (!/\.(c|m)?tsx?$/.test(file)) return file;
+  try {
+    return await (await import("./script-bundle.js")).bundleScript(file);
+  } catch (e) {
+    // esbuild's errors carry file, line, column and the line itself: the user's mistake, one message each.
+    if (Array.isArray((e as { errors?: unknown }).errors)) {
+      process.stderr.write(`${(await import("./script-errors.js")).describeScriptError(e)}\n`);
+      return 1;
+    }
+    throw new CliError(`cannot compile ${script}: ${(e as Error).message}`, 1);
+  }
 }
 
 /** The workflows the script ran, as src/workflow.ts reported them; the report's folder is removed. */
@@ -109,6 +118,8 @@ export function register(program: Command): void {
     .option("-d, --detach", "run in the background (survives the terminal closing); follow with `npx dflow watch <id>`")
     .option("-v, --verbose", "print the stack trace of an error the script does not catch (also DFLOW_DEBUG=1)")
     .action(async (script: string, args: string[], o: { detach?: boolean; verbose?: boolean }) => {
+      // A script being exported (`dflow export`) that starts `dflow run` itself: exporting runs no step.
+      if (process.env.DFLOW_EXPORT) throw new CliError(`dflow run ${script} was started by a workflow script that \`dflow export\` is rendering; exporting runs no workflow`);
       const code = await runScript({ script, args, detach: o.detach, env: o.verbose ? { DFLOW_DEBUG: "1" } : undefined });
       if (code !== null) process.exitCode = code;
     });

@@ -1,0 +1,141 @@
+// How a TypeScript OP's code reaches its pod on Argo (README "From laptop to
+// Kubernetes"). dflow uploads its own Python package as an artifact; a TS OP
+// needs its module and what it imports (dflow-ts, zod, …), which a plain
+// `node` image does not have. We bundle the modules of all the workflow's
+// TS OPs with the OP runner into one minified ES module (esbuild, as
+// engine/ts-op-bundle.ts does for local runs) and ship it as a ConfigMap
+// named after its content, mounted read-only into each TS-OP pod:
+//  - not in the Workflow itself: ~0.5 MB a bundle, repeated in every
+//    template, would pass the ~1.5 MB limit of a Kubernetes object within a
+//    few OPs (and Argo copies the spec into the workflow's status);
+//  - content-addressed and immutable: re-exporting changes nothing that is
+//    running, and workflows with the same code share one ConfigMap.
+// esbuild's synchronous API takes no plugins, and to_dict() is synchronous
+// as dflow's is: the bundle is built by a short-lived node process.
+import { spawnSync } from "node:child_process";
+import crypto from "node:crypto";
+import fs from "node:fs";
+import { createRequire } from "node:module";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { DflowConfigError } from "../errors.js";
+import type { OPBundle } from "./export.js";
+
+/** A ConfigMap holds at most 1 MiB. */
+const CONFIGMAP_LIMIT = 1024 * 1024;
+
+/** The OP runner (compiled next to us in dist/, or the source under vitest): esbuild bundles either. */
+function runnerPath(): string {
+  const js = fileURLToPath(new URL("../../engine/op-runner.js", import.meta.url));
+  return fs.existsSync(js) ? js : js.replace(/\.js$/, ".ts");
+}
+
+/** dflow-ts's own folder: its lazy imports of tools that no pod needs stay out of the bundle. */
+function packageRoot(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  while (!fs.existsSync(path.join(dir, "package.json")) && path.dirname(dir) !== dir) dir = path.dirname(dir);
+  return dir;
+}
+
+// Run by `node --input-type=module`: argv[1] is the job as JSON. The plugins are
+// engine/ts-op-bundle.ts's keepImportMeta (type names and files of OPs keep their
+// module's own URL) and a narrower lazyImportsOutside (tsx, esbuild, tar and the
+// SSH client are imported lazily by dflow-ts for local runs and remote jobs only).
+const BUILDER = `
+import fs from "node:fs";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+const job = JSON.parse(process.argv[1]);
+const esbuild = await import(pathToFileURL(job.esbuild).href);
+const LOADERS = { ".ts": "ts", ".mts": "ts", ".cts": "ts", ".tsx": "tsx", ".js": "js", ".mjs": "js", ".cjs": "js", ".jsx": "jsx" };
+const keepImportMeta = { name: "dflow-keep-import-meta", setup(build) {
+  build.onLoad({ filter: /\\.(c|m)?[jt]sx?$/ }, async (args) => {
+    if (args.path.includes(path.sep + "node_modules" + path.sep)) return undefined;
+    const contents = await fs.promises.readFile(args.path, "utf8");
+    if (!contents.includes("import.meta")) return undefined;
+    return { loader: LOADERS[path.extname(args.path)] ?? "js", contents: contents
+      .replace(/\\bimport\\.meta\\.url\\b/g, JSON.stringify(pathToFileURL(args.path).href))
+      .replace(/\\bimport\\.meta\\.dirname\\b/g, JSON.stringify(path.dirname(args.path)))
+      .replace(/\\bimport\\.meta\\.filename\\b/g, JSON.stringify(args.path)) };
+  });
+} };
+const own = (f) => f.startsWith(job.root + path.sep) && !f.slice(job.root.length).includes(path.sep + "node_modules" + path.sep);
+const localOnly = { name: "dflow-local-only-imports", setup(build) {
+  build.onResolve({ filter: /.*/ }, (args) => {
+    if (args.kind !== "dynamic-import" || !own(args.importer)) return undefined;
+    if (/^(tsx|esbuild|tar|ssh2)(\\/|$)/.test(args.path) || /dispatcher\\/context\\/ssh\\.js$/.test(args.path)) return { path: args.path, external: true };
+    return undefined;
+  });
+} };
+const out = await esbuild.build({
+  stdin: { contents: job.entry, resolveDir: job.cwd, loader: "js", sourcefile: "dflow-ts-ops.js" },
+  bundle: true, platform: "node", format: "esm", target: "node20", minify: true, keepNames: true,
+  write: false, logLevel: "silent", external: ["ssh2", "cpu-features"],
+  banner: { js: 'import { createRequire as __dflowCreateRequire } from "node:module"; const require = __dflowCreateRequire(import.meta.url);' },
+  plugins: [keepImportMeta, localOnly],
+});
+process.stdout.write(out.outputFiles[0].text);
+`;
+
+/**
+ * Bundle `modules` (absolute paths of OP modules) with the OP runner: the
+ * bundle's `run(spec)` runs the OP `spec.op` of the module `spec.module`,
+ * which is the module's key (its path relative to `cwd`).
+ */
+export function bundleOPs(modules: string[], cwd = process.cwd()): OPBundle {
+  const keys: Record<string, string> = {};
+  // Named as the user knows them: relative to the working directory when inside it.
+  for (const m of modules) {
+    const rel = path.relative(cwd, m);
+    keys[m] = rel && !rel.startsWith("..") && !path.isAbsolute(rel) ? rel.split(path.sep).join("/") : m;
+  }
+  const entry = [
+    `import { setBundledModule, main } from ${JSON.stringify(runnerPath())};`,
+    ...modules.map((m, i) => `import * as m${i} from ${JSON.stringify(m)};`),
+    `const modules = { ${modules.map((m, i) => `${JSON.stringify(keys[m])}: m${i}`).join(", ")} };`,
+    // A sliced output parameter reaches its consumers as Argo gathers a loop's outputs: one
+    // [{dflow_list_item, order}] list per item. The values in slice order, as `dflow run` passes
+    // them (its engine merges them; dflow's OPs do it themselves, convert_dflow_list).
+    "const isMark = (x) => x !== null && typeof x === 'object' && !Array.isArray(x) && 'dflow_list_item' in x && 'order' in x;",
+    "function merged(text) {",
+    "  let v;",
+    "  try { v = JSON.parse(text); } catch { return text; }",
+    "  if (!Array.isArray(v) || !v.length || !v.every((x) => Array.isArray(x) && x.every(isMark))) return text;",
+    "  return JSON.stringify(v.flat().sort((a, b) => a.order - b.order).map((m) => m.dflow_list_item));",
+    "}",
+    "export function run(spec) {",
+    "  for (const [n, t] of Object.entries(spec.parameters)) spec.parameters[n] = merged(t);",
+    "  setBundledModule({ path: spec.module, ns: modules[spec.module] });",
+    "  return main(spec);",
+    "}",
+  ].join("\n");
+  const esbuild = createRequire(import.meta.url).resolve("esbuild");
+  const job = JSON.stringify({ esbuild, entry, cwd, root: packageRoot() });
+  const r = spawnSync(process.execPath, ["--input-type=module", "-e", BUILDER, job], { encoding: "utf8", maxBuffer: 256 * 1024 * 1024, env: { ...process.env, NODE_OPTIONS: "" } });
+  if (r.status !== 0) {
+    // esbuild's message names the file, line and what is wrong: the OP module's mistake.
+    const why = (r.stderr || r.error?.message || "").trim().split("\n").filter((l) => !/^\s+at /.test(l)).slice(0, 12).join("\n");
+    throw new DflowConfigError(`cannot bundle the TypeScript OPs of the workflow (${modules.map((m) => keys[m]).join(", ")}) for Argo:\n${why}`);
+  }
+  const code = r.stdout;
+  const bytes = Buffer.byteLength(code);
+  if (bytes > CONFIGMAP_LIMIT - 4096) {
+    throw new DflowConfigError(
+      `the TypeScript OPs of the workflow bundle to ${(bytes / 1048576).toFixed(2)} MB, more than a ConfigMap holds (1 MiB); import less in the OP modules (the bundle holds every module they import), or split the workflow`,
+    );
+  }
+  const name = `dflow-ts-ops-${crypto.createHash("sha256").update(code).digest("hex").slice(0, 16)}`;
+  const file = "ops.mjs";
+  return {
+    configMap: name,
+    file,
+    keys,
+    manifest: {
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { name, labels: { "app.kubernetes.io/managed-by": "dflow-ts" }, annotations: { "dflow-ts/modules": Object.values(keys).join(",") } },
+      immutable: true,
+      data: { [file]: code },
+    },
+  };
+}

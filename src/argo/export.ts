@@ -1,0 +1,663 @@
+// Argo export (issue 12, scope 1): the model -> an Argo `Workflow` object
+// (argoproj.io/v1alpha1), rendered the way dflow's default mode renders it
+// (dflow's convert_to_argo in workflow.py, op_template.py, step.py, task.py,
+// steps.py, dag.py, io.py, python_op_template.py). Plain objects only: YAML,
+// validation and submission are the caller's. Below the engine: a TS OP's
+// code is bundled by the `bundle` function the caller passes (see
+// export-bundle.ts and README "From laptop to Kubernetes").
+//
+// Where we leave dflow's rendering, it is for one of three reasons, each
+// said where it happens: the schema (int-or-string fields are written as
+// strings: Argo takes both, its JSON schema only strings), our own local
+// semantics (what runs on Argo must do what `dflow run` does), or noise
+// (dflow also writes empty lists/maps and `false` flags; we leave them out,
+// which Argo reads the same).
+import { DflowConfigError, type ErrorContext } from "../errors.js";
+import { ArgoSequence, ArgoVar, conditionText, exprOf } from "../expr.js";
+import { InputArtifact, InputParameter, OutputArtifact, OutputParameter, StepItemCount, StepOutputArtifact, StepOutputParameter, typeString } from "../io.js";
+import { durationSeconds, MAX_RETRIES } from "../options.js";
+import { S3Artifact } from "../s3.js";
+import { typeNameOfClass } from "../types.js";
+import type { Step } from "../step.js";
+import { DAG, Steps } from "../steps.js";
+import { type OPTemplate, type RetryStrategy, ScriptOPTemplate, TsOPTemplate } from "../templates.js";
+
+export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+type Obj = { [k: string]: Json };
+
+/** What the renderer needs of a Workflow (src/workflow.ts passes itself). */
+export interface ExportableWorkflow {
+  name: string;
+  id?: string;
+  entrypoint?: Steps | DAG;
+  context?: { render(t: OPTemplate): OPTemplate };
+  parameters: Record<string, unknown>;
+  parallelism?: number;
+  annotations?: Record<string, string>;
+  labels?: Record<string, string>;
+}
+
+/** The OP bundle of a workflow: the ConfigMap its TS-OP pods mount, and the key each OP module has in it. */
+export interface OPBundle {
+  /** The ConfigMap's name (content-addressed: `dflow-ts-ops-<hash>`). */
+  configMap: string;
+  /** The file in the ConfigMap holding the bundle. */
+  file: string;
+  /** Module path -> the name the bundle knows it by. */
+  keys: Record<string, string>;
+  /** The ConfigMap manifest to create before the workflow runs. */
+  manifest: Obj;
+}
+
+export interface ExportOptions {
+  /** Image of templates that run `node` (TS OPs, dflow-ts's helper steps) and have none of their own. */
+  node_image?: string;
+  /** Image of script templates that have none of their own; without it such a template is refused. */
+  image?: string;
+  /** Bundles the modules of the workflow's TS OPs (src/argo/export-bundle.ts). */
+  bundle?: (modules: string[]) => OPBundle;
+}
+
+export interface ArgoExport {
+  workflow: Obj;
+  /** Kubernetes objects the workflow needs (the OP bundle's ConfigMap), to create first. */
+  dependencies: Obj[];
+}
+
+/** Where TS-OP pods mount the workflow's OP bundle. */
+export const OP_BUNDLE_MOUNT = "/opt/dflow-ts-ops";
+const DEFAULT_NODE_IMAGE = `node:${process.versions.node.split(".")[0]}`;
+
+// ------------------------------------------------------------------ values
+
+/** dflow's jsonpickle.dumps of plain data: JSON with Python's separators (", ", ": "), as a local step's parameter files. */
+export function pyJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(pyJson).join(", ")}]`;
+  if (v !== null && typeof v === "object") return `{${Object.entries(v).map(([k, x]) => `${JSON.stringify(k)}: ${pyJson(x)}`).join(", ")}}`;
+  if (typeof v === "number" && !Number.isFinite(v)) return v > 0 ? "Infinity" : v < 0 ? "-Infinity" : "NaN";
+  return JSON.stringify(v === undefined ? null : v);
+}
+
+/** `{"type": "int"}`: dflow keeps a parameter's declared type in its description. */
+function typeDescription(t: unknown): string | undefined {
+  const s = typeString(t as Parameters<typeof typeString>[0]);
+  return s ? pyJson({ type: s }) : undefined;
+}
+
+const isLocalArtifact = (v: unknown): v is { local_path: string } => typeof v === "object" && v !== null && typeof (v as { local_path?: unknown }).local_path === "string";
+
+/** Drop undefined fields and empty lists/maps (dflow writes them; Argo reads their absence the same). */
+function compact(o: Record<string, unknown>): Obj {
+  const out: Obj = {};
+  for (const [k, v] of Object.entries(o)) {
+    if (v === undefined || v === null) continue;
+    if (Array.isArray(v) && v.length === 0) continue;
+    if (typeof v === "object" && !Array.isArray(v) && Object.keys(v).length === 0 && k !== "none") continue;
+    out[k] = v as Json;
+  }
+  return out;
+}
+
+/** An int-or-string field: a string, which both Argo and its JSON schema accept (dflow writes the int). */
+const intOrString = (v: unknown): string => String(v);
+
+/** Seconds (or a duration text) as an Argo duration string ("90s"). */
+function duration(v: number | string): string {
+  const n = durationSeconds(v);
+  return Number.isFinite(n) ? `${n}s` : String(v);
+}
+
+/** The field of an item a Slices pattern selects: "" for "{{item}}", "f" for "{{item.f}}", else undefined. */
+function sliceField(pattern: string): string | undefined {
+  const m = /^\{\{\s*item(?:\.([A-Za-z_][\w-]*))?\s*\}\}$/.exec(pattern);
+  return m ? (m[1] ?? "") : undefined;
+}
+
+// ------------------------------------------------------------------ renderer
+
+class Renderer {
+  readonly templates = new Map<string, Obj>();
+  private modules: string[] = [];
+  private bundled?: OPBundle;
+
+  constructor(
+    readonly wf: ExportableWorkflow,
+    readonly opts: ExportOptions,
+  ) {}
+
+  where(ctx: ErrorContext): ErrorContext {
+    return { ...ctx, workflow: this.wf.name };
+  }
+
+  fail(detail: string, ctx: ErrorContext): never {
+    throw new DflowConfigError(detail, this.where(ctx));
+  }
+
+  /** Collect the TS OP modules first: one bundle (one ConfigMap) serves the whole workflow. */
+  collectModules(t: OPTemplate, out: Set<string>, seen = new Set<object>()): void {
+    if (seen.has(t)) return;
+    seen.add(t);
+    if (t instanceof Steps || t instanceof DAG) {
+      const steps = t instanceof Steps ? t.steps.flatMap((g) => (Array.isArray(g) ? g : [g])) : t.tasks;
+      for (const s of steps) this.collectModules(this.templateOf(s), out, seen);
+    } else if (t instanceof TsOPTemplate) out.add(t.module);
+  }
+
+  /** Executor renderings, once per (executor, template) pair as the engine does: a copy made each time would never end a recursion. */
+  private readonly rendered = new Map<object, Map<OPTemplate, OPTemplate>>();
+
+  /** The template a step runs on Argo: its executor's rendering, else the workflow context's, as the engine does. */
+  templateOf(s: Step): OPTemplate {
+    const ex = s.executor ?? this.wf.context;
+    if (!ex) return s.template;
+    let byTemplate = this.rendered.get(ex);
+    if (!byTemplate) this.rendered.set(ex, (byTemplate = new Map()));
+    let t = byTemplate.get(s.template);
+    if (!t) byTemplate.set(s.template, (t = ex.render(s.template)));
+    return t;
+  }
+
+  render(): ArgoExport {
+    const entry = this.wf.entrypoint;
+    if (!entry) this.fail("the workflow has no steps: wf.add(step) or new Workflow({ steps }) / ({ dag })", {});
+    const modules = new Set<string>();
+    this.collectModules(entry, modules);
+    this.modules = [...modules].sort();
+    const entryName = this.template(entry, {});
+    const metadata = compact({
+      ...(this.wf.id ? { name: this.wf.id } : { generateName: `${this.wf.name}-` }),
+      annotations: this.wf.annotations,
+      labels: this.wf.labels,
+    });
+    const spec = compact({
+      arguments: compact({ parameters: Object.entries(this.wf.parameters).map(([name, v]) => ({ name, value: typeof v === "string" ? v : pyJson(v) })) }),
+      // dflow's default mode always names this service account (workflow.py); the cluster must have it.
+      serviceAccountName: "argo",
+      entrypoint: entryName,
+      templates: [...this.templates.values()],
+      parallelism: this.wf.parallelism,
+    });
+    return { workflow: { apiVersion: "argoproj.io/v1alpha1", kind: "Workflow", metadata, spec }, dependencies: this.bundled ? [this.bundled.manifest] : [] };
+  }
+
+  /** One bundle of all the workflow's TS OP modules, made when the first TS OP is rendered (a refusal before costs no bundling). */
+  private get bundle(): OPBundle {
+    if (!this.bundled) {
+      if (!this.opts.bundle) this.fail("the workflow has TypeScript OPs and no bundler was given to carry their code to the pods", {});
+      this.bundled = this.opts.bundle(this.modules);
+    }
+    return this.bundled;
+  }
+
+  /** Steps/DAG templates being rendered or rendered, by object: a recursive template calls itself by name. */
+  private readonly composite = new Map<object, { plain?: string; keyed?: string }>();
+
+  private freeName(base: string): string {
+    for (let n = 0; ; n++) {
+      const name = n === 0 ? base : `${base}-${n}`;
+      if (!this.templates.has(name)) return name;
+    }
+  }
+
+  /**
+   * Render a template once and return its name. An OP template rendered
+   * again differently (a step's own timeout, a key, a success tag) becomes a
+   * variant named `<name>-<n>`, as dflow's deepcopy() gives `<name>-<random>`.
+   */
+  template(t: OPTemplate, ctx: ErrorContext, extra: { key?: boolean; timeout?: number | string; retry?: RetryStrategy } = {}): string {
+    const base = t.name.toLowerCase();
+    if (t instanceof Steps || t instanceof DAG) {
+      // A step-level key gives the template the input dflow_key: another variant.
+      const variant = extra.key ? "keyed" : "plain";
+      const names = this.composite.get(t) ?? {};
+      const known = names[variant];
+      if (known) return known;
+      const name = this.freeName(base);
+      this.templates.set(name, { name }); // taken while its steps render: they may call it
+      this.composite.set(t, { ...names, [variant]: name });
+      this.templates.set(name, { ...this.renderTemplate(t, name, ctx, extra), name });
+      return name;
+    }
+    const rendered = this.renderTemplate(t, base, ctx, extra);
+    const body = JSON.stringify({ ...rendered, name: undefined });
+    for (let n = 0; ; n++) {
+      const name = n === 0 ? base : `${base}-${n}`;
+      const have = this.templates.get(name);
+      if (have === undefined) {
+        this.templates.set(name, { ...rendered, name });
+        return name;
+      }
+      if (JSON.stringify({ ...have, name: undefined }) === body) return name;
+    }
+  }
+
+  private renderTemplate(t: OPTemplate, name: string, ctx: ErrorContext, extra: { key?: boolean; timeout?: number | string; retry?: RetryStrategy }): Obj {
+    const tctx = { ...ctx, template: t.name };
+    t.normalise();
+    const inputs = this.templateInputs(t, tctx, extra.key ?? false);
+    const outputs = this.templateOutputs(t, tctx);
+    const meta = (annotations: Record<string, string>) => compact({ annotations: compact(annotations), labels: t.labels });
+    if (t instanceof Steps || t instanceof DAG) {
+      const body = t instanceof Steps ? { steps: this.steps(t, tctx) } : { dag: { tasks: this.tasks(t, tctx) } };
+      // dflow sets a Steps/DAG template's parallelism to the smallest of its own and its steps' (steps.py, dag.py add()):
+      // on Argo it bounds the whole template, where `dflow run` bounds that step's items; never more at once than asked.
+      const pars = [t.parallelism, ...(t instanceof Steps ? t.steps.flatMap((g) => (Array.isArray(g) ? g : [g])) : t.tasks).map((s) => s.parallelism)].filter((p): p is number => typeof p === "number");
+      return compact({ name, metadata: meta({ ...t.annotations }), inputs, outputs, ...body, parallelism: pars.length ? Math.min(...pars) : undefined });
+    }
+    if (!(t instanceof ScriptOPTemplate)) this.fail(`a ${t.constructor.name} has no Argo rendering`, tctx);
+    if (t.remote) {
+      this.fail(
+        `the step runs through a ${t.remote.kind === "dispatcher" ? "DispatcherExecutor" : "SlurmRemoteExecutor"}, which dflow-ts cannot export to Argo yet (dflow renders it as a pod that submits the job with DPDispatcher); run this workflow with \`dflow run\`, or drop the executor to run the step in a pod`,
+        { ...tctx, parameter: undefined },
+      );
+    }
+    if (t instanceof TsOPTemplate && t.slices) {
+      const s = t.slices;
+      if (s.shuffle) this.fail("Slices with shuffle cannot be exported to Argo yet (the engine's seeded order is not Argo's); run this workflow with `dflow run`", tctx);
+      if (s.group_size && sliceField(s.slices) === undefined) this.fail(`Slices with group_size and the pattern ${JSON.stringify(s.slices)} cannot be exported: use "{{item}}" or "{{item.<field>}}"`, tctx);
+    }
+    const annotations: Record<string, string> = { "workflows.argoproj.io/progress": "0/1", ...t.annotations };
+    if (t.script_rendered) annotations["workflow.dp.tech/script_rendered"] = "true";
+    const runsNode = t instanceof TsOPTemplate || t.command[0] === process.execPath || t.command[0] === "node";
+    const image = t.image ?? (runsNode ? (this.opts.node_image ?? DEFAULT_NODE_IMAGE) : this.opts.image);
+    if (!image) this.fail(`${t.constructor.name} ${t.name} has no image: set { image } on the template, or give a default (\`dflow export --image <image>\`, wf.to_yaml({ image }))`, tctx);
+    const script = t instanceof TsOPTemplate ? this.tsOPScript(t, tctx, extra.key ?? false) : { command: runsNode ? ["node", ...t.command.slice(1)] : t.command, source: t.script, env: Object.entries(t.envs).map(([n, v]) => ({ name: n, value: String(v) })) };
+    const volumes = t instanceof TsOPTemplate ? [{ name: "dflow-ts-ops", configMap: { name: this.bundle.configMap } }] : [];
+    return compact({
+      name,
+      metadata: meta(annotations),
+      inputs,
+      outputs,
+      // dflow renders a timeout as the template's `timeout` ("<n>s"), not activeDeadlineSeconds: it counts Pending time too.
+      timeout: (extra.timeout ?? t._timeout) !== undefined ? duration((extra.timeout ?? t._timeout)!) : undefined,
+      retryStrategy: this.retryStrategy(t, extra.retry, tctx),
+      volumes,
+      script: compact({ image, imagePullPolicy: t.image_pull_policy, ...script }),
+    });
+  }
+
+  /** The pod of a TS OP: node runs the OP from the workflow's bundle, mounted from its ConfigMap. */
+  private tsOPScript(t: TsOPTemplate, ctx: ErrorContext, keyed: boolean): Obj {
+    const key = this.bundle.keys[t.module];
+    if (!key) this.fail(`OP ${t.opName}'s module ${t.module} is not in the workflow's bundle`, ctx);
+    // Parameters reach the OP through environment variables, which Argo fills in without any
+    // quoting problem (a value in the source text would end a string literal at its first quote).
+    const params = Object.keys(t.input_sign.entries).filter((n) => n in t.inputs.parameters);
+    const env = params.map((n, i) => ({ name: `DFLOW_PARAMETER_${i}`, value: `{{inputs.parameters.${n}}}` }));
+    env.push({ name: "DFLOW_WORKFLOW_NAME", value: "{{workflow.name}}" });
+    if (keyed || "dflow_key" in t.inputs.parameters) env.push({ name: "DFLOW_KEY", value: "{{inputs.parameters.dflow_key}}" });
+    const sl = t.slices;
+    if (sl) env.push({ name: "DFLOW_SLICE", value: "{{inputs.parameters.dflow_slice}}" });
+    // One slice per item, as engine/slices.ts sliceSpec() gives the OP runner locally; in sub_path
+    // mode Argo places only the item's part of each sliced artifact (the step's subPath).
+    // With group_size an item is a list of items, each giving one slice by the Slices pattern.
+    const field = sl?.group_size ? sliceField(sl.slices)! : undefined;
+    const indices = field === undefined ? "[Number(env.DFLOW_SLICE)]" : `JSON.parse(env.DFLOW_SLICE).map((x) => Number(${field === "" ? "x" : `x[${JSON.stringify(field)}]`}))`;
+    const slices = sl
+      ? `, slices: { indices: ${indices}, group: ${field !== undefined}, input_parameter: ${JSON.stringify(sl.input_parameter)}, input_artifact: ${JSON.stringify(sl.sub_path ? [] : sl.input_artifact)}, output_parameter: ${JSON.stringify(sl.output_parameter)}, output_artifact: ${JSON.stringify(sl.output_artifact)}${sl.pool_size !== undefined ? `, pool_size: ${sl.pool_size}` : ""}, create_dir: ${sl.create_dir} }`
+      : "";
+    env.push(...Object.entries(t.envs).map(([n, v]) => ({ name: n, value: String(v) })));
+    const source = [
+      `// dflow-ts: runs OP ${t.opName} (${key}) from the workflow's OP bundle, ConfigMap ${this.bundle.configMap}.`,
+      `const root = "/";`,
+      // The OP's relative paths mean what they mean in a local step: relative to the folder holding tmp/.
+      "process.chdir(root);",
+      "const env = process.env;",
+      `const names = ${JSON.stringify(params)};`,
+      "const parameters = {};",
+      "names.forEach((n, i) => { if (env[`DFLOW_PARAMETER_${i}`] !== undefined) parameters[n] = env[`DFLOW_PARAMETER_${i}`]; });",
+      `const spec = { module: ${JSON.stringify(key)}, op: ${JSON.stringify(t.opName)}, workdir: root, parameters, key: env.DFLOW_KEY || null, workflow_name: env.DFLOW_WORKFLOW_NAME${t.success_tag ? ", success_tag: true" : ""}${slices} };`,
+      `import(${JSON.stringify(`${OP_BUNDLE_MOUNT}/${this.bundle.file}`)}).then((m) => m.run(spec));`,
+      "",
+    ].join("\n");
+    return { command: ["node"], source, env, volumeMounts: [{ name: "dflow-ts-ops", mountPath: OP_BUNDLE_MOUNT, readOnly: true }] };
+  }
+
+  /**
+   * dflow's retry_on_* options (python_op_template.py convert_to_argo) and
+   * our retry_strategy, with the meaning engine/retry.ts gives them.
+   */
+  private retryStrategy(t: ScriptOPTemplate, stepRetry: RetryStrategy | undefined, ctx: ErrorContext): Obj | undefined {
+    const limit = (n: number | string | undefined | null) => intOrString(n ?? MAX_RETRIES);
+    // Our OPs exit 1 for a TransientError and 2 for a FatalError, as dflow's.
+    const transient = t.timeout_as_transient_error ? "asInt(lastRetry.exitCode) != 2" : "asInt(lastRetry.exitCode) == 1";
+    const given = ([["retry_on_transient_error", t.retry_on_transient_error], ["retry_on_failure", t.retry_on_failure], ["retry_on_error", t.retry_on_error], ["retry_on_failure_and_error", t.retry_on_failure_and_error]] as const).filter(([, n]) => n !== undefined && n !== null && n > 0);
+    const rs = stepRetry ?? t.retry_strategy;
+    // `dflow run` retries when any of them allows it; an Argo template has one retry strategy.
+    if (given.length + (rs ? 1 : 0) > 1) {
+      this.fail(`${[...given.map(([k]) => k), ...(rs ? [stepRetry ? "the step's retry_strategy" : "retry_strategy"] : [])].join(" and ")} are set: an Argo template has one retry strategy; keep one of them`, ctx);
+    }
+    if (given.length) {
+      const [k, n] = given[0]!;
+      if (k === "retry_on_transient_error") return { limit: limit(n), expression: transient };
+      return { limit: limit(n), retryPolicy: { retry_on_failure: "OnFailure", retry_on_error: "OnError", retry_on_failure_and_error: "Always" }[k] };
+    }
+    if (!rs) return undefined;
+    // Argo's own OnTransientError means Kubernetes' transient errors; ours a TransientError (exit code 1) or an error of the machine.
+    const onTransient = rs.retry_policy === "OnTransientError";
+    const expression = [onTransient ? `(lastRetry.status == 'Error' || ${transient})` : undefined, rs.expression ? `(${rs.expression})` : undefined].filter(Boolean).join(" && ");
+    const policy = onTransient ? "Always" : (rs.retry_policy ?? (rs.expression ? "Always" : undefined));
+    const set = (v: unknown) => v !== undefined && v !== null;
+    const backoff = compact({
+      duration: set(rs.duration) ? duration(rs.duration!) : undefined,
+      // engine/retry.ts doubles the wait when no factor is given.
+      factor: set(rs.factor) ? intOrString(rs.factor) : set(rs.duration) ? "2" : undefined,
+      cap: set(rs.cap) ? duration(rs.cap!) : undefined,
+      maxDuration: set(rs.max_duration) ? duration(rs.max_duration!) : undefined,
+    });
+    // No limit: Argo would retry forever; `dflow run` stops at MAX_RETRIES, and so does the export.
+    return compact({ limit: limit(rs.limit), retryPolicy: policy, expression: expression || undefined, backoff });
+  }
+
+  // ---------------------------------------------------------------- inputs and outputs
+
+  private templateInputs(t: OPTemplate, ctx: ErrorContext, keyed: boolean): Obj {
+    const parameters: Json[] = Object.values(t.inputs.parameters).map((p) =>
+      compact({ name: p.name, value: p.has_value ? this.paramValue(p.value, { ...ctx, parameter: p.name }) : undefined, description: typeDescription(p.type) }),
+    );
+    // dflow gives a template used by a keyed step the input dflow_key (value "") and passes the key in it (step.py).
+    if (keyed && !("dflow_key" in t.inputs.parameters)) parameters.push({ name: "dflow_key", value: "" });
+    // The slice an item runs, rendered by Argo from the Slices pattern in the step (dflow's dflow_var_<n>, python_op_template.py).
+    if (t instanceof TsOPTemplate && t.slices) parameters.push({ name: "dflow_slice" });
+    const artifacts: Json[] = Object.values(t.inputs.artifacts).map((a) => {
+      const base = { name: a.name, path: a.path, optional: a.optional || undefined, archive: { none: {} } };
+      return a.source === undefined || a.source === null ? compact(base) : compact({ ...base, ...this.artifactSource(a.source, { ...ctx, artifact: a.name }) });
+    });
+    return compact({ parameters, artifacts });
+  }
+
+  private templateOutputs(t: OPTemplate, ctx: ErrorContext): Obj {
+    const parameters = Object.values(t.outputs.parameters).map((p) => this.outputParameter(p, { ...ctx, parameter: p.name }));
+    const artifacts = Object.values(t.outputs.artifacts).map((a) => this.outputArtifact(a, { ...ctx, artifact: a.name }));
+    return compact({ parameters, artifacts });
+  }
+
+  /** io.py OutputParameter.convert_to_argo_parameter. */
+  private outputParameter(p: OutputParameter, ctx: ErrorContext): Obj {
+    const dflt = p.has_default ? (typeof p.default === "string" ? p.default : pyJson(p.default)) : undefined;
+    const common = { globalName: p.global_name, description: typeDescription(p.type) };
+    if (p.value_from_path) return compact({ name: p.name, valueFrom: compact({ path: p.value_from_path, default: dflt }), ...common });
+    if (p.value_from_parameter !== undefined && p.value_from_parameter !== null) {
+      // dflow strips the braces "to avoid double rendering".
+      return compact({ name: p.name, valueFrom: compact({ parameter: String(p.value_from_parameter).replace(/\{\{|\}\}/g, ""), default: dflt }), ...common });
+    }
+    if (p.value_from_expression !== undefined && p.value_from_expression !== null) {
+      const e = p.value_from_expression instanceof ArgoVar ? p.value_from_expression.expr : String(p.value_from_expression);
+      return compact({ name: p.name, valueFrom: compact({ expression: e, default: dflt }), ...common });
+    }
+    if (p.has_value) return compact({ name: p.name, value: typeof p.value === "string" ? p.value : this.paramValue(p.value, ctx), ...common });
+    if (dflt !== undefined) return compact({ name: p.name, valueFrom: { default: dflt }, ...common });
+    return this.fail("the output parameter has no value_from_path, value_from_parameter, value_from_expression or value", ctx);
+  }
+
+  /** io.py OutputArtifact.convert_to_argo: archive none (the files as they are), S3 storage from `save`. */
+  private outputArtifact(a: OutputArtifact, ctx: ErrorContext): Obj {
+    const s3 = (a.save ?? []).filter((s): s is S3Artifact => s instanceof S3Artifact).pop();
+    if ((a.save ?? []).some((s) => !(s instanceof S3Artifact))) this.fail("only S3Artifact targets of `save` can be exported", ctx);
+    const base = { name: a.name, globalName: a.global_name, optional: a.optional || undefined, archive: a.archive === "tar" ? undefined : { none: {} }, s3: s3 ? { key: s3.key } : undefined };
+    if (a.path) return compact({ ...base, path: a.path });
+    if (a._from !== undefined && a._from !== null) return compact({ ...base, from: String(a._from) });
+    if (a.from_expression !== undefined && a.from_expression !== null) {
+      return compact({ ...base, fromExpression: a.from_expression instanceof ArgoVar ? a.from_expression.expr : String(a.from_expression) });
+    }
+    if (a.optional) return compact(base);
+    return this.fail("the output artifact has no path, _from or from_expression", ctx);
+  }
+
+  /** Where an artifact argument comes from (io.py InputArtifact.convert_to_argo). */
+  private artifactSource(src: unknown, ctx: ErrorContext): Obj {
+    if (src instanceof StepOutputArtifact) {
+      // Argo gathers no artifacts of a loop's items: a sliced output artifact is read where every item
+      // saved its part, the storage its init-artifact step made (dflow's OutputArtifact.redirect, step.py).
+      const init = (src.step as Step).init_step;
+      const sliced = init && src.name in init.template.outputs.artifacts;
+      const stepName = sliced ? init.name : src.step.name;
+      const base = `{{${src.step.isTask ? "tasks" : "steps"}.${stepName}.outputs.artifacts.${src.name}}}`;
+      return compact({ from: base, subPath: src.subPath });
+    }
+    if (src instanceof InputArtifact) return { from: String(src) };
+    if (src instanceof S3Artifact) return { s3: { key: src.key } };
+    if (isLocalArtifact(src)) {
+      return this.fail(
+        `the source is a local file (${src.local_path}, from upload_artifact), which a cluster cannot read; upload it to the workflow's artifact repository and pass new S3Artifact({ key }) instead`,
+        ctx,
+      );
+    }
+    if (typeof src === "string") return src.includes("{{") ? { from: src } : { raw: { data: src } };
+    return this.fail(`cannot export an artifact source of type ${src === null ? "null" : typeof src}`, ctx);
+  }
+
+  /**
+   * A parameter value as Argo text (io.py convert_value_to_str): strings as
+   * they are, references as `{{...}}`, expressions as `{{=...}}`, other
+   * values as JSON, with references inside lists and objects spliced in.
+   */
+  paramValue(v: unknown, ctx: ErrorContext): string {
+    if (typeof v === "string") return v;
+    if (v instanceof ArgoVar) return this.tag(v.expr, ctx);
+    if (v instanceof StepOutputParameter || v instanceof InputParameter) return String(v);
+    if (v instanceof StepOutputArtifact || v instanceof InputArtifact) return this.fail("an artifact cannot be passed as a parameter value", ctx);
+    if (v instanceof StepItemCount) return this.fail("internal: an item count outside a success-ratio check", ctx);
+    const refs: string[] = [];
+    const swap = (x: unknown): unknown => {
+      if (x instanceof ArgoVar) return placeholder(this.tag(`toJson(${x.expr})`, ctx));
+      if (x instanceof StepOutputParameter || x instanceof InputParameter) {
+        const t = x instanceof StepOutputParameter ? x.type : typeString(x.type);
+        // A string parameter's text goes in quoted, any other's (JSON already) as it is.
+        return placeholder(t === "str" ? `"${String(x)}"` : String(x));
+      }
+      if (x instanceof StepOutputArtifact || x instanceof InputArtifact || x instanceof StepItemCount) return this.fail("an artifact cannot be passed inside a parameter value", ctx);
+      if (Array.isArray(x)) return x.map(swap);
+      if (x !== null && typeof x === "object" && Object.getPrototypeOf(x) === Object.prototype) return Object.fromEntries(Object.entries(x).map(([k, y]) => [k, swap(y)]));
+      if (x !== null && typeof x === "object") {
+        // An instance of a registered class, tagged as a local step's parameter file has it (engine/store/values.ts).
+        if (typeof (x as { toJSON?: unknown }).toJSON === "function") return swap((x as { toJSON(): unknown }).toJSON());
+        const ctor = (Object.getPrototypeOf(x) as { constructor?: abstract new (...a: never[]) => unknown } | null)?.constructor;
+        return { "py/object": (ctor && typeNameOfClass(ctor)) ?? ctor?.name ?? "object", ...Object.fromEntries(Object.entries(x).map(([k, y]) => [k, swap(y)])) };
+      }
+      return x;
+    };
+    const placeholder = (text: string) => {
+      refs.push(text);
+      return `dflow_placeholder_${refs.length - 1}`;
+    };
+    let s = pyJson(swap(v));
+    refs.forEach((r, i) => (s = s.replace(`"dflow_placeholder_${i}"`, r)));
+    return s;
+  }
+
+  /**
+   * `{{=expr}}`. Argo ends the tag at the first "}}", so an expression
+   * holding one (a map literal inside a closure, `{{'k': #}}`) would be cut
+   * short there: refused, rather than exported to fail or mean something else.
+   */
+  private tag(expr: string, ctx: ErrorContext): string {
+    if (expr.includes("}}")) this.fail(`the expression ${JSON.stringify(expr)} contains "}}", where Argo would end it; put a space between the braces ("} }")`, ctx);
+    return `{{=${expr}}}`;
+  }
+
+  // ---------------------------------------------------------------- steps and tasks
+
+  private steps(t: Steps, ctx: ErrorContext): Json[] {
+    if (!t.steps.length) this.fail(`Steps ${t.name} is empty`, ctx);
+    return t.steps.map((g) => (Array.isArray(g) ? g : [g]).map((s) => this.step(s, ctx)));
+  }
+
+  private tasks(t: DAG, ctx: ErrorContext): Json[] {
+    if (!t.tasks.length) this.fail(`DAG ${t.name} is empty`, ctx);
+    const names = new Set(t.tasks.map((x) => x.name));
+    return t.tasks.map((task) => {
+      const body = this.step(task, ctx);
+      const deps = this.dependencies(task, names);
+      return compact({ ...body, depends: deps || undefined });
+    });
+  }
+
+  /**
+   * A task's `depends`: the tasks it takes inputs from and its explicit
+   * dependencies, each `(x.Succeeded)` as dflow writes them (task.py). A
+   * success-ratio check runs after its task whatever its items did: dflow
+   * writes `(x.Succeeded)` there too, which on Argo leaves the check out once
+   * an item failed; we write `(x.Succeeded || x.Failed)`, as `dflow run` does.
+   */
+  private dependencies(task: Step, names: Set<string>): string {
+    const deps = new Set<string>();
+    const collect = (v: unknown, seen = new Set<unknown>()): void => {
+      if (v === null || v === undefined || seen.has(v)) return;
+      if (v instanceof StepOutputParameter || v instanceof StepOutputArtifact || v instanceof StepItemCount) {
+        deps.add(v.step.name);
+        return;
+      }
+      if (typeof v === "string") {
+        for (const m of v.matchAll(/\{\{\s*=?[^}]*?\btasks(?:\.([\w-]+)|\[['"]([\w-]+)['"]\])/g)) deps.add((m[1] ?? m[2])!);
+        return;
+      }
+      if (typeof v !== "object") return;
+      seen.add(v);
+      if (Array.isArray(v)) v.forEach((x) => collect(x, seen));
+      else if (Object.getPrototypeOf(v) === Object.prototype) Object.values(v).forEach((x) => collect(x, seen));
+      else if (v instanceof ArgoVar) collect(String(v), seen);
+    };
+    for (const v of [task.parameters, task.artifacts, task.key, task.when, task.with_param, task.with_sequence instanceof ArgoSequence ? task.with_sequence.opts : undefined]) collect(v);
+    for (const d of task.dependencies) deps.add(typeof d === "string" ? d.split(".")[0]! : d.name);
+    deps.delete(task.name);
+    return [...deps]
+      .filter((d) => names.has(d))
+      .map((d) => (task.after_any.includes(d) ? `(${d}.Succeeded || ${d}.Failed)` : `(${d}.Succeeded)`))
+      .join(" && ");
+  }
+
+  /** step.py Step.convert_to_argo / task.py Task.convert_to_argo. */
+  private step(s: Step, ctx: ErrorContext): Obj {
+    const sctx = { workflow: ctx.workflow, step: s.name };
+    const template = this.templateOf(s);
+    if ((s.timeout !== undefined || s.retry_strategy) && !(template instanceof ScriptOPTemplate)) {
+      this.fail("a timeout or retry_strategy on a step that runs a Steps or DAG template cannot be exported (Argo has them on pod templates only); set them on the steps inside", sctx);
+    }
+    const templateName = this.template(template, sctx, { key: s.key !== undefined, timeout: s._timeout, retry: s.retry_strategy });
+    const parameters: Json[] = [];
+    for (const [name, v] of Object.entries(s.parameters)) {
+      if (v === undefined) continue;
+      const value = v instanceof StepItemCount ? this.itemCount(v.step as Step, sctx) : this.paramValue(v, { ...sctx, parameter: name });
+      parameters.push({ name, value });
+    }
+    if (s.key !== undefined) parameters.push({ name: "dflow_key", value: s.key });
+    const slices = template instanceof TsOPTemplate ? template.slices : undefined;
+    // Each item's slice, by the Slices pattern; with group_size the item is a group, passed whole.
+    if (slices) parameters.push({ name: "dflow_slice", value: slices.group_size ? "{{item}}" : slices.slices });
+    const artifacts: Json[] = [];
+    for (const [name, src] of Object.entries(s.artifacts)) {
+      if (src === undefined || src === null) {
+        if (name in template.inputs.artifacts && template.inputs.artifacts[name]!.optional) continue;
+        this.fail("the artifact has no source", { ...sctx, artifact: name });
+      }
+      const source = this.artifactSource(src, { ...sctx, artifact: name });
+      // sub_path slices: each item downloads only its own part, named in its item (dflow's {{item.<name>}}).
+      if (slices?.sub_path && slices.input_artifact.includes(name)) source.subPath = [source.subPath, `{{item.${name}}}`].filter(Boolean).join("/");
+      artifacts.push(compact({ name, ...source }));
+    }
+    return compact({
+      name: s.name,
+      template: templateName,
+      arguments: compact({ parameters, artifacts }),
+      when: this.when(s.when, sctx),
+      withParam: this.items(s, template, sctx),
+      withSequence: s.with_sequence instanceof ArgoSequence && !slices?.group_size ? this.sequence(s.with_sequence, sctx) : undefined,
+      continueOn: s.continue_on_failed || s.continue_on_error ? compact({ failed: s.continue_on_failed || undefined, error: s.continue_on_error || undefined }) : undefined,
+    });
+  }
+
+  private when(w: unknown, ctx: ErrorContext): string | undefined {
+    if (w === undefined || w === null) return undefined;
+    if (w instanceof ArgoVar) return this.tag(w.expr, ctx);
+    return String(w);
+  }
+
+  /** A step's withParam: its with_param, or the items (groups) of its Slices. */
+  private items(s: Step, template: OPTemplate, ctx: ErrorContext): string | undefined {
+    const slices = template instanceof TsOPTemplate ? template.slices : undefined;
+    if (slices?.group_size) return this.groups(s, slices.group_size, ctx);
+    return this.withParam(s.with_param ?? (slices && s.with_sequence === undefined ? this.sliceItems(s, slices, ctx) : undefined), ctx);
+  }
+
+  private withParam(v: unknown, ctx: ErrorContext): string | undefined {
+    if (v === undefined || v === null) return undefined;
+    if (Array.isArray(v)) return this.paramValue(v, { ...ctx, parameter: undefined });
+    if (v instanceof ArgoVar) return this.tag(v.expr, ctx);
+    return String(v);
+  }
+
+  private sequence(seq: ArgoSequence, ctx: ErrorContext): Obj {
+    const f = (x: unknown) => (x === undefined || x === null ? undefined : x instanceof ArgoVar ? this.tag(x.expr, ctx) : intOrString(x));
+    return compact({ count: f(seq.opts.count), start: f(seq.opts.start), end: f(seq.opts.end), format: seq.opts.format });
+  }
+
+  /**
+   * The items of a sliced step without with_param/with_sequence: one per
+   * element of its first sliced input parameter (dflow's argo_range(argo_len(...)), step.py).
+   */
+  private sliceItems(s: Step, sl: NonNullable<TsOPTemplate["slices"]>, ctx: ErrorContext): unknown {
+    const name = sl.input_parameter[0];
+    if (!name) return this.fail("a step with Slices over input artifacts only needs with_param or with_sequence to be exported (the number of items is in the artifact's catalog)", ctx);
+    const v = name in s.parameters ? s.parameters[name] : s.template.inputs.parameters[name]?.value;
+    if (Array.isArray(v)) return v.map((_, i) => i);
+    let list: unknown;
+    try {
+      list = typeof v === "string" && !v.includes("{{") ? JSON.parse(v) : undefined;
+    } catch {
+      list = undefined;
+    }
+    if (Array.isArray(list)) return list.map((_, i) => i);
+    if (v instanceof ArgoVar || v instanceof StepOutputParameter || v instanceof InputParameter || typeof v === "string") {
+      const term = typeof v === "string" ? `(${conditionText(v)})` : exprOf(v);
+      return new ArgoVar(`sprig.untilStep(0, len(jsonpath(${term}, '$')), 1)`);
+    }
+    return this.fail(`the sliced input parameter ${name} is not a list`, { ...ctx, parameter: name });
+  }
+
+  /**
+   * The items of a step with Slices' group_size: its items (with_param, or
+   * those sliceItems infers) in consecutive groups of `size`, as
+   * engine/slices.ts groupItems() makes them; a list made here, or an
+   * expression Argo evaluates.
+   */
+  private groups(s: Step, size: number, ctx: ErrorContext): string {
+    if (s.with_sequence !== undefined) return this.fail("Slices with group_size over with_sequence cannot be exported: give with_param (e.g. argo_range(n)) instead", ctx);
+    const items = s.with_param ?? this.sliceItems(s, (s.template as TsOPTemplate).slices!, ctx);
+    if (Array.isArray(items)) {
+      const out: unknown[][] = [];
+      for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+      return this.paramValue(out, { ...ctx, parameter: undefined });
+    }
+    const list = items instanceof ArgoVar ? `(${items.expr})` : `jsonpath(${typeof items === "string" ? `(${conditionText(items)})` : exprOf(items)}, '$')`;
+    return this.tag(`map(sprig.untilStep(0, len(${list}), ${size}), {${list}[#:min(# + ${size}, len(${list}))]})`, ctx);
+  }
+
+  /** The `total` of a success-ratio check: the number of items of its step (step.py, continue_on_success_ratio). */
+  private itemCount(s: Step, ctx: ErrorContext): string {
+    // A reference or an expression as an expr-lang term; a `{{...}}` text as the variables it names.
+    const term = (x: unknown) => (typeof x === "string" ? `(${conditionText(x)})` : exprOf(x));
+    // As many as the step's withParam has: a list counted here, an expression or a reference counted by Argo.
+    const items = this.items(s, this.templateOf(s), ctx);
+    if (items !== undefined) {
+      const e = /^\{\{=([\s\S]*)\}\}$/.exec(items);
+      if (e) return this.tag(`len(${e[1]})`, ctx);
+      if (/^\{\{[^{}]*\}\}$/.test(items)) return this.tag(`len(jsonpath(${term(items)}, '$'))`, ctx);
+      return String((JSON.parse(items) as unknown[]).length);
+    }
+    if (s.with_sequence instanceof ArgoSequence) {
+      const { count, start, end } = s.with_sequence.opts;
+      const int = (x: unknown) => (typeof x === "number" ? String(x) : `asInt(${term(x)})`);
+      if (count !== undefined && count !== null) return typeof count === "number" ? String(count) : this.tag(int(count), ctx);
+      const a = int(start ?? 0);
+      const b = int(end);
+      return this.tag(`${b} > ${a} ? ${b} + 1 - ${a} : ${a} + 1 - ${b}`, ctx);
+    }
+    return this.fail("internal: a success ratio on a step that does not fan out", ctx);
+  }
+}
+
+/** Render a workflow as an Argo Workflow, with the Kubernetes objects it needs. Throws a DflowConfigError for what cannot be exported. */
+export function exportWorkflow(wf: ExportableWorkflow, opts: ExportOptions = {}): ArgoExport {
+  return new Renderer(wf, opts).render();
+}
