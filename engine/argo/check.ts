@@ -1,0 +1,99 @@
+// What is checked before an Argo workflow runs: the spec is valid (what
+// `argo lint` rejects: unknown templates, required inputs not supplied, a
+// malformed entrypoint) and every field is one this engine honours, or one
+// that only configures Kubernetes and has no effect on a local run. Anything
+// else is refused in one line naming the field — never silently ignored.
+import { type ArgoTemplate, type ArgoWorkflow, type Obj, ArgoSpecError, ArgoUnsupported } from "./manifest.js";
+
+const asObj = (v: unknown): Obj => (v && typeof v === "object" && !Array.isArray(v) ? (v as Obj) : {});
+const asList = (v: unknown): Obj[] => (Array.isArray(v) ? (v as Obj[]) : []);
+
+/** Fields that configure Kubernetes only (scheduling, pod metadata, GC, archiving): no effect locally. */
+const K8S_SPEC = ["serviceAccountName", "podGC", "ttlStrategy", "podDisruptionBudget", "podMetadata", "podPriorityClassName", "podPriority", "dnsConfig", "dnsPolicy", "imagePullSecrets", "artifactRepositoryRef", "artifactGC", "archiveLogs", "podSpecPatch", "nodeSelector", "tolerations", "affinity", "securityContext", "priority", "metrics", "executor", "hostNetwork", "schedulerName", "automountServiceAccountToken", "volumeClaimGC", "retryStrategy"];
+const HANDLED_SPEC = ["entrypoint", "templates", "arguments", "onExit", "hooks", "parallelism", "activeDeadlineSeconds", "templateDefaults", "workflowTemplateRef", "synchronization", "workflowMetadata", "retryStrategy"];
+
+const K8S_TEMPLATE = ["metadata", "nodeSelector", "tolerations", "affinity", "podSpecPatch", "securityContext", "serviceAccountName", "automountServiceAccountToken", "priorityClassName", "priority", "schedulerName", "archiveLocation", "archiveLogs", "metrics", "hostAliases", "artifactGC", "podDisruptionBudget", "executor", "resources"];
+const HANDLED_TEMPLATE = ["name", "inputs", "outputs", "container", "script", "containerSet", "steps", "dag", "suspend", "retryStrategy", "activeDeadlineSeconds", "timeout", "parallelism", "failFast", "memoize", "synchronization"];
+const CONTAINER = ["name", "image", "imagePullPolicy", "command", "args", "env", "workingDir", "resources", "source", "securityContext", "dependencies", "ports", "terminationMessagePath", "terminationMessagePolicy", "livenessProbe", "readinessProbe"];
+const STEP = ["name", "template", "templateRef", "inline", "arguments", "when", "withItems", "withParam", "withSequence", "continueOn", "hooks", "onExit"];
+const TASK = [...STEP, "dependencies", "depends"];
+
+function unsupported(where: string, field: string, why: string): never {
+  throw new ArgoUnsupported(`${where}.${field} is not supported when running Argo workflows locally: ${why}`);
+}
+
+function only(o: Obj, handled: string[], ignorable: string[], where: string, why: (k: string) => string): void {
+  for (const k of Object.keys(o)) if (!handled.includes(k) && !ignorable.includes(k)) unsupported(where, k, why(k));
+}
+
+/** Refuse what cannot run; throw ArgoSpecError for what Argo itself would reject. */
+export function checkWorkflow(wf: ArgoWorkflow): void {
+  const spec = wf.spec;
+  if (typeof spec.entrypoint !== "string" || !spec.entrypoint) throw new ArgoSpecError(`invalid spec: spec.entrypoint must be a template name (got ${JSON.stringify(spec.entrypoint ?? null)})`);
+  only(spec, HANDLED_SPEC, K8S_SPEC, "spec", (k) => (k === "volumes" || k === "volumeClaimTemplates" ? "volumes need Kubernetes" : "unknown or Kubernetes-only field"));
+  const sync = asObj(spec.synchronization);
+  if (sync.semaphore || sync.semaphores) unsupported("spec.synchronization", "semaphore", "semaphore limits come from a Kubernetes ConfigMap; use a mutex");
+  const templates = spec.templates ?? [];
+  const names = new Set(templates.map((t) => t.name));
+  if (!names.has(spec.entrypoint)) throw new ArgoSpecError(`invalid spec: spec.entrypoint template name '${spec.entrypoint}' undefined`);
+  const all: Array<{ t: ArgoTemplate; where: string; scope: ArgoTemplate[] }> = templates.map((t) => ({ t, where: `templates.${t.name}`, scope: templates }));
+  for (const stored of wf.library.values()) for (const t of stored.spec.templates) all.push({ t, where: `${stored.cluster ? "ClusterWorkflowTemplate" : "WorkflowTemplate"} ${stored.name}: templates.${t.name}`, scope: stored.spec.templates });
+  for (const { t, where, scope } of all) checkTemplate(t, where, scope, wf);
+}
+
+function checkTemplate(t: ArgoTemplate, where: string, scope: ArgoTemplate[], wf: ArgoWorkflow): void {
+  for (const kind of ["resource", "http", "data", "plugin"]) if (t[kind] !== undefined) unsupported(where, kind, kind === "resource" ? "resource templates need Kubernetes" : kind === "http" ? "HTTP templates need Argo's agent and the network" : `${kind} templates need Argo's agent`);
+  if (t.daemon) unsupported(where, "daemon", "daemon templates need Kubernetes services");
+  for (const k of ["sidecars", "initContainers", "volumes"]) if (t[k] !== undefined) unsupported(where, k, "needs Kubernetes pods");
+  only(t, HANDLED_TEMPLATE, K8S_TEMPLATE, where, () => "unknown or Kubernetes-only template field");
+  const sync = asObj(t.synchronization);
+  if (sync.semaphore || sync.semaphores) unsupported(`${where}.synchronization`, "semaphore", "semaphore limits come from a Kubernetes ConfigMap; use a mutex");
+  for (const k of ["container", "script"]) {
+    if (t[k] === undefined) continue;
+    const c = asObj(t[k]);
+    if (c.volumeMounts !== undefined) unsupported(`${where}.${k}`, "volumeMounts", "volumes need Kubernetes");
+    only(c, CONTAINER, [], `${where}.${k}`, () => "unknown or Kubernetes-only container field");
+    for (const e of asList(c.env)) if (e.valueFrom !== undefined) unsupported(`${where}.${k}.env.${String(e.name)}`, "valueFrom", "secrets and field references need Kubernetes");
+  }
+  for (const c of asList(asObj(t.containerSet).containers)) only(c, CONTAINER, [], `${where}.containerSet.containers.${String(c.name)}`, () => "unknown or Kubernetes-only container field");
+  for (const a of [...asList(asObj(t.inputs).artifacts), ...asList(asObj(t.outputs).artifacts)]) checkArtifact(a, `${where}.artifacts.${String(a.name)}`);
+  const steps = Array.isArray(t.steps) ? (t.steps as unknown[]).map((g, i) => ({ g: (Array.isArray(g) ? g : [g]) as Obj[], i })) : [];
+  for (const { g, i } of steps) for (const s of g) checkCall(s, `${where}.steps[${i}].${String(s.name)}`, STEP, scope, wf);
+  for (const task of asList(asObj(t.dag).tasks)) checkCall(task, `${where}.tasks.${String(task.name)}`, TASK, scope, wf);
+  if (t.dag !== undefined) {
+    const dag = asObj(t.dag);
+    only(dag, ["tasks", "target", "failFast"], [], `${where}.dag`, () => "unknown DAG field");
+    if (asList(dag.tasks).some((x) => x.depends !== undefined) && asList(dag.tasks).some((x) => x.dependencies !== undefined)) throw new ArgoSpecError(`invalid spec: ${where}: cannot use both 'depends' and 'dependencies' in the same DAG template`);
+  }
+}
+
+function checkArtifact(a: Obj, where: string): void {
+  for (const loc of ["http", "git", "gcs", "oss", "azure", "hdfs", "artifactory", "plugin"]) if (a[loc] !== undefined) unsupported(where, loc, "only the local default repository (key-only s3), raw and from: artifacts are available locally");
+  const s3 = asObj(a.s3);
+  for (const k of Object.keys(s3)) if (k !== "key") unsupported(`${where}.s3`, k, "only key-only s3 locations (the local default repository) are available locally");
+}
+
+function checkCall(s: Obj, where: string, fields: string[], scope: ArgoTemplate[], wf: ArgoWorkflow): void {
+  only(s, fields, [], where, () => "unknown step/task field");
+  let callee: ArgoTemplate | undefined;
+  if (s.template !== undefined) {
+    callee = scope.find((x) => x.name === s.template);
+    if (!callee) throw new ArgoSpecError(`invalid spec: ${where} template name '${String(s.template)}' undefined`);
+  } else if (s.templateRef !== undefined) {
+    const ref = asObj(s.templateRef);
+    const stored = wf.library.get(`${ref.clusterScope ? "cluster:" : ""}${String(ref.name)}`);
+    if (!stored) throw new ArgoSpecError(`invalid spec: ${where}: templateRef ${JSON.stringify(ref.name)} not found: load the file that defines it`);
+    callee = stored.spec.templates.find((x) => x.name === ref.template);
+    if (!callee) throw new ArgoSpecError(`invalid spec: ${where}: template ${JSON.stringify(ref.template)} not found in ${String(ref.name)}`);
+  } else if (s.inline !== undefined) callee = s.inline as ArgoTemplate;
+  for (const [hname, h] of Object.entries(asObj(s.hooks))) {
+    const ho = asObj(h);
+    if (ho.template !== undefined && !scope.some((x) => x.name === ho.template)) throw new ArgoSpecError(`invalid spec: ${where}.hooks.${hname} template name '${String(ho.template)}' undefined`);
+  }
+  if (!callee) return;
+  const given = new Set(asList(asObj(s.arguments).parameters).map((p) => String(p.name)));
+  for (const p of asList(asObj(callee.inputs).parameters)) {
+    const has = p.value !== undefined || p.default !== undefined || asObj(p.valueFrom).default !== undefined || asObj(p.valueFrom).configMapKeyRef !== undefined;
+    if (!has && !given.has(String(p.name))) throw new ArgoSpecError(`invalid spec: ${where} templates.${callee.name} inputs.parameters.${String(p.name)} was not supplied`);
+  }
+}
