@@ -455,7 +455,8 @@ class Run {
         return { node, phase: "Failed", outputs: emptyOutputs() };
       }
       // Late variables (retries, pod.name) are bound now; anything still unresolved is an error.
-      const spec = substituteDeep(t, vars, ["inline", "name", "inputs", "outputs", "steps", "dag"], true) as ArgoTemplate;
+      const spec: ArgoTemplate = { ...t };
+      for (const k of ["container", "script", "containerSet", "activeDeadlineSeconds", "timeout"]) if (t[k] !== undefined) spec[k] = substituteDeep(t[k], vars, [], true);
       if (templateKind(spec) === "containerSet") return this.containerSet(spec, node, vars, inArts, maxEnd);
       const c = asObj(spec.container ?? spec.script);
       const declared = declaredPaths(spec);
@@ -490,13 +491,15 @@ class Run {
     if (command) argv = [...command, ...(args ?? [])];
     else if (defaults) argv = [...defaults.entrypoint, ...(args ?? defaults.cmd)];
     else throw new NodeError(`templates.${t.name}: no command, and the entrypoint of image ${JSON.stringify(image)} is not known: give container.command`);
+    argv = argv.map((a) => sandbox.rewrite(a));
     if (t.script) {
+      // Host paths are not container paths: the script's own path is added after rewriting.
       const file = path.join(dir, "script");
       fs.writeFileSync(file, sandbox.rewrite(str(asObj(t.script).source)));
       argv.push(file);
     }
     if (!argv.length) throw new NodeError(`templates.${t.name}: nothing to run`);
-    return argv.map((a) => sandbox.rewrite(a));
+    return argv;
   }
 
   private env(c: Obj, sandbox: Sandbox): Record<string, string> {
@@ -948,7 +951,7 @@ class Run {
     };
     const out = await limit(async () => {
       if (Object.keys(hooks).length) fire(stepVarsFor(null));
-      return this.execute(callee.template, callee.scope, args, name, display, parent);
+      return this.execute(callee.template, callee.scope, args, name, display, parent, inherited(vars));
     });
     if (Object.keys(hooks).length) fire(stepVarsFor(out));
     await Promise.all(hookRuns);
@@ -962,7 +965,7 @@ class Run {
     try {
       const callee = this.callee(h, scope, name);
       const args = this.arguments(h, vars);
-      return await this.execute(callee.template, callee.scope, args, name, display, parent);
+      return await this.execute(callee.template, callee.scope, args, name, display, parent, inherited(vars));
     } catch (e) {
       const node = this.store.create({ name, displayName: display, type: "Pod", phase: "Error" }, parent);
       this.fail(node, "Error", (e as Error).message);
@@ -1267,6 +1270,13 @@ class Run {
       ...(params.length || arts.length ? { outputs: { ...(params.length ? { parameters: params } : {}), ...(arts.length ? { artifacts: arts } : {}) } } : {}),
     };
   }
+}
+
+/** Variables that reach every node below where they are defined: the exit handler's workflow.status/failures. */
+function inherited(vars: Vars): Vars {
+  const out: Vars = new Map();
+  for (const k of ["workflow.status", "workflow.failures"]) if (vars.has(k)) out.set(k, vars.get(k));
+  return out;
 }
 
 /** A node-level failure that is not the user's process: the node ends Error. */

@@ -120,6 +120,7 @@ export class Sandbox {
 
 /** The bash wrapper that keeps stdout apart (outputs.result) while the log gets stdout and stderr. */
 export function withStdoutCapture(argv: string[], stdoutFile: string): string[] {
-  const wrap = 'o=$1; shift; "$@" > >(tee "$o"); s=$?; wait $! 2>/dev/null; exit $s';
+  // A pipeline is waited for as a whole (a process substitution is not, and could lose the tail).
+  const wrap = 'set -o pipefail; o=$1; shift; "$@" | tee "$o"';
   return ["bash", "-c", wrap, "argo-pod", stdoutFile, ...argv];
 }
