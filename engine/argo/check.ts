@@ -9,11 +9,11 @@ const asObj = (v: unknown): Obj => (v && typeof v === "object" && !Array.isArray
 const asList = (v: unknown): Obj[] => (Array.isArray(v) ? (v as Obj[]) : []);
 
 /** Fields that configure Kubernetes only (scheduling, pod metadata, GC, archiving): no effect locally. */
-const K8S_SPEC = ["serviceAccountName", "podGC", "ttlStrategy", "podDisruptionBudget", "podMetadata", "podPriorityClassName", "podPriority", "dnsConfig", "dnsPolicy", "imagePullSecrets", "artifactRepositoryRef", "artifactGC", "archiveLogs", "podSpecPatch", "nodeSelector", "tolerations", "affinity", "securityContext", "priority", "metrics", "executor", "hostNetwork", "schedulerName", "automountServiceAccountToken", "volumeClaimGC", "retryStrategy"];
+const K8S_SPEC = ["podResources", "serviceAccountName", "podGC", "ttlStrategy", "podDisruptionBudget", "podMetadata", "podPriorityClassName", "podPriority", "dnsConfig", "dnsPolicy", "imagePullSecrets", "artifactRepositoryRef", "artifactGC", "archiveLogs", "podSpecPatch", "nodeSelector", "tolerations", "affinity", "securityContext", "priority", "metrics", "executor", "hostNetwork", "schedulerName", "automountServiceAccountToken", "volumeClaimGC", "retryStrategy"];
 const HANDLED_SPEC = ["entrypoint", "templates", "arguments", "onExit", "hooks", "parallelism", "activeDeadlineSeconds", "templateDefaults", "workflowTemplateRef", "synchronization", "workflowMetadata", "retryStrategy"];
 
 const K8S_TEMPLATE = ["metadata", "nodeSelector", "tolerations", "affinity", "podSpecPatch", "securityContext", "serviceAccountName", "automountServiceAccountToken", "priorityClassName", "priority", "schedulerName", "archiveLocation", "archiveLogs", "metrics", "hostAliases", "artifactGC", "podDisruptionBudget", "executor", "resources"];
-const HANDLED_TEMPLATE = ["name", "inputs", "outputs", "container", "script", "containerSet", "steps", "dag", "suspend", "retryStrategy", "activeDeadlineSeconds", "timeout", "parallelism", "failFast", "memoize", "synchronization"];
+const HANDLED_TEMPLATE = ["hooks", "name", "inputs", "outputs", "container", "script", "containerSet", "steps", "dag", "suspend", "retryStrategy", "activeDeadlineSeconds", "timeout", "parallelism", "failFast", "memoize", "synchronization"];
 const CONTAINER = ["name", "image", "imagePullPolicy", "command", "args", "env", "workingDir", "resources", "source", "securityContext", "dependencies", "ports", "terminationMessagePath", "terminationMessagePolicy", "livenessProbe", "readinessProbe"];
 const STEP = ["name", "template", "templateRef", "inline", "arguments", "when", "withItems", "withParam", "withSequence", "continueOn", "hooks", "onExit"];
 const TASK = [...STEP, "dependencies", "depends"];
@@ -46,6 +46,7 @@ function checkTemplate(t: ArgoTemplate, where: string, scope: ArgoTemplate[], wf
   if (t.daemon) unsupported(where, "daemon", "daemon templates need Kubernetes services");
   for (const k of ["sidecars", "initContainers", "volumes"]) if (t[k] !== undefined) unsupported(where, k, "needs Kubernetes pods");
   only(t, HANDLED_TEMPLATE, K8S_TEMPLATE, where, () => "unknown or Kubernetes-only template field");
+  for (const h of Object.keys(asObj(t.hooks))) if (h !== "exit") unsupported(`${where}.hooks`, h, "template-level hooks other than exit are not implemented; put the hook on the step or task that calls the template");
   const sync = asObj(t.synchronization);
   if (sync.semaphore || sync.semaphores) unsupported(`${where}.synchronization`, "semaphore", "semaphore limits come from a Kubernetes ConfigMap; use a mutex");
   for (const k of ["container", "script"]) {

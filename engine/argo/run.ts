@@ -52,7 +52,7 @@ import { writeAtomic } from "../store/fsx.js";
 import { type ArgoTemplate, type ArgoWorkflow, type Obj, ArgoSpecError } from "./manifest.js";
 import { Sandbox, imageDefaults, shims, withStdoutCapture } from "./sandbox.js";
 import { type ArgoNode, type NodeArtifact, type NodeParam, type NodePhase, NodeStore, type WorkflowRecord, timestamp } from "./store.js";
-import { TagError, type Vars, exprEnv, soleReference, substitute, substituteDeep, tagText } from "./tags.js";
+import { ArtifactValue, TagError, type Vars, exprEnv, soleReference, substitute, substituteDeep, tagText } from "./tags.js";
 import { type TaskSpec, type TaskState, dagPhase, dependencyNames, dependsOf, evaluateDepends } from "./depends.js";
 import { checkWorkflow } from "./check.js";
 
@@ -74,12 +74,7 @@ interface Outputs {
   exitCode?: string;
 }
 
-/** An artifact in the local repository. */
-interface Art {
-  key: string;
-  /** File or directory in the repository. */
-  path: string;
-}
+type Art = ArtifactValue;
 
 interface Outcome {
   node: ArgoNode;
@@ -246,6 +241,14 @@ class Run {
    * retries, memoization and mutexes around the body.
    */
   async execute(t: ArgoTemplate, scope: TemplateScope, args: Args, name: string, displayName: string, parent: ArgoNode | undefined, extra?: Vars): Promise<Outcome> {
+    const out = await this.retried(t, scope, args, name, displayName, parent, extra);
+    // A template's own exit hook runs after its node, whatever the phase.
+    const exit = asObj(t.hooks).exit;
+    if (exit) await this.hook(asObj(exit), `${name}.onExit`, `${displayName}.onExit`, parent, this.vars(inherited(extra ?? new Map())), scope);
+    return out;
+  }
+
+  private async retried(t: ArgoTemplate, scope: TemplateScope, args: Args, name: string, displayName: string, parent: ArgoNode | undefined, extra?: Vars): Promise<Outcome> {
     const retry = asObj(t.retryStrategy ?? (parent === undefined && name === this.wfid ? this.wf.spec.retryStrategy : undefined));
     const hasRetry = t.retryStrategy !== undefined || (parent === undefined && this.wf.spec.retryStrategy !== undefined);
     if (!hasRetry) return this.attempt(t, scope, args, name, displayName, parent, extra, undefined);
@@ -322,7 +325,7 @@ class Run {
     const type = { container: "Pod", script: "Pod", containerSet: "Pod", steps: "Steps", dag: "DAG", suspend: "Suspend" }[kind] ?? "Pod";
     const node = this.store.create({ name, displayName, type, templateName: t.name || undefined, phase: "Running" }, parent);
     try {
-      const inputs = this.bindInputs(t, args, name);
+      const inputs = await this.bindInputs(t, args, name);
       const vars = this.vars(extra);
       for (const [k, v] of inputs.vars) vars.set(k, v);
       vars.set("node.name", name);
@@ -358,7 +361,7 @@ class Run {
     if (phase === "Failed" || phase === "Error") this.failures.push(node);
   }
 
-  private async memoized(t: ArgoTemplate, node: ArgoNode, vars: Vars, scope: TemplateScope, inArts: Map<string, Art | { raw: string }>, maxEnd: number | undefined): Promise<Outcome> {
+  private async memoized(t: ArgoTemplate, node: ArgoNode, vars: Vars, scope: TemplateScope, inArts: Map<string, Art>, maxEnd: number | undefined): Promise<Outcome> {
     const memo = asObj(t.memoize);
     if (!t.memoize) return this.body(t, node, vars, scope, inArts, maxEnd);
     const key = substitute(str(memo.key), vars, true);
@@ -389,7 +392,7 @@ class Run {
     return out;
   }
 
-  private async body(t: ArgoTemplate, node: ArgoNode, vars: Vars, scope: TemplateScope, inArts: Map<string, Art | { raw: string }>, maxEnd: number | undefined): Promise<Outcome> {
+  private async body(t: ArgoTemplate, node: ArgoNode, vars: Vars, scope: TemplateScope, inArts: Map<string, Art>, maxEnd: number | undefined): Promise<Outcome> {
     const kind = templateKind(t);
     if (kind === "steps") return this.steps(t, node, vars, scope);
     if (kind === "dag") return this.dag(t, node, vars, scope);
@@ -398,7 +401,7 @@ class Run {
   }
 
   /** Inputs from the caller's arguments, else the input's value or default (§12). */
-  private bindInputs(t: ArgoTemplate, args: Args, nodeName: string): { params: NodeParam[]; arts: NodeArtifact[]; vars: Vars; artifacts: Map<string, Art | { raw: string }> } {
+  private async bindInputs(t: ArgoTemplate, args: Args, nodeName: string): Promise<{ params: NodeParam[]; arts: NodeArtifact[]; vars: Vars; artifacts: Map<string, Art> }> {
     const inputs = asObj(t.inputs);
     const params: NodeParam[] = [];
     const vars: Vars = new Map();
@@ -406,14 +409,16 @@ class Run {
     for (const p of asList(inputs.parameters)) {
       const name = str(p.name);
       let v = args.parameters.get(name);
-      if (v === undefined) v = this.parameterValue(p, base);
+      // An input's own value may use the inputs before it.
+      if (v === undefined) v = this.parameterValue(p, new Map([...base, ...vars]));
+      if (v === undefined && args.parameters.has(name)) throw new NodeError(`inputs.parameters.${name}: its argument refers to an absent optional value (the producer was skipped or omitted and has no default), and the input has no default`);
       if (v === undefined) throw new ArgoSpecError(`invalid spec: templates.${t.name}.inputs.parameters.${name} was not supplied`);
       if (Array.isArray(p.enum) && p.enum.length && !p.enum.map(str).includes(v)) throw new ArgoSpecError(`inputs.parameters.${name}: value ${JSON.stringify(v)} is not one of the enum values ${JSON.stringify(p.enum.map(str))}`);
       params.push({ name, value: v });
       vars.set(`inputs.parameters.${name}`, v);
     }
     vars.set("inputs.parameters", JSON.stringify(params.map((p) => ({ name: p.name, value: p.value }))));
-    const artifacts = new Map<string, Art | { raw: string }>();
+    const artifacts = new Map<string, Art>();
     const arts: NodeArtifact[] = [];
     for (const a of asList(inputs.artifacts)) {
       const name = str(a.name);
@@ -423,9 +428,11 @@ class Run {
         if (a.optional) continue;
         throw new NodeError(`inputs.artifacts.${name} was not supplied`);
       }
+      if ("raw" in src) src = await this.rawArtifact(src.raw);
       artifacts.set(name, src);
+      vars.set(`inputs.artifacts.${name}`, src);
       if (a.path) vars.set(`inputs.artifacts.${name}.path`, str(a.path));
-      arts.push({ name, path: a.path === undefined ? undefined : str(a.path), key: "key" in src ? src.key : undefined });
+      arts.push({ name, path: a.path === undefined ? undefined : str(a.path), key: src.key });
     }
     const outputs = asObj(t.outputs);
     for (const p of asList(outputs.parameters)) if (asObj(p.valueFrom).path) vars.set(`outputs.parameters.${str(p.name)}.path`, str(asObj(p.valueFrom).path));
@@ -434,20 +441,29 @@ class Run {
     return { params, arts, vars, artifacts };
   }
 
+  /** Raw artifact data, kept in the repository like any artifact (it may be passed on by `from:`). */
+  private async rawArtifact(data: string): Promise<Art> {
+    const key = `${this.wfid}/raw/${crypto.randomUUID()}`;
+    const file = path.join(artifactRepository(), key);
+    await fsp.mkdir(path.dirname(file), { recursive: true });
+    await fsp.writeFile(file, data);
+    return new ArtifactValue(key, file);
+  }
+
   /** A literal artifact location: raw data, or a key of the default repository. */
   private artifactLocation(a: Obj, vars: Vars): Art | { raw: string } | undefined {
     if (a.raw) return { raw: substitute(str(asObj(a.raw).data), vars) };
     const s3 = asObj(a.s3);
     if (s3.key !== undefined) {
       const key = substitute(str(s3.key), vars, true);
-      return { key, path: path.join(artifactRepository(), key) };
+      return new ArtifactValue(key, path.join(artifactRepository(), key));
     }
     return undefined;
   }
 
   // ------------------------------------------------------------ pods
 
-  private async pod(t: ArgoTemplate, node: ArgoNode, vars: Vars, inArts: Map<string, Art | { raw: string }>, maxEnd: number | undefined): Promise<Outcome> {
+  private async pod(t: ArgoTemplate, node: ArgoNode, vars: Vars, inArts: Map<string, Art>, maxEnd: number | undefined): Promise<Outcome> {
     const dir = this.store.dir(node);
     const run = async (): Promise<Outcome> => {
       if (this.deadline.passed()) {
@@ -492,7 +508,7 @@ class Run {
     else if (defaults) argv = [...defaults.entrypoint, ...(args ?? defaults.cmd)];
     else throw new NodeError(`templates.${t.name}: no command, and the entrypoint of image ${JSON.stringify(image)} is not known: give container.command`);
     argv = argv.map((a) => sandbox.rewrite(a));
-    if (t.script) {
+    if (t.script && asObj(t.script).source !== undefined) {
       // Host paths are not container paths: the script's own path is added after rewriting.
       const file = path.join(dir, "script");
       fs.writeFileSync(file, sandbox.rewrite(str(asObj(t.script).source)));
@@ -588,7 +604,7 @@ class Run {
       await fsp.rm(dest, { recursive: true, force: true });
       await fsp.mkdir(path.dirname(dest), { recursive: true });
       await fsp.cp(src, dest, { recursive: true });
-      const art = { key, path: dest };
+      const art = new ArtifactValue(key, dest);
       outputs.artifacts.set(name, art);
       arts.push({ name, path: str(a.path), key });
       if (a.globalName) this.publishArt(str(a.globalName), art);
@@ -609,16 +625,12 @@ class Run {
   }
 
   /** Input artifacts copied to their paths in the sandbox. */
-  private async placeInputs(t: ArgoTemplate, sandbox: Sandbox, inArts: Map<string, Art | { raw: string }>): Promise<void> {
+  private async placeInputs(t: ArgoTemplate, sandbox: Sandbox, inArts: Map<string, Art>): Promise<void> {
     for (const a of asList(asObj(t.inputs).artifacts)) {
       const src = inArts.get(str(a.name));
       if (!src || a.path === undefined) continue;
       const dest = sandbox.host(str(a.path));
       await fsp.mkdir(path.dirname(dest), { recursive: true });
-      if ("raw" in src) {
-        await fsp.writeFile(dest, src.raw);
-        continue;
-      }
       let from = src.path;
       if (a.subPath !== undefined) from = path.join(from, str(a.subPath));
       if (!fs.existsSync(from)) {
@@ -630,7 +642,7 @@ class Run {
     }
   }
 
-  private async containerSet(t: ArgoTemplate, node: ArgoNode, vars: Vars, inArts: Map<string, Art | { raw: string }>, maxEnd: number | undefined): Promise<Outcome> {
+  private async containerSet(t: ArgoTemplate, node: ArgoNode, vars: Vars, inArts: Map<string, Art>, maxEnd: number | undefined): Promise<Outcome> {
     const cs = asObj(t.containerSet);
     const dir = this.store.dir(node);
     const volumes = asList(cs.volumeMounts).map((m) => [str(m.mountPath), path.join(dir, "volumes", str(m.name))] as [string, string]);
@@ -747,7 +759,7 @@ class Run {
   }
 
   /** A step or task's arguments, substituted (an absent sole reference is dropped, so the input's default applies). */
-  private arguments(step: Obj, vars: Vars): Args {
+  private arguments(step: Obj, vars: Vars, lenient = false): Args {
     const a = asObj(step.arguments);
     const parameters = new Map<string, string | undefined>();
     for (const p of asList(a.parameters)) {
@@ -763,9 +775,12 @@ class Run {
         continue;
       }
       const ref = soleReference(raw);
-      if (ref && vars.has(ref) && vars.get(ref) === undefined) continue;
+      if (ref && vars.has(ref) && vars.get(ref) === undefined) {
+        parameters.set(name, undefined);
+        continue;
+      }
       try {
-        parameters.set(name, substitute(raw, vars, true));
+        parameters.set(name, substitute(raw, vars, !lenient));
       } catch (e) {
         throw new TagError(`arguments.parameters.${name}: ${(e as Error).message}`);
       }
@@ -777,14 +792,17 @@ class Run {
       if (x.from !== undefined) {
         const ref = soleReference(str(x.from));
         const v = ref ? vars.get(ref) : undefined;
-        if (v && typeof v === "object") src = v as Art;
+        if (v instanceof ArtifactValue) src = v;
         else if (!x.optional) throw new TagError(`arguments.artifacts.${name}: unable to resolve ${str(x.from)}`);
       } else if (x.fromExpression !== undefined) {
         const v = evaluate(str(x.fromExpression), exprEnv(vars));
-        if (v && typeof v === "object") src = v as Art;
+        if (v instanceof ArtifactValue) src = v;
         else if (!x.optional) throw new TagError(`arguments.artifacts.${name}: fromExpression ${JSON.stringify(x.fromExpression)} gave no artifact`);
       } else src = this.artifactLocation(x, vars);
-      if (src && "path" in src && x.subPath !== undefined) src = { key: `${src.key}/${str(x.subPath)}`, path: path.join(src.path, substitute(str(x.subPath), vars, true)) };
+      if (src instanceof ArtifactValue && x.subPath !== undefined) {
+        const sub = substitute(str(x.subPath), vars, true);
+        src = new ArtifactValue(`${src.key}/${sub}`, path.join(src.path, sub));
+      }
       if (src) artifacts.set(name, src);
     }
     return { parameters, artifacts };
@@ -964,7 +982,8 @@ class Run {
   async hook(h: Obj, name: string, display: string, parent: ArgoNode | undefined, vars: Vars, scope: TemplateScope): Promise<Outcome> {
     try {
       const callee = this.callee(h, scope, name);
-      const args = this.arguments(h, vars);
+      // An exit handler runs whatever its step left: a reference to an output it never wrote stays as written.
+      const args = this.arguments(h, vars, name.endsWith(".onExit"));
       return await this.execute(callee.template, callee.scope, args, name, display, parent, inherited(vars));
     } catch (e) {
       const node = this.store.create({ name, displayName: display, type: "Pod", phase: "Error" }, parent);
@@ -1074,10 +1093,10 @@ class Run {
         } else if (a.fromExpression !== undefined) {
           src = evaluate(str(a.fromExpression), exprEnv(vars));
         }
-        if (src && typeof src === "object" && "path" in (src as Obj)) {
-          outputs.artifacts.set(name, src as Art);
-          arts.push({ name, key: (src as Art).key });
-          if (a.globalName) this.publishArt(str(a.globalName), src as Art);
+        if (src instanceof ArtifactValue) {
+          outputs.artifacts.set(name, src);
+          arts.push({ name, key: src.key });
+          if (a.globalName) this.publishArt(str(a.globalName), src);
         } else if (!a.optional) throw new TagError(`outputs.artifacts.${name}: unable to resolve ${str(a.from ?? a.fromExpression)}`);
       }
       node.outputs = { ...(params.length ? { parameters: params } : {}), ...(arts.length ? { artifacts: arts } : {}) };

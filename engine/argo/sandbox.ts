@@ -99,7 +99,8 @@ export class Sandbox {
 
   /** Host path of a container path (absolute, or relative to the container's working directory). */
   host(p: string, cwd = "/"): string {
-    const abs = path.posix.resolve(cwd, p);
+    // resolve() drops a trailing slash, which `"/mnt/out/" + name` needs.
+    const abs = path.posix.resolve(cwd, p) + (p.endsWith("/") && p !== "/" ? "/" : "");
     for (const [prefix, dir] of this.mounts) if (abs === prefix || abs.startsWith(`${prefix}/`)) return path.join(dir, abs.slice(prefix.length));
     return path.join(this.root, abs);
   }

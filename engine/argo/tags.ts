@@ -13,6 +13,19 @@ import { toJsonText } from "../expr/evaluate.js";
  */
 export type Vars = Map<string, unknown>;
 
+/**
+ * An artifact in the local repository. Tags that name one
+ * (`{{steps.x.outputs.artifacts.y}}`) are only meaningful where an artifact
+ * is expected (`from:`), so substitution into text leaves them for that stage.
+ */
+export class ArtifactValue {
+  constructor(
+    readonly key: string,
+    /** File or directory in the repository. */
+    readonly path: string,
+  ) {}
+}
+
 /** A reference could not be resolved at the last stage: the node ends Error. */
 export class TagError extends Error {}
 
@@ -85,6 +98,7 @@ export function substitute(text: string, vars: Vars, final = false): string {
       return whole;
     }
     const v = vars.get(name);
+    if (v instanceof ArtifactValue) return final ? v.key : whole;
     if (v === undefined) {
       if (final) throw new TagError(`{{${name}}} refers to an absent optional value (its producer was skipped or omitted and has no default)`);
       return whole;
