@@ -426,6 +426,7 @@ class Run {
       if (!src) src = this.artifactLocation(a, base);
       if (!src) {
         if (a.optional) continue;
+        if (args.artifacts.has(name)) throw new NodeError(`inputs.artifacts.${name}: its argument's from: could not be resolved to an artifact`);
         throw new NodeError(`inputs.artifacts.${name} was not supplied`);
       }
       if ("raw" in src) src = await this.rawArtifact(src.raw);
@@ -585,6 +586,8 @@ class Run {
       } else if (p.value !== undefined) v = str(p.value);
       else if (vf.default !== undefined) v = str(vf.default);
       else if (vf.supplied !== undefined) v = undefined;
+      // A failed node's outputs that were never written do not exist (references to them stay unresolved).
+      if (v === undefined && !strict) continue;
       outputs.parameters.set(name, v);
       params.push({ name, value: v });
       if (p.globalName && v !== undefined) this.publishParam(str(p.globalName), v);
@@ -792,8 +795,9 @@ class Run {
       if (x.from !== undefined) {
         const ref = soleReference(str(x.from));
         const v = ref ? vars.get(ref) : undefined;
+        // Unresolved: the input decides (an optional input artifact is then left out).
         if (v instanceof ArtifactValue) src = v;
-        else if (!x.optional) throw new TagError(`arguments.artifacts.${name}: unable to resolve ${str(x.from)}`);
+        else if (!x.optional) artifacts.set(name, undefined);
       } else if (x.fromExpression !== undefined) {
         const v = evaluate(str(x.fromExpression), exprEnv(vars));
         if (v instanceof ArtifactValue) src = v;

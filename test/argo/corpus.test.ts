@@ -24,6 +24,7 @@ interface CaseResult {
   ok: boolean;
   refused?: string;
   problems: string[];
+  seconds?: number;
 }
 
 async function runCase(file: string, exp: Expectation): Promise<CaseResult> {
@@ -68,15 +69,17 @@ describe("Argo examples corpus", () => {
       const results = await Promise.all(
         files.map((f) =>
           limit(async () => {
+            const t0 = Date.now();
             let r = await runCase(f, expectations[f]);
             if (!r.ok && !r.refused && mayFailByChance(expectations[f])) r = await runCase(f, expectations[f]);
-            return r;
+            return { ...r, seconds: (Date.now() - t0) / 1000 };
           }),
         ),
       );
       const passed = results.filter((r) => r.ok);
       const lines = [`Argo corpus: ${passed.length}/${results.length} cases pass (${((100 * passed.length) / Math.max(1, results.length)).toFixed(1)} %)`];
       for (const r of results.filter((x) => !x.ok)) lines.push(`  ${NOT_YET[r.file] ? "known" : "NEW  "} ${r.file}: ${r.problems.slice(0, 3).join(" | ").slice(0, 400)}`);
+      if (process.env.ARGO_TIMES) for (const r of [...results].sort((a, b) => b.seconds! - a.seconds!).slice(0, 15)) lines.push(`  ${r.seconds!.toFixed(1)} s ${r.file}`);
       console.log(lines.join("\n"));
       const regressions = results.filter((r) => !r.ok && !NOT_YET[r.file]).map((r) => `${r.file}: ${r.problems.join(" | ")}`);
       const nowPassing = passed.filter((r) => NOT_YET[r.file]).map((r) => `${r.file} passes now: remove it from NOT_YET`);
