@@ -83,7 +83,7 @@ function checkCall(s: Obj, where: string, fields: string[], scope: ArgoTemplate[
   } else if (s.templateRef !== undefined) {
     const ref = asObj(s.templateRef);
     const stored = wf.library.get(`${ref.clusterScope ? "cluster:" : ""}${String(ref.name)}`);
-    if (!stored) throw new ArgoSpecError(`invalid spec: ${where}: templateRef ${JSON.stringify(ref.name)} not found: load the file that defines it`);
+    if (!stored) throw new ArgoSpecError(`invalid spec: ${where}: templateRef ${JSON.stringify(ref.name)} not found: pass the file that defines it (dflow run -t FILE, or Workflow.from_yaml(text, { template_files }))`);
     callee = stored.spec.templates.find((x) => x.name === ref.template);
     if (!callee) throw new ArgoSpecError(`invalid spec: ${where}: template ${JSON.stringify(ref.template)} not found in ${String(ref.name)}`);
   } else if (s.inline !== undefined) callee = s.inline as ArgoTemplate;

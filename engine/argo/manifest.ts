@@ -145,7 +145,7 @@ export function loadWorkflow(docs: Obj[], library: Map<string, ArgoWorkflowTempl
   const ref = asObj(spec.workflowTemplateRef);
   if (spec.workflowTemplateRef !== undefined) {
     const stored = library.get(`${ref.clusterScope ? "cluster:" : ""}${String(ref.name)}`);
-    if (!stored) throw new ArgoSpecError(`${source}: spec.workflowTemplateRef: ${ref.clusterScope ? "ClusterWorkflowTemplate" : "WorkflowTemplate"} ${JSON.stringify(ref.name)} not found: load the file that defines it with --template`);
+    if (!stored) throw new ArgoSpecError(`${source}: spec.workflowTemplateRef: ${ref.clusterScope ? "ClusterWorkflowTemplate" : "WorkflowTemplate"} ${JSON.stringify(ref.name)} not found: pass the file that defines it (dflow run -t FILE, or Workflow.from_yaml(text, { template_files }))`);
     const { workflowTemplateRef: _, ...own } = spec;
     const base = stored.spec;
     const args = mergeArguments(asObj(base.arguments), asObj(own.arguments));

@@ -9,7 +9,7 @@ import fs from "node:fs";
 import path from "node:path";
 import type { PV } from "../context.js";
 import { writeParameters } from "../step-dir.js";
-import { writeAtomicSync } from "../store/fsx.js";
+import { rand5, writeAtomicSync } from "../store/fsx.js";
 
 export type NodePhase = "Pending" | "Running" | "Succeeded" | "Failed" | "Error" | "Skipped" | "Omitted";
 
@@ -59,7 +59,7 @@ const now = () => new Date().toISOString();
 
 export class NodeStore {
   readonly nodes = new Map<string, ArgoNode>();
-  private seq = 0;
+  private readonly top: string[] = [];
   constructor(
     readonly wfid: string,
     readonly wfdir: string,
@@ -67,13 +67,19 @@ export class NodeStore {
 
   /** A node directory named like the engine's step directories: <wfid>-<slug>-<n>. */
   create(init: Omit<ArgoNode, "id" | "children" | "startedAt"> & { children?: string[] }, parent?: ArgoNode): ArgoNode {
-    const slug = init.displayName.replace(/[^a-zA-Z0-9-]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 40) || "node";
-    const id = init.name === this.wfid ? this.wfid : `${this.wfid}-${slug}-${(++this.seq).toString(36)}`;
+    const shown = init.displayName.startsWith(this.wfid) ? init.displayName.slice(this.wfid.length) : init.displayName;
+    const slug = shown.replace(/[^a-zA-Z0-9-]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 40) || "node";
+    let id = init.name === this.wfid ? this.wfid : "";
+    while (!id || this.nodes.has(id)) id = `${this.wfid}-${slug}-${rand5()}`;
     const node: ArgoNode = { ...init, id, children: init.children ?? [], startedAt: now() };
     this.nodes.set(id, node);
     if (parent) {
       parent.children.push(id);
       this.save(parent);
+    } else {
+      // The root node, the exit handler and workflow hooks: children of the workflow directory.
+      this.top.push(id);
+      writeAtomicSync(path.join(this.wfdir, "children"), JSON.stringify(Object.fromEntries(this.top.map((c, i) => [String(i), c]))));
     }
     this.save(node);
     return node;
