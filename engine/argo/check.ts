@@ -9,12 +9,16 @@ const asObj = (v: unknown): Obj => (v && typeof v === "object" && !Array.isArray
 const asList = (v: unknown): Obj[] => (Array.isArray(v) ? (v as Obj[]) : []);
 
 /** Fields that configure Kubernetes only (scheduling, pod metadata, GC, archiving): no effect locally. */
-const K8S_SPEC = ["podResources", "serviceAccountName", "podGC", "ttlStrategy", "podDisruptionBudget", "podMetadata", "podPriorityClassName", "podPriority", "dnsConfig", "dnsPolicy", "imagePullSecrets", "artifactRepositoryRef", "artifactGC", "archiveLogs", "podSpecPatch", "nodeSelector", "tolerations", "affinity", "securityContext", "priority", "metrics", "executor", "hostNetwork", "schedulerName", "automountServiceAccountToken", "volumeClaimGC", "retryStrategy"];
+const K8S_SPEC = ["podResources", "serviceAccountName", "podGC", "ttlStrategy", "podDisruptionBudget", "podMetadata", "podPriorityClassName", "podPriority", "dnsConfig", "dnsPolicy", "imagePullSecrets", "artifactRepositoryRef", "artifactGC", "archiveLogs", "podSpecPatch", "nodeSelector", "tolerations", "affinity", "securityContext", "priority", "metrics", "executor", "hostNetwork", "schedulerName", "automountServiceAccountToken", "volumeClaimGC"];
 const HANDLED_SPEC = ["entrypoint", "templates", "arguments", "onExit", "hooks", "parallelism", "activeDeadlineSeconds", "templateDefaults", "workflowTemplateRef", "synchronization", "workflowMetadata", "retryStrategy"];
 
 const K8S_TEMPLATE = ["metadata", "nodeSelector", "tolerations", "affinity", "podSpecPatch", "securityContext", "serviceAccountName", "automountServiceAccountToken", "priorityClassName", "priority", "schedulerName", "archiveLocation", "archiveLogs", "metrics", "hostAliases", "artifactGC", "podDisruptionBudget", "executor", "resources"];
 const HANDLED_TEMPLATE = ["hooks", "name", "inputs", "outputs", "container", "script", "containerSet", "steps", "dag", "suspend", "retryStrategy", "activeDeadlineSeconds", "timeout", "parallelism", "failFast", "memoize", "synchronization"];
 const CONTAINER = ["name", "image", "imagePullPolicy", "command", "args", "env", "workingDir", "resources", "source", "securityContext", "dependencies", "ports", "terminationMessagePath", "terminationMessagePolicy", "livenessProbe", "readinessProbe"];
+const ARTIFACT = ["name", "path", "from", "fromExpression", "raw", "s3", "optional", "subPath", "globalName", "mode", "archive", "recurseMode", "description", "artifactGC", "deleted"];
+const PARAMETER = ["name", "value", "default", "valueFrom", "globalName", "enum", "description"];
+const VALUE_FROM = ["path", "default", "expression", "parameter", "supplied"];
+const RETRY = ["limit", "retryPolicy", "expression", "backoff", "affinity"];
 const STEP = ["name", "template", "templateRef", "inline", "arguments", "when", "withItems", "withParam", "withSequence", "continueOn", "hooks", "onExit"];
 const TASK = [...STEP, "dependencies", "depends"];
 
@@ -33,6 +37,9 @@ export function checkWorkflow(wf: ArgoWorkflow): void {
   only(spec, HANDLED_SPEC, K8S_SPEC, "spec", (k) => (k === "volumes" || k === "volumeClaimTemplates" ? "volumes need Kubernetes" : "unknown or Kubernetes-only field"));
   const sync = asObj(spec.synchronization);
   if (sync.semaphore || sync.semaphores) unsupported("spec.synchronization", "semaphore", "semaphore limits come from a Kubernetes ConfigMap; use a mutex");
+  for (const p of asList(asObj(spec.arguments).parameters)) checkParameter(p, `spec.arguments.parameters.${String(p.name)}`);
+  for (const a of asList(asObj(spec.arguments).artifacts)) checkArtifact(a, `spec.arguments.artifacts.${String(a.name)}`);
+  if (spec.retryStrategy !== undefined) only(asObj(spec.retryStrategy), RETRY, [], "spec.retryStrategy", () => "unknown retryStrategy field");
   const templates = spec.templates ?? [];
   const names = new Set(templates.map((t) => t.name));
   if (!names.has(spec.entrypoint)) throw new ArgoSpecError(`invalid spec: spec.entrypoint template name '${spec.entrypoint}' undefined`);
@@ -57,7 +64,13 @@ function checkTemplate(t: ArgoTemplate, where: string, scope: ArgoTemplate[], wf
     for (const e of asList(c.env)) if (e.valueFrom !== undefined) unsupported(`${where}.${k}.env.${String(e.name)}`, "valueFrom", "secrets and field references need Kubernetes");
   }
   for (const c of asList(asObj(t.containerSet).containers)) only(c, CONTAINER, [], `${where}.containerSet.containers.${String(c.name)}`, () => "unknown or Kubernetes-only container field");
-  for (const a of [...asList(asObj(t.inputs).artifacts), ...asList(asObj(t.outputs).artifacts)]) checkArtifact(a, `${where}.artifacts.${String(a.name)}`);
+  for (const io of ["inputs", "outputs"]) {
+    for (const a of asList(asObj(t[io]).artifacts)) checkArtifact(a, `${where}.${io}.artifacts.${String(a.name)}`);
+    for (const p of asList(asObj(t[io]).parameters)) checkParameter(p, `${where}.${io}.parameters.${String(p.name)}`);
+  }
+  if (t.retryStrategy !== undefined) only(asObj(t.retryStrategy), RETRY, [], `${where}.retryStrategy`, () => "unknown retryStrategy field");
+  if (t.containerSet !== undefined) only(asObj(t.containerSet), ["containers", "volumeMounts", "retryStrategy"], [], `${where}.containerSet`, () => "unknown containerSet field");
+  if (t.suspend !== undefined && asObj(t.suspend).duration === undefined) unsupported(`${where}.suspend`, "duration", "a suspend without a duration waits for a resume, which a local run cannot receive yet; give a duration");
   const steps = Array.isArray(t.steps) ? (t.steps as unknown[]).map((g, i) => ({ g: (Array.isArray(g) ? g : [g]) as Obj[], i })) : [];
   for (const { g, i } of steps) for (const s of g) checkCall(s, `${where}.steps[${i}].${String(s.name)}`, STEP, scope, wf);
   for (const task of asList(asObj(t.dag).tasks)) checkCall(task, `${where}.tasks.${String(task.name)}`, TASK, scope, wf);
@@ -68,7 +81,16 @@ function checkTemplate(t: ArgoTemplate, where: string, scope: ArgoTemplate[], wf
   }
 }
 
+function checkParameter(p: Obj, where: string): void {
+  only(p, PARAMETER, [], where, () => "unknown parameter field");
+  for (const k of Object.keys(asObj(p.valueFrom))) {
+    if (k === "configMapKeyRef") unsupported(`${where}.valueFrom`, k, "ConfigMaps need Kubernetes; give the value instead");
+    if (!VALUE_FROM.includes(k)) unsupported(`${where}.valueFrom`, k, k === "jsonPath" || k === "jqFilter" ? "only resource templates set it" : "unknown or Kubernetes-only valueFrom field");
+  }
+}
+
 function checkArtifact(a: Obj, where: string): void {
+  only(a, ARTIFACT, ["http", "git", "gcs", "oss", "azure", "hdfs", "artifactory", "plugin"], where, () => "unknown artifact field");
   for (const loc of ["http", "git", "gcs", "oss", "azure", "hdfs", "artifactory", "plugin"]) if (a[loc] !== undefined) unsupported(where, loc, "only the local default repository (key-only s3), raw and from: artifacts are available locally");
   const s3 = asObj(a.s3);
   for (const k of Object.keys(s3)) if (k !== "key") unsupported(`${where}.s3`, k, "only key-only s3 locations (the local default repository) are available locally");
@@ -76,6 +98,8 @@ function checkArtifact(a: Obj, where: string): void {
 
 function checkCall(s: Obj, where: string, fields: string[], scope: ArgoTemplate[], wf: ArgoWorkflow): void {
   only(s, fields, [], where, () => "unknown step/task field");
+  for (const p of asList(asObj(s.arguments).parameters)) checkParameter(p, `${where}.arguments.parameters.${String(p.name)}`);
+  for (const a of asList(asObj(s.arguments).artifacts)) checkArtifact(a, `${where}.arguments.artifacts.${String(a.name)}`);
   let callee: ArgoTemplate | undefined;
   if (s.template !== undefined) {
     callee = scope.find((x) => x.name === s.template);

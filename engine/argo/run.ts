@@ -84,6 +84,21 @@ interface Outcome {
   children?: Outcome[];
 }
 
+/**
+ * The children of one steps/DAG node: at most `parallelism` active
+ * (p-limit), and with the template's failFast, none started once one failed
+ * (those never get a node, §11).
+ */
+interface Gate {
+  limit: LimitFunction;
+  failFast: boolean;
+  stopped: boolean;
+}
+
+function gate(t: ArgoTemplate): Gate {
+  return { limit: pLimit(Number(t.parallelism ?? 0) > 0 ? Number(t.parallelism) : Infinity), failFast: t.failFast === true, stopped: false };
+}
+
 interface Args {
   parameters: Map<string, string | undefined>;
   artifacts: Map<string, Art | { raw: string } | undefined>;
@@ -112,7 +127,21 @@ export interface ArgoRunOptions {
   onStart?: (id: string, dir: string) => void;
 }
 
+/** Argo's mutexes, local to this engine process (§11): one p-limit(1) per name. */
 const mutexes = new Map<string, LimitFunction>();
+
+/** Run `fn` holding the mutexes of a `synchronization` field (in name order, so two holders never deadlock). */
+function withMutexes<T>(synchronization: unknown, fn: () => Promise<T>): Promise<T> {
+  const sync = asObj(synchronization);
+  const names = [...(sync.mutex ? [asObj(sync.mutex)] : []), ...asList(sync.mutexes)].map((m) => str(m.name)).sort();
+  const hold = (i: number): Promise<T> => {
+    if (i >= names.length) return fn();
+    let m = mutexes.get(names[i]);
+    if (!m) mutexes.set(names[i], (m = pLimit(1)));
+    return m(() => hold(i + 1));
+  };
+  return hold(0);
+}
 
 /** The local default artifact repository (keys are paths under it). */
 export function artifactRepository(): string {
@@ -336,22 +365,11 @@ class Run {
       // Global and input tags are replaced in the whole template now; steps.*, tasks.*, item later (§4.1).
       const body = substituteDeep(t, vars, ["inline", "name", "inputs"]) as ArgoTemplate;
       const run = () => this.memoized(body, node, vars, scope, inputs.artifacts, maxEnd);
-      const sync = asObj(body.synchronization);
-      const locks = [...(sync.mutex ? [asObj(sync.mutex)] : []), ...asList(sync.mutexes)].map((m) => str(m.name));
-      let out: Outcome;
-      if (locks.length) {
-        const lock = (i: number): Promise<Outcome> => {
-          if (i >= locks.length) return run();
-          let m = mutexes.get(locks[i]);
-          if (!m) mutexes.set(locks[i], (m = pLimit(1)));
-          return m(() => lock(i + 1));
-        };
-        out = await lock(0);
-      } else out = await run();
-      return out;
+      return await withMutexes(body.synchronization, run);
     } catch (e) {
       const message = e instanceof Error ? e.message : String(e);
-      this.fail(node, e instanceof ArgoSpecError || e instanceof TagError || e instanceof NodeError ? "Error" : "Error", message);
+      // Whatever kept the template from running (a reference, an input, an artifact) is an Error, not a Failure (§3).
+      this.fail(node, "Error", message);
       return { node, phase: node.phase, outputs: emptyOutputs() };
     }
   }
@@ -642,6 +660,7 @@ class Run {
       }
       await fsp.rm(dest, { recursive: true, force: true });
       await fsp.cp(from, dest, { recursive: true });
+      if (a.mode !== undefined) await fsp.chmod(dest, fileMode(a.mode));
     }
   }
 
@@ -872,7 +891,7 @@ class Run {
    * `parent` is the step group (steps) or the DAG node; loop children go to
    * `parent` in steps and to a TaskGroup in a DAG (§3 node names).
    */
-  async runStep(step: Obj, kind: "steps" | "tasks", name: string, parent: ArgoNode, vars: Vars, scope: TemplateScope, limit: LimitFunction): Promise<Outcome> {
+  async runStep(step: Obj, kind: "steps" | "tasks", name: string, parent: ArgoNode, vars: Vars, scope: TemplateScope, g: Gate): Promise<Outcome | null> {
     const stepName = str(step.name);
     const display = stepName;
     let callee: { template: ArgoTemplate; scope: TemplateScope } | undefined;
@@ -893,21 +912,20 @@ class Run {
       this.fail(node, "Error", (e as Error).message);
       return { node, phase: "Error", outputs: emptyOutputs() };
     }
-    if (items === null) return this.runOne(step, name, display, parent, vars, callee, limit);
+    if (items === null) return this.runOne(step, name, display, parent, vars, callee, g);
     if (items.length === 0) {
       const node = this.store.create({ name, displayName: display, type: "Skipped", templateName: callee.template.name, phase: "Skipped", message: "Skipped, empty params" }, parent);
       this.store.finish(node, "Skipped");
       return { node, phase: "Skipped", outputs: this.skippedOutputs(callee.template), children: [] };
     }
     const group = kind === "tasks" ? this.store.create({ name, displayName: display, type: "TaskGroup", templateName: callee.template.name, phase: "Running" }, parent) : parent;
-    const failFast = Boolean(asObj(step).failFast);
-    void failFast;
-    const children = await Promise.all(
+    const started = await Promise.all(
       items.map((item, i) => {
         const label = itemLabel(item);
-        return this.runOne(step, `${name}(${i}:${label})`, `${display}(${i}:${label})`, group, this.itemVars(item, vars), callee!, limit);
+        return this.runOne(step, `${name}(${i}:${label})`, `${display}(${i}:${label})`, group, this.itemVars(item, vars), callee!, g);
       }),
     );
+    const children = started.filter((c): c is Outcome => c !== null);
     const co = asObj(step.continueOn);
     const bad = children.find((c) => (c.phase === "Failed" && !co.failed) || (c.phase === "Error" && !co.error));
     const phase: NodePhase = bad ? (bad.phase === "Error" ? "Error" : "Failed") : children.every((c) => c.phase === "Skipped") ? "Skipped" : "Succeeded";
@@ -933,7 +951,7 @@ class Run {
   }
 
   /** One item: `when`, arguments, the template (under the steps/DAG template's parallelism), then its hooks. */
-  private async runOne(step: Obj, name: string, display: string, parent: ArgoNode, vars: Vars, callee: { template: ArgoTemplate; scope: TemplateScope }, limit: LimitFunction): Promise<Outcome> {
+  private async runOne(step: Obj, name: string, display: string, parent: ArgoNode, vars: Vars, callee: { template: ArgoTemplate; scope: TemplateScope }, g: Gate): Promise<Outcome | null> {
     let run: boolean;
     let args: Args;
     try {
@@ -971,10 +989,15 @@ class Run {
         hookRuns.push(this.hook(ho, `${name}.hooks.${hname}`, `${display}.hooks.${hname}`, parent, phaseVars, callee.scope));
       }
     };
-    const out = await limit(async () => {
+    const out = await g.limit(async () => {
+      if (g.stopped) return null;
       if (Object.keys(hooks).length) fire(stepVarsFor(null));
-      return this.execute(callee.template, callee.scope, args, name, display, parent, inherited(vars));
+      const o = await this.execute(callee.template, callee.scope, args, name, display, parent, inherited(vars));
+      // Inside the limit: p-limit starts the next child as soon as this callback settles.
+      if (g.failFast && (o.phase === "Failed" || o.phase === "Error")) g.stopped = true;
+      return o;
     });
+    if (!out) return null;
     if (Object.keys(hooks).length) fire(stepVarsFor(out));
     await Promise.all(hookRuns);
     const exit = step.onExit !== undefined ? { template: step.onExit } : hooks.exit;
@@ -1000,39 +1023,30 @@ class Run {
     const groups = (t.steps as unknown[]) ?? [];
     const local = new Map(vars);
     local.set("__kind", "steps");
-    const limit = pLimit(Number(t.parallelism ?? 0) > 0 ? Number(t.parallelism) : Infinity);
-    const failFast = t.failFast === true;
+    const g = gate(t);
     let failure: { phase: NodePhase; message: string } | undefined;
     for (let i = 0; i < groups.length && !failure; i++) {
       const members = (Array.isArray(groups[i]) ? groups[i] : [groups[i]]) as Obj[];
       const group = this.store.create({ name: `${node.name}[${i}]`, displayName: `[${i}]`, type: "StepGroup", templateName: t.name, phase: "Running" }, node);
+      // Members see the scope as it was when the group started, not each other's outputs.
       const snapshot = new Map(local);
-      let stop = false;
-      const guarded: LimitFunction = failFast
-        ? (((fn: () => Promise<Outcome>) =>
-            limit(async () => {
-              if (stop) return null as unknown as Outcome;
-              const o = await fn();
-              if (o.phase === "Failed" || o.phase === "Error") stop = true;
-              return o;
-            })) as unknown as LimitFunction)
-        : limit;
       const outcomes = await Promise.all(
         members.map(async (s) => {
           const sv = new Map(snapshot);
           sv.set("steps.name", str(s.name));
-          return [s, await this.runStepFailFast(s, `${node.name}[${i}].${str(s.name)}`, group, sv, scope, guarded, () => stop)] as const;
+          return [s, await this.runStep(s, "steps", `${node.name}[${i}].${str(s.name)}`, group, sv, scope, g)] as const;
         }),
       );
       let groupFailed: Outcome | undefined;
       for (const [s, o] of outcomes) {
+        if (!o) continue; // never started (failFast)
         this.resultVars("steps", str(s.name), o, local);
         const co = asObj(s.continueOn);
         if ((o.phase === "Failed" && !co.failed) || (o.phase === "Error" && !co.error)) groupFailed ??= o;
       }
       if (groupFailed) {
         this.fail(group, "Failed", `child '${groupFailed.node.name}' failed`);
-        failure = { phase: "Failed", message: stop && failFast ? "template has failed or errored children and failFast enabled" : `child '${groupFailed.node.name}' failed` };
+        failure = { phase: "Failed", message: g.stopped ? "template has failed or errored children and failFast enabled" : `child '${groupFailed.node.name}' failed` };
       } else this.store.finish(group, "Succeeded");
     }
     if (failure) {
@@ -1040,14 +1054,6 @@ class Run {
       return { node, phase: failure.phase, outputs: emptyOutputs() };
     }
     return this.templateOutputs(t, node, local);
-  }
-
-  /** A step under template failFast: items not yet started when a sibling failed are not created at all. */
-  private async runStepFailFast(s: Obj, name: string, group: ArgoNode, vars: Vars, scope: TemplateScope, limit: LimitFunction, stopped: () => boolean): Promise<Outcome> {
-    const o = await this.runStep(s, "steps", name, group, vars, scope, limit);
-    if (o.children) o.children = o.children.filter(Boolean);
-    void stopped;
-    return o;
   }
 
   /** Outputs of a steps/DAG template, from its children (§12). */
@@ -1144,13 +1150,11 @@ class Run {
     }
     const local = new Map(vars);
     local.set("__kind", "tasks");
-    const limit = pLimit(Number(t.parallelism ?? 0) > 0 ? Number(t.parallelism) : Infinity);
+    const g = gate(t);
     const states = new Map<string, TaskState>();
     const running = new Map<string, Promise<void>>();
     const waiting = new Set([...wanted]);
     const byName = new Map(tasks.map((x) => [str(x.name), x]));
-    const failFastTpl = t.failFast === true;
-    let stopped = false;
     while (waiting.size || running.size) {
       let progressed = false;
       for (const name of [...waiting]) {
@@ -1169,7 +1173,12 @@ class Run {
           states.set(name, { phase: "Error" });
           continue;
         }
-        if (!go || stopped) {
+        if (g.stopped) {
+          // failFast: a task not started once a sibling failed gets no node.
+          states.set(name, { phase: "Omitted" });
+          continue;
+        }
+        if (!go) {
           const n = this.store.create({ name: nodeName, displayName: name, type: "Skipped", templateName: str(task.template) || undefined, phase: "Omitted", message: "omitted: depends condition not met" }, node);
           this.store.finish(n, "Omitted");
           const callee = (() => {
@@ -1185,11 +1194,14 @@ class Run {
         }
         const tv = new Map(local);
         tv.set("tasks.name", name);
-        const p = this.runStep(task, "tasks", nodeName, node, tv, scope, limit).then((o) => {
+        const p = this.runStep(task, "tasks", nodeName, node, tv, scope, g).then((o) => {
+          running.delete(name);
+          if (!o) {
+            states.set(name, { phase: "Omitted" });
+            return;
+          }
           this.resultVars("tasks", name, o, local);
           states.set(name, { phase: o.phase, childPhases: o.children?.map((c) => c.phase) });
-          running.delete(name);
-          if (failFastTpl && (o.phase === "Failed" || o.phase === "Error")) stopped = true;
         });
         running.set(name, p);
       }
@@ -1203,7 +1215,7 @@ class Run {
     const leaves = targets.length ? targets : [...wanted].filter((n) => !dependedOn.has(n));
     const { phase, culprit } = dagPhase(leaves, deps, specs, states);
     if (phase === "Failed" || phase === "Error") {
-      this.fail(node, phase, stopped ? "template has failed or errored children and failFast enabled" : `child '${node.name}.${culprit}' ${phase === "Error" ? "errored" : "failed"}`);
+      this.fail(node, phase, g.stopped ? "template has failed or errored children and failFast enabled" : `child '${node.name}.${culprit}' ${phase === "Error" ? "errored" : "failed"}`);
       return { node, phase, outputs: emptyOutputs() };
     }
     return this.templateOutputs(t, node, local);
@@ -1358,6 +1370,15 @@ function lastKiB(s: string): string {
   return s.length > max ? s.slice(s.length - max) : s;
 }
 
+/**
+ * An artifact's `mode`. YAML 1.1 (Go) reads `0755` as octal, YAML 1.2 as
+ * 755: a number above 0o777 is read back as the octal digits it was written with.
+ */
+function fileMode(m: unknown): number {
+  if (typeof m === "number") return m > 0o777 ? parseInt(String(m), 8) : m;
+  return parseInt(str(m), 8);
+}
+
 /** Go's fmt for withSequence.format (%d, %02d, %x, %s). */
 function printf(fmt: string, n: number): string {
   return fmt.replace(/%(0?)(\d*)([dxXso])/g, (_, zero: string, width: string, verb: string) => {
@@ -1383,7 +1404,8 @@ export async function runArgoWorkflow(wf: ArgoWorkflow, opts: ArgoRunOptions = {
   run.store.writeWorkflow(run.record("Running"));
   opts.log?.(`Workflow is running locally (ID: ${id})`);
   opts.onStart?.(id, dir);
-  const { phase, message } = await run.run();
+  // A workflow-level mutex is held for the whole run (other workflows of this engine process wait).
+  const { phase, message } = await withMutexes(wf.spec.synchronization, () => run.run());
   run.store.writeWorkflow(run.record(phase, message, true));
   if (message) await writeAtomic(path.join(dir, "message"), `${message}\n`);
   // dflow's status file knows Succeeded and Failed; Argo's Error is in argo.json.
