@@ -35,8 +35,9 @@ export function checkWorkflow(wf: ArgoWorkflow): void {
   const spec = wf.spec;
   if (typeof spec.entrypoint !== "string" || !spec.entrypoint) throw new ArgoSpecError(`invalid spec: spec.entrypoint must be a template name (got ${JSON.stringify(spec.entrypoint ?? null)})`);
   only(spec, HANDLED_SPEC, K8S_SPEC, "spec", (k) => (k === "volumes" || k === "volumeClaimTemplates" ? "volumes need Kubernetes" : "unknown or Kubernetes-only field"));
-  const sync = asObj(spec.synchronization);
-  if (sync.semaphore || sync.semaphores) unsupported("spec.synchronization", "semaphore", "semaphore limits come from a Kubernetes ConfigMap; use a mutex");
+  checkSync(spec.synchronization, "spec.synchronization");
+  only(asObj(spec.workflowMetadata), ["labels", "annotations", "labelsFrom"], [], "spec.workflowMetadata", () => "not implemented");
+  for (const [hname, h] of Object.entries(asObj(spec.hooks))) only(asObj(h), ["template", "templateRef", "arguments", "expression"], [], `spec.hooks.${hname}`, () => "unknown hook field");
   for (const p of asList(asObj(spec.arguments).parameters)) checkParameter(p, `spec.arguments.parameters.${String(p.name)}`);
   for (const a of asList(asObj(spec.arguments).artifacts)) checkArtifact(a, `spec.arguments.artifacts.${String(a.name)}`);
   if (spec.retryStrategy !== undefined) only(asObj(spec.retryStrategy), RETRY, [], "spec.retryStrategy", () => "unknown retryStrategy field");
@@ -54,8 +55,8 @@ function checkTemplate(t: ArgoTemplate, where: string, scope: ArgoTemplate[], wf
   for (const k of ["sidecars", "initContainers", "volumes"]) if (t[k] !== undefined) unsupported(where, k, "needs Kubernetes pods");
   only(t, HANDLED_TEMPLATE, K8S_TEMPLATE, where, () => "unknown or Kubernetes-only template field");
   for (const h of Object.keys(asObj(t.hooks))) if (h !== "exit") unsupported(`${where}.hooks`, h, "template-level hooks other than exit are not implemented; put the hook on the step or task that calls the template");
-  const sync = asObj(t.synchronization);
-  if (sync.semaphore || sync.semaphores) unsupported(`${where}.synchronization`, "semaphore", "semaphore limits come from a Kubernetes ConfigMap; use a mutex");
+  checkSync(t.synchronization, `${where}.synchronization`);
+  if (t.memoize !== undefined) only(asObj(t.memoize), ["key", "maxAge", "cache"], [], `${where}.memoize`, () => "unknown memoize field");
   for (const k of ["container", "script"]) {
     if (t[k] === undefined) continue;
     const c = asObj(t[k]);
@@ -70,6 +71,9 @@ function checkTemplate(t: ArgoTemplate, where: string, scope: ArgoTemplate[], wf
   }
   if (t.retryStrategy !== undefined) only(asObj(t.retryStrategy), RETRY, [], `${where}.retryStrategy`, () => "unknown retryStrategy field");
   if (t.containerSet !== undefined) only(asObj(t.containerSet), ["containers", "volumeMounts", "retryStrategy"], [], `${where}.containerSet`, () => "unknown containerSet field");
+  if ((t.steps !== undefined || t.dag !== undefined) && (t.activeDeadlineSeconds !== undefined || t.timeout !== undefined)) {
+    unsupported(where, t.activeDeadlineSeconds !== undefined ? "activeDeadlineSeconds" : "timeout", "a deadline on a steps or DAG template is not implemented; put it on the container/script templates it runs, or on spec.activeDeadlineSeconds");
+  }
   if (t.suspend !== undefined && asObj(t.suspend).duration === undefined) unsupported(`${where}.suspend`, "duration", "a suspend without a duration waits for a resume, which a local run cannot receive yet; give a duration");
   const steps = Array.isArray(t.steps) ? (t.steps as unknown[]).map((g, i) => ({ g: (Array.isArray(g) ? g : [g]) as Obj[], i })) : [];
   for (const { g, i } of steps) for (const s of g) checkCall(s, `${where}.steps[${i}].${String(s.name)}`, STEP, scope, wf);
@@ -78,6 +82,13 @@ function checkTemplate(t: ArgoTemplate, where: string, scope: ArgoTemplate[], wf
     const dag = asObj(t.dag);
     only(dag, ["tasks", "target", "failFast"], [], `${where}.dag`, () => "unknown DAG field");
     if (asList(dag.tasks).some((x) => x.depends !== undefined) && asList(dag.tasks).some((x) => x.dependencies !== undefined)) throw new ArgoSpecError(`invalid spec: ${where}: cannot use both 'depends' and 'dependencies' in the same DAG template`);
+  }
+}
+
+function checkSync(sync: unknown, where: string): void {
+  for (const k of Object.keys(asObj(sync))) {
+    if (k === "semaphore" || k === "semaphores") unsupported(where, k, "semaphore limits come from a Kubernetes ConfigMap; use a mutex");
+    if (k !== "mutex" && k !== "mutexes") unsupported(where, k, "unknown synchronization field");
   }
 }
 
@@ -110,9 +121,13 @@ function checkCall(s: Obj, where: string, fields: string[], scope: ArgoTemplate[
     if (!stored) throw new ArgoSpecError(`invalid spec: ${where}: templateRef ${JSON.stringify(ref.name)} not found: pass the file that defines it (dflow run -t FILE, or Workflow.from_yaml(text, { template_files }))`);
     callee = stored.spec.templates.find((x) => x.name === ref.template);
     if (!callee) throw new ArgoSpecError(`invalid spec: ${where}: template ${JSON.stringify(ref.template)} not found in ${String(ref.name)}`);
-  } else if (s.inline !== undefined) callee = s.inline as ArgoTemplate;
+  } else if (s.inline !== undefined) {
+    callee = { name: "", ...asObj(s.inline) } as ArgoTemplate;
+    checkTemplate(callee, `${where}.inline`, scope, wf);
+  }
   for (const [hname, h] of Object.entries(asObj(s.hooks))) {
     const ho = asObj(h);
+    only(ho, ["template", "templateRef", "arguments", "expression"], [], `${where}.hooks.${hname}`, () => "unknown hook field");
     if (ho.template !== undefined && !scope.some((x) => x.name === ho.template)) throw new ArgoSpecError(`invalid spec: ${where}.hooks.${hname} template name '${String(ho.template)}' undefined`);
   }
   if (!callee) return;
