@@ -23,7 +23,7 @@ export interface TaskState {
 const NAME = /[A-Za-z0-9][-A-Za-z0-9_]*(?:\.[A-Za-z]+)?/g;
 
 /** The `depends` expression of a task (`dependencies` are `A && B`). Throws on both or an unknown task. */
-export function dependsOf(t: TaskSpec, known: Set<string>): string {
+export function dependsOf(t: TaskSpec): string {
   if (t.dependencies?.length && t.depends) throw new Error(`task ${t.name}: dependencies and depends cannot both be set`);
   return t.depends ?? (t.dependencies ?? []).join(" && ");
 }

@@ -354,7 +354,7 @@ class Run {
     const type = { container: "Pod", script: "Pod", containerSet: "Pod", steps: "Steps", dag: "DAG", suspend: "Suspend" }[kind] ?? "Pod";
     const node = this.store.create({ name, displayName, type, templateName: t.name || undefined, phase: "Running" }, parent);
     try {
-      const inputs = await this.bindInputs(t, args, name);
+      const inputs = await this.bindInputs(t, args);
       const vars = this.vars(extra);
       for (const [k, v] of inputs.vars) vars.set(k, v);
       vars.set("node.name", name);
@@ -419,7 +419,7 @@ class Run {
   }
 
   /** Inputs from the caller's arguments, else the input's value or default (§12). */
-  private async bindInputs(t: ArgoTemplate, args: Args, nodeName: string): Promise<{ params: NodeParam[]; arts: NodeArtifact[]; vars: Vars; artifacts: Map<string, Art> }> {
+  private async bindInputs(t: ArgoTemplate, args: Args): Promise<{ params: NodeParam[]; arts: NodeArtifact[]; vars: Vars; artifacts: Map<string, Art> }> {
     const inputs = asObj(t.inputs);
     const params: NodeParam[] = [];
     const vars: Vars = new Map();
@@ -456,7 +456,6 @@ class Run {
     const outputs = asObj(t.outputs);
     for (const p of asList(outputs.parameters)) if (asObj(p.valueFrom).path) vars.set(`outputs.parameters.${str(p.name)}.path`, str(asObj(p.valueFrom).path));
     for (const a of asList(outputs.artifacts)) if (a.path) vars.set(`outputs.artifacts.${str(a.name)}.path`, str(a.path));
-    void nodeName;
     return { params, arts, vars, artifacts };
   }
 
@@ -570,14 +569,13 @@ class Run {
       message = r.signal ? `killed by ${r.signal}` : `Error (exit code ${r.exitCode})`;
     }
     node.outputs = { result: outputs.result, exitCode: outputs.exitCode };
-    if (phase === "Succeeded" || true) {
-      try {
-        await this.collectOutputs(t, node, outputs, (p) => sandbox.host(p, cwd), phase === "Succeeded");
-      } catch (e) {
-        if (phase === "Succeeded") {
-          phase = "Error";
-          message = (e as Error).message;
-        }
+    // A failed pod's outputs are collected as far as they exist; a succeeded pod's must all be there.
+    try {
+      await this.collectOutputs(t, node, outputs, (p) => sandbox.host(p, cwd), phase === "Succeeded");
+    } catch (e) {
+      if (phase === "Succeeded") {
+        phase = "Error";
+        message = (e as Error).message;
       }
     }
     this.store.save(node);
@@ -632,7 +630,6 @@ class Run {
     }
     node.outputs = { ...(node.outputs ?? {}), ...(params.length ? { parameters: params } : {}), ...(arts.length ? { artifacts: arts } : {}) };
     await this.store.writeParams(node, "outputs", params);
-    if (outputs.result !== undefined) await this.store.writeParams(node, "outputs", []);
   }
 
   publishParam(name: string, v: string): void {
@@ -1128,7 +1125,7 @@ class Run {
     const exprs = new Map<string, string>();
     try {
       for (const s of specs.values()) {
-        const e = dependsOf(s, known);
+        const e = dependsOf(s);
         exprs.set(s.name, e);
         deps.set(s.name, dependencyNames(e, known, `templates.${t.name}.tasks.${s.name}`));
       }
