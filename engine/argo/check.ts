@@ -12,7 +12,7 @@ const asList = (v: unknown): Obj[] => (Array.isArray(v) ? (v as Obj[]) : []);
 const K8S_SPEC = ["podResources", "serviceAccountName", "podGC", "ttlStrategy", "podDisruptionBudget", "podMetadata", "podPriorityClassName", "podPriority", "dnsConfig", "dnsPolicy", "imagePullSecrets", "artifactRepositoryRef", "artifactGC", "archiveLogs", "podSpecPatch", "nodeSelector", "tolerations", "affinity", "securityContext", "priority", "metrics", "executor", "hostNetwork", "schedulerName", "automountServiceAccountToken", "volumeClaimGC"];
 const HANDLED_SPEC = ["entrypoint", "templates", "arguments", "onExit", "hooks", "parallelism", "activeDeadlineSeconds", "templateDefaults", "workflowTemplateRef", "synchronization", "workflowMetadata", "retryStrategy"];
 
-const K8S_TEMPLATE = ["metadata", "nodeSelector", "tolerations", "affinity", "podSpecPatch", "securityContext", "serviceAccountName", "automountServiceAccountToken", "priorityClassName", "priority", "schedulerName", "archiveLocation", "archiveLogs", "metrics", "hostAliases", "artifactGC", "podDisruptionBudget", "executor", "resources"];
+const K8S_TEMPLATE = ["metadata", "nodeSelector", "tolerations", "affinity", "podSpecPatch", "securityContext", "serviceAccountName", "automountServiceAccountToken", "priorityClassName", "priority", "schedulerName", "archiveLocation", "archiveLogs", "metrics", "artifactGC", "podDisruptionBudget", "executor", "resources", "annotations", "labels"];
 const HANDLED_TEMPLATE = ["hooks", "name", "inputs", "outputs", "container", "script", "containerSet", "steps", "dag", "suspend", "retryStrategy", "activeDeadlineSeconds", "timeout", "parallelism", "failFast", "memoize", "synchronization"];
 const CONTAINER = ["name", "image", "imagePullPolicy", "command", "args", "env", "workingDir", "resources", "source", "securityContext", "dependencies", "ports", "terminationMessagePath", "terminationMessagePolicy", "livenessProbe", "readinessProbe"];
 const ARTIFACT = ["name", "path", "from", "fromExpression", "raw", "s3", "optional", "subPath", "globalName", "mode", "archive", "recurseMode", "description", "artifactGC", "deleted"];
@@ -71,8 +71,9 @@ function checkTemplate(t: ArgoTemplate, where: string, scope: ArgoTemplate[], wf
   }
   if (t.retryStrategy !== undefined) only(asObj(t.retryStrategy), RETRY, [], `${where}.retryStrategy`, () => "unknown retryStrategy field");
   if (t.containerSet !== undefined) only(asObj(t.containerSet), ["containers", "volumeMounts", "retryStrategy"], [], `${where}.containerSet`, () => "unknown containerSet field");
-  if ((t.steps !== undefined || t.dag !== undefined) && (t.activeDeadlineSeconds !== undefined || t.timeout !== undefined)) {
-    unsupported(where, t.activeDeadlineSeconds !== undefined ? "activeDeadlineSeconds" : "timeout", "a deadline on a steps or DAG template is not implemented; put it on the container/script templates it runs, or on spec.activeDeadlineSeconds");
+  // `timeout` is a pod deadline: Argo gives it no effect on steps/DAG templates (templateDefaults put it on every template).
+  if ((t.steps !== undefined || t.dag !== undefined) && t.activeDeadlineSeconds !== undefined) {
+    unsupported(where, "activeDeadlineSeconds", "a deadline on a steps or DAG template is not implemented; put it on the container/script templates it runs, or on spec.activeDeadlineSeconds");
   }
   if (t.suspend !== undefined && asObj(t.suspend).duration === undefined) unsupported(`${where}.suspend`, "duration", "a suspend without a duration waits for a resume, which a local run cannot receive yet; give a duration");
   const steps = Array.isArray(t.steps) ? (t.steps as unknown[]).map((g, i) => ({ g: (Array.isArray(g) ? g : [g]) as Obj[], i })) : [];

@@ -526,10 +526,13 @@ class Run {
     else if (defaults) argv = [...defaults.entrypoint, ...(args ?? defaults.cmd)];
     else throw new NodeError(`templates.${t.name}: no command, and the entrypoint of image ${JSON.stringify(image)} is not known: give container.command`);
     argv = argv.map((a) => sandbox.rewrite(a));
+    // The image's /bin/sh is not the host's dash (see sandbox.ts).
+    if (argv[0] === "/bin/sh") argv[0] = "sh";
     if (t.script && asObj(t.script).source !== undefined) {
       // Host paths are not container paths: the script's own path is added after rewriting.
       const file = path.join(dir, "script");
-      fs.writeFileSync(file, sandbox.rewrite(str(asObj(t.script).source)));
+      // Executable, as Argo's /argo/staging/script: `command: [sh, -c]` runs it as a command.
+      fs.writeFileSync(file, sandbox.rewrite(str(asObj(t.script).source)), { mode: 0o755 });
       argv.push(file);
     }
     if (!argv.length) throw new NodeError(`templates.${t.name}: nothing to run`);

@@ -9,6 +9,9 @@
 import fs from "node:fs";
 import path from "node:path";
 
+/** The host's own system directories: read from the host (an image has them too), never rewritten. */
+const SYSTEM = new Set(["etc", "usr", "bin", "sbin", "lib", "lib64", "proc", "dev", "sys", "run"]);
+
 /** Roots that containers write under; a declared path adds its own first component. */
 const ROOTS = ["tmp", "mnt", "outputs", "argo", "work", "workdir", "data", "src", "output", "input", "inputs", "results", "app"];
 
@@ -37,6 +40,12 @@ const COWSAY = `#!/bin/sh
 echo "$*"
 `;
 
+// The images' sh is busybox ash (alpine, busybox) or bash: $RANDOM, `[[`, `echo` without escapes.
+// bash in POSIX mode is closer to them than dash.
+const SH = `#!/bin/bash
+exec -a sh /bin/bash --posix "$@"
+`;
+
 const PYTHON = `#!/bin/sh
 exec python3 "$@"
 `;
@@ -49,6 +58,7 @@ export function shims(base: string): string {
   const dir = path.join(base, ".argo-bin");
   fs.mkdirSync(dir, { recursive: true });
   const files: Record<string, string> = { argosay: ARGOSAY, cowsay: COWSAY };
+  if (fs.existsSync("/bin/bash")) files.sh = SH;
   // Images with python provide `python`; so do we when the host has only python3.
   if (!onPath("python")) files.python = PYTHON;
   for (const [n, body] of Object.entries(files)) {
@@ -90,7 +100,7 @@ export class Sandbox {
     const roots = new Set(ROOTS);
     for (const p of declared) {
       const first = p.split("/").filter(Boolean)[0];
-      if (p.startsWith("/") && first) roots.add(first);
+      if (p.startsWith("/") && first && !SYSTEM.has(first)) roots.add(first);
     }
     const alts = [...roots].map((r) => r.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|");
     // A path starts where no path or word character precedes it; /tmpfoo is not /tmp.
@@ -102,6 +112,7 @@ export class Sandbox {
     // resolve() drops a trailing slash, which `"/mnt/out/" + name` needs.
     const abs = path.posix.resolve(cwd, p) + (p.endsWith("/") && p !== "/" ? "/" : "");
     for (const [prefix, dir] of this.mounts) if (abs === prefix || abs.startsWith(`${prefix}/`)) return path.join(dir, abs.slice(prefix.length));
+    if (SYSTEM.has(abs.split("/")[1] ?? "")) return abs;
     return path.join(this.root, abs);
   }
 

@@ -62,6 +62,8 @@ export function exprEnv(vars: Vars): Record<string, unknown> {
   return env;
 }
 
+const ARGO_NAMESPACES = /^(inputs|outputs|steps|tasks|workflow|item|pod|node|retries|lastRetry|cronworkflow)(\.|$)/;
+
 const TAG = /\{\{(.*?)\}\}/gs;
 
 /** Does `text` still contain a tag? */
@@ -94,7 +96,8 @@ export function substitute(text: string, vars: Vars, final = false): string {
     }
     const name = inner.trim();
     if (!vars.has(name)) {
-      if (final) throw new TagError(`unable to resolve: {{${name}}}`);
+      // Only Argo's own namespaces are errors; any other tag is text to Argo too ({{custom.variable}}).
+      if (final && ARGO_NAMESPACES.test(name)) throw new TagError(`unable to resolve: {{${name}}}`);
       return whole;
     }
     const v = vars.get(name);
