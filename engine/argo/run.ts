@@ -55,6 +55,7 @@ import { type ArgoNode, type NodeArtifact, type NodeParam, type NodePhase, NodeS
 import { ArtifactValue, TagError, type Vars, exprEnv, soleReference, substitute, substituteDeep, tagText } from "./tags.js";
 import { type TaskSpec, type TaskState, dagPhase, dependencyNames, dependsOf, evaluateDepends } from "./depends.js";
 import { checkWorkflow } from "./check.js";
+import type { ArgoRunControl } from "./control.js";
 
 const asObj = (v: unknown): Obj => (v && typeof v === "object" && !Array.isArray(v) ? (v as Obj) : {});
 const asList = (v: unknown): Obj[] => (Array.isArray(v) ? (v as Obj[]) : []);
@@ -125,6 +126,10 @@ export interface ArgoRunResult {
 export interface ArgoRunOptions {
   log?: (line: string) => void;
   onStart?: (id: string, dir: string) => void;
+  /** The workflow's name, exactly (the Argo Server API's metadata.name); else `<name>-<5 random>`. */
+  id?: string;
+  /** Shutdown and suspension from outside (the Argo Server API's stop/terminate/suspend). */
+  control?: ArgoRunControl;
 }
 
 /** Argo's mutexes, local to this engine process (§11): one p-limit(1) per name. */
@@ -161,6 +166,7 @@ class Run {
   readonly started = Date.now();
   labels: Record<string, string>;
   annotations: Record<string, string>;
+  control?: ArgoRunControl;
 
   constructor(
     readonly wf: ArgoWorkflow,
@@ -181,8 +187,8 @@ class Run {
     const g = this.globals;
     const spec = this.wf.spec;
     g.set("workflow.name", this.wfid);
-    g.set("workflow.namespace", "argo");
-    g.set("workflow.uid", crypto.randomUUID());
+    g.set("workflow.namespace", str(this.wf.metadata.namespace) || "argo");
+    g.set("workflow.uid", str(this.wf.metadata.uid) || crypto.randomUUID());
     g.set("workflow.mainEntrypoint", spec.entrypoint);
     g.set("workflow.serviceAccountName", str(spec.serviceAccountName ?? "default"));
     g.set("workflow.priority", str(spec.priority ?? 0));
@@ -331,7 +337,7 @@ class Run {
           break;
         }
       }
-      if (this.deadline.passed()) break;
+      if (this.deadline.passed() || this.control?.shutdown) break;
       let wait = 0;
       if (backoff.duration !== undefined) {
         wait = durationSeconds(str(backoff.duration)) * Math.pow(Number(backoff.factor ?? 1) || 1, n);
@@ -484,6 +490,11 @@ class Run {
   private async pod(t: ArgoTemplate, node: ArgoNode, vars: Vars, inArts: Map<string, Art>, maxEnd: number | undefined): Promise<Outcome> {
     const dir = this.store.dir(node);
     const run = async (): Promise<Outcome> => {
+      const halt = await this.control?.beforePod();
+      if (halt) {
+        this.fail(node, "Failed", halt);
+        return { node, phase: "Failed", outputs: emptyOutputs() };
+      }
       if (this.deadline.passed()) {
         this.fail(node, "Failed", "Step exceeded its deadline");
         return { node, phase: "Failed", outputs: emptyOutputs() };
@@ -569,7 +580,7 @@ class Run {
       message = this.deadline.passed() ? "Step exceeded its deadline" : "Pod was active on the node longer than the specified deadline";
     } else if (r.exitCode !== 0) {
       phase = "Failed";
-      message = r.signal ? `killed by ${r.signal}` : `Error (exit code ${r.exitCode})`;
+      message = this.control?.message ?? (r.signal ? `killed by ${r.signal}` : `Error (exit code ${r.exitCode})`);
     }
     node.outputs = { result: outputs.result, exitCode: outputs.exitCode };
     // A failed pod's outputs are collected as far as they exist; a succeeded pod's must all be there.
@@ -726,7 +737,11 @@ class Run {
     if (s.duration === undefined) throw new NodeError(`templates.${t.name}.suspend: no duration: it would wait for a resume that cannot come locally`);
     const secs = durationSeconds(str(s.duration));
     const wait = Math.min(secs, this.deadline.remaining());
-    await sleep(Math.max(0, wait) * 1000);
+    await sleep(Math.max(0, wait) * 1000, undefined, { signal: this.control?.signal }).catch(() => undefined);
+    if (this.control?.shutdown) {
+      this.fail(node, "Failed", this.control.message!);
+      return { node, phase: "Failed", outputs: emptyOutputs() };
+    }
     if (this.deadline.passed()) {
       this.fail(node, "Failed", "Step exceeded its deadline");
       return { node, phase: "Failed", outputs: emptyOutputs() };
@@ -1259,10 +1274,17 @@ class Run {
     }
     let phase: "Succeeded" | "Failed" | "Error" = root.phase === "Failed" ? "Failed" : root.phase === "Error" ? "Error" : "Succeeded";
     let message = phase === "Succeeded" ? undefined : root.node.message;
+    // Argo's spec.shutdown: the workflow Fails whatever its nodes did; Terminate skips the exit handler.
+    const shutdown = () => {
+      if (!this.control?.shutdown) return;
+      phase = "Failed";
+      message = `Stopped with strategy '${this.control.shutdown}'`;
+    };
+    shutdown();
     fire(phase);
     await Promise.all(hookRuns);
     const exit = spec.onExit !== undefined ? { template: spec.onExit } : wfHooks.exit;
-    if (exit) {
+    if (exit && this.control?.shutdown !== "Terminate") {
       this.deadline.at = Infinity; // exit handlers run to completion after a deadline (§10)
       const vars = this.vars(
         new Map<string, unknown>([
@@ -1279,6 +1301,7 @@ class Run {
         message = o.node.message;
       }
     }
+    shutdown();
     return { phase, message };
   }
 
@@ -1396,8 +1419,10 @@ export async function runArgoWorkflow(wf: ArgoWorkflow, opts: ArgoRunOptions = {
   checkWorkflow(wf);
   const meta = wf.metadata;
   const base = (str(meta.name) || str(meta.generateName).replace(/-+$/, "") || "workflow").toLowerCase();
-  const { id, dir } = await newWorkflowDir(base);
+  const { id, dir } = opts.id ? await exactWorkflowDir(opts.id) : await newWorkflowDir(base);
   const run = new Run(wf, id, dir);
+  run.control = opts.control;
+  opts.control?.attach(id, dir);
   await writeAtomic(path.join(dir, "status"), "Running");
   await writeAtomic(path.join(dir, "type"), "Argo");
   await writeAtomic(path.join(dir, "pid"), String(process.pid));
@@ -1411,4 +1436,12 @@ export async function runArgoWorkflow(wf: ArgoWorkflow, opts: ArgoRunOptions = {
   // dflow's status file knows Succeeded and Failed; Argo's Error is in argo.json.
   await writeAtomic(path.join(dir, "status"), phase === "Succeeded" ? "Succeeded" : "Failed");
   return { id, dir, phase, message };
+}
+
+/** The directory of a workflow named exactly `id` (EEXIST when there is one). */
+async function exactWorkflowDir(id: string): Promise<{ id: string; dir: string }> {
+  const dir = path.join(debugRoot(), id);
+  await fsp.mkdir(debugRoot(), { recursive: true });
+  await fsp.mkdir(dir);
+  return { id, dir };
 }
