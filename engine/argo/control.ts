@@ -40,11 +40,15 @@ export class ArgoRunControl {
   }
 
   /**
-   * Before a pod starts: waits while the run is suspended; the shutdown
-   * message when the pod must not start, else undefined.
+   * Before a pod starts: waits while the run is suspended (calling `held`
+   * once if it has to wait); the shutdown message when the pod must not
+   * start, else undefined.
    */
-  async beforePod(): Promise<string | undefined> {
-    while (!this.shutdown && this.wfdir && isSuspended(this.wfdir)) await sleep(SUSPEND_POLL_MS, undefined, { signal: this.signal }).catch(() => undefined);
+  async beforePod(held: () => void): Promise<string | undefined> {
+    for (let first = true; !this.shutdown && this.wfdir && isSuspended(this.wfdir); first = false) {
+      if (first) held();
+      await sleep(SUSPEND_POLL_MS, undefined, { signal: this.signal }).catch(() => undefined);
+    }
     return this.message;
   }
 

@@ -490,7 +490,9 @@ class Run {
   private async pod(t: ArgoTemplate, node: ArgoNode, vars: Vars, inArts: Map<string, Art>, maxEnd: number | undefined): Promise<Outcome> {
     const dir = this.store.dir(node);
     const run = async (): Promise<Outcome> => {
-      const halt = await this.control?.beforePod();
+      // Held while the workflow is suspended: Pending, as Argo shows a pod not created yet.
+      const halt = await this.control?.beforePod(() => this.store.save(Object.assign(node, { phase: "Pending" })));
+      if (node.phase === "Pending") this.store.save(Object.assign(node, { phase: "Running" }));
       if (halt) {
         this.fail(node, "Failed", halt);
         return { node, phase: "Failed", outputs: emptyOutputs() };
