@@ -21,6 +21,9 @@ export class ArgoRunControl {
   shutdown?: ShutdownStrategy;
   private readonly abort = new AbortController();
   private wfid?: string;
+  private killTimer?: NodeJS.Timeout;
+  /** Stop lets the workflow's exit handler run (its pods start); Terminate does not. */
+  private exiting = false;
   private wfdir?: string;
 
   /** Called by the interpreter once the run has its directory. */
@@ -36,6 +39,7 @@ export class ArgoRunControl {
 
   /** Argo's node message for a pod that a shutdown kept from starting or killed. */
   get message(): string | undefined {
+    if (this.exiting && this.shutdown === "Stop") return undefined;
     return this.shutdown && `workflow shutdown with strategy: ${this.shutdown}`;
   }
 
@@ -61,6 +65,16 @@ export class ArgoRunControl {
     const wfid = this.wfid;
     killSteps(wfid, "SIGTERM");
     // As Kubernetes does after a pod's grace period: what ignores SIGTERM is killed.
-    setTimeout(() => killSteps(wfid, "SIGKILL"), KILL_GRACE_MS).unref();
+    this.killTimer = setTimeout(() => killSteps(wfid, "SIGKILL"), KILL_GRACE_MS);
+    this.killTimer.unref();
+  }
+
+  /**
+   * The workflow's exit handler starts: every other pod has ended by now,
+   * so the pending SIGKILL must not reach the handler's pods.
+   */
+  enterExitHandler(): void {
+    this.exiting = true;
+    if (this.killTimer) clearTimeout(this.killTimer);
   }
 }

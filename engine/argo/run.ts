@@ -739,9 +739,10 @@ class Run {
     if (s.duration === undefined) throw new NodeError(`templates.${t.name}.suspend: no duration: it would wait for a resume that cannot come locally`);
     const secs = durationSeconds(str(s.duration));
     const wait = Math.min(secs, this.deadline.remaining());
-    await sleep(Math.max(0, wait) * 1000, undefined, { signal: this.control?.signal }).catch(() => undefined);
-    if (this.control?.shutdown) {
-      this.fail(node, "Failed", this.control.message!);
+    // A shutdown ends the wait (but not one of a Stop's exit handler: the shutdown has happened by then).
+    if (!this.control?.message) await sleep(Math.max(0, wait) * 1000, undefined, { signal: this.control?.shutdown ? undefined : this.control?.signal }).catch(() => undefined);
+    if (this.control?.message) {
+      this.fail(node, "Failed", this.control.message);
       return { node, phase: "Failed", outputs: emptyOutputs() };
     }
     if (this.deadline.passed()) {
@@ -1287,6 +1288,7 @@ class Run {
     await Promise.all(hookRuns);
     const exit = spec.onExit !== undefined ? { template: spec.onExit } : wfHooks.exit;
     if (exit && this.control?.shutdown !== "Terminate") {
+      this.control?.enterExitHandler();
       this.deadline.at = Infinity; // exit handlers run to completion after a deadline (§10)
       const vars = this.vars(
         new Map<string, unknown>([
