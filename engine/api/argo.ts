@@ -15,6 +15,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { type ArgoStatus, readArgoStatus, runArgoWorkflow } from "../argo/index.js";
+import type { ArgoNode } from "../argo/store.js";
 import { ArgoRunControl, type ShutdownStrategy } from "../argo/control.js";
 import { readTextOrSync, writeAtomicSync } from "../store/fsx.js";
 import { isFinal } from "./read.js";
@@ -28,6 +29,8 @@ export type { TemplateKind } from "./argo-templates.js";
 const SAVED = "argo-workflow.json";
 /** The namespace of Argo runs that were not created over the API. */
 const CLI_NAMESPACE = "argo";
+// How often a watch or a followed log reads the run again: a person is watching, a quarter second is live.
+const WATCH_POLL_MS = 250;
 
 export interface ListQuery {
   labelSelector?: string;
@@ -374,11 +377,43 @@ export class ArgoWorkflowService {
   }
 
   /**
+   * WatchWorkflows (`argo watch`, `argo wait`, `argo submit --wait`): one
+   * `{"result": {"type", "object"}}` per change of a listed workflow (ADDED
+   * first, then MODIFIED, DELETED), until the client goes away. Changes are
+   * found by reading the workflows again every WATCH_POLL_MS.
+   */
+  async *watch(namespace: string, q: ListQuery, fields: string | undefined, signal: AbortSignal): AsyncGenerator<string> {
+    // The fields of an event's object may be given as paths of the event (result.object.x) or of the object.
+    const objectFields = fields?.replace(/(^-?|,)\s*(result\.)?object\./g, "$1");
+    const seen = new Map<string, string>();
+    for (;;) {
+      const items = this.list(namespace, { ...q, limit: undefined }).items as Obj[];
+      const now = new Set<string>();
+      for (const wf of items) {
+        const name = str(asObj(wf.metadata).name);
+        now.add(name);
+        const text = JSON.stringify(wf);
+        const before = seen.get(name);
+        if (before === text) continue;
+        seen.set(name, text);
+        yield `${JSON.stringify({ result: { type: before === undefined ? "ADDED" : "MODIFIED", object: filterFields(wf, objectFields) } })}\n`;
+      }
+      for (const name of [...seen.keys()]) {
+        if (now.has(name)) continue;
+        seen.delete(name);
+        yield `${JSON.stringify({ result: { type: "DELETED", object: { metadata: { name, namespace } } } })}\n`;
+      }
+      await sleep(WATCH_POLL_MS, undefined, { signal }).catch(() => undefined);
+      if (signal.aborted) return;
+    }
+  }
+
+  /**
    * `argo logs`: newline-delimited `{"result":{"content","podName"}}`, one
    * per log line of each pod (in start order), or of pod `podName`; with
    * `follow`, until the workflow (or the pod) has ended.
    */
-  async *logs(namespace: string, name: string, q: LogQuery): AsyncGenerator<string> {
+  logs(namespace: string, name: string, q: LogQuery, signal: AbortSignal): AsyncGenerator<string> {
     const dir = this.find(namespace, name);
     if (q.container && q.container !== "main") throw new ArgoApiError(3, `logOptions.container ${JSON.stringify(q.container)}: only the main container runs locally (no init/wait/sidecar containers)`);
     if (q.selector) throw new ArgoApiError(3, "selector: pods have no labels locally; give podName instead");
@@ -393,6 +428,11 @@ export class ArgoWorkflowService {
         .filter((n) => n.type === "Pod" && (!q.podName || n.id === q.podName || n.name === q.podName || n.displayName === q.podName))
         .sort((a, b) => a.startedAt.localeCompare(b.startedAt) || a.id.localeCompare(b.id));
     if (q.podName && !pick(readArgoStatus(dir)!).length && (!q.follow || isFinal(readArgoStatus(dir)!.phase))) throw new ArgoApiError(5, `pods "${q.podName}" not found`);
+    // Refusals above are thrown now, before a stream starts; the lines come from here.
+    return this.logLines(name, dir, q, grep, pick, signal);
+  }
+
+  private async *logLines(name: string, dir: string, q: LogQuery, grep: RegExp | undefined, pick: (st: ArgoStatus) => ArgoNode[], signal: AbortSignal): AsyncGenerator<string> {
     const offsets = new Map<string, number>();
     const partial = new Map<string, string>();
     const lines = (podName: string, text: string, last: boolean): string[] => {
@@ -419,7 +459,8 @@ export class ArgoWorkflowService {
       if (q.tailLines !== undefined && !q.follow) out = out.slice(Math.max(0, out.length - q.tailLines));
       for (const l of out) yield `${l}\n`;
       if (!q.follow || ended) return;
-      await sleep(250);
+      await sleep(WATCH_POLL_MS, undefined, { signal }).catch(() => undefined);
+      if (signal.aborted) return;
     }
   }
 }

@@ -67,7 +67,8 @@ export function mountArgoApi(app: Hono, argo: ArgoWorkflowService, token: string
   app.post(`${W}/lint`, async (c) => c.json(argo.lint(ns(c), await body(c))));
   app.post(`${W}/submit`, async (c) => c.json(await argo.submit(ns(c), await body(c))));
   app.get(`${W}/:name`, (c) => c.json(argo.get(ns(c), name(c), q(c, "fields"), q(c, "uid"))));
-  app.delete(`${W}/:name`, async (c) => c.json(await argo.delete(ns(c), name(c), flag(q(c, "force")))));
+  // Argo's HTTP/1 client sends a DELETE's options in the body, Hera in the query.
+  app.delete(`${W}/:name`, async (c) => c.json(await argo.delete(ns(c), name(c), flag(q(c, "force")) || (await body(c)).force === true)));
   app.put(`${W}/:name/stop`, async (c) => c.json(await argo.shutdown(ns(c), name(c), await body(c), "Stop")));
   app.put(`${W}/:name/terminate`, async (c) => c.json(await argo.shutdown(ns(c), name(c), await body(c), "Terminate")));
   app.put(`${W}/:name/suspend`, async (c) => (await body(c), c.json(argo.suspend(ns(c), name(c)))));
@@ -75,31 +76,41 @@ export function mountArgoApi(app: Hono, argo: ArgoWorkflowService, token: string
   app.put(`${W}/:name/retry`, async (c) => (await body(c), c.json(argo.retry(ns(c), name(c)))));
   app.put(`${W}/:name/resubmit`, async (c) => c.json(await argo.resubmit(ns(c), name(c), await body(c))));
   app.put(`${W}/:name/set`, (c) => argoError(c, 12, "set (changing a node's phase or outputs by hand) is not supported by this server"));
-  const logs = (c: Context, podName: string | undefined) => {
+  const logs = (c: Context, podName: string | undefined, signal: AbortSignal) => {
     const tail = q(c, "logOptions.tailLines");
     const tailLines = tail === undefined ? undefined : Number(tail);
     if (tailLines !== undefined && (!Number.isInteger(tailLines) || tailLines < 0)) throw new ArgoApiError(3, `logOptions.tailLines must be a non-negative integer, got ${JSON.stringify(tail)}`);
     // Options that would change what is shown and are not honoured: refused, unless left at their defaults.
     for (const k of ["logOptions.sinceSeconds", "logOptions.sinceTime.seconds", "logOptions.limitBytes"]) if (q(c, k) && q(c, k) !== "0") throw new ArgoApiError(3, `${k} is not supported by this server`);
     for (const k of ["logOptions.previous", "logOptions.timestamps"]) if (flag(q(c, k))) throw new ArgoApiError(3, `${k} is not supported by this server`);
-    const lines = argo.logs(ns(c), name(c), { podName, container: q(c, "logOptions.container"), follow: flag(q(c, "logOptions.follow")), grep: q(c, "grep"), tailLines, selector: q(c, "selector") });
+    const lines = argo.logs(ns(c), name(c), { podName, container: q(c, "logOptions.container"), follow: flag(q(c, "logOptions.follow")), grep: q(c, "grep"), tailLines, selector: q(c, "selector") }, signal);
     return lines;
   };
-  const serveLogs = async (c: Context, podName: string | undefined) => {
-    const lines = logs(c, podName);
-    // The first line is read before answering: a refusal (no such pod) is an error, not an empty stream.
-    const first = await lines.next();
-    c.header("Content-Type", "application/json");
+  // The argo CLI (HTTP/1) asks with Accept: text/event-stream and reads `data: {"result": ...}` events;
+  // other clients get the gateway's newline-delimited JSON.
+  // A stream ends when the client goes away: `open(signal)` makes the lines (refusing a bad request
+  // then, before the stream starts: an error, not an empty stream), aborted then.
+  const serveStream = (c: Context, open: (signal: AbortSignal) => AsyncGenerator<string>) => {
+    const ctl = new AbortController();
+    const lines = open(ctl.signal);
+    const sse = (c.req.header("accept") ?? "").includes("text/event-stream");
+    const frame = (l: string) => (sse ? `data: ${l.trimEnd()}\n\n` : l);
+    c.header("Content-Type", sse ? "text/event-stream" : "application/json");
     return stream(c, async (s) => {
-      if (!first.done) await s.write(first.value);
+      s.onAbort(() => ctl.abort());
       for await (const l of lines) {
         if (s.aborted) break;
-        await s.write(l);
+        await s.write(frame(l));
       }
     });
   };
-  app.get(`${W}/:name/log`, (c) => serveLogs(c, q(c, "podName")));
-  app.get(`${W}/:name/:podName/log`, (c) => serveLogs(c, c.req.param("podName")));
+  app.get(`${W}/:name/log`, (c) => serveStream(c, (signal) => logs(c, q(c, "podName"), signal)));
+  app.get(`${W}/:name/:podName/log`, (c) => serveStream(c, (signal) => logs(c, c.req.param("podName"), signal)));
+  app.get("/api/v1/workflow-events/:namespace", (c) => {
+    const query = { labelSelector: q(c, "listOptions.labelSelector"), fieldSelector: q(c, "listOptions.fieldSelector") };
+    argo.list(ns(c), query); // refused here (a bad selector), before the stream starts
+    return serveStream(c, (signal) => argo.watch(ns(c), query, q(c, "fields"), signal));
+  });
 
   // ---------------------------------------------------------- templates
   const templates = (base: string, kind: TemplateKind, key: string) => {

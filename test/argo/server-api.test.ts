@@ -45,6 +45,37 @@ async function call(method: string, route: string, args: Record<string, string>,
   return { status: res.status, json, text };
 }
 
+/**
+ * Open a streaming GET as swagger.json defines it and read its lines until
+ * `until` holds for the lines so far (or the stream ends); then close it.
+ */
+async function readStream(route: string, args: Record<string, string>, query: Record<string, string>, until: (lines: string[]) => boolean, accept?: string): Promise<{ lines: string[]; ended: boolean; contentType: string | null }> {
+  expect(swagger.paths[route]?.get, `GET ${route} in swagger.json`).toBeDefined();
+  const url = new URL(route.replace(/\{(\w+)\}/g, (_, k: string) => encodeURIComponent(args[k]!)), base);
+  for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
+  const ctl = new AbortController();
+  const res = await fetch(url, { headers: { Authorization: `Bearer ${token}`, ...(accept ? { Accept: accept } : {}) }, signal: ctl.signal });
+  expect(res.status).toBe(200);
+  const reader = res.body!.getReader();
+  let buf = "";
+  const lines: string[] = [];
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return { lines, ended: true, contentType: res.headers.get("content-type") };
+      buf += Buffer.from(value).toString("utf8");
+      let i: number;
+      while ((i = buf.indexOf("\n")) >= 0) {
+        lines.push(buf.slice(0, i));
+        buf = buf.slice(i + 1);
+      }
+      if (until(lines)) return { lines, ended: false, contentType: res.headers.get("content-type") };
+    }
+  } finally {
+    ctl.abort();
+  }
+}
+
 const NS = "default";
 const get = (name: string) => call("GET", "/api/v1/workflows/{namespace}/{name}", { namespace: NS, name });
 
@@ -188,6 +219,10 @@ describe("dflow server: Argo workflows", () => {
     const nopod = await call("GET", "/api/v1/workflows/{namespace}/{name}/{podName}/log", { namespace: NS, name: helloName, podName: "nope" });
     expect(nopod.status).toBe(404);
     expect(nopod.json.code).toBe(5);
+    // The argo CLI over HTTP/1 asks for server-sent events and reads `data: {"result": ...}` lines.
+    const sse = await readStream("/api/v1/workflows/{namespace}/{name}/log", { namespace: NS, name: helloName }, { "logOptions.container": "main" }, () => false, "text/event-stream");
+    expect(sse.contentType).toMatch(/text\/event-stream/);
+    expect(sse.lines.filter((l) => l.startsWith("data: ")).map((l) => (JSON.parse(l.slice(6)) as Obj).result.content)).toEqual(["hello world", "HELLO WORLD"]);
     const init = await call("GET", "/api/v1/workflows/{namespace}/{name}/log", { namespace: NS, name: helloName }, { query: { "logOptions.container": "init" } });
     expect(init.status).toBe(400);
     expect(init.json.message).toMatch(/only the main container/);
@@ -398,6 +433,24 @@ describe("dflow server: controlling running workflows", () => {
     expect(wf.status.phase).toBe("Succeeded");
     expect(wf.spec.suspend).toBeUndefined();
     expect(nodeNamed(wf, "after")?.outputs.result).toBe("after");
+  });
+
+  it("follows a running workflow's log until it ends, and watches it change (workflow-events)", async () => {
+    const gate = path.join(work, "gate-follow");
+    // The watch is opened first: the workflow's creation is an event of its own.
+    const watching = readStream("/api/v1/workflow-events/{namespace}", { namespace: NS }, { "listOptions.fieldSelector": "metadata.name=to-follow" }, (lines) => lines.some((l) => (JSON.parse(l) as Obj).result.object.status?.phase === "Succeeded"));
+    expect((await create(gated("to-follow", gate, path.join(work, "follow-exit")))).status).toBe(200);
+    await waitFor("to-follow", running, "its pod running");
+    const following = readStream("/api/v1/workflows/{namespace}/{name}/log", { namespace: NS, name: "to-follow" }, { "logOptions.container": "main", "logOptions.follow": "true" }, () => false);
+    fs.writeFileSync(gate, "");
+    const log = await following;
+    expect(log.ended).toBe(true); // the stream ends with the workflow
+    expect(log.lines.map((l) => (JSON.parse(l) as Obj).result.content)).toEqual(["started", "released", "after"]);
+    const events = (await watching).lines.map((l) => (JSON.parse(l) as Obj).result);
+    expect(events[0].type).toBe("ADDED");
+    expect(events.slice(1).every((e: Obj) => e.type === "MODIFIED")).toBe(true);
+    expect(events.every((e: Obj) => e.object.metadata.name === "to-follow")).toBe(true);
+    for (const e of events) expectWorkflow(e.object);
   });
 
   it("delete: a running workflow is terminated and removed; GET is then 404", async () => {
