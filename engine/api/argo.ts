@@ -18,6 +18,7 @@ import { type ArgoStatus, readArgoStatus, runArgoWorkflow } from "../argo/index.
 import type { ArgoNode } from "../argo/store.js";
 import { ArgoRunControl, type ShutdownStrategy } from "../argo/control.js";
 import { readTextOrSync, writeAtomicSync } from "../store/fsx.js";
+import { registerForeignRun } from "../control.js";
 import { isFinal } from "./read.js";
 import { ApiError, type WorkflowStore } from "./workflows.js";
 import { TemplateStore, type TemplateKind, randomSuffix } from "./argo-templates.js";
@@ -221,6 +222,8 @@ export class ArgoWorkflowService {
       },
     });
     this.runs.set(name, { control, done });
+    // `dflow ui`'s Stop (this process) stops it as Argo's stop does; its Terminate, as Argo's terminate.
+    registerForeignRun(path.join(this.store.root, name), (verb) => control.stop(verb === "stopped" ? "Stop" : "Terminate"), done.catch(() => undefined));
     const outcome = await Promise.race([ready.then(() => "started" as const), done.then(() => "started" as const, (e: unknown) => e)]);
     if (outcome !== "started") {
       this.runs.delete(name);

@@ -453,6 +453,17 @@ describe("dflow server: controlling running workflows", () => {
     for (const e of events) expectWorkflow(e.object);
   });
 
+  it("the UI's Stop button stops a workflow of the Argo API as Argo's stop does (the same process runs it)", async () => {
+    const marker = path.join(work, "ui-stop-exit");
+    expect((await create(gated("ui-stop", path.join(work, "never-4"), marker))).status).toBe(200);
+    await waitFor("ui-stop", running, "its pod running");
+    const r = await fetch(new URL("/api/workflows/ui-stop/stop", base), { method: "POST", headers: { Authorization: `Bearer ${token}` } });
+    expect(r.status).toBe(200);
+    const wf = (await get("ui-stop")).json;
+    expect(wf.status).toMatchObject({ phase: "Failed", message: "Stopped with strategy 'Stop'" });
+    expect(fs.readFileSync(marker, "utf8").trim()).toBe("Failed");
+  });
+
   it("delete: a running workflow is terminated and removed; GET is then 404", async () => {
     expect((await create(gated("to-delete", path.join(work, "never-3"), path.join(work, "delete-exit")))).status).toBe(200);
     await waitFor("to-delete", running, "its pod running");
