@@ -35,9 +35,10 @@ export class TemplateStore {
   }
 
   list(kind: TemplateKind, namespace: string, namePattern?: string): Obj[] {
+    const dir = this.dir(kind, namespace);
     let names: string[] = [];
     try {
-      names = fs.readdirSync(this.dir(kind, namespace)).filter((f) => f.endsWith(".json"));
+      names = fs.readdirSync(dir).filter((f) => f.endsWith(".json"));
     } catch {
       // none stored yet
     }
@@ -48,9 +49,9 @@ export class TemplateStore {
       .map((n) => this.get(kind, namespace, n));
   }
 
-  /** Texts of the templates a workflow of `namespace` may reference (for the manifest loader). */
+  /** Texts of the templates a workflow of `namespace` may reference (for the manifest loader); "": cluster ones only. */
   library(namespace: string): Array<{ text: string; source: string }> {
-    return [...this.list("WorkflowTemplate", namespace), ...this.list("ClusterWorkflowTemplate", namespace)].map((t) => ({ text: JSON.stringify(t), source: `${String(t.kind)} ${String(asObj(t.metadata).name)}` }));
+    return [...(namespace ? this.list("WorkflowTemplate", namespace) : []), ...this.list("ClusterWorkflowTemplate", namespace)].map((t) => ({ text: JSON.stringify(t), source: `${String(t.kind)} ${String(asObj(t.metadata).name)}` }));
   }
 
   /** The template as it would be stored: kind, name (generateName honoured), namespace; linted. */

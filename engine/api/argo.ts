@@ -180,6 +180,7 @@ export class ArgoWorkflowService {
 
   /** The Workflow of a create/lint request: kind checked, namespace from the path, name (generateName honoured). */
   private prepare(namespace: string, workflow: unknown, named: boolean): Obj {
+    checkName(namespace, "namespace");
     if (!workflow || typeof workflow !== "object" || Array.isArray(workflow)) throw new ArgoApiError(3, "workflow is required (the body is {namespace, workflow, serverDryRun})");
     const w = workflow as Obj;
     if (w.kind !== undefined && w.kind !== "Workflow") throw new ArgoApiError(3, `workflow.kind is ${JSON.stringify(w.kind)}, expected Workflow`);

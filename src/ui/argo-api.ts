@@ -44,16 +44,11 @@ export function mountArgoApi(app: Hono, argo: ArgoWorkflowService, token: string
       const bearer = /^Bearer\s+(.+)$/i.exec(c.req.header("authorization") ?? "")?.[1]?.trim();
       if (!bearer || !sameToken(bearer, token)) return argoError(c, 16, bearer ? "token not valid: use the token `dflow server` printed (ARGO_TOKEN='Bearer <token>')" : "token not valid: the request has no Authorization: Bearer <token> header (ARGO_TOKEN='Bearer <token>')");
     }
-    try {
-      await next();
-    } catch (e) {
-      if (e instanceof ArgoApiError) {
-        c.res = argoError(c, e.code, e.message);
-        return;
-      }
-      throw e;
-    }
-    if (c.error instanceof ArgoApiError) c.res = argoError(c, c.error.code, c.error.message);
+    // Hono hands a route's error to the app's onError (the UI's shape) and records it: answered here in Argo's.
+    await next();
+    const e = c.error;
+    if (e instanceof ArgoApiError) c.res = argoError(c, e.code, e.message);
+    else if (e) c.res = argoError(c, 13, `internal error: ${e instanceof Error ? e.message : String(e)}`);
   });
 
   const ns = (c: Context) => c.req.param("namespace")!;

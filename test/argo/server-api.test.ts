@@ -24,6 +24,9 @@ let base = "";
 let token = "";
 let validateWorkflow: ((v: unknown) => boolean) & { errors?: unknown };
 let validateTemplate: ((v: unknown) => boolean) & { errors?: unknown };
+/** Argo's schema with no property beyond Argo's own: what the server adds (status, metadata) must pass it. */
+let strictStatus: ((v: unknown) => boolean) & { errors?: unknown };
+let strictMeta: ((v: unknown) => boolean) & { errors?: unknown };
 const swagger = JSON.parse(fs.readFileSync(path.join(ROOT, "fixtures", "argo", "schema", "swagger.json"), "utf8")) as { paths: Record<string, Record<string, unknown>> };
 
 /** A request as swagger.json defines it: `route` must be one of its paths (with its method), filled with `args`. */
@@ -95,6 +98,10 @@ const ended = (wf: Obj) => ["Succeeded", "Failed", "Error"].includes(wf.status?.
 function expectWorkflow(wf: unknown): void {
   const ok = validateWorkflow(wf);
   expect(ok ? [] : validateWorkflow.errors).toEqual([]);
+  // The spec is the client's own; what the server writes has only fields Argo's clients know (Hera's models forbid others).
+  const w = wf as Obj;
+  expect(strictMeta(w.metadata) ? [] : strictMeta.errors).toEqual([]);
+  if (w.status !== undefined) expect(strictStatus(w.status) ? [] : strictStatus.errors).toEqual([]);
 }
 
 const create = (workflow: Obj, extra: Obj = {}) => call("POST", "/api/v1/workflows/{namespace}", { namespace: NS }, { body: { namespace: NS, workflow, ...extra } });
@@ -108,6 +115,13 @@ beforeAll(async () => {
   ajv.addSchema(JSON.parse(fs.readFileSync(path.join(ROOT, "fixtures", "argo", "schema", "schema.json"), "utf8")), "argo");
   validateWorkflow = ajv.getSchema("argo#/definitions/io.argoproj.workflow.v1alpha1.Workflow")! as typeof validateWorkflow;
   validateTemplate = ajv.getSchema("argo#/definitions/io.argoproj.workflow.v1alpha1.WorkflowTemplate")! as typeof validateTemplate;
+  const strict = JSON.parse(fs.readFileSync(path.join(ROOT, "fixtures", "argo", "schema", "schema.json"), "utf8")) as { definitions: Record<string, Obj> };
+  for (const d of Object.values(strict.definitions)) if (d.type === "object" && d.properties && d.additionalProperties === undefined) d.additionalProperties = false;
+  const ajvStrict = new Ajv2020({ allErrors: true, strict: false });
+  (addFormats as unknown as (a: Ajv2020) => void)(ajvStrict);
+  ajvStrict.addSchema(strict, "argo");
+  strictStatus = ajvStrict.getSchema("argo#/definitions/io.argoproj.workflow.v1alpha1.WorkflowStatus")! as typeof strictStatus;
+  strictMeta = ajvStrict.getSchema("argo#/definitions/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta")! as typeof strictMeta;
   work = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "dflow-argo-api-")));
   server = execa(process.execPath, [CLI, "server", "--port", "0"], { cwd: work, env: { DFLOW_DEBUG_WORKDIR: work }, reject: false, all: true });
   const out = await new Promise<string>((resolve, reject) => {
