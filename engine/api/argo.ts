@@ -224,7 +224,7 @@ export class ArgoWorkflowService {
     });
     this.runs.set(name, { control, done });
     // `dflow ui`'s Stop (this process) stops it as Argo's stop does; its Terminate, as Argo's terminate.
-    registerForeignRun(path.join(this.store.root, name), (verb) => control.stop(verb === "stopped" ? "Stop" : "Terminate"), done.catch(() => undefined));
+    registerForeignRun(path.join(this.store.root, name), (verb) => this.stopRun(name, verb === "stopped" ? "Stop" : "Terminate"), done.catch(() => undefined));
     const outcome = await Promise.race([ready.then(() => "started" as const), done.then(() => "started" as const, (e: unknown) => e)]);
     if (outcome !== "started") {
       this.runs.delete(name);
@@ -295,7 +295,7 @@ export class ArgoWorkflowService {
     this.find(namespace, name);
     const mine = this.runs.get(name);
     if (mine) {
-      mine.control.stop("Terminate");
+      this.stopRun(name, "Terminate");
       await mine.done.catch(() => undefined);
     }
     try {
@@ -316,12 +316,22 @@ export class ArgoWorkflowService {
     return { dir, run };
   }
 
+  /** Shut a run of this server down, and say so in its spec (spec.shutdown, as Argo records it: `argo list` shows "Failed (Terminated)"). */
+  private stopRun(name: string, strategy: ShutdownStrategy): void {
+    const run = this.runs.get(name);
+    if (!run || run.control.shutdown) return;
+    const dir = path.join(this.store.root, name);
+    const saved = this.saved(dir);
+    if (saved) writeAtomicSync(path.join(dir, SAVED), JSON.stringify({ ...saved, spec: { ...asObj(saved.spec), shutdown: strategy } }));
+    run.control.stop(strategy);
+  }
+
   /** `argo stop` (exit handlers run) / `argo terminate` (they do not): resolves once the run has ended. */
   async shutdown(namespace: string, name: string, body: Obj, strategy: ShutdownStrategy): Promise<Obj> {
     if (body.nodeFieldSelector) throw new ArgoApiError(3, "nodeFieldSelector: stopping some nodes only is not supported; stop the whole workflow");
     if (body.message) throw new ArgoApiError(3, "message: a custom stop message is not supported; the workflow's message is Argo's (Stopped with strategy 'Stop')");
     const { run } = this.controlled(namespace, name, strategy === "Stop" ? "stop" : "terminate");
-    run.control.stop(strategy);
+    this.stopRun(name, strategy);
     await run.done.catch(() => undefined);
     return this.get(namespace, name);
   }

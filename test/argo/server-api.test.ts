@@ -408,6 +408,7 @@ describe("dflow server: controlling running workflows", () => {
     expect(r.status).toBe(200);
     expectWorkflow(r.json);
     expect(r.json.status).toMatchObject({ phase: "Failed", message: "Stopped with strategy 'Terminate'" });
+    expect(r.json.spec.shutdown).toBe("Terminate");
     expect(nodeNamed(r.json, "wait")).toMatchObject({ phase: "Failed", message: "workflow shutdown with strategy: Terminate" });
     expect(nodeNamed(r.json, "after")).toBeUndefined();
     expect(nodeNamed(r.json, "to-terminate.onExit")).toBeUndefined();
@@ -425,6 +426,7 @@ describe("dflow server: controlling running workflows", () => {
     const r = await call("PUT", "/api/v1/workflows/{namespace}/{name}/stop", { namespace: NS, name: "to-stop" }, { body: { namespace: NS, name: "to-stop" } });
     expect(r.status).toBe(200);
     expect(r.json.status).toMatchObject({ phase: "Failed", message: "Stopped with strategy 'Stop'" });
+    expect(r.json.spec.shutdown).toBe("Stop");
     expect(nodeNamed(r.json, "wait")?.phase).toBe("Failed");
     expect(nodeNamed(r.json, "to-stop.onExit")?.phase).toBe("Succeeded");
     expect(fs.readFileSync(marker, "utf8").trim()).toBe("Failed");
