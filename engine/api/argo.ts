@@ -18,7 +18,7 @@ import { type ArgoStatus, readArgoStatus, runArgoWorkflow } from "../argo/index.
 import type { ArgoNode } from "../argo/store.js";
 import { ArgoRunControl, type ShutdownStrategy } from "../argo/control.js";
 import { readTextOrSync, writeAtomicSync } from "../store/fsx.js";
-import { registerForeignRun } from "../control.js";
+import { isSuspended, registerForeignRun } from "../control.js";
 import { isFinal } from "./read.js";
 import { ApiError, type WorkflowStore } from "./workflows.js";
 import { TemplateStore, type TemplateKind, randomSuffix } from "./argo-templates.js";
@@ -113,7 +113,7 @@ export class ArgoWorkflowService {
     };
     const annotations = { ...(asObj(meta.annotations) as Record<string, string>), ...st.annotations };
     const spec = { ...asObj(saved?.spec) };
-    if (!done && fs.existsSync(path.join(dir, ".engine", "suspended"))) spec.suspend = true;
+    if (!done && isSuspended(dir)) spec.suspend = true;
     const nodes = Object.fromEntries(
       Object.entries(st.nodes).map(([id, n]) => {
         const { inputs, outputs, ...rest } = n;
@@ -219,12 +219,12 @@ export class ArgoWorkflowService {
       control,
       onStart: (id, dir) => {
         writeAtomicSync(path.join(dir, SAVED), JSON.stringify({ metadata: meta, spec: wf.spec }));
+        // `dflow ui`'s Stop (this process) stops it as Argo's stop does; its Terminate, as Argo's terminate.
+        registerForeignRun(dir, (verb) => this.stopRun(name, verb === "stopped" ? "Stop" : "Terminate"), done.catch(() => undefined));
         started!();
       },
     });
     this.runs.set(name, { control, done });
-    // `dflow ui`'s Stop (this process) stops it as Argo's stop does; its Terminate, as Argo's terminate.
-    registerForeignRun(path.join(this.store.root, name), (verb) => this.stopRun(name, verb === "stopped" ? "Stop" : "Terminate"), done.catch(() => undefined));
     const outcome = await Promise.race([ready.then(() => "started" as const), done.then(() => "started" as const, (e: unknown) => e)]);
     if (outcome !== "started") {
       this.runs.delete(name);
