@@ -210,7 +210,9 @@ export class ArgoWorkflowService {
     meta.creationTimestamp = k8sTime(new Date());
     loaded.metadata = { ...loaded.metadata, namespace, uid: meta.uid };
     if (fs.existsSync(path.join(this.store.root, name))) throw new ArgoApiError(6, `workflows.argoproj.io "${name}" already exists`);
-    if (body.serverDryRun === true || body.serverDryRun === "true") return wf;
+    // serverDryRun, or Kubernetes' createOptions.dryRun: ["All"]: checked, named, not run.
+    const dryRun = asObj(body.createOptions).dryRun;
+    if (body.serverDryRun === true || body.serverDryRun === "true" || (Array.isArray(dryRun) && dryRun.length)) return wf;
     const control = new ArgoRunControl();
     let started: (() => void) | undefined;
     const ready = new Promise<void>((r) => (started = r));
@@ -454,24 +456,29 @@ export class ArgoWorkflowService {
       const parts = all.split("\n");
       partial.set(podName, last ? "" : parts.pop()!);
       if (last && parts.at(-1) === "") parts.pop();
-      return parts.filter((l) => !grep || grep.test(l)).map((content) => JSON.stringify({ result: { content, podName } }));
+      return parts;
     };
+    // Kubernetes' tailLines applies to each pod's log as it is when first read; grep to what is then shown.
+    const tailed = new Set<string>();
     for (;;) {
       // The status is read before the logs: a log is complete once its node's phase is final.
       const st = readArgoStatus(dir)!;
       const ended = isFinal(st.phase);
-      let out: string[] = [];
       for (const n of pick(st)) {
         const nodeDone = isFinal(n.phase);
+        let got: string[] = [];
         for (;;) {
           const chunk = this.store.log(name, n.id, offsets.get(n.id) ?? 0);
           offsets.set(n.id, chunk.offset);
-          out.push(...lines(n.id, chunk.text, nodeDone && chunk.offset >= chunk.size));
+          got.push(...lines(n.id, chunk.text, nodeDone && chunk.offset >= chunk.size));
           if (chunk.offset >= chunk.size || !chunk.text) break;
         }
+        if (q.tailLines !== undefined && !tailed.has(n.id) && (got.length || nodeDone)) {
+          tailed.add(n.id);
+          got = q.tailLines ? got.slice(-q.tailLines) : [];
+        }
+        for (const content of got) if (!grep || grep.test(content)) yield `${JSON.stringify({ result: { content, podName: n.id } })}\n`;
       }
-      if (q.tailLines !== undefined && !q.follow) out = out.slice(Math.max(0, out.length - q.tailLines));
-      for (const l of out) yield `${l}\n`;
       if (!q.follow || ended) return;
       await sleep(WATCH_POLL_MS, undefined, { signal }).catch(() => undefined);
       if (signal.aborted) return;

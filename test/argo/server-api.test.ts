@@ -229,7 +229,12 @@ describe("dflow server: Argo workflows", () => {
     const one = await call("GET", "/api/v1/workflows/{namespace}/{name}/{podName}/log", { namespace: NS, name: helloName, podName: greet.id }, { query: { "logOptions.container": "main" } });
     expect(one.text).toBe(`${JSON.stringify({ result: { content: "hello world", podName: greet.id } })}\n`);
     const grep = await call("GET", "/api/v1/workflows/{namespace}/{name}/log", { namespace: NS, name: helloName }, { query: { grep: "HELLO" } });
-    expect(grep.text.trim().split("\n")).toHaveLength(1);
+    expect(grep.text.trim().split("\n").map((l) => (JSON.parse(l) as Obj).result.content)).toEqual(["HELLO WORLD"]);
+    // tailLines is per pod, as Kubernetes applies it to each pod's log.
+    const multi = await create({ metadata: { generateName: "lines-" }, spec: { entrypoint: "main", templates: [{ name: "main", steps: [[{ name: "a", template: "count" }], [{ name: "b", template: "count" }]] }, pod("count", "echo 1; echo 2; echo 3")] } });
+    await waitFor(multi.json.metadata.name, ended, "an end");
+    const tail = await call("GET", "/api/v1/workflows/{namespace}/{name}/log", { namespace: NS, name: multi.json.metadata.name }, { query: { "logOptions.tailLines": "2" } });
+    expect(tail.text.trim().split("\n").map((l) => (JSON.parse(l) as Obj).result.content)).toEqual(["2", "3", "2", "3"]);
     const nopod = await call("GET", "/api/v1/workflows/{namespace}/{name}/{podName}/log", { namespace: NS, name: helloName, podName: "nope" });
     expect(nopod.status).toBe(404);
     expect(nopod.json.code).toBe(5);
@@ -284,6 +289,8 @@ describe("dflow server: Argo workflows", () => {
     const dry = await create(wf, { serverDryRun: true });
     expect(dry.status).toBe(200);
     expect(dry.json.metadata.name).toBe("exact-name");
+    expect(fs.existsSync(path.join(work, "exact-name"))).toBe(false);
+    expect((await create(wf, { createOptions: { dryRun: ["All"] } })).status).toBe(200);
     expect(fs.existsSync(path.join(work, "exact-name"))).toBe(false);
     const r = await create(wf);
     expect(r.status).toBe(200);
