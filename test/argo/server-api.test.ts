@@ -16,7 +16,8 @@ import addFormats from "ajv-formats";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CLI, ROOT } from "../support/ui.js";
 
-type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+// Answers are checked field by field against Argo's shapes: loosely typed JSON.
+type Obj = Record<string, any>;
 
 let work = "";
 let server: ResultPromise<{ all: true; reject: false }>;
