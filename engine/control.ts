@@ -41,6 +41,18 @@ const FINAL = new Set(["Succeeded", "Failed", "Error"]);
 /** Workflows whose engine is this process: wfdir -> its run. */
 const live = new Map<string, { ctx: RunContext; ended: Promise<unknown> }>();
 
+/**
+ * Runs of this process that another interpreter runs (the Argo runs of
+ * `dflow server`): stopped through `stop`, so that `dflow ui`'s buttons and
+ * deleteWorkflow treat them as runs of this process.
+ */
+const foreign = new Map<string, { stop: (verb: "terminated" | "stopped") => void; ended: Promise<unknown> }>();
+
+export function registerForeignRun(wfdir: string, stop: (verb: "terminated" | "stopped") => void, ended: Promise<unknown>): void {
+  foreign.set(wfdir, { stop, ended });
+  void ended.finally(() => foreign.delete(wfdir));
+}
+
 /** Called by runWorkflow while it runs `ctx`; `ended` settles when the run has written its final status. */
 export function registerRun(ctx: RunContext, ended: Promise<unknown>): void {
   live.set(ctx.wfdir, { ctx, ended });
@@ -120,6 +132,12 @@ export async function terminateWorkflow(wfdir: string, by: string, verb: "termin
     await here.ended;
     return { outcome: "stopped", status: readStatus(wfdir, id) };
   }
+  const other = foreign.get(wfdir);
+  if (other) {
+    other.stop(verb);
+    await other.ended.catch(() => undefined);
+    return { outcome: "stopped", status: readStatus(wfdir, id) };
+  }
   const status = readStatus(wfdir, id);
   const lock = readLock(wfdir);
   if (lock && lock.host !== os.hostname() && !FINAL.has(status)) {
@@ -171,7 +189,7 @@ export function resumeWorkflow(wfdir: string): boolean {
 
 /** The pid of the live engine running the workflow (this process included), or null. */
 function liveEngine(wfdir: string): number | null {
-  if (live.has(wfdir)) return process.pid;
+  if (live.has(wfdir) || foreign.has(wfdir)) return process.pid;
   const lock = readLock(wfdir);
   if (lock) return lockAlive(lock) ? lock.pid : null;
   // A run without a lock (an older engine): its pid file.
@@ -206,7 +224,7 @@ export function checkDeletable(wfdir: string, opts: { force?: boolean; forceHint
 export async function deleteWorkflow(wfdir: string, opts: { force?: boolean; forceHint: string; by: string }): Promise<void> {
   checkDeletable(wfdir, opts);
   const lock = readLock(wfdir);
-  if (live.has(wfdir) || (lock && lock.host === os.hostname() && lockAlive(lock) && !FINAL.has(readStatus(wfdir, path.basename(wfdir))))) {
+  if (live.has(wfdir) || foreign.has(wfdir) || (lock && lock.host === os.hostname() && lockAlive(lock) && !FINAL.has(readStatus(wfdir, path.basename(wfdir))))) {
     await terminateWorkflow(wfdir, opts.by);
   }
   fs.rmSync(wfdir, { recursive: true, force: true });

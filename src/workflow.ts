@@ -21,6 +21,7 @@ import { Step, Task } from "./step.js";
 import { DAG, Steps } from "./steps.js";
 import type { OPTemplate } from "./templates.js";
 import { WorkflowValidationError, problemsOf, validateWorkflow } from "./validate.js";
+import { type ArgoLoadOptions, type ArgoManifest, fromYaml } from "./argo/load.js";
 
 /** Options of a Workflow: dflow's, with the Kubernetes/Argo connection options accepted and ignored. */
 export const workflowSpec = spec(
@@ -81,6 +82,15 @@ export class Workflow {
     this.parallelism = opts.parallelism ?? undefined;
     this.annotations = opts.annotations;
     this.labels = opts.labels;
+  }
+
+  /**
+   * An Argo Workflow manifest (YAML text), run by the same engine in the same
+   * layout: `(await Workflow.from_yaml(text).submit()).status`. What it cannot
+   * run is refused here, in one line naming the field.
+   */
+  static from_yaml(text: string, opts: ArgoLoadOptions = {}): ArgoManifest {
+    return fromYaml(text, opts);
   }
 
   /** Add a step, a parallel list of steps, a task or a list of tasks to the entrypoint. */

@@ -13,6 +13,7 @@
 //    numerically (`'5' == 5`, `'10' > 9`); two strings still compare as text.
 //  - a member of nil or a missing map key is nil (`a.b.c ?? 'x'` works even
 //    when `a.b` is missing); expr-lang errors on a member of nil without `?.`.
+import { JSONPath } from "jsonpath-plus";
 import { DflowConfigError } from "../../src/errors.js";
 import { ExprError, exprConfigError } from "./lexer.js";
 import { parseExpr, sourceOf, PREDICATE_BUILTINS, type BuiltinName, type Node, type PredicateName, type SprigName } from "./parser.js";
@@ -559,14 +560,14 @@ function goSplit(s: string, sep: string, n = -1): string[] {
   return [...parts.slice(0, n - 1), parts.slice(n - 1).join(sep)];
 }
 
-/** Argo's jsonpath() for definite paths: `$`, `$.a.b`, `$[0]`, `$['k']`, `$[0].value`. */
+/** Argo's jsonpath(): a definite path (`$`, `$.a.b`, `$[0]`, `$['k']`, `$[0].value`) gives the value, any other a list. */
 export function jsonpath(input: unknown, path: string): unknown {
   let v = typeof input === "string" ? parseJson(input) : input;
   const p = path.trim();
   if (!p.startsWith("$")) throw new BuiltinError(`path ${JSON.stringify(path)} must start with $`);
   let i = 1;
   const unsupported = (): never => {
-    throw new BuiltinError(`path ${JSON.stringify(path)}: only definite paths are supported ($, $.a.b, $[0], $['k'], $[0].value); filters, wildcards, recursive descent and slices are not`);
+    throw new BuiltinError(`path ${JSON.stringify(path)}: cannot be applied to ${describeValue(v)}`);
   };
   while (i < p.length) {
     let key: string | number;
@@ -579,7 +580,9 @@ export function jsonpath(input: unknown, path: string): unknown {
     } else if ((m = /^\[\s*'((?:[^'\\]|\\.)*)'\s*\]/.exec(rest)) || (m = /^\[\s*"((?:[^"\\]|\\.)*)"\s*\]/.exec(rest))) {
       key = m[1].replace(/\\(.)/g, "$1");
     } else {
-      return unsupported();
+      // Filters, wildcards, slices, recursive descent: a list, as Argo's jsonpath gives (jsonpath-plus, whose filters run in its safe evaluator).
+      if (v === null || typeof v !== "object") return unsupported();
+      return JSONPath({ path: `$${rest}`, json: v, wrap: true, eval: "safe" }) as unknown;
     }
     i += m[0].length;
     if (typeof key === "number") {
@@ -860,6 +863,12 @@ const SPRIG: Record<SprigName, (args: unknown[]) => unknown> = {
   empty: (a) => (arity(a, 1), sprigEmpty(a[0])),
   coalesce: (a) => a.find((x) => !sprigEmpty(x)) ?? null,
   ternary: (a) => (arity(a, 3), a[2] === true ? a[0] : a[1]),
+  // Sprig's date(layout, t): t a time or Unix seconds; anything else means now (Sprig's own fallback).
+  date: (a) => {
+    arity(a, 2);
+    const t = typeof a[1] === "number" ? new Date(a[1] * 1000) : typeof a[1] === "string" && !Number.isNaN(Date.parse(a[1])) ? new Date(a[1]) : new Date();
+    return goTimeFormat(goString(a[0]), t);
+  },
   b64enc: (a) => (arity(a, 1), Buffer.from(goString(a[0]), "utf8").toString("base64")),
   b64dec: (a) => {
     arity(a, 1);
@@ -868,3 +877,47 @@ const SPRIG: Record<SprigName, (args: unknown[]) => unknown> = {
     return Buffer.from(s, "base64").toString("utf8");
   },
 };
+
+/** Go's time.Format reference layout (Mon Jan 2 15:04:05 MST 2006), in UTC. */
+export function goTimeFormat(layout: string, t: Date): string {
+  const pad = (n: number, w = 2) => String(n).padStart(w, "0");
+  const days = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
+  const months = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
+  const h12 = t.getUTCHours() % 12 || 12;
+  const tokens: Array<[string, () => string]> = [
+    ["January", () => months[t.getUTCMonth()]],
+    ["Monday", () => days[t.getUTCDay()]],
+    ["2006", () => String(t.getUTCFullYear())],
+    ["Z07:00", () => "Z"],
+    ["-07:00", () => "+00:00"],
+    ["-0700", () => "+0000"],
+    [".000", () => `.${pad(t.getUTCMilliseconds(), 3)}`],
+    ["Jan", () => months[t.getUTCMonth()].slice(0, 3)],
+    ["Mon", () => days[t.getUTCDay()].slice(0, 3)],
+    ["MST", () => "UTC"],
+    ["01", () => pad(t.getUTCMonth() + 1)],
+    ["02", () => pad(t.getUTCDate())],
+    ["_2", () => String(t.getUTCDate()).padStart(2, " ")],
+    ["06", () => pad(t.getUTCFullYear() % 100)],
+    ["15", () => pad(t.getUTCHours())],
+    ["03", () => pad(h12)],
+    ["04", () => pad(t.getUTCMinutes())],
+    ["05", () => pad(t.getUTCSeconds())],
+    ["PM", () => (t.getUTCHours() >= 12 ? "PM" : "AM")],
+    ["pm", () => (t.getUTCHours() >= 12 ? "pm" : "am")],
+    ["1", () => String(t.getUTCMonth() + 1)],
+    ["2", () => String(t.getUTCDate())],
+    ["3", () => String(h12)],
+    ["4", () => String(t.getUTCMinutes())],
+    ["5", () => String(t.getUTCSeconds())],
+  ];
+  let out = "";
+  for (let i = 0; i < layout.length; ) {
+    const hit = tokens.find(([tok]) => layout.startsWith(tok, i));
+    if (hit) {
+      out += hit[1]();
+      i += hit[0].length;
+    } else out += layout[i++];
+  }
+  return out;
+}

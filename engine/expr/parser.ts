@@ -36,7 +36,7 @@ export const SPRIG_BUILTINS = [
   "untilStep", "until", "atoi", "int", "int64", "float64", "add", "add1", "sub", "mul", "div", "mod", "max", "min",
   "upper", "lower", "trim", "trimAll", "trimPrefix", "trimSuffix", "replace", "contains", "hasPrefix", "hasSuffix", "repeat",
   "quote", "squote", "toString", "fromJson", "toJson", "toPrettyJson", "list", "has", "len", "length", "first", "last",
-  "join", "splitList", "default", "empty", "coalesce", "ternary", "b64enc", "b64dec",
+  "join", "splitList", "default", "empty", "coalesce", "ternary", "b64enc", "b64dec", "date",
 ] as const;
 
 export type BuiltinName = (typeof BUILTINS)[number];

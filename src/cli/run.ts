@@ -109,17 +109,50 @@ function readReport(report: string): Array<{ id: string; status: string }> {
   return lines.map((l) => JSON.parse(l) as { id: string; status: string; event?: string }).filter((r) => !r.event);
 }
 
+/** `dflow run wf.yaml`: an Argo Workflow manifest, run in this process; the exit status says whether it succeeded. */
+async function runManifest(file: string, templates: string[], parameters: string[]): Promise<number> {
+  if (!fs.existsSync(file)) throw new CliError(`no such workflow manifest: ${file}`);
+  const params: Record<string, string> = {};
+  for (const p of parameters) {
+    const eq = p.indexOf("=");
+    if (eq <= 0) throw new CliError(`-p ${p}: expected name=value`);
+    params[p.slice(0, eq)] = p.slice(eq + 1);
+  }
+  const { fromYamlFile } = await import("../argo/load.js");
+  const { DflowConfigError } = await import("../errors.js");
+  let manifest;
+  try {
+    manifest = fromYamlFile(file, { template_files: templates, parameters: parameters.length ? params : undefined });
+  } catch (e) {
+    // An invalid or unsupported manifest: one line, the user's to fix.
+    if (e instanceof DflowConfigError) throw new CliError(e.message, 1);
+    throw e;
+  }
+  const r = await manifest.submit();
+  process.stderr.write(`dflow: workflow ${r.id} ${r.phase}${r.message ? `: ${r.message}` : ""}\n`);
+  return r.phase === "Succeeded" ? 0 : 1;
+}
+
+const collect = (v: string, list: string[]) => [...list, v];
+
 export function register(program: Command): void {
   program
     .command("run")
     .description("run a workflow script; exits non-zero when it or any workflow it submits fails")
-    .argument("<workflow>", "workflow script (.ts or .js)")
+    .argument("<workflow>", "workflow script (.ts or .js), or an Argo Workflow manifest (.yaml)")
     .argument("[args...]", "arguments passed to the script")
     .option("-d, --detach", "run in the background (survives the terminal closing); follow with `npx dflow watch <id>`")
     .option("-v, --verbose", "print the stack trace of an error the script does not catch (also DFLOW_DEBUG=1)")
-    .action(async (script: string, args: string[], o: { detach?: boolean; verbose?: boolean }) => {
+    .option("-t, --template <file>", "Argo manifest: a file of (Cluster)WorkflowTemplates it references (repeatable)", collect, [])
+    .option("-p, --parameter <name=value>", "Argo manifest: override a workflow argument (repeatable)", collect, [])
+    .action(async (script: string, args: string[], o: { detach?: boolean; verbose?: boolean; template: string[]; parameter: string[] }) => {
       // A script being exported (`dflow export`) that starts `dflow run` itself: exporting runs no step.
       if (process.env.DFLOW_EXPORT) throw new CliError(`dflow run ${script} was started by a workflow script that \`dflow export\` is rendering; exporting runs no workflow`);
+      if (/\.ya?ml$/i.test(script)) {
+        if (o.detach) throw new CliError("--detach is not available for Argo manifests yet: run it in the foreground (or under nohup)");
+        process.exitCode = await runManifest(script, o.template, o.parameter);
+        return;
+      }
       const code = await runScript({ script, args, detach: o.detach, env: o.verbose ? { DFLOW_DEBUG: "1" } : undefined });
       if (code !== null) process.exitCode = code;
     });

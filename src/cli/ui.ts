@@ -6,7 +6,8 @@ import { CliError, command } from "./command.js";
 
 export function register(program: Command): void {
   command(program, "ui")
-    .description("serve a web UI of the workflows under the work directory (DFLOW_DEBUG_WORKDIR, default .): list, graph, timeline, steps, logs, live")
+    .alias("server")
+    .description("serve a web UI of the workflows under the work directory (DFLOW_DEBUG_WORKDIR, default .): list, graph, timeline, steps, logs, live; and the Argo Server API (`dflow server`): the argo CLI, Hera and dflow's Python client run Argo workflows here")
     .option("-p, --port <port>", "port to listen on (0: any free port)", "2746")
     .option("--host <host>", "address to listen on; anything but loopback can be reached from other machines", "127.0.0.1")
     .option("--no-token", "serve without a token (loopback only; anyone on this machine can then use it)")
@@ -28,6 +29,8 @@ export function register(program: Command): void {
         throw e;
       }
       process.stdout.write(`dflow ui: serving the workflows in ${workRoot()}\nOpen ${server.openUrl}\n`);
+      const argoHost = opts.host.includes(":") ? `[${opts.host}]` : opts.host;
+      process.stdout.write(`Argo Server API: ARGO_SERVER=${argoHost}:${server.port} ARGO_HTTP1=true ARGO_SECURE=false${server.token ? ` ARGO_TOKEN='Bearer ${server.token}'` : ""} argo list -n <namespace>\n`);
       if (!isLoopback(opts.host)) process.stdout.write(`(listening on ${opts.host}: anyone who can reach it and has the token can stop and delete workflows)\n`);
       else process.stdout.write(`From another machine: ssh -L ${server.port}:127.0.0.1:${server.port} <this host>, then open the URL there\n`);
       const stop = () => void server.close().then(() => process.exit(0));

@@ -18,6 +18,8 @@ import { serve } from "@hono/node-server";
 import { ApiError, WorkflowStore } from "../../engine/api/workflows.js";
 import { type Subscription, Watcher, type WorkflowEvent } from "../../engine/api/watch.js";
 import { isInside } from "../../engine/store/fsx.js";
+import { ArgoWorkflowService } from "../../engine/api/argo.js";
+import { mountArgoApi } from "./argo-api.js";
 
 /** Where vite puts the page: dist/ui (this module is dist/src/ui/server.js; from the sources, in tests, the built one). */
 export const UI_DIR = [new URL("../../ui/", import.meta.url), new URL("../../dist/ui/", import.meta.url)].map((u) => fileURLToPath(u)).find((d) => fs.existsSync(path.join(d, "index.html"))) ?? fileURLToPath(new URL("../../ui/", import.meta.url));
@@ -77,7 +79,7 @@ function looksText(file: string): boolean {
 
 const PAGE_CSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
-export function createApp(opts: { store: WorkflowStore; watcher: Watcher; token: string | null; uiDir?: string }): Hono {
+export function createApp(opts: { store: WorkflowStore; watcher: Watcher; token: string | null; uiDir?: string; argo?: ArgoWorkflowService }): Hono {
   const { store, watcher, token } = opts;
   const uiDir = opts.uiDir ?? UI_DIR;
   const app = new Hono();
@@ -88,6 +90,9 @@ export function createApp(opts: { store: WorkflowStore; watcher: Watcher; token:
     return c.json({ error: `internal error: ${msg}` }, 500);
   });
   app.notFound((c) => (c.req.path.startsWith("/api/") ? c.json({ error: `no such API: ${c.req.method} ${c.req.path}` }, 404) : c.text("not found", 404)));
+
+  // The Argo Server API (`dflow server`): its own routes under /api/v1/, same token, Argo's error shape.
+  mountArgoApi(app, opts.argo ?? new ArgoWorkflowService(store), token);
 
   // Every /api/ request: the token (header; for GET also ?token=, for links and EventSource).
   app.use("/api/*", async (c, next) => {

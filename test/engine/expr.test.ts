@@ -410,8 +410,16 @@ describe("expr: built-ins", () => {
     expect(ev("len(jsonpath(v, '$'))", { v: "[1,2,3]" })).toBe(3);
     expect(ev("sum(jsonpath(v, '$'))", { v: "[1,2,3]" })).toBe(6);
     expect(errorOf(() => ev(`jsonpath('{"a": 1}', '$.b')`)).message).toContain('unknown key "b"');
-    expect(errorOf(() => ev(`jsonpath('[1]', '$[*]')`)).message).toContain("only definite paths are supported");
-    expect(errorOf(() => ev(`jsonpath('[1]', '$..a')`)).message).toContain("only definite paths are supported");
+    expect(errorOf(() => ev(`jsonpath('nope', '$')`)).message).toContain("invalid JSON");
+  });
+
+  it("jsonpath with filters, wildcards and slices gives a list (Argo's jsonpath)", () => {
+    const staff = `'{"employees": [{"name": "Baris", "age": 43}, {"name": "Mo", "age": 30}]}'`;
+    expect(ev(`jsonpath(${staff}, '$.employees[?(@.age>42)].age')`)).toEqual([43]);
+    expect(ev(`jsonpath(${staff}, '$.employees[?(@.name=="Baris")].age')`)).toEqual([43]);
+    expect(ev(`jsonpath(${staff}, '$.employees[*].name')`)).toEqual(["Baris", "Mo"]);
+    expect(ev(`jsonpath('[1, 2, 3]', '$[1:]')`)).toEqual([2, 3]);
+    expect(ev(`jsonpath('[1]', '$..a')`)).toEqual([]);
     expect(errorOf(() => ev(`jsonpath('nope', '$')`)).message).toContain("invalid JSON");
   });
 

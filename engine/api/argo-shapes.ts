@@ -1,0 +1,140 @@
+// Argo's shapes for the Argo Server API: its error ({code, message} with a
+// gRPC code), names, timestamps, Kubernetes label selectors, the `fields`
+// filter of its list/get answers, and manifest linting with the local
+// interpreter's own loader and check (what would run is what lints).
+import { DflowConfigError } from "../../src/errors.js";
+import { type ArgoWorkflow, checkWorkflow, loadArgo } from "../argo/index.js";
+
+export type Obj = Record<string, unknown>;
+
+export const asObj = (v: unknown): Obj => (v && typeof v === "object" && !Array.isArray(v) ? (v as Obj) : {});
+
+/** gRPC codes the Argo Server answers with, and the HTTP status grpc-gateway gives each. */
+export const GRPC_HTTP = { 3: 400, 5: 404, 6: 409, 7: 403, 9: 400, 12: 501, 13: 500, 16: 401 } as const;
+export type GrpcCode = keyof typeof GRPC_HTTP;
+
+/** A request the Argo Server API refuses, in Argo's terms. */
+export class ArgoApiError extends Error {
+  constructor(
+    readonly code: GrpcCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = "ArgoApiError";
+  }
+  get status(): number {
+    return GRPC_HTTP[this.code];
+  }
+}
+
+const DNS_NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
+
+/** A Kubernetes object name (DNS subdomain): refused otherwise, as Kubernetes does. */
+export function checkName(name: string, what: string): string {
+  if (name.length > 253 || !DNS_NAME.test(name)) throw new ArgoApiError(3, `${what} ${JSON.stringify(name)} is invalid: a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character`);
+  return name;
+}
+
+/** Kubernetes' timestamp: RFC 3339 in seconds. */
+export function k8sTime(d: Date | string): string {
+  return new Date(d).toISOString().replace(/\.\d{3}Z$/, "Z");
+}
+
+/** The manifest loaded and checked as the interpreter will run it; an invalid or unsupported one is InvalidArgument. */
+export function lintManifest(workflow: Obj, support: Array<{ text: string; source: string }>): ArgoWorkflow {
+  try {
+    const wf = loadArgo(JSON.stringify(workflow), `Workflow ${String(asObj(workflow.metadata).name ?? asObj(workflow.metadata).generateName ?? "")}`, support);
+    checkWorkflow(wf);
+    return wf;
+  } catch (e) {
+    if (e instanceof DflowConfigError) throw new ArgoApiError(3, e.message);
+    throw e;
+  }
+}
+
+// ------------------------------------------------------------ label selectors
+
+type Requirement = { key: string; op: "=" | "!=" | "in" | "notin" | "exists" | "!exists"; values: string[] };
+
+/** A Kubernetes label selector (`a=b,c!=d,e in (f,g),h,!i`); refused when it does not parse. */
+export function parseLabelSelector(sel: string): Requirement[] {
+  const out: Requirement[] = [];
+  // Commas inside `in (...)` do not separate requirements.
+  const parts = sel.match(/[^,(]+(\([^)]*\))?[^,]*/g) ?? [];
+  for (const raw of parts) {
+    const p = raw.trim();
+    if (!p) continue;
+    let m: RegExpExecArray | null;
+    if ((m = /^([\w./-]+)\s+(in|notin)\s+\(([^)]*)\)$/.exec(p))) out.push({ key: m[1]!, op: m[2] as "in" | "notin", values: m[3]!.split(",").map((v) => v.trim()) });
+    else if ((m = /^([\w./-]+)\s*(==|=|!=)\s*([\w.-]*)$/.exec(p))) out.push({ key: m[1]!, op: m[2] === "!=" ? "!=" : "=", values: [m[3]!] });
+    else if ((m = /^!([\w./-]+)$/.exec(p))) out.push({ key: m[1]!, op: "!exists", values: [] });
+    else if ((m = /^([\w./-]+)$/.exec(p))) out.push({ key: m[1]!, op: "exists", values: [] });
+    else throw new ArgoApiError(3, `listOptions.labelSelector: cannot parse ${JSON.stringify(p)} (expected key=value, key!=value, key in (a,b), key notin (a,b), key or !key)`);
+  }
+  return out;
+}
+
+export function matchesLabels(reqs: Requirement[], labels: Record<string, string>): boolean {
+  return reqs.every((r) => {
+    const v = labels[r.key];
+    switch (r.op) {
+      case "=":
+        return v === r.values[0];
+      case "!=":
+        return v !== r.values[0];
+      case "in":
+        return v !== undefined && r.values.includes(v);
+      case "notin":
+        return v === undefined || !r.values.includes(v);
+      case "exists":
+        return v !== undefined;
+      case "!exists":
+        return v === undefined;
+    }
+  });
+}
+
+// ------------------------------------------------------------ fields
+
+/**
+ * Argo's `fields` parameter: a comma-separated list of dotted paths to keep
+ * (`metadata,items.metadata.name,items.status.phase`), or, starting with
+ * `-`, paths to drop (`-status.nodes`). Arrays apply the rest of the path to
+ * each element.
+ */
+export function filterFields(v: unknown, fields: string | undefined): unknown {
+  if (!fields) return v;
+  const exclude = fields.startsWith("-");
+  const paths = (exclude ? fields.slice(1) : fields)
+    .split(",")
+    .map((f) => f.trim())
+    .filter(Boolean)
+    .map((f) => f.split("."));
+  return exclude ? drop(v, paths) : keep(v, paths);
+}
+
+function keep(v: unknown, paths: string[][]): unknown {
+  if (paths.some((p) => p.length === 0)) return v;
+  if (Array.isArray(v)) return v.map((x) => keep(x, paths));
+  if (!v || typeof v !== "object") return undefined;
+  const out: Obj = {};
+  for (const [k, x] of Object.entries(v as Obj)) {
+    const sub = paths.filter((p) => p[0] === k).map((p) => p.slice(1));
+    if (!sub.length) continue;
+    const kept = keep(x, sub);
+    if (kept !== undefined) out[k] = kept;
+  }
+  return out;
+}
+
+function drop(v: unknown, paths: string[][]): unknown {
+  if (Array.isArray(v)) return v.map((x) => drop(x, paths));
+  if (!v || typeof v !== "object") return v;
+  const out: Obj = {};
+  for (const [k, x] of Object.entries(v as Obj)) {
+    const sub = paths.filter((p) => p[0] === k).map((p) => p.slice(1));
+    if (sub.some((p) => p.length === 0)) continue;
+    out[k] = sub.length ? drop(x, sub) : x;
+  }
+  return out;
+}

@@ -1,0 +1,129 @@
+// WorkflowTemplates and ClusterWorkflowTemplates of the Argo Server API,
+// stored in the work directory (<root>/.argo-templates/namespaces/<ns>/<name>.json
+// and .../cluster/<name>.json), linted before they are stored, and handed to
+// workflows created over the API for workflowTemplateRef / templateRef.
+import crypto from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import { writeAtomicSync } from "../store/fsx.js";
+import { ArgoApiError, type Obj, asObj, checkName, k8sTime, lintManifest } from "./argo-shapes.js";
+
+export type TemplateKind = "WorkflowTemplate" | "ClusterWorkflowTemplate";
+
+export class TemplateStore {
+  constructor(readonly root: string) {}
+
+  private dir(kind: TemplateKind, namespace: string): string {
+    return kind === "ClusterWorkflowTemplate" ? path.join(this.root, ".argo-templates", "cluster") : path.join(this.root, ".argo-templates", "namespaces", checkName(namespace, "namespace"));
+  }
+
+  private file(kind: TemplateKind, namespace: string, name: string): string {
+    return path.join(this.dir(kind, namespace), `${checkName(name, `${kind} name`)}.json`);
+  }
+
+  private notFound(kind: TemplateKind, name: string): ArgoApiError {
+    return new ArgoApiError(5, `${kind === "ClusterWorkflowTemplate" ? "clusterworkflowtemplates" : "workflowtemplates"}.argoproj.io "${name}" not found`);
+  }
+
+  get(kind: TemplateKind, namespace: string, name: string): Obj {
+    try {
+      return JSON.parse(fs.readFileSync(this.file(kind, namespace, name), "utf8")) as Obj;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "ENOENT") throw this.notFound(kind, name);
+      throw e;
+    }
+  }
+
+  list(kind: TemplateKind, namespace: string, namePattern?: string): Obj[] {
+    const dir = this.dir(kind, namespace);
+    let names: string[] = [];
+    try {
+      names = fs.readdirSync(dir).filter((f) => f.endsWith(".json"));
+    } catch {
+      // none stored yet
+    }
+    return names
+      .map((f) => f.slice(0, -".json".length))
+      .filter((n) => !namePattern || n.includes(namePattern))
+      .sort()
+      .map((n) => this.get(kind, namespace, n));
+  }
+
+  /** Texts of the templates a workflow of `namespace` may reference (for the manifest loader); "": cluster ones only. */
+  library(namespace: string): Array<{ text: string; source: string }> {
+    return [...(namespace ? this.list("WorkflowTemplate", namespace) : []), ...this.list("ClusterWorkflowTemplate", namespace)].map((t) => ({ text: JSON.stringify(t), source: `${String(t.kind)} ${String(asObj(t.metadata).name)}` }));
+  }
+
+  /** The template as it would be stored: kind, name (generateName honoured), namespace; linted. */
+  prepare(kind: TemplateKind, namespace: string, template: unknown, existing?: Obj): Obj {
+    const t = asObj(template);
+    if (!template || typeof template !== "object") throw new ArgoApiError(3, "template is required");
+    if (t.kind !== undefined && t.kind !== kind) throw new ArgoApiError(3, `template.kind is ${JSON.stringify(t.kind)}, expected ${kind}`);
+    const meta = { ...asObj(t.metadata) };
+    let name = typeof meta.name === "string" ? meta.name : "";
+    if (!name && typeof meta.generateName === "string" && meta.generateName) name = `${meta.generateName}${randomSuffix()}`;
+    if (!name) throw new ArgoApiError(3, `${kind}.argoproj.io "" is invalid: metadata.name: Required value: name or generateName is required`);
+    checkName(name, `${kind} name`);
+    const old = asObj(existing?.metadata);
+    const out: Obj = {
+      apiVersion: "argoproj.io/v1alpha1",
+      kind,
+      metadata: {
+        ...meta,
+        name,
+        ...(kind === "WorkflowTemplate" ? { namespace } : {}),
+        uid: old.uid ?? crypto.randomUUID(),
+        creationTimestamp: old.creationTimestamp ?? k8sTime(new Date()),
+        resourceVersion: String(Number(old.resourceVersion ?? 0) + 1),
+      },
+      spec: asObj(t.spec),
+    };
+    if (kind === "ClusterWorkflowTemplate") delete (out.metadata as Obj).namespace;
+    this.lint(kind, namespace, out);
+    return out;
+  }
+
+  /** What `argo template lint` checks: the templates load and every one is runnable here. */
+  lint(kind: TemplateKind, namespace: string, t: Obj): void {
+    const spec = asObj(t.spec);
+    const templates = Array.isArray(spec.templates) ? (spec.templates as Obj[]) : [];
+    if (!templates.length) throw new ArgoApiError(3, `${kind} ${String(asObj(t.metadata).name)}: spec.templates must hold at least one template`);
+    const name = String(asObj(t.metadata).name);
+    // A workflow that uses the whole template, checked as a workflow of the namespace would be.
+    const probe = { apiVersion: "argoproj.io/v1alpha1", kind: "Workflow", metadata: { name: "lint" }, spec: { workflowTemplateRef: { name, ...(kind === "ClusterWorkflowTemplate" ? { clusterScope: true } : {}) }, ...(spec.entrypoint ? {} : { entrypoint: String(templates[0]?.name ?? "") }) } };
+    const others = this.library(namespace).filter((x) => x.source !== `${kind} ${name}`);
+    lintManifest(probe, [...others, { text: JSON.stringify(t), source: `${kind} ${name}` }]);
+  }
+
+  create(kind: TemplateKind, namespace: string, template: unknown): Obj {
+    const t = this.prepare(kind, namespace, template);
+    const name = String(asObj(t.metadata).name);
+    const file = this.file(kind, namespace, name);
+    if (fs.existsSync(file)) throw new ArgoApiError(6, `${kind === "ClusterWorkflowTemplate" ? "clusterworkflowtemplates" : "workflowtemplates"}.argoproj.io "${name}" already exists`);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    writeAtomicSync(file, JSON.stringify(t));
+    return t;
+  }
+
+  update(kind: TemplateKind, namespace: string, name: string, template: unknown): Obj {
+    const old = this.get(kind, namespace, name);
+    const given = asObj(template);
+    const meta = asObj(given.metadata);
+    if (meta.name !== undefined && meta.name !== name) throw new ArgoApiError(3, `template.metadata.name ${JSON.stringify(meta.name)} does not match the name in the path (${name})`);
+    const t = this.prepare(kind, namespace, { ...given, metadata: { ...meta, name } }, old);
+    writeAtomicSync(this.file(kind, namespace, name), JSON.stringify(t));
+    return t;
+  }
+
+  delete(kind: TemplateKind, namespace: string, name: string): void {
+    const file = this.file(kind, namespace, name);
+    if (!fs.existsSync(file)) throw this.notFound(kind, name);
+    fs.rmSync(file);
+  }
+}
+
+/** Kubernetes' generateName suffix: five lower-case letters and digits. */
+export function randomSuffix(): string {
+  const abc = "bcdfghjklmnpqrstvwxz2456789";
+  return Array.from(crypto.randomBytes(5), (b) => abc[b % abc.length]).join("");
+}

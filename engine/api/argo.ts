@@ -1,0 +1,487 @@
+// The workflow part of the Argo Server API (issue 12 scope 4) over the work
+// directory: Argo workflows created over the API run in this process (the
+// server's) with the local interpreter (engine/argo), in the same layout as
+// every workflow, so `dflow list`, `dflow get` and the UI see them. Answers
+// have Argo's shapes (Workflow with status.nodes from engine/argo/nodes.ts);
+// what cannot be honoured is refused with Argo's error shape (argo-shapes.ts).
+//
+// What is kept beside the engine's files: the Workflow as submitted (its
+// metadata: namespace, uid, generateName, labels; its spec) in
+// <wfdir>/argo-workflow.json. Workflows run by `dflow run wf.yaml` have no
+// such file: they are served in namespace "argo" (the interpreter's
+// workflow.namespace) with the status only.
+import crypto from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { type ArgoStatus, readArgoStatus, runArgoWorkflow } from "../argo/index.js";
+import type { ArgoNode } from "../argo/store.js";
+import { ArgoRunControl, type ShutdownStrategy } from "../argo/control.js";
+import { readTextOrSync, writeAtomicSync } from "../store/fsx.js";
+import { isSuspended, registerForeignRun } from "../control.js";
+import { isFinal } from "./read.js";
+import { ApiError, type WorkflowStore } from "./workflows.js";
+import { TemplateStore, type TemplateKind, randomSuffix } from "./argo-templates.js";
+import { ArgoApiError, type GrpcCode, type Obj, asObj, checkName, filterFields, k8sTime, lintManifest, matchesLabels, parseLabelSelector } from "./argo-shapes.js";
+
+export { ArgoApiError, GRPC_HTTP, filterFields } from "./argo-shapes.js";
+export type { TemplateKind } from "./argo-templates.js";
+
+const SAVED = "argo-workflow.json";
+/** The namespace of Argo runs that were not created over the API. */
+const CLI_NAMESPACE = "argo";
+// How often a watch or a followed log reads the run again: a person is watching, a quarter second is live.
+const WATCH_POLL_MS = 250;
+
+export interface ListQuery {
+  labelSelector?: string;
+  fieldSelector?: string;
+  limit?: string;
+  continue?: string;
+}
+
+export interface LogQuery {
+  podName?: string;
+  container?: string;
+  follow?: boolean;
+  grep?: string;
+  tailLines?: number;
+  selector?: string;
+}
+
+/** An engine ApiError (the WorkflowStore's refusals) in Argo's terms. */
+function fromApiError(e: unknown): never {
+  if (e instanceof ApiError) {
+    const code: GrpcCode = e.status === 404 ? 5 : e.status === 400 ? 3 : e.status === 403 ? 7 : e.status === 409 ? 9 : 13;
+    throw new ArgoApiError(code, e.message);
+  }
+  throw e;
+}
+
+const str = (v: unknown): string => (typeof v === "string" ? v : v === undefined || v === null ? "" : String(v));
+
+/** Node inputs/outputs in Argo's shape: an artifact of the local repository is an s3 key. */
+function io(v: unknown): Obj | undefined {
+  if (!v) return undefined;
+  const o = { ...asObj(v) };
+  if (Array.isArray(o.artifacts)) o.artifacts = (o.artifacts as Obj[]).map(({ key, ...a }) => (key === undefined ? a : { ...a, s3: { key } }));
+  return o;
+}
+
+export class ArgoWorkflowService {
+  readonly templates: TemplateStore;
+  /** Runs this process started: their shutdown/suspension, and when they end. */
+  private readonly runs = new Map<string, { control: ArgoRunControl; done: Promise<unknown> }>();
+
+  constructor(readonly store: WorkflowStore) {
+    this.templates = new TemplateStore(store.root);
+  }
+
+  private saved(dir: string): Obj | null {
+    const t = readTextOrSync(path.join(dir, SAVED), null);
+    return t === null ? null : (JSON.parse(t) as Obj);
+  }
+
+  private namespaceOf(dir: string): string {
+    return str(asObj(this.saved(dir)?.metadata).namespace) || CLI_NAMESPACE;
+  }
+
+  /** The directory of Argo workflow `name` of `namespace`; NotFound otherwise. */
+  private find(namespace: string, name: string): string {
+    const notFound = new ArgoApiError(5, `workflows.argoproj.io "${name}" not found`);
+    let dir: string;
+    try {
+      dir = this.store.dirOf(name);
+    } catch (e) {
+      if (e instanceof ApiError) throw notFound;
+      throw e;
+    }
+    if (!readArgoStatus(dir) || this.namespaceOf(dir) !== namespace) throw notFound;
+    return dir;
+  }
+
+  /** The Workflow object: as submitted, with Argo's status read from the run's directory. */
+  private workflow(dir: string, st: ArgoStatus): Obj {
+    const saved = this.saved(dir);
+    const meta = asObj(saved?.metadata);
+    const done = isFinal(st.phase);
+    const labels: Record<string, string> = {
+      ...(asObj(meta.labels) as Record<string, string>),
+      ...st.labels,
+      "workflows.argoproj.io/phase": st.phase,
+      ...(done ? { "workflows.argoproj.io/completed": "true" } : { "workflows.argoproj.io/completed": "false" }),
+    };
+    const annotations = { ...(asObj(meta.annotations) as Record<string, string>), ...st.annotations };
+    const spec = { ...asObj(saved?.spec) };
+    if (!done && isSuspended(dir)) spec.suspend = true;
+    const nodes = Object.fromEntries(
+      Object.entries(st.nodes).map(([id, n]) => {
+        const { inputs, outputs, ...rest } = n;
+        const ins = io(inputs);
+        const outs = io(outputs);
+        const times = { startedAt: k8sTime(rest.startedAt), ...(rest.finishedAt ? { finishedAt: k8sTime(rest.finishedAt) } : {}) };
+        return [id, { ...rest, ...times, ...(ins ? { inputs: ins } : {}), ...(outs ? { outputs: outs } : {}) }];
+      }),
+    );
+    return {
+      apiVersion: "argoproj.io/v1alpha1",
+      kind: "Workflow",
+      metadata: {
+        ...meta,
+        name: st.name,
+        namespace: str(meta.namespace) || CLI_NAMESPACE,
+        ...(meta.uid ? {} : { uid: crypto.createHash("sha256").update(dir).digest("hex").replace(/^(.{8})(.{4})(.{4})(.{4})(.{12}).*/, "$1-$2-$3-$4-$5") }),
+        creationTimestamp: str(meta.creationTimestamp) || k8sTime(st.startedAt ?? new Date()),
+        labels,
+        ...(Object.keys(annotations).length ? { annotations } : {}),
+      },
+      spec,
+      status: {
+        phase: st.phase,
+        ...(st.startedAt ? { startedAt: k8sTime(st.startedAt) } : {}),
+        ...(st.finishedAt ? { finishedAt: k8sTime(st.finishedAt) } : {}),
+        progress: st.progress,
+        ...(st.message ? { message: st.message } : {}),
+        nodes,
+        ...(st.outputs ? { outputs: io(st.outputs) } : {}),
+      },
+    };
+  }
+
+  // ------------------------------------------------------------ workflows
+
+  list(namespace: string, q: ListQuery = {}, fields?: string): Obj {
+    if (q.continue) throw new ArgoApiError(3, "listOptions.continue: paging is not supported by this server; list without it (all workflows are returned)");
+    const byName = q.fieldSelector ? /^metadata\.name\s*(==|=|!=)\s*([\w.-]+)$/.exec(q.fieldSelector.trim()) : null;
+    if (q.fieldSelector && !byName) throw new ArgoApiError(3, `listOptions.fieldSelector ${JSON.stringify(q.fieldSelector)}: only metadata.name=<name> and metadata.name!=<name> are supported`);
+    const reqs = parseLabelSelector(q.labelSelector ?? "");
+    const limit = q.limit ? Number(q.limit) : 0;
+    if (!Number.isInteger(limit) || limit < 0) throw new ArgoApiError(3, `listOptions.limit must be a non-negative integer, got ${JSON.stringify(q.limit)}`);
+    const items: Obj[] = [];
+    for (const w of this.store.workflows()) {
+      const dir = path.join(this.store.root, w.id);
+      if (byName && (byName[1] === "!=" ? w.id === byName[2] : w.id !== byName[2])) continue;
+      const st = readArgoStatus(dir);
+      if (!st || this.namespaceOf(dir) !== namespace) continue;
+      const wf = this.workflow(dir, st);
+      if (!matchesLabels(reqs, asObj(wf.metadata).labels as Record<string, string>)) continue;
+      items.push(wf);
+      if (limit && items.length >= limit) break;
+    }
+    return filterFields({ metadata: {}, items }, fields) as Obj;
+  }
+
+  get(namespace: string, name: string, fields?: string, uid?: string): Obj {
+    const dir = this.find(namespace, name);
+    const wf = this.workflow(dir, readArgoStatus(dir)!);
+    if (uid && asObj(wf.metadata).uid !== uid) throw new ArgoApiError(5, `workflows.argoproj.io "${name}" with uid ${uid} not found`);
+    return filterFields(wf, fields) as Obj;
+  }
+
+  /** The Workflow of a create/lint request: kind checked, namespace from the path, name (generateName honoured). */
+  private prepare(namespace: string, workflow: unknown, named: boolean): Obj {
+    checkName(namespace, "namespace");
+    if (!workflow || typeof workflow !== "object" || Array.isArray(workflow)) throw new ArgoApiError(3, "workflow is required (the body is {namespace, workflow, serverDryRun})");
+    const w = workflow as Obj;
+    if (w.kind !== undefined && w.kind !== "Workflow") throw new ArgoApiError(3, `workflow.kind is ${JSON.stringify(w.kind)}, expected Workflow`);
+    const meta = { ...asObj(w.metadata) };
+    if (meta.namespace !== undefined && meta.namespace !== "" && meta.namespace !== namespace) throw new ArgoApiError(3, `the workflow's metadata.namespace (${str(meta.namespace)}) differs from the request's namespace (${namespace})`);
+    let name = str(meta.name);
+    if (!name && named && str(meta.generateName)) name = `${str(meta.generateName)}${randomSuffix()}`;
+    if (!name && named) throw new ArgoApiError(3, `Workflow.argoproj.io "" is invalid: metadata.name: Required value: name or generateName is required`);
+    if (name) checkName(name, "workflow name");
+    return { apiVersion: "argoproj.io/v1alpha1", kind: "Workflow", metadata: { ...meta, ...(name ? { name } : {}), namespace }, spec: asObj(w.spec) };
+  }
+
+  /** `argo lint`: the workflow as it would run; InvalidArgument when it cannot. */
+  lint(namespace: string, body: Obj): Obj {
+    const wf = this.prepare(namespace, body.workflow, false);
+    lintManifest(wf, this.templates.library(namespace));
+    return wf;
+  }
+
+  /** `argo submit`: create the workflow and start it in this process; resolves once it has started. */
+  async create(namespace: string, body: Obj): Promise<Obj> {
+    const wf = this.prepare(namespace, body.workflow, true);
+    const name = str(asObj(wf.metadata).name);
+    const loaded = lintManifest(wf, this.templates.library(namespace));
+    const meta = asObj(wf.metadata);
+    meta.uid = crypto.randomUUID();
+    meta.creationTimestamp = k8sTime(new Date());
+    loaded.metadata = { ...loaded.metadata, namespace, uid: meta.uid };
+    if (fs.existsSync(path.join(this.store.root, name))) throw new ArgoApiError(6, `workflows.argoproj.io "${name}" already exists`);
+    // serverDryRun, or Kubernetes' createOptions.dryRun: ["All"]: checked, named, not run.
+    const dryRun = asObj(body.createOptions).dryRun;
+    if (body.serverDryRun === true || body.serverDryRun === "true" || (Array.isArray(dryRun) && dryRun.length)) return wf;
+    const control = new ArgoRunControl();
+    let started: (() => void) | undefined;
+    const ready = new Promise<void>((r) => (started = r));
+    const done = runArgoWorkflow(loaded, {
+      id: name,
+      control,
+      onStart: (id, dir) => {
+        writeAtomicSync(path.join(dir, SAVED), JSON.stringify({ metadata: meta, spec: wf.spec }));
+        // `dflow ui`'s Stop (this process) stops it as Argo's stop does; its Terminate, as Argo's terminate.
+        registerForeignRun(dir, (verb) => this.stopRun(name, verb === "stopped" ? "Stop" : "Terminate"), done.catch(() => undefined));
+        started!();
+      },
+    });
+    this.runs.set(name, { control, done });
+    const outcome = await Promise.race([ready.then(() => "started" as const), done.then(() => "started" as const, (e: unknown) => e)]);
+    if (outcome !== "started") {
+      this.runs.delete(name);
+      if ((outcome as NodeJS.ErrnoException).code === "EEXIST") throw new ArgoApiError(6, `workflows.argoproj.io "${name}" already exists`);
+      throw outcome;
+    }
+    // An interpreter failure (not the workflow's) still ends the run, never leaving it Running.
+    void done
+      .catch((e: unknown) => {
+        const dir = path.join(this.store.root, name);
+        const rec = asObj(JSON.parse(readTextOrSync(path.join(dir, "argo.json"), "{}")));
+        const message = `internal error of the local Argo interpreter: ${e instanceof Error ? e.message : String(e)}`;
+        writeAtomicSync(path.join(dir, "argo.json"), JSON.stringify({ ...rec, phase: "Error", message, finishedAt: new Date().toISOString() }));
+        writeAtomicSync(path.join(dir, "message"), `${message}\n`);
+        writeAtomicSync(path.join(dir, "status"), "Failed");
+      })
+      .finally(() => this.runs.delete(name));
+    return this.get(namespace, name);
+  }
+
+  /** `argo submit --from workflowtemplate/<name>`. */
+  async submit(namespace: string, body: Obj): Promise<Obj> {
+    const kind = str(body.resourceKind);
+    const name = str(body.resourceName);
+    if (kind === "CronWorkflow" || kind === "cronwf" || kind === "cronworkflow") throw new ArgoApiError(12, "submitting from a CronWorkflow is not supported by this server (CronWorkflows are not served)");
+    const tkind: TemplateKind | undefined = /^(WorkflowTemplate|workflowtemplate|wftmpl)$/.test(kind) ? "WorkflowTemplate" : /^(ClusterWorkflowTemplate|clusterworkflowtemplate|cwftmpl)$/.test(kind) ? "ClusterWorkflowTemplate" : undefined;
+    if (!tkind) throw new ArgoApiError(3, `resourceKind ${JSON.stringify(kind)}: expected WorkflowTemplate or ClusterWorkflowTemplate`);
+    if (!name) throw new ArgoApiError(3, "resourceName is required");
+    const t = this.templates.get(tkind, namespace, name);
+    const o = asObj(body.submitOptions);
+    for (const k of ["serviceAccount", "podPriorityClassName", "ownerReference"]) if (o[k]) throw new ArgoApiError(3, `submitOptions.${k} configures Kubernetes pods and cannot be honoured locally`);
+    if (o.dryRun) throw new ArgoApiError(3, "submitOptions.dryRun: use serverDryRun");
+    const labels: Record<string, string> = { "workflows.argoproj.io/workflow-template": name };
+    if (tkind === "ClusterWorkflowTemplate") labels["workflows.argoproj.io/cluster-workflow-template"] = name;
+    for (const kv of str(o.labels).split(",").filter(Boolean)) {
+      const eq = kv.indexOf("=");
+      if (eq <= 0) throw new ArgoApiError(3, `submitOptions.labels: ${JSON.stringify(kv)} is not key=value`);
+      labels[kv.slice(0, eq).trim()] = kv.slice(eq + 1).trim();
+    }
+    const annotations: Record<string, string> = {};
+    for (const kv of str(o.annotations).split(",").filter(Boolean)) {
+      const eq = kv.indexOf("=");
+      if (eq <= 0) throw new ArgoApiError(3, `submitOptions.annotations: ${JSON.stringify(kv)} is not key=value`);
+      annotations[kv.slice(0, eq).trim()] = kv.slice(eq + 1).trim();
+    }
+    const parameters = (Array.isArray(o.parameters) ? o.parameters : []).map((p) => {
+      const s = str(p);
+      const eq = s.indexOf("=");
+      if (eq <= 0) throw new ArgoApiError(3, `submitOptions.parameters: ${JSON.stringify(s)} is not name=value`);
+      return { name: s.slice(0, eq), value: s.slice(eq + 1) };
+    });
+    const known = new Set((asObj(asObj(t.spec).arguments).parameters as Obj[] | undefined)?.map((p) => str(p.name)) ?? []);
+    for (const p of parameters) if (!known.has(p.name)) throw new ArgoApiError(3, `submitOptions.parameters: ${tkind} ${name} has no argument ${JSON.stringify(p.name)} (it has ${[...known].join(", ") || "none"})`);
+    const workflow: Obj = {
+      metadata: { ...(o.name ? { name: o.name } : { generateName: str(o.generateName) || `${name}-` }), labels, ...(Object.keys(annotations).length ? { annotations } : {}) },
+      spec: {
+        workflowTemplateRef: { name, ...(tkind === "ClusterWorkflowTemplate" ? { clusterScope: true } : {}) },
+        ...(parameters.length ? { arguments: { parameters } } : {}),
+        ...(o.entryPoint ? { entrypoint: o.entryPoint } : {}),
+        ...(o.priority !== undefined ? { priority: o.priority } : {}),
+      },
+    };
+    return this.create(namespace, { workflow, serverDryRun: o.serverDryRun });
+  }
+
+  /** `argo delete`: a run of this server is terminated first; one of another process must have ended (or force). */
+  async delete(namespace: string, name: string, force = false): Promise<Obj> {
+    this.find(namespace, name);
+    const mine = this.runs.get(name);
+    if (mine) {
+      this.stopRun(name, "Terminate");
+      await mine.done.catch(() => undefined);
+    }
+    try {
+      await this.store.delete(name, force, "the Argo Server API");
+    } catch (e) {
+      fromApiError(e);
+    }
+    return {};
+  }
+
+  /** A run this server started and that is still going, for stop/terminate/suspend/resume. */
+  private controlled(namespace: string, name: string, verb: string): { dir: string; run: { control: ArgoRunControl; done: Promise<unknown> } } {
+    const dir = this.find(namespace, name);
+    const phase = readArgoStatus(dir)!.phase;
+    if (isFinal(phase)) throw new ArgoApiError(9, `cannot ${verb} a completed workflow (${name} is ${phase})`);
+    const run = this.runs.get(name);
+    if (!run) throw new ArgoApiError(9, `workflow ${name} is run by another process (not this server; pid ${readTextOrSync(path.join(dir, "pid"), "?").trim()}): it can be ${verb === "stop" || verb === "terminate" ? "stopped" : "controlled"} only where it runs`);
+    return { dir, run };
+  }
+
+  /** Shut a run of this server down, and say so in its spec (spec.shutdown, as Argo records it: `argo list` shows "Failed (Terminated)"). */
+  private stopRun(name: string, strategy: ShutdownStrategy): void {
+    const run = this.runs.get(name);
+    if (!run || run.control.shutdown) return;
+    const dir = path.join(this.store.root, name);
+    const saved = this.saved(dir);
+    if (saved) writeAtomicSync(path.join(dir, SAVED), JSON.stringify({ ...saved, spec: { ...asObj(saved.spec), shutdown: strategy } }));
+    run.control.stop(strategy);
+  }
+
+  /** `argo stop` (exit handlers run) / `argo terminate` (they do not): resolves once the run has ended. */
+  async shutdown(namespace: string, name: string, body: Obj, strategy: ShutdownStrategy): Promise<Obj> {
+    if (body.nodeFieldSelector) throw new ArgoApiError(3, "nodeFieldSelector: stopping some nodes only is not supported; stop the whole workflow");
+    if (body.message) throw new ArgoApiError(3, "message: a custom stop message is not supported; the workflow's message is Argo's (Stopped with strategy 'Stop')");
+    const { run } = this.controlled(namespace, name, strategy === "Stop" ? "stop" : "terminate");
+    this.stopRun(name, strategy);
+    await run.done.catch(() => undefined);
+    return this.get(namespace, name);
+  }
+
+  /** `argo suspend`: no new pod starts until resumed (running ones finish). */
+  suspend(namespace: string, name: string): Obj {
+    this.controlled(namespace, name, "suspend");
+    try {
+      this.store.suspend(name, "the Argo Server API");
+    } catch (e) {
+      fromApiError(e);
+    }
+    return this.get(namespace, name);
+  }
+
+  resume(namespace: string, name: string, body: Obj): Obj {
+    if (body.nodeFieldSelector) throw new ArgoApiError(3, "nodeFieldSelector: resuming suspend nodes is not supported (a suspend template without a duration is refused when the workflow is created)");
+    this.controlled(namespace, name, "resume");
+    try {
+      this.store.resume(name);
+    } catch (e) {
+      fromApiError(e);
+    }
+    return this.get(namespace, name);
+  }
+
+  retry(namespace: string, name: string): never {
+    this.find(namespace, name);
+    throw new ArgoApiError(12, `retry of ${name}: the local interpreter cannot continue a finished run from its failed nodes; resubmit it (PUT .../resubmit) to run it again from the start`);
+  }
+
+  /** `argo resubmit`: the same Workflow again, as a new one named <name>-<random>. */
+  async resubmit(namespace: string, name: string, body: Obj): Promise<Obj> {
+    const dir = this.find(namespace, name);
+    if (body.memoized === true || body.memoized === "true") throw new ArgoApiError(12, "memoized resubmit (reusing the succeeded nodes) is not supported; resubmit without memoized to run it again from the start");
+    const saved = this.saved(dir);
+    if (!saved) throw new ArgoApiError(9, `workflow ${name} was not created over this API (dflow run): its manifest is not kept; run the manifest again`);
+    const meta = asObj(saved.metadata);
+    const spec = structuredClone(asObj(saved.spec));
+    const params = Array.isArray(body.parameters) ? body.parameters.map(str) : [];
+    if (params.length) {
+      const args = asObj(spec.arguments);
+      const list = (Array.isArray(args.parameters) ? args.parameters : []) as Obj[];
+      for (const s of params) {
+        const eq = s.indexOf("=");
+        if (eq <= 0) throw new ArgoApiError(3, `parameters: ${JSON.stringify(s)} is not name=value`);
+        const p = list.find((x) => x.name === s.slice(0, eq));
+        if (p) {
+          p.value = s.slice(eq + 1);
+          delete p.valueFrom;
+        } else list.push({ name: s.slice(0, eq), value: s.slice(eq + 1) });
+      }
+      spec.arguments = { ...args, parameters: list };
+    }
+    const labels = { ...(asObj(meta.labels) as Record<string, string>), "workflows.argoproj.io/resubmitted-from-workflow": name };
+    return this.create(namespace, { workflow: { metadata: { generateName: `${name}-`, labels, ...(meta.annotations ? { annotations: meta.annotations } : {}) }, spec } });
+  }
+
+  /**
+   * WatchWorkflows (`argo watch`, `argo wait`, `argo submit --wait`): one
+   * `{"result": {"type", "object"}}` per change of a listed workflow (ADDED
+   * first, then MODIFIED, DELETED), until the client goes away. Changes are
+   * found by reading the workflows again every WATCH_POLL_MS.
+   */
+  async *watch(namespace: string, q: ListQuery, fields: string | undefined, signal: AbortSignal): AsyncGenerator<string> {
+    // The fields of an event's object may be given as paths of the event (result.object.x) or of the object.
+    const objectFields = fields?.replace(/(^-?|,)\s*(result\.)?object\./g, "$1");
+    const seen = new Map<string, string>();
+    for (;;) {
+      const items = this.list(namespace, { ...q, limit: undefined }).items as Obj[];
+      const now = new Set<string>();
+      for (const wf of items) {
+        const name = str(asObj(wf.metadata).name);
+        now.add(name);
+        const text = JSON.stringify(wf);
+        const before = seen.get(name);
+        if (before === text) continue;
+        seen.set(name, text);
+        yield `${JSON.stringify({ result: { type: before === undefined ? "ADDED" : "MODIFIED", object: filterFields(wf, objectFields) } })}\n`;
+      }
+      for (const name of [...seen.keys()]) {
+        if (now.has(name)) continue;
+        seen.delete(name);
+        yield `${JSON.stringify({ result: { type: "DELETED", object: { metadata: { name, namespace } } } })}\n`;
+      }
+      await sleep(WATCH_POLL_MS, undefined, { signal }).catch(() => undefined);
+      if (signal.aborted) return;
+    }
+  }
+
+  /**
+   * `argo logs`: newline-delimited `{"result":{"content","podName"}}`, one
+   * per log line of each pod (in start order), or of pod `podName`; with
+   * `follow`, until the workflow (or the pod) has ended.
+   */
+  logs(namespace: string, name: string, q: LogQuery, signal: AbortSignal): AsyncGenerator<string> {
+    const dir = this.find(namespace, name);
+    if (q.container && q.container !== "main") throw new ArgoApiError(3, `logOptions.container ${JSON.stringify(q.container)}: only the main container runs locally (no init/wait/sidecar containers)`);
+    if (q.selector) throw new ArgoApiError(3, "selector: pods have no labels locally; give podName instead");
+    let grep: RegExp | undefined;
+    try {
+      grep = q.grep ? new RegExp(q.grep) : undefined;
+    } catch (e) {
+      throw new ArgoApiError(3, `grep: ${(e as Error).message}`);
+    }
+    const pick = (st: ArgoStatus) =>
+      Object.values(st.nodes)
+        .filter((n) => n.type === "Pod" && (!q.podName || n.id === q.podName || n.name === q.podName || n.displayName === q.podName))
+        .sort((a, b) => a.startedAt.localeCompare(b.startedAt) || a.id.localeCompare(b.id));
+    if (q.podName && !pick(readArgoStatus(dir)!).length && (!q.follow || isFinal(readArgoStatus(dir)!.phase))) throw new ArgoApiError(5, `pods "${q.podName}" not found`);
+    // Refusals above are thrown now, before a stream starts; the lines come from here.
+    return this.logLines(name, dir, q, grep, pick, signal);
+  }
+
+  private async *logLines(name: string, dir: string, q: LogQuery, grep: RegExp | undefined, pick: (st: ArgoStatus) => ArgoNode[], signal: AbortSignal): AsyncGenerator<string> {
+    const offsets = new Map<string, number>();
+    const partial = new Map<string, string>();
+    const lines = (podName: string, text: string, last: boolean): string[] => {
+      const all = (partial.get(podName) ?? "") + text;
+      const parts = all.split("\n");
+      partial.set(podName, last ? "" : parts.pop()!);
+      if (last && parts.at(-1) === "") parts.pop();
+      return parts;
+    };
+    // Kubernetes' tailLines applies to each pod's log as it is when first read; grep to what is then shown.
+    const tailed = new Set<string>();
+    for (;;) {
+      // The status is read before the logs: a log is complete once its node's phase is final.
+      const st = readArgoStatus(dir)!;
+      const ended = isFinal(st.phase);
+      for (const n of pick(st)) {
+        const nodeDone = isFinal(n.phase);
+        let got: string[] = [];
+        for (;;) {
+          const chunk = this.store.log(name, n.id, offsets.get(n.id) ?? 0);
+          offsets.set(n.id, chunk.offset);
+          got.push(...lines(n.id, chunk.text, nodeDone && chunk.offset >= chunk.size));
+          if (chunk.offset >= chunk.size || !chunk.text) break;
+        }
+        if (q.tailLines !== undefined && !tailed.has(n.id) && (got.length || nodeDone)) {
+          tailed.add(n.id);
+          got = q.tailLines ? got.slice(-q.tailLines) : [];
+        }
+        for (const content of got) if (!grep || grep.test(content)) yield `${JSON.stringify({ result: { content, podName: n.id } })}\n`;
+      }
+      if (!q.follow || ended) return;
+      await sleep(WATCH_POLL_MS, undefined, { signal }).catch(() => undefined);
+      if (signal.aborted) return;
+    }
+  }
+}

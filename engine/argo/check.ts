@@ -1,0 +1,140 @@
+// What is checked before an Argo workflow runs: the spec is valid (what
+// `argo lint` rejects: unknown templates, required inputs not supplied, a
+// malformed entrypoint) and every field is one this engine honours, or one
+// that only configures Kubernetes and has no effect on a local run. Anything
+// else is refused in one line naming the field — never silently ignored.
+import { type ArgoTemplate, type ArgoWorkflow, type Obj, ArgoSpecError, ArgoUnsupported } from "./manifest.js";
+
+const asObj = (v: unknown): Obj => (v && typeof v === "object" && !Array.isArray(v) ? (v as Obj) : {});
+const asList = (v: unknown): Obj[] => (Array.isArray(v) ? (v as Obj[]) : []);
+
+/** Fields that configure Kubernetes only (scheduling, pod metadata, GC, archiving): no effect locally. */
+const K8S_SPEC = ["podResources", "serviceAccountName", "podGC", "ttlStrategy", "podDisruptionBudget", "podMetadata", "podPriorityClassName", "podPriority", "dnsConfig", "dnsPolicy", "imagePullSecrets", "artifactRepositoryRef", "artifactGC", "archiveLogs", "podSpecPatch", "nodeSelector", "tolerations", "affinity", "securityContext", "priority", "metrics", "executor", "hostNetwork", "schedulerName", "automountServiceAccountToken", "volumeClaimGC"];
+const HANDLED_SPEC = ["entrypoint", "templates", "arguments", "onExit", "hooks", "parallelism", "activeDeadlineSeconds", "templateDefaults", "workflowTemplateRef", "synchronization", "workflowMetadata", "retryStrategy"];
+
+const K8S_TEMPLATE = ["metadata", "nodeSelector", "tolerations", "affinity", "podSpecPatch", "securityContext", "serviceAccountName", "automountServiceAccountToken", "priorityClassName", "priority", "schedulerName", "archiveLocation", "archiveLogs", "metrics", "artifactGC", "podDisruptionBudget", "executor", "resources", "annotations", "labels"];
+const HANDLED_TEMPLATE = ["hooks", "name", "inputs", "outputs", "container", "script", "containerSet", "steps", "dag", "suspend", "retryStrategy", "activeDeadlineSeconds", "timeout", "parallelism", "failFast", "memoize", "synchronization"];
+const CONTAINER = ["name", "image", "imagePullPolicy", "command", "args", "env", "workingDir", "resources", "source", "securityContext", "dependencies", "ports", "terminationMessagePath", "terminationMessagePolicy", "livenessProbe", "readinessProbe"];
+const ARTIFACT = ["name", "path", "from", "fromExpression", "raw", "s3", "optional", "subPath", "globalName", "mode", "archive", "recurseMode", "description", "artifactGC", "deleted"];
+const PARAMETER = ["name", "value", "default", "valueFrom", "globalName", "enum", "description"];
+const VALUE_FROM = ["path", "default", "expression", "parameter", "supplied"];
+const RETRY = ["limit", "retryPolicy", "expression", "backoff", "affinity"];
+const STEP = ["name", "template", "templateRef", "inline", "arguments", "when", "withItems", "withParam", "withSequence", "continueOn", "hooks", "onExit"];
+const TASK = [...STEP, "dependencies", "depends"];
+
+function unsupported(where: string, field: string, why: string): never {
+  throw new ArgoUnsupported(`${where}.${field} is not supported when running Argo workflows locally: ${why}`);
+}
+
+function only(o: Obj, handled: string[], ignorable: string[], where: string, why: (k: string) => string): void {
+  for (const k of Object.keys(o)) if (!handled.includes(k) && !ignorable.includes(k)) unsupported(where, k, why(k));
+}
+
+/** Refuse what cannot run; throw ArgoSpecError for what Argo itself would reject. */
+export function checkWorkflow(wf: ArgoWorkflow): void {
+  const spec = wf.spec;
+  if (typeof spec.entrypoint !== "string" || !spec.entrypoint) throw new ArgoSpecError(`invalid spec: spec.entrypoint must be a template name (got ${JSON.stringify(spec.entrypoint ?? null)})`);
+  only(spec, HANDLED_SPEC, K8S_SPEC, "spec", (k) => (k === "volumes" || k === "volumeClaimTemplates" ? "volumes need Kubernetes" : "unknown or Kubernetes-only field"));
+  checkSync(spec.synchronization, "spec.synchronization");
+  only(asObj(spec.workflowMetadata), ["labels", "annotations", "labelsFrom"], [], "spec.workflowMetadata", () => "not implemented");
+  for (const [hname, h] of Object.entries(asObj(spec.hooks))) only(asObj(h), ["template", "templateRef", "arguments", "expression"], [], `spec.hooks.${hname}`, () => "unknown hook field");
+  for (const p of asList(asObj(spec.arguments).parameters)) checkParameter(p, `spec.arguments.parameters.${String(p.name)}`);
+  for (const a of asList(asObj(spec.arguments).artifacts)) checkArtifact(a, `spec.arguments.artifacts.${String(a.name)}`);
+  if (spec.retryStrategy !== undefined) only(asObj(spec.retryStrategy), RETRY, [], "spec.retryStrategy", () => "unknown retryStrategy field");
+  const templates = spec.templates ?? [];
+  const names = new Set(templates.map((t) => t.name));
+  if (!names.has(spec.entrypoint)) throw new ArgoSpecError(`invalid spec: spec.entrypoint template name '${spec.entrypoint}' undefined`);
+  const all: Array<{ t: ArgoTemplate; where: string; scope: ArgoTemplate[] }> = templates.map((t) => ({ t, where: `templates.${t.name}`, scope: templates }));
+  for (const stored of wf.library.values()) for (const t of stored.spec.templates) all.push({ t, where: `${stored.cluster ? "ClusterWorkflowTemplate" : "WorkflowTemplate"} ${stored.name}: templates.${t.name}`, scope: stored.spec.templates });
+  for (const { t, where, scope } of all) checkTemplate(t, where, scope, wf);
+}
+
+function checkTemplate(t: ArgoTemplate, where: string, scope: ArgoTemplate[], wf: ArgoWorkflow): void {
+  for (const kind of ["resource", "http", "data", "plugin"]) if (t[kind] !== undefined) unsupported(where, kind, kind === "resource" ? "resource templates need Kubernetes" : kind === "http" ? "HTTP templates need Argo's agent and the network" : `${kind} templates need Argo's agent`);
+  if (t.daemon) unsupported(where, "daemon", "daemon templates need Kubernetes services");
+  for (const k of ["sidecars", "initContainers", "volumes"]) if (t[k] !== undefined) unsupported(where, k, "needs Kubernetes pods");
+  only(t, HANDLED_TEMPLATE, K8S_TEMPLATE, where, () => "unknown or Kubernetes-only template field");
+  for (const h of Object.keys(asObj(t.hooks))) if (h !== "exit") unsupported(`${where}.hooks`, h, "template-level hooks other than exit are not implemented; put the hook on the step or task that calls the template");
+  checkSync(t.synchronization, `${where}.synchronization`);
+  if (t.memoize !== undefined) only(asObj(t.memoize), ["key", "maxAge", "cache"], [], `${where}.memoize`, () => "unknown memoize field");
+  for (const k of ["container", "script"]) {
+    if (t[k] === undefined) continue;
+    const c = asObj(t[k]);
+    if (c.volumeMounts !== undefined) unsupported(`${where}.${k}`, "volumeMounts", "volumes need Kubernetes");
+    only(c, CONTAINER, [], `${where}.${k}`, () => "unknown or Kubernetes-only container field");
+    for (const e of asList(c.env)) if (e.valueFrom !== undefined) unsupported(`${where}.${k}.env.${String(e.name)}`, "valueFrom", "secrets and field references need Kubernetes");
+  }
+  for (const c of asList(asObj(t.containerSet).containers)) only(c, CONTAINER, [], `${where}.containerSet.containers.${String(c.name)}`, () => "unknown or Kubernetes-only container field");
+  for (const io of ["inputs", "outputs"]) {
+    for (const a of asList(asObj(t[io]).artifacts)) checkArtifact(a, `${where}.${io}.artifacts.${String(a.name)}`);
+    for (const p of asList(asObj(t[io]).parameters)) checkParameter(p, `${where}.${io}.parameters.${String(p.name)}`);
+  }
+  if (t.retryStrategy !== undefined) only(asObj(t.retryStrategy), RETRY, [], `${where}.retryStrategy`, () => "unknown retryStrategy field");
+  if (t.containerSet !== undefined) only(asObj(t.containerSet), ["containers", "volumeMounts", "retryStrategy"], [], `${where}.containerSet`, () => "unknown containerSet field");
+  // `timeout` is a pod deadline: Argo gives it no effect on steps/DAG templates (templateDefaults put it on every template).
+  if ((t.steps !== undefined || t.dag !== undefined) && t.activeDeadlineSeconds !== undefined) {
+    unsupported(where, "activeDeadlineSeconds", "a deadline on a steps or DAG template is not implemented; put it on the container/script templates it runs, or on spec.activeDeadlineSeconds");
+  }
+  if (t.suspend !== undefined && asObj(t.suspend).duration === undefined) unsupported(`${where}.suspend`, "duration", "a suspend without a duration waits for a resume, which a local run cannot receive yet; give a duration");
+  const steps = Array.isArray(t.steps) ? (t.steps as unknown[]).map((g, i) => ({ g: (Array.isArray(g) ? g : [g]) as Obj[], i })) : [];
+  for (const { g, i } of steps) for (const s of g) checkCall(s, `${where}.steps[${i}].${String(s.name)}`, STEP, scope, wf);
+  for (const task of asList(asObj(t.dag).tasks)) checkCall(task, `${where}.tasks.${String(task.name)}`, TASK, scope, wf);
+  if (t.dag !== undefined) {
+    const dag = asObj(t.dag);
+    only(dag, ["tasks", "target", "failFast"], [], `${where}.dag`, () => "unknown DAG field");
+    if (asList(dag.tasks).some((x) => x.depends !== undefined) && asList(dag.tasks).some((x) => x.dependencies !== undefined)) throw new ArgoSpecError(`invalid spec: ${where}: cannot use both 'depends' and 'dependencies' in the same DAG template`);
+  }
+}
+
+function checkSync(sync: unknown, where: string): void {
+  for (const k of Object.keys(asObj(sync))) {
+    if (k === "semaphore" || k === "semaphores") unsupported(where, k, "semaphore limits come from a Kubernetes ConfigMap; use a mutex");
+    if (k !== "mutex" && k !== "mutexes") unsupported(where, k, "unknown synchronization field");
+  }
+}
+
+function checkParameter(p: Obj, where: string): void {
+  only(p, PARAMETER, [], where, () => "unknown parameter field");
+  for (const k of Object.keys(asObj(p.valueFrom))) {
+    if (k === "configMapKeyRef") unsupported(`${where}.valueFrom`, k, "ConfigMaps need Kubernetes; give the value instead");
+    if (!VALUE_FROM.includes(k)) unsupported(`${where}.valueFrom`, k, k === "jsonPath" || k === "jqFilter" ? "only resource templates set it" : "unknown or Kubernetes-only valueFrom field");
+  }
+}
+
+function checkArtifact(a: Obj, where: string): void {
+  only(a, ARTIFACT, ["http", "git", "gcs", "oss", "azure", "hdfs", "artifactory", "plugin"], where, () => "unknown artifact field");
+  for (const loc of ["http", "git", "gcs", "oss", "azure", "hdfs", "artifactory", "plugin"]) if (a[loc] !== undefined) unsupported(where, loc, "only the local default repository (key-only s3), raw and from: artifacts are available locally");
+  const s3 = asObj(a.s3);
+  for (const k of Object.keys(s3)) if (k !== "key") unsupported(`${where}.s3`, k, "only key-only s3 locations (the local default repository) are available locally");
+}
+
+function checkCall(s: Obj, where: string, fields: string[], scope: ArgoTemplate[], wf: ArgoWorkflow): void {
+  only(s, fields, [], where, () => "unknown step/task field");
+  for (const p of asList(asObj(s.arguments).parameters)) checkParameter(p, `${where}.arguments.parameters.${String(p.name)}`);
+  for (const a of asList(asObj(s.arguments).artifacts)) checkArtifact(a, `${where}.arguments.artifacts.${String(a.name)}`);
+  let callee: ArgoTemplate | undefined;
+  if (s.template !== undefined) {
+    callee = scope.find((x) => x.name === s.template);
+    if (!callee) throw new ArgoSpecError(`invalid spec: ${where} template name '${String(s.template)}' undefined`);
+  } else if (s.templateRef !== undefined) {
+    const ref = asObj(s.templateRef);
+    const stored = wf.library.get(`${ref.clusterScope ? "cluster:" : ""}${String(ref.name)}`);
+    if (!stored) throw new ArgoSpecError(`invalid spec: ${where}: templateRef ${JSON.stringify(ref.name)} not found: pass the file that defines it (dflow run -t FILE, or Workflow.from_yaml(text, { template_files }))`);
+    callee = stored.spec.templates.find((x) => x.name === ref.template);
+    if (!callee) throw new ArgoSpecError(`invalid spec: ${where}: template ${JSON.stringify(ref.template)} not found in ${String(ref.name)}`);
+  } else if (s.inline !== undefined) {
+    callee = { name: "", ...asObj(s.inline) } as ArgoTemplate;
+    checkTemplate(callee, `${where}.inline`, scope, wf);
+  }
+  for (const [hname, h] of Object.entries(asObj(s.hooks))) {
+    const ho = asObj(h);
+    only(ho, ["template", "templateRef", "arguments", "expression"], [], `${where}.hooks.${hname}`, () => "unknown hook field");
+    if (ho.template !== undefined && !scope.some((x) => x.name === ho.template)) throw new ArgoSpecError(`invalid spec: ${where}.hooks.${hname} template name '${String(ho.template)}' undefined`);
+  }
+  if (!callee) return;
+  const given = new Set(asList(asObj(s.arguments).parameters).map((p) => String(p.name)));
+  for (const p of asList(asObj(callee.inputs).parameters)) {
+    const has = p.value !== undefined || p.default !== undefined || asObj(p.valueFrom).default !== undefined || asObj(p.valueFrom).configMapKeyRef !== undefined;
+    if (!has && !given.has(String(p.name))) throw new ArgoSpecError(`invalid spec: ${where} templates.${callee.name} inputs.parameters.${String(p.name)} was not supplied`);
+  }
+}

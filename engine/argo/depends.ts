@@ -1,0 +1,118 @@
+// DAG task dependencies (argo-semantics §7): `dependencies` and `depends`
+// expressions over task results, and how a DAG's phase follows from its
+// leaves. Task names are replaced by placeholders before evaluation, so
+// hyphenated names and names such as `split` or `map` (expr-lang
+// built-ins) need no special care.
+import { evaluate } from "../expr/index.js";
+import type { NodePhase } from "./store.js";
+
+export interface TaskSpec {
+  name: string;
+  dependencies?: string[];
+  depends?: string;
+  continueOn?: { failed?: boolean; error?: boolean };
+}
+
+/** What `depends` sees of a finished task. */
+export interface TaskState {
+  phase: NodePhase;
+  /** For loop tasks: the phases of the children. */
+  childPhases?: NodePhase[];
+}
+
+const NAME = /[A-Za-z0-9][-A-Za-z0-9_]*(?:\.[A-Za-z]+)?/g;
+
+/** The `depends` expression of a task (`dependencies` are `A && B`). Throws on both or an unknown task. */
+export function dependsOf(t: TaskSpec): string {
+  if (t.dependencies?.length && t.depends) throw new Error(`task ${t.name}: dependencies and depends cannot both be set`);
+  return t.depends ?? (t.dependencies ?? []).join(" && ");
+}
+
+/** The task names an expression depends on. */
+export function dependencyNames(expr: string, known: Set<string>, where: string): string[] {
+  const out = new Set<string>();
+  for (const m of expr.matchAll(NAME)) {
+    const [name] = m[0].split(".");
+    if (["true", "false", "and", "or", "not"].includes(name)) continue;
+    if (!known.has(name)) throw new Error(`${where}: depends on unknown task ${JSON.stringify(name)}`);
+    out.add(name);
+  }
+  return [...out];
+}
+
+const RESULTS = ["Succeeded", "Failed", "Errored", "Skipped", "Omitted", "Daemoned", "AnySucceeded", "AllFailed"];
+
+/** Evaluate `depends` once every task it names is fulfilled. */
+export function evaluateDepends(expr: string, tasks: Map<string, TaskSpec>, states: Map<string, TaskState>): boolean {
+  if (!expr.trim()) return true;
+  const env: Record<string, unknown> = {};
+  const names: string[] = [];
+  const placeholder = (name: string) => {
+    let i = names.indexOf(name);
+    if (i < 0) i = names.push(name) - 1;
+    return `t${i}`;
+  };
+  const text = expr.replace(NAME, (tok) => {
+    const [name, result] = tok.split(".");
+    if (["true", "false", "and", "or", "not"].includes(name) || !tasks.has(name)) return tok;
+    const p = placeholder(name);
+    if (result) {
+      if (!RESULTS.includes(result)) throw new Error(`depends ${JSON.stringify(expr)}: invalid task result ${JSON.stringify(tok)}`);
+      return `${p}.${result}`;
+    }
+    const co = tasks.get(name)!.continueOn ?? {};
+    return `(${p}.Succeeded || ${p}.Skipped || ${p}.Daemoned${co.failed ? ` || ${p}.Failed` : ""}${co.error ? ` || ${p}.Errored` : ""})`;
+  });
+  names.forEach((name, i) => {
+    const s = states.get(name)!;
+    const kids = s.childPhases ?? [];
+    env[`t${i}`] = {
+      Succeeded: s.phase === "Succeeded",
+      Failed: s.phase === "Failed",
+      Errored: s.phase === "Error",
+      Skipped: s.phase === "Skipped",
+      Omitted: s.phase === "Omitted",
+      Daemoned: false,
+      AnySucceeded: kids.some((p) => p === "Succeeded"),
+      AllFailed: kids.length > 0 && kids.every((p) => p === "Failed" || p === "Error"),
+    };
+  });
+  return evaluate(text, env) === true;
+}
+
+/**
+ * A DAG's phase from its leaves (or targets): a leaf that never ran inherits
+ * the phase of its branch, Failed/Error preferred; the DAG fails when a
+ * leaf's phase is Failed/Error without a matching continueOn.
+ */
+export function dagPhase(leaves: string[], deps: Map<string, string[]>, tasks: Map<string, TaskSpec>, states: Map<string, TaskState>): { phase: NodePhase; culprit?: string } {
+  const memo = new Map<string, NodePhase>();
+  const effective = (name: string): NodePhase => {
+    const known = memo.get(name);
+    if (known) return known;
+    const s = states.get(name);
+    let p: NodePhase;
+    if (s && s.phase !== "Omitted" && s.phase !== "Pending") p = s.phase;
+    else {
+      const ps = (deps.get(name) ?? []).map(effective);
+      p = ps.includes("Error") ? "Error" : ps.includes("Failed") ? "Failed" : "Succeeded";
+    }
+    memo.set(name, p);
+    return p;
+  };
+  let result: NodePhase = "Succeeded";
+  let culprit: string | undefined;
+  for (const leaf of leaves) {
+    const p = effective(leaf);
+    const co = tasks.get(leaf)?.continueOn ?? {};
+    const ran = states.get(leaf);
+    const excused = ran && ran.phase === p && ((p === "Failed" && co.failed) || (p === "Error" && co.error));
+    if ((p === "Failed" || p === "Error") && !excused) {
+      if (result !== "Error") {
+        result = p;
+        culprit = leaf;
+      }
+    }
+  }
+  return { phase: result, culprit };
+}

@@ -1,0 +1,167 @@
+// Loading Argo manifests (argo-semantics §1): YAML decoded as Go would
+// (scalars in string fields become strings, field names matched
+// case-insensitively for the fields we know), templateDefaults merged,
+// workflowTemplateRef / templateRef resolved from WorkflowTemplates loaded
+// from local files, and the spec checked before anything runs: a field we
+// cannot honour is refused here, in one line naming it.
+import { parseAllDocuments } from "yaml";
+import { DflowConfigError } from "../../src/errors.js";
+
+export type Obj = Record<string, unknown>;
+
+export interface ArgoTemplate extends Obj {
+  name: string;
+}
+
+/** A Workflow ready to run: its spec with templates resolved, and the stored templates it may call. */
+export interface ArgoWorkflow {
+  kind: string;
+  metadata: Obj;
+  spec: Obj & { entrypoint: string; templates: ArgoTemplate[] };
+  /** Stored (Cluster)WorkflowTemplates by name, for templateRef. */
+  library: Map<string, ArgoWorkflowTemplate>;
+  /** Where the manifest came from, for messages. */
+  source: string;
+}
+
+export interface ArgoWorkflowTemplate {
+  name: string;
+  cluster: boolean;
+  spec: Obj & { templates: ArgoTemplate[] };
+}
+
+/** The manifest is invalid (what `argo lint` rejects): the workflow ends Failed with `invalid spec: ...`. */
+export class ArgoSpecError extends DflowConfigError {}
+
+/** The manifest uses something this engine cannot run locally: refused before anything runs. */
+export class ArgoUnsupported extends DflowConfigError {}
+
+// Go field names that YAML writers spell with other capitals (Go's JSON decoder matches case-insensitively).
+const KNOWN_FIELDS = [
+  "apiVersion", "kind", "metadata", "spec", "generateName", "name", "labels", "annotations", "entrypoint", "templates", "arguments",
+  "parameters", "artifacts", "value", "valueFrom", "default", "path", "parameter", "expression", "supplied", "globalName", "inputs", "outputs",
+  "container", "script", "steps", "dag", "tasks", "template", "templateRef", "when", "withItems", "withParam", "withSequence", "continueOn",
+  "retryStrategy", "limit", "retryPolicy", "backoff", "duration", "factor", "maxDuration", "cap", "dependencies", "depends", "command", "args",
+  "source", "image", "env", "workingDir", "activeDeadlineSeconds", "timeout", "onExit", "hooks", "memoize", "key", "maxAge", "cache",
+  "configMap", "synchronization", "mutex", "mutexes", "semaphore", "semaphores", "parallelism", "failFast", "target", "suspend", "from",
+  "fromExpression", "raw", "data", "s3", "optional", "subPath", "archive", "none", "containerSet", "containers", "volumeMounts",
+  "templateDefaults", "workflowTemplateRef", "clusterScope", "inline", "enum", "description", "count", "start", "end", "format",
+];
+const BY_LOWER = new Map(KNOWN_FIELDS.map((k) => [k.toLowerCase(), k]));
+
+/** Field names as Go would match them: `valueFrom.Parameter` is `valueFrom.parameter`. */
+function canonicalKeys(v: unknown, inData = false): unknown {
+  if (Array.isArray(v)) return v.map((x) => canonicalKeys(x, inData));
+  if (!v || typeof v !== "object") return v;
+  const out: Obj = {};
+  for (const [k, x] of Object.entries(v as Obj)) {
+    // Free-form maps (labels, annotations, withItems' items, raw data) keep their keys.
+    const key = inData ? k : (BY_LOWER.get(k.toLowerCase()) ?? k);
+    const data = inData || ["labels", "annotations", "withItems", "nodeSelector", "resources", "metadata"].includes(key);
+    out[key] = canonicalKeys(x, data && key !== "metadata" ? true : inData);
+  }
+  return out;
+}
+
+/**
+ * Go's yaml accepts a multi-line flow sequence whose closing `"]` is
+ * indented less than its items; eemeli/yaml does not. Such lines are
+ * re-indented to the items' level before parsing.
+ */
+function lenient(text: string): string {
+  const lines = text.split("\n");
+  for (let i = 1; i < lines.length; i++) {
+    const m = /^(\s*)"?\]\s*$/.exec(lines[i]);
+    if (!m) continue;
+    const prev = /^(\s*)/.exec(lines[i - 1])![1];
+    if (m[1].length < prev.length) lines[i] = prev + lines[i].trimStart();
+  }
+  return lines.join("\n");
+}
+
+/** Every document of a YAML text, as plain data with canonical field names. */
+export function parseManifests(text: string, source: string): Obj[] {
+  let docs = parseAllDocuments(text);
+  if (!Array.isArray(docs) || docs.some((d) => d.errors.length)) docs = parseAllDocuments(lenient(text));
+  if (!Array.isArray(docs)) throw new ArgoSpecError(`${source}: not a YAML stream`);
+  const out: Obj[] = [];
+  for (const d of docs) {
+    if (d.errors.length) throw new ArgoSpecError(`${source}: invalid YAML: ${d.errors[0].message.split("\n")[0]}`);
+    const v = d.toJS({ maxAliasCount: 1000 }) as unknown;
+    if (v === null || v === undefined) continue;
+    if (typeof v !== "object" || Array.isArray(v)) throw new ArgoSpecError(`${source}: a document is not a mapping`);
+    out.push(canonicalKeys(v) as Obj);
+  }
+  return out;
+}
+
+const asObj = (v: unknown): Obj => (v && typeof v === "object" && !Array.isArray(v) ? (v as Obj) : {});
+
+/** (Cluster)WorkflowTemplates of support files, by name. */
+export function templateLibrary(docs: Obj[]): Map<string, ArgoWorkflowTemplate> {
+  const lib = new Map<string, ArgoWorkflowTemplate>();
+  for (const d of docs) {
+    if (d.kind !== "WorkflowTemplate" && d.kind !== "ClusterWorkflowTemplate") continue;
+    const name = String(asObj(d.metadata).name ?? "");
+    const spec = asObj(d.spec) as ArgoWorkflowTemplate["spec"];
+    spec.templates = applyDefaults((spec.templates ?? []) as ArgoTemplate[], asObj(spec.templateDefaults));
+    lib.set(`${d.kind === "ClusterWorkflowTemplate" ? "cluster:" : ""}${name}`, { name, cluster: d.kind === "ClusterWorkflowTemplate", spec });
+  }
+  return lib;
+}
+
+function merge(base: unknown, over: unknown): unknown {
+  if (over === undefined) return base;
+  if (base && over && typeof base === "object" && typeof over === "object" && !Array.isArray(base) && !Array.isArray(over)) {
+    const out: Obj = { ...(base as Obj) };
+    for (const [k, v] of Object.entries(over as Obj)) out[k] = merge((base as Obj)[k], v);
+    return out;
+  }
+  return over;
+}
+
+/** templateDefaults first, the template's own fields win (a kind's defaults only for templates of that kind). */
+function applyDefaults(templates: ArgoTemplate[], defaults: Obj): ArgoTemplate[] {
+  if (!Object.keys(defaults).length) return templates;
+  return templates.map((t) => {
+    const d: Obj = {};
+    for (const [k, v] of Object.entries(defaults)) {
+      if (["container", "script", "containerSet", "steps", "dag", "suspend", "resource"].includes(k) && !(k in t)) continue;
+      d[k] = v;
+    }
+    return merge(d, t) as ArgoTemplate;
+  });
+}
+
+/** Choose the Workflow of a manifest text and resolve it against the stored templates (support documents). */
+export function loadWorkflow(docs: Obj[], library: Map<string, ArgoWorkflowTemplate>, source: string): ArgoWorkflow {
+  const wfs = docs.filter((d) => d.kind === "Workflow");
+  if (wfs.length !== 1) {
+    const kinds = docs.map((d) => String(d.kind)).join(", ") || "nothing";
+    throw new ArgoUnsupported(`${source}: expected one document of kind Workflow, found ${kinds}${wfs.length ? "" : " (CronWorkflows and templates are not run: submit a Workflow that references them)"}`);
+  }
+  const wf = wfs[0];
+  let spec = asObj(wf.spec);
+  const ref = asObj(spec.workflowTemplateRef);
+  if (spec.workflowTemplateRef !== undefined) {
+    const stored = library.get(`${ref.clusterScope ? "cluster:" : ""}${String(ref.name)}`);
+    if (!stored) throw new ArgoSpecError(`${source}: spec.workflowTemplateRef: ${ref.clusterScope ? "ClusterWorkflowTemplate" : "WorkflowTemplate"} ${JSON.stringify(ref.name)} not found: pass the file that defines it (dflow run -t FILE, or Workflow.from_yaml(text, { template_files }))`);
+    const { workflowTemplateRef: _, ...own } = spec;
+    const base = stored.spec;
+    const args = mergeArguments(asObj(base.arguments), asObj(own.arguments));
+    spec = { ...base, ...own, arguments: args, templates: [...(base.templates ?? []), ...((own.templates as ArgoTemplate[]) ?? [])] };
+  }
+  spec.templates = applyDefaults(((spec.templates as ArgoTemplate[]) ?? []).map((t) => ({ ...t })), asObj(spec.templateDefaults));
+  const out: ArgoWorkflow = { kind: "Workflow", metadata: asObj(wf.metadata), spec: spec as ArgoWorkflow["spec"], library, source };
+  return out;
+}
+
+/** The Workflow's arguments override the template's, parameter by parameter. */
+function mergeArguments(base: Obj, own: Obj): Obj {
+  const byName = (l: unknown) => new Map(((l as Obj[]) ?? []).map((p) => [String(p.name), p] as const));
+  const params = byName(base.parameters);
+  for (const [n, p] of byName(own.parameters)) params.set(n, { ...(params.get(n) ?? {}), ...p });
+  const arts = byName(base.artifacts);
+  for (const [n, a] of byName(own.artifacts)) arts.set(n, a);
+  return { parameters: [...params.values()], artifacts: [...arts.values()] };
+}

@@ -1,0 +1,1451 @@
+// Runs an Argo Workflow manifest locally (issue 12, scope 2).
+//
+// DESIGN
+// dflow renders its model to Argo, and our engine reproduces dflow's debug
+// mode, so the first idea was to translate Argo YAML into our model
+// (Workflow/Steps/DAG/ScriptOPTemplate) and run it unchanged. That
+// translation cannot be faithful: the model's semantics are dflow's, and
+// Argo's differ exactly where the corpus asserts —
+//  * node phases: Argo has Error, Skipped and Omitted nodes; the model has
+//    Succeeded/Failed and no directory for a skipped or omitted step;
+//  * Argo's node tree (step groups `[i]`, loop children `x(0:item)`,
+//    TaskGroups, Retry nodes with attempts `x(n)`, `.onExit`, `.hooks.h`)
+//    has no counterpart in dflow's layout (keyed steps, dflow retries
+//    in one directory);
+//  * values: Argo parameters are strings (loop aggregation builds JSON
+//    lists of strings, `outputs.result` is stdout), dflow's are typed;
+//    absent outputs of skipped producers (§4.3), `depends` results,
+//    `when` evaluated per item, exit handlers, hooks, memoization,
+//    template scopes of templateRef all need Argo's own rules.
+// Bending the model to all of that would change dflow's semantics for
+// dflow users. So an Argo workflow runs in its own interpreter, this
+// module, built on the engine's parts rather than beside them:
+//  * the same work directory and layout: <debug_workdir>/<workflow id>
+//    with status/type/pid, one step directory per Argo node (name, type,
+//    phase, message, inputs/outputs parameter files, log.txt, children),
+//    so `dflow list/get/logs/ui` show it (store.ts), plus node.json with the
+//    Argo node; nodes.ts turns the directories back into `status.nodes`;
+//  * processes through the engine's local executor (executors/local.ts:
+//    process groups, timeouts, kill on stop), one sandbox per node
+//    (sandbox.ts: the image ignored but its entrypoint honoured, container
+//    paths rewritten under the node's directory);
+//  * expressions through the engine's expr-lang and govaluate evaluators
+//    (engine/expr), with Argo's staged `{{...}}` substitution (tags.ts)
+//    and `depends` (depends.ts);
+//  * parameters of the workflow, retries (Argo's retryStrategy: policy,
+//    expression, backoff, maxDuration), deadlines, parallelism (p-limit),
+//    mutexes, memoization, exit handlers and hooks here, in Argo's terms.
+// Loading (manifest.ts) resolves templateDefaults and (Cluster)WorkflowTemplate
+// references from local files; check.ts refuses, before anything runs, what
+// cannot be honoured (Kubernetes-only templates and fields), in one line.
+import crypto from "node:crypto";
+import fs from "node:fs";
+import fsp from "node:fs/promises";
+import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import pLimit, { type LimitFunction } from "p-limit";
+import { durationSeconds } from "../../src/options.js";
+import { evaluate, evaluateWhen } from "../expr/index.js";
+import { runLocal } from "../executors/local.js";
+import { debugRoot, newWorkflowDir } from "../workflow-run.js";
+import { writeAtomic } from "../store/fsx.js";
+import { type ArgoTemplate, type ArgoWorkflow, type Obj, ArgoSpecError } from "./manifest.js";
+import { Sandbox, imageDefaults, shims, withStdoutCapture } from "./sandbox.js";
+import { type ArgoNode, type NodeArtifact, type NodeParam, type NodePhase, NodeStore, type WorkflowRecord, timestamp } from "./store.js";
+import { ArtifactValue, TagError, type Vars, exprEnv, soleReference, substitute, substituteDeep, tagText } from "./tags.js";
+import { type TaskSpec, type TaskState, dagPhase, dependencyNames, dependsOf, evaluateDepends } from "./depends.js";
+import { checkWorkflow } from "./check.js";
+import type { ArgoRunControl } from "./control.js";
+
+const asObj = (v: unknown): Obj => (v && typeof v === "object" && !Array.isArray(v) ? (v as Obj) : {});
+const asList = (v: unknown): Obj[] => (Array.isArray(v) ? (v as Obj[]) : []);
+const str = (v: unknown): string => (v === undefined || v === null ? "" : typeof v === "string" ? v : typeof v === "object" ? JSON.stringify(v) : String(v));
+
+/** Where templates are looked up: the workflow's, or a stored template's for templateRef. */
+interface TemplateScope {
+  templates: ArgoTemplate[];
+  stored?: string;
+}
+
+/** Outputs of a finished node, as later references see them. */
+interface Outputs {
+  parameters: Map<string, string | undefined>;
+  artifacts: Map<string, Art | undefined>;
+  result?: string;
+  exitCode?: string;
+}
+
+type Art = ArtifactValue;
+
+interface Outcome {
+  node: ArgoNode;
+  phase: NodePhase;
+  outputs: Outputs;
+  /** Loop children (steps/tasks expanded by withItems/withParam/withSequence). */
+  children?: Outcome[];
+}
+
+/**
+ * The children of one steps/DAG node: at most `parallelism` active
+ * (p-limit), and with the template's failFast, none started once one failed
+ * (those never get a node, §11).
+ */
+interface Gate {
+  limit: LimitFunction;
+  failFast: boolean;
+  stopped: boolean;
+}
+
+function gate(t: ArgoTemplate): Gate {
+  return { limit: pLimit(Number(t.parallelism ?? 0) > 0 ? Number(t.parallelism) : Infinity), failFast: t.failFast === true, stopped: false };
+}
+
+interface Args {
+  parameters: Map<string, string | undefined>;
+  artifacts: Map<string, Art | { raw: string } | undefined>;
+}
+
+/** Stops the workflow at its activeDeadlineSeconds. */
+class Deadline {
+  at = Infinity;
+  remaining(): number {
+    return this.at === Infinity ? Infinity : (this.at - Date.now()) / 1000;
+  }
+  passed(): boolean {
+    return this.remaining() <= 0;
+  }
+}
+
+export interface ArgoRunResult {
+  id: string;
+  dir: string;
+  phase: "Succeeded" | "Failed" | "Error";
+  message?: string;
+}
+
+export interface ArgoRunOptions {
+  log?: (line: string) => void;
+  onStart?: (id: string, dir: string) => void;
+  /** The workflow's name, exactly (the Argo Server API's metadata.name); else `<name>-<5 random>`. */
+  id?: string;
+  /** Shutdown and suspension from outside (the Argo Server API's stop/terminate/suspend). */
+  control?: ArgoRunControl;
+}
+
+/** Argo's mutexes, local to this engine process (§11): one p-limit(1) per name. */
+const mutexes = new Map<string, LimitFunction>();
+
+/** Run `fn` holding the mutexes of a `synchronization` field (in name order, so two holders never deadlock). */
+function withMutexes<T>(synchronization: unknown, fn: () => Promise<T>): Promise<T> {
+  const sync = asObj(synchronization);
+  const names = [...(sync.mutex ? [asObj(sync.mutex)] : []), ...asList(sync.mutexes)].map((m) => str(m.name)).sort();
+  const hold = (i: number): Promise<T> => {
+    if (i >= names.length) return fn();
+    let m = mutexes.get(names[i]);
+    if (!m) mutexes.set(names[i], (m = pLimit(1)));
+    return m(() => hold(i + 1));
+  };
+  return hold(0);
+}
+
+/** The local default artifact repository (keys are paths under it). */
+export function artifactRepository(): string {
+  return path.join(debugRoot(), ".argo-artifacts");
+}
+
+const memoRoot = () => path.join(debugRoot(), ".argo-memo");
+
+class Run {
+  readonly store: NodeStore;
+  readonly globals: Vars = new Map();
+  readonly globalOutputs = { parameters: new Map<string, string>(), artifacts: new Map<string, Art>() };
+  readonly podLimit?: LimitFunction;
+  readonly deadline = new Deadline();
+  readonly failures: ArgoNode[] = [];
+  readonly shimDir: string;
+  readonly started = Date.now();
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  control?: ArgoRunControl;
+
+  constructor(
+    readonly wf: ArgoWorkflow,
+    readonly wfid: string,
+    readonly wfdir: string,
+  ) {
+    this.store = new NodeStore(wfid, wfdir);
+    const spec = wf.spec;
+    const par = Number(spec.parallelism ?? 0);
+    if (par > 0) this.podLimit = pLimit(par);
+    this.shimDir = shims(debugRoot());
+    this.labels = Object.fromEntries(Object.entries(asObj(wf.metadata.labels)).map(([k, v]) => [k, str(v)]));
+    this.annotations = Object.fromEntries(Object.entries(asObj(wf.metadata.annotations)).map(([k, v]) => [k, str(v)]));
+    this.setGlobals();
+  }
+
+  private setGlobals(): void {
+    const g = this.globals;
+    const spec = this.wf.spec;
+    g.set("workflow.name", this.wfid);
+    g.set("workflow.namespace", str(this.wf.metadata.namespace) || "argo");
+    g.set("workflow.uid", str(this.wf.metadata.uid) || crypto.randomUUID());
+    g.set("workflow.mainEntrypoint", spec.entrypoint);
+    g.set("workflow.serviceAccountName", str(spec.serviceAccountName ?? "default"));
+    g.set("workflow.priority", str(spec.priority ?? 0));
+    const created = new Date(this.started);
+    const iso = created.toISOString().replace(/\.\d{3}Z$/, "Z");
+    g.set("workflow.creationTimestamp", iso);
+    g.set("workflow.creationTimestamp.RFC3339", iso);
+    g.set("workflow.creationTimestamp.s", String(Math.floor(this.started / 1000)));
+    const pad = (n: number) => String(n).padStart(2, "0");
+    const months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    const strf: Record<string, string> = {
+      Y: String(created.getUTCFullYear()),
+      y: pad(created.getUTCFullYear() % 100),
+      m: pad(created.getUTCMonth() + 1),
+      d: pad(created.getUTCDate()),
+      H: pad(created.getUTCHours()),
+      M: pad(created.getUTCMinutes()),
+      S: pad(created.getUTCSeconds()),
+      b: months[created.getUTCMonth()],
+      e: String(created.getUTCDate()),
+      j: pad(Math.floor((this.started - Date.UTC(created.getUTCFullYear(), 0, 1)) / 86400000) + 1).padStart(3, "0"),
+    };
+    for (const [k, v] of Object.entries(strf)) g.set(`workflow.creationTimestamp.${k}`, v);
+    const params: Array<{ name: string; value: string }> = [];
+    for (const p of asList(asObj(spec.arguments).parameters)) {
+      const v = this.parameterValue(p, g);
+      if (v !== undefined) {
+        g.set(`workflow.parameters.${str(p.name)}`, v);
+        params.push({ name: str(p.name), value: v });
+      }
+    }
+    g.set("workflow.parameters.json", JSON.stringify(params));
+    g.set("workflow.parameters", JSON.stringify(params));
+    this.refreshMetadata();
+  }
+
+  refreshMetadata(): void {
+    const g = this.globals;
+    for (const [k, v] of Object.entries(this.labels)) g.set(`workflow.labels.${k}`, v);
+    for (const [k, v] of Object.entries(this.annotations)) g.set(`workflow.annotations.${k}`, v);
+    g.set("workflow.labels.json", JSON.stringify(this.labels));
+    g.set("workflow.annotations.json", JSON.stringify(this.annotations));
+  }
+
+  /** A parameter's literal value: `value`, else `default`, substituted with what is known. */
+  parameterValue(p: Obj, vars: Vars): string | undefined {
+    const raw = p.value !== undefined ? p.value : asObj(p.valueFrom).default !== undefined ? asObj(p.valueFrom).default : p.default;
+    if (raw === undefined) {
+      if (asObj(p.valueFrom).configMapKeyRef) throw new ArgoSpecError(`parameter ${str(p.name)}: valueFrom.configMapKeyRef needs a Kubernetes ConfigMap; give the value instead`);
+      return undefined;
+    }
+    return substitute(str(raw), vars, true);
+  }
+
+  vars(extra?: Vars): Vars {
+    const v = new Map(this.globals);
+    v.set("workflow.duration", String((Date.now() - this.started) / 1000));
+    if (extra) for (const [k, x] of extra) v.set(k, x);
+    return v;
+  }
+
+  template(name: string, scope: TemplateScope, where: string): ArgoTemplate {
+    const t = scope.templates.find((x) => x.name === name);
+    if (!t) throw new ArgoSpecError(`${where}: template name '${name}' undefined`);
+    return t;
+  }
+
+  /** The template a step/task calls, and the scope its own references resolve in. */
+  callee(step: Obj, scope: TemplateScope, where: string): { template: ArgoTemplate; scope: TemplateScope } {
+    if (step.inline) return { template: { name: "", ...asObj(step.inline) } as ArgoTemplate, scope };
+    if (step.templateRef) {
+      const ref = asObj(step.templateRef);
+      const stored = this.wf.library.get(`${ref.clusterScope ? "cluster:" : ""}${str(ref.name)}`);
+      if (!stored) throw new ArgoSpecError(`${where}: templateRef: ${ref.clusterScope ? "ClusterWorkflowTemplate" : "WorkflowTemplate"} ${JSON.stringify(ref.name)} not found`);
+      const s = { templates: stored.spec.templates, stored: stored.name };
+      return { template: this.template(str(ref.template), s, where), scope: s };
+    }
+    return { template: this.template(str(step.template), scope, where), scope };
+  }
+
+  // ------------------------------------------------------------ templates
+
+  /**
+   * Run one template as node `name` (child of `parent`): inputs bound,
+   * retries, memoization and mutexes around the body.
+   */
+  async execute(t: ArgoTemplate, scope: TemplateScope, args: Args, name: string, displayName: string, parent: ArgoNode | undefined, extra?: Vars): Promise<Outcome> {
+    const out = await this.retried(t, scope, args, name, displayName, parent, extra);
+    // A template's own exit hook runs after its node, whatever the phase.
+    const exit = asObj(t.hooks).exit;
+    if (exit) await this.hook(asObj(exit), `${name}.onExit`, `${displayName}.onExit`, parent, this.vars(inherited(extra ?? new Map())), scope);
+    return out;
+  }
+
+  private async retried(t: ArgoTemplate, scope: TemplateScope, args: Args, name: string, displayName: string, parent: ArgoNode | undefined, extra?: Vars): Promise<Outcome> {
+    const retry = asObj(t.retryStrategy ?? (parent === undefined && name === this.wfid ? this.wf.spec.retryStrategy : undefined));
+    const hasRetry = t.retryStrategy !== undefined || (parent === undefined && this.wf.spec.retryStrategy !== undefined);
+    if (!hasRetry) return this.attempt(t, scope, args, name, displayName, parent, extra, undefined);
+    const node = this.store.create({ name, displayName, type: "Retry", templateName: t.name, phase: "Running" }, parent);
+    const limitRaw = retry.limit;
+    let limit = limitRaw === undefined ? Infinity : Number(substitute(str(limitRaw), this.vars(extra)));
+    if (!Number.isFinite(limit) && limitRaw !== undefined) limit = 0;
+    const policy = str(retry.retryPolicy || (retry.expression ? "Always" : "OnFailure"));
+    const backoff = asObj(retry.backoff);
+    const maxDuration = backoff.maxDuration !== undefined ? durationSeconds(str(backoff.maxDuration)) : Infinity;
+    const first = Date.now();
+    let last: Outcome | undefined;
+    let message: string | undefined;
+    for (let n = 0; ; n++) {
+      const vars = new Map(extra ?? []);
+      vars.set("retries", String(n));
+      if (last) {
+        vars.set("lastRetry.exitCode", last.outputs.exitCode ?? "-1");
+        vars.set("lastRetry.status", last.phase);
+        vars.set("lastRetry.duration", String(((Date.parse(last.node.finishedAt ?? "") || Date.now()) - Date.parse(last.node.startedAt)) / 1000));
+        vars.set("lastRetry.message", last.node.message ?? "");
+      }
+      last = await this.attempt(t, scope, args, `${name}(${n})`, `${displayName}(${n})`, node, vars, maxDuration === Infinity ? undefined : first + maxDuration * 1000);
+      if (last.phase === "Succeeded" || last.phase === "Skipped") break;
+      if (n >= limit) {
+        message = "No more retries left";
+        break;
+      }
+      const retryable = policy === "Always" || (policy === "OnFailure" && last.phase === "Failed") || (policy === "OnError" && last.phase === "Error") || (policy === "OnTransientError" && last.phase === "Error");
+      if (!retryable) break;
+      if (retry.expression) {
+        const env = exprEnv(
+          this.vars(
+            new Map([
+              ["lastRetry.exitCode", last.outputs.exitCode ?? "-1"],
+              ["lastRetry.status", last.phase],
+              ["lastRetry.duration", String((Date.parse(last.node.finishedAt ?? "") - Date.parse(last.node.startedAt)) / 1000)],
+              ["lastRetry.message", last.node.message ?? ""],
+              ...(extra ?? []),
+            ]),
+          ),
+        );
+        let ok: unknown;
+        try {
+          ok = evaluate(str(retry.expression), env);
+        } catch {
+          ok = false;
+        }
+        if (ok !== true) {
+          message = "retryStrategy.expression evaluated to false";
+          break;
+        }
+      }
+      if (this.deadline.passed() || this.control?.shutdown) break;
+      let wait = 0;
+      if (backoff.duration !== undefined) {
+        wait = durationSeconds(str(backoff.duration)) * Math.pow(Number(backoff.factor ?? 1) || 1, n);
+        if (backoff.cap !== undefined) wait = Math.min(wait, durationSeconds(str(backoff.cap)));
+      }
+      if (Date.now() + wait * 1000 > first + maxDuration * 1000) {
+        message = Date.now() > first + maxDuration * 1000 ? "Max duration limit exceeded" : "Backoff would exceed max duration limit";
+        break;
+      }
+      if (wait > 0) await sleep(wait * 1000);
+    }
+    node.inputs = last.node.inputs;
+    node.outputs = last.node.outputs;
+    this.store.finish(node, last.phase, message ?? last.node.message);
+    return { node, phase: last.phase, outputs: last.outputs };
+  }
+
+  private async attempt(t: ArgoTemplate, scope: TemplateScope, args: Args, name: string, displayName: string, parent: ArgoNode | undefined, extra: Vars | undefined, maxEnd: number | undefined): Promise<Outcome> {
+    const kind = templateKind(t);
+    const type = { container: "Pod", script: "Pod", containerSet: "Pod", steps: "Steps", dag: "DAG", suspend: "Suspend" }[kind] ?? "Pod";
+    const node = this.store.create({ name, displayName, type, templateName: t.name || undefined, phase: "Running" }, parent);
+    try {
+      const inputs = await this.bindInputs(t, args);
+      const vars = this.vars(extra);
+      for (const [k, v] of inputs.vars) vars.set(k, v);
+      vars.set("node.name", name);
+      vars.set("pod.name", node.id);
+      node.inputs = { parameters: inputs.params, ...(inputs.arts.length ? { artifacts: inputs.arts } : {}) };
+      await this.store.writeParams(node, "inputs", inputs.params);
+      this.store.save(node);
+      // Global and input tags are replaced in the whole template now; steps.*, tasks.*, item later (§4.1).
+      const body = substituteDeep(t, vars, ["inline", "name", "inputs"]) as ArgoTemplate;
+      const run = () => this.memoized(body, node, vars, scope, inputs.artifacts, maxEnd);
+      return await withMutexes(body.synchronization, run);
+    } catch (e) {
+      const message = e instanceof Error ? e.message : String(e);
+      // Whatever kept the template from running (a reference, an input, an artifact) is an Error, not a Failure (§3).
+      this.fail(node, "Error", message);
+      return { node, phase: node.phase, outputs: emptyOutputs() };
+    }
+  }
+
+  fail(node: ArgoNode, phase: NodePhase, message: string): void {
+    this.store.finish(node, phase, message);
+    if (phase === "Failed" || phase === "Error") this.failures.push(node);
+  }
+
+  private async memoized(t: ArgoTemplate, node: ArgoNode, vars: Vars, scope: TemplateScope, inArts: Map<string, Art>, maxEnd: number | undefined): Promise<Outcome> {
+    const memo = asObj(t.memoize);
+    if (!t.memoize) return this.body(t, node, vars, scope, inArts, maxEnd);
+    const key = substitute(str(memo.key), vars, true);
+    const cacheName = str(asObj(asObj(memo.cache).configMap).name) || "default";
+    const file = path.join(memoRoot(), cacheName.replace(/[^\w.-]/g, "_"), crypto.createHash("sha256").update(key).digest("hex") + ".json");
+    node.memoizationStatus = { hit: false, key, cacheName };
+    const maxAge = memo.maxAge !== undefined ? durationSeconds(str(memo.maxAge)) : Infinity;
+    try {
+      const hit = JSON.parse(await fsp.readFile(file, "utf8")) as { at: number; outputs: ArgoNode["outputs"] };
+      if ((Date.now() - hit.at) / 1000 <= maxAge) {
+        node.memoizationStatus.hit = true;
+        node.outputs = hit.outputs;
+        const outputs = emptyOutputs();
+        for (const p of hit.outputs?.parameters ?? []) outputs.parameters.set(p.name, p.value);
+        outputs.result = hit.outputs?.result;
+        await this.store.writeParams(node, "outputs", hit.outputs?.parameters ?? []);
+        this.store.finish(node, "Succeeded");
+        return { node, phase: "Succeeded", outputs };
+      }
+    } catch {
+      // no entry
+    }
+    const out = await this.body(t, node, vars, scope, inArts, maxEnd);
+    if (out.phase === "Succeeded") {
+      await fsp.mkdir(path.dirname(file), { recursive: true });
+      await writeAtomic(file, JSON.stringify({ at: Date.now(), outputs: node.outputs ?? {} }));
+    }
+    return out;
+  }
+
+  private async body(t: ArgoTemplate, node: ArgoNode, vars: Vars, scope: TemplateScope, inArts: Map<string, Art>, maxEnd: number | undefined): Promise<Outcome> {
+    const kind = templateKind(t);
+    if (kind === "steps") return this.steps(t, node, vars, scope);
+    if (kind === "dag") return this.dag(t, node, vars, scope);
+    if (kind === "suspend") return this.suspend(t, node, vars);
+    return this.pod(t, node, vars, inArts, maxEnd);
+  }
+
+  /** Inputs from the caller's arguments, else the input's value or default (§12). */
+  private async bindInputs(t: ArgoTemplate, args: Args): Promise<{ params: NodeParam[]; arts: NodeArtifact[]; vars: Vars; artifacts: Map<string, Art> }> {
+    const inputs = asObj(t.inputs);
+    const params: NodeParam[] = [];
+    const vars: Vars = new Map();
+    const base = this.vars();
+    for (const p of asList(inputs.parameters)) {
+      const name = str(p.name);
+      let v = args.parameters.get(name);
+      // An input's own value may use the inputs before it.
+      if (v === undefined) v = this.parameterValue(p, new Map([...base, ...vars]));
+      if (v === undefined && args.parameters.has(name)) throw new NodeError(`inputs.parameters.${name}: its argument refers to an absent optional value (the producer was skipped or omitted and has no default), and the input has no default`);
+      if (v === undefined) throw new ArgoSpecError(`invalid spec: templates.${t.name}.inputs.parameters.${name} was not supplied`);
+      if (Array.isArray(p.enum) && p.enum.length && !p.enum.map(str).includes(v)) throw new ArgoSpecError(`inputs.parameters.${name}: value ${JSON.stringify(v)} is not one of the enum values ${JSON.stringify(p.enum.map(str))}`);
+      params.push({ name, value: v });
+      vars.set(`inputs.parameters.${name}`, v);
+    }
+    vars.set("inputs.parameters", JSON.stringify(params.map((p) => ({ name: p.name, value: p.value }))));
+    const artifacts = new Map<string, Art>();
+    const arts: NodeArtifact[] = [];
+    for (const a of asList(inputs.artifacts)) {
+      const name = str(a.name);
+      let src: Art | { raw: string } | undefined = args.artifacts.get(name);
+      if (!src) src = this.artifactLocation(a, base);
+      if (!src) {
+        if (a.optional) continue;
+        if (args.artifacts.has(name)) throw new NodeError(`inputs.artifacts.${name}: its argument's from: could not be resolved to an artifact`);
+        throw new NodeError(`inputs.artifacts.${name} was not supplied`);
+      }
+      if ("raw" in src) src = await this.rawArtifact(src.raw);
+      artifacts.set(name, src);
+      vars.set(`inputs.artifacts.${name}`, src);
+      if (a.path) vars.set(`inputs.artifacts.${name}.path`, str(a.path));
+      arts.push({ name, path: a.path === undefined ? undefined : str(a.path), key: src.key });
+    }
+    const outputs = asObj(t.outputs);
+    for (const p of asList(outputs.parameters)) if (asObj(p.valueFrom).path) vars.set(`outputs.parameters.${str(p.name)}.path`, str(asObj(p.valueFrom).path));
+    for (const a of asList(outputs.artifacts)) if (a.path) vars.set(`outputs.artifacts.${str(a.name)}.path`, str(a.path));
+    return { params, arts, vars, artifacts };
+  }
+
+  /** Raw artifact data, kept in the repository like any artifact (it may be passed on by `from:`). */
+  private async rawArtifact(data: string): Promise<Art> {
+    const key = `${this.wfid}/raw/${crypto.randomUUID()}`;
+    const file = path.join(artifactRepository(), key);
+    await fsp.mkdir(path.dirname(file), { recursive: true });
+    await fsp.writeFile(file, data);
+    return new ArtifactValue(key, file);
+  }
+
+  /** A literal artifact location: raw data, or a key of the default repository. */
+  private artifactLocation(a: Obj, vars: Vars): Art | { raw: string } | undefined {
+    if (a.raw) return { raw: substitute(str(asObj(a.raw).data), vars) };
+    const s3 = asObj(a.s3);
+    if (s3.key !== undefined) {
+      const key = substitute(str(s3.key), vars, true);
+      return new ArtifactValue(key, path.join(artifactRepository(), key));
+    }
+    return undefined;
+  }
+
+  // ------------------------------------------------------------ pods
+
+  private async pod(t: ArgoTemplate, node: ArgoNode, vars: Vars, inArts: Map<string, Art>, maxEnd: number | undefined): Promise<Outcome> {
+    const dir = this.store.dir(node);
+    const run = async (): Promise<Outcome> => {
+      // Held while the workflow is suspended: Pending, as Argo shows a pod not created yet.
+      const halt = await this.control?.beforePod(() => this.store.save(Object.assign(node, { phase: "Pending" })));
+      if (node.phase === "Pending") this.store.save(Object.assign(node, { phase: "Running" }));
+      if (halt) {
+        this.fail(node, "Failed", halt);
+        return { node, phase: "Failed", outputs: emptyOutputs() };
+      }
+      if (this.deadline.passed()) {
+        this.fail(node, "Failed", "Step exceeded its deadline");
+        return { node, phase: "Failed", outputs: emptyOutputs() };
+      }
+      // Late variables (retries, pod.name) are bound now; anything still unresolved is an error.
+      const spec: ArgoTemplate = { ...t };
+      for (const k of ["container", "script", "containerSet", "activeDeadlineSeconds", "timeout"]) if (t[k] !== undefined) spec[k] = substituteDeep(t[k], vars, [], true);
+      if (templateKind(spec) === "containerSet") return this.containerSet(spec, node, vars, inArts, maxEnd);
+      const c = asObj(spec.container ?? spec.script);
+      const declared = declaredPaths(spec);
+      const sandbox = new Sandbox(path.join(dir, "root"), declared, this.shimDir);
+      const cwd = str(c.workingDir) || "/";
+      const hostCwd = sandbox.prepare(cwd);
+      await this.placeInputs(spec, sandbox, inArts);
+      const argv = this.argv(spec, c, sandbox, dir);
+      const env = this.env(c, sandbox);
+      const r = await this.process(argv, hostCwd, dir, env, this.timeout(spec, maxEnd));
+      return this.podOutcome(spec, node, sandbox, cwd, r);
+    };
+    return this.podLimit ? this.podLimit(run) : run();
+  }
+
+  private timeout(t: ArgoTemplate, maxEnd: number | undefined): number | undefined {
+    const limits: number[] = [];
+    if (t.activeDeadlineSeconds !== undefined) limits.push(Number(str(t.activeDeadlineSeconds)));
+    if (t.timeout !== undefined) limits.push(durationSeconds(str(t.timeout)));
+    limits.push(this.deadline.remaining());
+    if (maxEnd !== undefined) limits.push((maxEnd - Date.now()) / 1000);
+    const n = Math.min(...limits.filter((x) => Number.isFinite(x)));
+    return Number.isFinite(n) ? Math.max(0.001, n) : undefined;
+  }
+
+  private argv(t: ArgoTemplate, c: Obj, sandbox: Sandbox, dir: string): string[] {
+    const image = str(c.image);
+    const defaults = imageDefaults(image);
+    const command = Array.isArray(c.command) ? c.command.map(str) : undefined;
+    const args = Array.isArray(c.args) ? c.args.map(str) : undefined;
+    let argv: string[];
+    if (command) argv = [...command, ...(args ?? [])];
+    else if (defaults) argv = [...defaults.entrypoint, ...(args ?? defaults.cmd)];
+    else throw new NodeError(`templates.${t.name}: no command, and the entrypoint of image ${JSON.stringify(image)} is not known: give container.command`);
+    argv = argv.map((a) => sandbox.rewrite(a));
+    // The image's /bin/sh is not the host's dash (see sandbox.ts).
+    if (argv[0] === "/bin/sh") argv[0] = "sh";
+    if (t.script && asObj(t.script).source !== undefined) {
+      // Host paths are not container paths: the script's own path is added after rewriting.
+      const file = path.join(dir, "script");
+      // Executable, as Argo's /argo/staging/script: `command: [sh, -c]` runs it as a command.
+      fs.writeFileSync(file, sandbox.rewrite(str(asObj(t.script).source)), { mode: 0o755 });
+      argv.push(file);
+    }
+    if (!argv.length) throw new NodeError(`templates.${t.name}: nothing to run`);
+    return argv;
+  }
+
+  private env(c: Obj, sandbox: Sandbox): Record<string, string> {
+    const env: Record<string, string> = { PATH: `${this.shimDir}:${process.env.PATH ?? ""}` };
+    for (const e of asList(c.env)) {
+      if (e.valueFrom !== undefined) throw new NodeError(`env ${str(e.name)}: valueFrom needs Kubernetes`);
+      env[str(e.name)] = sandbox.rewrite(str(e.value));
+    }
+    return env;
+  }
+
+  private async process(argv: string[], cwd: string, dir: string, env: Record<string, string>, timeout: number | undefined, logName = "log.txt", stdoutName = "stdout") {
+    const stdout = path.join(dir, stdoutName);
+    const r = await runLocal({ command: withStdoutCapture(argv, stdout), cwd, logFile: path.join(dir, logName), env, timeout, owner: this.wfid });
+    const result = await fsp.readFile(stdout, "utf8").catch(() => "");
+    return { ...r, stdout: result };
+  }
+
+  private async podOutcome(t: ArgoTemplate, node: ArgoNode, sandbox: Sandbox, cwd: string, r: { exitCode: number | null; signal: NodeJS.Signals | null; timedOut?: boolean; spawnError?: Error; stdout: string }): Promise<Outcome> {
+    const outputs = emptyOutputs();
+    outputs.result = lastKiB(r.stdout.replace(/\n$/, ""));
+    outputs.exitCode = r.exitCode === null ? "-1" : String(r.exitCode);
+    let phase: NodePhase = "Succeeded";
+    let message: string | undefined;
+    if (r.spawnError) {
+      phase = "Failed";
+      message = r.spawnError.message;
+    } else if (r.timedOut) {
+      phase = "Failed";
+      message = this.deadline.passed() ? "Step exceeded its deadline" : "Pod was active on the node longer than the specified deadline";
+    } else if (r.exitCode !== 0) {
+      phase = "Failed";
+      message = this.control?.message ?? (r.signal ? `killed by ${r.signal}` : `Error (exit code ${r.exitCode})`);
+    }
+    node.outputs = { result: outputs.result, exitCode: outputs.exitCode };
+    // A failed pod's outputs are collected as far as they exist; a succeeded pod's must all be there.
+    try {
+      await this.collectOutputs(t, node, outputs, (p) => sandbox.host(p, cwd), phase === "Succeeded");
+    } catch (e) {
+      if (phase === "Succeeded") {
+        phase = "Error";
+        message = (e as Error).message;
+      }
+    }
+    this.store.save(node);
+    if (phase === "Succeeded") this.store.finish(node, phase, message);
+    else this.fail(node, phase, message ?? phase);
+    return { node, phase, outputs };
+  }
+
+  /** Output parameters from files, output artifacts saved to the repository; globalName published. */
+  private async collectOutputs(t: ArgoTemplate, node: ArgoNode, outputs: Outputs, host: (p: string) => string, strict: boolean): Promise<void> {
+    const decl = asObj(t.outputs);
+    const params: NodeParam[] = [];
+    for (const p of asList(decl.parameters)) {
+      const name = str(p.name);
+      const vf = asObj(p.valueFrom);
+      let v: string | undefined;
+      if (vf.path !== undefined) {
+        try {
+          v = (await fsp.readFile(host(str(vf.path)), "utf8")).replace(/\n$/, "");
+        } catch {
+          v = vf.default !== undefined ? str(vf.default) : undefined;
+          if (v === undefined && strict) throw new NodeError(`outputs.parameters.${name}: ${str(vf.path)} was not written (no such file), and it has no default`);
+        }
+      } else if (p.value !== undefined) v = str(p.value);
+      else if (vf.default !== undefined) v = str(vf.default);
+      else if (vf.supplied !== undefined) v = undefined;
+      // A failed node's outputs that were never written do not exist (references to them stay unresolved).
+      if (v === undefined && !strict) continue;
+      outputs.parameters.set(name, v);
+      params.push({ name, value: v });
+      if (p.globalName && v !== undefined) this.publishParam(str(p.globalName), v);
+    }
+    const arts: NodeArtifact[] = [];
+    for (const a of asList(decl.artifacts)) {
+      const name = str(a.name);
+      if (a.path === undefined) continue;
+      const src = host(str(a.path));
+      if (!fs.existsSync(src)) {
+        if (a.optional || !strict) continue;
+        throw new NodeError(`outputs.artifacts.${name}: ${str(a.path)} does not exist`);
+      }
+      const s3 = asObj(a.s3);
+      const key = s3.key !== undefined ? str(s3.key) : `${this.wfid}/${node.id}/${name}`;
+      const dest = path.join(artifactRepository(), key);
+      await fsp.rm(dest, { recursive: true, force: true });
+      await fsp.mkdir(path.dirname(dest), { recursive: true });
+      await fsp.cp(src, dest, { recursive: true });
+      const art = new ArtifactValue(key, dest);
+      outputs.artifacts.set(name, art);
+      arts.push({ name, path: str(a.path), key });
+      if (a.globalName) this.publishArt(str(a.globalName), art);
+    }
+    node.outputs = { ...(node.outputs ?? {}), ...(params.length ? { parameters: params } : {}), ...(arts.length ? { artifacts: arts } : {}) };
+    await this.store.writeParams(node, "outputs", params);
+  }
+
+  publishParam(name: string, v: string): void {
+    this.globalOutputs.parameters.set(name, v);
+    this.globals.set(`workflow.outputs.parameters.${name}`, v);
+  }
+
+  publishArt(name: string, a: Art): void {
+    this.globalOutputs.artifacts.set(name, a);
+    this.globals.set(`workflow.outputs.artifacts.${name}`, a);
+  }
+
+  /** Input artifacts copied to their paths in the sandbox. */
+  private async placeInputs(t: ArgoTemplate, sandbox: Sandbox, inArts: Map<string, Art>): Promise<void> {
+    for (const a of asList(asObj(t.inputs).artifacts)) {
+      const src = inArts.get(str(a.name));
+      if (!src || a.path === undefined) continue;
+      const dest = sandbox.host(str(a.path));
+      await fsp.mkdir(path.dirname(dest), { recursive: true });
+      let from = src.path;
+      if (a.subPath !== undefined) from = path.join(from, str(a.subPath));
+      if (!fs.existsSync(from)) {
+        if (a.optional) continue;
+        throw new NodeError(`inputs.artifacts.${str(a.name)}: key ${src.key}${a.subPath ? ` (subPath ${str(a.subPath)})` : ""} not found in the artifact repository`);
+      }
+      await fsp.rm(dest, { recursive: true, force: true });
+      await fsp.cp(from, dest, { recursive: true });
+      if (a.mode !== undefined) await fsp.chmod(dest, fileMode(a.mode));
+    }
+  }
+
+  private async containerSet(t: ArgoTemplate, node: ArgoNode, vars: Vars, inArts: Map<string, Art>, maxEnd: number | undefined): Promise<Outcome> {
+    const cs = asObj(t.containerSet);
+    const dir = this.store.dir(node);
+    const volumes = asList(cs.volumeMounts).map((m) => [str(m.mountPath), path.join(dir, "volumes", str(m.name))] as [string, string]);
+    for (const [, d] of volumes) fs.mkdirSync(d, { recursive: true });
+    const containers = asList(cs.containers);
+    const retries = Number(str(asObj(cs.retryStrategy).retries ?? 0)) || 0;
+    const done = new Map<string, Promise<boolean>>();
+    let mainResult: { r: Awaited<ReturnType<Run["process"]>>; sandbox: Sandbox; cwd: string } | undefined;
+    let failed: string | undefined;
+    const runOne = async (c: Obj): Promise<boolean> => {
+      const deps = (Array.isArray(c.dependencies) ? c.dependencies : []).map(str);
+      const ok = await Promise.all(deps.map((d) => done.get(d) ?? Promise.resolve(false)));
+      const name = str(c.name);
+      const child = this.store.create({ name: `${node.name}.${name}`, displayName: name, type: "Container", templateName: t.name, phase: "Running" }, node);
+      if (!ok.every(Boolean)) {
+        this.store.finish(child, "Omitted");
+        return false;
+      }
+      const cdir = this.store.dir(child);
+      const sandbox = new Sandbox(path.join(cdir, "root"), [...declaredPaths(t), ...volumes.map(([p]) => p)], this.shimDir, volumes);
+      const cwd = str(c.workingDir) || "/";
+      const hostCwd = sandbox.prepare(cwd);
+      await this.placeInputs(t, sandbox, inArts);
+      const argv = this.argv({ ...t, script: undefined } as ArgoTemplate, c, sandbox, cdir);
+      let r = await this.process(argv, hostCwd, cdir, this.env(c, sandbox), this.timeout(t, maxEnd));
+      for (let i = 0; i < retries && (r.exitCode !== 0 || r.spawnError); i++) r = await this.process(argv, hostCwd, cdir, this.env(c, sandbox), this.timeout(t, maxEnd));
+      const good = r.exitCode === 0 && !r.spawnError && !r.timedOut;
+      child.outputs = { exitCode: r.exitCode === null ? "-1" : String(r.exitCode) };
+      this.store.finish(child, good ? "Succeeded" : "Failed", good ? undefined : `Error (exit code ${r.exitCode})`);
+      if (!good && !failed) failed = name;
+      if (name === "main") mainResult = { r, sandbox, cwd };
+      return good;
+    };
+    for (const c of containers) done.set(str(c.name), Promise.resolve().then(() => runOne(c)));
+    await Promise.all(done.values());
+    // The pod's log: its containers' logs, in order.
+    const logs = await Promise.all(node.children.map((id) => fsp.readFile(path.join(this.store.wfdir, id, "log.txt"), "utf8").catch(() => "")));
+    await fsp.writeFile(path.join(dir, "log.txt"), logs.join(""));
+    const outputs = emptyOutputs();
+    if (mainResult) outputs.result = lastKiB(mainResult.r.stdout.replace(/\n$/, ""));
+    node.outputs = outputs.result !== undefined ? { result: outputs.result } : {};
+    const host = (p: string) => (mainResult ? mainResult.sandbox.host(p, mainResult.cwd) : path.join(dir, "volumes", p));
+    try {
+      await this.collectOutputs(t, node, outputs, host, !failed);
+    } catch (e) {
+      this.fail(node, "Error", (e as Error).message);
+      return { node, phase: "Error", outputs };
+    }
+    if (failed) {
+      this.fail(node, "Failed", `container ${failed} failed`);
+      return { node, phase: "Failed", outputs };
+    }
+    this.store.finish(node, "Succeeded");
+    return { node, phase: "Succeeded", outputs };
+  }
+
+  private async suspend(t: ArgoTemplate, node: ArgoNode, vars: Vars): Promise<Outcome> {
+    const s = asObj(substituteDeep(t.suspend, vars, [], true));
+    if (s.duration === undefined) throw new NodeError(`templates.${t.name}.suspend: no duration: it would wait for a resume that cannot come locally`);
+    const secs = durationSeconds(str(s.duration));
+    const wait = Math.min(secs, this.deadline.remaining());
+    // A shutdown ends the wait (but not one of a Stop's exit handler: the shutdown has happened by then).
+    if (!this.control?.message) await sleep(Math.max(0, wait) * 1000, undefined, { signal: this.control?.shutdown ? undefined : this.control?.signal }).catch(() => undefined);
+    if (this.control?.message) {
+      this.fail(node, "Failed", this.control.message);
+      return { node, phase: "Failed", outputs: emptyOutputs() };
+    }
+    if (this.deadline.passed()) {
+      this.fail(node, "Failed", "Step exceeded its deadline");
+      return { node, phase: "Failed", outputs: emptyOutputs() };
+    }
+    const outputs = emptyOutputs();
+    await this.collectOutputs(t, node, outputs, (p) => p, false);
+    this.store.finish(node, "Succeeded");
+    return { node, phase: "Succeeded", outputs };
+  }
+
+  // ------------------------------------------------------------ steps and DAG
+
+  /** Variables a step/task result gives to later references: `<prefix>.<name>.outputs...`. */
+  resultVars(prefix: string, name: string, o: Outcome, into: Vars): void {
+    const base = `${prefix}.${name}`;
+    into.set(`${base}.id`, o.node.id);
+    into.set(`${base}.status`, o.phase);
+    into.set(`${base}.startedAt`, o.node.startedAt);
+    into.set(`${base}.finishedAt`, o.node.finishedAt ?? "");
+    if (o.children) {
+      // Loop aggregation (§4.2): the children that succeeded, in index order.
+      const ok = o.children.filter((c) => c.phase === "Succeeded");
+      const names = new Set(ok.flatMap((c) => [...c.outputs.parameters.keys()]));
+      for (const n of names) {
+        const vals = ok.map((c) => c.outputs.parameters.get(n)).filter((v): v is string => v !== undefined);
+        const parsed = vals.map(tryJson);
+        const allJson = vals.length > 0 && parsed.every((p) => p !== null && typeof p === "object");
+        into.set(`${base}.outputs.parameters.${n}`, JSON.stringify(allJson ? parsed : vals));
+      }
+      into.set(`${base}.outputs.parameters`, JSON.stringify(ok.map((c) => Object.fromEntries(c.outputs.parameters))));
+      if (ok.some((c) => c.outputs.result !== undefined)) into.set(`${base}.outputs.result`, JSON.stringify(ok.map((c) => (c.outputs.result === undefined ? null : tryJsonOrString(c.outputs.result)))));
+      return;
+    }
+    const skipped = o.phase === "Skipped" || o.phase === "Omitted";
+    for (const [n, v] of o.outputs.parameters) into.set(`${base}.outputs.parameters.${n}`, v);
+    if (o.outputs.result !== undefined || skipped) into.set(`${base}.outputs.result`, o.outputs.result);
+    if (o.outputs.exitCode !== undefined) {
+      into.set(`${base}.exitCode`, o.outputs.exitCode);
+      into.set(`${base}.outputs.exitCode`, o.outputs.exitCode);
+    }
+    for (const [n, a] of o.outputs.artifacts) into.set(`${base}.outputs.artifacts.${n}`, a);
+  }
+
+  /** Outputs of a skipped/omitted producer: declared defaults, else absent (§4.3). */
+  skippedOutputs(t: ArgoTemplate | undefined): Outputs {
+    const out = emptyOutputs();
+    for (const p of asList(asObj(t?.outputs).parameters)) {
+      const d = asObj(p.valueFrom).default;
+      out.parameters.set(str(p.name), d === undefined ? undefined : str(d));
+    }
+    return out;
+  }
+
+  /** A step or task's arguments, substituted (an absent sole reference is dropped, so the input's default applies). */
+  private arguments(step: Obj, vars: Vars, lenient = false): Args {
+    const a = asObj(step.arguments);
+    const parameters = new Map<string, string | undefined>();
+    for (const p of asList(a.parameters)) {
+      const name = str(p.name);
+      const raw = p.value !== undefined ? str(p.value) : undefined;
+      if (raw === undefined) {
+        const vf = asObj(p.valueFrom);
+        if (vf.configMapKeyRef) throw new ArgoSpecError(`arguments.parameters.${name}: valueFrom.configMapKeyRef needs a Kubernetes ConfigMap`);
+        if (vf.expression !== undefined) {
+          const v = evaluate(str(vf.expression), exprEnv(vars));
+          if (v !== null && v !== undefined) parameters.set(name, tagText(v));
+        } else if (p.default !== undefined) parameters.set(name, str(p.default));
+        continue;
+      }
+      const ref = soleReference(raw);
+      if (ref && vars.has(ref) && vars.get(ref) === undefined) {
+        parameters.set(name, undefined);
+        continue;
+      }
+      try {
+        parameters.set(name, substitute(raw, vars, !lenient));
+      } catch (e) {
+        throw new TagError(`arguments.parameters.${name}: ${(e as Error).message}`);
+      }
+    }
+    const artifacts = new Map<string, Art | { raw: string } | undefined>();
+    for (const x of asList(a.artifacts)) {
+      const name = str(x.name);
+      let src: Art | { raw: string } | undefined;
+      if (x.from !== undefined) {
+        const ref = soleReference(str(x.from));
+        const v = ref ? vars.get(ref) : undefined;
+        // Unresolved: the input decides (an optional input artifact is then left out).
+        if (v instanceof ArtifactValue) src = v;
+        else if (!x.optional) artifacts.set(name, undefined);
+      } else if (x.fromExpression !== undefined) {
+        const v = evaluate(str(x.fromExpression), exprEnv(vars));
+        if (v instanceof ArtifactValue) src = v;
+        else if (!x.optional) throw new TagError(`arguments.artifacts.${name}: fromExpression ${JSON.stringify(x.fromExpression)} gave no artifact`);
+      } else src = this.artifactLocation(x, vars);
+      if (src instanceof ArtifactValue && x.subPath !== undefined) {
+        const sub = substitute(str(x.subPath), vars, true);
+        src = new ArtifactValue(`${src.key}/${sub}`, path.join(src.path, sub));
+      }
+      if (src) artifacts.set(name, src);
+    }
+    return { parameters, artifacts };
+  }
+
+  /** Loop items of a step/task (§8), or null when it has no loop. */
+  private items(step: Obj, vars: Vars): unknown[] | null {
+    if (step.withItems !== undefined) return substituteDeep(step.withItems as unknown[], vars, [], true);
+    if (step.withParam !== undefined) {
+      const text = substitute(str(step.withParam), vars, true);
+      let v: unknown;
+      try {
+        v = JSON.parse(text);
+      } catch {
+        throw new TagError(`withParam value could not be parsed as a JSON list: ${text.slice(0, 200)}`);
+      }
+      if (!Array.isArray(v)) throw new TagError(`withParam value is not a JSON list: ${text.slice(0, 200)}`);
+      return v;
+    }
+    if (step.withSequence !== undefined) {
+      const s = asObj(substituteDeep(step.withSequence, vars, [], true));
+      const fmt = s.format !== undefined ? str(s.format) : undefined;
+      let start: number;
+      let end: number;
+      if (s.count !== undefined) {
+        const count = Number(str(s.count));
+        start = Number(str(s.start ?? 0));
+        end = start + count - 1;
+        if (count === 0) return [];
+      } else {
+        start = Number(str(s.start ?? 0));
+        end = Number(str(s.end ?? 0));
+      }
+      const out: string[] = [];
+      const step1 = start <= end ? 1 : -1;
+      for (let i = start; step1 > 0 ? i <= end : i >= end; i += step1) out.push(fmt ? printf(fmt, i) : String(i));
+      return out;
+    }
+    return null;
+  }
+
+  /** Variables of a loop item: `item`, and `item.<key>` for maps. */
+  private itemVars(item: unknown, vars: Vars): Vars {
+    const v = new Map(vars);
+    v.set("item", item !== null && typeof item === "object" ? item : tagText(item));
+    if (item && typeof item === "object" && !Array.isArray(item)) for (const [k, x] of Object.entries(item)) v.set(`item.${k}`, x !== null && typeof x === "object" ? x : tagText(x));
+    return v;
+  }
+
+  /** `when` (§6): substituted, then govaluate. An unparsable `when` is an error. */
+  private when(step: Obj, vars: Vars): boolean {
+    if (step.when === undefined || str(step.when).trim() === "") return true;
+    const text = substitute(str(step.when), vars, true);
+    try {
+      return evaluateWhen(text);
+    } catch (e) {
+      throw new TagError(`Invalid 'when' expression '${text}': ${(e as Error).message}`);
+    }
+  }
+
+  /**
+   * One step or task: loop expansion, `when` per item, the call, hooks.
+   * `parent` is the step group (steps) or the DAG node; loop children go to
+   * `parent` in steps and to a TaskGroup in a DAG (§3 node names).
+   */
+  async runStep(step: Obj, kind: "steps" | "tasks", name: string, parent: ArgoNode, vars: Vars, scope: TemplateScope, g: Gate): Promise<Outcome | null> {
+    const stepName = str(step.name);
+    const display = stepName;
+    let callee: { template: ArgoTemplate; scope: TemplateScope } | undefined;
+    try {
+      callee = this.callee(step, scope, name);
+    } catch (e) {
+      const node = this.store.create({ name, displayName: display, type: "Skipped", phase: "Error" }, parent);
+      this.fail(node, "Error", (e as Error).message);
+      return { node, phase: "Error", outputs: emptyOutputs() };
+    }
+    let items: unknown[] | null;
+    try {
+      items = this.items(step, vars);
+    } catch (e) {
+      // A step whose own `when` is false tolerates what its body cannot resolve.
+      if (e instanceof TagError && step.when !== undefined && this.whenQuietly(step, vars) === false) return this.skipped(name, display, parent, callee.template, `when '${str(step.when)}' evaluated false`);
+      const node = this.store.create({ name, displayName: display, type: "Skipped", phase: "Error" }, parent);
+      this.fail(node, "Error", (e as Error).message);
+      return { node, phase: "Error", outputs: emptyOutputs() };
+    }
+    if (items === null) return this.runOne(step, name, display, parent, vars, callee, g);
+    if (items.length === 0) {
+      const node = this.store.create({ name, displayName: display, type: "Skipped", templateName: callee.template.name, phase: "Skipped", message: "Skipped, empty params" }, parent);
+      this.store.finish(node, "Skipped");
+      return { node, phase: "Skipped", outputs: this.skippedOutputs(callee.template), children: [] };
+    }
+    const group = kind === "tasks" ? this.store.create({ name, displayName: display, type: "TaskGroup", templateName: callee.template.name, phase: "Running" }, parent) : parent;
+    const started = await Promise.all(
+      items.map((item, i) => {
+        const label = itemLabel(item);
+        return this.runOne(step, `${name}(${i}:${label})`, `${display}(${i}:${label})`, group, this.itemVars(item, vars), callee!, g);
+      }),
+    );
+    const children = started.filter((c): c is Outcome => c !== null);
+    const co = asObj(step.continueOn);
+    const bad = children.find((c) => (c.phase === "Failed" && !co.failed) || (c.phase === "Error" && !co.error));
+    const phase: NodePhase = bad ? (bad.phase === "Error" ? "Error" : "Failed") : children.every((c) => c.phase === "Skipped") ? "Skipped" : "Succeeded";
+    if (group !== parent) {
+      if (phase === "Failed" || phase === "Error") this.fail(group, phase, `child '${bad!.node.name}' ${phase.toLowerCase()}`);
+      else this.store.finish(group, phase === "Skipped" ? "Succeeded" : phase);
+    }
+    return { node: group, phase: bad ? bad.phase : "Succeeded", outputs: emptyOutputs(), children };
+  }
+
+  private whenQuietly(step: Obj, vars: Vars): boolean | null {
+    try {
+      return this.when(step, vars);
+    } catch {
+      return null;
+    }
+  }
+
+  private skipped(name: string, display: string, parent: ArgoNode, t: ArgoTemplate | undefined, message: string): Outcome {
+    const node = this.store.create({ name, displayName: display, type: "Skipped", templateName: t?.name, phase: "Skipped", message }, parent);
+    this.store.finish(node, "Skipped");
+    return { node, phase: "Skipped", outputs: this.skippedOutputs(t) };
+  }
+
+  /** One item: `when`, arguments, the template (under the steps/DAG template's parallelism), then its hooks. */
+  private async runOne(step: Obj, name: string, display: string, parent: ArgoNode, vars: Vars, callee: { template: ArgoTemplate; scope: TemplateScope }, g: Gate): Promise<Outcome | null> {
+    let run: boolean;
+    let args: Args;
+    try {
+      run = this.when(step, vars);
+      if (!run) return this.skipped(name, display, parent, callee.template, `when '${substitute(str(step.when), vars)}' evaluated false`);
+      args = this.arguments(step, vars);
+    } catch (e) {
+      const node = this.store.create({ name, displayName: display, type: "Skipped", templateName: callee.template.name, phase: "Error" }, parent);
+      this.fail(node, "Error", (e as Error).message);
+      return { node, phase: "Error", outputs: emptyOutputs() };
+    }
+    const hooks = asObj(step.hooks);
+    const stepVarsFor = (o: Outcome | null): Vars => {
+      const v = new Map(vars);
+      const prefix = vars.has("__kind") ? str(vars.get("__kind")) : "steps";
+      const self = str(step.name);
+      if (o) this.resultVars(prefix, self, o, v);
+      else v.set(`${prefix}.${self}.status`, "Running");
+      return v;
+    };
+    const fired = new Set<string>();
+    const hookRuns: Promise<unknown>[] = [];
+    const fire = (phaseVars: Vars) => {
+      for (const [hname, h] of Object.entries(hooks)) {
+        if (hname === "exit" || fired.has(hname)) continue;
+        const ho = asObj(h);
+        let ok: unknown = false;
+        try {
+          ok = evaluate(str(ho.expression), exprEnv(phaseVars));
+        } catch {
+          ok = false;
+        }
+        if (ok !== true) continue;
+        fired.add(hname);
+        hookRuns.push(this.hook(ho, `${name}.hooks.${hname}`, `${display}.hooks.${hname}`, parent, phaseVars, callee.scope));
+      }
+    };
+    const out = await g.limit(async () => {
+      if (g.stopped) return null;
+      if (Object.keys(hooks).length) fire(stepVarsFor(null));
+      const o = await this.execute(callee.template, callee.scope, args, name, display, parent, inherited(vars));
+      // Inside the limit: p-limit starts the next child as soon as this callback settles.
+      if (g.failFast && (o.phase === "Failed" || o.phase === "Error")) g.stopped = true;
+      return o;
+    });
+    if (!out) return null;
+    if (Object.keys(hooks).length) fire(stepVarsFor(out));
+    await Promise.all(hookRuns);
+    const exit = step.onExit !== undefined ? { template: step.onExit } : hooks.exit;
+    if (exit && out.phase !== "Skipped" && out.phase !== "Omitted") await this.hook(asObj(exit), `${name}.onExit`, `${display}.onExit`, parent, stepVarsFor(out), callee.scope);
+    return out;
+  }
+
+  /** A hook or exit handler: its template with its arguments, as a node beside the step. */
+  async hook(h: Obj, name: string, display: string, parent: ArgoNode | undefined, vars: Vars, scope: TemplateScope): Promise<Outcome> {
+    try {
+      const callee = this.callee(h, scope, name);
+      // An exit handler runs whatever its step left: a reference to an output it never wrote stays as written.
+      const args = this.arguments(h, vars, name.endsWith(".onExit"));
+      return await this.execute(callee.template, callee.scope, args, name, display, parent, inherited(vars));
+    } catch (e) {
+      const node = this.store.create({ name, displayName: display, type: "Pod", phase: "Error" }, parent);
+      this.fail(node, "Error", (e as Error).message);
+      return { node, phase: "Error", outputs: emptyOutputs() };
+    }
+  }
+
+  private async steps(t: ArgoTemplate, node: ArgoNode, vars: Vars, scope: TemplateScope): Promise<Outcome> {
+    const groups = (t.steps as unknown[]) ?? [];
+    const local = new Map(vars);
+    local.set("__kind", "steps");
+    const g = gate(t);
+    let failure: { phase: NodePhase; message: string } | undefined;
+    for (let i = 0; i < groups.length && !failure; i++) {
+      const members = (Array.isArray(groups[i]) ? groups[i] : [groups[i]]) as Obj[];
+      const group = this.store.create({ name: `${node.name}[${i}]`, displayName: `[${i}]`, type: "StepGroup", templateName: t.name, phase: "Running" }, node);
+      // Members see the scope as it was when the group started, not each other's outputs.
+      const snapshot = new Map(local);
+      const outcomes = await Promise.all(
+        members.map(async (s) => {
+          const sv = new Map(snapshot);
+          sv.set("steps.name", str(s.name));
+          return [s, await this.runStep(s, "steps", `${node.name}[${i}].${str(s.name)}`, group, sv, scope, g)] as const;
+        }),
+      );
+      let groupFailed: Outcome | undefined;
+      for (const [s, o] of outcomes) {
+        if (!o) continue; // never started (failFast)
+        this.resultVars("steps", str(s.name), o, local);
+        const co = asObj(s.continueOn);
+        if ((o.phase === "Failed" && !co.failed) || (o.phase === "Error" && !co.error)) groupFailed ??= o;
+      }
+      if (groupFailed) {
+        this.fail(group, "Failed", `child '${groupFailed.node.name}' failed`);
+        failure = { phase: "Failed", message: g.stopped ? "template has failed or errored children and failFast enabled" : `child '${groupFailed.node.name}' failed` };
+      } else this.store.finish(group, "Succeeded");
+    }
+    if (failure) {
+      this.fail(node, failure.phase, failure.message);
+      return { node, phase: failure.phase, outputs: emptyOutputs() };
+    }
+    return this.templateOutputs(t, node, local);
+  }
+
+  /** Outputs of a steps/DAG template, from its children (§12). */
+  private async templateOutputs(t: ArgoTemplate, node: ArgoNode, vars: Vars): Promise<Outcome> {
+    const outputs = emptyOutputs();
+    const params: NodeParam[] = [];
+    const decl = asObj(t.outputs);
+    try {
+      for (const p of asList(decl.parameters)) {
+        const name = str(p.name);
+        const vf = asObj(p.valueFrom);
+        let v: string | undefined;
+        if (vf.parameter !== undefined) {
+          const raw = str(vf.parameter);
+          const ref = soleReference(raw);
+          if (ref && vars.has(ref) && vars.get(ref) === undefined) v = vf.default !== undefined ? str(vf.default) : undefined;
+          else {
+            try {
+              v = substitute(raw, vars, true);
+            } catch (e) {
+              if (vf.default === undefined) throw e;
+              v = str(vf.default);
+            }
+          }
+        } else if (vf.expression !== undefined) {
+          let r: unknown;
+          try {
+            r = evaluate(str(vf.expression), exprEnv(vars));
+          } catch (e) {
+            if (vf.default === undefined) throw new TagError(`outputs.parameters.${name}: ${(e as Error).message}`);
+          }
+          v = r === null || r === undefined ? (vf.default !== undefined ? str(vf.default) : undefined) : tagText(r);
+          if (v === undefined) throw new TagError(`outputs.parameters.${name}: expression ${JSON.stringify(vf.expression)} evaluated to nil`);
+        } else if (p.value !== undefined) v = substitute(str(p.value), vars, true);
+        else if (vf.default !== undefined) v = str(vf.default);
+        outputs.parameters.set(name, v);
+        params.push({ name, value: v });
+        if (p.globalName && v !== undefined) this.publishParam(substitute(str(p.globalName), vars), v);
+      }
+      const arts: NodeArtifact[] = [];
+      for (const a of asList(decl.artifacts)) {
+        const name = str(a.name);
+        let src: unknown;
+        if (a.from !== undefined) {
+          const ref = soleReference(str(a.from));
+          src = ref ? vars.get(ref) : undefined;
+        } else if (a.fromExpression !== undefined) {
+          src = evaluate(str(a.fromExpression), exprEnv(vars));
+        }
+        if (src instanceof ArtifactValue) {
+          outputs.artifacts.set(name, src);
+          arts.push({ name, key: src.key });
+          if (a.globalName) this.publishArt(str(a.globalName), src);
+        } else if (!a.optional) throw new TagError(`outputs.artifacts.${name}: unable to resolve ${str(a.from ?? a.fromExpression)}`);
+      }
+      node.outputs = { ...(params.length ? { parameters: params } : {}), ...(arts.length ? { artifacts: arts } : {}) };
+      await this.store.writeParams(node, "outputs", params);
+    } catch (e) {
+      this.fail(node, "Error", (e as Error).message);
+      return { node, phase: "Error", outputs };
+    }
+    this.store.finish(node, "Succeeded");
+    return { node, phase: "Succeeded", outputs };
+  }
+
+  private async dag(t: ArgoTemplate, node: ArgoNode, vars: Vars, scope: TemplateScope): Promise<Outcome> {
+    const d = asObj(t.dag);
+    const tasks = asList(d.tasks);
+    const specs = new Map<string, TaskSpec>(tasks.map((x) => [str(x.name), { name: str(x.name), dependencies: Array.isArray(x.dependencies) ? x.dependencies.map(str) : undefined, depends: x.depends === undefined ? undefined : str(x.depends), continueOn: asObj(x.continueOn) }]));
+    const known = new Set(specs.keys());
+    const deps = new Map<string, string[]>();
+    const exprs = new Map<string, string>();
+    try {
+      for (const s of specs.values()) {
+        const e = dependsOf(s);
+        exprs.set(s.name, e);
+        deps.set(s.name, dependencyNames(e, known, `templates.${t.name}.tasks.${s.name}`));
+      }
+    } catch (e) {
+      this.fail(node, "Error", `invalid spec: ${(e as Error).message}`);
+      return { node, phase: "Error", outputs: emptyOutputs() };
+    }
+    // target: only these tasks and their ancestors run.
+    let wanted = new Set(known);
+    const targets = d.target !== undefined ? substitute(str(d.target), vars, true).split(/\s+/).filter(Boolean) : [];
+    if (targets.length) {
+      wanted = new Set();
+      const add = (n: string) => {
+        if (wanted.has(n)) return;
+        wanted.add(n);
+        for (const x of deps.get(n) ?? []) add(x);
+      };
+      targets.forEach(add);
+    }
+    const local = new Map(vars);
+    local.set("__kind", "tasks");
+    const g = gate(t);
+    const states = new Map<string, TaskState>();
+    const running = new Map<string, Promise<void>>();
+    const waiting = new Set([...wanted]);
+    const byName = new Map(tasks.map((x) => [str(x.name), x]));
+    while (waiting.size || running.size) {
+      let progressed = false;
+      for (const name of [...waiting]) {
+        const ds = deps.get(name) ?? [];
+        if (!ds.every((x) => states.has(x))) continue;
+        waiting.delete(name);
+        progressed = true;
+        const task = byName.get(name)!;
+        const nodeName = `${node.name}.${name}`;
+        let go: boolean;
+        try {
+          go = evaluateDepends(exprs.get(name)!, specs, states);
+        } catch (e) {
+          const n = this.store.create({ name: nodeName, displayName: name, type: "Skipped", phase: "Error" }, node);
+          this.fail(n, "Error", (e as Error).message);
+          states.set(name, { phase: "Error" });
+          continue;
+        }
+        if (g.stopped) {
+          // failFast: a task not started once a sibling failed gets no node.
+          states.set(name, { phase: "Omitted" });
+          continue;
+        }
+        if (!go) {
+          const n = this.store.create({ name: nodeName, displayName: name, type: "Skipped", templateName: str(task.template) || undefined, phase: "Omitted", message: "omitted: depends condition not met" }, node);
+          this.store.finish(n, "Omitted");
+          const callee = (() => {
+            try {
+              return this.callee(task, scope, nodeName).template;
+            } catch {
+              return undefined;
+            }
+          })();
+          this.resultVars("tasks", name, { node: n, phase: "Omitted", outputs: this.skippedOutputs(callee) }, local);
+          states.set(name, { phase: "Omitted" });
+          continue;
+        }
+        const tv = new Map(local);
+        tv.set("tasks.name", name);
+        const p = this.runStep(task, "tasks", nodeName, node, tv, scope, g).then((o) => {
+          running.delete(name);
+          if (!o) {
+            states.set(name, { phase: "Omitted" });
+            return;
+          }
+          this.resultVars("tasks", name, o, local);
+          states.set(name, { phase: o.phase, childPhases: o.children?.map((c) => c.phase) });
+        });
+        running.set(name, p);
+      }
+      if (running.size) await Promise.race(running.values());
+      else if (!progressed && waiting.size) {
+        this.fail(node, "Error", `invalid spec: tasks ${[...waiting].join(", ")} can never run (their dependencies form a cycle)`);
+        return { node, phase: "Error", outputs: emptyOutputs() };
+      }
+    }
+    const dependedOn = new Set([...wanted].flatMap((n) => deps.get(n) ?? []));
+    const leaves = targets.length ? targets : [...wanted].filter((n) => !dependedOn.has(n));
+    const { phase, culprit } = dagPhase(leaves, deps, specs, states);
+    if (phase === "Failed" || phase === "Error") {
+      this.fail(node, phase, g.stopped ? "template has failed or errored children and failFast enabled" : `child '${node.name}.${culprit}' ${phase === "Error" ? "errored" : "failed"}`);
+      return { node, phase, outputs: emptyOutputs() };
+    }
+    return this.templateOutputs(t, node, local);
+  }
+
+  // ------------------------------------------------------------ the workflow
+
+  async run(): Promise<{ phase: "Succeeded" | "Failed" | "Error"; message?: string }> {
+    const spec = this.wf.spec;
+    if (spec.activeDeadlineSeconds !== undefined) this.deadline.at = this.started + Number(str(spec.activeDeadlineSeconds)) * 1000;
+    this.labelsFrom();
+    const scope: TemplateScope = { templates: spec.templates };
+    const wfHooks = asObj(spec.hooks);
+    const hookRuns: Promise<unknown>[] = [];
+    const fired = new Set<string>();
+    const fire = (status: string) => {
+      for (const [hname, h] of Object.entries(wfHooks)) {
+        if (hname === "exit" || fired.has(hname)) continue;
+        const ho = asObj(h);
+        let ok: unknown = false;
+        try {
+          ok = evaluate(str(ho.expression), exprEnv(this.vars(new Map([["workflow.status", status]]))));
+        } catch {
+          ok = false;
+        }
+        if (ok !== true) continue;
+        fired.add(hname);
+        hookRuns.push(this.hook(ho, `${this.wfid}.hooks.${hname}`, `${this.wfid}.hooks.${hname}`, undefined, this.vars(new Map([["workflow.status", status]])), scope));
+      }
+    };
+    fire("Running");
+    let root: Outcome;
+    try {
+      const entry = this.template(spec.entrypoint, scope, "spec.entrypoint");
+      const args = this.arguments({ arguments: spec.arguments }, this.vars());
+      root = await this.execute(entry, scope, args, this.wfid, this.wfid, undefined);
+    } catch (e) {
+      const node = this.store.create({ name: this.wfid, displayName: this.wfid, type: "Pod", phase: "Error" }, undefined);
+      this.fail(node, "Error", (e as Error).message);
+      root = { node, phase: "Error", outputs: emptyOutputs() };
+    }
+    let phase: "Succeeded" | "Failed" | "Error" = root.phase === "Failed" ? "Failed" : root.phase === "Error" ? "Error" : "Succeeded";
+    let message = phase === "Succeeded" ? undefined : root.node.message;
+    // Argo's spec.shutdown: the workflow Fails whatever its nodes did; Terminate skips the exit handler.
+    const shutdown = () => {
+      if (!this.control?.shutdown) return;
+      phase = "Failed";
+      message = `Stopped with strategy '${this.control.shutdown}'`;
+    };
+    shutdown();
+    fire(phase);
+    await Promise.all(hookRuns);
+    const exit = spec.onExit !== undefined ? { template: spec.onExit } : wfHooks.exit;
+    if (exit && this.control?.shutdown !== "Terminate") {
+      this.control?.enterExitHandler();
+      this.deadline.at = Infinity; // exit handlers run to completion after a deadline (§10)
+      const vars = this.vars(
+        new Map<string, unknown>([
+          ["workflow.status", phase],
+          [
+            "workflow.failures",
+            JSON.stringify(this.failures.map((n) => ({ displayName: n.displayName, message: n.message ?? "", templateName: n.templateName ?? "", phase: n.phase, podName: n.id, finishedAt: n.finishedAt ?? "" }))),
+          ],
+        ]),
+      );
+      const o = await this.hook(asObj(exit), `${this.wfid}.onExit`, `${this.wfid}.onExit`, undefined, vars, scope);
+      if (phase === "Succeeded" && (o.phase === "Failed" || o.phase === "Error")) {
+        phase = o.phase === "Error" ? "Error" : "Failed";
+        message = o.node.message;
+      }
+    }
+    shutdown();
+    return { phase, message };
+  }
+
+  /** workflowMetadata.labelsFrom: labels computed by expressions. */
+  private labelsFrom(): void {
+    const meta = asObj(this.wf.spec.workflowMetadata);
+    for (const [k, v] of Object.entries(asObj(meta.labels))) this.labels[k] = str(v);
+    for (const [k, v] of Object.entries(asObj(meta.annotations))) this.annotations[k] = str(v);
+    for (const [k, v] of Object.entries(asObj(meta.labelsFrom))) this.labels[k] = tagText(evaluate(str(asObj(v).expression), exprEnv(this.vars())));
+    this.refreshMetadata();
+  }
+
+  record(phase: string, message?: string, finished = false): WorkflowRecord {
+    const params = [...this.globalOutputs.parameters].map(([name, value]) => ({ name, value }));
+    const arts = [...this.globalOutputs.artifacts].map(([name, a]) => ({ name, key: a.key }));
+    return {
+      name: this.wfid,
+      phase,
+      ...(message ? { message } : {}),
+      startedAt: new Date(this.started).toISOString(),
+      ...(finished ? { finishedAt: timestamp() } : {}),
+      labels: this.labels,
+      annotations: this.annotations,
+      ...(params.length || arts.length ? { outputs: { ...(params.length ? { parameters: params } : {}), ...(arts.length ? { artifacts: arts } : {}) } } : {}),
+    };
+  }
+}
+
+/** Variables that reach every node below where they are defined: the exit handler's workflow.status/failures. */
+function inherited(vars: Vars): Vars {
+  const out: Vars = new Map();
+  for (const k of ["workflow.status", "workflow.failures"]) if (vars.has(k)) out.set(k, vars.get(k));
+  return out;
+}
+
+/** A node-level failure that is not the user's process: the node ends Error. */
+class NodeError extends Error {}
+
+function emptyOutputs(): Outputs {
+  return { parameters: new Map(), artifacts: new Map() };
+}
+
+function templateKind(t: Obj): string {
+  for (const k of ["container", "script", "containerSet", "steps", "dag", "suspend", "resource", "http", "data", "plugin"]) if (t[k] !== undefined) return k;
+  return "none";
+}
+
+/** Container paths a template declares (artifacts, output parameter files, workingDir). */
+function declaredPaths(t: ArgoTemplate): string[] {
+  const out: string[] = [];
+  for (const a of asList(asObj(t.inputs).artifacts)) if (a.path) out.push(str(a.path));
+  for (const a of asList(asObj(t.outputs).artifacts)) if (a.path) out.push(str(a.path));
+  for (const p of asList(asObj(t.outputs).parameters)) if (asObj(p.valueFrom).path) out.push(str(asObj(p.valueFrom).path));
+  const c = asObj(t.container ?? t.script);
+  if (c.workingDir) out.push(str(c.workingDir));
+  return out;
+}
+
+/** A loop child's label (§8): text without parentheses; a map as sorted key:value pairs. */
+function itemLabel(item: unknown): string {
+  if (item && typeof item === "object" && !Array.isArray(item)) {
+    return Object.keys(item)
+      .sort()
+      .map((k) => `${k}:${tagText((item as Obj)[k])}`)
+      .join(",")
+      .replace(/[()]/g, "");
+  }
+  return tagText(item).replace(/[()]/g, "");
+}
+
+function tryJson(s: string): unknown {
+  try {
+    return JSON.parse(s);
+  } catch {
+    return null;
+  }
+}
+
+function tryJsonOrString(s: string): unknown {
+  try {
+    return JSON.parse(s);
+  } catch {
+    return s;
+  }
+}
+
+function lastKiB(s: string): string {
+  const max = 256 * 1024;
+  return s.length > max ? s.slice(s.length - max) : s;
+}
+
+/**
+ * An artifact's `mode`. YAML 1.1 (Go) reads `0755` as octal, YAML 1.2 as
+ * 755: a number above 0o777 is read back as the octal digits it was written with.
+ */
+function fileMode(m: unknown): number {
+  if (typeof m === "number") return m > 0o777 ? parseInt(String(m), 8) : m;
+  return parseInt(str(m), 8);
+}
+
+/** Go's fmt for withSequence.format (%d, %02d, %x, %s). */
+function printf(fmt: string, n: number): string {
+  return fmt.replace(/%(0?)(\d*)([dxXso])/g, (_, zero: string, width: string, verb: string) => {
+    let s = verb === "x" ? n.toString(16) : verb === "X" ? n.toString(16).toUpperCase() : verb === "o" ? n.toString(8) : String(n);
+    if (width) s = s.padStart(Number(width), zero ? "0" : " ");
+    return s;
+  });
+}
+
+/**
+ * Run a loaded Argo workflow in a new directory of the work directory.
+ * Refusals (check.ts) throw before anything is created.
+ */
+export async function runArgoWorkflow(wf: ArgoWorkflow, opts: ArgoRunOptions = {}): Promise<ArgoRunResult> {
+  checkWorkflow(wf);
+  const meta = wf.metadata;
+  const base = (str(meta.name) || str(meta.generateName).replace(/-+$/, "") || "workflow").toLowerCase();
+  const { id, dir } = opts.id ? await exactWorkflowDir(opts.id) : await newWorkflowDir(base);
+  const run = new Run(wf, id, dir);
+  run.control = opts.control;
+  opts.control?.attach(id, dir);
+  await writeAtomic(path.join(dir, "status"), "Running");
+  await writeAtomic(path.join(dir, "type"), "Argo");
+  await writeAtomic(path.join(dir, "pid"), String(process.pid));
+  run.store.writeWorkflow(run.record("Running"));
+  opts.log?.(`Workflow is running locally (ID: ${id})`);
+  opts.onStart?.(id, dir);
+  // A workflow-level mutex is held for the whole run (other workflows of this engine process wait).
+  const { phase, message } = await withMutexes(wf.spec.synchronization, () => run.run());
+  run.store.writeWorkflow(run.record(phase, message, true));
+  if (message) await writeAtomic(path.join(dir, "message"), `${message}\n`);
+  // dflow's status file knows Succeeded and Failed; Argo's Error is in argo.json.
+  await writeAtomic(path.join(dir, "status"), phase === "Succeeded" ? "Succeeded" : "Failed");
+  return { id, dir, phase, message };
+}
+
+/** The directory of a workflow named exactly `id` (EEXIST when there is one). */
+async function exactWorkflowDir(id: string): Promise<{ id: string; dir: string }> {
+  const dir = path.join(debugRoot(), id);
+  await fsp.mkdir(debugRoot(), { recursive: true });
+  await fsp.mkdir(dir);
+  return { id, dir };
+}

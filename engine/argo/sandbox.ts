@@ -1,0 +1,138 @@
+// A container run as a local process (argo-semantics §2, argo-examples
+// README "runnable locally"): the image is ignored except for its
+// entrypoint; every node gets its own file-system view by path rewriting —
+// absolute container paths under the usual roots (/tmp, /mnt, /outputs, ...)
+// and the paths the template declares are moved under <node dir>/root, in
+// command, args, env values and script source. Parallel nodes writing the
+// same container path (every loop child writes its own /tmp/num) thus never
+// meet. Shims stand in for the images' tools: /argosay (argosay:v2), cowsay.
+import fs from "node:fs";
+import path from "node:path";
+
+/** The host's own system directories: read from the host (an image has them too), never rewritten. */
+const SYSTEM = new Set(["etc", "usr", "bin", "sbin", "lib", "lib64", "proc", "dev", "sys", "run"]);
+
+/** Roots that containers write under; a declared path adds its own first component. */
+const ROOTS = ["tmp", "mnt", "outputs", "argo", "work", "workdir", "data", "src", "output", "input", "inputs", "results", "app"];
+
+const ARGOSAY = `#!/bin/sh
+# argoproj/argosay:v2 (test/e2e/images/argosay/v2/argosay), for local runs.
+set -eu
+case "\${1:-echo}" in
+  assert_contains) grep -F "$3" "$2" ;;
+  cat) cat "$2" ;;
+  echo)
+    case $# in
+      0|1) echo hello argo ;;
+      2) echo "$2" ;;
+      3) mkdir -p "$(dirname "$3")"; echo "$2" > "$3"; sleep 0.1 ;;
+      *) ;;
+    esac ;;
+  exit) exit "\${2:-0}" ;;
+  sleep) sleep "$2" ;;
+  sh) sh "$2" ;;
+  *) exit 1 ;;
+esac
+`;
+
+const COWSAY = `#!/bin/sh
+# docker/whalesay, argoproj/argosay:v1: the text is enough.
+echo "$*"
+`;
+
+// The images' sh is busybox ash (alpine, busybox) or bash: $RANDOM, `[[`, `echo` without escapes.
+// bash in POSIX mode is closer to them than dash.
+const SH = `#!/bin/bash
+exec -a sh /bin/bash --posix "$@"
+`;
+
+const PYTHON = `#!/bin/sh
+exec python3 "$@"
+`;
+
+let shimDir: string | undefined;
+
+/** The directory of the shims (written once per engine process). */
+export function shims(base: string): string {
+  if (shimDir) return shimDir;
+  const dir = path.join(base, ".argo-bin");
+  fs.mkdirSync(dir, { recursive: true });
+  const files: Record<string, string> = { argosay: ARGOSAY, cowsay: COWSAY };
+  if (fs.existsSync("/bin/bash")) files.sh = SH;
+  // Images with python provide `python`; so do we when the host has only python3.
+  if (!onPath("python")) files.python = PYTHON;
+  for (const [n, body] of Object.entries(files)) {
+    const f = path.join(dir, n);
+    if (!fs.existsSync(f) || fs.readFileSync(f, "utf8") !== body) {
+      fs.writeFileSync(`${f}.tmp`, body, { mode: 0o755 });
+      fs.renameSync(`${f}.tmp`, f);
+    }
+  }
+  shimDir = dir;
+  return dir;
+}
+
+function onPath(cmd: string): boolean {
+  return (process.env.PATH ?? "").split(":").some((d) => d && fs.existsSync(path.join(d, cmd)));
+}
+
+/** The image's ENTRYPOINT + CMD when `command` is not given (README "Image entrypoints"). */
+export function imageDefaults(image: string): { entrypoint: string[]; cmd: string[] } | null {
+  const base = image.replace(/^docker\.io\//, "").replace(/^library\//, "");
+  if (/^argoproj\/argosay:v2/.test(base)) return { entrypoint: ["/argosay"], cmd: [] };
+  if (/^(argoproj\/argosay:v1|docker\/whalesay)/.test(base)) return { entrypoint: [], cmd: ["cowsay"] };
+  if (/^(busybox|alpine|ubuntu|debian|bash)(:|$)/.test(base)) return { entrypoint: [], cmd: [/^bash/.test(base) ? "bash" : "sh"] };
+  if (/^python(:|$)/.test(base)) return { entrypoint: [], cmd: ["python3"] };
+  if (/^node(:|$)/.test(base)) return { entrypoint: [], cmd: ["node"] };
+  return null;
+}
+
+/** Rewrites container paths into one node's sandbox. */
+export class Sandbox {
+  private readonly re: RegExp;
+  constructor(
+    readonly root: string,
+    declared: string[],
+    readonly shimsDir: string,
+    /** Container path prefix -> host directory shared with other containers (containerSet volumes). */
+    readonly mounts: Array<[string, string]> = [],
+  ) {
+    const roots = new Set(ROOTS);
+    for (const p of declared) {
+      const first = p.split("/").filter(Boolean)[0];
+      if (p.startsWith("/") && first && !SYSTEM.has(first)) roots.add(first);
+    }
+    const alts = [...roots].map((r) => r.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|");
+    // A path starts where no path or word character precedes it; /tmpfoo is not /tmp.
+    this.re = new RegExp(`(?<![\\w.~$/-])/(?:${alts}|argosay)(?![\\w.-])[^\\s'"\`;|&<>(){},\\]]*`, "g");
+  }
+
+  /** Host path of a container path (absolute, or relative to the container's working directory). */
+  host(p: string, cwd = "/"): string {
+    // resolve() drops a trailing slash, which `"/mnt/out/" + name` needs.
+    const abs = path.posix.resolve(cwd, p) + (p.endsWith("/") && p !== "/" ? "/" : "");
+    for (const [prefix, dir] of this.mounts) if (abs === prefix || abs.startsWith(`${prefix}/`)) return path.join(dir, abs.slice(prefix.length));
+    if (SYSTEM.has(abs.split("/")[1] ?? "")) return abs;
+    return path.join(this.root, abs);
+  }
+
+  /** A text (command word, argument, script) with its container paths moved into the sandbox. */
+  rewrite(text: string): string {
+    return text.replace(this.re, (full) => (full === "/argosay" ? path.join(this.shimsDir, "argosay") : this.host(full)));
+  }
+
+  /** Make the usual roots exist, as they do in an image. */
+  prepare(cwd: string): string {
+    for (const d of ["tmp", "mnt"]) fs.mkdirSync(path.join(this.root, d), { recursive: true });
+    const dir = this.host(cwd);
+    fs.mkdirSync(dir, { recursive: true });
+    return dir;
+  }
+}
+
+/** The bash wrapper that keeps stdout apart (outputs.result) while the log gets stdout and stderr. */
+export function withStdoutCapture(argv: string[], stdoutFile: string): string[] {
+  // A pipeline is waited for as a whole (a process substitution is not, and could lose the tail).
+  const wrap = 'set -o pipefail; o=$1; shift; "$@" | tee "$o"';
+  return ["bash", "-c", wrap, "argo-pod", stdoutFile, ...argv];
+}

@@ -1,0 +1,125 @@
+// Argo nodes on disk, in the engine's layout: each node is a step directory
+// of <wfdir> (name = display name, type, phase, message, inputs/outputs
+// parameter files, log.txt for pods) so `dflow list/get/logs/ui` see it,
+// plus node.json with what Argo's status.nodes entry holds (full node name,
+// template, children, outputs.result, exit code). The workflow directory
+// gets status/type as for any workflow and argo.json (phase, message,
+// outputs, labels). engine/argo/nodes.ts reads them back.
+import fs from "node:fs";
+import path from "node:path";
+import type { PV } from "../context.js";
+import { writeParameters } from "../step-dir.js";
+import { rand5, writeAtomicSync } from "../store/fsx.js";
+
+export type NodePhase = "Pending" | "Running" | "Succeeded" | "Failed" | "Error" | "Skipped" | "Omitted";
+
+export interface NodeParam {
+  name: string;
+  value?: string;
+}
+
+export interface NodeArtifact {
+  name: string;
+  path?: string;
+  key?: string;
+}
+
+export interface ArgoNode {
+  id: string;
+  name: string;
+  displayName: string;
+  type: string;
+  templateName?: string;
+  phase: NodePhase;
+  message?: string;
+  boundaryID?: string;
+  children: string[];
+  startedAt: string;
+  finishedAt?: string;
+  inputs?: { parameters?: NodeParam[]; artifacts?: NodeArtifact[] };
+  outputs?: { parameters?: NodeParam[]; artifacts?: NodeArtifact[]; result?: string; exitCode?: string };
+  memoizationStatus?: { hit: boolean; key: string; cacheName: string };
+}
+
+export interface WorkflowRecord {
+  name: string;
+  phase: string;
+  message?: string;
+  startedAt: string;
+  finishedAt?: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  outputs?: { parameters?: NodeParam[]; artifacts?: NodeArtifact[] };
+}
+
+export const NODE_FILE = "node.json";
+export const WORKFLOW_FILE = "argo.json";
+
+const now = () => new Date().toISOString();
+
+export class NodeStore {
+  readonly nodes = new Map<string, ArgoNode>();
+  private readonly top: string[] = [];
+  constructor(
+    readonly wfid: string,
+    readonly wfdir: string,
+  ) {}
+
+  /** A node directory named like the engine's step directories: <wfid>-<slug>-<n>. */
+  create(init: Omit<ArgoNode, "id" | "children" | "startedAt"> & { children?: string[] }, parent?: ArgoNode): ArgoNode {
+    const shown = init.displayName.startsWith(this.wfid) ? init.displayName.slice(this.wfid.length) : init.displayName;
+    const slug = shown.replace(/[^a-zA-Z0-9-]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 40) || "node";
+    let id = init.name === this.wfid ? this.wfid : "";
+    while (!id || this.nodes.has(id)) id = `${this.wfid}-${slug}-${rand5()}`;
+    const node: ArgoNode = { ...init, id, children: init.children ?? [], startedAt: now() };
+    this.nodes.set(id, node);
+    if (parent) {
+      parent.children.push(id);
+      this.save(parent);
+    } else {
+      // The root node, the exit handler and workflow hooks: children of the workflow directory.
+      this.top.push(id);
+      writeAtomicSync(path.join(this.wfdir, "children"), JSON.stringify(Object.fromEntries(this.top.map((c, i) => [String(i), c]))));
+    }
+    this.save(node);
+    return node;
+  }
+
+  dir(node: ArgoNode): string {
+    return path.join(this.wfdir, node.id);
+  }
+
+  finish(node: ArgoNode, phase: NodePhase, message?: string): void {
+    node.phase = phase;
+    if (message !== undefined) node.message = message;
+    node.finishedAt = now();
+    this.save(node);
+  }
+
+  save(node: ArgoNode): void {
+    const dir = this.dir(node);
+    fs.mkdirSync(dir, { recursive: true });
+    writeAtomicSync(path.join(dir, NODE_FILE), JSON.stringify(node));
+    writeAtomicSync(path.join(dir, "name"), node.displayName);
+    writeAtomicSync(path.join(dir, "type"), node.type);
+    writeAtomicSync(path.join(dir, "phase"), node.phase);
+    if (node.message) writeAtomicSync(path.join(dir, "message"), `${node.message}\n`);
+    // The children file of the engine's layout: order -> step directory.
+    if (node.children.length) writeAtomicSync(path.join(dir, "children"), JSON.stringify(Object.fromEntries(node.children.map((c, i) => [String(i), c]))));
+  }
+
+  /** Parameter files, as for the engine's steps. */
+  async writeParams(node: ArgoNode, io: "inputs" | "outputs", params: NodeParam[]): Promise<void> {
+    const dir = this.dir(node);
+    for (const sub of ["parameters", "artifacts"]) fs.mkdirSync(path.join(dir, io, sub), { recursive: true });
+    const m = new Map<string, PV>();
+    for (const p of params) if (p.value !== undefined) m.set(p.name, { value: p.value, type: null });
+    await writeParameters(dir, io, m);
+  }
+
+  writeWorkflow(rec: WorkflowRecord): void {
+    writeAtomicSync(path.join(this.wfdir, WORKFLOW_FILE), JSON.stringify(rec));
+  }
+}
+
+export { now as timestamp };

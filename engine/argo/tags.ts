@@ -1,0 +1,129 @@
+// Argo's `{{...}}` tags (argo-semantics §4): simple tags looked up in a flat
+// map of variables, `{{=expr}}` evaluated by our expr-lang evaluator over the
+// same variables turned into nested maps. Substitution happens in stages: a
+// tag whose variable is not known yet is left as it is for a later stage;
+// at the last stage (`final`) an unknown or absent value is an error.
+import { evaluate } from "../expr/index.js";
+import { toJsonText } from "../expr/evaluate.js";
+
+/**
+ * Variables in scope: name -> value. `undefined` means *absent* (the output of
+ * a Skipped/Omitted producer without default, §4.3), different from "".
+ * Values other than strings are the raw data of `item` and of artifacts.
+ */
+export type Vars = Map<string, unknown>;
+
+/**
+ * An artifact in the local repository. Tags that name one
+ * (`{{steps.x.outputs.artifacts.y}}`) are only meaningful where an artifact
+ * is expected (`from:`), so substitution into text leaves them for that stage.
+ */
+export class ArtifactValue {
+  constructor(
+    readonly key: string,
+    /** File or directory in the repository. */
+    readonly path: string,
+  ) {}
+}
+
+/** A reference could not be resolved at the last stage: the node ends Error. */
+export class TagError extends Error {}
+
+/** How a value is written into text: strings as they are, the rest as compact JSON (sorted keys for items). */
+export function tagText(v: unknown): string {
+  if (typeof v === "string") return v;
+  if (typeof v === "number" || typeof v === "boolean") return String(v);
+  if (v === null || v === undefined) return "";
+  return JSON.stringify(sortKeys(v));
+}
+
+function sortKeys(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sortKeys);
+  if (v && typeof v === "object") return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sortKeys((v as Record<string, unknown>)[k])]));
+  return v;
+}
+
+/** `a.b.c` keys turned into nested maps for expressions; parameter values stay strings. */
+export function exprEnv(vars: Vars): Record<string, unknown> {
+  const env: Record<string, unknown> = {};
+  for (const [k, v] of vars) {
+    const parts = k.split(".");
+    let at = env;
+    for (let i = 0; i < parts.length - 1; i++) {
+      const cur = at[parts[i]];
+      if (!cur || typeof cur !== "object" || Array.isArray(cur)) at[parts[i]] = {};
+      at = at[parts[i]] as Record<string, unknown>;
+    }
+    const last = parts[parts.length - 1];
+    // `inputs.parameters` is both a JSON list and the map of its members: the map wins in expressions.
+    if (at[last] && typeof at[last] === "object" && typeof v === "string") continue;
+    at[last] = v;
+  }
+  return env;
+}
+
+const ARGO_NAMESPACES = /^(inputs|outputs|steps|tasks|workflow|item|pod|node|retries|lastRetry|cronworkflow)(\.|$)/;
+
+const TAG = /\{\{(.*?)\}\}/gs;
+
+/** Does `text` still contain a tag? */
+export function hasTags(text: string): boolean {
+  return /\{\{.*?\}\}/s.test(text);
+}
+
+/**
+ * Replace the tags of `text` that `vars` can resolve. With `final`, an
+ * unresolvable tag throws TagError; otherwise it is left for a later stage.
+ */
+export function substitute(text: string, vars: Vars, final = false): string {
+  if (!text.includes("{{")) return text;
+  let env: Record<string, unknown> | undefined;
+  return text.replace(TAG, (whole, inner: string) => {
+    if (inner.startsWith("=")) {
+      const src = inner.slice(1).replace(/\\"/g, '"');
+      let v: unknown;
+      try {
+        v = evaluate(src, (env ??= exprEnv(vars)));
+      } catch (e) {
+        if (final) throw new TagError(`failed to evaluate expression ${JSON.stringify(src.trim())}: ${(e as Error).message}`);
+        return whole;
+      }
+      if (v === null || v === undefined) {
+        if (final) throw new TagError(`expression ${JSON.stringify(src.trim())} evaluated to nil (absent optional value?)`);
+        return whole;
+      }
+      return typeof v === "string" ? v : toJsonText(v);
+    }
+    const name = inner.trim();
+    if (!vars.has(name)) {
+      // Only Argo's own namespaces are errors; any other tag is text to Argo too ({{custom.variable}}).
+      if (final && ARGO_NAMESPACES.test(name)) throw new TagError(`unable to resolve: {{${name}}}`);
+      return whole;
+    }
+    const v = vars.get(name);
+    if (v instanceof ArtifactValue) return final ? v.key : whole;
+    if (v === undefined) {
+      if (final) throw new TagError(`{{${name}}} refers to an absent optional value (its producer was skipped or omitted and has no default)`);
+      return whole;
+    }
+    return tagText(v);
+  });
+}
+
+/** Substitute every string in a JSON-like value; subtrees under `skip` keys are left alone. */
+export function substituteDeep<T>(v: T, vars: Vars, skip: readonly string[] = [], final = false): T {
+  if (typeof v === "string") return substitute(v, vars, final) as T;
+  if (Array.isArray(v)) return v.map((x) => substituteDeep(x, vars, skip, final)) as T;
+  if (v && typeof v === "object") {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) out[k] = skip.includes(k) ? x : substituteDeep(x, vars, skip, final);
+    return out as T;
+  }
+  return v;
+}
+
+/** The single reference a text consists of (`{{steps.a.outputs.result}}`), or null. */
+export function soleReference(text: string): string | null {
+  const m = /^\{\{\s*([^=][^{}]*?)\s*\}\}$/.exec(text.trim());
+  return m ? m[1] : null;
+}

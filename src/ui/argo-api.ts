@@ -1,0 +1,132 @@
+// The workflow part of the Argo Server REST API (swagger.json's paths under
+// /api/v1/workflows, /api/v1/workflow-templates, /api/v1/cluster-workflow-templates),
+// served by `dflow server` (= `dflow ui`, same token) so that the `argo` CLI,
+// Hera and dflow's Python client run workflows here without Kubernetes. The
+// routes only translate HTTP to engine/api/argo.ts; errors have Argo's shape,
+// {"code": <gRPC code>, "message": "..."}, with grpc-gateway's HTTP status.
+import crypto from "node:crypto";
+import type { Context, Hono } from "hono";
+import { stream } from "hono/streaming";
+import { ArgoApiError, type ArgoWorkflowService, GRPC_HTTP, type TemplateKind } from "../../engine/api/argo.js";
+
+type Status = 200 | 400 | 401 | 403 | 404 | 409 | 500 | 501;
+
+function sameToken(given: string, token: string): boolean {
+  const a = crypto.createHash("sha256").update(given).digest();
+  const b = crypto.createHash("sha256").update(token).digest();
+  return crypto.timingSafeEqual(a, b);
+}
+
+function argoError(c: Context, code: keyof typeof GRPC_HTTP, message: string): Response {
+  return c.json({ code, message }, GRPC_HTTP[code] as Status);
+}
+
+async function body(c: Context): Promise<Record<string, unknown>> {
+  const text = await c.req.text();
+  if (!text.trim()) return {};
+  try {
+    const v = JSON.parse(text) as unknown;
+    if (v && typeof v === "object" && !Array.isArray(v)) return v as Record<string, unknown>;
+  } catch {
+    // answered below
+  }
+  throw new ArgoApiError(3, "the request body is not a JSON object");
+}
+
+const flag = (v: string | undefined): boolean => v === "true" || v === "1";
+
+/** Mount the Argo routes on `app` (before the UI's own /api/* middleware, which they do not go through). */
+export function mountArgoApi(app: Hono, argo: ArgoWorkflowService, token: string | null): void {
+  // argo and Hera send `Authorization: Bearer <token>` (ARGO_TOKEN='Bearer <token>'); never a token in the URL.
+  app.use("/api/v1/*", async (c, next) => {
+    c.header("Cache-Control", "no-store");
+    if (token !== null) {
+      const bearer = /^Bearer\s+(.+)$/i.exec(c.req.header("authorization") ?? "")?.[1]?.trim();
+      if (!bearer || !sameToken(bearer, token)) return argoError(c, 16, bearer ? "token not valid: use the token `dflow server` printed (ARGO_TOKEN='Bearer <token>')" : "token not valid: the request has no Authorization: Bearer <token> header (ARGO_TOKEN='Bearer <token>')");
+    }
+    // Hono hands a route's error to the app's onError (the UI's shape) and records it: answered here in Argo's.
+    await next();
+    const e = c.error;
+    if (e instanceof ArgoApiError) c.res = argoError(c, e.code, e.message);
+    else if (e) c.res = argoError(c, 13, `internal error: ${e instanceof Error ? e.message : String(e)}`);
+  });
+
+  const ns = (c: Context) => c.req.param("namespace")!;
+  const name = (c: Context) => c.req.param("name")!;
+  const q = (c: Context, k: string) => c.req.query(k) || undefined;
+
+  // ---------------------------------------------------------- workflows
+  const W = "/api/v1/workflows/:namespace";
+  app.get(W, (c) => c.json(argo.list(ns(c), { labelSelector: q(c, "listOptions.labelSelector"), fieldSelector: q(c, "listOptions.fieldSelector"), limit: q(c, "listOptions.limit"), continue: q(c, "listOptions.continue") }, q(c, "fields"))));
+  app.post(W, async (c) => c.json(await argo.create(ns(c), await body(c))));
+  app.post(`${W}/lint`, async (c) => c.json(argo.lint(ns(c), await body(c))));
+  app.post(`${W}/submit`, async (c) => c.json(await argo.submit(ns(c), await body(c))));
+  app.get(`${W}/:name`, (c) => c.json(argo.get(ns(c), name(c), q(c, "fields"), q(c, "uid"))));
+  // Argo's HTTP/1 client sends a DELETE's options in the body, Hera in the query.
+  app.delete(`${W}/:name`, async (c) => c.json(await argo.delete(ns(c), name(c), flag(q(c, "force")) || (await body(c)).force === true)));
+  app.put(`${W}/:name/stop`, async (c) => c.json(await argo.shutdown(ns(c), name(c), await body(c), "Stop")));
+  app.put(`${W}/:name/terminate`, async (c) => c.json(await argo.shutdown(ns(c), name(c), await body(c), "Terminate")));
+  app.put(`${W}/:name/suspend`, async (c) => (await body(c), c.json(argo.suspend(ns(c), name(c)))));
+  app.put(`${W}/:name/resume`, async (c) => c.json(argo.resume(ns(c), name(c), await body(c))));
+  app.put(`${W}/:name/retry`, async (c) => (await body(c), c.json(argo.retry(ns(c), name(c)))));
+  app.put(`${W}/:name/resubmit`, async (c) => c.json(await argo.resubmit(ns(c), name(c), await body(c))));
+  app.put(`${W}/:name/set`, (c) => argoError(c, 12, "set (changing a node's phase or outputs by hand) is not supported by this server"));
+  const logs = (c: Context, podName: string | undefined, signal: AbortSignal) => {
+    const tail = q(c, "logOptions.tailLines");
+    const tailLines = tail === undefined ? undefined : Number(tail);
+    if (tailLines !== undefined && (!Number.isInteger(tailLines) || tailLines < 0)) throw new ArgoApiError(3, `logOptions.tailLines must be a non-negative integer, got ${JSON.stringify(tail)}`);
+    // Options that would change what is shown and are not honoured: refused, unless left at their defaults.
+    for (const k of ["logOptions.sinceSeconds", "logOptions.sinceTime.seconds", "logOptions.limitBytes"]) if (q(c, k) && q(c, k) !== "0") throw new ArgoApiError(3, `${k} is not supported by this server`);
+    for (const k of ["logOptions.previous", "logOptions.timestamps"]) if (flag(q(c, k))) throw new ArgoApiError(3, `${k} is not supported by this server`);
+    const lines = argo.logs(ns(c), name(c), { podName, container: q(c, "logOptions.container"), follow: flag(q(c, "logOptions.follow")), grep: q(c, "grep"), tailLines, selector: q(c, "selector") }, signal);
+    return lines;
+  };
+  // The argo CLI (HTTP/1) asks with Accept: text/event-stream and reads `data: {"result": ...}` events;
+  // other clients get the gateway's newline-delimited JSON.
+  // A stream ends when the client goes away: `open(signal)` makes the lines (refusing a bad request
+  // then, before the stream starts: an error, not an empty stream), aborted then.
+  const serveStream = (c: Context, open: (signal: AbortSignal) => AsyncGenerator<string>) => {
+    const ctl = new AbortController();
+    const lines = open(ctl.signal);
+    const sse = (c.req.header("accept") ?? "").includes("text/event-stream");
+    const frame = (l: string) => (sse ? `data: ${l.trimEnd()}\n\n` : l);
+    c.header("Content-Type", sse ? "text/event-stream" : "application/json");
+    return stream(c, async (s) => {
+      s.onAbort(() => ctl.abort());
+      for await (const l of lines) {
+        if (s.aborted) break;
+        await s.write(frame(l));
+      }
+    });
+  };
+  app.get(`${W}/:name/log`, (c) => serveStream(c, (signal) => logs(c, q(c, "podName"), signal)));
+  app.get(`${W}/:name/:podName/log`, (c) => serveStream(c, (signal) => logs(c, c.req.param("podName"), signal)));
+  app.get("/api/v1/workflow-events/:namespace", (c) => {
+    const query = { labelSelector: q(c, "listOptions.labelSelector"), fieldSelector: q(c, "listOptions.fieldSelector") };
+    argo.list(ns(c), query); // refused here (a bad selector), before the stream starts
+    return serveStream(c, (signal) => argo.watch(ns(c), query, q(c, "fields"), signal));
+  });
+
+  // ---------------------------------------------------------- templates
+  const templates = (base: string, kind: TemplateKind, key: string) => {
+    app.get(base, (c) => c.json({ metadata: {}, items: argo.templates.list(kind, c.req.param("namespace") ?? "", q(c, "namePattern")) }));
+    app.post(base, async (c) => {
+      const b = await body(c);
+      return c.json(argo.templates.create(kind, c.req.param("namespace") ?? "", b[key]));
+    });
+    app.post(`${base}/lint`, async (c) => {
+      const b = await body(c);
+      return c.json(argo.templates.prepare(kind, c.req.param("namespace") ?? "", b[key]));
+    });
+    app.get(`${base}/:name`, (c) => c.json(argo.templates.get(kind, c.req.param("namespace") ?? "", name(c))));
+    app.put(`${base}/:name`, async (c) => c.json(argo.templates.update(kind, c.req.param("namespace") ?? "", name(c), (await body(c))[key])));
+    app.delete(`${base}/:name`, (c) => {
+      argo.templates.delete(kind, c.req.param("namespace") ?? "", name(c));
+      return c.json({});
+    });
+  };
+  templates("/api/v1/workflow-templates/:namespace", "WorkflowTemplate", "template");
+  templates("/api/v1/cluster-workflow-templates", "ClusterWorkflowTemplate", "template");
+
+  app.all("/api/v1/*", (c) => argoError(c, 12, `${c.req.method} ${c.req.path} is not served by dflow server (it serves workflows, workflow templates and cluster workflow templates)`));
+}

@@ -1,0 +1,98 @@
+// Argo manifests through the user's entry points: Workflow.from_yaml (SDK)
+// and `dflow run wf.yaml` (CLI, from dist: needs a fresh build), the run
+// visible to the engine's readers, and refusals in one line.
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { execa } from "execa";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { config } from "../../src/config.js";
+import { Workflow } from "../../src/workflow.js";
+import { queryStepsIn } from "../../engine/api/steps-on-disk.js";
+
+const root = path.resolve(import.meta.dirname, "../..");
+const cli = path.join(root, "dist", "src", "cli.js");
+const corpus = path.join(root, "fixtures", "argo", "examples");
+
+const PARAMS = `
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata:
+  generateName: pass-
+spec:
+  entrypoint: main
+  arguments:
+    parameters: [{name: who, value: world}]
+  templates:
+  - name: main
+    steps:
+    - - name: make
+        template: say
+        arguments: {parameters: [{name: text, value: "hello {{workflow.parameters.who}}"}]}
+    - - name: use
+        template: say
+        arguments: {parameters: [{name: text, value: "got {{steps.make.outputs.result}}"}]}
+        when: "{{steps.make.status}} == Succeeded"
+  - name: say
+    inputs: {parameters: [{name: text}]}
+    container: {image: busybox, command: [sh, -c], args: ["echo '{{inputs.parameters.text}}' | tee /tmp/said"]}
+    outputs: {parameters: [{name: said, valueFrom: {path: /tmp/said}}]}
+`;
+
+let work: string;
+let before: string;
+beforeAll(() => {
+  work = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "argo-run-")));
+  before = config.debug_workdir;
+  config.debug_workdir = work;
+});
+afterAll(() => {
+  config.debug_workdir = before;
+});
+
+describe("Workflow.from_yaml", () => {
+  it("runs the manifest in the work directory: results passed between steps, readable as steps and as Argo nodes", async () => {
+    const wf = Workflow.from_yaml(PARAMS);
+    const r = await wf.submit();
+    expect(r.phase).toBe("Succeeded");
+    expect(r.id).toMatch(/^pass-[0-9a-z]{5}$/);
+    const nodes = Object.values(wf.status()!.nodes);
+    const use = nodes.find((n) => n.displayName === "use")!;
+    expect(use.inputs?.parameters).toEqual([{ name: "text", value: "got hello world" }]);
+    expect(use.outputs?.parameters).toEqual([{ name: "said", value: "got hello world" }]);
+    // The same run as the engine's readers see it (dflow get / list / ui).
+    const steps = queryStepsIn(r.id, path.join(work, r.id), { name: "use" });
+    expect(steps.map((s) => [s.phase, s.type])).toEqual([["Succeeded", "Pod"]]);
+    expect(fs.readFileSync(path.join(steps[0].dir, "log.txt"), "utf8")).toBe("got hello world\n");
+    // Each node wrote /tmp/said in its own sandbox.
+    expect(fs.readFileSync(path.join(steps[0].dir, "root", "tmp", "said"), "utf8")).toBe("got hello world\n");
+  });
+
+  it("refuses what it cannot run, in one line naming the field, before anything runs", () => {
+    const resource = PARAMS.replace("    container: {image: busybox,", "    resource: {action: create}\n    container: {image: busybox,");
+    expect(() => Workflow.from_yaml(resource)).toThrow(/^templates\.say\.resource is not supported when running Argo workflows locally: resource templates need Kubernetes$/);
+    expect(() => Workflow.from_yaml(PARAMS.replace("template: say\n        arguments: {parameters: [{name: text, value: \"got", "template: sya\n        arguments: {parameters: [{name: text, value: \"got"))).toThrow("invalid spec: templates.main.steps[1].use template name 'sya' undefined");
+    const before = fs.readdirSync(work).length;
+    expect(() => Workflow.from_yaml(PARAMS.replace("spec:", "spec:\n  volumes: [{name: v, emptyDir: {}}]"))).toThrow("spec.volumes is not supported");
+    expect(fs.readdirSync(work).length).toBe(before);
+  });
+});
+
+describe("dflow run wf.yaml", () => {
+  it("runs a manifest with its WorkflowTemplates and parameters, and exits non-zero when it fails", async () => {
+    const cwd = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "argo-cli-")));
+    const ok = await execa(process.execPath, [cli, "run", path.join(corpus, "workflow-template/workflow-template-ref.yaml"), "-t", path.join(corpus, "workflow-template/templates.yaml"), "-p", "message=from the command line"], { cwd, reject: false, all: true });
+    expect(ok.exitCode, ok.all).toBe(0);
+    const id = /ID: (\S+)\)/.exec(ok.all)![1];
+    const log = await execa(process.execPath, [cli, "logs", id], { cwd, reject: false, all: true });
+    expect(log.all).toContain("from the command line");
+
+    const failed = await execa(process.execPath, [cli, "run", path.join(corpus, "e2e/testdata/exit-1.yaml")], { cwd, reject: false, all: true });
+    expect(failed.exitCode).toBe(1);
+    expect(failed.stderr).toMatch(/workflow exit-1-\w{5} Failed: Error \(exit code 1\)/);
+
+    const missing = await execa(process.execPath, [cli, "run", path.join(corpus, "workflow-template/workflow-template-ref.yaml")], { cwd, reject: false, all: true });
+    expect(missing.exitCode).toBe(1);
+    expect(missing.stderr.trim().split("\n")).toEqual([expect.stringContaining('WorkflowTemplate "workflow-template-submittable" not found: pass the file that defines it (dflow run -t FILE')]);
+  });
+});

@@ -1,0 +1,518 @@
+// The Argo Server API of `dflow server` (issue 12 scope 4): the real command
+// is started in a fresh work directory, requests are sent as swagger.json
+// defines them (paths, methods, bodies, query parameters), and the answers
+// are checked for Argo's shapes: Workflows validated against schema.json's
+// io.argoproj.workflow.v1alpha1.Workflow, errors as {code, message} with the
+// HTTP status Argo's gateway uses. Workflows created over the API run in the
+// server's process and show up in `dflow list` and the UI's /api/workflows.
+// Runs that must stay running wait for a gate file the test creates; states
+// are awaited by polling GET with a generous overall limit, never by time.
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { type ResultPromise, execa } from "execa";
+import Ajv2020 from "ajv/dist/2020.js";
+import addFormats from "ajv-formats";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CLI, ROOT } from "../support/ui.js";
+
+// Answers are checked field by field against Argo's shapes: loosely typed JSON.
+type Obj = Record<string, any>;
+
+let work = "";
+let server: ResultPromise<{ all: true; reject: false }>;
+let base = "";
+let token = "";
+let validateWorkflow: ((v: unknown) => boolean) & { errors?: unknown };
+let validateTemplate: ((v: unknown) => boolean) & { errors?: unknown };
+/** Argo's schema with no property beyond Argo's own: what the server adds (status, metadata) must pass it. */
+let strictStatus: ((v: unknown) => boolean) & { errors?: unknown };
+let strictMeta: ((v: unknown) => boolean) & { errors?: unknown };
+const swagger = JSON.parse(fs.readFileSync(path.join(ROOT, "fixtures", "argo", "schema", "swagger.json"), "utf8")) as { paths: Record<string, Record<string, unknown>> };
+
+/** A request as swagger.json defines it: `route` must be one of its paths (with its method), filled with `args`. */
+async function call(method: string, route: string, args: Record<string, string>, init: { body?: unknown; query?: Record<string, string>; auth?: string | null } = {}): Promise<{ status: number; json: Obj; text: string }> {
+  expect(swagger.paths[route]?.[method.toLowerCase()], `${method} ${route} in swagger.json`).toBeDefined();
+  const url = new URL(route.replace(/\{(\w+)\}/g, (_, k: string) => encodeURIComponent(args[k]!)), base);
+  for (const [k, v] of Object.entries(init.query ?? {})) url.searchParams.set(k, v);
+  const headers: Record<string, string> = { "Content-Type": "application/json" };
+  const auth = init.auth === undefined ? token : init.auth;
+  if (auth !== null) headers.Authorization = `Bearer ${auth}`;
+  const res = await fetch(url, { method, headers, body: init.body === undefined ? undefined : JSON.stringify(init.body) });
+  const text = await res.text();
+  let json: Obj = {};
+  try {
+    json = JSON.parse(text) as Obj;
+  } catch {
+    // a stream of JSON lines (logs)
+  }
+  return { status: res.status, json, text };
+}
+
+/**
+ * Open a streaming GET as swagger.json defines it and read its lines until
+ * `until` holds for the lines so far (or the stream ends); then close it.
+ */
+async function readStream(route: string, args: Record<string, string>, query: Record<string, string>, until: (lines: string[]) => boolean, accept?: string): Promise<{ lines: string[]; ended: boolean; contentType: string | null }> {
+  expect(swagger.paths[route]?.get, `GET ${route} in swagger.json`).toBeDefined();
+  const url = new URL(route.replace(/\{(\w+)\}/g, (_, k: string) => encodeURIComponent(args[k]!)), base);
+  for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
+  const ctl = new AbortController();
+  const res = await fetch(url, { headers: { Authorization: `Bearer ${token}`, ...(accept ? { Accept: accept } : {}) }, signal: ctl.signal });
+  expect(res.status).toBe(200);
+  const reader = res.body!.getReader();
+  let buf = "";
+  const lines: string[] = [];
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return { lines, ended: true, contentType: res.headers.get("content-type") };
+      buf += Buffer.from(value).toString("utf8");
+      let i: number;
+      while ((i = buf.indexOf("\n")) >= 0) {
+        lines.push(buf.slice(0, i));
+        buf = buf.slice(i + 1);
+      }
+      if (until(lines)) return { lines, ended: false, contentType: res.headers.get("content-type") };
+    }
+  } finally {
+    ctl.abort();
+  }
+}
+
+const NS = "default";
+const get = (name: string) => call("GET", "/api/v1/workflows/{namespace}/{name}", { namespace: NS, name });
+
+/** Poll the workflow until `until` holds (the overall limit is a backstop against a hang, not a timing assertion). */
+async function waitFor(name: string, until: (wf: Obj) => boolean, what: string): Promise<Obj> {
+  let last: Obj = {};
+  for (let i = 0; i < 3000; i++) {
+    const r = await get(name);
+    last = r.json;
+    if (r.status === 200 && until(r.json)) return r.json;
+    await new Promise((res) => setTimeout(res, 100));
+  }
+  throw new Error(`workflow ${name} never got to: ${what}; last: ${JSON.stringify(last).slice(0, 2000)}`);
+}
+const ended = (wf: Obj) => ["Succeeded", "Failed", "Error"].includes(wf.status?.phase);
+
+function expectWorkflow(wf: unknown): void {
+  const ok = validateWorkflow(wf);
+  expect(ok ? [] : validateWorkflow.errors).toEqual([]);
+  // The spec is the client's own; what the server writes has only fields Argo's clients know (Hera's models forbid others).
+  const w = wf as Obj;
+  expect(strictMeta(w.metadata) ? [] : strictMeta.errors).toEqual([]);
+  if (w.status !== undefined) expect(strictStatus(w.status) ? [] : strictStatus.errors).toEqual([]);
+}
+
+const create = (workflow: Obj, extra: Obj = {}) => call("POST", "/api/v1/workflows/{namespace}", { namespace: NS }, { body: { namespace: NS, workflow, ...extra } });
+
+const pod = (name: string, script: string, extra: Obj = {}) => ({ name, container: { image: "alpine", command: ["sh", "-c"], args: [script] }, ...extra });
+
+beforeAll(async () => {
+  if (!fs.existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first`);
+  const ajv = new Ajv2020({ allErrors: true, strict: false });
+  (addFormats as unknown as (a: Ajv2020) => void)(ajv);
+  ajv.addSchema(JSON.parse(fs.readFileSync(path.join(ROOT, "fixtures", "argo", "schema", "schema.json"), "utf8")), "argo");
+  validateWorkflow = ajv.getSchema("argo#/definitions/io.argoproj.workflow.v1alpha1.Workflow")! as typeof validateWorkflow;
+  validateTemplate = ajv.getSchema("argo#/definitions/io.argoproj.workflow.v1alpha1.WorkflowTemplate")! as typeof validateTemplate;
+  const strict = JSON.parse(fs.readFileSync(path.join(ROOT, "fixtures", "argo", "schema", "schema.json"), "utf8")) as { definitions: Record<string, Obj> };
+  for (const d of Object.values(strict.definitions)) if (d.type === "object" && d.properties && d.additionalProperties === undefined) d.additionalProperties = false;
+  const ajvStrict = new Ajv2020({ allErrors: true, strict: false });
+  (addFormats as unknown as (a: Ajv2020) => void)(ajvStrict);
+  ajvStrict.addSchema(strict, "argo");
+  strictStatus = ajvStrict.getSchema("argo#/definitions/io.argoproj.workflow.v1alpha1.WorkflowStatus")! as typeof strictStatus;
+  strictMeta = ajvStrict.getSchema("argo#/definitions/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta")! as typeof strictMeta;
+  work = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "dflow-argo-api-")));
+  server = execa(process.execPath, [CLI, "server", "--port", "0"], { cwd: work, env: { DFLOW_DEBUG_WORKDIR: work }, reject: false, all: true });
+  const out = await new Promise<string>((resolve, reject) => {
+    let text = "";
+    server.all.on("data", (d: Buffer) => {
+      text += d.toString();
+      if (/ARGO_TOKEN='Bearer [^']+'/.test(text)) resolve(text);
+    });
+    void server.then((r) => reject(new Error(`dflow server ended: ${String(r.all)}`)));
+  });
+  const m = /ARGO_SERVER=([\d.]+:\d+) ARGO_HTTP1=true ARGO_SECURE=false ARGO_TOKEN='Bearer ([^']+)'/.exec(out)!;
+  base = `http://${m[1]}/`;
+  token = m[2]!;
+});
+
+afterAll(async () => {
+  server?.kill("SIGTERM");
+  await server;
+  if (work) fs.rmSync(work, { recursive: true, force: true });
+});
+
+describe("dflow server: Argo workflows", () => {
+  let helloName = "";
+
+  it("creates a workflow (generateName), runs it in the server and serves Argo's status: phase, progress, nodes with inputs/outputs", async () => {
+    const workflow = {
+      apiVersion: "argoproj.io/v1alpha1",
+      kind: "Workflow",
+      metadata: { generateName: "hello-", labels: { team: "alpha" } },
+      spec: {
+        entrypoint: "main",
+        arguments: { parameters: [{ name: "who", value: "world" }] },
+        templates: [
+          { name: "main", steps: [[{ name: "greet", template: "greet", arguments: { parameters: [{ name: "who", value: "{{workflow.parameters.who}}" }] } }], [{ name: "shout", template: "shout", arguments: { parameters: [{ name: "text", value: "{{steps.greet.outputs.parameters.greeting}}" }] } }]] },
+          pod("greet", "echo hello {{inputs.parameters.who}} | tee /tmp/greeting", { inputs: { parameters: [{ name: "who" }] }, outputs: { parameters: [{ name: "greeting", valueFrom: { path: "/tmp/greeting" } }] } }),
+          pod("shout", "echo '{{inputs.parameters.text}}' | tr a-z A-Z", { inputs: { parameters: [{ name: "text" }] } }),
+        ],
+      },
+    };
+    const r = await create(workflow);
+    expect(r.status).toBe(200);
+    expectWorkflow(r.json);
+    const meta = r.json.metadata;
+    expect(meta.name).toMatch(/^hello-[a-z0-9]{5}$/);
+    expect(meta.namespace).toBe(NS);
+    expect(meta.uid).toMatch(/^[0-9a-f-]{36}$/);
+    expect(meta.creationTimestamp).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    helloName = meta.name;
+
+    const wf = await waitFor(helloName, ended, "an end");
+    expectWorkflow(wf);
+    expect(wf.status.phase).toBe("Succeeded");
+    expect(wf.status.progress).toBe("2/2");
+    expect(wf.status.startedAt).toBeTruthy();
+    expect(wf.status.finishedAt).toBeTruthy();
+    expect(wf.metadata.uid).toBe(meta.uid);
+    expect(wf.metadata.labels).toMatchObject({ team: "alpha", "workflows.argoproj.io/phase": "Succeeded", "workflows.argoproj.io/completed": "true" });
+    const nodes = Object.values(wf.status.nodes) as Obj[];
+    for (const [id, n] of Object.entries(wf.status.nodes as Record<string, Obj>)) expect(n.id).toBe(id);
+    const root = wf.status.nodes[helloName];
+    expect(root).toMatchObject({ type: "Steps", phase: "Succeeded", templateName: "main", displayName: helloName, name: helloName });
+    const greet = nodes.find((n) => n.displayName === "greet")!;
+    expect(greet).toMatchObject({ type: "Pod", phase: "Succeeded", templateName: "greet", name: `${helloName}[0].greet` });
+    expect(greet.inputs.parameters).toEqual([{ name: "who", value: "world" }]);
+    expect(greet.outputs.parameters).toEqual([expect.objectContaining({ name: "greeting", value: "hello world" })]);
+    expect(greet.outputs.exitCode).toBe("0");
+    const shout = nodes.find((n) => n.displayName === "shout")!;
+    expect(shout.outputs.result).toBe("HELLO WORLD");
+    // Every node is reachable from the root through children; step groups are nodes of their own.
+    const group = nodes.find((n) => n.displayName === "[0]")!;
+    expect(group.type).toBe("StepGroup");
+    expect(root.children).toContain(group.id);
+    expect(group.children).toContain(greet.id);
+  });
+
+  it("lists the namespace's workflows, filtered by a label selector, with fields honoured", async () => {
+    const all = await call("GET", "/api/v1/workflows/{namespace}", { namespace: NS });
+    expect(all.status).toBe(200);
+    expect(all.json.items.map((w: Obj) => w.metadata.name)).toContain(helloName);
+    for (const w of all.json.items) expectWorkflow(w);
+    const alpha = await call("GET", "/api/v1/workflows/{namespace}", { namespace: NS }, { query: { "listOptions.labelSelector": "team=alpha", fields: "items.metadata.name,items.status.phase" } });
+    expect(alpha.json.items).toEqual([{ metadata: { name: helloName }, status: { phase: "Succeeded" } }]);
+    const none = await call("GET", "/api/v1/workflows/{namespace}", { namespace: NS }, { query: { "listOptions.labelSelector": "team=beta" } });
+    expect(none.json.items).toEqual([]);
+    const notIn = await call("GET", "/api/v1/workflows/{namespace}", { namespace: NS }, { query: { "listOptions.labelSelector": "team notin (alpha),workflows.argoproj.io/completed=true" } });
+    expect(notIn.json.items.map((w: Obj) => w.metadata.name)).not.toContain(helloName);
+    const other = await call("GET", "/api/v1/workflows/{namespace}", { namespace: "other" });
+    expect(other.json.items).toEqual([]);
+    const bad = await call("GET", "/api/v1/workflows/{namespace}", { namespace: NS }, { query: { "listOptions.labelSelector": "team=(" } });
+    expect(bad.status).toBe(400);
+    expect(bad.json.code).toBe(3);
+    const noNodes = await call("GET", "/api/v1/workflows/{namespace}/{name}", { namespace: NS, name: helloName }, { query: { fields: "-status.nodes" } });
+    expect(noNodes.json.status.phase).toBe("Succeeded");
+    expect(noNodes.json.status.nodes).toBeUndefined();
+  });
+
+  it("serves logs as Argo's newline-delimited JSON, of the workflow and of one pod", async () => {
+    const r = await call("GET", "/api/v1/workflows/{namespace}/{name}/log", { namespace: NS, name: helloName }, { query: { "logOptions.container": "main", "logOptions.follow": "false" } });
+    expect(r.status).toBe(200);
+    const lines = r.text.trim().split("\n").map((l) => JSON.parse(l) as Obj);
+    expect(lines.map((l) => l.result.content)).toEqual(["hello world", "HELLO WORLD"]);
+    const wf = (await get(helloName)).json;
+    const greet = (Object.values(wf.status.nodes) as Obj[]).find((n) => n.displayName === "greet")!;
+    expect(lines[0]!.result.podName).toBe(greet.id);
+    const one = await call("GET", "/api/v1/workflows/{namespace}/{name}/{podName}/log", { namespace: NS, name: helloName, podName: greet.id }, { query: { "logOptions.container": "main" } });
+    expect(one.text).toBe(`${JSON.stringify({ result: { content: "hello world", podName: greet.id } })}\n`);
+    const grep = await call("GET", "/api/v1/workflows/{namespace}/{name}/log", { namespace: NS, name: helloName }, { query: { grep: "HELLO" } });
+    expect(grep.text.trim().split("\n").map((l) => (JSON.parse(l) as Obj).result.content)).toEqual(["HELLO WORLD"]);
+    // tailLines is per pod, as Kubernetes applies it to each pod's log.
+    const multi = await create({ metadata: { generateName: "lines-" }, spec: { entrypoint: "main", templates: [{ name: "main", steps: [[{ name: "a", template: "count" }], [{ name: "b", template: "count" }]] }, pod("count", "echo 1; echo 2; echo 3")] } });
+    await waitFor(multi.json.metadata.name, ended, "an end");
+    const tail = await call("GET", "/api/v1/workflows/{namespace}/{name}/log", { namespace: NS, name: multi.json.metadata.name }, { query: { "logOptions.tailLines": "2" } });
+    expect(tail.text.trim().split("\n").map((l) => (JSON.parse(l) as Obj).result.content)).toEqual(["2", "3", "2", "3"]);
+    const nopod = await call("GET", "/api/v1/workflows/{namespace}/{name}/{podName}/log", { namespace: NS, name: helloName, podName: "nope" });
+    expect(nopod.status).toBe(404);
+    expect(nopod.json.code).toBe(5);
+    // The argo CLI over HTTP/1 asks for server-sent events and reads `data: {"result": ...}` lines.
+    const sse = await readStream("/api/v1/workflows/{namespace}/{name}/log", { namespace: NS, name: helloName }, { "logOptions.container": "main" }, () => false, "text/event-stream");
+    expect(sse.contentType).toMatch(/text\/event-stream/);
+    expect(sse.lines.filter((l) => l.startsWith("data: ")).map((l) => (JSON.parse(l.slice(6)) as Obj).result.content)).toEqual(["hello world", "HELLO WORLD"]);
+    const init = await call("GET", "/api/v1/workflows/{namespace}/{name}/log", { namespace: NS, name: helloName }, { query: { "logOptions.container": "init" } });
+    expect(init.status).toBe(400);
+    expect(init.json.message).toMatch(/only the main container/);
+  });
+
+  it("shows the API's workflow in `dflow list` and in the UI's /api/workflows (same work directory)", async () => {
+    const r = await execa(process.execPath, [CLI, "list", "--json"], { cwd: work, env: { DFLOW_DEBUG_WORKDIR: work } });
+    const list = JSON.parse(r.stdout) as Obj[];
+    expect(list.find((w) => w.id === helloName)).toMatchObject({ status: "Succeeded" });
+    const ui = await fetch(new URL("/api/workflows", base), { headers: { Authorization: `Bearer ${token}` } });
+    expect(((await ui.json()) as Obj[]).map((w) => w.id)).toContain(helloName);
+  });
+
+  it("lints: a valid manifest comes back, an invalid or unsupported one is 400 with Argo's {code: 3, message}", async () => {
+    const good = await call("POST", "/api/v1/workflows/{namespace}/lint", { namespace: NS }, { body: { namespace: NS, workflow: { metadata: { generateName: "lint-" }, spec: { entrypoint: "a", templates: [pod("a", "true")] } } } });
+    expect(good.status).toBe(200);
+    expect(good.json.kind).toBe("Workflow");
+    const bad = await call("POST", "/api/v1/workflows/{namespace}/lint", { namespace: NS }, { body: { namespace: NS, workflow: { metadata: { name: "bad" }, spec: { entrypoint: "missing", templates: [pod("a", "true")] } } } });
+    expect(bad.status).toBe(400);
+    expect(bad.json).toEqual({ code: 3, message: "invalid spec: spec.entrypoint template name 'missing' undefined" });
+    const k8s = await call("POST", "/api/v1/workflows/{namespace}/lint", { namespace: NS }, { body: { namespace: NS, workflow: { metadata: { name: "vol" }, spec: { entrypoint: "a", volumes: [{ name: "v" }], templates: [pod("a", "true")] } } } });
+    expect(k8s.status).toBe(400);
+    expect(k8s.json.message).toMatch(/spec\.volumes is not supported.*volumes need Kubernetes/);
+    // Nothing ran: no workflow directory was made by lint.
+    expect(fs.readdirSync(work).filter((d) => d.startsWith("lint-") || d === "bad" || d === "vol")).toEqual([]);
+    // create refuses the same way, before anything runs.
+    const created = await create({ metadata: { name: "bad" }, spec: { entrypoint: "missing", templates: [pod("a", "true")] } });
+    expect(created.status).toBe(400);
+    expect(fs.existsSync(path.join(work, "bad"))).toBe(false);
+  });
+
+  it("refuses requests without the token or with a wrong one: 401, code 16", async () => {
+    for (const auth of [null, "wrong"]) {
+      const r = await call("GET", "/api/v1/workflows/{namespace}", { namespace: NS }, { auth });
+      expect(r.status).toBe(401);
+      expect(r.json.code).toBe(16);
+      const c = await call("POST", "/api/v1/workflows/{namespace}", { namespace: NS }, { auth, body: { namespace: NS, workflow: { metadata: { name: "intruder" }, spec: { entrypoint: "a", templates: [pod("a", "true")] } } } });
+      expect(c.status).toBe(401);
+    }
+    expect(fs.existsSync(path.join(work, "intruder"))).toBe(false);
+  });
+
+  it("honours metadata.name exactly, refuses it again (409, code 6), and serverDryRun runs nothing", async () => {
+    const wf = { metadata: { name: "exact-name" }, spec: { entrypoint: "a", templates: [pod("a", "echo {{workflow.name}} {{workflow.namespace}}")] } };
+    const dry = await create(wf, { serverDryRun: true });
+    expect(dry.status).toBe(200);
+    expect(dry.json.metadata.name).toBe("exact-name");
+    expect(fs.existsSync(path.join(work, "exact-name"))).toBe(false);
+    expect((await create(wf, { createOptions: { dryRun: ["All"] } })).status).toBe(200);
+    expect(fs.existsSync(path.join(work, "exact-name"))).toBe(false);
+    const r = await create(wf);
+    expect(r.status).toBe(200);
+    expect(r.json.metadata.name).toBe("exact-name");
+    const again = await create(wf);
+    expect(again.status).toBe(409);
+    expect(again.json).toEqual({ code: 6, message: 'workflows.argoproj.io "exact-name" already exists' });
+    const done = await waitFor("exact-name", ended, "an end");
+    const node = done.status.nodes["exact-name"];
+    expect(node.outputs.result).toBe(`exact-name ${NS}`);
+  });
+
+  it("answers for unknown workflows with 404, code 5", async () => {
+    const r = await get("no-such-workflow");
+    expect(r.status).toBe(404);
+    expect(r.json).toEqual({ code: 5, message: 'workflows.argoproj.io "no-such-workflow" not found' });
+    // Another namespace does not see the workflow.
+    const other = await call("GET", "/api/v1/workflows/{namespace}/{name}", { namespace: "other", name: helloName });
+    expect(other.status).toBe(404);
+  });
+});
+
+describe("dflow server: workflow templates", () => {
+  const template = {
+    apiVersion: "argoproj.io/v1alpha1",
+    kind: "WorkflowTemplate",
+    metadata: { name: "greeter" },
+    spec: {
+      entrypoint: "say",
+      arguments: { parameters: [{ name: "word", value: "default" }] },
+      templates: [pod("say", "echo said {{inputs.parameters.word}}", { inputs: { parameters: [{ name: "word", value: "{{workflow.parameters.word}}" }] } })],
+    },
+  };
+
+  it("creates, gets, lists and updates a WorkflowTemplate; a duplicate is 409", async () => {
+    const r = await call("POST", "/api/v1/workflow-templates/{namespace}", { namespace: NS }, { body: { namespace: NS, template } });
+    expect(r.status).toBe(200);
+    expect(validateTemplate(r.json) ? [] : validateTemplate.errors).toEqual([]);
+    expect(r.json.metadata).toMatchObject({ name: "greeter", namespace: NS });
+    const dup = await call("POST", "/api/v1/workflow-templates/{namespace}", { namespace: NS }, { body: { namespace: NS, template } });
+    expect(dup.status).toBe(409);
+    expect(dup.json.code).toBe(6);
+    const got = await call("GET", "/api/v1/workflow-templates/{namespace}/{name}", { namespace: NS, name: "greeter" });
+    expect(got.json.spec.entrypoint).toBe("say");
+    const list = await call("GET", "/api/v1/workflow-templates/{namespace}", { namespace: NS });
+    expect(list.json.items.map((t: Obj) => t.metadata.name)).toEqual(["greeter"]);
+    const upd = await call("PUT", "/api/v1/workflow-templates/{namespace}/{name}", { namespace: NS, name: "greeter" }, { body: { namespace: NS, name: "greeter", template: { ...template, spec: { ...template.spec, arguments: { parameters: [{ name: "word", value: "updated" }] } } } } });
+    expect(upd.status).toBe(200);
+    expect(upd.json.spec.arguments.parameters[0].value).toBe("updated");
+    expect(upd.json.metadata.uid).toBe(r.json.metadata.uid);
+    const badLint = await call("POST", "/api/v1/workflow-templates/{namespace}/lint", { namespace: NS }, { body: { namespace: NS, template: { metadata: { name: "broken" }, spec: { templates: [{ name: "s", steps: [[{ name: "x", template: "nowhere" }]] }] } } } });
+    expect(badLint.status).toBe(400);
+    expect(badLint.json.message).toMatch(/template name 'nowhere' undefined/);
+  });
+
+  it("submits a workflow from the WorkflowTemplate with parameters and labels; it runs to Succeeded", async () => {
+    const r = await call("POST", "/api/v1/workflows/{namespace}/submit", { namespace: NS }, { body: { namespace: NS, resourceKind: "WorkflowTemplate", resourceName: "greeter", submitOptions: { parameters: ["word=hi"], labels: "origin=test" } } });
+    expect(r.status).toBe(200);
+    expectWorkflow(r.json);
+    expect(r.json.metadata.name).toMatch(/^greeter-[a-z0-9]{5}$/);
+    expect(r.json.metadata.labels).toMatchObject({ origin: "test", "workflows.argoproj.io/workflow-template": "greeter" });
+    const wf = await waitFor(r.json.metadata.name, ended, "an end");
+    expect(wf.status.phase).toBe("Succeeded");
+    expect(wf.status.nodes[wf.metadata.name].outputs.result).toBe("said hi");
+    const bad = await call("POST", "/api/v1/workflows/{namespace}/submit", { namespace: NS }, { body: { namespace: NS, resourceKind: "WorkflowTemplate", resourceName: "greeter", submitOptions: { parameters: ["nope=1"] } } });
+    expect(bad.status).toBe(400);
+    expect(bad.json.message).toMatch(/has no argument "nope"/);
+    const missing = await call("POST", "/api/v1/workflows/{namespace}/submit", { namespace: NS }, { body: { namespace: NS, resourceKind: "WorkflowTemplate", resourceName: "absent" } });
+    expect(missing.status).toBe(404);
+    expect(missing.json.code).toBe(5);
+  });
+
+  it("a ClusterWorkflowTemplate serves templateRef of a created workflow; deleting a template makes it 404", async () => {
+    const cwt = { apiVersion: "argoproj.io/v1alpha1", kind: "ClusterWorkflowTemplate", metadata: { name: "shared-tools" }, spec: { templates: [pod("upper", "echo {{inputs.parameters.s}} | tr a-z A-Z", { inputs: { parameters: [{ name: "s" }] } })] } };
+    const c = await call("POST", "/api/v1/cluster-workflow-templates", {}, { body: { template: cwt } });
+    expect(c.status).toBe(200);
+    const r = await create({ metadata: { generateName: "uses-ref-" }, spec: { entrypoint: "main", templates: [{ name: "main", steps: [[{ name: "up", templateRef: { name: "shared-tools", template: "upper", clusterScope: true }, arguments: { parameters: [{ name: "s", value: "abc" }] } }]] }] } });
+    expect(r.status).toBe(200);
+    const wf = await waitFor(r.json.metadata.name, ended, "an end");
+    expect(wf.status.phase).toBe("Succeeded");
+    const up = (Object.values(wf.status.nodes) as Obj[]).find((n) => n.displayName === "up")!;
+    expect(up.outputs.result).toBe("ABC");
+    const del = await call("DELETE", "/api/v1/cluster-workflow-templates/{name}", { name: "shared-tools" });
+    expect(del.status).toBe(200);
+    const gone = await call("GET", "/api/v1/cluster-workflow-templates/{name}", { name: "shared-tools" });
+    expect(gone.status).toBe(404);
+    expect(gone.json.code).toBe(5);
+    // A workflow that references it now fails its lint.
+    const again = await create({ metadata: { generateName: "uses-ref-" }, spec: { entrypoint: "main", templates: [{ name: "main", steps: [[{ name: "up", templateRef: { name: "shared-tools", template: "upper", clusterScope: true }, arguments: { parameters: [{ name: "s", value: "abc" }] } }]] }] } });
+    expect(again.status).toBe(400);
+    expect(again.json.message).toMatch(/shared-tools/);
+  });
+});
+
+describe("dflow server: controlling running workflows", () => {
+  // Container paths under /tmp are moved into each node's own directory (engine/argo/sandbox.ts);
+  // the test's host paths reach the pods in env values prefixed with "x" (not rewritten), stripped by sh.
+  const hostPath = (name: string, p: string) => ({ env: [{ name, value: `x${p}` }] });
+  const withEnv = (t: Obj, env: Obj) => ({ ...t, container: { ...t.container, ...env } });
+  /** A workflow whose first pod waits for `gate`, then an exit handler that records it ran. */
+  const gated = (name: string, gate: string, marker: string) => ({
+    metadata: { name },
+    spec: {
+      entrypoint: "main",
+      onExit: "bye",
+      templates: [
+        { name: "main", steps: [[{ name: "wait", template: "wait" }], [{ name: "after", template: "after" }]] },
+        withEnv(pod("wait", 'echo started; while [ ! -e "${GATE#x}" ]; do sleep 0.05; done; echo released'), hostPath("GATE", gate)),
+        pod("after", "echo after"),
+        withEnv(pod("bye", 'echo {{workflow.status}} > "${MARKER#x}"'), hostPath("MARKER", marker)),
+      ],
+    },
+  });
+  const nodeNamed = (wf: Obj, display: string) => (Object.values(wf.status?.nodes ?? {}) as Obj[]).find((n) => n.displayName === display);
+  const running = (wf: Obj) => nodeNamed(wf, "wait")?.phase === "Running" && fs.existsSync(path.join(work, wf.metadata.name, nodeNamed(wf, "wait")!.id, "log.txt")) && fs.readFileSync(path.join(work, wf.metadata.name, nodeNamed(wf, "wait")!.id, "log.txt"), "utf8").includes("started");
+
+  it("terminate: the running pod is killed, nothing else runs (no exit handler), the workflow Fails with Argo's message", async () => {
+    const marker = path.join(work, "terminate-exit");
+    expect((await create(gated("to-terminate", path.join(work, "never-1"), marker))).status).toBe(200);
+    await waitFor("to-terminate", running, "its pod running");
+    const r = await call("PUT", "/api/v1/workflows/{namespace}/{name}/terminate", { namespace: NS, name: "to-terminate" }, { body: { namespace: NS, name: "to-terminate" } });
+    expect(r.status).toBe(200);
+    expectWorkflow(r.json);
+    expect(r.json.status).toMatchObject({ phase: "Failed", message: "Stopped with strategy 'Terminate'" });
+    expect(r.json.spec.shutdown).toBe("Terminate");
+    expect(nodeNamed(r.json, "wait")).toMatchObject({ phase: "Failed", message: "workflow shutdown with strategy: Terminate" });
+    expect(nodeNamed(r.json, "after")).toBeUndefined();
+    expect(nodeNamed(r.json, "to-terminate.onExit")).toBeUndefined();
+    expect(fs.existsSync(marker)).toBe(false);
+    const again = await call("PUT", "/api/v1/workflows/{namespace}/{name}/terminate", { namespace: NS, name: "to-terminate" }, { body: {} });
+    expect(again.status).toBe(400);
+    expect(again.json).toMatchObject({ code: 9 });
+    expect(again.json.message).toMatch(/completed workflow/);
+  });
+
+  it("stop: the running pod is killed and the exit handler still runs", async () => {
+    const marker = path.join(work, "stop-exit");
+    expect((await create(gated("to-stop", path.join(work, "never-2"), marker))).status).toBe(200);
+    await waitFor("to-stop", running, "its pod running");
+    const r = await call("PUT", "/api/v1/workflows/{namespace}/{name}/stop", { namespace: NS, name: "to-stop" }, { body: { namespace: NS, name: "to-stop" } });
+    expect(r.status).toBe(200);
+    expect(r.json.status).toMatchObject({ phase: "Failed", message: "Stopped with strategy 'Stop'" });
+    expect(r.json.spec.shutdown).toBe("Stop");
+    expect(nodeNamed(r.json, "wait")?.phase).toBe("Failed");
+    expect(nodeNamed(r.json, "to-stop.onExit")?.phase).toBe("Succeeded");
+    expect(fs.readFileSync(marker, "utf8").trim()).toBe("Failed");
+  });
+
+  it("suspend holds the next pod (Pending) until resume; then the workflow succeeds", async () => {
+    const gate = path.join(work, "gate-suspend");
+    const marker = path.join(work, "suspend-exit");
+    expect((await create(gated("to-suspend", gate, marker))).status).toBe(200);
+    await waitFor("to-suspend", running, "its pod running");
+    const s = await call("PUT", "/api/v1/workflows/{namespace}/{name}/suspend", { namespace: NS, name: "to-suspend" }, { body: { namespace: NS, name: "to-suspend" } });
+    expect(s.status).toBe(200);
+    expect(s.json.spec.suspend).toBe(true);
+    fs.writeFileSync(gate, "");
+    const held = await waitFor("to-suspend", (wf) => nodeNamed(wf, "wait")?.phase === "Succeeded" && nodeNamed(wf, "after")?.phase === "Pending", "the next pod held");
+    expect(held.status.phase).toBe("Running");
+    const r = await call("PUT", "/api/v1/workflows/{namespace}/{name}/resume", { namespace: NS, name: "to-suspend" }, { body: { namespace: NS, name: "to-suspend" } });
+    expect(r.status).toBe(200);
+    const wf = await waitFor("to-suspend", ended, "an end");
+    expect(wf.status.phase).toBe("Succeeded");
+    expect(wf.spec.suspend).toBeUndefined();
+    expect(nodeNamed(wf, "after")?.outputs.result).toBe("after");
+  });
+
+  it("follows a running workflow's log until it ends, and watches it change (workflow-events)", async () => {
+    const gate = path.join(work, "gate-follow");
+    // The watch is opened first: the workflow's creation is an event of its own.
+    const watching = readStream("/api/v1/workflow-events/{namespace}", { namespace: NS }, { "listOptions.fieldSelector": "metadata.name=to-follow" }, (lines) => lines.some((l) => (JSON.parse(l) as Obj).result.object.status?.phase === "Succeeded"));
+    expect((await create(gated("to-follow", gate, path.join(work, "follow-exit")))).status).toBe(200);
+    await waitFor("to-follow", running, "its pod running");
+    const following = readStream("/api/v1/workflows/{namespace}/{name}/log", { namespace: NS, name: "to-follow" }, { "logOptions.container": "main", "logOptions.follow": "true" }, () => false);
+    fs.writeFileSync(gate, "");
+    const log = await following;
+    expect(log.ended).toBe(true); // the stream ends with the workflow
+    expect(log.lines.map((l) => (JSON.parse(l) as Obj).result.content)).toEqual(["started", "released", "after"]);
+    const events = (await watching).lines.map((l) => (JSON.parse(l) as Obj).result);
+    expect(events[0].type).toBe("ADDED");
+    expect(events.slice(1).every((e: Obj) => e.type === "MODIFIED")).toBe(true);
+    expect(events.every((e: Obj) => e.object.metadata.name === "to-follow")).toBe(true);
+    for (const e of events) expectWorkflow(e.object);
+  });
+
+  it("the UI's Stop button stops a workflow of the Argo API as Argo's stop does (the same process runs it)", async () => {
+    const marker = path.join(work, "ui-stop-exit");
+    expect((await create(gated("ui-stop", path.join(work, "never-4"), marker))).status).toBe(200);
+    await waitFor("ui-stop", running, "its pod running");
+    const r = await fetch(new URL("/api/workflows/ui-stop/stop", base), { method: "POST", headers: { Authorization: `Bearer ${token}` } });
+    expect(r.status).toBe(200);
+    const wf = (await get("ui-stop")).json;
+    expect(wf.status).toMatchObject({ phase: "Failed", message: "Stopped with strategy 'Stop'" });
+    expect(fs.readFileSync(marker, "utf8").trim()).toBe("Failed");
+  });
+
+  it("delete: a running workflow is terminated and removed; GET is then 404", async () => {
+    expect((await create(gated("to-delete", path.join(work, "never-3"), path.join(work, "delete-exit")))).status).toBe(200);
+    await waitFor("to-delete", running, "its pod running");
+    const pid = Number(fs.readFileSync(path.join(work, "to-delete", "pid"), "utf8"));
+    expect(pid).toBe(server.pid); // the engine is the server
+    const r = await call("DELETE", "/api/v1/workflows/{namespace}/{name}", { namespace: NS, name: "to-delete" });
+    expect(r.status).toBe(200);
+    expect(r.json).toEqual({});
+    expect(fs.existsSync(path.join(work, "to-delete"))).toBe(false);
+    expect((await get("to-delete")).status).toBe(404);
+  });
+
+  it("resubmit runs the workflow again as <name>-xxxxx; retry is refused with Argo's Unimplemented", async () => {
+    const first = await create({ metadata: { name: "exact-name" }, spec: { entrypoint: "a", templates: [pod("a", "echo {{workflow.name}}")] } });
+    expect([200, 409]).toContain(first.status); // made by an earlier test when the whole file runs
+    await waitFor("exact-name", ended, "an end");
+    const r = await call("PUT", "/api/v1/workflows/{namespace}/{name}/resubmit", { namespace: NS, name: "exact-name" }, { body: { namespace: NS, name: "exact-name" } });
+    expect(r.status).toBe(200);
+    expect(r.json.metadata.name).toMatch(/^exact-name-[a-z0-9]{5}$/);
+    const wf = await waitFor(r.json.metadata.name, ended, "an end");
+    expect(wf.status.phase).toBe("Succeeded");
+    expect(wf.metadata.labels["workflows.argoproj.io/resubmitted-from-workflow"]).toBe("exact-name");
+    const retry = await call("PUT", "/api/v1/workflows/{namespace}/{name}/retry", { namespace: NS, name: "exact-name" }, { body: { namespace: NS, name: "exact-name" } });
+    expect(retry.status).toBe(501);
+    expect(retry.json.code).toBe(12);
+    expect(retry.json.message).toMatch(/resubmit/);
+  });
+});
