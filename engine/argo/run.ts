@@ -1414,12 +1414,16 @@ export async function runArgoWorkflow(wf: ArgoWorkflow, opts: ArgoRunOptions = {
   const onSignal = (sig: NodeJS.Signals) => {
     const why = takeStopRequest(dir) ?? (sig === "SIGTERM" ? "stopped (SIGTERM, e.g. dflow stop)" : sig === "SIGINT" ? "interrupted (SIGINT)" : `stopped (${sig})`);
     killSteps(id);
-    for (const n of run.store.nodes.values()) if (n.phase === "Running" || n.phase === "Pending") run.store.finish(n, "Failed", why);
-    run.store.writeWorkflow(run.record("Failed", why, true));
-    writeAtomicSync(path.join(dir, "message"), `workflow ${id} ${why}\n`);
-    writeAtomicSync(path.join(dir, "status"), "Failed");
-    releaseLock(dir);
-    process.exit(128 + (os.constants.signals[sig] ?? 15));
+    try {
+      for (const n of run.store.nodes.values()) if (n.phase === "Running" || n.phase === "Pending") run.store.finish(n, "Failed", why);
+      run.store.writeWorkflow(run.record("Failed", why, true));
+      writeAtomicSync(path.join(dir, "message"), `workflow ${id} ${why}\n`);
+      writeAtomicSync(path.join(dir, "status"), "Failed");
+      releaseLock(dir);
+    } finally {
+      // Whatever could not be recorded (the directory gone, a full disk), the engine ends.
+      process.exit(128 + (os.constants.signals[sig] ?? 15));
+    }
   };
   const signals = ["SIGTERM", "SIGINT", "SIGHUP"] as const;
   for (const sig of signals) process.on(sig, onSignal);
