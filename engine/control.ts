@@ -21,7 +21,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { DflowConfigError } from "../src/errors.js";
+import { DflowConfigError, InfrastructureError } from "../src/errors.js";
 import type { RunContext } from "./context.js";
 import { writePhase } from "./step-dir.js";
 import { engineDir, lockAlive, readLock } from "./store/engine-dir.js";
@@ -50,8 +50,23 @@ const foreign = new Map<string, { stop: (verb: "terminated" | "stopped") => void
 
 export function registerForeignRun(wfdir: string, stop: (verb: "terminated" | "stopped") => void, ended: Promise<unknown>): void {
   foreign.set(wfdir, { stop, ended });
-  void ended.finally(() => foreign.delete(wfdir));
+  // Its engine serves other workflows too (its lock says `requests`): another process's
+  // dflow stop/terminate leaves a stop request instead of a signal, seen here.
+  const poll = setInterval(() => {
+    const why = takeStopRequest(wfdir);
+    if (why) stop(why.startsWith("stopped") ? "stopped" : "terminated");
+  }, STOP_REQUEST_POLL_MS);
+  poll.unref();
+  void ended.finally(() => {
+    clearInterval(poll);
+    foreign.delete(wfdir);
+  });
 }
+
+// How often a server looks for a stop request of one of its runs: a user's action, like resume.
+const STOP_REQUEST_POLL_MS = 250;
+/** How long dflow stop waits for a server to end a run it asked it to stop. */
+const STOP_REQUEST_WAIT_MS = 60_000;
 
 /** Called by runWorkflow while it runs `ctx`; `ended` settles when the run has written its final status. */
 export function registerRun(ctx: RunContext, ended: Promise<unknown>): void {
@@ -142,6 +157,14 @@ export async function terminateWorkflow(wfdir: string, by: string, verb: "termin
   const lock = readLock(wfdir);
   if (lock && lock.host !== os.hostname() && !FINAL.has(status)) {
     throw new DflowConfigError(`workflow ${id} is run by engine pid ${lock.pid} on host ${lock.host}, not this host (${os.hostname()}): terminate it there`);
+  }
+  if (lock?.requests && lock.pid !== process.pid && lockAlive(lock)) {
+    writeAtomicSync(stopRequest(wfdir), `${verb} (${by}, from pid ${process.pid})`);
+    for (let waited = 0; waited < STOP_REQUEST_WAIT_MS && !FINAL.has(readStatus(wfdir, id)); waited += 100) await sleep(100);
+    if (!FINAL.has(readStatus(wfdir, id))) {
+      throw new InfrastructureError(`workflow ${id}: its engine (pid ${lock.pid}, a dflow server) has not acted on the stop request in ${STOP_REQUEST_WAIT_MS / 1000} s; it stays in ${stopRequest(wfdir)}`, { workflow: id });
+    }
+    return { outcome: "stopped", status: readStatus(wfdir, id) };
   }
   if (lock && lock.pid !== process.pid && lockAlive(lock)) {
     writeAtomicSync(stopRequest(wfdir), `${verb} (${by}, from pid ${process.pid})`);

@@ -41,14 +41,17 @@
 import crypto from "node:crypto";
 import fs from "node:fs";
 import fsp from "node:fs/promises";
+import os from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import pLimit, { type LimitFunction } from "p-limit";
 import { durationSeconds } from "../../src/options.js";
 import { evaluate, evaluateWhen } from "../expr/index.js";
-import { runLocal } from "../executors/local.js";
+import { killSteps, runLocal } from "../executors/local.js";
 import { debugRoot, newWorkflowDir } from "../workflow-run.js";
-import { writeAtomic } from "../store/fsx.js";
+import { writeAtomic, writeAtomicSync } from "../store/fsx.js";
+import { acquireLock, releaseLock } from "../store/engine-dir.js";
+import { takeStopRequest } from "../control.js";
 import { type ArgoTemplate, type ArgoWorkflow, type Obj, ArgoSpecError } from "./manifest.js";
 import { Sandbox, imageDefaults, shims, withStdoutCapture } from "./sandbox.js";
 import { type ArgoNode, type NodeArtifact, type NodeParam, type NodePhase, NodeStore, type WorkflowRecord, timestamp } from "./store.js";
@@ -1427,14 +1430,50 @@ export async function runArgoWorkflow(wf: ArgoWorkflow, opts: ArgoRunOptions = {
   const run = new Run(wf, id, dir);
   run.control = opts.control;
   opts.control?.attach(id, dir);
+  // The engine's lock: `dflow stop/terminate` find this process by it (engine/control.ts). A server's
+  // runs (opts.control) are stopped by request, not by a signal that would end the server.
+  acquireLock(dir, id, { requests: opts.control !== undefined });
   await writeAtomic(path.join(dir, "status"), "Running");
   await writeAtomic(path.join(dir, "type"), "Argo");
   await writeAtomic(path.join(dir, "pid"), String(process.pid));
   run.store.writeWorkflow(run.record("Running"));
   opts.log?.(`Workflow is running locally (ID: ${id})`);
   opts.onStart?.(id, dir);
-  // A workflow-level mutex is held for the whole run (other workflows of this engine process wait).
-  const { phase, message } = await withMutexes(wf.spec.synchronization, () => run.run());
+  // Stopped (dflow stop, Ctrl-C, hang-up): its processes are killed and every running node and the
+  // workflow end Failed with the reason, so that the work directory does not show it Running forever.
+  const onSignal = (sig: NodeJS.Signals) => {
+    const why = takeStopRequest(dir) ?? (sig === "SIGTERM" ? "stopped (SIGTERM, e.g. dflow stop)" : sig === "SIGINT" ? "interrupted (SIGINT)" : `stopped (${sig})`);
+    killSteps(id);
+    try {
+      for (const n of run.store.nodes.values()) if (n.phase === "Running" || n.phase === "Pending") run.store.finish(n, "Failed", why);
+      run.store.writeWorkflow(run.record("Failed", why, true));
+      writeAtomicSync(path.join(dir, "message"), `workflow ${id} ${why}\n`);
+      writeAtomicSync(path.join(dir, "status"), "Failed");
+      releaseLock(dir);
+    } finally {
+      // Whatever could not be recorded (the directory gone, a full disk), the engine ends.
+      process.exit(128 + (os.constants.signals[sig] ?? 15));
+    }
+  };
+  // A server (opts.control) handles its own signals; one run's handler must not end it.
+  const signals = opts.control ? [] : (["SIGTERM", "SIGINT", "SIGHUP"] as const);
+  for (const sig of signals) process.on(sig, onSignal);
+  let outcome: Awaited<ReturnType<Run["run"]>>;
+  try {
+    // A workflow-level mutex is held for the whole run (other workflows of this engine process wait).
+    outcome = await withMutexes(wf.spec.synchronization, () => run.run());
+  } finally {
+    for (const sig of signals) process.off(sig, onSignal);
+  }
+  try {
+    return await finish(run, id, dir, outcome);
+  } finally {
+    releaseLock(dir);
+  }
+}
+
+async function finish(run: Run, id: string, dir: string, outcome: Awaited<ReturnType<Run["run"]>>): Promise<ArgoRunResult> {
+  const { phase, message } = outcome;
   run.store.writeWorkflow(run.record(phase, message, true));
   if (message) await writeAtomic(path.join(dir, "message"), `${message}\n`);
   // dflow's status file knows Succeeded and Failed; Argo's Error is in argo.json.

@@ -60,6 +60,7 @@ const now = () => new Date().toISOString();
 export class NodeStore {
   readonly nodes = new Map<string, ArgoNode>();
   private readonly top: string[] = [];
+  private readonly dirty = new Set<ArgoNode>();
   constructor(
     readonly wfid: string,
     readonly wfdir: string,
@@ -75,7 +76,7 @@ export class NodeStore {
     this.nodes.set(id, node);
     if (parent) {
       parent.children.push(id);
-      this.save(parent);
+      this.saveSoon(parent);
     } else {
       // The root node, the exit handler and workflow hooks: children of the workflow directory.
       this.top.push(id);
@@ -96,7 +97,24 @@ export class NodeStore {
     this.save(node);
   }
 
+  /**
+   * A parent gaining children is saved once per turn of the event loop, not
+   * once per child: a loop of n items would otherwise rewrite its parent's
+   * children n times (n² entries written).
+   */
+  private saveSoon(node: ArgoNode): void {
+    if (this.dirty.size === 0) {
+      setImmediate(() => {
+        const nodes = [...this.dirty];
+        this.dirty.clear();
+        for (const n of nodes) this.save(n);
+      });
+    }
+    this.dirty.add(node);
+  }
+
   save(node: ArgoNode): void {
+    this.dirty.delete(node);
     const dir = this.dir(node);
     fs.mkdirSync(dir, { recursive: true });
     writeAtomicSync(path.join(dir, NODE_FILE), JSON.stringify(node));

@@ -21,6 +21,11 @@ export interface LockInfo {
   started: string;
   /** The process's start time in clock ticks since boot (Linux), so a reused pid is not mistaken for the engine. */
   proc_start?: number;
+  /**
+   * The engine serves several workflows (`dflow server`): it is stopped by
+   * its stop-request file alone, never by a signal, which would end them all.
+   */
+  requests?: true;
 }
 
 /** State letter and start time (clock ticks since boot) of a process, from /proc (Linux). */
@@ -64,14 +69,14 @@ export function readLock(wfdir: string): LockInfo | null {
  * Take the workflow's lock, or throw a DflowConfigError naming the engine
  * that holds it. A lock left by a dead engine is taken over.
  */
-export function acquireLock(wfdir: string, wfid: string): LockInfo {
+export function acquireLock(wfdir: string, wfid: string, opts: { requests?: boolean } = {}): LockInfo {
   try {
     fs.mkdirSync(engineDir(wfdir), { recursive: true });
   } catch (e) {
     throw asStorageError(e, engineDir(wfdir));
   }
   const file = path.join(engineDir(wfdir), "lock");
-  const mine: LockInfo = { pid: process.pid, host: os.hostname(), started: new Date().toISOString(), proc_start: procStart(process.pid) };
+  const mine: LockInfo = { pid: process.pid, host: os.hostname(), started: new Date().toISOString(), proc_start: procStart(process.pid), ...(opts.requests ? { requests: true as const } : {}) };
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
       const fd = fs.openSync(file, "wx");

@@ -82,6 +82,9 @@ describe("Argo examples corpus", () => {
       if (process.env.ARGO_TIMES) for (const r of [...results].sort((a, b) => b.seconds! - a.seconds!).slice(0, 15)) lines.push(`  ${r.seconds!.toFixed(1)} s ${r.file}`);
       console.log(lines.join("\n"));
       const regressions = results.filter((r) => !r.ok && !NOT_YET[r.file]).map((r) => `${r.file}: ${r.problems.join(" | ")}`);
+      // The runs are kept for a look only when something went wrong.
+      if (regressions.length) console.log(`the runs are in ${work}`);
+      else fs.rmSync(work, { recursive: true, force: true });
       const nowPassing = passed.filter((r) => NOT_YET[r.file]).map((r) => `${r.file} passes now: remove it from NOT_YET`);
       expect(regressions).toEqual([]);
       expect(nowPassing).toEqual([]);

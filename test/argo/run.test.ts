@@ -9,6 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { config } from "../../src/config.js";
 import { Workflow } from "../../src/workflow.js";
 import { queryStepsIn } from "../../engine/api/steps-on-disk.js";
+import { readArgoStatus } from "../../engine/argo/index.js";
+import { until } from "../support/wait.js";
 
 const root = path.resolve(import.meta.dirname, "../..");
 const cli = path.join(root, "dist", "src", "cli.js");
@@ -94,5 +96,22 @@ describe("dflow run wf.yaml", () => {
     const missing = await execa(process.execPath, [cli, "run", path.join(corpus, "workflow-template/workflow-template-ref.yaml")], { cwd, reject: false, all: true });
     expect(missing.exitCode).toBe(1);
     expect(missing.stderr.trim().split("\n")).toEqual([expect.stringContaining('WorkflowTemplate "workflow-template-submittable" not found: pass the file that defines it (dflow run -t FILE')]);
+  });
+
+  it("dflow stop ends a running manifest: its process killed, its nodes and the workflow Failed with the reason", async () => {
+    const cwd = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "argo-stop-")));
+    const file = path.join(cwd, "nap.yaml");
+    fs.writeFileSync(file, "apiVersion: argoproj.io/v1alpha1\nkind: Workflow\nmetadata: {generateName: nap-}\nspec:\n  entrypoint: nap\n  templates:\n  - name: nap\n    container: {image: busybox, command: [sh, -c], args: [\"echo started; sleep 600\"]}\n");
+    const run = execa(process.execPath, [cli, "run", file], { cwd, reject: false, all: true });
+    const id = await until("the workflow to start", () => fs.readdirSync(cwd).find((n) => n.startsWith("nap-")));
+    await until("its process to start", () => fs.existsSync(path.join(cwd, id, id, "log.txt")) && fs.readFileSync(path.join(cwd, id, id, "log.txt"), "utf8").includes("started"));
+    const stop = await execa(process.execPath, [cli, "stop", id], { cwd, reject: false, all: true });
+    expect(stop.exitCode, stop.all).toBe(0);
+    expect((await run).exitCode).not.toBe(0);
+    const status = readArgoStatus(path.join(cwd, id))!;
+    expect(status.phase).toBe("Failed");
+    expect(status.message).toContain("dflow stop");
+    expect(Object.values(status.nodes).map((n) => n.phase)).toEqual(["Failed"]);
+    expect(fs.readFileSync(path.join(cwd, id, "status"), "utf8")).toBe("Failed");
   });
 });
