@@ -1088,7 +1088,10 @@ class Run {
         const vf = asObj(p.valueFrom);
         let v: string | undefined;
         if (vf.parameter !== undefined) {
-          const raw = str(vf.parameter);
+          // One variable, its braces optional: Argo's scope.resolveVar trims them, and dflow's
+          // default mode writes it bare (value_from_parameter "to avoid double rendering").
+          const given = str(vf.parameter).trim();
+          const raw = given.includes("{{") ? given : `{{${given}}}`;
           const ref = soleReference(raw);
           if (ref && vars.has(ref) && vars.get(ref) === undefined) v = vf.default !== undefined ? str(vf.default) : undefined;
           else {

@@ -70,6 +70,37 @@ describe("Workflow.from_yaml", () => {
     expect(fs.readFileSync(path.join(steps[0].dir, "root", "tmp", "said"), "utf8")).toBe("got hello world\n");
   });
 
+  it("valueFrom.parameter names one variable, with or without braces (Argo trims them; dflow's export writes it bare)", async () => {
+    const wf = Workflow.from_yaml(`
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {generateName: outref-}
+spec:
+  entrypoint: main
+  templates:
+  - name: main
+    steps:
+    - - {name: inner, template: inner}
+  - name: inner
+    steps:
+    - - {name: add, template: add}
+    outputs:
+      parameters:
+      - {name: bare, valueFrom: {parameter: steps.add.outputs.parameters.sum}}
+      - {name: braced, valueFrom: {parameter: "{{steps.add.outputs.parameters.sum}}"}}
+  - name: add
+    script: {image: busybox, command: [sh], source: "echo $((20 + 21)) > /tmp/sum"}
+    outputs: {parameters: [{name: sum, valueFrom: {path: /tmp/sum}}]}
+`);
+    const r = await wf.submit();
+    expect(r.phase).toBe("Succeeded");
+    const inner = Object.values(wf.status()!.nodes).find((n) => n.displayName === "inner")!;
+    expect(inner.outputs?.parameters).toEqual([
+      { name: "bare", value: "41" },
+      { name: "braced", value: "41" },
+    ]);
+  });
+
   it("refuses what it cannot run, in one line naming the field, before anything runs", () => {
     const resource = PARAMS.replace("    container: {image: busybox,", "    resource: {action: create}\n    container: {image: busybox,");
     expect(() => Workflow.from_yaml(resource)).toThrow(/^templates\.say\.resource is not supported when running Argo workflows locally: resource templates need Kubernetes$/);

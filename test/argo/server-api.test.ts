@@ -488,6 +488,25 @@ describe("dflow server: controlling running workflows", () => {
     expect(fs.readFileSync(marker, "utf8").trim()).toBe("Failed");
   });
 
+  it("`dflow stop` from another process stops the run by request: the server, and its other runs, live on", async () => {
+    const marker = path.join(work, "cli-stop-exit");
+    const gate = path.join(work, "gate-cli-stop");
+    expect((await create(gated("cli-stop", path.join(work, "never-5"), marker))).status).toBe(200);
+    expect((await create(gated("bystander", gate, path.join(work, "bystander-exit")))).status).toBe(200);
+    await waitFor("cli-stop", running, "its pod running");
+    await waitFor("bystander", running, "its pod running");
+    // A signal would end the server and every run in it: the engine's lock says it takes requests.
+    const stop = await execa(process.execPath, [CLI, "stop", "cli-stop"], { cwd: work, reject: false, all: true, env: { DFLOW_DEBUG_WORKDIR: work } });
+    expect(stop.exitCode, stop.all).toBe(0);
+    const wf = (await get("cli-stop")).json;
+    expect(wf.status).toMatchObject({ phase: "Failed", message: "Stopped with strategy 'Stop'" });
+    expect(fs.readFileSync(marker, "utf8").trim()).toBe("Failed");
+    // The server still answers, and the other run goes on to the end.
+    expect((await get("bystander")).json.status.phase).toBe("Running");
+    fs.writeFileSync(gate, "");
+    await waitFor("bystander", (w) => w.status?.phase === "Succeeded", "the other run to succeed");
+  });
+
   it("delete: a running workflow is terminated and removed; GET is then 404", async () => {
     expect((await create(gated("to-delete", path.join(work, "never-3"), path.join(work, "delete-exit")))).status).toBe(200);
     await waitFor("to-delete", running, "its pod running");
