@@ -45,6 +45,7 @@ import { SimpleExample, SimpleExampleFn } from "../../fixtures/ops/simple.js";
 import { evaluate } from "../../engine/expr/index.js";
 import { Sum } from "../../fixtures/ops/argo-export.js";
 import { Check, Hello as SliceHello, Prepare, PrepareData, PrintFile, Process } from "../../fixtures/ops/slices.js";
+import { refusal } from "../support/refusal.js";
 
 const root = path.resolve(import.meta.dirname, "..", "..");
 const cli = path.join(root, "dist", "src", "cli.js");
@@ -135,16 +136,6 @@ function lint(wf: Obj): string[] {
     }
   }
   return problems;
-}
-
-function refusal(f: () => unknown): DflowConfigError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(DflowConfigError);
-    return e as DflowConfigError;
-  }
-  throw new Error("not refused");
 }
 
 // ---------------------------------------------------------------- the examples

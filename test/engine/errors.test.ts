@@ -8,16 +8,7 @@ import { describe, expect, it } from "vitest";
 import { DAG, Inputs, InputParameter, OutputParameter, Outputs, ShellOPTemplate, Step, Steps, Task, TsOPTemplate, Workflow } from "dflow-ts";
 import { Fatal, Flaky, MaybeFail, Sleeper } from "../../fixtures/ops/errors.js";
 import { read, useTempWorkdir } from "../support/workdir.js";
-
-/** Whether a process still runs (a zombie waiting to be reaped does not count). */
-function alive(pid: number): boolean {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
-  } catch {
-    return false;
-  }
-}
+import { alive } from "../support/proc.js";
 
 describe("errors and limits", () => {
   const wd = useTempWorkdir();

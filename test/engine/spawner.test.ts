@@ -10,22 +10,7 @@ import { describe, expect, it } from "vitest";
 import { InputParameter, Inputs, OutputParameter, Outputs, ShellOPTemplate, Step, Workflow } from "dflow-ts";
 import { until } from "../support/wait.js";
 import { useTempWorkdir } from "../support/workdir.js";
-
-/** Whether a process still runs (a zombie waiting to be reaped does not count). */
-function alive(pid: number): boolean {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
-  } catch {
-    return false;
-  }
-}
-
-/** Field `n` (1-based, as in proc(5)) of /proc/<pid>/stat. */
-function statField(pid: number | "self", n: number): string {
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-  return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[n - 3];
-}
+import { alive, statField } from "../support/proc.js";
 
 const pids = (file: string) => fs.readFileSync(file, "utf8").trim().split(/\s+/).map(Number);
 

@@ -31,18 +31,9 @@ import { OPFailure } from "../../src/errors.js";
 import { ShellOPTemplate as SrcShell } from "../../src/templates.js";
 import { SimpleExample } from "../../fixtures/ops/simple.js";
 import { useTempWorkdir } from "../support/workdir.js";
+import { refusal } from "../support/refusal.js";
 
 const wd = useTempWorkdir();
-
-function refusal(f: () => unknown): DflowConfigError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(DflowConfigError);
-    return e as DflowConfigError;
-  }
-  throw new Error("expected a DflowConfigError, nothing was thrown");
-}
 
 const t = () => new ShellOPTemplate({ name: "t", script: "true" });
 
