@@ -74,6 +74,11 @@ const PLAN: Planned[] = [
   { shape: "user-ts-op-fanout-warm", n: 100, user: true, floor: "node" },
   // The same at 1,000 items: the per-step cost once the workers' start (paid once) is spread thin.
   { shape: "user-ts-op-fanout-warm", n: 1000, user: true, floor: "node" },
+  // Argo manifests (issue 12): the per-node cost of user-fanout-shell written as Argo YAML, beside it;
+  // and Argo's 125-case examples corpus through the local interpreter, 12 at a time.
+  { shape: "user-argo-fanout", n: 100, user: true, floor: "sh" },
+  { shape: "user-argo-fanout", n: 1000, user: true, floor: "sh" },
+  { shape: "argo-corpus", n: 125 },
   // `dflow ui` on a 10,000-step workflow: time to the graph drawn in headless Chromium, and the server's RSS.
   { shape: "ui-10k", n: 10000, full: true, unavailable: noChromium },
   // `dflow ui` over 1,000 workflows: the first and later GET /api/workflows, the list drawn in headless Chromium, the server's RSS.
@@ -84,6 +89,7 @@ const SHAPES = [...new Set(PLAN.map((p) => p.shape))];
 /** 3 fresh engine processes for small runs, 1 for n ≥ 1000 (the figure is then a single run); user shapes 3 up to n = 1000. */
 function repeatsFor(p: Planned): number {
   if (p.shape === "spawn-floor") return 1; // one process, 3 runs inside (bench/shapes/spawn-floor.ts)
+  if (p.shape === "argo-corpus") return 1; // 125 workflows in one process: the figure is already a sum
   if (p.user) return p.n > 1000 ? 1 : 3;
   return p.n >= 1000 ? 1 : 3;
 }
@@ -312,6 +318,8 @@ function notes(r: Row): string {
   if (r.shape === "ui-10k") parts.push(`wall = page opened to graph drawn; list drawn in ${fmtNum(r.list_render_s, 2)} s; peak RSS is the \`dflow ui\` server's; page JS heap ${fmtNum(r.page_js_heap_mb, 1)} MB`);
   if (r.submit_s !== undefined) parts.push(`submit ${fmtNum(r.submit_s, 2)} s (${fmtNum(r.submit_per_step_ms, 2)} ms/step), start-up ${fmtNum(r.startup_s, 2)} s`);
   if (r.shape === "slurm-fanout") parts.push(`${r.jobs_submitted} Slurm jobs, ${r.scheduler_commands} scheduler commands (${r.by_command}), group_size ${r.group_size}`);
+  if (r.shape === "argo-corpus") parts.push(`${r.phase_as_expected}/${r.cases} cases ended in expectations.json's phase, ${r.concurrency} at a time (test/argo/corpus.test.ts checks their assertions)`);
+  if (r.shape === "user-argo-fanout") parts.push("Argo YAML through the local interpreter, parallelism 2; beside user-fanout-shell (the same in TypeScript)");
   if (r.shape === "dag-layers") parts.push(`${r.layers}x${r.width}, each task depends on ${r.deps}`);
   if (r.first_10pct_step_ms !== null && r.first_10pct_step_ms !== undefined) parts.push(`first/last 10%: ${fmtNum(r.first_10pct_step_ms, 2)}/${fmtNum(r.last_10pct_step_ms, 2)} ms/step`);
   if (Array.isArray(r.wall_s_runs)) parts.push(`runs ${r.wall_s_runs.map((x) => fmtNum(x, 2)).join("/")} s`);

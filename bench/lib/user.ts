@@ -29,14 +29,19 @@ export const USER_SHAPES: Record<string, UserShape> = {
   "user-dag-lattice": { shape: "user-dag-lattice", script: "lattice.ts", steps: (n) => n },
   "user-ts-op-fanout": { shape: "user-ts-op-fanout", script: "ts-fanout.ts", steps: (n) => n },
   "user-ts-op-fanout-warm": { shape: "user-ts-op-fanout-warm", script: "ts-fanout.ts", env: { BENCH_WARM: "1" }, steps: (n) => n },
+  // user-fanout-shell as an Argo manifest, run by the local Argo interpreter (issue 12).
+  "user-argo-fanout": { shape: "user-argo-fanout", script: "fanout.yaml", steps: (n) => n },
 };
+
+/** An Argo manifest: run with `-p n=N`, no result line of its own (the exit status says whether it Succeeded). */
+const isManifest = (script: string | undefined): boolean => script !== undefined && /\.ya?ml$/.test(script);
 
 /** A user's project under `parent`: package.json, the workflow scripts, dflow-ts installed as a link to `root`. */
 export function makeUserProject(root: string, parent: string): string {
   const dir = fs.realpathSync(fs.mkdtempSync(path.join(parent, "user-project-")));
   fs.writeFileSync(path.join(dir, "package.json"), `${JSON.stringify({ name: "bench-user", private: true, type: "module", dependencies: { "dflow-ts": `file:${root}` } }, null, 2)}\n`);
   const src = path.join(root, "bench", "user", "project");
-  for (const f of fs.readdirSync(src)) if (f.endsWith(".ts")) fs.copyFileSync(path.join(src, f), path.join(dir, f));
+  for (const f of fs.readdirSync(src)) if (/\.(ts|yaml)$/.test(f)) fs.copyFileSync(path.join(src, f), path.join(dir, f));
   fs.mkdirSync(path.join(dir, "node_modules", ".bin"), { recursive: true });
   fs.symlinkSync(root, path.join(dir, "node_modules", "dflow-ts"));
   fs.symlinkSync(path.join("..", "dflow-ts", "dist", "src", "cli.js"), path.join(dir, "node_modules", ".bin", "dflow"));
@@ -50,7 +55,7 @@ type Row = Record<string, unknown> & { shape: string; n: number; status: string 
 /** One `dflow` process in the project; its workflow directories are deleted afterwards. */
 export function runUser(project: string, s: UserShape, n: number, env: NodeJS.ProcessEnv, timeoutMs: number): Promise<Row> {
   const bin = path.join(project, "node_modules", ".bin", "dflow");
-  const args = s.script ? ["run", s.script] : ["--help"];
+  const args = s.script ? ["run", s.script, ...(isManifest(s.script) ? ["-p", `n=${n}`] : [])] : ["--help"];
   const before = new Set(fs.readdirSync(project));
   return new Promise<Row>((resolve) => {
     const t0 = performance.now();
@@ -71,6 +76,12 @@ export function runUser(project: string, s: UserShape, n: number, env: NodeJS.Pr
       if (spawnError) return resolve({ shape: s.shape, n, status: "error", error: spawnError.message });
       if (!s.script) {
         return resolve(code === 0 && out.includes("Usage") ? { shape: s.shape, n, status: "ok", wall_s: round(wallMs / 1000, 3), per_step_ms: null, engine_peak_rss_mb: null } : { shape: s.shape, n, status: "error", error: `dflow --help exited ${code}: ${err}` });
+      }
+      if (isManifest(s.script)) {
+        const ok = code === 0 && /Succeeded/.test(out + err);
+        if (!ok) return resolve({ shape: s.shape, n, status: "error", error: `dflow run ${s.script} exited ${code}${timedOut ? " (stopped at the bench's limit)" : ""}; stderr: ${err.trim().slice(-600) || "(empty)"}` });
+        // No script inside to time submit() or read the engine's RSS: the whole process is the figure.
+        return resolve({ shape: s.shape, n, status: "ok", wall_s: round(wallMs / 1000, 3), per_step_ms: round(wallMs / s.steps(n), 2), engine_peak_rss_mb: null });
       }
       const line = out.split("\n").reverse().find((l) => l.startsWith(RESULT_MARKER));
       const r = line ? (JSON.parse(line.slice(RESULT_MARKER.length)) as { status: string; error: string | null; submit_s: number; engine_rss_mb: number }) : null;

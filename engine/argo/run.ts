@@ -597,7 +597,7 @@ class Run {
         message = (e as Error).message;
       }
     }
-    this.store.save(node);
+    // finish() saves the node, its outputs with it: one write of node.json, not two.
     if (phase === "Succeeded") this.store.finish(node, phase, message);
     else this.fail(node, phase, message ?? phase);
     return { node, phase, outputs };

@@ -41,10 +41,10 @@ echo "$*"
 `;
 
 // The images' sh is busybox ash (alpine, busybox) or bash: $RANDOM, `[[`, `echo` without escapes.
-// bash in POSIX mode is closer to them than dash.
-const SH = `#!/bin/bash
-exec -a sh /bin/bash --posix "$@"
-`;
+// bash in POSIX mode is closer to them than dash. The shim is a link named sh to bash, which bash
+// takes as its POSIX mode (as --posix): one exec per pod's shell, where a script that exec'd
+// `bash --posix` cost two.
+const BASH = "/bin/bash";
 
 const PYTHON = `#!/bin/sh
 exec python3 "$@"
@@ -58,7 +58,20 @@ export function shims(base: string): string {
   const dir = path.join(base, ".argo-bin");
   fs.mkdirSync(dir, { recursive: true });
   const files: Record<string, string> = { argosay: ARGOSAY, cowsay: COWSAY };
-  if (fs.existsSync("/bin/bash")) files.sh = SH;
+  if (fs.existsSync(BASH)) {
+    const link = path.join(dir, "sh");
+    let target: string | null = null;
+    try {
+      target = fs.readlinkSync(link);
+    } catch {
+      // none yet, or the script an earlier version wrote
+    }
+    if (target !== BASH) {
+      fs.rmSync(`${link}.tmp`, { force: true });
+      fs.symlinkSync(BASH, `${link}.tmp`);
+      fs.renameSync(`${link}.tmp`, link);
+    }
+  }
   // Images with python provide `python`; so do we when the host has only python3.
   if (!onPath("python")) files.python = PYTHON;
   for (const [n, body] of Object.entries(files)) {
