@@ -1422,6 +1422,38 @@ function printf(fmt: string, n: number): string {
 }
 
 /**
+ * What each running Argo run of this process does on SIGTERM, SIGINT or
+ * SIGHUP (by workflow directory). One listener per signal for all of them:
+ * every run is marked, then the engine ends; a listener per run would end
+ * the process after the first and leave the others Running.
+ */
+const onSignal = new (class extends Map<string, (sig: NodeJS.Signals) => void> {
+  private readonly signals = ["SIGTERM", "SIGINT", "SIGHUP"] as const;
+  private readonly listener = (sig: NodeJS.Signals) => {
+    try {
+      for (const mark of this.values()) {
+        try {
+          mark(sig);
+        } catch {
+          // Whatever could not be recorded (the directory gone, a full disk), the others are still marked.
+        }
+      }
+    } finally {
+      process.exit(128 + (os.constants.signals[sig] ?? 15));
+    }
+  };
+  override set(dir: string, mark: (sig: NodeJS.Signals) => void): this {
+    if (this.size === 0) for (const sig of this.signals) process.on(sig, this.listener);
+    return super.set(dir, mark);
+  }
+  override delete(dir: string): boolean {
+    const had = super.delete(dir);
+    if (had && this.size === 0) for (const sig of this.signals) process.off(sig, this.listener);
+    return had;
+  }
+})();
+
+/**
  * Run a loaded Argo workflow in a new directory of the work directory.
  * Refusals (check.ts) throw before anything is created.
  */
@@ -1444,29 +1476,23 @@ export async function runArgoWorkflow(wf: ArgoWorkflow, opts: ArgoRunOptions = {
   opts.onStart?.(id, dir);
   // Stopped (dflow stop, Ctrl-C, hang-up): its processes are killed and every running node and the
   // workflow end Failed with the reason, so that the work directory does not show it Running forever.
-  const onSignal = (sig: NodeJS.Signals) => {
+  // A server (opts.control) handles its own signals; one run's handler must not end it.
+  const stopped = (sig: NodeJS.Signals) => {
     const why = takeStopRequest(dir) ?? (sig === "SIGTERM" ? "stopped (SIGTERM, e.g. dflow stop)" : sig === "SIGINT" ? "interrupted (SIGINT)" : `stopped (${sig})`);
     killSteps(id);
-    try {
-      for (const n of run.store.nodes.values()) if (n.phase === "Running" || n.phase === "Pending") run.store.finish(n, "Failed", why);
-      run.store.writeWorkflow(run.record("Failed", why, true));
-      writeAtomicSync(path.join(dir, "message"), `workflow ${id} ${why}\n`);
-      writeAtomicSync(path.join(dir, "status"), "Failed");
-      releaseLock(dir);
-    } finally {
-      // Whatever could not be recorded (the directory gone, a full disk), the engine ends.
-      process.exit(128 + (os.constants.signals[sig] ?? 15));
-    }
+    for (const n of run.store.nodes.values()) if (n.phase === "Running" || n.phase === "Pending") run.store.finish(n, "Failed", why);
+    run.store.writeWorkflow(run.record("Failed", why, true));
+    writeAtomicSync(path.join(dir, "message"), `workflow ${id} ${why}\n`);
+    writeAtomicSync(path.join(dir, "status"), "Failed");
+    releaseLock(dir);
   };
-  // A server (opts.control) handles its own signals; one run's handler must not end it.
-  const signals = opts.control ? [] : (["SIGTERM", "SIGINT", "SIGHUP"] as const);
-  for (const sig of signals) process.on(sig, onSignal);
+  if (!opts.control) onSignal.set(dir, stopped);
   let outcome: Awaited<ReturnType<Run["run"]>>;
   try {
     // A workflow-level mutex is held for the whole run (other workflows of this engine process wait).
     outcome = await withMutexes(wf.spec.synchronization, () => run.run());
   } finally {
-    for (const sig of signals) process.off(sig, onSignal);
+    onSignal.delete(dir);
   }
   try {
     return await finish(run, id, dir, outcome);
