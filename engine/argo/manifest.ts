@@ -4,8 +4,15 @@
 // workflowTemplateRef / templateRef resolved from WorkflowTemplates loaded
 // from local files, and the spec checked before anything runs: a field we
 // cannot honour is refused here, in one line naming it.
-import { parseAllDocuments } from "yaml";
+import fs from "node:fs";
+import { createRequire } from "node:module";
 import { DflowConfigError } from "../../src/errors.js";
+
+// Loaded when a manifest is read, not with the module: src/workflow.ts imports this module for
+// Workflow.from_yaml, and every TS OP's bundle carries what dflow-ts imports statically (the same
+// reason as to_yaml's); a require() esbuild cannot follow stays out of the bundle.
+let yamlLib: typeof import("yaml") | undefined;
+const yaml = (): typeof import("yaml") => (yamlLib ??= createRequire(import.meta.url)("yaml") as typeof import("yaml"));
 
 export type Obj = Record<string, unknown>;
 
@@ -81,8 +88,8 @@ function lenient(text: string): string {
 
 /** Every document of a YAML text, as plain data with canonical field names. */
 export function parseManifests(text: string, source: string): Obj[] {
-  let docs = parseAllDocuments(text);
-  if (!Array.isArray(docs) || docs.some((d) => d.errors.length)) docs = parseAllDocuments(lenient(text));
+  let docs = yaml().parseAllDocuments(text);
+  if (!Array.isArray(docs) || docs.some((d) => d.errors.length)) docs = yaml().parseAllDocuments(lenient(text));
   if (!Array.isArray(docs)) throw new ArgoSpecError(`${source}: not a YAML stream`);
   const out: Obj[] = [];
   for (const d of docs) {
@@ -164,4 +171,23 @@ function mergeArguments(base: Obj, own: Obj): Obj {
   const arts = byName(base.artifacts);
   for (const [n, a] of byName(own.artifacts)) arts.set(n, a);
   return { parameters: [...params.values()], artifacts: [...arts.values()] };
+}
+
+/**
+ * The Workflow of a manifest text, with the (Cluster)WorkflowTemplates of
+ * `support` texts (and of the manifest itself) available to
+ * workflowTemplateRef / templateRef.
+ */
+export function loadArgo(text: string, source: string, support: Array<{ text: string; source: string }> = []): ArgoWorkflow {
+  const docs = parseManifests(text, source);
+  const all = [...support.flatMap((s) => parseManifests(s.text, s.source)), ...docs];
+  return loadWorkflow(docs, templateLibrary(all), source);
+}
+
+export function loadArgoFile(file: string, supportFiles: string[] = []): ArgoWorkflow {
+  return loadArgo(
+    fs.readFileSync(file, "utf8"),
+    file,
+    supportFiles.map((f) => ({ text: fs.readFileSync(f, "utf8"), source: f })),
+  );
 }

@@ -5,7 +5,11 @@
 // engine/argo (its design is at the top of engine/argo/run.ts).
 import fs from "node:fs";
 import { DflowConfigError } from "../errors.js";
-import { type ArgoStatus, type ArgoWorkflow, checkWorkflow, loadArgo, readArgoStatus, runArgoWorkflow } from "../../engine/argo/index.js";
+// Not engine/argo/index.js: the interpreter (run.ts) is imported when a manifest is submitted, so
+// that src/workflow.ts, and with it every TS OP's bundle, does not carry it.
+import { checkWorkflow } from "../../engine/argo/check.js";
+import { type ArgoWorkflow, loadArgo } from "../../engine/argo/manifest.js";
+import { type ArgoStatus, readArgoStatus } from "../../engine/argo/nodes.js";
 
 export interface ArgoLoadOptions {
   /** Texts of (Cluster)WorkflowTemplate manifests that workflowTemplateRef/templateRef may name. */
@@ -45,6 +49,7 @@ export class ArgoManifest {
   /** Run to the end in the work directory. */
   async submit(): Promise<ArgoSubmitResult> {
     const report = process.env.DFLOW_CLI_REPORT;
+    const { runArgoWorkflow } = await import("../../engine/argo/run.js");
     const r = await runArgoWorkflow(this.workflow, {
       log: (l) => console.log(l),
       onStart: (id, dir) => {
