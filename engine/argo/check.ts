@@ -4,6 +4,7 @@
 // that only configures Kubernetes and has no effect on a local run. Anything
 // else is refused in one line naming the field — never silently ignored.
 import { type ArgoTemplate, type ArgoWorkflow, type Obj, ArgoSpecError, ArgoUnsupported } from "./manifest.js";
+import { checkVolumes } from "./configmaps.js";
 
 const asObj = (v: unknown): Obj => (v && typeof v === "object" && !Array.isArray(v) ? (v as Obj) : {});
 const asList = (v: unknown): Obj[] => (Array.isArray(v) ? (v as Obj[]) : []);
@@ -13,8 +14,8 @@ const K8S_SPEC = ["podResources", "serviceAccountName", "podGC", "ttlStrategy", 
 const HANDLED_SPEC = ["entrypoint", "templates", "arguments", "onExit", "hooks", "parallelism", "activeDeadlineSeconds", "templateDefaults", "workflowTemplateRef", "synchronization", "workflowMetadata", "retryStrategy"];
 
 const K8S_TEMPLATE = ["metadata", "nodeSelector", "tolerations", "affinity", "podSpecPatch", "securityContext", "serviceAccountName", "automountServiceAccountToken", "priorityClassName", "priority", "schedulerName", "archiveLocation", "archiveLogs", "metrics", "artifactGC", "podDisruptionBudget", "executor", "resources", "annotations", "labels"];
-const HANDLED_TEMPLATE = ["hooks", "name", "inputs", "outputs", "container", "script", "containerSet", "steps", "dag", "suspend", "retryStrategy", "activeDeadlineSeconds", "timeout", "parallelism", "failFast", "memoize", "synchronization"];
-const CONTAINER = ["name", "image", "imagePullPolicy", "command", "args", "env", "workingDir", "resources", "source", "securityContext", "dependencies", "ports", "terminationMessagePath", "terminationMessagePolicy", "livenessProbe", "readinessProbe"];
+const HANDLED_TEMPLATE = ["volumes", "hooks", "name", "inputs", "outputs", "container", "script", "containerSet", "steps", "dag", "suspend", "retryStrategy", "activeDeadlineSeconds", "timeout", "parallelism", "failFast", "memoize", "synchronization"];
+const CONTAINER = ["volumeMounts", "name", "image", "imagePullPolicy", "command", "args", "env", "workingDir", "resources", "source", "securityContext", "dependencies", "ports", "terminationMessagePath", "terminationMessagePolicy", "livenessProbe", "readinessProbe"];
 const ARTIFACT = ["name", "path", "from", "fromExpression", "raw", "s3", "optional", "subPath", "globalName", "mode", "archive", "recurseMode", "description", "artifactGC", "deleted"];
 const PARAMETER = ["name", "value", "default", "valueFrom", "globalName", "enum", "description"];
 const VALUE_FROM = ["path", "default", "expression", "parameter", "supplied"];
@@ -52,7 +53,8 @@ export function checkWorkflow(wf: ArgoWorkflow): void {
 function checkTemplate(t: ArgoTemplate, where: string, scope: ArgoTemplate[], wf: ArgoWorkflow): void {
   for (const kind of ["resource", "http", "data", "plugin"]) if (t[kind] !== undefined) unsupported(where, kind, kind === "resource" ? "resource templates need Kubernetes" : kind === "http" ? "HTTP templates need Argo's agent and the network" : `${kind} templates need Argo's agent`);
   if (t.daemon) unsupported(where, "daemon", "daemon templates need Kubernetes services");
-  for (const k of ["sidecars", "initContainers", "volumes"]) if (t[k] !== undefined) unsupported(where, k, "needs Kubernetes pods");
+  for (const k of ["sidecars", "initContainers"]) if (t[k] !== undefined) unsupported(where, k, "needs Kubernetes pods");
+  checkVolumes(t, where, wf.configMaps);
   only(t, HANDLED_TEMPLATE, K8S_TEMPLATE, where, () => "unknown or Kubernetes-only template field");
   for (const h of Object.keys(asObj(t.hooks))) if (h !== "exit") unsupported(`${where}.hooks`, h, "template-level hooks other than exit are not implemented; put the hook on the step or task that calls the template");
   checkSync(t.synchronization, `${where}.synchronization`);
@@ -60,11 +62,10 @@ function checkTemplate(t: ArgoTemplate, where: string, scope: ArgoTemplate[], wf
   for (const k of ["container", "script"]) {
     if (t[k] === undefined) continue;
     const c = asObj(t[k]);
-    if (c.volumeMounts !== undefined) unsupported(`${where}.${k}`, "volumeMounts", "volumes need Kubernetes");
     only(c, CONTAINER, [], `${where}.${k}`, () => "unknown or Kubernetes-only container field");
     for (const e of asList(c.env)) if (e.valueFrom !== undefined) unsupported(`${where}.${k}.env.${String(e.name)}`, "valueFrom", "secrets and field references need Kubernetes");
   }
-  for (const c of asList(asObj(t.containerSet).containers)) only(c, CONTAINER, [], `${where}.containerSet.containers.${String(c.name)}`, () => "unknown or Kubernetes-only container field");
+  for (const c of asList(asObj(t.containerSet).containers)) only(c, CONTAINER.filter((k) => k !== "volumeMounts"), [], `${where}.containerSet.containers.${String(c.name)}`, () => "unknown or Kubernetes-only container field");
   for (const io of ["inputs", "outputs"]) {
     for (const a of asList(asObj(t[io]).artifacts)) checkArtifact(a, `${where}.${io}.artifacts.${String(a.name)}`);
     for (const p of asList(asObj(t[io]).parameters)) checkParameter(p, `${where}.${io}.parameters.${String(p.name)}`);

@@ -7,6 +7,7 @@
 import fs from "node:fs";
 import { createRequire } from "node:module";
 import { DflowConfigError } from "../../src/errors.js";
+import { type ConfigMapFiles, configMapsOf } from "./configmaps.js";
 
 // Loaded when a manifest is read, not with the module: src/workflow.ts imports this module for
 // Workflow.from_yaml, and every TS OP's bundle carries what dflow-ts imports statically (the same
@@ -29,6 +30,8 @@ export interface ArgoWorkflow {
   library: Map<string, ArgoWorkflowTemplate>;
   /** Where the manifest came from, for messages. */
   source: string;
+  /** ConfigMaps given with the manifest (its own documents, -t files), by name: configMap volumes mount them. */
+  configMaps: Map<string, ConfigMapFiles>;
 }
 
 export interface ArgoWorkflowTemplate {
@@ -53,6 +56,7 @@ const KNOWN_FIELDS = [
   "configMap", "synchronization", "mutex", "mutexes", "semaphore", "semaphores", "parallelism", "failFast", "target", "suspend", "from",
   "fromExpression", "raw", "data", "s3", "optional", "subPath", "archive", "none", "containerSet", "containers", "volumeMounts",
   "templateDefaults", "workflowTemplateRef", "clusterScope", "inline", "enum", "description", "count", "start", "end", "format",
+  "volumes", "mountPath", "readOnly", "binaryData",
 ];
 const BY_LOWER = new Map(KNOWN_FIELDS.map((k) => [k.toLowerCase(), k]));
 
@@ -62,9 +66,9 @@ function canonicalKeys(v: unknown, inData = false): unknown {
   if (!v || typeof v !== "object") return v;
   const out: Obj = {};
   for (const [k, x] of Object.entries(v as Obj)) {
-    // Free-form maps (labels, annotations, withItems' items, raw data) keep their keys.
+    // Free-form maps (labels, annotations, withItems' items, raw data, a ConfigMap's files) keep their keys.
     const key = inData ? k : (BY_LOWER.get(k.toLowerCase()) ?? k);
-    const data = inData || ["labels", "annotations", "withItems", "nodeSelector", "resources", "metadata"].includes(key);
+    const data = inData || ["labels", "annotations", "withItems", "nodeSelector", "resources", "metadata", "data", "binaryData"].includes(key);
     out[key] = canonicalKeys(x, data && key !== "metadata" ? true : inData);
   }
   return out;
@@ -141,7 +145,7 @@ function applyDefaults(templates: ArgoTemplate[], defaults: Obj): ArgoTemplate[]
 }
 
 /** Choose the Workflow of a manifest text and resolve it against the stored templates (support documents). */
-export function loadWorkflow(docs: Obj[], library: Map<string, ArgoWorkflowTemplate>, source: string): ArgoWorkflow {
+export function loadWorkflow(docs: Obj[], library: Map<string, ArgoWorkflowTemplate>, source: string, configMaps: Map<string, ConfigMapFiles> = new Map()): ArgoWorkflow {
   const wfs = docs.filter((d) => d.kind === "Workflow");
   if (wfs.length !== 1) {
     const kinds = docs.map((d) => String(d.kind)).join(", ") || "nothing";
@@ -159,7 +163,7 @@ export function loadWorkflow(docs: Obj[], library: Map<string, ArgoWorkflowTempl
     spec = { ...base, ...own, arguments: args, templates: [...(base.templates ?? []), ...((own.templates as ArgoTemplate[]) ?? [])] };
   }
   spec.templates = applyDefaults(((spec.templates as ArgoTemplate[]) ?? []).map((t) => ({ ...t })), asObj(spec.templateDefaults));
-  const out: ArgoWorkflow = { kind: "Workflow", metadata: asObj(wf.metadata), spec: spec as ArgoWorkflow["spec"], library, source };
+  const out: ArgoWorkflow = { kind: "Workflow", metadata: asObj(wf.metadata), spec: spec as ArgoWorkflow["spec"], library, source, configMaps };
   return out;
 }
 
@@ -176,12 +180,12 @@ function mergeArguments(base: Obj, own: Obj): Obj {
 /**
  * The Workflow of a manifest text, with the (Cluster)WorkflowTemplates of
  * `support` texts (and of the manifest itself) available to
- * workflowTemplateRef / templateRef.
+ * workflowTemplateRef / templateRef, and their ConfigMaps to configMap volumes.
  */
 export function loadArgo(text: string, source: string, support: Array<{ text: string; source: string }> = []): ArgoWorkflow {
   const docs = parseManifests(text, source);
   const all = [...support.flatMap((s) => parseManifests(s.text, s.source)), ...docs];
-  return loadWorkflow(docs, templateLibrary(all), source);
+  return loadWorkflow(docs, templateLibrary(all), source, configMapsOf(all));
 }
 
 export function loadArgoFile(file: string, supportFiles: string[] = []): ArgoWorkflow {

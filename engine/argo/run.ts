@@ -58,6 +58,7 @@ import { type ArgoNode, type NodeArtifact, type NodeParam, type NodePhase, NodeS
 import { ArtifactValue, TagError, type Vars, exprEnv, soleReference, substitute, substituteDeep, tagText } from "./tags.js";
 import { type TaskSpec, type TaskState, dagPhase, dependencyNames, dependsOf, evaluateDepends } from "./depends.js";
 import { checkWorkflow } from "./check.js";
+import { mountConfigMaps, mountPaths } from "./configmaps.js";
 import type { ArgoRunControl } from "./control.js";
 
 const asObj = (v: unknown): Obj => (v && typeof v === "object" && !Array.isArray(v) ? (v as Obj) : {});
@@ -513,6 +514,7 @@ class Run {
       const sandbox = new Sandbox(path.join(dir, "root"), declared, this.shimDir);
       const cwd = str(c.workingDir) || "/";
       const hostCwd = sandbox.prepare(cwd);
+      mountConfigMaps(spec, this.wf.configMaps, (p) => sandbox.host(p));
       await this.placeInputs(spec, sandbox, inArts);
       const argv = this.argv(spec, c, sandbox, dir);
       const env = this.env(c, sandbox);
@@ -1359,7 +1361,7 @@ function templateKind(t: Obj): string {
   return "none";
 }
 
-/** Container paths a template declares (artifacts, output parameter files, workingDir). */
+/** Container paths a template declares (artifacts, output parameter files, workingDir, volume mounts). */
 function declaredPaths(t: ArgoTemplate): string[] {
   const out: string[] = [];
   for (const a of asList(asObj(t.inputs).artifacts)) if (a.path) out.push(str(a.path));
@@ -1367,6 +1369,7 @@ function declaredPaths(t: ArgoTemplate): string[] {
   for (const p of asList(asObj(t.outputs).parameters)) if (asObj(p.valueFrom).path) out.push(str(asObj(p.valueFrom).path));
   const c = asObj(t.container ?? t.script);
   if (c.workingDir) out.push(str(c.workingDir));
+  out.push(...mountPaths(t));
   return out;
 }
 

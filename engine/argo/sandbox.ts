@@ -5,7 +5,8 @@
 // and the paths the template declares are moved under <node dir>/root, in
 // command, args, env values and script source. Parallel nodes writing the
 // same container path (every loop child writes its own /tmp/num) thus never
-// meet. Shims stand in for the images' tools: /argosay (argosay:v2), cowsay.
+// meet. Shims stand in for the images' tools: /argosay (argosay:v2), cowsay,
+// node (this machine's).
 import fs from "node:fs";
 import path from "node:path";
 
@@ -58,20 +59,24 @@ export function shims(base: string): string {
   const dir = path.join(base, ".argo-bin");
   fs.mkdirSync(dir, { recursive: true });
   const files: Record<string, string> = { argosay: ARGOSAY, cowsay: COWSAY };
-  if (fs.existsSync(BASH)) {
-    const link = path.join(dir, "sh");
-    let target: string | null = null;
+  const link = (name: string, target: string) => {
+    const f = path.join(dir, name);
+    let now: string | null = null;
     try {
-      target = fs.readlinkSync(link);
+      now = fs.readlinkSync(f);
     } catch {
       // none yet, or the script an earlier version wrote
     }
-    if (target !== BASH) {
-      fs.rmSync(`${link}.tmp`, { force: true });
-      fs.symlinkSync(BASH, `${link}.tmp`);
-      fs.renameSync(`${link}.tmp`, link);
+    if (now !== target) {
+      fs.rmSync(`${f}.tmp`, { force: true });
+      fs.symlinkSync(target, `${f}.tmp`);
+      fs.renameSync(`${f}.tmp`, f);
     }
-  }
+  };
+  if (fs.existsSync(BASH)) link("sh", BASH);
+  // A node image's `node` is the node running this engine, whatever the tag: the only one known to
+  // be here, and the one dflow-ts's exported TS OPs were bundled for (not whichever `node` PATH finds).
+  link("node", process.execPath);
   // Images with python provide `python`; so do we when the host has only python3.
   if (!onPath("python")) files.python = PYTHON;
   for (const [n, body] of Object.entries(files)) {

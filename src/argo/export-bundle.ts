@@ -80,15 +80,15 @@ process.stdout.write(out.outputFiles[0].text);
 /**
  * Bundle `modules` (absolute paths of OP modules) with the OP runner: the
  * bundle's `run(spec)` runs the OP `spec.op` of the module `spec.module`,
- * which is the module's key (its path relative to `cwd`).
+ * which is the module's key (its path relative to `cwd`, never absolute).
  */
 export function bundleOPs(modules: string[], cwd = process.cwd()): OPBundle {
   const keys: Record<string, string> = {};
-  // Named as the user knows them: relative to the working directory when inside it.
-  for (const m of modules) {
-    const rel = path.relative(cwd, m);
-    keys[m] = rel && !rel.startsWith("..") && !path.isAbsolute(rel) ? rel.split(path.sep).join("/") : m;
-  }
+  // Named as the user knows them: relative to the working directory, with ../ when outside it.
+  // Never absolute: the key is a literal in the pod's script, and a local Argo run re-roots the
+  // absolute paths of a script under the node's sandbox (engine/argo/sandbox.ts), which would
+  // turn it into a key the bundle does not have.
+  for (const m of modules) keys[m] = path.relative(cwd, m).split(path.sep).join("/") || path.basename(m);
   const entry = [
     `import { setBundledModule, main } from ${JSON.stringify(runnerPath())};`,
     ...modules.map((m, i) => `import * as m${i} from ${JSON.stringify(m)};`),

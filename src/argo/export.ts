@@ -299,9 +299,10 @@ class Renderer {
     env.push(...Object.entries(t.envs).map(([n, v]) => ({ name: n, value: String(v) })));
     const source = [
       `// dflow-ts: runs OP ${t.opName} (${key}) from the workflow's OP bundle, ConfigMap ${this.bundle.configMap}.`,
-      `const root = "/";`,
+      // The pod's root, where Argo reads tmp/outputs, is the working directory (workingDir: /, below),
+      // not a literal "/": a local Argo run re-roots the container's / under the node's sandbox.
       // The OP's relative paths mean what they mean in a local step: relative to the folder holding tmp/.
-      "process.chdir(root);",
+      "const root = process.cwd();",
       "const env = process.env;",
       `const names = ${JSON.stringify(params)};`,
       "const parameters = {};",
@@ -310,7 +311,7 @@ class Renderer {
       `import(${JSON.stringify(`${OP_BUNDLE_MOUNT}/${this.bundle.file}`)}).then((m) => m.run(spec));`,
       "",
     ].join("\n");
-    return { command: ["node"], source, env, volumeMounts: [{ name: "dflow-ts-ops", mountPath: OP_BUNDLE_MOUNT, readOnly: true }] };
+    return { command: ["node"], source, workingDir: "/", env, volumeMounts: [{ name: "dflow-ts-ops", mountPath: OP_BUNDLE_MOUNT, readOnly: true }] };
   }
 
   /**

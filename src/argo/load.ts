@@ -12,9 +12,9 @@ import { type ArgoWorkflow, loadArgo } from "../../engine/argo/manifest.js";
 import { type ArgoStatus, readArgoStatus } from "../../engine/argo/nodes.js";
 
 export interface ArgoLoadOptions {
-  /** Texts of (Cluster)WorkflowTemplate manifests that workflowTemplateRef/templateRef may name. */
+  /** Texts of (Cluster)WorkflowTemplate manifests that workflowTemplateRef/templateRef may name, or of ConfigMaps that configMap volumes mount. */
   templates?: string[];
-  /** Files of such manifests. */
+  /** Files of such manifests (`dflow export`'s wf.ops.yaml, say). */
   template_files?: string[];
   /** Workflow arguments to override (`argo submit -p name=value`). */
   parameters?: Record<string, string>;

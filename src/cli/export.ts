@@ -58,7 +58,8 @@ function writeOut(report: string, o: ExportCliOptions, YAML: typeof import("yaml
   // applied server-side (a client-side apply keeps a copy in an annotation, limited to 256 kB).
   const ops = opsFileOf(o.output);
   fs.writeFileSync(ops, docs([...configMaps.values()]));
-  process.stderr.write(`dflow: wrote ${o.output} (workflow ${names}) and ${ops} (the code of its TypeScript OPs); submit them with:\n  kubectl apply --server-side -f ${ops} && argo submit ${o.output}\n`);
+  // A local run needs the ConfigMap too, named explicitly: `dflow run wf.yaml` does not look beside the file.
+  process.stderr.write(`dflow: wrote ${o.output} (workflow ${names}) and ${ops} (the code of its TypeScript OPs); submit them with:\n  kubectl apply --server-side -f ${ops} && argo submit ${o.output}\nor run them here, without Kubernetes, with:\n  dflow run ${o.output} -t ${ops}\n`);
 }
 
 export function register(program: Command): void {

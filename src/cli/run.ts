@@ -143,7 +143,7 @@ export function register(program: Command): void {
     .argument("[args...]", "arguments passed to the script")
     .option("-d, --detach", "run in the background (survives the terminal closing); follow with `npx dflow watch <id>`")
     .option("-v, --verbose", "print the stack trace of an error the script does not catch (also DFLOW_DEBUG=1)")
-    .option("-t, --template <file>", "Argo manifest: a file of (Cluster)WorkflowTemplates it references (repeatable)", collect, [])
+    .option("-t, --template <file>", "Argo manifest: a file of (Cluster)WorkflowTemplates it references, or of ConfigMaps it mounts, as `dflow export` writes (repeatable)", collect, [])
     .option("-p, --parameter <name=value>", "Argo manifest: override a workflow argument (repeatable)", collect, [])
     .action(async (script: string, args: string[], o: { detach?: boolean; verbose?: boolean; template: string[]; parameter: string[] }) => {
       // A script being exported (`dflow export`) that starts `dflow run` itself: exporting runs no step.

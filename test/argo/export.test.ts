@@ -537,8 +537,9 @@ describe("what cannot run on Argo as it runs here is refused, naming workflow, s
 /**
  * Run a TS-OP template's pod as Argo would, with plain node outside this
  * checkout (no node_modules to fall back on): the ConfigMap's bundle mounted,
- * input artifacts placed, `{{...}}` in the env filled in from `values`; /tmp
- * and the mount are re-rooted under a folder, as `dflow run` re-roots /tmp.
+ * input artifacts placed, `{{...}}` in the env filled in from `values`; the
+ * pod's / is a folder, its working directory (the template's workingDir),
+ * with the mount under it, as `dflow run wf.yaml` re-roots a pod.
  * Returns the folder (the pod's /) and node's result.
  */
 function runPod(t: Obj, cm: Obj, values: Record<string, string>, inputs: Record<string, string> = {}) {
@@ -548,9 +549,10 @@ function runPod(t: Obj, cm: Obj, values: Record<string, string>, inputs: Record<
   fs.mkdirSync(path.join(pod, "tmp", "inputs", "artifacts"), { recursive: true });
   for (const [name, text] of Object.entries(inputs)) fs.writeFileSync(path.join(pod, "tmp", "inputs", "artifacts", name), text);
   const env = Object.fromEntries((t.script.env as Obj[]).map((e) => [e.name, String(e.value).replace(/\{\{([^}]+)\}\}/g, (m, ref: string) => values[ref] ?? m)]));
-  const source = String(t.script.source).replace('const root = "/";', `const root = ${JSON.stringify(`${pod}/`)};`).replace('"/opt/dflow-ts-ops/', JSON.stringify(`${pod}/opt/dflow-ts-ops/`).slice(0, -1));
+  const source = String(t.script.source).replace('"/opt/dflow-ts-ops/', JSON.stringify(`${pod}/opt/dflow-ts-ops/`).slice(0, -1));
   fs.writeFileSync(path.join(pod, "script"), source);
-  const r = spawnSync(process.execPath, [path.join(pod, "script")], { cwd: os.tmpdir(), env: { PATH: process.env.PATH, ...env }, encoding: "utf8" });
+  expect(t.script.workingDir).toBe("/");
+  const r = spawnSync(process.execPath, [path.join(pod, "script")], { cwd: pod, env: { PATH: process.env.PATH, ...env }, encoding: "utf8" });
   return { pod, r, env };
 }
 
