@@ -168,6 +168,8 @@ class Run {
   readonly failures: ArgoNode[] = [];
   readonly shimDir: string;
   readonly started = Date.now();
+  /** The upload in progress to each artifact key (see upload()). */
+  private readonly uploads = new Map<string, Promise<void>>();
   labels: Record<string, string>;
   annotations: Record<string, string>;
   control?: ArgoRunControl;
@@ -641,9 +643,7 @@ class Run {
       const s3 = asObj(a.s3);
       const key = s3.key !== undefined ? str(s3.key) : `${this.wfid}/${node.id}/${name}`;
       const dest = path.join(artifactRepository(), key);
-      await fsp.rm(dest, { recursive: true, force: true });
-      await fsp.mkdir(path.dirname(dest), { recursive: true });
-      await fsp.cp(src, dest, { recursive: true });
+      await this.upload(src, dest);
       const art = new ArtifactValue(key, dest);
       outputs.artifacts.set(name, art);
       arts.push({ name, path: str(a.path), key });
@@ -651,6 +651,28 @@ class Run {
     }
     node.outputs = { ...(node.outputs ?? {}), ...(params.length ? { parameters: params } : {}), ...(arts.length ? { artifacts: arts } : {}) };
     await this.store.writeParams(node, "outputs", params);
+  }
+
+  /**
+   * An artifact saved under its key as S3 stores it: a directory's files become objects under the
+   * key, next to those other pods put there (dflow's sliced outputs: every loop item uploads its
+   * slice to the init-artifact's key, and the consumer reads them all); a file replaces what the
+   * key held. Uploads to one key go one at a time (fs.cp checks, then creates, its directories).
+   */
+  private upload(src: string, dest: string): Promise<void> {
+    const prev = this.uploads.get(dest) ?? Promise.resolve();
+    const next = prev.then(async () => {
+      const merge = (await fsp.stat(src)).isDirectory() && (await fsp.stat(dest).catch(() => null))?.isDirectory();
+      if (!merge) await fsp.rm(dest, { recursive: true, force: true });
+      await fsp.mkdir(path.dirname(dest), { recursive: true });
+      await fsp.cp(src, dest, { recursive: true, force: true });
+    });
+    const settled = next.catch(() => undefined);
+    this.uploads.set(dest, settled);
+    void settled.then(() => {
+      if (this.uploads.get(dest) === settled) this.uploads.delete(dest);
+    });
+    return next;
   }
 
   publishParam(name: string, v: string): void {
