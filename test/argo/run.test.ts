@@ -111,6 +111,53 @@ spec:
   });
 });
 
+const MOUNTED = `
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {generateName: mounted-}
+spec:
+  entrypoint: show
+  templates:
+  - name: show
+    volumes: [{name: code, configMap: {name: code-abc}}]
+    script:
+      image: node:20
+      command: [node]
+      source: |
+        const fs = require("node:fs");
+        fs.writeFileSync("/tmp/seen", fs.readFileSync("/opt/code/greeting.txt", "utf8") + " " + process.version);
+      volumeMounts: [{name: code, mountPath: /opt/code, readOnly: true}]
+    outputs: {parameters: [{name: seen, valueFrom: {path: /tmp/seen}}]}
+`;
+const CODE = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: code-abc}\ndata:\n  greeting.txt: hello from the ConfigMap\n";
+
+describe("configMap volumes (what dflow export writes for TypeScript OPs)", () => {
+  it("mount a ConfigMap given beside the Workflow or in templates as read-only files in the node's sandbox, run by this node", async () => {
+    for (const wf of [Workflow.from_yaml(`${MOUNTED}---\n${CODE}`), Workflow.from_yaml(MOUNTED, { templates: [CODE] })]) {
+      const r = await wf.submit();
+      expect(r.phase).toBe("Succeeded");
+      const [node] = Object.values(wf.status()!.nodes);
+      expect(node.outputs?.parameters).toEqual([{ name: "seen", value: `hello from the ConfigMap ${process.version}` }]);
+      // The entrypoint's node is the workflow's own: <workflow dir>/<id>.
+      const file = path.join(work, r.id, r.id, "root", "opt", "code", "greeting.txt");
+      expect(fs.readFileSync(file, "utf8")).toBe("hello from the ConfigMap");
+      // Read-only by its mode (which root, and so this test's writes, would ignore).
+      expect(fs.statSync(file).mode & 0o777).toBe(0o444);
+      expect(fs.existsSync("/opt/code/greeting.txt")).toBe(false);
+    }
+  });
+
+  it("refuse, before anything runs, a ConfigMap not given, other volume kinds and reshaped mounts, in one line", () => {
+    const before = fs.readdirSync(work).length;
+    expect(() => Workflow.from_yaml(MOUNTED)).toThrow(/^templates\.show\.volumes\.code needs ConfigMap code-abc, which is not given: pass the file that defines it \(dflow run wf\.yaml -t wf\.ops\.yaml/);
+    expect(() => Workflow.from_yaml(MOUNTED.replace("configMap: {name: code-abc}", "emptyDir: {}"), { templates: [CODE] })).toThrow("templates.show.volumes.code is not supported when running Argo workflows locally: only configMap volumes are (got emptyDir)");
+    expect(() => Workflow.from_yaml(MOUNTED.replace("configMap: {name: code-abc}", "configMap: {name: code-abc, items: [{key: greeting.txt, path: g}]}"), { templates: [CODE] })).toThrow("templates.show.volumes.code.configMap.items is not supported when running Argo workflows locally: a ConfigMap is mounted whole");
+    expect(() => Workflow.from_yaml(MOUNTED.replace("readOnly: true", "subPath: greeting.txt"), { templates: [CODE] })).toThrow("templates.show.script.volumeMounts.code.subPath is not supported when running Argo workflows locally: a ConfigMap is mounted whole");
+    expect(() => Workflow.from_yaml(MOUNTED.replace("{name: code, mountPath", "{name: other, mountPath"), { templates: [CODE] })).toThrow("templates.show.script.volumeMounts.other names no volume of the template (code)");
+    expect(fs.readdirSync(work).length).toBe(before);
+  });
+});
+
 describe("dflow run wf.yaml", () => {
   it("runs a manifest with its WorkflowTemplates and parameters, and exits non-zero when it fails", async () => {
     const cwd = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "argo-cli-")));
