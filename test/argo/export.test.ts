@@ -732,6 +732,8 @@ describe("dflow export, the command", () => {
       expect(r.exitCode).toBe(0);
       expect(r.stdout).toBe("");
       expect(r.stderr).toContain(`kubectl apply --server-side -f ${path.join(dir, "wf.ops.yaml")} && argo submit ${out}`);
+      // And the local run, which needs the ConfigMap named (test/argo/roundtrip.test.ts runs it).
+      expect(r.stderr.split("\n").at(-1)).toBe(`  dflow run ${out} -t ${path.join(dir, "wf.ops.yaml")}`);
       const wf = YAML.parse(fs.readFileSync(out, "utf8")) as Obj;
       expectValid(wf);
       const cm = YAML.parse(fs.readFileSync(path.join(dir, "wf.ops.yaml"), "utf8")) as Obj;
