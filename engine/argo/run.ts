@@ -59,6 +59,7 @@ import { ArtifactValue, TagError, type Vars, exprEnv, soleReference, substitute,
 import { type TaskSpec, type TaskState, dagPhase, dependencyNames, dependsOf, evaluateDepends } from "./depends.js";
 import { checkWorkflow } from "./check.js";
 import { mountConfigMaps, mountPaths } from "./configmaps.js";
+import { mergeInto } from "../artifacts/place.js";
 import type { ArgoRunControl } from "./control.js";
 
 const asObj = (v: unknown): Obj => (v && typeof v === "object" && !Array.isArray(v) ? (v as Obj) : {});
@@ -168,8 +169,6 @@ class Run {
   readonly failures: ArgoNode[] = [];
   readonly shimDir: string;
   readonly started = Date.now();
-  /** The upload in progress to each artifact key (see upload()). */
-  private readonly uploads = new Map<string, Promise<void>>();
   labels: Record<string, string>;
   annotations: Record<string, string>;
   control?: ArgoRunControl;
@@ -657,22 +656,11 @@ class Run {
    * An artifact saved under its key as S3 stores it: a directory's files become objects under the
    * key, next to those other pods put there (dflow's sliced outputs: every loop item uploads its
    * slice to the init-artifact's key, and the consumer reads them all); a file replaces what the
-   * key held. Uploads to one key go one at a time (fs.cp checks, then creates, its directories).
+   * key held. The engine's mergeInto does the merge, one at a time into a key.
    */
-  private upload(src: string, dest: string): Promise<void> {
-    const prev = this.uploads.get(dest) ?? Promise.resolve();
-    const next = prev.then(async () => {
-      const merge = (await fsp.stat(src)).isDirectory() && (await fsp.stat(dest).catch(() => null))?.isDirectory();
-      if (!merge) await fsp.rm(dest, { recursive: true, force: true });
-      await fsp.mkdir(path.dirname(dest), { recursive: true });
-      await fsp.cp(src, dest, { recursive: true, force: true });
-    });
-    const settled = next.catch(() => undefined);
-    this.uploads.set(dest, settled);
-    void settled.then(() => {
-      if (this.uploads.get(dest) === settled) this.uploads.delete(dest);
-    });
-    return next;
+  private async upload(src: string, dest: string): Promise<void> {
+    if ((await fsp.stat(src)).isFile()) await fsp.rm(dest, { recursive: true, force: true });
+    await mergeInto(src, dest, "copy");
   }
 
   publishParam(name: string, v: string): void {
@@ -1019,21 +1007,7 @@ class Run {
     };
     const fired = new Set<string>();
     const hookRuns: Promise<unknown>[] = [];
-    const fire = (phaseVars: Vars) => {
-      for (const [hname, h] of Object.entries(hooks)) {
-        if (hname === "exit" || fired.has(hname)) continue;
-        const ho = asObj(h);
-        let ok: unknown = false;
-        try {
-          ok = evaluate(str(ho.expression), exprEnv(phaseVars));
-        } catch {
-          ok = false;
-        }
-        if (ok !== true) continue;
-        fired.add(hname);
-        hookRuns.push(this.hook(ho, `${name}.hooks.${hname}`, `${display}.hooks.${hname}`, parent, phaseVars, callee.scope));
-      }
-    };
+    const fire = (phaseVars: Vars) => this.fireHooks(hooks, fired, hookRuns, phaseVars, name, display, parent, callee.scope);
     const out = await g.limit(async () => {
       if (g.stopped) return null;
       if (Object.keys(hooks).length) fire(stepVarsFor(null));
@@ -1051,6 +1025,27 @@ class Run {
   }
 
   /** A hook or exit handler: its template with its arguments, as a node beside the step. */
+  /**
+   * Lifecycle hooks (of a step or task, or of the workflow) whose expression holds under `vars`
+   * and that have not fired yet: each starts now, its run added to `runs`. `exit` is the exit
+   * handler's, not a hook's.
+   */
+  private fireHooks(hooks: Obj, fired: Set<string>, runs: Promise<unknown>[], vars: Vars, name: string, display: string, parent: ArgoNode | undefined, scope: TemplateScope): void {
+    for (const [hname, h] of Object.entries(hooks)) {
+      if (hname === "exit" || fired.has(hname)) continue;
+      const ho = asObj(h);
+      let ok: unknown = false;
+      try {
+        ok = evaluate(str(ho.expression), exprEnv(vars));
+      } catch {
+        ok = false;
+      }
+      if (ok !== true) continue;
+      fired.add(hname);
+      runs.push(this.hook(ho, `${name}.hooks.${hname}`, `${display}.hooks.${hname}`, parent, vars, scope));
+    }
+  }
+
   async hook(h: Obj, name: string, display: string, parent: ArgoNode | undefined, vars: Vars, scope: TemplateScope): Promise<Outcome> {
     try {
       const callee = this.callee(h, scope, name);
@@ -1279,21 +1274,7 @@ class Run {
     const wfHooks = asObj(spec.hooks);
     const hookRuns: Promise<unknown>[] = [];
     const fired = new Set<string>();
-    const fire = (status: string) => {
-      for (const [hname, h] of Object.entries(wfHooks)) {
-        if (hname === "exit" || fired.has(hname)) continue;
-        const ho = asObj(h);
-        let ok: unknown = false;
-        try {
-          ok = evaluate(str(ho.expression), exprEnv(this.vars(new Map([["workflow.status", status]]))));
-        } catch {
-          ok = false;
-        }
-        if (ok !== true) continue;
-        fired.add(hname);
-        hookRuns.push(this.hook(ho, `${this.wfid}.hooks.${hname}`, `${this.wfid}.hooks.${hname}`, undefined, this.vars(new Map([["workflow.status", status]])), scope));
-      }
-    };
+    const fire = (status: string) => this.fireHooks(wfHooks, fired, hookRuns, this.vars(new Map([["workflow.status", status]])), this.wfid, this.wfid, undefined, scope);
     fire("Running");
     let root: Outcome;
     try {
