@@ -84,6 +84,22 @@ const lazyImportsOutside = {
   },
 };
 
+/**
+ * dflow-ts's own modules import zod through src/vendor/zod.js, which in
+ * dist/ loads a file next to itself (src/vendor/zod.ts): in a bundle that
+ * file is not there, so zod is bundled (or shared, below) as zod itself.
+ */
+const vendoredZod = {
+  name: "dflow-vendored-zod",
+  setup(build: PluginBuild) {
+    build.onResolve({ filter: /\/vendor\/zod\.js$/ }, async (args) => {
+      if (!args.importer.startsWith(DIST) || args.importer.includes(`${path.sep}node_modules${path.sep}`)) return undefined;
+      const r = (await build.resolve("zod", { kind: args.kind, resolveDir: args.resolveDir })) as { path: string; errors: unknown[]; namespace?: string; external?: boolean; sideEffects?: boolean };
+      return r.errors.length ? undefined : { path: r.path, namespace: r.namespace, external: r.external, sideEffects: r.sideEffects };
+    });
+  },
+};
+
 /** The shared zod (see above): its file, the ESM entry it stands for, and its export names. */
 interface SharedZod {
   file: string;
@@ -231,7 +247,7 @@ async function build(module: string, standalone: boolean): Promise<string | null
       logLevel: "silent",
       // CommonJS dependencies may call require(); give the ESM bundle one.
       banner: { js: 'import { createRequire as __dflowCreateRequire } from "node:module"; const require = __dflowCreateRequire(import.meta.url);' },
-      plugins: [keepImportMeta, ...(standalone ? [] : [lazyImportsOutside]), ...(zod ? [zodShared(zod)] : [])],
+      plugins: [keepImportMeta, vendoredZod, ...(standalone ? [] : [lazyImportsOutside]), ...(zod ? [zodShared(zod)] : [])],
       // The SSH client is the engine's, never an OP's: it has native parts esbuild cannot bundle,
       // and it is loaded lazily (engine/dispatcher/context/ssh.ts), so OPs never reach it.
       external: ["ssh2", "cpu-features"],

@@ -1,6 +1,6 @@
 // dflow's global configuration, same option names, environment variables and
 // defaults as dflow (spec §1), so users can switch engines without edits.
-import { z } from "zod";
+import { z } from "./vendor/zod.js";
 import { boolField, field, optionProblems, optionError, spec, stringField } from "./options.js";
 
 /** dflow's "boolize": "", "false", "0" (any case) are false, other strings true. */

@@ -3,7 +3,7 @@
 // and SlurmRemoteExecutor (a job header plus the step's script, sbatch over SSH).
 // Both are plain Executors: render(template) returns a copy of the template
 // marked to run remotely, so users can write their own the same way.
-import { z } from "zod";
+import { z } from "./vendor/zod.js";
 import { DflowConfigError } from "./errors.js";
 import { anyField, boolField, field, MAX_RETRIES, type OptionSpec, parseOptions, retriesField, spec, stringField } from "./options.js";
 import type { Executor } from "./step.js";

@@ -21,5 +21,5 @@ export { upload_artifact, download_artifact, LocalArtifact } from "../engine/art
 export { S3Artifact } from "./s3.js";
 export { Slices, type SlicesOptions } from "./slices.js";
 export { ArgoVar, ArgoSequence, expr, if_expression, argo_len, argo_range, argo_sequence, argo_sum, argo_concat, argo_enumerate } from "./expr.js";
-export { z } from "zod";
+export { z } from "./vendor/zod.js";
 export { catalog_of_artifact, path_list_of_artifact, path_object_of_artifact, assemble_path_object, convert_dflow_list, copy_artifact, flatten, randstr, set_directory, run_command, type RunCommandOptions, type CatalogItem } from "./utils.js";

@@ -2,7 +2,7 @@
 // a Step exposes to its siblings (`step.outputs.parameters.msg`). A reference
 // renders as dflow's `{{steps.<s>.outputs.parameters.<p>}}` text when used in
 // a string, so `${p1} < ${p2}` works like dflow's `"%s < %s" % (p1, p2)`.
-import { z } from "zod";
+import { z } from "./vendor/zod.js";
 import { DflowConfigError } from "./errors.js";
 import { anyField, boolField, field, parseOptions, spec, stringField } from "./options.js";
 import { typeStringOf } from "./types.js";

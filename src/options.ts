@@ -4,7 +4,7 @@
 // them at once. Unknown option names are refused with a "did you mean".
 // Constructors call parseOptions; values assigned after construction are
 // checked again at submit through src/option-check.ts.
-import { z } from "zod";
+import { z } from "./vendor/zod.js";
 import { DflowConfigError, type ErrorContext } from "./errors.js";
 
 /**

@@ -1,7 +1,7 @@
 // Slices (dflow's interface-layer Slices, spec §4.9) for TypeScript-OP
 // templates: lists passed whole to every item of a fan-out, each item's OP
 // getting its slice; outputs gathered back into lists in slice order.
-import { z } from "zod";
+import { z } from "./vendor/zod.js";
 import { DflowConfigError } from "./errors.js";
 import { boolField, field, parseOptions, spec, stringField } from "./options.js";
 import { InputArtifact, InputParameter, Inputs, OutputArtifact, OutputParameter, Outputs } from "./io.js";

@@ -1,6 +1,6 @@
 // Step and Task: an instance of a template with its arguments. A Task is a
 // Step inside a DAG; references to its outputs render as {{tasks.<name>...}}.
-import { z } from "zod";
+import { z } from "./vendor/zod.js";
 import { DflowConfigError } from "./errors.js";
 import { ArgoSequence } from "./expr.js";
 import { StepOutputArtifact, StepOutputParameter, typeString } from "./io.js";

@@ -1,7 +1,7 @@
 // Steps and DAG: templates made of other steps. A Steps template is a
 // sequence of groups (a list added at once runs in parallel); a DAG runs each
 // task once its dependencies have succeeded.
-import { z } from "zod";
+import { z } from "./vendor/zod.js";
 import { DflowConfigError } from "./errors.js";
 import { checkTemplateName } from "./names.js";
 import { checkStepFor } from "./check-steps.js";

@@ -1,7 +1,7 @@
 // OP templates: what a step runs. Script templates (shell, Python, any
 // interpreter) and the template that runs a TypeScript OP. Steps and DAG
 // templates live in steps.ts.
-import { z } from "zod";
+import { z } from "./vendor/zod.js";
 import { DflowConfigError } from "./errors.js";
 import { Inputs, InputArtifact, InputParameter, OutputArtifact, OutputParameter, Outputs } from "./io.js";
 import { checkIOName } from "./names.js";

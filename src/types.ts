@@ -4,7 +4,7 @@
 // ({"py/object": "<module>.<Class>", ...fields}).
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { z } from "zod";
+import { z } from "./vendor/zod.js";
 
 type AnyClass = abstract new (...args: never[]) => unknown;
 

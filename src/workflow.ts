@@ -9,7 +9,7 @@ import path from "node:path";
 import { runWorkflow, debugRoot } from "../engine/workflow-run.js";
 import { deleteWorkflow, isSuspended, resumeWorkflow, suspendWorkflow, terminateWorkflow } from "../engine/control.js";
 import { readTextOrSync } from "../engine/store/fsx.js";
-import { z } from "zod";
+import { z } from "./vendor/zod.js";
 import { type ArgoExport, type ExportOptions, exportWorkflow } from "./argo/export.js";
 import { bundleOPs } from "./argo/export-bundle.js";
 import { DflowConfigError } from "./errors.js";

@@ -6,7 +6,7 @@
  * Numbers keep their Python identity: floats read by {@link parsePyJson} are {@link PyFloat}s and
  * are hashed/printed as floats (`4.0`); integral JS numbers are ints.
  */
-import { z } from "zod";
+import { z } from "../../src/vendor/zod.js";
 import { PyFloat, deepCopy, isPlainObject, type PyObject, type PyValue } from "./pyjson.js";
 
 // ---------------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@
 //    numerically (`'5' == 5`, `'10' > 9`); two strings still compare as text.
 //  - a member of nil or a missing map key is nil (`a.b.c ?? 'x'` works even
 //    when `a.b` is missing); expr-lang errors on a member of nil without `?.`.
-import { JSONPath } from "jsonpath-plus";
+import { createRequire } from "node:module";
 import { DflowConfigError } from "../../src/errors.js";
 import { ExprError, exprConfigError } from "./lexer.js";
 import { parseExpr, sourceOf, PREDICATE_BUILTINS, type BuiltinName, type Node, type PredicateName, type SprigName } from "./parser.js";
@@ -560,6 +560,12 @@ function goSplit(s: string, sep: string, n = -1): string[] {
   return [...parts.slice(0, n - 1), parts.slice(n - 1).join(sep)];
 }
 
+// jsonpath-plus is 86 kB that a start-up would parse for the few workflows
+// whose expressions use jsonpath() with a filter: loaded (its CommonJS build,
+// synchronously) the first time one does.
+let jsonpathLib: typeof import("jsonpath-plus") | undefined;
+const jsonpathPlus = (): typeof import("jsonpath-plus") => (jsonpathLib ??= createRequire(import.meta.url)("jsonpath-plus") as typeof import("jsonpath-plus"));
+
 /** Argo's jsonpath(): a definite path (`$`, `$.a.b`, `$[0]`, `$['k']`, `$[0].value`) gives the value, any other a list. */
 export function jsonpath(input: unknown, path: string): unknown {
   let v = typeof input === "string" ? parseJson(input) : input;
@@ -582,7 +588,7 @@ export function jsonpath(input: unknown, path: string): unknown {
     } else {
       // Filters, wildcards, slices, recursive descent: a list, as Argo's jsonpath gives (jsonpath-plus, whose filters run in its safe evaluator).
       if (v === null || typeof v !== "object") return unsupported();
-      return JSONPath({ path: `$${rest}`, json: v, wrap: true, eval: "safe" }) as unknown;
+      return jsonpathPlus().JSONPath({ path: `$${rest}`, json: v, wrap: true, eval: "safe" }) as unknown;
     }
     i += m[0].length;
     if (typeof key === "number") {

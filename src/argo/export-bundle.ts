@@ -67,12 +67,20 @@ const localOnly = { name: "dflow-local-only-imports", setup(build) {
     return undefined;
   });
 } };
+// dflow-ts's modules import zod through src/vendor/zod.js, which loads a file next to it in dist/: bundle zod itself.
+const vendoredZod = { name: "dflow-vendored-zod", setup(build) {
+  build.onResolve({ filter: /\\/vendor\\/zod\\.js$/ }, async (args) => {
+    if (!own(args.importer)) return undefined;
+    const r = await build.resolve("zod", { kind: args.kind, resolveDir: args.resolveDir });
+    return r.errors.length ? undefined : { path: r.path, namespace: r.namespace, external: r.external, sideEffects: r.sideEffects };
+  });
+} };
 const out = await esbuild.build({
   stdin: { contents: job.entry, resolveDir: job.cwd, loader: "js", sourcefile: "dflow-ts-ops.js" },
   bundle: true, platform: "node", format: "esm", target: "node20", minify: true, keepNames: true,
   write: false, logLevel: "silent", external: ["ssh2", "cpu-features"],
   banner: { js: 'import { createRequire as __dflowCreateRequire } from "node:module"; const require = __dflowCreateRequire(import.meta.url);' },
-  plugins: [keepImportMeta, localOnly],
+  plugins: [keepImportMeta, localOnly, vendoredZod],
 });
 process.stdout.write(out.outputFiles[0].text);
 `;
