@@ -76,6 +76,45 @@ describe("OP bundles", () => {
   });
 });
 
+describe("a bundle built by an earlier engine", () => {
+  // Another engine process in which esbuild cannot be loaded: a bundle it returns was reused, not built.
+  const noEsbuild = `data:text/javascript,${encodeURIComponent('export async function resolve(s, c, next) { if (s === "esbuild") throw new Error("esbuild blocked by the test"); return next(s, c); }')}`;
+  const register = `import { register } from "node:module"; register(${JSON.stringify(noEsbuild)});`;
+  async function otherEngine(module: string, blocked: boolean): Promise<string> {
+    const code = `const m = await import(${JSON.stringify(path.join(root, "dist/engine/ts-op-bundle.js"))}); process.stdout.write(String(await m.bundleFor(${JSON.stringify(module)})))`;
+    const args = blocked ? ["--import", `data:text/javascript,${encodeURIComponent(register)}`] : [];
+    return (await execa(process.execPath, [...args, "--input-type=module", "-e", code], { env: { DFLOW_TS_CACHE: cache } })).stdout;
+  }
+  // A copy of the OP module inside the checkout (so that "dflow-ts" resolves), with a helper module of its own.
+  const dir = fs.mkdtempSync(path.join(root, "test-output", "op-bundle-"));
+  const op = path.join(dir, "op.ts");
+  const helper = path.join(dir, "helper.ts");
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it("is reused by the next engine without starting esbuild, and rebuilt when the module or a file it imports changes", async () => {
+    fs.writeFileSync(helper, 'export const greeting = "hello";\n');
+    fs.writeFileSync(op, `import { greeting } from "./helper.js";\n${fs.readFileSync(opModule, "utf8")}\nexport const g = greeting;\n`);
+    const first = await otherEngine(op, false);
+    expect(first).toMatch(/\.mjs$/);
+    // The check itself: with esbuild blocked, bundling fails (null: steps then load the module through tsx).
+    expect(await otherEngine(path.join(dir, "never-bundled.ts"), true)).toBe("null");
+    expect(await otherEngine(op, true)).toBe(first);
+    // An edit (another size) to the imported helper: the old bundle is not reused...
+    fs.writeFileSync(helper, 'export const greeting = "hello, world";\n');
+    expect(await otherEngine(op, true)).toBe("null");
+    // ...the next engine that can build does, and the one after reuses that.
+    const second = await otherEngine(op, false);
+    expect(second).not.toBe(first);
+    expect(fs.readFileSync(second, "utf8")).toContain("hello, world");
+    expect(await otherEngine(op, true)).toBe(second);
+    // The same for the OP module itself, edited in place with the same size (only its mtime tells).
+    const text = fs.readFileSync(op, "utf8");
+    fs.writeFileSync(op, text.replace("hello", "HELLO"));
+    fs.utimesSync(op, new Date(), new Date(Date.now() + 5000));
+    expect(await otherEngine(op, true)).toBe("null");
+  });
+});
+
 describe("the bundle cache", () => {
   const day = 86_400_000;
   const now = Date.now();
