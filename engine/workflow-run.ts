@@ -237,11 +237,28 @@ function runsIn(pid: number, dir: string): boolean {
   }
 }
 
-/** Kill the process group of the step in `dir` (its pid file names the group), if it still runs there. */
-export function killStepProcess(dir: string): void {
+/** The process group of `pid` (/proc/<pid>/stat: "pid (comm) state ppid pgrp ..."), null if unknown. */
+function groupOf(pid: number): number | null {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ", 3)[2]) || null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Kill the process group of the step in `dir` (its pid file names the
+ * step's process), if it still runs there. `stale`: its engine is dead, so
+ * the whole group of the process goes, the dead engine's leader co-process
+ * that started it (executors/spawner.ts) included; a live engine's leader
+ * must stay to reap its step (executors/local.ts kills its groups so).
+ */
+export function killStepProcess(dir: string, opts: { stale?: boolean } = {}): void {
   const pid = Number(readTextOrSync(path.join(dir, "pid"), ""));
   if (!pid || !runsIn(pid, dir)) return;
-  for (const target of [-pid, pid]) {
+  const group = opts.stale ? groupOf(pid) : null;
+  for (const target of [-(group ?? pid), pid]) {
     try {
       process.kill(target, "SIGKILL");
       break;
@@ -255,7 +272,7 @@ export function killStepProcess(dir: string): void {
 export function killStaleSteps(wfdir: string): void {
   for (const name of fs.readdirSync(wfdir)) {
     const dir = path.join(wfdir, name);
-    if (readTextOrSync(path.join(dir, "phase"), "") === "Running") killStepProcess(dir);
+    if (readTextOrSync(path.join(dir, "phase"), "") === "Running") killStepProcess(dir, { stale: true });
   }
 }
 

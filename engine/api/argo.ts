@@ -14,7 +14,9 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { type ArgoStatus, readArgoStatus, runArgoWorkflow } from "../argo/index.js";
+import { type ArgoRunResult, type ArgoStatus, readArgoStatus, retryArgoWorkflow, runArgoWorkflow } from "../argo/index.js";
+import type { ArgoRunOptions } from "../argo/run.js";
+import { DflowConfigError } from "../../src/errors.js";
 import type { ArgoNode } from "../argo/store.js";
 import { ArgoRunControl, type ShutdownStrategy } from "../argo/control.js";
 import { readTextOrSync, writeAtomicSync } from "../store/fsx.js";
@@ -213,14 +215,23 @@ export class ArgoWorkflowService {
     // serverDryRun, or Kubernetes' createOptions.dryRun: ["All"]: checked, named, not run.
     const dryRun = asObj(body.createOptions).dryRun;
     if (body.serverDryRun === true || body.serverDryRun === "true" || (Array.isArray(dryRun) && dryRun.length)) return wf;
+    await this.launch(name, (o) => runArgoWorkflow(loaded, { ...o, id: name }), (dir) => writeAtomicSync(path.join(dir, SAVED), JSON.stringify({ metadata: meta, spec: wf.spec })));
+    return this.get(namespace, name);
+  }
+
+  /**
+   * Start a run of workflow `name` in this process (create, retry); resolves
+   * once it has started. Its stop and terminate come through its control,
+   * from the API, `dflow ui` or `dflow stop`.
+   */
+  private async launch(name: string, run: (o: ArgoRunOptions) => Promise<ArgoRunResult>, onStart?: (dir: string) => void): Promise<void> {
     const control = new ArgoRunControl();
     let started: (() => void) | undefined;
     const ready = new Promise<void>((r) => (started = r));
-    const done = runArgoWorkflow(loaded, {
-      id: name,
+    const done = run({
       control,
-      onStart: (id, dir) => {
-        writeAtomicSync(path.join(dir, SAVED), JSON.stringify({ metadata: meta, spec: wf.spec }));
+      onStart: (_id, dir) => {
+        onStart?.(dir);
         // `dflow ui`'s Stop (this process) stops it as Argo's stop does; its Terminate, as Argo's terminate.
         registerForeignRun(dir, (verb) => this.stopRun(name, verb === "stopped" ? "Stop" : "Terminate"), done.catch(() => undefined));
         started!();
@@ -231,6 +242,8 @@ export class ArgoWorkflowService {
     if (outcome !== "started") {
       this.runs.delete(name);
       if ((outcome as NodeJS.ErrnoException).code === "EEXIST") throw new ArgoApiError(6, `workflows.argoproj.io "${name}" already exists`);
+      // The workflow cannot run so (a retry of one that succeeded): the caller's to change.
+      if (outcome instanceof DflowConfigError) throw new ArgoApiError(9, outcome.message);
       throw outcome;
     }
     // An interpreter failure (not the workflow's) still ends the run, never leaving it Running.
@@ -244,7 +257,6 @@ export class ArgoWorkflowService {
         writeAtomicSync(path.join(dir, "status"), "Failed");
       })
       .finally(() => this.runs.delete(name));
-    return this.get(namespace, name);
   }
 
   /** `argo submit --from workflowtemplate/<name>`. */
@@ -360,9 +372,25 @@ export class ArgoWorkflowService {
     return this.get(namespace, name);
   }
 
-  retry(namespace: string, name: string): never {
-    this.find(namespace, name);
-    throw new ArgoApiError(12, `retry of ${name}: the local interpreter cannot continue a finished run from its failed nodes; resubmit it (PUT .../resubmit) to run it again from the start`);
+  /**
+   * `argo retry`: the workflow continues in its directory from the workflow
+   * as it ran; its succeeded nodes are kept, the others run again
+   * (engine/argo/run.ts retryArgoWorkflow). Resolves once it has started.
+   */
+  async retry(namespace: string, name: string, body: Obj): Promise<Obj> {
+    const dir = this.find(namespace, name);
+    if (body.restartSuccessful === true || body.restartSuccessful === "true" || str(body.nodeFieldSelector)) {
+      throw new ArgoApiError(12, "retry with restartSuccessful or nodeFieldSelector (running succeeded nodes again) is not supported; retry without them, or resubmit");
+    }
+    if (Array.isArray(body.parameters) && body.parameters.length) throw new ArgoApiError(12, "retry with parameters is not supported; resubmit with parameters instead");
+    const phase = readArgoStatus(dir)?.phase;
+    if (phase !== "Succeeded" && phase !== "Failed" && phase !== "Error") throw new ArgoApiError(9, `workflow ${name} is ${phase ?? "running"}; stop it first, or wait for it to end`);
+    // Ended, but its engine may still be closing (releasing the lock after writing the phase): a client
+    // that retries as soon as it sees the phase (`argo wait && argo retry`) must not be refused for that.
+    await this.runs.get(name)?.done.catch(() => undefined);
+    for (let i = 0; i < 100 && this.store.engineAlive(name); i++) await sleep(50);
+    await this.launch(name, (o) => retryArgoWorkflow(name, o));
+    return this.get(namespace, name);
   }
 
   /** `argo resubmit`: the same Workflow again, as a new one named <name>-<random>. */

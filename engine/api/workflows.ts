@@ -406,6 +406,33 @@ export class WorkflowStore {
    * script that ran it, as recorded then. Refused (409) while its engine runs
    * (retry), or without that record.
    */
+  /** Whether `id` is an Argo run (`dflow run wf.yaml`, the Argo Server API): rerun by rerunArgo, not by its script. */
+  isArgo(id: string): boolean {
+    return readTextOrSync(path.join(this.dirOf(id), "type"), "").trim() === "Argo";
+  }
+
+  /**
+   * `dflow retry` / `resubmit` of an Argo run, in this process as `dflow run
+   * wf.yaml` runs a manifest: retry continues it in its directory (its
+   * succeeded nodes kept), resubmit runs the same workflow as a new one.
+   * Both run the workflow as it ran (kept with the run), not the files now.
+   */
+  async rerunArgo(id: string, how: "retry" | "resubmit", log: (line: string) => void): Promise<{ id: string; phase: string; message?: string }> {
+    const dir = this.dirOf(id);
+    const lock = readLock(dir);
+    if (how === "retry" && lock && lockAlive(lock)) {
+      throw new ApiError(409, `workflow ${id} is being run by engine pid ${lock.pid} on ${lock.host} (since ${lock.started}); stop it first${this.command ? ` with \`${this.command} stop ${id}\`` : ""}`);
+    }
+    const argo = await import("../argo/index.js");
+    try {
+      const r = how === "retry" ? await argo.retryArgoWorkflow(id, { log }) : await argo.resubmitArgoWorkflow(id, { log });
+      return { id: r.id, phase: r.phase, ...(r.message ? { message: r.message } : {}) };
+    } catch (e) {
+      if (e instanceof DflowConfigError) throw new ApiError(409, e.message);
+      throw e;
+    }
+  }
+
   rerunPlan(id: string, how: "retry" | "resubmit"): RerunPlan {
     const dir = this.dirOf(id);
     const lock = readLock(dir);

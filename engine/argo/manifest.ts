@@ -195,3 +195,30 @@ export function loadArgoFile(file: string, supportFiles: string[] = []): ArgoWor
     supportFiles.map((f) => ({ text: fs.readFileSync(f, "utf8"), source: f })),
   );
 }
+
+/**
+ * The loaded workflow as JSON, and back: `dflow retry` and the API's retry
+ * run a workflow again as it ran (Argo retries the stored workflow), with
+ * the templates and ConfigMaps it was given, not the files as they are now.
+ */
+export function toSaved(wf: ArgoWorkflow): Obj {
+  return {
+    kind: wf.kind,
+    metadata: wf.metadata,
+    spec: wf.spec,
+    library: [...wf.library.values()],
+    source: wf.source,
+    configMaps: [...wf.configMaps].map(([name, files]) => ({ name, files: [...files].map(([k, v]) => (typeof v === "string" ? { key: k, text: v } : { key: k, base64: v.toString("base64") })) })),
+  };
+}
+
+export function fromSaved(o: Obj): ArgoWorkflow {
+  const library = new Map<string, ArgoWorkflowTemplate>();
+  for (const t of (o.library ?? []) as ArgoWorkflowTemplate[]) library.set(`${t.cluster ? "cluster:" : ""}${t.name}`, t);
+  const configMaps = new Map<string, ConfigMapFiles>();
+  for (const c of (o.configMaps ?? []) as Array<{ name: string; files: Array<{ key: string; text?: string; base64?: string }> }>) {
+    configMaps.set(c.name, new Map(c.files.map((f) => [f.key, f.text ?? Buffer.from(f.base64 ?? "", "base64")])));
+  }
+  return { kind: String(o.kind), metadata: o.metadata as Obj, spec: o.spec as ArgoWorkflow["spec"], library, source: String(o.source), configMaps };
+}
+

@@ -3,10 +3,9 @@
 // workflow's directory (node.json of each step directory, argo.json of the
 // workflow). Works from any process; the Argo Server API (issue 12 scope 4)
 // serves the same view.
-import fs from "node:fs";
 import path from "node:path";
 import { readTextOrSync } from "../store/fsx.js";
-import { type ArgoNode, NODE_FILE, WORKFLOW_FILE, type WorkflowRecord } from "./store.js";
+import { type ArgoNode, WORKFLOW_FILE, type WorkflowRecord, readNodes } from "./store.js";
 
 export interface ArgoStatus {
   name: string;
@@ -27,14 +26,7 @@ export function readArgoStatus(wfdir: string): ArgoStatus | null {
   const rec = readTextOrSync(path.join(wfdir, WORKFLOW_FILE), null);
   if (rec === null) return null;
   const wf = JSON.parse(rec) as WorkflowRecord;
-  const nodes: Record<string, ArgoNode> = {};
-  for (const e of fs.readdirSync(wfdir, { withFileTypes: true })) {
-    if (!e.isDirectory()) continue;
-    const text = readTextOrSync(path.join(wfdir, e.name, NODE_FILE), null);
-    if (text === null) continue;
-    const n = JSON.parse(text) as ArgoNode;
-    nodes[n.id] = n;
-  }
+  const nodes: Record<string, ArgoNode> = Object.fromEntries(readNodes(wfdir));
   const pods = Object.values(nodes).filter((n) => n.type === "Pod");
   return {
     name: wf.name,

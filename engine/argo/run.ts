@@ -45,16 +45,17 @@ import os from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import pLimit, { type LimitFunction } from "p-limit";
+import { DflowConfigError } from "../../src/errors.js";
 import { durationSeconds } from "../../src/options.js";
 import { evaluate, evaluateWhen } from "../expr/index.js";
 import { killSteps, runLocal } from "../executors/local.js";
-import { debugRoot, newWorkflowDir } from "../workflow-run.js";
-import { writeAtomic, writeAtomicSync } from "../store/fsx.js";
-import { acquireLock, releaseLock } from "../store/engine-dir.js";
+import { debugRoot, killStepProcess, newWorkflowDir } from "../workflow-run.js";
+import { readTextOrSync, writeAtomic, writeAtomicSync } from "../store/fsx.js";
+import { acquireLock, engineDir, releaseLock } from "../store/engine-dir.js";
 import { takeStopRequest } from "../control.js";
-import { type ArgoTemplate, type ArgoWorkflow, type Obj, ArgoSpecError } from "./manifest.js";
+import { type ArgoTemplate, type ArgoWorkflow, type Obj, ArgoSpecError, fromSaved, toSaved } from "./manifest.js";
 import { Sandbox, imageDefaults, shims, withStdoutCapture } from "./sandbox.js";
-import { type ArgoNode, type NodeArtifact, type NodeParam, type NodePhase, NodeStore, type WorkflowRecord, timestamp } from "./store.js";
+import { type ArgoNode, type NodeArtifact, type NodeParam, type NodePhase, NodeStore, WORKFLOW_FILE, type WorkflowRecord, readNodes, timestamp } from "./store.js";
 import { ArtifactValue, TagError, type Vars, exprEnv, soleReference, substitute, substituteDeep, tagText } from "./tags.js";
 import { type TaskSpec, type TaskState, dagPhase, dependencyNames, dependsOf, evaluateDepends } from "./depends.js";
 import { checkWorkflow } from "./check.js";
@@ -137,6 +138,16 @@ export interface ArgoRunOptions {
   control?: ArgoRunControl;
 }
 
+/** A retry: the earlier run's directory, continued (retryArgoWorkflow). */
+interface Resume {
+  id: string;
+  dir: string;
+  record: WorkflowRecord;
+}
+
+/** The workflow as it ran (manifest.ts toSaved), in the engine's folder of its directory: what a retry runs. */
+const SAVED_RUN = "argo-run.json";
+
 /** Argo's mutexes, local to this engine process (§11): one p-limit(1) per name. */
 const mutexes = new Map<string, LimitFunction>();
 
@@ -172,6 +183,11 @@ class Run {
   labels: Record<string, string>;
   annotations: Record<string, string>;
   control?: ArgoRunControl;
+  /** A retry: the earlier run's succeeded nodes by node name, kept with their subtrees instead of run again. */
+  previous?: Map<string, ArgoNode>;
+  /** A retry: the earlier run's nodes by id, and which of them this run kept. */
+  previousById = new Map<string, ArgoNode>();
+  readonly adopted = new Set<string>();
 
   constructor(
     readonly wf: ArgoWorkflow,
@@ -281,11 +297,29 @@ class Run {
    * retries, memoization and mutexes around the body.
    */
   async execute(t: ArgoTemplate, scope: TemplateScope, args: Args, name: string, displayName: string, parent: ArgoNode | undefined, extra?: Vars): Promise<Outcome> {
+    const done = this.previous?.get(name);
+    if (done && (done.templateName ?? "") === (t.name ?? "")) return this.adopt(done, parent);
     const out = await this.retried(t, scope, args, name, displayName, parent, extra);
     // A template's own exit hook runs after its node, whatever the phase.
     const exit = asObj(t.hooks).exit;
     if (exit) await this.hook(asObj(exit), `${name}.onExit`, `${displayName}.onExit`, parent, this.vars(inherited(extra ?? new Map())), scope);
     return out;
+  }
+
+  /**
+   * A retry's node that succeeded in the earlier run: kept, with its subtree
+   * (its exit hook ran then), and its outputs are what it had; as Argo's
+   * retry keeps succeeded nodes.
+   */
+  private adopt(node: ArgoNode, parent: ArgoNode | undefined): Outcome {
+    this.store.adopt(node, parent);
+    const ids = [node.id];
+    while (ids.length) {
+      const id = ids.pop()!;
+      this.adopted.add(id);
+      ids.push(...(this.previousById.get(id)?.children ?? []));
+    }
+    return { node, phase: node.phase, outputs: outputsOf(node.outputs) };
   }
 
   private async retried(t: ArgoTemplate, scope: TemplateScope, args: Args, name: string, displayName: string, parent: ArgoNode | undefined, extra?: Vars): Promise<Outcome> {
@@ -400,12 +434,12 @@ class Run {
     const maxAge = memo.maxAge !== undefined ? durationSeconds(str(memo.maxAge)) : Infinity;
     try {
       const hit = JSON.parse(await fsp.readFile(file, "utf8")) as { at: number; outputs: ArgoNode["outputs"] };
-      if ((Date.now() - hit.at) / 1000 <= maxAge) {
+      // An entry whose artifacts are gone from the repository (their workflow deleted) is a miss.
+      const arts = hit.outputs?.artifacts ?? [];
+      if ((Date.now() - hit.at) / 1000 <= maxAge && arts.every((a) => a.key !== undefined && fs.existsSync(path.join(artifactRepository(), a.key)))) {
         node.memoizationStatus.hit = true;
         node.outputs = hit.outputs;
-        const outputs = emptyOutputs();
-        for (const p of hit.outputs?.parameters ?? []) outputs.parameters.set(p.name, p.value);
-        outputs.result = hit.outputs?.result;
+        const outputs = outputsOf(hit.outputs);
         await this.store.writeParams(node, "outputs", hit.outputs?.parameters ?? []);
         this.store.finish(node, "Succeeded");
         return { node, phase: "Succeeded", outputs };
@@ -569,7 +603,9 @@ class Run {
 
   private async process(argv: string[], cwd: string, dir: string, env: Record<string, string>, timeout: number | undefined, logName = "log.txt", stdoutName = "stdout") {
     const stdout = path.join(dir, stdoutName);
-    const r = await runLocal({ command: withStdoutCapture(argv, stdout), cwd, logFile: path.join(dir, logName), env, timeout, owner: this.wfid });
+    // The pid file: a retry after the engine died kills what it left running (killStepProcess).
+    const onSpawn = (pid: number) => writeAtomic(path.join(dir, "pid"), String(pid));
+    const r = await runLocal({ command: withStdoutCapture(argv, stdout), cwd, logFile: path.join(dir, logName), env, timeout, owner: this.wfid, onSpawn });
     const result = await fsp.readFile(stdout, "utf8").catch(() => "");
     return { ...r, stdout: result };
   }
@@ -1359,6 +1395,16 @@ function emptyOutputs(): Outputs {
   return { parameters: new Map(), artifacts: new Map() };
 }
 
+/** A finished node's outputs as references see them, from its record (a retry's kept node, a memoized one). */
+function outputsOf(o: ArgoNode["outputs"]): Outputs {
+  const out = emptyOutputs();
+  for (const p of o?.parameters ?? []) out.parameters.set(p.name, p.value);
+  for (const a of o?.artifacts ?? []) if (a.key !== undefined) out.artifacts.set(a.name, new ArtifactValue(a.key, path.join(artifactRepository(), a.key)));
+  if (o?.result !== undefined) out.result = o.result;
+  if (o?.exitCode !== undefined) out.exitCode = o.exitCode;
+  return out;
+}
+
 function templateKind(t: Obj): string {
   for (const k of ["container", "script", "containerSet", "steps", "dag", "suspend", "resource", "http", "data", "plugin"]) if (t[k] !== undefined) return k;
   return "none";
@@ -1464,16 +1510,53 @@ const onSignal = new (class extends Map<string, (sig: NodeJS.Signals) => void> {
  * Refusals (check.ts) throw before anything is created.
  */
 export async function runArgoWorkflow(wf: ArgoWorkflow, opts: ArgoRunOptions = {}): Promise<ArgoRunResult> {
+  return start(wf, opts);
+}
+
+/**
+ * `dflow retry` / the API's retry of an Argo run that failed, errored or was
+ * stopped (or whose engine died): the workflow as it ran (its saved form),
+ * in its directory, where nodes that succeeded are kept with their outputs
+ * and the others are removed and run again; the exit handler runs again.
+ */
+export async function retryArgoWorkflow(id: string, opts: Omit<ArgoRunOptions, "id"> = {}): Promise<ArgoRunResult> {
+  const { dir, saved, record } = savedRun(id, "retried");
+  if (record.phase === "Succeeded") throw new DflowConfigError(`workflow ${id} Succeeded: there is nothing to retry`);
+  return start(saved, opts, { id, dir, record });
+}
+
+/** `dflow resubmit` of an Argo run: the workflow as it ran, as a new workflow (`<name>-<random>`, a uid of its own). */
+export async function resubmitArgoWorkflow(id: string, opts: Omit<ArgoRunOptions, "id"> = {}): Promise<ArgoRunResult> {
+  const { saved } = savedRun(id, "resubmitted");
+  const { uid: _, ...metadata } = saved.metadata;
+  return start({ ...saved, metadata }, opts);
+}
+
+function savedRun(id: string, how: string): { dir: string; saved: ArgoWorkflow; record: WorkflowRecord } {
+  const dir = path.join(debugRoot(), id);
+  const saved = readTextOrSync(path.join(engineDir(dir), SAVED_RUN), null);
+  const record = readTextOrSync(path.join(dir, WORKFLOW_FILE), null);
+  if (saved === null || record === null) {
+    throw new DflowConfigError(fs.existsSync(dir) ? `workflow ${id} cannot be ${how}: it is not an Argo run, or one of an older dflow-ts that did not keep the workflow as it ran (${path.join(engineDir(dir), SAVED_RUN)}); run its manifest again with \`dflow run\`` : `no workflow ${id} in ${debugRoot()}`);
+  }
+  return { dir, saved: fromSaved(JSON.parse(saved) as Obj), record: JSON.parse(record) as WorkflowRecord };
+}
+
+async function start(wf: ArgoWorkflow, opts: ArgoRunOptions, resume?: Resume): Promise<ArgoRunResult> {
   checkWorkflow(wf);
   const meta = wf.metadata;
   const base = (str(meta.name) || str(meta.generateName).replace(/-+$/, "") || "workflow").toLowerCase();
-  const { id, dir } = opts.id ? await exactWorkflowDir(opts.id) : await newWorkflowDir(base);
+  const { id, dir } = resume ?? (opts.id ? await exactWorkflowDir(opts.id) : await newWorkflowDir(base));
+  // workflow.uid is the workflow's for good: a retry sees the same.
+  if (!meta.uid) wf = { ...wf, metadata: { ...meta, uid: crypto.randomUUID() } };
   const run = new Run(wf, id, dir);
   run.control = opts.control;
   opts.control?.attach(id, dir);
   // The engine's lock: `dflow stop/terminate` find this process by it (engine/control.ts). A server's
   // runs (opts.control) are stopped by request, not by a signal that would end the server.
   acquireLock(dir, id, { requests: opts.control !== undefined });
+  if (resume) keepSucceeded(run, resume);
+  else writeAtomicSync(path.join(engineDir(dir), SAVED_RUN), JSON.stringify(toSaved(wf)));
   await writeAtomic(path.join(dir, "status"), "Running");
   await writeAtomic(path.join(dir, "type"), "Argo");
   await writeAtomic(path.join(dir, "pid"), String(process.pid));
@@ -1501,10 +1584,50 @@ export async function runArgoWorkflow(wf: ArgoWorkflow, opts: ArgoRunOptions = {
     onSignal.delete(dir);
   }
   try {
+    // A retry's earlier nodes that this run neither kept nor replaced (under a node it ran again).
+    if (resume) for (const n of run.previousById.keys()) if (!run.adopted.has(n) && !run.store.nodes.has(n)) removeNode(resume, n);
     return await finish(run, id, dir, outcome);
   } finally {
     releaseLock(dir);
   }
+}
+
+/** An earlier node a retry does not keep: its directory, and the artifacts it saved under its default keys. */
+function removeNode(resume: Resume, id: string): void {
+  fs.rmSync(path.join(resume.dir, id), { recursive: true, force: true });
+  fs.rmSync(path.join(artifactRepository(), resume.id, id), { recursive: true, force: true });
+}
+
+/**
+ * Before a retry runs (holding the lock): which of the earlier run's nodes
+ * it keeps: those that succeeded, but for exit handlers and hooks, which
+ * run again as in Argo, with their subtrees. The others' directories are
+ * removed now (they would otherwise show beside the nodes that replace
+ * them); the workflow's global outputs are what the earlier run published.
+ */
+function keepSucceeded(run: Run, resume: Resume): void {
+  const old = readNodes(resume.dir);
+  const kept = new Map<string, ArgoNode>();
+  for (const n of old.values()) if (n.phase === "Succeeded" && !/\.onExit$|\.hooks\./.test(n.name)) kept.set(n.name, n);
+  const keep = new Set<string>();
+  const ids = [...kept.values()].map((n) => n.id);
+  while (ids.length) {
+    const id = ids.pop()!;
+    if (keep.has(id)) continue;
+    keep.add(id);
+    ids.push(...(old.get(id)?.children ?? []));
+  }
+  for (const n of old.values()) {
+    if (keep.has(n.id)) continue;
+    // Still Running: its engine died (a live one holds the lock), and its process may live on.
+    if (n.phase === "Running") killStepProcess(path.join(resume.dir, n.id), { stale: true });
+    removeNode(resume, n.id);
+  }
+  fs.rmSync(path.join(resume.dir, "message"), { force: true });
+  run.previous = kept;
+  run.previousById = new Map([...old].filter(([id]) => keep.has(id)));
+  for (const p of resume.record.outputs?.parameters ?? []) if (p.value !== undefined) run.publishParam(p.name, p.value);
+  for (const a of resume.record.outputs?.artifacts ?? []) if (a.key !== undefined) run.publishArt(a.name, new ArtifactValue(a.key, path.join(artifactRepository(), a.key)));
 }
 
 async function finish(run: Run, id: string, dir: string, outcome: Awaited<ReturnType<Run["run"]>>): Promise<ArgoRunResult> {

@@ -9,7 +9,7 @@ import fs from "node:fs";
 import path from "node:path";
 import type { PV } from "../context.js";
 import { writeParameters } from "../step-dir.js";
-import { rand5, writeAtomicSync } from "../store/fsx.js";
+import { rand5, readTextOrSync, writeAtomicSync } from "../store/fsx.js";
 
 export type NodePhase = "Pending" | "Running" | "Succeeded" | "Failed" | "Error" | "Skipped" | "Omitted";
 
@@ -73,17 +73,26 @@ export class NodeStore {
     let id = init.name === this.wfid ? this.wfid : "";
     while (!id || this.nodes.has(id)) id = `${this.wfid}-${slug}-${rand5()}`;
     const node: ArgoNode = { ...init, id, children: init.children ?? [], startedAt: now() };
-    this.nodes.set(id, node);
+    this.attach(node, parent);
+    this.save(node);
+    return node;
+  }
+
+  /** A node of an earlier run of this directory, kept as it is (a retry's succeeded node, with its subtree). */
+  adopt(node: ArgoNode, parent?: ArgoNode): void {
+    this.attach(node, parent);
+  }
+
+  private attach(node: ArgoNode, parent?: ArgoNode): void {
+    this.nodes.set(node.id, node);
     if (parent) {
-      parent.children.push(id);
+      parent.children.push(node.id);
       this.saveSoon(parent);
     } else {
       // The root node, the exit handler and workflow hooks: children of the workflow directory.
-      this.top.push(id);
+      this.top.push(node.id);
       writeAtomicSync(path.join(this.wfdir, "children"), JSON.stringify(Object.fromEntries(this.top.map((c, i) => [String(i), c]))));
     }
-    this.save(node);
-    return node;
   }
 
   dir(node: ArgoNode): string {
@@ -154,6 +163,20 @@ export class NodeStore {
   writeWorkflow(rec: WorkflowRecord): void {
     writeAtomicSync(path.join(this.wfdir, WORKFLOW_FILE), JSON.stringify(rec));
   }
+}
+
+/** The nodes written in a workflow directory (an earlier run's, for a retry), by id. */
+export function readNodes(wfdir: string): Map<string, ArgoNode> {
+  const out = new Map<string, ArgoNode>();
+  for (const e of fs.readdirSync(wfdir, { withFileTypes: true })) {
+    if (!e.isDirectory()) continue;
+    // Not a node's directory (.engine), or one whose node.json was never written.
+    const text = readTextOrSync(path.join(wfdir, e.name, NODE_FILE), null);
+    if (text === null) continue;
+    const n = JSON.parse(text) as ArgoNode;
+    out.set(n.id, n);
+  }
+  return out;
 }
 
 export { now as timestamp };

@@ -1,5 +1,7 @@
 // `dflow resubmit <id>`: a new workflow from the same script, reusing the
-// old one's succeeded keyed steps (dflow's reuse_step).
+// old one's succeeded keyed steps (dflow's reuse_step). An Argo run is
+// resubmitted as Argo does it: the workflow as it ran, run again from the
+// start as a new workflow, in this process.
 import type { Command } from "commander";
 
 export function register(program: Command): void {
@@ -9,7 +11,8 @@ export function register(program: Command): void {
     .argument("<id>", "workflow id")
     .option("-d, --detach", "run in the background")
     .action(async (id: string, o: { detach?: boolean }) => {
-      const { workflowStore } = await import("./common.js");
+      const { rerunIfArgo, workflowStore } = await import("./common.js");
+      if (await rerunIfArgo(id, "resubmit", o.detach)) return;
       const { runScript } = await import("./run.js");
       const code = await runScript({ ...workflowStore().rerunPlan(id, "resubmit"), detach: o.detach });
       if (code !== null) process.exitCode = code;

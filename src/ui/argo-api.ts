@@ -68,7 +68,7 @@ export function mountArgoApi(app: Hono, argo: ArgoWorkflowService, token: string
   app.put(`${W}/:name/terminate`, async (c) => c.json(await argo.shutdown(ns(c), name(c), await body(c), "Terminate")));
   app.put(`${W}/:name/suspend`, async (c) => (await body(c), c.json(argo.suspend(ns(c), name(c)))));
   app.put(`${W}/:name/resume`, async (c) => c.json(argo.resume(ns(c), name(c), await body(c))));
-  app.put(`${W}/:name/retry`, async (c) => (await body(c), c.json(argo.retry(ns(c), name(c)))));
+  app.put(`${W}/:name/retry`, async (c) => c.json(await argo.retry(ns(c), name(c), await body(c))));
   app.put(`${W}/:name/resubmit`, async (c) => c.json(await argo.resubmit(ns(c), name(c), await body(c))));
   app.put(`${W}/:name/set`, (c) => argoError(c, 12, "set (changing a node's phase or outputs by hand) is not supported by this server"));
   const logs = (c: Context, podName: string | undefined, signal: AbortSignal) => {

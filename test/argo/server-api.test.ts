@@ -519,7 +519,44 @@ describe("dflow server: controlling running workflows", () => {
     expect((await get("to-delete")).status).toBe(404);
   });
 
-  it("resubmit runs the workflow again as <name>-xxxxx; retry is refused with Argo's Unimplemented", async () => {
+  it("retry continues a failed workflow in place: its succeeded pods are kept, the failed one runs again", async () => {
+    const gate = path.join(work, "retry-gate");
+    const count = path.join(work, "retry-count");
+    const wf = {
+      metadata: { name: "to-retry" },
+      spec: {
+        entrypoint: "main",
+        templates: [
+          { name: "main", steps: [[{ name: "first", template: "first" }], [{ name: "second", template: "second" }]] },
+          withEnv(pod("first", 'echo once >> "${COUNT#x}"; echo one'), hostPath("COUNT", count)),
+          withEnv(pod("second", '[ -e "${GATE#x}" ] || exit 4; echo two'), hostPath("GATE", gate)),
+        ],
+      },
+    };
+    expect((await create(wf)).status).toBe(200);
+    const failed = await waitFor("to-retry", ended, "an end");
+    expect(failed.status.phase).toBe("Failed");
+    const byName = (w: Obj, n: string) => Object.values(w.status.nodes as Record<string, Obj>).filter((x) => x.displayName === n);
+    const first = byName(failed, "first")[0]!;
+    fs.writeFileSync(gate, "");
+    const r = await call("PUT", "/api/v1/workflows/{namespace}/{name}/retry", { namespace: NS, name: "to-retry" }, { body: { namespace: NS, name: "to-retry" } });
+    expect(r.status, r.text).toBe(200);
+    expectWorkflow(r.json);
+    const done = await waitFor("to-retry", (w) => w.status?.phase === "Succeeded", "success after the retry");
+    expectWorkflow(done);
+    expect(byName(done, "first").map((n) => [n.id, n.phase])).toEqual([[first.id, "Succeeded"]]);
+    expect(byName(done, "second").map((n) => n.phase)).toEqual(["Succeeded"]);
+    expect(fs.readFileSync(count, "utf8")).toBe("once\n");
+    expect(done.status.progress).toBe("2/2");
+    // What Argo's retry cannot do here is refused in its terms: nothing to retry, and restartSuccessful.
+    const nothing = await call("PUT", "/api/v1/workflows/{namespace}/{name}/retry", { namespace: NS, name: "to-retry" }, { body: { namespace: NS, name: "to-retry" } });
+    expect([nothing.status, nothing.json.code]).toEqual([400, 9]);
+    expect(nothing.json.message).toMatch(/Succeeded: there is nothing to retry/);
+    const restart = await call("PUT", "/api/v1/workflows/{namespace}/{name}/retry", { namespace: NS, name: "to-retry" }, { body: { namespace: NS, name: "to-retry", restartSuccessful: true } });
+    expect([restart.status, restart.json.code]).toEqual([501, 12]);
+  });
+
+  it("resubmit runs the workflow again as <name>-xxxxx", async () => {
     const first = await create({ metadata: { name: "exact-name" }, spec: { entrypoint: "a", templates: [pod("a", "echo {{workflow.name}}")] } });
     expect([200, 409]).toContain(first.status); // made by an earlier test when the whole file runs
     await waitFor("exact-name", ended, "an end");
@@ -529,9 +566,5 @@ describe("dflow server: controlling running workflows", () => {
     const wf = await waitFor(r.json.metadata.name, ended, "an end");
     expect(wf.status.phase).toBe("Succeeded");
     expect(wf.metadata.labels["workflows.argoproj.io/resubmitted-from-workflow"]).toBe("exact-name");
-    const retry = await call("PUT", "/api/v1/workflows/{namespace}/{name}/retry", { namespace: NS, name: "exact-name" }, { body: { namespace: NS, name: "exact-name" } });
-    expect(retry.status).toBe(501);
-    expect(retry.json.code).toBe(12);
-    expect(retry.json.message).toMatch(/resubmit/);
   });
 });

@@ -1,0 +1,191 @@
+// `dflow retry` and `dflow resubmit` of Argo runs (`dflow run wf.yaml`):
+// the workflow as it ran is continued in its directory, its succeeded nodes
+// kept with their outputs (artifacts too), the others run again, and the
+// exit handler again; after the engine was killed, what it left running is
+// killed first. The real command, on a manifest whose pods record on the
+// host (a folder outside the pods' sandboxed roots) what ran.
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { execa } from "execa";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CLI } from "../support/ui.js";
+import { until } from "../support/wait.js";
+
+let work = "";
+let host = "";
+beforeAll(() => {
+  if (!fs.existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first`);
+  work = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "dflow-argo-retry-")));
+  // Not under /tmp or /work, which the pods' sandbox moves into each node's own directory.
+  host = fs.mkdtempSync("/var/tmp/dflow-argo-retry-");
+});
+afterAll(() => {
+  for (const d of [work, host]) fs.rmSync(d, { recursive: true, force: true });
+});
+
+const dflow = (args: string[]) => execa(process.execPath, [CLI, ...args], { cwd: work, env: { DFLOW_DEBUG_WORKDIR: work }, reject: false, all: true });
+
+/**
+ * a -> b -> c, and an exit handler. a makes a parameter and an artifact that
+ * c reads; b fails until `<host>/<tag>.ok` exists (or, with `hang`, sleeps
+ * until killed). Every pod appends what it did to `<host>/<tag>.ran`.
+ */
+function manifest(tag: string, hang = false): string {
+  const ran = path.join(host, `${tag}.ran`);
+  const ok = path.join(host, `${tag}.ok`);
+  return `apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata:
+  generateName: ${tag}-
+spec:
+  entrypoint: main
+  onExit: bye
+  templates:
+  - name: main
+    dag:
+      tasks:
+      - {name: a, template: make}
+      - name: b
+        template: flaky
+        dependencies: [a]
+        arguments: {parameters: [{name: n, value: "{{tasks.a.outputs.parameters.n}}"}]}
+      - name: c
+        template: use
+        dependencies: [b]
+        arguments:
+          parameters: [{name: from-b, value: "{{tasks.b.outputs.result}}"}]
+          artifacts: [{name: made, from: "{{tasks.a.outputs.artifacts.made}}"}]
+  - name: make
+    outputs:
+      parameters: [{name: n, valueFrom: {path: /tmp/n}}]
+      artifacts: [{name: made, path: /tmp/made.txt}]
+    script:
+      image: alpine
+      command: [sh]
+      source: |
+        echo a >> ${ran}
+        echo 41 > /tmp/n
+        echo "made by a" > /tmp/made.txt
+  - name: flaky
+    inputs: {parameters: [{name: n}]}
+    script:
+      image: alpine
+      command: [sh]
+      source: |
+        echo "b {{inputs.parameters.n}}" >> ${ran}
+        ${hang ? `[ -e ${ok} ] || sleep 1000` : `[ -e ${ok} ] || exit 3`}
+        echo $(( {{inputs.parameters.n}} + 1 ))
+  - name: use
+    inputs:
+      parameters: [{name: from-b}]
+      artifacts: [{name: made, path: /tmp/in.txt}]
+    script:
+      image: alpine
+      command: [sh]
+      source: echo "c {{inputs.parameters.from-b}} $(cat /tmp/in.txt)" >> ${ran}
+  - name: bye
+    script:
+      image: alpine
+      command: [sh]
+      source: echo "bye {{workflow.status}}" >> ${ran}
+`;
+}
+
+function write(tag: string, hang = false): string {
+  const file = path.join(work, `${tag}.yaml`);
+  fs.writeFileSync(file, manifest(tag, hang));
+  return file;
+}
+
+const ran = (tag: string) => fs.readFileSync(path.join(host, `${tag}.ran`), "utf8");
+const idOf = (tag: string) => fs.readdirSync(work).find((d) => d.startsWith(`${tag}-`) && !d.endsWith(".yaml"))!;
+
+/** The workflow's Argo nodes by display name, from their node.json files. */
+function nodes(id: string): Record<string, { id: string; phase: string }> {
+  const out: Record<string, { id: string; phase: string }> = {};
+  for (const d of fs.readdirSync(path.join(work, id))) {
+    const f = path.join(work, id, d, "node.json");
+    if (!fs.existsSync(f)) continue;
+    const n = JSON.parse(fs.readFileSync(f, "utf8")) as { id: string; displayName: string; phase: string };
+    out[n.displayName.replace(`${id}.`, "")] = n;
+  }
+  return out;
+}
+
+/** Processes whose working directory is inside `dir`. */
+function processesIn(dir: string): number[] {
+  return fs.readdirSync("/proc").filter((p) => /^\d+$/.test(p)).filter((p) => {
+    try {
+      return fs.readlinkSync(`/proc/${p}/cwd`).startsWith(dir);
+    } catch {
+      return false;
+    }
+  }).map(Number);
+}
+
+describe("dflow retry of an Argo run", () => {
+  it("keeps the succeeded nodes and their outputs, runs the failed one and what follows, and the exit handler again", async () => {
+    const first = await dflow(["run", write("failing")]);
+    expect(first.exitCode, first.all).toBe(1);
+    const id = idOf("failing");
+    expect(ran("failing")).toBe("a\nb 41\nbye Failed\n");
+    const before = nodes(id);
+    expect(before.b.phase).toBe("Failed");
+    expect(before.c.phase).toBe("Omitted");
+
+    fs.writeFileSync(path.join(host, "failing.ok"), "");
+    const retry = await dflow(["retry", id]);
+    expect(retry.exitCode, retry.all).toBe(0);
+    expect(retry.all).toContain(`dflow: workflow ${id} Succeeded`);
+    // a did not run again; b got a's parameter, c b's result and a's artifact, from the earlier run.
+    expect(ran("failing")).toBe("a\nb 41\nbye Failed\nb 41\nc 42 made by a\nbye Succeeded\n");
+    const after = nodes(id);
+    expect(after.a.id).toBe(before.a.id);
+    expect(Object.fromEntries(Object.entries(after).map(([k, n]) => [k, n.phase]))).toEqual({ [id]: "Succeeded", a: "Succeeded", b: "Succeeded", c: "Succeeded", onExit: "Succeeded" });
+    // The failed attempt's directories are gone, not shown beside the nodes that replace them.
+    expect(fs.existsSync(path.join(work, id, before.b.id))).toBe(false);
+    expect(fs.existsSync(path.join(work, id, before.c.id))).toBe(false);
+    const get = await dflow(["get", id, "--json"]);
+    expect(JSON.parse(get.stdout)).toMatchObject({ status: "Succeeded" });
+
+    // Nothing left to retry: one line, no stack.
+    const again = await dflow(["retry", id]);
+    expect(again.exitCode).not.toBe(0);
+    expect(again.stderr.trim()).toBe(`dflow: workflow ${id} Succeeded: there is nothing to retry`);
+  });
+
+  it("after the engine was killed: kills what it left running, then continues", async () => {
+    const engine = dflow(["run", write("killed", true)]);
+    const id = await until("the workflow's directory", () => idOf("killed"));
+    // b is running (its pid recorded) when the engine dies.
+    const b = await until("b running", () => Object.values(nodes(id)).find((n) => n.phase === "Running" && fs.existsSync(path.join(work, id, n.id, "pid")) && n.id.includes("-b-")));
+    engine.kill("SIGKILL");
+    await engine;
+    expect(processesIn(path.join(work, id, b.id)).length).toBeGreaterThan(0);
+
+    fs.writeFileSync(path.join(host, "killed.ok"), "");
+    const retry = await dflow(["retry", id]);
+    expect(retry.exitCode, retry.all).toBe(0);
+    expect(processesIn(path.join(work, id, b.id))).toEqual([]);
+    expect(ran("killed")).toBe("a\nb 41\nb 41\nc 42 made by a\nbye Succeeded\n");
+  });
+});
+
+describe("dflow resubmit of an Argo run", () => {
+  it("runs the workflow as it ran as a new workflow, from the start", async () => {
+    const first = await dflow(["run", write("again")]);
+    expect(first.exitCode, first.all).toBe(1);
+    const id = idOf("again");
+    // The manifest file is not read again: the run kept the workflow as it ran.
+    fs.writeFileSync(path.join(work, "again.yaml"), "not: a workflow\n");
+    fs.writeFileSync(path.join(host, "again.ok"), "");
+    const r = await dflow(["resubmit", id]);
+    expect(r.exitCode, r.all).toBe(0);
+    const other = /ID: (again-[a-z0-9]+)/.exec(r.all)![1];
+    expect(other).not.toBe(id);
+    expect(ran("again")).toBe("a\nb 41\nbye Failed\na\nb 41\nc 42 made by a\nbye Succeeded\n");
+    // The first run is as it was.
+    expect(nodes(id).b.phase).toBe("Failed");
+  });
+});
