@@ -189,3 +189,60 @@ describe("dflow resubmit of an Argo run", () => {
     expect(nodes(id).b.phase).toBe("Failed");
   });
 });
+
+describe("memoization across runs", () => {
+  it("a hit restores the node's artifacts as well as its parameters; an entry whose artifacts are gone is a miss", async () => {
+    const ran = path.join(host, "memo.ran");
+    const file = path.join(work, "memo.yaml");
+    fs.writeFileSync(
+      file,
+      `apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata:
+  generateName: memo-
+spec:
+  entrypoint: main
+  templates:
+  - name: main
+    steps:
+    - - {name: make, template: make}
+    - - name: use
+        template: use
+        arguments:
+          parameters: [{name: n, value: "{{steps.make.outputs.parameters.n}}"}]
+          artifacts: [{name: made, from: "{{steps.make.outputs.artifacts.made}}"}]
+  - name: make
+    memoize: {key: "memo-test-${path.basename(host)}", cache: {configMap: {name: memo-test}}}
+    outputs:
+      parameters: [{name: n, valueFrom: {path: /tmp/n}}]
+      artifacts: [{name: made, path: /tmp/made.txt}]
+    script:
+      image: alpine
+      command: [sh]
+      source: |
+        echo make >> ${ran}
+        echo 7 > /tmp/n
+        echo "made once" > /tmp/made.txt
+  - name: use
+    inputs:
+      parameters: [{name: n}]
+      artifacts: [{name: made, path: /tmp/in.txt}]
+    script:
+      image: alpine
+      command: [sh]
+      source: echo "use {{inputs.parameters.n}} $(cat /tmp/in.txt)" >> ${ran}
+`,
+    );
+    for (let i = 0; i < 2; i++) {
+      const r = await dflow(["run", file]);
+      expect(r.exitCode, r.all).toBe(0);
+    }
+    expect(fs.readFileSync(ran, "utf8")).toBe("make\nuse 7 made once\nuse 7 made once\n");
+    // The first run's artifacts deleted (its workflow deleted, say): the next run makes them again.
+    const first = fs.readdirSync(work).filter((d) => d.startsWith("memo-") && !d.endsWith(".yaml")).sort((a, b) => fs.statSync(path.join(work, a)).mtimeMs - fs.statSync(path.join(work, b)).mtimeMs)[0]!;
+    fs.rmSync(path.join(work, ".argo-artifacts", first), { recursive: true, force: true });
+    const third = await dflow(["run", file]);
+    expect(third.exitCode, third.all).toBe(0);
+    expect(fs.readFileSync(ran, "utf8")).toBe("make\nuse 7 made once\nuse 7 made once\nmake\nuse 7 made once\n");
+  });
+});
