@@ -22,6 +22,8 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import vm from "node:vm";
+import { builtBundle, stamp, writeBuildManifest } from "./store/build-manifest.js";
+import { writeAtomicSync } from "./store/fsx.js";
 
 const RUNNER = fileURLToPath(new URL("./op-runner.js", import.meta.url));
 const bundles = new Map<string, Promise<string | null>>();
@@ -115,12 +117,6 @@ function codeCacheFile(file: string, v8: string = process.versions.v8): string {
   return `${file}.v8-${v8.replace(/[^\w.-]/g, "_")}-${process.arch}.cache`;
 }
 
-function writeAtomic(file: string, data: string | Uint8Array): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  fs.writeFileSync(tmp, data);
-  fs.renameSync(tmp, file);
-}
-
 function sharedZod(esbuild: typeof import("esbuild")): Promise<SharedZod | null> {
   sharedZodP ??= (async () => {
     const resolveDir = path.dirname(RUNNER);
@@ -142,7 +138,7 @@ function sharedZod(esbuild: typeof import("esbuild")): Promise<SharedZod | null>
     const dir = cacheDir();
     const file = path.join(dir, `zod-${crypto.createHash("sha256").update(code).digest("hex").slice(0, 16)}.cjs`);
     fs.mkdirSync(dir, { recursive: true });
-    if (!fs.existsSync(file)) writeAtomic(file, code);
+    if (!fs.existsSync(file)) writeAtomicSync(file, code);
     const names = Object.keys(await import("zod")).filter((n) => n !== "default");
     const cache = codeCacheFile(file);
     if (!fs.existsSync(cache)) {
@@ -154,7 +150,7 @@ function sharedZod(esbuild: typeof import("esbuild")): Promise<SharedZod | null>
       (script.runInContext(vm.createContext({})) as (m: unknown, e: unknown) => void)(module, module.exports);
       const z = module.exports.z as typeof import("zod").z;
       z.object({ a: z.number().int(), b: z.string().optional(), c: z.array(z.boolean()).default([]) }).safeParse({ a: 1, b: "x" });
-      writeAtomic(cache, script.createCachedData());
+      writeAtomicSync(cache, script.createCachedData());
     }
     touch(file, cache);
     return { file, entry: path.resolve(entry), names };
@@ -233,30 +229,11 @@ export function bundleFor(module: string, opts: { standalone?: boolean } = {}): 
 // of every input file (esbuild's metafile) and of this file, as
 // src/cli/script-bundle.ts does for workflow scripts.
 
-/** [file, size, mtimeMs]. */
-type Stamp = [string, number, number];
-interface Manifest {
-  format: number;
-  builder: Stamp;
-  inputs: Stamp[];
-  bundle: string;
-}
 /** Bumped when what a bundle contains changes, so that older manifests are not trusted. */
 const FORMAT = 1;
 const SELF = fileURLToPath(import.meta.url);
 /** The name esbuild gives the generated entry (stdin), among the inputs. */
 const ENTRY_NAME = "dflow-op-entry.js";
-
-function stamp(file: string): Stamp | null {
-  try {
-    const st = fs.statSync(file);
-    return [file, st.size, st.mtimeMs];
-  } catch {
-    return null;
-  }
-}
-
-const same = (a: Stamp | null, b: Stamp): boolean => a !== null && a[1] === b[1] && a[2] === b[2];
 
 function manifestPath(module: string, standalone: boolean, shared: boolean): string {
   const key = `${standalone ? "standalone" : shared ? "shared-zod" : "own-zod"}:${module}`;
@@ -264,16 +241,8 @@ function manifestPath(module: string, standalone: boolean, shared: boolean): str
 }
 
 function cachedBundle(manifest: string): string | null {
-  let m: Manifest;
-  try {
-    m = JSON.parse(fs.readFileSync(manifest, "utf8")) as Manifest;
-  } catch {
-    return null;
-  }
-  if (m.format !== FORMAT || !same(stamp(SELF), m.builder) || !m.inputs.every((i) => same(stamp(i[0]), i))) return null;
-  const bundle = path.join(cacheDir(), m.bundle);
-  if (!fs.existsSync(bundle)) return null;
-  touch(bundle, manifest);
+  const bundle = builtBundle(manifest, FORMAT, SELF);
+  if (bundle) touch(bundle, manifest);
   return bundle;
 }
 
@@ -317,15 +286,14 @@ async function build(module: string, standalone: boolean): Promise<string | null
     const file = path.join(dir, `${path.basename(module).replace(/\W/g, "_")}-${standalone ? "standalone-" : ""}${crypto.createHash("sha256").update(code).digest("hex").slice(0, 16)}.mjs`);
     if (!fs.existsSync(file)) {
       fs.mkdirSync(dir, { recursive: true });
-      writeAtomic(file, code);
+      writeAtomicSync(file, code);
     }
     // Stamped after the build: a file edited during it then fails the next check, never the reverse.
     // Inputs outside the file system (stdin, the shared zod's module) are not files to stamp.
     // esbuild names the entry (stdin) as a file in its resolveDir.
     const stdin = path.join(path.dirname(module), ENTRY_NAME);
     const inputs = Object.keys(out.metafile!.inputs).flatMap((k) => (/^[\w-]+:/.test(k) || path.resolve(cwd, k) === stdin ? [] : [stamp(path.resolve(cwd, k))]));
-    const builder = stamp(SELF);
-    if (builder && inputs.every((i) => i !== null)) writeAtomic(manifest, JSON.stringify({ format: FORMAT, builder, inputs, bundle: path.basename(file) } satisfies Manifest));
+    writeBuildManifest(manifest, FORMAT, SELF, inputs, file);
     touch(file, manifest);
     pruneOnce(dir);
     return file;
@@ -395,7 +363,7 @@ export function pruneCache(dir: string, o: { maxAgeMs: number; maxBytes: number;
   for (const f of files) {
     if (o.keep?.has(f.file)) continue;
     // A temp file of a writer that died; one being written now is younger than a minute.
-    const stale = /\.tmp-\d+$/.test(f.file) ? now - f.used > 60_000 : now - f.used > o.maxAgeMs;
+    const stale = /\.tmp-\d+(-\d+)?$/.test(f.file) ? now - f.used > 60_000 : now - f.used > o.maxAgeMs;
     if (!stale && total <= o.maxBytes) continue;
     try {
       fs.unlinkSync(f.file);

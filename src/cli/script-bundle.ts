@@ -21,6 +21,8 @@ import { isBuiltin } from "node:module";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { builtBundle, stamp, writeBuildManifest } from "../../engine/store/build-manifest.js";
+import { writeAtomicSync } from "../../engine/store/fsx.js";
 
 const MAX_FILES = 200;
 /** Bumped when what a bundle contains changes, so that older bundles are not reused. */
@@ -28,30 +30,6 @@ const FORMAT = 1;
 
 function cacheDir(): string {
   return path.join(process.env.DFLOW_TS_CACHE ?? path.join(os.tmpdir(), `dflow-ts-${os.userInfo().uid}`), "scripts");
-}
-
-/** [file, size, mtimeMs] of what a bundle was built from. */
-type Stamp = [string, number, number];
-
-interface Manifest {
-  format: number;
-  /** This dflow-ts's compiled file: a new build of dflow-ts may bundle differently. */
-  builder: Stamp;
-  inputs: Stamp[];
-  bundle: string;
-}
-
-function stamp(file: string): Stamp | null {
-  try {
-    const st = fs.statSync(file);
-    return [file, st.size, st.mtimeMs];
-  } catch {
-    return null;
-  }
-}
-
-function same(a: Stamp | null, b: Stamp): boolean {
-  return a !== null && a[1] === b[1] && a[2] === b[2];
 }
 
 const SELF = fileURLToPath(import.meta.url);
@@ -62,21 +40,7 @@ function manifestPath(script: string): string {
 
 /** The bundle built before from the same inputs, if it is still there. */
 function cached(script: string): string | null {
-  let m: Manifest;
-  try {
-    m = JSON.parse(fs.readFileSync(manifestPath(script), "utf8")) as Manifest;
-  } catch {
-    return null;
-  }
-  if (m.format !== FORMAT || !same(stamp(SELF), m.builder) || !m.inputs.every((i) => same(stamp(i[0]), i))) return null;
-  const bundle = path.join(cacheDir(), m.bundle);
-  return fs.existsSync(bundle) ? bundle : null;
-}
-
-function writeAtomic(file: string, data: string | Uint8Array): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  fs.writeFileSync(tmp, data);
-  fs.renameSync(tmp, file);
+  return builtBundle(manifestPath(script), FORMAT, SELF);
 }
 
 /** Keep the newest MAX_FILES files (bundles and manifests); a run is bounded to one of each. */
@@ -200,15 +164,15 @@ export async function bundleScript(script: string): Promise<string> {
   const name = `${path.basename(script).replace(/\W/g, "_")}-${crypto.createHash("sha256").update(code).digest("hex").slice(0, 16)}.mjs`;
   fs.mkdirSync(dir, { recursive: true });
   const bundle = path.join(dir, name);
-  if (!fs.existsSync(bundle)) writeAtomic(bundle, code);
+  if (!fs.existsSync(bundle)) writeAtomicSync(bundle, code);
   const cwd = process.cwd();
   const files = [...Object.keys(out.metafile.inputs).map((f) => path.resolve(cwd, f)), ...externals, nearestTsconfig(path.dirname(script))];
+  // Files that are not there (no tsconfig.json) are not inputs.
   const inputs = files.flatMap((f) => {
     const s = f ? stamp(f) : null;
     return s ? [s] : [];
   });
-  const builder = stamp(SELF);
-  if (builder) writeAtomic(manifestPath(script), JSON.stringify({ format: FORMAT, builder, inputs, bundle: name } satisfies Manifest));
+  writeBuildManifest(manifestPath(script), FORMAT, SELF, inputs, bundle);
   prune(dir);
   return bundle;
 }
