@@ -351,7 +351,7 @@ class Run {
         message = "No more retries left";
         break;
       }
-      const retryable = policy === "Always" || (policy === "OnFailure" && last.phase === "Failed") || (policy === "OnError" && last.phase === "Error") || (policy === "OnTransientError" && last.phase === "Error");
+      const retryable = policy === "Always" || (policy === "OnFailure" && last.phase === "Failed") || (policy === "OnError" && last.phase === "Error") || (policy === "OnTransientError" && (last.phase === "Error" || last.phase === "Failed") && isTransient(last.node.message ?? ""));
       if (!retryable) break;
       if (retry.expression) {
         const env = exprEnv(
@@ -1386,6 +1386,29 @@ function inherited(vars: Vars): Vars {
   const out: Vars = new Map();
   for (const k of ["workflow.status", "workflow.failures"]) if (vars.has(k)) out.set(k, vars.get(k));
   return out;
+}
+
+// Argo's transient errors as its controller tells them from a node's message
+// (util/errors: network and etcd messages; its Kubernetes API error types
+// cannot occur here), and this engine's own (a process that could not be
+// started for want of resources, a launcher that died).
+const TRANSIENT = [
+  "Connection closed by foreign host", "net/http: TLS handshake timeout", "i/o timeout", "connection timed out", "connection reset by peer",
+  "http2: client connection lost", "http2: server sent GOAWAY and closed the connection", "connect: connection refused", "invalid connection",
+  "etcdserver: leader changed", "etcdserver: request timed out", "etcdserver: too many requests",
+  "EAGAIN", "the process launcher (sh) died",
+];
+
+/** retryPolicy OnTransientError: the node's message is one of the above, or matches TRANSIENT_ERROR_PATTERN (as the controller's environment gives it). */
+function isTransient(message: string): boolean {
+  if (TRANSIENT.some((t) => message.includes(t))) return true;
+  const pattern = process.env.TRANSIENT_ERROR_PATTERN;
+  if (!pattern) return false;
+  try {
+    return new RegExp(pattern).test(message);
+  } catch {
+    return false; // a pattern JavaScript cannot read matches nothing, as an invalid one in Go
+  }
 }
 
 /** A node-level failure that is not the user's process: the node ends Error. */

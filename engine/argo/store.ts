@@ -72,7 +72,9 @@ export class NodeStore {
     const slug = shown.replace(/[^a-zA-Z0-9-]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 40) || "node";
     let id = init.name === this.wfid ? this.wfid : "";
     while (!id || this.nodes.has(id)) id = `${this.wfid}-${slug}-${rand5()}`;
-    const node: ArgoNode = { ...init, id, children: init.children ?? [], startedAt: now() };
+    // Argo's boundaryID: the Steps or DAG node whose template the node is part of (the argo CLI draws its tree by it).
+    const boundaryID = parent ? (parent.type === "Steps" || parent.type === "DAG" ? parent.id : parent.boundaryID) : undefined;
+    const node: ArgoNode = { ...init, id, ...(boundaryID ? { boundaryID } : {}), children: init.children ?? [], startedAt: now() };
     this.attach(node, parent);
     this.save(node);
     return node;

@@ -70,6 +70,63 @@ describe("Workflow.from_yaml", () => {
     expect(fs.readFileSync(path.join(steps[0].dir, "root", "tmp", "said"), "utf8")).toBe("got hello world\n");
   });
 
+  it("gives each node Argo's boundaryID: the Steps or DAG node whose template it is part of", async () => {
+    const wf = Workflow.from_yaml(`
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {generateName: bounds-}
+spec:
+  entrypoint: main
+  templates:
+  - name: main
+    steps:
+    - - {name: inner, template: inner}
+  - name: inner
+    dag:
+      tasks:
+      - {name: leaf, template: leaf}
+  - name: leaf
+    retryStrategy: {limit: 1}
+    container: {image: busybox, command: [sh, -c], args: ["true"]}
+`);
+    expect((await wf.submit()).phase).toBe("Succeeded");
+    const nodes = Object.values(wf.status()!.nodes);
+    const byName = (n: string) => nodes.find((x) => x.displayName === n)!;
+    const main = nodes.find((x) => x.type === "Steps")!;
+    const inner = byName("inner");
+    expect(main.boundaryID).toBeUndefined();
+    expect([byName("[0]").boundaryID, inner.boundaryID]).toEqual([main.id, main.id]);
+    // A retried task and its attempt belong to the DAG's template.
+    expect(inner.type).toBe("DAG");
+    expect([byName("leaf").type, byName("leaf").boundaryID, byName("leaf(0)").boundaryID]).toEqual(["Retry", inner.id, inner.id]);
+  });
+
+  it("retryPolicy OnTransientError retries only a transient error: Argo's messages, or TRANSIENT_ERROR_PATTERN's", async () => {
+    const manifest = `
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {generateName: transient-}
+spec:
+  entrypoint: flaky
+  templates:
+  - name: flaky
+    retryStrategy: {limit: 2, retryPolicy: OnTransientError}
+    container: {image: busybox, command: [sh, -c], args: ["exit 1"]}
+`;
+    const attempts = (wf: Workflow) => Object.values(wf.status()!.nodes).filter((n) => n.type === "Pod").length;
+    const plain = Workflow.from_yaml(manifest);
+    expect((await plain.submit()).phase).toBe("Failed");
+    expect(attempts(plain)).toBe(1);
+    process.env.TRANSIENT_ERROR_PATTERN = "exit code 1";
+    try {
+      const matched = Workflow.from_yaml(manifest);
+      expect((await matched.submit()).phase).toBe("Failed");
+      expect(attempts(matched)).toBe(3);
+    } finally {
+      delete process.env.TRANSIENT_ERROR_PATTERN;
+    }
+  });
+
   it("valueFrom.parameter names one variable, with or without braces (Argo trims them; dflow's export writes it bare)", async () => {
     const wf = Workflow.from_yaml(`
 apiVersion: argoproj.io/v1alpha1
