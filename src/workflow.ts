@@ -12,6 +12,7 @@ import { readTextOrSync } from "../engine/store/fsx.js";
 import { z } from "./vendor/zod.js";
 import { type ArgoExport, type ExportOptions, exportWorkflow } from "./argo/export.js";
 import { bundleOPs } from "./argo/export-bundle.js";
+import { takeDetachedLog } from "./detached.js";
 import { DflowConfigError } from "./errors.js";
 import { checkWorkflowName } from "./names.js";
 import { workflowOptionProblems } from "./option-check.js";
@@ -164,11 +165,7 @@ export class Workflow {
       onStart: (id, dir) => {
         this.id = id;
         // Detached (dflow run --detach): the script's output moves into <wfdir>/log.txt, as in dflow.
-        const detachedLog = process.env.DFLOW_DETACHED_LOG;
-        if (detachedLog && fs.existsSync(detachedLog)) {
-          fs.renameSync(detachedLog, path.join(dir, "log.txt"));
-          delete process.env.DFLOW_DETACHED_LOG;
-        }
+        takeDetachedLog(dir);
         if (report) fs.appendFileSync(report, `${JSON.stringify({ event: "started", id, dir, pid: process.pid })}\n`);
       },
     });

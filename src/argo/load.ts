@@ -4,6 +4,7 @@
 // layout, visible to `dflow list/get/logs/ui`). The interpreter is
 // engine/argo (its design is at the top of engine/argo/run.ts).
 import fs from "node:fs";
+import { takeDetachedLog } from "../detached.js";
 import { DflowConfigError } from "../errors.js";
 // Not engine/argo/index.js: the interpreter (run.ts) is imported when a manifest is submitted, so
 // that src/workflow.ts, and with it every TS OP's bundle, does not carry it.
@@ -55,6 +56,7 @@ export class ArgoManifest {
       onStart: (id, dir) => {
         this.id = id;
         this.dir = dir;
+        takeDetachedLog(dir);
         if (report) fs.appendFileSync(report, `${JSON.stringify({ event: "started", id, dir, pid: process.pid })}\n`);
       },
     });

@@ -47,12 +47,17 @@ async function runDetached(run: ScriptRun, nodeArgs: string[], report: string): 
       return 0;
     }
     if (exited !== null) {
-      process.stderr.write(`dflow: the workflow script ended (exit status ${exited}) before a workflow started; its output:\n${fs.readFileSync(logFile, "utf8")}`);
+      process.stderr.write(`dflow: the run ended (exit status ${exited}) before a workflow started; its output:\n${fs.readFileSync(logFile, "utf8")}`);
       return exited || 1;
     }
     await sleep(100);
   }
   throw new CliError(`no workflow started within 120 s; the script (process ${child.pid}) keeps running, its output is in ${logFile}`, 1);
+}
+
+/** Where the run reports the workflows it starts and ends (src/workflow.ts, src/argo/load.ts): one line each. */
+function reportFile(): string {
+  return path.join(fs.mkdtempSync(path.join(os.tmpdir(), "dflow-run-")), "report.jsonl");
 }
 
 /**
@@ -66,7 +71,7 @@ export async function runScript(run: ScriptRun): Promise<number | null> {
   const file = path.resolve(run.script);
   const load = await loadableScript(run.script);
   if (typeof load === "number") return load;
-  const report = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "dflow-run-")), "report.jsonl");
+  const report = reportFile();
   if (run.detach) return runDetached(run, [fileURLToPath(new URL("./script-main.js", import.meta.url)), load, file, ...run.args], report);
   // In this process: a second node would cost its start-up again (and load the CLI's modules
   // in vain). The workflows' outcomes are read back when the process ends, whatever ends it.
@@ -111,6 +116,14 @@ function readReport(report: string): Array<{ id: string; status: string }> {
 
 /** `dflow run wf.yaml`: an Argo Workflow manifest, run in this process; the exit status says whether it succeeded. */
 async function runManifest(file: string, templates: string[], parameters: string[]): Promise<number> {
+  const manifest = await loadManifest(file, templates, parameters);
+  const r = await manifest.submit();
+  process.stderr.write(`dflow: workflow ${r.id} ${r.phase}${r.message ? `: ${r.message}` : ""}\n`);
+  return r.phase === "Succeeded" ? 0 : 1;
+}
+
+/** The manifest loaded and checked; what is wrong with it (or its -t files, -p values) is one line. */
+async function loadManifest(file: string, templates: string[], parameters: string[]) {
   if (!fs.existsSync(file)) throw new CliError(`no such workflow manifest: ${file}`);
   const params: Record<string, string> = {};
   for (const p of parameters) {
@@ -120,17 +133,13 @@ async function runManifest(file: string, templates: string[], parameters: string
   }
   const { fromYamlFile } = await import("../argo/load.js");
   const { DflowConfigError } = await import("../errors.js");
-  let manifest;
   try {
-    manifest = fromYamlFile(file, { template_files: templates, parameters: parameters.length ? params : undefined });
+    return fromYamlFile(file, { template_files: templates, parameters: parameters.length ? params : undefined });
   } catch (e) {
     // An invalid or unsupported manifest: one line, the user's to fix.
     if (e instanceof DflowConfigError) throw new CliError(e.message, 1);
     throw e;
   }
-  const r = await manifest.submit();
-  process.stderr.write(`dflow: workflow ${r.id} ${r.phase}${r.message ? `: ${r.message}` : ""}\n`);
-  return r.phase === "Succeeded" ? 0 : 1;
 }
 
 const collect = (v: string, list: string[]) => [...list, v];
@@ -149,7 +158,14 @@ export function register(program: Command): void {
       // A script being exported (`dflow export`) that starts `dflow run` itself: exporting runs no step.
       if (process.env.DFLOW_EXPORT) throw new CliError(`dflow run ${script} was started by a workflow script that \`dflow export\` is rendering; exporting runs no workflow`);
       if (/\.ya?ml$/i.test(script)) {
-        if (o.detach) throw new CliError("--detach is not available for Argo manifests yet: run it in the foreground (or under nohup)");
+        // Detached: this command again in a process of its own (without --detach), as for scripts.
+        if (o.detach) {
+          // Checked here first: a mistake is one line now, not the background run's output.
+          await loadManifest(script, o.template, o.parameter);
+          const flags = [...o.template.flatMap((t) => ["-t", path.resolve(t)]), ...o.parameter.flatMap((p) => ["-p", p])];
+          process.exitCode = await runDetached({ script, args: [] }, [fileURLToPath(new URL("../cli.js", import.meta.url)), "run", path.resolve(script), ...flags], reportFile());
+          return;
+        }
         process.exitCode = await runManifest(script, o.template, o.parameter);
         return;
       }

@@ -233,6 +233,23 @@ describe("dflow run wf.yaml", () => {
     expect(missing.stderr.trim().split("\n")).toEqual([expect.stringContaining('WorkflowTemplate "workflow-template-submittable" not found: pass the file that defines it (dflow run -t FILE')]);
   });
 
+  it("--detach runs it in the background: the id at once, the run's output in <wfdir>/log.txt; a bad manifest is one line first", async () => {
+    const cwd = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "argo-detach-")));
+    const file = path.join(cwd, "bg.yaml");
+    fs.writeFileSync(file, "apiVersion: argoproj.io/v1alpha1\nkind: Workflow\nmetadata: {generateName: bg-}\nspec:\n  entrypoint: hi\n  arguments: {parameters: [{name: who, value: nobody}]}\n  templates:\n  - name: hi\n    container: {image: busybox, command: [sh, -c], args: [\"echo hi {{workflow.parameters.who}}\"]}\n");
+    const r = await execa(process.execPath, [cli, "run", "bg.yaml", "--detach", "-p", "who=you"], { cwd, reject: false, all: true });
+    expect(r.exitCode, r.all).toBe(0);
+    const id = /^Workflow (bg-\w{5}) is running in the background/.exec(r.stdout)![1];
+    await until("the workflow to end", () => ["Succeeded", "Failed"].includes(fs.existsSync(path.join(cwd, id, "status")) ? fs.readFileSync(path.join(cwd, id, "status"), "utf8") : ""));
+    expect(readArgoStatus(path.join(cwd, id))!.phase).toBe("Succeeded");
+    expect(fs.readFileSync(path.join(cwd, id, id, "log.txt"), "utf8")).toBe("hi you\n");
+    expect(fs.readFileSync(path.join(cwd, id, "log.txt"), "utf8")).toContain(`Workflow is running locally (ID: ${id})`);
+
+    const bad = await execa(process.execPath, [cli, "run", "bg.yaml", "--detach", "-p", "nobody=1"], { cwd, reject: false, all: true });
+    expect(bad.exitCode).toBe(1);
+    expect(bad.stderr.trim().split("\n")).toEqual([expect.stringContaining("parameter nobody: the workflow has no argument of that name")]);
+  });
+
   it("dflow stop ends a running manifest: its process killed, its nodes and the workflow Failed with the reason", async () => {
     const cwd = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "argo-stop-")));
     const file = path.join(cwd, "nap.yaml");
