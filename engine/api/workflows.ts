@@ -5,7 +5,9 @@
 // button in the UI does exactly what the command does.
 import { spawn } from "node:child_process";
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { checkDeletable, deleteWorkflow, suspendWorkflow, resumeWorkflow, terminateWorkflow } from "../control.js";
 import { lockAlive, readLock, readRunInfo } from "../store/engine-dir.js";
@@ -81,6 +83,13 @@ export interface StoreOptions {
 const ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
 const readText = (file: string): string | null => readTextOrSync(file, null);
+
+/** The dflow command: dist/engine/api/ -> dist/src/cli.js; from the sources (tests), the built one beside them. */
+function cliPath(): string {
+  const cli = [new URL("../../src/cli.js", import.meta.url), new URL("../../dist/src/cli.js", import.meta.url)].map((u) => fileURLToPath(u)).find((f) => fs.existsSync(f));
+  if (!cli) throw new ApiError(500, "the dflow command is not built (dist/src/cli.js): run `npm run build`");
+  return cli;
+}
 
 export class WorkflowStore {
   readonly root: string;
@@ -456,11 +465,10 @@ export class WorkflowStore {
    * the workflow that runs (a new one for resubmit).
    */
   async rerun(id: string, how: "retry" | "resubmit"): Promise<{ message: string; id: string | null }> {
+    if (this.isArgo(id)) return this.rerunArgoInBackground(id, how);
     // Refused here already (409, not the command's output) when the command would refuse.
     this.rerunPlan(id, how);
-    // dist/engine/api/ -> dist/src/cli.js; from the sources (tests), the built one beside them.
-    const cli = [new URL("../../src/cli.js", import.meta.url), new URL("../../dist/src/cli.js", import.meta.url)].map((u) => fileURLToPath(u)).find((f) => fs.existsSync(f));
-    if (!cli) throw new ApiError(500, "the dflow command is not built (dist/src/cli.js): run `npm run build`");
+    const cli = cliPath();
     return new Promise((resolve, reject) => {
       const child = spawn(process.execPath, [cli, how, id, "--detach"], { cwd: this.root, env: { ...process.env, DFLOW_DEBUG_WORKDIR: this.root }, stdio: ["ignore", "pipe", "pipe"] });
       let out = "";
@@ -473,5 +481,32 @@ export class WorkflowStore {
         resolve({ message: out.trim(), id: /^Workflow (\S+) is running/m.exec(out)?.[1] ?? null });
       });
     });
+  }
+
+  /**
+   * The UI's retry/resubmit of an Argo run: `dflow retry|resubmit <id>` (an
+   * Argo run's rerun is in the foreground) in a process of its own, left
+   * running; resolves once its workflow has started, with the command's
+   * output so far. Its output goes on in a file of the system's temp folder.
+   */
+  private async rerunArgoInBackground(id: string, how: "retry" | "resubmit"): Promise<{ message: string; id: string | null }> {
+    const dir = this.dirOf(id);
+    const lock = readLock(dir);
+    if (how === "retry" && lock && lockAlive(lock)) throw new ApiError(409, `workflow ${id} is being run by engine pid ${lock.pid} on ${lock.host}; stop it first`);
+    const log = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "dflow-rerun-")), "output.log");
+    const out = fs.openSync(log, "a");
+    const child = spawn(process.execPath, [cliPath(), how, id], { cwd: this.root, env: { ...process.env, DFLOW_DEBUG_WORKDIR: this.root }, detached: true, stdio: ["ignore", out, out] });
+    fs.closeSync(out);
+    child.unref();
+    let exited: number | null = null;
+    child.on("exit", (code) => (exited = code ?? 1));
+    for (let waited = 0; waited < 120_000; waited += 100) {
+      const text = readTextOrSync(log, "");
+      const started = /Workflow is running locally \(ID: (\S+)\)/.exec(text);
+      if (started) return { message: `${text.trim()}\n(its output goes on in ${log})`, id: started[1]! };
+      if (exited !== null) throw new ApiError(409, text.trim() || `dflow ${how} ${id} ended with status ${exited}`);
+      await sleep(100);
+    }
+    throw new ApiError(500, `dflow ${how} ${id} did not start a workflow within 120 s (process ${child.pid}; its output is in ${log})`);
   }
 }

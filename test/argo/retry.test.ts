@@ -11,6 +11,7 @@ import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CLI } from "../support/ui.js";
 import { until } from "../support/wait.js";
+import { WorkflowStore } from "../../engine/api/workflows.js";
 
 let work = "";
 let host = "";
@@ -169,6 +170,20 @@ describe("dflow retry of an Argo run", () => {
     expect(retry.exitCode, retry.all).toBe(0);
     expect(processesIn(path.join(work, id, b.id))).toEqual([]);
     expect(ran("killed")).toBe("a\nb 41\nb 41\nc 42 made by a\nbye Succeeded\n");
+  });
+});
+
+describe("the UI's retry of an Argo run (WorkflowStore.rerun, as `dflow ui` calls it)", () => {
+  it("starts `dflow retry` in a process of its own and answers once the workflow runs again", async () => {
+    const first = await dflow(["run", write("from-ui")]);
+    expect(first.exitCode, first.all).toBe(1);
+    const id = idOf("from-ui");
+    fs.writeFileSync(path.join(host, "from-ui.ok"), "");
+    const r = await new WorkflowStore(work).rerun(id, "retry");
+    expect(r.id).toBe(id);
+    expect(r.message).toContain(`Workflow is running locally (ID: ${id})`);
+    await until("the retried workflow to end", () => fs.readFileSync(path.join(work, id, "status"), "utf8") === "Succeeded" && ran("from-ui").includes("bye Succeeded"));
+    expect(ran("from-ui")).toBe("a\nb 41\nbye Failed\nb 41\nc 42 made by a\nbye Succeeded\n");
   });
 });
 
