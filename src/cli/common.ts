@@ -3,7 +3,7 @@
 import path from "node:path";
 import { WorkflowStore } from "../../engine/api/workflows.js";
 import { config } from "../config.js";
-import { CliError, dflowCommand } from "./command.js";
+import { dflowCommand } from "./command.js";
 
 export { CliError, dflowCommand, printJson } from "./command.js";
 
@@ -24,12 +24,17 @@ export function workflowStore(): WorkflowStore {
 /**
  * `dflow retry` / `resubmit` of an Argo run: in the foreground (as `dflow
  * run wf.yaml`), one line with the outcome, the exit status 0 only when it
- * succeeded. False when `id` is not an Argo run (its script is run again).
+ * succeeded; with --detach in a process of its own, as the UI starts it.
+ * False when `id` is not an Argo run (its script is run again).
  */
 export async function rerunIfArgo(id: string, how: "retry" | "resubmit", detach: boolean | undefined): Promise<boolean> {
   const store = workflowStore();
   if (!store.isArgo(id)) return false;
-  if (detach) throw new CliError(`--detach is not available for Argo runs yet: ${how} it in the foreground (or under nohup)`);
+  if (detach) {
+    const r = await store.rerun(id, how);
+    process.stdout.write(`${r.message}\nFollow it with: ${dflowCommand()} watch ${r.id}\n`);
+    return true;
+  }
   const r = await store.rerunArgo(id, how, (l) => console.log(l));
   process.stderr.write(`dflow: workflow ${r.id} ${r.phase}${r.message ? `: ${r.message}` : ""}\n`);
   process.exitCode = r.phase === "Succeeded" ? 0 : 1;

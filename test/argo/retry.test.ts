@@ -173,7 +173,7 @@ describe("dflow retry of an Argo run", () => {
   });
 });
 
-describe("the UI's retry of an Argo run (WorkflowStore.rerun, as `dflow ui` calls it)", () => {
+describe("the UI's retry of an Argo run (WorkflowStore.rerun, as `dflow ui` calls it), and --detach", () => {
   it("starts `dflow retry` in a process of its own and answers once the workflow runs again", async () => {
     const first = await dflow(["run", write("from-ui")]);
     expect(first.exitCode, first.all).toBe(1);
@@ -184,6 +184,19 @@ describe("the UI's retry of an Argo run (WorkflowStore.rerun, as `dflow ui` call
     expect(r.message).toContain(`Workflow is running locally (ID: ${id})`);
     await until("the retried workflow to end", () => fs.readFileSync(path.join(work, id, "status"), "utf8") === "Succeeded" && ran("from-ui").includes("bye Succeeded"));
     expect(ran("from-ui")).toBe("a\nb 41\nbye Failed\nb 41\nc 42 made by a\nbye Succeeded\n");
+  });
+
+  it("dflow retry --detach does the same from the command line", async () => {
+    const first = await dflow(["run", write("detached")]);
+    expect(first.exitCode, first.all).toBe(1);
+    const id = idOf("detached");
+    fs.writeFileSync(path.join(host, "detached.ok"), "");
+    const r = await dflow(["retry", id, "--detach"]);
+    expect(r.exitCode, r.all).toBe(0);
+    expect(r.stdout).toContain(`Workflow is running locally (ID: ${id})`);
+    expect(r.stdout).toContain(`watch ${id}`);
+    await until("the retried workflow to end", () => fs.readFileSync(path.join(work, id, "status"), "utf8") === "Succeeded" && ran("detached").includes("bye Succeeded"));
+    expect(ran("detached")).toBe("a\nb 41\nbye Failed\nb 41\nc 42 made by a\nbye Succeeded\n");
   });
 });
 
