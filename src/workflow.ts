@@ -12,7 +12,7 @@ import { readTextOrSync } from "../engine/store/fsx.js";
 import { z } from "./vendor/zod.js";
 import { type ArgoExport, type ExportOptions, exportWorkflow } from "./argo/export.js";
 import { bundleOPs } from "./argo/export-bundle.js";
-import { takeDetachedLog } from "./detached.js";
+import { workflowEnded, workflowStarted } from "./detached.js";
 import { DflowConfigError } from "./errors.js";
 import { checkWorkflowName } from "./names.js";
 import { workflowOptionProblems } from "./option-check.js";
@@ -154,7 +154,6 @@ export class Workflow {
       reuse = new Workflow({ id: from }).query_step({ phase: "Succeeded" }).filter((s) => s.key);
       delete process.env.DFLOW_REUSE_FROM;
     }
-    const report = process.env.DFLOW_CLI_REPORT;
     const r = await runWorkflow(this.entrypoint!, {
       id: this.id,
       name: this.name,
@@ -164,14 +163,12 @@ export class Workflow {
       log: (l) => console.log(l),
       onStart: (id, dir) => {
         this.id = id;
-        // Detached (dflow run --detach): the script's output moves into <wfdir>/log.txt, as in dflow.
-        takeDetachedLog(dir);
-        if (report) fs.appendFileSync(report, `${JSON.stringify({ event: "started", id, dir, pid: process.pid })}\n`);
+        workflowStarted(id, dir);
       },
     });
     this.id = r.id;
     if (r.error) console.error(`Workflow ${r.id} failed: ${r.error.message}`);
-    if (report) fs.appendFileSync(report, `${JSON.stringify({ id: r.id, status: r.status, dir: r.dir })}\n`);
+    workflowEnded(r.id, r.status, r.dir);
     return { id: r.id, status: r.status, error: r.error };
   }
 

@@ -409,12 +409,6 @@ export class WorkflowStore {
     return this.command ? "--force" : "force";
   }
 
-  /**
-   * What `dflow retry` (the workflow continues in its directory) or `dflow
-   * resubmit` (a new workflow reusing its succeeded keyed steps) runs: the
-   * script that ran it, as recorded then. Refused (409) while its engine runs
-   * (retry), or without that record.
-   */
   /** Whether `id` is an Argo run (`dflow run wf.yaml`, the Argo Server API): rerun by rerunArgo, not by its script. */
   isArgo(id: string): boolean {
     return readTextOrSync(path.join(this.dirOf(id), "type"), "").trim() === "Argo";
@@ -427,11 +421,7 @@ export class WorkflowStore {
    * Both run the workflow as it ran (kept with the run), not the files now.
    */
   async rerunArgo(id: string, how: "retry" | "resubmit", log: (line: string) => void): Promise<{ id: string; phase: string; message?: string }> {
-    const dir = this.dirOf(id);
-    const lock = readLock(dir);
-    if (how === "retry" && lock && lockAlive(lock)) {
-      throw new ApiError(409, `workflow ${id} is being run by engine pid ${lock.pid} on ${lock.host} (since ${lock.started}); stop it first${this.command ? ` with \`${this.command} stop ${id}\`` : ""}`);
-    }
+    this.refuseRetryWhileRunning(id, this.dirOf(id), how);
     const argo = await import("../argo/index.js");
     try {
       const r = how === "retry" ? await argo.retryArgoWorkflow(id, { log }) : await argo.resubmitArgoWorkflow(id, { log });
@@ -442,12 +432,23 @@ export class WorkflowStore {
     }
   }
 
-  rerunPlan(id: string, how: "retry" | "resubmit"): RerunPlan {
-    const dir = this.dirOf(id);
+  /** A retry continues the workflow in its directory: refused (409) while an engine runs it. */
+  private refuseRetryWhileRunning(id: string, dir: string, how: "retry" | "resubmit"): void {
     const lock = readLock(dir);
     if (how === "retry" && lock && lockAlive(lock)) {
       throw new ApiError(409, `workflow ${id} is being run by engine pid ${lock.pid} on ${lock.host} (since ${lock.started}); stop it first${this.command ? ` with \`${this.command} stop ${id}\`` : ""}`);
     }
+  }
+
+  /**
+   * What `dflow retry` (the workflow continues in its directory) or `dflow
+   * resubmit` (a new workflow reusing its succeeded keyed steps) runs: the
+   * script that ran it, as recorded then. Refused (409) while its engine runs
+   * (retry), or without that record.
+   */
+  rerunPlan(id: string, how: "retry" | "resubmit"): RerunPlan {
+    const dir = this.dirOf(id);
+    this.refuseRetryWhileRunning(id, dir, how);
     const info = readRunInfo(dir);
     const env = how === "retry" ? "DFLOW_RESUME_ID" : "DFLOW_REUSE_FROM";
     if (!info) {
@@ -490,9 +491,7 @@ export class WorkflowStore {
    * output so far. Its output goes on in a file of the system's temp folder.
    */
   private async rerunArgoInBackground(id: string, how: "retry" | "resubmit"): Promise<{ message: string; id: string | null }> {
-    const dir = this.dirOf(id);
-    const lock = readLock(dir);
-    if (how === "retry" && lock && lockAlive(lock)) throw new ApiError(409, `workflow ${id} is being run by engine pid ${lock.pid} on ${lock.host}; stop it first`);
+    this.refuseRetryWhileRunning(id, this.dirOf(id), how);
     const log = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "dflow-rerun-")), "output.log");
     const out = fs.openSync(log, "a");
     const child = spawn(process.execPath, [cliPath(), how, id], { cwd: this.root, env: { ...process.env, DFLOW_DEBUG_WORKDIR: this.root }, detached: true, stdio: ["ignore", out, out] });

@@ -312,7 +312,7 @@ class Run {
    * retry keeps succeeded nodes.
    */
   private adopt(node: ArgoNode, parent: ArgoNode | undefined): Outcome {
-    this.store.adopt(node, parent);
+    this.store.attach(node, parent);
     const ids = [node.id];
     while (ids.length) {
       const id = ids.pop()!;

@@ -80,12 +80,8 @@ export class NodeStore {
     return node;
   }
 
-  /** A node of an earlier run of this directory, kept as it is (a retry's succeeded node, with its subtree). */
-  adopt(node: ArgoNode, parent?: ArgoNode): void {
-    this.attach(node, parent);
-  }
-
-  private attach(node: ArgoNode, parent?: ArgoNode): void {
+  /** A node under `parent` (or the workflow): a new one (create), or a retry's that succeeded in an earlier run, kept as it is. */
+  attach(node: ArgoNode, parent?: ArgoNode): void {
     this.nodes.set(node.id, node);
     if (parent) {
       parent.children.push(node.id);

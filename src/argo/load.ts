@@ -4,7 +4,7 @@
 // layout, visible to `dflow list/get/logs/ui`). The interpreter is
 // engine/argo (its design is at the top of engine/argo/run.ts).
 import fs from "node:fs";
-import { takeDetachedLog } from "../detached.js";
+import { workflowEnded, workflowStarted } from "../detached.js";
 import { DflowConfigError } from "../errors.js";
 // Not engine/argo/index.js: the interpreter (run.ts) is imported when a manifest is submitted, so
 // that src/workflow.ts, and with it every TS OP's bundle, does not carry it.
@@ -49,19 +49,17 @@ export class ArgoManifest {
 
   /** Run to the end in the work directory. */
   async submit(): Promise<ArgoSubmitResult> {
-    const report = process.env.DFLOW_CLI_REPORT;
     const { runArgoWorkflow } = await import("../../engine/argo/run.js");
     const r = await runArgoWorkflow(this.workflow, {
       log: (l) => console.log(l),
       onStart: (id, dir) => {
         this.id = id;
         this.dir = dir;
-        takeDetachedLog(dir);
-        if (report) fs.appendFileSync(report, `${JSON.stringify({ event: "started", id, dir, pid: process.pid })}\n`);
+        workflowStarted(id, dir);
       },
     });
     const status = r.phase === "Succeeded" ? "Succeeded" : "Failed";
-    if (report) fs.appendFileSync(report, `${JSON.stringify({ id: r.id, status, dir: r.dir })}\n`);
+    workflowEnded(r.id, status, r.dir);
     return { id: r.id, status, phase: r.phase, message: r.message, dir: r.dir };
   }
 
