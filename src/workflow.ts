@@ -136,7 +136,8 @@ export class Workflow {
     const exportTo = process.env.DFLOW_EXPORT;
     if (exportTo) {
       if (opts.reuse_step?.length) throw new DflowConfigError("reuse_step cannot be exported to Argo (dflow's memoization through ConfigMaps is not implemented)", { workflow: this.name });
-      const out = this.to_argo(JSON.parse(process.env.DFLOW_EXPORT_OPTIONS || "{}") as ExportOptions);
+      // Validated above already.
+      const out = this.rendered(JSON.parse(process.env.DFLOW_EXPORT_OPTIONS || "{}") as ExportOptions);
       fs.appendFileSync(exportTo, `${JSON.stringify({ name: this.name, ...out })}\n`);
       return new Promise<SubmitResult>(() => undefined);
     }
@@ -180,6 +181,11 @@ export class Workflow {
    */
   to_argo(opts: ExportOptions = {}): ArgoExport {
     this.validate();
+    return this.rendered(opts);
+  }
+
+  /** The Argo manifests of a workflow already validated. */
+  private rendered(opts: ExportOptions): ArgoExport {
     return exportWorkflow(this, { bundle: (modules) => bundleOPs(modules), ...opts });
   }
 

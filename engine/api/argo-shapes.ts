@@ -22,9 +22,6 @@ export class ArgoApiError extends Error {
     super(message);
     this.name = "ArgoApiError";
   }
-  get status(): number {
-    return GRPC_HTTP[this.code];
-  }
 }
 
 const DNS_NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;

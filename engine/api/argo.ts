@@ -26,7 +26,7 @@ import { ApiError, type WorkflowStore } from "./workflows.js";
 import { TemplateStore, type TemplateKind, randomSuffix } from "./argo-templates.js";
 import { ArgoApiError, type GrpcCode, type Obj, asObj, checkName, filterFields, k8sTime, lintManifest, matchesLabels, parseLabelSelector } from "./argo-shapes.js";
 
-export { ArgoApiError, GRPC_HTTP, filterFields } from "./argo-shapes.js";
+export { ArgoApiError, GRPC_HTTP } from "./argo-shapes.js";
 export type { TemplateKind } from "./argo-templates.js";
 
 const SAVED = "argo-workflow.json";

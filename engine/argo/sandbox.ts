@@ -9,6 +9,7 @@
 // node (this machine's).
 import fs from "node:fs";
 import path from "node:path";
+import { symlinkAtomicSync } from "../store/fsx.js";
 
 /** The host's own system directories: read from the host (an image has them too), never rewritten. */
 const SYSTEM = new Set(["etc", "usr", "bin", "sbin", "lib", "lib64", "proc", "dev", "sys", "run"]);
@@ -67,11 +68,8 @@ export function shims(base: string): string {
     } catch {
       // none yet, or the script an earlier version wrote
     }
-    if (now !== target) {
-      fs.rmSync(`${f}.tmp`, { force: true });
-      fs.symlinkSync(target, `${f}.tmp`);
-      fs.renameSync(`${f}.tmp`, f);
-    }
+    // A temp name of this process's own: engines starting at once each replace the link whole.
+    if (now !== target) symlinkAtomicSync(target, f);
   };
   if (fs.existsSync(BASH)) link("sh", BASH);
   // A node image's `node` is the node running this engine, whatever the tag: the only one known to

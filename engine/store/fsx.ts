@@ -120,6 +120,10 @@ export function writeAtomicSync(file: string, data: string | Uint8Array): void {
 
 /** Create or replace a symlink atomically (link beside, rename over). */
 export async function symlinkAtomic(target: string, linkPath: string): Promise<void> {
+  symlinkAtomicSync(target, linkPath);
+}
+
+export function symlinkAtomicSync(target: string, linkPath: string): void {
   const tmp = tempName(linkPath);
   try {
     fs.symlinkSync(target, tmp);

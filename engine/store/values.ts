@@ -1,37 +1,10 @@
 // Parameter value files (spec §2.7): strings verbatim, everything else JSON
 // with Python's separators (", " and ": ") so files are byte-identical to
 // dflow's for plain data; class instances tagged {"py/object": "mod.Class"}.
-import { classForTypeName, isStringType, typeNameOfClass } from "../../src/types.js";
+import { classForTypeName, isStringType, pyJson } from "../../src/types.js";
 
-/** JSON.stringify with Python json.dumps spacing. */
-export function pyJson(value: unknown): string {
-  if (value === null || value === undefined) return "null";
-  switch (typeof value) {
-    case "string":
-      return JSON.stringify(value);
-    case "number":
-      return Number.isFinite(value) ? String(value) : value > 0 ? "Infinity" : value < 0 ? "-Infinity" : "NaN";
-    case "boolean":
-      return value ? "true" : "false";
-    case "bigint":
-      return value.toString();
-    case "object": {
-      if (Array.isArray(value)) return `[${value.map(pyJson).join(", ")}]`;
-      const proto = Object.getPrototypeOf(value);
-      const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined && typeof v !== "function");
-      const body = entries.map(([k, v]) => `${JSON.stringify(k)}: ${pyJson(v)}`);
-      if (proto !== Object.prototype && proto !== null) {
-        const ctor = (proto as { constructor: abstract new (...a: never[]) => unknown }).constructor;
-        if (typeof (value as { toJSON?: unknown }).toJSON === "function") return pyJson((value as { toJSON(): unknown }).toJSON());
-        const name = typeNameOfClass(ctor) ?? ctor.name;
-        body.unshift(`"py/object": ${JSON.stringify(name)}`);
-      }
-      return `{${body.join(", ")}}`;
-    }
-    default:
-      return JSON.stringify(String(value));
-  }
-}
+// pyJson is the model's (src/types.ts): the Argo export writes parameter values as the engine's files hold them.
+export { pyJson };
 
 /** Text of a parameter value file. */
 export function encodeValue(value: unknown): string {

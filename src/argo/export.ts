@@ -17,7 +17,7 @@ import { ArgoSequence, ArgoVar, conditionText, exprOf } from "../expr.js";
 import { InputArtifact, InputParameter, OutputArtifact, OutputParameter, StepItemCount, StepOutputArtifact, StepOutputParameter, typeString } from "../io.js";
 import { durationSeconds, MAX_RETRIES } from "../options.js";
 import { S3Artifact } from "../s3.js";
-import { typeNameOfClass } from "../types.js";
+import { pyJson, typeNameOfClass } from "../types.js";
 import type { Step } from "../step.js";
 import { DAG, Steps } from "../steps.js";
 import { type OPTemplate, type RetryStrategy, ScriptOPTemplate, TsOPTemplate } from "../templates.js";
@@ -69,14 +69,6 @@ export const OP_BUNDLE_MOUNT = "/opt/dflow-ts-ops";
 const DEFAULT_NODE_IMAGE = `node:${process.versions.node.split(".")[0]}`;
 
 // ------------------------------------------------------------------ values
-
-/** dflow's jsonpickle.dumps of plain data: JSON with Python's separators (", ", ": "), as a local step's parameter files. */
-export function pyJson(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(pyJson).join(", ")}]`;
-  if (v !== null && typeof v === "object") return `{${Object.entries(v).map(([k, x]) => `${JSON.stringify(k)}: ${pyJson(x)}`).join(", ")}}`;
-  if (typeof v === "number" && !Number.isFinite(v)) return v > 0 ? "Infinity" : v < 0 ? "-Infinity" : "NaN";
-  return JSON.stringify(v === undefined ? null : v);
-}
 
 /** `{"type": "int"}`: dflow keeps a parameter's declared type in its description. */
 function typeDescription(t: unknown): string | undefined {

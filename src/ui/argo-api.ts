@@ -4,18 +4,12 @@
 // Hera and dflow's Python client run workflows here without Kubernetes. The
 // routes only translate HTTP to engine/api/argo.ts; errors have Argo's shape,
 // {"code": <gRPC code>, "message": "..."}, with grpc-gateway's HTTP status.
-import crypto from "node:crypto";
+import { sameToken } from "./token.js";
 import type { Context, Hono } from "hono";
 import { stream } from "hono/streaming";
 import { ArgoApiError, type ArgoWorkflowService, GRPC_HTTP, type TemplateKind } from "../../engine/api/argo.js";
 
 type Status = 200 | 400 | 401 | 403 | 404 | 409 | 500 | 501;
-
-function sameToken(given: string, token: string): boolean {
-  const a = crypto.createHash("sha256").update(given).digest();
-  const b = crypto.createHash("sha256").update(token).digest();
-  return crypto.timingSafeEqual(a, b);
-}
 
 function argoError(c: Context, code: keyof typeof GRPC_HTTP, message: string): Response {
   return c.json({ code, message }, GRPC_HTTP[code] as Status);

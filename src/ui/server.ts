@@ -7,6 +7,7 @@
 // form from another site cannot carry one), and files are served only from
 // inside the work directory and the artifact root, symlinks resolved.
 import crypto from "node:crypto";
+import { sameToken } from "./token.js";
 import fs from "node:fs";
 import path from "node:path";
 import { Readable } from "node:stream";
@@ -45,13 +46,6 @@ export interface UiServer {
 
 export function isLoopback(host: string): boolean {
   return host === "localhost" || host === "::1" || /^127\.\d+\.\d+\.\d+$/.test(host);
-}
-
-function sameToken(given: string, token: string): boolean {
-  // Hashes first: timingSafeEqual wants equal lengths, and the length of the token is no secret worth a branch.
-  const a = crypto.createHash("sha256").update(given).digest();
-  const b = crypto.createHash("sha256").update(token).digest();
-  return crypto.timingSafeEqual(a, b);
 }
 
 const TYPES: Record<string, string> = {
