@@ -17,11 +17,11 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { type ArgoRunResult, type ArgoStatus, readArgoStatus, retryArgoWorkflow, runArgoWorkflow } from "../argo/index.js";
 import type { ArgoRunOptions } from "../argo/run.js";
 import { DflowConfigError } from "../../src/errors.js";
-import type { ArgoNode } from "../argo/store.js";
+import { type ArgoNode, WORKFLOW_FILE } from "../argo/store.js";
 import { ArgoRunControl, type ShutdownStrategy } from "../argo/control.js";
 import { readTextOrSync, writeAtomicSync } from "../store/fsx.js";
 import { isSuspended, registerForeignRun } from "../control.js";
-import { isFinal } from "./read.js";
+import { isFinal, listWorkflowDirs } from "./read.js";
 import { ApiError, type WorkflowStore } from "./workflows.js";
 import { TemplateStore, type TemplateKind, randomSuffix } from "./argo-templates.js";
 import { ArgoApiError, type GrpcCode, type Obj, asObj, checkName, filterFields, k8sTime, lintManifest, matchesLabels, parseLabelSelector } from "./argo-shapes.js";
@@ -84,8 +84,8 @@ export class ArgoWorkflowService {
     return t === null ? null : (JSON.parse(t) as Obj);
   }
 
-  private namespaceOf(dir: string): string {
-    return str(asObj(this.saved(dir)?.metadata).namespace) || CLI_NAMESPACE;
+  private namespaceOf(dir: string, saved = this.saved(dir)): string {
+    return str(asObj(saved?.metadata).namespace) || CLI_NAMESPACE;
   }
 
   /** The directory of Argo workflow `name` of `namespace`; NotFound otherwise. */
@@ -98,13 +98,13 @@ export class ArgoWorkflowService {
       if (e instanceof ApiError) throw notFound;
       throw e;
     }
-    if (!readArgoStatus(dir) || this.namespaceOf(dir) !== namespace) throw notFound;
+    // An Argo run has its record (the status itself is read by the caller that needs it).
+    if (!fs.existsSync(path.join(dir, WORKFLOW_FILE)) || this.namespaceOf(dir) !== namespace) throw notFound;
     return dir;
   }
 
   /** The Workflow object: as submitted, with Argo's status read from the run's directory. */
-  private workflow(dir: string, st: ArgoStatus): Obj {
-    const saved = this.saved(dir);
+  private workflow(dir: string, st: ArgoStatus, saved = this.saved(dir)): Obj {
     const meta = asObj(saved?.metadata);
     const done = isFinal(st.phase);
     const labels: Record<string, string> = {
@@ -152,24 +152,34 @@ export class ArgoWorkflowService {
 
   // ------------------------------------------------------------ workflows
 
-  list(namespace: string, q: ListQuery = {}, fields?: string): Obj {
+  /** A list query's selectors and limit, read; InvalidArgument for what this server cannot select by. */
+  listQuery(q: ListQuery) {
     if (q.continue) throw new ArgoApiError(3, "listOptions.continue: paging is not supported by this server; list without it (all workflows are returned)");
     const byName = q.fieldSelector ? /^metadata\.name\s*(==|=|!=)\s*([\w.-]+)$/.exec(q.fieldSelector.trim()) : null;
     if (q.fieldSelector && !byName) throw new ArgoApiError(3, `listOptions.fieldSelector ${JSON.stringify(q.fieldSelector)}: only metadata.name=<name> and metadata.name!=<name> are supported`);
     const reqs = parseLabelSelector(q.labelSelector ?? "");
     const limit = q.limit ? Number(q.limit) : 0;
     if (!Number.isInteger(limit) || limit < 0) throw new ArgoApiError(3, `listOptions.limit must be a non-negative integer, got ${JSON.stringify(q.limit)}`);
-    const items: Obj[] = [];
-    for (const w of this.store.workflows()) {
-      const dir = path.join(this.store.root, w.id);
-      if (byName && (byName[1] === "!=" ? w.id === byName[2] : w.id !== byName[2])) continue;
+    return { byName, reqs, limit };
+  }
+
+  list(namespace: string, q: ListQuery = {}, fields?: string): Obj {
+    const { byName, reqs, limit } = this.listQuery(q);
+    // The cheap tests first (a watch lists every 250 ms): the name, then the namespace (one small
+    // file), and only then the run's status, which reads every node.
+    const found: Array<{ started: string; wf: Obj }> = [];
+    for (const { id, dir } of listWorkflowDirs(this.store.root)) {
+      if (byName && (byName[1] === "!=" ? id === byName[2] : id !== byName[2])) continue;
+      const saved = this.saved(dir);
+      if (this.namespaceOf(dir, saved) !== namespace) continue;
       const st = readArgoStatus(dir);
-      if (!st || this.namespaceOf(dir) !== namespace) continue;
-      const wf = this.workflow(dir, st);
-      if (!matchesLabels(reqs, asObj(wf.metadata).labels as Record<string, string>)) continue;
-      items.push(wf);
-      if (limit && items.length >= limit) break;
+      if (!st) continue;
+      const wf = this.workflow(dir, st, saved);
+      if (matchesLabels(reqs, asObj(wf.metadata).labels as Record<string, string>)) found.push({ started: st.startedAt ?? "", wf });
     }
+    // Newest first, as `dflow list` and Argo list them.
+    found.sort((a, b) => b.started.localeCompare(a.started) || str(asObj(a.wf.metadata).name).localeCompare(str(asObj(b.wf.metadata).name)));
+    const items = (limit ? found.slice(0, limit) : found).map((f) => f.wf);
     return filterFields({ metadata: {}, items }, fields) as Obj;
   }
 

@@ -97,7 +97,7 @@ export function mountArgoApi(app: Hono, argo: ArgoWorkflowService, token: string
   app.get(`${W}/:name/:podName/log`, (c) => serveStream(c, (signal) => logs(c, c.req.param("podName"), signal)));
   app.get("/api/v1/workflow-events/:namespace", (c) => {
     const query = { labelSelector: q(c, "listOptions.labelSelector"), fieldSelector: q(c, "listOptions.fieldSelector") };
-    argo.list(ns(c), query); // refused here (a bad selector), before the stream starts
+    argo.listQuery(query); // refused here (a bad selector), before the stream starts
     return serveStream(c, (signal) => argo.watch(ns(c), query, q(c, "fields"), signal));
   });
 
