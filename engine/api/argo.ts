@@ -60,6 +60,15 @@ function fromApiError(e: unknown): never {
   throw e;
 }
 
+/** `key=value` texts (`argo submit -l`, `-p`) split at their first `=`; InvalidArgument naming the field for one without. */
+function keyValues(texts: string[], field: string, key: "key" | "name"): Array<[string, string]> {
+  return texts.map((kv) => {
+    const eq = kv.indexOf("=");
+    if (eq <= 0) throw new ArgoApiError(3, `${field}: ${JSON.stringify(kv)} is not ${key}=value`);
+    return [kv.slice(0, eq), kv.slice(eq + 1)];
+  });
+}
+
 const str = (v: unknown): string => (typeof v === "string" ? v : v === undefined || v === null ? "" : String(v));
 
 /** Node inputs/outputs in Argo's shape: an artifact of the local repository is an s3 key. */
@@ -256,17 +265,8 @@ export class ArgoWorkflowService {
       if (outcome instanceof DflowConfigError) throw new ArgoApiError(9, outcome.message);
       throw outcome;
     }
-    // An interpreter failure (not the workflow's) still ends the run, never leaving it Running.
-    void done
-      .catch((e: unknown) => {
-        const dir = path.join(this.store.root, name);
-        const rec = asObj(JSON.parse(readTextOrSync(path.join(dir, "argo.json"), "{}")));
-        const message = `internal error of the local Argo interpreter: ${e instanceof Error ? e.message : String(e)}`;
-        writeAtomicSync(path.join(dir, "argo.json"), JSON.stringify({ ...rec, phase: "Error", message, finishedAt: new Date().toISOString() }));
-        writeAtomicSync(path.join(dir, "message"), `${message}\n`);
-        writeAtomicSync(path.join(dir, "status"), "Failed");
-      })
-      .finally(() => this.runs.delete(name));
+    // An interpreter failure ends the run as Error itself (engine/argo/run.ts); what is left (the disk) has nothing to record it on.
+    void done.catch(() => undefined).finally(() => this.runs.delete(name));
   }
 
   /** `argo submit --from workflowtemplate/<name>`. */
@@ -283,23 +283,10 @@ export class ArgoWorkflowService {
     if (o.dryRun) throw new ArgoApiError(3, "submitOptions.dryRun: use serverDryRun");
     const labels: Record<string, string> = { "workflows.argoproj.io/workflow-template": name };
     if (tkind === "ClusterWorkflowTemplate") labels["workflows.argoproj.io/cluster-workflow-template"] = name;
-    for (const kv of str(o.labels).split(",").filter(Boolean)) {
-      const eq = kv.indexOf("=");
-      if (eq <= 0) throw new ArgoApiError(3, `submitOptions.labels: ${JSON.stringify(kv)} is not key=value`);
-      labels[kv.slice(0, eq).trim()] = kv.slice(eq + 1).trim();
-    }
+    for (const [k, v] of keyValues(str(o.labels).split(",").filter(Boolean), "submitOptions.labels", "key")) labels[k.trim()] = v.trim();
     const annotations: Record<string, string> = {};
-    for (const kv of str(o.annotations).split(",").filter(Boolean)) {
-      const eq = kv.indexOf("=");
-      if (eq <= 0) throw new ArgoApiError(3, `submitOptions.annotations: ${JSON.stringify(kv)} is not key=value`);
-      annotations[kv.slice(0, eq).trim()] = kv.slice(eq + 1).trim();
-    }
-    const parameters = (Array.isArray(o.parameters) ? o.parameters : []).map((p) => {
-      const s = str(p);
-      const eq = s.indexOf("=");
-      if (eq <= 0) throw new ArgoApiError(3, `submitOptions.parameters: ${JSON.stringify(s)} is not name=value`);
-      return { name: s.slice(0, eq), value: s.slice(eq + 1) };
-    });
+    for (const [k, v] of keyValues(str(o.annotations).split(",").filter(Boolean), "submitOptions.annotations", "key")) annotations[k.trim()] = v.trim();
+    const parameters = keyValues((Array.isArray(o.parameters) ? o.parameters : []).map(str), "submitOptions.parameters", "name").map(([name, value]) => ({ name, value }));
     const known = new Set((asObj(asObj(t.spec).arguments).parameters as Obj[] | undefined)?.map((p) => str(p.name)) ?? []);
     for (const p of parameters) if (!known.has(p.name)) throw new ArgoApiError(3, `submitOptions.parameters: ${tkind} ${name} has no argument ${JSON.stringify(p.name)} (it has ${[...known].join(", ") || "none"})`);
     const workflow: Obj = {
@@ -415,14 +402,12 @@ export class ArgoWorkflowService {
     if (params.length) {
       const args = asObj(spec.arguments);
       const list = (Array.isArray(args.parameters) ? args.parameters : []) as Obj[];
-      for (const s of params) {
-        const eq = s.indexOf("=");
-        if (eq <= 0) throw new ArgoApiError(3, `parameters: ${JSON.stringify(s)} is not name=value`);
-        const p = list.find((x) => x.name === s.slice(0, eq));
+      for (const [name, value] of keyValues(params, "parameters", "name")) {
+        const p = list.find((x) => x.name === name);
         if (p) {
-          p.value = s.slice(eq + 1);
+          p.value = value;
           delete p.valueFrom;
-        } else list.push({ name: s.slice(0, eq), value: s.slice(eq + 1) });
+        } else list.push({ name, value });
       }
       spec.arguments = { ...args, parameters: list };
     }

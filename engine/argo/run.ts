@@ -1603,6 +1603,13 @@ async function start(wf: ArgoWorkflow, opts: ArgoRunOptions, resume?: Resume): P
   try {
     // A workflow-level mutex is held for the whole run (other workflows of this engine process wait).
     outcome = await withMutexes(wf.spec.synchronization, () => run.run());
+  } catch (e) {
+    // A failure of this interpreter, not of the workflow: the run still ends (Error, with the reason),
+    // its processes killed and its running nodes closed, so that it never shows Running for good.
+    const message = `internal error of the local Argo interpreter: ${e instanceof Error ? e.message : String(e)}`;
+    killSteps(id);
+    for (const n of run.store.nodes.values()) if (n.phase === "Running" || n.phase === "Pending") run.store.finish(n, "Error", message);
+    outcome = { phase: "Error", message };
   } finally {
     onSignal.delete(dir);
   }
