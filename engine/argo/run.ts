@@ -54,7 +54,7 @@ import { readTextOrSync, writeAtomic, writeAtomicSync } from "../store/fsx.js";
 import { acquireLock, engineDir, releaseLock } from "../store/engine-dir.js";
 import { takeStopRequest } from "../control.js";
 import { type ArgoTemplate, type ArgoWorkflow, type Obj, ArgoSpecError, fromSaved, toSaved } from "./manifest.js";
-import { Sandbox, imageDefaults, shims, withStdoutCapture } from "./sandbox.js";
+import { type Isolation, Sandbox, imageDefaults, noNamespaceReason, PRIVATE_ROOTS, shims, withStdoutCapture } from "./sandbox.js";
 import { type ArgoNode, type NodeArtifact, type NodeParam, type NodePhase, NodeStore, WORKFLOW_FILE, type WorkflowRecord, readNodes, timestamp } from "./store.js";
 import { ArtifactValue, TagError, type Vars, exprEnv, soleReference, substitute, substituteDeep, tagText } from "./tags.js";
 import { type TaskSpec, type TaskState, dagPhase, dependencyNames, dependsOf, evaluateDepends } from "./depends.js";
@@ -553,8 +553,14 @@ class Run {
       await this.placeInputs(spec, sandbox, inArts);
       const argv = this.argv(spec, c, sandbox, dir);
       const env = this.env(c, sandbox);
-      const r = await this.process(argv, hostCwd, dir, env, this.timeout(spec, maxEnd));
-      return this.podOutcome(spec, node, sandbox, cwd, r);
+      const isolation = sandbox.isolate(declared, cwd, [this.wfdir, this.shimDir, process.execPath, ...pathsIn(env), ...pathsIn(process.env)]);
+      let r: Awaited<ReturnType<Run["process"]>>;
+      try {
+        r = await this.process(argv, hostCwd, dir, env, this.timeout(spec, maxEnd), "log.txt", "stdout", isolation);
+      } finally {
+        isolation?.done();
+      }
+      return this.podOutcome(spec, node, sandbox, cwd, r, isolation !== null);
     };
     return this.podLimit ? this.podLimit(run) : run();
   }
@@ -601,16 +607,16 @@ class Run {
     return env;
   }
 
-  private async process(argv: string[], cwd: string, dir: string, env: Record<string, string>, timeout: number | undefined, logName = "log.txt", stdoutName = "stdout") {
+  private async process(argv: string[], cwd: string, dir: string, env: Record<string, string>, timeout: number | undefined, logName = "log.txt", stdoutName = "stdout", isolation?: Isolation | null) {
     const stdout = path.join(dir, stdoutName);
     // The pid file: a retry after the engine died kills what it left running (killStepProcess).
     const onSpawn = (pid: number) => writeAtomic(path.join(dir, "pid"), String(pid));
-    const r = await runLocal({ command: withStdoutCapture(argv, stdout), cwd, logFile: path.join(dir, logName), env, timeout, owner: this.wfid, onSpawn });
+    const r = await runLocal({ command: withStdoutCapture(argv, stdout, isolation), cwd, logFile: path.join(dir, logName), env, timeout, owner: this.wfid, onSpawn });
     const result = await fsp.readFile(stdout, "utf8").catch(() => "");
     return { ...r, stdout: result };
   }
 
-  private async podOutcome(t: ArgoTemplate, node: ArgoNode, sandbox: Sandbox, cwd: string, r: { exitCode: number | null; signal: NodeJS.Signals | null; timedOut?: boolean; spawnError?: Error; stdout: string }): Promise<Outcome> {
+  private async podOutcome(t: ArgoTemplate, node: ArgoNode, sandbox: Sandbox, cwd: string, r: { exitCode: number | null; signal: NodeJS.Signals | null; timedOut?: boolean; spawnError?: Error; stdout: string }, isolated = false): Promise<Outcome> {
     const outputs = emptyOutputs();
     outputs.result = lastKiB(r.stdout.replace(/\n$/, ""));
     outputs.exitCode = r.exitCode === null ? "-1" : String(r.exitCode);
@@ -633,7 +639,7 @@ class Run {
     } catch (e) {
       if (phase === "Succeeded") {
         phase = "Error";
-        message = (e as Error).message;
+        message = (e as Error).message + escapedHint(t, sandbox, cwd, isolated);
       }
     }
     // finish() saves the node, its outputs with it: one write of node.json, not two.
@@ -1431,6 +1437,28 @@ function outputsOf(o: ArgoNode["outputs"]): Outputs {
 function templateKind(t: Obj): string {
   for (const k of ["container", "script", "containerSet", "steps", "dag", "suspend", "resource", "http", "data", "plugin"]) if (t[k] !== undefined) return k;
   return "none";
+}
+
+/**
+ * Why a declared output may be missing from the node though the program wrote
+ * it: the file is at its container path on this machine, reached through a
+ * path built at run time, which only a mount namespace moves into the node.
+ */
+function escapedHint(t: ArgoTemplate, sandbox: Sandbox, cwd: string, isolated: boolean): string {
+  const outs = [...asList(asObj(t.outputs).parameters).map((p) => str(asObj(p.valueFrom).path)), ...asList(asObj(t.outputs).artifacts).map((a) => str(a.path))];
+  // In a namespace, /tmp and /mnt were the node's: a file there on the host is someone else's.
+  const p = outs.find((o) => o && o.startsWith("/") && !(isolated && PRIVATE_ROOTS.includes(o.split("/")[1])) && !fs.existsSync(sandbox.host(o, cwd)) && fs.existsSync(o));
+  if (!p) return "";
+  const why = noNamespaceReason();
+  const how = PRIVATE_ROOTS.includes(p.split("/")[1]) ? (why ? `none here: ${why}` : "") : "which moves /tmp and /mnt, not other roots";
+  return `. ${p} exists on this machine, outside the node: the program probably reached it through a path it built at run time, which a local run moves into the node only in a mount namespace of its own${how ? ` (${how})` : ""}; see README "Running Argo workflows without Kubernetes"`;
+}
+
+/** Absolute paths in environment values (PATH-like lists too): what a pod may need from the host. */
+function pathsIn(env: Record<string, string | undefined>): string[] {
+  const out: string[] = [];
+  for (const v of Object.values(env)) if (v?.includes("/")) for (const p of v.split(":")) if (p.startsWith("/")) out.push(p);
+  return out;
 }
 
 /** Container paths a template declares (artifacts, output parameter files, workingDir, volume mounts). */

@@ -5,9 +5,15 @@
 // and the paths the template declares are moved under <node dir>/root, in
 // command, args, env values and script source. Parallel nodes writing the
 // same container path (every loop child writes its own /tmp/num) thus never
-// meet. Shims stand in for the images' tools: /argosay (argosay:v2), cowsay,
-// node (this machine's).
+// meet. A path the program builds at run time escapes that rewriting (Hera's
+// runner writes /tmp/hera-outputs/..., paths it set when it imported the
+// user's module): where the pod declares files under /tmp or /mnt and Linux
+// allows it, the pod also runs in a mount namespace of its own in which /tmp
+// and /mnt are the node's (isolate()). Shims stand in for the images' tools:
+// /argosay (argosay:v2), cowsay, node (this machine's).
+import { spawnSync } from "node:child_process";
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { symlinkAtomicSync } from "../store/fsx.js";
 
@@ -88,6 +94,14 @@ export function shims(base: string): string {
   return dir;
 }
 
+function isDir(p: string): boolean {
+  try {
+    return fs.statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
 function onPath(cmd: string): boolean {
   return (process.env.PATH ?? "").split(":").some((d) => d && fs.existsSync(path.join(d, cmd)));
 }
@@ -137,6 +151,66 @@ export class Sandbox {
     return text.replace(this.re, (full) => (full === "/argosay" ? path.join(this.shimsDir, "argosay") : this.host(full)));
   }
 
+  /**
+   * A mount namespace for the pod, in which /tmp and /mnt are the node's
+   * root/tmp and root/mnt, so a path built at run time lands in the node as
+   * a rewritten one does (both name the same file). Only for a pod that
+   * declares files there (what it must write, or reads as inputs): the others
+   * find the rewriting enough and are spared the ~10 ms. Host paths the pod
+   * needs under those roots (`needed`: the workflow's directory, which holds
+   * the script, the shims and this sandbox, and PATH-like values) are bound
+   * back at their place first. Null when not needed or not possible.
+   */
+  isolate(declared: string[], cwd: string, needed: string[]): Isolation | null {
+    if (this.mounts.length) return null; // a containerSet's shared volumes are host directories: left as they are
+    const roots = PRIVATE_ROOTS.filter((r) => declared.some((p) => path.posix.resolve(cwd, p).split("/")[1] === r) && isDir(`/${r}`));
+    if (!roots.length) return null;
+    const flags = mountNamespace();
+    if (!flags) return null;
+    const cmds: string[] = [];
+    const made: string[] = [];
+    for (const r of roots) {
+      const keep = new Set<string>();
+      for (const p of needed) {
+        const parts = p.split("/");
+        if (p.startsWith("/") && parts[1] === r && parts[2]) keep.add(parts[2]);
+      }
+      for (const k of [...keep].sort()) {
+        const src = `/${r}/${k}`;
+        const mp = path.join(this.root, r, k);
+        let st: fs.Stats;
+        try {
+          st = fs.statSync(src);
+        } catch {
+          continue;
+        }
+        if (!fs.existsSync(mp)) {
+          if (st.isDirectory()) fs.mkdirSync(mp, { recursive: true });
+          else fs.writeFileSync(mp, "");
+          made.push(mp);
+        }
+        cmds.push(`mount --bind ${shq(src)} ${shq(mp)}`);
+      }
+      fs.mkdirSync(path.join(this.root, r), { recursive: true });
+      // Recursive: the binds just made inside come along.
+      cmds.push(`mount --rbind ${shq(path.join(this.root, r))} ${shq(`/${r}`)}`);
+    }
+    return {
+      flags,
+      mounts: cmds.join(" && "),
+      done: () => {
+        for (const mp of made.reverse()) {
+          try {
+            if (fs.statSync(mp).isDirectory()) fs.rmdirSync(mp);
+            else if (fs.statSync(mp).size === 0) fs.unlinkSync(mp);
+          } catch {
+            // written to after all (a process the pod left behind): kept
+          }
+        }
+      },
+    };
+  }
+
   /** Make the usual roots exist, as they do in an image. */
   prepare(cwd: string): string {
     for (const d of ["tmp", "mnt"]) fs.mkdirSync(path.join(this.root, d), { recursive: true });
@@ -147,8 +221,56 @@ export class Sandbox {
 }
 
 /** The bash wrapper that keeps stdout apart (outputs.result) while the log gets stdout and stderr. */
-export function withStdoutCapture(argv: string[], stdoutFile: string): string[] {
+export function withStdoutCapture(argv: string[], stdoutFile: string, isolation?: Isolation | null): string[] {
   // A pipeline is waited for as a whole (a process substitution is not, and could lose the tail).
   const wrap = 'set -o pipefail; o=$1; shift; "$@" | tee "$o"';
+  // In a namespace, the wrapper itself makes the mounts first: no extra process, and tee writes
+  // through the same view (its file is under a directory bound back in).
+  if (isolation) return ["unshare", ...isolation.flags, "--", "bash", "-c", `${isolation.mounts} || { echo "dflow-ts: cannot give the pod its own /tmp and /mnt (mount namespace)" >&2; exit 125; }; ${wrap}`, "argo-pod", stdoutFile, ...argv];
   return ["bash", "-c", wrap, "argo-pod", stdoutFile, ...argv];
 }
+
+/** Container roots that a pod's own mount namespace takes from the node (scratch roots every host has). */
+export const PRIVATE_ROOTS = ["tmp", "mnt"];
+
+let namespaceFlags: string[] | null | undefined;
+/** Why the last probe found no mount namespace (for the error of an output written elsewhere). */
+let namespaceWhy = "";
+
+/**
+ * unshare's options for a mount namespace of a pod's own, or null where this
+ * machine gives none (not Linux, no unshare, user namespaces disabled, or
+ * DFLOW_ARGO_PRIVATE_TMP=0). Probed once per engine process with a real bind.
+ * A user other than root needs a user namespace, in which the pod runs as
+ * root: what most images do, and its files on disk are still the user's.
+ */
+export function mountNamespace(): string[] | null {
+  if (namespaceFlags !== undefined) return namespaceFlags;
+  namespaceFlags = null;
+  if (process.platform !== "linux") namespaceWhy = "not Linux";
+  else if (process.env.DFLOW_ARGO_PRIVATE_TMP === "0") namespaceWhy = "DFLOW_ARGO_PRIVATE_TMP=0";
+  else {
+    const flags = [...(process.getuid?.() === 0 ? [] : ["--user", "--map-root-user"]), "--mount", "--propagation", "private"];
+    const dir = os.tmpdir();
+    const r = spawnSync("unshare", [...flags, "--", "mount", "--bind", dir, dir], { encoding: "utf8", timeout: 20_000 });
+    if (r.status === 0) namespaceFlags = flags;
+    else namespaceWhy = `unshare ${flags.join(" ")} failed: ${(r.error?.message ?? r.stderr ?? "").trim().split("\n")[0]}`;
+  }
+  return namespaceFlags;
+}
+
+/** Why pods get no mount namespace here ("" when they do). */
+export function noNamespaceReason(): string {
+  mountNamespace();
+  return namespaceFlags ? "" : namespaceWhy;
+}
+
+/** A pod's mount namespace: unshare's flags, the shell commands that make its mounts, and the cleanup after it. */
+export interface Isolation {
+  flags: string[];
+  mounts: string;
+  /** Removes the mount points made in the node's directory (empty once the namespace is gone). */
+  done(): void;
+}
+
+const shq = (s: string) => `'${s.replace(/'/g, "'\\''")}'`;

@@ -10,6 +10,7 @@ import { config } from "../../src/config.js";
 import { Workflow } from "../../src/workflow.js";
 import { queryStepsIn } from "../../engine/api/steps-on-disk.js";
 import { readArgoStatus } from "../../engine/argo/index.js";
+import { mountNamespace } from "../../engine/argo/sandbox.js";
 import { until } from "../support/wait.js";
 
 const root = path.resolve(import.meta.dirname, "../..");
@@ -215,6 +216,52 @@ describe("configMap volumes (what dflow export writes for TypeScript OPs)", () =
   });
 });
 
+// A path the program builds at run time, as Hera's runner does (it writes
+// /tmp/hera-outputs/..., set when it imports the user's module): no literal
+// for the sandbox's rewriting to move. `d=/t; ${d}mp` is /tmp to sh alone.
+const BUILT = (name: string) => `
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {generateName: built-}
+spec:
+  entrypoint: main
+  templates:
+  - name: main
+    steps:
+    - - {name: make, template: make, withItems: [a, b, c], arguments: {parameters: [{name: v, value: "{{item}}"}]}}
+      - {name: one, template: make, arguments: {parameters: [{name: v, value: d}]}}
+    - - {name: read, template: read, arguments: {artifacts: [{name: in, from: "{{steps.one.outputs.artifacts.out}}"}]}}
+  - name: make
+    inputs: {parameters: [{name: v}]}
+    script: {image: busybox, command: [sh], source: "d=/t; mkdir -p \${d}mp/${name}; echo {{inputs.parameters.v}} > \${d}mp/${name}/v"}
+    outputs:
+      parameters: [{name: v, valueFrom: {path: /tmp/${name}/v}}]
+      artifacts: [{name: out, path: /tmp/${name}}]
+  - name: read
+    inputs: {artifacts: [{name: in, path: /tmp/in}]}
+    script: {image: busybox, command: [sh], source: "d=/t; cat \${d}mp/in/v"}
+`;
+
+// The namespace is Linux's (unshare, a user namespace for users other than root): CI has it.
+const namespaces = mountNamespace() !== null;
+describe.skipIf(!namespaces && !process.env.CI)("paths built at run time (a mount namespace per pod)", () => {
+  it("land in the node's own /tmp, for outputs and inputs alike: parallel items keep theirs and the host's /tmp is untouched", async () => {
+    const name = `dflow-built-${process.pid}-${Date.now()}`;
+    const wf = Workflow.from_yaml(BUILT(name));
+    const r = await wf.submit();
+    expect(r.phase, JSON.stringify(Object.values(wf.status()!.nodes).map((n) => [n.displayName, n.phase, n.message]))).toBe("Succeeded");
+    const nodes = Object.values(wf.status()!.nodes);
+    const made = nodes.filter((n) => /^make\(/.test(n.displayName)).map((n) => n.outputs?.parameters?.[0]?.value).sort();
+    expect(made).toEqual(["a", "b", "c"]);
+    // The read step got one's artifact at /tmp/in, and read it through a path it built.
+    expect(nodes.find((n) => n.displayName === "read")!.outputs?.result).toBe("d");
+    expect(fs.existsSync(`/tmp/${name}`)).toBe(false);
+    // The mount points that bound the work directory back in are gone from the nodes' own /tmp.
+    expect(work.startsWith("/tmp/")).toBe(true);
+    for (const s of queryStepsIn(r.id, path.join(work, r.id), { name: "make" })) expect(fs.readdirSync(path.join(s.dir, "root", "tmp"))).toEqual([name]);
+  });
+});
+
 describe("dflow run wf.yaml", () => {
   it("runs a manifest with its WorkflowTemplates and parameters, and exits non-zero when it fails", async () => {
     const cwd = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "argo-cli-")));
@@ -231,6 +278,27 @@ describe("dflow run wf.yaml", () => {
     const missing = await execa(process.execPath, [cli, "run", path.join(corpus, "workflow-template/workflow-template-ref.yaml")], { cwd, reject: false, all: true });
     expect(missing.exitCode).toBe(1);
     expect(missing.stderr.trim().split("\n")).toEqual([expect.stringContaining('WorkflowTemplate "workflow-template-submittable" not found: pass the file that defines it (dflow run -t FILE')]);
+  });
+
+  it("without a mount namespace, says where an output written through a path built at run time went, and why", async () => {
+    const cwd = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "argo-cli-")));
+    const name = `dflow-built-${process.pid}-${Date.now()}`;
+    fs.writeFileSync(path.join(cwd, "wf.yaml"), BUILT(name));
+    try {
+      const r = await execa(process.execPath, [cli, "run", "wf.yaml"], { cwd, reject: false, all: true, env: { DFLOW_ARGO_PRIVATE_TMP: "0" } });
+      expect(r.exitCode, r.all).toBe(1);
+      const id = /ID: (\S+)\)/.exec(r.all)![1];
+      const make = Object.values(readArgoStatus(path.join(cwd, id)).nodes).filter((n) => /^make\(/.test(n.displayName));
+      expect(make.length).toBe(3);
+      expect(r.stderr).toMatch(/workflow built-\w{5} Failed/);
+      for (const n of make) {
+        expect(n.phase).toBe("Error");
+        expect(n.message).toContain(`/tmp/${name}/v exists on this machine, outside the node: the program probably reached it through a path it built at run time`);
+        expect(n.message).toContain("(none here: DFLOW_ARGO_PRIVATE_TMP=0)");
+      }
+    } finally {
+      fs.rmSync(`/tmp/${name}`, { recursive: true, force: true });
+    }
   });
 
   it("--detach runs it in the background: the id at once, the run's output in <wfdir>/log.txt; a bad manifest is one line first", async () => {
