@@ -4,10 +4,9 @@
 // interpreter's own loader and check (what would run is what lints).
 import { DflowConfigError } from "../../src/errors.js";
 import { type ArgoWorkflow, checkWorkflow, loadArgo } from "../argo/index.js";
+import { type Obj, asObj } from "../argo/manifest.js";
 
-export type Obj = Record<string, unknown>;
-
-export const asObj = (v: unknown): Obj => (v && typeof v === "object" && !Array.isArray(v) ? (v as Obj) : {});
+export { type Obj, asObj };
 
 /** gRPC codes the Argo Server answers with, and the HTTP status grpc-gateway gives each. */
 export const GRPC_HTTP = { 3: 400, 5: 404, 6: 409, 7: 403, 9: 400, 12: 501, 13: 500, 16: 401 } as const;

@@ -9,10 +9,8 @@
 // subPath, ...), stay refused: nothing here is honoured halfway.
 import fs from "node:fs";
 import path from "node:path";
-import { type ArgoTemplate, type Obj, ArgoSpecError, ArgoUnsupported } from "./manifest.js";
+import { type ArgoTemplate, type Obj, ArgoSpecError, ArgoUnsupported, asList, asObj } from "./manifest.js";
 
-const asObj = (v: unknown): Obj => (v && typeof v === "object" && !Array.isArray(v) ? (v as Obj) : {});
-const asList = (v: unknown): Obj[] => (Array.isArray(v) ? (v as Obj[]) : []);
 
 /** A ConfigMap's files: `data` as text, `binaryData` decoded from base64. */
 export type ConfigMapFiles = Map<string, string | Buffer>;

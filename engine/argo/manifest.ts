@@ -106,7 +106,10 @@ export function parseManifests(text: string, source: string): Obj[] {
   return out;
 }
 
-const asObj = (v: unknown): Obj => (v && typeof v === "object" && !Array.isArray(v) ? (v as Obj) : {});
+/** A manifest's mapping, or {} for anything else (a field left out or of the wrong kind). */
+export const asObj = (v: unknown): Obj => (v && typeof v === "object" && !Array.isArray(v) ? (v as Obj) : {});
+/** A manifest's list of mappings, or [] for anything else. */
+export const asList = (v: unknown): Obj[] => (Array.isArray(v) ? (v as Obj[]) : []);
 
 /** (Cluster)WorkflowTemplates of support files, by name. */
 export function templateLibrary(docs: Obj[]): Map<string, ArgoWorkflowTemplate> {

@@ -53,7 +53,7 @@ import { debugRoot, killStepProcess, newWorkflowDir } from "../workflow-run.js";
 import { readTextOrSync, writeAtomic, writeAtomicSync } from "../store/fsx.js";
 import { acquireLock, engineDir, releaseLock } from "../store/engine-dir.js";
 import { takeStopRequest } from "../control.js";
-import { type ArgoTemplate, type ArgoWorkflow, type Obj, ArgoSpecError, fromSaved, toSaved } from "./manifest.js";
+import { type ArgoTemplate, type ArgoWorkflow, type Obj, ArgoSpecError, asList, asObj, fromSaved, toSaved } from "./manifest.js";
 import { type Isolation, Sandbox, imageDefaults, noNamespaceReason, PRIVATE_ROOTS, shims, withStdoutCapture } from "./sandbox.js";
 import { type ArgoNode, type NodeArtifact, type NodeParam, type NodePhase, NodeStore, WORKFLOW_FILE, type WorkflowRecord, readNodes, timestamp } from "./store.js";
 import { ArtifactValue, TagError, type Vars, exprEnv, soleReference, substitute, substituteDeep, tagText } from "./tags.js";
@@ -63,8 +63,6 @@ import { mountConfigMaps, mountPaths } from "./configmaps.js";
 import { mergeInto } from "../artifacts/place.js";
 import type { ArgoRunControl } from "./control.js";
 
-const asObj = (v: unknown): Obj => (v && typeof v === "object" && !Array.isArray(v) ? (v as Obj) : {});
-const asList = (v: unknown): Obj[] => (Array.isArray(v) ? (v as Obj[]) : []);
 const str = (v: unknown): string => (v === undefined || v === null ? "" : typeof v === "string" ? v : typeof v === "object" ? JSON.stringify(v) : String(v));
 
 /** Where templates are looked up: the workflow's, or a stored template's for templateRef. */
