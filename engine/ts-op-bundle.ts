@@ -46,7 +46,7 @@ interface PluginBuild {
  * original file's, not the bundle's): OPs use them for type names
  * (instanceOf(Hello, import.meta.url)) and packages to find their files.
  */
-const keepImportMeta = {
+export const keepImportMeta = {
   name: "dflow-keep-import-meta",
   setup(build: PluginBuild) {
     build.onLoad({ filter: /\.(c|m)?[jt]sx?$/ }, async (args) => {
@@ -70,6 +70,13 @@ const keepImportMeta = {
 const DIST = path.resolve(path.dirname(RUNNER), "..") + path.sep;
 
 /**
+ * A file of dflow-ts itself (compiled, or its sources under vitest), not of a
+ * package it depends on. Only the part below DIST is looked at: installed
+ * from the registry, dflow-ts itself lives in a node_modules folder.
+ */
+const own = (file: string) => file.startsWith(DIST) && !file.slice(DIST.length).includes(`node_modules${path.sep}`);
+
+/**
  * What dflow-ts itself imports lazily (the runner's tsx fallback, for a
  * module it was not bundled with; tar for SSH transfers) stays outside the
  * bundle, loaded from where dflow-ts is installed if ever reached: a bundled
@@ -79,9 +86,27 @@ const lazyImportsOutside = {
   name: "dflow-lazy-imports-outside",
   setup(build: PluginBuild) {
     build.onResolve({ filter: /.*/ }, async (args) => {
-      if (args.kind !== "dynamic-import" || !args.importer.startsWith(DIST) || args.importer.includes(`${path.sep}node_modules${path.sep}`) || args.pluginData === "outside") return undefined;
+      if (args.kind !== "dynamic-import" || !own(args.importer) || args.pluginData === "outside") return undefined;
       const r = await build.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, pluginData: "outside" });
       return r.errors.length ? undefined : { path: pathToFileURL(r.path).href, external: true };
+    });
+  },
+};
+
+/**
+ * For a pod (`dflow export`: the bundle travels alone, to a plain node
+ * image): what dflow-ts imports lazily for local runs and remote jobs only
+ * (tsx, esbuild, tar, the SSH client) is left out, named as it is, never
+ * reached there; dflow-ts's other lazy imports are bundled, as a pod may
+ * need them.
+ */
+export const podImportsOutside = {
+  name: "dflow-local-only-imports",
+  setup(build: PluginBuild) {
+    build.onResolve({ filter: /.*/ }, (args) => {
+      if (args.kind !== "dynamic-import" || !own(args.importer)) return undefined;
+      if (/^(tsx|esbuild|tar|ssh2)(\/|$)/.test(args.path) || /dispatcher\/context\/ssh\.js$/.test(args.path)) return { path: args.path, external: true };
+      return undefined;
     });
   },
 };
@@ -91,11 +116,11 @@ const lazyImportsOutside = {
  * dist/ loads a file next to itself (src/vendor/zod.ts): in a bundle that
  * file is not there, so zod is bundled (or shared, below) as zod itself.
  */
-const vendoredZod = {
+export const vendoredZod = {
   name: "dflow-vendored-zod",
   setup(build: PluginBuild) {
     build.onResolve({ filter: /\/vendor\/zod\.js$/ }, async (args) => {
-      if (!args.importer.startsWith(DIST) || args.importer.includes(`${path.sep}node_modules${path.sep}`)) return undefined;
+      if (!own(args.importer)) return undefined;
       const r = (await build.resolve("zod", { kind: args.kind, resolveDir: args.resolveDir })) as { path: string; errors: unknown[]; namespace?: string; external?: boolean; sideEffects?: boolean };
       return r.errors.length ? undefined : { path: r.path, namespace: r.namespace, external: r.external, sideEffects: r.sideEffects };
     });

@@ -11,13 +11,14 @@
 //  - content-addressed and immutable: re-exporting changes nothing that is
 //    running, and workflows with the same code share one ConfigMap.
 // esbuild's synchronous API takes no plugins, and to_dict() is synchronous
-// as dflow's is: the bundle is built by a short-lived node process.
+// as dflow's is: the bundle is built by a short-lived node process
+// (export-bundle-build.ts).
 import { spawnSync } from "node:child_process";
 import crypto from "node:crypto";
 import fs from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { DflowConfigError } from "../errors.js";
 import type { OPBundle } from "./export.js";
 
@@ -30,60 +31,16 @@ function runnerPath(): string {
   return fs.existsSync(js) ? js : js.replace(/\.js$/, ".ts");
 }
 
-/** dflow-ts's own folder: its lazy imports of tools that no pod needs stay out of the bundle. */
-function packageRoot(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  while (!fs.existsSync(path.join(dir, "package.json")) && path.dirname(dir) !== dir) dir = path.dirname(dir);
-  return dir;
+/**
+ * The build's module and how node runs it: compiled next to us in dist/, or
+ * the source under vitest, through tsx (a dependency, found from here, not
+ * from the user's folder).
+ */
+function builder(): string[] {
+  const js = fileURLToPath(new URL("./export-bundle-build.js", import.meta.url));
+  if (fs.existsSync(js)) return [js];
+  return ["--import", pathToFileURL(createRequire(import.meta.url).resolve("tsx/esm")).href, js.replace(/\.js$/, ".ts")];
 }
-
-// Run by `node --input-type=module`: argv[1] is the job as JSON. The plugins are
-// engine/ts-op-bundle.ts's keepImportMeta (type names and files of OPs keep their
-// module's own URL) and a narrower lazyImportsOutside (tsx, esbuild, tar and the
-// SSH client are imported lazily by dflow-ts for local runs and remote jobs only).
-const BUILDER = `
-import fs from "node:fs";
-import path from "node:path";
-import { pathToFileURL } from "node:url";
-const job = JSON.parse(process.argv[1]);
-const esbuild = await import(pathToFileURL(job.esbuild).href);
-const LOADERS = { ".ts": "ts", ".mts": "ts", ".cts": "ts", ".tsx": "tsx", ".js": "js", ".mjs": "js", ".cjs": "js", ".jsx": "jsx" };
-const keepImportMeta = { name: "dflow-keep-import-meta", setup(build) {
-  build.onLoad({ filter: /\\.(c|m)?[jt]sx?$/ }, async (args) => {
-    if (args.path.includes(path.sep + "node_modules" + path.sep)) return undefined;
-    const contents = await fs.promises.readFile(args.path, "utf8");
-    if (!contents.includes("import.meta")) return undefined;
-    return { loader: LOADERS[path.extname(args.path)] ?? "js", contents: contents
-      .replace(/\\bimport\\.meta\\.url\\b/g, JSON.stringify(pathToFileURL(args.path).href))
-      .replace(/\\bimport\\.meta\\.dirname\\b/g, JSON.stringify(path.dirname(args.path)))
-      .replace(/\\bimport\\.meta\\.filename\\b/g, JSON.stringify(args.path)) };
-  });
-} };
-const own = (f) => f.startsWith(job.root + path.sep) && !f.slice(job.root.length).includes(path.sep + "node_modules" + path.sep);
-const localOnly = { name: "dflow-local-only-imports", setup(build) {
-  build.onResolve({ filter: /.*/ }, (args) => {
-    if (args.kind !== "dynamic-import" || !own(args.importer)) return undefined;
-    if (/^(tsx|esbuild|tar|ssh2)(\\/|$)/.test(args.path) || /dispatcher\\/context\\/ssh\\.js$/.test(args.path)) return { path: args.path, external: true };
-    return undefined;
-  });
-} };
-// dflow-ts's modules import zod through src/vendor/zod.js, which loads a file next to it in dist/: bundle zod itself.
-const vendoredZod = { name: "dflow-vendored-zod", setup(build) {
-  build.onResolve({ filter: /\\/vendor\\/zod\\.js$/ }, async (args) => {
-    if (!own(args.importer)) return undefined;
-    const r = await build.resolve("zod", { kind: args.kind, resolveDir: args.resolveDir });
-    return r.errors.length ? undefined : { path: r.path, namespace: r.namespace, external: r.external, sideEffects: r.sideEffects };
-  });
-} };
-const out = await esbuild.build({
-  stdin: { contents: job.entry, resolveDir: job.cwd, loader: "js", sourcefile: "dflow-ts-ops.js" },
-  bundle: true, platform: "node", format: "esm", target: "node20", minify: true, keepNames: true,
-  write: false, logLevel: "silent", external: ["ssh2", "cpu-features"],
-  banner: { js: 'import { createRequire as __dflowCreateRequire } from "node:module"; const require = __dflowCreateRequire(import.meta.url);' },
-  plugins: [keepImportMeta, localOnly, vendoredZod],
-});
-process.stdout.write(out.outputFiles[0].text);
-`;
 
 /**
  * Bundle `modules` (absolute paths of OP modules) with the OP runner: the
@@ -117,9 +74,8 @@ export function bundleOPs(modules: string[], cwd = process.cwd()): OPBundle {
     "  return main(spec);",
     "}",
   ].join("\n");
-  const esbuild = createRequire(import.meta.url).resolve("esbuild");
-  const job = JSON.stringify({ esbuild, entry, cwd, root: packageRoot() });
-  const r = spawnSync(process.execPath, ["--input-type=module", "-e", BUILDER, job], { encoding: "utf8", maxBuffer: 256 * 1024 * 1024, env: { ...process.env, NODE_OPTIONS: "" } });
+  const job = JSON.stringify({ entry, cwd });
+  const r = spawnSync(process.execPath, [...builder(), job], { encoding: "utf8", maxBuffer: 256 * 1024 * 1024, env: { ...process.env, NODE_OPTIONS: "" } });
   if (r.status !== 0) {
     // esbuild's message names the file, line and what is wrong: the OP module's mistake.
     const why = (r.stderr || r.error?.message || "").trim().split("\n").filter((l) => !/^\s+at /.test(l)).slice(0, 12).join("\n");
