@@ -45,6 +45,31 @@ beforeAll(() => {
   fs.chmodSync(path.join(root, "dist", "src", "cli.js"), 0o755);
 });
 
+// As from the registry: dflow-ts's files are real files under node_modules/, not a link to a
+// checkout. Every TypeScript OP step failed there ("Cannot find module 'zod'") while the linked
+// install worked: the OP bundler took all of dflow-ts for a dependency's files.
+describe("installed from its packed tarball (npm pack, then npm install the .tgz)", () => {
+  it("the README's workflow runs its TypeScript OP with `npx dflow run workflow.ts`", async () => {
+    const dir = path.join(base, "packed");
+    fs.mkdirSync(dir);
+    await execa("npm", ["init", "-y"], { cwd: dir });
+    // dist/ is built already (npm test builds first): `prepare` need not run again.
+    const pack = await execa("npm", ["pack", "--ignore-scripts", "--pack-destination", dir, root], { cwd: dir });
+    const tgz = path.join(dir, pack.stdout.trim().split("\n").at(-1)!);
+    await execa("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", tgz], { cwd: dir });
+    expect(fs.lstatSync(path.join(dir, "node_modules", "dflow-ts")).isSymbolicLink()).toBe(false);
+    const { ops, workflow } = readmeWorkflow();
+    fs.writeFileSync(path.join(dir, "ops.ts"), ops);
+    fs.writeFileSync(path.join(dir, "workflow.ts"), workflow);
+    fs.writeFileSync(path.join(dir, "foo.txt"), "foo\n");
+    // A cache of its own (a bundle made by another test's install must not stand in for this one's),
+    // outside the project as the default one is: from there, a bundle's require("zod") finds nothing.
+    const r = await dflow(dir, ["run", "workflow.ts"], { DFLOW_TS_CACHE: path.join(base, "packed-cache") });
+    expect(r.exitCode, `${r.stdout}\n${r.stderr}`).toBe(0);
+    expect(r.stdout).toMatch(/^hello-world-\w{5} Succeeded HelloWorld!$/m);
+  });
+});
+
 describe.each(["commonjs", "module"] as const)('the README\'s "A workflow" in a "type": "%s" project', (type) => {
   it("runs with `npx dflow run workflow.ts`", async () => {
     const dir = await project(`readme-${type}`, type);
