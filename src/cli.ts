@@ -21,9 +21,10 @@ import { register as registerWatch } from "./cli/watch.js";
 import { register as registerUi } from "./cli/ui.js";
 import { register as registerReport } from "./cli/report.js";
 import { verbose } from "./cli/script-errors.js";
+import { packageVersion } from "./version.js";
 
 const program = new Command();
-program.name("dflow").description("Run dflow workflows written in TypeScript locally, in dflow's debug-mode layout").showHelpAfterError();
+program.name("dflow").description("Run dflow workflows written in TypeScript locally, in dflow's debug-mode layout").version(packageVersion(), "-V, --version", "print dflow-ts's version").showHelpAfterError();
 for (const register of [
   registerRun, registerExport, registerList, registerGet, registerLogs, registerWatch, registerRetry,
   registerResubmit, registerStop, registerSuspend, registerDelete, registerGetkeys, registerDownload, registerDpdisp, registerUi, registerReport,

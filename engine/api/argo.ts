@@ -14,12 +14,12 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { type ArgoRunResult, type ArgoStatus, readArgoStatus, retryArgoWorkflow, runArgoWorkflow } from "../argo/index.js";
+import { type ArgoRunResult, type ArgoStatus, artifactRepository, readArgoStatus, retryArgoWorkflow, runArgoWorkflow } from "../argo/index.js";
 import type { ArgoRunOptions } from "../argo/run.js";
 import { DflowConfigError } from "../../src/errors.js";
 import { type ArgoNode, WORKFLOW_FILE } from "../argo/store.js";
 import { ArgoRunControl, type ShutdownStrategy } from "../argo/control.js";
-import { readTextOrSync, writeAtomicSync } from "../store/fsx.js";
+import { isUnder, readTextOrSync, writeAtomicSync } from "../store/fsx.js";
 import { isSuspended, registerForeignRun } from "../control.js";
 import { isFinal, listWorkflowDirs } from "./read.js";
 import { ApiError, type WorkflowStore } from "./workflows.js";
@@ -67,6 +67,11 @@ function keyValues(texts: string[], field: string, key: "key" | "name"): Array<[
     if (eq <= 0) throw new ArgoApiError(3, `${field}: ${JSON.stringify(kv)} is not ${key}=value`);
     return [kv.slice(0, eq), kv.slice(eq + 1)];
   });
+}
+
+/** A run's uid: the one it was created with, else one derived from its directory (`dflow run wf.yaml` gives none). */
+function uidOf(dir: string, meta: Obj): string {
+  return str(meta.uid) || crypto.createHash("sha256").update(dir).digest("hex").replace(/^(.{8})(.{4})(.{4})(.{4})(.{12}).*/, "$1-$2-$3-$4-$5");
 }
 
 const str = (v: unknown): string => (typeof v === "string" ? v : v === undefined || v === null ? "" : String(v));
@@ -141,7 +146,7 @@ export class ArgoWorkflowService {
         ...meta,
         name: st.name,
         namespace: str(meta.namespace) || CLI_NAMESPACE,
-        ...(meta.uid ? {} : { uid: crypto.createHash("sha256").update(dir).digest("hex").replace(/^(.{8})(.{4})(.{4})(.{4})(.{12}).*/, "$1-$2-$3-$4-$5") }),
+        uid: uidOf(dir, meta),
         creationTimestamp: str(meta.creationTimestamp) || k8sTime(st.startedAt ?? new Date()),
         labels,
         ...(Object.keys(annotations).length ? { annotations } : {}),
@@ -190,6 +195,28 @@ export class ArgoWorkflowService {
     found.sort((a, b) => b.started.localeCompare(a.started) || str(asObj(a.wf.metadata).name).localeCompare(str(asObj(b.wf.metadata).name)));
     const items = (limit ? found.slice(0, limit) : found).map((f) => f.wf);
     return filterFields({ metadata: {}, items }, fields) as Obj;
+  }
+
+  /**
+   * A node's artifact for the Argo Server's downloads (/artifacts/, /input-artifacts/ and their
+   * by-uid forms, which Argo's UI and Hera's get_output_artifact use): its file or directory in
+   * the local repository, and the name Argo gives the download (its key's last part).
+   */
+  artifactFile(at: { namespace: string; name: string } | { uid: string }, nodeId: string, artifactName: string, input: boolean): { file: string; filename: string } {
+    let dir: string | undefined;
+    if ("uid" in at) {
+      for (const w of listWorkflowDirs(this.store.root)) if (fs.existsSync(path.join(w.dir, WORKFLOW_FILE)) && uidOf(w.dir, asObj(this.saved(w.dir)?.metadata)) === at.uid) dir = w.dir;
+      if (!dir) throw new ArgoApiError(5, `no workflow has uid ${at.uid}`);
+    } else dir = this.find(at.namespace, at.name);
+    const node = readArgoStatus(dir)!.nodes[nodeId];
+    if (!node) throw new ArgoApiError(5, `workflow ${path.basename(dir)} has no node ${nodeId}`);
+    const art = (input ? node.inputs : node.outputs)?.artifacts?.find((a) => a.name === artifactName);
+    if (!art?.key) throw new ArgoApiError(5, `node ${nodeId} has no ${input ? "input" : "output"} artifact ${artifactName}`);
+    const repo = artifactRepository();
+    const file = path.resolve(repo, art.key);
+    // A key is the manifest's (s3.key): never a path out of the repository.
+    if (!isUnder(file, repo) || !fs.existsSync(file)) throw new ArgoApiError(5, `artifact ${artifactName} of node ${nodeId} is gone from the repository (${art.key})`);
+    return { file, filename: path.basename(art.key) };
   }
 
   get(namespace: string, name: string, fields?: string, uid?: string): Obj {
@@ -340,7 +367,7 @@ export class ArgoWorkflowService {
   /** `argo stop` (exit handlers run) / `argo terminate` (they do not): resolves once the run has ended. */
   async shutdown(namespace: string, name: string, body: Obj, strategy: ShutdownStrategy): Promise<Obj> {
     if (body.nodeFieldSelector) throw new ArgoApiError(3, "nodeFieldSelector: stopping some nodes only is not supported; stop the whole workflow");
-    if (body.message) throw new ArgoApiError(3, "message: a custom stop message is not supported; the workflow's message is Argo's (Stopped with strategy 'Stop')");
+    // `message` goes with nodeFieldSelector only: Argo ignores it for a whole workflow (util.StopWorkflow).
     const { run } = this.controlled(namespace, name, strategy === "Stop" ? "stop" : "terminate");
     this.stopRun(name, strategy);
     await run.done.catch(() => undefined);

@@ -4,9 +4,12 @@
 // Hera and dflow's Python client run workflows here without Kubernetes. The
 // routes only translate HTTP to engine/api/argo.ts; errors have Argo's shape,
 // {"code": <gRPC code>, "message": "..."}, with grpc-gateway's HTTP status.
+import fs from "node:fs";
+import { Readable } from "node:stream";
 import { sameToken } from "./token.js";
 import type { Context, Hono } from "hono";
 import { stream } from "hono/streaming";
+import { packageVersion } from "../version.js";
 import { ArgoApiError, type ArgoWorkflowService, GRPC_HTTP, type TemplateKind } from "../../engine/api/argo.js";
 
 type Status = 200 | 400 | 401 | 403 | 404 | 409 | 500 | 501;
@@ -101,6 +104,41 @@ export function mountArgoApi(app: Hono, argo: ArgoWorkflowService, token: string
     return serveStream(c, (signal) => argo.watch(ns(c), query, q(c, "fields"), signal));
   });
 
+  // ---------------------------------------------------------- artifacts
+  // Argo Server's downloads (outside swagger.json, plain HTTP): Argo's UI and Hera's get_output_artifact.
+  // The token comes as Argo's does here: the Authorization header, or the UI's `authorization` cookie.
+  // A file is sent as it is, a directory as a .tgz of its contents; errors are plain text, as Argo's.
+  const artifactRoutes = ["/artifacts/*", "/input-artifacts/*", "/artifacts-by-uid/*", "/input-artifacts-by-uid/*"];
+  for (const route of artifactRoutes) {
+    app.get(route, async (c) => {
+      c.header("Cache-Control", "no-store");
+      if (token !== null) {
+        const header = c.req.header("authorization") ?? /(?:^|;\s*)authorization=([^;]*)/.exec(c.req.header("cookie") ?? "")?.[1] ?? "";
+        const bearer = /^Bearer\s+(.+)$/i.exec(decodeURIComponent(header))?.[1]?.trim();
+        if (!bearer || !sameToken(bearer, token)) return c.text("Unauthorized: use the token `dflow server` printed (Authorization: Bearer <token>)\n", 401);
+      }
+      const input = route.startsWith("/input-");
+      const parts = c.req.path.split("/").slice(2).map(decodeURIComponent);
+      const byUid = route.includes("-by-uid");
+      if (parts.length !== (byUid ? 3 : 4) || parts.some((p) => !p)) return c.text(`Bad Request: the path is ${route.slice(0, -2)}/${byUid ? "{uid}" : "{namespace}/{name}"}/{nodeId}/{artifactName}\n`, 400);
+      let found: { file: string; filename: string };
+      try {
+        found = byUid ? argo.artifactFile({ uid: parts[0] }, parts[1], parts[2], input) : argo.artifactFile({ namespace: parts[0], name: parts[1] }, parts[2], parts[3], input);
+      } catch (e) {
+        if (e instanceof ArgoApiError) return c.text(`Not Found: ${e.message}\n`, 404);
+        throw e;
+      }
+      const dir = fs.statSync(found.file).isDirectory();
+      c.header("Content-Disposition", `filename="${dir ? `${found.filename}.tgz` : found.filename}"`);
+      c.header("Content-Type", dir ? "application/gzip" : "application/octet-stream");
+      c.header("X-Frame-Options", "SAMEORIGIN");
+      if (!dir) return c.body(Readable.toWeb(fs.createReadStream(found.file)) as ReadableStream);
+      const tar = await import("tar");
+      // tar's stream is a Minipass: async-iterable, which Readable.from takes.
+      return c.body(Readable.toWeb(Readable.from(tar.c({ gzip: true, cwd: found.file, portable: true }, fs.readdirSync(found.file)))) as ReadableStream);
+    });
+  }
+
   // ---------------------------------------------------------- templates
   const templates = (base: string, kind: TemplateKind, key: string) => {
     app.get(base, (c) => c.json({ metadata: {}, items: argo.templates.list(kind, c.req.param("namespace") ?? "", q(c, "namePattern")) }));
@@ -121,6 +159,13 @@ export function mountArgoApi(app: Hono, argo: ArgoWorkflowService, token: string
   };
   templates("/api/v1/workflow-templates/:namespace", "WorkflowTemplate", "template");
   templates("/api/v1/cluster-workflow-templates", "ClusterWorkflowTemplate", "template");
+
+  // ---------------------------------------------------------- the server
+  // `argo version` and the clients that print the server's: this server's own version, no Go build.
+  app.get("/api/v1/version", (c) => c.json({ version: `v${packageVersion()}+dflow-ts`, buildDate: "", gitCommit: "", gitTag: "", gitTreeState: "", goVersion: "", compiler: `node ${process.version}`, platform: `${process.platform}/${process.arch}` }));
+  app.get("/api/v1/info", (c) => c.json({ links: [], columns: [] }));
+  // One token, no identity behind it: the subject is the server's own user.
+  app.get("/api/v1/userinfo", (c) => c.json({ subject: process.env.USER ?? "" }));
 
   app.all("/api/v1/*", (c) => argoError(c, 12, `${c.req.method} ${c.req.path} is not served by dflow server (it serves workflows, workflow templates and cluster workflow templates)`));
 }

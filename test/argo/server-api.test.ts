@@ -94,6 +94,7 @@ async function waitFor(name: string, until: (wf: Obj) => boolean, what: string):
   }
   throw new Error(`workflow ${name} never got to: ${what}; last: ${JSON.stringify(last).slice(0, 2000)}`);
 }
+const nodeNamed = (wf: Obj, display: string) => (Object.values(wf.status?.nodes ?? {}) as Obj[]).find((n) => n.displayName === display);
 const ended = (wf: Obj) => ["Succeeded", "Failed", "Error"].includes(wf.status?.phase);
 
 function expectWorkflow(wf: unknown): void {
@@ -405,7 +406,6 @@ describe("dflow server: controlling running workflows", () => {
       ],
     },
   });
-  const nodeNamed = (wf: Obj, display: string) => (Object.values(wf.status?.nodes ?? {}) as Obj[]).find((n) => n.displayName === display);
   const running = (wf: Obj) => nodeNamed(wf, "wait")?.phase === "Running" && fs.existsSync(path.join(work, wf.metadata.name, nodeNamed(wf, "wait")!.id, "log.txt")) && fs.readFileSync(path.join(work, wf.metadata.name, nodeNamed(wf, "wait")!.id, "log.txt"), "utf8").includes("started");
 
   it("terminate: the running pod is killed, nothing else runs (no exit handler), the workflow Fails with Argo's message", async () => {
@@ -431,7 +431,8 @@ describe("dflow server: controlling running workflows", () => {
     const marker = path.join(work, "stop-exit");
     expect((await create(gated("to-stop", path.join(work, "never-2"), marker))).status).toBe(200);
     await waitFor("to-stop", running, "its pod running");
-    const r = await call("PUT", "/api/v1/workflows/{namespace}/{name}/stop", { namespace: NS, name: "to-stop" }, { body: { namespace: NS, name: "to-stop" } });
+    // Hera and `argo stop --message` send a message: Argo uses it only with nodeFieldSelector, and so do we.
+    const r = await call("PUT", "/api/v1/workflows/{namespace}/{name}/stop", { namespace: NS, name: "to-stop" }, { body: { namespace: NS, name: "to-stop", message: "enough" } });
     expect(r.status).toBe(200);
     expect(r.json.status).toMatchObject({ phase: "Failed", message: "Stopped with strategy 'Stop'" });
     expect(r.json.spec.shutdown).toBe("Stop");
@@ -566,5 +567,67 @@ describe("dflow server: controlling running workflows", () => {
     const wf = await waitFor(r.json.metadata.name, ended, "an end");
     expect(wf.status.phase).toBe("Succeeded");
     expect(wf.metadata.labels["workflows.argoproj.io/resubmitted-from-workflow"]).toBe("exact-name");
+  });
+});
+
+describe("dflow server: what Argo serves beside the workflows", () => {
+  it("version, info and userinfo, in swagger.json's shapes", async () => {
+    const v = await call("GET", "/api/v1/version", {});
+    expect(v.status).toBe(200);
+    expect(Object.keys(v.json).sort()).toEqual(["buildDate", "compiler", "gitCommit", "gitTag", "gitTreeState", "goVersion", "platform", "version"]);
+    const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as { version: string };
+    expect(v.json.version).toBe(`v${pkg.version}+dflow-ts`);
+    expect((await call("GET", "/api/v1/info", {})).json).toEqual({ links: [], columns: [] });
+    expect((await call("GET", "/api/v1/userinfo", {})).status).toBe(200);
+    expect((await call("GET", "/api/v1/version", {}, { auth: null })).status).toBe(401);
+  });
+
+  it("downloads a node's artifacts as Argo Server's /artifacts/ paths do: a file as it is, a directory as .tgz, by name or uid; the token is required", async () => {
+    const workflow = {
+      metadata: { generateName: "arts-" },
+      spec: {
+        entrypoint: "main",
+        templates: [
+          { name: "main", steps: [[{ name: "make", template: "make" }], [{ name: "take", template: "take", arguments: { artifacts: [{ name: "in", from: "{{steps.make.outputs.artifacts.file}}" }] } }]] },
+          pod("make", "echo one > /tmp/one.txt; mkdir -p /tmp/d/sub; echo two > /tmp/d/sub/two.txt", { outputs: { artifacts: [{ name: "file", path: "/tmp/one.txt" }, { name: "dir", path: "/tmp/d" }] } }),
+          pod("take", "cat /tmp/in.txt", { inputs: { artifacts: [{ name: "in", path: "/tmp/in.txt" }] } }),
+        ],
+      },
+    };
+    const name = (await create(workflow)).json.metadata.name as string;
+    const wf = await waitFor(name, ended, "an end");
+    expect(wf.status.phase).toBe("Succeeded");
+    const make = nodeNamed(wf, "make")!;
+    const take = nodeNamed(wf, "take")!;
+    const fetchArt = (p: string, auth: string | null = token) => fetch(new URL(p, base), { headers: auth === null ? {} : { Authorization: `Bearer ${auth}` } });
+
+    const file = await fetchArt(`artifacts/${NS}/${name}/${make.id}/file`);
+    expect(file.status).toBe(200);
+    expect(await file.text()).toBe("one\n");
+    expect(file.headers.get("content-disposition")).toBe('filename="file"');
+    const byUid = await fetchArt(`artifacts-by-uid/${wf.metadata.uid}/${make.id}/file`);
+    expect(await byUid.text()).toBe("one\n");
+    const input = await fetchArt(`input-artifacts/${NS}/${name}/${take.id}/in`);
+    expect(await input.text()).toBe("one\n");
+
+    const dir = await fetchArt(`artifacts/${NS}/${name}/${make.id}/dir`);
+    expect(dir.status).toBe(200);
+    expect(dir.headers.get("content-disposition")).toBe('filename="dir.tgz"');
+    const tgz = path.join(work, "dir.tgz");
+    fs.writeFileSync(tgz, Buffer.from(await dir.arrayBuffer()));
+    const out = fs.mkdtempSync(path.join(work, "untar-"));
+    await execa("tar", ["xzf", tgz, "-C", out]);
+    expect(fs.readFileSync(path.join(out, "sub", "two.txt"), "utf8")).toBe("two\n");
+
+    // The UI's way: the token in the `authorization` cookie.
+    const cookie = await fetch(new URL(`artifacts/${NS}/${name}/${make.id}/file`, base), { headers: { Cookie: `authorization=${encodeURIComponent(`Bearer ${token}`)}` } });
+    expect(cookie.status).toBe(200);
+    expect((await fetchArt(`artifacts/${NS}/${name}/${make.id}/file`, null)).status).toBe(401);
+    expect((await fetchArt(`artifacts/${NS}/${name}/${make.id}/file`, "wrong")).status).toBe(401);
+    const missing = await fetchArt(`artifacts/${NS}/${name}/${make.id}/nothing`);
+    expect(missing.status).toBe(404);
+    expect(await missing.text()).toContain(`node ${make.id} has no output artifact nothing`);
+    expect((await fetchArt(`artifacts/${NS}/nobody/${make.id}/file`)).status).toBe(404);
+    expect((await fetchArt(`artifacts/${NS}/${name}/${make.id}`)).status).toBe(400);
   });
 });
