@@ -13,6 +13,7 @@
 import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
+import { Readable } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
 import { type ArgoRunResult, type ArgoStatus, artifactRepository, readArgoStatus, retryArgoWorkflow, runArgoWorkflow } from "../argo/index.js";
 import type { ArgoRunOptions } from "../argo/run.js";
@@ -21,7 +22,7 @@ import { type ArgoNode, WORKFLOW_FILE } from "../argo/store.js";
 import { ArgoRunControl, type ShutdownStrategy } from "../argo/control.js";
 import { isUnder, readTextOrSync, writeAtomicSync } from "../store/fsx.js";
 import { isSuspended, registerForeignRun } from "../control.js";
-import { isFinal, listWorkflowDirs } from "./read.js";
+import { engineAlive, isFinal, listWorkflowDirs } from "./read.js";
 import { ApiError, type WorkflowStore } from "./workflows.js";
 import { TemplateStore, type TemplateKind, randomSuffix } from "./argo-templates.js";
 import { ArgoApiError, type GrpcCode, type Obj, asObj, checkName, filterFields, k8sTime, lintManifest, matchesLabels, parseLabelSelector } from "./argo-shapes.js";
@@ -67,6 +68,18 @@ function keyValues(texts: string[], field: string, key: "key" | "name"): Array<[
     if (eq <= 0) throw new ArgoApiError(3, `${field}: ${JSON.stringify(kv)} is not ${key}=value`);
     return [kv.slice(0, eq), kv.slice(eq + 1)];
   });
+}
+
+/**
+ * A run whose engine is gone (the server or `dflow run` that ran it was
+ * killed, or the machine restarted) never ends by itself: shown to Argo's
+ * clients as Error, with what to do, so that `argo wait` and Hera's
+ * wait() end instead of polling forever. `dflow list` says "Running (engine
+ * gone)"; a retry continues it where it stopped.
+ */
+function orphaned(dir: string, st: ArgoStatus): ArgoStatus {
+  if (isFinal(st.phase) || engineAlive(dir) !== false) return st;
+  return { ...st, phase: "Error", message: `the engine that ran this workflow is gone (the dflow server or \`dflow run\` that ran it was stopped or killed); retry it to continue where it stopped (PUT .../retry, \`argo retry\`, \`dflow retry ${st.name}\`)` };
 }
 
 /** A run's uid: the one it was created with, else one derived from its directory (`dflow run wf.yaml` gives none). */
@@ -120,6 +133,7 @@ export class ArgoWorkflowService {
   /** The Workflow object: as submitted, with Argo's status read from the run's directory. */
   private workflow(dir: string, st: ArgoStatus, saved = this.saved(dir)): Obj {
     const meta = asObj(saved?.metadata);
+    st = orphaned(dir, st);
     const done = isFinal(st.phase);
     const labels: Record<string, string> = {
       ...(asObj(meta.labels) as Record<string, string>),
@@ -199,10 +213,10 @@ export class ArgoWorkflowService {
 
   /**
    * A node's artifact for the Argo Server's downloads (/artifacts/, /input-artifacts/ and their
-   * by-uid forms, which Argo's UI and Hera's get_output_artifact use): its file or directory in
-   * the local repository, and the name Argo gives the download (its key's last part).
+   * by-uid forms, which Argo's UI and Hera's get_output_artifact use): a file as it is, a directory
+   * as a .tgz of its contents, named as Argo names a download (its key's last part).
    */
-  artifactFile(at: { namespace: string; name: string } | { uid: string }, nodeId: string, artifactName: string, input: boolean): { file: string; filename: string } {
+  async artifact(at: { namespace: string; name: string } | { uid: string }, nodeId: string, artifactName: string, input: boolean): Promise<{ body: ReadableStream; filename: string; contentType: string }> {
     let dir: string | undefined;
     if ("uid" in at) {
       for (const w of listWorkflowDirs(this.store.root)) if (fs.existsSync(path.join(w.dir, WORKFLOW_FILE)) && uidOf(w.dir, asObj(this.saved(w.dir)?.metadata)) === at.uid) dir = w.dir;
@@ -216,7 +230,12 @@ export class ArgoWorkflowService {
     const file = path.resolve(repo, art.key);
     // A key is the manifest's (s3.key): never a path out of the repository.
     if (!isUnder(file, repo) || !fs.existsSync(file)) throw new ArgoApiError(5, `artifact ${artifactName} of node ${nodeId} is gone from the repository (${art.key})`);
-    return { file, filename: path.basename(art.key) };
+    const filename = path.basename(art.key);
+    if (!fs.statSync(file).isDirectory()) return { body: Readable.toWeb(fs.createReadStream(file)) as ReadableStream, filename, contentType: "application/octet-stream" };
+    const tar = await import("tar");
+    // tar's stream is a Minipass: async-iterable, which Readable.from takes.
+    const tgz = Readable.from(tar.c({ gzip: true, cwd: file, portable: true }, fs.readdirSync(file)));
+    return { body: Readable.toWeb(tgz) as ReadableStream, filename: `${filename}.tgz`, contentType: "application/gzip" };
   }
 
   get(namespace: string, name: string, fields?: string, uid?: string): Obj {
@@ -407,7 +426,8 @@ export class ArgoWorkflowService {
       throw new ArgoApiError(12, "retry with restartSuccessful or nodeFieldSelector (running succeeded nodes again) is not supported; retry without them, or resubmit");
     }
     if (Array.isArray(body.parameters) && body.parameters.length) throw new ArgoApiError(12, "retry with parameters is not supported; resubmit with parameters instead");
-    const phase = readArgoStatus(dir)?.phase;
+    const st = readArgoStatus(dir);
+    const phase = st && orphaned(dir, st).phase;
     if (phase !== "Succeeded" && phase !== "Failed" && phase !== "Error") throw new ArgoApiError(9, `workflow ${name} is ${phase ?? "running"}; stop it first, or wait for it to end`);
     // Ended, but its engine may still be closing (releasing the lock after writing the phase): a client
     // that retries as soon as it sees the phase (`argo wait && argo retry`) must not be refused for that.

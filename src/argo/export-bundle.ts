@@ -12,7 +12,7 @@
 //    running, and workflows with the same code share one ConfigMap.
 // esbuild's synchronous API takes no plugins, and to_dict() is synchronous
 // as dflow's is: the bundle is built by a short-lived node process
-// (export-bundle-build.ts).
+// (engine/ts-op-bundle-pod.ts).
 import { spawnSync } from "node:child_process";
 import crypto from "node:crypto";
 import fs from "node:fs";
@@ -37,7 +37,7 @@ function runnerPath(): string {
  * from the user's folder).
  */
 function builder(): string[] {
-  const js = fileURLToPath(new URL("./export-bundle-build.js", import.meta.url));
+  const js = fileURLToPath(new URL("../../engine/ts-op-bundle-pod.js", import.meta.url));
   if (fs.existsSync(js)) return [js];
   return ["--import", pathToFileURL(createRequire(import.meta.url).resolve("tsx/esm")).href, js.replace(/\.js$/, ".ts")];
 }

@@ -4,8 +4,6 @@
 // Hera and dflow's Python client run workflows here without Kubernetes. The
 // routes only translate HTTP to engine/api/argo.ts; errors have Argo's shape,
 // {"code": <gRPC code>, "message": "..."}, with grpc-gateway's HTTP status.
-import fs from "node:fs";
-import { Readable } from "node:stream";
 import { sameToken } from "./token.js";
 import type { Context, Hono } from "hono";
 import { stream } from "hono/streaming";
@@ -31,6 +29,15 @@ async function body(c: Context): Promise<Record<string, unknown>> {
 }
 
 const flag = (v: string | undefined): boolean => v === "true" || v === "1";
+
+/** A URL part decoded, or null when it is not valid percent-encoding (a 400, not a 500). */
+function decoded(s: string): string | null {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return null;
+  }
+}
 
 /** Mount the Argo routes on `app` (before the UI's own /api/* middleware, which they do not go through). */
 export function mountArgoApi(app: Hono, argo: ArgoWorkflowService, token: string | null): void {
@@ -114,28 +121,23 @@ export function mountArgoApi(app: Hono, argo: ArgoWorkflowService, token: string
       c.header("Cache-Control", "no-store");
       if (token !== null) {
         const header = c.req.header("authorization") ?? /(?:^|;\s*)authorization=([^;]*)/.exec(c.req.header("cookie") ?? "")?.[1] ?? "";
-        const bearer = /^Bearer\s+(.+)$/i.exec(decodeURIComponent(header))?.[1]?.trim();
+        const bearer = /^Bearer\s+(.+)$/i.exec(decoded(header) ?? "")?.[1]?.trim();
         if (!bearer || !sameToken(bearer, token)) return c.text("Unauthorized: use the token `dflow server` printed (Authorization: Bearer <token>)\n", 401);
       }
       const input = route.startsWith("/input-");
-      const parts = c.req.path.split("/").slice(2).map(decodeURIComponent);
+      const parts = c.req.path.split("/").slice(2).map(decoded) as string[];
       const byUid = route.includes("-by-uid");
       if (parts.length !== (byUid ? 3 : 4) || parts.some((p) => !p)) return c.text(`Bad Request: the path is ${route.slice(0, -2)}/${byUid ? "{uid}" : "{namespace}/{name}"}/{nodeId}/{artifactName}\n`, 400);
-      let found: { file: string; filename: string };
       try {
-        found = byUid ? argo.artifactFile({ uid: parts[0] }, parts[1], parts[2], input) : argo.artifactFile({ namespace: parts[0], name: parts[1] }, parts[2], parts[3], input);
+        const a = byUid ? await argo.artifact({ uid: parts[0] }, parts[1], parts[2], input) : await argo.artifact({ namespace: parts[0], name: parts[1] }, parts[2], parts[3], input);
+        c.header("Content-Disposition", `filename="${a.filename}"`);
+        c.header("Content-Type", a.contentType);
+        c.header("X-Frame-Options", "SAMEORIGIN");
+        return c.body(a.body);
       } catch (e) {
         if (e instanceof ArgoApiError) return c.text(`Not Found: ${e.message}\n`, 404);
         throw e;
       }
-      const dir = fs.statSync(found.file).isDirectory();
-      c.header("Content-Disposition", `filename="${dir ? `${found.filename}.tgz` : found.filename}"`);
-      c.header("Content-Type", dir ? "application/gzip" : "application/octet-stream");
-      c.header("X-Frame-Options", "SAMEORIGIN");
-      if (!dir) return c.body(Readable.toWeb(fs.createReadStream(found.file)) as ReadableStream);
-      const tar = await import("tar");
-      // tar's stream is a Minipass: async-iterable, which Readable.from takes.
-      return c.body(Readable.toWeb(Readable.from(tar.c({ gzip: true, cwd: found.file, portable: true }, fs.readdirSync(found.file)))) as ReadableStream);
     });
   }
 

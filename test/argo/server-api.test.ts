@@ -81,13 +81,13 @@ async function readStream(route: string, args: Record<string, string>, query: Re
 }
 
 const NS = "default";
-const get = (name: string) => call("GET", "/api/v1/workflows/{namespace}/{name}", { namespace: NS, name });
+const get = (name: string, namespace = NS) => call("GET", "/api/v1/workflows/{namespace}/{name}", { namespace, name });
 
 /** Poll the workflow until `until` holds (the overall limit is a backstop against a hang, not a timing assertion). */
-async function waitFor(name: string, until: (wf: Obj) => boolean, what: string): Promise<Obj> {
+async function waitFor(name: string, until: (wf: Obj) => boolean, what: string, namespace = NS): Promise<Obj> {
   let last: Obj = {};
   for (let i = 0; i < 3000; i++) {
-    const r = await get(name);
+    const r = await get(name, namespace);
     last = r.json;
     if (r.status === 200 && until(r.json)) return r.json;
     await new Promise((res) => setTimeout(res, 100));
@@ -506,6 +506,33 @@ describe("dflow server: controlling running workflows", () => {
     expect((await get("bystander")).json.status.phase).toBe("Running");
     fs.writeFileSync(gate, "");
     await waitFor("bystander", (w) => w.status?.phase === "Succeeded", "the other run to succeed");
+  });
+
+  it("a run whose engine was killed is Error with what to do (so that waiting clients end); retry continues it", async () => {
+    const gate = path.join(work, "gate-orphan");
+    // JSON is YAML: what `dflow run` reads.
+    const file = path.join(work, "orphan.yaml");
+    fs.writeFileSync(file, JSON.stringify({ apiVersion: "argoproj.io/v1alpha1", kind: "Workflow", ...gated("orphan", gate, path.join(work, "orphan-exit")) }));
+    // `dflow run` lists its workflows in namespace argo.
+    const engine = execa(process.execPath, [CLI, "run", file], { cwd: work, reject: false, all: true, env: { DFLOW_DEBUG_WORKDIR: work } });
+    // Named as dflow names a run: orphan-xxxxx.
+    let name = "";
+    for (let i = 0; i < 3000 && !name; i++) {
+      name = (await call("GET", "/api/v1/workflows/{namespace}", { namespace: "argo" })).json.items?.find((w: Obj) => w.metadata.name.startsWith("orphan-"))?.metadata.name ?? "";
+      if (!name) await new Promise((res) => setTimeout(res, 100));
+    }
+    await waitFor(name, running, "its pod running", "argo");
+    engine.kill("SIGKILL");
+    await engine;
+    const orphan = (await get(name, "argo")).json;
+    expectWorkflow(orphan);
+    expect(orphan.status.phase).toBe("Error");
+    expect(orphan.status.message).toContain("the engine that ran this workflow is gone");
+    expect(orphan.metadata.labels).toMatchObject({ "workflows.argoproj.io/phase": "Error", "workflows.argoproj.io/completed": "true" });
+    const retry = await call("PUT", "/api/v1/workflows/{namespace}/{name}/retry", { namespace: "argo", name }, { body: { namespace: "argo", name } });
+    expect(retry.status, retry.text).toBe(200);
+    fs.writeFileSync(gate, "");
+    expect((await waitFor(name, ended, "an end", "argo")).status.phase).toBe("Succeeded");
   });
 
   it("delete: a running workflow is terminated and removed; GET is then 404", async () => {
