@@ -217,10 +217,11 @@ export class ArgoWorkflowService {
    * as a .tgz of its contents, named as Argo names a download (its key's last part).
    */
   async artifact(at: { namespace: string; name: string } | { uid: string }, nodeId: string, artifactName: string, input: boolean): Promise<{ body: ReadableStream; filename: string; contentType: string }> {
-    let dir: string | undefined;
+    let dir: string;
     if ("uid" in at) {
-      for (const w of listWorkflowDirs(this.store.root)) if (fs.existsSync(path.join(w.dir, WORKFLOW_FILE)) && uidOf(w.dir, asObj(this.saved(w.dir)?.metadata)) === at.uid) dir = w.dir;
-      if (!dir) throw new ArgoApiError(5, `no workflow has uid ${at.uid}`);
+      const found = listWorkflowDirs(this.store.root).find((w) => fs.existsSync(path.join(w.dir, WORKFLOW_FILE)) && uidOf(w.dir, asObj(this.saved(w.dir)?.metadata)) === at.uid);
+      if (!found) throw new ArgoApiError(5, `no workflow has uid ${at.uid}`);
+      dir = found.dir;
     } else dir = this.find(at.namespace, at.name);
     const node = readArgoStatus(dir)!.nodes[nodeId];
     if (!node) throw new ArgoApiError(5, `workflow ${path.basename(dir)} has no node ${nodeId}`);

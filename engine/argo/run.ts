@@ -551,7 +551,7 @@ class Run {
       await this.placeInputs(spec, sandbox, inArts);
       const argv = this.argv(spec, c, sandbox, dir);
       const env = this.env(c, sandbox);
-      const isolation = sandbox.isolate(declared, cwd, [this.wfdir, this.shimDir, process.execPath, ...pathsIn(env), ...pathsIn(process.env)]);
+      const isolation = sandbox.isolate(declared, cwd, () => [this.wfdir, this.shimDir, process.execPath, ...pathsIn(env), ...hostEnvPaths()]);
       let r: Awaited<ReturnType<Run["process"]>>;
       try {
         r = await this.process(argv, hostCwd, dir, env, this.timeout(spec, maxEnd), "log.txt", "stdout", isolation);
@@ -1443,9 +1443,9 @@ function templateKind(t: Obj): string {
  * path built at run time, which only a mount namespace moves into the node.
  */
 function escapedHint(t: ArgoTemplate, sandbox: Sandbox, cwd: string, isolated: boolean): string {
-  const outs = [...asList(asObj(t.outputs).parameters).map((p) => str(asObj(p.valueFrom).path)), ...asList(asObj(t.outputs).artifacts).map((a) => str(a.path))];
+  const outs = outputPaths(t);
   // In a namespace, /tmp and /mnt were the node's: a file there on the host is someone else's.
-  const p = outs.find((o) => o && o.startsWith("/") && !(isolated && PRIVATE_ROOTS.includes(o.split("/")[1])) && !fs.existsSync(sandbox.host(o, cwd)) && fs.existsSync(o));
+  const p = outs.find((o) => o.startsWith("/") && !(isolated && PRIVATE_ROOTS.includes(o.split("/")[1])) && !fs.existsSync(sandbox.host(o, cwd)) && fs.existsSync(o));
   if (!p) return "";
   const why = noNamespaceReason();
   const how = PRIVATE_ROOTS.includes(p.split("/")[1]) ? (why ? `none here: ${why}` : "") : "which moves /tmp and /mnt, not other roots";
@@ -1459,12 +1459,20 @@ function pathsIn(env: Record<string, string | undefined>): string[] {
   return out;
 }
 
+let hostPaths: string[] | undefined;
+/** Those of this engine's own environment, which every pod inherits: read once. */
+const hostEnvPaths = () => (hostPaths ??= pathsIn(process.env));
+
+/** The files a template's outputs are read from: output parameters' valueFrom.path, then output artifacts' paths. */
+function outputPaths(t: ArgoTemplate): string[] {
+  return [...asList(asObj(t.outputs).parameters).map((p) => str(asObj(p.valueFrom).path)), ...asList(asObj(t.outputs).artifacts).map((a) => str(a.path))].filter(Boolean);
+}
+
 /** Container paths a template declares (artifacts, output parameter files, workingDir, volume mounts). */
 function declaredPaths(t: ArgoTemplate): string[] {
   const out: string[] = [];
   for (const a of asList(asObj(t.inputs).artifacts)) if (a.path) out.push(str(a.path));
-  for (const a of asList(asObj(t.outputs).artifacts)) if (a.path) out.push(str(a.path));
-  for (const p of asList(asObj(t.outputs).parameters)) if (asObj(p.valueFrom).path) out.push(str(asObj(p.valueFrom).path));
+  out.push(...outputPaths(t));
   const c = asObj(t.container ?? t.script);
   if (c.workingDir) out.push(str(c.workingDir));
   out.push(...mountPaths(t));

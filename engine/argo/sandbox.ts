@@ -157,11 +157,12 @@ export class Sandbox {
    * a rewritten one does (both name the same file). Only for a pod that
    * declares files there (what it must write, or reads as inputs): the others
    * find the rewriting enough and are spared the ~10 ms. Host paths the pod
-   * needs under those roots (`needed`: the workflow's directory, which holds
-   * the script, the shims and this sandbox, and PATH-like values) are bound
-   * back at their place first. Null when not needed or not possible.
+   * needs under those roots (`needed`, asked only then: the workflow's
+   * directory, which holds the script, the shims and this sandbox, and
+   * PATH-like values) are bound back at their place first. Null when not
+   * needed or not possible.
    */
-  isolate(declared: string[], cwd: string, needed: string[]): Isolation | null {
+  isolate(declared: string[], cwd: string, needed: () => string[]): Isolation | null {
     if (this.mounts.length) return null; // a containerSet's shared volumes are host directories: left as they are
     const roots = PRIVATE_ROOTS.filter((r) => declared.some((p) => path.posix.resolve(cwd, p).split("/")[1] === r) && isDir(`/${r}`));
     if (!roots.length) return null;
@@ -171,7 +172,7 @@ export class Sandbox {
     const made: string[] = [];
     for (const r of roots) {
       const keep = new Set<string>();
-      for (const p of needed) {
+      for (const p of needed()) {
         const parts = p.split("/");
         if (p.startsWith("/") && parts[1] === r && parts[2]) keep.add(parts[2]);
       }
@@ -191,8 +192,7 @@ export class Sandbox {
         }
         cmds.push(`mount --bind ${shq(src)} ${shq(mp)}`);
       }
-      fs.mkdirSync(path.join(this.root, r), { recursive: true });
-      // Recursive: the binds just made inside come along.
+      // Recursive: the binds just made inside come along. (root/tmp and root/mnt exist: prepare().)
       cmds.push(`mount --rbind ${shq(path.join(this.root, r))} ${shq(`/${r}`)}`);
     }
     return {
