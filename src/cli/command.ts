@@ -24,6 +24,12 @@ export function dflowCommand(cwd = process.cwd()): string {
   return `node ${rel && !rel.startsWith("..") && !path.isAbsolute(rel) ? rel : argv1}`;
 }
 
+/** An Argo run's end (`dflow run wf.yaml`, `dflow retry|resubmit` of one), one line; the exit status: 0 only when it succeeded. */
+export function argoOutcome(r: { id: string; phase: string; message?: string }): number {
+  process.stderr.write(`dflow: workflow ${r.id} ${r.phase}${r.message ? `: ${r.message}` : ""}\n`);
+  return r.phase === "Succeeded" ? 0 : 1;
+}
+
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value)}\n`);
 }

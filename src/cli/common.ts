@@ -3,7 +3,7 @@
 import path from "node:path";
 import { WorkflowStore } from "../../engine/api/workflows.js";
 import { config } from "../config.js";
-import { dflowCommand } from "./command.js";
+import { argoOutcome, dflowCommand } from "./command.js";
 
 export { CliError, dflowCommand, printJson } from "./command.js";
 
@@ -35,8 +35,6 @@ export async function rerunIfArgo(id: string, how: "retry" | "resubmit", detach:
     process.stdout.write(`${r.message}\nFollow it with: ${dflowCommand()} watch ${r.id}\n`);
     return true;
   }
-  const r = await store.rerunArgo(id, how, (l) => console.log(l));
-  process.stderr.write(`dflow: workflow ${r.id} ${r.phase}${r.message ? `: ${r.message}` : ""}\n`);
-  process.exitCode = r.phase === "Succeeded" ? 0 : 1;
+  process.exitCode = argoOutcome(await store.rerunArgo(id, how, (l) => console.log(l)));
   return true;
 }

@@ -9,7 +9,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
-import { CliError, dflowCommand } from "./command.js";
+import { CliError, argoOutcome, dflowCommand } from "./command.js";
 
 export interface ScriptRun {
   script: string;
@@ -117,9 +117,7 @@ function readReport(report: string): Array<{ id: string; status: string }> {
 /** `dflow run wf.yaml`: an Argo Workflow manifest, run in this process; the exit status says whether it succeeded. */
 async function runManifest(file: string, templates: string[], parameters: string[]): Promise<number> {
   const manifest = await loadManifest(file, templates, parameters);
-  const r = await manifest.submit();
-  process.stderr.write(`dflow: workflow ${r.id} ${r.phase}${r.message ? `: ${r.message}` : ""}\n`);
-  return r.phase === "Succeeded" ? 0 : 1;
+  return argoOutcome(await manifest.submit());
 }
 
 /** The manifest loaded and checked; what is wrong with it (or its -t files, -p values) is one line. */
