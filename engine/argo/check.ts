@@ -25,8 +25,15 @@ function unsupported(where: string, field: string, why: string): never {
   throw new ArgoUnsupported(`${where}.${field} is not supported when running Argo workflows locally: ${why}`);
 }
 
+/** An empty value (`volumeClaimTemplates: []`, as dflow's Python client sends) asks for nothing, so it refuses nothing. */
+function given(v: unknown): boolean {
+  if (v === undefined || v === null) return false;
+  if (Array.isArray(v)) return v.length > 0;
+  return typeof v !== "object" || Object.keys(v).length > 0;
+}
+
 function only(o: Obj, handled: string[], ignorable: string[], where: string, why: (k: string) => string): void {
-  for (const k of Object.keys(o)) if (!handled.includes(k) && !ignorable.includes(k)) unsupported(where, k, why(k));
+  for (const [k, v] of Object.entries(o)) if (given(v) && !handled.includes(k) && !ignorable.includes(k)) unsupported(where, k, why(k));
 }
 
 /** Refuse what cannot run; throw ArgoSpecError for what Argo itself would reject. */
@@ -49,9 +56,9 @@ export function checkWorkflow(wf: ArgoWorkflow): void {
 }
 
 function checkTemplate(t: ArgoTemplate, where: string, scope: ArgoTemplate[], wf: ArgoWorkflow): void {
-  for (const kind of ["resource", "http", "data", "plugin"]) if (t[kind] !== undefined) unsupported(where, kind, kind === "resource" ? "resource templates need Kubernetes" : kind === "http" ? "HTTP templates need Argo's agent and the network" : `${kind} templates need Argo's agent`);
+  for (const kind of ["resource", "http", "data", "plugin"]) if (given(t[kind])) unsupported(where, kind, kind === "resource" ? "resource templates need Kubernetes" : kind === "http" ? "HTTP templates need Argo's agent and the network" : `${kind} templates need Argo's agent`);
   if (t.daemon) unsupported(where, "daemon", "daemon templates need Kubernetes services");
-  for (const k of ["sidecars", "initContainers"]) if (t[k] !== undefined) unsupported(where, k, "needs Kubernetes pods");
+  for (const k of ["sidecars", "initContainers"]) if (given(t[k])) unsupported(where, k, "needs Kubernetes pods");
   checkVolumes(t, where, wf.configMaps);
   only(t, HANDLED_TEMPLATE, K8S_TEMPLATE, where, () => "unknown or Kubernetes-only template field");
   for (const h of Object.keys(asObj(t.hooks))) if (h !== "exit") unsupported(`${where}.hooks`, h, "template-level hooks other than exit are not implemented; put the hook on the step or task that calls the template");

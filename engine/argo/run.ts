@@ -55,10 +55,11 @@ import { acquireLock, engineDir, releaseLock } from "../store/engine-dir.js";
 import { takeStopRequest } from "../control.js";
 import { type ArgoTemplate, type ArgoWorkflow, type Obj, ArgoSpecError, asList, asObj, fromSaved, toSaved } from "./manifest.js";
 import { type Isolation, Sandbox, imageDefaults, noNamespaceReason, PRIVATE_ROOTS, shims, withStdoutCapture } from "./sandbox.js";
-import { type ArgoNode, type NodeArtifact, type NodeParam, type NodePhase, NodeStore, WORKFLOW_FILE, type WorkflowRecord, readNodes, timestamp } from "./store.js";
+import { type ArgoNode, type NodeArtifact, type NodeParam, type NodePhase, NodeStore, PROGRESS_FILE, WORKFLOW_FILE, type WorkflowRecord, readNodes, timestamp } from "./store.js";
 import { ArtifactValue, TagError, type Vars, exprEnv, soleReference, substitute, substituteDeep, tagText } from "./tags.js";
 import { type TaskSpec, type TaskState, dagPhase, dependencyNames, dependsOf, evaluateDepends } from "./depends.js";
 import { checkWorkflow } from "./check.js";
+import { type MemoEntry, memoFile, writeMemo } from "./memo.js";
 import { mountConfigMaps, mountPaths } from "./configmaps.js";
 import { mergeInto } from "../artifacts/place.js";
 import type { ArgoRunControl } from "./control.js";
@@ -162,12 +163,60 @@ function withMutexes<T>(synchronization: unknown, fn: () => Promise<T>): Promise
   return hold(0);
 }
 
-/** The local default artifact repository (keys are paths under it). */
-export function artifactRepository(): string {
-  return path.join(debugRoot(), ".argo-artifacts");
+/**
+ * An input artifact stored as a gzipped tarball (one uploaded by a client, as dflow's
+ * upload_artifact does) is unpacked as Argo's executor unpacks it: unless the artifact says
+ * `archive: {none: {}}`, a file that opens as a tar.gz is extracted, and a tarball of one entry
+ * becomes that entry at the path, one of several a directory holding them. False: not one; copy it.
+ */
+async function unpackTarball(from: string, dest: string, a: Obj): Promise<boolean> {
+  const archive = asObj(a.archive);
+  if (archive.none !== undefined || archive.zip !== undefined) return false;
+  const head = Buffer.alloc(2);
+  const fd = await fsp.open(from, "r").catch(() => undefined);
+  if (!fd) return false;
+  try {
+    if (!(await fd.stat()).isFile() || (await fd.read(head, 0, 2, 0)).bytesRead < 2 || head[0] !== 0x1f || head[1] !== 0x8b) return false;
+  } finally {
+    await fd.close();
+  }
+  const tmp = `${dest}.tmpdir`;
+  await fsp.rm(tmp, { recursive: true, force: true });
+  await fsp.mkdir(tmp, { recursive: true });
+  const tar = await import("tar");
+  let entries = 0;
+  try {
+    await tar.x({ file: from, cwd: tmp, strict: true, onReadEntry: () => void entries++ });
+  } catch {
+    entries = 0;
+  }
+  const top = entries ? await fsp.readdir(tmp) : [];
+  if (!top.length) {
+    // Gzip but not a tarball (or an empty one): Argo keeps the file as it is.
+    await fsp.rm(tmp, { recursive: true, force: true });
+    return false;
+  }
+  if (top.length === 1) {
+    await fsp.rename(path.join(tmp, top[0]!), dest);
+    await fsp.rm(tmp, { recursive: true, force: true });
+  } else await fsp.rename(tmp, dest);
+  return true;
 }
 
-const memoRoot = () => path.join(debugRoot(), ".argo-memo");
+/** A parameter's description goes with its value into the node, as Argo's status has it (dflow's client reads the type it holds). */
+function described(p: Obj): { description?: string } {
+  return p.description === undefined ? {} : { description: str(p.description) };
+}
+
+/** Where an input artifact goes in the pod: its path may use the input parameters (dflow's sub-path slices do). */
+function inputPath(a: Obj, vars: Vars): string | undefined {
+  return a.path === undefined ? undefined : substitute(str(a.path), vars, true);
+}
+
+/** The local default artifact repository (keys are paths under it). */
+export function artifactRepository(root = debugRoot()): string {
+  return path.join(root, ".argo-artifacts");
+}
 
 class Run {
   readonly store: NodeStore;
@@ -236,7 +285,7 @@ class Run {
       const v = this.parameterValue(p, g);
       if (v !== undefined) {
         g.set(`workflow.parameters.${str(p.name)}`, v);
-        params.push({ name: str(p.name), value: v });
+        params.push({ name: str(p.name), value: v, ...described(p) });
       }
     }
     g.set("workflow.parameters.json", JSON.stringify(params));
@@ -407,6 +456,8 @@ class Run {
       this.store.save(node);
       // Global and input tags are replaced in the whole template now; steps.*, tasks.*, item later (§4.1).
       const body = substituteDeep(t, vars, ["inline", "name", "inputs"]) as ArgoTemplate;
+      const inArts = asList(asObj(t.inputs).artifacts);
+      if (inArts.some((a) => a.path !== undefined)) body.inputs = { ...asObj(t.inputs), artifacts: inArts.map((a) => (a.path === undefined ? a : { ...a, path: inputPath(a, vars) })) };
       const run = () => this.memoized(body, node, vars, scope, inputs.artifacts, maxEnd);
       return await withMutexes(body.synchronization, run);
     } catch (e) {
@@ -426,12 +477,13 @@ class Run {
     const memo = asObj(t.memoize);
     if (!t.memoize) return this.body(t, node, vars, scope, inArts, maxEnd);
     const key = substitute(str(memo.key), vars, true);
-    const cacheName = str(asObj(asObj(memo.cache).configMap).name) || "default";
-    const file = path.join(memoRoot(), cacheName.replace(/[^\w.-]/g, "_"), crypto.createHash("sha256").update(key).digest("hex") + ".json");
+    // The ConfigMap's name may use the inputs too (dflow's: dflow-<workflow>-{{inputs.parameters.dflow_key}}).
+    const cacheName = substitute(str(asObj(asObj(memo.cache).configMap).name), vars, true) || "default";
+    const file = memoFile(debugRoot(), cacheName, key);
     node.memoizationStatus = { hit: false, key, cacheName };
     const maxAge = memo.maxAge !== undefined ? durationSeconds(str(memo.maxAge)) : Infinity;
     try {
-      const hit = JSON.parse(await fsp.readFile(file, "utf8")) as { at: number; outputs: ArgoNode["outputs"] };
+      const hit = JSON.parse(await fsp.readFile(file, "utf8")) as MemoEntry;
       // An entry whose artifacts are gone from the repository (their workflow deleted) is a miss.
       const arts = hit.outputs?.artifacts ?? [];
       if ((Date.now() - hit.at) / 1000 <= maxAge && arts.every((a) => a.key !== undefined && fs.existsSync(path.join(artifactRepository(), a.key)))) {
@@ -447,8 +499,7 @@ class Run {
     }
     const out = await this.body(t, node, vars, scope, inArts, maxEnd);
     if (out.phase === "Succeeded") {
-      await fsp.mkdir(path.dirname(file), { recursive: true });
-      await writeAtomic(file, JSON.stringify({ at: Date.now(), outputs: node.outputs ?? {} }));
+      await writeMemo(debugRoot(), cacheName, key, { at: Date.now(), outputs: node.outputs ?? {} });
     }
     return out;
   }
@@ -475,7 +526,7 @@ class Run {
       if (v === undefined && args.parameters.has(name)) throw new NodeError(`inputs.parameters.${name}: its argument refers to an absent optional value (the producer was skipped or omitted and has no default), and the input has no default`);
       if (v === undefined) throw new ArgoSpecError(`invalid spec: templates.${t.name}.inputs.parameters.${name} was not supplied`);
       if (Array.isArray(p.enum) && p.enum.length && !p.enum.map(str).includes(v)) throw new ArgoSpecError(`inputs.parameters.${name}: value ${JSON.stringify(v)} is not one of the enum values ${JSON.stringify(p.enum.map(str))}`);
-      params.push({ name, value: v });
+      params.push({ name, value: v, ...described(p) });
       vars.set(`inputs.parameters.${name}`, v);
     }
     vars.set("inputs.parameters", JSON.stringify(params.map((p) => ({ name: p.name, value: p.value }))));
@@ -493,8 +544,9 @@ class Run {
       if ("raw" in src) src = await this.rawArtifact(src.raw);
       artifacts.set(name, src);
       vars.set(`inputs.artifacts.${name}`, src);
-      if (a.path) vars.set(`inputs.artifacts.${name}.path`, str(a.path));
-      arts.push({ name, path: a.path === undefined ? undefined : str(a.path), key: src.key });
+      const at = inputPath(a, new Map([...base, ...vars]));
+      if (at) vars.set(`inputs.artifacts.${name}.path`, at);
+      arts.push({ name, path: at, key: src.key });
     }
     const outputs = asObj(t.outputs);
     for (const p of asList(outputs.parameters)) if (asObj(p.valueFrom).path) vars.set(`outputs.parameters.${str(p.name)}.path`, str(asObj(p.valueFrom).path));
@@ -538,9 +590,10 @@ class Run {
         this.fail(node, "Failed", "Step exceeded its deadline");
         return { node, phase: "Failed", outputs: emptyOutputs() };
       }
-      // Late variables (retries, pod.name) are bound now; anything still unresolved is an error.
+      // Late variables (retries, pod.name) are bound now; a `{{name}}` still unresolved is an error, an expression stays as Argo leaves it.
       const spec: ArgoTemplate = { ...t };
-      for (const k of ["container", "script", "containerSet", "activeDeadlineSeconds", "timeout"]) if (t[k] !== undefined) spec[k] = substituteDeep(t[k], vars, [], true);
+      for (const k of ["container", "script", "containerSet"]) if (t[k] !== undefined) spec[k] = substituteDeep(t[k], vars, [], "pod");
+      for (const k of ["activeDeadlineSeconds", "timeout"]) if (t[k] !== undefined) spec[k] = substituteDeep(t[k], vars, [], true);
       if (templateKind(spec) === "containerSet") return this.containerSet(spec, node, vars, inArts, maxEnd);
       const c = asObj(spec.container ?? spec.script);
       const declared = declaredPaths(spec);
@@ -550,7 +603,7 @@ class Run {
       mountConfigMaps(spec, this.wf.configMaps, (p) => sandbox.host(p));
       await this.placeInputs(spec, sandbox, inArts);
       const argv = this.argv(spec, c, sandbox, dir);
-      const env = this.env(c, sandbox);
+      const env = this.env(c, sandbox, dir);
       const isolation = sandbox.isolate(declared, cwd, () => [this.wfdir, this.shimDir, process.execPath, ...pathsIn(env), ...hostEnvPaths()]);
       let r: Awaited<ReturnType<Run["process"]>>;
       try {
@@ -596,8 +649,9 @@ class Run {
     return argv;
   }
 
-  private env(c: Obj, sandbox: Sandbox): Record<string, string> {
-    const env: Record<string, string> = { PATH: `${this.shimDir}:${process.env.PATH ?? ""}` };
+  private env(c: Obj, sandbox: Sandbox, podDir: string): Record<string, string> {
+    // ARGO_PROGRESS_FILE: where a pod reports "<current>/<total>" (node progress, as Argo reads it).
+    const env: Record<string, string> = { PATH: `${this.shimDir}:${process.env.PATH ?? ""}`, ARGO_PROGRESS_FILE: path.join(podDir, PROGRESS_FILE) };
     for (const e of asList(c.env)) {
       if (e.valueFrom !== undefined) throw new NodeError(`env ${str(e.name)}: valueFrom needs Kubernetes`);
       env[str(e.name)] = sandbox.rewrite(str(e.value));
@@ -667,7 +721,7 @@ class Run {
       // A failed node's outputs that were never written do not exist (references to them stay unresolved).
       if (v === undefined && !strict) continue;
       outputs.parameters.set(name, v);
-      params.push({ name, value: v });
+      params.push({ name, value: v, ...described(p) });
       if (p.globalName && v !== undefined) this.publishParam(str(p.globalName), v);
     }
     const arts: NodeArtifact[] = [];
@@ -680,7 +734,11 @@ class Run {
         throw new NodeError(`outputs.artifacts.${name}: ${str(a.path)} does not exist`);
       }
       const s3 = asObj(a.s3);
-      const key = s3.key !== undefined ? str(s3.key) : `${this.wfid}/${node.id}/${name}`;
+      // The default key ends with the path's own name, so an S3 client that downloads it (dflow's
+      // download_artifact) gets bar.txt as from Argo's tarball, and a listing of the key matches
+      // nothing of another artifact (`out` is no prefix of `out2/…`).
+      const base = path.basename(str(a.path));
+      const key = s3.key !== undefined ? str(s3.key) : `${this.wfid}/${node.id}/${name}/${base && base !== "." && base !== ".." ? base : name}`;
       const dest = path.join(artifactRepository(), key);
       await this.upload(src, dest);
       const art = new ArtifactValue(key, dest);
@@ -720,14 +778,14 @@ class Run {
       if (!src || a.path === undefined) continue;
       const dest = sandbox.host(str(a.path));
       await fsp.mkdir(path.dirname(dest), { recursive: true });
-      let from = src.path;
+      let from = src.file;
       if (a.subPath !== undefined) from = path.join(from, str(a.subPath));
       if (!fs.existsSync(from)) {
         if (a.optional) continue;
         throw new NodeError(`inputs.artifacts.${str(a.name)}: key ${src.key}${a.subPath ? ` (subPath ${str(a.subPath)})` : ""} not found in the artifact repository`);
       }
       await fsp.rm(dest, { recursive: true, force: true });
-      await fsp.cp(from, dest, { recursive: true });
+      if (!(await unpackTarball(from, dest, a))) await fsp.cp(from, dest, { recursive: true });
       if (a.mode !== undefined) await fsp.chmod(dest, fileMode(a.mode));
     }
   }
@@ -757,8 +815,8 @@ class Run {
       const hostCwd = sandbox.prepare(cwd);
       await this.placeInputs(t, sandbox, inArts);
       const argv = this.argv({ ...t, script: undefined } as ArgoTemplate, c, sandbox, cdir);
-      let r = await this.process(argv, hostCwd, cdir, this.env(c, sandbox), this.timeout(t, maxEnd));
-      for (let i = 0; i < retries && (r.exitCode !== 0 || r.spawnError); i++) r = await this.process(argv, hostCwd, cdir, this.env(c, sandbox), this.timeout(t, maxEnd));
+      let r = await this.process(argv, hostCwd, cdir, this.env(c, sandbox, dir), this.timeout(t, maxEnd));
+      for (let i = 0; i < retries && (r.exitCode !== 0 || r.spawnError); i++) r = await this.process(argv, hostCwd, cdir, this.env(c, sandbox, dir), this.timeout(t, maxEnd));
       const good = r.exitCode === 0 && !r.spawnError && !r.timedOut;
       child.outputs = { exitCode: r.exitCode === null ? "-1" : String(r.exitCode) };
       this.store.finish(child, good ? "Succeeded" : "Failed", good ? undefined : `Error (exit code ${r.exitCode})`);
@@ -897,7 +955,7 @@ class Run {
       } else src = this.artifactLocation(x, vars);
       if (src instanceof ArtifactValue && x.subPath !== undefined) {
         const sub = substitute(str(x.subPath), vars, true);
-        src = new ArtifactValue(`${src.key}/${sub}`, path.join(src.path, sub));
+        src = new ArtifactValue(`${src.key}/${sub}`, path.join(src.file, sub));
       }
       if (src) artifacts.set(name, src);
     }
@@ -1173,7 +1231,7 @@ class Run {
         } else if (p.value !== undefined) v = substitute(str(p.value), vars, true);
         else if (vf.default !== undefined) v = str(vf.default);
         outputs.parameters.set(name, v);
-        params.push({ name, value: v });
+        params.push({ name, value: v, ...described(p) });
         if (p.globalName && v !== undefined) this.publishParam(substitute(str(p.globalName), vars), v);
       }
       const arts: NodeArtifact[] = [];

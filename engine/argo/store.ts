@@ -16,6 +16,7 @@ export type NodePhase = "Pending" | "Running" | "Succeeded" | "Failed" | "Error"
 export interface NodeParam {
   name: string;
   value?: string;
+  description?: string;
 }
 
 export interface NodeArtifact {
@@ -53,6 +54,8 @@ export interface WorkflowRecord {
 }
 
 export const NODE_FILE = "node.json";
+/** The file in a pod's node directory its ARGO_PROGRESS_FILE names. */
+export const PROGRESS_FILE = "progress";
 export const WORKFLOW_FILE = "argo.json";
 
 const now = () => new Date().toISOString();

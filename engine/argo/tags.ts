@@ -21,8 +21,8 @@ export type Vars = Map<string, unknown>;
 export class ArtifactValue {
   constructor(
     readonly key: string,
-    /** File or directory in the repository. */
-    readonly path: string,
+    /** File or directory in the repository (not `path`: expressions read `inputs.artifacts.<name>.path`, the pod's path). */
+    readonly file: string,
   ) {}
 }
 
@@ -52,6 +52,8 @@ export function exprEnv(vars: Vars): Record<string, unknown> {
     for (let i = 0; i < parts.length - 1; i++) {
       const cur = at[parts[i]];
       if (!cur || typeof cur !== "object" || Array.isArray(cur)) at[parts[i]] = {};
+      // `inputs.artifacts.a.path` goes on a copy of the artifact: the run's own value stays as it is.
+      else if (cur instanceof ArtifactValue) at[parts[i]] = Object.assign(Object.create(ArtifactValue.prototype) as ArtifactValue, cur);
       at = at[parts[i]] as Record<string, unknown>;
     }
     const last = parts[parts.length - 1];
@@ -74,8 +76,12 @@ export function hasTags(text: string): boolean {
 /**
  * Replace the tags of `text` that `vars` can resolve. With `final`, an
  * unresolvable tag throws TagError; otherwise it is left for a later stage.
+ * `"pod"` is final for `{{name}}` tags but leaves an expression that fails or
+ * is nil as it is, as Argo does when it fills in a pod's template
+ * (SubstituteParams allows unresolved): dflow's scripts rely on it, with
+ * `'{{=inputs.parameters.dflow_key}}'` kept when the step has no key.
  */
-export function substitute(text: string, vars: Vars, final = false): string {
+export function substitute(text: string, vars: Vars, final: boolean | "pod" = false): string {
   if (!text.includes("{{")) return text;
   let env: Record<string, unknown> | undefined;
   return text.replace(TAG, (whole, inner: string) => {
@@ -85,11 +91,11 @@ export function substitute(text: string, vars: Vars, final = false): string {
       try {
         v = evaluate(src, (env ??= exprEnv(vars)));
       } catch (e) {
-        if (final) throw new TagError(`failed to evaluate expression ${JSON.stringify(src.trim())}: ${(e as Error).message}`);
+        if (final === true) throw new TagError(`failed to evaluate expression ${JSON.stringify(src.trim())}: ${(e as Error).message}`);
         return whole;
       }
       if (v === null || v === undefined) {
-        if (final) throw new TagError(`expression ${JSON.stringify(src.trim())} evaluated to nil (absent optional value?)`);
+        if (final === true) throw new TagError(`expression ${JSON.stringify(src.trim())} evaluated to nil (absent optional value?)`);
         return whole;
       }
       return typeof v === "string" ? v : toJsonText(v);
@@ -111,7 +117,7 @@ export function substitute(text: string, vars: Vars, final = false): string {
 }
 
 /** Substitute every string in a JSON-like value; subtrees under `skip` keys are left alone. */
-export function substituteDeep<T>(v: T, vars: Vars, skip: readonly string[] = [], final = false): T {
+export function substituteDeep<T>(v: T, vars: Vars, skip: readonly string[] = [], final: boolean | "pod" = false): T {
   if (typeof v === "string") return substitute(v, vars, final) as T;
   if (Array.isArray(v)) return v.map((x) => substituteDeep(x, vars, skip, final)) as T;
   if (v && typeof v === "object") {

@@ -4,7 +4,9 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import zlib from "node:zlib";
 import { execa } from "execa";
+import * as tar from "tar";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { config } from "../../src/config.js";
 import { Workflow } from "../../src/workflow.js";
@@ -241,6 +243,89 @@ spec:
     inputs: {artifacts: [{name: in, path: /tmp/in}]}
     script: {image: busybox, command: [sh], source: "d=/t; cat \${d}mp/in/v"}
 `;
+
+describe("what dflow's Python client sends (default mode)", () => {
+  it("unpacks an uploaded tarball input as Argo's executor does, keeps other files, and leaves an expression it cannot resolve as it is", async () => {
+    const repo = path.join(work, ".argo-artifacts", "up");
+    const src = fs.mkdtempSync(path.join(work, "src-"));
+    fs.mkdirSync(path.join(src, "data"));
+    fs.writeFileSync(path.join(src, "data", "a.txt"), "A");
+    fs.writeFileSync(path.join(src, "x"), "X");
+    fs.writeFileSync(path.join(src, "y"), "Y");
+    fs.mkdirSync(repo, { recursive: true });
+    tar.c({ gzip: true, sync: true, file: path.join(repo, "one.tgz"), cwd: src }, ["data"]);
+    tar.c({ gzip: true, sync: true, file: path.join(repo, "two.tgz"), cwd: src }, ["x", "y"]);
+    fs.copyFileSync(path.join(repo, "one.tgz"), path.join(repo, "kept.tgz"));
+    fs.writeFileSync(path.join(repo, "plain.gz"), zlib.gzipSync("just gzip"));
+    const wf = Workflow.from_yaml(`
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {generateName: unpack-}
+spec:
+  entrypoint: main
+  volumeClaimTemplates: []
+  templates:
+  - name: main
+    sidecars: []
+    inputs:
+      parameters: [{name: where, value: inner}]
+      artifacts:
+      - {name: one, path: "/tmp/in/{{inputs.parameters.where}}", s3: {key: up/one.tgz}}
+      - {name: two, path: /tmp/two, s3: {key: up/two.tgz}}
+      - {name: kept, path: /tmp/kept.tgz, s3: {key: up/kept.tgz}, archive: {none: {}}}
+      - {name: plain, path: /tmp/plain.gz, s3: {key: up/plain.gz}}
+    script:
+      image: python:3.8
+      command: [sh]
+      source: |
+        cat /tmp/in/inner/a.txt /tmp/two/x /tmp/two/y; echo
+        test -f /tmp/kept.tgz && test -f /tmp/plain.gz && echo files kept
+        echo '{{=inputs.parameters.dflow_key}}'
+`);
+    const r = await wf.submit();
+    const node = Object.values(wf.status()!.nodes).find((n) => n.displayName === r.id)!;
+    expect([r.phase, node.message]).toEqual(["Succeeded", undefined]);
+    expect(node.outputs?.result).toBe("AXY\nfiles kept\n{{=inputs.parameters.dflow_key}}");
+    // The artifact (not the pod's path, which an expression may read) is what was placed.
+    expect(node.inputs?.artifacts?.find((a) => a.name === "one")).toEqual({ name: "one", path: "/tmp/in/inner", key: "up/one.tgz" });
+  });
+
+  it("names an output's default key after its path, keeps parameter descriptions, and reports the progress pods write to ARGO_PROGRESS_FILE", async () => {
+    const wf = Workflow.from_yaml(`
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {generateName: progress-}
+spec:
+  entrypoint: main
+  templates:
+  - name: main
+    steps:
+    - - {name: done, template: report, arguments: {parameters: [{name: p, value: "3/7"}, {name: code, value: "0"}]}}
+      - {name: stuck, template: report, arguments: {parameters: [{name: p, value: "2/5"}, {name: code, value: "1"}]}, continueOn: {failed: true}}
+  - name: report
+    inputs: {parameters: [{name: p, description: '{"type": "str"}'}, {name: code}]}
+    script:
+      image: alpine
+      command: [sh]
+      source: 'echo {{inputs.parameters.p}} > "$ARGO_PROGRESS_FILE"; echo out > /tmp/out.txt; exit {{inputs.parameters.code}}'
+    outputs:
+      parameters: [{name: said, value: "{{inputs.parameters.p}}", description: '{"type": "str"}'}]
+      artifacts: [{name: file, path: /tmp/out.txt}]
+`);
+    const r = await wf.submit();
+    expect(r.phase).toBe("Succeeded");
+    const st = wf.status()!;
+    const byName = (d: string) => Object.values(st.nodes).find((n) => n.displayName === d)! as (typeof st.nodes)[string] & { progress?: string };
+    // A pod that succeeded is complete whatever it last wrote; one that failed stays where it got; parents add up.
+    expect([byName("done").progress, byName("stuck").progress, byName(r.id).progress, st.progress]).toEqual(["7/7", "2/5", "9/12", "9/12"]);
+    const done = byName("done");
+    expect(done.inputs?.parameters?.[0]).toEqual({ name: "p", value: "3/7", description: '{"type": "str"}' });
+    expect(done.outputs?.parameters).toEqual([{ name: "said", value: "3/7", description: '{"type": "str"}' }]);
+    const key = done.outputs!.artifacts![0]!.key!;
+    expect(key).toBe(`${r.id}/${done.id}/file/out.txt`);
+    expect(fs.readFileSync(path.join(work, ".argo-artifacts", key), "utf8")).toBe("out\n");
+  });
+});
 
 // The namespace is Linux's (unshare, a user namespace for users other than root): CI has it.
 const namespaces = mountNamespace() !== null;
