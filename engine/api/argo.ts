@@ -20,6 +20,7 @@ import type { ArgoRunOptions } from "../argo/run.js";
 import { DflowConfigError } from "../../src/errors.js";
 import { type ArgoNode, WORKFLOW_FILE } from "../argo/store.js";
 import { ArgoRunControl, type ShutdownStrategy } from "../argo/control.js";
+import { fromArgoEntry, writeMemo } from "../argo/memo.js";
 import { isUnder, readTextOrSync, writeAtomicSync } from "../store/fsx.js";
 import { isSuspended, registerForeignRun } from "../control.js";
 import { engineAlive, isFinal, listWorkflowDirs } from "./read.js";
@@ -104,6 +105,30 @@ export class ArgoWorkflowService {
 
   constructor(readonly store: WorkflowStore) {
     this.templates = new TemplateStore(store.root);
+  }
+
+  /**
+   * A ConfigMap created through the Kubernetes API (POST /api/v1/namespaces/{ns}/configmaps).
+   * Only memoization caches (label workflows.argoproj.io/configmap-type: Cache) are taken: their
+   * entries become this runner's cache entries, so a workflow that memoizes with them reuses
+   * the outputs they hold. dflow's Python client prepares `submit(reuse_step=...)` this way.
+   */
+  async createConfigMap(namespace: string, cm: Obj): Promise<Obj> {
+    const meta = asObj(cm.metadata);
+    const name = typeof meta.name === "string" ? meta.name : "";
+    if (!name) throw new ArgoApiError(3, "the ConfigMap has no metadata.name");
+    if (asObj(meta.labels)["workflows.argoproj.io/configmap-type"] !== "Cache") {
+      throw new ArgoApiError(12, `ConfigMap ${name}: only memoization caches (label workflows.argoproj.io/configmap-type: Cache) can be created on dflow server; ConfigMaps need Kubernetes otherwise`);
+    }
+    const entries = Object.entries(asObj(cm.data)).map(([k, v]) => {
+      try {
+        return [k, fromArgoEntry(String(v), `ConfigMap ${name} data.${k}`)] as const;
+      } catch (e) {
+        throw new ArgoApiError(3, (e as Error).message);
+      }
+    });
+    for (const [k, e] of entries) await writeMemo(this.store.root, name, k, e);
+    return { apiVersion: "v1", kind: "ConfigMap", metadata: { ...meta, namespace, uid: crypto.randomUUID(), creationTimestamp: k8sTime(new Date()) }, data: cm.data ?? {} };
   }
 
   private saved(dir: string): Obj | null {

@@ -31,6 +31,10 @@ export function register(program: Command): void {
       process.stdout.write(`dflow ui: serving the workflows in ${workRoot()}\nOpen ${server.openUrl}\n`);
       const argoHost = opts.host.includes(":") ? `[${opts.host}]` : opts.host;
       process.stdout.write(`Argo Server API: ARGO_SERVER=${argoHost}:${server.port} ARGO_HTTP1=true ARGO_SECURE=false${server.token ? ` ARGO_TOKEN='Bearer ${server.token}'` : ""} argo list -n <namespace>\n`);
+      // dflow's Python client (default mode) talks to three servers: Argo's, S3 (artifacts) and Kubernetes (step reuse). All three are this one.
+      const http = `http://${argoHost}:${server.port}`;
+      const secret = server.token ? ` DFLOW_TOKEN=${server.token} DFLOW_S3_SECRET_KEY=${server.token}` : "";
+      process.stdout.write(`dflow's Python client: DFLOW_HOST=${http} DFLOW_K8S_API_SERVER=${http} DFLOW_S3_ENDPOINT=${argoHost}:${server.port}${secret} python3 <workflow.py>\n`);
       if (!isLoopback(opts.host)) process.stdout.write(`(listening on ${opts.host}: anyone who can reach it and has the token can stop and delete workflows)\n`);
       else process.stdout.write(`From another machine: ssh -L ${server.port}:127.0.0.1:${server.port} <this host>, then open the URL there\n`);
       const stop = () => void server.close().then(() => process.exit(0));

@@ -162,6 +162,11 @@ export function mountArgoApi(app: Hono, argo: ArgoWorkflowService, token: string
   templates("/api/v1/workflow-templates/:namespace", "WorkflowTemplate", "template");
   templates("/api/v1/cluster-workflow-templates", "ClusterWorkflowTemplate", "template");
 
+  // ---------------------------------------------------------- Kubernetes
+  // The one Kubernetes call dflow's Python client makes (DFLOW_K8S_API_SERVER = this server): a
+  // memoization cache for the steps `submit(reuse_step=...)` reuses.
+  app.post("/api/v1/namespaces/:namespace/configmaps", async (c) => c.json(await argo.createConfigMap(ns(c), await body(c)), 201));
+
   // ---------------------------------------------------------- the server
   // `argo version` and the clients that print the server's: this server's own version, no Go build.
   app.get("/api/v1/version", (c) => c.json({ version: `v${packageVersion()}+dflow-ts`, buildDate: "", gitCommit: "", gitTag: "", gitTreeState: "", goVersion: "", compiler: `node ${process.version}`, platform: `${process.platform}/${process.arch}` }));

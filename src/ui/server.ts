@@ -21,6 +21,8 @@ import { type Subscription, Watcher, type WorkflowEvent } from "../../engine/api
 import { isInside } from "../../engine/store/fsx.js";
 import { ArgoWorkflowService } from "../../engine/api/argo.js";
 import { mountArgoApi } from "./argo-api.js";
+import { mountS3 } from "./s3.js";
+import { artifactRepository } from "../../engine/argo/run.js";
 
 /** Where vite puts the page: dist/ui (this module is dist/src/ui/server.js; from the sources, in tests, the built one). */
 export const UI_DIR = [new URL("../../ui/", import.meta.url), new URL("../../dist/ui/", import.meta.url)].map((u) => fileURLToPath(u)).find((d) => fs.existsSync(path.join(d, "index.html"))) ?? fileURLToPath(new URL("../../ui/", import.meta.url));
@@ -73,7 +75,7 @@ function looksText(file: string): boolean {
 
 const PAGE_CSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
-export function createApp(opts: { store: WorkflowStore; watcher: Watcher; token: string | null; uiDir?: string; argo?: ArgoWorkflowService }): Hono {
+export function createApp(opts: { store: WorkflowStore; watcher: Watcher; token: string | null; uiDir?: string; argo?: ArgoWorkflowService; s3Root?: string }): Hono {
   const { store, watcher, token } = opts;
   const uiDir = opts.uiDir ?? UI_DIR;
   const app = new Hono();
@@ -85,6 +87,8 @@ export function createApp(opts: { store: WorkflowStore; watcher: Watcher; token:
   });
   app.notFound((c) => (c.req.path.startsWith("/api/") ? c.json({ error: `no such API: ${c.req.method} ${c.req.path}` }, 404) : c.text("not found", 404)));
 
+  // The S3 API of the Argo runner's artifact repository (dflow's Python client): requests signed the S3 way.
+  if (opts.s3Root) mountS3(app, opts.s3Root, token);
   // The Argo Server API (`dflow server`): its own routes under /api/v1/, same token, Argo's error shape.
   mountArgoApi(app, opts.argo ?? new ArgoWorkflowService(store), token);
 
@@ -227,7 +231,7 @@ export async function startUiServer(o: UiServerOptions): Promise<UiServer> {
   }
   const store = new WorkflowStore(o.root, { artifactRoot: o.artifactRoot });
   const watcher = new Watcher(store);
-  const app = createApp({ store, watcher, token });
+  const app = createApp({ store, watcher, token, s3Root: artifactRepository(path.resolve(o.root)) });
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, port: o.port ?? 2746, hostname: host }, () => resolve(s));
     s.once("error", reject);

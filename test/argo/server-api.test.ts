@@ -10,17 +10,17 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { type ResultPromise, execa } from "execa";
+import { execa } from "execa";
 import Ajv2020 from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CLI, ROOT } from "../support/ui.js";
+import { CLI, type DflowServer, ROOT, startDflowServer } from "../support/ui.js";
 
 // Answers are checked field by field against Argo's shapes: loosely typed JSON.
 type Obj = Record<string, any>;
 
 let work = "";
-let server: ResultPromise<{ all: true; reject: false }>;
+let server: DflowServer;
 let base = "";
 let token = "";
 let validateWorkflow: ((v: unknown) => boolean) & { errors?: unknown };
@@ -125,23 +125,13 @@ beforeAll(async () => {
   strictStatus = ajvStrict.getSchema("argo#/definitions/io.argoproj.workflow.v1alpha1.WorkflowStatus")! as typeof strictStatus;
   strictMeta = ajvStrict.getSchema("argo#/definitions/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta")! as typeof strictMeta;
   work = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "dflow-argo-api-")));
-  server = execa(process.execPath, [CLI, "server", "--port", "0"], { cwd: work, env: { DFLOW_DEBUG_WORKDIR: work }, reject: false, all: true });
-  const out = await new Promise<string>((resolve, reject) => {
-    let text = "";
-    server.all.on("data", (d: Buffer) => {
-      text += d.toString();
-      if (/ARGO_TOKEN='Bearer [^']+'/.test(text)) resolve(text);
-    });
-    void server.then((r) => reject(new Error(`dflow server ended: ${String(r.all)}`)));
-  });
-  const m = /ARGO_SERVER=([\d.]+:\d+) ARGO_HTTP1=true ARGO_SECURE=false ARGO_TOKEN='Bearer ([^']+)'/.exec(out)!;
-  base = `http://${m[1]}/`;
-  token = m[2]!;
+  server = await startDflowServer(work);
+  base = server.base;
+  token = server.token;
 });
 
 afterAll(async () => {
-  server?.kill("SIGTERM");
-  await server;
+  await server?.stop();
   if (work) fs.rmSync(work, { recursive: true, force: true });
 });
 
@@ -539,7 +529,7 @@ describe("dflow server: controlling running workflows", () => {
     expect((await create(gated("to-delete", path.join(work, "never-3"), path.join(work, "delete-exit")))).status).toBe(200);
     await waitFor("to-delete", running, "its pod running");
     const pid = Number(fs.readFileSync(path.join(work, "to-delete", "pid"), "utf8"));
-    expect(pid).toBe(server.pid); // the engine is the server
+    expect(pid).toBe(server.child.pid); // the engine is the server
     const r = await call("DELETE", "/api/v1/workflows/{namespace}/{name}", { namespace: NS, name: "to-delete" });
     expect(r.status).toBe(200);
     expect(r.json).toEqual({});

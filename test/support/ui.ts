@@ -45,3 +45,37 @@ export async function startGated(work: string, gate: string): Promise<{ child: R
   });
   return { child, id };
 }
+
+export interface DflowServer {
+  child: ResultPromise<{ all: true; reject: false }>;
+  /** http://host:port/ */
+  base: string;
+  token: string;
+  /** What the server printed before it was ready. */
+  banner: string;
+  stop(): Promise<void>;
+}
+
+/** `dflow server --port 0` in `work` (its work directory too); resolves once it printed where it listens. */
+export async function startDflowServer(work: string, env: Record<string, string> = {}): Promise<DflowServer> {
+  const child = execa(process.execPath, [CLI, "server", "--port", "0"], { cwd: work, env: { DFLOW_DEBUG_WORKDIR: work, ...env }, reject: false, all: true });
+  const banner = await new Promise<string>((resolve, reject) => {
+    let text = "";
+    child.all.on("data", (d: Buffer) => {
+      text += d.toString();
+      if (/dflow's Python client: .*\n/.test(text)) resolve(text);
+    });
+    void child.then((r) => reject(new Error(`dflow server ended: ${String(r.all)}`)));
+  });
+  const m = /ARGO_SERVER=([\d.]+:\d+) ARGO_HTTP1=true ARGO_SECURE=false ARGO_TOKEN='Bearer ([^']+)'/.exec(banner)!;
+  return {
+    child,
+    base: `http://${m[1]}/`,
+    token: m[2]!,
+    banner,
+    stop: async () => {
+      child.kill("SIGTERM");
+      await child;
+    },
+  };
+}

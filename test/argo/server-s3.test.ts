@@ -1,0 +1,172 @@
+// What `dflow server` serves beside the Argo API for dflow's Python client
+// (default mode): the S3 API of the local artifact repository, spoken here by
+// minio's own JavaScript client (dflow uses its Python sibling), and the one
+// Kubernetes call dflow makes, a memoization cache for step reuse. The real
+// command runs in a fresh work directory; workflows go through the Argo API.
+import crypto from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import * as Minio from "minio";
+import * as tar from "tar";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type DflowServer, startDflowServer } from "../support/ui.js";
+
+type Obj = Record<string, any>;
+
+let work = "";
+let server: DflowServer;
+let s3: Minio.Client;
+const BUCKET = "my-bucket";
+
+function client(secretKey: string, extra: Partial<Minio.ClientOptions> = {}): Minio.Client {
+  const u = new URL(server.base);
+  return new Minio.Client({ endPoint: u.hostname, port: Number(u.port), useSSL: false, accessKey: "admin", secretKey, ...extra });
+}
+
+async function text(stream: NodeJS.ReadableStream): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of stream) chunks.push(Buffer.from(c as Buffer));
+  return Buffer.concat(chunks).toString();
+}
+
+async function list(prefix: string, recursive: boolean): Promise<string[]> {
+  const out: string[] = [];
+  for await (const o of s3.listObjectsV2(BUCKET, prefix, recursive) as AsyncIterable<{ name?: string; prefix?: string }>) out.push(o.name ?? `prefix:${o.prefix}`);
+  return out;
+}
+
+async function api(method: string, route: string, body?: unknown): Promise<{ status: number; json: Obj }> {
+  const res = await fetch(new URL(route, server.base), { method, headers: { Authorization: `Bearer ${server.token}`, "Content-Type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
+  return { status: res.status, json: (await res.json()) as Obj };
+}
+
+async function runToEnd(workflow: Obj): Promise<Obj> {
+  const created = await api("POST", "/api/v1/workflows/dflow-py", { workflow });
+  expect(created.status, JSON.stringify(created.json)).toBe(200);
+  for (let i = 0; i < 3000; i++) {
+    const r = await api("GET", `/api/v1/workflows/dflow-py/${created.json.metadata.name}`);
+    if (["Succeeded", "Failed", "Error"].includes(r.json.status?.phase)) return r.json;
+    await new Promise((res) => setTimeout(res, 100));
+  }
+  throw new Error("the workflow never ended");
+}
+
+beforeAll(async () => {
+  work = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "dflow-s3-")));
+  server = await startDflowServer(work);
+  s3 = client(server.token);
+});
+
+afterAll(async () => {
+  await server?.stop();
+  if (work) fs.rmSync(work, { recursive: true, force: true });
+});
+
+describe("dflow server: S3 for dflow's Python client", () => {
+  it("prints the settings dflow's Python client needs, all pointing at this server", () => {
+    const port = new URL(server.base).port;
+    expect(server.banner).toContain(`dflow's Python client: DFLOW_HOST=http://127.0.0.1:${port} DFLOW_K8S_API_SERVER=http://127.0.0.1:${port} DFLOW_S3_ENDPOINT=127.0.0.1:${port} DFLOW_TOKEN=${server.token} DFLOW_S3_SECRET_KEY=${server.token}`);
+  });
+
+  it("puts, stats, reads (whole and a range), lists, copies and deletes objects: files of the artifact repository", async () => {
+    expect(await s3.bucketExists(BUCKET)).toBe(true);
+    const put = await s3.putObject(BUCKET, "upload/a/x.txt", "hello");
+    expect(put.etag).toBe(crypto.createHash("md5").update("hello").digest("hex"));
+    expect(fs.readFileSync(path.join(work, ".argo-artifacts", "upload", "a", "x.txt"), "utf8")).toBe("hello");
+    const st = await s3.statObject(BUCKET, "upload/a/x.txt");
+    expect([st.size, st.etag]).toEqual([5, put.etag]);
+    expect(await text(await s3.getObject(BUCKET, "upload/a/x.txt"))).toBe("hello");
+    expect(await text(await s3.getPartialObject(BUCKET, "upload/a/x.txt", 1, 3))).toBe("ell");
+    for (const k of ["upload/a/d/1.txt", "upload/a/d/2 with space.txt", "upload/ab/z.txt"]) await s3.putObject(BUCKET, k, k);
+    // A prefix is a prefix of keys (upload/ab too), as S3 has it; a delimiter groups what lies below.
+    expect(await list("upload/a", true)).toEqual(["upload/a/d/1.txt", "upload/a/d/2 with space.txt", "upload/a/x.txt", "upload/ab/z.txt"]);
+    expect((await list("upload/a/", false)).sort()).toEqual(["prefix:upload/a/d/", "upload/a/x.txt"]);
+    await s3.copyObject(BUCKET, "upload/b/copy.txt", `/${BUCKET}/upload/a/x.txt`, new Minio.CopyConditions());
+    expect(await text(await s3.getObject(BUCKET, "upload/b/copy.txt"))).toBe("hello");
+    await s3.removeObject(BUCKET, "upload/b/copy.txt");
+    await expect(s3.statObject(BUCKET, "upload/b/copy.txt")).rejects.toMatchObject({ code: "NotFound" });
+    await expect(s3.getObject(BUCKET, "upload/b/copy.txt")).rejects.toMatchObject({ code: "NoSuchKey" });
+  });
+
+  it("assembles a multipart upload into one object and leaves no part behind", async () => {
+    const big = crypto.randomBytes(11 * 1024 * 1024);
+    const small = client(server.token, { partSize: 5 * 1024 * 1024 });
+    await small.putObject(BUCKET, "upload/big.bin", big);
+    const got = fs.readFileSync(path.join(work, ".argo-artifacts", "upload", "big.bin"));
+    expect(crypto.createHash("sha256").update(got).digest("hex")).toBe(crypto.createHash("sha256").update(big).digest("hex"));
+    expect(fs.readdirSync(path.join(work, ".argo-artifacts.multipart"))).toEqual([]);
+  });
+
+  it("refuses a request not signed with the token, and a key that is no path of the repository", async () => {
+    await expect(client("not-the-token").putObject(BUCKET, "upload/x", "x")).rejects.toMatchObject({ code: "SignatureDoesNotMatch", message: expect.stringContaining("DFLOW_S3_SECRET_KEY=<token>") });
+    await expect(s3.putObject(BUCKET, "upload/../../escape", "x")).rejects.toMatchObject({ code: "InvalidArgument" });
+    expect(fs.existsSync(path.join(work, "escape"))).toBe(false);
+    await expect(s3.putObject(BUCKET, "upload/a/x.txt/below", "x")).rejects.toMatchObject({ code: "ParentIsObject" });
+  });
+
+  it("a workflow takes an uploaded tarball as its input artifact, and its output is read back over S3 under the key its status gives", async () => {
+    const src = fs.mkdtempSync(path.join(work, "src-"));
+    fs.mkdirSync(path.join(src, "data"));
+    fs.writeFileSync(path.join(src, "data", "msg"), "from the laptop");
+    const tgz = path.join(src, "data.tgz");
+    tar.c({ gzip: true, sync: true, file: tgz, cwd: src }, ["data"]);
+    await s3.fPutObject(BUCKET, "upload/u1/data.tgz", tgz);
+    const wf = await runToEnd({
+      metadata: { generateName: "py-art-" },
+      spec: {
+        entrypoint: "main",
+        templates: [
+          {
+            name: "main",
+            inputs: { artifacts: [{ name: "data", path: "/tmp/inputs/data", s3: { key: "upload/u1/data.tgz" } }] },
+            script: { image: "python:3.8", command: ["sh"], source: "tr a-z A-Z < /tmp/inputs/data/msg > /tmp/out.txt" },
+            outputs: { artifacts: [{ name: "out", path: "/tmp/out.txt" }] },
+          },
+        ],
+      },
+    });
+    expect(wf.status.phase).toBe("Succeeded");
+    const node = Object.values(wf.status.nodes as Obj).find((n: Obj) => n.type === "Pod") as Obj;
+    const key = node.outputs.artifacts[0].s3.key as string;
+    expect(key.endsWith("/out/out.txt")).toBe(true);
+    expect(await text(await s3.getObject(BUCKET, key))).toBe("FROM THE LAPTOP");
+    expect(await list(key, true)).toEqual([key]);
+  });
+});
+
+describe("dflow server: the Kubernetes call of dflow's step reuse", () => {
+  it("takes a memoization cache ConfigMap, and a workflow memoized with it gets the cached outputs without running", async () => {
+    const entry = { nodeID: "old-node", outputs: { parameters: [{ name: "said", value: "cached", description: '{"type": "str"}' }] }, creationTimestamp: new Date().toISOString(), lastHitTimestamp: new Date().toISOString() };
+    const cm = await api("POST", "/api/v1/namespaces/dflow-py/configmaps", { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "dflow-reuse-k1", labels: { "workflows.argoproj.io/configmap-type": "Cache" } }, data: { "reuse-k1": JSON.stringify(entry) } });
+    expect(cm.status).toBe(201);
+    expect(cm.json.metadata).toMatchObject({ name: "dflow-reuse-k1", namespace: "dflow-py" });
+    const wf = await runToEnd({
+      metadata: { generateName: "py-reuse-" },
+      spec: {
+        entrypoint: "main",
+        arguments: { parameters: [{ name: "key", value: "k1" }] },
+        templates: [
+          {
+            name: "main",
+            inputs: { parameters: [{ name: "dflow_key", value: "{{workflow.parameters.key}}" }] },
+            // dflow's memoize: the ConfigMap's name uses the input as well as the key does.
+            memoize: { key: "reuse-{{inputs.parameters.dflow_key}}", cache: { configMap: { name: "dflow-reuse-{{inputs.parameters.dflow_key}}" } } },
+            script: { image: "alpine", command: ["sh"], source: "echo fresh > /tmp/said" },
+            outputs: { parameters: [{ name: "said", valueFrom: { path: "/tmp/said" } }] },
+          },
+        ],
+      },
+    });
+    const node = Object.values(wf.status.nodes as Obj).find((n: Obj) => n.type === "Pod") as Obj;
+    expect([wf.status.phase, node.memoizationStatus, node.outputs.parameters]).toEqual(["Succeeded", { hit: true, key: "reuse-k1", cacheName: "dflow-reuse-k1" }, [{ name: "said", value: "cached", description: '{"type": "str"}' }]]);
+  });
+
+  it("refuses any other ConfigMap, and an entry it cannot use, saying why", async () => {
+    const plain = await api("POST", "/api/v1/namespaces/dflow-py/configmaps", { metadata: { name: "settings" }, data: { a: "b" } });
+    expect([plain.status, plain.json.code]).toEqual([501, 12]);
+    expect(plain.json.message).toContain("only memoization caches");
+    const bad = await api("POST", "/api/v1/namespaces/dflow-py/configmaps", { metadata: { name: "c2", labels: { "workflows.argoproj.io/configmap-type": "Cache" } }, data: { k: JSON.stringify({ outputs: { artifacts: [{ name: "a", gcs: { key: "x" } }] } }) } });
+    expect([bad.status, bad.json.message]).toEqual([400, "ConfigMap c2 data.k: output artifact a has no s3 key; only artifacts of the local repository (key-only s3) can be reused here"]);
+  });
+});
