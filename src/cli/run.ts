@@ -114,7 +114,7 @@ function readReport(report: string): Array<{ id: string; status: string }> {
   return lines.map((l) => JSON.parse(l) as { id: string; status: string; event?: string }).filter((r) => !r.event);
 }
 
-/** `dflow run wf.yaml`: an Argo Workflow manifest, run in this process; the exit status says whether it succeeded. */
+/** `dflow run wf.yaml` (or .json): an Argo Workflow manifest, run in this process; the exit status says whether it succeeded. */
 async function runManifest(file: string, templates: string[], parameters: string[]): Promise<number> {
   const manifest = await loadManifest(file, templates, parameters);
   return argoOutcome(await manifest.submit());
@@ -146,7 +146,7 @@ export function register(program: Command): void {
   program
     .command("run")
     .description("run a workflow script; exits non-zero when it or any workflow it submits fails")
-    .argument("<workflow>", "workflow script (.ts or .js), or an Argo Workflow manifest (.yaml)")
+    .argument("<workflow>", "workflow script (.ts or .js), or an Argo Workflow manifest (.yaml or .json)")
     .argument("[args...]", "arguments passed to the script")
     .option("-d, --detach", "run in the background (survives the terminal closing); follow with `npx dflow watch <id>`")
     .option("-v, --verbose", "print the stack trace of an error the script does not catch (also DFLOW_DEBUG=1)")
@@ -155,7 +155,8 @@ export function register(program: Command): void {
     .action(async (script: string, args: string[], o: { detach?: boolean; verbose?: boolean; template: string[]; parameter: string[] }) => {
       // A script being exported (`dflow export`) that starts `dflow run` itself: exporting runs no step.
       if (process.env.DFLOW_EXPORT) throw new CliError(`dflow run ${script} was started by a workflow script that \`dflow export\` is rendering; exporting runs no workflow`);
-      if (/\.ya?ml$/i.test(script)) {
+      // JSON is YAML too: `argo submit` takes either.
+      if (/\.(ya?ml|json)$/i.test(script)) {
         // Detached: this command again in a process of its own (without --detach), as for scripts.
         if (o.detach) {
           // Checked here first: a mistake is one line now, not the background run's output.

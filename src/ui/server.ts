@@ -172,6 +172,9 @@ export function createApp(opts: { store: WorkflowStore; watcher: Watcher; token:
     return events(c, (l) => watcher.workflow(id, l));
   });
 
+  // Argo UI's link to a workflow (dflow's Python client prints it after submitting): this page's view of it.
+  app.get("/workflows/:namespace/:name", (c) => c.redirect(`/${new URL(c.req.url).search}#/workflows/${encodeURIComponent(c.req.param("name"))}`));
+
   // The page: index.html and its assets. They hold no data (that comes from /api/), so they need no token.
   app.get("*", (c) => {
     const rel = c.req.path === "/" ? "index.html" : decodeURIComponent(c.req.path.slice(1));

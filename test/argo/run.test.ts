@@ -360,6 +360,11 @@ describe("dflow run wf.yaml", () => {
     expect(failed.exitCode).toBe(1);
     expect(failed.stderr).toMatch(/workflow exit-1-\w{5} Failed: Error \(exit code 1\)/);
 
+    // JSON, as `argo submit` takes it too (dflow's Python client keeps its manifests so).
+    fs.writeFileSync(path.join(cwd, "wf.json"), JSON.stringify({ apiVersion: "argoproj.io/v1alpha1", kind: "Workflow", metadata: { generateName: "json-" }, spec: { entrypoint: "main", templates: [{ name: "main", container: { image: "alpine", command: ["echo", "from json"] } }] } }));
+    const json = await execa(process.execPath, [cli, "run", "wf.json"], { cwd, reject: false, all: true });
+    expect([json.exitCode, json.all]).toEqual([0, expect.stringMatching(/workflow json-\w{5} Succeeded/)]);
+
     const missing = await execa(process.execPath, [cli, "run", path.join(corpus, "workflow-template/workflow-template-ref.yaml")], { cwd, reject: false, all: true });
     expect(missing.exitCode).toBe(1);
     expect(missing.stderr.trim().split("\n")).toEqual([expect.stringContaining('WorkflowTemplate "workflow-template-submittable" not found: pass the file that defines it (dflow run -t FILE')]);

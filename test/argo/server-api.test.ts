@@ -599,6 +599,11 @@ describe("dflow server: what Argo serves beside the workflows", () => {
     expect((await call("GET", "/api/v1/version", {}, { auth: null })).status).toBe(401);
   });
 
+  it("sends Argo UI's link to a workflow (dflow's client prints it) to this UI's page of it, the token kept", async () => {
+    const res = await fetch(new URL("/workflows/dflow-py/some-wf-abcde?token=t0k", base), { redirect: "manual" });
+    expect([res.status, res.headers.get("location")]).toEqual([302, "/?token=t0k#/workflows/some-wf-abcde"]);
+  });
+
   it("downloads a node's artifacts as Argo Server's /artifacts/ paths do: a file as it is, a directory as .tgz, by name or uid; the token is required", async () => {
     const workflow = {
       metadata: { generateName: "arts-" },
