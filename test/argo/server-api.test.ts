@@ -626,7 +626,8 @@ describe("dflow server: what Argo serves beside the workflows", () => {
     const file = await fetchArt(`artifacts/${NS}/${name}/${make.id}/file`);
     expect(file.status).toBe(200);
     expect(await file.text()).toBe("one\n");
-    expect(file.headers.get("content-disposition")).toBe('filename="file"');
+    // Named as the pod's file was (the default key ends with it).
+    expect(file.headers.get("content-disposition")).toBe('filename="one.txt"');
     const byUid = await fetchArt(`artifacts-by-uid/${wf.metadata.uid}/${make.id}/file`);
     expect(await byUid.text()).toBe("one\n");
     const input = await fetchArt(`input-artifacts/${NS}/${name}/${take.id}/in`);
@@ -634,7 +635,7 @@ describe("dflow server: what Argo serves beside the workflows", () => {
 
     const dir = await fetchArt(`artifacts/${NS}/${name}/${make.id}/dir`);
     expect(dir.status).toBe(200);
-    expect(dir.headers.get("content-disposition")).toBe('filename="dir.tgz"');
+    expect(dir.headers.get("content-disposition")).toBe('filename="d.tgz"');
     const tgz = path.join(work, "dir.tgz");
     fs.writeFileSync(tgz, Buffer.from(await dir.arrayBuffer()));
     const out = fs.mkdtempSync(path.join(work, "untar-"));
