@@ -4,12 +4,12 @@
 // that only configures Kubernetes and has no effect on a local run. Anything
 // else is refused in one line naming the field — never silently ignored.
 import { type ArgoTemplate, type ArgoWorkflow, type Obj, ArgoSpecError, ArgoUnsupported, asList, asObj } from "./manifest.js";
-import { checkVolumes } from "./configmaps.js";
+import { checkVolumes, checkWorkflowVolumes } from "./volumes.js";
 
 
 /** Fields that configure Kubernetes only (scheduling, pod metadata, GC, archiving): no effect locally. */
 const K8S_SPEC = ["podResources", "serviceAccountName", "podGC", "ttlStrategy", "podDisruptionBudget", "podMetadata", "podPriorityClassName", "podPriority", "dnsConfig", "dnsPolicy", "imagePullSecrets", "artifactRepositoryRef", "artifactGC", "archiveLogs", "podSpecPatch", "nodeSelector", "tolerations", "affinity", "securityContext", "priority", "metrics", "executor", "hostNetwork", "schedulerName", "automountServiceAccountToken", "volumeClaimGC"];
-const HANDLED_SPEC = ["entrypoint", "templates", "arguments", "onExit", "hooks", "parallelism", "activeDeadlineSeconds", "templateDefaults", "workflowTemplateRef", "synchronization", "workflowMetadata", "retryStrategy"];
+const HANDLED_SPEC = ["entrypoint", "templates", "arguments", "onExit", "hooks", "parallelism", "activeDeadlineSeconds", "templateDefaults", "workflowTemplateRef", "synchronization", "workflowMetadata", "retryStrategy", "volumes", "volumeClaimTemplates"];
 
 const K8S_TEMPLATE = ["metadata", "nodeSelector", "tolerations", "affinity", "podSpecPatch", "securityContext", "serviceAccountName", "automountServiceAccountToken", "priorityClassName", "priority", "schedulerName", "archiveLocation", "archiveLogs", "metrics", "artifactGC", "podDisruptionBudget", "executor", "resources", "annotations", "labels"];
 const HANDLED_TEMPLATE = ["volumes", "hooks", "name", "inputs", "outputs", "container", "script", "containerSet", "steps", "dag", "suspend", "retryStrategy", "activeDeadlineSeconds", "timeout", "parallelism", "failFast", "memoize", "synchronization"];
@@ -40,7 +40,8 @@ function only(o: Obj, handled: string[], ignorable: string[], where: string, why
 export function checkWorkflow(wf: ArgoWorkflow): void {
   const spec = wf.spec;
   if (typeof spec.entrypoint !== "string" || !spec.entrypoint) throw new ArgoSpecError(`invalid spec: spec.entrypoint must be a template name (got ${JSON.stringify(spec.entrypoint ?? null)})`);
-  only(spec, HANDLED_SPEC, K8S_SPEC, "spec", (k) => (k === "volumes" || k === "volumeClaimTemplates" ? "volumes need Kubernetes" : "unknown or Kubernetes-only field"));
+  only(spec, HANDLED_SPEC, K8S_SPEC, "spec", () => "unknown or Kubernetes-only field");
+  checkWorkflowVolumes(spec, wf.configMaps);
   checkSync(spec.synchronization, "spec.synchronization");
   only(asObj(spec.workflowMetadata), ["labels", "annotations", "labelsFrom"], [], "spec.workflowMetadata", () => "not implemented");
   for (const [hname, h] of Object.entries(asObj(spec.hooks))) only(asObj(h), ["template", "templateRef", "arguments", "expression"], [], `spec.hooks.${hname}`, () => "unknown hook field");
@@ -59,7 +60,7 @@ function checkTemplate(t: ArgoTemplate, where: string, scope: ArgoTemplate[], wf
   for (const kind of ["resource", "http", "data", "plugin"]) if (given(t[kind])) unsupported(where, kind, kind === "resource" ? "resource templates need Kubernetes" : kind === "http" ? "HTTP templates need Argo's agent and the network" : `${kind} templates need Argo's agent`);
   if (t.daemon) unsupported(where, "daemon", "daemon templates need Kubernetes services");
   for (const k of ["sidecars", "initContainers"]) if (given(t[k])) unsupported(where, k, "needs Kubernetes pods");
-  checkVolumes(t, where, wf.configMaps);
+  checkVolumes(t, where, { spec: wf.spec, configMaps: wf.configMaps });
   only(t, HANDLED_TEMPLATE, K8S_TEMPLATE, where, () => "unknown or Kubernetes-only template field");
   for (const h of Object.keys(asObj(t.hooks))) if (h !== "exit") unsupported(`${where}.hooks`, h, "template-level hooks other than exit are not implemented; put the hook on the step or task that calls the template");
   checkSync(t.synchronization, `${where}.synchronization`);

@@ -7,7 +7,7 @@
 import fs from "node:fs";
 import { createRequire } from "node:module";
 import { DflowConfigError } from "../../src/errors.js";
-import { type ConfigMapFiles, configMapsOf } from "./configmaps.js";
+import { type ConfigMapFiles, configMapsOf } from "./volumes.js";
 
 // Loaded when a manifest is read, not with the module: src/workflow.ts imports this module for
 // Workflow.from_yaml, and every TS OP's bundle carries what dflow-ts imports statically (the same

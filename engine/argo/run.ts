@@ -60,7 +60,7 @@ import { ArtifactValue, TagError, type Vars, exprEnv, soleReference, substitute,
 import { type TaskSpec, type TaskState, dagPhase, dependencyNames, dependsOf, evaluateDepends } from "./depends.js";
 import { checkWorkflow } from "./check.js";
 import { type MemoEntry, memoFile, writeMemo } from "./memo.js";
-import { mountConfigMaps, mountPaths } from "./configmaps.js";
+import { mountConfigMaps, mountPaths, volumeBinds } from "./volumes.js";
 import { mergeInto } from "../artifacts/place.js";
 import type { ArgoRunControl } from "./control.js";
 
@@ -597,14 +597,15 @@ class Run {
       if (templateKind(spec) === "containerSet") return this.containerSet(spec, node, vars, inArts, maxEnd);
       const c = asObj(spec.container ?? spec.script);
       const declared = declaredPaths(spec);
-      const sandbox = new Sandbox(path.join(dir, "root"), declared, this.shimDir);
+      const binds = volumeBinds(spec, this.wf.spec, { pod: dir, workflow: this.wfdir, work: debugRoot() });
+      const sandbox = new Sandbox(path.join(dir, "root"), declared, this.shimDir, binds);
       const cwd = str(c.workingDir) || "/";
       const hostCwd = sandbox.prepare(cwd);
-      mountConfigMaps(spec, this.wf.configMaps, (p) => sandbox.host(p));
+      mountConfigMaps(spec, this.wf, (p) => sandbox.host(p));
       await this.placeInputs(spec, sandbox, inArts);
       const argv = this.argv(spec, c, sandbox, dir);
       const env = this.env(c, sandbox, dir);
-      const isolation = sandbox.isolate(declared, cwd, () => [this.wfdir, this.shimDir, process.execPath, ...pathsIn(env), ...hostEnvPaths()]);
+      const isolation = sandbox.isolate(declared, cwd, () => [this.wfdir, this.shimDir, process.execPath, ...binds.map(([, d]) => d), ...pathsIn(env), ...hostEnvPaths()]);
       let r: Awaited<ReturnType<Run["process"]>>;
       try {
         r = await this.process(argv, hostCwd, dir, env, this.timeout(spec, maxEnd), "log.txt", "stdout", isolation);

@@ -124,7 +124,7 @@ export class Sandbox {
     readonly root: string,
     declared: string[],
     readonly shimsDir: string,
-    /** Container path prefix -> host directory shared with other containers (containerSet volumes). */
+    /** Container path prefix -> host directory: the pod's directory volumes, a containerSet's shared ones. */
     readonly mounts: Array<[string, string]> = [],
   ) {
     const roots = new Set(ROOTS);
@@ -163,7 +163,6 @@ export class Sandbox {
    * needed or not possible.
    */
   isolate(declared: string[], cwd: string, needed: () => string[]): Isolation | null {
-    if (this.mounts.length) return null; // a containerSet's shared volumes are host directories: left as they are
     const roots = PRIVATE_ROOTS.filter((r) => declared.some((p) => path.posix.resolve(cwd, p).split("/")[1] === r) && isDir(`/${r}`));
     if (!roots.length) return null;
     const flags = mountNamespace();
@@ -191,6 +190,16 @@ export class Sandbox {
           made.push(mp);
         }
         cmds.push(`mount --bind ${shq(src)} ${shq(mp)}`);
+      }
+      // Volumes mounted under the root: bound at their mount path (a real mount, as /proc/mounts shows it).
+      for (const [prefix, dir] of this.mounts) {
+        if (prefix.split("/")[1] !== r) continue;
+        const mp = path.join(this.root, prefix);
+        if (!fs.existsSync(mp)) {
+          fs.mkdirSync(mp, { recursive: true });
+          made.push(mp);
+        }
+        cmds.push(`mount --bind ${shq(dir)} ${shq(mp)}`);
       }
       // Recursive: the binds just made inside come along. (root/tmp and root/mnt exist: prepare().)
       cmds.push(`mount --rbind ${shq(path.join(this.root, r))} ${shq(`/${r}`)}`);

@@ -166,7 +166,7 @@ spec:
     expect(() => Workflow.from_yaml(resource)).toThrow(/^templates\.say\.resource is not supported when running Argo workflows locally: resource templates need Kubernetes$/);
     expect(() => Workflow.from_yaml(PARAMS.replace("template: say\n        arguments: {parameters: [{name: text, value: \"got", "template: sya\n        arguments: {parameters: [{name: text, value: \"got"))).toThrow("invalid spec: templates.main.steps[1].use template name 'sya' undefined");
     const before = fs.readdirSync(work).length;
-    expect(() => Workflow.from_yaml(PARAMS.replace("spec:", "spec:\n  volumes: [{name: v, emptyDir: {}}]"))).toThrow("spec.volumes is not supported");
+    expect(() => Workflow.from_yaml(PARAMS.replace("spec:", "spec:\n  volumes: [{name: v, secret: {secretName: s}}]"))).toThrow("spec.volumes.v is not supported when running Argo workflows locally: only configMap, emptyDir, persistentVolumeClaim and hostPath volumes are (got secret)");
     expect(fs.readdirSync(work).length).toBe(before);
   });
 });
@@ -210,11 +210,83 @@ describe("configMap volumes (what dflow export writes for TypeScript OPs)", () =
   it("refuse, before anything runs, a ConfigMap not given, other volume kinds and reshaped mounts, in one line", () => {
     const before = fs.readdirSync(work).length;
     expect(() => Workflow.from_yaml(MOUNTED)).toThrow(/^templates\.show\.volumes\.code needs ConfigMap code-abc, which is not given: pass the file that defines it \(dflow run wf\.yaml -t wf\.ops\.yaml/);
-    expect(() => Workflow.from_yaml(MOUNTED.replace("configMap: {name: code-abc}", "emptyDir: {}"), { templates: [CODE] })).toThrow("templates.show.volumes.code is not supported when running Argo workflows locally: only configMap volumes are (got emptyDir)");
+    expect(() => Workflow.from_yaml(MOUNTED.replace("configMap: {name: code-abc}", "nfs: {server: nas, path: /}"), { templates: [CODE] })).toThrow("templates.show.volumes.code is not supported when running Argo workflows locally: only configMap, emptyDir, persistentVolumeClaim and hostPath volumes are (got nfs)");
     expect(() => Workflow.from_yaml(MOUNTED.replace("configMap: {name: code-abc}", "configMap: {name: code-abc, items: [{key: greeting.txt, path: g}]}"), { templates: [CODE] })).toThrow("templates.show.volumes.code.configMap.items is not supported when running Argo workflows locally: a ConfigMap is mounted whole");
     expect(() => Workflow.from_yaml(MOUNTED.replace("readOnly: true", "subPath: greeting.txt"), { templates: [CODE] })).toThrow("templates.show.script.volumeMounts.code.subPath is not supported when running Argo workflows locally: a ConfigMap is mounted whole");
-    expect(() => Workflow.from_yaml(MOUNTED.replace("{name: code, mountPath", "{name: other, mountPath"), { templates: [CODE] })).toThrow("templates.show.script.volumeMounts.other names no volume of the template (code)");
+    expect(() => Workflow.from_yaml(MOUNTED.replace("{name: code, mountPath", "{name: other, mountPath"), { templates: [CODE] })).toThrow("templates.show.script.volumeMounts.other names no volume of the template, of spec.volumes or of spec.volumeClaimTemplates");
     expect(fs.readdirSync(work).length).toBe(before);
+  });
+});
+
+const VOLUMES = (host: string) => `
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {generateName: volumes-}
+spec:
+  entrypoint: main
+  volumeClaimTemplates: [{metadata: {name: work}, spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}}]
+  volumes:
+  - {name: shared, persistentVolumeClaim: {claimName: team-data}}
+  - {name: host, hostPath: {path: ${host}}}
+  templates:
+  - name: main
+    steps:
+    - - {name: write, template: write, arguments: {parameters: [{name: v, value: one}]}}
+      - {name: scratch, template: scratch}
+    - - {name: read, template: read}
+  - name: write
+    inputs: {parameters: [{name: v}]}
+    volumes: [{name: own, emptyDir: {}}]
+    script:
+      image: alpine
+      command: [sh]
+      source: |
+        echo {{inputs.parameters.v}} > /mnt/work/v
+        echo {{inputs.parameters.v}} >> /data/shared/log
+        echo mine > /tmp/own/f
+        echo sub > /mnt/work-sub/s
+        echo host > ${host}/h
+      volumeMounts:
+      - {name: work, mountPath: /mnt/work}
+      - {name: work, mountPath: /mnt/work-sub, subPath: deeper}
+      - {name: shared, mountPath: /data/shared}
+      - {name: own, mountPath: /tmp/own}
+      - {name: host, mountPath: ${host}}
+    outputs: {artifacts: [{name: v, path: /mnt/work/v}]}
+  - name: scratch
+    volumes: [{name: own, emptyDir: {}}]
+    script: {image: alpine, command: [sh], source: "test ! -e /tmp/own/f && echo empty", volumeMounts: [{name: own, mountPath: /tmp/own}]}
+  - name: read
+    script:
+      image: alpine
+      command: [sh]
+      source: "cat /mnt/w/v /mnt/w/deeper/s /data/shared/log"
+      volumeMounts: [{name: work, mountPath: /mnt/w}, {name: shared, mountPath: /data/shared}]
+`;
+
+describe("directory volumes (volumeClaimTemplates, emptyDir, persistentVolumeClaim, hostPath)", () => {
+  it("are directories of the workflow, the pod, the work directory and this machine, mounted where the pods see them", async () => {
+    const host = fs.mkdtempSync(path.join(work, "host-"));
+    const first = Workflow.from_yaml(VOLUMES(host));
+    const r = await first.submit();
+    const nodes = Object.values(first.status()!.nodes);
+    const by = (d: string) => nodes.find((n) => n.displayName === d)!;
+    expect([r.phase, by("write").message, by("read").message]).toEqual(["Succeeded", undefined, undefined]);
+    // The claim template is the workflow's: the read step sees what write left, through its own mount path and subPath.
+    expect(by("read").outputs?.result).toBe("one\nsub\none");
+    expect(fs.readFileSync(path.join(work, r.id, "volumes", "work", "v"), "utf8")).toBe("one\n");
+    // emptyDir: each pod its own.
+    expect(by("scratch").outputs?.result).toBe("empty");
+    expect(fs.readFileSync(path.join(work, r.id, by("write").id, "volumes", "own", "f"), "utf8")).toBe("mine\n");
+    expect(fs.readFileSync(path.join(host, "h"), "utf8")).toBe("host\n");
+    // An output artifact read from a volume.
+    expect(fs.readFileSync(path.join(work, ".argo-artifacts", by("write").outputs!.artifacts![0]!.key!), "utf8")).toBe("one\n");
+    // An existing claim is the work directory's: a second workflow appends to what the first wrote.
+    const second = Workflow.from_yaml(VOLUMES(host));
+    const r2 = await second.submit();
+    expect(r2.phase).toBe("Succeeded");
+    expect(fs.readFileSync(path.join(work, ".argo-volumes", "team-data", "log"), "utf8")).toBe("one\none\n");
+    expect(Object.values(second.status()!.nodes).find((n) => n.displayName === "read")!.outputs?.result).toBe("one\nsub\none\none");
   });
 });
 

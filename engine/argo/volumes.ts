@@ -1,0 +1,156 @@
+// Volumes of container/script templates, as a local run can give them.
+// - configMap: a ConfigMap given locally (a document beside the Workflow, in a
+//   `-t` file, or in from_yaml's `templates`; what dflow-ts's own export ships
+//   the TypeScript OPs' bundle in): its keys become read-only files under the
+//   mountPath inside the node's sandbox, as the kubelet projects them.
+// - emptyDir: a directory of the pod's own (its node directory's volumes/).
+// - a claim of spec.volumeClaimTemplates: a directory of the workflow's own
+//   (<workflow dir>/volumes/<name>), shared by its pods, kept with the run.
+// - persistentVolumeClaim of an existing claim: a directory of the work
+//   directory (.argo-volumes/<claimName>), shared by every workflow there.
+// - hostPath: that directory of this machine.
+// A directory volume is mounted where the pod sees it: the sandbox maps its
+// mountPath to the directory (and binds it there in the pod's mount
+// namespace). readOnly and size limits are not enforced. Other volume kinds,
+// and the fields that reshape a ConfigMap's projection (items, subPath, ...),
+// stay refused: nothing here is honoured halfway.
+import fs from "node:fs";
+import path from "node:path";
+import { type ArgoTemplate, type Obj, ArgoSpecError, ArgoUnsupported, asList, asObj } from "./manifest.js";
+
+
+/** A ConfigMap's files: `data` as text, `binaryData` decoded from base64. */
+export type ConfigMapFiles = Map<string, string | Buffer>;
+
+/** The ConfigMaps among the documents, by name. */
+export function configMapsOf(docs: Obj[]): Map<string, ConfigMapFiles> {
+  const out = new Map<string, ConfigMapFiles>();
+  for (const d of docs) {
+    if (d.kind !== "ConfigMap") continue;
+    const name = String(asObj(d.metadata).name ?? "");
+    const files: ConfigMapFiles = new Map();
+    for (const [k, v] of Object.entries(asObj(d.data))) files.set(k, String(v));
+    for (const [k, v] of Object.entries(asObj(d.binaryData))) files.set(k, Buffer.from(String(v), "base64"));
+    // Kubernetes' rule for keys (IsConfigMapKey): each becomes a file name, never a path.
+    for (const k of files.keys()) if (!/^[-._a-zA-Z0-9]+$/.test(k) || k === "." || k.includes("..")) throw new ArgoSpecError(`ConfigMap ${name}: invalid key ${JSON.stringify(k)} (a key is a file name: letters, digits, '-', '_', '.')`);
+    out.set(name, files);
+  }
+  return out;
+}
+
+function refuse(where: string, why: string): never {
+  throw new ArgoUnsupported(`${where} ${why}`);
+}
+
+const HOW = "pass the file that defines it (dflow run wf.yaml -t wf.ops.yaml, as `dflow export` prints, or Workflow.from_yaml(text, { templates: [configMapText] }))";
+
+/** Where the volumes a template may mount are declared: the template's own, the workflow's, and its claim templates. */
+interface VolumeScope {
+  spec: Obj;
+  configMaps: Map<string, ConfigMapFiles>;
+}
+
+const DIR_KINDS = ["emptyDir", "persistentVolumeClaim", "hostPath"];
+
+function volumeKind(v: Obj, at: string, configMaps: Map<string, ConfigMapFiles>): string {
+  const kinds = Object.keys(v).filter((k) => k !== "name");
+  if (kinds.length !== 1 || (kinds[0] !== "configMap" && !DIR_KINDS.includes(kinds[0]!))) refuse(at, `is not supported when running Argo workflows locally: only configMap, emptyDir, persistentVolumeClaim and hostPath volumes are (got ${kinds.join(", ") || "no source"})`);
+  const kind = kinds[0]!;
+  const src = asObj(v[kind]);
+  const allowed: Record<string, string[]> = { configMap: ["name"], emptyDir: ["medium", "sizeLimit"], persistentVolumeClaim: ["claimName", "readOnly"], hostPath: ["path", "type"] };
+  const extra = Object.keys(src).filter((k) => !allowed[kind]!.includes(k));
+  if (extra.length) refuse(`${at}.${kind}.${extra[0]}`, `is not supported when running Argo workflows locally${kind === "configMap" ? ": a ConfigMap is mounted whole" : ""}`);
+  if (kind === "configMap" && !configMaps.has(String(src.name))) refuse(at, `needs ConfigMap ${String(src.name)}, which is not given: ${HOW}`);
+  if (kind === "persistentVolumeClaim" && !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(String(src.claimName ?? ""))) refuse(`${at}.persistentVolumeClaim.claimName`, `must be a claim name (lower-case letters, digits, '-', '.'), got ${JSON.stringify(src.claimName ?? null)}`);
+  if (kind === "hostPath" && !String(src.path ?? "").startsWith("/")) refuse(`${at}.hostPath.path`, "must be an absolute path");
+  return kind;
+}
+
+/** The workflow's own volumes (spec.volumes) and claim templates, checked; names of each. */
+export function checkWorkflowVolumes(spec: Obj, configMaps: Map<string, ConfigMapFiles>): void {
+  for (const v of asList(spec.volumes)) volumeKind(v, `spec.volumes.${String(v.name)}`, configMaps);
+  for (const [i, c] of asList(spec.volumeClaimTemplates).entries()) {
+    const name = asObj(c.metadata).name;
+    if (typeof name !== "string" || !name) throw new ArgoSpecError(`invalid spec: spec.volumeClaimTemplates[${i}] has no metadata.name`);
+  }
+}
+
+/** The volume a mount names: the template's, else the workflow's, else a claim template (then {name, claimTemplate: true}). */
+function volumeNamed(name: string, t: ArgoTemplate, spec: Obj): Obj | undefined {
+  return asList(t.volumes).find((v) => v.name === name) ?? asList(spec.volumes).find((v) => v.name === name) ?? (asList(spec.volumeClaimTemplates).some((c) => asObj(c.metadata).name === name) ? { name, claimTemplate: true } : undefined);
+}
+
+/** Refuse, in one line, any volume or volumeMount of the template that a local run cannot give. */
+export function checkVolumes(t: ArgoTemplate, where: string, scope: VolumeScope): void {
+  if (t.volumes !== undefined && asList(t.volumes).length && t.container === undefined && t.script === undefined) refuse(`${where}.volumes`, "is not supported when running Argo workflows locally: only container and script templates mount volumes");
+  for (const v of asList(t.volumes)) volumeKind(v, `${where}.volumes.${String(v.name)}`, scope.configMaps);
+  for (const k of ["container", "script"]) {
+    for (const m of asList(asObj(t[k]).volumeMounts)) {
+      const at = `${where}.${k}.volumeMounts.${String(m.name)}`;
+      const v = volumeNamed(String(m.name), t, scope.spec);
+      if (!v) refuse(at, `names no volume of the template, of spec.volumes or of spec.volumeClaimTemplates`);
+      const fields = v.configMap !== undefined ? ["name", "mountPath", "readOnly"] : ["name", "mountPath", "readOnly", "subPath"];
+      const extra = Object.keys(m).filter((x) => !fields.includes(x));
+      if (extra.length) refuse(`${at}.${extra[0]}`, `is not supported when running Argo workflows locally${v.configMap !== undefined ? ": a ConfigMap is mounted whole" : ""}`);
+      if (typeof m.mountPath !== "string" || !m.mountPath.startsWith("/")) refuse(`${at}.mountPath`, "must be an absolute path");
+      if (m.subPath !== undefined && (typeof m.subPath !== "string" || m.subPath.startsWith("/") || m.subPath.split("/").includes(".."))) refuse(`${at}.subPath`, "must be a relative path inside the volume");
+    }
+  }
+}
+
+/** Where a pod's directory volumes live on this machine: the pod's, the workflow's and the work directory's places for them. */
+export interface VolumeDirs {
+  pod: string;
+  workflow: string;
+  work: string;
+}
+
+/**
+ * The directory each directory-volume mount of a container/script template is,
+ * as [mountPath, directory] (subPath applied), made to exist. ConfigMap mounts
+ * are not among them (mountConfigMaps writes their files).
+ */
+export function volumeBinds(t: ArgoTemplate, spec: Obj, dirs: VolumeDirs): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  for (const m of asList(asObj(t.container ?? t.script).volumeMounts)) {
+    const v = volumeNamed(String(m.name), t, spec);
+    if (!v || v.configMap !== undefined) continue;
+    const base = v.claimTemplate
+      ? path.join(dirs.workflow, "volumes", String(v.name))
+      : v.emptyDir !== undefined
+        ? path.join(dirs.pod, "volumes", String(v.name))
+        : v.persistentVolumeClaim !== undefined
+          ? path.join(dirs.work, ".argo-volumes", String(asObj(v.persistentVolumeClaim).claimName))
+          : String(asObj(v.hostPath).path);
+    const dir = m.subPath ? path.join(base, String(m.subPath)) : base;
+    fs.mkdirSync(dir, { recursive: true });
+    out.push([path.posix.resolve(String(m.mountPath)), dir]);
+  }
+  return out;
+}
+
+/** The mount paths of a container/script template's volumeMounts: container paths the sandbox re-roots. */
+export function mountPaths(t: ArgoTemplate): string[] {
+  return asList(asObj(t.container ?? t.script).volumeMounts).map((m) => String(m.mountPath));
+}
+
+/**
+ * Project each mounted ConfigMap into the node's sandbox: one read-only file
+ * per key under `host(mountPath)`. (Only the files are read-only: the node's
+ * directory must stay removable by `dflow delete`.)
+ */
+export function mountConfigMaps(t: ArgoTemplate, scope: VolumeScope, host: (containerPath: string) => string): void {
+  for (const m of asList(asObj(t.container ?? t.script).volumeMounts)) {
+    const v = volumeNamed(String(m.name), t, scope.spec);
+    if (v?.configMap === undefined) continue;
+    const files = scope.configMaps.get(String(asObj(v.configMap).name));
+    if (!files) continue; // checked before the run: cannot happen
+    const dir = host(String(m.mountPath));
+    fs.mkdirSync(dir, { recursive: true });
+    for (const [key, content] of files) {
+      const file = path.join(dir, key);
+      fs.rmSync(file, { force: true });
+      fs.writeFileSync(file, content, { mode: 0o444 });
+    }
+  }
+}
