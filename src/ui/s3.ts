@@ -323,7 +323,7 @@ export function mountS3(app: Hono, repoRoot: string, token: string | null): void
   app.use("*", async (c, next) => {
     const auth = c.req.header("authorization") ?? "";
     const presigned = c.req.query("X-Amz-Algorithm") !== undefined;
-    if (!/^AWS4?-/i.test(auth) && !presigned) return next();
+    if (!/^AWS4?[- ]/i.test(auth) && !presigned) return next();
     // The target as sent: what the client signed, before any `.` or `..` segment is resolved away.
     const raw = (c.env as { incoming?: { url?: string } } | undefined)?.incoming?.url ?? `${new URL(c.req.url).pathname}${new URL(c.req.url).search}`;
     const cut = raw.indexOf("?");

@@ -103,6 +103,11 @@ describe("dflow server: S3 for dflow's Python client", () => {
     await expect(s3.putObject(BUCKET, "upload/../../escape", "x")).rejects.toMatchObject({ code: "InvalidArgument" });
     expect(fs.existsSync(path.join(work, "escape"))).toBe(false);
     await expect(s3.putObject(BUCKET, "upload/a/x.txt/below", "x")).rejects.toMatchObject({ code: "ParentIsObject" });
+    // Signature V2 and presigned URLs: told apart from the UI's requests, and refused saying what is served.
+    for (const r of [await fetch(new URL(`${BUCKET}/upload/a/x.txt`, server.base), { headers: { Authorization: "AWS admin:c2lnbmF0dXJl" } }), await fetch(await s3.presignedGetObject(BUCKET, "upload/a/x.txt"))]) {
+      expect(r.status).toBe(501);
+      expect(await r.text()).toContain("only requests signed with AWS Signature V4 in the Authorization header are served here");
+    }
   });
 
   it("a workflow takes an uploaded tarball as its input artifact, and its output is read back over S3 under the key its status gives", async () => {
