@@ -1,14 +1,15 @@
 // The S3 API of the Argo runner's local artifact repository, served by
-// `dflow server` on its own port, so that dflow's Python client (default
-// mode: minio-py) uploads the artifacts a workflow starts from and downloads
-// what its steps produced, with its own code unchanged: DFLOW_S3_ENDPOINT is
-// the server, DFLOW_S3_SECRET_KEY its token. An object is a file under the
-// repository (.argo-artifacts), its key the path; a step's key-only `s3`
-// artifact reads the same file. Requests are told from the UI's and Argo's by
-// their AWS Signature V4 header and are checked against the token (any access
-// key, any bucket name: there is one repository). What dflow, minio and the
-// AWS SDKs use is here: bucket location and existence, ListObjects (V1 and
-// V2), Get/Head/Put/Copy/Delete object with ranges, and multipart upload.
+// `dflow server` on the port and with the token of the UI and the Argo API,
+// so that dflow's Python client (default mode: minio-py) uploads the
+// artifacts a workflow starts from and downloads what its steps produced,
+// with its own code unchanged: DFLOW_S3_ENDPOINT is the server,
+// DFLOW_S3_SECRET_KEY its token. An object is a file under the repository
+// (.argo-artifacts), its key the path; a step's key-only `s3` artifact reads
+// the same file. Requests are told from the UI's and Argo's by their AWS
+// signature header and are checked against the token (any access key, any
+// bucket name: there is one repository). What dflow, minio and the AWS SDKs
+// use is here: bucket location and existence, ListObjects (V1 and V2),
+// Get/Head/Put/Copy/Delete object with ranges, and multipart upload.
 import crypto from "node:crypto";
 import fs from "node:fs";
 import fsp from "node:fs/promises";
@@ -54,7 +55,13 @@ function queryPairs(search: string): Array<[string, string]> {
     .filter(Boolean)
     .map((kv) => {
       const i = kv.indexOf("=");
-      const dec = (s: string) => decodeURIComponent(s.replace(/\+/g, "%20"));
+      const dec = (s: string) => {
+        try {
+          return decodeURIComponent(s.replace(/\+/g, "%20"));
+        } catch {
+          return s; // not percent-encoding: signed as sent, it will not match
+        }
+      };
       return i < 0 ? [dec(kv), ""] : [dec(kv.slice(0, i)), dec(kv.slice(i + 1))];
     });
 }
