@@ -202,12 +202,71 @@ export function suspendWorkflow(wfdir: string, by: string): boolean {
   return true;
 }
 
-/** Let a suspended workflow start steps again. Returns false when it was not suspended. */
+/** A resume asked for: its stamp changes with each one (what a suspend step that waits for a resume watches). */
+function resumeRequest(wfdir: string): string {
+  return path.join(engineDir(wfdir), "resume-request");
+}
+
+/** The suspend steps of the workflow that wait for a resume now (Argo's `suspend: {}`), one file each. */
+function waitingSuspends(wfdir: string): string {
+  return path.join(engineDir(wfdir), "suspend-waiting");
+}
+
+/** A suspend step waits now: its marker is there and the engine that wrote it lives (a killed one's stays behind). */
+function suspendStepWaits(wfdir: string): boolean {
+  const dir = waitingSuspends(wfdir);
+  if (!fs.existsSync(dir)) return false;
+  return fs.readdirSync(dir).some((f) => {
+    const pid = Number.parseInt(readTextOrSync(path.join(dir, f), ""), 10);
+    if (!Number.isInteger(pid) || pid <= 0) return false;
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch (e) {
+      return (e as NodeJS.ErrnoException).code === "EPERM";
+    }
+  });
+}
+
+/** Whether the workflow waits for a resume: suspended, or a suspend step of it waits for one (the UI's Resume). */
+export function awaitsResume(wfdir: string): boolean {
+  return isSuspended(wfdir) || suspendStepWaits(wfdir);
+}
+
+/**
+ * Let a suspended workflow start steps again, and end the suspend steps that
+ * wait for a resume (as `argo resume` does). Returns false when there was
+ * nothing to resume.
+ */
 export function resumeWorkflow(wfdir: string): boolean {
   readStatus(wfdir, path.basename(wfdir));
-  if (!isSuspended(wfdir)) return false;
+  if (!awaitsResume(wfdir)) return false;
+  if (suspendStepWaits(wfdir)) writeAtomicSync(resumeRequest(wfdir), `${Date.now()} ${process.pid} ${Math.random()}\n`);
   fs.rmSync(suspendMarker(wfdir), { force: true });
   return true;
+}
+
+/**
+ * A suspend step waits for a resume of its workflow (resumeWorkflow, from any
+ * process), at most `ms`, or until `signal` aborts: whether it was resumed.
+ */
+export async function waitForResume(wfdir: string, step: string, ms: number, signal?: AbortSignal): Promise<boolean> {
+  const marker = path.join(waitingSuspends(wfdir), step);
+  fs.mkdirSync(path.dirname(marker), { recursive: true });
+  const before = readTextOrSync(resumeRequest(wfdir), "");
+  writeAtomicSync(marker, `${process.pid}\n`);
+  const end = Date.now() + ms;
+  try {
+    while (!signal?.aborted) {
+      if (readTextOrSync(resumeRequest(wfdir), "") !== before) return true;
+      const left = end - Date.now();
+      if (left <= 0) return false;
+      await sleep(Math.min(SUSPEND_POLL_MS, left), undefined, { signal }).catch(() => undefined);
+    }
+    return false;
+  } finally {
+    fs.rmSync(marker, { force: true });
+  }
 }
 
 /** The pid of the live engine running the workflow (this process included), or null. */

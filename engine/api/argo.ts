@@ -431,7 +431,7 @@ export class ArgoWorkflowService {
   }
 
   resume(namespace: string, name: string, body: Obj): Obj {
-    if (body.nodeFieldSelector) throw new ArgoApiError(3, "nodeFieldSelector: resuming suspend nodes is not supported (a suspend template without a duration is refused when the workflow is created)");
+    if (body.nodeFieldSelector) throw new ArgoApiError(3, "nodeFieldSelector: resuming one node is not supported; resume the workflow (its suspend nodes end with it)");
     this.controlled(namespace, name, "resume");
     try {
       this.store.resume(name);

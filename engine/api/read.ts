@@ -5,7 +5,7 @@
 // directories are the only truth: nothing here caches or writes.
 import fs from "node:fs";
 import path from "node:path";
-import { isSuspended } from "../control.js";
+import { awaitsResume } from "../control.js";
 import { lockAlive, readLock } from "../store/engine-dir.js";
 import { readTextOrSync } from "../store/fsx.js";
 import { readStep, type ArgoStep } from "./steps-on-disk.js";
@@ -119,7 +119,7 @@ export function readWorkflow(id: string, dir: string, progress?: Progress): Work
     message: readText(path.join(dir, "message")),
     pid: pidText === null ? null : Number.parseInt(pidText, 10),
     engine_alive: engineAlive(dir),
-    suspended: !isFinal(status) && isSuspended(dir),
+    suspended: !isFinal(status) && awaitsResume(dir),
   };
 }
 

@@ -82,7 +82,6 @@ function checkTemplate(t: ArgoTemplate, where: string, scope: ArgoTemplate[], wf
   if ((t.steps !== undefined || t.dag !== undefined) && t.activeDeadlineSeconds !== undefined) {
     unsupported(where, "activeDeadlineSeconds", "a deadline on a steps or DAG template is not implemented; put it on the container/script templates it runs, or on spec.activeDeadlineSeconds");
   }
-  if (t.suspend !== undefined && asObj(t.suspend).duration === undefined) unsupported(`${where}.suspend`, "duration", "a suspend without a duration waits for a resume, which a local run cannot receive yet; give a duration");
   const steps = Array.isArray(t.steps) ? (t.steps as unknown[]).map((g, i) => ({ g: (Array.isArray(g) ? g : [g]) as Obj[], i })) : [];
   for (const { g, i } of steps) for (const s of g) checkCall(s, `${where}.steps[${i}].${String(s.name)}`, STEP, scope, wf);
   for (const task of asList(asObj(t.dag).tasks)) checkCall(task, `${where}.tasks.${String(task.name)}`, TASK, scope, wf);

@@ -52,7 +52,7 @@ import { killSteps, runLocal } from "../executors/local.js";
 import { debugRoot, killStepProcess, newWorkflowDir } from "../workflow-run.js";
 import { readTextOrSync, writeAtomic, writeAtomicSync } from "../store/fsx.js";
 import { acquireLock, engineDir, releaseLock } from "../store/engine-dir.js";
-import { takeStopRequest } from "../control.js";
+import { takeStopRequest, waitForResume } from "../control.js";
 import { type ArgoTemplate, type ArgoWorkflow, type Obj, ArgoSpecError, asList, asObj, fromSaved, toSaved } from "./manifest.js";
 import { type Isolation, Sandbox, imageDefaults, noNamespaceReason, PRIVATE_ROOTS, shims, withStdoutCapture } from "./sandbox.js";
 import { type ArgoNode, type NodeArtifact, type NodeParam, type NodePhase, NodeStore, PROGRESS_FILE, WORKFLOW_FILE, type WorkflowRecord, readNodes, timestamp } from "./store.js";
@@ -848,13 +848,17 @@ class Run {
     return { node, phase: "Succeeded", outputs };
   }
 
+  /**
+   * Wait for the duration, or (none given) for a resume, as Argo's suspend
+   * node: `argo resume`, `dflow resume` and the UI's Resume end the wait
+   * either way, from any process.
+   */
   private async suspend(t: ArgoTemplate, node: ArgoNode, vars: Vars): Promise<Outcome> {
     const s = asObj(substituteDeep(t.suspend, vars, [], true));
-    if (s.duration === undefined) throw new NodeError(`templates.${t.name}.suspend: no duration: it would wait for a resume that cannot come locally`);
-    const secs = durationSeconds(str(s.duration));
+    const secs = s.duration === undefined ? Infinity : durationSeconds(str(s.duration));
     const wait = Math.min(secs, this.deadline.remaining());
     // A shutdown ends the wait (but not one of a Stop's exit handler: the shutdown has happened by then).
-    if (!this.control?.message) await sleep(Math.max(0, wait) * 1000, undefined, { signal: this.control?.shutdown ? undefined : this.control?.signal }).catch(() => undefined);
+    if (!this.control?.message) await waitForResume(this.wfdir, node.id, Math.max(0, wait) * 1000, this.control?.shutdown ? undefined : this.control?.signal);
     if (this.control?.message) {
       this.fail(node, "Failed", this.control.message);
       return { node, phase: "Failed", outputs: emptyOutputs() };

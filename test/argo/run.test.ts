@@ -496,4 +496,22 @@ describe("dflow run wf.yaml", () => {
     expect(Object.values(status.nodes).map((n) => n.phase)).toEqual(["Failed"]);
     expect(fs.readFileSync(path.join(cwd, id, "status"), "utf8")).toBe("Failed");
   });
+
+  it("a suspend without a duration waits for a resume: dflow resume from another shell ends it, and the run goes on", async () => {
+    const cwd = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "argo-resume-")));
+    const file = path.join(cwd, "approve.yaml");
+    fs.writeFileSync(file, "apiVersion: argoproj.io/v1alpha1\nkind: Workflow\nmetadata: {generateName: approve-}\nspec:\n  entrypoint: main\n  templates:\n  - name: main\n    steps:\n    - - {name: approve, template: approve}\n    - - {name: deploy, template: deploy}\n  - name: approve\n    suspend: {}\n  - name: deploy\n    container: {image: busybox, command: [echo, deployed]}\n");
+    const run = execa(process.execPath, [cli, "run", file], { cwd, reject: false, all: true });
+    const id = await until("the workflow to start", () => fs.readdirSync(cwd).find((n) => n.startsWith("approve-")));
+    const node = (d: string) => Object.values(readArgoStatus(path.join(cwd, id))?.nodes ?? {}).find((n) => n.displayName === d);
+    await until("the suspend node to wait", () => node("approve")?.phase === "Running");
+    expect(node("deploy")).toBeUndefined();
+    const resume = await execa(process.execPath, [cli, "resume", id], { cwd, reject: false, all: true });
+    expect([resume.exitCode, resume.all]).toEqual([0, expect.stringContaining("resumed")]);
+    const done = await run;
+    expect(done.exitCode, done.all).toBe(0);
+    expect([node("approve")?.phase, node("deploy")?.phase, node("deploy")?.outputs?.result]).toEqual(["Succeeded", "Succeeded", "deployed"]);
+    // Nothing waits any more: a second resume has nothing to do.
+    expect((await execa(process.execPath, [cli, "resume", id], { cwd, reject: false, all: true })).all).toContain("not suspended");
+  });
 });

@@ -450,6 +450,18 @@ describe("dflow server: controlling running workflows", () => {
     expect(nodeNamed(wf, "after")?.outputs.result).toBe("after");
   });
 
+  it("a suspend node without a duration waits (Running) until argo resume, which ends it as Succeeded", async () => {
+    const workflow = { metadata: { name: "approval" }, spec: { entrypoint: "main", templates: [{ name: "main", steps: [[{ name: "approve", template: "approve" }], [{ name: "go", template: "go" }]] }, { name: "approve", suspend: {} }, pod("go", "echo go")] } };
+    expect((await create(workflow)).status).toBe(200);
+    const waiting = await waitFor("approval", (wf) => nodeNamed(wf, "approve")?.phase === "Running", "the suspend node waiting");
+    expect([waiting.status.phase, nodeNamed(waiting, "approve")?.type, nodeNamed(waiting, "go")]).toEqual(["Running", "Suspend", undefined]);
+    const one = await call("PUT", "/api/v1/workflows/{namespace}/{name}/resume", { namespace: NS, name: "approval" }, { body: { namespace: NS, name: "approval", nodeFieldSelector: "displayName=approve" } });
+    expect([one.status, one.json.message]).toEqual([400, "nodeFieldSelector: resuming one node is not supported; resume the workflow (its suspend nodes end with it)"]);
+    expect((await call("PUT", "/api/v1/workflows/{namespace}/{name}/resume", { namespace: NS, name: "approval" }, { body: { namespace: NS, name: "approval" } })).status).toBe(200);
+    const wf = await waitFor("approval", ended, "an end");
+    expect([wf.status.phase, nodeNamed(wf, "approve")?.phase, nodeNamed(wf, "go")?.outputs.result]).toEqual(["Succeeded", "Succeeded", "go"]);
+  });
+
   it("follows a running workflow's log until it ends, and watches it change (workflow-events)", async () => {
     const gate = path.join(work, "gate-follow");
     // The watch is opened first: the workflow's creation is an event of its own.
