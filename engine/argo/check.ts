@@ -4,7 +4,7 @@
 // that only configures Kubernetes and has no effect on a local run. Anything
 // else is refused in one line naming the field — never silently ignored.
 import { type ArgoTemplate, type ArgoWorkflow, type Obj, ArgoSpecError, ArgoUnsupported, asList, asObj } from "./manifest.js";
-import { checkVolumes, checkWorkflowVolumes } from "./volumes.js";
+import { checkVolumes, checkWorkflowVolumes, semaphoreLimit } from "./volumes.js";
 
 
 /** Fields that configure Kubernetes only (scheduling, pod metadata, GC, archiving): no effect locally. */
@@ -42,7 +42,7 @@ export function checkWorkflow(wf: ArgoWorkflow): void {
   if (typeof spec.entrypoint !== "string" || !spec.entrypoint) throw new ArgoSpecError(`invalid spec: spec.entrypoint must be a template name (got ${JSON.stringify(spec.entrypoint ?? null)})`);
   only(spec, HANDLED_SPEC, K8S_SPEC, "spec", () => "unknown or Kubernetes-only field");
   checkWorkflowVolumes(spec, wf.configMaps);
-  checkSync(spec.synchronization, "spec.synchronization");
+  checkSync(spec.synchronization, "spec.synchronization", wf);
   only(asObj(spec.workflowMetadata), ["labels", "annotations", "labelsFrom"], [], "spec.workflowMetadata", () => "not implemented");
   for (const [hname, h] of Object.entries(asObj(spec.hooks))) only(asObj(h), ["template", "templateRef", "arguments", "expression"], [], `spec.hooks.${hname}`, () => "unknown hook field");
   for (const p of asList(asObj(spec.arguments).parameters)) checkParameter(p, `spec.arguments.parameters.${String(p.name)}`);
@@ -63,7 +63,7 @@ function checkTemplate(t: ArgoTemplate, where: string, scope: ArgoTemplate[], wf
   checkVolumes(t, where, { spec: wf.spec, configMaps: wf.configMaps });
   only(t, HANDLED_TEMPLATE, K8S_TEMPLATE, where, () => "unknown or Kubernetes-only template field");
   for (const h of Object.keys(asObj(t.hooks))) if (h !== "exit") unsupported(`${where}.hooks`, h, "template-level hooks other than exit are not implemented; put the hook on the step or task that calls the template");
-  checkSync(t.synchronization, `${where}.synchronization`);
+  checkSync(t.synchronization, `${where}.synchronization`, wf);
   if (t.memoize !== undefined) only(asObj(t.memoize), ["key", "maxAge", "cache"], [], `${where}.memoize`, () => "unknown memoize field");
   for (const k of ["container", "script"]) {
     if (t[k] === undefined) continue;
@@ -92,11 +92,15 @@ function checkTemplate(t: ArgoTemplate, where: string, scope: ArgoTemplate[], wf
   }
 }
 
-function checkSync(sync: unknown, where: string): void {
-  for (const k of Object.keys(asObj(sync))) {
-    if (k === "semaphore" || k === "semaphores") unsupported(where, k, "semaphore limits come from a Kubernetes ConfigMap; use a mutex");
-    if (k !== "mutex" && k !== "mutexes") unsupported(where, k, "unknown synchronization field");
+function checkSync(sync: unknown, where: string, wf: ArgoWorkflow): void {
+  const o = asObj(sync);
+  for (const k of Object.keys(o)) if (!["mutex", "mutexes", "semaphore", "semaphores"].includes(k)) unsupported(where, k, "unknown synchronization field");
+  const semaphores = [...(o.semaphore !== undefined ? [{ s: asObj(o.semaphore), at: `${where}.semaphore` }] : []), ...asList(o.semaphores).map((s, i) => ({ s, at: `${where}.semaphores[${i}]` }))];
+  for (const { s, at } of semaphores) {
+    for (const k of Object.keys(s)) if (k !== "configMapKeyRef") unsupported(at, k, k === "database" ? "database semaphores need Argo's database; give the limit in a ConfigMap" : "unknown semaphore field");
+    semaphoreLimit(wf.configMaps, asObj(s.configMapKeyRef), at);
   }
+  for (const m of [...(o.mutex !== undefined ? [asObj(o.mutex)] : []), ...asList(o.mutexes)]) for (const k of Object.keys(m)) if (k !== "name" && k !== "namespace") unsupported(`${where}.mutex`, k, k === "database" ? "database mutexes need Argo's database" : "unknown mutex field");
 }
 
 function checkParameter(p: Obj, where: string): void {

@@ -60,7 +60,7 @@ import { ArtifactValue, TagError, type Vars, exprEnv, soleReference, substitute,
 import { type TaskSpec, type TaskState, dagPhase, dependencyNames, dependsOf, evaluateDepends } from "./depends.js";
 import { checkWorkflow } from "./check.js";
 import { type MemoEntry, memoFile, writeMemo } from "./memo.js";
-import { mountConfigMaps, mountPaths, volumeBinds } from "./volumes.js";
+import { type ConfigMapFiles, mountConfigMaps, mountPaths, semaphoreLimit, volumeBinds } from "./volumes.js";
 import { mergeInto } from "../artifacts/place.js";
 import type { ArgoRunControl } from "./control.js";
 
@@ -147,17 +147,28 @@ interface Resume {
 /** The workflow as it ran (manifest.ts toSaved), in the engine's folder of its directory: what a retry runs. */
 const SAVED_RUN = "argo-run.json";
 
-/** Argo's mutexes, local to this engine process (§11): one p-limit(1) per name. */
-const mutexes = new Map<string, LimitFunction>();
+/**
+ * Argo's mutexes and semaphores, local to this engine process (§11): one
+ * p-limit per lock, of 1 for a mutex and of the limit its ConfigMap gives for
+ * a semaphore (ConfigMaps given locally, as for volumes; a changed limit is a
+ * new lock).
+ */
+const locks = new Map<string, LimitFunction>();
 
-/** Run `fn` holding the mutexes of a `synchronization` field (in name order, so two holders never deadlock). */
-function withMutexes<T>(synchronization: unknown, fn: () => Promise<T>): Promise<T> {
+/** Run `fn` holding the locks of a `synchronization` field (in name order, so two holders never deadlock). */
+function withLocks<T>(synchronization: unknown, configMaps: Map<string, ConfigMapFiles>, fn: () => Promise<T>): Promise<T> {
   const sync = asObj(synchronization);
-  const names = [...(sync.mutex ? [asObj(sync.mutex)] : []), ...asList(sync.mutexes)].map((m) => str(m.name)).sort();
+  const mutexes = [...(sync.mutex ? [asObj(sync.mutex)] : []), ...asList(sync.mutexes)].map((m) => ({ name: `mutex:${str(m.name)}`, limit: 1 }));
+  const semaphores = [...(sync.semaphore ? [asObj(sync.semaphore)] : []), ...asList(sync.semaphores)].map((x) => {
+    const ref = asObj(x.configMapKeyRef);
+    const limit = semaphoreLimit(configMaps, ref);
+    return { name: `semaphore:${str(ref.name)}/${str(ref.key)}/${limit}`, limit };
+  });
+  const held = [...mutexes, ...semaphores].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const hold = (i: number): Promise<T> => {
-    if (i >= names.length) return fn();
-    let m = mutexes.get(names[i]);
-    if (!m) mutexes.set(names[i], (m = pLimit(1)));
+    if (i >= held.length) return fn();
+    let m = locks.get(held[i].name);
+    if (!m) locks.set(held[i].name, (m = pLimit(held[i].limit)));
     return m(() => hold(i + 1));
   };
   return hold(0);
@@ -459,7 +470,7 @@ class Run {
       const inArts = asList(asObj(t.inputs).artifacts);
       if (inArts.some((a) => a.path !== undefined)) body.inputs = { ...asObj(t.inputs), artifacts: inArts.map((a) => (a.path === undefined ? a : { ...a, path: inputPath(a, vars) })) };
       const run = () => this.memoized(body, node, vars, scope, inputs.artifacts, maxEnd);
-      return await withMutexes(body.synchronization, run);
+      return await withLocks(body.synchronization, this.wf.configMaps, run);
     } catch (e) {
       const message = e instanceof Error ? e.message : String(e);
       // Whatever kept the template from running (a reference, an input, an artifact) is an Error, not a Failure (§3).
@@ -1699,7 +1710,7 @@ async function start(wf: ArgoWorkflow, opts: ArgoRunOptions, resume?: Resume): P
   let outcome: Awaited<ReturnType<Run["run"]>>;
   try {
     // A workflow-level mutex is held for the whole run (other workflows of this engine process wait).
-    outcome = await withMutexes(wf.spec.synchronization, () => run.run());
+    outcome = await withLocks(wf.spec.synchronization, wf.configMaps, () => run.run());
   } catch (e) {
     // A failure of this interpreter, not of the workflow: the run still ends (Error, with the reason),
     // its processes killed and its running nodes closed, so that it never shows Running for good.

@@ -129,6 +129,22 @@ export function volumeBinds(t: ArgoTemplate, spec: Obj, dirs: VolumeDirs): Array
   return out;
 }
 
+/**
+ * A semaphore's limit: the value of its configMapKeyRef in a ConfigMap given
+ * locally (as for volumes), a positive integer. Throws ArgoUnsupported, naming
+ * `where`, when it is not given or not a limit.
+ */
+export function semaphoreLimit(configMaps: Map<string, ConfigMapFiles>, ref: Obj, where = "synchronization.semaphore"): number {
+  const name = String(ref.name ?? "");
+  const key = String(ref.key ?? "");
+  if (!name || !key) refuse(`${where}.configMapKeyRef`, "must name a ConfigMap and a key (its value is the limit)");
+  const v = configMaps.get(name)?.get(key);
+  if (v === undefined) refuse(where, `needs ConfigMap ${name} with key ${key} for its limit, which is not given: ${HOW}`);
+  const n = Number(String(v).trim());
+  if (!Number.isInteger(n) || n < 1) refuse(where, `limit ${JSON.stringify(String(v))} (ConfigMap ${name}, key ${key}) is not a positive integer`);
+  return n;
+}
+
 /** The mount paths of a container/script template's volumeMounts: container paths the sandbox re-roots. */
 export function mountPaths(t: ArgoTemplate): string[] {
   return asList(asObj(t.container ?? t.script).volumeMounts).map((m) => String(m.mountPath));

@@ -290,6 +290,42 @@ describe("directory volumes (volumeClaimTemplates, emptyDir, persistentVolumeCla
   });
 });
 
+describe("semaphores (a limit from a ConfigMap given locally)", () => {
+  it("let at most the limit of pods hold it, and are refused in one line when the ConfigMap is not given", async () => {
+    const shared = fs.mkdtempSync(path.join(work, "sem-"));
+    fs.mkdirSync(path.join(shared, "running"));
+    const wf = `
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {generateName: semaphore-}
+spec:
+  entrypoint: main
+  volumes: [{name: shared, hostPath: {path: ${shared}}}]
+  templates:
+  - name: main
+    steps:
+    - - {name: work, template: work, withItems: [a, b, c, d, e, f], arguments: {parameters: [{name: i, value: "{{item}}"}]}}
+  - name: work
+    inputs: {parameters: [{name: i}]}
+    synchronization: {semaphores: [{configMapKeyRef: {name: limits, key: work}}]}
+    script:
+      image: alpine
+      command: [sh]
+      # Each pod counts who holds the semaphore with it: never more than the limit, however slow the machine.
+      source: "mkdir /shared/running/{{inputs.parameters.i}}; ls /shared/running | wc -l > /shared/seen-{{inputs.parameters.i}}; sleep 0.2; rmdir /shared/running/{{inputs.parameters.i}}"
+      volumeMounts: [{name: shared, mountPath: /shared}]
+`;
+    const limits = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: limits}\ndata: {work: \"2\"}\n";
+    expect(() => Workflow.from_yaml(wf)).toThrow(/^templates\.work\.synchronization\.semaphores\[0\] needs ConfigMap limits with key work for its limit, which is not given: pass the file that defines it/);
+    expect(() => Workflow.from_yaml(wf, { templates: [limits.replace('"2"', '"two"')] })).toThrow('templates.work.synchronization.semaphores[0] limit "two" (ConfigMap limits, key work) is not a positive integer');
+    const r = await Workflow.from_yaml(wf, { templates: [limits] }).submit();
+    expect(r.phase).toBe("Succeeded");
+    const seen = ["a", "b", "c", "d", "e", "f"].map((i) => Number(fs.readFileSync(path.join(shared, `seen-${i}`), "utf8")));
+    expect(Math.max(...seen)).toBeLessThanOrEqual(2);
+    expect(Math.min(...seen)).toBeGreaterThanOrEqual(1);
+  });
+});
+
 // A path the program builds at run time, as Hera's runner does (it writes
 // /tmp/hera-outputs/..., set when it imports the user's module): no literal
 // for the sandbox's rewriting to move. `d=/t; ${d}mp` is /tmp to sh alone.
