@@ -1,11 +1,14 @@
 // WorkflowTemplates and ClusterWorkflowTemplates of the Argo Server API,
 // stored in the work directory (<root>/.argo-templates/namespaces/<ns>/<name>.json
 // and .../cluster/<name>.json), linted before they are stored, and handed to
-// workflows created over the API for workflowTemplateRef / templateRef.
+// workflows created over the API for workflowTemplateRef / templateRef; and
+// the ConfigMaps created through the Kubernetes API, handed to the
+// namespace's workflows for volumes and semaphore limits.
 import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { writeAtomicSync } from "../store/fsx.js";
+import { configMapsOf } from "../argo/volumes.js";
 import { ArgoApiError, type Obj, asObj, checkName, k8sTime, lintManifest } from "./argo-shapes.js";
 
 export type TemplateKind = "WorkflowTemplate" | "ClusterWorkflowTemplate";
@@ -49,9 +52,62 @@ export class TemplateStore {
       .map((n) => this.get(kind, namespace, n));
   }
 
-  /** Texts of the templates a workflow of `namespace` may reference (for the manifest loader); "": cluster ones only. */
+  /**
+   * Texts of the templates a workflow of `namespace` may reference, and of the
+   * namespace's ConfigMaps it may mount or take semaphore limits from (for
+   * the manifest loader); "": cluster templates only.
+   */
   library(namespace: string): Array<{ text: string; source: string }> {
-    return [...(namespace ? this.list("WorkflowTemplate", namespace) : []), ...this.list("ClusterWorkflowTemplate", namespace)].map((t) => ({ text: JSON.stringify(t), source: `${String(t.kind)} ${String(asObj(t.metadata).name)}` }));
+    const docs = [...(namespace ? [...this.list("WorkflowTemplate", namespace), ...this.configMaps(namespace)] : []), ...this.list("ClusterWorkflowTemplate", namespace)];
+    return docs.map((t) => ({ text: JSON.stringify(t), source: `${String(t.kind)} ${String(asObj(t.metadata).name)}` }));
+  }
+
+  // ConfigMaps created through the Kubernetes API (<root>/.argo-templates/configmaps/<ns>/<name>.json).
+  private configMapFile(namespace: string, name: string): string {
+    return path.join(this.root, ".argo-templates", "configmaps", checkName(namespace, "namespace"), `${checkName(name, "ConfigMap name")}.json`);
+  }
+
+  configMaps(namespace: string): Obj[] {
+    const dir = path.dirname(this.configMapFile(namespace, "x"));
+    const names = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith(".json")).sort() : [];
+    return names.map((f) => JSON.parse(fs.readFileSync(path.join(dir, f), "utf8")) as Obj);
+  }
+
+  configMap(namespace: string, name: string): Obj {
+    const file = this.configMapFile(namespace, name);
+    if (!fs.existsSync(file)) throw new ArgoApiError(5, `configmaps "${name}" not found`);
+    return JSON.parse(fs.readFileSync(file, "utf8")) as Obj;
+  }
+
+  /** Store a ConfigMap of the namespace (create: refused when it exists; else replace): its keys checked as Kubernetes does. */
+  putConfigMap(namespace: string, cm: Obj, create: boolean): Obj {
+    const meta = asObj(cm.metadata);
+    const name = typeof meta.name === "string" ? meta.name : "";
+    if (!name) throw new ArgoApiError(3, "the ConfigMap has no metadata.name");
+    const file = this.configMapFile(namespace, name);
+    const old = fs.existsSync(file) ? asObj((JSON.parse(fs.readFileSync(file, "utf8")) as Obj).metadata) : undefined;
+    if (create && old) throw new ArgoApiError(6, `configmaps "${name}" already exists`);
+    if (!create && !old) throw new ArgoApiError(5, `configmaps "${name}" not found`);
+    const out: Obj = {
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { ...meta, name, namespace, uid: old?.uid ?? crypto.randomUUID(), creationTimestamp: old?.creationTimestamp ?? k8sTime(new Date()), resourceVersion: String(Number(old?.resourceVersion ?? 0) + 1) },
+      ...(cm.data !== undefined ? { data: cm.data } : {}),
+      ...(cm.binaryData !== undefined ? { binaryData: cm.binaryData } : {}),
+    };
+    try {
+      configMapsOf([out]);
+    } catch (e) {
+      throw new ArgoApiError(3, (e as Error).message);
+    }
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    writeAtomicSync(file, JSON.stringify(out));
+    return out;
+  }
+
+  deleteConfigMap(namespace: string, name: string): void {
+    this.configMap(namespace, name);
+    fs.rmSync(this.configMapFile(namespace, name));
   }
 
   /** The template as it would be stored: kind, name (generateName honoured), namespace; linted. */

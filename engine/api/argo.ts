@@ -109,17 +109,17 @@ export class ArgoWorkflowService {
 
   /**
    * A ConfigMap created through the Kubernetes API (POST /api/v1/namespaces/{ns}/configmaps).
-   * Only memoization caches (label workflows.argoproj.io/configmap-type: Cache) are taken: their
-   * entries become this runner's cache entries, so a workflow that memoizes with them reuses
-   * the outputs they hold. dflow's Python client prepares `submit(reuse_step=...)` this way.
+   * The entries of a memoization cache (label workflows.argoproj.io/configmap-type: Cache)
+   * become this runner's cache entries, so a workflow that memoizes with them reuses the
+   * outputs they hold (dflow's Python client prepares `submit(reuse_step=...)` this way);
+   * any other is kept for the namespace's workflows to mount or take semaphore limits from.
    */
   async createConfigMap(namespace: string, cm: Obj): Promise<Obj> {
     const meta = asObj(cm.metadata);
     const name = typeof meta.name === "string" ? meta.name : "";
     if (!name) throw new ArgoApiError(3, "the ConfigMap has no metadata.name");
-    if (asObj(meta.labels)["workflows.argoproj.io/configmap-type"] !== "Cache") {
-      throw new ArgoApiError(12, `ConfigMap ${name}: only memoization caches (label workflows.argoproj.io/configmap-type: Cache) can be created on dflow server; ConfigMaps need Kubernetes otherwise`);
-    }
+    // Any other ConfigMap is kept for the namespace's workflows (volumes, semaphore limits).
+    if (asObj(meta.labels)["workflows.argoproj.io/configmap-type"] !== "Cache") return this.templates.putConfigMap(namespace, cm, true);
     const entries = Object.entries(asObj(cm.data)).map(([k, v]) => {
       try {
         return [k, fromArgoEntry(String(v), `ConfigMap ${name} data.${k}`)] as const;
@@ -129,6 +129,13 @@ export class ArgoWorkflowService {
     });
     for (const [k, e] of entries) await writeMemo(this.store.root, name, k, e);
     return { apiVersion: "v1", kind: "ConfigMap", metadata: { ...meta, namespace, uid: crypto.randomUUID(), creationTimestamp: k8sTime(new Date()) }, data: cm.data ?? {} };
+  }
+
+  /** PUT /api/v1/namespaces/{ns}/configmaps/{name}: the namespace's ConfigMap replaced. */
+  replaceConfigMap(namespace: string, name: string, cm: Obj): Obj {
+    const meta = asObj(cm.metadata);
+    if (meta.name !== undefined && meta.name !== name) throw new ArgoApiError(3, `metadata.name ${JSON.stringify(meta.name)} does not match the name in the path (${name})`);
+    return this.templates.putConfigMap(namespace, { ...cm, metadata: { ...meta, name } }, false);
   }
 
   private saved(dir: string): Obj | null {

@@ -42,7 +42,7 @@ function refuse(where: string, why: string): never {
   throw new ArgoUnsupported(`${where} ${why}`);
 }
 
-const HOW = "pass the file that defines it (dflow run wf.yaml -t wf.ops.yaml, as `dflow export` prints, or Workflow.from_yaml(text, { templates: [configMapText] }))";
+const HOW = "pass the file that defines it (dflow run wf.yaml -t wf.ops.yaml, as `dflow export` prints, or Workflow.from_yaml(text, { templates: [configMapText] })); on dflow server, create it in the workflow's namespace (POST /api/v1/namespaces/<namespace>/configmaps)";
 
 /** Where the volumes a template may mount are declared: the template's own, the workflow's, and its claim templates. */
 interface VolumeScope {

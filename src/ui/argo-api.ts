@@ -163,9 +163,18 @@ export function mountArgoApi(app: Hono, argo: ArgoWorkflowService, token: string
   templates("/api/v1/cluster-workflow-templates", "ClusterWorkflowTemplate", "template");
 
   // ---------------------------------------------------------- Kubernetes
-  // The one Kubernetes call dflow's Python client makes (DFLOW_K8S_API_SERVER = this server): a
-  // memoization cache for the steps `submit(reuse_step=...)` reuses.
-  app.post("/api/v1/namespaces/:namespace/configmaps", async (c) => c.json(await argo.createConfigMap(ns(c), await body(c)), 201));
+  // ConfigMaps: the Kubernetes call dflow's Python client makes (DFLOW_K8S_API_SERVER = this server,
+  // a memoization cache for the steps `submit(reuse_step=...)` reuses), and the ones a namespace's
+  // workflows mount or take semaphore limits from.
+  const CM = "/api/v1/namespaces/:namespace/configmaps";
+  app.post(CM, async (c) => c.json(await argo.createConfigMap(ns(c), await body(c)), 201));
+  app.get(CM, (c) => c.json({ apiVersion: "v1", kind: "ConfigMapList", metadata: {}, items: argo.templates.configMaps(ns(c)) }));
+  app.get(`${CM}/:name`, (c) => c.json(argo.templates.configMap(ns(c), name(c))));
+  app.put(`${CM}/:name`, async (c) => c.json(argo.replaceConfigMap(ns(c), name(c), await body(c))));
+  app.delete(`${CM}/:name`, (c) => {
+    argo.templates.deleteConfigMap(ns(c), name(c));
+    return c.json({ apiVersion: "v1", kind: "Status", status: "Success" });
+  });
 
   // ---------------------------------------------------------- the server
   // `argo version` and the clients that print the server's: this server's own version, no Go build.

@@ -1,7 +1,8 @@
 // What `dflow server` serves beside the Argo API for dflow's Python client
 // (default mode): the S3 API of the local artifact repository, spoken here by
-// minio's own JavaScript client (dflow uses its Python sibling), and the one
-// Kubernetes call dflow makes, a memoization cache for step reuse. The real
+// minio's own JavaScript client (dflow uses its Python sibling), and the
+// Kubernetes ConfigMaps: dflow's memoization caches for step reuse, and the
+// ones workflows mount or take semaphore limits from. The real
 // command runs in a fresh work directory; workflows go through the Argo API.
 import crypto from "node:crypto";
 import fs from "node:fs";
@@ -140,7 +141,7 @@ describe("dflow server: S3 for dflow's Python client", () => {
   });
 });
 
-describe("dflow server: the Kubernetes call of dflow's step reuse", () => {
+describe("dflow server: Kubernetes ConfigMaps (dflow's step reuse, volumes, semaphores)", () => {
   it("takes a memoization cache ConfigMap, and a workflow memoized with it gets the cached outputs without running", async () => {
     const entry = { nodeID: "old-node", outputs: { parameters: [{ name: "said", value: "cached", description: '{"type": "str"}' }] }, creationTimestamp: new Date().toISOString(), lastHitTimestamp: new Date().toISOString() };
     const cm = await api("POST", "/api/v1/namespaces/dflow-py/configmaps", { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "dflow-reuse-k1", labels: { "workflows.argoproj.io/configmap-type": "Cache" } }, data: { "reuse-k1": JSON.stringify(entry) } });
@@ -167,11 +168,36 @@ describe("dflow server: the Kubernetes call of dflow's step reuse", () => {
     expect([wf.status.phase, node.memoizationStatus, node.outputs.parameters]).toEqual(["Succeeded", { hit: true, key: "reuse-k1", cacheName: "dflow-reuse-k1" }, [{ name: "said", value: "cached", description: '{"type": "str"}' }]]);
   });
 
-  it("refuses any other ConfigMap, and an entry it cannot use, saying why", async () => {
-    const plain = await api("POST", "/api/v1/namespaces/dflow-py/configmaps", { metadata: { name: "settings" }, data: { a: "b" } });
-    expect([plain.status, plain.json.code]).toEqual([501, 12]);
-    expect(plain.json.message).toContain("only memoization caches");
-    const bad = await api("POST", "/api/v1/namespaces/dflow-py/configmaps", { metadata: { name: "c2", labels: { "workflows.argoproj.io/configmap-type": "Cache" } }, data: { k: JSON.stringify({ outputs: { artifacts: [{ name: "a", gcs: { key: "x" } }] } }) } });
+  it("keeps any other ConfigMap for the namespace's workflows (semaphore limits, volumes), and refuses a cache entry it cannot use", async () => {
+    const CM = "/api/v1/namespaces/dflow-py/configmaps";
+    const made = await api("POST", CM, { metadata: { name: "settings" }, data: { limit: "1", "greeting.txt": "hi" } });
+    expect([made.status, made.json.metadata.namespace, made.json.data]).toEqual([201, "dflow-py", { limit: "1", "greeting.txt": "hi" }]);
+    expect((await api("POST", CM, { metadata: { name: "settings" }, data: {} })).json).toEqual({ code: 6, message: 'configmaps "settings" already exists' });
+    expect((await api("POST", CM, { metadata: { name: "bad-key" }, data: { "a/b": "x" } })).status).toBe(400);
+    const replaced = await api("PUT", `${CM}/settings`, { metadata: { name: "settings" }, data: { limit: "2", "greeting.txt": "hello" } });
+    expect([replaced.status, replaced.json.metadata.resourceVersion, replaced.json.metadata.uid]).toEqual([200, "2", made.json.metadata.uid]);
+    expect((await api("GET", CM)).json.items.map((i: Obj) => i.metadata.name)).toEqual(["settings"]);
+    const wf = await runToEnd({
+      metadata: { generateName: "py-cm-" },
+      spec: {
+        entrypoint: "main",
+        templates: [
+          {
+            name: "main",
+            synchronization: { semaphores: [{ configMapKeyRef: { name: "settings", key: "limit" } }] },
+            volumes: [{ name: "cfg", configMap: { name: "settings" } }],
+            script: { image: "alpine", command: ["sh"], source: "cat /etc/cfg/greeting.txt", volumeMounts: [{ name: "cfg", mountPath: "/etc/cfg" }] },
+          },
+        ],
+      },
+    });
+    expect([wf.status.phase, (Object.values(wf.status.nodes as Obj).find((n: Obj) => n.type === "Pod") as Obj).outputs.result]).toEqual(["Succeeded", "hello"]);
+    // Another namespace does not see it: refused at create, in one line.
+    const other = await api("POST", "/api/v1/workflows/elsewhere", { workflow: { ...wf, metadata: { generateName: "py-cm-" }, status: undefined } });
+    expect([other.status, other.json.message]).toEqual([400, expect.stringMatching(/^templates\.main\.volumes\.cfg needs ConfigMap settings, which is not given: .* on dflow server, create it in the workflow's namespace \(POST \/api\/v1\/namespaces\/<namespace>\/configmaps\)$/)]);
+    expect((await api("DELETE", `${CM}/settings`)).status).toBe(200);
+    expect((await api("GET", `${CM}/settings`)).json).toEqual({ code: 5, message: 'configmaps "settings" not found' });
+    const bad = await api("POST", CM, { metadata: { name: "c2", labels: { "workflows.argoproj.io/configmap-type": "Cache" } }, data: { k: JSON.stringify({ outputs: { artifacts: [{ name: "a", gcs: { key: "x" } }] } }) } });
     expect([bad.status, bad.json.message]).toEqual([400, "ConfigMap c2 data.k: output artifact a has no s3 key; only artifacts of the local repository (key-only s3) can be reused here"]);
   });
 });
