@@ -4,7 +4,7 @@
 // that only configures Kubernetes and has no effect on a local run. Anything
 // else is refused in one line naming the field — never silently ignored.
 import { type ArgoTemplate, type ArgoWorkflow, type Obj, ArgoSpecError, ArgoUnsupported, asList, asObj } from "./manifest.js";
-import { checkVolumes, checkWorkflowVolumes, semaphoreLimit } from "./volumes.js";
+import { checkConfigMapRef, checkVolumes, checkWorkflowVolumes, semaphoreLimit } from "./volumes.js";
 
 
 /** Fields that configure Kubernetes only (scheduling, pod metadata, GC, archiving): no effect locally. */
@@ -13,10 +13,10 @@ const HANDLED_SPEC = ["entrypoint", "templates", "arguments", "onExit", "hooks",
 
 const K8S_TEMPLATE = ["metadata", "nodeSelector", "tolerations", "affinity", "podSpecPatch", "securityContext", "serviceAccountName", "automountServiceAccountToken", "priorityClassName", "priority", "schedulerName", "archiveLocation", "archiveLogs", "metrics", "artifactGC", "podDisruptionBudget", "executor", "resources", "annotations", "labels"];
 const HANDLED_TEMPLATE = ["volumes", "hooks", "name", "inputs", "outputs", "container", "script", "containerSet", "steps", "dag", "suspend", "retryStrategy", "activeDeadlineSeconds", "timeout", "parallelism", "failFast", "memoize", "synchronization"];
-const CONTAINER = ["volumeMounts", "name", "image", "imagePullPolicy", "command", "args", "env", "workingDir", "resources", "source", "securityContext", "dependencies", "ports", "terminationMessagePath", "terminationMessagePolicy", "livenessProbe", "readinessProbe"];
+const CONTAINER = ["volumeMounts", "name", "image", "imagePullPolicy", "command", "args", "env", "envFrom", "workingDir", "resources", "source", "securityContext", "dependencies", "ports", "terminationMessagePath", "terminationMessagePolicy", "livenessProbe", "readinessProbe"];
 const ARTIFACT = ["name", "path", "from", "fromExpression", "raw", "s3", "optional", "subPath", "globalName", "mode", "archive", "recurseMode", "description", "artifactGC", "deleted"];
 const PARAMETER = ["name", "value", "default", "valueFrom", "globalName", "enum", "description"];
-const VALUE_FROM = ["path", "default", "expression", "parameter", "supplied"];
+const VALUE_FROM = ["path", "default", "expression", "parameter", "supplied", "configMapKeyRef"];
 const RETRY = ["limit", "retryPolicy", "expression", "backoff", "affinity"];
 const STEP = ["name", "template", "templateRef", "inline", "arguments", "when", "withItems", "withParam", "withSequence", "continueOn", "hooks", "onExit"];
 const TASK = [...STEP, "dependencies", "depends"];
@@ -45,7 +45,7 @@ export function checkWorkflow(wf: ArgoWorkflow): void {
   checkSync(spec.synchronization, "spec.synchronization", wf);
   only(asObj(spec.workflowMetadata), ["labels", "annotations", "labelsFrom"], [], "spec.workflowMetadata", () => "not implemented");
   for (const [hname, h] of Object.entries(asObj(spec.hooks))) only(asObj(h), ["template", "templateRef", "arguments", "expression"], [], `spec.hooks.${hname}`, () => "unknown hook field");
-  for (const p of asList(asObj(spec.arguments).parameters)) checkParameter(p, `spec.arguments.parameters.${String(p.name)}`);
+  for (const p of asList(asObj(spec.arguments).parameters)) checkParameter(p, `spec.arguments.parameters.${String(p.name)}`, wf);
   for (const a of asList(asObj(spec.arguments).artifacts)) checkArtifact(a, `spec.arguments.artifacts.${String(a.name)}`);
   if (spec.retryStrategy !== undefined) only(asObj(spec.retryStrategy), RETRY, [], "spec.retryStrategy", () => "unknown retryStrategy field");
   const templates = spec.templates ?? [];
@@ -69,12 +69,15 @@ function checkTemplate(t: ArgoTemplate, where: string, scope: ArgoTemplate[], wf
     if (t[k] === undefined) continue;
     const c = asObj(t[k]);
     only(c, CONTAINER, [], `${where}.${k}`, () => "unknown or Kubernetes-only container field");
-    for (const e of asList(c.env)) if (e.valueFrom !== undefined) unsupported(`${where}.${k}.env.${String(e.name)}`, "valueFrom", "secrets and field references need Kubernetes");
+    checkEnv(c, `${where}.${k}`, wf);
   }
-  for (const c of asList(asObj(t.containerSet).containers)) only(c, CONTAINER.filter((k) => k !== "volumeMounts"), [], `${where}.containerSet.containers.${String(c.name)}`, () => "unknown or Kubernetes-only container field");
+  for (const c of asList(asObj(t.containerSet).containers)) {
+    only(c, CONTAINER.filter((k) => k !== "volumeMounts"), [], `${where}.containerSet.containers.${String(c.name)}`, () => "unknown or Kubernetes-only container field");
+    checkEnv(c, `${where}.containerSet.containers.${String(c.name)}`, wf);
+  }
   for (const io of ["inputs", "outputs"]) {
     for (const a of asList(asObj(t[io]).artifacts)) checkArtifact(a, `${where}.${io}.artifacts.${String(a.name)}`);
-    for (const p of asList(asObj(t[io]).parameters)) checkParameter(p, `${where}.${io}.parameters.${String(p.name)}`);
+    for (const p of asList(asObj(t[io]).parameters)) checkParameter(p, `${where}.${io}.parameters.${String(p.name)}`, wf);
   }
   if (t.retryStrategy !== undefined) only(asObj(t.retryStrategy), RETRY, [], `${where}.retryStrategy`, () => "unknown retryStrategy field");
   if (t.containerSet !== undefined) only(asObj(t.containerSet), ["containers", "volumeMounts", "retryStrategy"], [], `${where}.containerSet`, () => "unknown containerSet field");
@@ -103,12 +106,31 @@ function checkSync(sync: unknown, where: string, wf: ArgoWorkflow): void {
   for (const m of [...(o.mutex !== undefined ? [asObj(o.mutex)] : []), ...asList(o.mutexes)]) for (const k of Object.keys(m)) if (k !== "name" && k !== "namespace") unsupported(`${where}.mutex`, k, k === "database" ? "database mutexes need Argo's database" : "unknown mutex field");
 }
 
-function checkParameter(p: Obj, where: string): void {
+/** Environment from ConfigMaps given locally (env valueFrom.configMapKeyRef, envFrom configMapRef); secrets and field references refused. */
+function checkEnv(c: Obj, where: string, wf: ArgoWorkflow): void {
+  for (const e of asList(c.env)) {
+    for (const k of Object.keys(asObj(e.valueFrom))) {
+      if (k !== "configMapKeyRef") unsupported(`${where}.env.${String(e.name)}.valueFrom`, k, "secrets and field references need Kubernetes; give the value, or a ConfigMap's key");
+      checkConfigMapRef(wf.configMaps, asObj(asObj(e.valueFrom).configMapKeyRef), `${where}.env.${String(e.name)}.valueFrom.configMapKeyRef`, { key: true });
+    }
+  }
+  for (const [i, f] of asList(c.envFrom).entries()) {
+    for (const k of Object.keys(f)) {
+      if (k === "prefix") continue;
+      if (k !== "configMapRef") unsupported(`${where}.envFrom[${i}]`, k, k === "secretRef" ? "secrets need Kubernetes; give the values, or a ConfigMap" : "unknown envFrom field");
+      checkConfigMapRef(wf.configMaps, asObj(f.configMapRef), `${where}.envFrom[${i}].configMapRef`, { key: false });
+    }
+  }
+}
+
+function checkParameter(p: Obj, where: string, wf: ArgoWorkflow): void {
   only(p, PARAMETER, [], where, () => "unknown parameter field");
-  for (const k of Object.keys(asObj(p.valueFrom))) {
-    if (k === "configMapKeyRef") unsupported(`${where}.valueFrom`, k, "ConfigMaps need Kubernetes; give the value instead");
+  const vf = asObj(p.valueFrom);
+  for (const k of Object.keys(vf)) {
     if (!VALUE_FROM.includes(k)) unsupported(`${where}.valueFrom`, k, k === "jsonPath" || k === "jqFilter" ? "only resource templates set it" : "unknown or Kubernetes-only valueFrom field");
   }
+  // A ConfigMap's key: given locally, unless a value or a default stands in for it.
+  if (vf.configMapKeyRef !== undefined) checkConfigMapRef(wf.configMaps, asObj(vf.configMapKeyRef), `${where}.valueFrom.configMapKeyRef`, { key: true, fallback: p.value !== undefined || vf.default !== undefined || p.default !== undefined });
 }
 
 function checkArtifact(a: Obj, where: string): void {
@@ -120,7 +142,7 @@ function checkArtifact(a: Obj, where: string): void {
 
 function checkCall(s: Obj, where: string, fields: string[], scope: ArgoTemplate[], wf: ArgoWorkflow): void {
   only(s, fields, [], where, () => "unknown step/task field");
-  for (const p of asList(asObj(s.arguments).parameters)) checkParameter(p, `${where}.arguments.parameters.${String(p.name)}`);
+  for (const p of asList(asObj(s.arguments).parameters)) checkParameter(p, `${where}.arguments.parameters.${String(p.name)}`, wf);
   for (const a of asList(asObj(s.arguments).artifacts)) checkArtifact(a, `${where}.arguments.artifacts.${String(a.name)}`);
   let callee: ArgoTemplate | undefined;
   if (s.template !== undefined) {

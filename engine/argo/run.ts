@@ -60,7 +60,7 @@ import { ArtifactValue, TagError, type Vars, exprEnv, soleReference, substitute,
 import { type TaskSpec, type TaskState, dagPhase, dependencyNames, dependsOf, evaluateDepends } from "./depends.js";
 import { checkWorkflow } from "./check.js";
 import { type MemoEntry, memoFile, writeMemo } from "./memo.js";
-import { type ConfigMapFiles, mountConfigMaps, mountPaths, semaphoreLimit, volumeBinds } from "./volumes.js";
+import { type ConfigMapFiles, configMapKey, mountConfigMaps, mountPaths, semaphoreLimit, volumeBinds } from "./volumes.js";
 import { mergeInto } from "../artifacts/place.js";
 import type { ArgoRunControl } from "./control.js";
 
@@ -314,11 +314,14 @@ class Run {
 
   /** A parameter's literal value: `value`, else `default`, substituted with what is known. */
   parameterValue(p: Obj, vars: Vars): string | undefined {
-    const raw = p.value !== undefined ? p.value : asObj(p.valueFrom).default !== undefined ? asObj(p.valueFrom).default : p.default;
-    if (raw === undefined) {
-      if (asObj(p.valueFrom).configMapKeyRef) throw new ArgoSpecError(`parameter ${str(p.name)}: valueFrom.configMapKeyRef needs a Kubernetes ConfigMap; give the value instead`);
-      return undefined;
+    const vf = asObj(p.valueFrom);
+    // A ConfigMap's key (given locally), unless a value is given; its default when the key is not there.
+    if (p.value === undefined && vf.configMapKeyRef !== undefined) {
+      const v = configMapKey(this.wf.configMaps, asObj(vf.configMapKeyRef));
+      if (v !== undefined) return v;
     }
+    const raw = p.value !== undefined ? p.value : vf.default !== undefined ? vf.default : p.default;
+    if (raw === undefined) return undefined;
     return substitute(str(raw), vars, true);
   }
 
@@ -664,8 +667,17 @@ class Run {
   private env(c: Obj, sandbox: Sandbox, podDir: string): Record<string, string> {
     // ARGO_PROGRESS_FILE: where a pod reports "<current>/<total>" (node progress, as Argo reads it).
     const env: Record<string, string> = { PATH: `${this.shimDir}:${process.env.PATH ?? ""}`, ARGO_PROGRESS_FILE: path.join(podDir, PROGRESS_FILE) };
+    // As Kubernetes: envFrom first (each key, after its prefix), then env, which wins.
+    for (const f of asList(c.envFrom)) {
+      for (const [k, v] of this.wf.configMaps.get(str(asObj(f.configMapRef).name)) ?? []) env[`${str(f.prefix)}${k}`] = String(v);
+    }
     for (const e of asList(c.env)) {
-      if (e.valueFrom !== undefined) throw new NodeError(`env ${str(e.name)}: valueFrom needs Kubernetes`);
+      const ref = asObj(asObj(e.valueFrom).configMapKeyRef);
+      if (e.valueFrom !== undefined) {
+        const v = configMapKey(this.wf.configMaps, ref);
+        if (v !== undefined) env[str(e.name)] = v;
+        continue;
+      }
       env[str(e.name)] = sandbox.rewrite(str(e.value));
     }
     return env;
@@ -936,8 +948,10 @@ class Run {
       const raw = p.value !== undefined ? str(p.value) : undefined;
       if (raw === undefined) {
         const vf = asObj(p.valueFrom);
-        if (vf.configMapKeyRef) throw new ArgoSpecError(`arguments.parameters.${name}: valueFrom.configMapKeyRef needs a Kubernetes ConfigMap`);
-        if (vf.expression !== undefined) {
+        const fromMap = vf.configMapKeyRef !== undefined ? configMapKey(this.wf.configMaps, asObj(vf.configMapKeyRef)) : undefined;
+        if (fromMap !== undefined) parameters.set(name, fromMap);
+        else if (vf.default !== undefined && vf.configMapKeyRef !== undefined) parameters.set(name, str(vf.default));
+        else if (vf.expression !== undefined) {
           const v = evaluate(str(vf.expression), exprEnv(vars));
           if (v !== null && v !== undefined) parameters.set(name, tagText(v));
         } else if (p.default !== undefined) parameters.set(name, str(p.default));

@@ -129,6 +129,26 @@ export function volumeBinds(t: ArgoTemplate, spec: Obj, dirs: VolumeDirs): Array
   return out;
 }
 
+/** A key of a ConfigMap given locally, as text; undefined when the ConfigMap or the key is not given. */
+export function configMapKey(configMaps: Map<string, ConfigMapFiles>, ref: Obj): string | undefined {
+  const v = configMaps.get(String(ref.name ?? ""))?.get(String(ref.key ?? ""));
+  return v === undefined ? undefined : String(v);
+}
+
+/**
+ * Refuse, in one line, a reference to a ConfigMap (configMapKeyRef, or a
+ * whole configMapRef when `key` is false) that is not given, unless the
+ * reference is optional or has a fallback.
+ */
+export function checkConfigMapRef(configMaps: Map<string, ConfigMapFiles>, ref: Obj, where: string, o: { key: boolean; fallback?: boolean }): void {
+  const name = String(ref.name ?? "");
+  if (!name || (o.key && !ref.key)) refuse(where, `must name a ConfigMap${o.key ? " and a key" : ""}`);
+  if (ref.optional === true || o.fallback) return;
+  const cm = configMaps.get(name);
+  if (!cm) refuse(where, `needs ConfigMap ${name}, which is not given: ${HOW}`);
+  if (o.key && !cm.has(String(ref.key))) refuse(where, `needs key ${String(ref.key)} of ConfigMap ${name}, which it does not have`);
+}
+
 /**
  * A semaphore's limit: the value of its configMapKeyRef in a ConfigMap given
  * locally (as for volumes), a positive integer. Throws ArgoUnsupported, naming

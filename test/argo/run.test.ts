@@ -326,6 +326,39 @@ spec:
   });
 });
 
+describe("values from a ConfigMap given locally (parameters, env, envFrom)", () => {
+  it("fill workflow and input parameters, env and envFrom as Kubernetes would; a secret, or a ConfigMap not given, is refused in one line", async () => {
+    const wf = `
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {generateName: from-configmap-}
+spec:
+  entrypoint: main
+  arguments:
+    parameters: [{name: greeting, valueFrom: {configMapKeyRef: {name: settings, key: greeting}}}]
+  templates:
+  - name: main
+    inputs:
+      parameters:
+      - {name: who, valueFrom: {configMapKeyRef: {name: settings, key: who}}}
+      - {name: absent, valueFrom: {configMapKeyRef: {name: settings, key: nope}, default: fallback}}
+    container:
+      image: alpine
+      command: [sh, -c]
+      args: ['echo "{{workflow.parameters.greeting}} {{inputs.parameters.who}} {{inputs.parameters.absent}} $ONE $CFG_who $CFG_greeting"']
+      env: [{name: ONE, valueFrom: {configMapKeyRef: {name: settings, key: who}}}, {name: CFG_who, value: overridden}]
+      envFrom: [{prefix: CFG_, configMapRef: {name: settings}}]
+`;
+    const settings = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\ndata: {greeting: hello, who: world}\n";
+    expect(() => Workflow.from_yaml(wf)).toThrow(/^spec\.arguments\.parameters\.greeting\.valueFrom\.configMapKeyRef needs ConfigMap settings, which is not given: pass the file that defines it/);
+    expect(() => Workflow.from_yaml(wf.replace("configMapRef: {name: settings}", "secretRef: {name: s}"), { templates: [settings] })).toThrow("templates.main.container.envFrom[0].secretRef is not supported when running Argo workflows locally: secrets need Kubernetes; give the values, or a ConfigMap");
+    const run = Workflow.from_yaml(wf, { templates: [settings] });
+    const r = await run.submit();
+    const node = Object.values(run.status()!.nodes)[0]!;
+    expect([r.phase, node.outputs?.result]).toEqual(["Succeeded", "hello world fallback world overridden hello"]);
+  });
+});
+
 // A path the program builds at run time, as Hera's runner does (it writes
 // /tmp/hera-outputs/..., set when it imports the user's module): no literal
 // for the sandbox's rewriting to move. `d=/t; ${d}mp` is /tmp to sh alone.
