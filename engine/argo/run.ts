@@ -615,6 +615,7 @@ class Run {
       const sandbox = new Sandbox(path.join(dir, "root"), declared, this.shimDir, binds);
       const cwd = str(c.workingDir) || "/";
       const hostCwd = sandbox.prepare(cwd);
+      sandbox.willIsolate(declared, cwd);
       mountConfigMaps(spec, this.wf, (p) => sandbox.host(p));
       await this.placeInputs(spec, sandbox, inArts);
       const argv = this.argv(spec, c, sandbox, dir);

@@ -148,7 +148,32 @@ export class Sandbox {
 
   /** A text (command word, argument, script) with its container paths moved into the sandbox. */
   rewrite(text: string): string {
-    return text.replace(this.re, (full) => (full === "/argosay" ? path.join(this.shimsDir, "argosay") : this.host(full)));
+    return text.replace(this.re, (full) => {
+      if (full === "/argosay") return path.join(this.shimsDir, "argosay");
+      // A volume the pod's namespace mounts at its path is named by that path, as in a container (/proc/mounts shows it so).
+      if (this.mountedInNamespace.some((m) => full === m || full.startsWith(`${m}/`))) return full;
+      return this.host(full);
+    });
+  }
+
+  /** Volume mount paths that the pod's mount namespace will bind (set by willIsolate, before the texts are rewritten). */
+  private mountedInNamespace: string[] = [];
+
+  /** The roots a pod's namespace would make its own: those it declares files under (and this machine has). */
+  private privateRoots(declared: string[], cwd: string): string[] {
+    return PRIVATE_ROOTS.filter((r) => declared.some((p) => path.posix.resolve(cwd, p).split("/")[1] === r) && isDir(`/${r}`));
+  }
+
+  /**
+   * Whether isolate() will give the pod a mount namespace; asked before the
+   * command and the environment are rewritten, so that the volumes it will
+   * bind keep their own paths in them.
+   */
+  willIsolate(declared: string[], cwd: string): boolean {
+    const roots = this.privateRoots(declared, cwd);
+    if (!roots.length || !mountNamespace()) return false;
+    this.mountedInNamespace = this.mounts.map(([prefix]) => prefix).filter((p) => roots.includes(p.split("/")[1]!));
+    return true;
   }
 
   /**
@@ -163,7 +188,7 @@ export class Sandbox {
    * needed or not possible.
    */
   isolate(declared: string[], cwd: string, needed: () => string[]): Isolation | null {
-    const roots = PRIVATE_ROOTS.filter((r) => declared.some((p) => path.posix.resolve(cwd, p).split("/")[1] === r) && isDir(`/${r}`));
+    const roots = this.privateRoots(declared, cwd);
     if (!roots.length) return null;
     const flags = mountNamespace();
     if (!flags) return null;

@@ -486,6 +486,29 @@ describe.skipIf(!namespaces && !process.env.CI)("paths built at run time (a moun
     expect(work.startsWith("/tmp/")).toBe(true);
     for (const s of queryStepsIn(r.id, path.join(work, r.id), { name: "make" })) expect(fs.readdirSync(path.join(s.dir, "root", "tmp"))).toEqual([name]);
   });
+
+  it("mount a volume at its path, as a container sees it: in /proc/mounts, and written through a built path", async () => {
+    const wf = Workflow.from_yaml(`
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {generateName: built-vol-}
+spec:
+  entrypoint: main
+  volumeClaimTemplates: [{metadata: {name: work}}]
+  templates:
+  - name: main
+    steps:
+    - - {name: w, template: w}
+    - - {name: r, template: r}
+  - name: w
+    script: {image: alpine, command: [sh], source: "d=/m; echo built > \${d}nt/vol/b; grep -c ' /mnt/vol ' /proc/mounts", volumeMounts: [{name: work, mountPath: /mnt/vol}]}
+  - name: r
+    script: {image: alpine, command: [sh], source: "cat /mnt/x/b", volumeMounts: [{name: work, mountPath: /mnt/x}]}
+`);
+    const r = await wf.submit();
+    const nodes = Object.values(wf.status()!.nodes);
+    expect([r.phase, nodes.find((n) => n.displayName === "w")!.outputs?.result, nodes.find((n) => n.displayName === "r")!.outputs?.result]).toEqual(["Succeeded", "1", "built"]);
+  });
 });
 
 describe("dflow run wf.yaml", () => {
