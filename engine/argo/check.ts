@@ -12,7 +12,7 @@ const K8S_SPEC = ["podResources", "serviceAccountName", "podGC", "ttlStrategy", 
 const HANDLED_SPEC = ["entrypoint", "templates", "arguments", "onExit", "hooks", "parallelism", "activeDeadlineSeconds", "templateDefaults", "workflowTemplateRef", "synchronization", "workflowMetadata", "retryStrategy", "volumes", "volumeClaimTemplates"];
 
 const K8S_TEMPLATE = ["metadata", "nodeSelector", "tolerations", "affinity", "podSpecPatch", "securityContext", "serviceAccountName", "automountServiceAccountToken", "priorityClassName", "priority", "schedulerName", "archiveLocation", "archiveLogs", "metrics", "artifactGC", "podDisruptionBudget", "executor", "resources", "annotations", "labels"];
-const HANDLED_TEMPLATE = ["volumes", "hooks", "name", "inputs", "outputs", "container", "script", "containerSet", "steps", "dag", "suspend", "retryStrategy", "activeDeadlineSeconds", "timeout", "parallelism", "failFast", "memoize", "synchronization"];
+const HANDLED_TEMPLATE = ["volumes", "hooks", "name", "inputs", "outputs", "container", "script", "containerSet", "http", "steps", "dag", "suspend", "retryStrategy", "activeDeadlineSeconds", "timeout", "parallelism", "failFast", "memoize", "synchronization"];
 const CONTAINER = ["volumeMounts", "name", "image", "imagePullPolicy", "command", "args", "env", "envFrom", "workingDir", "resources", "source", "securityContext", "dependencies", "ports", "terminationMessagePath", "terminationMessagePolicy", "livenessProbe", "readinessProbe"];
 const ARTIFACT = ["name", "path", "from", "fromExpression", "raw", "s3", "optional", "subPath", "globalName", "mode", "archive", "recurseMode", "description", "artifactGC", "deleted"];
 const PARAMETER = ["name", "value", "default", "valueFrom", "globalName", "enum", "description"];
@@ -57,7 +57,8 @@ export function checkWorkflow(wf: ArgoWorkflow): void {
 }
 
 function checkTemplate(t: ArgoTemplate, where: string, scope: ArgoTemplate[], wf: ArgoWorkflow): void {
-  for (const kind of ["resource", "http", "data", "plugin"]) if (given(t[kind])) unsupported(where, kind, kind === "resource" ? "resource templates need Kubernetes" : kind === "http" ? "HTTP templates need Argo's agent and the network" : `${kind} templates need Argo's agent`);
+  for (const kind of ["resource", "data", "plugin"]) if (given(t[kind])) unsupported(where, kind, kind === "resource" ? "resource templates need Kubernetes" : `${kind} templates need Argo's agent`);
+  if (t.http !== undefined) checkHttp(asObj(t.http), `${where}.http`);
   if (t.daemon) unsupported(where, "daemon", "daemon templates need Kubernetes services");
   for (const k of ["sidecars", "initContainers"]) if (given(t[k])) unsupported(where, k, "needs Kubernetes pods");
   checkVolumes(t, where, { spec: wf.spec, configMaps: wf.configMaps });
@@ -121,6 +122,14 @@ function checkEnv(c: Obj, where: string, wf: ArgoWorkflow): void {
       checkConfigMapRef(wf.configMaps, asObj(f.configMapRef), `${where}.envFrom[${i}].configMapRef`, { key: false });
     }
   }
+}
+
+/** An HTTP template: what this process can send (no secrets in headers, no skipped TLS checks). */
+function checkHttp(h: Obj, where: string): void {
+  only(h, ["url", "method", "headers", "body", "bodyFrom", "timeoutSeconds", "successCondition", "insecureSkipVerify"], [], where, () => "unknown HTTP template field");
+  if (h.insecureSkipVerify === true) unsupported(where, "insecureSkipVerify", "TLS checks are not skipped here; trust the server's certificate instead (NODE_EXTRA_CA_CERTS)");
+  if (typeof h.url !== "string" || !h.url) throw new ArgoSpecError(`invalid spec: ${where}.url is required`);
+  for (const x of asList(h.headers)) if (x.valueFrom !== undefined) unsupported(`${where}.headers.${String(x.name)}`, "valueFrom", "secrets need Kubernetes; give the value");
 }
 
 function checkParameter(p: Obj, where: string, wf: ArgoWorkflow): void {

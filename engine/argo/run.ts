@@ -457,7 +457,7 @@ class Run {
 
   private async attempt(t: ArgoTemplate, scope: TemplateScope, args: Args, name: string, displayName: string, parent: ArgoNode | undefined, extra: Vars | undefined, maxEnd: number | undefined): Promise<Outcome> {
     const kind = templateKind(t);
-    const type = { container: "Pod", script: "Pod", containerSet: "Pod", steps: "Steps", dag: "DAG", suspend: "Suspend" }[kind] ?? "Pod";
+    const type = { container: "Pod", script: "Pod", containerSet: "Pod", steps: "Steps", dag: "DAG", suspend: "Suspend", http: "HTTP" }[kind] ?? "Pod";
     const node = this.store.create({ name, displayName, type, templateName: t.name || undefined, phase: "Running" }, parent);
     try {
       const inputs = await this.bindInputs(t, args);
@@ -523,6 +523,7 @@ class Run {
     if (kind === "steps") return this.steps(t, node, vars, scope);
     if (kind === "dag") return this.dag(t, node, vars, scope);
     if (kind === "suspend") return this.suspend(t, node, vars);
+    if (kind === "http") return this.http(t, node, vars, maxEnd);
     return this.pod(t, node, vars, inArts, maxEnd);
   }
 
@@ -866,6 +867,62 @@ class Run {
     }
     if (failed) {
       this.fail(node, "Failed", `container ${failed} failed`);
+      return { node, phase: "Failed", outputs };
+    }
+    this.store.finish(node, "Succeeded");
+    return { node, phase: "Succeeded", outputs };
+  }
+
+  /**
+   * An HTTP template, as Argo's agent runs it: the request from this process,
+   * the response body as outputs.result; success by successCondition (an
+   * expression over request and response) or else a 2xx status. A request
+   * that cannot be made, or times out, fails the node with the reason.
+   */
+  private async http(t: ArgoTemplate, node: ArgoNode, vars: Vars, maxEnd: number | undefined): Promise<Outcome> {
+    const h = asObj(substituteDeep(t.http, vars, [], "pod"));
+    const method = str(h.method) || "GET";
+    const url = str(h.url);
+    const headers: Record<string, string> = {};
+    for (const x of asList(h.headers)) headers[str(x.name)] = str(x.value);
+    const body = h.bodyFrom !== undefined ? Buffer.from(str(asObj(h.bodyFrom).bytes), "base64") : h.body !== undefined ? str(h.body) : undefined;
+    const limits = [Number(h.timeoutSeconds ?? Infinity), this.timeout(t, maxEnd) ?? Infinity].filter((x) => Number.isFinite(x));
+    const signals = [...(limits.length ? [AbortSignal.timeout(Math.max(1, Math.min(...limits) * 1000))] : []), ...(this.control ? [this.control.signal] : [])];
+    const log = path.join(this.store.dir(node), "log.txt");
+    const outputs = emptyOutputs();
+    let res: Response;
+    let text: string;
+    try {
+      res = await fetch(url, { method, headers, body: method === "GET" || method === "HEAD" ? undefined : body, signal: signals.length ? AbortSignal.any(signals) : undefined });
+      text = await res.text();
+    } catch (e) {
+      const err = e as Error & { cause?: { message?: string } };
+      const why = err.name === "TimeoutError" ? `no response within ${Math.min(...limits)} s` : (err.cause?.message ?? err.message);
+      await fsp.writeFile(log, `${method} ${url}: ${why}\n`);
+      this.fail(node, "Failed", `${method} ${url}: ${why}`);
+      return { node, phase: "Failed", outputs };
+    }
+    await fsp.writeFile(log, `${method} ${url}: ${res.status} ${res.statusText}\n${text}${text.endsWith("\n") || !text ? "" : "\n"}`);
+    outputs.result = text;
+    node.outputs = { result: text };
+    let message: string | undefined;
+    if (h.successCondition === undefined) {
+      if (res.status < 200 || res.status > 299) message = `received non-2xx response code: ${res.status}`;
+    } else {
+      const responseHeaders: Record<string, string[]> = {};
+      res.headers.forEach((v, k) => (responseHeaders[k] = [...(responseHeaders[k] ?? []), v]));
+      const scope = { request: { method, url, body: typeof body === "string" ? body : "", headers: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, [v]])) }, response: { statusCode: res.status, body: text, headers: responseHeaders } };
+      let ok: unknown;
+      try {
+        ok = evaluate(str(h.successCondition), scope);
+      } catch (e) {
+        this.fail(node, "Failed", `successCondition '${str(h.successCondition)}': ${(e as Error).message}`);
+        return { node, phase: "Failed", outputs };
+      }
+      if (ok !== true) message = `successCondition '${str(h.successCondition)}' evaluated false`;
+    }
+    if (message) {
+      this.fail(node, "Failed", message);
       return { node, phase: "Failed", outputs };
     }
     this.store.finish(node, "Succeeded");

@@ -2,6 +2,7 @@
 // and `dflow run wf.yaml` (CLI, from dist: needs a fresh build), the run
 // visible to the engine's readers, and refusals in one line.
 import fs from "node:fs";
+import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import zlib from "node:zlib";
@@ -356,6 +357,81 @@ spec:
     const r = await run.submit();
     const node = Object.values(run.status()!.nodes)[0]!;
     expect([r.phase, node.outputs?.result]).toEqual(["Succeeded", "hello world fallback world overridden hello"]);
+  });
+});
+
+describe("HTTP templates (requests from this process, as Argo's agent makes them)", () => {
+  it("send the request, give the body as the result, and succeed by successCondition or a 2xx status; a request that fails says why", async () => {
+    const seen: string[] = [];
+    const server = http.createServer((req, res) => {
+      let body = "";
+      req.on("data", (d: Buffer) => (body += d.toString()));
+      req.on("end", () => {
+        seen.push(`${req.method} ${req.url} ${req.headers["x-token"] ?? ""} ${body}`);
+        if (req.url === "/missing") return void res.writeHead(404).end("no such thing");
+        res.writeHead(req.method === "POST" ? 201 : 200, { "Content-Type": "application/json" }).end(JSON.stringify({ got: body || req.url }));
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    try {
+      const wf = Workflow.from_yaml(`
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {generateName: http-}
+spec:
+  entrypoint: main
+  arguments: {parameters: [{name: base, value: "${base}"}]}
+  templates:
+  - name: main
+    steps:
+    - - name: post
+        template: post
+        arguments: {parameters: [{name: msg, value: hello}]}
+    - - name: get
+        template: get
+        arguments: {parameters: [{name: path, value: "/items?x={{=jsonpath(steps.post.outputs.result, '$.got')}}"}]}
+      - {name: missing, template: get, arguments: {parameters: [{name: path, value: /missing}]}, continueOn: {failed: true}}
+  - name: post
+    inputs: {parameters: [{name: msg}]}
+    http:
+      url: "{{workflow.parameters.base}}/items"
+      method: POST
+      headers: [{name: X-Token, value: t0k}]
+      body: "{{inputs.parameters.msg}}"
+      successCondition: "response.statusCode == 201 && response.body contains 'hello'"
+  - name: get
+    inputs: {parameters: [{name: path}]}
+    http: {url: "{{workflow.parameters.base}}{{inputs.parameters.path}}"}
+`);
+      const r = await wf.submit();
+      const nodes = Object.values(wf.status()!.nodes);
+      const by = (d: string) => nodes.find((n) => n.displayName === d)!;
+      expect([r.phase, by("post").type, by("post").outputs?.result, by("get").outputs?.result]).toEqual(["Succeeded", "HTTP", '{"got":"hello"}', '{"got":"/items?x=hello"}']);
+      expect([by("missing").phase, by("missing").message]).toEqual(["Failed", "received non-2xx response code: 404"]);
+      expect(seen).toContain("POST /items t0k hello");
+    } finally {
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+    // The server is gone: the request cannot be made, and the node says why.
+    const gone = await Workflow.from_yaml(`
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {generateName: http-gone-}
+spec:
+  entrypoint: get
+  templates: [{name: get, http: {url: "${base}/x", timeoutSeconds: 20}}]
+`).submit();
+    expect(gone.phase).toBe("Failed");
+    expect(gone.message).toMatch(new RegExp(`^GET ${base}/x: .*ECONNREFUSED`));
+    expect(() => Workflow.from_yaml(`
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {generateName: http-}
+spec:
+  entrypoint: get
+  templates: [{name: get, http: {url: "https://example.com", insecureSkipVerify: true}}]
+`)).toThrow("templates.get.http.insecureSkipVerify is not supported when running Argo workflows locally: TLS checks are not skipped here; trust the server's certificate instead (NODE_EXTRA_CA_CERTS)");
   });
 });
 
