@@ -2,8 +2,8 @@
 // stored in the work directory (<root>/.argo-templates/namespaces/<ns>/<name>.json
 // and .../cluster/<name>.json), linted before they are stored, and handed to
 // workflows created over the API for workflowTemplateRef / templateRef; and
-// the ConfigMaps created through the Kubernetes API, handed to the
-// namespace's workflows for volumes and semaphore limits.
+// the ConfigMaps and Secrets created through the Kubernetes API, handed to
+// the namespace's workflows (volumes, env, parameters, semaphore limits).
 import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
@@ -12,6 +12,8 @@ import { configMapsOf } from "../argo/volumes.js";
 import { ArgoApiError, type Obj, asObj, checkName, k8sTime, lintManifest } from "./argo-shapes.js";
 
 export type TemplateKind = "WorkflowTemplate" | "ClusterWorkflowTemplate";
+/** The Kubernetes objects a namespace's workflows read (kept beside its templates). */
+export type ObjectKind = "ConfigMap" | "Secret";
 
 export class TemplateStore {
   constructor(readonly root: string) {}
@@ -54,46 +56,58 @@ export class TemplateStore {
 
   /**
    * Texts of the templates a workflow of `namespace` may reference, and of the
-   * namespace's ConfigMaps it may mount or take semaphore limits from (for
-   * the manifest loader); "": cluster templates only.
+   * namespace's ConfigMaps and Secrets it may use (volumes, env, parameters,
+   * semaphore limits; for the manifest loader); "": cluster templates only.
    */
   library(namespace: string): Array<{ text: string; source: string }> {
-    const docs = [...(namespace ? [...this.list("WorkflowTemplate", namespace), ...this.configMaps(namespace)] : []), ...this.list("ClusterWorkflowTemplate", namespace)];
+    const docs = [...(namespace ? [...this.list("WorkflowTemplate", namespace), ...this.objects("ConfigMap", namespace), ...this.objects("Secret", namespace)] : []), ...this.list("ClusterWorkflowTemplate", namespace)];
     return docs.map((t) => ({ text: JSON.stringify(t), source: `${String(t.kind)} ${String(asObj(t.metadata).name)}` }));
   }
 
-  // ConfigMaps created through the Kubernetes API (<root>/.argo-templates/configmaps/<ns>/<name>.json).
-  private configMapFile(namespace: string, name: string): string {
-    return path.join(this.root, ".argo-templates", "configmaps", checkName(namespace, "namespace"), `${checkName(name, "ConfigMap name")}.json`);
+  // ConfigMaps and Secrets created through the Kubernetes API (<root>/.argo-templates/configmaps|secrets/<ns>/<name>.json).
+  private objectFile(kind: ObjectKind, namespace: string, name: string): string {
+    return path.join(this.root, ".argo-templates", kind === "Secret" ? "secrets" : "configmaps", checkName(namespace, "namespace"), `${checkName(name, `${kind} name`)}.json`);
   }
 
-  configMaps(namespace: string): Obj[] {
-    const dir = path.dirname(this.configMapFile(namespace, "x"));
+  private notFoundObject(kind: ObjectKind, name: string): ArgoApiError {
+    return new ArgoApiError(5, `${kind === "Secret" ? "secrets" : "configmaps"} "${name}" not found`);
+  }
+
+  /** The namespace's ConfigMaps (or Secrets), by name. */
+  objects(kind: ObjectKind, namespace: string): Obj[] {
+    const dir = path.dirname(this.objectFile(kind, namespace, "x"));
     const names = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith(".json")).sort() : [];
     return names.map((f) => JSON.parse(fs.readFileSync(path.join(dir, f), "utf8")) as Obj);
   }
 
-  configMap(namespace: string, name: string): Obj {
-    const file = this.configMapFile(namespace, name);
-    if (!fs.existsSync(file)) throw new ArgoApiError(5, `configmaps "${name}" not found`);
+  object(kind: ObjectKind, namespace: string, name: string): Obj {
+    const file = this.objectFile(kind, namespace, name);
+    if (!fs.existsSync(file)) throw this.notFoundObject(kind, name);
     return JSON.parse(fs.readFileSync(file, "utf8")) as Obj;
   }
 
-  /** Store a ConfigMap of the namespace (create: refused when it exists; else replace): its keys checked as Kubernetes does. */
-  putConfigMap(namespace: string, cm: Obj, create: boolean): Obj {
-    const meta = asObj(cm.metadata);
+  /**
+   * Store a ConfigMap or Secret of the namespace (create: refused when it
+   * exists; else replace), its keys checked as Kubernetes does; a Secret's
+   * stringData is kept as data (base64), as the API server keeps it.
+   */
+  putObject(kind: ObjectKind, namespace: string, given: Obj, create: boolean): Obj {
+    const meta = asObj(given.metadata);
     const name = typeof meta.name === "string" ? meta.name : "";
-    if (!name) throw new ArgoApiError(3, "the ConfigMap has no metadata.name");
-    const file = this.configMapFile(namespace, name);
+    if (!name) throw new ArgoApiError(3, `the ${kind} has no metadata.name`);
+    const file = this.objectFile(kind, namespace, name);
     const old = fs.existsSync(file) ? asObj((JSON.parse(fs.readFileSync(file, "utf8")) as Obj).metadata) : undefined;
-    if (create && old) throw new ArgoApiError(6, `configmaps "${name}" already exists`);
-    if (!create && !old) throw new ArgoApiError(5, `configmaps "${name}" not found`);
+    if (create && old) throw new ArgoApiError(6, `${kind === "Secret" ? "secrets" : "configmaps"} "${name}" already exists`);
+    if (!create && !old) throw this.notFoundObject(kind, name);
+    const body: Obj =
+      kind === "Secret"
+        ? { type: given.type ?? "Opaque", data: { ...asObj(given.data), ...Object.fromEntries(Object.entries(asObj(given.stringData)).map(([k, v]) => [k, Buffer.from(String(v)).toString("base64")])) } }
+        : { ...(given.data !== undefined ? { data: given.data } : {}), ...(given.binaryData !== undefined ? { binaryData: given.binaryData } : {}) };
     const out: Obj = {
       apiVersion: "v1",
-      kind: "ConfigMap",
+      kind,
       metadata: { ...meta, name, namespace, uid: old?.uid ?? crypto.randomUUID(), creationTimestamp: old?.creationTimestamp ?? k8sTime(new Date()), resourceVersion: String(Number(old?.resourceVersion ?? 0) + 1) },
-      ...(cm.data !== undefined ? { data: cm.data } : {}),
-      ...(cm.binaryData !== undefined ? { binaryData: cm.binaryData } : {}),
+      ...body,
     };
     try {
       configMapsOf([out]);
@@ -105,9 +119,9 @@ export class TemplateStore {
     return out;
   }
 
-  deleteConfigMap(namespace: string, name: string): void {
-    this.configMap(namespace, name);
-    fs.rmSync(this.configMapFile(namespace, name));
+  deleteObject(kind: ObjectKind, namespace: string, name: string): void {
+    this.object(kind, namespace, name);
+    fs.rmSync(this.objectFile(kind, namespace, name));
   }
 
   /** The template as it would be stored: kind, name (generateName honoured), namespace; linted. */

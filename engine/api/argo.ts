@@ -25,7 +25,7 @@ import { isUnder, readTextOrSync, writeAtomicSync } from "../store/fsx.js";
 import { isSuspended, registerForeignRun } from "../control.js";
 import { engineAlive, isFinal, listWorkflowDirs } from "./read.js";
 import { ApiError, type WorkflowStore } from "./workflows.js";
-import { TemplateStore, type TemplateKind, randomSuffix } from "./argo-templates.js";
+import { type ObjectKind, TemplateStore, type TemplateKind, randomSuffix } from "./argo-templates.js";
 import { ArgoApiError, type GrpcCode, type Obj, asObj, checkName, filterFields, k8sTime, lintManifest, matchesLabels, parseLabelSelector } from "./argo-shapes.js";
 
 export { ArgoApiError, GRPC_HTTP } from "./argo-shapes.js";
@@ -119,7 +119,7 @@ export class ArgoWorkflowService {
     const name = typeof meta.name === "string" ? meta.name : "";
     if (!name) throw new ArgoApiError(3, "the ConfigMap has no metadata.name");
     // Any other ConfigMap is kept for the namespace's workflows (volumes, semaphore limits).
-    if (asObj(meta.labels)["workflows.argoproj.io/configmap-type"] !== "Cache") return this.templates.putConfigMap(namespace, cm, true);
+    if (asObj(meta.labels)["workflows.argoproj.io/configmap-type"] !== "Cache") return this.templates.putObject("ConfigMap", namespace, cm, true);
     const entries = Object.entries(asObj(cm.data)).map(([k, v]) => {
       try {
         return [k, fromArgoEntry(String(v), `ConfigMap ${name} data.${k}`)] as const;
@@ -131,11 +131,11 @@ export class ArgoWorkflowService {
     return { apiVersion: "v1", kind: "ConfigMap", metadata: { ...meta, namespace, uid: crypto.randomUUID(), creationTimestamp: k8sTime(new Date()) }, data: cm.data ?? {} };
   }
 
-  /** PUT /api/v1/namespaces/{ns}/configmaps/{name}: the namespace's ConfigMap replaced. */
-  replaceConfigMap(namespace: string, name: string, cm: Obj): Obj {
-    const meta = asObj(cm.metadata);
+  /** PUT /api/v1/namespaces/{ns}/configmaps|secrets/{name}: the namespace's ConfigMap or Secret replaced. */
+  replaceObject(kind: ObjectKind, namespace: string, name: string, o: Obj): Obj {
+    const meta = asObj(o.metadata);
     if (meta.name !== undefined && meta.name !== name) throw new ArgoApiError(3, `metadata.name ${JSON.stringify(meta.name)} does not match the name in the path (${name})`);
-    return this.templates.putConfigMap(namespace, { ...cm, metadata: { ...meta, name } }, false);
+    return this.templates.putObject(kind, namespace, { ...o, metadata: { ...meta, name } }, false);
   }
 
   private saved(dir: string): Obj | null {

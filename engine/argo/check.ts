@@ -58,7 +58,7 @@ export function checkWorkflow(wf: ArgoWorkflow): void {
 
 function checkTemplate(t: ArgoTemplate, where: string, scope: ArgoTemplate[], wf: ArgoWorkflow): void {
   for (const kind of ["resource", "data", "plugin"]) if (given(t[kind])) unsupported(where, kind, kind === "resource" ? "resource templates need Kubernetes" : `${kind} templates need Argo's agent`);
-  if (t.http !== undefined) checkHttp(asObj(t.http), `${where}.http`);
+  if (t.http !== undefined) checkHttp(asObj(t.http), `${where}.http`, wf);
   if (t.daemon) unsupported(where, "daemon", "daemon templates need Kubernetes services");
   for (const k of ["sidecars", "initContainers"]) if (given(t[k])) unsupported(where, k, "needs Kubernetes pods");
   checkVolumes(t, where, { spec: wf.spec, configMaps: wf.configMaps });
@@ -107,29 +107,34 @@ function checkSync(sync: unknown, where: string, wf: ArgoWorkflow): void {
   for (const m of [...(o.mutex !== undefined ? [asObj(o.mutex)] : []), ...asList(o.mutexes)]) for (const k of Object.keys(m)) if (k !== "name" && k !== "namespace") unsupported(`${where}.mutex`, k, k === "database" ? "database mutexes need Argo's database" : "unknown mutex field");
 }
 
-/** Environment from ConfigMaps given locally (env valueFrom.configMapKeyRef, envFrom configMapRef); secrets and field references refused. */
+/** Environment from ConfigMaps and Secrets given locally (env valueFrom, envFrom); field references refused. */
 function checkEnv(c: Obj, where: string, wf: ArgoWorkflow): void {
   for (const e of asList(c.env)) {
     for (const k of Object.keys(asObj(e.valueFrom))) {
-      if (k !== "configMapKeyRef") unsupported(`${where}.env.${String(e.name)}.valueFrom`, k, "secrets and field references need Kubernetes; give the value, or a ConfigMap's key");
-      checkConfigMapRef(wf.configMaps, asObj(asObj(e.valueFrom).configMapKeyRef), `${where}.env.${String(e.name)}.valueFrom.configMapKeyRef`, { key: true });
+      if (k !== "configMapKeyRef" && k !== "secretKeyRef") unsupported(`${where}.env.${String(e.name)}.valueFrom`, k, "field references need Kubernetes; give the value, or a ConfigMap's or Secret's key");
+      checkConfigMapRef(wf.configMaps, asObj(asObj(e.valueFrom)[k]), `${where}.env.${String(e.name)}.valueFrom.${k}`, { key: true, secret: k === "secretKeyRef" });
     }
   }
   for (const [i, f] of asList(c.envFrom).entries()) {
     for (const k of Object.keys(f)) {
       if (k === "prefix") continue;
-      if (k !== "configMapRef") unsupported(`${where}.envFrom[${i}]`, k, k === "secretRef" ? "secrets need Kubernetes; give the values, or a ConfigMap" : "unknown envFrom field");
-      checkConfigMapRef(wf.configMaps, asObj(f.configMapRef), `${where}.envFrom[${i}].configMapRef`, { key: false });
+      if (k !== "configMapRef" && k !== "secretRef") unsupported(`${where}.envFrom[${i}]`, k, "unknown envFrom field");
+      checkConfigMapRef(wf.configMaps, asObj(f[k]), `${where}.envFrom[${i}].${k}`, { key: false, secret: k === "secretRef" });
     }
   }
 }
 
-/** An HTTP template: what this process can send (no secrets in headers, no skipped TLS checks). */
-function checkHttp(h: Obj, where: string): void {
+/** An HTTP template: what this process can send (headers from Secrets given locally; no skipped TLS checks). */
+function checkHttp(h: Obj, where: string, wf: ArgoWorkflow): void {
   only(h, ["url", "method", "headers", "body", "bodyFrom", "timeoutSeconds", "successCondition", "insecureSkipVerify"], [], where, () => "unknown HTTP template field");
   if (h.insecureSkipVerify === true) unsupported(where, "insecureSkipVerify", "TLS checks are not skipped here; trust the server's certificate instead (NODE_EXTRA_CA_CERTS)");
   if (typeof h.url !== "string" || !h.url) throw new ArgoSpecError(`invalid spec: ${where}.url is required`);
-  for (const x of asList(h.headers)) if (x.valueFrom !== undefined) unsupported(`${where}.headers.${String(x.name)}`, "valueFrom", "secrets need Kubernetes; give the value");
+  for (const x of asList(h.headers)) {
+    for (const k of Object.keys(asObj(x.valueFrom))) {
+      if (k !== "secretKeyRef") unsupported(`${where}.headers.${String(x.name)}.valueFrom`, k, "unknown header valueFrom field");
+      checkConfigMapRef(wf.configMaps, asObj(asObj(x.valueFrom).secretKeyRef), `${where}.headers.${String(x.name)}.valueFrom.secretKeyRef`, { key: true, secret: true });
+    }
+  }
 }
 
 function checkParameter(p: Obj, where: string, wf: ArgoWorkflow): void {

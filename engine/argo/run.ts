@@ -60,7 +60,7 @@ import { ArtifactValue, TagError, type Vars, exprEnv, soleReference, substitute,
 import { type TaskSpec, type TaskState, dagPhase, dependencyNames, dependsOf, evaluateDepends } from "./depends.js";
 import { checkWorkflow } from "./check.js";
 import { type MemoEntry, memoFile, writeMemo } from "./memo.js";
-import { type ConfigMapFiles, configMapKey, mountConfigMaps, mountPaths, semaphoreLimit, volumeBinds } from "./volumes.js";
+import { type ConfigMapFiles, configMapEntries, configMapKey, mountConfigMaps, mountPaths, semaphoreLimit, volumeBinds } from "./volumes.js";
 import { mergeInto } from "../artifacts/place.js";
 import type { ArgoRunControl } from "./control.js";
 
@@ -671,12 +671,13 @@ class Run {
     const env: Record<string, string> = { PATH: `${this.shimDir}:${process.env.PATH ?? ""}`, ARGO_PROGRESS_FILE: path.join(podDir, PROGRESS_FILE) };
     // As Kubernetes: envFrom first (each key, after its prefix), then env, which wins.
     for (const f of asList(c.envFrom)) {
-      for (const [k, v] of this.wf.configMaps.get(str(asObj(f.configMapRef).name)) ?? []) env[`${str(f.prefix)}${k}`] = String(v);
+      const secret = f.secretRef !== undefined;
+      for (const [k, v] of configMapEntries(this.wf.configMaps, str(asObj(secret ? f.secretRef : f.configMapRef).name), secret)) env[`${str(f.prefix)}${k}`] = v;
     }
     for (const e of asList(c.env)) {
-      const ref = asObj(asObj(e.valueFrom).configMapKeyRef);
       if (e.valueFrom !== undefined) {
-        const v = configMapKey(this.wf.configMaps, ref);
+        const vf = asObj(e.valueFrom);
+        const v = configMapKey(this.wf.configMaps, asObj(vf.secretKeyRef ?? vf.configMapKeyRef), vf.secretKeyRef !== undefined);
         if (v !== undefined) env[str(e.name)] = v;
         continue;
       }
@@ -884,7 +885,7 @@ class Run {
     const method = str(h.method) || "GET";
     const url = str(h.url);
     const headers: Record<string, string> = {};
-    for (const x of asList(h.headers)) headers[str(x.name)] = str(x.value);
+    for (const x of asList(h.headers)) headers[str(x.name)] = x.valueFrom !== undefined ? (configMapKey(this.wf.configMaps, asObj(asObj(x.valueFrom).secretKeyRef), true) ?? "") : str(x.value);
     const body = h.bodyFrom !== undefined ? Buffer.from(str(asObj(h.bodyFrom).bytes), "base64") : h.body !== undefined ? str(h.body) : undefined;
     const limits = [Number(h.timeoutSeconds ?? Infinity), this.timeout(t, maxEnd) ?? Infinity].filter((x) => Number.isFinite(x));
     const signals = [...(limits.length ? [AbortSignal.timeout(Math.max(1, Math.min(...limits) * 1000))] : []), ...(this.control ? [this.control.signal] : [])];

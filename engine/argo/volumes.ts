@@ -1,7 +1,8 @@
 // Volumes of container/script templates, as a local run can give them.
-// - configMap: a ConfigMap given locally (a document beside the Workflow, in a
-//   `-t` file, or in from_yaml's `templates`; what dflow-ts's own export ships
-//   the TypeScript OPs' bundle in): its keys become read-only files under the
+// - configMap, secret: a ConfigMap or Secret given locally (a document beside
+//   the Workflow, in a `-t` file, in from_yaml's `templates`, or created on
+//   dflow server; a ConfigMap is what dflow-ts's own export ships the
+//   TypeScript OPs' bundle in): its keys become read-only files under the
 //   mountPath inside the node's sandbox, as the kubelet projects them.
 // - emptyDir: a directory of the pod's own (its node directory's volumes/).
 // - a claim of spec.volumeClaimTemplates: a directory of the workflow's own
@@ -22,18 +23,32 @@ import { type ArgoTemplate, type Obj, ArgoSpecError, ArgoUnsupported, asList, as
 /** A ConfigMap's files: `data` as text, `binaryData` decoded from base64. */
 export type ConfigMapFiles = Map<string, string | Buffer>;
 
-/** The ConfigMaps among the documents, by name. */
+/**
+ * The name a Secret is kept under among the ConfigMaps: Secrets given locally
+ * travel with them (to a retry too), and no ConfigMap name has a '/'.
+ */
+export function secretEntry(name: string): string {
+  return `Secret/${name}`;
+}
+
+/** The ConfigMaps and Secrets among the documents (a Secret under secretEntry(name)), by name. */
 export function configMapsOf(docs: Obj[]): Map<string, ConfigMapFiles> {
   const out = new Map<string, ConfigMapFiles>();
   for (const d of docs) {
-    if (d.kind !== "ConfigMap") continue;
+    if (d.kind !== "ConfigMap" && d.kind !== "Secret") continue;
     const name = String(asObj(d.metadata).name ?? "");
     const files: ConfigMapFiles = new Map();
-    for (const [k, v] of Object.entries(asObj(d.data))) files.set(k, String(v));
-    for (const [k, v] of Object.entries(asObj(d.binaryData))) files.set(k, Buffer.from(String(v), "base64"));
+    if (d.kind === "ConfigMap") {
+      for (const [k, v] of Object.entries(asObj(d.data))) files.set(k, String(v));
+      for (const [k, v] of Object.entries(asObj(d.binaryData))) files.set(k, Buffer.from(String(v), "base64"));
+    } else {
+      // A Secret's data is base64, its stringData plain text (which wins, as the API server merges it).
+      for (const [k, v] of Object.entries(asObj(d.data))) files.set(k, Buffer.from(String(v), "base64").toString("utf8"));
+      for (const [k, v] of Object.entries(asObj(d.stringData))) files.set(k, String(v));
+    }
     // Kubernetes' rule for keys (IsConfigMapKey): each becomes a file name, never a path.
-    for (const k of files.keys()) if (!/^[-._a-zA-Z0-9]+$/.test(k) || k === "." || k.includes("..")) throw new ArgoSpecError(`ConfigMap ${name}: invalid key ${JSON.stringify(k)} (a key is a file name: letters, digits, '-', '_', '.')`);
-    out.set(name, files);
+    for (const k of files.keys()) if (!/^[-._a-zA-Z0-9]+$/.test(k) || k === "." || k.includes("..")) throw new ArgoSpecError(`${String(d.kind)} ${name}: invalid key ${JSON.stringify(k)} (a key is a file name: letters, digits, '-', '_', '.')`);
+    out.set(d.kind === "Secret" ? secretEntry(name) : name, files);
   }
   return out;
 }
@@ -42,7 +57,9 @@ function refuse(where: string, why: string): never {
   throw new ArgoUnsupported(`${where} ${why}`);
 }
 
-const HOW = "pass the file that defines it (dflow run wf.yaml -t wf.ops.yaml, as `dflow export` prints, or Workflow.from_yaml(text, { templates: [configMapText] })); on dflow server, create it in the workflow's namespace (POST /api/v1/namespaces/<namespace>/configmaps)";
+const how = (kind: "ConfigMap" | "Secret") =>
+  `pass the file that defines it (dflow run wf.yaml -t wf.ops.yaml, as \`dflow export\` prints, or Workflow.from_yaml(text, { templates: [${kind === "Secret" ? "secretText" : "configMapText"}] })); on dflow server, create it in the workflow's namespace (POST /api/v1/namespaces/<namespace>/${kind === "Secret" ? "secrets" : "configmaps"})`;
+const HOW = how("ConfigMap");
 
 /** Where the volumes a template may mount are declared: the template's own, the workflow's, and its claim templates. */
 interface VolumeScope {
@@ -51,16 +68,18 @@ interface VolumeScope {
 }
 
 const DIR_KINDS = ["emptyDir", "persistentVolumeClaim", "hostPath"];
+const FILE_KINDS = ["configMap", "secret"];
 
 function volumeKind(v: Obj, at: string, configMaps: Map<string, ConfigMapFiles>): string {
   const kinds = Object.keys(v).filter((k) => k !== "name");
-  if (kinds.length !== 1 || (kinds[0] !== "configMap" && !DIR_KINDS.includes(kinds[0]!))) refuse(at, `is not supported when running Argo workflows locally: only configMap, emptyDir, persistentVolumeClaim and hostPath volumes are (got ${kinds.join(", ") || "no source"})`);
+  if (kinds.length !== 1 || (!FILE_KINDS.includes(kinds[0]!) && !DIR_KINDS.includes(kinds[0]!))) refuse(at, `is not supported when running Argo workflows locally: only configMap, secret, emptyDir, persistentVolumeClaim and hostPath volumes are (got ${kinds.join(", ") || "no source"})`);
   const kind = kinds[0]!;
   const src = asObj(v[kind]);
-  const allowed: Record<string, string[]> = { configMap: ["name"], emptyDir: ["medium", "sizeLimit"], persistentVolumeClaim: ["claimName", "readOnly"], hostPath: ["path", "type"] };
+  const allowed: Record<string, string[]> = { configMap: ["name", "optional"], secret: ["secretName", "optional"], emptyDir: ["medium", "sizeLimit"], persistentVolumeClaim: ["claimName", "readOnly"], hostPath: ["path", "type"] };
   const extra = Object.keys(src).filter((k) => !allowed[kind]!.includes(k));
-  if (extra.length) refuse(`${at}.${kind}.${extra[0]}`, `is not supported when running Argo workflows locally${kind === "configMap" ? ": a ConfigMap is mounted whole" : ""}`);
-  if (kind === "configMap" && !configMaps.has(String(src.name))) refuse(at, `needs ConfigMap ${String(src.name)}, which is not given: ${HOW}`);
+  if (extra.length) refuse(`${at}.${kind}.${extra[0]}`, `is not supported when running Argo workflows locally${FILE_KINDS.includes(kind) ? `: a ${kind === "secret" ? "Secret" : "ConfigMap"} is mounted whole` : ""}`);
+  if (kind === "configMap" && src.optional !== true && !configMaps.has(String(src.name))) refuse(at, `needs ConfigMap ${String(src.name)}, which is not given: ${HOW}`);
+  if (kind === "secret" && src.optional !== true && !configMaps.has(secretEntry(String(src.secretName)))) refuse(at, `needs Secret ${String(src.secretName)}, which is not given: ${how("Secret")}`);
   if (kind === "persistentVolumeClaim" && !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(String(src.claimName ?? ""))) refuse(`${at}.persistentVolumeClaim.claimName`, `must be a claim name (lower-case letters, digits, '-', '.'), got ${JSON.stringify(src.claimName ?? null)}`);
   if (kind === "hostPath" && !String(src.path ?? "").startsWith("/")) refuse(`${at}.hostPath.path`, "must be an absolute path");
   return kind;
@@ -89,9 +108,10 @@ export function checkVolumes(t: ArgoTemplate, where: string, scope: VolumeScope)
       const at = `${where}.${k}.volumeMounts.${String(m.name)}`;
       const v = volumeNamed(String(m.name), t, scope.spec);
       if (!v) refuse(at, `names no volume of the template, of spec.volumes or of spec.volumeClaimTemplates`);
-      const fields = v.configMap !== undefined ? ["name", "mountPath", "readOnly"] : ["name", "mountPath", "readOnly", "subPath"];
+      const files = v.configMap !== undefined || v.secret !== undefined;
+      const fields = files ? ["name", "mountPath", "readOnly"] : ["name", "mountPath", "readOnly", "subPath"];
       const extra = Object.keys(m).filter((x) => !fields.includes(x));
-      if (extra.length) refuse(`${at}.${extra[0]}`, `is not supported when running Argo workflows locally${v.configMap !== undefined ? ": a ConfigMap is mounted whole" : ""}`);
+      if (extra.length) refuse(`${at}.${extra[0]}`, `is not supported when running Argo workflows locally${files ? `: a ${v.secret !== undefined ? "Secret" : "ConfigMap"} is mounted whole` : ""}`);
       if (typeof m.mountPath !== "string" || !m.mountPath.startsWith("/")) refuse(`${at}.mountPath`, "must be an absolute path");
       if (m.subPath !== undefined && (typeof m.subPath !== "string" || m.subPath.startsWith("/") || m.subPath.split("/").includes(".."))) refuse(`${at}.subPath`, "must be a relative path inside the volume");
     }
@@ -114,7 +134,7 @@ export function volumeBinds(t: ArgoTemplate, spec: Obj, dirs: VolumeDirs): Array
   const out: Array<[string, string]> = [];
   for (const m of asList(asObj(t.container ?? t.script).volumeMounts)) {
     const v = volumeNamed(String(m.name), t, spec);
-    if (!v || v.configMap !== undefined) continue;
+    if (!v || v.configMap !== undefined || v.secret !== undefined) continue;
     const base = v.claimTemplate
       ? path.join(dirs.workflow, "volumes", String(v.name))
       : v.emptyDir !== undefined
@@ -129,10 +149,16 @@ export function volumeBinds(t: ArgoTemplate, spec: Obj, dirs: VolumeDirs): Array
   return out;
 }
 
-/** A key of a ConfigMap given locally, as text; undefined when the ConfigMap or the key is not given. */
-export function configMapKey(configMaps: Map<string, ConfigMapFiles>, ref: Obj): string | undefined {
-  const v = configMaps.get(String(ref.name ?? ""))?.get(String(ref.key ?? ""));
+/** A key of a ConfigMap (or Secret) given locally, as text; undefined when it or the key is not given. */
+export function configMapKey(configMaps: Map<string, ConfigMapFiles>, ref: Obj, secret = false): string | undefined {
+  const name = String(ref.name ?? "");
+  const v = configMaps.get(secret ? secretEntry(name) : name)?.get(String(ref.key ?? ""));
   return v === undefined ? undefined : String(v);
+}
+
+/** The keys of a ConfigMap (or Secret) given locally; none when it is not given. */
+export function configMapEntries(configMaps: Map<string, ConfigMapFiles>, name: string, secret = false): Array<[string, string]> {
+  return [...(configMaps.get(secret ? secretEntry(name) : name) ?? [])].map(([k, v]) => [k, String(v)]);
 }
 
 /**
@@ -140,13 +166,14 @@ export function configMapKey(configMaps: Map<string, ConfigMapFiles>, ref: Obj):
  * whole configMapRef when `key` is false) that is not given, unless the
  * reference is optional or has a fallback.
  */
-export function checkConfigMapRef(configMaps: Map<string, ConfigMapFiles>, ref: Obj, where: string, o: { key: boolean; fallback?: boolean }): void {
+export function checkConfigMapRef(configMaps: Map<string, ConfigMapFiles>, ref: Obj, where: string, o: { key: boolean; fallback?: boolean; secret?: boolean }): void {
+  const kind = o.secret ? "Secret" : "ConfigMap";
   const name = String(ref.name ?? "");
-  if (!name || (o.key && !ref.key)) refuse(where, `must name a ConfigMap${o.key ? " and a key" : ""}`);
+  if (!name || (o.key && !ref.key)) refuse(where, `must name a ${kind}${o.key ? " and a key" : ""}`);
   if (ref.optional === true || o.fallback) return;
-  const cm = configMaps.get(name);
-  if (!cm) refuse(where, `needs ConfigMap ${name}, which is not given: ${HOW}`);
-  if (o.key && !cm.has(String(ref.key))) refuse(where, `needs key ${String(ref.key)} of ConfigMap ${name}, which it does not have`);
+  const cm = configMaps.get(o.secret ? secretEntry(name) : name);
+  if (!cm) refuse(where, `needs ${kind} ${name}, which is not given: ${how(kind)}`);
+  if (o.key && !cm.has(String(ref.key))) refuse(where, `needs key ${String(ref.key)} of ${kind} ${name}, which it does not have`);
 }
 
 /**
@@ -178,11 +205,11 @@ export function mountPaths(t: ArgoTemplate): string[] {
 export function mountConfigMaps(t: ArgoTemplate, scope: VolumeScope, host: (containerPath: string) => string): void {
   for (const m of asList(asObj(t.container ?? t.script).volumeMounts)) {
     const v = volumeNamed(String(m.name), t, scope.spec);
-    if (v?.configMap === undefined) continue;
-    const files = scope.configMaps.get(String(asObj(v.configMap).name));
-    if (!files) continue; // checked before the run: cannot happen
+    if (v?.configMap === undefined && v?.secret === undefined) continue;
+    const files = scope.configMaps.get(v.secret !== undefined ? secretEntry(String(asObj(v.secret).secretName)) : String(asObj(v.configMap).name));
     const dir = host(String(m.mountPath));
     fs.mkdirSync(dir, { recursive: true });
+    if (!files) continue; // an optional one not given: an empty directory, as Kubernetes mounts it
     for (const [key, content] of files) {
       const file = path.join(dir, key);
       fs.rmSync(file, { force: true });

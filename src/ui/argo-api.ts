@@ -9,6 +9,7 @@ import type { Context, Hono } from "hono";
 import { stream } from "hono/streaming";
 import { packageVersion } from "../version.js";
 import { ArgoApiError, type ArgoWorkflowService, GRPC_HTTP, type TemplateKind } from "../../engine/api/argo.js";
+import type { ObjectKind } from "../../engine/api/argo-templates.js";
 
 type Status = 200 | 400 | 401 | 403 | 404 | 409 | 500 | 501;
 
@@ -163,18 +164,22 @@ export function mountArgoApi(app: Hono, argo: ArgoWorkflowService, token: string
   templates("/api/v1/cluster-workflow-templates", "ClusterWorkflowTemplate", "template");
 
   // ---------------------------------------------------------- Kubernetes
-  // ConfigMaps: the Kubernetes call dflow's Python client makes (DFLOW_K8S_API_SERVER = this server,
-  // a memoization cache for the steps `submit(reuse_step=...)` reuses), and the ones a namespace's
-  // workflows mount or take semaphore limits from.
-  const CM = "/api/v1/namespaces/:namespace/configmaps";
-  app.post(CM, async (c) => c.json(await argo.createConfigMap(ns(c), await body(c)), 201));
-  app.get(CM, (c) => c.json({ apiVersion: "v1", kind: "ConfigMapList", metadata: {}, items: argo.templates.configMaps(ns(c)) }));
-  app.get(`${CM}/:name`, (c) => c.json(argo.templates.configMap(ns(c), name(c))));
-  app.put(`${CM}/:name`, async (c) => c.json(argo.replaceConfigMap(ns(c), name(c), await body(c))));
-  app.delete(`${CM}/:name`, (c) => {
-    argo.templates.deleteConfigMap(ns(c), name(c));
-    return c.json({ apiVersion: "v1", kind: "Status", status: "Success" });
-  });
+  // ConfigMaps and Secrets: the Kubernetes call dflow's Python client makes (DFLOW_K8S_API_SERVER =
+  // this server, a memoization cache for the steps `submit(reuse_step=...)` reuses), and the ones a
+  // namespace's workflows read (volumes, env, parameters, semaphore limits).
+  const objects = (plural: string, kind: ObjectKind) => {
+    const base = `/api/v1/namespaces/:namespace/${plural}`;
+    app.post(base, async (c) => c.json(kind === "ConfigMap" ? await argo.createConfigMap(ns(c), await body(c)) : argo.templates.putObject(kind, ns(c), await body(c), true), 201));
+    app.get(base, (c) => c.json({ apiVersion: "v1", kind: `${kind}List`, metadata: {}, items: argo.templates.objects(kind, ns(c)) }));
+    app.get(`${base}/:name`, (c) => c.json(argo.templates.object(kind, ns(c), name(c))));
+    app.put(`${base}/:name`, async (c) => c.json(argo.replaceObject(kind, ns(c), name(c), await body(c))));
+    app.delete(`${base}/:name`, (c) => {
+      argo.templates.deleteObject(kind, ns(c), name(c));
+      return c.json({ apiVersion: "v1", kind: "Status", status: "Success" });
+    });
+  };
+  objects("configmaps", "ConfigMap");
+  objects("secrets", "Secret");
 
   // ---------------------------------------------------------- the server
   // `argo version` and the clients that print the server's: this server's own version, no Go build.

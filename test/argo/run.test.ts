@@ -167,7 +167,7 @@ spec:
     expect(() => Workflow.from_yaml(resource)).toThrow(/^templates\.say\.resource is not supported when running Argo workflows locally: resource templates need Kubernetes$/);
     expect(() => Workflow.from_yaml(PARAMS.replace("template: say\n        arguments: {parameters: [{name: text, value: \"got", "template: sya\n        arguments: {parameters: [{name: text, value: \"got"))).toThrow("invalid spec: templates.main.steps[1].use template name 'sya' undefined");
     const before = fs.readdirSync(work).length;
-    expect(() => Workflow.from_yaml(PARAMS.replace("spec:", "spec:\n  volumes: [{name: v, secret: {secretName: s}}]"))).toThrow("spec.volumes.v is not supported when running Argo workflows locally: only configMap, emptyDir, persistentVolumeClaim and hostPath volumes are (got secret)");
+    expect(() => Workflow.from_yaml(PARAMS.replace("spec:", "spec:\n  volumes: [{name: v, nfs: {server: nas, path: /}}]"))).toThrow("spec.volumes.v is not supported when running Argo workflows locally: only configMap, secret, emptyDir, persistentVolumeClaim and hostPath volumes are (got nfs)");
     expect(fs.readdirSync(work).length).toBe(before);
   });
 });
@@ -211,7 +211,7 @@ describe("configMap volumes (what dflow export writes for TypeScript OPs)", () =
   it("refuse, before anything runs, a ConfigMap not given, other volume kinds and reshaped mounts, in one line", () => {
     const before = fs.readdirSync(work).length;
     expect(() => Workflow.from_yaml(MOUNTED)).toThrow(/^templates\.show\.volumes\.code needs ConfigMap code-abc, which is not given: pass the file that defines it \(dflow run wf\.yaml -t wf\.ops\.yaml/);
-    expect(() => Workflow.from_yaml(MOUNTED.replace("configMap: {name: code-abc}", "nfs: {server: nas, path: /}"), { templates: [CODE] })).toThrow("templates.show.volumes.code is not supported when running Argo workflows locally: only configMap, emptyDir, persistentVolumeClaim and hostPath volumes are (got nfs)");
+    expect(() => Workflow.from_yaml(MOUNTED.replace("configMap: {name: code-abc}", "nfs: {server: nas, path: /}"), { templates: [CODE] })).toThrow("templates.show.volumes.code is not supported when running Argo workflows locally: only configMap, secret, emptyDir, persistentVolumeClaim and hostPath volumes are (got nfs)");
     expect(() => Workflow.from_yaml(MOUNTED.replace("configMap: {name: code-abc}", "configMap: {name: code-abc, items: [{key: greeting.txt, path: g}]}"), { templates: [CODE] })).toThrow("templates.show.volumes.code.configMap.items is not supported when running Argo workflows locally: a ConfigMap is mounted whole");
     expect(() => Workflow.from_yaml(MOUNTED.replace("readOnly: true", "subPath: greeting.txt"), { templates: [CODE] })).toThrow("templates.show.script.volumeMounts.code.subPath is not supported when running Argo workflows locally: a ConfigMap is mounted whole");
     expect(() => Workflow.from_yaml(MOUNTED.replace("{name: code, mountPath", "{name: other, mountPath"), { templates: [CODE] })).toThrow("templates.show.script.volumeMounts.other names no volume of the template, of spec.volumes or of spec.volumeClaimTemplates");
@@ -327,6 +327,33 @@ spec:
   });
 });
 
+describe("Secrets given locally (env, envFrom, volumes)", () => {
+  it("give their keys as Kubernetes does: data decoded from base64, stringData as it is, files of a secret volume", async () => {
+    const secret = `apiVersion: v1\nkind: Secret\nmetadata: {name: creds}\ndata: {user: ${Buffer.from("alice").toString("base64")}}\nstringData: {pass: s3cret}\n`;
+    const wf = `
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {generateName: secrets-}
+spec:
+  entrypoint: main
+  volumes: [{name: creds, secret: {secretName: creds}}]
+  templates:
+  - name: main
+    container:
+      image: alpine
+      command: [sh, -c]
+      args: ['echo "$USER_NAME $S_pass $(cat /etc/creds/user)"']
+      env: [{name: USER_NAME, valueFrom: {secretKeyRef: {name: creds, key: user}}}]
+      envFrom: [{prefix: S_, secretRef: {name: creds}}]
+      volumeMounts: [{name: creds, mountPath: /etc/creds}]
+`;
+    expect(() => Workflow.from_yaml(wf)).toThrow(/^spec\.volumes\.creds needs Secret creds, which is not given: /);
+    const run = Workflow.from_yaml(wf, { templates: [secret] });
+    const r = await run.submit();
+    expect([r.phase, Object.values(run.status()!.nodes)[0]!.outputs?.result]).toEqual(["Succeeded", "alice s3cret alice"]);
+  });
+});
+
 describe("values from a ConfigMap given locally (parameters, env, envFrom)", () => {
   it("fill workflow and input parameters, env and envFrom as Kubernetes would; a secret, or a ConfigMap not given, is refused in one line", async () => {
     const wf = `
@@ -352,7 +379,8 @@ spec:
 `;
     const settings = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\ndata: {greeting: hello, who: world}\n";
     expect(() => Workflow.from_yaml(wf)).toThrow(/^spec\.arguments\.parameters\.greeting\.valueFrom\.configMapKeyRef needs ConfigMap settings, which is not given: pass the file that defines it/);
-    expect(() => Workflow.from_yaml(wf.replace("configMapRef: {name: settings}", "secretRef: {name: s}"), { templates: [settings] })).toThrow("templates.main.container.envFrom[0].secretRef is not supported when running Argo workflows locally: secrets need Kubernetes; give the values, or a ConfigMap");
+    expect(() => Workflow.from_yaml(wf.replace("configMapRef: {name: settings}", "secretRef: {name: s}"), { templates: [settings] })).toThrow(/^templates\.main\.container\.envFrom\[0\]\.secretRef needs Secret s, which is not given: .*POST \/api\/v1\/namespaces\/<namespace>\/secrets\)$/);
+    expect(() => Workflow.from_yaml(wf.replace("configMapKeyRef: {name: settings, key: who}}}, {name: CFG_who", "fieldRef: {fieldPath: metadata.name}}}, {name: CFG_who"), { templates: [settings] })).toThrow("templates.main.container.env.ONE.valueFrom.fieldRef is not supported when running Argo workflows locally: field references need Kubernetes; give the value, or a ConfigMap's or Secret's key");
     const run = Workflow.from_yaml(wf, { templates: [settings] });
     const r = await run.submit();
     const node = Object.values(run.status()!.nodes)[0]!;

@@ -254,9 +254,9 @@ describe("dflow server: Argo workflows", () => {
     const bad = await call("POST", "/api/v1/workflows/{namespace}/lint", { namespace: NS }, { body: { namespace: NS, workflow: { metadata: { name: "bad" }, spec: { entrypoint: "missing", templates: [pod("a", "true")] } } } });
     expect(bad.status).toBe(400);
     expect(bad.json).toEqual({ code: 3, message: "invalid spec: spec.entrypoint template name 'missing' undefined" });
-    const k8s = await call("POST", "/api/v1/workflows/{namespace}/lint", { namespace: NS }, { body: { namespace: NS, workflow: { metadata: { name: "vol" }, spec: { entrypoint: "a", volumes: [{ name: "v", secret: { secretName: "s" } }], templates: [pod("a", "true")] } } } });
+    const k8s = await call("POST", "/api/v1/workflows/{namespace}/lint", { namespace: NS }, { body: { namespace: NS, workflow: { metadata: { name: "vol" }, spec: { entrypoint: "a", volumes: [{ name: "v", nfs: { server: "nas", path: "/" } }], templates: [pod("a", "true")] } } } });
     expect(k8s.status).toBe(400);
-    expect(k8s.json.message).toBe("spec.volumes.v is not supported when running Argo workflows locally: only configMap, emptyDir, persistentVolumeClaim and hostPath volumes are (got secret)");
+    expect(k8s.json.message).toBe("spec.volumes.v is not supported when running Argo workflows locally: only configMap, secret, emptyDir, persistentVolumeClaim and hostPath volumes are (got nfs)");
     // Nothing ran: no workflow directory was made by lint.
     expect(fs.readdirSync(work).filter((d) => d.startsWith("lint-") || d === "bad" || d === "vol")).toEqual([]);
     // create refuses the same way, before anything runs.

@@ -195,6 +195,11 @@ describe("dflow server: Kubernetes ConfigMaps (dflow's step reuse, volumes, sema
     // Another namespace does not see it: refused at create, in one line.
     const other = await api("POST", "/api/v1/workflows/elsewhere", { workflow: { ...wf, metadata: { generateName: "py-cm-" }, status: undefined } });
     expect([other.status, other.json.message]).toEqual([400, expect.stringMatching(/^templates\.main\.volumes\.cfg needs ConfigMap settings, which is not given: .* on dflow server, create it in the workflow's namespace \(POST \/api\/v1\/namespaces\/<namespace>\/configmaps\)$/)]);
+    // A Secret the same way: stringData kept as data (base64), as the API server keeps it; read by env.
+    const secret = await api("POST", "/api/v1/namespaces/dflow-py/secrets", { metadata: { name: "creds" }, stringData: { token: "t0k" } });
+    expect([secret.status, secret.json.data]).toEqual([201, { token: Buffer.from("t0k").toString("base64") }]);
+    const withSecret = await runToEnd({ metadata: { generateName: "py-secret-" }, spec: { entrypoint: "main", templates: [{ name: "main", script: { image: "alpine", command: ["sh"], source: 'echo "$TOKEN"', env: [{ name: "TOKEN", valueFrom: { secretKeyRef: { name: "creds", key: "token" } } }] } }] } });
+    expect((Object.values(withSecret.status.nodes as Obj).find((n: Obj) => n.type === "Pod") as Obj).outputs.result).toBe("t0k");
     expect((await api("DELETE", `${CM}/settings`)).status).toBe(200);
     expect((await api("GET", `${CM}/settings`)).json).toEqual({ code: 5, message: 'configmaps "settings" not found' });
     const bad = await api("POST", CM, { metadata: { name: "c2", labels: { "workflows.argoproj.io/configmap-type": "Cache" } }, data: { k: JSON.stringify({ outputs: { artifacts: [{ name: "a", gcs: { key: "x" } }] } }) } });
