@@ -4,7 +4,7 @@
 // that only configures Kubernetes and has no effect on a local run. Anything
 // else is refused in one line naming the field — never silently ignored.
 import { type ArgoTemplate, type ArgoWorkflow, type Obj, ArgoSpecError, ArgoUnsupported, asList, asObj } from "./manifest.js";
-import { checkConfigMapRef, checkVolumes, checkWorkflowVolumes, semaphoreLimit } from "./volumes.js";
+import { checkConfigMapRef, checkVolumes, checkWorkflowVolumes, semaphoreLimit, volumeSpec } from "./volumes.js";
 
 
 /** Fields that configure Kubernetes only (scheduling, pod metadata, GC, archiving): no effect locally. */
@@ -51,17 +51,40 @@ export function checkWorkflow(wf: ArgoWorkflow): void {
   const templates = spec.templates ?? [];
   const names = new Set(templates.map((t) => t.name));
   if (!names.has(spec.entrypoint)) throw new ArgoSpecError(`invalid spec: spec.entrypoint template name '${spec.entrypoint}' undefined`);
-  const all: Array<{ t: ArgoTemplate; where: string; scope: ArgoTemplate[] }> = templates.map((t) => ({ t, where: `templates.${t.name}`, scope: templates }));
-  for (const stored of wf.library.values()) for (const t of stored.spec.templates) all.push({ t, where: `${stored.cluster ? "ClusterWorkflowTemplate" : "WorkflowTemplate"} ${stored.name}: templates.${t.name}`, scope: stored.spec.templates });
-  for (const { t, where, scope } of all) checkTemplate(t, where, scope, wf);
+  const all: Array<{ t: ArgoTemplate; where: string; scope: ArgoTemplate[]; volumes: Obj }> = templates.map((t) => ({ t, where: `templates.${t.name}`, scope: templates, volumes: spec }));
+  // Stored templates: those of the (Cluster)WorkflowTemplates the workflow reaches by templateRef, each
+  // whole, with its own volumes; one it does not use cannot refuse it.
+  const used = new Set<string>();
+  const queue = templateRefs([...templates, asObj(spec.hooks)]);
+  while (queue.length) {
+    const key = queue.shift()!;
+    const stored = wf.library.get(key);
+    if (used.has(key) || !stored) continue;
+    used.add(key);
+    queue.push(...templateRefs(stored.spec.templates));
+    for (const t of stored.spec.templates) all.push({ t, where: `${stored.cluster ? "ClusterWorkflowTemplate" : "WorkflowTemplate"} ${stored.name}: templates.${t.name}`, scope: stored.spec.templates, volumes: volumeSpec(spec, stored.spec) });
+  }
+  for (const { t, where, scope, volumes } of all) checkTemplate(t, where, scope, wf, volumes);
 }
 
-function checkTemplate(t: ArgoTemplate, where: string, scope: ArgoTemplate[], wf: ArgoWorkflow): void {
+/** The library keys of the templateRefs anywhere in `v` (steps, tasks, hooks). */
+function templateRefs(v: unknown, out: string[] = []): string[] {
+  if (Array.isArray(v)) for (const x of v) templateRefs(x, out);
+  else if (v && typeof v === "object") {
+    for (const [k, x] of Object.entries(v)) {
+      if (k === "templateRef" && x && typeof x === "object") out.push(`${asObj(x).clusterScope ? "cluster:" : ""}${String(asObj(x).name)}`);
+      else templateRefs(x, out);
+    }
+  }
+  return out;
+}
+
+function checkTemplate(t: ArgoTemplate, where: string, scope: ArgoTemplate[], wf: ArgoWorkflow, volumes: Obj): void {
   for (const kind of ["resource", "data", "plugin"]) if (given(t[kind])) unsupported(where, kind, kind === "resource" ? "resource templates need Kubernetes" : `${kind} templates need Argo's agent`);
   if (t.http !== undefined) checkHttp(asObj(t.http), `${where}.http`, wf);
   if (t.daemon) unsupported(where, "daemon", "daemon templates need Kubernetes services");
   for (const k of ["sidecars", "initContainers"]) if (given(t[k])) unsupported(where, k, "needs Kubernetes pods");
-  checkVolumes(t, where, { spec: wf.spec, configMaps: wf.configMaps });
+  checkVolumes(t, where, { spec: volumes, configMaps: wf.configMaps });
   only(t, HANDLED_TEMPLATE, K8S_TEMPLATE, where, () => "unknown or Kubernetes-only template field");
   for (const h of Object.keys(asObj(t.hooks))) if (h !== "exit") unsupported(`${where}.hooks`, h, "template-level hooks other than exit are not implemented; put the hook on the step or task that calls the template");
   checkSync(t.synchronization, `${where}.synchronization`, wf);
@@ -87,8 +110,8 @@ function checkTemplate(t: ArgoTemplate, where: string, scope: ArgoTemplate[], wf
     unsupported(where, "activeDeadlineSeconds", "a deadline on a steps or DAG template is not implemented; put it on the container/script templates it runs, or on spec.activeDeadlineSeconds");
   }
   const steps = Array.isArray(t.steps) ? (t.steps as unknown[]).map((g, i) => ({ g: (Array.isArray(g) ? g : [g]) as Obj[], i })) : [];
-  for (const { g, i } of steps) for (const s of g) checkCall(s, `${where}.steps[${i}].${String(s.name)}`, STEP, scope, wf);
-  for (const task of asList(asObj(t.dag).tasks)) checkCall(task, `${where}.tasks.${String(task.name)}`, TASK, scope, wf);
+  for (const { g, i } of steps) for (const s of g) checkCall(s, `${where}.steps[${i}].${String(s.name)}`, STEP, scope, wf, volumes);
+  for (const task of asList(asObj(t.dag).tasks)) checkCall(task, `${where}.tasks.${String(task.name)}`, TASK, scope, wf, volumes);
   if (t.dag !== undefined) {
     const dag = asObj(t.dag);
     only(dag, ["tasks", "target", "failFast"], [], `${where}.dag`, () => "unknown DAG field");
@@ -154,7 +177,7 @@ function checkArtifact(a: Obj, where: string): void {
   for (const k of Object.keys(s3)) if (k !== "key") unsupported(`${where}.s3`, k, "only key-only s3 locations (the local default repository) are available locally");
 }
 
-function checkCall(s: Obj, where: string, fields: string[], scope: ArgoTemplate[], wf: ArgoWorkflow): void {
+function checkCall(s: Obj, where: string, fields: string[], scope: ArgoTemplate[], wf: ArgoWorkflow, volumes: Obj): void {
   only(s, fields, [], where, () => "unknown step/task field");
   for (const p of asList(asObj(s.arguments).parameters)) checkParameter(p, `${where}.arguments.parameters.${String(p.name)}`, wf);
   for (const a of asList(asObj(s.arguments).artifacts)) checkArtifact(a, `${where}.arguments.artifacts.${String(a.name)}`);
@@ -170,7 +193,7 @@ function checkCall(s: Obj, where: string, fields: string[], scope: ArgoTemplate[
     if (!callee) throw new ArgoSpecError(`invalid spec: ${where}: template ${JSON.stringify(ref.template)} not found in ${String(ref.name)}`);
   } else if (s.inline !== undefined) {
     callee = { name: "", ...asObj(s.inline) } as ArgoTemplate;
-    checkTemplate(callee, `${where}.inline`, scope, wf);
+    checkTemplate(callee, `${where}.inline`, scope, wf, volumes);
   }
   for (const [hname, h] of Object.entries(asObj(s.hooks))) {
     const ho = asObj(h);

@@ -60,16 +60,17 @@ import { ArtifactValue, TagError, type Vars, exprEnv, soleReference, substitute,
 import { type TaskSpec, type TaskState, dagPhase, dependencyNames, dependsOf, evaluateDepends } from "./depends.js";
 import { checkWorkflow } from "./check.js";
 import { type MemoEntry, memoFile, writeMemo } from "./memo.js";
-import { type ConfigMapFiles, configMapEntries, configMapKey, mountConfigMaps, mountPaths, semaphoreLimit, volumeBinds } from "./volumes.js";
+import { type ConfigMapFiles, configMapEntries, configMapKey, mountConfigMaps, mountPaths, semaphoreLimit, volumeBinds, volumeSpec } from "./volumes.js";
 import { mergeInto } from "../artifacts/place.js";
 import type { ArgoRunControl } from "./control.js";
 
 const str = (v: unknown): string => (v === undefined || v === null ? "" : typeof v === "string" ? v : typeof v === "object" ? JSON.stringify(v) : String(v));
 
-/** Where templates are looked up: the workflow's, or a stored template's for templateRef. */
+/** Where templates are looked up: the workflow's, or a stored template's for templateRef (its spec: volumes it declares). */
 interface TemplateScope {
   templates: ArgoTemplate[];
   stored?: string;
+  spec?: Obj;
 }
 
 /** Outputs of a finished node, as later references see them. */
@@ -345,7 +346,7 @@ class Run {
       const ref = asObj(step.templateRef);
       const stored = this.wf.library.get(`${ref.clusterScope ? "cluster:" : ""}${str(ref.name)}`);
       if (!stored) throw new ArgoSpecError(`${where}: templateRef: ${ref.clusterScope ? "ClusterWorkflowTemplate" : "WorkflowTemplate"} ${JSON.stringify(ref.name)} not found`);
-      const s = { templates: stored.spec.templates, stored: stored.name };
+      const s = { templates: stored.spec.templates, stored: stored.name, spec: stored.spec };
       return { template: this.template(str(ref.template), s, where), scope: s };
     }
     return { template: this.template(str(step.template), scope, where), scope };
@@ -524,7 +525,7 @@ class Run {
     if (kind === "dag") return this.dag(t, node, vars, scope);
     if (kind === "suspend") return this.suspend(t, node, vars);
     if (kind === "http") return this.http(t, node, vars, maxEnd);
-    return this.pod(t, node, vars, inArts, maxEnd);
+    return this.pod(t, node, vars, inArts, maxEnd, volumeSpec(this.wf.spec, scope.spec));
   }
 
   /** Inputs from the caller's arguments, else the input's value or default (§12). */
@@ -591,7 +592,7 @@ class Run {
 
   // ------------------------------------------------------------ pods
 
-  private async pod(t: ArgoTemplate, node: ArgoNode, vars: Vars, inArts: Map<string, Art>, maxEnd: number | undefined): Promise<Outcome> {
+  private async pod(t: ArgoTemplate, node: ArgoNode, vars: Vars, inArts: Map<string, Art>, maxEnd: number | undefined, volumes: Obj): Promise<Outcome> {
     const dir = this.store.dir(node);
     const run = async (): Promise<Outcome> => {
       // Held while the workflow is suspended: Pending, as Argo shows a pod not created yet.
@@ -612,12 +613,12 @@ class Run {
       if (templateKind(spec) === "containerSet") return this.containerSet(spec, node, vars, inArts, maxEnd);
       const c = asObj(spec.container ?? spec.script);
       const declared = declaredPaths(spec);
-      const binds = volumeBinds(spec, this.wf.spec, { pod: dir, workflow: this.wfdir, work: debugRoot() });
+      const binds = volumeBinds(spec, volumes, { pod: dir, workflow: this.wfdir, work: debugRoot() });
       const sandbox = new Sandbox(path.join(dir, "root"), declared, this.shimDir, binds);
       const cwd = str(c.workingDir) || "/";
       const hostCwd = sandbox.prepare(cwd);
       sandbox.willIsolate(declared, cwd);
-      mountConfigMaps(spec, this.wf, (p) => sandbox.host(p));
+      mountConfigMaps(spec, { spec: volumes, configMaps: this.wf.configMaps }, (p) => sandbox.host(p));
       await this.placeInputs(spec, sandbox, inArts);
       const argv = this.argv(spec, c, sandbox, dir);
       const env = this.env(c, sandbox, dir);

@@ -94,6 +94,15 @@ export function checkWorkflowVolumes(spec: Obj, configMaps: Map<string, ConfigMa
   }
 }
 
+/**
+ * The volumes a template may mount: the workflow's, then those of the
+ * (Cluster)WorkflowTemplate it comes from (templateRef), when it does.
+ */
+export function volumeSpec(workflow: Obj, stored?: Obj): Obj {
+  if (!stored) return workflow;
+  return { volumes: [...asList(workflow.volumes), ...asList(stored.volumes)], volumeClaimTemplates: [...asList(workflow.volumeClaimTemplates), ...asList(stored.volumeClaimTemplates)] };
+}
+
 /** The volume a mount names: the template's, else the workflow's, else a claim template (then {name, claimTemplate: true}). */
 function volumeNamed(name: string, t: ArgoTemplate, spec: Obj): Obj | undefined {
   return asList(t.volumes).find((v) => v.name === name) ?? asList(spec.volumes).find((v) => v.name === name) ?? (asList(spec.volumeClaimTemplates).some((c) => asObj(c.metadata).name === name) ? { name, claimTemplate: true } : undefined);

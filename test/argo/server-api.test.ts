@@ -377,6 +377,27 @@ describe("dflow server: workflow templates", () => {
   });
 });
 
+describe("dflow server: a WorkflowTemplate's own volumes", () => {
+  it("serve its templates called by templateRef, and a workflow that does not use it is not held to it", async () => {
+    const vol = {
+      metadata: { name: "with-volume" },
+      spec: {
+        volumeClaimTemplates: [{ metadata: { name: "work" } }],
+        templates: [pod("write", "echo kept > /mnt/w/f && cat /mnt/w/f", { container: { image: "alpine", command: ["sh", "-c"], args: ["echo kept > /mnt/w/f && cat /mnt/w/f"], volumeMounts: [{ name: "work", mountPath: "/mnt/w" }] } })],
+      },
+    };
+    expect((await call("POST", "/api/v1/workflow-templates/{namespace}", { namespace: "vols" }, { body: { namespace: "vols", template: vol } })).status).toBe(200);
+    const create = (workflow: Obj) => call("POST", "/api/v1/workflows/{namespace}", { namespace: "vols" }, { body: { namespace: "vols", workflow } });
+    const uses = await create({ metadata: { name: "uses-volume-template" }, spec: { entrypoint: "main", templates: [{ name: "main", steps: [[{ name: "w", templateRef: { name: "with-volume", template: "write" } }]] }] } });
+    expect(uses.status, JSON.stringify(uses.json)).toBe(200);
+    const other = await create({ metadata: { name: "plain-in-vols" }, spec: { entrypoint: "a", templates: [pod("a", "echo plain")] } });
+    expect(other.status, JSON.stringify(other.json)).toBe(200);
+    const wf = await waitFor("uses-volume-template", ended, "an end", "vols");
+    expect([wf.status.phase, nodeNamed(wf, "w")?.outputs.result]).toEqual(["Succeeded", "kept"]);
+    expect((await waitFor("plain-in-vols", ended, "an end", "vols")).status.phase).toBe("Succeeded");
+  });
+});
+
 describe("dflow server: controlling running workflows", () => {
   // Container paths under /tmp are moved into each node's own directory (engine/argo/sandbox.ts);
   // the test's host paths reach the pods in env values prefixed with "x" (not rewritten), stripped by sh.
