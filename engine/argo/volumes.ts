@@ -115,7 +115,8 @@ export function checkVolumes(t: ArgoTemplate, where: string, scope: VolumeScope)
   for (const k of ["container", "script"]) {
     for (const m of asList(asObj(t[k]).volumeMounts)) {
       const at = `${where}.${k}.volumeMounts.${String(m.name)}`;
-      const v = volumeNamed(String(m.name), t, scope.spec);
+      // A name made of tags ({{inputs.parameters.vol}}) is known when the pod runs: checked then (volumeBinds).
+      const v = String(m.name).includes("{{") ? {} : volumeNamed(String(m.name), t, scope.spec);
       if (!v) refuse(at, `names no volume of the template, of spec.volumes or of spec.volumeClaimTemplates`);
       const files = v.configMap !== undefined || v.secret !== undefined;
       const fields = files ? ["name", "mountPath", "readOnly"] : ["name", "mountPath", "readOnly", "subPath"];
@@ -143,7 +144,8 @@ export function volumeBinds(t: ArgoTemplate, spec: Obj, dirs: VolumeDirs): Array
   const out: Array<[string, string]> = [];
   for (const m of asList(asObj(t.container ?? t.script).volumeMounts)) {
     const v = volumeNamed(String(m.name), t, spec);
-    if (!v || v.configMap !== undefined || v.secret !== undefined) continue;
+    if (!v) throw new ArgoUnsupported(`volumeMounts.${String(m.name)} names no volume of the template, of spec.volumes or of spec.volumeClaimTemplates`);
+    if (v.configMap !== undefined || v.secret !== undefined) continue;
     const base = v.claimTemplate
       ? path.join(dirs.workflow, "volumes", String(v.name))
       : v.emptyDir !== undefined

@@ -266,6 +266,30 @@ spec:
 `;
 
 describe("directory volumes (volumeClaimTemplates, emptyDir, persistentVolumeClaim, hostPath)", () => {
+  it("take a mount's volume name from the inputs when it is a tag, and fail the node that names none", async () => {
+    const wf = Workflow.from_yaml(`
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {generateName: tag-volumes-}
+spec:
+  entrypoint: main
+  volumeClaimTemplates: [{metadata: {name: v1}}, {metadata: {name: v2}}]
+  templates:
+  - name: main
+    steps:
+    - - {name: a, template: put, arguments: {parameters: [{name: vol, value: v1}]}}
+      - {name: b, template: put, arguments: {parameters: [{name: vol, value: v2}]}}
+      - {name: c, template: put, arguments: {parameters: [{name: vol, value: v9}]}, continueOn: {error: true}}
+  - name: put
+    inputs: {parameters: [{name: vol}]}
+    script: {image: alpine, command: [sh], source: "echo {{inputs.parameters.vol}} > /mnt/vol/f", volumeMounts: [{name: "{{inputs.parameters.vol}}", mountPath: /mnt/vol}]}
+`);
+    const r = await wf.submit();
+    const c = Object.values(wf.status()!.nodes).find((n) => n.displayName === "c")!;
+    expect([r.phase, c.phase, c.message]).toEqual(["Succeeded", "Error", "volumeMounts.v9 names no volume of the template, of spec.volumes or of spec.volumeClaimTemplates"]);
+    for (const v of ["v1", "v2"]) expect(fs.readFileSync(path.join(work, r.id, "volumes", v, "f"), "utf8")).toBe(`${v}\n`);
+  });
+
   it("are directories of the workflow, the pod, the work directory and this machine, mounted where the pods see them", async () => {
     const host = fs.mkdtempSync(path.join(work, "host-"));
     const first = Workflow.from_yaml(VOLUMES(host));
