@@ -19,10 +19,9 @@ import { serve } from "@hono/node-server";
 import { ApiError, WorkflowStore } from "../../engine/api/workflows.js";
 import { type Subscription, Watcher, type WorkflowEvent } from "../../engine/api/watch.js";
 import { isInside } from "../../engine/store/fsx.js";
-import { ArgoWorkflowService } from "../../engine/api/argo.js";
+import { ArgoWorkflowService, artifactRepository } from "../../engine/api/argo.js";
 import { mountArgoApi } from "./argo-api.js";
 import { mountS3 } from "./s3.js";
-import { artifactRepository } from "../../engine/argo/run.js";
 
 /** Where vite puts the page: dist/ui (this module is dist/src/ui/server.js; from the sources, in tests, the built one). */
 export const UI_DIR = [new URL("../../ui/", import.meta.url), new URL("../../dist/ui/", import.meta.url)].map((u) => fileURLToPath(u)).find((d) => fs.existsSync(path.join(d, "index.html"))) ?? fileURLToPath(new URL("../../ui/", import.meta.url));
