@@ -110,7 +110,12 @@ function volumeNamed(name: string, t: ArgoTemplate, spec: Obj): Obj | undefined 
 
 /** Refuse, in one line, any volume or volumeMount of the template that a local run cannot give. */
 export function checkVolumes(t: ArgoTemplate, where: string, scope: VolumeScope): void {
-  if (t.volumes !== undefined && asList(t.volumes).length && t.container === undefined && t.script === undefined) refuse(`${where}.volumes`, "is not supported when running Argo workflows locally: only container and script templates mount volumes");
+  if (t.containerSet !== undefined) {
+    // A containerSet's containers share directories of the pod: emptyDir volumes (run.ts containerSet).
+    for (const v of asList(t.volumes)) if (v.emptyDir === undefined) refuse(`${where}.volumes.${String(v.name)}`, "is not supported when running Argo workflows locally: a containerSet's volumes are emptyDir ones");
+    return;
+  }
+  if (t.volumes !== undefined && asList(t.volumes).length && t.container === undefined && t.script === undefined) refuse(`${where}.volumes`, "is not supported when running Argo workflows locally: only container, script and containerSet templates mount volumes");
   for (const v of asList(t.volumes)) volumeKind(v, `${where}.volumes.${String(v.name)}`, scope.configMaps);
   for (const k of ["container", "script"]) {
     for (const m of asList(asObj(t[k]).volumeMounts)) {

@@ -266,6 +266,30 @@ spec:
 `;
 
 describe("directory volumes (volumeClaimTemplates, emptyDir, persistentVolumeClaim, hostPath)", () => {
+  it("give a containerSet its emptyDir volumes, shared by its containers; another kind is refused", async () => {
+    const yaml = `
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {generateName: workspace-}
+spec:
+  entrypoint: main
+  templates:
+  - name: main
+    volumes: [{name: workspace, emptyDir: {}}]
+    containerSet:
+      containers:
+      - {name: a, image: alpine, command: [sh, -c, "echo hi > /workspace/out"]}
+      - {name: main, image: alpine, command: [cat, /workspace/out], dependencies: [a]}
+      volumeMounts: [{name: workspace, mountPath: /workspace}]
+    outputs: {parameters: [{name: out, valueFrom: {path: /workspace/out}}]}
+`;
+    const wf = Workflow.from_yaml(yaml);
+    const r = await wf.submit();
+    const pod = Object.values(wf.status()!.nodes).find((n) => n.type === "Pod")!;
+    expect([r.phase, pod.outputs?.parameters?.[0]?.value]).toEqual(["Succeeded", "hi"]);
+    expect(() => Workflow.from_yaml(yaml.replace("emptyDir: {}", "hostPath: {path: /srv}"))).toThrow("templates.main.volumes.workspace is not supported when running Argo workflows locally: a containerSet's volumes are emptyDir ones");
+  });
+
   it("take a mount's volume name from the inputs when it is a tag, and fail the node that names none", async () => {
     const wf = Workflow.from_yaml(`
 apiVersion: argoproj.io/v1alpha1
