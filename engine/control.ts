@@ -212,20 +212,13 @@ function waitingSuspends(wfdir: string): string {
   return path.join(engineDir(wfdir), "suspend-waiting");
 }
 
-/** A suspend step waits now: its marker is there and the engine that wrote it lives (a killed one's stays behind). */
+/** A suspend step waits now: its marker was written by the engine that holds the workflow's lock, alive (a killed one's stays behind). */
 function suspendStepWaits(wfdir: string): boolean {
   const dir = waitingSuspends(wfdir);
   if (!fs.existsSync(dir)) return false;
-  return fs.readdirSync(dir).some((f) => {
-    const pid = Number.parseInt(readTextOrSync(path.join(dir, f), ""), 10);
-    if (!Number.isInteger(pid) || pid <= 0) return false;
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch (e) {
-      return (e as NodeJS.ErrnoException).code === "EPERM";
-    }
-  });
+  const lock = readLock(wfdir);
+  if (!lock || !lockAlive(lock)) return false;
+  return fs.readdirSync(dir).some((f) => readTextOrSync(path.join(dir, f), "").trim() === String(lock.pid));
 }
 
 /** Whether the workflow waits for a resume: suspended, or a suspend step of it waits for one (the UI's Resume). */
