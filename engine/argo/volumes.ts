@@ -85,7 +85,7 @@ function volumeKind(v: Obj, at: string, configMaps: Map<string, ConfigMapFiles>)
   return kind;
 }
 
-/** The workflow's own volumes (spec.volumes) and claim templates, checked; names of each. */
+/** The workflow's own volumes (spec.volumes) and claim templates, checked. */
 export function checkWorkflowVolumes(spec: Obj, configMaps: Map<string, ConfigMapFiles>): void {
   for (const v of asList(spec.volumes)) volumeKind(v, `spec.volumes.${String(v.name)}`, configMaps);
   for (const [i, c] of asList(spec.volumeClaimTemplates).entries()) {
