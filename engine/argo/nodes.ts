@@ -5,7 +5,7 @@
 // serves the same view.
 import path from "node:path";
 import { readTextOrSync } from "../store/fsx.js";
-import { type ArgoNode, PROGRESS_FILE, WORKFLOW_FILE, type WorkflowRecord, readNodes } from "./store.js";
+import { type ArgoNode, WORKFLOW_FILE, type WorkflowRecord, podProgress, readNodes } from "./store.js";
 
 export interface ArgoStatus {
   name: string;
@@ -26,31 +26,28 @@ export function readArgoStatus(wfdir: string): ArgoStatus | null {
   const rec = readTextOrSync(path.join(wfdir, WORKFLOW_FILE), null);
   if (rec === null) return null;
   const wf = JSON.parse(rec) as WorkflowRecord;
-  const nodes: Record<string, ArgoNode & { progress?: string }> = Object.fromEntries(readNodes(wfdir));
-  const pods = Object.values(nodes).filter((n) => n.type === "Pod");
-  const progress = new Map(pods.map((n) => [n.id, podProgress(wfdir, n)]));
+  const nodes: Record<string, ArgoNode> = Object.fromEntries(readNodes(wfdir));
+  // A pod's progress is recorded when it ends (a running one's, and an older record's, read from its
+  // file); any other node's is the sum of the pods under it (nodes form a tree: one parent each).
+  const progress = new Map<string, [number, number]>();
+  const of = (n: ArgoNode): [number, number] => {
+    let p = progress.get(n.id);
+    if (p) return p;
+    if (n.type === "Pod") p = n.progress ? (n.progress.split("/").map(Number) as [number, number]) : podProgress(path.join(wfdir, n.id), n.phase);
+    else p = n.children.map((c) => (nodes[c] ? of(nodes[c]) : ([0, 0] as [number, number]))).reduce((a, x) => [a[0] + x[0], a[1] + x[1]], [0, 0]);
+    progress.set(n.id, p);
+    return p;
+  };
   for (const n of Object.values(nodes)) {
-    if (n.type === "Pod") {
-      n.progress = progress.get(n.id)!.join("/");
-      continue;
-    }
-    // Any other node: the sum of the pods under it, each counted once.
-    const seen = new Set<string>();
-    const todo = [...n.children];
-    const sum = [0, 0];
-    while (todo.length) {
-      const id = todo.pop()!;
-      if (seen.has(id) || !nodes[id]) continue;
-      seen.add(id);
-      const p = progress.get(id);
-      if (p) {
-        sum[0] += p[0];
-        sum[1] += p[1];
-      } else todo.push(...nodes[id].children);
-    }
-    if (sum[1]) n.progress = sum.join("/");
+    const p = of(n);
+    if (n.type === "Pod" || p[1]) n.progress = p.join("/");
   }
-  const total = [...progress.values()].reduce((a, p) => [a[0] + p[0], a[1] + p[1]], [0, 0]);
+  const total = [0, 0];
+  for (const n of Object.values(nodes)) {
+    if (n.type !== "Pod") continue;
+    total[0] += of(n)[0];
+    total[1] += of(n)[1];
+  }
   return {
     name: wf.name,
     phase: wf.phase,
@@ -63,18 +60,6 @@ export function readArgoStatus(wfdir: string): ArgoStatus | null {
     labels: wf.labels,
     annotations: wf.annotations,
   };
-}
-
-/**
- * A pod's progress as Argo keeps it: what the pod last wrote to its
- * ARGO_PROGRESS_FILE ("<current>/<total>", dflow's OPs write it), else 0/1;
- * complete (total/total) once it succeeded.
- */
-function podProgress(wfdir: string, n: ArgoNode): [number, number] {
-  const m = /^(\d+)\/(\d+)$/.exec(readTextOrSync(path.join(wfdir, n.id, PROGRESS_FILE), "").trim());
-  const total = m && Number(m[2]) > 0 ? Number(m[2]) : 1;
-  if (n.phase === "Succeeded") return [total, total];
-  return [m ? Math.min(Number(m[1]), total) : 0, total];
 }
 
 /** The node's log (its main process's stdout and stderr), "" when it has none. */

@@ -40,6 +40,8 @@ export interface ArgoNode {
   inputs?: { parameters?: NodeParam[]; artifacts?: NodeArtifact[] };
   outputs?: { parameters?: NodeParam[]; artifacts?: NodeArtifact[]; result?: string; exitCode?: string };
   memoizationStatus?: { hit: boolean; key: string; cacheName: string };
+  /** A pod's "<current>/<total>", recorded when it ends (podProgress); others' are summed when read. */
+  progress?: string;
 }
 
 export interface WorkflowRecord {
@@ -56,6 +58,18 @@ export interface WorkflowRecord {
 export const NODE_FILE = "node.json";
 /** The file in a pod's node directory its ARGO_PROGRESS_FILE names. */
 export const PROGRESS_FILE = "progress";
+
+/**
+ * A pod's progress as Argo keeps it: what the pod last wrote to its
+ * ARGO_PROGRESS_FILE ("<current>/<total>", dflow's OPs write it), else 0/1;
+ * complete (total/total) once it succeeded.
+ */
+export function podProgress(podDir: string, phase: NodePhase): [number, number] {
+  const m = /^(\d+)\/(\d+)$/.exec(readTextOrSync(path.join(podDir, PROGRESS_FILE), "").trim());
+  const total = m && Number(m[2]) > 0 ? Number(m[2]) : 1;
+  if (phase === "Succeeded") return [total, total];
+  return [m ? Math.min(Number(m[1]), total) : 0, total];
+}
 export const WORKFLOW_FILE = "argo.json";
 
 const now = () => new Date().toISOString();
@@ -104,6 +118,8 @@ export class NodeStore {
     node.phase = phase;
     if (message !== undefined) node.message = message;
     node.finishedAt = now();
+    // Read once here, so that status readers need not open every pod's progress file each time.
+    if (node.type === "Pod") node.progress = podProgress(this.dir(node), phase).join("/");
     this.save(node);
   }
 
