@@ -220,11 +220,6 @@ function described(p: Obj): { description?: string } {
   return p.description === undefined ? {} : { description: str(p.description) };
 }
 
-/** Where an input artifact goes in the pod: its path may use the input parameters (dflow's sub-path slices do). */
-function inputPath(a: Obj, vars: Vars): string | undefined {
-  return a.path === undefined ? undefined : substitute(str(a.path), vars, true);
-}
-
 /** The local default artifact repository (keys are paths under it). */
 export function artifactRepository(root = debugRoot()): string {
   return path.join(root, ".argo-artifacts");
@@ -471,8 +466,7 @@ class Run {
       this.store.save(node);
       // Global and input tags are replaced in the whole template now; steps.*, tasks.*, item later (§4.1).
       const body = substituteDeep(t, vars, ["inline", "name", "inputs"]) as ArgoTemplate;
-      const inArts = asList(asObj(t.inputs).artifacts);
-      if (inArts.some((a) => a.path !== undefined)) body.inputs = { ...asObj(t.inputs), artifacts: inArts.map((a) => (a.path === undefined ? a : { ...a, path: inputPath(a, vars) })) };
+      if (t.inputs !== undefined) body.inputs = inputs.declared;
       const run = () => this.memoized(body, node, vars, scope, inputs.artifacts, maxEnd);
       return await withLocks(body.synchronization, this.wf.configMaps, run);
     } catch (e) {
@@ -529,7 +523,8 @@ class Run {
   }
 
   /** Inputs from the caller's arguments, else the input's value or default (§12). */
-  private async bindInputs(t: ArgoTemplate, args: Args): Promise<{ params: NodeParam[]; arts: NodeArtifact[]; vars: Vars; artifacts: Map<string, Art> }> {
+  /** `declared`: the template's inputs with their artifacts' paths substituted (what the pod places). */
+  private async bindInputs(t: ArgoTemplate, args: Args): Promise<{ params: NodeParam[]; arts: NodeArtifact[]; vars: Vars; artifacts: Map<string, Art>; declared: Obj }> {
     const inputs = asObj(t.inputs);
     const params: NodeParam[] = [];
     const vars: Vars = new Map();
@@ -546,9 +541,12 @@ class Run {
       vars.set(`inputs.parameters.${name}`, v);
     }
     vars.set("inputs.parameters", JSON.stringify(params.map((p) => ({ name: p.name, value: p.value }))));
+    // An input artifact's path may use the input parameters (dflow's sub-path slices do).
+    const withParams = new Map([...base, ...vars]);
+    const declared = { ...inputs, artifacts: asList(inputs.artifacts).map((a) => (a.path === undefined ? a : { ...a, path: substitute(str(a.path), withParams, true) })) };
     const artifacts = new Map<string, Art>();
     const arts: NodeArtifact[] = [];
-    for (const a of asList(inputs.artifacts)) {
+    for (const a of declared.artifacts) {
       const name = str(a.name);
       let src: Art | { raw: string } | undefined = args.artifacts.get(name);
       if (!src) src = this.artifactLocation(a, base);
@@ -560,14 +558,13 @@ class Run {
       if ("raw" in src) src = await this.rawArtifact(src.raw);
       artifacts.set(name, src);
       vars.set(`inputs.artifacts.${name}`, src);
-      const at = inputPath(a, new Map([...base, ...vars]));
-      if (at) vars.set(`inputs.artifacts.${name}.path`, at);
-      arts.push({ name, path: at, key: src.key });
+      if (a.path !== undefined) vars.set(`inputs.artifacts.${name}.path`, a.path);
+      arts.push({ name, path: a.path === undefined ? undefined : str(a.path), key: src.key });
     }
     const outputs = asObj(t.outputs);
     for (const p of asList(outputs.parameters)) if (asObj(p.valueFrom).path) vars.set(`outputs.parameters.${str(p.name)}.path`, str(asObj(p.valueFrom).path));
     for (const a of asList(outputs.artifacts)) if (a.path) vars.set(`outputs.artifacts.${str(a.name)}.path`, str(a.path));
-    return { params, arts, vars, artifacts };
+    return { params, arts, vars, artifacts, declared };
   }
 
   /** Raw artifact data, kept in the repository like any artifact (it may be passed on by `from:`). */
@@ -1008,10 +1005,11 @@ class Run {
       const raw = p.value !== undefined ? str(p.value) : undefined;
       if (raw === undefined) {
         const vf = asObj(p.valueFrom);
-        const fromMap = vf.configMapKeyRef !== undefined ? configMapKey(this.wf.configMaps, asObj(vf.configMapKeyRef)) : undefined;
-        if (fromMap !== undefined) parameters.set(name, fromMap);
-        else if (vf.default !== undefined && vf.configMapKeyRef !== undefined) parameters.set(name, str(vf.default));
-        else if (vf.expression !== undefined) {
+        if (vf.configMapKeyRef !== undefined) {
+          // The ConfigMap's key, else the defaults: as an input's own value is found.
+          const v = this.parameterValue(p, vars);
+          if (v !== undefined) parameters.set(name, v);
+        } else if (vf.expression !== undefined) {
           const v = evaluate(str(vf.expression), exprEnv(vars));
           if (v !== null && v !== undefined) parameters.set(name, tagText(v));
         } else if (p.default !== undefined) parameters.set(name, str(p.default));
