@@ -233,30 +233,27 @@ export function awaitsResume(wfdir: string): boolean {
  */
 export function resumeWorkflow(wfdir: string): boolean {
   readStatus(wfdir, path.basename(wfdir));
-  if (!awaitsResume(wfdir)) return false;
-  if (suspendStepWaits(wfdir)) writeAtomicSync(resumeRequest(wfdir), `${Date.now()} ${process.pid} ${Math.random()}\n`);
+  const waiting = suspendStepWaits(wfdir);
+  if (!waiting && !isSuspended(wfdir)) return false;
+  if (waiting) writeAtomicSync(resumeRequest(wfdir), `${Date.now()} ${process.pid} ${Math.random()}\n`);
   fs.rmSync(suspendMarker(wfdir), { force: true });
   return true;
 }
 
 /**
  * A suspend step waits for a resume of its workflow (resumeWorkflow, from any
- * process), at most `ms`, or until `signal` aborts: whether it was resumed.
+ * process), at most `ms`, or until `signal` aborts.
  */
-export async function waitForResume(wfdir: string, step: string, ms: number, signal?: AbortSignal): Promise<boolean> {
+export async function waitForResume(wfdir: string, step: string, ms: number, signal?: AbortSignal): Promise<void> {
   const marker = path.join(waitingSuspends(wfdir), step);
   fs.mkdirSync(path.dirname(marker), { recursive: true });
   const before = readTextOrSync(resumeRequest(wfdir), "");
   writeAtomicSync(marker, `${process.pid}\n`);
   const end = Date.now() + ms;
   try {
-    while (!signal?.aborted) {
-      if (readTextOrSync(resumeRequest(wfdir), "") !== before) return true;
-      const left = end - Date.now();
-      if (left <= 0) return false;
+    for (let left = ms; !signal?.aborted && left > 0 && readTextOrSync(resumeRequest(wfdir), "") === before; left = end - Date.now()) {
       await sleep(Math.min(SUSPEND_POLL_MS, left), undefined, { signal }).catch(() => undefined);
     }
-    return false;
   } finally {
     fs.rmSync(marker, { force: true });
   }

@@ -16,9 +16,6 @@ import path from "node:path";
 import { Readable } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
 import { type ArgoRunResult, type ArgoStatus, artifactRepository, readArgoStatus, retryArgoWorkflow, runArgoWorkflow } from "../argo/index.js";
-
-/** Where the Argo runner keeps artifacts under a work directory (the server's S3 API serves it). */
-export { artifactRepository };
 import type { ArgoRunOptions } from "../argo/run.js";
 import { DflowConfigError } from "../../src/errors.js";
 import { type ArgoNode, WORKFLOW_FILE } from "../argo/store.js";
@@ -32,6 +29,8 @@ import { type ObjectKind, TemplateStore, type TemplateKind, randomSuffix } from 
 import { ArgoApiError, type GrpcCode, type Obj, asObj, checkName, filterFields, k8sTime, lintManifest, matchesLabels, parseLabelSelector } from "./argo-shapes.js";
 
 export { ArgoApiError, GRPC_HTTP } from "./argo-shapes.js";
+/** Where the Argo runner keeps artifacts under a work directory (the server's S3 API serves it). */
+export { artifactRepository };
 export type { TemplateKind } from "./argo-templates.js";
 
 const SAVED = "argo-workflow.json";

@@ -59,7 +59,6 @@ function refuse(where: string, why: string): never {
 
 const how = (kind: "ConfigMap" | "Secret") =>
   `pass the file that defines it (dflow run wf.yaml -t wf.ops.yaml, as \`dflow export\` prints, or Workflow.from_yaml(text, { templates: [${kind === "Secret" ? "secretText" : "configMapText"}] })); on dflow server, create it in the workflow's namespace (POST /api/v1/namespaces/<namespace>/${kind === "Secret" ? "secrets" : "configmaps"})`;
-const HOW = how("ConfigMap");
 
 /** Where the volumes a template may mount are declared: the template's own, the workflow's, and its claim templates. */
 interface VolumeScope {
@@ -78,8 +77,8 @@ function volumeKind(v: Obj, at: string, configMaps: Map<string, ConfigMapFiles>)
   const allowed: Record<string, string[]> = { configMap: ["name", "optional"], secret: ["secretName", "optional"], emptyDir: ["medium", "sizeLimit"], persistentVolumeClaim: ["claimName", "readOnly"], hostPath: ["path", "type"] };
   const extra = Object.keys(src).filter((k) => !allowed[kind]!.includes(k));
   if (extra.length) refuse(`${at}.${kind}.${extra[0]}`, `is not supported when running Argo workflows locally${FILE_KINDS.includes(kind) ? `: a ${kind === "secret" ? "Secret" : "ConfigMap"} is mounted whole` : ""}`);
-  if (kind === "configMap" && src.optional !== true && !configMaps.has(String(src.name))) refuse(at, `needs ConfigMap ${String(src.name)}, which is not given: ${HOW}`);
-  if (kind === "secret" && src.optional !== true && !configMaps.has(secretEntry(String(src.secretName)))) refuse(at, `needs Secret ${String(src.secretName)}, which is not given: ${how("Secret")}`);
+  if (kind === "configMap") checkConfigMapRef(configMaps, src, at, { key: false });
+  if (kind === "secret") checkConfigMapRef(configMaps, { name: src.secretName, optional: src.optional }, at, { key: false, secret: true });
   if (kind === "persistentVolumeClaim" && !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(String(src.claimName ?? ""))) refuse(`${at}.persistentVolumeClaim.claimName`, `must be a claim name (lower-case letters, digits, '-', '.'), got ${JSON.stringify(src.claimName ?? null)}`);
   if (kind === "hostPath" && !String(src.path ?? "").startsWith("/")) refuse(`${at}.hostPath.path`, "must be an absolute path");
   return kind;
@@ -202,7 +201,7 @@ export function semaphoreLimit(configMaps: Map<string, ConfigMapFiles>, ref: Obj
   const key = String(ref.key ?? "");
   if (!name || !key) refuse(`${where}.configMapKeyRef`, "must name a ConfigMap and a key (its value is the limit)");
   const v = configMaps.get(name)?.get(key);
-  if (v === undefined) refuse(where, `needs ConfigMap ${name} with key ${key} for its limit, which is not given: ${HOW}`);
+  if (v === undefined) refuse(where, `needs ConfigMap ${name} with key ${key} for its limit, which is not given: ${how("ConfigMap")}`);
   const n = Number(String(v).trim());
   if (!Number.isInteger(n) || n < 1) refuse(where, `limit ${JSON.stringify(String(v))} (ConfigMap ${name}, key ${key}) is not a positive integer`);
   return n;
