@@ -53,6 +53,12 @@ async function runToEnd(workflow: Obj): Promise<Obj> {
   throw new Error("the workflow never ended");
 }
 
+/** A workflow of one template, `main`, run to its end: the workflow, and its pod's node. */
+async function runMain(generateName: string, main: Obj, spec: Obj = {}): Promise<{ wf: Obj; pod: Obj }> {
+  const wf = await runToEnd({ metadata: { generateName }, spec: { entrypoint: "main", ...spec, templates: [{ name: "main", ...main }] } });
+  return { wf, pod: Object.values(wf.status.nodes as Obj).find((n: Obj) => n.type === "Pod") as Obj };
+}
+
 beforeAll(async () => {
   work = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "dflow-s3-")));
   server = await startDflowServer(work);
@@ -118,23 +124,13 @@ describe("dflow server: S3 for dflow's Python client", () => {
     const tgz = path.join(src, "data.tgz");
     tar.c({ gzip: true, sync: true, file: tgz, cwd: src }, ["data"]);
     await s3.fPutObject(BUCKET, "upload/u1/data.tgz", tgz);
-    const wf = await runToEnd({
-      metadata: { generateName: "py-art-" },
-      spec: {
-        entrypoint: "main",
-        templates: [
-          {
-            name: "main",
-            inputs: { artifacts: [{ name: "data", path: "/tmp/inputs/data", s3: { key: "upload/u1/data.tgz" } }] },
-            script: { image: "python:3.8", command: ["sh"], source: "tr a-z A-Z < /tmp/inputs/data/msg > /tmp/out.txt" },
-            outputs: { artifacts: [{ name: "out", path: "/tmp/out.txt" }] },
-          },
-        ],
-      },
+    const { wf, pod } = await runMain("py-art-", {
+      inputs: { artifacts: [{ name: "data", path: "/tmp/inputs/data", s3: { key: "upload/u1/data.tgz" } }] },
+      script: { image: "python:3.8", command: ["sh"], source: "tr a-z A-Z < /tmp/inputs/data/msg > /tmp/out.txt" },
+      outputs: { artifacts: [{ name: "out", path: "/tmp/out.txt" }] },
     });
     expect(wf.status.phase).toBe("Succeeded");
-    const node = Object.values(wf.status.nodes as Obj).find((n: Obj) => n.type === "Pod") as Obj;
-    const key = node.outputs.artifacts[0].s3.key as string;
+    const key = pod.outputs.artifacts[0].s3.key as string;
     expect(key.endsWith("/out/out.txt")).toBe(true);
     expect(await text(await s3.getObject(BUCKET, key))).toBe("FROM THE LAPTOP");
     expect(await list(key, true)).toEqual([key]);
@@ -147,25 +143,18 @@ describe("dflow server: Kubernetes ConfigMaps (dflow's step reuse, volumes, sema
     const cm = await api("POST", "/api/v1/namespaces/dflow-py/configmaps", { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "dflow-reuse-k1", labels: { "workflows.argoproj.io/configmap-type": "Cache" } }, data: { "reuse-k1": JSON.stringify(entry) } });
     expect(cm.status).toBe(201);
     expect(cm.json.metadata).toMatchObject({ name: "dflow-reuse-k1", namespace: "dflow-py" });
-    const wf = await runToEnd({
-      metadata: { generateName: "py-reuse-" },
-      spec: {
-        entrypoint: "main",
-        arguments: { parameters: [{ name: "key", value: "k1" }] },
-        templates: [
-          {
-            name: "main",
-            inputs: { parameters: [{ name: "dflow_key", value: "{{workflow.parameters.key}}" }] },
-            // dflow's memoize: the ConfigMap's name uses the input as well as the key does.
-            memoize: { key: "reuse-{{inputs.parameters.dflow_key}}", cache: { configMap: { name: "dflow-reuse-{{inputs.parameters.dflow_key}}" } } },
-            script: { image: "alpine", command: ["sh"], source: "echo fresh > /tmp/said" },
-            outputs: { parameters: [{ name: "said", valueFrom: { path: "/tmp/said" } }] },
-          },
-        ],
+    const { wf, pod } = await runMain(
+      "py-reuse-",
+      {
+        inputs: { parameters: [{ name: "dflow_key", value: "{{workflow.parameters.key}}" }] },
+        // dflow's memoize: the ConfigMap's name uses the input as well as the key does.
+        memoize: { key: "reuse-{{inputs.parameters.dflow_key}}", cache: { configMap: { name: "dflow-reuse-{{inputs.parameters.dflow_key}}" } } },
+        script: { image: "alpine", command: ["sh"], source: "echo fresh > /tmp/said" },
+        outputs: { parameters: [{ name: "said", valueFrom: { path: "/tmp/said" } }] },
       },
-    });
-    const node = Object.values(wf.status.nodes as Obj).find((n: Obj) => n.type === "Pod") as Obj;
-    expect([wf.status.phase, node.memoizationStatus, node.outputs.parameters]).toEqual(["Succeeded", { hit: true, key: "reuse-k1", cacheName: "dflow-reuse-k1" }, [{ name: "said", value: "cached", description: '{"type": "str"}' }]]);
+      { arguments: { parameters: [{ name: "key", value: "k1" }] } },
+    );
+    expect([wf.status.phase, pod.memoizationStatus, pod.outputs.parameters]).toEqual(["Succeeded", { hit: true, key: "reuse-k1", cacheName: "dflow-reuse-k1" }, [{ name: "said", value: "cached", description: '{"type": "str"}' }]]);
   });
 
   it("keeps any other ConfigMap for the namespace's workflows (semaphore limits, volumes), and refuses a cache entry it cannot use", async () => {
@@ -177,29 +166,20 @@ describe("dflow server: Kubernetes ConfigMaps (dflow's step reuse, volumes, sema
     const replaced = await api("PUT", `${CM}/settings`, { metadata: { name: "settings" }, data: { limit: "2", "greeting.txt": "hello" } });
     expect([replaced.status, replaced.json.metadata.resourceVersion, replaced.json.metadata.uid]).toEqual([200, "2", made.json.metadata.uid]);
     expect((await api("GET", CM)).json.items.map((i: Obj) => i.metadata.name)).toEqual(["settings"]);
-    const wf = await runToEnd({
-      metadata: { generateName: "py-cm-" },
-      spec: {
-        entrypoint: "main",
-        templates: [
-          {
-            name: "main",
-            synchronization: { semaphores: [{ configMapKeyRef: { name: "settings", key: "limit" } }] },
-            volumes: [{ name: "cfg", configMap: { name: "settings" } }],
-            script: { image: "alpine", command: ["sh"], source: "cat /etc/cfg/greeting.txt", volumeMounts: [{ name: "cfg", mountPath: "/etc/cfg" }] },
-          },
-        ],
-      },
+    const { wf, pod } = await runMain("py-cm-", {
+      synchronization: { semaphores: [{ configMapKeyRef: { name: "settings", key: "limit" } }] },
+      volumes: [{ name: "cfg", configMap: { name: "settings" } }],
+      script: { image: "alpine", command: ["sh"], source: "cat /etc/cfg/greeting.txt", volumeMounts: [{ name: "cfg", mountPath: "/etc/cfg" }] },
     });
-    expect([wf.status.phase, (Object.values(wf.status.nodes as Obj).find((n: Obj) => n.type === "Pod") as Obj).outputs.result]).toEqual(["Succeeded", "hello"]);
+    expect([wf.status.phase, pod.outputs.result]).toEqual(["Succeeded", "hello"]);
     // Another namespace does not see it: refused at create, in one line.
     const other = await api("POST", "/api/v1/workflows/elsewhere", { workflow: { ...wf, metadata: { generateName: "py-cm-" }, status: undefined } });
     expect([other.status, other.json.message]).toEqual([400, expect.stringMatching(/^templates\.main\.volumes\.cfg needs ConfigMap settings, which is not given: .* on dflow server, create it in the workflow's namespace \(POST \/api\/v1\/namespaces\/<namespace>\/configmaps\)$/)]);
     // A Secret the same way: stringData kept as data (base64), as the API server keeps it; read by env.
     const secret = await api("POST", "/api/v1/namespaces/dflow-py/secrets", { metadata: { name: "creds" }, stringData: { token: "t0k" } });
     expect([secret.status, secret.json.data]).toEqual([201, { token: Buffer.from("t0k").toString("base64") }]);
-    const withSecret = await runToEnd({ metadata: { generateName: "py-secret-" }, spec: { entrypoint: "main", templates: [{ name: "main", script: { image: "alpine", command: ["sh"], source: 'echo "$TOKEN"', env: [{ name: "TOKEN", valueFrom: { secretKeyRef: { name: "creds", key: "token" } } }] } }] } });
-    expect((Object.values(withSecret.status.nodes as Obj).find((n: Obj) => n.type === "Pod") as Obj).outputs.result).toBe("t0k");
+    const withSecret = await runMain("py-secret-", { script: { image: "alpine", command: ["sh"], source: 'echo "$TOKEN"', env: [{ name: "TOKEN", valueFrom: { secretKeyRef: { name: "creds", key: "token" } } }] } });
+    expect(withSecret.pod.outputs.result).toBe("t0k");
     expect((await api("DELETE", `${CM}/settings`)).status).toBe(200);
     expect((await api("GET", `${CM}/settings`)).json).toEqual({ code: 5, message: 'configmaps "settings" not found' });
     const bad = await api("POST", CM, { metadata: { name: "c2", labels: { "workflows.argoproj.io/configmap-type": "Cache" } }, data: { k: JSON.stringify({ outputs: { artifacts: [{ name: "a", gcs: { key: "x" } }] } }) } });
