@@ -536,7 +536,10 @@ export class ArgoWorkflowService {
    */
   logs(namespace: string, name: string, q: LogQuery, signal: AbortSignal): AsyncGenerator<string> {
     const dir = this.find(namespace, name);
-    if (q.container && q.container !== "main") throw new ArgoApiError(3, `logOptions.container ${JSON.stringify(q.container)}: only the main container runs locally (no init/wait/sidecar containers)`);
+    if (q.container === "init" || q.container === "wait") throw new ArgoApiError(3, `logOptions.container ${JSON.stringify(q.container)}: Argo's executor containers do not exist locally; the pod's own containers are main, its sidecars and init containers`);
+    if (q.container && !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(q.container)) throw new ArgoApiError(3, `logOptions.container ${JSON.stringify(q.container)} is not a container name`);
+    // A sidecar's or init container's log is beside main's (engine/argo/run.ts sideContainer).
+    const file = q.container && q.container !== "main" ? `containers/${q.container}/log.txt` : "log.txt";
     if (q.selector) throw new ArgoApiError(3, "selector: pods have no labels locally; give podName instead");
     let grep: RegExp | undefined;
     try {
@@ -550,10 +553,10 @@ export class ArgoWorkflowService {
         .sort((a, b) => a.startedAt.localeCompare(b.startedAt) || a.id.localeCompare(b.id));
     if (q.podName && !pick(readArgoStatus(dir)!).length && (!q.follow || isFinal(readArgoStatus(dir)!.phase))) throw new ArgoApiError(5, `pods "${q.podName}" not found`);
     // Refusals above are thrown now, before a stream starts; the lines come from here.
-    return this.logLines(name, dir, q, grep, pick, signal);
+    return this.logLines(name, dir, q, grep, pick, signal, file);
   }
 
-  private async *logLines(name: string, dir: string, q: LogQuery, grep: RegExp | undefined, pick: (st: ArgoStatus) => ArgoNode[], signal: AbortSignal): AsyncGenerator<string> {
+  private async *logLines(name: string, dir: string, q: LogQuery, grep: RegExp | undefined, pick: (st: ArgoStatus) => ArgoNode[], signal: AbortSignal, file: string): AsyncGenerator<string> {
     const offsets = new Map<string, number>();
     const partial = new Map<string, string>();
     const lines = (podName: string, text: string, last: boolean): string[] => {
@@ -573,7 +576,7 @@ export class ArgoWorkflowService {
         const nodeDone = isFinal(n.phase);
         let got: string[] = [];
         for (;;) {
-          const chunk = this.store.log(name, n.id, offsets.get(n.id) ?? 0);
+          const chunk = this.store.log(name, n.id, offsets.get(n.id) ?? 0, undefined, file);
           offsets.set(n.id, chunk.offset);
           got.push(...lines(n.id, chunk.text, nodeDone && chunk.offset >= chunk.size));
           if (chunk.offset >= chunk.size || !chunk.text) break;

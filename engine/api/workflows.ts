@@ -305,13 +305,13 @@ export class WorkflowStore {
     };
   }
 
-  /** Up to `limit` bytes of a step's log from `offset` (a negative offset: the last -offset bytes). */
-  log(id: string, stepId: string, offset = 0, limit = 1 << 20): LogChunkJson {
+  /** Up to `limit` bytes of a step's log from `offset` (a negative offset: the last -offset bytes); `file`: another log of the step's directory (a sidecar's). */
+  log(id: string, stepId: string, offset = 0, limit = 1 << 20, file = "log.txt"): LogChunkJson {
     const { dir } = this.stepDir(id, stepId);
     const phase = readText(path.join(dir, "phase"));
     const done = isFinal(phase);
     // A new attempt starts the log over (shorter than the offset): read it from its start.
-    const got = readLogBytes(path.join(dir, "log.txt"), (size) => (offset < 0 ? size + offset : offset > size ? 0 : offset), limit);
+    const got = readLogBytes(path.join(dir, file), (size) => (offset < 0 ? size + offset : offset > size ? 0 : offset), limit);
     if (!got) return { text: "", offset: 0, size: 0, done };
     const end = wholeCharacters(got.bytes);
     return { text: got.bytes.subarray(0, end).toString("utf8"), offset: got.from + end, size: got.size, done };

@@ -5,6 +5,7 @@
 // else is refused in one line naming the field — never silently ignored.
 import { type ArgoTemplate, type ArgoWorkflow, type Obj, ArgoSpecError, ArgoUnsupported, asList, asObj } from "./manifest.js";
 import { checkConfigMapRef, checkVolumes, checkWorkflowVolumes, semaphoreLimit, volumeSpec } from "./volumes.js";
+import { PROBE_FIELDS, PROBE_KINDS } from "./probe.js";
 
 
 /** Fields that configure Kubernetes only (scheduling, pod metadata, GC, archiving): no effect locally. */
@@ -12,7 +13,7 @@ const K8S_SPEC = ["podResources", "serviceAccountName", "podGC", "ttlStrategy", 
 const HANDLED_SPEC = ["entrypoint", "templates", "arguments", "onExit", "hooks", "parallelism", "activeDeadlineSeconds", "templateDefaults", "workflowTemplateRef", "synchronization", "workflowMetadata", "retryStrategy", "volumes", "volumeClaimTemplates"];
 
 const K8S_TEMPLATE = ["metadata", "nodeSelector", "tolerations", "affinity", "podSpecPatch", "securityContext", "serviceAccountName", "automountServiceAccountToken", "priorityClassName", "priority", "schedulerName", "archiveLocation", "archiveLogs", "metrics", "artifactGC", "podDisruptionBudget", "executor", "resources", "annotations", "labels"];
-const HANDLED_TEMPLATE = ["volumes", "hooks", "name", "inputs", "outputs", "container", "script", "containerSet", "http", "steps", "dag", "suspend", "retryStrategy", "activeDeadlineSeconds", "timeout", "parallelism", "failFast", "memoize", "synchronization"];
+const HANDLED_TEMPLATE = ["volumes", "hooks", "name", "inputs", "outputs", "container", "script", "containerSet", "http", "steps", "dag", "suspend", "retryStrategy", "activeDeadlineSeconds", "timeout", "parallelism", "failFast", "memoize", "synchronization", "daemon", "sidecars", "initContainers"];
 const CONTAINER = ["volumeMounts", "name", "image", "imagePullPolicy", "command", "args", "env", "envFrom", "workingDir", "resources", "source", "securityContext", "dependencies", "ports", "terminationMessagePath", "terminationMessagePolicy", "livenessProbe", "readinessProbe"];
 const ARTIFACT = ["name", "path", "from", "fromExpression", "raw", "s3", "optional", "subPath", "globalName", "mode", "archive", "recurseMode", "description", "artifactGC", "deleted"];
 const PARAMETER = ["name", "value", "default", "valueFrom", "globalName", "enum", "description"];
@@ -82,8 +83,7 @@ function templateRefs(v: unknown, out: string[] = []): string[] {
 function checkTemplate(t: ArgoTemplate, where: string, scope: ArgoTemplate[], wf: ArgoWorkflow, volumes: Obj): void {
   for (const kind of ["resource", "data", "plugin"]) if (given(t[kind])) unsupported(where, kind, kind === "resource" ? "resource templates need Kubernetes" : `${kind} templates need Argo's agent`);
   if (t.http !== undefined) checkHttp(asObj(t.http), `${where}.http`, wf);
-  if (t.daemon) unsupported(where, "daemon", "daemon templates need Kubernetes services");
-  for (const k of ["sidecars", "initContainers"]) if (given(t[k])) unsupported(where, k, "needs Kubernetes pods");
+  checkPodContainers(t, where, wf);
   checkVolumes(t, where, { spec: volumes, configMaps: wf.configMaps });
   only(t, HANDLED_TEMPLATE, K8S_TEMPLATE, where, () => "unknown or Kubernetes-only template field");
   for (const h of Object.keys(asObj(t.hooks))) if (h !== "exit") unsupported(`${where}.hooks`, h, "template-level hooks other than exit are not implemented; put the hook on the step or task that calls the template");
@@ -117,6 +117,38 @@ function checkTemplate(t: ArgoTemplate, where: string, scope: ArgoTemplate[], wf
     only(dag, ["tasks", "target", "failFast"], [], `${where}.dag`, () => "unknown DAG field");
     if (asList(dag.tasks).some((x) => x.depends !== undefined) && asList(dag.tasks).some((x) => x.dependencies !== undefined)) throw new ArgoSpecError(`invalid spec: ${where}: cannot use both 'depends' and 'dependencies' in the same DAG template`);
   }
+}
+
+/**
+ * Daemons, sidecars and init containers: processes of a container or script
+ * template's pod (run.ts). A daemon's readiness is probed by HTTP, TCP or a
+ * command; one that is never ready fails its step.
+ */
+function checkPodContainers(t: ArgoTemplate, where: string, wf: ArgoWorkflow): void {
+  const pod = t.container !== undefined || t.script !== undefined;
+  for (const k of ["sidecars", "initContainers"]) {
+    if (!given(t[k])) continue;
+    if (!pod) unsupported(where, k, "only container and script templates have them locally");
+    for (const c of asList(t[k])) {
+      const at = `${where}.${k}.${String(c.name)}`;
+      if (typeof c.name !== "string" || !c.name || c.name === "main") throw new ArgoSpecError(`invalid spec: ${where}.${k}: each needs a name other than "main"`);
+      only(c, [...CONTAINER, "mirrorVolumeMounts"], ["startupProbe", "stdin", "stdinOnce", "tty"], at, () => "unknown or Kubernetes-only container field");
+      checkEnv(c, at, wf);
+      checkProbe(c.readinessProbe, `${at}.readinessProbe`);
+    }
+  }
+  if (t.daemon === true) {
+    if (!pod) unsupported(where, "daemon", "only container and script templates run as daemons locally");
+    if (asObj(t.hooks).exit !== undefined) unsupported(`${where}.hooks`, "exit", "a daemon template's exit hook is not implemented; put it on the step or task that calls the template");
+  }
+  for (const k of ["container", "script"]) if (t[k] !== undefined) checkProbe(asObj(t[k]).readinessProbe, `${where}.${k}.readinessProbe`);
+}
+
+function checkProbe(probe: unknown, where: string): void {
+  if (probe === undefined || probe === null) return;
+  const p = asObj(probe);
+  only(p, PROBE_FIELDS, [], where, (k) => (k === "grpc" ? "gRPC probes are not implemented; use httpGet, tcpSocket or exec" : "unknown probe field"));
+  if (PROBE_KINDS.filter((k) => p[k] !== undefined).length !== 1) throw new ArgoSpecError(`invalid spec: ${where} must give exactly one of ${PROBE_KINDS.join(", ")}`);
 }
 
 function checkSync(sync: unknown, where: string, wf: ArgoWorkflow): void {

@@ -18,6 +18,8 @@ export interface TaskState {
   phase: NodePhase;
   /** For loop tasks: the phases of the children. */
   childPhases?: NodePhase[];
+  /** A daemon running and ready (phase Running). */
+  daemoned?: boolean;
 }
 
 const NAME = /[A-Za-z0-9][-A-Za-z0-9_]*(?:\.[A-Za-z]+)?/g;
@@ -72,7 +74,7 @@ export function evaluateDepends(expr: string, tasks: Map<string, TaskSpec>, stat
       Errored: s.phase === "Error",
       Skipped: s.phase === "Skipped",
       Omitted: s.phase === "Omitted",
-      Daemoned: false,
+      Daemoned: s.daemoned === true,
       AnySucceeded: kids.some((p) => p === "Succeeded"),
       AllFailed: kids.length > 0 && kids.every((p) => p === "Failed" || p === "Error"),
     };

@@ -38,6 +38,7 @@
 // Loading (manifest.ts) resolves templateDefaults and (Cluster)WorkflowTemplate
 // references from local files; check.ts refuses, before anything runs, what
 // cannot be honoured (Kubernetes-only templates and fields), in one line.
+import { execFile } from "node:child_process";
 import crypto from "node:crypto";
 import fs from "node:fs";
 import fsp from "node:fs/promises";
@@ -63,6 +64,8 @@ import { type MemoEntry, memoFile, writeMemo } from "./memo.js";
 import { type ConfigMapFiles, configMapEntries, configMapKey, mountConfigMaps, mountPaths, semaphoreLimit, volumeBinds, volumeSpec } from "./volumes.js";
 import { mergeInto } from "../artifacts/place.js";
 import type { ArgoRunControl } from "./control.js";
+import { Boundaries } from "./daemons.js";
+import { POD_IP, type ProbeExec, waitReady } from "./probe.js";
 
 const str = (v: unknown): string => (v === undefined || v === null ? "" : typeof v === "string" ? v : typeof v === "object" ? JSON.stringify(v) : String(v));
 
@@ -89,6 +92,8 @@ interface Outcome {
   outputs: Outputs;
   /** Loop children (steps/tasks expanded by withItems/withParam/withSequence). */
   children?: Outcome[];
+  /** A daemon, Daemoned (phase Running): `ended` settles with its final outcome once it is stopped or dies. */
+  daemon?: { ended: Promise<Outcome> };
 }
 
 /**
@@ -242,6 +247,7 @@ class Run {
   /** A retry: the earlier run's nodes by id, and which of them this run kept. */
   previousById = new Map<string, ArgoNode>();
   readonly adopted = new Set<string>();
+  readonly daemons = new Boundaries();
 
   constructor(
     readonly wf: ArgoWorkflow,
@@ -391,64 +397,83 @@ class Run {
     const backoff = asObj(retry.backoff);
     const maxDuration = backoff.maxDuration !== undefined ? durationSeconds(str(backoff.maxDuration)) : Infinity;
     const first = Date.now();
-    let last: Outcome | undefined;
-    let message: string | undefined;
-    for (let n = 0; ; n++) {
-      const vars = new Map(extra ?? []);
-      vars.set("retries", String(n));
-      if (last) {
-        vars.set("lastRetry.exitCode", last.outputs.exitCode ?? "-1");
-        vars.set("lastRetry.status", last.phase);
-        vars.set("lastRetry.duration", String(((Date.parse(last.node.finishedAt ?? "") || Date.now()) - Date.parse(last.node.startedAt)) / 1000));
-        vars.set("lastRetry.message", last.node.message ?? "");
-      }
-      last = await this.attempt(t, scope, args, `${name}(${n})`, `${displayName}(${n})`, node, vars, maxDuration === Infinity ? undefined : first + maxDuration * 1000);
-      if (last.phase === "Succeeded" || last.phase === "Skipped") break;
-      if (n >= limit) {
-        message = "No more retries left";
-        break;
-      }
-      const retryable = policy === "Always" || (policy === "OnFailure" && last.phase === "Failed") || (policy === "OnError" && last.phase === "Error") || (policy === "OnTransientError" && (last.phase === "Error" || last.phase === "Failed") && isTransient(last.node.message ?? ""));
-      if (!retryable) break;
-      if (retry.expression) {
-        const env = exprEnv(
-          this.vars(
-            new Map([
-              ["lastRetry.exitCode", last.outputs.exitCode ?? "-1"],
-              ["lastRetry.status", last.phase],
-              ["lastRetry.duration", String((Date.parse(last.node.finishedAt ?? "") - Date.parse(last.node.startedAt)) / 1000)],
-              ["lastRetry.message", last.node.message ?? ""],
-              ...(extra ?? []),
-            ]),
-          ),
-        );
-        let ok: unknown;
-        try {
-          ok = evaluate(str(retry.expression), env);
-        } catch {
-          ok = false;
+    // A daemon's retry node is Daemoned with its first attempt that is: the caller goes on then, while
+    // the attempts go on here until the daemon's boundary stops them (daemons.ts).
+    let announce: ((o: Outcome) => void) | undefined;
+    const daemoned = new Promise<Outcome>((resolve) => (announce = resolve));
+    let finished!: Promise<Outcome>;
+    const attempts = async (): Promise<Outcome> => {
+      let last: Outcome | undefined;
+      let message: string | undefined;
+      for (let n = 0; ; n++) {
+        const vars = new Map(extra ?? []);
+        vars.set("retries", String(n));
+        if (last) {
+          vars.set("lastRetry.exitCode", last.outputs.exitCode ?? "-1");
+          vars.set("lastRetry.status", last.phase);
+          vars.set("lastRetry.duration", String(((Date.parse(last.node.finishedAt ?? "") || Date.now()) - Date.parse(last.node.startedAt)) / 1000));
+          vars.set("lastRetry.message", last.node.message ?? "");
         }
-        if (ok !== true) {
-          message = "retryStrategy.expression evaluated to false";
+        last = await this.attempt(t, scope, args, `${name}(${n})`, `${displayName}(${n})`, node, vars, maxDuration === Infinity ? undefined : first + maxDuration * 1000);
+        if (last.daemon) {
+          if (!node.daemoned) {
+            node.daemoned = true;
+            this.store.save(node);
+            announce!({ node, phase: "Running", outputs: last.outputs, daemon: { ended: finished } });
+          }
+          last = await last.daemon.ended;
+        }
+        if (last.phase === "Succeeded" || last.phase === "Skipped") break;
+        if (n >= limit) {
+          message = "No more retries left";
           break;
         }
+        const retryable = policy === "Always" || (policy === "OnFailure" && last.phase === "Failed") || (policy === "OnError" && last.phase === "Error") || (policy === "OnTransientError" && (last.phase === "Error" || last.phase === "Failed") && isTransient(last.node.message ?? ""));
+        if (!retryable) break;
+        if (retry.expression) {
+          const env = exprEnv(
+            this.vars(
+              new Map([
+                ["lastRetry.exitCode", last.outputs.exitCode ?? "-1"],
+                ["lastRetry.status", last.phase],
+                ["lastRetry.duration", String((Date.parse(last.node.finishedAt ?? "") - Date.parse(last.node.startedAt)) / 1000)],
+                ["lastRetry.message", last.node.message ?? ""],
+                ...(extra ?? []),
+              ]),
+            ),
+          );
+          let ok: unknown;
+          try {
+            ok = evaluate(str(retry.expression), env);
+          } catch {
+            ok = false;
+          }
+          if (ok !== true) {
+            message = "retryStrategy.expression evaluated to false";
+            break;
+          }
+        }
+        if (this.deadline.passed() || this.control?.shutdown || (node.boundaryID !== undefined && this.daemons.isClosed(node.boundaryID))) break;
+        let wait = 0;
+        if (backoff.duration !== undefined) {
+          wait = durationSeconds(str(backoff.duration)) * Math.pow(Number(backoff.factor ?? 1) || 1, n);
+          if (backoff.cap !== undefined) wait = Math.min(wait, durationSeconds(str(backoff.cap)));
+        }
+        if (Date.now() + wait * 1000 > first + maxDuration * 1000) {
+          message = Date.now() > first + maxDuration * 1000 ? "Max duration limit exceeded" : "Backoff would exceed max duration limit";
+          break;
+        }
+        if (wait > 0) await sleep(wait * 1000);
       }
-      if (this.deadline.passed() || this.control?.shutdown) break;
-      let wait = 0;
-      if (backoff.duration !== undefined) {
-        wait = durationSeconds(str(backoff.duration)) * Math.pow(Number(backoff.factor ?? 1) || 1, n);
-        if (backoff.cap !== undefined) wait = Math.min(wait, durationSeconds(str(backoff.cap)));
-      }
-      if (Date.now() + wait * 1000 > first + maxDuration * 1000) {
-        message = Date.now() > first + maxDuration * 1000 ? "Max duration limit exceeded" : "Backoff would exceed max duration limit";
-        break;
-      }
-      if (wait > 0) await sleep(wait * 1000);
-    }
-    node.inputs = last.node.inputs;
-    node.outputs = last.node.outputs;
-    this.store.finish(node, last.phase, message ?? last.node.message);
-    return { node, phase: last.phase, outputs: last.outputs };
+      delete node.daemoned;
+      node.inputs = last.node.inputs;
+      node.outputs = last.node.outputs;
+      this.store.finish(node, last.phase, message ?? last.node.message);
+      return { node, phase: last.phase, outputs: last.outputs };
+    };
+    finished = attempts();
+    if (t.daemon === true && node.boundaryID !== undefined) this.daemons.track(node.boundaryID, finished);
+    return Promise.race([daemoned, finished]);
   }
 
   private async attempt(t: ArgoTemplate, scope: TemplateScope, args: Args, name: string, displayName: string, parent: ArgoNode | undefined, extra: Vars | undefined, maxEnd: number | undefined): Promise<Outcome> {
@@ -515,8 +540,14 @@ class Run {
 
   private async body(t: ArgoTemplate, node: ArgoNode, vars: Vars, scope: TemplateScope, inArts: Map<string, Art>, maxEnd: number | undefined): Promise<Outcome> {
     const kind = templateKind(t);
-    if (kind === "steps") return this.steps(t, node, vars, scope);
-    if (kind === "dag") return this.dag(t, node, vars, scope);
+    if (kind === "steps" || kind === "dag") {
+      try {
+        return await (kind === "steps" ? this.steps(t, node, vars, scope) : this.dag(t, node, vars, scope));
+      } finally {
+        // The daemons this template started end with it (Argo's killDaemonedChildren).
+        await this.daemons.close(node.id);
+      }
+    }
     if (kind === "suspend") return this.suspend(t, node, vars);
     if (kind === "http") return this.http(t, node, vars, maxEnd);
     return this.pod(t, node, vars, inArts, maxEnd, volumeSpec(this.wf.spec, scope.spec));
@@ -605,28 +636,55 @@ class Run {
       }
       // Late variables (retries, pod.name) are bound now; a `{{name}}` still unresolved is an error, an expression stays as Argo leaves it.
       const spec: ArgoTemplate = { ...t };
-      for (const k of ["container", "script", "containerSet"]) if (t[k] !== undefined) spec[k] = substituteDeep(t[k], vars, [], "pod");
+      for (const k of ["container", "script", "containerSet", "initContainers", "sidecars"]) if (t[k] !== undefined) spec[k] = substituteDeep(t[k], vars, [], "pod");
       for (const k of ["activeDeadlineSeconds", "timeout"]) if (t[k] !== undefined) spec[k] = substituteDeep(t[k], vars, [], true);
       if (templateKind(spec) === "containerSet") return this.containerSet(spec, node, vars, inArts, maxEnd);
-      const c = asObj(spec.container ?? spec.script);
-      const declared = declaredPaths(spec);
-      const binds = volumeBinds(spec, volumes, { pod: dir, workflow: this.wfdir, work: debugRoot() });
-      const sandbox = new Sandbox(path.join(dir, "root"), declared, this.shimDir, binds);
-      const cwd = str(c.workingDir) || "/";
-      const hostCwd = sandbox.prepare(cwd);
-      sandbox.willIsolate(declared, cwd);
-      mountConfigMaps(spec, { spec: volumes, configMaps: this.wf.configMaps }, (p) => sandbox.host(p));
-      await this.placeInputs(spec, sandbox, inArts);
-      const argv = this.argv(spec, c, sandbox, dir);
-      const env = this.env(c, sandbox, dir);
-      const isolation = sandbox.isolate(declared, cwd, () => [this.wfdir, this.shimDir, process.execPath, ...binds.map(([, d]) => d), ...pathsIn(env), ...hostEnvPaths()]);
-      let r: Awaited<ReturnType<Run["process"]>>;
-      try {
-        r = await this.process(argv, hostCwd, dir, env, this.timeout(spec, maxEnd), "log.txt", "stdout", isolation);
-      } finally {
-        isolation?.done();
+      const timeout = this.timeout(spec, maxEnd);
+      // Init containers, one after another before main: the first that fails fails the pod, named as Argo names it.
+      for (const ic of asList(spec.initContainers)) {
+        const r = await this.sideContainer(spec, "initContainers", ic, dir, volumes, timeout);
+        if (r.exitCode !== 0 || r.spawnError || r.timedOut) {
+          this.fail(node, "Failed", `${str(ic.name)}: ${r.spawnError ? r.spawnError.message : r.timedOut ? "DeadlineExceeded" : `Error (exit code ${r.exitCode ?? -1})`}`);
+          return { node, phase: "Failed", outputs: emptyOutputs() };
+        }
       }
-      return this.podOutcome(spec, node, sandbox, cwd, r, isolation !== null);
+      const sidecars = this.startSidecars(spec, dir, volumes, timeout);
+      try {
+        const c = asObj(spec.container ?? spec.script);
+        const declared = declaredPaths(spec);
+        const binds = volumeBinds(spec, volumes, { pod: dir, workflow: this.wfdir, work: debugRoot() });
+        const sandbox = new Sandbox(path.join(dir, "root"), declared, this.shimDir, binds);
+        const cwd = str(c.workingDir) || "/";
+        const hostCwd = sandbox.prepare(cwd);
+        sandbox.willIsolate(declared, cwd);
+        mountConfigMaps(spec, { spec: volumes, configMaps: this.wf.configMaps }, (p) => sandbox.host(p));
+        await this.placeInputs(spec, sandbox, inArts);
+        const argv = this.argv(spec, c, sandbox, dir);
+        const env = this.env(c, sandbox, dir);
+        const isolation = sandbox.isolate(declared, cwd, () => [this.wfdir, this.shimDir, process.execPath, ...binds.map(([, d]) => d), ...pathsIn(env), ...hostEnvPaths()]);
+        if (spec.daemon === true && node.boundaryID !== undefined) {
+          const probe: ProbeExec = (a, ms) => probeExec(a.map((x) => sandbox.rewrite(x)), hostCwd, env, ms);
+          return await this.daemon(spec, node, c, { sandbox, cwd, isolation, probe, sidecars, exited: (abort) => this.process(argv, hostCwd, dir, env, timeout, "log.txt", "stdout", isolation, abort) });
+        }
+        // A sidecar that cannot run here (its program is missing) ends the pod at once, rather than a main that waits for it forever.
+        const broken = new AbortController();
+        let brokenBy: string | undefined;
+        void sidecars.broken.then((why) => {
+          brokenBy = why;
+          broken.abort();
+        });
+        let r: Awaited<ReturnType<Run["process"]>>;
+        try {
+          r = await this.process(argv, hostCwd, dir, env, timeout, "log.txt", "stdout", isolation, broken.signal);
+        } finally {
+          isolation?.done();
+        }
+        const sidecarFailure = await sidecars.stop();
+        return await this.podOutcome(spec, node, sandbox, cwd, r, { isolated: isolation !== null, failure: brokenBy ?? sidecarFailure, mainFirst: brokenBy === undefined, daemon: spec.daemon === true });
+      } finally {
+        // Whatever ended the pod (main, an error preparing it), its sidecars end with it.
+        if (spec.daemon !== true || node.boundaryID === undefined) await sidecars.stop();
+      }
     };
     return this.podLimit ? this.podLimit(run) : run();
   }
@@ -684,16 +742,128 @@ class Run {
     return env;
   }
 
-  private async process(argv: string[], cwd: string, dir: string, env: Record<string, string>, timeout: number | undefined, logName = "log.txt", stdoutName = "stdout", isolation?: Isolation | null) {
+  private async process(argv: string[], cwd: string, dir: string, env: Record<string, string>, timeout: number | undefined, logName = "log.txt", stdoutName = "stdout", isolation?: Isolation | null, signal?: AbortSignal) {
     const stdout = path.join(dir, stdoutName);
     // The pid file: a retry after the engine died kills what it left running (killStepProcess).
     const onSpawn = (pid: number) => writeAtomic(path.join(dir, "pid"), String(pid));
-    const r = await runLocal({ command: withStdoutCapture(argv, stdout, isolation), cwd, logFile: path.join(dir, logName), env, timeout, owner: this.wfid, onSpawn });
+    const r = await runLocal({ command: withStdoutCapture(argv, stdout, isolation), cwd, logFile: path.join(dir, logName), env, timeout, owner: this.wfid, onSpawn, signal });
     const result = await fsp.readFile(stdout, "utf8").catch(() => "");
     return { ...r, stdout: result };
   }
 
-  private async podOutcome(t: ArgoTemplate, node: ArgoNode, sandbox: Sandbox, cwd: string, r: { exitCode: number | null; signal: NodeJS.Signals | null; timedOut?: boolean; spawnError?: Error; stdout: string }, isolated = false): Promise<Outcome> {
+  /**
+   * An init container or a sidecar: a process in <pod dir>/containers/<name>
+   * with a file-system view of its own, holding the volumes it mounts (with
+   * mirrorVolumeMounts, main's too), as a container of the pod. What keeps it
+   * from starting (no command, an unknown volume) is thrown now.
+   */
+  private sideContainer(t: ArgoTemplate, kind: "sidecars" | "initContainers", c: Obj, podDir: string, volumes: Obj, timeout: number | undefined, signal?: AbortSignal): Promise<Awaited<ReturnType<Run["process"]>>> {
+    const cdir = path.join(podDir, "containers", str(c.name));
+    fs.mkdirSync(cdir, { recursive: true });
+    const main = asObj(t.container ?? t.script);
+    const mounts = [...(c.mirrorVolumeMounts === true ? asList(main.volumeMounts) : []), ...asList(c.volumeMounts)];
+    // Named so that what keeps it from running names it (argv's messages).
+    const as = { name: `${t.name}.${kind}.${str(c.name)}`, volumes: t.volumes, container: { ...c, volumeMounts: mounts } } as ArgoTemplate;
+    const binds = volumeBinds(as, volumes, { pod: podDir, workflow: this.wfdir, work: debugRoot() });
+    const sandbox = new Sandbox(path.join(cdir, "root"), [], this.shimDir, binds);
+    const hostCwd = sandbox.prepare(str(c.workingDir) || "/");
+    mountConfigMaps(as, { spec: volumes, configMaps: this.wf.configMaps }, (p) => sandbox.host(p));
+    const argv = this.argv(as, c, sandbox, cdir);
+    return this.process(argv, hostCwd, cdir, this.env(c, sandbox, podDir), timeout, "log.txt", "stdout", null, signal);
+  }
+
+  /**
+   * Sidecars, started beside main. stop() ends them (SIGTERM, then SIGKILL)
+   * as Argo's executor does once main is done, and tells the first that had
+   * failed by itself (its exit status other than a kill's), as Argo names it.
+   * `broken` settles when one cannot run on this machine at all.
+   */
+  private startSidecars(t: ArgoTemplate, podDir: string, volumes: Obj, timeout: number | undefined): { stop(): Promise<string | undefined>; broken: Promise<string> } {
+    const list = asList(t.sidecars);
+    if (!list.length) return { stop: async () => undefined, broken: new Promise<string>(() => undefined) };
+    const abort = new AbortController();
+    let broke: (why: string) => void = () => undefined;
+    const broken = new Promise<string>((resolve) => (broke = resolve));
+    const failures: string[] = [];
+    const start = (c: Obj) =>
+      this.sideContainer(t, "sidecars", c, podDir, volumes, timeout, abort.signal).then((r) => {
+        if (abort.signal.aborted && !r.spawnError) return;
+        const code = r.exitCode;
+        if (!r.spawnError && (code === 0 || code === 137 || code === 143 || (code === null && !r.timedOut))) return;
+        const why = `${str(c.name)}: ${r.spawnError ? r.spawnError.message : r.timedOut ? "DeadlineExceeded" : `Error (exit code ${code})`}`;
+        failures.push(why);
+        // 126/127: the shell found no such program (or could not run it).
+        if (r.spawnError || code === 126 || code === 127) {
+          const log = path.join(podDir, "containers", str(c.name), "log.txt");
+          const said = readTextOrSync(log, "").trim().split("\n").at(-1);
+          broke(`sidecar ${why}${said ? `: ${said}` : ""}: it cannot run on this machine (its log: ${log})`);
+        }
+      });
+    const runs: Array<Promise<void>> = [];
+    try {
+      for (const c of list) runs.push(start(c));
+    } catch (e) {
+      // One that cannot start: those started already end with the pod that never runs.
+      abort.abort();
+      throw e;
+    }
+    let stopped: Promise<string | undefined> | undefined;
+    return {
+      broken,
+      stop: () =>
+        (stopped ??= (async () => {
+          abort.abort();
+          await Promise.all(runs);
+          return failures[0];
+        })()),
+    };
+  }
+
+  /**
+   * A daemon: its process keeps running once ready (readinessProbe, or at
+   * once without one), its node Daemoned, until its boundary stops it; then
+   * Succeeded. One that ends by itself, or is never ready, Failed.
+   */
+  private async daemon(t: ArgoTemplate, node: ArgoNode, c: Obj, p: { sandbox: Sandbox; cwd: string; isolation: Isolation | null; probe: ProbeExec; sidecars: { stop(): Promise<string | undefined> }; exited: (abort: AbortSignal) => Promise<Awaited<ReturnType<Run["process"]>>> }): Promise<Outcome> {
+    const boundary = node.boundaryID!;
+    const abort = new AbortController();
+    let stopping = false;
+    const exited = p.exited(abort.signal);
+    const handle = {
+      stop: async () => {
+        stopping = true;
+        abort.abort();
+        await ended;
+      },
+    };
+    const ended: Promise<Outcome> = exited.then(async (r) => {
+      p.isolation?.done();
+      delete node.daemoned;
+      this.daemons.remove(boundary, handle);
+      const sidecarFailure = await p.sidecars.stop();
+      if (!stopping) return this.podOutcome(t, node, p.sandbox, p.cwd, r, { isolated: p.isolation !== null, failure: sidecarFailure, daemon: true });
+      this.store.finish(node, "Succeeded");
+      return { node, phase: "Succeeded" as NodePhase, outputs: emptyOutputs() };
+    });
+    this.daemons.add(boundary, handle);
+    const ready = await waitReady(c.readinessProbe, { ports: c.ports, exec: p.probe, exited, signal: this.control?.signal });
+    if (!ready) {
+      if (!stopping) abort.abort();
+      return ended;
+    }
+    node.daemoned = true;
+    this.store.save(node);
+    return { node, phase: "Running", outputs: emptyOutputs(), daemon: { ended } };
+  }
+
+  /**
+   * The pod's phase and outputs from its main process. `failure`: another
+   * container's (a sidecar's), which fails a pod whose main succeeded, or
+   * (`mainFirst` false) whatever main did. `daemon`: a daemon that ended by
+   * itself failed, whatever its exit code (Argo: daemons run until stopped).
+   */
+  private async podOutcome(t: ArgoTemplate, node: ArgoNode, sandbox: Sandbox, cwd: string, r: { exitCode: number | null; signal: NodeJS.Signals | null; timedOut?: boolean; spawnError?: Error; stdout: string }, o: { isolated?: boolean; failure?: string; mainFirst?: boolean; daemon?: boolean } = {}): Promise<Outcome> {
+    const isolated = o.isolated ?? false;
     const outputs = emptyOutputs();
     outputs.result = lastKiB(r.stdout.replace(/\n$/, ""));
     outputs.exitCode = r.exitCode === null ? "-1" : String(r.exitCode);
@@ -708,6 +878,13 @@ class Run {
     } else if (r.exitCode !== 0) {
       phase = "Failed";
       message = this.control?.message ?? (r.signal ? `killed by ${r.signal}` : `Error (exit code ${r.exitCode})`);
+    }
+    if (o.failure && (phase === "Succeeded" || o.mainFirst === false)) {
+      phase = "Failed";
+      message = o.failure;
+    } else if (o.daemon && phase === "Succeeded") {
+      phase = "Failed";
+      message = "daemon exited (exit code 0) before the steps or DAG template that started it ended";
     }
     node.outputs = { result: outputs.result, exitCode: outputs.exitCode };
     // A failed pod's outputs are collected as far as they exist; a succeeded pod's must all be there.
@@ -962,6 +1139,7 @@ class Run {
     into.set(`${base}.status`, o.phase);
     into.set(`${base}.startedAt`, o.node.startedAt);
     into.set(`${base}.finishedAt`, o.node.finishedAt ?? "");
+    if (o.daemon) into.set(`${base}.ip`, POD_IP);
     if (o.children) {
       // Loop aggregation (§4.2): the children that succeeded, in index order.
       const ok = o.children.filter((c) => c.phase === "Succeeded");
@@ -1430,7 +1608,7 @@ class Run {
             return;
           }
           this.resultVars("tasks", name, o, local);
-          states.set(name, { phase: o.phase, childPhases: o.children?.map((c) => c.phase) });
+          states.set(name, { phase: o.phase, childPhases: o.children?.map((c) => c.phase), daemoned: o.daemon !== undefined });
         });
         running.set(name, p);
       }
@@ -1529,6 +1707,13 @@ class Run {
       ...(params.length || arts.length ? { outputs: { ...(params.length ? { parameters: params } : {}), ...(arts.length ? { artifacts: arts } : {}) } } : {}),
     };
   }
+}
+
+/** An exec readinessProbe's command, in the container's working directory and environment: ready when it exits 0. */
+function probeExec(argv: string[], cwd: string, env: Record<string, string>, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    execFile(argv[0], argv.slice(1), { cwd, env: { ...process.env, ...env }, timeout: timeoutMs }, (err) => resolve(!err));
+  });
 }
 
 /** Variables that reach every node below where they are defined: the exit handler's workflow.status/failures. */
@@ -1830,7 +2015,12 @@ function keepSucceeded(run: Run, resume: Resume): void {
   for (const n of old.values()) {
     if (keep.has(n.id)) continue;
     // Still Running: its engine died (a live one holds the lock), and its process may live on.
-    if (n.phase === "Running") killStepProcess(path.join(resume.dir, n.id), { stale: true });
+    if (n.phase === "Running") {
+      killStepProcess(path.join(resume.dir, n.id), { stale: true });
+      // and its sidecars' and init containers' (run.ts sideContainer)
+      const side = path.join(resume.dir, n.id, "containers");
+      for (const c of fs.existsSync(side) ? fs.readdirSync(side) : []) killStepProcess(path.join(side, c), { stale: true });
+    }
     removeNode(resume, n.id);
   }
   fs.rmSync(path.join(resume.dir, "message"), { force: true });

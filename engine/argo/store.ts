@@ -42,6 +42,8 @@ export interface ArgoNode {
   memoizationStatus?: { hit: boolean; key: string; cacheName: string };
   /** A pod's "<current>/<total>", recorded when it ends (podProgress); others' are summed when read. */
   progress?: string;
+  /** A daemon running and ready (Argo's `daemoned`): its step is done for those after it. */
+  daemoned?: boolean;
 }
 
 export interface WorkflowRecord {

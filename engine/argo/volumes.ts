@@ -116,8 +116,10 @@ export function checkVolumes(t: ArgoTemplate, where: string, scope: VolumeScope)
   }
   if (t.volumes !== undefined && asList(t.volumes).length && t.container === undefined && t.script === undefined) refuse(`${where}.volumes`, "is not supported when running Argo workflows locally: only container, script and containerSet templates mount volumes");
   for (const v of asList(t.volumes)) volumeKind(v, `${where}.volumes.${String(v.name)}`, scope.configMaps);
-  for (const k of ["container", "script"]) {
-    for (const m of asList(asObj(t[k]).volumeMounts)) {
+  // The pod's containers: main, and its sidecars and init containers (run.ts sideContainer).
+  const containers = [...["container", "script"].map((k) => [k, asObj(t[k])] as const), ...["sidecars", "initContainers"].flatMap((k) => asList(t[k]).map((c) => [`${k}.${String(c.name)}`, c] as const))];
+  for (const [k, c] of containers) {
+    for (const m of asList(c.volumeMounts)) {
       const at = `${where}.${k}.volumeMounts.${String(m.name)}`;
       // A name made of tags ({{inputs.parameters.vol}}) is known when the pod runs: checked then (volumeBinds).
       const v = String(m.name).includes("{{") ? {} : volumeNamed(String(m.name), t, scope.spec);

@@ -33,6 +33,8 @@ export interface LocalRun {
   exitFile?: string;
   /** Whose step this is (a workflow id), so killSteps can end one workflow's steps. */
   owner?: string;
+  /** Ends the process group as a timeout does (SIGTERM, then SIGKILL): a sidecar once its main container is done, a daemon once its steps are. */
+  signal?: AbortSignal;
 }
 
 export interface LocalResult {
@@ -109,6 +111,8 @@ class StepProcess {
   timedOut = false;
   private timer?: NodeJS.Timeout;
   private killTimer?: NodeJS.Timeout;
+  private signal?: AbortSignal;
+  private onAbort?: () => void;
 
   /**
    * `group`: the process group holding the command: its own pid under
@@ -125,17 +129,29 @@ class StepProcess {
     if (run.timeout && run.timeout > 0) {
       this.timer = setTimeout(() => {
         this.timedOut = true;
-        killGroup(group, "SIGTERM", leader);
-        this.killTimer = setTimeout(() => killGroup(group, "SIGKILL", leader), KILL_GRACE_MS);
-        this.killTimer.unref();
+        this.stop();
       }, run.timeout * 1000);
     }
+    if (run.signal) {
+      this.onAbort = () => this.stop();
+      this.signal = run.signal;
+      if (run.signal.aborted) this.stop();
+      else run.signal.addEventListener("abort", this.onAbort, { once: true });
+    }
+  }
+
+  private stop(): void {
+    if (this.killTimer) return;
+    killGroup(this.group, "SIGTERM", this.leader);
+    this.killTimer = setTimeout(() => killGroup(this.group, "SIGKILL", this.leader), KILL_GRACE_MS);
+    this.killTimer.unref();
   }
 
   /** `leftovers`: kill what is left of the group (spawner.ts's leader did it already). */
   end(leftovers = true): void {
     if (this.timer) clearTimeout(this.timer);
     if (this.killTimer) clearTimeout(this.killTimer);
+    if (this.onAbort) this.signal?.removeEventListener("abort", this.onAbort);
     running.delete(this.group);
     // Usually the group is gone: each kill then costs a thrown ESRCH error.
     if (leftovers) killGroup(this.group, "SIGKILL", this.leader);

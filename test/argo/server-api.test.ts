@@ -236,7 +236,12 @@ describe("dflow server: Argo workflows", () => {
     expect(sse.lines.filter((l) => l.startsWith("data: ")).map((l) => (JSON.parse(l.slice(6)) as Obj).result.content)).toEqual(["hello world", "HELLO WORLD"]);
     const init = await call("GET", "/api/v1/workflows/{namespace}/{name}/log", { namespace: NS, name: helloName }, { query: { "logOptions.container": "init" } });
     expect(init.status).toBe(400);
-    expect(init.json.message).toMatch(/only the main container/);
+    expect(init.json.message).toMatch(/Argo's executor containers do not exist locally/);
+    // A sidecar's log by its container name.
+    const side = await create({ metadata: { generateName: "side-" }, spec: { entrypoint: "main", templates: [pod("main", "echo from main", { sidecars: [{ name: "helper", image: "alpine", command: ["sh", "-c", "echo from the sidecar; exec sleep 600"] }] })] } });
+    await waitFor(side.json.metadata.name, ended, "an end");
+    const sideLog = await call("GET", "/api/v1/workflows/{namespace}/{name}/log", { namespace: NS, name: side.json.metadata.name }, { query: { "logOptions.container": "helper" } });
+    expect(sideLog.text.trim().split("\n").map((l) => (JSON.parse(l) as Obj).result.content)).toEqual(["from the sidecar"]);
   });
 
   it("shows the API's workflow in `dflow list` and in the UI's /api/workflows (same work directory)", async () => {
