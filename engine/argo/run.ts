@@ -2003,7 +2003,10 @@ function removeNode(resume: Resume, id: string): void {
 function keepSucceeded(run: Run, resume: Resume): void {
   const old = readNodes(resume.dir);
   const kept = new Map<string, ArgoNode>();
-  for (const n of old.values()) if (n.phase === "Succeeded" && !/\.onExit$|\.hooks\./.test(n.name)) kept.set(n.name, n);
+  // A daemon stopped with its boundary "Succeeded"; where that boundary runs again, so must the daemon, for the steps that use it.
+  const daemons = new Set([...run.wf.spec.templates, ...[...run.wf.library.values()].flatMap((w) => w.spec.templates)].filter((t) => t.daemon === true).map((t) => t.name));
+  const rerunDaemon = (n: ArgoNode) => daemons.has(n.templateName ?? "") && n.boundaryID !== undefined && old.get(n.boundaryID)?.phase !== "Succeeded";
+  for (const n of old.values()) if (n.phase === "Succeeded" && !/\.onExit$|\.hooks\./.test(n.name) && !rerunDaemon(n)) kept.set(n.name, n);
   const keep = new Set<string>();
   const ids = [...kept.values()].map((n) => n.id);
   while (ids.length) {

@@ -10,6 +10,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { config } from "../../src/config.js";
 import { Workflow } from "../../src/workflow.js";
+import { readArgoStatus, retryArgoWorkflow } from "../../engine/argo/index.js";
 
 let work: string;
 let shared: string;
@@ -123,6 +124,50 @@ spec:
     expect(r.phase).toBe("Succeeded");
     expect(["daemoned(0)", "daemoned(1)", "daemoned", "whale", "only-if-daemoned"].map((n) => byName(wf, n).phase)).toEqual(["Failed", "Succeeded", "Succeeded", "Succeeded", "Succeeded"]);
     expect(byName(wf, "daemoned(0)").message).toBe("Error (exit code 1)");
+  });
+
+  it("run again on a retry where the steps that used them run again (a kept daemon would serve nobody)", async () => {
+    const port = await freePort();
+    const dir = fs.mkdtempSync(path.join(shared, "rerun-"));
+    const wf = Workflow.from_yaml(`
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {generateName: daemon-rerun-}
+spec:
+  entrypoint: main
+  templates:
+  - name: main
+    steps:
+    - - {name: server, template: server}
+    - - {name: client, template: client, arguments: {parameters: [{name: ip, value: "{{steps.server.ip}}"}]}}
+  - name: server
+    daemon: true
+    container:
+      image: node:20
+      command: [node, -e, "require('http').createServer((q, s) => s.end('pong')).listen(${port}, '127.0.0.1')"]
+      readinessProbe: {tcpSocket: {port: ${port}}}
+  - name: client
+    inputs: {parameters: [{name: ip}]}
+    script:
+      image: node:20
+      command: [node]
+      source: |
+        const fs = require("node:fs");
+        // Fails the first time only.
+        if (!fs.existsSync("${dir}/failed-once")) { fs.writeFileSync("${dir}/failed-once", ""); process.exit(1); }
+        fetch("http://{{inputs.parameters.ip}}:${port}/").then((r) => r.text()).then(console.log);
+`);
+    const first = await wf.submit();
+    expect(first.phase).toBe("Failed");
+    expect(byName(wf, "client").message).toBe("Error (exit code 1)");
+    const stopped = byName(wf, "server");
+    expect(stopped.phase).toBe("Succeeded");
+    const again = await retryArgoWorkflow(first.id);
+    expect(again.phase).toBe("Succeeded");
+    const nodes = Object.values(readArgoStatus(again.dir)!.nodes);
+    const server = nodes.find((n) => n.displayName === "server")!;
+    expect([server.phase, server.id === stopped.id]).toEqual(["Succeeded", false]);
+    expect(nodes.find((n) => n.displayName === "client")!.outputs?.result).toBe("pong");
   });
 
   it("fail their step when they end before they are ready, with the reason", async () => {
