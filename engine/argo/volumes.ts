@@ -127,7 +127,8 @@ export function checkVolumes(t: ArgoTemplate, where: string, scope: VolumeScope)
       const files = v.configMap !== undefined || v.secret !== undefined;
       const fields = files ? ["name", "mountPath", "readOnly"] : ["name", "mountPath", "readOnly", "subPath"];
       const extra = Object.keys(m).filter((x) => !fields.includes(x));
-      if (extra.length) refuse(`${at}.${extra[0]}`, `is not supported when running Argo workflows locally${files ? `: a ${v.secret !== undefined ? "Secret" : "ConfigMap"} is mounted whole` : ""}`);
+      const why = extra[0] === "mountPropagation" ? ": a mount made inside one container of the pod (a sidecar's FUSE mount) does not reach the others locally" : files ? `: a ${v.secret !== undefined ? "Secret" : "ConfigMap"} is mounted whole` : "";
+      if (extra.length) refuse(`${at}.${extra[0]}`, `is not supported when running Argo workflows locally${why}`);
       if (typeof m.mountPath !== "string" || !m.mountPath.startsWith("/")) refuse(`${at}.mountPath`, "must be an absolute path");
       if (m.subPath !== undefined && (typeof m.subPath !== "string" || m.subPath.startsWith("/") || m.subPath.split("/").includes(".."))) refuse(`${at}.subPath`, "must be a relative path inside the volume");
     }
