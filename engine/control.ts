@@ -214,11 +214,7 @@ function waitingSuspends(wfdir: string): string {
 
 /** A suspend step waits now: its marker was written by the engine that holds the workflow's lock, alive (a killed one's stays behind). */
 function suspendStepWaits(wfdir: string): boolean {
-  const dir = waitingSuspends(wfdir);
-  if (!fs.existsSync(dir)) return false;
-  const lock = readLock(wfdir);
-  if (!lock || !lockAlive(lock)) return false;
-  return fs.readdirSync(dir).some((f) => readTextOrSync(path.join(dir, f), "").trim() === String(lock.pid));
+  return waitingSuspendSteps(wfdir).length > 0;
 }
 
 /** Whether the workflow waits for a resume: suspended, or a suspend step of it waits for one (the UI's Resume). */
@@ -240,22 +236,63 @@ export function resumeWorkflow(wfdir: string): boolean {
   return true;
 }
 
+/** What was set on one waiting suspend step (Argo's `argo node set`, a resume of that node): a phase ends its wait. */
+export interface SuspendSet {
+  phase?: string;
+  message?: string;
+  /** Values of its `valueFrom.supplied` output parameters. */
+  outputParameters?: Record<string, string>;
+}
+
+function suspendSet(wfdir: string, step: string): string {
+  return path.join(engineDir(wfdir), "suspend-set", `${step}.json`);
+}
+
+function readSuspendSet(wfdir: string, step: string): SuspendSet {
+  try {
+    return JSON.parse(readTextOrSync(suspendSet(wfdir, step), "{}")) as SuspendSet;
+  } catch {
+    return {};
+  }
+}
+
+/** The suspend steps that wait for a resume now, by their ids (the live engine's: a killed one's markers stay behind). */
+function waitingSuspendSteps(wfdir: string): string[] {
+  const dir = waitingSuspends(wfdir);
+  if (!fs.existsSync(dir)) return [];
+  const lock = readLock(wfdir);
+  if (!lock || !lockAlive(lock)) return [];
+  return fs.readdirSync(dir).filter((f) => readTextOrSync(path.join(dir, f), "").trim() === String(lock.pid));
+}
+
+/** Set values of one waiting suspend step, from any process; merged with those set before. */
+export function setSuspendStep(wfdir: string, step: string, values: SuspendSet): void {
+  const before = readSuspendSet(wfdir, step);
+  const merged: SuspendSet = { ...before, ...Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined)) };
+  if (before.outputParameters || values.outputParameters) merged.outputParameters = { ...before.outputParameters, ...values.outputParameters };
+  fs.mkdirSync(path.dirname(suspendSet(wfdir, step)), { recursive: true });
+  writeAtomicSync(suspendSet(wfdir, step), JSON.stringify(merged));
+}
+
 /**
  * A suspend step waits for a resume of its workflow (resumeWorkflow, from any
- * process), at most `ms`, or until `signal` aborts.
+ * process), or a phase set on it (setSuspendStep), at most `ms`, or until
+ * `signal` aborts. Returns what was set on it meanwhile.
  */
-export async function waitForResume(wfdir: string, step: string, ms: number, signal?: AbortSignal): Promise<void> {
+export async function waitForResume(wfdir: string, step: string, ms: number, signal?: AbortSignal): Promise<SuspendSet> {
   const marker = path.join(waitingSuspends(wfdir), step);
   fs.mkdirSync(path.dirname(marker), { recursive: true });
   const before = readTextOrSync(resumeRequest(wfdir), "");
   writeAtomicSync(marker, `${process.pid}\n`);
   const end = Date.now() + ms;
   try {
-    for (let left = ms; !signal?.aborted && left > 0 && readTextOrSync(resumeRequest(wfdir), "") === before; left = end - Date.now()) {
+    for (let left = ms; !signal?.aborted && left > 0 && readTextOrSync(resumeRequest(wfdir), "") === before && !readSuspendSet(wfdir, step).phase; left = end - Date.now()) {
       await sleep(Math.min(SUSPEND_POLL_MS, left), undefined, { signal }).catch(() => undefined);
     }
+    return readSuspendSet(wfdir, step);
   } finally {
     fs.rmSync(marker, { force: true });
+    fs.rmSync(suspendSet(wfdir, step), { force: true });
   }
 }
 

@@ -90,6 +90,26 @@ export function matchesLabels(reqs: Requirement[], labels: Record<string, string
   });
 }
 
+// ------------------------------------------------------------ field selectors
+
+/**
+ * A Kubernetes field selector (`displayName=approve,phase!=Failed`: terms
+ * key=value, key==value or key!=value, a comma or an equals sign in a value
+ * escaped by a backslash) as a test of an object's fields; refused, naming
+ * `where`, when it does not parse or names a field not among `known`.
+ */
+export function parseFieldSelector(sel: string, where: string, known: (key: string) => boolean): (fields: Record<string, string>) => boolean {
+  const terms: Array<{ key: string; not: boolean; value: string }> = [];
+  for (const raw of sel.split(/(?<!\\),/)) {
+    if (!raw.trim()) continue;
+    const m = /^\s*([^!=\s]+)\s*(==|=|!=)\s*(.*?)\s*$/.exec(raw);
+    if (!m) throw new ArgoApiError(3, `${where}: cannot parse ${JSON.stringify(raw.trim())} (expected key=value or key!=value)`);
+    if (!known(m[1]!)) throw new ArgoApiError(3, `${where}: field ${JSON.stringify(m[1])} is not one that can be selected on`);
+    terms.push({ key: m[1]!, not: m[2] === "!=", value: m[3]!.replace(/\\([,=\\])/g, "$1") });
+  }
+  return (fields) => terms.every((t) => (fields[t.key] === t.value) !== t.not);
+}
+
 // ------------------------------------------------------------ fields
 
 /**

@@ -15,18 +15,19 @@ import fs from "node:fs";
 import path from "node:path";
 import { Readable } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
-import { type ArgoRunResult, type ArgoStatus, artifactRepository, readArgoStatus, retryArgoWorkflow, runArgoWorkflow } from "../argo/index.js";
+import { type ArgoRunResult, type ArgoStatus, artifactRepository, readArgoStatus, retryArgoWorkflow, runArgoWorkflow, templateOfRun } from "../argo/index.js";
 import type { ArgoRunOptions } from "../argo/run.js";
 import { DflowConfigError } from "../../src/errors.js";
 import { type ArgoNode, WORKFLOW_FILE } from "../argo/store.js";
+import { asList } from "../argo/manifest.js";
 import { ArgoRunControl, type ShutdownStrategy } from "../argo/control.js";
 import { fromArgoEntry, writeMemo } from "../argo/memo.js";
 import { isUnder, readTextOrSync, writeAtomicSync } from "../store/fsx.js";
-import { isSuspended, registerForeignRun } from "../control.js";
+import { isSuspended, registerForeignRun, setSuspendStep } from "../control.js";
 import { engineAlive, isFinal, listWorkflowDirs } from "./read.js";
 import { ApiError, type WorkflowStore } from "./workflows.js";
 import { type ObjectKind, TemplateStore, type TemplateKind, randomSuffix } from "./argo-templates.js";
-import { ArgoApiError, type GrpcCode, type Obj, asObj, checkName, filterFields, k8sTime, lintManifest, matchesLabels, parseLabelSelector } from "./argo-shapes.js";
+import { ArgoApiError, type GrpcCode, type Obj, asObj, checkName, filterFields, k8sTime, lintManifest, matchesLabels, parseFieldSelector, parseLabelSelector } from "./argo-shapes.js";
 
 export { ArgoApiError, GRPC_HTTP } from "./argo-shapes.js";
 /** Where the Argo runner keeps artifacts under a work directory (the server's S3 API serves it). */
@@ -34,6 +35,8 @@ export { artifactRepository };
 export type { TemplateKind } from "./argo-templates.js";
 
 const SAVED = "argo-workflow.json";
+/** The fields of a node that a nodeFieldSelector may name, beside its input parameters' values. */
+const NODE_FIELDS = ["displayName", "templateName", "phase", "name", "id"];
 /** The namespace of Argo runs that were not created over the API. */
 const CLI_NAMESPACE = "argo";
 // How often a watch or a followed log reads the run again: a person is watching, a quarter second is live.
@@ -440,7 +443,12 @@ export class ArgoWorkflowService {
   }
 
   resume(namespace: string, name: string, body: Obj): Obj {
-    if (body.nodeFieldSelector) throw new ArgoApiError(3, "nodeFieldSelector: resuming one node is not supported; resume the workflow (its suspend nodes end with it)");
+    if (str(body.nodeFieldSelector)) {
+      // One node's resume is a set of its phase (Argo's util.ResumeWorkflow).
+      const { dir } = this.controlled(namespace, name, "resume");
+      for (const n of this.waitingSuspendNodes(dir, str(body.nodeFieldSelector))) setSuspendStep(dir, n.id, { phase: "Succeeded" });
+      return this.get(namespace, name);
+    }
     this.controlled(namespace, name, "resume");
     try {
       this.store.resume(name);
@@ -448,6 +456,57 @@ export class ArgoWorkflowService {
       fromApiError(e);
     }
     return this.get(namespace, name);
+  }
+
+  /**
+   * `argo node set`: the phase, message or `valueFrom.supplied` output
+   * parameters (a JSON object, as the argo CLI sends them) of the suspend
+   * nodes that wait now and that nodeFieldSelector picks; a phase ends their
+   * wait (Succeeded, or Failed/Error to fail them), as Argo's util.SetWorkflow.
+   */
+  set(namespace: string, name: string, body: Obj): Obj {
+    const { dir } = this.controlled(namespace, name, "set");
+    const phase = str(body.phase) || undefined;
+    if (phase && !["Succeeded", "Failed", "Error"].includes(phase)) throw new ArgoApiError(3, `phase ${JSON.stringify(phase)}: a suspend node is set to Succeeded, Failed or Error`);
+    let outputParameters: Record<string, string> | undefined;
+    if (str(body.outputParameters)) {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(str(body.outputParameters));
+      } catch {
+        parsed = null;
+      }
+      if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) throw new ArgoApiError(3, `outputParameters must be a JSON object of names and values, got ${JSON.stringify(body.outputParameters)}`);
+      outputParameters = Object.fromEntries(Object.entries(parsed).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
+    }
+    const nodes = this.waitingSuspendNodes(dir, str(body.nodeFieldSelector));
+    for (const n of nodes) {
+      const declared = asList(asObj(templateOfRun(dir, n.templateName ?? "")?.outputs).parameters);
+      for (const p of Object.keys(outputParameters ?? {})) {
+        const d = declared.find((x) => x.name === p);
+        if (!d) throw new ArgoApiError(3, `node is not expecting output parameter '${p}'`);
+        if (asObj(d.valueFrom).supplied === undefined) throw new ArgoApiError(3, `cannot set output parameter '${p}' because it does not use valueFrom.raw or it was already set`);
+      }
+    }
+    for (const n of nodes) setSuspendStep(dir, n.id, { phase, message: str(body.message) || undefined, outputParameters });
+    return this.get(namespace, name);
+  }
+
+  /** The suspend nodes waiting now that `selector` picks, by the fields Argo selects nodes on (util.SelectorMatchesNode). */
+  private waitingSuspendNodes(dir: string, selector: string): ArgoNode[] {
+    const pick = parseFieldSelector(selector, "nodeFieldSelector", (k) => NODE_FIELDS.includes(k) || /^inputs\.parameters\.[^.]+\.value$/.test(k));
+    const fields = (n: ArgoNode): Record<string, string> => ({
+      displayName: n.displayName,
+      templateName: n.templateName ?? "",
+      phase: n.phase,
+      name: n.name,
+      id: n.id,
+      ...Object.fromEntries((n.inputs?.parameters ?? []).map((p) => [`inputs.parameters.${p.name}.value`, p.value ?? ""])),
+    });
+    // A Running suspend node waits (or is about to: what is set now is read when its wait begins).
+    const nodes = Object.values(readArgoStatus(dir)!.nodes).filter((n) => n.type === "Suspend" && n.phase === "Running" && pick(fields(n)));
+    if (!nodes.length) throw new ArgoApiError(3, `currently, set only targets suspend nodes: no suspend nodes matching nodeFieldSelector: ${selector}`);
+    return nodes;
   }
 
   /**

@@ -903,7 +903,7 @@ class Run {
   }
 
   /** Output parameters from files, output artifacts saved to the repository; globalName published. */
-  private async collectOutputs(t: ArgoTemplate, node: ArgoNode, outputs: Outputs, host: (p: string) => string, strict: boolean): Promise<void> {
+  private async collectOutputs(t: ArgoTemplate, node: ArgoNode, outputs: Outputs, host: (p: string) => string, strict: boolean, supplied: Record<string, string> = {}): Promise<void> {
     const decl = asObj(t.outputs);
     const params: NodeParam[] = [];
     for (const p of asList(decl.parameters)) {
@@ -918,6 +918,7 @@ class Run {
           if (v === undefined && strict) throw new NodeError(`outputs.parameters.${name}: ${str(vf.path)} was not written (no such file), and it has no default`);
         }
       } else if (p.value !== undefined) v = str(p.value);
+      else if (vf.supplied !== undefined && supplied[name] !== undefined) v = supplied[name];
       else if (vf.default !== undefined) v = str(vf.default);
       else if (vf.supplied !== undefined) v = undefined;
       // A failed node's outputs that were never written do not exist (references to them stay unresolved).
@@ -1115,7 +1116,7 @@ class Run {
     const secs = s.duration === undefined ? Infinity : durationSeconds(str(s.duration));
     const wait = Math.min(secs, this.deadline.remaining());
     // A shutdown ends the wait (but not one of a Stop's exit handler: the shutdown has happened by then).
-    if (!this.control?.message) await waitForResume(this.wfdir, node.id, Math.max(0, wait) * 1000, this.control?.shutdown ? undefined : this.control?.signal);
+    const set = this.control?.message ? {} : await waitForResume(this.wfdir, node.id, Math.max(0, wait) * 1000, this.control?.shutdown ? undefined : this.control?.signal);
     if (this.control?.message) {
       this.fail(node, "Failed", this.control.message);
       return { node, phase: "Failed", outputs: emptyOutputs() };
@@ -1124,9 +1125,14 @@ class Run {
       this.fail(node, "Failed", "Step exceeded its deadline");
       return { node, phase: "Failed", outputs: emptyOutputs() };
     }
+    // `argo node set` gave its supplied outputs (else their defaults) and may have ended it Failed or Error.
     const outputs = emptyOutputs();
-    await this.collectOutputs(t, node, outputs, (p) => p, false);
-    this.store.finish(node, "Succeeded");
+    await this.collectOutputs(t, node, outputs, (p) => p, false, set.outputParameters);
+    if (set.phase === "Failed" || set.phase === "Error") {
+      this.fail(node, set.phase, set.message ?? `set to ${set.phase}`);
+      return { node, phase: set.phase, outputs };
+    }
+    this.store.finish(node, "Succeeded", set.message);
     return { node, phase: "Succeeded", outputs };
   }
 
@@ -1918,6 +1924,14 @@ export async function resubmitArgoWorkflow(id: string, opts: Omit<ArgoRunOptions
   const { saved } = savedRun(id, "resubmitted");
   const { uid: _, ...metadata } = saved.metadata;
   return start({ ...saved, metadata }, opts);
+}
+
+/** A template of a run as it ran, by name: the workflow's own, else a stored (Cluster)WorkflowTemplate's. */
+export function templateOfRun(dir: string, name: string): ArgoTemplate | undefined {
+  const text = readTextOrSync(path.join(engineDir(dir), SAVED_RUN), null);
+  if (text === null) return undefined;
+  const wf = fromSaved(JSON.parse(text) as Obj);
+  return [...wf.spec.templates, ...[...wf.library.values()].flatMap((w) => w.spec.templates)].find((t) => t.name === name);
 }
 
 function savedRun(id: string, how: string): { dir: string; saved: ArgoWorkflow; record: WorkflowRecord } {

@@ -75,7 +75,7 @@ export function mountArgoApi(app: Hono, argo: ArgoWorkflowService, token: string
   app.put(`${W}/:name/resume`, async (c) => c.json(argo.resume(ns(c), name(c), await body(c))));
   app.put(`${W}/:name/retry`, async (c) => c.json(await argo.retry(ns(c), name(c), await body(c))));
   app.put(`${W}/:name/resubmit`, async (c) => c.json(await argo.resubmit(ns(c), name(c), await body(c))));
-  app.put(`${W}/:name/set`, (c) => argoError(c, 12, "set (changing a node's phase or outputs by hand) is not supported by this server"));
+  app.put(`${W}/:name/set`, async (c) => c.json(argo.set(ns(c), name(c), await body(c))));
   const logs = (c: Context, podName: string | undefined, signal: AbortSignal) => {
     const tail = q(c, "logOptions.tailLines");
     const tailLines = tail === undefined ? undefined : Number(tail);

@@ -481,11 +481,43 @@ describe("dflow server: controlling running workflows", () => {
     expect((await create(workflow)).status).toBe(200);
     const waiting = await waitFor("approval", (wf) => nodeNamed(wf, "approve")?.phase === "Running", "the suspend node waiting");
     expect([waiting.status.phase, nodeNamed(waiting, "approve")?.type, nodeNamed(waiting, "go")]).toEqual(["Running", "Suspend", undefined]);
-    const one = await call("PUT", "/api/v1/workflows/{namespace}/{name}/resume", { namespace: NS, name: "approval" }, { body: { namespace: NS, name: "approval", nodeFieldSelector: "displayName=approve" } });
-    expect([one.status, one.json.message]).toEqual([400, "nodeFieldSelector: resuming one node is not supported; resume the workflow (its suspend nodes end with it)"]);
     expect((await call("PUT", "/api/v1/workflows/{namespace}/{name}/resume", { namespace: NS, name: "approval" }, { body: { namespace: NS, name: "approval" } })).status).toBe(200);
     const wf = await waitFor("approval", ended, "an end");
     expect([wf.status.phase, nodeNamed(wf, "approve")?.phase, nodeNamed(wf, "go")?.outputs.result]).toEqual(["Succeeded", "Succeeded", "go"]);
+  });
+
+  it("argo node set gives a waiting suspend node its supplied outputs and may fail it; a resume of one node ends only it", async () => {
+    const supplied = (name: string) => ({ name, valueFrom: { supplied: {} } });
+    const workflow = {
+      metadata: { name: "intermediate" },
+      spec: {
+        entrypoint: "main",
+        templates: [
+          { name: "main", steps: [[{ name: "approve", template: "approve" }, { name: "review", template: "review" }], [{ name: "go", template: "go", arguments: { parameters: [{ name: "choice", value: "{{steps.approve.outputs.parameters.choice}}" }] } }]] },
+          { name: "approve", suspend: {}, outputs: { parameters: [supplied("choice"), { name: "fixed", value: "x" }] } },
+          { name: "review", suspend: {} },
+          { name: "go", inputs: { parameters: [{ name: "choice" }] }, container: { image: "alpine", command: ["echo", "{{inputs.parameters.choice}}"] } },
+        ],
+      },
+    };
+    expect((await create(workflow)).status).toBe(200);
+    await waitFor("intermediate", (wf) => nodeNamed(wf, "approve")?.phase === "Running" && nodeNamed(wf, "review")?.phase === "Running", "both suspend nodes waiting");
+    const set = (body: Obj) => call("PUT", "/api/v1/workflows/{namespace}/{name}/set", { namespace: NS, name: "intermediate" }, { body: { namespace: NS, name: "intermediate", ...body } });
+    // Refused as Argo refuses them: a parameter the node does not declare, one not supplied by hand, a node that does not wait.
+    expect((await set({ nodeFieldSelector: "displayName=approve", outputParameters: '{"nope":"1"}' })).json.message).toBe("node is not expecting output parameter 'nope'");
+    expect((await set({ nodeFieldSelector: "displayName=approve", outputParameters: '{"fixed":"1"}' })).json.message).toBe("cannot set output parameter 'fixed' because it does not use valueFrom.raw or it was already set");
+    const none = await set({ nodeFieldSelector: "displayName=go", phase: "Succeeded" });
+    expect([none.status, none.json.message]).toEqual([400, "currently, set only targets suspend nodes: no suspend nodes matching nodeFieldSelector: displayName=go"]);
+    expect((await set({ nodeFieldSelector: "displayName=approve", outputParameters: '{"choice":"yes"}' })).status).toBe(200);
+    // Outputs alone do not end the wait; the node's resume does, and only that node's.
+    expect(nodeNamed((await get("intermediate")).json, "approve")?.phase).toBe("Running");
+    expect((await call("PUT", "/api/v1/workflows/{namespace}/{name}/resume", { namespace: NS, name: "intermediate" }, { body: { namespace: NS, name: "intermediate", nodeFieldSelector: "displayName=approve" } })).status).toBe(200);
+    const approved = await waitFor("intermediate", (wf) => nodeNamed(wf, "approve")?.phase === "Succeeded", "approve resumed");
+    expect(nodeNamed(approved, "approve")?.outputs.parameters).toEqual([{ name: "choice", value: "yes" }, { name: "fixed", value: "x" }]);
+    expect(nodeNamed(approved, "review")?.phase).toBe("Running");
+    expect((await set({ nodeFieldSelector: "displayName=review", phase: "Failed", message: "rejected by hand" })).status).toBe(200);
+    const wf = await waitFor("intermediate", ended, "an end");
+    expect([wf.status.phase, nodeNamed(wf, "review")?.phase, nodeNamed(wf, "review")?.message, nodeNamed(wf, "go")]).toEqual(["Failed", "Failed", "rejected by hand", undefined]);
   });
 
   it("follows a running workflow's log until it ends, and watches it change (workflow-events)", async () => {
