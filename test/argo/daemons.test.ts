@@ -43,17 +43,16 @@ function listening(port: number): Promise<boolean> {
   });
 }
 
+/** A Workflow's head, the spec below it as written (the rest of each manifest). */
+const manifest = (generateName: string) => (spec: TemplateStringsArray, ...values: unknown[]) => `apiVersion: argoproj.io/v1alpha1\nkind: Workflow\nmetadata: {generateName: ${generateName}}\nspec:\n${String.raw({ raw: spec }, ...values)}`;
+
 const nodesOf = (wf: Workflow) => Object.values(wf.status()!.nodes);
 const byName = (wf: Workflow, name: string) => nodesOf(wf).find((n) => n.displayName === name)!;
 
 describe("daemon templates", () => {
   it("serve the steps after them once ready (httpGet readinessProbe, steps.X.ip) and are stopped, Succeeded, when their steps end", async () => {
     const port = await freePort();
-    const wf = Workflow.from_yaml(`
-apiVersion: argoproj.io/v1alpha1
-kind: Workflow
-metadata: {generateName: daemon-steps-}
-spec:
+    const wf = Workflow.from_yaml(manifest("daemon-steps-")`
   entrypoint: main
   templates:
   - name: main
@@ -88,11 +87,7 @@ spec:
 
   it("retry as Argo's e2e TestDaemonPodRetry: the attempt that dies Failed, the next one Daemoned until its DAG ends, then Succeeded", async () => {
     const dir = fs.mkdtempSync(path.join(shared, "retry-"));
-    const wf = Workflow.from_yaml(`
-apiVersion: argoproj.io/v1alpha1
-kind: Workflow
-metadata: {generateName: daemon-retry-}
-spec:
+    const wf = Workflow.from_yaml(manifest("daemon-retry-")`
   entrypoint: main
   templates:
   - name: main
@@ -129,11 +124,7 @@ spec:
   it("run again on a retry where the steps that used them run again (a kept daemon would serve nobody)", async () => {
     const port = await freePort();
     const dir = fs.mkdtempSync(path.join(shared, "rerun-"));
-    const wf = Workflow.from_yaml(`
-apiVersion: argoproj.io/v1alpha1
-kind: Workflow
-metadata: {generateName: daemon-rerun-}
-spec:
+    const wf = Workflow.from_yaml(manifest("daemon-rerun-")`
   entrypoint: main
   templates:
   - name: main
@@ -172,11 +163,7 @@ spec:
 
   it("fail their step when they end before they are ready, with the reason", async () => {
     const port = await freePort();
-    const wf = Workflow.from_yaml(`
-apiVersion: argoproj.io/v1alpha1
-kind: Workflow
-metadata: {generateName: daemon-gone-}
-spec:
+    const wf = Workflow.from_yaml(manifest("daemon-gone-")`
   entrypoint: main
   templates:
   - name: main
@@ -202,11 +189,7 @@ spec:
 describe("sidecars and init containers", () => {
   it("run init containers in order before main, sharing its volumes (mirrorVolumeMounts); a sidecar serves main and is stopped after it", async () => {
     const port = await freePort();
-    const wf = Workflow.from_yaml(`
-apiVersion: argoproj.io/v1alpha1
-kind: Workflow
-metadata: {generateName: pod-containers-}
-spec:
+    const wf = Workflow.from_yaml(manifest("pod-containers-")`
   entrypoint: main
   volumes: [{name: shared, emptyDir: {}}]
   templates:
@@ -237,11 +220,7 @@ spec:
   });
 
   it("fail the pod with the first init container that fails, before main runs; a sidecar that cannot run here ends a main that waits for it", async () => {
-    const wf = Workflow.from_yaml(`
-apiVersion: argoproj.io/v1alpha1
-kind: Workflow
-metadata: {generateName: pod-broken-}
-spec:
+    const wf = Workflow.from_yaml(manifest("pod-broken-")`
   entrypoint: main
   templates:
   - name: main
@@ -266,12 +245,7 @@ spec:
   });
 
   it("refuse, in one line before anything runs, what a local pod cannot give them", () => {
-    const base = (template: string) => `
-apiVersion: argoproj.io/v1alpha1
-kind: Workflow
-metadata: {generateName: refused-}
-spec:
-  entrypoint: main
+    const base = (template: string) => manifest("refused-")`  entrypoint: main
   templates:
   - name: main
 ${template}`;
