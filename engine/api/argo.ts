@@ -27,6 +27,7 @@ import { isSuspended, registerForeignRun, setSuspendStep } from "../control.js";
 import { engineAlive, isFinal, listWorkflowDirs } from "./read.js";
 import { ApiError, type WorkflowStore } from "./workflows.js";
 import { type ObjectKind, TemplateStore, type TemplateKind, randomSuffix } from "./argo-templates.js";
+import { CronWorkflows } from "./argo-cron.js";
 import { ArgoApiError, type GrpcCode, type Obj, asObj, checkName, filterFields, k8sTime, lintManifest, matchesLabels, parseFieldSelector, parseLabelSelector } from "./argo-shapes.js";
 
 export { ArgoApiError, GRPC_HTTP } from "./argo-shapes.js";
@@ -105,11 +106,14 @@ function io(v: unknown): Obj | undefined {
 
 export class ArgoWorkflowService {
   readonly templates: TemplateStore;
+  /** CronWorkflows, and their scheduler (started by the server: cron.start()). */
+  readonly cron: CronWorkflows;
   /** Runs this process started: their shutdown/suspension, and when they end. */
   private readonly runs = new Map<string, { control: ArgoRunControl; done: Promise<unknown> }>();
 
   constructor(readonly store: WorkflowStore) {
     this.templates = new TemplateStore(store.root);
+    this.cron = new CronWorkflows(store.root, this);
   }
 
   /**
@@ -357,7 +361,10 @@ export class ArgoWorkflowService {
   async submit(namespace: string, body: Obj): Promise<Obj> {
     const kind = str(body.resourceKind);
     const name = str(body.resourceName);
-    if (kind === "CronWorkflow" || kind === "cronwf" || kind === "cronworkflow") throw new ArgoApiError(12, "submitting from a CronWorkflow is not supported by this server (CronWorkflows are not served)");
+    if (/^(CronWorkflow|cronworkflow|cronwf)$/.test(kind)) {
+      if (!name) throw new ArgoApiError(3, "resourceName is required");
+      return this.create(namespace, { workflow: this.cron.workflowNow(namespace, name), serverDryRun: asObj(body.submitOptions).serverDryRun });
+    }
     const tkind: TemplateKind | undefined = /^(WorkflowTemplate|workflowtemplate|wftmpl)$/.test(kind) ? "WorkflowTemplate" : /^(ClusterWorkflowTemplate|clusterworkflowtemplate|cwftmpl)$/.test(kind) ? "ClusterWorkflowTemplate" : undefined;
     if (!tkind) throw new ArgoApiError(3, `resourceKind ${JSON.stringify(kind)}: expected WorkflowTemplate or ClusterWorkflowTemplate`);
     if (!name) throw new ArgoApiError(3, "resourceName is required");

@@ -65,6 +65,7 @@ import { type ConfigMapFiles, configMapEntries, configMapKey, mountConfigMaps, m
 import { mergeInto } from "../artifacts/place.js";
 import type { ArgoRunControl } from "./control.js";
 import { Boundaries } from "./daemons.js";
+import { SCHEDULED_TIME } from "./cron.js";
 import { POD_IP, type ProbeExec, waitReady } from "./probe.js";
 
 const str = (v: unknown): string => (v === undefined || v === null ? "" : typeof v === "string" ? v : typeof v === "object" ? JSON.stringify(v) : String(v));
@@ -293,6 +294,9 @@ class Run {
       j: pad(Math.floor((this.started - Date.UTC(created.getUTCFullYear(), 0, 1)) / 86400000) + 1).padStart(3, "0"),
     };
     for (const [k, v] of Object.entries(strf)) g.set(`workflow.creationTimestamp.${k}`, v);
+    // A CronWorkflow's run: when it was due.
+    const scheduled = asObj(this.wf.metadata.annotations)[SCHEDULED_TIME];
+    if (scheduled !== undefined) g.set("workflow.scheduledTime", str(scheduled));
     const params: Array<{ name: string; value: string }> = [];
     for (const p of asList(asObj(spec.arguments).parameters)) {
       const v = this.parameterValue(p, g);

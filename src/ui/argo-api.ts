@@ -163,6 +163,17 @@ export function mountArgoApi(app: Hono, argo: ArgoWorkflowService, token: string
   templates("/api/v1/workflow-templates/:namespace", "WorkflowTemplate", "template");
   templates("/api/v1/cluster-workflow-templates", "ClusterWorkflowTemplate", "template");
 
+  // ---------------------------------------------------------- CronWorkflows
+  const C = "/api/v1/cron-workflows/:namespace";
+  app.get(C, (c) => c.json(argo.cron.list(ns(c))));
+  app.post(C, async (c) => c.json(argo.cron.create(ns(c), await body(c))));
+  app.post(`${C}/lint`, async (c) => c.json(argo.cron.lint(ns(c), await body(c))));
+  app.get(`${C}/:name`, (c) => c.json(argo.cron.get(ns(c), name(c))));
+  app.put(`${C}/:name`, async (c) => c.json(argo.cron.update(ns(c), name(c), await body(c))));
+  app.delete(`${C}/:name`, (c) => c.json(argo.cron.delete(ns(c), name(c))));
+  app.put(`${C}/:name/suspend`, async (c) => (await body(c), c.json(argo.cron.setSuspend(ns(c), name(c), true))));
+  app.put(`${C}/:name/resume`, async (c) => (await body(c), c.json(argo.cron.setSuspend(ns(c), name(c), false))));
+
   // ---------------------------------------------------------- Kubernetes
   // ConfigMaps and Secrets: the Kubernetes call dflow's Python client makes (DFLOW_K8S_API_SERVER =
   // this server, a memoization cache for the steps `submit(reuse_step=...)` reuses), and the ones a
@@ -188,5 +199,5 @@ export function mountArgoApi(app: Hono, argo: ArgoWorkflowService, token: string
   // One token, no identity behind it: the subject is the server's own user.
   app.get("/api/v1/userinfo", (c) => c.json({ subject: process.env.USER ?? "" }));
 
-  app.all("/api/v1/*", (c) => argoError(c, 12, `${c.req.method} ${c.req.path} is not served by dflow server (it serves workflows, workflow templates and cluster workflow templates)`));
+  app.all("/api/v1/*", (c) => argoError(c, 12, `${c.req.method} ${c.req.path} is not served by dflow server (it serves workflows, workflow templates, cluster workflow templates and cron workflows)`));
 }

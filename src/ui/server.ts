@@ -233,7 +233,10 @@ export async function startUiServer(o: UiServerOptions): Promise<UiServer> {
   }
   const store = new WorkflowStore(o.root, { artifactRoot: o.artifactRoot });
   const watcher = new Watcher(store);
-  const app = createApp({ store, watcher, token, s3Root: artifactRepository(path.resolve(o.root)) });
+  // The server runs the CronWorkflows of its work directory while it runs.
+  const argo = new ArgoWorkflowService(store);
+  argo.cron.start();
+  const app = createApp({ store, watcher, token, argo, s3Root: artifactRepository(path.resolve(o.root)) });
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, port: o.port ?? 2746, hostname: host }, () => resolve(s));
     s.once("error", reject);
@@ -248,6 +251,7 @@ export async function startUiServer(o: UiServerOptions): Promise<UiServer> {
     port,
     close: () =>
       new Promise<void>((resolve) => {
+        void argo.cron.stop();
         watcher.close();
         (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
         server.close(() => resolve());

@@ -10,6 +10,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { execa } from "execa";
 import Ajv2020 from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
@@ -25,6 +26,7 @@ let base = "";
 let token = "";
 let validateWorkflow: ((v: unknown) => boolean) & { errors?: unknown };
 let validateTemplate: ((v: unknown) => boolean) & { errors?: unknown };
+let validateCron: ((v: unknown) => boolean) & { errors?: unknown };
 /** Argo's schema with no property beyond Argo's own: what the server adds (status, metadata) must pass it. */
 let strictStatus: ((v: unknown) => boolean) & { errors?: unknown };
 let strictMeta: ((v: unknown) => boolean) & { errors?: unknown };
@@ -83,16 +85,28 @@ async function readStream(route: string, args: Record<string, string>, query: Re
 const NS = "default";
 const get = (name: string, namespace = NS) => call("GET", "/api/v1/workflows/{namespace}/{name}", { namespace, name });
 
-/** Poll the workflow until `until` holds (the overall limit is a backstop against a hang, not a timing assertion). */
+/** The first value `probe` gives that is not undefined, polled (the overall limit is a backstop against a hang, not a timing assertion). */
+async function poll<T>(what: string, probe: () => Promise<T | undefined>, last: () => unknown = () => undefined): Promise<T> {
+  for (let i = 0; i < 3000; i++) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    await sleep(100);
+  }
+  throw new Error(`never got to: ${what}; last: ${JSON.stringify(last()).slice(0, 2000)}`);
+}
+
+/** Poll the workflow until `until` holds. */
 async function waitFor(name: string, until: (wf: Obj) => boolean, what: string, namespace = NS): Promise<Obj> {
   let last: Obj = {};
-  for (let i = 0; i < 3000; i++) {
-    const r = await get(name, namespace);
-    last = r.json;
-    if (r.status === 200 && until(r.json)) return r.json;
-    await new Promise((res) => setTimeout(res, 100));
-  }
-  throw new Error(`workflow ${name} never got to: ${what}; last: ${JSON.stringify(last).slice(0, 2000)}`);
+  return poll(
+    `workflow ${name}: ${what}`,
+    async () => {
+      const r = await get(name, namespace);
+      last = r.json;
+      return r.status === 200 && until(r.json) ? r.json : undefined;
+    },
+    () => last,
+  );
 }
 const nodeNamed = (wf: Obj, display: string) => (Object.values(wf.status?.nodes ?? {}) as Obj[]).find((n) => n.displayName === display);
 const ended = (wf: Obj) => ["Succeeded", "Failed", "Error"].includes(wf.status?.phase);
@@ -117,6 +131,7 @@ beforeAll(async () => {
   ajv.addSchema(JSON.parse(fs.readFileSync(path.join(ROOT, "fixtures", "argo", "schema", "schema.json"), "utf8")), "argo");
   validateWorkflow = ajv.getSchema("argo#/definitions/io.argoproj.workflow.v1alpha1.Workflow")! as typeof validateWorkflow;
   validateTemplate = ajv.getSchema("argo#/definitions/io.argoproj.workflow.v1alpha1.WorkflowTemplate")! as typeof validateTemplate;
+  validateCron = ajv.getSchema("argo#/definitions/io.argoproj.workflow.v1alpha1.CronWorkflow")! as typeof validateCron;
   const strict = JSON.parse(fs.readFileSync(path.join(ROOT, "fixtures", "argo", "schema", "schema.json"), "utf8")) as { definitions: Record<string, Obj> };
   for (const d of Object.values(strict.definitions)) if (d.type === "object" && d.properties && d.additionalProperties === undefined) d.additionalProperties = false;
   const ajvStrict = new Ajv2020({ allErrors: true, strict: false });
@@ -654,6 +669,40 @@ describe("dflow server: controlling running workflows", () => {
     const wf = await waitFor(r.json.metadata.name, ended, "an end");
     expect(wf.status.phase).toBe("Succeeded");
     expect(wf.metadata.labels["workflows.argoproj.io/resubmitted-from-workflow"]).toBe("exact-name");
+  });
+});
+
+describe("dflow server: cron workflows", () => {
+  it("runs a created CronWorkflow on its schedule (its workflows labelled with it), and serves list, suspend, lint, submit --from and delete as Argo does", async () => {
+    const cronWorkflow = { metadata: { name: "every-second" }, spec: { schedules: ["@every 1s"], concurrencyPolicy: "Forbid", workflowSpec: { entrypoint: "main", templates: [pod("main", "echo {{workflow.scheduledTime}}")] } } };
+    const C = "/api/v1/cron-workflows/{namespace}";
+    const made = await call("POST", C, { namespace: NS }, { body: { namespace: NS, cronWorkflow } });
+    expect(made.status).toBe(200);
+    expect(validateCron(made.json) ? [] : validateCron.errors).toEqual([]);
+    // The server starts its runs by itself.
+    const child = await poll("a run of the CronWorkflow that succeeded", async () => {
+      const r = await call("GET", "/api/v1/workflows/{namespace}", { namespace: NS }, { query: { "listOptions.labelSelector": "workflows.argoproj.io/cron-workflow=every-second" } });
+      return (r.json.items as Obj[] | null)?.find((w) => w.status.phase === "Succeeded");
+    });
+    expect(child.metadata.name).toMatch(/^every-second-\d{10}$/);
+    expect(Object.values(child.status.nodes as Obj).map((n: Obj) => n.outputs?.result)).toEqual([child.metadata.annotations["workflows.argoproj.io/scheduled-time"]]);
+    const counted = await poll("the run counted", async () => {
+      const r = await call("GET", `${C}/{name}`, { namespace: NS, name: "every-second" });
+      return Number(r.json.status?.succeeded) >= 1 ? r.json : undefined;
+    });
+    expect(counted.status).toMatchObject({ phase: "Active", lastScheduledTime: expect.stringMatching(/Z$/) });
+    expect(validateCron(counted) ? [] : validateCron.errors).toEqual([]);
+    expect(((await call("GET", C, { namespace: NS })).json.items as Obj[]).map((c) => c.metadata.name)).toEqual(["every-second"]);
+    const suspended = await call("PUT", `${C}/{name}/suspend`, { namespace: NS, name: "every-second" }, { body: { namespace: NS, name: "every-second" } });
+    expect(suspended.json.spec.suspend).toBe(true);
+    const lint = await call("POST", `${C}/lint`, { namespace: NS }, { body: { namespace: NS, cronWorkflow: { ...cronWorkflow, spec: { ...cronWorkflow.spec, schedules: ["every day"] } } } });
+    expect([lint.status, lint.json.code]).toEqual([400, 3]);
+    expect(lint.json.message).toMatch(/^invalid spec: spec\.schedules\[0\] "every day": /);
+    const now = await call("POST", "/api/v1/workflows/{namespace}/submit", { namespace: NS }, { body: { namespace: NS, resourceKind: "cronwf", resourceName: "every-second" } });
+    expect(now.json.metadata).toMatchObject({ name: expect.stringMatching(/^every-second-[0-9a-z]{5}$/), labels: { "workflows.argoproj.io/cron-workflow": "every-second" } });
+    expect((await call("DELETE", `${C}/{name}`, { namespace: NS, name: "every-second" })).status).toBe(200);
+    const gone = await call("GET", `${C}/{name}`, { namespace: NS, name: "every-second" });
+    expect([gone.status, gone.json.code, gone.json.message]).toEqual([404, 5, 'cronworkflows.argoproj.io "every-second" not found']);
   });
 });
 
