@@ -7,6 +7,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { config } from "../../src/config.js";
+import { Workflow } from "../../src/workflow.js";
 import { cronSchedules, dueRun } from "../../engine/argo/cron.js";
 import { ArgoWorkflowService } from "../../engine/api/argo.js";
 import { CronWorkflows } from "../../engine/api/argo-cron.js";
@@ -53,6 +54,12 @@ describe("schedules", () => {
     const s = cronSchedules({ schedules: ["*/5 * * * *"] });
     expect(dueRun(s, at("2026-12-05T10:00:00Z"), at("2026-12-05T10:04:59Z"))).toBeUndefined();
     expect(dueRun(s, at("2026-12-05T10:00:00Z"), at("2026-12-05T10:17:00Z"))).toEqual(at("2026-12-05T10:15:00Z"));
+  });
+
+  it("are not run by `dflow run` or Workflow.from_yaml, which say where they run", () => {
+    expect(() => Workflow.from_yaml("apiVersion: argoproj.io/v1alpha1\nkind: CronWorkflow\nmetadata: {name: c}\nspec: {schedules: ['* * * * *'], workflowSpec: {entrypoint: m}}")).toThrow(
+      "expected one document of kind Workflow, found CronWorkflow (templates are not run: submit a Workflow that references them; a CronWorkflow runs on its schedule in `dflow server`: create it there with `argo cron create`)",
+    );
   });
 
   it("refuse, in one line naming the schedule, what does not parse", () => {
