@@ -5,6 +5,7 @@
 import { DflowConfigError } from "../../src/errors.js";
 import { type ArgoWorkflow, checkWorkflow, loadArgo } from "../argo/index.js";
 import { type Obj, asObj } from "../argo/manifest.js";
+import { type Requirement, meets, parseRequirements } from "../argo/selector.js";
 
 export { type Obj, asObj };
 
@@ -50,44 +51,17 @@ export function lintManifest(workflow: Obj, support: Array<{ text: string; sourc
 
 // ------------------------------------------------------------ label selectors
 
-type Requirement = { key: string; op: "=" | "!=" | "in" | "notin" | "exists" | "!exists"; values: string[] };
-
 /** A Kubernetes label selector (`a=b,c!=d,e in (f,g),h,!i`); refused when it does not parse. */
 export function parseLabelSelector(sel: string): Requirement[] {
-  const out: Requirement[] = [];
-  // Commas inside `in (...)` do not separate requirements.
-  const parts = sel.match(/[^,(]+(\([^)]*\))?[^,]*/g) ?? [];
-  for (const raw of parts) {
-    const p = raw.trim();
-    if (!p) continue;
-    let m: RegExpExecArray | null;
-    if ((m = /^([\w./-]+)\s+(in|notin)\s+\(([^)]*)\)$/.exec(p))) out.push({ key: m[1]!, op: m[2] as "in" | "notin", values: m[3]!.split(",").map((v) => v.trim()) });
-    else if ((m = /^([\w./-]+)\s*(==|=|!=)\s*([\w.-]*)$/.exec(p))) out.push({ key: m[1]!, op: m[2] === "!=" ? "!=" : "=", values: [m[3]!] });
-    else if ((m = /^!([\w./-]+)$/.exec(p))) out.push({ key: m[1]!, op: "!exists", values: [] });
-    else if ((m = /^([\w./-]+)$/.exec(p))) out.push({ key: m[1]!, op: "exists", values: [] });
-    else throw new ArgoApiError(3, `listOptions.labelSelector: cannot parse ${JSON.stringify(p)} (expected key=value, key!=value, key in (a,b), key notin (a,b), key or !key)`);
+  try {
+    return parseRequirements(sel);
+  } catch (e) {
+    throw new ArgoApiError(3, `listOptions.labelSelector: ${(e as Error).message}`);
   }
-  return out;
 }
 
 export function matchesLabels(reqs: Requirement[], labels: Record<string, string>): boolean {
-  return reqs.every((r) => {
-    const v = labels[r.key];
-    switch (r.op) {
-      case "=":
-        return v === r.values[0];
-      case "!=":
-        return v !== r.values[0];
-      case "in":
-        return v !== undefined && r.values.includes(v);
-      case "notin":
-        return v === undefined || !r.values.includes(v);
-      case "exists":
-        return v !== undefined;
-      case "!exists":
-        return v === undefined;
-    }
-  });
+  return reqs.every((r) => meets(r, labels[r.key]));
 }
 
 // ------------------------------------------------------------ field selectors

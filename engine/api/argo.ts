@@ -16,7 +16,7 @@ import path from "node:path";
 import { Readable } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
 import { type ArgoRunResult, type ArgoStatus, artifactRepository, readArgoStatus, retryArgoWorkflow, runArgoWorkflow, templateOfRun } from "../argo/index.js";
-import type { ArgoRunOptions } from "../argo/run.js";
+import type { ArgoRunOptions, ChildWorkflows } from "../argo/run.js";
 import { DflowConfigError } from "../../src/errors.js";
 import { type ArgoNode, WORKFLOW_FILE } from "../argo/store.js";
 import { asList } from "../argo/manifest.js";
@@ -322,7 +322,7 @@ export class ArgoWorkflowService {
     // serverDryRun, or Kubernetes' createOptions.dryRun: ["All"]: checked, named, not run.
     const dryRun = asObj(body.createOptions).dryRun;
     if (body.serverDryRun === true || body.serverDryRun === "true" || (Array.isArray(dryRun) && dryRun.length)) return wf;
-    await this.launch(name, (o) => runArgoWorkflow(loaded, { ...o, id: name }), (dir) => writeAtomicSync(path.join(dir, SAVED), JSON.stringify({ metadata: meta, spec: wf.spec })));
+    await this.launch(name, (o) => runArgoWorkflow(loaded, { ...o, id: name, workflows: this.childWorkflows(namespace) }), (dir) => writeAtomicSync(path.join(dir, SAVED), JSON.stringify({ metadata: meta, spec: wf.spec })));
     return this.get(namespace, name);
   }
 
@@ -355,6 +355,23 @@ export class ArgoWorkflowService {
     }
     // An interpreter failure ends the run as Error itself (engine/argo/run.ts); what is left (the disk) has nothing to record it on.
     void done.catch(() => undefined).finally(() => this.runs.delete(name));
+  }
+
+  /** The Workflows a resource template of a run in `namespace` creates: workflows of the namespace, as on Argo. */
+  private childWorkflows(namespace: string): ChildWorkflows {
+    return {
+      create: async (manifest) => str(asObj((await this.create(namespace, { workflow: manifest })).metadata).name),
+      get: (name) => {
+        try {
+          return this.get(namespace, name);
+        } catch {
+          return undefined;
+        }
+      },
+      delete: async (name) => {
+        await this.delete(namespace, name, true);
+      },
+    };
   }
 
   /** `argo submit --from workflowtemplate/<name>`. */
@@ -534,7 +551,7 @@ export class ArgoWorkflowService {
     // that retries as soon as it sees the phase (`argo wait && argo retry`) must not be refused for that.
     await this.runs.get(name)?.done.catch(() => undefined);
     for (let i = 0; i < 100 && this.store.engineAlive(name); i++) await sleep(50);
-    await this.launch(name, (o) => retryArgoWorkflow(name, o));
+    await this.launch(name, (o) => retryArgoWorkflow(name, { ...o, workflows: this.childWorkflows(namespace) }));
     return this.get(namespace, name);
   }
 

@@ -6,6 +6,7 @@
 import { type ArgoTemplate, type ArgoWorkflow, type Obj, ArgoSpecError, ArgoUnsupported, asList, asObj } from "./manifest.js";
 import { checkConfigMapRef, checkVolumes, checkWorkflowVolumes, semaphoreLimit, volumeSpec } from "./volumes.js";
 import { PROBE_FIELDS, PROBE_KINDS } from "./probe.js";
+import { parseRequirements } from "./selector.js";
 
 
 /** Fields that configure Kubernetes only (scheduling, pod metadata, GC, archiving): no effect locally. */
@@ -13,7 +14,7 @@ const K8S_SPEC = ["podResources", "serviceAccountName", "podGC", "ttlStrategy", 
 const HANDLED_SPEC = ["entrypoint", "templates", "arguments", "onExit", "hooks", "parallelism", "activeDeadlineSeconds", "templateDefaults", "workflowTemplateRef", "synchronization", "workflowMetadata", "retryStrategy", "volumes", "volumeClaimTemplates"];
 
 const K8S_TEMPLATE = ["metadata", "nodeSelector", "tolerations", "affinity", "podSpecPatch", "securityContext", "serviceAccountName", "automountServiceAccountToken", "priorityClassName", "priority", "schedulerName", "archiveLocation", "archiveLogs", "metrics", "artifactGC", "podDisruptionBudget", "executor", "resources", "annotations", "labels"];
-const HANDLED_TEMPLATE = ["volumes", "hooks", "name", "inputs", "outputs", "container", "script", "containerSet", "http", "steps", "dag", "suspend", "retryStrategy", "activeDeadlineSeconds", "timeout", "parallelism", "failFast", "memoize", "synchronization", "daemon", "sidecars", "initContainers"];
+const HANDLED_TEMPLATE = ["volumes", "hooks", "name", "inputs", "outputs", "container", "script", "containerSet", "http", "steps", "dag", "suspend", "retryStrategy", "activeDeadlineSeconds", "timeout", "parallelism", "failFast", "memoize", "synchronization", "daemon", "sidecars", "initContainers", "resource"];
 const CONTAINER = ["volumeMounts", "name", "image", "imagePullPolicy", "command", "args", "env", "envFrom", "workingDir", "resources", "source", "securityContext", "dependencies", "ports", "terminationMessagePath", "terminationMessagePolicy", "livenessProbe", "readinessProbe"];
 const ARTIFACT = ["name", "path", "from", "fromExpression", "raw", "s3", "optional", "subPath", "globalName", "mode", "archive", "recurseMode", "description", "artifactGC", "deleted"];
 const PARAMETER = ["name", "value", "default", "valueFrom", "globalName", "enum", "description"];
@@ -81,7 +82,8 @@ function templateRefs(v: unknown, out: string[] = []): string[] {
 }
 
 function checkTemplate(t: ArgoTemplate, where: string, scope: ArgoTemplate[], wf: ArgoWorkflow, volumes: Obj): void {
-  for (const kind of ["resource", "data", "plugin"]) if (given(t[kind])) unsupported(where, kind, kind === "resource" ? "resource templates need Kubernetes" : `${kind} templates need Argo's agent`);
+  for (const kind of ["data", "plugin"]) if (given(t[kind])) unsupported(where, kind, `${kind} templates need Argo's agent`);
+  if (t.resource !== undefined) checkResource(asObj(t.resource), `${where}.resource`);
   if (t.http !== undefined) checkHttp(asObj(t.http), `${where}.http`, wf);
   checkPodContainers(t, where, wf);
   checkVolumes(t, where, { spec: volumes, configMaps: wf.configMaps });
@@ -101,7 +103,7 @@ function checkTemplate(t: ArgoTemplate, where: string, scope: ArgoTemplate[], wf
   }
   for (const io of ["inputs", "outputs"]) {
     for (const a of asList(asObj(t[io]).artifacts)) checkArtifact(a, `${where}.${io}.artifacts.${String(a.name)}`);
-    for (const p of asList(asObj(t[io]).parameters)) checkParameter(p, `${where}.${io}.parameters.${String(p.name)}`, wf);
+    for (const p of asList(asObj(t[io]).parameters)) checkParameter(p, `${where}.${io}.parameters.${String(p.name)}`, wf, io === "outputs" && t.resource !== undefined);
   }
   if (t.retryStrategy !== undefined) only(asObj(t.retryStrategy), RETRY, [], `${where}.retryStrategy`, () => "unknown retryStrategy field");
   if (t.containerSet !== undefined) only(asObj(t.containerSet), ["containers", "volumeMounts", "retryStrategy"], [], `${where}.containerSet`, () => "unknown containerSet field");
@@ -151,6 +153,38 @@ function checkProbe(probe: unknown, where: string): void {
   if (PROBE_KINDS.filter((k) => p[k] !== undefined).length !== 1) throw new ArgoSpecError(`invalid spec: ${where} must give exactly one of ${PROBE_KINDS.join(", ")}`);
 }
 
+/**
+ * A resource template: create, apply, get or delete of an Argo Workflow (run
+ * by this engine), its success and failure conditions (Kubernetes selector
+ * requirements over the workflow's JSON); other kinds, patches and kubectl
+ * flags need Kubernetes.
+ */
+function checkResource(r: Obj, where: string): void {
+  only(r, ["action", "manifest", "successCondition", "failureCondition", "setOwnerReference"], [], where, (k) => (k === "flags" ? "kubectl flags need Kubernetes" : k === "manifestFrom" ? "a manifest from an artifact is not implemented; give manifest" : "unknown resource field"));
+  const action = String(r.action ?? "");
+  if (!["create", "apply", "get", "delete"].includes(action)) unsupported(where, "action", `${JSON.stringify(action)} is not one of create, apply, get, delete (a patch or replace needs Kubernetes)`);
+  if (typeof r.manifest !== "string" || !r.manifest.trim()) throw new ArgoSpecError(`invalid spec: ${where}.manifest is required`);
+  // The kind as written (a tag in it is resolved when the node runs, and checked then).
+  const kind = /^kind:\s*["']?([^"'\s]+)/m.exec(r.manifest)?.[1];
+  const apiVersion = /^apiVersion:\s*["']?([^"'\s]+)/m.exec(r.manifest)?.[1];
+  const refused = kind && !kind.includes("{{") ? resourceRefusal(kind, apiVersion) : undefined;
+  if (refused) unsupported(where, "manifest", refused);
+  for (const k of ["successCondition", "failureCondition"]) {
+    if (r[k] === undefined || String(r[k]).includes("{{")) continue;
+    try {
+      parseRequirements(String(r[k]));
+    } catch (e) {
+      throw new ArgoSpecError(`invalid spec: ${where}.${k}: ${(e as Error).message}`);
+    }
+  }
+}
+
+/** Why a resource template's manifest cannot be acted on locally, or undefined: Workflows only (the workflow of workflows). */
+export function resourceRefusal(kind: unknown, apiVersion: unknown): string | undefined {
+  if (kind === "Workflow" && (apiVersion === undefined || String(apiVersion).startsWith("argoproj.io/"))) return undefined;
+  return `a resource template acts here on Argo Workflows only (a workflow of workflows); kind ${JSON.stringify(kind ?? null)} needs Kubernetes`;
+}
+
 function checkSync(sync: unknown, where: string, wf: ArgoWorkflow): void {
   const o = asObj(sync);
   for (const k of Object.keys(o)) if (!["mutex", "mutexes", "semaphore", "semaphores"].includes(k)) unsupported(where, k, "unknown synchronization field");
@@ -192,12 +226,16 @@ function checkHttp(h: Obj, where: string, wf: ArgoWorkflow): void {
   }
 }
 
-function checkParameter(p: Obj, where: string, wf: ArgoWorkflow): void {
+/** `resource`: an output of a resource template, which may read the resource's JSON (jsonPath, or a jqFilter that is a path). */
+function checkParameter(p: Obj, where: string, wf: ArgoWorkflow, resource = false): void {
   only(p, PARAMETER, [], where, () => "unknown parameter field");
   const vf = asObj(p.valueFrom);
   for (const k of Object.keys(vf)) {
+    if (resource && (k === "jsonPath" || k === "jqFilter")) continue;
     if (!VALUE_FROM.includes(k)) unsupported(`${where}.valueFrom`, k, k === "jsonPath" || k === "jqFilter" ? "only resource templates set it" : "unknown or Kubernetes-only valueFrom field");
   }
+  if (vf.jqFilter !== undefined && !/^\.[\w-]+(\.[\w-]+)*$/.test(String(vf.jqFilter))) unsupported(`${where}.valueFrom`, "jqFilter", "a jq program other than a path (.metadata.name) needs jq; give the path, or jsonPath");
+  if (vf.jsonPath !== undefined && !/^\{?\.?[\w-]+(\.[\w-]+)*\}?$/.test(String(vf.jsonPath))) unsupported(`${where}.valueFrom`, "jsonPath", "only a plain path ({.metadata.name}) is read locally");
   // A ConfigMap's key: given locally, unless a value or a default stands in for it.
   if (vf.configMapKeyRef !== undefined) checkConfigMapRef(wf.configMaps, asObj(vf.configMapKeyRef), `${where}.valueFrom.configMapKeyRef`, { key: true, fallback: p.value !== undefined || vf.default !== undefined || p.default !== undefined });
 }

@@ -53,13 +53,15 @@ import { killSteps, runLocal } from "../executors/local.js";
 import { debugRoot, killStepProcess, newWorkflowDir } from "../workflow-run.js";
 import { readTextOrSync, writeAtomic, writeAtomicSync } from "../store/fsx.js";
 import { acquireLock, engineDir, releaseLock } from "../store/engine-dir.js";
-import { takeStopRequest, waitForResume } from "../control.js";
-import { type ArgoTemplate, type ArgoWorkflow, type Obj, ArgoSpecError, asList, asObj, fromSaved, toSaved } from "./manifest.js";
+import { deleteWorkflow, takeStopRequest, waitForResume } from "../control.js";
+import { type ArgoTemplate, type ArgoWorkflow, type Obj, ArgoSpecError, ArgoUnsupported, asList, asObj, fromSaved, loadWorkflow, parseManifests, toSaved } from "./manifest.js";
+import { meets, parseRequirements, valueAt } from "./selector.js";
+import { readArgoStatus } from "./nodes.js";
 import { type Isolation, Sandbox, imageDefaults, noNamespaceReason, PRIVATE_ROOTS, shims, withStdoutCapture } from "./sandbox.js";
 import { type ArgoNode, type NodeArtifact, type NodeParam, type NodePhase, NodeStore, PROGRESS_FILE, WORKFLOW_FILE, type WorkflowRecord, readNodes, timestamp } from "./store.js";
 import { ArtifactValue, TagError, type Vars, exprEnv, soleReference, substitute, substituteDeep, tagText } from "./tags.js";
 import { type TaskSpec, type TaskState, dagPhase, dependencyNames, dependsOf, evaluateDepends } from "./depends.js";
-import { checkWorkflow } from "./check.js";
+import { checkWorkflow, resourceRefusal } from "./check.js";
 import { type MemoEntry, memoFile, writeMemo } from "./memo.js";
 import { type ConfigMapFiles, configMapEntries, configMapKey, mountConfigMaps, mountPaths, semaphoreLimit, volumeBinds, volumeSpec } from "./volumes.js";
 import { mergeInto } from "../artifacts/place.js";
@@ -142,6 +144,17 @@ export interface ArgoRunOptions {
   id?: string;
   /** Shutdown and suspension from outside (the Argo Server API's stop/terminate/suspend). */
   control?: ArgoRunControl;
+  /** Where a resource template's Workflows are created (the Argo Server API's namespace); else runs of this process. */
+  workflows?: ChildWorkflows;
+}
+
+/** The Workflows a resource template creates, gets and deletes (Argo's workflow of workflows). */
+export interface ChildWorkflows {
+  /** Create and start one; resolves with its name once it runs. */
+  create(manifest: Obj): Promise<string>;
+  /** The workflow as Argo's API shows it (metadata, spec, status), or undefined when there is none. */
+  get(name: string): Obj | undefined;
+  delete(name: string): Promise<void>;
 }
 
 /** A retry: the earlier run's directory, continued (retryArgoWorkflow). */
@@ -249,6 +262,7 @@ class Run {
   previousById = new Map<string, ArgoNode>();
   readonly adopted = new Set<string>();
   readonly daemons = new Boundaries();
+  workflows: ChildWorkflows = localWorkflows(this);
 
   constructor(
     readonly wf: ArgoWorkflow,
@@ -554,6 +568,7 @@ class Run {
     }
     if (kind === "suspend") return this.suspend(t, node, vars);
     if (kind === "http") return this.http(t, node, vars, maxEnd);
+    if (kind === "resource") return this.resource(t, node, vars);
     return this.pod(t, node, vars, inArts, maxEnd, volumeSpec(this.wf.spec, scope.spec));
   }
 
@@ -1106,6 +1121,76 @@ class Run {
       this.fail(node, "Failed", message);
       return { node, phase: "Failed", outputs };
     }
+    this.store.finish(node, "Succeeded");
+    return { node, phase: "Succeeded", outputs };
+  }
+
+  /**
+   * A resource template, for the one kind of resource a local run has:
+   * Workflows (Argo's workflow of workflows). create/apply start one, get and
+   * delete name one; then, with a successCondition or failureCondition, it
+   * waits until either holds of the workflow's JSON (Argo's executor polls
+   * it so); output parameters by jsonPath or a path-only jqFilter.
+   */
+  private async resource(t: ArgoTemplate, node: ArgoNode, vars: Vars): Promise<Outcome> {
+    const r = asObj(substituteDeep(t.resource, vars, [], "pod"));
+    const action = str(r.action);
+    const outputs = emptyOutputs();
+    const [manifest = {}] = parseManifests(str(r.manifest), `templates.${t.name}.resource.manifest`);
+    const refused = resourceRefusal(manifest.kind, manifest.apiVersion);
+    if (refused) throw new ArgoUnsupported(`templates.${t.name}.resource.manifest is not supported when running Argo workflows locally: ${refused}`);
+    let name = str(asObj(manifest.metadata).name);
+    const log = path.join(this.store.dir(node), "log.txt");
+    if (action === "create" || action === "apply") {
+      if (r.setOwnerReference === true) manifest.metadata = { ...asObj(manifest.metadata), ownerReferences: [{ apiVersion: "argoproj.io/v1alpha1", kind: "Workflow", name: this.wfid, uid: str(this.globals.get("workflow.uid")), blockOwnerDeletion: true, controller: true }] };
+      if (action === "apply" && name && this.workflows.get(name)) await fsp.writeFile(log, `workflow.argoproj.io/${name} unchanged\n`);
+      else {
+        name = await this.workflows.create(manifest);
+        await fsp.writeFile(log, `workflow.argoproj.io/${name} created\n`);
+      }
+    } else if (action === "delete") {
+      await this.workflows.delete(name);
+      await fsp.writeFile(log, `workflow.argoproj.io "${name}" deleted\n`);
+      this.store.finish(node, "Succeeded");
+      return { node, phase: "Succeeded", outputs };
+    } else if (!this.workflows.get(name)) {
+      this.fail(node, "Failed", `workflows.argoproj.io "${name}" not found`);
+      return { node, phase: "Failed", outputs };
+    }
+    const conditions = (k: string) => parseRequirements(str(r[k]));
+    const success = conditions("successCondition");
+    const failure = conditions("failureCondition");
+    let wf = this.workflows.get(name);
+    while (success.length || failure.length) {
+      if (!wf) {
+        this.fail(node, "Failed", `The resource has been deleted while its status was still being checked. Will not be retried: workflows.argoproj.io "${name}" not found`);
+        return { node, phase: "Failed", outputs };
+      }
+      const failed = failure.find((q) => meets(q, valueAt(wf, q.key)));
+      if (failed) {
+        this.fail(node, "Failed", `failure condition '${failed.text}' evaluated true`);
+        return { node, phase: "Failed", outputs };
+      }
+      if (success.every((q) => meets(q, valueAt(wf, q.key)))) break;
+      if (this.control?.message || this.deadline.passed()) {
+        this.fail(node, "Failed", this.control?.message ?? "Step exceeded its deadline");
+        return { node, phase: "Failed", outputs };
+      }
+      await sleep(RESOURCE_POLL_MS, undefined, { signal: this.control?.signal }).catch(() => undefined);
+      wf = this.workflows.get(name);
+    }
+    const params: NodeParam[] = [];
+    for (const p of asList(asObj(t.outputs).parameters)) {
+      const vf = asObj(p.valueFrom);
+      const at = vf.jsonPath !== undefined ? str(vf.jsonPath).replace(/^\{|\}$/g, "") : vf.jqFilter !== undefined ? str(vf.jqFilter) : undefined;
+      const v = at === undefined ? undefined : valueAt(wf, at.replace(/^\./, "")) ?? (vf.default !== undefined ? str(vf.default) : undefined);
+      if (v === undefined) continue;
+      outputs.parameters.set(str(p.name), v);
+      params.push({ name: str(p.name), value: v, ...described(p) });
+      if (p.globalName) this.publishParam(str(p.globalName), v);
+    }
+    node.outputs = params.length ? { parameters: params } : {};
+    await this.store.writeParams(node, "outputs", params);
     this.store.finish(node, "Succeeded");
     return { node, phase: "Succeeded", outputs };
   }
@@ -1719,6 +1804,43 @@ class Run {
   }
 }
 
+/** How often a resource template looks at the workflow it waits for. */
+const RESOURCE_POLL_MS = 250;
+
+/**
+ * The Workflows of a resource template where no server gives them: runs of
+ * this process (their own directories in the work directory, as `dflow run`
+ * makes), with the templates and ConfigMaps the parent workflow was given.
+ */
+function localWorkflows(parent: Run): ChildWorkflows {
+  const runs = new Map<string, { dir: string; manifest: Obj }>();
+  return {
+    async create(manifest) {
+      const wf = loadWorkflow([manifest], parent.wf.library, `a Workflow created by ${parent.wfid}`, parent.wf.configMaps);
+      let started: (v: { id: string; dir: string }) => void = () => undefined;
+      const ready = new Promise<{ id: string; dir: string }>((r) => (started = r));
+      const done = runArgoWorkflow(wf, { onStart: (id, dir) => started({ id, dir }) });
+      // Refused before it starts (what it asks cannot run here): that reason is the node's.
+      const { id, dir } = await Promise.race([ready, done]);
+      runs.set(id, { dir, manifest });
+      void done.catch(() => undefined);
+      return id;
+    },
+    get(name) {
+      const dir = runs.get(name)?.dir ?? path.join(debugRoot(), name);
+      const st = fs.existsSync(path.join(dir, WORKFLOW_FILE)) ? readArgoStatus(dir) : null;
+      if (!st) return undefined;
+      const manifest = runs.get(name)?.manifest ?? {};
+      return { apiVersion: "argoproj.io/v1alpha1", kind: "Workflow", metadata: { ...asObj(manifest.metadata), name, labels: st.labels, annotations: st.annotations }, spec: asObj(manifest.spec), status: { phase: st.phase, ...(st.message ? { message: st.message } : {}), startedAt: st.startedAt, finishedAt: st.finishedAt, progress: st.progress, nodes: st.nodes, ...(st.outputs ? { outputs: st.outputs } : {}) } };
+    },
+    async delete(name) {
+      const dir = runs.get(name)?.dir ?? path.join(debugRoot(), name);
+      if (!fs.existsSync(dir)) throw new NodeError(`workflows.argoproj.io "${name}" not found`);
+      await deleteWorkflow(dir, { force: true, forceHint: "", by: parent.wfid });
+    },
+  };
+}
+
 /** An exec readinessProbe's command, in the container's working directory and environment: ready when it exits 0. */
 function probeExec(argv: string[], cwd: string, env: Record<string, string>, timeoutMs: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -1957,6 +2079,7 @@ async function start(wf: ArgoWorkflow, opts: ArgoRunOptions, resume?: Resume): P
   if (!meta.uid) wf = { ...wf, metadata: { ...meta, uid: crypto.randomUUID() } };
   const run = new Run(wf, id, dir);
   run.control = opts.control;
+  if (opts.workflows) run.workflows = opts.workflows;
   opts.control?.attach(id, dir);
   // The engine's lock: `dflow stop/terminate` find this process by it (engine/control.ts). A server's
   // runs (opts.control) are stopped by request, not by a signal that would end the server.

@@ -672,6 +672,20 @@ describe("dflow server: controlling running workflows", () => {
   });
 });
 
+describe("dflow server: a workflow of workflows", () => {
+  it("creates a resource template's Workflow in the parent's namespace, where Argo's clients see it, and waits for it", async () => {
+    const child = "apiVersion: argoproj.io/v1alpha1\nkind: Workflow\nmetadata:\n  generateName: child-\nspec:\n  entrypoint: work\n  templates:\n  - name: work\n    container: {image: alpine, command: [echo, from the child]}\n";
+    const workflow = { metadata: { generateName: "parent-" }, spec: { entrypoint: "start", templates: [{ name: "start", resource: { action: "create", setOwnerReference: true, manifest: child, successCondition: "status.phase == Succeeded" }, outputs: { parameters: [{ name: "child", valueFrom: { jsonPath: "{.metadata.name}" } }] } }] } };
+    const parent = await waitFor((await create(workflow)).json.metadata.name, ended, "an end");
+    expect(parent.status.phase).toBe("Succeeded");
+    const name = (Object.values(parent.status.nodes as Obj)[0] as Obj).outputs.parameters[0].value as string;
+    const got = (await get(name)).json;
+    expect(got.metadata).toMatchObject({ namespace: NS, ownerReferences: [expect.objectContaining({ kind: "Workflow", name: parent.metadata.name })] });
+    expect(got.status.phase).toBe("Succeeded");
+    expectWorkflow(got);
+  });
+});
+
 describe("dflow server: cron workflows", () => {
   it("runs a created CronWorkflow on its schedule (its workflows labelled with it), and serves list, suspend, lint, submit --from and delete as Argo does", async () => {
     const cronWorkflow = { metadata: { name: "every-second" }, spec: { schedules: ["@every 1s"], concurrencyPolicy: "Forbid", workflowSpec: { entrypoint: "main", templates: [pod("main", "echo {{workflow.scheduledTime}}")] } } };
