@@ -192,8 +192,8 @@ describe("the scheduler (tick at a given time)", () => {
     expect(refused({ concurrencyPolicy: "Sometimes" })).toEqual([3, 'spec.concurrencyPolicy "Sometimes": expected Allow, Forbid or Replace']);
     expect(refused({ schedules: ["61 * * * *"] })[1]).toMatch(/^invalid spec: spec\.schedules\[0\] "61 \* \* \* \*": /);
     const resource = cronWorkflow("bad");
-    resource.spec.workflowSpec.templates[0] = { name: "main", resource: { action: "create" } };
-    expect(() => cron.create(NS, { cronWorkflow: resource })).toThrow("templates.main.resource is not supported when running Argo workflows locally: resource templates need Kubernetes");
+    resource.spec.workflowSpec.templates[0] = { name: "main", resource: { action: "create", manifest: "apiVersion: batch/v1\nkind: Job\n" } };
+    expect(() => cron.create(NS, { cronWorkflow: resource })).toThrow('templates.main.resource.manifest is not supported when running Argo workflows locally: a resource template acts here on Argo Workflows only (a workflow of workflows); kind "Job" needs Kubernetes');
     expect(cron.list(NS).items.map((c: Obj) => c.metadata.name)).not.toContain("bad");
   });
 });

@@ -163,8 +163,8 @@ spec:
   });
 
   it("refuses what it cannot run, in one line naming the field, before anything runs", () => {
-    const resource = PARAMS.replace("    container: {image: busybox,", "    resource: {action: create}\n    container: {image: busybox,");
-    expect(() => Workflow.from_yaml(resource)).toThrow(/^templates\.say\.resource is not supported when running Argo workflows locally: resource templates need Kubernetes$/);
+    const resource = PARAMS.replace("    container: {image: busybox,", "    resource: {action: create, manifest: 'kind: Job'}\n    container: {image: busybox,");
+    expect(() => Workflow.from_yaml(resource)).toThrow(/^templates\.say\.resource\.manifest is not supported when running Argo workflows locally: a resource template acts here on Argo Workflows only \(a workflow of workflows\); kind "Job" needs Kubernetes$/);
     expect(() => Workflow.from_yaml(PARAMS.replace("template: say\n        arguments: {parameters: [{name: text, value: \"got", "template: sya\n        arguments: {parameters: [{name: text, value: \"got"))).toThrow("invalid spec: templates.main.steps[1].use template name 'sya' undefined");
     const before = fs.readdirSync(work).length;
     expect(() => Workflow.from_yaml(PARAMS.replace("spec:", "spec:\n  volumes: [{name: v, nfs: {server: nas, path: /}}]"))).toThrow("spec.volumes.v is not supported when running Argo workflows locally: only configMap, secret, emptyDir, persistentVolumeClaim and hostPath volumes are (got nfs)");
