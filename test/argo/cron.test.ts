@@ -3,33 +3,27 @@
 // with real workflows run by the workflow service in this process. No test
 // waits for the clock: time is what the test hands the scheduler.
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { config } from "../../src/config.js";
 import { Workflow } from "../../src/workflow.js";
 import { cronSchedules, dueRun } from "../../engine/argo/cron.js";
 import { ArgoWorkflowService } from "../../engine/api/argo.js";
 import { CronWorkflows } from "../../engine/api/argo-cron.js";
 import { WorkflowStore } from "../../engine/api/workflows.js";
 import { until } from "../support/wait.js";
+import { useArgoWorkdir } from "../support/workdir.js";
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-let work: string;
+const workdir = useArgoWorkdir("argo-cron-");
 let gates: string;
-let before: string;
 let argo: ArgoWorkflowService;
 const NS = "default";
 beforeAll(() => {
-  work = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "argo-cron-")));
   gates = fs.mkdtempSync("/var/tmp/argo-cron-");
-  before = config.debug_workdir;
-  config.debug_workdir = work;
-  argo = new ArgoWorkflowService(new WorkflowStore(work));
+  argo = new ArgoWorkflowService(new WorkflowStore(workdir.dir));
 });
 afterAll(() => {
-  config.debug_workdir = before;
   fs.rmSync(gates, { recursive: true, force: true });
 });
 
@@ -81,7 +75,7 @@ function cronWorkflow(name: string, spec: Obj = {}, gate?: string): Obj {
  * service), as a server that has been running: its first pass is long before anything is due.
  */
 async function scheduler(): Promise<CronWorkflows> {
-  const c = new CronWorkflows(fs.mkdtempSync(path.join(work, "cron-")), argo);
+  const c = new CronWorkflows(fs.mkdtempSync(path.join(workdir.dir, "cron-")), argo);
   await c.tick(new Date(0));
   return c;
 }
@@ -142,7 +136,7 @@ describe("the scheduler (tick at a given time)", () => {
   });
 
   it("runs a run missed while no scheduler ran (a server restarted) only within startingDeadlineSeconds, as Argo", async () => {
-    const root = fs.mkdtempSync(path.join(work, "cron-"));
+    const root = fs.mkdtempSync(path.join(workdir.dir, "cron-"));
     const made = new CronWorkflows(root, argo).create(NS, { cronWorkflow: cronWorkflow("missed", { startingDeadlineSeconds: 10 }) });
     // The server starts 30 s after the run was due: too late.
     await new CronWorkflows(root, argo).tick(plus(runTime(made, 1), 30));

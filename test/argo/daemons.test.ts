@@ -5,24 +5,18 @@
 // wait for each other through files (under /var/tmp: a pod's /tmp is its own).
 import fs from "node:fs";
 import net from "node:net";
-import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { config } from "../../src/config.js";
 import { Workflow } from "../../src/workflow.js";
+import { useArgoWorkdir } from "../support/workdir.js";
 import { readArgoStatus, retryArgoWorkflow } from "../../engine/argo/index.js";
 
-let work: string;
+const workdir = useArgoWorkdir("argo-daemons-");
 let shared: string;
-let before: string;
 beforeAll(() => {
-  work = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "argo-daemons-")));
   shared = fs.mkdtempSync("/var/tmp/argo-daemons-");
-  before = config.debug_workdir;
-  config.debug_workdir = work;
 });
 afterAll(() => {
-  config.debug_workdir = before;
   fs.rmSync(shared, { recursive: true, force: true });
 });
 
@@ -216,7 +210,7 @@ describe("sidecars and init containers", () => {
     expect(pod.outputs?.result).toBe("one,two from the sidecar");
     expect(await listening(port)).toBe(false);
     // Each container's log beside main's.
-    expect(fs.readFileSync(path.join(work, r.id, pod.id, "containers", "first", "log.txt"), "utf8")).toBe("init says hi\n");
+    expect(fs.readFileSync(path.join(workdir.dir, r.id, pod.id, "containers", "first", "log.txt"), "utf8")).toBe("init says hi\n");
   });
 
   it("fail the pod with the first init container that fails, before main runs; a sidecar that cannot run here ends a main that waits for it", async () => {
@@ -238,7 +232,7 @@ describe("sidecars and init containers", () => {
     expect(r.phase).toBe("Failed");
     const init = byName(wf, "init");
     expect([init.phase, init.message]).toEqual(["Failed", "setup: Error (exit code 3)"]);
-    expect(fs.existsSync(path.join(work, r.id, init.id, "log.txt"))).toBe(false);
+    expect(fs.existsSync(path.join(workdir.dir, r.id, init.id, "log.txt"))).toBe(false);
     const side = byName(wf, "side");
     expect(side.phase).toBe("Failed");
     expect(side.message).toMatch(/^sidecar nginx: Error \(exit code 127\): .*no-such-program-here.*: it cannot run on this machine \(its log: .*containers\/nginx\/log\.txt\)$/);

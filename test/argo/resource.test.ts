@@ -3,23 +3,13 @@
 // name one, success and failure conditions are waited for on its JSON,
 // outputs read by jsonPath; other kinds are refused in one line.
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { config } from "../../src/config.js";
+import { describe, expect, it } from "vitest";
 import { Workflow } from "../../src/workflow.js";
 import { readArgoStatus } from "../../engine/argo/index.js";
+import { useArgoWorkdir } from "../support/workdir.js";
 
-let work: string;
-let before: string;
-beforeAll(() => {
-  work = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "argo-resource-")));
-  before = config.debug_workdir;
-  config.debug_workdir = work;
-});
-afterAll(() => {
-  config.debug_workdir = before;
-});
+const workdir = useArgoWorkdir("argo-resource-");
 
 const PARENT = `
 apiVersion: argoproj.io/v1alpha1
@@ -79,11 +69,11 @@ describe("resource templates on Workflows (a workflow of workflows)", () => {
     expect([child.name, phase]).toEqual(["wf-name", { name: "phase", value: "Succeeded" }]);
     expect(child.value).toMatch(/^child-[0-9a-z]{5}$/);
     // The child is a workflow of its own, in the work directory, owned by the parent.
-    const childStatus = readArgoStatus(path.join(work, child.value!))!;
+    const childStatus = readArgoStatus(path.join(workdir.dir, child.value!))!;
     expect(childStatus.phase).toBe("Succeeded");
     expect(byName("wait").phase).toBe("Succeeded");
     expect(byName("failing")).toMatchObject({ phase: "Failed", message: "failure condition 'status.phase in (Failed, Error)' evaluated true" });
-    expect(fs.readFileSync(path.join(work, r.id, start.id, "log.txt"), "utf8")).toBe(`workflow.argoproj.io/${child.value} created\n`);
+    expect(fs.readFileSync(path.join(workdir.dir, r.id, start.id, "log.txt"), "utf8")).toBe(`workflow.argoproj.io/${child.value} created\n`);
   });
 
   it("refuse, before anything runs, what needs Kubernetes: other kinds, patches, kubectl flags, jq programs", () => {

@@ -2,8 +2,9 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { afterEach, beforeEach } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach } from "vitest";
 import { reset_config } from "dflow-ts";
+import { config } from "../../src/config.js";
 
 export function useTempWorkdir(): { readonly dir: string } {
   const state = { dir: "" };
@@ -16,6 +17,21 @@ export function useTempWorkdir(): { readonly dir: string } {
   afterEach(() => {
     process.chdir(start);
     if (!process.env.DFLOW_KEEP_TEST_DIRS) fs.rmSync(state.dir, { recursive: true, force: true });
+  });
+  return state;
+}
+
+/** One work directory for a file's tests (config.debug_workdir: where Argo runs go), restored after them. */
+export function useArgoWorkdir(prefix: string): { readonly dir: string } {
+  const state = { dir: "" };
+  let before = "";
+  beforeAll(() => {
+    state.dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), prefix)));
+    before = config.debug_workdir;
+    config.debug_workdir = state.dir;
+  });
+  afterAll(() => {
+    config.debug_workdir = before;
   });
   return state;
 }
