@@ -7,6 +7,7 @@ import { type ArgoTemplate, type ArgoWorkflow, type Obj, ArgoSpecError, ArgoUnsu
 import { checkConfigMapRef, checkVolumes, checkWorkflowVolumes, semaphoreLimit, volumeSpec } from "./volumes.js";
 import { PROBE_FIELDS, PROBE_KINDS } from "./probe.js";
 import { parseRequirements } from "./selector.js";
+import { GIT_FIELDS, HTTP_FIELDS } from "./remote.js";
 
 
 /** Fields that configure Kubernetes only (scheduling, pod metadata, GC, archiving): no effect locally. */
@@ -48,7 +49,7 @@ export function checkWorkflow(wf: ArgoWorkflow): void {
   only(asObj(spec.workflowMetadata), ["labels", "annotations", "labelsFrom"], [], "spec.workflowMetadata", () => "not implemented");
   for (const [hname, h] of Object.entries(asObj(spec.hooks))) only(asObj(h), ["template", "templateRef", "arguments", "expression"], [], `spec.hooks.${hname}`, () => "unknown hook field");
   for (const p of asList(asObj(spec.arguments).parameters)) checkParameter(p, `spec.arguments.parameters.${String(p.name)}`, wf);
-  for (const a of asList(asObj(spec.arguments).artifacts)) checkArtifact(a, `spec.arguments.artifacts.${String(a.name)}`);
+  for (const a of asList(asObj(spec.arguments).artifacts)) checkArtifact(a, `spec.arguments.artifacts.${String(a.name)}`, true);
   if (spec.retryStrategy !== undefined) only(asObj(spec.retryStrategy), RETRY, [], "spec.retryStrategy", () => "unknown retryStrategy field");
   const templates = spec.templates ?? [];
   const names = new Set(templates.map((t) => t.name));
@@ -102,7 +103,7 @@ function checkTemplate(t: ArgoTemplate, where: string, scope: ArgoTemplate[], wf
     checkEnv(c, `${where}.containerSet.containers.${String(c.name)}`, wf);
   }
   for (const io of ["inputs", "outputs"]) {
-    for (const a of asList(asObj(t[io]).artifacts)) checkArtifact(a, `${where}.${io}.artifacts.${String(a.name)}`);
+    for (const a of asList(asObj(t[io]).artifacts)) checkArtifact(a, `${where}.${io}.artifacts.${String(a.name)}`, io === "inputs");
     for (const p of asList(asObj(t[io]).parameters)) checkParameter(p, `${where}.${io}.parameters.${String(p.name)}`, wf, io === "outputs" && t.resource !== undefined);
   }
   if (t.retryStrategy !== undefined) only(asObj(t.retryStrategy), RETRY, [], `${where}.retryStrategy`, () => "unknown retryStrategy field");
@@ -240,9 +241,19 @@ function checkParameter(p: Obj, where: string, wf: ArgoWorkflow, resource = fals
   if (vf.configMapKeyRef !== undefined) checkConfigMapRef(wf.configMaps, asObj(vf.configMapKeyRef), `${where}.valueFrom.configMapKeyRef`, { key: true, fallback: p.value !== undefined || vf.default !== undefined || p.default !== undefined });
 }
 
-function checkArtifact(a: Obj, where: string): void {
+/** `input`: an input or an argument, which may also come from an http URL or a git repository (remote.ts). */
+function checkArtifact(a: Obj, where: string, input = false): void {
   only(a, ARTIFACT, ["http", "git", "gcs", "oss", "azure", "hdfs", "artifactory", "plugin"], where, () => "unknown artifact field");
-  for (const loc of ["http", "git", "gcs", "oss", "azure", "hdfs", "artifactory", "plugin"]) if (a[loc] !== undefined) unsupported(where, loc, "only the local default repository (key-only s3), raw and from: artifacts are available locally");
+  const fetched = input ? ["http", "git"] : [];
+  for (const loc of ["http", "git", "gcs", "oss", "azure", "hdfs", "artifactory", "plugin"]) {
+    if (a[loc] === undefined || fetched.includes(loc)) continue;
+    unsupported(where, loc, `only the local default repository (key-only s3), raw and from: artifacts${input ? ", and http and git inputs," : ""} are available locally`);
+  }
+  if (input && a.http !== undefined) only(asObj(a.http), HTTP_FIELDS, [], `${where}.http`, (k) => (k === "auth" ? "credentials from Secrets are not implemented; give headers" : "unknown http artifact field"));
+  if (input && a.git !== undefined) {
+    only(asObj(a.git), GIT_FIELDS, [], `${where}.git`, (k) => (/Secret$/.test(k) ? "credentials from Secrets are not used locally: the clone uses this machine's git configuration (credential helpers, ssh keys); drop it" : "unknown git artifact field"));
+    if (!asObj(a.git).repo) throw new ArgoSpecError(`invalid spec: ${where}.git.repo is required`);
+  }
   const s3 = asObj(a.s3);
   for (const k of Object.keys(s3)) if (k !== "key") unsupported(`${where}.s3`, k, "only key-only s3 locations (the local default repository) are available locally");
 }
@@ -250,7 +261,7 @@ function checkArtifact(a: Obj, where: string): void {
 function checkCall(s: Obj, where: string, fields: string[], scope: ArgoTemplate[], wf: ArgoWorkflow, volumes: Obj): void {
   only(s, fields, [], where, () => "unknown step/task field");
   for (const p of asList(asObj(s.arguments).parameters)) checkParameter(p, `${where}.arguments.parameters.${String(p.name)}`, wf);
-  for (const a of asList(asObj(s.arguments).artifacts)) checkArtifact(a, `${where}.arguments.artifacts.${String(a.name)}`);
+  for (const a of asList(asObj(s.arguments).artifacts)) checkArtifact(a, `${where}.arguments.artifacts.${String(a.name)}`, true);
   let callee: ArgoTemplate | undefined;
   if (s.template !== undefined) {
     callee = scope.find((x) => x.name === s.template);

@@ -69,6 +69,7 @@ import type { ArgoRunControl } from "./control.js";
 import { Boundaries } from "./daemons.js";
 import { SCHEDULED_TIME } from "./cron.js";
 import { POD_IP, type ProbeExec, waitReady } from "./probe.js";
+import { cloneGitArtifact, fetchHttpArtifact } from "./remote.js";
 
 const str = (v: unknown): string => (v === undefined || v === null ? "" : typeof v === "string" ? v : typeof v === "object" ? JSON.stringify(v) : String(v));
 
@@ -114,9 +115,12 @@ function gate(t: ArgoTemplate): Gate {
   return { limit: pLimit(Number(t.parallelism ?? 0) > 0 ? Number(t.parallelism) : Infinity), failFast: t.failFast === true, stopped: false };
 }
 
+/** Where an artifact comes from before it is in the repository: raw data, or an http or git location (remote.ts). */
+type Located = Art | { raw: string } | { remote: Obj };
+
 interface Args {
   parameters: Map<string, string | undefined>;
-  artifacts: Map<string, Art | { raw: string } | undefined>;
+  artifacts: Map<string, Located | undefined>;
 }
 
 /** Stops the workflow at its activeDeadlineSeconds. */
@@ -598,14 +602,15 @@ class Run {
     const arts: NodeArtifact[] = [];
     for (const a of declared.artifacts) {
       const name = str(a.name);
-      let src: Art | { raw: string } | undefined = args.artifacts.get(name);
-      if (!src) src = this.artifactLocation(a, base);
+      let src: Located | undefined = args.artifacts.get(name);
+      if (!src) src = this.artifactLocation(a, withParams);
       if (!src) {
         if (a.optional) continue;
         if (args.artifacts.has(name)) throw new NodeError(`inputs.artifacts.${name}: its argument's from: could not be resolved to an artifact`);
         throw new NodeError(`inputs.artifacts.${name} was not supplied`);
       }
       if ("raw" in src) src = await this.rawArtifact(src.raw);
+      else if ("remote" in src) src = await this.remoteArtifact(name, src.remote);
       artifacts.set(name, src);
       vars.set(`inputs.artifacts.${name}`, src);
       if (a.path !== undefined) vars.set(`inputs.artifacts.${name}.path`, a.path);
@@ -618,6 +623,21 @@ class Run {
   }
 
   /** Raw artifact data, kept in the repository like any artifact (it may be passed on by `from:`). */
+  /** An http or git artifact, fetched into the repository under a key of the run (remote.ts). */
+  private async remoteArtifact(name: string, r: Obj): Promise<Art> {
+    const key = `${this.wfid}/fetched/${crypto.randomUUID()}/${name}`;
+    const file = path.join(artifactRepository(), key);
+    await fsp.mkdir(path.dirname(file), { recursive: true });
+    const where = `inputs.artifacts.${name}`;
+    try {
+      if (r.http !== undefined) await fetchHttpArtifact(asObj(r.http), file, where);
+      else await cloneGitArtifact(asObj(r.git), file, where);
+    } catch (e) {
+      throw new NodeError((e as Error).message);
+    }
+    return new ArtifactValue(key, file);
+  }
+
   private async rawArtifact(data: string): Promise<Art> {
     const key = `${this.wfid}/raw/${crypto.randomUUID()}`;
     const file = path.join(artifactRepository(), key);
@@ -627,8 +647,9 @@ class Run {
   }
 
   /** A literal artifact location: raw data, or a key of the default repository. */
-  private artifactLocation(a: Obj, vars: Vars): Art | { raw: string } | undefined {
+  private artifactLocation(a: Obj, vars: Vars): Located | undefined {
     if (a.raw) return { raw: substitute(str(asObj(a.raw).data), vars) };
+    if (a.http !== undefined || a.git !== undefined) return { remote: substituteDeep({ http: a.http, git: a.git }, vars, [], true) as Obj };
     const s3 = asObj(a.s3);
     if (s3.key !== undefined) {
       const key = substitute(str(s3.key), vars, true);
@@ -1299,10 +1320,10 @@ class Run {
         throw new TagError(`arguments.parameters.${name}: ${(e as Error).message}`);
       }
     }
-    const artifacts = new Map<string, Art | { raw: string } | undefined>();
+    const artifacts = new Map<string, Located | undefined>();
     for (const x of asList(a.artifacts)) {
       const name = str(x.name);
-      let src: Art | { raw: string } | undefined;
+      let src: Located | undefined;
       if (x.from !== undefined) {
         const ref = soleReference(str(x.from));
         const v = ref ? vars.get(ref) : undefined;

@@ -1,0 +1,92 @@
+// Input artifacts from an http URL or a git repository (engine/argo/remote.ts),
+// fetched before the pod starts, against a real HTTP server and a real git
+// repository of this machine; credentials from Secrets and remote outputs are
+// refused in one line.
+import { execFileSync } from "node:child_process";
+import fs from "node:fs";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Workflow } from "../../src/workflow.js";
+import { useArgoWorkdir } from "../support/workdir.js";
+
+useArgoWorkdir("argo-remote-");
+let server: http.Server;
+let base = "";
+let host: string;
+let repo: string;
+
+beforeAll(async () => {
+  server = http.createServer((req, res) => {
+    if (req.url === "/greeting.txt" && req.headers["x-token"] === "abc") return void res.end("hello over http\n");
+    res.statusCode = req.url === "/greeting.txt" ? 403 : 404;
+    res.end("no");
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  // A repository with two commits, the first tagged v1 (under /var/tmp: not a path a pod re-roots).
+  host = fs.mkdtempSync("/var/tmp/argo-remote-");
+  repo = path.join(host, "repo");
+  const git = (...args: string[]) => execFileSync("git", ["-c", "user.email=t@example.com", "-c", "user.name=t", "-c", "init.defaultBranch=main", ...args], { cwd: repo });
+  fs.mkdirSync(repo);
+  git("init", "--quiet");
+  fs.writeFileSync(path.join(repo, "version.txt"), "v1\n");
+  git("add", ".");
+  git("commit", "--quiet", "-m", "one");
+  git("tag", "v1");
+  fs.writeFileSync(path.join(repo, "version.txt"), "v2\n");
+  git("commit", "--quiet", "-am", "two");
+});
+afterAll(async () => {
+  await new Promise((r) => server.close(r));
+  fs.rmSync(host, { recursive: true, force: true });
+});
+
+const manifest = () => `
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {generateName: remote-}
+spec:
+  entrypoint: main
+  templates:
+  - name: main
+    steps:
+    - - {name: web, template: web}
+      - {name: tagged, template: show, arguments: {artifacts: [{name: src, git: {repo: "${repo}", revision: v1}}]}}
+      - {name: head, template: show, arguments: {artifacts: [{name: src, git: {repo: "${repo}", depth: 1}}]}}
+  - name: web
+    inputs:
+      artifacts:
+      - {name: page, path: /tmp/page.txt, http: {url: "${base}/greeting.txt", headers: [{name: X-Token, value: abc}]}}
+    container: {image: alpine, command: [cat, /tmp/page.txt]}
+  - name: show
+    inputs: {artifacts: [{name: src, path: /src}]}
+    container: {image: alpine, command: [cat, /src/version.txt]}
+`;
+
+describe("http and git input artifacts", () => {
+  it("are fetched before the pod starts: a GET with its headers, a clone at a revision or a depth", async () => {
+    const wf = Workflow.from_yaml(manifest());
+    const r = await wf.submit();
+    expect(r.phase).toBe("Succeeded");
+    const result = (name: string) => Object.values(wf.status()!.nodes).find((n) => n.displayName === name)!.outputs?.result;
+    expect([result("web"), result("tagged"), result("head")]).toEqual(["hello over http", "v1", "v2"]);
+  });
+
+  it("fail the node with the server's or git's answer when they cannot be fetched", async () => {
+    const wf = Workflow.from_yaml(manifest().replace("value: abc", "value: wrong").replace("revision: v1", "revision: v9"));
+    expect((await wf.submit()).phase).toBe("Failed");
+    const node = (name: string) => Object.values(wf.status()!.nodes).find((n) => n.displayName === name)!;
+    expect(node("web")).toMatchObject({ phase: "Error", message: `inputs.artifacts.page: GET ${base}/greeting.txt: 403 Forbidden` });
+    expect(node("tagged").phase).toBe("Error");
+    expect(node("tagged").message).toMatch(/^inputs\.artifacts\.src: git checkout .*: error: pathspec 'v9' did not match/);
+  });
+
+  it("refuse, before anything runs, credentials from Secrets and remote locations for outputs", () => {
+    const withSecret = manifest().replace("revision: v1}", "revision: v1, usernameSecret: {name: creds, key: user}}");
+    expect(() => Workflow.from_yaml(withSecret)).toThrow("templates.main.steps[0].tagged.arguments.artifacts.src.git.usernameSecret is not supported when running Argo workflows locally: credentials from Secrets are not used locally: the clone uses this machine's git configuration (credential helpers, ssh keys); drop it");
+    const output = manifest().replace("    container: {image: alpine, command: [cat, /src/version.txt]}", `    container: {image: alpine, command: [cat, /src/version.txt]}\n    outputs: {artifacts: [{name: o, path: /tmp/o, http: {url: "${base}/up"}}]}`);
+    expect(() => Workflow.from_yaml(output)).toThrow("templates.show.outputs.artifacts.o.http is not supported when running Argo workflows locally: only the local default repository (key-only s3), raw and from: artifacts are available locally");
+  });
+});
