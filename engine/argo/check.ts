@@ -7,7 +7,7 @@ import { type ArgoTemplate, type ArgoWorkflow, type Obj, ArgoSpecError, ArgoUnsu
 import { checkConfigMapRef, checkVolumes, checkWorkflowVolumes, semaphoreLimit, volumeSpec } from "./volumes.js";
 import { PROBE_FIELDS, PROBE_KINDS } from "./probe.js";
 import { parseRequirements } from "./selector.js";
-import { GIT_FIELDS, HTTP_FIELDS } from "./remote.js";
+import { GIT_FIELDS, HTTP_FIELDS, S3_FIELDS } from "./remote.js";
 
 
 /** Fields that configure Kubernetes only (scheduling, pod metadata, GC, archiving): no effect locally. */
@@ -49,7 +49,7 @@ export function checkWorkflow(wf: ArgoWorkflow): void {
   only(asObj(spec.workflowMetadata), ["labels", "annotations", "labelsFrom"], [], "spec.workflowMetadata", () => "not implemented");
   for (const [hname, h] of Object.entries(asObj(spec.hooks))) only(asObj(h), ["template", "templateRef", "arguments", "expression"], [], `spec.hooks.${hname}`, () => "unknown hook field");
   for (const p of asList(asObj(spec.arguments).parameters)) checkParameter(p, `spec.arguments.parameters.${String(p.name)}`, wf);
-  for (const a of asList(asObj(spec.arguments).artifacts)) checkArtifact(a, `spec.arguments.artifacts.${String(a.name)}`, true);
+  for (const a of asList(asObj(spec.arguments).artifacts)) checkArtifact(a, `spec.arguments.artifacts.${String(a.name)}`, wf, true);
   if (spec.retryStrategy !== undefined) only(asObj(spec.retryStrategy), RETRY, [], "spec.retryStrategy", () => "unknown retryStrategy field");
   const templates = spec.templates ?? [];
   const names = new Set(templates.map((t) => t.name));
@@ -103,7 +103,7 @@ function checkTemplate(t: ArgoTemplate, where: string, scope: ArgoTemplate[], wf
     checkEnv(c, `${where}.containerSet.containers.${String(c.name)}`, wf);
   }
   for (const io of ["inputs", "outputs"]) {
-    for (const a of asList(asObj(t[io]).artifacts)) checkArtifact(a, `${where}.${io}.artifacts.${String(a.name)}`, io === "inputs");
+    for (const a of asList(asObj(t[io]).artifacts)) checkArtifact(a, `${where}.${io}.artifacts.${String(a.name)}`, wf, io === "inputs");
     for (const p of asList(asObj(t[io]).parameters)) checkParameter(p, `${where}.${io}.parameters.${String(p.name)}`, wf, io === "outputs" && t.resource !== undefined);
   }
   if (t.retryStrategy !== undefined) only(asObj(t.retryStrategy), RETRY, [], `${where}.retryStrategy`, () => "unknown retryStrategy field");
@@ -242,12 +242,12 @@ function checkParameter(p: Obj, where: string, wf: ArgoWorkflow, resource = fals
 }
 
 /** `input`: an input or an argument, which may also come from an http URL or a git repository (remote.ts). */
-function checkArtifact(a: Obj, where: string, input = false): void {
+function checkArtifact(a: Obj, where: string, wf: ArgoWorkflow, input = false): void {
   only(a, ARTIFACT, ["http", "git", "gcs", "oss", "azure", "hdfs", "artifactory", "plugin"], where, () => "unknown artifact field");
   const fetched = input ? ["http", "git"] : [];
   for (const loc of ["http", "git", "gcs", "oss", "azure", "hdfs", "artifactory", "plugin"]) {
     if (a[loc] === undefined || fetched.includes(loc)) continue;
-    unsupported(where, loc, `only the local default repository (key-only s3), raw and from: artifacts${input ? ", and http and git inputs," : ""} are available locally`);
+    unsupported(where, loc, `only the local default repository (key-only s3), s3 buckets with an endpoint, raw and from: artifacts${input ? ", and http and git inputs," : ""} are available locally`);
   }
   if (input && a.http !== undefined) only(asObj(a.http), HTTP_FIELDS, [], `${where}.http`, (k) => (k === "auth" ? "credentials from Secrets are not implemented; give headers" : "unknown http artifact field"));
   if (input && a.git !== undefined) {
@@ -255,13 +255,19 @@ function checkArtifact(a: Obj, where: string, input = false): void {
     if (!asObj(a.git).repo) throw new ArgoSpecError(`invalid spec: ${where}.git.repo is required`);
   }
   const s3 = asObj(a.s3);
-  for (const k of Object.keys(s3)) if (k !== "key") unsupported(`${where}.s3`, k, "only key-only s3 locations (the local default repository) are available locally");
+  if (a.s3 !== undefined && s3.endpoint === undefined) {
+    for (const k of Object.keys(s3)) if (k !== "key") unsupported(`${where}.s3`, k, "the local default repository has only keys; give the bucket's endpoint (and its keys' Secrets) to use another store");
+  } else if (a.s3 !== undefined) {
+    only(s3, S3_FIELDS, [], `${where}.s3`, (k) => (k === "useSDKCreds" || k === "roleARN" || k === "sessionTokenSecret" ? "give accessKeySecret and secretKeySecret (Secrets given locally)" : "not implemented for s3 locations locally"));
+    for (const k of ["bucket", "key"]) if (!s3[k]) throw new ArgoSpecError(`invalid spec: ${where}.s3.${k} is required with an endpoint`);
+    for (const k of ["accessKeySecret", "secretKeySecret"]) checkConfigMapRef(wf.configMaps, asObj(s3[k]), `${where}.s3.${k}`, { key: true, secret: true });
+  }
 }
 
 function checkCall(s: Obj, where: string, fields: string[], scope: ArgoTemplate[], wf: ArgoWorkflow, volumes: Obj): void {
   only(s, fields, [], where, () => "unknown step/task field");
   for (const p of asList(asObj(s.arguments).parameters)) checkParameter(p, `${where}.arguments.parameters.${String(p.name)}`, wf);
-  for (const a of asList(asObj(s.arguments).artifacts)) checkArtifact(a, `${where}.arguments.artifacts.${String(a.name)}`, true);
+  for (const a of asList(asObj(s.arguments).artifacts)) checkArtifact(a, `${where}.arguments.artifacts.${String(a.name)}`, wf, true);
   let callee: ArgoTemplate | undefined;
   if (s.template !== undefined) {
     callee = scope.find((x) => x.name === s.template);

@@ -1,14 +1,19 @@
-// Input artifacts from outside the artifact repository, fetched by this
-// process as Argo's executor fetches them before a pod starts: an `http`
-// artifact is the body of a GET of its URL (its headers sent), a `git` one a
-// clone of its repository (depth, branch, fetch refspecs, revision,
-// submodules). They land in the local repository, under a key of the run,
-// and are placed (a tarball unpacked) as any input artifact is. Credentials
-// from Secrets are refused at check time (check.ts): this machine's own git
-// configuration and credential helpers are what a local clone uses.
+// Artifacts outside the local repository, moved by this process as Argo's
+// executor moves them around a pod: an `http` input is the body of a GET of
+// its URL (its headers sent), a `git` one a clone of its repository (depth,
+// branch, fetch refspecs, revision, submodules), an `s3` one with an endpoint
+// an object (or the objects under a prefix) of that bucket, and an `s3`
+// output is put there, as a .tgz unless `archive: {none: {}}`. Inputs land in
+// the local repository under a key of the run and are placed (a tarball
+// unpacked) as any input artifact is. Git credentials from Secrets are
+// refused at check time (check.ts): this machine's own git configuration and
+// credential helpers are what a local clone uses; S3 keys come from Secrets
+// given locally.
 import { execFile } from "node:child_process";
 import fs from "node:fs";
 import fsp from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
 import { promisify } from "node:util";
 import { type Obj, asList } from "./manifest.js";
 
@@ -17,6 +22,80 @@ const run = promisify(execFile);
 /** The fields of http and git artifacts a local run honours. */
 export const HTTP_FIELDS = ["url", "headers"];
 export const GIT_FIELDS = ["repo", "revision", "depth", "fetch", "singleBranch", "branch", "disableSubmodules", "insecureIgnoreHostKey"];
+/** An s3 location with its own endpoint; `key` alone is the local repository's. */
+export const S3_FIELDS = ["key", "endpoint", "bucket", "region", "insecure", "accessKeySecret", "secretKeySecret", "createBucketIfNotPresent"];
+
+export interface S3Keys {
+  accessKey: string;
+  secretKey: string;
+}
+
+/** minio's client (loaded when an s3 artifact with an endpoint is met: most runs have none). */
+async function s3Client(s3: Obj, keys: S3Keys) {
+  const { Client } = await import("minio");
+  const endpoint = String(s3.endpoint);
+  const [host, port] = endpoint.includes(":") ? [endpoint.slice(0, endpoint.lastIndexOf(":")), endpoint.slice(endpoint.lastIndexOf(":") + 1)] : [endpoint, ""];
+  return new Client({ endPoint: host, ...(port ? { port: Number(port) } : {}), useSSL: s3.insecure !== true, accessKey: keys.accessKey, secretKey: keys.secretKey, ...(s3.region ? { region: String(s3.region) } : {}) });
+}
+
+const s3Name = (s3: Obj) => `s3://${String(s3.bucket)}/${String(s3.key)}`;
+
+function s3Error(where: string, s3: Obj, e: unknown): Error {
+  const err = e as Error & { code?: string; cause?: { message?: string } };
+  return new Error(`${where}: ${s3Name(s3)} at ${String(s3.endpoint)}: ${err.code ? `${err.code}: ` : ""}${err.cause?.message ?? err.message}`);
+}
+
+/** The object `s3.key` into the file `dest`, or (a prefix, as Argo stores a directory unarchived) its objects into the directory `dest`. */
+export async function fetchS3Artifact(s3: Obj, keys: S3Keys, dest: string, where: string): Promise<void> {
+  const client = await s3Client(s3, keys);
+  const bucket = String(s3.bucket);
+  const key = String(s3.key);
+  try {
+    await client.statObject(bucket, key);
+    await client.fGetObject(bucket, key, dest);
+    return;
+  } catch (e) {
+    if ((e as { code?: string }).code !== "NotFound" && (e as { code?: string }).code !== "NoSuchKey") throw s3Error(where, s3, e);
+  }
+  const prefix = key.endsWith("/") ? key : `${key}/`;
+  let n = 0;
+  try {
+    for await (const o of client.listObjectsV2(bucket, prefix, true) as AsyncIterable<{ name?: string }>) {
+      if (!o.name) continue;
+      await client.fGetObject(bucket, o.name, path.join(dest, o.name.slice(prefix.length)));
+      n++;
+    }
+  } catch (e) {
+    throw s3Error(where, s3, e);
+  }
+  if (!n) throw new Error(`${where}: ${s3Name(s3)} at ${String(s3.endpoint)}: no such key`);
+}
+
+/** Put `src` (a file or a directory) at `s3.key`: a .tgz of it as Argo archives outputs, or as it is with `archive: {none: {}}`. */
+export async function putS3Artifact(s3: Obj, keys: S3Keys, src: string, archive: Obj, where: string): Promise<void> {
+  const client = await s3Client(s3, keys);
+  const bucket = String(s3.bucket);
+  const key = String(s3.key);
+  try {
+    if (s3.createBucketIfNotPresent !== undefined && !(await client.bucketExists(bucket))) await client.makeBucket(bucket, s3.region ? String(s3.region) : undefined);
+    if (archive.none !== undefined) {
+      if (fs.statSync(src).isFile()) await client.fPutObject(bucket, key, src);
+      else for (const f of fs.readdirSync(src, { recursive: true, encoding: "utf8" })) if (fs.statSync(path.join(src, f)).isFile()) await client.fPutObject(bucket, `${key.replace(/\/$/, "")}/${f}`, path.join(src, f));
+      return;
+    }
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "dflow-s3-"));
+    try {
+      const tgz = path.join(tmp, "artifact.tgz");
+      const tar = await import("tar");
+      await tar.c({ gzip: true, file: tgz, cwd: path.dirname(src), portable: true }, [path.basename(src)]);
+      await client.fPutObject(bucket, key, tgz);
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
+  } catch (e) {
+    throw s3Error(where, s3, e);
+  }
+}
 
 /** GET `http.url` into the file `dest`; an Error naming the artifact and the answer when it is not a 2xx. */
 export async function fetchHttpArtifact(http: Obj, dest: string, where: string): Promise<void> {

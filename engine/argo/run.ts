@@ -69,7 +69,7 @@ import type { ArgoRunControl } from "./control.js";
 import { Boundaries } from "./daemons.js";
 import { SCHEDULED_TIME } from "./cron.js";
 import { POD_IP, type ProbeExec, waitReady } from "./probe.js";
-import { cloneGitArtifact, fetchHttpArtifact } from "./remote.js";
+import { type S3Keys, cloneGitArtifact, fetchHttpArtifact, fetchS3Artifact, putS3Artifact } from "./remote.js";
 
 const str = (v: unknown): string => (v === undefined || v === null ? "" : typeof v === "string" ? v : typeof v === "object" ? JSON.stringify(v) : String(v));
 
@@ -631,11 +631,18 @@ class Run {
     const where = `inputs.artifacts.${name}`;
     try {
       if (r.http !== undefined) await fetchHttpArtifact(asObj(r.http), file, where);
+      else if (r.s3 !== undefined) await fetchS3Artifact(asObj(r.s3), this.s3Keys(asObj(r.s3)), file, where);
       else await cloneGitArtifact(asObj(r.git), file, where);
     } catch (e) {
       throw new NodeError((e as Error).message);
     }
     return new ArtifactValue(key, file);
+  }
+
+  /** An s3 location's keys, from the Secrets given locally (check.ts made sure they are). */
+  private s3Keys(s3: Obj): S3Keys {
+    const key = (ref: unknown) => configMapKey(this.wf.configMaps, asObj(ref), true) ?? "";
+    return { accessKey: key(s3.accessKeySecret), secretKey: key(s3.secretKeySecret) };
   }
 
   private async rawArtifact(data: string): Promise<Art> {
@@ -651,6 +658,7 @@ class Run {
     if (a.raw) return { raw: substitute(str(asObj(a.raw).data), vars) };
     if (a.http !== undefined || a.git !== undefined) return { remote: substituteDeep({ http: a.http, git: a.git }, vars, [], true) as Obj };
     const s3 = asObj(a.s3);
+    if (s3.endpoint !== undefined) return { remote: { s3: substituteDeep(s3, vars, [], true) } };
     if (s3.key !== undefined) {
       const key = substitute(str(s3.key), vars, true);
       return new ArtifactValue(key, path.join(artifactRepository(), key));
@@ -984,6 +992,8 @@ class Run {
       const key = s3.key !== undefined ? str(s3.key) : `${this.wfid}/${node.id}/${name}/${base && base !== "." && base !== ".." ? base : name}`;
       const dest = path.join(artifactRepository(), key);
       await this.upload(src, dest);
+      // An s3 location with its own endpoint gets it too (the local copy serves this run's later steps).
+      if (s3.endpoint !== undefined) await putS3Artifact(s3, this.s3Keys(s3), src, asObj(a.archive), `outputs.artifacts.${name}`);
       const art = new ArtifactValue(key, dest);
       outputs.artifacts.set(name, art);
       arts.push({ name, path: str(a.path), key });

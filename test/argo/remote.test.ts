@@ -1,7 +1,8 @@
-// Input artifacts from an http URL or a git repository (engine/argo/remote.ts),
-// fetched before the pod starts, against a real HTTP server and a real git
-// repository of this machine; credentials from Secrets and remote outputs are
-// refused in one line.
+// Artifacts outside the local repository (engine/argo/remote.ts): inputs from
+// an http URL or a git repository, fetched before the pod starts, and s3
+// buckets with an endpoint, read and written, against a real HTTP server, a
+// real git repository of this machine and a real S3 API (dflow server's, in
+// a process of its own); what cannot be honoured is refused in one line.
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
@@ -9,6 +10,7 @@ import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Workflow } from "../../src/workflow.js";
+import { type DflowServer, startDflowServer } from "../support/ui.js";
 import { useArgoWorkdir } from "../support/workdir.js";
 
 useArgoWorkdir("argo-remote-");
@@ -87,6 +89,87 @@ describe("http and git input artifacts", () => {
     const withSecret = manifest().replace("revision: v1}", "revision: v1, usernameSecret: {name: creds, key: user}}");
     expect(() => Workflow.from_yaml(withSecret)).toThrow("templates.main.steps[0].tagged.arguments.artifacts.src.git.usernameSecret is not supported when running Argo workflows locally: credentials from Secrets are not used locally: the clone uses this machine's git configuration (credential helpers, ssh keys); drop it");
     const output = manifest().replace("    container: {image: alpine, command: [cat, /src/version.txt]}", `    container: {image: alpine, command: [cat, /src/version.txt]}\n    outputs: {artifacts: [{name: o, path: /tmp/o, http: {url: "${base}/up"}}]}`);
-    expect(() => Workflow.from_yaml(output)).toThrow("templates.show.outputs.artifacts.o.http is not supported when running Argo workflows locally: only the local default repository (key-only s3), raw and from: artifacts are available locally");
+    expect(() => Workflow.from_yaml(output)).toThrow("templates.show.outputs.artifacts.o.http is not supported when running Argo workflows locally: only the local default repository (key-only s3), s3 buckets with an endpoint, raw and from: artifacts are available locally");
+  });
+});
+
+describe("s3 artifacts with an endpoint", () => {
+  let store: DflowServer;
+  let storeDir: string;
+  beforeAll(async () => {
+    storeDir = fs.mkdtempSync(path.join(host, "store-"));
+    store = await startDflowServer(storeDir);
+  });
+  afterAll(async () => {
+    await store?.stop();
+  });
+
+  const s3 = (key: string) => `{endpoint: "${new URL(store.base).host}", insecure: true, bucket: results, key: ${key}, accessKeySecret: {name: s3-keys, key: access}, secretKeySecret: {name: s3-keys, key: secret}}`;
+  const keys = () => `---
+apiVersion: v1
+kind: Secret
+metadata: {name: s3-keys}
+stringData: {access: admin, secret: ${store.token}}
+`;
+
+  it("put outputs there (a .tgz, or as they are with archive none) and read inputs from there", async () => {
+    const wf = Workflow.from_yaml(`
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {generateName: s3-}
+spec:
+  entrypoint: main
+  templates:
+  - name: main
+    steps:
+    - - {name: make, template: make}
+    - - {name: read, template: read}
+  - name: make
+    container: {image: alpine, command: [sh, -c, "echo made here > /tmp/out.txt"]}
+    outputs:
+      artifacts:
+      - {name: packed, path: /tmp/out.txt, s3: ${s3("runs/out.tgz")}}
+      - {name: plain, path: /tmp/out.txt, archive: {none: {}}, s3: ${s3("runs/plain.txt")}}
+  - name: read
+    inputs: {artifacts: [{name: in, path: /tmp/in.txt, s3: ${s3("runs/out.tgz")}}]}
+    container: {image: alpine, command: [cat, /tmp/in.txt]}
+${keys()}`);
+    const r = await wf.submit();
+    expect(r.phase).toBe("Succeeded");
+    expect(Object.values(wf.status()!.nodes).find((n) => n.displayName === "read")!.outputs?.result).toBe("made here");
+    // The store's objects are files of its repository: the plain one as it was, the other a gzip.
+    const repo = path.join(storeDir, ".argo-artifacts");
+    expect(fs.readFileSync(path.join(repo, "runs", "plain.txt"), "utf8")).toBe("made here\n");
+    expect([...fs.readFileSync(path.join(repo, "runs", "out.tgz")).subarray(0, 2)]).toEqual([0x1f, 0x8b]);
+  });
+
+  it("fail the node that reads a key the bucket does not have, and refuse an s3 location whose keys are not given", async () => {
+    const wf = Workflow.from_yaml(`
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {generateName: s3-missing-}
+spec:
+  entrypoint: read
+  templates:
+  - name: read
+    inputs: {artifacts: [{name: in, path: /tmp/in.txt, s3: ${s3("nothing/here")}}]}
+    container: {image: alpine, command: [cat, /tmp/in.txt]}
+${keys()}`);
+    expect((await wf.submit()).phase).toBe("Error");
+    const [node] = Object.values(wf.status()!.nodes);
+    expect(node.message).toBe(`inputs.artifacts.in: s3://results/nothing/here at ${new URL(store.base).host}: no such key`);
+    expect(() =>
+      Workflow.from_yaml(`
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {generateName: s3-nokeys-}
+spec:
+  entrypoint: read
+  templates:
+  - name: read
+    inputs: {artifacts: [{name: in, path: /tmp/in.txt, s3: ${s3("k")}}]}
+    container: {image: alpine, command: [cat, /tmp/in.txt]}
+`),
+    ).toThrow(/^templates\.read\.inputs\.artifacts\.in\.s3\.accessKeySecret needs Secret s3-keys, which is not given/);
   });
 });
