@@ -15,7 +15,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { Readable } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
-import { type ArgoRunResult, type ArgoStatus, artifactRepository, readArgoStatus, retryArgoWorkflow, runArgoWorkflow, templateOfRun } from "../argo/index.js";
+import { type ArgoRunResult, type ArgoStatus, artifactRepository, readArgoStatus, retryArgoWorkflow, runArgoWorkflow } from "../argo/index.js";
 import type { ArgoRunOptions, ChildWorkflows } from "../argo/run.js";
 import { DflowConfigError } from "../../src/errors.js";
 import { type ArgoNode, WORKFLOW_FILE } from "../argo/store.js";
@@ -23,21 +23,21 @@ import { asList } from "../argo/manifest.js";
 import { ArgoRunControl, type ShutdownStrategy } from "../argo/control.js";
 import { fromArgoEntry, writeMemo } from "../argo/memo.js";
 import { isUnder, readTextOrSync, writeAtomicSync } from "../store/fsx.js";
-import { isSuspended, registerForeignRun, setSuspendStep } from "../control.js";
+import { isSuspended, registerForeignRun } from "../control.js";
 import { engineAlive, isFinal, listWorkflowDirs } from "./read.js";
 import { ApiError, type WorkflowStore } from "./workflows.js";
 import { type ObjectKind, TemplateStore, type TemplateKind, randomSuffix } from "./argo-templates.js";
 import { CronWorkflows } from "./argo-cron.js";
-import { ArgoApiError, type GrpcCode, type Obj, asObj, checkName, filterFields, k8sTime, lintManifest, matchesLabels, parseFieldSelector, parseLabelSelector } from "./argo-shapes.js";
+import { setSuspendNodes } from "./argo-nodes.js";
+import { ArgoApiError, type GrpcCode, type Obj, asObj, checkName, filterFields, k8sTime, lintManifest, matchesLabels, parseLabelSelector } from "./argo-shapes.js";
 
 export { ArgoApiError, GRPC_HTTP } from "./argo-shapes.js";
+export { setSuspendNodes } from "./argo-nodes.js";
 /** Where the Argo runner keeps artifacts under a work directory (the server's S3 API serves it). */
 export { artifactRepository };
 export type { TemplateKind } from "./argo-templates.js";
 
 const SAVED = "argo-workflow.json";
-/** The fields of a node that a nodeFieldSelector may name, beside its input parameters' values. */
-const NODE_FIELDS = ["displayName", "templateName", "phase", "name", "id"];
 /** The namespace of Argo runs that were not created over the API. */
 const CLI_NAMESPACE = "argo";
 // How often a watch or a followed log reads the run again: a person is watching, a quarter second is live.
@@ -470,7 +470,7 @@ export class ArgoWorkflowService {
     if (str(body.nodeFieldSelector)) {
       // One node's resume is a set of its phase (Argo's util.ResumeWorkflow).
       const { dir } = this.controlled(namespace, name, "resume");
-      for (const n of this.waitingSuspendNodes(dir, str(body.nodeFieldSelector))) setSuspendStep(dir, n.id, { phase: "Succeeded" });
+      setSuspendNodes(dir, str(body.nodeFieldSelector), { phase: "Succeeded" });
       return this.get(namespace, name);
     }
     this.controlled(namespace, name, "resume");
@@ -503,34 +503,8 @@ export class ArgoWorkflowService {
       if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) throw new ArgoApiError(3, `outputParameters must be a JSON object of names and values, got ${JSON.stringify(body.outputParameters)}`);
       outputParameters = Object.fromEntries(Object.entries(parsed).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
     }
-    const nodes = this.waitingSuspendNodes(dir, str(body.nodeFieldSelector));
-    for (const n of nodes) {
-      const declared = asList(asObj(templateOfRun(dir, n.templateName ?? "")?.outputs).parameters);
-      for (const p of Object.keys(outputParameters ?? {})) {
-        const d = declared.find((x) => x.name === p);
-        if (!d) throw new ArgoApiError(3, `node is not expecting output parameter '${p}'`);
-        if (asObj(d.valueFrom).supplied === undefined) throw new ArgoApiError(3, `cannot set output parameter '${p}' because it does not use valueFrom.raw or it was already set`);
-      }
-    }
-    for (const n of nodes) setSuspendStep(dir, n.id, { phase, message: str(body.message) || undefined, outputParameters });
+    setSuspendNodes(dir, str(body.nodeFieldSelector), { phase, message: str(body.message) || undefined, outputParameters });
     return this.get(namespace, name);
-  }
-
-  /** The suspend nodes waiting now that `selector` picks, by the fields Argo selects nodes on (util.SelectorMatchesNode). */
-  private waitingSuspendNodes(dir: string, selector: string): ArgoNode[] {
-    const pick = parseFieldSelector(selector, "nodeFieldSelector", (k) => NODE_FIELDS.includes(k) || /^inputs\.parameters\.[^.]+\.value$/.test(k));
-    const fields = (n: ArgoNode): Record<string, string> => ({
-      displayName: n.displayName,
-      templateName: n.templateName ?? "",
-      phase: n.phase,
-      name: n.name,
-      id: n.id,
-      ...Object.fromEntries((n.inputs?.parameters ?? []).map((p) => [`inputs.parameters.${p.name}.value`, p.value ?? ""])),
-    });
-    // A Running suspend node waits (or is about to: what is set now is read when its wait begins).
-    const nodes = Object.values(readArgoStatus(dir)!.nodes).filter((n) => n.type === "Suspend" && n.phase === "Running" && pick(fields(n)));
-    if (!nodes.length) throw new ArgoApiError(3, `currently, set only targets suspend nodes: no suspend nodes matching nodeFieldSelector: ${selector}`);
-    return nodes;
   }
 
   /**

@@ -758,4 +758,47 @@ describe("dflow run wf.yaml", () => {
     // Nothing waits any more: a second resume has nothing to do.
     expect((await execa(process.execPath, [cli, "resume", id], { cwd, reject: false, all: true })).all).toContain("not suspended");
   });
+
+  it("dflow resume --node resumes only the suspend nodes it picks, with their supplied outputs (Argo's intermediate parameters)", async () => {
+    const cwd = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "argo-node-")));
+    const file = path.join(cwd, "choose.yaml");
+    fs.writeFileSync(
+      file,
+      `apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {generateName: choose-}
+spec:
+  entrypoint: main
+  templates:
+  - name: main
+    steps:
+    - - {name: approve, template: approve}
+      - {name: review, template: review}
+    - - {name: deploy, template: deploy, arguments: {parameters: [{name: choice, value: "{{steps.approve.outputs.parameters.choice}}"}]}}
+  - name: approve
+    suspend: {}
+    outputs: {parameters: [{name: choice, valueFrom: {supplied: {}}}]}
+  - name: review
+    suspend: {}
+  - name: deploy
+    inputs: {parameters: [{name: choice}]}
+    container: {image: busybox, command: [echo, "deploying {{inputs.parameters.choice}}"]}
+`,
+    );
+    const run = execa(process.execPath, [cli, "run", file], { cwd, reject: false, all: true });
+    const id = await until("the workflow to start", () => fs.readdirSync(cwd).find((n) => n.startsWith("choose-")));
+    const node = (d: string) => Object.values(readArgoStatus(path.join(cwd, id))?.nodes ?? {}).find((n) => n.displayName === d);
+    await until("both suspend nodes to wait", () => node("approve")?.phase === "Running" && node("review")?.phase === "Running");
+    const dflow = (...args: string[]) => execa(process.execPath, [cli, ...args], { cwd, reject: false, all: true });
+    const wrong = await dflow("resume", id, "--node", "displayName=approve", "--output", "colour=red");
+    expect([wrong.exitCode, wrong.all]).toEqual([2, `dflow: workflow ${id}: node is not expecting output parameter 'colour'`]);
+    const one = await dflow("resume", id, "--node", "displayName=approve", "--output", "choice=blue");
+    expect([one.exitCode, one.all]).toEqual([0, `Workflow ${id}: resumed approve`]);
+    await until("approve to end", () => node("approve")?.phase === "Succeeded");
+    expect([node("approve")?.outputs?.parameters, node("review")?.phase]).toEqual([[{ name: "choice", value: "blue" }], "Running"]);
+    expect((await dflow("resume", id)).all).toBe(`Workflow ${id} resumed`);
+    const done = await run;
+    expect(done.exitCode, done.all).toBe(0);
+    expect(node("deploy")?.outputs?.result).toBe("deploying blue");
+  });
 });
