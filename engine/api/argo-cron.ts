@@ -20,7 +20,8 @@ import { randomSuffix } from "./argo-templates.js";
 export interface CronHost {
   create(namespace: string, body: Obj): Promise<Obj>;
   lint(namespace: string, body: Obj): Obj;
-  list(namespace: string, q: { labelSelector?: string }): Obj;
+  /** The namespace's workflows that carry label `key`, by its value: name, uid, creationTimestamp and phase only (read each second). */
+  labelled(namespace: string, key: string): Map<string, Obj[]>;
   shutdown(namespace: string, name: string, body: Obj, strategy: "Stop" | "Terminate"): Promise<Obj>;
   delete(namespace: string, name: string, force?: boolean): Promise<Obj>;
 }
@@ -65,13 +66,9 @@ export class CronWorkflows {
   /** The CronWorkflow as the API serves it: its active workflows read now. */
   private served(namespace: string, cron: Obj): Obj {
     const { [PRIVATE]: _, ...out } = cron;
-    const active = this.children(namespace, str(asObj(cron.metadata).name)).filter((w) => !isFinal(str(asObj(w.status).phase)));
+    const active = (this.host.labelled(namespace, CRON_LABEL).get(str(asObj(cron.metadata).name)) ?? []).filter((w) => !isFinal(str(asObj(w.status).phase)));
     const refs = active.map((w) => ({ kind: "Workflow", namespace, name: asObj(w.metadata).name, uid: asObj(w.metadata).uid, apiVersion: "argoproj.io/v1alpha1" }));
     return { ...out, status: { ...asObj(cron.status), ...(refs.length ? { active: refs } : {}) } };
-  }
-
-  private children(namespace: string, name: string): Obj[] {
-    return (this.host.list(namespace, { labelSelector: `${CRON_LABEL}=${name}` }).items as Obj[] | null) ?? [];
   }
 
   /** A CronWorkflow as it would be stored: named, its schedules and workflow checked (InvalidArgument naming what is wrong). */
@@ -179,9 +176,13 @@ export class CronWorkflows {
     this.ticking = (async () => {
       const base = path.join(this.root, ".argo-templates", "cron");
       for (const ns of fs.existsSync(base) ? fs.readdirSync(base) : []) {
-        for (const f of fs.readdirSync(path.join(base, ns)).filter((x) => x.endsWith(".json"))) {
+        const crons = fs.readdirSync(path.join(base, ns)).filter((x) => x.endsWith(".json"));
+        // One look at the namespace's workflows a pass, whatever the number of CronWorkflows.
+        const runs = crons.length ? this.host.labelled(ns, CRON_LABEL) : new Map<string, Obj[]>();
+        for (const f of crons) {
+          const name = f.slice(0, -".json".length);
           try {
-            await this.runDue(ns, f.slice(0, -".json".length), now, previous);
+            await this.runDue(ns, name, runs.get(name) ?? [], now, previous);
           } catch {
             // One CronWorkflow's trouble (deleted meanwhile, unreadable) must not stop the others: its conditions say what it can.
           }
@@ -195,12 +196,11 @@ export class CronWorkflows {
   }
 
   /** Argo's cron operator for one CronWorkflow: count ended runs, keep the history, then start the one due, if any. */
-  private async runDue(namespace: string, name: string, now: Date, previous: Date | undefined): Promise<void> {
+  private async runDue(namespace: string, name: string, children: Obj[], now: Date, previous: Date | undefined): Promise<void> {
     const cron = this.read(namespace, name);
     const spec = asObj(cron.spec);
     const status = { ...asObj(cron.status) };
     const own = { handled: str(asObj(cron[PRIVATE]).handled), counted: (asObj(cron[PRIVATE]).counted as string[] | undefined) ?? [] };
-    const children = this.children(namespace, name);
     const ended = children.filter((w) => isFinal(str(asObj(w.status).phase)));
     for (const w of ended) {
       const wname = str(asObj(w.metadata).name);

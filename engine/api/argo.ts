@@ -253,6 +253,30 @@ export class ArgoWorkflowService {
   }
 
   /**
+   * The namespace's workflows created over the API that carry label `key`,
+   * by its value, read cheaply (their saved metadata and argo.json's phase,
+   * no nodes): the CronWorkflows' runs, looked at each second. A run whose
+   * engine is gone is Error, as orphaned() shows it.
+   */
+  labelled(namespace: string, key: string): Map<string, Obj[]> {
+    const out = new Map<string, Obj[]>();
+    for (const { id, dir } of listWorkflowDirs(this.store.root)) {
+      const saved = this.saved(dir);
+      const meta = asObj(saved?.metadata);
+      const value = asObj(meta.labels)[key];
+      if (!saved || value === undefined || this.namespaceOf(dir, saved) !== namespace) continue;
+      const rec = readTextOrSync(path.join(dir, WORKFLOW_FILE), null);
+      if (rec === null) continue;
+      let phase = str((JSON.parse(rec) as Obj).phase);
+      if (!isFinal(phase) && engineAlive(dir) === false) phase = "Error";
+      const list = out.get(str(value)) ?? [];
+      list.push({ metadata: { name: id, uid: meta.uid, creationTimestamp: meta.creationTimestamp }, status: { phase } });
+      out.set(str(value), list);
+    }
+    return out;
+  }
+
+  /**
    * A node's artifact for the Argo Server's downloads (/artifacts/, /input-artifacts/ and their
    * by-uid forms, which Argo's UI and Hera's get_output_artifact use): a file as it is, a directory
    * as a .tgz of its contents, named as Argo names a download (its key's last part).
