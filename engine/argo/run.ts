@@ -1835,8 +1835,8 @@ class Run {
   }
 }
 
-/** How often a resource template looks at the workflow it waits for. */
-const RESOURCE_POLL_MS = 250;
+/** How often a resource template looks at the workflow it waits for (a whole status read: not too often; Argo looks every 5 s). */
+const RESOURCE_POLL_MS = 1000;
 
 /**
  * The Workflows of a resource template where no server gives them: runs of
