@@ -8,6 +8,7 @@ import net from "node:net";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Workflow } from "../../src/workflow.js";
+import { manifest } from "../support/argo.js";
 import { useArgoWorkdir } from "../support/workdir.js";
 import { readArgoStatus, retryArgoWorkflow } from "../../engine/argo/index.js";
 
@@ -36,9 +37,6 @@ function listening(port: number): Promise<boolean> {
     s.once("error", () => resolve(false));
   });
 }
-
-/** A Workflow's head, the spec below it as written (the rest of each manifest). */
-const manifest = (generateName: string) => (spec: TemplateStringsArray, ...values: unknown[]) => `apiVersion: argoproj.io/v1alpha1\nkind: Workflow\nmetadata: {generateName: ${generateName}}\nspec:\n${String.raw({ raw: spec }, ...values)}`;
 
 const nodesOf = (wf: Workflow) => Object.values(wf.status()!.nodes);
 const byName = (wf: Workflow, name: string) => nodesOf(wf).find((n) => n.displayName === name)!;

@@ -11,6 +11,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Workflow } from "../../src/workflow.js";
 import { type DflowServer, startDflowServer } from "../support/ui.js";
+import { manifest } from "../support/argo.js";
 import { useArgoWorkdir } from "../support/workdir.js";
 
 useArgoWorkdir("argo-remote-");
@@ -45,11 +46,7 @@ afterAll(async () => {
   fs.rmSync(host, { recursive: true, force: true });
 });
 
-const manifest = () => `
-apiVersion: argoproj.io/v1alpha1
-kind: Workflow
-metadata: {generateName: remote-}
-spec:
+const fetching = () => manifest("remote-")`
   entrypoint: main
   templates:
   - name: main
@@ -69,7 +66,7 @@ spec:
 
 describe("http and git input artifacts", () => {
   it("are fetched before the pod starts: a GET with its headers, a clone at a revision or a depth", async () => {
-    const wf = Workflow.from_yaml(manifest());
+    const wf = Workflow.from_yaml(fetching());
     const r = await wf.submit();
     expect(r.phase).toBe("Succeeded");
     const result = (name: string) => Object.values(wf.status()!.nodes).find((n) => n.displayName === name)!.outputs?.result;
@@ -77,7 +74,7 @@ describe("http and git input artifacts", () => {
   });
 
   it("fail the node with the server's or git's answer when they cannot be fetched", async () => {
-    const wf = Workflow.from_yaml(manifest().replace("value: abc", "value: wrong").replace("revision: v1", "revision: v9"));
+    const wf = Workflow.from_yaml(fetching().replace("value: abc", "value: wrong").replace("revision: v1", "revision: v9"));
     expect((await wf.submit()).phase).toBe("Failed");
     const node = (name: string) => Object.values(wf.status()!.nodes).find((n) => n.displayName === name)!;
     expect(node("web")).toMatchObject({ phase: "Error", message: `inputs.artifacts.page: GET ${base}/greeting.txt: 403 Forbidden` });
@@ -86,9 +83,9 @@ describe("http and git input artifacts", () => {
   });
 
   it("refuse, before anything runs, credentials from Secrets and remote locations for outputs", () => {
-    const withSecret = manifest().replace("revision: v1}", "revision: v1, usernameSecret: {name: creds, key: user}}");
+    const withSecret = fetching().replace("revision: v1}", "revision: v1, usernameSecret: {name: creds, key: user}}");
     expect(() => Workflow.from_yaml(withSecret)).toThrow("templates.main.steps[0].tagged.arguments.artifacts.src.git.usernameSecret is not supported when running Argo workflows locally: credentials from Secrets are not used locally: the clone uses this machine's git configuration (credential helpers, ssh keys); drop it");
-    const output = manifest().replace("    container: {image: alpine, command: [cat, /src/version.txt]}", `    container: {image: alpine, command: [cat, /src/version.txt]}\n    outputs: {artifacts: [{name: o, path: /tmp/o, http: {url: "${base}/up"}}]}`);
+    const output = fetching().replace("    container: {image: alpine, command: [cat, /src/version.txt]}", `    container: {image: alpine, command: [cat, /src/version.txt]}\n    outputs: {artifacts: [{name: o, path: /tmp/o, http: {url: "${base}/up"}}]}`);
     expect(() => Workflow.from_yaml(output)).toThrow("templates.show.outputs.artifacts.o.http is not supported when running Argo workflows locally: only the local default repository (key-only s3), s3 buckets with an endpoint, raw and from: artifacts are available locally");
   });
 });
@@ -113,11 +110,7 @@ stringData: {access: admin, secret: ${store.token}}
 `;
 
   it("put outputs there (a .tgz, or as they are with archive none) and read inputs from there", async () => {
-    const wf = Workflow.from_yaml(`
-apiVersion: argoproj.io/v1alpha1
-kind: Workflow
-metadata: {generateName: s3-}
-spec:
+    const wf = Workflow.from_yaml(manifest("s3-")`
   entrypoint: main
   templates:
   - name: main
@@ -144,11 +137,7 @@ ${keys()}`);
   });
 
   it("fail the node that reads a key the bucket does not have, and refuse an s3 location whose keys are not given", async () => {
-    const wf = Workflow.from_yaml(`
-apiVersion: argoproj.io/v1alpha1
-kind: Workflow
-metadata: {generateName: s3-missing-}
-spec:
+    const wf = Workflow.from_yaml(manifest("s3-missing-")`
   entrypoint: read
   templates:
   - name: read
@@ -159,11 +148,7 @@ ${keys()}`);
     const [node] = Object.values(wf.status()!.nodes);
     expect(node.message).toBe(`inputs.artifacts.in: s3://results/nothing/here at ${new URL(store.base).host}: no such key`);
     expect(() =>
-      Workflow.from_yaml(`
-apiVersion: argoproj.io/v1alpha1
-kind: Workflow
-metadata: {generateName: s3-nokeys-}
-spec:
+      Workflow.from_yaml(manifest("s3-nokeys-")`
   entrypoint: read
   templates:
   - name: read

@@ -7,15 +7,12 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { Workflow } from "../../src/workflow.js";
 import { readArgoStatus } from "../../engine/argo/index.js";
+import { manifest } from "../support/argo.js";
 import { useArgoWorkdir } from "../support/workdir.js";
 
 const workdir = useArgoWorkdir("argo-resource-");
 
-const PARENT = `
-apiVersion: argoproj.io/v1alpha1
-kind: Workflow
-metadata: {generateName: parent-}
-spec:
+const PARENT = manifest("parent-")`
   entrypoint: main
   templates:
   - name: main
@@ -77,11 +74,7 @@ describe("resource templates on Workflows (a workflow of workflows)", () => {
   });
 
   it("refuse, before anything runs, what needs Kubernetes: other kinds, patches, kubectl flags, jq programs", () => {
-    const t = (resource: string, outputs = "") => `
-apiVersion: argoproj.io/v1alpha1
-kind: Workflow
-metadata: {generateName: refused-}
-spec:
+    const t = (resource: string, outputs = "") => manifest("refused-")`
   entrypoint: main
   templates:
   - name: main
