@@ -384,7 +384,7 @@ export class WorkflowStore {
     const resumed = resumeWorkflow(dir);
     // An Argo run's suspend nodes: each told by a file it reads whenever its wait begins, so one whose
     // wait is only about to begin is resumed too.
-    const nodes = fs.existsSync(path.join(dir, WORKFLOW_FILE)) ? [...readNodes(dir).values()].filter((n) => n.type === "Suspend" && n.phase === "Running") : [];
+    const nodes = fs.existsSync(path.join(dir, WORKFLOW_FILE)) && engineAlive(dir) !== false ? [...readNodes(dir).values()].filter((n) => n.type === "Suspend" && n.phase === "Running") : [];
     for (const n of nodes) setSuspendStep(dir, n.id, { phase: "Succeeded" });
     return resumed || nodes.length ? `Workflow ${id} resumed` : `Workflow ${id} was not suspended`;
   }
