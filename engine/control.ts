@@ -214,7 +214,11 @@ function waitingSuspends(wfdir: string): string {
 
 /** A suspend step waits now: its marker was written by the engine that holds the workflow's lock, alive (a killed one's stays behind). */
 function suspendStepWaits(wfdir: string): boolean {
-  return waitingSuspendSteps(wfdir).length > 0;
+  const dir = waitingSuspends(wfdir);
+  if (!fs.existsSync(dir)) return false;
+  const lock = readLock(wfdir);
+  if (!lock || !lockAlive(lock)) return false;
+  return fs.readdirSync(dir).some((f) => readTextOrSync(path.join(dir, f), "").trim() === String(lock.pid));
 }
 
 /** Whether the workflow waits for a resume: suspended, or a suspend step of it waits for one (the UI's Resume). */
@@ -254,15 +258,6 @@ function readSuspendSet(wfdir: string, step: string): SuspendSet {
   } catch {
     return {};
   }
-}
-
-/** The suspend steps that wait for a resume now, by their ids (the live engine's: a killed one's markers stay behind). */
-function waitingSuspendSteps(wfdir: string): string[] {
-  const dir = waitingSuspends(wfdir);
-  if (!fs.existsSync(dir)) return [];
-  const lock = readLock(wfdir);
-  if (!lock || !lockAlive(lock)) return [];
-  return fs.readdirSync(dir).filter((f) => readTextOrSync(path.join(dir, f), "").trim() === String(lock.pid));
 }
 
 /** Set values of one waiting suspend step, from any process; merged with those set before. */

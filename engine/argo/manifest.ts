@@ -34,6 +34,11 @@ export interface ArgoWorkflow {
   configMaps: Map<string, ConfigMapFiles>;
 }
 
+/** Every template a workflow may run: its own, then those of the stored (Cluster)WorkflowTemplates it was given. */
+export function allTemplates(wf: ArgoWorkflow): ArgoTemplate[] {
+  return [...wf.spec.templates, ...[...wf.library.values()].flatMap((w) => w.spec.templates)];
+}
+
 export interface ArgoWorkflowTemplate {
   name: string;
   cluster: boolean;

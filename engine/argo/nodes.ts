@@ -38,15 +38,13 @@ export function readArgoStatus(wfdir: string): ArgoStatus | null {
     progress.set(n.id, p);
     return p;
   };
+  const total = [0, 0];
   for (const n of Object.values(nodes)) {
     const p = of(n);
     if (n.type === "Pod" || p[1]) n.progress = p.join("/");
-  }
-  const total = [0, 0];
-  for (const n of Object.values(nodes)) {
     if (n.type !== "Pod") continue;
-    total[0] += of(n)[0];
-    total[1] += of(n)[1];
+    total[0] += p[0];
+    total[1] += p[1];
   }
   return {
     name: wf.name,

@@ -54,7 +54,7 @@ import { debugRoot, killStepProcess, newWorkflowDir } from "../workflow-run.js";
 import { readTextOrSync, writeAtomic, writeAtomicSync } from "../store/fsx.js";
 import { acquireLock, engineDir, releaseLock } from "../store/engine-dir.js";
 import { deleteWorkflow, takeStopRequest, waitForResume } from "../control.js";
-import { type ArgoTemplate, type ArgoWorkflow, type Obj, ArgoSpecError, ArgoUnsupported, asList, asObj, fromSaved, loadWorkflow, parseManifests, toSaved } from "./manifest.js";
+import { type ArgoTemplate, type ArgoWorkflow, type Obj, ArgoSpecError, ArgoUnsupported, allTemplates, asList, asObj, fromSaved, loadWorkflow, parseManifests, toSaved } from "./manifest.js";
 import { meets, parseRequirements, valueAt } from "./selector.js";
 import { readArgoStatus } from "./nodes.js";
 import { type Isolation, Sandbox, imageDefaults, noNamespaceReason, PRIVATE_ROOTS, shims, withStdoutCapture } from "./sandbox.js";
@@ -115,7 +115,7 @@ function gate(t: ArgoTemplate): Gate {
   return { limit: pLimit(Number(t.parallelism ?? 0) > 0 ? Number(t.parallelism) : Infinity), failFast: t.failFast === true, stopped: false };
 }
 
-/** Where an artifact comes from before it is in the repository: raw data, or an http or git location (remote.ts). */
+/** Where an artifact comes from before it is in the repository: raw data, or an http, git or s3-with-endpoint location (remote.ts). */
 type Located = Art | { raw: string } | { remote: Obj };
 
 interface Args {
@@ -412,6 +412,18 @@ class Run {
     const hasRetry = t.retryStrategy !== undefined || (parent === undefined && this.wf.spec.retryStrategy !== undefined);
     if (!hasRetry) return this.attempt(t, scope, args, name, displayName, parent, extra, undefined);
     const node = this.store.create({ name, displayName, type: "Retry", templateName: t.name, phase: "Running" }, parent);
+    // A daemon's retry node is Daemoned with its first attempt that is: the caller goes on then, while
+    // the attempts go on until the daemon's boundary stops them (daemons.ts).
+    let announce: (o: Outcome) => void = () => undefined;
+    const daemoned = new Promise<Outcome>((resolve) => (announce = resolve));
+    const finished = this.attempts(t, scope, args, displayName, node, retry, extra, announce);
+    if (t.daemon === true && node.boundaryID !== undefined) this.daemons.track(node.boundaryID, finished);
+    return Promise.race([daemoned.then((o) => ({ ...o, daemon: { ended: finished } })), finished]);
+  }
+
+  /** The attempts of retry node `node` (`daemoned`: told once an attempt is a daemon that is ready); the node's outcome. */
+  private async attempts(t: ArgoTemplate, scope: TemplateScope, args: Args, displayName: string, node: ArgoNode, retry: Obj, extra: Vars | undefined, daemoned: (o: Outcome) => void): Promise<Outcome> {
+    const name = node.name;
     const limitRaw = retry.limit;
     let limit = limitRaw === undefined ? Infinity : Number(substitute(str(limitRaw), this.vars(extra)));
     if (!Number.isFinite(limit) && limitRaw !== undefined) limit = 0;
@@ -419,83 +431,73 @@ class Run {
     const backoff = asObj(retry.backoff);
     const maxDuration = backoff.maxDuration !== undefined ? durationSeconds(str(backoff.maxDuration)) : Infinity;
     const first = Date.now();
-    // A daemon's retry node is Daemoned with its first attempt that is: the caller goes on then, while
-    // the attempts go on here until the daemon's boundary stops them (daemons.ts).
-    let announce: ((o: Outcome) => void) | undefined;
-    const daemoned = new Promise<Outcome>((resolve) => (announce = resolve));
-    let finished!: Promise<Outcome>;
-    const attempts = async (): Promise<Outcome> => {
-      let last: Outcome | undefined;
-      let message: string | undefined;
-      for (let n = 0; ; n++) {
-        const vars = new Map(extra ?? []);
-        vars.set("retries", String(n));
-        if (last) {
-          vars.set("lastRetry.exitCode", last.outputs.exitCode ?? "-1");
-          vars.set("lastRetry.status", last.phase);
-          vars.set("lastRetry.duration", String(((Date.parse(last.node.finishedAt ?? "") || Date.now()) - Date.parse(last.node.startedAt)) / 1000));
-          vars.set("lastRetry.message", last.node.message ?? "");
-        }
-        last = await this.attempt(t, scope, args, `${name}(${n})`, `${displayName}(${n})`, node, vars, maxDuration === Infinity ? undefined : first + maxDuration * 1000);
-        if (last.daemon) {
-          if (!node.daemoned) {
-            node.daemoned = true;
-            this.store.save(node);
-            announce!({ node, phase: "Running", outputs: last.outputs, daemon: { ended: finished } });
-          }
-          last = await last.daemon.ended;
-        }
-        if (last.phase === "Succeeded" || last.phase === "Skipped") break;
-        if (n >= limit) {
-          message = "No more retries left";
-          break;
-        }
-        const retryable = policy === "Always" || (policy === "OnFailure" && last.phase === "Failed") || (policy === "OnError" && last.phase === "Error") || (policy === "OnTransientError" && (last.phase === "Error" || last.phase === "Failed") && isTransient(last.node.message ?? ""));
-        if (!retryable) break;
-        if (retry.expression) {
-          const env = exprEnv(
-            this.vars(
-              new Map([
-                ["lastRetry.exitCode", last.outputs.exitCode ?? "-1"],
-                ["lastRetry.status", last.phase],
-                ["lastRetry.duration", String((Date.parse(last.node.finishedAt ?? "") - Date.parse(last.node.startedAt)) / 1000)],
-                ["lastRetry.message", last.node.message ?? ""],
-                ...(extra ?? []),
-              ]),
-            ),
-          );
-          let ok: unknown;
-          try {
-            ok = evaluate(str(retry.expression), env);
-          } catch {
-            ok = false;
-          }
-          if (ok !== true) {
-            message = "retryStrategy.expression evaluated to false";
-            break;
-          }
-        }
-        if (this.deadline.passed() || this.control?.shutdown || (node.boundaryID !== undefined && this.daemons.isClosed(node.boundaryID))) break;
-        let wait = 0;
-        if (backoff.duration !== undefined) {
-          wait = durationSeconds(str(backoff.duration)) * Math.pow(Number(backoff.factor ?? 1) || 1, n);
-          if (backoff.cap !== undefined) wait = Math.min(wait, durationSeconds(str(backoff.cap)));
-        }
-        if (Date.now() + wait * 1000 > first + maxDuration * 1000) {
-          message = Date.now() > first + maxDuration * 1000 ? "Max duration limit exceeded" : "Backoff would exceed max duration limit";
-          break;
-        }
-        if (wait > 0) await sleep(wait * 1000);
+    let last: Outcome | undefined;
+    let message: string | undefined;
+    for (let n = 0; ; n++) {
+      const vars = new Map(extra ?? []);
+      vars.set("retries", String(n));
+      if (last) {
+        vars.set("lastRetry.exitCode", last.outputs.exitCode ?? "-1");
+        vars.set("lastRetry.status", last.phase);
+        vars.set("lastRetry.duration", String(((Date.parse(last.node.finishedAt ?? "") || Date.now()) - Date.parse(last.node.startedAt)) / 1000));
+        vars.set("lastRetry.message", last.node.message ?? "");
       }
-      delete node.daemoned;
-      node.inputs = last.node.inputs;
-      node.outputs = last.node.outputs;
-      this.store.finish(node, last.phase, message ?? last.node.message);
-      return { node, phase: last.phase, outputs: last.outputs };
-    };
-    finished = attempts();
-    if (t.daemon === true && node.boundaryID !== undefined) this.daemons.track(node.boundaryID, finished);
-    return Promise.race([daemoned, finished]);
+      last = await this.attempt(t, scope, args, `${name}(${n})`, `${displayName}(${n})`, node, vars, maxDuration === Infinity ? undefined : first + maxDuration * 1000);
+      if (last.daemon) {
+        if (!node.daemoned) {
+          node.daemoned = true;
+          this.store.save(node);
+          daemoned({ node, phase: "Running", outputs: last.outputs });
+        }
+        last = await last.daemon.ended;
+      }
+      if (last.phase === "Succeeded" || last.phase === "Skipped") break;
+      if (n >= limit) {
+        message = "No more retries left";
+        break;
+      }
+      const retryable = policy === "Always" || (policy === "OnFailure" && last.phase === "Failed") || (policy === "OnError" && last.phase === "Error") || (policy === "OnTransientError" && (last.phase === "Error" || last.phase === "Failed") && isTransient(last.node.message ?? ""));
+      if (!retryable) break;
+      if (retry.expression) {
+        const env = exprEnv(
+          this.vars(
+            new Map([
+              ["lastRetry.exitCode", last.outputs.exitCode ?? "-1"],
+              ["lastRetry.status", last.phase],
+              ["lastRetry.duration", String((Date.parse(last.node.finishedAt ?? "") - Date.parse(last.node.startedAt)) / 1000)],
+              ["lastRetry.message", last.node.message ?? ""],
+              ...(extra ?? []),
+            ]),
+          ),
+        );
+        let ok: unknown;
+        try {
+          ok = evaluate(str(retry.expression), env);
+        } catch {
+          ok = false;
+        }
+        if (ok !== true) {
+          message = "retryStrategy.expression evaluated to false";
+          break;
+        }
+      }
+      if (this.deadline.passed() || this.control?.shutdown || (node.boundaryID !== undefined && this.daemons.isClosed(node.boundaryID))) break;
+      let wait = 0;
+      if (backoff.duration !== undefined) {
+        wait = durationSeconds(str(backoff.duration)) * Math.pow(Number(backoff.factor ?? 1) || 1, n);
+        if (backoff.cap !== undefined) wait = Math.min(wait, durationSeconds(str(backoff.cap)));
+      }
+      if (Date.now() + wait * 1000 > first + maxDuration * 1000) {
+        message = Date.now() > first + maxDuration * 1000 ? "Max duration limit exceeded" : "Backoff would exceed max duration limit";
+        break;
+      }
+      if (wait > 0) await sleep(wait * 1000);
+    }
+    delete node.daemoned;
+    node.inputs = last.node.inputs;
+    node.outputs = last.node.outputs;
+    this.store.finish(node, last.phase, message ?? last.node.message);
+    return { node, phase: last.phase, outputs: last.outputs };
   }
 
   private async attempt(t: ArgoTemplate, scope: TemplateScope, args: Args, name: string, displayName: string, parent: ArgoNode | undefined, extra: Vars | undefined, maxEnd: number | undefined): Promise<Outcome> {
@@ -576,8 +578,10 @@ class Run {
     return this.pod(t, node, vars, inArts, maxEnd, volumeSpec(this.wf.spec, scope.spec));
   }
 
-  /** Inputs from the caller's arguments, else the input's value or default (§12). */
-  /** `declared`: the template's inputs with their artifacts' paths substituted (what the pod places). */
+  /**
+   * Inputs from the caller's arguments, else the input's value or default (§12).
+   * `declared`: the template's inputs with their artifacts' paths substituted (what the pod places).
+   */
   private async bindInputs(t: ArgoTemplate, args: Args): Promise<{ params: NodeParam[]; arts: NodeArtifact[]; vars: Vars; artifacts: Map<string, Art>; declared: Obj }> {
     const inputs = asObj(t.inputs);
     const params: NodeParam[] = [];
@@ -622,8 +626,7 @@ class Run {
     return { params, arts, vars, artifacts, declared };
   }
 
-  /** Raw artifact data, kept in the repository like any artifact (it may be passed on by `from:`). */
-  /** An http or git artifact, fetched into the repository under a key of the run (remote.ts). */
+  /** An http, git or s3-with-endpoint artifact, fetched into the repository under a key of the run (remote.ts). */
   private async remoteArtifact(name: string, r: Obj): Promise<Art> {
     const key = `${this.wfid}/fetched/${crypto.randomUUID()}/${name}`;
     const file = path.join(artifactRepository(), key);
@@ -645,6 +648,7 @@ class Run {
     return { accessKey: key(s3.accessKeySecret), secretKey: key(s3.secretKeySecret) };
   }
 
+  /** Raw artifact data, kept in the repository like any artifact (it may be passed on by `from:`). */
   private async rawArtifact(data: string): Promise<Art> {
     const key = `${this.wfid}/raw/${crypto.randomUUID()}`;
     const file = path.join(artifactRepository(), key);
@@ -653,7 +657,7 @@ class Run {
     return new ArtifactValue(key, file);
   }
 
-  /** A literal artifact location: raw data, or a key of the default repository. */
+  /** A literal artifact location: raw data, a key of the default repository, or one outside it (remote.ts). */
   private artifactLocation(a: Obj, vars: Vars): Located | undefined {
     if (a.raw) return { raw: substitute(str(asObj(a.raw).data), vars) };
     if (a.http !== undefined || a.git !== undefined) return { remote: substituteDeep({ http: a.http, git: a.git }, vars, [], true) as Obj };
@@ -692,11 +696,13 @@ class Run {
       for (const ic of asList(spec.initContainers)) {
         const r = await this.sideContainer(spec, "initContainers", ic, dir, volumes, timeout);
         if (r.exitCode !== 0 || r.spawnError || r.timedOut) {
-          this.fail(node, "Failed", `${str(ic.name)}: ${r.spawnError ? r.spawnError.message : r.timedOut ? "DeadlineExceeded" : `Error (exit code ${r.exitCode ?? -1})`}`);
+          this.fail(node, "Failed", containerFailure(str(ic.name), r));
           return { node, phase: "Failed", outputs: emptyOutputs() };
         }
       }
       const sidecars = this.startSidecars(spec, dir, volumes, timeout);
+      // A daemon outlives this call (its boundary stops it, daemons.ts); one with no boundary (the entrypoint) runs as a pod.
+      const daemonized = spec.daemon === true && node.boundaryID !== undefined;
       try {
         const c = asObj(spec.container ?? spec.script);
         const declared = declaredPaths(spec);
@@ -710,7 +716,7 @@ class Run {
         const argv = this.argv(spec, c, sandbox, dir);
         const env = this.env(c, sandbox, dir);
         const isolation = sandbox.isolate(declared, cwd, () => [this.wfdir, this.shimDir, process.execPath, ...binds.map(([, d]) => d), ...pathsIn(env), ...hostEnvPaths()]);
-        if (spec.daemon === true && node.boundaryID !== undefined) {
+        if (daemonized) {
           const probe: ProbeExec = (a, ms) => probeExec(a.map((x) => sandbox.rewrite(x)), hostCwd, env, ms);
           return await this.daemon(spec, node, c, { sandbox, cwd, isolation, probe, sidecars, exited: (abort) => this.process(argv, hostCwd, dir, env, timeout, "log.txt", "stdout", isolation, abort) });
         }
@@ -731,7 +737,7 @@ class Run {
         return await this.podOutcome(spec, node, sandbox, cwd, r, { isolated: isolation !== null, failure: brokenBy ?? sidecarFailure, mainFirst: brokenBy === undefined, daemon: spec.daemon === true });
       } finally {
         // Whatever ended the pod (main, an error preparing it), its sidecars end with it.
-        if (spec.daemon !== true || node.boundaryID === undefined) await sidecars.stop();
+        if (!daemonized) await sidecars.stop();
       }
     };
     return this.podLimit ? this.podLimit(run) : run();
@@ -838,7 +844,7 @@ class Run {
         if (abort.signal.aborted && !r.spawnError) return;
         const code = r.exitCode;
         if (!r.spawnError && (code === 0 || code === 137 || code === 143 || (code === null && !r.timedOut))) return;
-        const why = `${str(c.name)}: ${r.spawnError ? r.spawnError.message : r.timedOut ? "DeadlineExceeded" : `Error (exit code ${code})`}`;
+        const why = containerFailure(str(c.name), r);
         failures.push(why);
         // 126/127: the shell found no such program (or could not run it).
         if (r.spawnError || code === 126 || code === 127) {
@@ -1872,6 +1878,11 @@ function localWorkflows(parent: Run): ChildWorkflows {
   };
 }
 
+/** Why a pod's other container (an init container, a sidecar) failed, as Argo names it: `<name>: Error (exit code 3)`. */
+function containerFailure(name: string, r: { exitCode: number | null; timedOut?: boolean; spawnError?: Error }): string {
+  return `${name}: ${r.spawnError ? r.spawnError.message : r.timedOut ? "DeadlineExceeded" : `Error (exit code ${r.exitCode ?? -1})`}`;
+}
+
 /** An exec readinessProbe's command, in the container's working directory and environment: ready when it exits 0. */
 function probeExec(argv: string[], cwd: string, env: Record<string, string>, timeoutMs: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -2088,7 +2099,7 @@ export function templateOfRun(dir: string, name: string): ArgoTemplate | undefin
   const text = readTextOrSync(path.join(engineDir(dir), SAVED_RUN), null);
   if (text === null) return undefined;
   const wf = fromSaved(JSON.parse(text) as Obj);
-  return [...wf.spec.templates, ...[...wf.library.values()].flatMap((w) => w.spec.templates)].find((t) => t.name === name);
+  return allTemplates(wf).find((t) => t.name === name);
 }
 
 function savedRun(id: string, how: string): { dir: string; saved: ArgoWorkflow; record: WorkflowRecord } {
@@ -2176,7 +2187,7 @@ function keepSucceeded(run: Run, resume: Resume): void {
   const old = readNodes(resume.dir);
   const kept = new Map<string, ArgoNode>();
   // A daemon stopped with its boundary "Succeeded"; where that boundary runs again, so must the daemon, for the steps that use it.
-  const daemons = new Set([...run.wf.spec.templates, ...[...run.wf.library.values()].flatMap((w) => w.spec.templates)].filter((t) => t.daemon === true).map((t) => t.name));
+  const daemons = new Set(allTemplates(run.wf).filter((t) => t.daemon === true).map((t) => t.name));
   const rerunDaemon = (n: ArgoNode) => daemons.has(n.templateName ?? "") && n.boundaryID !== undefined && old.get(n.boundaryID)?.phase !== "Succeeded";
   for (const n of old.values()) if (n.phase === "Succeeded" && !/\.onExit$|\.hooks\./.test(n.name) && !rerunDaemon(n)) kept.set(n.name, n);
   const keep = new Set<string>();
