@@ -5,16 +5,16 @@
 // Argo's cron controller does (concurrencyPolicy, startingDeadlineSeconds,
 // when, stopStrategy, history limits, suspend). Their workflows are ordinary
 // ones of the namespace: `argo list`, `dflow list` and the UI show them.
-import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { evaluate, evaluateWhen } from "../expr/index.js";
 import { CRON_LABEL, type CronSchedule, cronChild, cronSchedules, dueRun } from "../argo/cron.js";
 import { ArgoSpecError } from "../argo/manifest.js";
+import { type Vars, substitute } from "../argo/tags.js";
 import { writeAtomicSync } from "../store/fsx.js";
 import { isFinal } from "./read.js";
 import { ArgoApiError, type Obj, asObj, checkName, k8sTime } from "./argo-shapes.js";
-import { randomSuffix } from "./argo-templates.js";
+import { storedMeta } from "./argo-templates.js";
 
 /** What the scheduler needs of the workflow service (engine/api/argo.ts). */
 export interface CronHost {
@@ -63,10 +63,10 @@ export class CronWorkflows {
     writeAtomicSync(file, JSON.stringify(cron));
   }
 
-  /** The CronWorkflow as the API serves it: its active workflows read now. */
-  private served(namespace: string, cron: Obj): Obj {
+  /** The CronWorkflow as the API serves it: its active workflows read now (`runs`: the namespace's, by CronWorkflow, when read already). */
+  private served(namespace: string, cron: Obj, runs = this.host.labelled(namespace, CRON_LABEL)): Obj {
     const { [PRIVATE]: _, ...out } = cron;
-    const active = (this.host.labelled(namespace, CRON_LABEL).get(str(asObj(cron.metadata).name)) ?? []).filter((w) => !isFinal(str(asObj(w.status).phase)));
+    const active = (runs.get(str(asObj(cron.metadata).name)) ?? []).filter((w) => !isFinal(str(asObj(w.status).phase)));
     const refs = active.map((w) => ({ kind: "Workflow", namespace, name: asObj(w.metadata).name, uid: asObj(w.metadata).uid, apiVersion: "argoproj.io/v1alpha1" }));
     return { ...out, status: { ...asObj(cron.status), ...(refs.length ? { active: refs } : {}) } };
   }
@@ -76,19 +76,8 @@ export class CronWorkflows {
     if (!given || typeof given !== "object" || Array.isArray(given)) throw new ArgoApiError(3, "cronWorkflow is required (the body is {namespace, cronWorkflow})");
     const c = given as Obj;
     if (c.kind !== undefined && c.kind !== "CronWorkflow") throw new ArgoApiError(3, `cronWorkflow.kind is ${JSON.stringify(c.kind)}, expected CronWorkflow`);
-    const meta = { ...asObj(c.metadata) };
-    let name = str(meta.name);
-    if (!name && str(meta.generateName)) name = `${str(meta.generateName)}${randomSuffix()}`;
-    if (!name) throw new ArgoApiError(3, `CronWorkflow.argoproj.io "" is invalid: metadata.name: Required value: name or generateName is required`);
-    checkName(name, "CronWorkflow name");
-    const old = asObj(existing?.metadata);
     const spec = asObj(c.spec);
-    const cron: Obj = {
-      apiVersion: "argoproj.io/v1alpha1",
-      kind: "CronWorkflow",
-      metadata: { ...meta, name, namespace, uid: old.uid ?? crypto.randomUUID(), creationTimestamp: old.creationTimestamp ?? k8sTime(new Date()), resourceVersion: String(Number(old.resourceVersion ?? 0) + 1) },
-      spec,
-    };
+    const cron: Obj = { apiVersion: "argoproj.io/v1alpha1", kind: "CronWorkflow", metadata: storedMeta("CronWorkflow", asObj(c.metadata), namespace, existing), spec };
     schedulesOf(cron);
     const policy = str(spec.concurrencyPolicy) || "Allow";
     if (!["Allow", "Forbid", "Replace"].includes(policy)) throw new ArgoApiError(3, `spec.concurrencyPolicy ${JSON.stringify(policy)}: expected Allow, Forbid or Replace`);
@@ -121,7 +110,8 @@ export class CronWorkflows {
   list(namespace: string): Obj {
     const dir = this.dir(namespace);
     const names = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith(".json")).sort() : [];
-    return { metadata: {}, items: names.map((f) => this.get(namespace, f.slice(0, -".json".length))) };
+    const runs = this.host.labelled(namespace, CRON_LABEL);
+    return { metadata: {}, items: names.map((f) => this.served(namespace, this.read(namespace, f.slice(0, -".json".length)), runs)) };
   }
 
   /** PUT: the spec and metadata replaced; the status (last run, counts) kept. */
@@ -214,6 +204,9 @@ export class CronWorkflows {
     // A condition stays until the next run decided on (that run's own, if any, replacing it).
     let conditions = Array.isArray(status.conditions) ? (status.conditions as Obj[]) : [];
     const save = () => {
+      const next = { ...status, conditions: conditions.length ? conditions : undefined };
+      // Most passes change nothing: the file is written only when they do.
+      if (JSON.stringify({ status: next, own }) === JSON.stringify({ status: asObj(cron.status), own: cron[PRIVATE] })) return;
       // Spec and metadata as they are now (an update may have come meanwhile); status and the record are this pass's.
       let fresh: Obj;
       try {
@@ -221,18 +214,16 @@ export class CronWorkflows {
       } catch {
         return; // deleted meanwhile
       }
-      this.write(namespace, { ...fresh, status: { ...status, ...(conditions.length ? { conditions } : { conditions: undefined }) }, [PRIVATE]: own });
+      const meta = asObj(fresh.metadata);
+      const labels = status.phase === "Stopped" ? { ...asObj(meta.labels), "workflows.argoproj.io/cron-workflow-completed": "true" } : meta.labels;
+      this.write(namespace, { ...fresh, metadata: { ...meta, ...(labels ? { labels } : {}) }, status: next, [PRIVATE]: own });
     };
     const condition = (type: string, message: string) => {
       conditions = [...conditions.filter((c) => c.type !== type), { type, status: "True", message, lastTransitionTime: k8sTime(now) }];
     };
     if (str(asObj(spec.stopStrategy).expression) && status.phase !== "Stopped") {
       try {
-        if (evaluate(str(asObj(spec.stopStrategy).expression), { cronworkflow: scope(cron, status) }) === true) {
-          status.phase = "Stopped";
-          const fresh = this.read(namespace, name);
-          this.write(namespace, { ...fresh, metadata: { ...asObj(fresh.metadata), labels: { ...asObj(asObj(fresh.metadata).labels), "workflows.argoproj.io/cron-workflow-completed": "true" } } });
-        }
+        if (evaluate(str(asObj(spec.stopStrategy).expression), { cronworkflow: scope(cron, status) }) === true) status.phase = "Stopped";
       } catch (e) {
         condition("SpecError", `failed to check CronWorkflow '${name}' stopping condition: ${(e as Error).message}`);
       }
@@ -251,7 +242,8 @@ export class CronWorkflows {
     if (spec.when !== undefined && str(spec.when)) {
       let go: boolean;
       try {
-        go = evaluateWhen(str(spec.when).replace(/\{\{\s*cronworkflow\.(\w+)\s*\}\}/g, (_, k: string) => str(asObj(scope(cron, status))[k])));
+        const vars: Vars = new Map(Object.entries(scope(cron, status)).map(([k, v]) => [`cronworkflow.${k}`, v ?? ""]));
+        go = evaluateWhen(substitute(str(spec.when), vars));
       } catch (e) {
         condition("SpecError", (e as Error).message);
         return save();

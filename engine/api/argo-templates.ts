@@ -103,12 +103,7 @@ export class TemplateStore {
       kind === "Secret"
         ? { type: given.type ?? "Opaque", data: { ...asObj(given.data), ...Object.fromEntries(Object.entries(asObj(given.stringData)).map(([k, v]) => [k, Buffer.from(String(v)).toString("base64")])) } }
         : { ...(given.data !== undefined ? { data: given.data } : {}), ...(given.binaryData !== undefined ? { binaryData: given.binaryData } : {}) };
-    const out: Obj = {
-      apiVersion: "v1",
-      kind,
-      metadata: { ...meta, name, namespace, uid: old?.uid ?? crypto.randomUUID(), creationTimestamp: old?.creationTimestamp ?? k8sTime(new Date()), resourceVersion: String(Number(old?.resourceVersion ?? 0) + 1) },
-      ...body,
-    };
+    const out: Obj = { apiVersion: "v1", kind, metadata: storedMeta(kind, { ...meta, name }, namespace, old && { metadata: old }), ...body };
     try {
       configMapsOf([out]);
     } catch (e) {
@@ -129,25 +124,7 @@ export class TemplateStore {
     const t = asObj(template);
     if (!template || typeof template !== "object") throw new ArgoApiError(3, "template is required");
     if (t.kind !== undefined && t.kind !== kind) throw new ArgoApiError(3, `template.kind is ${JSON.stringify(t.kind)}, expected ${kind}`);
-    const meta = { ...asObj(t.metadata) };
-    let name = typeof meta.name === "string" ? meta.name : "";
-    if (!name && typeof meta.generateName === "string" && meta.generateName) name = `${meta.generateName}${randomSuffix()}`;
-    if (!name) throw new ArgoApiError(3, `${kind}.argoproj.io "" is invalid: metadata.name: Required value: name or generateName is required`);
-    checkName(name, `${kind} name`);
-    const old = asObj(existing?.metadata);
-    const out: Obj = {
-      apiVersion: "argoproj.io/v1alpha1",
-      kind,
-      metadata: {
-        ...meta,
-        name,
-        ...(kind === "WorkflowTemplate" ? { namespace } : {}),
-        uid: old.uid ?? crypto.randomUUID(),
-        creationTimestamp: old.creationTimestamp ?? k8sTime(new Date()),
-        resourceVersion: String(Number(old.resourceVersion ?? 0) + 1),
-      },
-      spec: asObj(t.spec),
-    };
+    const out: Obj = { apiVersion: "argoproj.io/v1alpha1", kind, metadata: storedMeta(kind, asObj(t.metadata), kind === "WorkflowTemplate" ? namespace : undefined, existing), spec: asObj(t.spec) };
     if (kind === "ClusterWorkflowTemplate") delete (out.metadata as Obj).namespace;
     this.lint(kind, namespace, out);
     return out;
@@ -190,6 +167,20 @@ export class TemplateStore {
     if (!fs.existsSync(file)) throw this.notFound(kind, name);
     fs.rmSync(file);
   }
+}
+
+/**
+ * An object's metadata as the API server keeps it: its name (generateName
+ * honoured, checked), `namespace` when it has one, the uid and
+ * creationTimestamp it had (`existing`) or gets now, resourceVersion one more.
+ */
+export function storedMeta(kind: string, given: Obj, namespace: string | undefined, existing?: Obj): Obj {
+  let name = typeof given.name === "string" ? given.name : "";
+  if (!name && typeof given.generateName === "string" && given.generateName) name = `${given.generateName}${randomSuffix()}`;
+  if (!name) throw new ArgoApiError(3, `${kind}.argoproj.io "" is invalid: metadata.name: Required value: name or generateName is required`);
+  checkName(name, `${kind} name`);
+  const old = asObj(existing?.metadata);
+  return { ...given, name, ...(namespace !== undefined ? { namespace } : {}), uid: old.uid ?? crypto.randomUUID(), creationTimestamp: old.creationTimestamp ?? k8sTime(new Date()), resourceVersion: String(Number(old.resourceVersion ?? 0) + 1) };
 }
 
 /** Kubernetes' generateName suffix: five lower-case letters and digits. */

@@ -19,7 +19,6 @@ import { type ArgoRunResult, type ArgoStatus, artifactRepository, readArgoStatus
 import type { ArgoRunOptions, ChildWorkflows } from "../argo/run.js";
 import { DflowConfigError } from "../../src/errors.js";
 import { type ArgoNode, WORKFLOW_FILE } from "../argo/store.js";
-import { asList } from "../argo/manifest.js";
 import { ArgoRunControl, type ShutdownStrategy } from "../argo/control.js";
 import { fromArgoEntry, writeMemo } from "../argo/memo.js";
 import { isUnder, readTextOrSync, writeAtomicSync } from "../store/fsx.js";
