@@ -30,6 +30,17 @@ export function argoOutcome(r: { id: string; phase: string; message?: string }):
   return r.phase === "Succeeded" ? 0 : 1;
 }
 
+/** `name=value` options (`-p`, `--output`), by name; a CliError naming the option for one without `=`. */
+export function nameValues(texts: string[], option: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const kv of texts) {
+    const eq = kv.indexOf("=");
+    if (eq <= 0) throw new CliError(`${option} ${kv}: expected name=value`);
+    out[kv.slice(0, eq)] = kv.slice(eq + 1);
+  }
+  return out;
+}
+
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value)}\n`);
 }

@@ -9,7 +9,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
-import { CliError, argoOutcome, dflowCommand } from "./command.js";
+import { CliError, argoOutcome, dflowCommand, nameValues } from "./command.js";
 
 export interface ScriptRun {
   script: string;
@@ -123,12 +123,7 @@ async function runManifest(file: string, templates: string[], parameters: string
 /** The manifest loaded and checked; what is wrong with it (or its -t files, -p values) is one line. */
 async function loadManifest(file: string, templates: string[], parameters: string[]) {
   if (!fs.existsSync(file)) throw new CliError(`no such workflow manifest: ${file}`);
-  const params: Record<string, string> = {};
-  for (const p of parameters) {
-    const eq = p.indexOf("=");
-    if (eq <= 0) throw new CliError(`-p ${p}: expected name=value`);
-    params[p.slice(0, eq)] = p.slice(eq + 1);
-  }
+  const params = nameValues(parameters, "-p");
   const { fromYamlFile } = await import("../argo/load.js");
   const { DflowConfigError } = await import("../errors.js");
   try {

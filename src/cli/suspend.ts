@@ -2,7 +2,7 @@
 // while it is suspended (running steps finish), as Workflow.suspend() /
 // resume() (engine/control.ts). Works whichever process runs it.
 import type { Command } from "commander";
-import { CliError } from "./command.js";
+import { CliError, nameValues } from "./command.js";
 
 export function register(program: Command): void {
   program
@@ -26,12 +26,7 @@ export function register(program: Command): void {
         process.stdout.write(`${workflowStore().resume(id)}\n`);
         return;
       }
-      const outputParameters: Record<string, string> = {};
-      for (const kv of o.output ?? []) {
-        const eq = kv.indexOf("=");
-        if (eq <= 0) throw new CliError(`--output ${kv}: expected name=value`);
-        outputParameters[kv.slice(0, eq)] = kv.slice(eq + 1);
-      }
+      const outputParameters = nameValues(o.output ?? [], "--output");
       const { ArgoApiError, setSuspendNodes } = await import("../../engine/api/argo.js");
       try {
         const nodes = setSuspendNodes(workflowStore().dirOf(id), o.node, { phase: "Succeeded", ...(o.output?.length ? { outputParameters } : {}) });
