@@ -37,10 +37,15 @@ export function k8sTime(d: Date | string): string {
   return new Date(d).toISOString().replace(/\.\d{3}Z$/, "Z");
 }
 
-/** The manifest loaded and checked as the interpreter will run it; an invalid or unsupported one is InvalidArgument. */
-export function lintManifest(workflow: Obj, support: Array<{ text: string; source: string }>): ArgoWorkflow {
+/**
+ * The manifest loaded and checked as the interpreter will run it, given the
+ * namespace's templates and objects (`support`) and the database's limit
+ * table; an invalid or unsupported one is InvalidArgument.
+ */
+export function lintManifest(workflow: Obj, support: Array<{ text: string; source: string }>, syncLimits: Map<string, number>): ArgoWorkflow {
   try {
     const wf = loadArgo(JSON.stringify(workflow), `Workflow ${String(asObj(workflow.metadata).name ?? asObj(workflow.metadata).generateName ?? "")}`, support);
+    wf.syncLimits = syncLimits;
     checkWorkflow(wf);
     return wf;
   } catch (e) {

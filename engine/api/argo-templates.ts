@@ -10,13 +10,19 @@ import path from "node:path";
 import { writeAtomicSync } from "../store/fsx.js";
 import { configMapsOf } from "../argo/volumes.js";
 import { ArgoApiError, type Obj, asObj, checkName, k8sTime, lintManifest } from "./argo-shapes.js";
+import { SyncLimits } from "./argo-sync.js";
 
 export type TemplateKind = "WorkflowTemplate" | "ClusterWorkflowTemplate";
 /** The Kubernetes objects a namespace's workflows read (kept beside its templates). */
 export type ObjectKind = "ConfigMap" | "Secret";
 
 export class TemplateStore {
-  constructor(readonly root: string) {}
+  /** The limits of semaphores (SyncService): the database's table, and ConfigMap keys of this store. */
+  readonly sync: SyncLimits;
+
+  constructor(readonly root: string) {
+    this.sync = new SyncLimits(root, this);
+  }
 
   private dir(kind: TemplateKind, namespace: string): string {
     return kind === "ClusterWorkflowTemplate" ? path.join(this.root, ".argo-templates", "cluster") : path.join(this.root, ".argo-templates", "namespaces", checkName(namespace, "namespace"));
@@ -137,9 +143,9 @@ export class TemplateStore {
     if (!templates.length) throw new ArgoApiError(3, `${kind} ${String(asObj(t.metadata).name)}: spec.templates must hold at least one template`);
     const name = String(asObj(t.metadata).name);
     // A workflow that uses the whole template, checked as a workflow of the namespace would be.
-    const probe = { apiVersion: "argoproj.io/v1alpha1", kind: "Workflow", metadata: { name: "lint" }, spec: { workflowTemplateRef: { name, ...(kind === "ClusterWorkflowTemplate" ? { clusterScope: true } : {}) }, ...(spec.entrypoint ? {} : { entrypoint: String(templates[0]?.name ?? "") }) } };
+    const probe = { apiVersion: "argoproj.io/v1alpha1", kind: "Workflow", metadata: { name: "lint", ...(namespace ? { namespace } : {}) }, spec: { workflowTemplateRef: { name, ...(kind === "ClusterWorkflowTemplate" ? { clusterScope: true } : {}) }, ...(spec.entrypoint ? {} : { entrypoint: String(templates[0]?.name ?? "") }) } };
     const others = this.library(namespace).filter((x) => x.source !== `${kind} ${name}`);
-    lintManifest(probe, [...others, { text: JSON.stringify(t), source: `${kind} ${name}` }]);
+    lintManifest(probe, [...others, { text: JSON.stringify(t), source: `${kind} ${name}` }], this.sync.table());
   }
 
   create(kind: TemplateKind, namespace: string, template: unknown): Obj {

@@ -328,7 +328,7 @@ export class ArgoWorkflowService {
   /** `argo lint`: the workflow as it would run; InvalidArgument when it cannot. */
   lint(namespace: string, body: Obj): Obj {
     const wf = this.prepare(namespace, body.workflow, false);
-    lintManifest(wf, this.templates.library(namespace));
+    lintManifest(wf, this.templates.library(namespace), this.templates.sync.table());
     return wf;
   }
 
@@ -336,7 +336,7 @@ export class ArgoWorkflowService {
   async create(namespace: string, body: Obj): Promise<Obj> {
     const wf = this.prepare(namespace, body.workflow, true);
     const name = str(asObj(wf.metadata).name);
-    const loaded = lintManifest(wf, this.templates.library(namespace));
+    const loaded = lintManifest(wf, this.templates.library(namespace), this.templates.sync.table());
     const meta = asObj(wf.metadata);
     meta.uid = crypto.randomUUID();
     meta.creationTimestamp = k8sTime(new Date());

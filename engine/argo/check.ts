@@ -4,7 +4,8 @@
 // that only configures Kubernetes and has no effect on a local run. Anything
 // else is refused in one line naming the field — never silently ignored.
 import { type ArgoTemplate, type ArgoWorkflow, type Obj, ArgoSpecError, ArgoUnsupported, asList, asObj } from "./manifest.js";
-import { checkConfigMapRef, checkVolumes, checkWorkflowVolumes, semaphoreLimit, volumeSpec } from "./volumes.js";
+import { checkConfigMapRef, checkVolumes, checkWorkflowVolumes, volumeSpec } from "./volumes.js";
+import { syncLocks } from "./sync.js";
 import { PROBE_FIELDS, PROBE_KINDS } from "./probe.js";
 import { parseRequirements } from "./selector.js";
 import { GIT_FIELDS, HTTP_FIELDS, S3_FIELDS } from "./remote.js";
@@ -45,7 +46,7 @@ export function checkWorkflow(wf: ArgoWorkflow): void {
   if (typeof spec.entrypoint !== "string" || !spec.entrypoint) throw new ArgoSpecError(`invalid spec: spec.entrypoint must be a template name (got ${JSON.stringify(spec.entrypoint ?? null)})`);
   only(spec, HANDLED_SPEC, K8S_SPEC, "spec", () => "unknown or Kubernetes-only field");
   checkWorkflowVolumes(spec, wf.configMaps);
-  checkSync(spec.synchronization, "spec.synchronization", wf);
+  syncLocks(spec.synchronization, wf, "spec.synchronization");
   only(asObj(spec.workflowMetadata), ["labels", "annotations", "labelsFrom"], [], "spec.workflowMetadata", () => "not implemented");
   for (const [hname, h] of Object.entries(asObj(spec.hooks))) only(asObj(h), ["template", "templateRef", "arguments", "expression"], [], `spec.hooks.${hname}`, () => "unknown hook field");
   for (const p of asList(asObj(spec.arguments).parameters)) checkParameter(p, `spec.arguments.parameters.${String(p.name)}`, wf);
@@ -90,7 +91,7 @@ function checkTemplate(t: ArgoTemplate, where: string, scope: ArgoTemplate[], wf
   checkVolumes(t, where, { spec: volumes, configMaps: wf.configMaps });
   only(t, HANDLED_TEMPLATE, K8S_TEMPLATE, where, () => "unknown or Kubernetes-only template field");
   for (const h of Object.keys(asObj(t.hooks))) if (h !== "exit") unsupported(`${where}.hooks`, h, "template-level hooks other than exit are not implemented; put the hook on the step or task that calls the template");
-  checkSync(t.synchronization, `${where}.synchronization`, wf);
+  syncLocks(t.synchronization, wf, `${where}.synchronization`);
   if (t.memoize !== undefined) only(asObj(t.memoize), ["key", "maxAge", "cache"], [], `${where}.memoize`, () => "unknown memoize field");
   for (const k of ["container", "script"]) {
     if (t[k] === undefined) continue;
@@ -184,17 +185,6 @@ function checkResource(r: Obj, where: string): void {
 export function resourceRefusal(kind: unknown, apiVersion: unknown): string | undefined {
   if (kind === "Workflow" && (apiVersion === undefined || String(apiVersion).startsWith("argoproj.io/"))) return undefined;
   return `a resource template acts here on Argo Workflows only (a workflow of workflows); kind ${JSON.stringify(kind ?? null)} needs Kubernetes`;
-}
-
-function checkSync(sync: unknown, where: string, wf: ArgoWorkflow): void {
-  const o = asObj(sync);
-  for (const k of Object.keys(o)) if (!["mutex", "mutexes", "semaphore", "semaphores"].includes(k)) unsupported(where, k, "unknown synchronization field");
-  const semaphores = [...(o.semaphore !== undefined ? [{ s: asObj(o.semaphore), at: `${where}.semaphore` }] : []), ...asList(o.semaphores).map((s, i) => ({ s, at: `${where}.semaphores[${i}]` }))];
-  for (const { s, at } of semaphores) {
-    for (const k of Object.keys(s)) if (k !== "configMapKeyRef") unsupported(at, k, k === "database" ? "database semaphores need Argo's database; give the limit in a ConfigMap" : "unknown semaphore field");
-    semaphoreLimit(wf.configMaps, asObj(s.configMapKeyRef), at);
-  }
-  for (const m of [...(o.mutex !== undefined ? [asObj(o.mutex)] : []), ...asList(o.mutexes)]) for (const k of Object.keys(m)) if (k !== "name" && k !== "namespace") unsupported(`${where}.mutex`, k, k === "database" ? "database mutexes need Argo's database" : "unknown mutex field");
 }
 
 /** Environment from ConfigMaps and Secrets given locally (env valueFrom, envFrom); field references refused. */

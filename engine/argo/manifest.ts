@@ -32,6 +32,17 @@ export interface ArgoWorkflow {
   source: string;
   /** ConfigMaps given with the manifest (its own documents, -t files), by name: configMap volumes mount them. */
   configMaps: Map<string, ConfigMapFiles>;
+  /**
+   * Argo's sync_limit table, `<namespace>/<key>` -> limit: the sizes of the database semaphores
+   * (`dflow run --sync-limit`, or `argo sync create --type database` on dflow server).
+   */
+  syncLimits: Map<string, number>;
+}
+
+/** The workflow's namespace: its metadata's, else `argo` (what `{{workflow.namespace}}` and its locks' names say). */
+export function workflowNamespace(wf: Pick<ArgoWorkflow, "metadata">): string {
+  const ns = wf.metadata.namespace;
+  return typeof ns === "string" && ns ? ns : "argo";
 }
 
 /** Every template a workflow may run: its own, then those of the stored (Cluster)WorkflowTemplates it was given. */
@@ -171,7 +182,7 @@ export function loadWorkflow(docs: Obj[], library: Map<string, ArgoWorkflowTempl
     spec = { ...base, ...own, arguments: args, templates: [...(base.templates ?? []), ...((own.templates as ArgoTemplate[]) ?? [])] };
   }
   spec.templates = applyDefaults(((spec.templates as ArgoTemplate[]) ?? []).map((t) => ({ ...t })), asObj(spec.templateDefaults));
-  const out: ArgoWorkflow = { kind: "Workflow", metadata: asObj(wf.metadata), spec: spec as ArgoWorkflow["spec"], library, source, configMaps };
+  const out: ArgoWorkflow = { kind: "Workflow", metadata: asObj(wf.metadata), spec: spec as ArgoWorkflow["spec"], library, source, configMaps, syncLimits: new Map() };
   return out;
 }
 
@@ -217,6 +228,7 @@ export function toSaved(wf: ArgoWorkflow): Obj {
     library: [...wf.library.values()],
     source: wf.source,
     configMaps: [...wf.configMaps].map(([name, files]) => ({ name, files: [...files].map(([k, v]) => (typeof v === "string" ? { key: k, text: v } : { key: k, base64: v.toString("base64") })) })),
+    syncLimits: Object.fromEntries(wf.syncLimits),
   };
 }
 
@@ -227,6 +239,7 @@ export function fromSaved(o: Obj): ArgoWorkflow {
   for (const c of (o.configMaps ?? []) as Array<{ name: string; files: Array<{ key: string; text?: string; base64?: string }> }>) {
     configMaps.set(c.name, new Map(c.files.map((f) => [f.key, f.text ?? Buffer.from(f.base64 ?? "", "base64")])));
   }
-  return { kind: String(o.kind), metadata: o.metadata as Obj, spec: o.spec as ArgoWorkflow["spec"], library, source: String(o.source), configMaps };
+  const syncLimits = new Map(Object.entries(asObj(o.syncLimits)).map(([k, v]) => [k, Number(v)]));
+  return { kind: String(o.kind), metadata: o.metadata as Obj, spec: o.spec as ArgoWorkflow["spec"], library, source: String(o.source), configMaps, syncLimits };
 }
 

@@ -54,7 +54,8 @@ import { debugRoot, killStepProcess, newWorkflowDir } from "../workflow-run.js";
 import { readTextOrSync, writeAtomic, writeAtomicSync } from "../store/fsx.js";
 import { acquireLock, engineDir, releaseLock } from "../store/engine-dir.js";
 import { deleteWorkflow, takeStopRequest, waitForResume } from "../control.js";
-import { type ArgoTemplate, type ArgoWorkflow, type Obj, ArgoSpecError, ArgoUnsupported, allTemplates, asList, asObj, fromSaved, loadWorkflow, parseManifests, toSaved } from "./manifest.js";
+import { type ArgoTemplate, type ArgoWorkflow, type Obj, ArgoSpecError, ArgoUnsupported, allTemplates, asList, asObj, fromSaved, loadWorkflow, parseManifests, toSaved, workflowNamespace } from "./manifest.js";
+import { withLocks } from "./sync.js";
 import { meets, parseRequirements, valueAt } from "./selector.js";
 import { readArgoStatus } from "./nodes.js";
 import { type Isolation, Sandbox, imageDefaults, noNamespaceReason, PRIVATE_ROOTS, shims, withStdoutCapture } from "./sandbox.js";
@@ -63,7 +64,7 @@ import { ArtifactValue, TagError, type Vars, exprEnv, soleReference, substitute,
 import { type TaskSpec, type TaskState, dagPhase, dependencyNames, dependsOf, evaluateDepends } from "./depends.js";
 import { checkWorkflow, resourceRefusal } from "./check.js";
 import { type MemoEntry, memoFile, writeMemo } from "./memo.js";
-import { type ConfigMapFiles, configMapEntries, configMapKey, mountConfigMaps, mountPaths, semaphoreLimit, volumeBinds, volumeSpec } from "./volumes.js";
+import { type ConfigMapFiles, configMapEntries, configMapKey, mountConfigMaps, mountPaths, volumeBinds, volumeSpec } from "./volumes.js";
 import { mergeInto } from "../artifacts/place.js";
 import type { ArgoRunControl } from "./control.js";
 import { Boundaries } from "./daemons.js";
@@ -172,33 +173,6 @@ interface Resume {
 const SAVED_RUN = "argo-run.json";
 
 /**
- * Argo's mutexes and semaphores, local to this engine process (§11): one
- * p-limit per lock, of 1 for a mutex and of the limit its ConfigMap gives for
- * a semaphore (ConfigMaps given locally, as for volumes; a changed limit is a
- * new lock).
- */
-const locks = new Map<string, LimitFunction>();
-
-/** Run `fn` holding the locks of a `synchronization` field (in name order, so two holders never deadlock). */
-function withLocks<T>(synchronization: unknown, configMaps: Map<string, ConfigMapFiles>, fn: () => Promise<T>): Promise<T> {
-  const sync = asObj(synchronization);
-  const mutexes = [...(sync.mutex ? [asObj(sync.mutex)] : []), ...asList(sync.mutexes)].map((m) => ({ name: `mutex:${str(m.name)}`, limit: 1 }));
-  const semaphores = [...(sync.semaphore ? [asObj(sync.semaphore)] : []), ...asList(sync.semaphores)].map((x) => {
-    const ref = asObj(x.configMapKeyRef);
-    const limit = semaphoreLimit(configMaps, ref);
-    return { name: `semaphore:${str(ref.name)}/${str(ref.key)}/${limit}`, limit };
-  });
-  const held = [...mutexes, ...semaphores].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  const hold = (i: number): Promise<T> => {
-    if (i >= held.length) return fn();
-    let m = locks.get(held[i].name);
-    if (!m) locks.set(held[i].name, (m = pLimit(held[i].limit)));
-    return m(() => hold(i + 1));
-  };
-  return hold(0);
-}
-
-/**
  * An input artifact stored as a gzipped tarball (one uploaded by a client, as dflow's
  * upload_artifact does) is unpacked as Argo's executor unpacks it: unless the artifact says
  * `archive: {none: {}}`, a file that opens as a tar.gz is extracted, and a tarball of one entry
@@ -287,7 +261,7 @@ class Run {
     const g = this.globals;
     const spec = this.wf.spec;
     g.set("workflow.name", this.wfid);
-    g.set("workflow.namespace", str(this.wf.metadata.namespace) || "argo");
+    g.set("workflow.namespace", workflowNamespace(this.wf));
     g.set("workflow.uid", str(this.wf.metadata.uid) || crypto.randomUUID());
     g.set("workflow.mainEntrypoint", spec.entrypoint);
     g.set("workflow.serviceAccountName", str(spec.serviceAccountName ?? "default"));
@@ -517,7 +491,7 @@ class Run {
       const body = substituteDeep(t, vars, ["inline", "name", "inputs"]) as ArgoTemplate;
       if (t.inputs !== undefined) body.inputs = inputs.declared;
       const run = () => this.memoized(body, node, vars, scope, inputs.artifacts, maxEnd);
-      return await withLocks(body.synchronization, this.wf.configMaps, run);
+      return await withLocks(body.synchronization, this.wf, run);
     } catch (e) {
       const message = e instanceof Error ? e.message : String(e);
       // Whatever kept the template from running (a reference, an input, an artifact) is an Error, not a Failure (§3).
@@ -2150,7 +2124,7 @@ async function start(wf: ArgoWorkflow, opts: ArgoRunOptions, resume?: Resume): P
   let outcome: Awaited<ReturnType<Run["run"]>>;
   try {
     // A workflow-level mutex is held for the whole run (other workflows of this engine process wait).
-    outcome = await withLocks(wf.spec.synchronization, wf.configMaps, () => run.run());
+    outcome = await withLocks(wf.spec.synchronization, wf, () => run.run());
   } catch (e) {
     // A failure of this interpreter, not of the workflow: the run still ends (Error, with the reason),
     // its processes killed and its running nodes closed, so that it never shows Running for good.

@@ -57,7 +57,8 @@ function refuse(where: string, why: string): never {
   throw new ArgoUnsupported(`${where} ${why}`);
 }
 
-const how = (kind: "ConfigMap" | "Secret") =>
+/** How to give a ConfigMap or Secret a workflow needs, locally and on dflow server. */
+export const how = (kind: "ConfigMap" | "Secret") =>
   `pass the file that defines it (dflow run wf.yaml -t wf.ops.yaml, as \`dflow export\` prints, or Workflow.from_yaml(text, { templates: [${kind === "Secret" ? "secretText" : "configMapText"}] })); on dflow server, create it in the workflow's namespace (POST /api/v1/namespaces/<namespace>/${kind === "Secret" ? "secrets" : "configmaps"})`;
 
 /** Where the volumes a template may mount are declared: the template's own, the workflow's, and its claim templates. */
@@ -192,22 +193,6 @@ export function checkConfigMapRef(configMaps: Map<string, ConfigMapFiles>, ref: 
   const cm = configMaps.get(o.secret ? secretEntry(name) : name);
   if (!cm) refuse(where, `needs ${kind} ${name}, which is not given: ${how(kind)}`);
   if (o.key && !cm.has(String(ref.key))) refuse(where, `needs key ${String(ref.key)} of ${kind} ${name}, which it does not have`);
-}
-
-/**
- * A semaphore's limit: the value of its configMapKeyRef in a ConfigMap given
- * locally (as for volumes), a positive integer. Throws ArgoUnsupported, naming
- * `where`, when it is not given or not a limit.
- */
-export function semaphoreLimit(configMaps: Map<string, ConfigMapFiles>, ref: Obj, where = "synchronization.semaphore"): number {
-  const name = String(ref.name ?? "");
-  const key = String(ref.key ?? "");
-  if (!name || !key) refuse(`${where}.configMapKeyRef`, "must name a ConfigMap and a key (its value is the limit)");
-  const v = configMaps.get(name)?.get(key);
-  if (v === undefined) refuse(where, `needs ConfigMap ${name} with key ${key} for its limit, which is not given: ${how("ConfigMap")}`);
-  const n = Number(String(v).trim());
-  if (!Number.isInteger(n) || n < 1) refuse(where, `limit ${JSON.stringify(String(v))} (ConfigMap ${name}, key ${key}) is not a positive integer`);
-  return n;
 }
 
 /** The mount paths of a container/script template's volumeMounts: container paths the sandbox re-roots. */

@@ -9,7 +9,7 @@ import { DflowConfigError } from "../errors.js";
 // Not engine/argo/index.js: the interpreter (run.ts) is imported when a manifest is submitted, so
 // that src/workflow.ts, and with it every TS OP's bundle, does not carry it.
 import { checkWorkflow } from "../../engine/argo/check.js";
-import { type ArgoWorkflow, loadArgo } from "../../engine/argo/manifest.js";
+import { type ArgoWorkflow, loadArgo, workflowNamespace } from "../../engine/argo/manifest.js";
 import { type ArgoStatus, readArgoStatus } from "../../engine/argo/nodes.js";
 
 export interface ArgoLoadOptions {
@@ -19,6 +19,11 @@ export interface ArgoLoadOptions {
   template_files?: string[];
   /** Workflow arguments to override (`argo submit -p name=value`). */
   parameters?: Record<string, string>;
+  /**
+   * Limits of database semaphores (Argo's sync_limit table), `[namespace/]key` -> limit; a key
+   * without a namespace is in the workflow's (`dflow run --sync-limit key=N`).
+   */
+  sync_limits?: Record<string, number>;
   /** Where the text came from, for messages. */
   source?: string;
 }
@@ -87,6 +92,10 @@ export function fromYaml(text: string, opts: ArgoLoadOptions = {}): ArgoManifest
       delete p.valueFrom;
     }
     wf.spec.arguments = { ...args, parameters: params };
+  }
+  for (const [key, limit] of Object.entries(opts.sync_limits ?? {})) {
+    if (!Number.isInteger(limit) || limit < 1) throw new DflowConfigError(`sync_limits.${key}: ${JSON.stringify(limit)} is not a positive integer (a semaphore's limit)`);
+    wf.syncLimits.set(key.includes("/") ? key : `${workflowNamespace(wf)}/${key}`, limit);
   }
   return new ArgoManifest(wf);
 }

@@ -115,19 +115,25 @@ function readReport(report: string): Array<{ id: string; status: string }> {
 }
 
 /** `dflow run wf.yaml` (or .json): an Argo Workflow manifest, run in this process; the exit status says whether it succeeded. */
-async function runManifest(file: string, templates: string[], parameters: string[]): Promise<number> {
-  const manifest = await loadManifest(file, templates, parameters);
+async function runManifest(file: string, o: ManifestFlags): Promise<number> {
+  const manifest = await loadManifest(file, o);
   return argoOutcome(await manifest.submit());
 }
 
 /** The manifest loaded and checked; what is wrong with it (or its -t files, -p values) is one line. */
-async function loadManifest(file: string, templates: string[], parameters: string[]) {
+async function loadManifest(file: string, { template: templates, parameter: parameters, syncLimit }: ManifestFlags) {
   if (!fs.existsSync(file)) throw new CliError(`no such workflow manifest: ${file}`);
   const params = nameValues(parameters, "-p");
+  const limits = Object.fromEntries(
+    Object.entries(nameValues(syncLimit, "--sync-limit")).map(([key, v]) => {
+      if (!/^[1-9]\d*$/.test(v)) throw new CliError(`--sync-limit ${key}=${v}: the limit must be a positive integer`);
+      return [key, Number(v)];
+    }),
+  );
   const { fromYamlFile } = await import("../argo/load.js");
   const { DflowConfigError } = await import("../errors.js");
   try {
-    return fromYamlFile(file, { template_files: templates, parameters: parameters.length ? params : undefined });
+    return fromYamlFile(file, { template_files: templates, parameters: parameters.length ? params : undefined, sync_limits: limits });
   } catch (e) {
     // An invalid or unsupported manifest: one line, the user's to fix.
     if (e instanceof DflowConfigError) throw new CliError(e.message, 1);
@@ -136,6 +142,13 @@ async function loadManifest(file: string, templates: string[], parameters: strin
 }
 
 const collect = (v: string, list: string[]) => [...list, v];
+
+/** The options of `dflow run` that an Argo manifest takes. */
+interface ManifestFlags {
+  template: string[];
+  parameter: string[];
+  syncLimit: string[];
+}
 
 export function register(program: Command): void {
   program
@@ -147,7 +160,8 @@ export function register(program: Command): void {
     .option("-v, --verbose", "print the stack trace of an error the script does not catch (also DFLOW_DEBUG=1)")
     .option("-t, --template <file>", "Argo manifest: a file of (Cluster)WorkflowTemplates it references, or of ConfigMaps it mounts, as `dflow export` writes (repeatable)", collect, [])
     .option("-p, --parameter <name=value>", "Argo manifest: override a workflow argument (repeatable)", collect, [])
-    .action(async (script: string, args: string[], o: { detach?: boolean; verbose?: boolean; template: string[]; parameter: string[] }) => {
+    .option("--sync-limit <[namespace/]key=limit>", "Argo manifest: the limit of a database semaphore, a row of Argo's sync_limit table (repeatable)", collect, [])
+    .action(async (script: string, args: string[], o: ManifestFlags & { detach?: boolean; verbose?: boolean }) => {
       // A script being exported (`dflow export`) that starts `dflow run` itself: exporting runs no step.
       if (process.env.DFLOW_EXPORT) throw new CliError(`dflow run ${script} was started by a workflow script that \`dflow export\` is rendering; exporting runs no workflow`);
       // JSON is YAML too: `argo submit` takes either.
@@ -155,12 +169,12 @@ export function register(program: Command): void {
         // Detached: this command again in a process of its own (without --detach), as for scripts.
         if (o.detach) {
           // Checked here first: a mistake is one line now, not the background run's output.
-          await loadManifest(script, o.template, o.parameter);
-          const flags = [...o.template.flatMap((t) => ["-t", path.resolve(t)]), ...o.parameter.flatMap((p) => ["-p", p])];
+          await loadManifest(script, o);
+          const flags = [...o.template.flatMap((t) => ["-t", path.resolve(t)]), ...o.parameter.flatMap((p) => ["-p", p]), ...o.syncLimit.flatMap((l) => ["--sync-limit", l])];
           process.exitCode = await runDetached({ script, args: [] }, [fileURLToPath(new URL("../cli.js", import.meta.url)), "run", path.resolve(script), ...flags], reportFile());
           return;
         }
-        process.exitCode = await runManifest(script, o.template, o.parameter);
+        process.exitCode = await runManifest(script, o);
         return;
       }
       const code = await runScript({ script, args, detach: o.detach, env: o.verbose ? { DFLOW_DEBUG: "1" } : undefined });

@@ -1,5 +1,6 @@
 // The workflow part of the Argo Server REST API (swagger.json's paths under
-// /api/v1/workflows, /api/v1/workflow-templates, /api/v1/cluster-workflow-templates),
+// /api/v1/workflows, /api/v1/workflow-templates, /api/v1/cluster-workflow-templates,
+// /api/v1/cron-workflows, /api/v1/sync),
 // served by `dflow server` (= `dflow ui`, same token) so that the `argo` CLI,
 // Hera and dflow's Python client run workflows here without Kubernetes. The
 // routes only translate HTTP to engine/api/argo.ts; errors have Argo's shape,
@@ -173,6 +174,15 @@ export function mountArgoApi(app: Hono, argo: ArgoWorkflowService, token: string
   app.delete(`${C}/:name`, (c) => c.json(argo.cron.delete(ns(c), name(c))));
   app.put(`${C}/:name/suspend`, async (c) => (await body(c), c.json(argo.cron.setSuspend(ns(c), name(c), true))));
   app.put(`${C}/:name/resume`, async (c) => (await body(c), c.json(argo.cron.setSuspend(ns(c), name(c), false))));
+
+  // ---------------------------------------------------------- sync limits
+  // `argo sync create|get|update|delete`: a database semaphore's row of the limit table, or a ConfigMap's key.
+  const S = "/api/v1/sync/:namespace";
+  const syncQuery = (c: Context) => ({ key: c.req.param("key"), type: q(c, "type"), cmName: q(c, "cmName") });
+  app.post(S, async (c) => c.json(argo.templates.sync.create(ns(c), await body(c))));
+  app.get(`${S}/:key`, (c) => c.json(argo.templates.sync.get(ns(c), syncQuery(c))));
+  app.put(`${S}/:key`, async (c) => c.json(argo.templates.sync.update(ns(c), { ...(await body(c)), key: c.req.param("key") })));
+  app.delete(`${S}/:key`, (c) => c.json(argo.templates.sync.delete(ns(c), syncQuery(c))));
 
   // ---------------------------------------------------------- Kubernetes
   // ConfigMaps and Secrets: the Kubernetes call dflow's Python client makes (DFLOW_K8S_API_SERVER =

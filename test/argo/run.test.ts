@@ -375,6 +375,95 @@ spec:
   });
 });
 
+describe("database locks (Argo's multi-controller locks: one controller here, the limit table given)", () => {
+  const LOCKS = (shared: string, sync: string) => `
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {generateName: db-locks-}
+spec:
+  entrypoint: main
+  volumes: [{name: shared, hostPath: {path: ${shared}}}]
+  templates:
+  - name: main
+    steps:
+    - - {name: work, template: work, withItems: [a, b, c, d, e], arguments: {parameters: [{name: i, value: "{{item}}"}]}}
+  - name: work
+    inputs: {parameters: [{name: i}]}
+    synchronization: ${sync}
+    script:
+      image: alpine
+      command: [sh]
+      source: "mkdir /shared/running/{{inputs.parameters.i}}; ls /shared/running | wc -l > /shared/seen-{{inputs.parameters.i}}; sleep 0.2; rmdir /shared/running/{{inputs.parameters.i}}"
+      volumeMounts: [{name: shared, mountPath: /shared}]
+`;
+  const seen = (shared: string) => ["a", "b", "c", "d", "e"].map((i) => Number(fs.readFileSync(path.join(shared, `seen-${i}`), "utf8")));
+  const sharedDir = () => {
+    const shared = fs.mkdtempSync(path.join(work, "db-"));
+    fs.mkdirSync(path.join(shared, "running"));
+    return shared;
+  };
+
+  it("a database semaphore takes its size from the limit table (sync_limits, `dflow run --sync-limit`), refused in one line without it", async () => {
+    const shared = sharedDir();
+    const wf = LOCKS(shared, "{semaphores: [{database: {key: work}}]}");
+    expect(() => Workflow.from_yaml(wf)).toThrow(
+      "templates.work.synchronization.semaphores[0].database has no limit: none is given for database semaphore argo/work (Argo's sync_limit table): give it with `dflow run wf.yaml --sync-limit argo/work=N`, or on dflow server with `argo sync create work --type database --limit N` (POST /api/v1/sync/argo)",
+    );
+    // A row of another namespace is not this workflow's.
+    expect(() => Workflow.from_yaml(wf, { sync_limits: { "team/work": 2 } })).toThrow(/database semaphore argo\/work/);
+    const r = await Workflow.from_yaml(wf, { sync_limits: { work: 2 } }).submit();
+    expect(r.phase).toBe("Succeeded");
+    expect(Math.max(...seen(shared))).toBeLessThanOrEqual(2);
+    expect(Math.min(...seen(shared))).toBeGreaterThanOrEqual(1);
+  });
+
+  it("a database mutex has one holder at a time", async () => {
+    const shared = sharedDir();
+    const r = await Workflow.from_yaml(LOCKS(shared, "{mutexes: [{name: work, database: true}]}")).submit();
+    expect(r.phase).toBe("Succeeded");
+    expect(seen(shared)).toEqual([1, 1, 1, 1, 1]);
+  });
+
+  it("are other locks than a ConfigMap-less mutex of the same name, and a mutex of another namespace is another mutex", async () => {
+    const shared = fs.mkdtempSync(path.join(work, "meet-"));
+    // Three pods, each holding a mutex named m, wait for each other: they end only if none of them waits for another's mutex.
+    const wf = `
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {generateName: db-locks-}
+spec:
+  entrypoint: main
+  volumes: [{name: shared, hostPath: {path: ${shared}}}]
+  templates:
+  - name: main
+    steps:
+    - - {name: local, template: local}
+      - {name: database, template: database}
+      - {name: other-namespace, template: other-namespace}
+  - {name: local, synchronization: {mutexes: [{name: m}]}, script: &meet {image: alpine, command: [sh], source: "touch /shared/{{pod.name}}; for i in $(seq 600); do [ $(ls /shared | wc -l) = 3 ] && exit 0; sleep 0.1; done; exit 1", volumeMounts: [{name: shared, mountPath: /shared}]}}
+  - {name: database, synchronization: {mutexes: [{name: m, database: true}]}, script: *meet}
+  - {name: other-namespace, synchronization: {mutexes: [{name: m, namespace: elsewhere}]}, script: *meet}
+`;
+    const r = await Workflow.from_yaml(wf).submit();
+    expect(r.phase).toBe("Succeeded");
+    expect(fs.readdirSync(shared).length).toBe(3);
+  });
+
+  it("`dflow run --sync-limit` gives the limit table; a malformed one is one line", async () => {
+    const shared = sharedDir();
+    const file = path.join(shared, "..", `${path.basename(shared)}.yaml`);
+    fs.writeFileSync(file, LOCKS(shared, "{semaphores: [{database: {key: work}}]}"));
+    const bad = await execa("node", [cli, "run", file, "--sync-limit", "work=two"], { cwd: work, reject: false });
+    expect([bad.exitCode, bad.stderr.trim()]).toEqual([2, "dflow: --sync-limit work=two: the limit must be a positive integer"]);
+    const missing = await execa("node", [cli, "run", file], { cwd: work, reject: false });
+    expect(missing.exitCode).toBe(1);
+    expect(missing.stderr).toContain("has no limit: none is given for database semaphore argo/work");
+    const ok = await execa("node", [cli, "run", file, "--sync-limit", "argo/work=2"], { cwd: work, reject: false });
+    expect(ok.exitCode, ok.stderr).toBe(0);
+    expect(Math.max(...seen(shared))).toBeLessThanOrEqual(2);
+  });
+});
+
 describe("Secrets given locally (env, envFrom, volumes)", () => {
   it("give their keys as Kubernetes does: data decoded from base64, stringData as it is, files of a secret volume", async () => {
     const secret = `apiVersion: v1\nkind: Secret\nmetadata: {name: creds}\ndata: {user: ${Buffer.from("alice").toString("base64")}}\nstringData: {pass: s3cret}\n`;

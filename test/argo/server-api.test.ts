@@ -720,6 +720,50 @@ describe("dflow server: cron workflows", () => {
   });
 });
 
+describe("dflow server: sync limits (argo sync)", () => {
+  const S = "/api/v1/sync/{namespace}";
+  const K = "/api/v1/sync/{namespace}/{key}";
+  const locked = (semaphore: Obj) => ({ metadata: { generateName: "locked-" }, spec: { entrypoint: "main", templates: [pod("main", "echo held", { synchronization: { semaphores: [semaphore] } })] } });
+
+  it("keeps a database semaphore's row of the limit table, which the namespace's workflows take their limit from", async () => {
+    const made = await call("POST", S, { namespace: NS }, { body: { namespace: NS, key: "db-work", limit: 1, type: "DATABASE" } });
+    expect([made.status, made.json]).toEqual([200, { key: "db-work", namespace: NS, limit: 1, type: "DATABASE" }]);
+    const again = await call("POST", S, { namespace: NS }, { body: { key: "db-work", limit: 2, type: "DATABASE" } });
+    expect([again.status, again.json]).toEqual([409, { code: 6, message: `Database sync limit already exists in namespace "${NS}".` }]);
+    const zero = await call("POST", S, { namespace: NS }, { body: { key: "x", limit: 0, type: "DATABASE" } });
+    expect([zero.status, zero.json]).toEqual([400, { code: 3, message: "limit must be greater than zero" }]);
+    const wf = await waitFor((await create(locked({ database: { key: "db-work" } }))).json.metadata.name, ended, "an end");
+    expect(wf.status.phase).toBe("Succeeded");
+    // Without its row, a workflow is refused at once, saying how to give it.
+    const refused = await create(locked({ database: { key: "db-none" } }));
+    expect([refused.status, refused.json.code]).toEqual([400, 3]);
+    expect(refused.json.message).toContain(`none is given for database semaphore ${NS}/db-none (Argo's sync_limit table): give it with`);
+    expect(refused.json.message).toContain(`argo sync create db-none --type database --limit N`);
+    const updated = await call("PUT", K, { namespace: NS, key: "db-work" }, { body: { key: "db-work", limit: 3, type: "DATABASE" } });
+    expect(updated.json).toEqual({ key: "db-work", namespace: NS, limit: 3, type: "DATABASE" });
+    expect((await call("GET", K, { namespace: NS, key: "db-work" }, { query: { type: "DATABASE" } })).json.limit).toBe(3);
+    expect((await call("DELETE", K, { namespace: NS, key: "db-work" }, { query: { type: "DATABASE" } })).json).toEqual({});
+    const gone = await call("GET", K, { namespace: NS, key: "db-work" }, { query: { type: "DATABASE" } });
+    expect([gone.status, gone.json]).toEqual([404, { code: 5, message: `Database sync limit not found in namespace "${NS}".` }]);
+  });
+
+  it("keeps a ConfigMap semaphore's limit as a key of the namespace's ConfigMap (the type by default)", async () => {
+    const made = await call("POST", S, { namespace: NS }, { body: { key: "cm-work", cmName: "sync-limits", limit: 2 } });
+    expect(made.json).toEqual({ cmName: "sync-limits", namespace: NS, key: "cm-work", limit: 2, type: "CONFIGMAP" });
+    const wf = await waitFor((await create(locked({ configMapKeyRef: { name: "sync-limits", key: "cm-work" } }))).json.metadata.name, ended, "an end");
+    expect(wf.status.phase).toBe("Succeeded");
+    const again = await call("POST", S, { namespace: NS }, { body: { key: "cm-work", cmName: "sync-limits", limit: 2, type: "CONFIGMAP" } });
+    expect([again.status, again.json.message]).toEqual([409, "sync limit cannot be created as it already exists"]);
+    const unknown = await call("PUT", K, { namespace: NS, key: "cm-other" }, { body: { cmName: "sync-limits", limit: 4 } });
+    expect([unknown.status, unknown.json.message]).toEqual([404, `key cm-other not found in configmap ${NS}/sync-limits - please create it first`]);
+    expect((await call("PUT", K, { namespace: NS, key: "cm-work" }, { body: { cmName: "sync-limits", limit: 4 } })).json.limit).toBe(4);
+    expect((await call("GET", K, { namespace: NS, key: "cm-work" }, { query: { cmName: "sync-limits" } })).json).toEqual({ cmName: "sync-limits", namespace: NS, key: "cm-work", limit: 4, type: "CONFIGMAP" });
+    expect((await call("DELETE", K, { namespace: NS, key: "cm-work" }, { query: { cmName: "sync-limits" } })).status).toBe(200);
+    const gone = await call("GET", K, { namespace: NS, key: "cm-work" }, { query: { cmName: "sync-limits" } });
+    expect([gone.status, gone.json.message]).toEqual([404, `key cm-work not found in configmap ${NS}/sync-limits`]);
+  });
+});
+
 describe("dflow server: what Argo serves beside the workflows", () => {
   it("version, info and userinfo, in swagger.json's shapes", async () => {
     const v = await call("GET", "/api/v1/version", {});

@@ -1,0 +1,107 @@
+// Argo's synchronization (§11): mutexes and semaphores, held by the
+// workflows of this engine process (`dflow server` runs all of its
+// namespaces' workflows in one process; `dflow run wf.yaml` its own).
+// - a mutex: one holder at a time, named by its namespace (the mutex's
+//   `namespace`, else the workflow's) and name, as Argo names it;
+// - a semaphore: as many holders as its limit, the value of its ConfigMap's
+//   key (ConfigMaps given locally, as for volumes);
+// - a database mutex or semaphore (Argo's multi-controller locks, v3.7):
+//   with one controller, the database's only job is the limit table
+//   (`sync_limit`), which the workflow is handed (ArgoWorkflow.syncLimits:
+//   `dflow run --sync-limit`, or `argo sync create --type database` on dflow
+//   server). Database locks and the other kind never share a lock, as in Argo.
+// A changed limit is a new lock: holders under the old limit finish as they were.
+import pLimit, { type LimitFunction } from "p-limit";
+import { type ArgoWorkflow, type Obj, ArgoUnsupported, asList, asObj, workflowNamespace } from "./manifest.js";
+import { type ConfigMapFiles, how } from "./volumes.js";
+
+/** One lock a template or workflow holds while it runs. */
+export interface SyncLock {
+  /** Its identity among every workflow of the process (kind, namespace, name, and a semaphore's limit). */
+  id: string;
+  limit: number;
+}
+
+const MUTEX_FIELDS = ["name", "namespace", "database"];
+const SEMAPHORE_FIELDS = ["configMapKeyRef", "database", "namespace"];
+
+function refuse(where: string, why: string): never {
+  throw new ArgoUnsupported(`${where} is not supported when running Argo workflows locally: ${why}`);
+}
+
+/** What the lock needs and was not given (a limit): `where` and what to do. */
+function missing(where: string, what: string): never {
+  throw new ArgoUnsupported(`${where} ${what}`);
+}
+
+const str = (v: unknown): string => (typeof v === "string" ? v : v === undefined || v === null ? "" : String(v));
+
+/**
+ * The locks a `synchronization` field asks for, in the order they are taken
+ * (by id, so two holders never deadlock). Throws ArgoUnsupported, naming
+ * `where` and the field, for what cannot be held here: checkWorkflow calls it
+ * before anything runs, the interpreter again when it takes them.
+ */
+export function syncLocks(synchronization: unknown, wf: Pick<ArgoWorkflow, "metadata" | "configMaps" | "syncLimits">, where = "synchronization"): SyncLock[] {
+  const sync = asObj(synchronization);
+  for (const k of Object.keys(sync)) if (!["mutex", "mutexes", "semaphore", "semaphores"].includes(k)) refuse(`${where}.${k}`, "unknown synchronization field");
+  const own = workflowNamespace(wf);
+  const out: SyncLock[] = [];
+  const mutexes = [...(sync.mutex !== undefined ? [{ m: asObj(sync.mutex), at: `${where}.mutex` }] : []), ...asList(sync.mutexes).map((m, i) => ({ m, at: `${where}.mutexes[${i}]` }))];
+  for (const { m, at } of mutexes) {
+    for (const k of Object.keys(m)) if (!MUTEX_FIELDS.includes(k)) refuse(`${at}.${k}`, "unknown mutex field");
+    const ns = str(m.namespace) || own;
+    out.push({ id: `${m.database === true ? "mtx" : "Mutex"}/${ns}/${str(m.name)}`, limit: 1 });
+  }
+  const semaphores = [...(sync.semaphore !== undefined ? [{ s: asObj(sync.semaphore), at: `${where}.semaphore` }] : []), ...asList(sync.semaphores).map((s, i) => ({ s, at: `${where}.semaphores[${i}]` }))];
+  for (const { s, at } of semaphores) {
+    for (const k of Object.keys(s)) if (!SEMAPHORE_FIELDS.includes(k)) refuse(`${at}.${k}`, "unknown semaphore field");
+    const ns = str(s.namespace) || own;
+    if (s.database !== undefined) {
+      const key = str(asObj(s.database).key);
+      if (!key) missing(`${at}.database.key`, "is required: a database semaphore names its key (its row of the limit table is <namespace>/<key>)");
+      const limit = wf.syncLimits.get(`${ns}/${key}`);
+      if (limit === undefined) {
+        missing(`${at}.database`, `has no limit: none is given for database semaphore ${ns}/${key} (Argo's sync_limit table): give it with \`dflow run wf.yaml --sync-limit ${ns}/${key}=N\`, or on dflow server with \`argo sync create ${key} --type database --limit N\` (POST /api/v1/sync/${ns})`);
+      }
+      out.push({ id: `sem/${ns}/${key}@${limit}`, limit });
+      continue;
+    }
+    // ConfigMaps are handed by the workflow's namespace (or, locally, without one).
+    if (ns !== own) refuse(`${at}.namespace`, `the limit's ConfigMap is in namespace ${ns}, but only the workflow's own namespace's (${own}) ConfigMaps are given to it`);
+    const ref = asObj(s.configMapKeyRef);
+    const limit = semaphoreLimit(wf.configMaps, ref, at);
+    out.push({ id: `ConfigMap/${ns}/${str(ref.name)}/${str(ref.key)}@${limit}`, limit });
+  }
+  return out.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
+/**
+ * A semaphore's limit: the value of its configMapKeyRef in a ConfigMap given
+ * locally (as for volumes), a positive integer.
+ */
+function semaphoreLimit(configMaps: Map<string, ConfigMapFiles>, ref: Obj, where: string): number {
+  const name = str(ref.name);
+  const key = str(ref.key);
+  if (!name || !key) missing(`${where}.configMapKeyRef`, "must name a ConfigMap and a key (its value is the limit)");
+  const v = configMaps.get(name)?.get(key);
+  if (v === undefined) missing(where, `needs ConfigMap ${name} with key ${key} for its limit, which is not given: ${how("ConfigMap")}`);
+  const n = Number(String(v).trim());
+  if (!Number.isInteger(n) || n < 1) missing(where, `limit ${JSON.stringify(String(v))} (ConfigMap ${name}, key ${key}) is not a positive integer`);
+  return n;
+}
+
+/** The locks of this process, by id: one p-limit each. */
+const locks = new Map<string, LimitFunction>();
+
+/** Run `fn` holding the locks of a `synchronization` field. */
+export function withLocks<T>(synchronization: unknown, wf: Pick<ArgoWorkflow, "metadata" | "configMaps" | "syncLimits">, fn: () => Promise<T>): Promise<T> {
+  const held = synchronization === undefined ? [] : syncLocks(synchronization, wf);
+  const hold = (i: number): Promise<T> => {
+    if (i >= held.length) return fn();
+    let m = locks.get(held[i].id);
+    if (!m) locks.set(held[i].id, (m = pLimit(held[i].limit)));
+    return m(() => hold(i + 1));
+  };
+  return hold(0);
+}
