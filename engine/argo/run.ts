@@ -491,7 +491,13 @@ class Run {
       const body = substituteDeep(t, vars, ["inline", "name", "inputs"]) as ArgoTemplate;
       if (t.inputs !== undefined) body.inputs = inputs.declared;
       const run = () => this.memoized(body, node, vars, scope, inputs.artifacts, maxEnd);
-      return await withLocks(body.synchronization, this.wf, run);
+      // Waiting for a lock, the node is Pending with Argo's message (`argo get` shows who waits for what).
+      return await withLocks(body.synchronization, this.wf, run, (message) => {
+        node.phase = message ? "Pending" : "Running";
+        if (message) node.message = message;
+        else delete node.message;
+        this.store.save(node);
+      });
     } catch (e) {
       const message = e instanceof Error ? e.message : String(e);
       // Whatever kept the template from running (a reference, an input, an artifact) is an Error, not a Failure (§3).
@@ -2123,8 +2129,9 @@ async function start(wf: ArgoWorkflow, opts: ArgoRunOptions, resume?: Resume): P
   if (!opts.control) onSignal.set(dir, stopped);
   let outcome: Awaited<ReturnType<Run["run"]>>;
   try {
-    // A workflow-level mutex is held for the whole run (other workflows of this engine process wait).
-    outcome = await withLocks(wf.spec.synchronization, wf, () => run.run());
+    // A workflow-level lock is held for the whole run (other workflows of this engine process wait,
+    // Pending with Argo's message, as Argo's controller keeps them).
+    outcome = await withLocks(wf.spec.synchronization, wf, () => run.run(), (message) => run.store.writeWorkflow(run.record(message ? "Pending" : "Running", message)));
   } catch (e) {
     // A failure of this interpreter, not of the workflow: the run still ends (Error, with the reason),
     // its processes killed and its running nodes closed, so that it never shows Running for good.

@@ -19,6 +19,10 @@ import { type ConfigMapFiles, how } from "./volumes.js";
 export interface SyncLock {
   /** Its identity among every workflow of the process (kind, namespace, name, and a semaphore's limit). */
   id: string;
+  /** Argo's name of it (`<namespace>/Mutex/<name>`, `<namespace>/ConfigMap/<name>/<key>`, `<namespace>/Database/<key>`). */
+  name: string;
+  /** A database lock's key in Argo's tables (`mtx/<namespace>/<name>`, `sem/<namespace>/<key>`). */
+  dbKey?: string;
   limit: number;
 }
 
@@ -51,7 +55,8 @@ export function syncLocks(synchronization: unknown, wf: Pick<ArgoWorkflow, "meta
   for (const { m, at } of mutexes) {
     for (const k of Object.keys(m)) if (!MUTEX_FIELDS.includes(k)) refuse(`${at}.${k}`, "unknown mutex field");
     const ns = str(m.namespace) || own;
-    out.push({ id: `${m.database === true ? "mtx" : "Mutex"}/${ns}/${str(m.name)}`, limit: 1 });
+    const name = str(m.name);
+    out.push(m.database === true ? { id: `mtx/${ns}/${name}`, name: `${ns}/Database/${name}`, dbKey: `mtx/${ns}/${name}`, limit: 1 } : { id: `${ns}/Mutex/${name}`, name: `${ns}/Mutex/${name}`, limit: 1 });
   }
   const semaphores = [...(sync.semaphore !== undefined ? [{ s: asObj(sync.semaphore), at: `${where}.semaphore` }] : []), ...asList(sync.semaphores).map((s, i) => ({ s, at: `${where}.semaphores[${i}]` }))];
   for (const { s, at } of semaphores) {
@@ -64,14 +69,15 @@ export function syncLocks(synchronization: unknown, wf: Pick<ArgoWorkflow, "meta
       if (limit === undefined) {
         missing(`${at}.database`, `has no limit: none is given for database semaphore ${ns}/${key} (Argo's sync_limit table): give it with \`dflow run wf.yaml --sync-limit ${ns}/${key}=N\`, or on dflow server with \`argo sync create ${key} --type database --limit N\` (POST /api/v1/sync/${ns})`);
       }
-      out.push({ id: `sem/${ns}/${key}@${limit}`, limit });
+      out.push({ id: `sem/${ns}/${key}@${limit}`, name: `${ns}/Database/${key}`, dbKey: `sem/${ns}/${key}`, limit });
       continue;
     }
     // ConfigMaps are handed by the workflow's namespace (or, locally, without one).
     if (ns !== own) refuse(`${at}.namespace`, `the limit's ConfigMap is in namespace ${ns}, but only the workflow's own namespace's (${own}) ConfigMaps are given to it`);
     const ref = asObj(s.configMapKeyRef);
     const limit = semaphoreLimit(wf.configMaps, ref, at);
-    out.push({ id: `ConfigMap/${ns}/${str(ref.name)}/${str(ref.key)}@${limit}`, limit });
+    const name = `${ns}/ConfigMap/${str(ref.name)}/${str(ref.key)}`;
+    out.push({ id: `${name}@${limit}`, name, limit });
   }
   return out.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
@@ -94,13 +100,30 @@ function semaphoreLimit(configMaps: Map<string, ConfigMapFiles>, ref: Obj, where
 /** The locks of this process, by id: one p-limit each. */
 const locks = new Map<string, LimitFunction>();
 
-/** Run `fn` holding the locks of a `synchronization` field. */
-export function withLocks<T>(synchronization: unknown, wf: Pick<ArgoWorkflow, "metadata" | "configMaps" | "syncLimits">, fn: () => Promise<T>): Promise<T> {
+/** Argo's message for a holder that waits for `lock` (its words: available/limit, a database's holders/limit). */
+function waitingMessage(lock: SyncLock, m: LimitFunction): string {
+  const status = lock.dbKey ? `${Math.min(m.activeCount, lock.limit)}/${lock.limit}` : `${Math.max(0, lock.limit - m.activeCount)}/${lock.limit}`;
+  return `Waiting for ${lock.name} lock${lock.dbKey ? ` (${lock.dbKey})` : ""}. Lock status: ${status}`;
+}
+
+/**
+ * Run `fn` holding the locks of a `synchronization` field. `waiting` is told
+ * Argo's message when a lock is not free at once, and undefined once all are held.
+ */
+export function withLocks<T>(synchronization: unknown, wf: Pick<ArgoWorkflow, "metadata" | "configMaps" | "syncLimits">, fn: () => Promise<T>, waiting?: (message: string | undefined) => void): Promise<T> {
   const held = synchronization === undefined ? [] : syncLocks(synchronization, wf);
+  let waited = false;
   const hold = (i: number): Promise<T> => {
-    if (i >= held.length) return fn();
+    if (i >= held.length) {
+      if (waited) waiting?.(undefined);
+      return fn();
+    }
     let m = locks.get(held[i].id);
     if (!m) locks.set(held[i].id, (m = pLimit(held[i].limit)));
+    if (m.activeCount + m.pendingCount >= held[i].limit) {
+      waited = true;
+      waiting?.(waitingMessage(held[i], m));
+    }
     return m(() => hold(i + 1));
   };
   return hold(0);

@@ -449,6 +449,46 @@ spec:
     expect(fs.readdirSync(shared).length).toBe(3);
   });
 
+  it("a holder that waits is Pending with Argo's message: a node for a template's lock, the workflow for a workflow's", async () => {
+    const shared = fs.mkdtempSync(path.join(work, "wait-"));
+    const HOLD = (sync: string, steps: string) => `
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {generateName: hold-}
+spec:
+  entrypoint: main
+  ${sync}
+  volumes: [{name: shared, hostPath: {path: ${shared}}}]
+  templates:
+  - name: main
+    steps:
+    - ${steps}
+  - name: hold
+    synchronization: {mutexes: [{name: m}]}
+    script: &hold {image: alpine, command: [sh], source: "touch /shared/held-{{pod.name}}; while [ ! -e /shared/go ]; do sleep 0.05; done", volumeMounts: [{name: shared, mountPath: /shared}]}
+  - {name: free, script: *hold}
+`;
+    // Two steps in parallel want the template's mutex: one runs, the other waits, Pending.
+    const steps = Workflow.from_yaml(HOLD("", "[{name: a, template: hold}, {name: b, template: hold}]"));
+    const first = steps.submit();
+    const waiting = await until("a node waiting for the mutex", () => steps.id && Object.values(steps.status()?.nodes ?? {}).find((n) => n.phase === "Pending"));
+    expect(waiting.message).toBe("Waiting for argo/Mutex/m lock. Lock status: 0/1");
+    // A workflow-level database mutex: the second workflow waits, Pending, until the first ends.
+    const owner = Workflow.from_yaml(HOLD("synchronization: {mutexes: [{name: w, database: true}]}", "[{name: a, template: free}]"));
+    const second = Workflow.from_yaml(HOLD("synchronization: {mutexes: [{name: w, database: true}]}", "[{name: a, template: free}]"));
+    const ran = owner.submit();
+    await until("the first workflow's pod", () => owner.id && fs.readdirSync(shared).filter((f) => f.startsWith("held-")).length === 2);
+    const after = second.submit();
+    const pending = await until("the second workflow waiting", () => second.id && second.status()?.phase === "Pending" && second.status());
+    expect(pending.message).toBe("Waiting for argo/Database/w lock (mtx/argo/w). Lock status: 1/1");
+    fs.writeFileSync(path.join(shared, "go"), "");
+    const results = await Promise.all([first, ran, after]);
+    expect(results.map((r) => r.phase)).toEqual(["Succeeded", "Succeeded", "Succeeded"]);
+    // Once it holds the lock, the waiting node runs, and its message is gone.
+    const b = Object.values(steps.status()!.nodes).find((n) => n.id === waiting.id)!;
+    expect([b.phase, b.message]).toEqual(["Succeeded", undefined]);
+  });
+
   it("`dflow run --sync-limit` gives the limit table; a malformed one is one line", async () => {
     const shared = sharedDir();
     const file = path.join(shared, "..", `${path.basename(shared)}.yaml`);
