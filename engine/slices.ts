@@ -2,7 +2,7 @@
 // what each item's OP process must slice, and how their outputs are
 // gathered back in slice order.
 import { DflowConfigError } from "../src/errors.js";
-import type { Slices } from "../src/slices.js";
+import type { SliceRunnerFields, Slices } from "../src/slices.js";
 import type { Step } from "../src/step.js";
 import type { TsOPTemplate } from "../src/templates.js";
 import { readCatalog } from "./artifacts/catalog.js";
@@ -12,17 +12,10 @@ import { lookupRef, resolveArtifact, resolveParam } from "./scope.js";
 import { parseJsonLoose, renderValue } from "./store/values.js";
 
 /** What one item's OP process slices (passed to the OP runner). */
-export interface SliceSpec {
+export interface SliceSpec extends SliceRunnerFields {
   /** The slice indices this item runs: one, or a group's. */
   indices: number[];
   group: boolean;
-  input_parameter: string[];
-  /** Sliced input artifacts (normal mode only; in sub_path mode each item gets its own part). */
-  input_artifact: string[];
-  output_parameter: string[];
-  output_artifact: string[];
-  pool_size?: number;
-  create_dir: boolean;
   /** sub_path mode: input artifact -> the item's path inside it. */
   sub_paths?: Record<string, string>;
 }
@@ -86,16 +79,7 @@ export function sliceIndex(s: Slices, item: unknown, scope: Scope, ctx: RunConte
 }
 
 export function sliceSpec(s: Slices, indices: number[], group: boolean, item: unknown): SliceSpec {
-  const spec: SliceSpec = {
-    indices,
-    group,
-    input_parameter: s.input_parameter,
-    input_artifact: s.sub_path ? [] : s.input_artifact,
-    output_parameter: s.output_parameter,
-    output_artifact: s.output_artifact,
-    pool_size: s.pool_size,
-    create_dir: s.create_dir,
-  };
+  const spec: SliceSpec = { indices, group, ...s.runnerFields() };
   if (s.sub_path) {
     spec.sub_paths = {};
     for (const a of s.input_artifact) {

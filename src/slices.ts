@@ -49,6 +49,17 @@ export const slicesSpec = spec(
   { pool_timeout: "not implemented", raise_for_group: "not implemented; a failing slice fails its group" },
 );
 
+/** See Slices.runnerFields(). */
+export interface SliceRunnerFields {
+  input_parameter: string[];
+  /** Sliced input artifacts (normal mode only). */
+  input_artifact: string[];
+  output_parameter: string[];
+  output_artifact: string[];
+  pool_size?: number;
+  create_dir: boolean;
+}
+
 export class Slices {
   readonly slices: string;
   readonly input_parameter: string[];
@@ -77,6 +88,23 @@ export class Slices {
     this.pool_size = o.pool_size;
     this.create_dir = o.create_dir ?? false;
     if (this.sub_path && this.group_size) throw new DflowConfigError("Slices: sub_path and group_size cannot be combined");
+  }
+
+  /**
+   * What the OP runner of every item is told of these slices, besides the
+   * item's own indices: engine/slices.ts sliceSpec() for a local item, and
+   * the Argo export's pod script, so that both run an item alike.
+   */
+  runnerFields(): SliceRunnerFields {
+    return {
+      input_parameter: this.input_parameter,
+      // In sub_path mode each item gets its own part of a sliced input artifact, not all of it to slice.
+      input_artifact: this.sub_path ? [] : this.input_artifact,
+      output_parameter: this.output_parameter,
+      output_artifact: this.output_artifact,
+      ...(this.pool_size !== undefined ? { pool_size: this.pool_size } : {}),
+      create_dir: this.create_dir,
+    };
   }
 
   /** Whether an init-artifact helper step runs before the sliced step (§4.9). */

@@ -211,17 +211,18 @@ class Renderer {
       return name;
     }
     const rendered = this.renderTemplate(t, base, ctx, extra);
-    const body = JSON.stringify({ ...rendered, name: undefined });
-    for (let n = 0; ; n++) {
-      const name = n === 0 ? base : `${base}-${n}`;
-      const have = this.templates.get(name);
-      if (have === undefined) {
-        this.templates.set(name, { ...rendered, name });
-        return name;
-      }
-      if (JSON.stringify({ ...have, name: undefined }) === body) return name;
-    }
+    // The same rendering again is the same template: looked up by its text, not compared with each variant.
+    const body = `${base}\n${JSON.stringify({ ...rendered, name: undefined })}`;
+    const known = this.variants.get(body);
+    if (known) return known;
+    const name = this.freeName(base);
+    this.templates.set(name, { ...rendered, name });
+    this.variants.set(body, name);
+    return name;
   }
+
+  /** OP templates rendered, by their rendering (base name and body): a step's template is one of them or a new variant. */
+  private readonly variants = new Map<string, string>();
 
   private renderTemplate(t: OPTemplate, name: string, ctx: ErrorContext, extra: { key?: boolean; timeout?: number | string; retry?: RetryStrategy }): Obj {
     const tctx = { ...ctx, template: t.name };
@@ -285,9 +286,7 @@ class Renderer {
     // With group_size an item is a list of items, each giving one slice by the Slices pattern.
     const field = sl?.group_size ? sliceField(sl.slices)! : undefined;
     const indices = field === undefined ? "[Number(env.DFLOW_SLICE)]" : `JSON.parse(env.DFLOW_SLICE).map((x) => Number(${field === "" ? "x" : `x[${JSON.stringify(field)}]`}))`;
-    const slices = sl
-      ? `, slices: { indices: ${indices}, group: ${field !== undefined}, input_parameter: ${JSON.stringify(sl.input_parameter)}, input_artifact: ${JSON.stringify(sl.sub_path ? [] : sl.input_artifact)}, output_parameter: ${JSON.stringify(sl.output_parameter)}, output_artifact: ${JSON.stringify(sl.output_artifact)}${sl.pool_size !== undefined ? `, pool_size: ${sl.pool_size}` : ""}, create_dir: ${sl.create_dir} }`
-      : "";
+    const slices = sl ? `, slices: { indices: ${indices}, group: ${field !== undefined}, ...${JSON.stringify(sl.runnerFields())} }` : "";
     env.push(...Object.entries(t.envs).map(([n, v]) => ({ name: n, value: String(v) })));
     const source = [
       `// dflow-ts: runs OP ${t.opName} (${key}) from the workflow's OP bundle, ConfigMap ${this.bundle.configMap}.`,
