@@ -195,6 +195,10 @@ function exprRefs(text: string, out: Ref[]): void {
       case "call":
         n.args.forEach(walk);
         return;
+      case "method":
+        walk(n.object);
+        n.args.forEach(walk);
+        return;
       case "closure":
         walk(n.body);
         return;

@@ -8,6 +8,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { evaluate, evaluateWhen } from "../expr/index.js";
+import { timeOf } from "../expr/time.js";
 import { CRON_LABEL, type CronSchedule, cronChild, cronSchedules, dueRun } from "../argo/cron.js";
 import { ArgoSpecError } from "../argo/manifest.js";
 import { type Vars, substitute } from "../argo/tags.js";
@@ -242,7 +243,7 @@ export class CronWorkflows {
     if (spec.when !== undefined && str(spec.when)) {
       let go: boolean;
       try {
-        const vars: Vars = new Map(Object.entries(scope(cron, status)).map(([k, v]) => [`cronworkflow.${k}`, v ?? ""]));
+        const vars: Vars = new Map(Object.entries(scope(cron, status)).map(([k, v]) => [`cronworkflow.${k}`, v === undefined ? "" : v]));
         go = evaluateWhen(substitute(str(spec.when), vars));
       } catch (e) {
         condition("SpecError", (e as Error).message);
@@ -300,6 +301,7 @@ function scope(cron: Obj, status: Obj): Obj {
     annotations: asObj(meta.annotations),
     failed: Number(status.failed ?? 0),
     succeeded: Number(status.succeeded ?? 0),
-    lastScheduledTime: status.lastScheduledTime ?? null,
+    // A time (nil before the first run), as Argo hands it: `(now() - cronworkflow.lastScheduledTime).Seconds()`.
+    lastScheduledTime: status.lastScheduledTime ? timeOf(str(status.lastScheduledTime)) : null,
   };
 }

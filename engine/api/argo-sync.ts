@@ -65,13 +65,7 @@ export class SyncLimits {
     const limit = positive(req.limit);
     const type = syncType(req.type);
     const key = this.key(req);
-    if (type === "DATABASE") {
-      const table = this.table();
-      if (table.has(`${namespace}/${key}`)) throw new ArgoApiError(6, `Database sync limit already exists in namespace "${namespace}".`);
-      table.set(`${namespace}/${key}`, limit);
-      this.write(table);
-      return { key, namespace, limit, type };
-    }
+    if (type === "DATABASE") return this.putRow(namespace, key, limit, true);
     const cmName = this.cmName(req);
     const cm = this.configMap(namespace, cmName, false);
     if (cm && asObj(cm.data)[key] !== undefined) throw new ArgoApiError(6, "sync limit cannot be created as it already exists");
@@ -97,13 +91,7 @@ export class SyncLimits {
     const limit = positive(req.limit);
     const type = syncType(req.type);
     const key = this.key(req);
-    if (type === "DATABASE") {
-      const table = this.table();
-      if (!table.has(`${namespace}/${key}`)) throw new ArgoApiError(5, `Database sync limit not found in namespace "${namespace}".`);
-      table.set(`${namespace}/${key}`, limit);
-      this.write(table);
-      return { key, namespace, limit, type };
-    }
+    if (type === "DATABASE") return this.putRow(namespace, key, limit, false);
     const cmName = this.cmName(req);
     const cm = this.configMap(namespace, cmName, true)!;
     if (asObj(cm.data)[key] === undefined) throw new ArgoApiError(5, `key ${key} not found in configmap ${namespace}/${cmName} - please create it first`);
@@ -125,6 +113,17 @@ export class SyncLimits {
     delete data[key];
     this.templates.putObject("ConfigMap", namespace, { ...cm, data }, false);
     return {};
+  }
+
+  /** Write the limit table's row `<namespace>/<key>`: a new one (create) or one that exists (update). */
+  private putRow(namespace: string, key: string, limit: number, create: boolean): Obj {
+    const table = this.table();
+    const has = table.has(`${namespace}/${key}`);
+    if (create && has) throw new ArgoApiError(6, `Database sync limit already exists in namespace "${namespace}".`);
+    if (!create && !has) throw new ArgoApiError(5, `Database sync limit not found in namespace "${namespace}".`);
+    table.set(`${namespace}/${key}`, limit);
+    this.write(table);
+    return { key, namespace, limit, type: "DATABASE" };
   }
 
   private key(req: SyncLimitRequest): string {

@@ -5,6 +5,7 @@
 // at the last stage (`final`) an unknown or absent value is an error.
 import { evaluate } from "../expr/index.js";
 import { toJsonText } from "../expr/evaluate.js";
+import { GoDuration, GoTime, durationString, timeString } from "../expr/time.js";
 
 /**
  * Variables in scope: name -> value. `undefined` means *absent* (the output of
@@ -34,6 +35,9 @@ export function tagText(v: unknown): string {
   if (typeof v === "string") return v;
   if (typeof v === "number" || typeof v === "boolean") return String(v);
   if (v === null || v === undefined) return "";
+  // A time or duration (cronworkflow.lastScheduledTime) as Go prints it.
+  if (v instanceof GoTime) return timeString(v);
+  if (v instanceof GoDuration) return durationString(v);
   return JSON.stringify(sortKeys(v));
 }
 

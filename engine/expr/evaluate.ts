@@ -17,6 +17,7 @@ import { createRequire } from "node:module";
 import { DflowConfigError } from "../../src/errors.js";
 import { ExprError, exprConfigError } from "./lexer.js";
 import { parseExpr, sourceOf, PREDICATE_BUILTINS, type BuiltinName, type Node, type PredicateName, type SprigName } from "./parser.js";
+import { GoDuration, GoTime, TimeError, callMethod, durationString, formatTime, parseDate, parseDuration, timeArithmetic, timeOrder, timeString } from "./time.js";
 
 type Env = Record<string, unknown>;
 
@@ -57,7 +58,7 @@ export function evaluate(src: string | Node, env: Record<string, unknown>): unkn
 const isNil = (v: unknown): v is null | undefined => v === null || v === undefined;
 
 function isMap(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
+  return typeof v === "object" && v !== null && !Array.isArray(v) && !(v instanceof GoTime) && !(v instanceof GoDuration);
 }
 
 export function typeName(v: unknown): string {
@@ -67,6 +68,8 @@ export function typeName(v: unknown): string {
   if (typeof v === "boolean") return "bool";
   if (typeof v === "string") return "string";
   if (isMap(v)) return "map";
+  if (v instanceof GoTime) return "time.Time";
+  if (v instanceof GoDuration) return "time.Duration";
   return typeof v;
 }
 
@@ -102,6 +105,8 @@ export function goString(v: unknown): string {
   if (typeof v === "number") return formatNumber(v);
   if (typeof v === "boolean") return String(v);
   if (Array.isArray(v)) return `[${v.map(goString).join(" ")}]`;
+  if (v instanceof GoTime) return timeString(v);
+  if (v instanceof GoDuration) return durationString(v);
   if (isMap(v)) {
     return `map[${Object.keys(v)
       .sort()
@@ -123,6 +128,9 @@ export function equal(a: unknown, b: unknown): boolean {
   if (isNil(a) || isNil(b)) return isNil(a) && isNil(b);
   if (typeof a === "number" && typeof b === "number") return a === b;
   if (typeof a === "number" && typeof b === "string") return numericString(b) === a;
+  const ta = timeOrder(a);
+  const tb = timeOrder(b);
+  if (ta || tb) return !!ta && !!tb && ta.kind === tb.kind && ta.n === tb.n;
   if (typeof a === "string" && typeof b === "number") return numericString(a) === b;
   if (Array.isArray(a) || Array.isArray(b)) {
     if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
@@ -140,7 +148,13 @@ export function equal(a: unknown, b: unknown): boolean {
 function compare(op: string, a: unknown, b: unknown, pos: number): boolean {
   let x: number | string;
   let y: number | string;
-  if (typeof a === "string" && typeof b === "string") {
+  const ta = timeOrder(a);
+  const tb = timeOrder(b);
+  if (ta || tb) {
+    if (!ta || !tb || ta.kind !== tb.kind) throw new ExprError(`invalid operation: ${describeValue(a)} ${op} ${describeValue(b)} (a time orders with a time, a duration with a duration)`, pos);
+    x = ta.n;
+    y = tb.n;
+  } else if (typeof a === "string" && typeof b === "string") {
     x = a;
     y = b;
   } else {
@@ -254,6 +268,16 @@ function evalNode(node: Node, ctx: Ctx): unknown {
       throw new ExprError("a closure can only be an argument of filter, map, all, any, ...", node.pos);
     case "call":
       return evalCall(node, ctx);
+    case "method": {
+      const target = evalNode(node.object, ctx);
+      const args = node.args.map((a) => evalNode(a, ctx));
+      try {
+        return callMethod(target, node.name, args);
+      } catch (e) {
+        if (e instanceof TimeError) throw new ExprError(e.message, node.pos);
+        throw e;
+      }
+    }
   }
 }
 
@@ -320,6 +344,12 @@ function evalBinary(node: Extract<Node, { kind: "binary" }>, ctx: Ctx): unknown 
   const bad = (why: string): never => {
     throw new ExprError(`invalid operation: ${describeValue(l)} ${op} ${describeValue(r)}${why ? ` (${why})` : ""}`, pos);
   };
+  if (timeOrder(l) || timeOrder(r)) {
+    if (["+", "-", "*", "/"].includes(op)) {
+      const v = timeArithmetic(op, l, r);
+      return v === undefined ? bad("a time minus a time is a duration; a time plus or minus a duration is a time; a duration adds to a duration and multiplies by a number") : v;
+    }
+  }
   switch (op) {
     case "==":
       return equal(l, r);
@@ -460,6 +490,16 @@ const PREDICATE_SET = new Set<string>(PREDICATE_BUILTINS);
 
 // ---- argument helpers
 
+/** A time function's result; its error a BuiltinError (named with the function by the caller). */
+function timeCall<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof TimeError) throw new BuiltinError(e.message);
+    throw e;
+  }
+}
+
 function arity(args: unknown[], min: number, max = min): void {
   if (args.length < min || args.length > max) {
     const want = min === max ? `${min}` : max === Infinity ? `at least ${min}` : `${min} to ${max}`;
@@ -528,6 +568,9 @@ export function toJsonText(v: unknown, indent?: number): string {
       v === undefined ? null : v,
       (_k, x: unknown) => {
         if (typeof x === "number" && !Number.isFinite(x)) throw new BuiltinError(`cannot encode ${formatNumber(x)} as JSON`);
+        // As Go's json.Marshal: a time as RFC 3339 text, a duration as its nanoseconds.
+        if (x instanceof GoTime) return formatTime(x, "2006-01-02T15:04:05.999999999Z07:00");
+        if (x instanceof GoDuration) return x.ns;
         return x === undefined ? null : x;
       },
       indent,
@@ -627,6 +670,17 @@ function length(v: unknown): number {
 const FUNCS: Record<Exclude<BuiltinName, PredicateName>, (args: unknown[]) => unknown> = {
   int: (a) => (arity(a, 1), toInt(a[0])),
   float: (a) => (arity(a, 1), toFloat(a[0])),
+  now: (a) => (arity(a, 0), new GoTime(Date.now())),
+  date: (a) => {
+    arity(a, 1, 2);
+    if (typeof a[0] !== "string" || (a.length > 1 && typeof a[1] !== "string")) throw new BuiltinError("takes a date text and, optionally, a Go layout (time zones are not supported here)");
+    return timeCall(() => parseDate(a[0] as string, a[1] as string | undefined));
+  },
+  duration: (a) => {
+    arity(a, 1);
+    if (typeof a[0] !== "string") throw new BuiltinError(`needs a text such as "1h30m", got ${describeValue(a[0])}`);
+    return timeCall(() => parseDuration(a[0] as string));
+  },
   asInt: (a) => (arity(a, 1), toInt(a[0])),
   asFloat: (a) => (arity(a, 1), toFloat(a[0])),
   string: (a) => (arity(a, 1), goString(a[0])),
@@ -872,8 +926,9 @@ const SPRIG: Record<SprigName, (args: unknown[]) => unknown> = {
   // Sprig's date(layout, t): t a time or Unix seconds; anything else means now (Sprig's own fallback).
   date: (a) => {
     arity(a, 2);
-    const t = typeof a[1] === "number" ? new Date(a[1] * 1000) : typeof a[1] === "string" && !Number.isNaN(Date.parse(a[1])) ? new Date(a[1]) : new Date();
-    return goTimeFormat(goString(a[0]), t);
+    const v = a[1];
+    const ms = v instanceof GoTime ? v.ms : typeof v === "number" ? v * 1000 : typeof v === "string" && !Number.isNaN(Date.parse(v)) ? Date.parse(v) : Date.now();
+    return formatTime(new GoTime(ms), goString(a[0]));
   },
   b64enc: (a) => (arity(a, 1), Buffer.from(goString(a[0]), "utf8").toString("base64")),
   b64dec: (a) => {
@@ -883,47 +938,3 @@ const SPRIG: Record<SprigName, (args: unknown[]) => unknown> = {
     return Buffer.from(s, "base64").toString("utf8");
   },
 };
-
-/** Go's time.Format reference layout (Mon Jan 2 15:04:05 MST 2006), in UTC. */
-export function goTimeFormat(layout: string, t: Date): string {
-  const pad = (n: number, w = 2) => String(n).padStart(w, "0");
-  const days = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
-  const months = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
-  const h12 = t.getUTCHours() % 12 || 12;
-  const tokens: Array<[string, () => string]> = [
-    ["January", () => months[t.getUTCMonth()]],
-    ["Monday", () => days[t.getUTCDay()]],
-    ["2006", () => String(t.getUTCFullYear())],
-    ["Z07:00", () => "Z"],
-    ["-07:00", () => "+00:00"],
-    ["-0700", () => "+0000"],
-    [".000", () => `.${pad(t.getUTCMilliseconds(), 3)}`],
-    ["Jan", () => months[t.getUTCMonth()].slice(0, 3)],
-    ["Mon", () => days[t.getUTCDay()].slice(0, 3)],
-    ["MST", () => "UTC"],
-    ["01", () => pad(t.getUTCMonth() + 1)],
-    ["02", () => pad(t.getUTCDate())],
-    ["_2", () => String(t.getUTCDate()).padStart(2, " ")],
-    ["06", () => pad(t.getUTCFullYear() % 100)],
-    ["15", () => pad(t.getUTCHours())],
-    ["03", () => pad(h12)],
-    ["04", () => pad(t.getUTCMinutes())],
-    ["05", () => pad(t.getUTCSeconds())],
-    ["PM", () => (t.getUTCHours() >= 12 ? "PM" : "AM")],
-    ["pm", () => (t.getUTCHours() >= 12 ? "pm" : "am")],
-    ["1", () => String(t.getUTCMonth() + 1)],
-    ["2", () => String(t.getUTCDate())],
-    ["3", () => String(h12)],
-    ["4", () => String(t.getUTCMinutes())],
-    ["5", () => String(t.getUTCSeconds())],
-  ];
-  let out = "";
-  for (let i = 0; i < layout.length; ) {
-    const hit = tokens.find(([tok]) => layout.startsWith(tok, i));
-    if (hit) {
-      out += hit[1]();
-      i += hit[0].length;
-    } else out += layout[i++];
-  }
-  return out;
-}

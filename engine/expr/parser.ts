@@ -16,6 +16,8 @@ export type Node =
   | { kind: "conditional"; cond: Node; then: Node; else: Node; pos: number }
   /** A built-in call; `name` is e.g. "len" or "sprig.untilStep". */
   | { kind: "call"; name: string; args: Node[]; pos: number }
+  /** `x.Name(args)`: a method of a time or duration value (engine/expr/time.ts). */
+  | { kind: "method"; object: Node; name: string; args: Node[]; pos: number }
   | { kind: "closure"; body: Node; pos: number }
   | { kind: "array"; items: Node[]; pos: number }
   | { kind: "map"; entries: { key: Node; value: Node }[]; pos: number };
@@ -28,6 +30,7 @@ export const BUILTINS = [
   "int", "float", "string", "len", "join", "split", "concat", "get", "toJSON", "fromJSON", "lower", "upper", "trim",
   "trimPrefix", "trimSuffix", "replace", "repeat", "indexOf", "lastIndexOf", "hasPrefix", "hasSuffix", "keys", "values",
   "min", "max", "abs", "ceil", "floor", "round", "first", "last", "reverse", "sort", "uniq", "flatten", "toBase64", "fromBase64",
+  "now", "date", "duration",
   // Argo's additions
   "asInt", "asFloat", "toJson", "jsonpath",
 ] as const;
@@ -267,14 +270,19 @@ class Parser {
   }
 
   private parseArray(open: Token): Node {
+    return { kind: "array", items: this.parseItems("]"), pos: open.pos };
+  }
+
+  /** Comma-separated items up to `close` (consumed); `item(i)` parses the i-th (an expression by default). */
+  private parseItems(close: string, item: (i: number) => Node = () => this.parseExpression(0)): Node[] {
     const items: Node[] = [];
-    while (!this.isOp("]")) {
-      items.push(this.parseExpression(0));
+    while (!this.isOp(close)) {
+      items.push(item(items.length));
       if (!this.isOp(",")) break;
       this.next();
     }
-    this.expectOp("]");
-    return { kind: "array", items, pos: open.pos };
+    this.expectOp(close);
+    return items;
   }
 
   private parseMap(open: Token): Node {
@@ -311,14 +319,8 @@ class Parser {
       throw new ExprError(`unknown function ${name}${isSprig ? " (not in dflow-ts's Sprig subset)" : ""}`, nameTok.pos);
     }
     this.expectOp("(");
-    const args = [...piped];
     const predicate = !isSprig && PREDICATE_SET.has(name);
-    while (!this.isOp(")")) {
-      args.push(predicate && args.length === 1 ? this.parseClosure() : this.parseExpression(0));
-      if (!this.isOp(",")) break;
-      this.next();
-    }
-    this.expectOp(")");
+    const args = [...piped, ...this.parseItems(")", (i) => (predicate && piped.length + i === 1 ? this.parseClosure() : this.parseExpression(0)))];
     return this.parsePostfix({ kind: "call", name, args, pos: nameTok.pos });
   }
 
@@ -347,7 +349,11 @@ class Parser {
         const prop = this.cur;
         if (prop.kind !== "ident") throw new ExprError(`expected a field name after ${JSON.stringify(t.value)}, found ${describe(prop)}`, prop.pos);
         this.next();
-        if (this.isOp("(")) throw new ExprError(`method calls are not supported (${String(prop.value)}(...)); use a built-in function`, prop.pos);
+        if (this.isOp("(")) {
+          this.next();
+          node = { kind: "method", object: node, name: String(prop.value), args: this.parseItems(")"), pos: prop.pos };
+          continue;
+        }
         node = { kind: "member", object: node, property: { kind: "literal", value: prop.value, pos: prop.pos }, optional, pos: t.pos };
         continue;
       }

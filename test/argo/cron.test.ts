@@ -173,6 +173,22 @@ describe("the scheduler (tick at a given time)", () => {
     expect(children("broken-when")).toEqual([]);
   });
 
+  it("evaluates a when with now() and lastScheduledTime, Argo's docs' example: the first run goes, one 5 minutes later does not", async () => {
+    const cron = await scheduler();
+    const when = "{{= cronworkflow.lastScheduledTime == nil || (now() - cronworkflow.lastScheduledTime).Seconds() > 360 }}";
+    const made = cron.create(NS, { cronWorkflow: cronWorkflow("spaced", { when }) });
+    await cron.tick(plus(runTime(made, 1), 1));
+    expect(children("spaced")).toHaveLength(1);
+    await ended("spaced");
+    // The schedule's next run is 5 minutes after the last one, which now() is not 6 minutes past.
+    await cron.tick(plus(runTime(made, 2), 1));
+    expect(children("spaced")).toHaveLength(1);
+    const status = cron.get(NS, "spaced").status;
+    expect(status.conditions ?? []).toEqual([]);
+    // A run the when skipped is not a scheduled run (Argo sets lastScheduledTime when it submits one).
+    expect(status.lastScheduledTime).toBe(runTime(made, 1).toISOString().replace(".000Z", "Z"));
+  });
+
   it("refuses at create, with Argo's error, a bad policy, a bad schedule or a workflow that cannot run here", async () => {
     const cron = await scheduler();
     const refused = (spec: Obj) => {

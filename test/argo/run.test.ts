@@ -14,6 +14,7 @@ import { Workflow } from "../../src/workflow.js";
 import { queryStepsIn } from "../../engine/api/steps-on-disk.js";
 import { readArgoStatus } from "../../engine/argo/index.js";
 import { mountNamespace } from "../../engine/argo/sandbox.js";
+import { manifest } from "../support/argo.js";
 import { until } from "../support/wait.js";
 
 const root = path.resolve(import.meta.dirname, "../..");
@@ -376,11 +377,7 @@ spec:
 });
 
 describe("database locks (Argo's multi-controller locks: one controller here, the limit table given)", () => {
-  const LOCKS = (shared: string, sync: string) => `
-apiVersion: argoproj.io/v1alpha1
-kind: Workflow
-metadata: {generateName: db-locks-}
-spec:
+  const LOCKS = (shared: string, sync: string) => manifest("db-locks-")`
   entrypoint: main
   volumes: [{name: shared, hostPath: {path: ${shared}}}]
   templates:
@@ -427,11 +424,7 @@ spec:
   it("are other locks than a ConfigMap-less mutex of the same name, and a mutex of another namespace is another mutex", async () => {
     const shared = fs.mkdtempSync(path.join(work, "meet-"));
     // Three pods, each holding a mutex named m, wait for each other: they end only if none of them waits for another's mutex.
-    const wf = `
-apiVersion: argoproj.io/v1alpha1
-kind: Workflow
-metadata: {generateName: db-locks-}
-spec:
+    const wf = manifest("db-locks-")`
   entrypoint: main
   volumes: [{name: shared, hostPath: {path: ${shared}}}]
   templates:
@@ -451,11 +444,7 @@ spec:
 
   it("a holder that waits is Pending with Argo's message: a node for a template's lock, the workflow for a workflow's", async () => {
     const shared = fs.mkdtempSync(path.join(work, "wait-"));
-    const HOLD = (sync: string, steps: string) => `
-apiVersion: argoproj.io/v1alpha1
-kind: Workflow
-metadata: {generateName: hold-}
-spec:
+    const HOLD = (sync: string, steps: string) => manifest("hold-")`
   entrypoint: main
   ${sync}
   volumes: [{name: shared, hostPath: {path: ${shared}}}]

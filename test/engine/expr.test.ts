@@ -254,8 +254,53 @@ describe("expr: variables, members, indexes, slices", () => {
     expect(ev("o.g", { o: getter })).toBe(null);
   });
 
-  it("method calls are rejected", () => {
-    expect(errorOf(() => parseExpr("s.toUpperCase()")).message).toContain("method calls are not supported");
+  it("a method is only a time's or a duration's: no JavaScript method is reachable", () => {
+    expect(errorOf(() => ev("s.toUpperCase()", { s: "abc" })).message).toContain("method toUpperCase is not defined here: methods are called on time.Time and time.Duration values only");
+    expect(errorOf(() => ev("duration('1s').constructor()")).message).toContain("time.Duration has no method constructor here");
+  });
+});
+
+describe("expr: time values (now, date, duration)", () => {
+  it("parse and print durations as Go does", () => {
+    expect(ev("duration('1h30m').Minutes()")).toBe(90);
+    expect(ev("duration('1.5s').Seconds()")).toBe(1.5);
+    expect(ev("string(duration('90m'))")).toBe("1h30m0s");
+    expect(ev("duration('1.5ms').String()")).toBe("1.5ms");
+    expect(ev("string(duration('-2m3s') + duration('3s'))")).toBe("-2m0s");
+    expect(ev("duration('300ms') < duration('1s')")).toBe(true);
+    expect(ev("duration('1m') == duration('60s')")).toBe(true);
+    expect(ev("(duration('1h') * 2).Hours()")).toBe(2);
+    expect(errorOf(() => ev("duration('1d')")).message).toContain('time: unknown unit "d" in duration "1d"');
+    expect(errorOf(() => ev("duration('10')")).message).toContain('time: missing unit in duration "10"');
+  });
+
+  it("parse dates by expr-lang's layouts or a Go layout, in UTC unless they give an offset", () => {
+    expect(ev("date('2026-12-05T09:00:00Z').Unix()")).toBe(Date.parse("2026-12-05T09:00:00Z") / 1000);
+    expect(ev("date('2026-12-05').Weekday()")).toBe(6);
+    expect(ev("date('05/12/2026 7:04PM', '02/01/2006 3:04PM').Hour()")).toBe(19);
+    expect(ev("(date('2026-12-05 10:00:00') - date('2026-12-05')).Hours()")).toBe(10);
+    expect(ev("(date('2026-12-05T10:00:00+02:00') - date('2026-12-05T08:00:00Z')).Seconds()")).toBe(0);
+    expect(ev("date('2026-12-05').Add(duration('36h')).Format('2006-01-02 15:04 Mon')")).toBe("2026-12-06 12:00 Sun");
+    expect(ev("string(date('2026-12-05T09:00:00.5Z'))")).toBe("2026-12-05 09:00:00.5 +0000 UTC");
+    expect(ev("toJSON(date('2026-12-05'))")).toBe('"2026-12-05T00:00:00Z"');
+    expect(ev("sprig.date('Jan 2, 2006', date('2026-12-05'))")).toBe("Dec 5, 2026");
+    expect(ev("date('2026-12-05').Before(date('2026-12-06')) && date('2026-12-06') > date('2026-12-05')")).toBe(true);
+    expect(errorOf(() => ev("date('2026-02-30')")).message).toContain("invalid date 2026-02-30");
+    expect(errorOf(() => ev("date('5 Dec', '2006-01-02')")).message).toContain('parsing time "5 Dec" as "2006-01-02": cannot parse');
+  });
+
+  it("now() is the clock's time; a time minus a time is a duration, and the types do not mix", () => {
+    const before = Date.now();
+    const unix = ev("now().UnixMilli()") as number;
+    expect(unix).toBeGreaterThanOrEqual(before);
+    expect(ev("now() - date('2020-01-01') > duration('24h')")).toBe(true);
+    expect(errorOf(() => ev("now() > 1")).message).toContain("a time orders with a time, a duration with a duration");
+    expect(errorOf(() => ev("now() + now()")).message).toContain("a time minus a time is a duration");
+    // A CronWorkflow's when, as Argo's docs write it.
+    const when = "t == nil || (now() - t).Seconds() > 360";
+    expect(ev(when, { t: null })).toBe(true);
+    expect(ev(when, { t: ev("now()") })).toBe(false);
+    expect(ev(when, { t: ev("date('2020-01-01')") })).toBe(true);
   });
 });
 
