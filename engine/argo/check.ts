@@ -46,6 +46,7 @@ export function checkWorkflow(wf: ArgoWorkflow): void {
   if (typeof spec.entrypoint !== "string" || !spec.entrypoint) throw new ArgoSpecError(`invalid spec: spec.entrypoint must be a template name (got ${JSON.stringify(spec.entrypoint ?? null)})`);
   only(spec, HANDLED_SPEC, K8S_SPEC, "spec", () => "unknown or Kubernetes-only field");
   checkWorkflowVolumes(spec, wf.configMaps);
+  // A workflow-level lock is taken before any tag is resolved: its limit is looked up now.
   syncLocks(spec.synchronization, wf, "spec.synchronization");
   only(asObj(spec.workflowMetadata), ["labels", "annotations", "labelsFrom"], [], "spec.workflowMetadata", () => "not implemented");
   for (const [hname, h] of Object.entries(asObj(spec.hooks))) only(asObj(h), ["template", "templateRef", "arguments", "expression"], [], `spec.hooks.${hname}`, () => "unknown hook field");
@@ -91,7 +92,7 @@ function checkTemplate(t: ArgoTemplate, where: string, scope: ArgoTemplate[], wf
   checkVolumes(t, where, { spec: volumes, configMaps: wf.configMaps });
   only(t, HANDLED_TEMPLATE, K8S_TEMPLATE, where, () => "unknown or Kubernetes-only template field");
   for (const h of Object.keys(asObj(t.hooks))) if (h !== "exit") unsupported(`${where}.hooks`, h, "template-level hooks other than exit are not implemented; put the hook on the step or task that calls the template");
-  syncLocks(t.synchronization, wf, `${where}.synchronization`);
+  syncLocks(t.synchronization, wf, `${where}.synchronization`, true);
   if (t.memoize !== undefined) only(asObj(t.memoize), ["key", "maxAge", "cache"], [], `${where}.memoize`, () => "unknown memoize field");
   for (const k of ["container", "script"]) {
     if (t[k] === undefined) continue;
@@ -162,7 +163,7 @@ function checkProbe(probe: unknown, where: string): void {
  * flags need Kubernetes.
  */
 function checkResource(r: Obj, where: string): void {
-  only(r, ["action", "manifest", "successCondition", "failureCondition", "setOwnerReference"], [], where, (k) => (k === "flags" ? "kubectl flags need Kubernetes" : k === "manifestFrom" ? "a manifest from an artifact is not implemented; give manifest" : "unknown resource field"));
+  only(r, ["action", "manifest", "successCondition", "failureCondition", "setOwnerReference"], [], where, (k) => (k === "flags" ? "kubectl flags need Kubernetes" : k === "manifestFrom" ? "a manifest from an artifact is not implemented; give manifest" : k === "mergeStrategy" ? "a patch needs Kubernetes" : "unknown resource field"));
   const action = String(r.action ?? "");
   if (!["create", "apply", "get", "delete"].includes(action)) unsupported(where, "action", `${JSON.stringify(action)} is not one of create, apply, get, delete (a patch or replace needs Kubernetes)`);
   if (typeof r.manifest !== "string" || !r.manifest.trim()) throw new ArgoSpecError(`invalid spec: ${where}.manifest is required`);

@@ -91,14 +91,14 @@ function canonicalKeys(v: unknown, inData = false): unknown {
 }
 
 /**
- * Go's yaml accepts a multi-line flow sequence whose closing `"]` is
- * indented less than its items; eemeli/yaml does not. Such lines are
- * re-indented to the items' level before parsing.
+ * Go's yaml accepts a multi-line flow sequence whose closing `]`, `"]` or
+ * `']` is indented less than its items (Argo's secrets.yaml); eemeli/yaml
+ * does not. Such lines are re-indented to the items' level before parsing.
  */
 function lenient(text: string): string {
   const lines = text.split("\n");
   for (let i = 1; i < lines.length; i++) {
-    const m = /^(\s*)"?\]\s*$/.exec(lines[i]);
+    const m = /^(\s*)["']?\]\s*$/.exec(lines[i]);
     if (!m) continue;
     const prev = /^(\s*)/.exec(lines[i - 1])![1];
     if (m[1].length < prev.length) lines[i] = prev + lines[i].trimStart();

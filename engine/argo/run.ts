@@ -308,6 +308,9 @@ class Run {
     for (const [k, v] of Object.entries(this.annotations)) g.set(`workflow.annotations.${k}`, v);
     g.set("workflow.labels.json", JSON.stringify(this.labels));
     g.set("workflow.annotations.json", JSON.stringify(this.annotations));
+    // The deprecated whole forms, still in Argo's catalog (util/variables/keys).
+    g.set("workflow.labels", JSON.stringify(this.labels));
+    g.set("workflow.annotations", JSON.stringify(this.annotations));
   }
 
   /** A parameter's literal value: `value`, else `default`, substituted with what is known. */
@@ -325,7 +328,10 @@ class Run {
 
   vars(extra?: Vars): Vars {
     const v = new Map(this.globals);
-    v.set("workflow.duration", String((Date.now() - this.started) / 1000));
+    // Go's %f, as the controller writes it.
+    v.set("workflow.duration", ((Date.now() - this.started) / 1000).toFixed(6));
+    // The workflow's phase as the controller knows it: Running until the exit handler is told the end.
+    v.set("workflow.status", "Running");
     if (extra) for (const [k, x] of extra) v.set(k, x);
     return v;
   }
@@ -410,12 +416,11 @@ class Run {
     for (let n = 0; ; n++) {
       const vars = new Map(extra ?? []);
       vars.set("retries", String(n));
-      if (last) {
-        vars.set("lastRetry.exitCode", last.outputs.exitCode ?? "-1");
-        vars.set("lastRetry.status", last.phase);
-        vars.set("lastRetry.duration", String(((Date.parse(last.node.finishedAt ?? "") || Date.now()) - Date.parse(last.node.startedAt)) / 1000));
-        vars.set("lastRetry.message", last.node.message ?? "");
-      }
+      // The first attempt has no last one: Argo's defaults, so that what refers to them resolves.
+      vars.set("lastRetry.exitCode", last ? (last.outputs.exitCode ?? "-1") : "0");
+      vars.set("lastRetry.status", last ? last.phase : "");
+      vars.set("lastRetry.duration", last ? String(((Date.parse(last.node.finishedAt ?? "") || Date.now()) - Date.parse(last.node.startedAt)) / 1000) : "0");
+      vars.set("lastRetry.message", last ? (last.node.message ?? "") : "");
       last = await this.attempt(t, scope, args, `${name}(${n})`, `${displayName}(${n})`, node, vars, maxDuration === Infinity ? undefined : first + maxDuration * 1000);
       if (last.daemon) {
         if (!node.daemoned) {
@@ -1249,8 +1254,11 @@ class Run {
     const base = `${prefix}.${name}`;
     into.set(`${base}.id`, o.node.id);
     into.set(`${base}.status`, o.phase);
-    into.set(`${base}.startedAt`, o.node.startedAt);
-    into.set(`${base}.finishedAt`, o.node.finishedAt ?? "");
+    // RFC 3339 in seconds, as the controller formats a node's times.
+    into.set(`${base}.startedAt`, o.node.startedAt.replace(/\.\d+Z$/, "Z"));
+    into.set(`${base}.finishedAt`, (o.node.finishedAt ?? "").replace(/\.\d+Z$/, "Z"));
+    // The machine a pod ran on: this one (Argo's Kubernetes node).
+    if (o.node.type === "Pod" || o.node.type === "Retry") into.set(`${base}.hostNodeName`, os.hostname());
     if (o.daemon) into.set(`${base}.ip`, POD_IP);
     if (o.children) {
       // Loop aggregation (§4.2): the children that succeeded, in index order.
@@ -1487,7 +1495,7 @@ class Run {
     const out = await g.limit(async () => {
       if (g.stopped) return null;
       if (Object.keys(hooks).length) fire(stepVarsFor(null));
-      const o = await this.execute(callee.template, callee.scope, args, name, display, parent, inherited(vars));
+      const o = await this.execute(callee.template, callee.scope, args, name, display, parent, inherited(vars, { [vars.get("__kind") === "tasks" ? "tasks.name" : "steps.name"]: display }));
       // Inside the limit: p-limit starts the next child as soon as this callback settles.
       if (g.failFast && (o.phase === "Failed" || o.phase === "Error")) g.stopped = true;
       return o;
@@ -1527,7 +1535,7 @@ class Run {
       const callee = this.callee(h, scope, name);
       // An exit handler runs whatever its step left: a reference to an output it never wrote stays as written.
       const args = this.arguments(h, vars, name.endsWith(".onExit"));
-      return await this.execute(callee.template, callee.scope, args, name, display, parent, inherited(vars));
+      return await this.execute(callee.template, callee.scope, args, name, display, parent, inherited(vars, { "steps.name": "" }));
     } catch (e) {
       const node = this.store.create({ name, displayName: display, type: "Pod", phase: "Error" }, parent);
       this.fail(node, "Error", (e as Error).message);
@@ -1756,7 +1764,7 @@ class Run {
     try {
       const entry = this.template(spec.entrypoint, scope, "spec.entrypoint");
       const args = this.arguments({ arguments: spec.arguments }, this.vars());
-      root = await this.execute(entry, scope, args, this.wfid, this.wfid, undefined);
+      root = await this.execute(entry, scope, args, this.wfid, this.wfid, undefined, new Map([["steps.name", ""]]));
     } catch (e) {
       const node = this.store.create({ name: this.wfid, displayName: this.wfid, type: "Pod", phase: "Error" }, undefined);
       this.fail(node, "Error", (e as Error).message);
@@ -1782,7 +1790,7 @@ class Run {
           ["workflow.status", phase],
           [
             "workflow.failures",
-            JSON.stringify(this.failures.map((n) => ({ displayName: n.displayName, message: n.message ?? "", templateName: n.templateName ?? "", phase: n.phase, podName: n.id, finishedAt: n.finishedAt ?? "" }))),
+            JSON.stringify(this.failures.map((n) => ({ displayName: n.displayName, message: n.message ?? "", templateName: n.templateName ?? "", phase: n.phase, podName: n.id, finishedAt: (n.finishedAt ?? "").replace(/\.\d+Z$/, "Z") }))),
           ],
         ]),
       );
@@ -1870,9 +1878,13 @@ function probeExec(argv: string[], cwd: string, env: Record<string, string>, tim
   });
 }
 
-/** Variables that reach every node below where they are defined: the exit handler's workflow.status/failures. */
-function inherited(vars: Vars): Vars {
-  const out: Vars = new Map();
+/**
+ * The variables a template runs with from its caller: the exit handler's workflow.status/failures,
+ * which reach every node below it, and `caller`'s (Argo's local steps.name or tasks.name: the
+ * calling step's or task's name; "" for the entrypoint, an exit handler or a hook).
+ */
+function inherited(vars: Vars, caller: Record<string, string> = {}): Vars {
+  const out: Vars = new Map(Object.entries(caller));
   for (const k of ["workflow.status", "workflow.failures"]) if (vars.has(k)) out.set(k, vars.get(k));
   return out;
 }

@@ -44,9 +44,10 @@ const str = (v: unknown): string => (typeof v === "string" ? v : v === undefined
  * The locks a `synchronization` field asks for, in the order they are taken
  * (by id, so two holders never deadlock). Throws ArgoUnsupported, naming
  * `where` and the field, for what cannot be held here: checkWorkflow calls it
- * before anything runs, the interpreter again when it takes them.
+ * before anything runs (`checking`: a limit named by a tag, resolved when the
+ * template runs, is looked up then), the interpreter again when it takes them.
  */
-export function syncLocks(synchronization: unknown, wf: Pick<ArgoWorkflow, "metadata" | "configMaps" | "syncLimits">, where = "synchronization"): SyncLock[] {
+export function syncLocks(synchronization: unknown, wf: Pick<ArgoWorkflow, "metadata" | "configMaps" | "syncLimits">, where = "synchronization", checking = false): SyncLock[] {
   const sync = asObj(synchronization);
   for (const k of Object.keys(sync)) if (!["mutex", "mutexes", "semaphore", "semaphores"].includes(k)) refuse(`${where}.${k}`, "unknown synchronization field");
   const own = workflowNamespace(wf);
@@ -62,6 +63,7 @@ export function syncLocks(synchronization: unknown, wf: Pick<ArgoWorkflow, "meta
   for (const { s, at } of semaphores) {
     for (const k of Object.keys(s)) if (!SEMAPHORE_FIELDS.includes(k)) refuse(`${at}.${k}`, "unknown semaphore field");
     const ns = str(s.namespace) || own;
+    if (checking && JSON.stringify(s).includes("{{")) continue;
     if (s.database !== undefined) {
       const key = str(asObj(s.database).key);
       if (!key) missing(`${at}.database.key`, "is required: a database semaphore names its key (its row of the limit table is <namespace>/<key>)");

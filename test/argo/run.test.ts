@@ -75,6 +75,61 @@ describe("Workflow.from_yaml", () => {
     expect(fs.readFileSync(path.join(steps[0].dir, "root", "tmp", "said"), "utf8")).toBe("got hello world\n");
   });
 
+  it("gives the variables of Argo's catalog that Argo's variables-showcase meets: steps.name, tasks.name, hostNodeName, a first attempt's lastRetry, workflow.status and the whole labels", async () => {
+    const wf = Workflow.from_yaml(`
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {generateName: catalog-, labels: {team: a}}
+spec:
+  entrypoint: main
+  templates:
+  - name: main
+    steps:
+    - - {name: first, template: show, arguments: {parameters: [{name: caller, value: "[{{steps.name}}]"}]}}
+    - - {name: graph, template: graph}
+  - name: graph
+    dag:
+      tasks:
+      - {name: t, template: task}
+      - {name: u, template: echo, depends: t, arguments: {parameters: [{name: v, value: "{{tasks.t.hostNodeName}} {{tasks.t.startedAt}}"}]}}
+  - name: show
+    inputs: {parameters: [{name: caller}]}
+    retryStrategy: {limit: 1}
+    script: {image: alpine, command: [sh], source: 'echo "{{steps.name}} {{inputs.parameters.caller}} {{retries}} [{{lastRetry.status}}] {{lastRetry.exitCode}} {{workflow.status}} {{workflow.labels}}"'}
+  - name: task
+    script: {image: alpine, command: [sh], source: 'echo "{{tasks.name}}"'}
+  - name: echo
+    inputs: {parameters: [{name: v}]}
+    script: {image: alpine, command: [sh], source: 'echo "{{inputs.parameters.v}}"'}
+`);
+    expect((await wf.submit()).phase).toBe("Succeeded");
+    const result = (d: string) => Object.values(wf.status()!.nodes).find((n) => n.displayName === d)!.outputs?.result;
+    // The calling step's name; the entrypoint's caller is no step ("").
+    expect(result("first(0)")).toBe("first [] 0 [] 0 Running {team:a}");
+    expect(result("t")).toBe("t");
+    const [host, started] = result("u")!.split(" ");
+    expect(host).toBe(os.hostname());
+    expect(started).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+  });
+
+  it("reads YAML as Go's yaml does: a multi-line flow sequence may close at its key's indentation (Argo's secrets.yaml)", async () => {
+    const wf = Workflow.from_yaml(manifest("flow-")`  entrypoint: main
+  templates:
+  - name: main
+    container:
+      image: alpine
+      command: [sh, -c]
+      args: ['
+        echo "one";
+        echo "two: \`echo three\`"
+      ']
+`);
+    const r = await wf.submit();
+    expect(r.phase).toBe("Succeeded");
+    const [node] = Object.values(wf.status()!.nodes);
+    expect(fs.readFileSync(path.join(work, r.id, node!.id, "log.txt"), "utf8")).toBe("one\ntwo: three\n");
+  });
+
   it("gives each node Argo's boundaryID: the Steps or DAG node whose template it is part of", async () => {
     const wf = Workflow.from_yaml(`
 apiVersion: argoproj.io/v1alpha1
@@ -412,6 +467,13 @@ describe("database locks (Argo's multi-controller locks: one controller here, th
     expect(r.phase).toBe("Succeeded");
     expect(Math.max(...seen(shared))).toBeLessThanOrEqual(2);
     expect(Math.min(...seen(shared))).toBeGreaterThanOrEqual(1);
+    // A key named by a tag is looked up when the template runs, its inputs resolved.
+    const tagged = LOCKS(sharedDir(), "{semaphores: [{database: {key: 'row-{{inputs.parameters.i}}'}}]}");
+    expect((await Workflow.from_yaml(tagged, { sync_limits: { "row-a": 1, "row-b": 1, "row-c": 1, "row-d": 1, "row-e": 1 } }).submit()).phase).toBe("Succeeded");
+    const short = Workflow.from_yaml(tagged, { sync_limits: { "row-a": 1 } });
+    expect((await short.submit()).phase).not.toBe("Succeeded");
+    const b = Object.values(short.status()!.nodes).find((n) => n.displayName === "work(1:b)")!;
+    expect([b.phase, b.message]).toEqual(["Error", expect.stringContaining("has no limit: none is given for database semaphore argo/row-b")]);
   });
 
   it("a database mutex has one holder at a time", async () => {
