@@ -168,7 +168,9 @@ export function loadWorkflow(docs: Obj[], library: Map<string, ArgoWorkflowTempl
   const wfs = docs.filter((d) => d.kind === "Workflow");
   if (wfs.length !== 1) {
     const kinds = docs.map((d) => String(d.kind)).join(", ") || "nothing";
-    throw new ArgoUnsupported(`${source}: expected one document of kind Workflow, found ${kinds}${wfs.length ? "" : ` (templates are not run: submit a Workflow that references them${docs.some((d) => d.kind === "CronWorkflow") ? "; a CronWorkflow runs on its schedule in `dflow server`: create it there with `argo cron create`" : ""})`}`);
+    const cron = docs.some((d) => d.kind === "CronWorkflow") ? "; a CronWorkflow runs on its schedule in `dflow server`: create it there with `argo cron create`" : "";
+    const why = wfs.length ? ` (one run is one Workflow: put each in a file of its own, the templates and ConfigMaps they share in a file given with -t${cron})` : ` (templates are not run: submit a Workflow that references them${cron})`;
+    throw new ArgoUnsupported(`${source}: expected one document of kind Workflow, found ${kinds}${why}`);
   }
   const wf = wfs[0];
   let spec = asObj(wf.spec);

@@ -112,6 +112,13 @@ spec:
     expect(started).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
   });
 
+  it("refuses a text of several Workflows in one line that says how to run them", () => {
+    const one = manifest("one-")`  entrypoint: main\n  templates: [{name: main, container: {image: alpine, command: ["true"]}}]\n`;
+    expect(() => Workflow.from_yaml(`${one}---\n${one}`)).toThrow(
+      "workflow manifest: expected one document of kind Workflow, found Workflow, Workflow (one run is one Workflow: put each in a file of its own, the templates and ConfigMaps they share in a file given with -t)",
+    );
+  });
+
   it("reads YAML as Go's yaml does: a multi-line flow sequence may close at its key's indentation (Argo's secrets.yaml)", async () => {
     const wf = Workflow.from_yaml(manifest("flow-")`  entrypoint: main
   templates:
