@@ -81,7 +81,8 @@ export function syncLocks(synchronization: unknown, wf: Pick<ArgoWorkflow, "meta
     const name = `${ns}/ConfigMap/${str(ref.name)}/${str(ref.key)}`;
     out.push({ id: `${name}@${limit}`, name, limit });
   }
-  return out.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  // A lock named twice is held once (taking it again would wait for itself).
+  return out.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)).filter((l, i, all) => i === 0 || all[i - 1]!.id !== l.id);
 }
 
 /**

@@ -14,6 +14,7 @@ import { Workflow } from "../../src/workflow.js";
 import { queryStepsIn } from "../../engine/api/steps-on-disk.js";
 import { readArgoStatus } from "../../engine/argo/index.js";
 import { mountNamespace } from "../../engine/argo/sandbox.js";
+import { syncLocks } from "../../engine/argo/sync.js";
 import { manifest } from "../support/argo.js";
 import { until } from "../support/wait.js";
 
@@ -481,6 +482,17 @@ describe("database locks (Argo's multi-controller locks: one controller here, th
     expect((await short.submit()).phase).not.toBe("Succeeded");
     const b = Object.values(short.status()!.nodes).find((n) => n.displayName === "work(1:b)")!;
     expect([b.phase, b.message]).toEqual(["Error", expect.stringContaining("has no limit: none is given for database semaphore argo/row-b")]);
+  });
+
+  it("a lock named twice is held once, and locks carry Argo's names", () => {
+    const wf = { metadata: { namespace: "team" }, configMaps: new Map(), syncLimits: new Map([["team/rows", 3]]) };
+    const locks = syncLocks({ mutexes: [{ name: "a" }, { name: "a" }, { name: "a", database: true }], semaphores: [{ database: { key: "rows" } }] }, wf);
+    // In the order they are taken (by id), so that two holders never wait for each other.
+    expect(locks.map((l) => [l.name, l.dbKey, l.limit])).toEqual([
+      ["team/Database/a", "mtx/team/a", 1],
+      ["team/Database/rows", "sem/team/rows", 3],
+      ["team/Mutex/a", undefined, 1],
+    ]);
   });
 
   it("a database mutex has one holder at a time", async () => {
