@@ -12,6 +12,7 @@
 // workflow.namespace) with the status only.
 import crypto from "node:crypto";
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { Readable } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -19,6 +20,7 @@ import { type ArgoRunResult, type ArgoStatus, artifactRepository, readArgoStatus
 import type { ArgoRunOptions, ChildWorkflows } from "../argo/run.js";
 import { DflowConfigError } from "../../src/errors.js";
 import { type ArgoNode, WORKFLOW_FILE } from "../argo/store.js";
+import { POD_IP } from "../argo/probe.js";
 import { ArgoRunControl, type ShutdownStrategy } from "../argo/control.js";
 import { fromArgoEntry, writeMemo } from "../argo/memo.js";
 import { isUnder, readTextOrSync, writeAtomicSync } from "../store/fsx.js";
@@ -94,6 +96,9 @@ function uidOf(dir: string, meta: Obj): string {
 }
 
 const str = (v: unknown): string => (typeof v === "string" ? v : v === undefined || v === null ? "" : String(v));
+
+/** The Kubernetes node every pod runs on here: this machine. */
+const HOST_NODE = os.hostname();
 
 /** Node inputs/outputs in Argo's shape: an artifact of the local repository is an s3 key. */
 function io(v: unknown): Obj | undefined {
@@ -190,7 +195,9 @@ export class ArgoWorkflowService {
         const ins = io(inputs);
         const outs = io(outputs);
         const times = { startedAt: k8sTime(rest.startedAt), ...(rest.finishedAt ? { finishedAt: k8sTime(rest.finishedAt) } : {}) };
-        return [id, { ...rest, ...times, ...(ins ? { inputs: ins } : {}), ...(outs ? { outputs: outs } : {}) }];
+        // A pod that started ran on this machine, at the address its daemons serve on ({{steps.X.ip}}).
+        const where = rest.type === "Pod" && rest.phase !== "Pending" ? { hostNodeName: HOST_NODE, podIP: POD_IP } : {};
+        return [id, { ...rest, ...times, ...where, ...(ins ? { inputs: ins } : {}), ...(outs ? { outputs: outs } : {}) }];
       }),
     );
     return {

@@ -8,6 +8,7 @@ import { checkConfigMapRef, checkVolumes, checkWorkflowVolumes, volumeSpec } fro
 import { syncLocks } from "./sync.js";
 import { PROBE_FIELDS, PROBE_KINDS } from "./probe.js";
 import { parseRequirements } from "./selector.js";
+import { parseExpr } from "../expr/index.js";
 import { GIT_FIELDS, HTTP_FIELDS, S3_FIELDS } from "./remote.js";
 
 
@@ -16,7 +17,7 @@ const K8S_SPEC = ["podResources", "serviceAccountName", "podGC", "ttlStrategy", 
 const HANDLED_SPEC = ["entrypoint", "templates", "arguments", "onExit", "hooks", "parallelism", "activeDeadlineSeconds", "templateDefaults", "workflowTemplateRef", "synchronization", "workflowMetadata", "retryStrategy", "volumes", "volumeClaimTemplates"];
 
 const K8S_TEMPLATE = ["metadata", "nodeSelector", "tolerations", "affinity", "podSpecPatch", "securityContext", "serviceAccountName", "automountServiceAccountToken", "priorityClassName", "priority", "schedulerName", "archiveLocation", "archiveLogs", "metrics", "artifactGC", "podDisruptionBudget", "executor", "resources", "annotations", "labels"];
-const HANDLED_TEMPLATE = ["volumes", "hooks", "name", "inputs", "outputs", "container", "script", "containerSet", "http", "steps", "dag", "suspend", "retryStrategy", "activeDeadlineSeconds", "timeout", "parallelism", "failFast", "memoize", "synchronization", "daemon", "sidecars", "initContainers", "resource"];
+const HANDLED_TEMPLATE = ["volumes", "hooks", "name", "inputs", "outputs", "container", "script", "containerSet", "http", "steps", "dag", "suspend", "retryStrategy", "activeDeadlineSeconds", "timeout", "parallelism", "failFast", "memoize", "synchronization", "daemon", "sidecars", "initContainers", "resource", "data"];
 const CONTAINER = ["volumeMounts", "name", "image", "imagePullPolicy", "command", "args", "env", "envFrom", "workingDir", "resources", "source", "securityContext", "dependencies", "ports", "terminationMessagePath", "terminationMessagePolicy", "livenessProbe", "readinessProbe"];
 const ARTIFACT = ["name", "path", "from", "fromExpression", "raw", "s3", "optional", "subPath", "globalName", "mode", "archive", "recurseMode", "description", "artifactGC", "deleted"];
 const PARAMETER = ["name", "value", "default", "valueFrom", "globalName", "enum", "description"];
@@ -85,7 +86,8 @@ function templateRefs(v: unknown, out: string[] = []): string[] {
 }
 
 function checkTemplate(t: ArgoTemplate, where: string, scope: ArgoTemplate[], wf: ArgoWorkflow, volumes: Obj): void {
-  for (const kind of ["data", "plugin"]) if (given(t[kind])) unsupported(where, kind, `${kind} templates need Argo's agent`);
+  if (given(t.plugin)) unsupported(where, "plugin", "plugin templates need Argo's agent and its executor plugins");
+  if (t.data !== undefined) checkData(asObj(t.data), `${where}.data`, wf);
   if (t.resource !== undefined) checkResource(asObj(t.resource), `${where}.resource`);
   if (t.http !== undefined) checkHttp(asObj(t.http), `${where}.http`, wf);
   checkPodContainers(t, where, wf);
@@ -154,6 +156,30 @@ function checkProbe(probe: unknown, where: string): void {
   const p = asObj(probe);
   only(p, PROBE_FIELDS, [], where, (k) => (k === "grpc" ? "gRPC probes are not implemented; use httpGet, tcpSocket or exec" : "unknown probe field"));
   if (PROBE_KINDS.filter((k) => p[k] !== undefined).length !== 1) throw new ArgoSpecError(`invalid spec: ${where} must give exactly one of ${PROBE_KINDS.join(", ")}`);
+}
+
+/**
+ * A data template: the keys under an s3 location (the local repository's, or
+ * a bucket's with an endpoint), then expr-lang transformations of `data`.
+ */
+function checkData(d: Obj, where: string, wf: ArgoWorkflow): void {
+  only(d, ["source", "transformation"], [], where, () => "unknown data template field");
+  const source = asObj(d.source);
+  only(source, ["artifactPaths"], [], `${where}.source`, () => "not a data source of Argo's (artifactPaths is)");
+  if (d.source === undefined || source.artifactPaths === undefined) throw new ArgoSpecError(`invalid spec: ${where}.source.artifactPaths is required`);
+  const paths = asObj(source.artifactPaths);
+  checkArtifact(paths, `${where}.source.artifactPaths`, wf, false, true);
+  if (paths.s3 === undefined) unsupported(`${where}.source.artifactPaths`, Object.keys(paths).find((k) => k !== "name") ?? "s3", "a data template lists an s3 location here: the local repository's keys (key-only s3) or a bucket with an endpoint");
+  asList(d.transformation).forEach((x, i) => {
+    only(x, ["expression"], [], `${where}.transformation[${i}]`, () => "not a transformation of Argo's (expression is)");
+    const e = String(x.expression ?? "");
+    if (e.includes("{{")) return; // a tag, resolved when the node runs
+    try {
+      parseExpr(e);
+    } catch (err) {
+      throw new ArgoSpecError(`invalid spec: ${where}.transformation[${i}].expression: ${(err as Error).message}`);
+    }
+  });
 }
 
 /**
@@ -232,8 +258,11 @@ function checkParameter(p: Obj, where: string, wf: ArgoWorkflow, resource = fals
   if (vf.configMapKeyRef !== undefined) checkConfigMapRef(wf.configMaps, asObj(vf.configMapKeyRef), `${where}.valueFrom.configMapKeyRef`, { key: true, fallback: p.value !== undefined || vf.default !== undefined || p.default !== undefined });
 }
 
-/** `input`: an input or an argument, which may also come from an http URL or a git repository (remote.ts). */
-function checkArtifact(a: Obj, where: string, wf: ArgoWorkflow, input = false): void {
+/**
+ * `input`: an input or an argument, which may also come from an http URL or a git repository (remote.ts);
+ * `listed`: a data template's location, whose key is a prefix, none for the whole bucket.
+ */
+function checkArtifact(a: Obj, where: string, wf: ArgoWorkflow, input = false, listed = false): void {
   only(a, ARTIFACT, ["http", "git", "gcs", "oss", "azure", "hdfs", "artifactory", "plugin"], where, () => "unknown artifact field");
   const fetched = input ? ["http", "git"] : [];
   for (const loc of ["http", "git", "gcs", "oss", "azure", "hdfs", "artifactory", "plugin"]) {
@@ -250,7 +279,7 @@ function checkArtifact(a: Obj, where: string, wf: ArgoWorkflow, input = false): 
     for (const k of Object.keys(s3)) if (k !== "key") unsupported(`${where}.s3`, k, "the local default repository has only keys; give the bucket's endpoint (and its keys' Secrets) to use another store");
   } else if (a.s3 !== undefined) {
     only(s3, S3_FIELDS, [], `${where}.s3`, (k) => (k === "useSDKCreds" || k === "roleARN" || k === "sessionTokenSecret" ? "give accessKeySecret and secretKeySecret (Secrets given locally)" : "not implemented for s3 locations locally"));
-    for (const k of ["bucket", "key"]) if (!s3[k]) throw new ArgoSpecError(`invalid spec: ${where}.s3.${k} is required with an endpoint`);
+    for (const k of listed ? ["bucket"] : ["bucket", "key"]) if (!s3[k]) throw new ArgoSpecError(`invalid spec: ${where}.s3.${k} is required with an endpoint`);
     for (const k of ["accessKeySecret", "secretKeySecret"]) checkConfigMapRef(wf.configMaps, asObj(s3[k]), `${where}.s3.${k}`, { key: true, secret: true });
   }
 }

@@ -71,6 +71,22 @@ export async function fetchS3Artifact(s3: Obj, keys: S3Keys, dest: string, where
   if (!n) throw new Error(`${where}: ${s3Name(s3)} at ${String(s3.endpoint)}: no such key`);
 }
 
+/** The keys of the objects under `s3.key` (a prefix; the whole bucket without one), as Argo's executor lists them for a data template. */
+export async function listS3Keys(s3: Obj, keys: S3Keys, where: string): Promise<string[]> {
+  const client = await s3Client(s3, keys);
+  const key = String(s3.key ?? "").replace(/\/+$/, "");
+  const out: string[] = [];
+  try {
+    for await (const o of client.listObjectsV2(String(s3.bucket), key ? `${key}/` : "", true) as AsyncIterable<{ name?: string }>) {
+      // A key ending in / is a folder's marker (what S3 consoles create), not an object.
+      if (o.name && !o.name.endsWith("/")) out.push(o.name);
+    }
+  } catch (e) {
+    throw s3Error(where, s3, e);
+  }
+  return out;
+}
+
 /** Put `src` (a file or a directory) at `s3.key`: a .tgz of it as Argo archives outputs, or as it is with `archive: {none: {}}`. */
 export async function putS3Artifact(s3: Obj, keys: S3Keys, src: string, archive: Obj, where: string): Promise<void> {
   const client = await s3Client(s3, keys);

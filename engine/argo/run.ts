@@ -49,9 +49,10 @@ import pLimit, { type LimitFunction } from "p-limit";
 import { DflowConfigError } from "../../src/errors.js";
 import { durationSeconds } from "../../src/options.js";
 import { evaluate, evaluateWhen } from "../expr/index.js";
+import { toJsonText } from "../expr/evaluate.js";
 import { killSteps, runLocal } from "../executors/local.js";
 import { debugRoot, killStepProcess, newWorkflowDir } from "../workflow-run.js";
-import { readTextOrSync, writeAtomic, writeAtomicSync } from "../store/fsx.js";
+import { isUnder, readTextOrSync, writeAtomic, writeAtomicSync } from "../store/fsx.js";
 import { acquireLock, engineDir, releaseLock } from "../store/engine-dir.js";
 import { deleteWorkflow, takeStopRequest, waitForResume } from "../control.js";
 import { type ArgoTemplate, type ArgoWorkflow, type Obj, ArgoSpecError, ArgoUnsupported, allTemplates, asList, asObj, fromSaved, loadWorkflow, parseManifests, toSaved, workflowNamespace } from "./manifest.js";
@@ -70,7 +71,7 @@ import type { ArgoRunControl } from "./control.js";
 import { Boundaries } from "./daemons.js";
 import { SCHEDULED_TIME } from "./cron.js";
 import { POD_IP, type ProbeExec, waitReady } from "./probe.js";
-import { type S3Keys, cloneGitArtifact, fetchHttpArtifact, fetchS3Artifact, putS3Artifact } from "./remote.js";
+import { type S3Keys, cloneGitArtifact, fetchHttpArtifact, fetchS3Artifact, listS3Keys, putS3Artifact } from "./remote.js";
 
 const str = (v: unknown): string => (v === undefined || v === null ? "" : typeof v === "string" ? v : typeof v === "object" ? JSON.stringify(v) : String(v));
 
@@ -220,6 +221,18 @@ function described(p: Obj): { description?: string } {
 /** The local default artifact repository (keys are paths under it). */
 export function artifactRepository(root = debugRoot()): string {
   return path.join(root, ".argo-artifacts");
+}
+
+/** The keys of the local repository's files under `prefix` (all without one), in S3's order. */
+function repositoryKeys(prefix: string): string[] {
+  const repo = artifactRepository();
+  const dir = path.join(repo, prefix.replace(/\/+$/, ""));
+  if (!isUnder(dir, repo) || !fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) return [];
+  return fs
+    .readdirSync(dir, { recursive: true, encoding: "utf8" })
+    .filter((f) => fs.statSync(path.join(dir, f)).isFile())
+    .map((f) => path.relative(repo, path.join(dir, f)).split(path.sep).join("/"))
+    .sort();
 }
 
 class Run {
@@ -559,6 +572,7 @@ class Run {
     }
     if (kind === "suspend") return this.suspend(t, node, vars);
     if (kind === "http") return this.http(t, node, vars, maxEnd);
+    if (kind === "data") return this.data(t, node, vars);
     if (kind === "resource") return this.resource(t, node, vars);
     return this.pod(t, node, vars, inArts, maxEnd, volumeSpec(this.wf.spec, scope.spec));
   }
@@ -1143,6 +1157,35 @@ class Run {
       this.fail(node, "Failed", message);
       return { node, phase: "Failed", outputs };
     }
+    this.store.finish(node, "Succeeded");
+    return { node, phase: "Succeeded", outputs };
+  }
+
+  /**
+   * A data template, as Argo's executor runs it (in this process here): the
+   * keys under its s3 location (the local repository's, or a bucket's with an
+   * endpoint), then each transformation, an expression of `data`; the JSON of
+   * what the last gives is outputs.result.
+   */
+  private async data(t: ArgoTemplate, node: ArgoNode, vars: Vars): Promise<Outcome> {
+    const d = asObj(substituteDeep(t.data, vars, [], "pod"));
+    const s3 = asObj(asObj(asObj(d.source).artifactPaths).s3);
+    const where = "data.source.artifactPaths";
+    const keys = s3.endpoint !== undefined ? await listS3Keys(s3, this.s3Keys(s3), where) : repositoryKeys(str(s3.key));
+    const outputs = emptyOutputs();
+    let data: unknown = keys.length ? keys : null; // Go marshals an empty listing as null
+    for (const [i, x] of asList(d.transformation).entries()) {
+      try {
+        data = evaluate(str(x.expression), { data });
+      } catch (e) {
+        this.fail(node, "Error", `unable to process data transformation: error processing data step ${i}: ${(e as Error).message}`);
+        return { node, phase: "Error", outputs };
+      }
+    }
+    const result = toJsonText(data);
+    await fsp.writeFile(path.join(this.store.dir(node), "log.txt"), `${keys.length} key(s) under ${s3.endpoint !== undefined ? `s3://${str(s3.bucket)}/${str(s3.key)}` : `the local repository's ${str(s3.key) || "root"}`}\n${result}\n`);
+    outputs.result = result;
+    node.outputs = { result };
     this.store.finish(node, "Succeeded");
     return { node, phase: "Succeeded", outputs };
   }

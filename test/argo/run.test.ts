@@ -635,6 +635,52 @@ spec:
   });
 });
 
+describe("data templates (Argo's executor's, run by this process)", () => {
+  it("list the keys under a location of the local repository, transform them with expressions, and fan out over the result", async () => {
+    const wf = Workflow.from_yaml(manifest("data-")`  entrypoint: main
+  templates:
+  - name: main
+    steps:
+    - - {name: write, template: write}
+    - - {name: list, template: list}
+    - - {name: each, template: show, withParam: "{{steps.list.outputs.result}}", arguments: {artifacts: [{name: f, s3: {key: "{{item}}"}}]}}
+  - name: write
+    script: {image: alpine, command: [sh], source: "mkdir -p /tmp/logs; echo a > /tmp/logs/a-main.log; echo b > /tmp/logs/b.txt; echo c > /tmp/logs/c-main.log"}
+    outputs: {artifacts: [{name: logs, path: /tmp/logs, s3: {key: "{{workflow.name}}/logs"}, archive: {none: {}}}]}
+  - name: list
+    data:
+      source: {artifactPaths: {name: logs, s3: {key: "{{workflow.name}}"}}}
+      transformation:
+      - expression: 'filter(data, {# endsWith "main.log"})'
+      - expression: 'map(data, {# + ""})'
+  - name: show
+    inputs: {artifacts: [{name: f, path: /tmp/f}]}
+    script: {image: alpine, command: [sh], source: "cat /tmp/f"}
+`);
+    const r = await wf.submit();
+    expect(r.phase).toBe("Succeeded");
+    const nodes = Object.values(wf.status()!.nodes);
+    const list = nodes.find((n) => n.displayName === "list")!;
+    expect([list.type, list.outputs?.result]).toEqual(["Pod", JSON.stringify([`${r.id}/logs/a-main.log`, `${r.id}/logs/c-main.log`])]);
+    expect(nodes.filter((n) => n.templateName === "show").map((n) => n.outputs?.result).sort()).toEqual(["a", "c"]);
+  });
+
+  it("are refused, in one line, for a source or a location this run cannot list; a transformation that fails is the node's Error", async () => {
+    const data = (d: string) => manifest("data-")`  entrypoint: list
+  templates:
+  - name: list
+    data: ${d}
+`;
+    expect(() => Workflow.from_yaml(data("{source: {artifactPaths: {name: x, gcs: {bucket: b, key: k}}}}"))).toThrow("templates.list.data.source.artifactPaths.gcs is not supported when running Argo workflows locally");
+    expect(() => Workflow.from_yaml(data("{source: {artifactPaths: {name: x, s3: {bucket: my-bucket}}}}"))).toThrow("templates.list.data.source.artifactPaths.s3.bucket is not supported when running Argo workflows locally: the local default repository has only keys");
+    expect(() => Workflow.from_yaml(data("{source: {artifactPaths: {name: x, s3: {key: k}}}, transformation: [{expression: 'filter(data'}]}"))).toThrow(/^invalid spec: templates\.list\.data\.transformation\[0\]\.expression: /);
+    const bad = Workflow.from_yaml(data("{source: {artifactPaths: {name: x, s3: {key: nothing-here}}}, transformation: [{expression: 'len(data) > 0 ? data : data.missing'}]}"));
+    expect((await bad.submit()).phase).toBe("Error");
+    const [node] = Object.values(bad.status()!.nodes);
+    expect(node!.message).toMatch(/^unable to process data transformation: error processing data step 0: /);
+  });
+});
+
 describe("HTTP templates (requests from this process, as Argo's agent makes them)", () => {
   it("send the request, give the body as the result, and succeed by successCondition or a 2xx status; a request that fails says why", async () => {
     const seen: string[] = [];

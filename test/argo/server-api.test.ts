@@ -195,6 +195,9 @@ describe("dflow server: Argo workflows", () => {
     expect(greet.inputs.parameters).toEqual([{ name: "who", value: "world" }]);
     expect(greet.outputs.parameters).toEqual([expect.objectContaining({ name: "greeting", value: "hello world" })]);
     expect(greet.outputs.exitCode).toBe("0");
+    // A pod ran on this machine, at the address its daemons would serve on; a Steps node is no pod.
+    expect([greet.hostNodeName, greet.podIP]).toEqual([os.hostname(), "127.0.0.1"]);
+    expect([root.hostNodeName, root.podIP]).toEqual([undefined, undefined]);
     const shout = nodes.find((n) => n.displayName === "shout")!;
     expect(shout.outputs.result).toBe("HELLO WORLD");
     // Every node is reachable from the root through children; step groups are nodes of their own.
