@@ -136,6 +136,26 @@ ${keys()}`);
     expect([...fs.readFileSync(path.join(repo, "runs", "out.tgz")).subarray(0, 2)]).toEqual([0x1f, 0x8b]);
   });
 
+  it("are listed by a data template: the keys under a prefix, in S3's order", async () => {
+    const wf = Workflow.from_yaml(manifest("s3-data-")`
+  entrypoint: main
+  templates:
+  - name: main
+    steps:
+    - - {name: make, template: make}
+    - - {name: list, template: list}
+  - name: make
+    container: {image: alpine, command: [sh, -c, "mkdir -p /tmp/d/sub; echo 1 > /tmp/d/b.log; echo 2 > /tmp/d/sub/a.log; echo 3 > /tmp/d/c.txt"]}
+    outputs: {artifacts: [{name: d, path: /tmp/d, archive: {none: {}}, s3: ${s3("listed/d")}}]}
+  - name: list
+    data:
+      source: {artifactPaths: {name: d, s3: ${s3("listed")}}}
+      transformation: [{expression: 'filter(data, {# endsWith ".log"})'}]
+${keys()}`);
+    expect((await wf.submit()).phase).toBe("Succeeded");
+    expect(Object.values(wf.status()!.nodes).find((n) => n.displayName === "list")!.outputs?.result).toBe('["listed/d/b.log","listed/d/sub/a.log"]');
+  });
+
   it("fail the node that reads a key the bucket does not have, and refuse an s3 location whose keys are not given", async () => {
     const wf = Workflow.from_yaml(manifest("s3-missing-")`
   entrypoint: read
