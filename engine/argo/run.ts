@@ -75,6 +75,9 @@ import { type S3Keys, cloneGitArtifact, fetchHttpArtifact, fetchS3Artifact, list
 
 const str = (v: unknown): string => (v === undefined || v === null ? "" : typeof v === "string" ? v : typeof v === "object" ? JSON.stringify(v) : String(v));
 
+/** An ISO time in RFC 3339 to the second, as Argo's controller writes times into variables ("" stays ""). */
+const rfc3339 = (iso: string): string => iso.replace(/\.\d+Z$/, "Z");
+
 /** Where templates are looked up: the workflow's, or a stored template's for templateRef (its spec: volumes it declares). */
 interface TemplateScope {
   templates: ArgoTemplate[];
@@ -280,7 +283,7 @@ class Run {
     g.set("workflow.serviceAccountName", str(spec.serviceAccountName ?? "default"));
     g.set("workflow.priority", str(spec.priority ?? 0));
     const created = new Date(this.started);
-    const iso = created.toISOString().replace(/\.\d{3}Z$/, "Z");
+    const iso = rfc3339(created.toISOString());
     g.set("workflow.creationTimestamp", iso);
     g.set("workflow.creationTimestamp.RFC3339", iso);
     g.set("workflow.creationTimestamp.s", String(Math.floor(this.started / 1000)));
@@ -1297,9 +1300,8 @@ class Run {
     const base = `${prefix}.${name}`;
     into.set(`${base}.id`, o.node.id);
     into.set(`${base}.status`, o.phase);
-    // RFC 3339 in seconds, as the controller formats a node's times.
-    into.set(`${base}.startedAt`, o.node.startedAt.replace(/\.\d+Z$/, "Z"));
-    into.set(`${base}.finishedAt`, (o.node.finishedAt ?? "").replace(/\.\d+Z$/, "Z"));
+    into.set(`${base}.startedAt`, rfc3339(o.node.startedAt));
+    into.set(`${base}.finishedAt`, rfc3339(o.node.finishedAt ?? ""));
     // The machine a pod ran on: this one (Argo's Kubernetes node).
     if (o.node.type === "Pod" || o.node.type === "Retry") into.set(`${base}.hostNodeName`, os.hostname());
     if (o.daemon) into.set(`${base}.ip`, POD_IP);
@@ -1833,7 +1835,7 @@ class Run {
           ["workflow.status", phase],
           [
             "workflow.failures",
-            JSON.stringify(this.failures.map((n) => ({ displayName: n.displayName, message: n.message ?? "", templateName: n.templateName ?? "", phase: n.phase, podName: n.id, finishedAt: (n.finishedAt ?? "").replace(/\.\d+Z$/, "Z") }))),
+            JSON.stringify(this.failures.map((n) => ({ displayName: n.displayName, message: n.message ?? "", templateName: n.templateName ?? "", phase: n.phase, podName: n.id, finishedAt: rfc3339(n.finishedAt ?? "") }))),
           ],
         ]),
       );
