@@ -10,14 +10,17 @@
 //   (`sync_limit`), which the workflow is handed (ArgoWorkflow.syncLimits:
 //   `dflow run --sync-limit`, or `argo sync create --type database` on dflow
 //   server). Database locks and the other kind never share a lock, as in Argo.
-// A changed limit is a new lock: holders under the old limit finish as they were.
+// A workflow knows the limits it was given (ConfigMaps, the limit table) when
+// it was created; the newest to take a semaphore sets its size for all, as
+// Argo re-reads a changed limit: holders beyond a lowered one finish, and the
+// next wait until fewer than the new limit hold it.
 import pLimit, { type LimitFunction } from "p-limit";
 import { type ArgoWorkflow, type Obj, ArgoUnsupported, asList, asObj, workflowNamespace } from "./manifest.js";
 import { type ConfigMapFiles, how } from "./volumes.js";
 
 /** One lock a template or workflow holds while it runs. */
 export interface SyncLock {
-  /** Its identity among every workflow of the process (kind, namespace, name, and a semaphore's limit). */
+  /** Its identity among every workflow of the process (kind, namespace, name). */
   id: string;
   /** Argo's name of it (`<namespace>/Mutex/<name>`, `<namespace>/ConfigMap/<name>/<key>`, `<namespace>/Database/<key>`). */
   name: string;
@@ -71,7 +74,7 @@ export function syncLocks(synchronization: unknown, wf: Pick<ArgoWorkflow, "meta
       if (limit === undefined) {
         missing(`${at}.database`, `has no limit: none is given for database semaphore ${ns}/${key} (Argo's sync_limit table): give it with \`dflow run wf.yaml --sync-limit ${ns}/${key}=N\`, or on dflow server with \`argo sync create ${key} --type database --limit N\` (POST /api/v1/sync/${ns})`);
       }
-      out.push({ id: `sem/${ns}/${key}@${limit}`, name: `${ns}/Database/${key}`, dbKey: `sem/${ns}/${key}`, limit });
+      out.push({ id: `sem/${ns}/${key}`, name: `${ns}/Database/${key}`, dbKey: `sem/${ns}/${key}`, limit });
       continue;
     }
     // ConfigMaps are handed by the workflow's namespace (or, locally, without one).
@@ -79,7 +82,7 @@ export function syncLocks(synchronization: unknown, wf: Pick<ArgoWorkflow, "meta
     const ref = asObj(s.configMapKeyRef);
     const limit = semaphoreLimit(wf.configMaps, ref, at);
     const name = `${ns}/ConfigMap/${str(ref.name)}/${str(ref.key)}`;
-    out.push({ id: `${name}@${limit}`, name, limit });
+    out.push({ id: name, name, limit });
   }
   // A lock named twice is held once (taking it again would wait for itself).
   return out.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)).filter((l, i, all) => i === 0 || all[i - 1]!.id !== l.id);
@@ -123,6 +126,7 @@ export function withLocks<T>(synchronization: unknown, wf: Pick<ArgoWorkflow, "m
     }
     let m = locks.get(held[i].id);
     if (!m) locks.set(held[i].id, (m = pLimit(held[i].limit)));
+    else if (m.concurrency !== held[i].limit) m.concurrency = held[i].limit;
     if (m.activeCount + m.pendingCount >= held[i].limit) {
       waited = true;
       waiting?.(waitingMessage(held[i], m));

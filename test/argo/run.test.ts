@@ -559,6 +559,27 @@ describe("database locks (Argo's multi-controller locks: one controller here, th
     expect([b.phase, b.message]).toEqual(["Succeeded", undefined]);
   });
 
+  it("a lowered limit holds the next holder back while the old limit's holders run (one semaphore, the newest limit)", async () => {
+    const shared = fs.mkdtempSync(path.join(work, "lowered-"));
+    const HELD = manifest("held-")`  entrypoint: hold
+  volumes: [{name: shared, hostPath: {path: ${shared}}}]
+  templates:
+  - name: hold
+    synchronization: {semaphores: [{database: {key: rows}}]}
+    script: {image: alpine, command: [sh], source: "touch /shared/held-{{pod.name}}; while [ ! -e /shared/go ]; do sleep 0.05; done", volumeMounts: [{name: shared, mountPath: /shared}]}
+`;
+    const first = Workflow.from_yaml(HELD, { sync_limits: { rows: 2 } });
+    const ran = first.submit();
+    await until("the first holder", () => fs.readdirSync(shared).some((f) => f.startsWith("held-")));
+    // Created after the limit went down to 1: it waits, though the first took the semaphore under 2.
+    const second = Workflow.from_yaml(HELD, { sync_limits: { rows: 1 } });
+    const after = second.submit();
+    const waiting = await until("the second holder waiting", () => second.id && Object.values(second.status()?.nodes ?? {}).find((n) => n.phase === "Pending"));
+    expect(waiting.message).toBe("Waiting for argo/Database/rows lock (sem/argo/rows). Lock status: 1/1");
+    fs.writeFileSync(path.join(shared, "go"), "");
+    expect((await Promise.all([ran, after])).map((r) => r.phase)).toEqual(["Succeeded", "Succeeded"]);
+  });
+
   it("`dflow run --sync-limit` gives the limit table; a malformed one is one line", async () => {
     const shared = sharedDir();
     const file = path.join(shared, "..", `${path.basename(shared)}.yaml`);
