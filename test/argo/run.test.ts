@@ -514,7 +514,7 @@ describe("database locks (Argo's multi-controller locks: one controller here, th
     - - {name: local, template: local}
       - {name: database, template: database}
       - {name: other-namespace, template: other-namespace}
-  - {name: local, synchronization: {mutexes: [{name: m}]}, script: &meet {image: alpine, command: [sh], source: "touch /shared/{{pod.name}}; for i in $(seq 600); do [ $(ls /shared | wc -l) = 3 ] && exit 0; sleep 0.1; done; exit 1", volumeMounts: [{name: shared, mountPath: /shared}]}}
+  - {name: local, synchronization: {mutexes: [{name: m}]}, script: &meet {image: alpine, command: [sh], source: "touch /shared/{{pod.name}}; for i in $(seq 1200); do [ $(ls /shared | wc -l) = 3 ] && exit 0; sleep 0.1; done; exit 1", volumeMounts: [{name: shared, mountPath: /shared}]}}
   - {name: database, synchronization: {mutexes: [{name: m, database: true}]}, script: *meet}
   - {name: other-namespace, synchronization: {mutexes: [{name: m, namespace: elsewhere}]}, script: *meet}
 `;
