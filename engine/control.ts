@@ -202,9 +202,18 @@ export function suspendWorkflow(wfdir: string, by: string): boolean {
   return true;
 }
 
-/** A resume asked for: its stamp changes with each one (what a suspend step that waits for a resume watches). */
+/**
+ * A resume asked for: `<ms> <pid> <random>`, rewritten by each. A suspend step
+ * that started before it ends (waitForResume): one whose wait was only about
+ * to begin when the resume came is resumed too.
+ */
 function resumeRequest(wfdir: string): string {
   return path.join(engineDir(wfdir), "resume-request");
+}
+
+/** When the last resume was asked for (ms), 0 for never. */
+function lastResume(wfdir: string): number {
+  return Number.parseInt(readTextOrSync(resumeRequest(wfdir), "0"), 10) || 0;
 }
 
 /** The suspend steps of the workflow that wait for a resume now (Argo's `suspend: {}`), one file each. */
@@ -227,17 +236,21 @@ export function awaitsResume(wfdir: string): boolean {
 }
 
 /**
- * Let a suspended workflow start steps again, and end the suspend steps that
- * wait for a resume (as `argo resume` does). Returns false when there was
- * nothing to resume.
+ * Let a suspended workflow start steps again, and end its suspend steps that
+ * wait for a resume, or whose wait is about to begin (as `argo resume` does).
+ * Returns false when nothing waited for it.
  */
 export function resumeWorkflow(wfdir: string): boolean {
-  readStatus(wfdir, path.basename(wfdir));
+  const status = readStatus(wfdir, path.basename(wfdir));
   const waiting = suspendStepWaits(wfdir);
-  if (!waiting && !isSuspended(wfdir)) return false;
-  if (waiting) writeAtomicSync(resumeRequest(wfdir), `${Date.now()} ${process.pid} ${Math.random()}\n`);
+  const suspended = isSuspended(wfdir);
+  // Written even when no step waits yet: a suspend step that started before it ends when its wait begins.
+  if (!FINAL.has(status)) {
+    fs.mkdirSync(engineDir(wfdir), { recursive: true });
+    writeAtomicSync(resumeRequest(wfdir), `${Date.now()} ${process.pid} ${Math.random()}\n`);
+  }
   fs.rmSync(suspendMarker(wfdir), { force: true });
-  return true;
+  return waiting || suspended;
 }
 
 /** What was set on one waiting suspend step (Argo's `argo node set`, a resume of that node): a phase ends its wait. */
@@ -270,18 +283,18 @@ export function setSuspendStep(wfdir: string, step: string, values: SuspendSet):
 }
 
 /**
- * A suspend step waits for a resume of its workflow (resumeWorkflow, from any
- * process), or a phase set on it (setSuspendStep), at most `ms`, or until
- * `signal` aborts. Returns what was set on it meanwhile.
+ * A suspend step that started at `since` (ms) waits for a resume of its
+ * workflow asked for since then (resumeWorkflow, from any process), or a phase
+ * set on it (setSuspendStep), at most `ms`, or until `signal` aborts. Returns
+ * what was set on it meanwhile.
  */
-export async function waitForResume(wfdir: string, step: string, ms: number, signal?: AbortSignal): Promise<SuspendSet> {
+export async function waitForResume(wfdir: string, step: string, since: number, ms: number, signal?: AbortSignal): Promise<SuspendSet> {
   const marker = path.join(waitingSuspends(wfdir), step);
   fs.mkdirSync(path.dirname(marker), { recursive: true });
-  const before = readTextOrSync(resumeRequest(wfdir), "");
   writeAtomicSync(marker, `${process.pid}\n`);
   const end = Date.now() + ms;
   try {
-    for (let left = ms; !signal?.aborted && left > 0 && readTextOrSync(resumeRequest(wfdir), "") === before && !readSuspendSet(wfdir, step).phase; left = end - Date.now()) {
+    for (let left = ms; !signal?.aborted && left > 0 && lastResume(wfdir) < since && !readSuspendSet(wfdir, step).phase; left = end - Date.now()) {
       await sleep(Math.min(SUSPEND_POLL_MS, left), undefined, { signal }).catch(() => undefined);
     }
     return readSuspendSet(wfdir, step);

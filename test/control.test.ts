@@ -4,6 +4,7 @@
 // synchronise on files the steps and the engine write, never on time.
 import { type ChildProcess, spawn } from "node:child_process";
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -11,6 +12,7 @@ import { execa } from "execa";
 import { describe, expect, it } from "vitest";
 import { ShellOPTemplate, Step, Workflow } from "dflow-ts";
 import { controlledWorkflow } from "../fixtures/workflows/controlled.js";
+import { resumeWorkflow, waitForResume } from "../engine/control.js";
 import { useTempWorkdir } from "./support/workdir.js";
 
 const root = path.resolve(import.meta.dirname, "..");
@@ -195,6 +197,25 @@ describe("suspend / resume", { timeout: 400_000 }, () => {
     expect(late.exitCode).toBe(2);
     expect(late.stderr).toBe(`dflow: workflow ${id} is Succeeded: there is nothing to suspend`);
     expect(() => new Workflow({ id }).suspend()).toThrow(`workflow ${id} is Succeeded: there is nothing to suspend`);
+  });
+});
+
+describe("a suspend step's wait for a resume (engine/control.ts)", () => {
+  it("ends for a resume asked for since the step started, even one that came before its wait began; not for an older one", async () => {
+    const wfdir = fs.mkdtempSync(path.join(os.tmpdir(), "resume-"));
+    fs.writeFileSync(path.join(wfdir, "status"), "Running");
+    const started = Date.now();
+    // Nothing waits yet (the step's wait is about to begin): the resume is kept for it.
+    expect(resumeWorkflow(wfdir)).toBe(false);
+    expect(await waitForResume(wfdir, "first", started, 600_000)).toEqual({});
+    // A step that starts after that resume waits for the next one.
+    let settled = false;
+    const later = waitForResume(wfdir, "second", Date.now() + 1, 600_000).then((v) => ((settled = true), v));
+    await until(() => fs.existsSync(path.join(wfdir, ".engine", "suspend-waiting", "second")), "the second step waiting");
+    await sleep(50);
+    expect(settled).toBe(false);
+    resumeWorkflow(wfdir);
+    expect(await later).toEqual({});
   });
 });
 

@@ -9,7 +9,7 @@ import os from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
-import { checkDeletable, deleteWorkflow, suspendWorkflow, resumeWorkflow, setSuspendStep, terminateWorkflow } from "../control.js";
+import { checkDeletable, deleteWorkflow, suspendWorkflow, resumeWorkflow, terminateWorkflow } from "../control.js";
 import { WORKFLOW_FILE, readNodes } from "../argo/store.js";
 import { lockAlive, readLock, readRunInfo } from "../store/engine-dir.js";
 import { isUnder, readTextOrSync } from "../store/fsx.js";
@@ -382,11 +382,9 @@ export class WorkflowStore {
   resume(id: string): string {
     const dir = this.dirOf(id);
     const resumed = resumeWorkflow(dir);
-    // An Argo run's suspend nodes: each told by a file it reads whenever its wait begins, so one whose
-    // wait is only about to begin is resumed too.
-    const nodes = fs.existsSync(path.join(dir, WORKFLOW_FILE)) && engineAlive(dir) !== false ? [...readNodes(dir).values()].filter((n) => n.type === "Suspend" && n.phase === "Running") : [];
-    for (const n of nodes) setSuspendStep(dir, n.id, { phase: "Succeeded" });
-    return resumed || nodes.length ? `Workflow ${id} resumed` : `Workflow ${id} was not suspended`;
+    // A running Argo suspend node whose wait is only about to begin is resumed too (resumeWorkflow): say so.
+    const starting = !resumed && fs.existsSync(path.join(dir, WORKFLOW_FILE)) && engineAlive(dir) !== false && [...readNodes(dir).values()].some((n) => n.type === "Suspend" && n.phase === "Running");
+    return resumed || starting ? `Workflow ${id} resumed` : `Workflow ${id} was not suspended`;
   }
 
   /** Refused (409) unless delete() would delete the workflow: `dflow delete a b` checks every id first. */

@@ -1273,7 +1273,7 @@ class Run {
     const secs = s.duration === undefined ? Infinity : durationSeconds(str(s.duration));
     const wait = Math.min(secs, this.deadline.remaining());
     // A shutdown ends the wait (but not one of a Stop's exit handler: the shutdown has happened by then).
-    const set = this.control?.message ? {} : await waitForResume(this.wfdir, node.id, Math.max(0, wait) * 1000, this.control?.shutdown ? undefined : this.control?.signal);
+    const set = this.control?.message ? {} : await waitForResume(this.wfdir, node.id, Date.parse(node.startedAt), Math.max(0, wait) * 1000, this.control?.shutdown ? undefined : this.control?.signal);
     if (this.control?.message) {
       this.fail(node, "Failed", this.control.message);
       return { node, phase: "Failed", outputs: emptyOutputs() };
