@@ -58,13 +58,45 @@ export function durationSeconds(v: number | string): number {
   if (typeof v === "number") return v;
   const s = v.trim();
   if (/^\d+(\.\d+)?$/.test(s)) return Number(s);
-  let total = 0;
-  let matched = "";
-  for (const m of s.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)) {
-    total += Number(m[1]) * { ms: 0.001, s: 1, m: 60, h: 3600 }[m[2] as "ms" | "s" | "m" | "h"];
-    matched += m[0];
+  try {
+    return parseGoDuration(s) / 1e9;
+  } catch {
+    return Number.NaN;
   }
-  return matched === s && s !== "" ? total : Number.NaN;
+}
+
+const GO_UNITS: Record<string, number> = { ns: 1, us: 1e3, "µs": 1e3, "μs": 1e3, ms: 1e6, s: 1e9, m: 6e10, h: 3.6e12 };
+
+/**
+ * Go's time.ParseDuration ("1h30m", "-2.5s", "300ms", "0"), the durations of
+ * dflow's and Argo's fields and of expr-lang's duration(): nanoseconds. Throws
+ * an Error with Go's message when the text is not one.
+ */
+export function parseGoDuration(text: string): number {
+  const bad = (why = "invalid duration"): never => {
+    throw new Error(`time: ${why} ${JSON.stringify(text)}`);
+  };
+  let s = text;
+  let sign = 1;
+  if (s.startsWith("-") || s.startsWith("+")) {
+    if (s[0] === "-") sign = -1;
+    s = s.slice(1);
+  }
+  if (s === "0") return 0;
+  if (s === "") bad();
+  let ns = 0;
+  while (s) {
+    const m = /^(\d*)(?:\.(\d*))?/.exec(s)!;
+    if (!m[1] && !m[2]) bad();
+    s = s.slice(m[0].length);
+    const unit = /^[^\d.]+/.exec(s)?.[0];
+    if (!unit) bad("missing unit in duration");
+    const scale = GO_UNITS[unit!];
+    if (scale === undefined) throw new Error(`time: unknown unit ${JSON.stringify(unit)} in duration ${JSON.stringify(text)}`);
+    ns += Number(m[1] || "0") * scale + (m[2] ? Math.round(Number(`0.${m[2]}`) * scale) : 0);
+    s = s.slice(unit!.length);
+  }
+  return sign * ns;
 }
 
 const durationSchema = (positive: boolean) =>

@@ -12,7 +12,6 @@
 // workflow.namespace) with the status only.
 import crypto from "node:crypto";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { Readable } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -20,7 +19,7 @@ import { type ArgoRunResult, type ArgoStatus, artifactRepository, readArgoStatus
 import type { ArgoRunOptions, ChildWorkflows } from "../argo/run.js";
 import { DflowConfigError } from "../../src/errors.js";
 import { type ArgoNode, WORKFLOW_FILE } from "../argo/store.js";
-import { POD_IP } from "../argo/probe.js";
+import { HOST_NODE, POD_IP } from "../argo/probe.js";
 import { ArgoRunControl, type ShutdownStrategy } from "../argo/control.js";
 import { fromArgoEntry, writeMemo } from "../argo/memo.js";
 import { isUnder, readTextOrSync, writeAtomicSync } from "../store/fsx.js";
@@ -96,9 +95,6 @@ function uidOf(dir: string, meta: Obj): string {
 }
 
 const str = (v: unknown): string => (typeof v === "string" ? v : v === undefined || v === null ? "" : String(v));
-
-/** The Kubernetes node every pod runs on here: this machine. */
-const HOST_NODE = os.hostname();
 
 /** Node inputs/outputs in Argo's shape: an artifact of the local repository is an s3 key. */
 function io(v: unknown): Obj | undefined {

@@ -6,11 +6,15 @@
 import http from "node:http";
 import https from "node:https";
 import net from "node:net";
+import os from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
 import { type Obj, asList, asObj } from "./manifest.js";
 
 /** The address `{{steps.X.ip}}` gives a daemon: the pod's processes share this machine's network. */
 export const POD_IP = "127.0.0.1";
+
+/** The Kubernetes node every pod runs on here (`{{steps.X.hostNodeName}}`, a node's hostNodeName): this machine. */
+export const HOST_NODE = os.hostname();
 
 /** The probe kinds a local run can check; grpc is refused (check.ts). */
 export const PROBE_KINDS = ["httpGet", "tcpSocket", "exec"];

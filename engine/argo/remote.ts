@@ -16,6 +16,7 @@ import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { type Obj, asList } from "./manifest.js";
+import { filesUnder } from "../store/fsx.js";
 
 const run = promisify(execFile);
 
@@ -57,18 +58,15 @@ export async function fetchS3Artifact(s3: Obj, keys: S3Keys, dest: string, where
   } catch (e) {
     if ((e as { code?: string }).code !== "NotFound" && (e as { code?: string }).code !== "NoSuchKey") throw s3Error(where, s3, e);
   }
-  const prefix = key.endsWith("/") ? key : `${key}/`;
-  let n = 0;
+  // No such object: a prefix, as Argo stores a directory unarchived.
+  const names = await listS3Keys(s3, keys, where);
+  if (!names.length) throw new Error(`${where}: ${s3Name(s3)} at ${String(s3.endpoint)}: no such key`);
+  const prefix = `${key.replace(/\/+$/, "")}/`;
   try {
-    for await (const o of client.listObjectsV2(bucket, prefix, true) as AsyncIterable<{ name?: string }>) {
-      if (!o.name) continue;
-      await client.fGetObject(bucket, o.name, path.join(dest, o.name.slice(prefix.length)));
-      n++;
-    }
+    for (const name of names) await client.fGetObject(bucket, name, path.join(dest, name.slice(prefix.length)));
   } catch (e) {
     throw s3Error(where, s3, e);
   }
-  if (!n) throw new Error(`${where}: ${s3Name(s3)} at ${String(s3.endpoint)}: no such key`);
 }
 
 /** The keys of the objects under `s3.key` (a prefix; the whole bucket without one), as Argo's executor lists them for a data template. */
@@ -96,7 +94,7 @@ export async function putS3Artifact(s3: Obj, keys: S3Keys, src: string, archive:
     if (s3.createBucketIfNotPresent !== undefined && !(await client.bucketExists(bucket))) await client.makeBucket(bucket, s3.region ? String(s3.region) : undefined);
     if (archive.none !== undefined) {
       if (fs.statSync(src).isFile()) await client.fPutObject(bucket, key, src);
-      else for (const f of fs.readdirSync(src, { recursive: true, encoding: "utf8" })) if (fs.statSync(path.join(src, f)).isFile()) await client.fPutObject(bucket, `${key.replace(/\/$/, "")}/${f}`, path.join(src, f));
+      else for (const f of filesUnder(src)) await client.fPutObject(bucket, `${key.replace(/\/$/, "")}/${f}`, path.join(src, f));
       return;
     }
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "dflow-s3-"));

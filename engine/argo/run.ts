@@ -52,7 +52,7 @@ import { evaluate, evaluateWhen } from "../expr/index.js";
 import { toJsonText } from "../expr/evaluate.js";
 import { killSteps, runLocal } from "../executors/local.js";
 import { debugRoot, killStepProcess, newWorkflowDir } from "../workflow-run.js";
-import { isUnder, readTextOrSync, writeAtomic, writeAtomicSync } from "../store/fsx.js";
+import { filesUnder, isUnder, readTextOrSync, writeAtomic, writeAtomicSync } from "../store/fsx.js";
 import { acquireLock, engineDir, releaseLock } from "../store/engine-dir.js";
 import { deleteWorkflow, takeStopRequest, waitForResume } from "../control.js";
 import { type ArgoTemplate, type ArgoWorkflow, type Obj, ArgoSpecError, ArgoUnsupported, allTemplates, asList, asObj, fromSaved, loadWorkflow, parseManifests, toSaved, workflowNamespace } from "./manifest.js";
@@ -70,7 +70,7 @@ import { mergeInto } from "../artifacts/place.js";
 import type { ArgoRunControl } from "./control.js";
 import { Boundaries } from "./daemons.js";
 import { SCHEDULED_TIME } from "./cron.js";
-import { POD_IP, type ProbeExec, waitReady } from "./probe.js";
+import { HOST_NODE, POD_IP, type ProbeExec, waitReady } from "./probe.js";
 import { type S3Keys, cloneGitArtifact, fetchHttpArtifact, fetchS3Artifact, listS3Keys, putS3Artifact } from "./remote.js";
 
 const str = (v: unknown): string => (v === undefined || v === null ? "" : typeof v === "string" ? v : typeof v === "object" ? JSON.stringify(v) : String(v));
@@ -231,10 +231,9 @@ function repositoryKeys(prefix: string): string[] {
   const repo = artifactRepository();
   const dir = path.join(repo, prefix.replace(/\/+$/, ""));
   if (!isUnder(dir, repo) || !fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) return [];
-  return fs
-    .readdirSync(dir, { recursive: true, encoding: "utf8" })
-    .filter((f) => fs.statSync(path.join(dir, f)).isFile())
-    .map((f) => path.relative(repo, path.join(dir, f)).split(path.sep).join("/"))
+  const base = path.relative(repo, dir).split(path.sep).join("/");
+  return filesUnder(dir)
+    .map((f) => (base ? `${base}/${f}` : f))
     .sort();
 }
 
@@ -432,11 +431,7 @@ class Run {
     for (let n = 0; ; n++) {
       const vars = new Map(extra ?? []);
       vars.set("retries", String(n));
-      // The first attempt has no last one: Argo's defaults, so that what refers to them resolves.
-      vars.set("lastRetry.exitCode", last ? (last.outputs.exitCode ?? "-1") : "0");
-      vars.set("lastRetry.status", last ? last.phase : "");
-      vars.set("lastRetry.duration", last ? String(((Date.parse(last.node.finishedAt ?? "") || Date.now()) - Date.parse(last.node.startedAt)) / 1000) : "0");
-      vars.set("lastRetry.message", last ? (last.node.message ?? "") : "");
+      for (const [k, v] of lastRetry(last)) vars.set(k, v);
       last = await this.attempt(t, scope, args, `${name}(${n})`, `${displayName}(${n})`, node, vars, maxDuration === Infinity ? undefined : first + maxDuration * 1000);
       if (last.daemon) {
         if (!node.daemoned) {
@@ -454,17 +449,7 @@ class Run {
       const retryable = policy === "Always" || (policy === "OnFailure" && last.phase === "Failed") || (policy === "OnError" && last.phase === "Error") || (policy === "OnTransientError" && (last.phase === "Error" || last.phase === "Failed") && isTransient(last.node.message ?? ""));
       if (!retryable) break;
       if (retry.expression) {
-        const env = exprEnv(
-          this.vars(
-            new Map([
-              ["lastRetry.exitCode", last.outputs.exitCode ?? "-1"],
-              ["lastRetry.status", last.phase],
-              ["lastRetry.duration", String((Date.parse(last.node.finishedAt ?? "") - Date.parse(last.node.startedAt)) / 1000)],
-              ["lastRetry.message", last.node.message ?? ""],
-              ...(extra ?? []),
-            ]),
-          ),
-        );
+        const env = exprEnv(this.vars(new Map([...lastRetry(last), ...(extra ?? [])])));
         let ok: unknown;
         try {
           ok = evaluate(str(retry.expression), env);
@@ -1302,8 +1287,7 @@ class Run {
     into.set(`${base}.status`, o.phase);
     into.set(`${base}.startedAt`, rfc3339(o.node.startedAt));
     into.set(`${base}.finishedAt`, rfc3339(o.node.finishedAt ?? ""));
-    // The machine a pod ran on: this one (Argo's Kubernetes node).
-    if (o.node.type === "Pod" || o.node.type === "Retry") into.set(`${base}.hostNodeName`, os.hostname());
+    if (o.node.type === "Pod" || o.node.type === "Retry") into.set(`${base}.hostNodeName`, HOST_NODE);
     if (o.daemon) into.set(`${base}.ip`, POD_IP);
     if (o.children) {
       // Loop aggregation (§4.2): the children that succeeded, in index order.
@@ -1909,6 +1893,13 @@ function localWorkflows(parent: Run): ChildWorkflows {
       await deleteWorkflow(dir, { force: true, forceHint: "", by: parent.wfid });
     },
   };
+}
+
+/** `lastRetry.*` of the attempt after `last`; the first has none: Argo's defaults, so that what refers to them resolves. */
+function lastRetry(last: Outcome | undefined): Array<[string, string]> {
+  if (!last) return [["lastRetry.exitCode", "0"], ["lastRetry.status", ""], ["lastRetry.duration", "0"], ["lastRetry.message", ""]];
+  const ms = (Date.parse(last.node.finishedAt ?? "") || Date.now()) - Date.parse(last.node.startedAt);
+  return [["lastRetry.exitCode", last.outputs.exitCode ?? "-1"], ["lastRetry.status", last.phase], ["lastRetry.duration", String(ms / 1000)], ["lastRetry.message", last.node.message ?? ""]];
 }
 
 /** Why a pod's other container (an init container, a sidecar) failed, as Argo names it: `<name>: Error (exit code 3)`. */

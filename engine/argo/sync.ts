@@ -55,15 +55,13 @@ export function syncLocks(synchronization: unknown, wf: Pick<ArgoWorkflow, "meta
   for (const k of Object.keys(sync)) if (!["mutex", "mutexes", "semaphore", "semaphores"].includes(k)) refuse(`${where}.${k}`, "unknown synchronization field");
   const own = workflowNamespace(wf);
   const out: SyncLock[] = [];
-  const mutexes = [...(sync.mutex !== undefined ? [{ m: asObj(sync.mutex), at: `${where}.mutex` }] : []), ...asList(sync.mutexes).map((m, i) => ({ m, at: `${where}.mutexes[${i}]` }))];
-  for (const { m, at } of mutexes) {
+  for (const { o: m, at } of oneOrMany(sync, "mutex", "mutexes", where)) {
     for (const k of Object.keys(m)) if (!MUTEX_FIELDS.includes(k)) refuse(`${at}.${k}`, "unknown mutex field");
     const ns = str(m.namespace) || own;
     const name = str(m.name);
     out.push(m.database === true ? { id: `mtx/${ns}/${name}`, name: `${ns}/Database/${name}`, dbKey: `mtx/${ns}/${name}`, limit: 1 } : { id: `${ns}/Mutex/${name}`, name: `${ns}/Mutex/${name}`, limit: 1 });
   }
-  const semaphores = [...(sync.semaphore !== undefined ? [{ s: asObj(sync.semaphore), at: `${where}.semaphore` }] : []), ...asList(sync.semaphores).map((s, i) => ({ s, at: `${where}.semaphores[${i}]` }))];
-  for (const { s, at } of semaphores) {
+  for (const { o: s, at } of oneOrMany(sync, "semaphore", "semaphores", where)) {
     for (const k of Object.keys(s)) if (!SEMAPHORE_FIELDS.includes(k)) refuse(`${at}.${k}`, "unknown semaphore field");
     const ns = str(s.namespace) || own;
     if (checking && JSON.stringify(s).includes("{{")) continue;
@@ -86,6 +84,11 @@ export function syncLocks(synchronization: unknown, wf: Pick<ArgoWorkflow, "meta
   }
   // A lock named twice is held once (taking it again would wait for itself).
   return out.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)).filter((l, i, all) => i === 0 || all[i - 1]!.id !== l.id);
+}
+
+/** A lock given as one (`mutex`, Argo before 3.6) and as a list (`mutexes`), each with where it is written. */
+function oneOrMany(sync: Obj, one: string, many: string, where: string): Array<{ o: Obj; at: string }> {
+  return [...(sync[one] !== undefined ? [{ o: asObj(sync[one]), at: `${where}.${one}` }] : []), ...asList(sync[many]).map((o, i) => ({ o, at: `${where}.${many}[${i}]` }))];
 }
 
 /**

@@ -7,6 +7,8 @@
 // controller runs in UTC too). A method or layout not here is an error that
 // names it, never a wrong value.
 
+import { parseGoDuration } from "../../src/options.js";
+
 /** Go's time.Time. */
 export class GoTime {
   constructor(readonly ms: number) {}
@@ -23,34 +25,13 @@ export class GoDuration {
 /** An error of a time function or method (the evaluator adds where). */
 export class TimeError extends Error {}
 
-const UNITS: Record<string, number> = { ns: 1, us: 1e3, "µs": 1e3, "μs": 1e3, ms: 1e6, s: 1e9, m: 6e10, h: 3.6e12 };
-
-/** Go's time.ParseDuration: "1h30m", "-2.5s", "300ms"; "0" alone. */
+/** Go's time.ParseDuration (src/options.ts parseGoDuration, the one duration parser). */
 export function parseDuration(text: string): GoDuration {
-  const bad = (why = "invalid duration"): never => {
-    throw new TimeError(`time: ${why} ${JSON.stringify(text)}`);
-  };
-  let s = text;
-  let sign = 1;
-  if (s.startsWith("-") || s.startsWith("+")) {
-    if (s[0] === "-") sign = -1;
-    s = s.slice(1);
+  try {
+    return new GoDuration(parseGoDuration(text));
+  } catch (e) {
+    throw new TimeError((e as Error).message);
   }
-  if (s === "0") return new GoDuration(0);
-  if (s === "") bad();
-  let ns = 0;
-  while (s) {
-    const m = /^(\d*)(?:\.(\d*))?/.exec(s)!;
-    if (!m[1] && !m[2]) bad();
-    s = s.slice(m[0].length);
-    const unit = /^[^\d.]+/.exec(s)?.[0];
-    if (!unit) bad("missing unit in duration");
-    const scale = UNITS[unit!];
-    if (scale === undefined) throw new TimeError(`time: unknown unit ${JSON.stringify(unit)} in duration ${JSON.stringify(text)}`);
-    ns += Number(m[1] || "0") * scale + (m[2] ? Math.round(Number(`0.${m[2]}`) * scale) : 0);
-    s = s.slice(unit!.length);
-  }
-  return new GoDuration(sign * ns);
 }
 
 /** `v` to `unit` as Go prints it: the whole part, then the fraction without trailing zeros. */

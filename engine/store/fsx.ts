@@ -52,6 +52,14 @@ export function isUnder(p: string, dir: string): boolean {
   return p === dir || p.startsWith(dir.endsWith(path.sep) ? dir : dir + path.sep);
 }
 
+/** The regular files below `dir`, as "/"-separated paths relative to it (an S3 prefix's keys, for instance). */
+export function filesUnder(dir: string): string[] {
+  return fs
+    .readdirSync(dir, { recursive: true, encoding: "utf8" })
+    .filter((f) => fs.statSync(path.join(dir, f)).isFile())
+    .map((f) => f.split(path.sep).join("/"));
+}
+
 /** `p` is strictly below `dir`. */
 export function isInside(p: string, dir: string): boolean {
   return p !== dir && isUnder(p, dir);
