@@ -57,6 +57,12 @@ export function checkWorkflow(wf: ArgoWorkflow): void {
   const templates = spec.templates ?? [];
   const names = new Set(templates.map((t) => t.name));
   if (!names.has(spec.entrypoint)) throw new ArgoSpecError(`invalid spec: spec.entrypoint template name '${spec.entrypoint}' undefined`);
+  // The exit handler and the workflow's hooks are checked at submit as Argo's validation does: not when the run ends.
+  if (typeof spec.onExit === "string" && spec.onExit && !names.has(spec.onExit)) throw new ArgoSpecError(`invalid spec: spec.onExit template name '${spec.onExit}' undefined`);
+  for (const [hname, h] of Object.entries(asObj(spec.hooks))) {
+    const t = asObj(h).template;
+    if (t !== undefined && !names.has(String(t))) throw new ArgoSpecError(`invalid spec: spec.hooks.${hname} template name '${String(t)}' undefined`);
+  }
   const all: Array<{ t: ArgoTemplate; where: string; scope: ArgoTemplate[]; volumes: Obj }> = templates.map((t) => ({ t, where: `templates.${t.name}`, scope: templates, volumes: spec }));
   // Stored templates: those of the (Cluster)WorkflowTemplates the workflow reaches by templateRef, each
   // whole, with its own volumes; one it does not use cannot refuse it.
@@ -307,6 +313,9 @@ function checkCall(s: Obj, where: string, fields: string[], scope: ArgoTemplate[
     only(ho, ["template", "templateRef", "arguments", "expression"], [], `${where}.hooks.${hname}`, () => "unknown hook field");
     if (ho.template !== undefined && !scope.some((x) => x.name === ho.template)) throw new ArgoSpecError(`invalid spec: ${where}.hooks.${hname} template name '${String(ho.template)}' undefined`);
   }
+  // Run in the callee's scope (run.ts), named in the caller's by most: either is found.
+  const calleeScope = s.templateRef !== undefined ? (wf.library.get(`${asObj(s.templateRef).clusterScope ? "cluster:" : ""}${String(asObj(s.templateRef).name)}`)?.spec.templates ?? []) : [];
+  if (s.onExit !== undefined && ![...scope, ...calleeScope].some((x) => x.name === s.onExit)) throw new ArgoSpecError(`invalid spec: ${where}.onExit template name '${String(s.onExit)}' undefined`);
   if (!callee) return;
   const given = new Set(asList(asObj(s.arguments).parameters).map((p) => String(p.name)));
   for (const p of asList(asObj(callee.inputs).parameters)) {

@@ -163,16 +163,41 @@ function applyDefaults(templates: ArgoTemplate[], defaults: Obj): ArgoTemplate[]
   });
 }
 
-/** Choose the Workflow of a manifest text and resolve it against the stored templates (support documents). */
+/** Kinds a manifest file may hold beside its Workflows: what they use (templates, ConfigMaps, Secrets). */
+const SUPPORT_KINDS = new Set(["Workflow", "WorkflowTemplate", "ClusterWorkflowTemplate", "ConfigMap", "Secret"]);
+
+/** Documents that neither run nor serve a Workflow of the file (a CronWorkflow, a Service): `argo submit` ignores them too. */
+export function ignoredDocuments(docs: Obj[]): Array<{ kind: string; name: string }> {
+  return docs.filter((d) => !SUPPORT_KINDS.has(String(d.kind))).map((d) => ({ kind: String(d.kind ?? "(no kind)"), name: String(asObj(d.metadata).name ?? asObj(d.metadata).generateName ?? "") }));
+}
+
+/** The one Workflow of a manifest text, resolved against the stored templates (support documents). */
 export function loadWorkflow(docs: Obj[], library: Map<string, ArgoWorkflowTemplate>, source: string, configMaps: Map<string, ConfigMapFiles> = new Map()): ArgoWorkflow {
   const wfs = docs.filter((d) => d.kind === "Workflow");
-  if (wfs.length !== 1) {
+  if (wfs.length > 1) {
+    const kinds = docs.map((d) => String(d.kind)).join(", ");
+    throw new ArgoUnsupported(`${source}: expected one document of kind Workflow, found ${kinds} (one run is one Workflow: \`dflow run FILE\` runs each Workflow of a file, as \`argo submit\` does)`);
+  }
+  return loadWorkflows(docs, library, source, configMaps)[0];
+}
+
+/**
+ * Every Workflow of a manifest text (`argo submit` submits each), resolved
+ * against the stored templates; refused when there is none.
+ */
+export function loadWorkflows(docs: Obj[], library: Map<string, ArgoWorkflowTemplate>, source: string, configMaps: Map<string, ConfigMapFiles> = new Map()): ArgoWorkflow[] {
+  const wfs = docs.filter((d) => d.kind === "Workflow");
+  if (!wfs.length) {
     const kinds = docs.map((d) => String(d.kind)).join(", ") || "nothing";
     const cron = docs.some((d) => d.kind === "CronWorkflow") ? "; a CronWorkflow runs on its schedule in `dflow server`: create it there with `argo cron create`" : "";
-    const why = wfs.length ? ` (one run is one Workflow: put each in a file of its own, the templates and ConfigMaps they share in a file given with -t${cron})` : ` (templates are not run: submit a Workflow that references them${cron})`;
-    throw new ArgoUnsupported(`${source}: expected one document of kind Workflow, found ${kinds}${why}`);
+    throw new ArgoUnsupported(`${source}: expected one document of kind Workflow, found ${kinds} (templates are not run: submit a Workflow that references them${cron})`);
   }
-  const wf = wfs[0];
+  // Several: each one's messages name it.
+  const named = (wf: Obj) => (wfs.length > 1 ? `${source} (Workflow ${String(asObj(wf.metadata).name ?? asObj(wf.metadata).generateName ?? "")})` : source);
+  return wfs.map((wf) => resolveWorkflow(wf, library, named(wf), configMaps));
+}
+
+function resolveWorkflow(wf: Obj, library: Map<string, ArgoWorkflowTemplate>, source: string, configMaps: Map<string, ConfigMapFiles>): ArgoWorkflow {
   let spec = asObj(wf.spec);
   const ref = asObj(spec.workflowTemplateRef);
   if (spec.workflowTemplateRef !== undefined) {
@@ -207,6 +232,16 @@ export function loadArgo(text: string, source: string, support: Array<{ text: st
   const docs = parseManifests(text, source);
   const all = [...support.flatMap((s) => parseManifests(s.text, s.source)), ...docs];
   return loadWorkflow(docs, templateLibrary(all), source, configMapsOf(all));
+}
+
+/**
+ * Every Workflow of a manifest text (as `argo submit` takes a file), with
+ * what the others serve as for loadArgo, and the documents nothing uses.
+ */
+export function loadArgoAll(text: string, source: string, support: Array<{ text: string; source: string }> = []): { workflows: ArgoWorkflow[]; ignored: Array<{ kind: string; name: string }> } {
+  const docs = parseManifests(text, source);
+  const all = [...support.flatMap((s) => parseManifests(s.text, s.source)), ...docs];
+  return { workflows: loadWorkflows(docs, templateLibrary(all), source, configMapsOf(all)), ignored: ignoredDocuments(docs) };
 }
 
 export function loadArgoFile(file: string, supportFiles: string[] = []): ArgoWorkflow {

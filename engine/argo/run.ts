@@ -153,6 +153,11 @@ export interface ArgoRunOptions {
   id?: string;
   /** Shutdown and suspension from outside (the Argo Server API's stop/terminate/suspend). */
   control?: ArgoRunControl;
+  /**
+   * With a control: the process is this run's too, so SIGTERM, SIGINT and SIGHUP end the run and
+   * the process as without one (`dflow run` of a file of several Workflows); a server's are its own.
+   */
+  signals?: boolean;
   /** Where a resource template's Workflows are created (the Argo Server API's namespace); else runs of this process. */
   workflows?: ChildWorkflows;
 }
@@ -2174,7 +2179,7 @@ async function start(wf: ArgoWorkflow, opts: ArgoRunOptions, resume?: Resume): P
     writeAtomicSync(path.join(dir, "status"), "Failed");
     releaseLock(dir);
   };
-  if (!opts.control) onSignal.set(dir, stopped);
+  if (!opts.control || opts.signals) onSignal.set(dir, stopped);
   let outcome: Awaited<ReturnType<Run["run"]>>;
   try {
     // A workflow-level lock is held for the whole run (other workflows of this engine process wait,

@@ -9,8 +9,9 @@ import { DflowConfigError } from "../errors.js";
 // Not engine/argo/index.js: the interpreter (run.ts) is imported when a manifest is submitted, so
 // that src/workflow.ts, and with it every TS OP's bundle, does not carry it.
 import { checkWorkflow } from "../../engine/argo/check.js";
-import { type ArgoWorkflow, loadArgo, workflowNamespace } from "../../engine/argo/manifest.js";
+import { type ArgoWorkflow, loadArgo, loadArgoAll, workflowNamespace } from "../../engine/argo/manifest.js";
 import { type ArgoStatus, readArgoStatus } from "../../engine/argo/nodes.js";
+import type { ArgoRunOptions } from "../../engine/argo/run.js";
 
 export interface ArgoLoadOptions {
   /** Texts of (Cluster)WorkflowTemplate manifests that workflowTemplateRef/templateRef may name, or of ConfigMaps that configMap volumes mount. */
@@ -54,13 +55,20 @@ export class ArgoManifest {
 
   /** Run to the end in the work directory. */
   async submit(): Promise<ArgoSubmitResult> {
+    return this.run({});
+  }
+
+  /** @internal submit() with a control (submitTogether). */
+  async run(opts: Pick<ArgoRunOptions, "control" | "signals" | "onStart">): Promise<ArgoSubmitResult> {
     const { runArgoWorkflow } = await import("../../engine/argo/run.js");
     const r = await runArgoWorkflow(this.workflow, {
+      ...opts,
       log: (l) => console.log(l),
       onStart: (id, dir) => {
         this.id = id;
         this.dir = dir;
         workflowStarted(id, dir);
+        opts.onStart?.(id, dir);
       },
     });
     const status = r.phase === "Succeeded" ? "Succeeded" : "Failed";
@@ -77,27 +85,89 @@ export class ArgoManifest {
 
 /** An Argo Workflow manifest (YAML or JSON text) ready to submit. */
 export function fromYaml(text: string, opts: ArgoLoadOptions = {}): ArgoManifest {
-  const support = [
+  const wf = loadArgo(text, opts.source ?? "workflow manifest", supportOf(opts));
+  return new ArgoManifest(withOptions([wf], opts)[0]);
+}
+
+/**
+ * Every Workflow of a manifest text, as `argo submit` takes a file of several
+ * (`dflow run`), each checked: what is wrong with any of them is reported
+ * together, each naming its Workflow. `ignored`: the documents that neither
+ * run nor serve one (a CronWorkflow), which `argo submit` skips too.
+ */
+export function fromYamlAll(text: string, opts: ArgoLoadOptions = {}): { manifests: ArgoManifest[]; ignored: Array<{ kind: string; name: string }> } {
+  const { workflows, ignored } = loadArgoAll(text, opts.source ?? "workflow manifest", supportOf(opts));
+  const problems: string[] = [];
+  const manifests: ArgoManifest[] = [];
+  for (const wf of withOptions(workflows, opts)) {
+    try {
+      manifests.push(new ArgoManifest(wf));
+    } catch (e) {
+      if (!(e instanceof DflowConfigError) || workflows.length === 1) throw e;
+      problems.push(`Workflow ${workflowLabel(wf)}: ${e.message}`);
+    }
+  }
+  if (problems.length === 1) throw new DflowConfigError(problems[0]);
+  if (problems.length) throw new DflowConfigError(`${opts.source ?? "workflow manifest"}: ${problems.length} of its ${workflows.length} Workflows cannot run (nothing was run):\n${problems.join("\n")}`);
+  return { manifests, ignored };
+}
+
+/**
+ * Run manifests together, as `argo submit` runs the Workflows of one file:
+ * each stops on its own (`dflow stop <id>` stops that one, with Argo's Stop:
+ * its exit handler runs), and Ctrl-C ends them all.
+ */
+export async function submitTogether(manifests: ArgoManifest[]): Promise<ArgoSubmitResult[]> {
+  const [{ ArgoRunControl }, { registerForeignRun }] = await Promise.all([import("../../engine/argo/control.js"), import("../../engine/control.js")]);
+  return Promise.all(
+    manifests.map((m) => {
+      const control = new ArgoRunControl();
+      const done: Promise<ArgoSubmitResult> = m.run({
+        control,
+        signals: true,
+        onStart: (_id, dir) => registerForeignRun(dir, (verb) => control.stop(verb === "stopped" ? "Stop" : "Terminate"), done.catch(() => undefined)),
+      });
+      return done;
+    }),
+  );
+}
+
+const workflowLabel = (wf: ArgoWorkflow) => String(wf.metadata.name ?? wf.metadata.generateName ?? "workflow");
+
+function supportOf(opts: ArgoLoadOptions): Array<{ text: string; source: string }> {
+  return [
     ...(opts.templates ?? []).map((t, i) => ({ text: t, source: `templates[${i}]` })),
     ...(opts.template_files ?? []).map((f) => ({ text: readFile(f, "template file"), source: f })),
   ];
-  const wf = loadArgo(text, opts.source ?? "workflow manifest", support);
-  if (opts.parameters) {
-    const args = (wf.spec.arguments ?? {}) as { parameters?: Array<Record<string, unknown>> };
-    const params = args.parameters ?? [];
-    for (const [name, value] of Object.entries(opts.parameters)) {
-      const p = params.find((x) => x.name === name);
-      if (!p) throw new DflowConfigError(`parameter ${name}: the workflow has no argument of that name (it has ${params.map((x) => String(x.name)).join(", ") || "none"})`);
+}
+
+/**
+ * The loaded workflows with the caller's parameters and sync limits. Of a
+ * file of several, a parameter is set in those that have that argument; one
+ * that none has is a mistake (a typo would otherwise run with the default).
+ */
+function withOptions(wfs: ArgoWorkflow[], opts: ArgoLoadOptions): ArgoWorkflow[] {
+  const argsOf = (wf: ArgoWorkflow) => (wf.spec.arguments ?? {}) as { parameters?: Array<Record<string, unknown>> };
+  for (const [name, value] of Object.entries(opts.parameters ?? {})) {
+    const having = wfs.filter((wf) => (argsOf(wf).parameters ?? []).some((x) => x.name === name));
+    if (!having.length) {
+      const names = [...new Set(wfs.flatMap((wf) => (argsOf(wf).parameters ?? []).map((x) => String(x.name))))];
+      const whose = wfs.length > 1 ? "no workflow of the file has" : "the workflow has no";
+      throw new DflowConfigError(`parameter ${name}: ${whose} argument of that name (it has ${names.join(", ") || "none"})`);
+    }
+    for (const wf of having) {
+      const args = argsOf(wf);
+      const p = args.parameters!.find((x) => x.name === name)!;
       p.value = value;
       delete p.valueFrom;
+      wf.spec.arguments = args;
     }
-    wf.spec.arguments = { ...args, parameters: params };
   }
   for (const [key, limit] of Object.entries(opts.sync_limits ?? {})) {
     if (!Number.isInteger(limit) || limit < 1) throw new DflowConfigError(`sync_limits.${key}: ${JSON.stringify(limit)} is not a positive integer (a semaphore's limit)`);
-    wf.syncLimits.set(key.includes("/") ? key : `${workflowNamespace(wf)}/${key}`, limit);
+    for (const wf of wfs) wf.syncLimits.set(key.includes("/") ? key : `${workflowNamespace(wf)}/${key}`, limit);
   }
-  return new ArgoManifest(wf);
+  return wfs;
 }
 
 function readFile(file: string, what: string): string {
@@ -110,4 +180,8 @@ function readFile(file: string, what: string): string {
 
 export function fromYamlFile(file: string, opts: Omit<ArgoLoadOptions, "source"> = {}): ArgoManifest {
   return fromYaml(readFile(file, "workflow manifest"), { ...opts, source: file });
+}
+
+export function fromYamlFileAll(file: string, opts: Omit<ArgoLoadOptions, "source"> = {}): ReturnType<typeof fromYamlAll> {
+  return fromYamlAll(readFile(file, "workflow manifest"), { ...opts, source: file });
 }

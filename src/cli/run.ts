@@ -26,7 +26,7 @@ export interface ScriptRun {
  * that the engine moves to <wfdir>/log.txt; we return once the workflow
  * reports it has started (or the script ended first).
  */
-async function runDetached(run: ScriptRun, nodeArgs: string[], report: string): Promise<number> {
+async function runDetached(run: ScriptRun, nodeArgs: string[], report: string, expected = 1): Promise<number> {
   const logFile = path.join(path.dirname(report), "detached.log");
   const out = fs.openSync(logFile, "a");
   const child = spawn(process.execPath, nodeArgs, {
@@ -41,9 +41,10 @@ async function runDetached(run: ScriptRun, nodeArgs: string[], report: string): 
   child.unref();
   for (let waited = 0; waited < 120_000; waited += 100) {
     const lines = fs.existsSync(report) ? fs.readFileSync(report, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as { event?: string; id: string; dir: string }) : [];
-    const started = lines.find((l) => l.event === "started");
-    if (started) {
-      process.stdout.write(`Workflow ${started.id} is running in the background (process ID: ${child.pid}); its output goes to ${path.join(started.dir, "log.txt")}\nFollow it with: ${dflowCommand()} watch ${started.id}\n`);
+    // A file of several Argo Workflows starts them all; each is named once it has started.
+    const started = lines.filter((l) => l.event === "started");
+    if (started.length >= expected || (started.length && exited !== null)) {
+      for (const s of started) process.stdout.write(`Workflow ${s.id} is running in the background (process ID: ${child.pid}); its output goes to ${path.join(s.dir, "log.txt")}\nFollow it with: ${dflowCommand()} watch ${s.id}\n`);
       return 0;
     }
     if (exited !== null) {
@@ -114,14 +115,25 @@ function readReport(report: string): Array<{ id: string; status: string }> {
   return lines.map((l) => JSON.parse(l) as { id: string; status: string; event?: string }).filter((r) => !r.event);
 }
 
-/** `dflow run wf.yaml` (or .json): an Argo Workflow manifest, run in this process; the exit status says whether it succeeded. */
+/**
+ * `dflow run wf.yaml` (or .json): an Argo Workflow manifest run in this
+ * process, or each Workflow of a file of several, together (as `argo submit`
+ * submits each); the exit status says whether every one succeeded.
+ */
 async function runManifest(file: string, o: ManifestFlags): Promise<number> {
-  const manifest = await loadManifest(file, o);
-  return argoOutcome(await manifest.submit());
+  const { manifests } = await loadManifest(file, o, true);
+  if (manifests.length === 1) return argoOutcome(await manifests[0].submit());
+  const { submitTogether } = await import("../argo/load.js");
+  const outcomes = (await submitTogether(manifests)).map(argoOutcome);
+  return Math.max(...outcomes);
 }
 
-/** The manifest loaded and checked; what is wrong with it (or its -t files, -p values) is one line. */
-async function loadManifest(file: string, { template: templates, parameter: parameters, syncLimit }: ManifestFlags) {
+/**
+ * The manifest's Workflows loaded and checked; what is wrong with them (or
+ * the -t files, -p values) is a line each. The documents nothing uses (a
+ * CronWorkflow) are named once, with where they would run.
+ */
+async function loadManifest(file: string, { template: templates, parameter: parameters, syncLimit }: ManifestFlags, tell = false) {
   if (!fs.existsSync(file)) throw new CliError(`no such workflow manifest: ${file}`);
   const params = nameValues(parameters, "-p");
   const limits = Object.fromEntries(
@@ -130,10 +142,15 @@ async function loadManifest(file: string, { template: templates, parameter: para
       return [key, Number(v)];
     }),
   );
-  const { fromYamlFile } = await import("../argo/load.js");
+  const { fromYamlFileAll } = await import("../argo/load.js");
   const { DflowConfigError } = await import("../errors.js");
   try {
-    return fromYamlFile(file, { template_files: templates, parameters: parameters.length ? params : undefined, sync_limits: limits });
+    const loaded = fromYamlFileAll(file, { template_files: templates, parameters: parameters.length ? params : undefined, sync_limits: limits });
+    for (const d of tell ? loaded.ignored : []) {
+      const where = d.kind === "CronWorkflow" ? ": a CronWorkflow runs on its schedule in `dflow server` (`argo cron create`)" : "";
+      process.stderr.write(`dflow: ${file}: ${d.kind} ${d.name} is not run (\`dflow run\` runs the Workflows of a file and uses its templates, ConfigMaps and Secrets, as \`argo submit\` does)${where}\n`);
+    }
+    return loaded;
   } catch (e) {
     // An invalid or unsupported manifest: one line, the user's to fix.
     if (e instanceof DflowConfigError) throw new CliError(e.message, 1);
@@ -169,9 +186,9 @@ export function register(program: Command): void {
         // Detached: this command again in a process of its own (without --detach), as for scripts.
         if (o.detach) {
           // Checked here first: a mistake is one line now, not the background run's output.
-          await loadManifest(script, o);
+          const { manifests } = await loadManifest(script, o, true);
           const flags = [...o.template.flatMap((t) => ["-t", path.resolve(t)]), ...o.parameter.flatMap((p) => ["-p", p]), ...o.syncLimit.flatMap((l) => ["--sync-limit", l])];
-          process.exitCode = await runDetached({ script, args: [] }, [fileURLToPath(new URL("../cli.js", import.meta.url)), "run", path.resolve(script), ...flags], reportFile());
+          process.exitCode = await runDetached({ script, args: [] }, [fileURLToPath(new URL("../cli.js", import.meta.url)), "run", path.resolve(script), ...flags], reportFile(), manifests.length);
           return;
         }
         process.exitCode = await runManifest(script, o);

@@ -113,10 +113,10 @@ spec:
     expect(started).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
   });
 
-  it("refuses a text of several Workflows in one line that says how to run them", () => {
+  it("refuses a text of several Workflows in one line that says how to run them (Workflow.from_yaml is one run)", () => {
     const one = manifest("one-")`  entrypoint: main\n  templates: [{name: main, container: {image: alpine, command: ["true"]}}]\n`;
     expect(() => Workflow.from_yaml(`${one}---\n${one}`)).toThrow(
-      "workflow manifest: expected one document of kind Workflow, found Workflow, Workflow (one run is one Workflow: put each in a file of its own, the templates and ConfigMaps they share in a file given with -t)",
+      "workflow manifest: expected one document of kind Workflow, found Workflow, Workflow (one run is one Workflow: `dflow run FILE` runs each Workflow of a file, as `argo submit` does)",
     );
   });
 
@@ -988,6 +988,83 @@ describe("dflow run wf.yaml", () => {
     const bad = await execa(process.execPath, [cli, "run", "bg.yaml", "--detach", "-p", "nobody=1"], { cwd, reject: false, all: true });
     expect(bad.exitCode).toBe(1);
     expect(bad.stderr.trim().split("\n")).toEqual([expect.stringContaining("parameter nobody: the workflow has no argument of that name")]);
+  });
+
+  it("runs each Workflow of a file of several together, as argo submit does: the file's templates serve them, -p sets the argument where it is, dflow stop stops one alone", async () => {
+    const cwd = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "argo-several-")));
+    const file = path.join(cwd, "several.yaml");
+    fs.writeFileSync(
+      file,
+      `apiVersion: argoproj.io/v1alpha1
+kind: WorkflowTemplate
+metadata: {name: lib}
+spec:
+  templates:
+  - name: say
+    inputs: {parameters: [{name: text}]}
+    container: {image: busybox, command: [echo, "{{inputs.parameters.text}}"]}
+---
+apiVersion: argoproj.io/v1alpha1
+kind: CronWorkflow
+metadata: {name: nightly}
+spec: {schedules: ["0 2 * * *"], workflowSpec: {entrypoint: main, templates: [{name: main, container: {image: busybox, command: ["true"]}}]}}
+---
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {generateName: greet-}
+spec:
+  entrypoint: main
+  arguments: {parameters: [{name: who, value: nobody}]}
+  templates:
+  - name: main
+    steps:
+    - - {name: hi, templateRef: {name: lib, template: say}, arguments: {parameters: [{name: text, value: "hi {{workflow.parameters.who}}"}]}}
+---
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {generateName: nap-}
+spec:
+  entrypoint: nap
+  onExit: bye
+  templates:
+  - name: nap
+    container: {image: busybox, command: [sh, -c], args: ["echo started; sleep 600"]}
+  - name: bye
+    container: {image: busybox, command: [echo, "bye {{workflow.status}}"]}
+`,
+    );
+    const run = execa(process.execPath, [cli, "run", file, "-p", "who=you"], { cwd, reject: false, all: true });
+    const greet = await until("the first workflow to succeed", () => fs.readdirSync(cwd).find((n) => n.startsWith("greet-") && readArgoStatus(path.join(cwd, n))?.phase === "Succeeded"));
+    const nap = await until("the second to start", () => fs.readdirSync(cwd).find((n) => n.startsWith("nap-")));
+    await until("its pod to start", () => fs.existsSync(path.join(cwd, nap, nap, "log.txt")) && fs.readFileSync(path.join(cwd, nap, nap, "log.txt"), "utf8").includes("started"));
+    expect(Object.values(readArgoStatus(path.join(cwd, greet))!.nodes).find((n) => n.displayName === "hi")!.outputs?.result).toBe("hi you");
+    // One process runs both; a signal would end both: the stop is a request to that one run.
+    const stop = await execa(process.execPath, [cli, "stop", nap], { cwd, reject: false, all: true });
+    expect(stop.exitCode, stop.all).toBe(0);
+    const r = await run;
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr.trim().split("\n")).toEqual([
+      `dflow: ${file}: CronWorkflow nightly is not run (\`dflow run\` runs the Workflows of a file and uses its templates, ConfigMaps and Secrets, as \`argo submit\` does): a CronWorkflow runs on its schedule in \`dflow server\` (\`argo cron create\`)`,
+      `dflow: workflow ${greet} Succeeded`,
+      `dflow: workflow ${nap} Failed: Stopped with strategy 'Stop'`,
+    ]);
+    // Argo's Stop: the exit handler still runs.
+    const bye = Object.values(readArgoStatus(path.join(cwd, nap))!.nodes).find((n) => n.displayName === `${nap}.onExit`);
+    expect([bye?.phase, bye?.outputs?.result]).toEqual(["Succeeded", "bye Failed"]);
+
+    // What is wrong with any of them is said at once, each naming its Workflow; nothing runs.
+    const bad = path.join(cwd, "bad.yaml");
+    fs.writeFileSync(bad, fs.readFileSync(file, "utf8").replace("entrypoint: main\n  arguments", "entrypoint: mian\n  arguments").replace("onExit: bye", "onExit: by"));
+    const refused = await execa(process.execPath, [cli, "run", bad, "-p", "whom=you"], { cwd, reject: false, all: true });
+    expect([refused.exitCode, refused.stderr]).toEqual([1, "dflow: parameter whom: no workflow of the file has argument of that name (it has who)"]);
+    const both = await execa(process.execPath, [cli, "run", bad], { cwd, reject: false, all: true });
+    expect(both.exitCode).toBe(1);
+    expect(both.stderr.trim().split("\n")).toEqual([
+      `dflow: ${bad}: 2 of its 2 Workflows cannot run (nothing was run):`,
+      "Workflow greet-: invalid spec: spec.entrypoint template name 'mian' undefined",
+      "Workflow nap-: invalid spec: spec.onExit template name 'by' undefined",
+    ]);
+    expect(fs.readdirSync(cwd).filter((n) => n.startsWith("greet-"))).toEqual([greet]);
   });
 
   it("dflow stop ends a running manifest: its process killed, its nodes and the workflow Failed with the reason", async () => {
