@@ -291,6 +291,8 @@ function schedulesOf(cron: Obj): CronSchedule[] {
   }
 }
 
+const goJsonMap = (m: unknown): string => (m && typeof m === "object" ? JSON.stringify(Object.fromEntries(Object.entries(m as Obj).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))) : "null");
+
 /** `cronworkflow.*` of when and stopStrategy (Argo's expressionEnv). */
 function scope(cron: Obj, status: Obj): Obj {
   const meta = asObj(cron.metadata);
@@ -299,6 +301,9 @@ function scope(cron: Obj, status: Obj): Obj {
     namespace: meta.namespace,
     labels: asObj(meta.labels),
     annotations: asObj(meta.annotations),
+    // As Go's json.Marshal writes a map: keys sorted, null for none.
+    "labels.json": goJsonMap(meta.labels),
+    "annotations.json": goJsonMap(meta.annotations),
     failed: Number(status.failed ?? 0),
     succeeded: Number(status.succeeded ?? 0),
     // A time (nil before the first run), as Argo hands it: `(now() - cronworkflow.lastScheduledTime).Seconds()`.

@@ -189,6 +189,17 @@ describe("the scheduler (tick at a given time)", () => {
     expect(status.lastScheduledTime).toBe(runTime(made, 1).toISOString().replace(".000Z", "Z"));
   });
 
+  it("gives a when cronworkflow.labels.json and annotations.json as Go's json.Marshal writes them (keys sorted, null for none)", async () => {
+    const cron = await scheduler();
+    const labelled = cronWorkflow("labelled", { when: `'{{cronworkflow.labels.json}}' == '{"b":"2","team":"x"}' && '{{cronworkflow.annotations.json}}' == 'null'` });
+    labelled.metadata = { ...(labelled.metadata as Obj), labels: { team: "x", b: "2" } };
+    const made = cron.create(NS, { cronWorkflow: labelled });
+    await cron.tick(plus(runTime(made, 1), 1));
+    expect(cron.get(NS, "labelled").status.conditions ?? []).toEqual([]);
+    expect(children("labelled")).toHaveLength(1);
+    await ended("labelled");
+  });
+
   it("refuses at create, with Argo's error, a bad policy, a bad schedule or a workflow that cannot run here", async () => {
     const cron = await scheduler();
     const refused = (spec: Obj) => {
