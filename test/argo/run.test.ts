@@ -138,6 +138,27 @@ spec:
     expect(fs.readFileSync(path.join(work, r.id, node!.id, "log.txt"), "utf8")).toBe("one\ntwo: three\n");
   });
 
+  it("runs a workflow whose fields configure Kubernetes only (resources, podResources, resourceClaims, scheduling): a pod uses what this machine has", async () => {
+    const wf = Workflow.from_yaml(manifest("k8s-only-")`  entrypoint: main
+  podResources: {limits: {cpu: "1", memory: 512Mi}}
+  resourceClaims: [{name: accelerator, resourceClaimTemplateName: gpu}]
+  nodeSelector: {kubernetes.io/os: linux}
+  serviceAccountName: argo
+  templates:
+  - name: main
+    podResources: {limits: {cpu: "2", memory: 1Gi}}
+    resourceClaims: [{name: accelerator, resourceClaimName: gpu-0}]
+    tolerations: [{key: gpu, operator: Exists}]
+    container:
+      image: busybox
+      command: [echo, ran]
+      resources: {limits: {memory: 1Mi}, claims: [{name: accelerator}]}
+`);
+    const r = await wf.submit();
+    expect(r.phase).toBe("Succeeded");
+    expect(Object.values(wf.status()!.nodes).map((n) => n.outputs?.result)).toEqual(["ran"]);
+  });
+
   it("gives each node Argo's boundaryID: the Steps or DAG node whose template it is part of", async () => {
     const wf = Workflow.from_yaml(`
 apiVersion: argoproj.io/v1alpha1
