@@ -90,25 +90,43 @@ export function fromYaml(text: string, opts: ArgoLoadOptions = {}): ArgoManifest
 }
 
 /**
- * Every Workflow of a manifest text, as `argo submit` takes a file of several
+ * Every Workflow of manifest texts, as `argo submit` takes files of several
  * (`dflow run`), each checked: what is wrong with any of them is reported
- * together, each naming its Workflow. `ignored`: the documents that neither
- * run nor serve one (a CronWorkflow), which `argo submit` skips too.
+ * together, each naming its Workflow. A text's other documents serve its
+ * own Workflows. `ignored`: the documents that neither run nor serve one (a
+ * CronWorkflow), which `argo submit` skips too.
  */
-export function fromYamlAll(text: string, opts: ArgoLoadOptions = {}): { manifests: ArgoManifest[]; ignored: Array<{ kind: string; name: string }> } {
-  const { workflows, ignored } = loadArgoAll(text, opts.source ?? "workflow manifest", supportOf(opts));
+export function fromYamlAll(texts: Array<{ text: string; source: string }>, opts: Omit<ArgoLoadOptions, "source"> = {}): { manifests: ArgoManifest[]; ignored: Array<{ source: string; kind: string; name: string }> } {
+  const support = supportOf(opts);
   const problems: string[] = [];
-  const manifests: ArgoManifest[] = [];
-  for (const wf of withOptions(workflows, opts)) {
+  const workflows: ArgoWorkflow[] = [];
+  const origins = new Map<ArgoWorkflow, string>();
+  const ignored: Array<{ source: string; kind: string; name: string }> = [];
+  for (const { text, source } of texts) {
     try {
-      manifests.push(new ArgoManifest(wf));
+      const loaded = loadArgoAll(text, source, support);
+      workflows.push(...loaded.workflows);
+      for (const wf of loaded.workflows) origins.set(wf, source);
+      ignored.push(...loaded.ignored.map((d) => ({ source, ...d })));
     } catch (e) {
-      if (!(e instanceof DflowConfigError) || workflows.length === 1) throw e;
-      problems.push(`Workflow ${workflowLabel(wf)}: ${e.message}`);
+      if (!(e instanceof DflowConfigError) || texts.length === 1) throw e;
+      problems.push(e.message);
     }
   }
+  const manifests: ArgoManifest[] = [];
+  if (workflows.length) {
+    for (const wf of withOptions(workflows, opts)) {
+      try {
+        manifests.push(new ArgoManifest(wf));
+      } catch (e) {
+        if (!(e instanceof DflowConfigError) || workflows.length + problems.length === 1) throw e;
+        problems.push(`${texts.length > 1 ? `${origins.get(wf)}: ` : ""}Workflow ${workflowLabel(wf)}: ${e.message}`);
+      }
+    }
+  }
+  const what = texts.length === 1 ? `${texts[0].source}: ${problems.length} of its ${workflows.length} Workflows cannot run` : `${problems.length} problems`;
   if (problems.length === 1) throw new DflowConfigError(problems[0]);
-  if (problems.length) throw new DflowConfigError(`${opts.source ?? "workflow manifest"}: ${problems.length} of its ${workflows.length} Workflows cannot run (nothing was run):\n${problems.join("\n")}`);
+  if (problems.length) throw new DflowConfigError(`${what} (nothing was run):\n${problems.join("\n")}`);
   return { manifests, ignored };
 }
 
@@ -182,6 +200,3 @@ export function fromYamlFile(file: string, opts: Omit<ArgoLoadOptions, "source">
   return fromYaml(readFile(file, "workflow manifest"), { ...opts, source: file });
 }
 
-export function fromYamlFileAll(file: string, opts: Omit<ArgoLoadOptions, "source"> = {}): ReturnType<typeof fromYamlAll> {
-  return fromYamlAll(readFile(file, "workflow manifest"), { ...opts, source: file });
-}

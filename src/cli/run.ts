@@ -116,25 +116,54 @@ function readReport(report: string): Array<{ id: string; status: string }> {
 }
 
 /**
- * `dflow run wf.yaml` (or .json): an Argo Workflow manifest run in this
- * process, or each Workflow of a file of several, together (as `argo submit`
- * submits each); the exit status says whether every one succeeded.
+ * `dflow run wf.yaml` (or .json, a URL, `-` for stdin; several, as `argo
+ * submit FILE...`): the Workflow of a manifest run in this process, or the
+ * Workflows of several files or of a file of several, together (as `argo
+ * submit` submits each); the exit status says whether every one succeeded.
  */
-async function runManifest(file: string, o: ManifestFlags): Promise<number> {
-  const { manifests } = await loadManifest(file, o, true);
+async function runManifest(inputs: string[], o: ManifestFlags): Promise<number> {
+  const { manifests } = await loadManifest(inputs, o, true);
   if (manifests.length === 1) return argoOutcome(await manifests[0].submit());
   const { submitTogether } = await import("../argo/load.js");
   const outcomes = (await submitTogether(manifests)).map(argoOutcome);
   return Math.max(...outcomes);
 }
 
+/** What `argo submit` takes for a manifest: a file (.yaml, .yml, .json), a URL, or `-` (stdin). */
+const isManifest = (a: string) => a === "-" || /^https?:\/\//i.test(a) || /\.(ya?ml|json)$/i.test(a);
+
+// A URL that does not answer: the run is not left waiting for ever.
+const FETCH_TIMEOUT_MS = 60_000;
+
+/** The texts of the manifests, each with where it came from (for messages). */
+async function readManifests(inputs: string[]): Promise<Array<{ text: string; source: string }>> {
+  return Promise.all(
+    inputs.map(async (input) => {
+      if (input === "-") return { text: fs.readFileSync(0, "utf8"), source: "stdin" };
+      if (/^https?:\/\//i.test(input)) {
+        let res: Response;
+        try {
+          res = await fetch(input, { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) });
+        } catch (e) {
+          const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+          throw new CliError(`cannot fetch the workflow manifest ${input}: ${cause?.code ?? cause?.message ?? (e as Error).message}`, 1);
+        }
+        if (!res.ok) throw new CliError(`cannot fetch the workflow manifest ${input}: HTTP ${res.status} ${res.statusText}`, 1);
+        return { text: await res.text(), source: input };
+      }
+      if (!fs.existsSync(input)) throw new CliError(`no such workflow manifest: ${input}`);
+      return { text: fs.readFileSync(input, "utf8"), source: input };
+    }),
+  );
+}
+
 /**
- * The manifest's Workflows loaded and checked; what is wrong with them (or
+ * The manifests' Workflows loaded and checked; what is wrong with them (or
  * the -t files, -p values) is a line each. The documents nothing uses (a
  * CronWorkflow) are named once, with where they would run.
  */
-async function loadManifest(file: string, { template: templates, parameter: parameters, syncLimit }: ManifestFlags, tell = false) {
-  if (!fs.existsSync(file)) throw new CliError(`no such workflow manifest: ${file}`);
+async function loadManifest(inputs: string[], { template: templates, parameter: parameters, syncLimit }: ManifestFlags, tell = false) {
+  const texts = await readManifests(inputs);
   const params = nameValues(parameters, "-p");
   const limits = Object.fromEntries(
     Object.entries(nameValues(syncLimit, "--sync-limit")).map(([key, v]) => {
@@ -142,15 +171,15 @@ async function loadManifest(file: string, { template: templates, parameter: para
       return [key, Number(v)];
     }),
   );
-  const { fromYamlFileAll } = await import("../argo/load.js");
+  const { fromYamlAll } = await import("../argo/load.js");
   const { DflowConfigError } = await import("../errors.js");
   try {
-    const loaded = fromYamlFileAll(file, { template_files: templates, parameters: parameters.length ? params : undefined, sync_limits: limits });
+    const loaded = fromYamlAll(texts, { template_files: templates, parameters: parameters.length ? params : undefined, sync_limits: limits });
     for (const d of tell ? loaded.ignored : []) {
       const where = d.kind === "CronWorkflow" ? ": a CronWorkflow runs on its schedule in `dflow server` (`argo cron create`)" : "";
-      process.stderr.write(`dflow: ${file}: ${d.kind} ${d.name} is not run (\`dflow run\` runs the Workflows of a file and uses its templates, ConfigMaps and Secrets, as \`argo submit\` does)${where}\n`);
+      process.stderr.write(`dflow: ${d.source}: ${d.kind} ${d.name} is not run (\`dflow run\` runs the Workflows of a file and uses its templates, ConfigMaps and Secrets, as \`argo submit\` does)${where}\n`);
     }
-    return loaded;
+    return { ...loaded, texts };
   } catch (e) {
     // An invalid or unsupported manifest: one line, the user's to fix.
     if (e instanceof DflowConfigError) throw new CliError(e.message, 1);
@@ -171,8 +200,8 @@ export function register(program: Command): void {
   program
     .command("run")
     .description("run a workflow script; exits non-zero when it or any workflow it submits fails")
-    .argument("<workflow>", "workflow script (.ts or .js), or an Argo Workflow manifest (.yaml or .json)")
-    .argument("[args...]", "arguments passed to the script")
+    .argument("<workflow>", "workflow script (.ts or .js), or an Argo Workflow manifest (.yaml, .yml or .json; a URL; - for stdin)")
+    .argument("[args...]", "arguments passed to the script; after a manifest, more manifests (as argo submit FILE...)")
     .option("-d, --detach", "run in the background (survives the terminal closing); follow with `npx dflow watch <id>`")
     .option("-v, --verbose", "print the stack trace of an error the script does not catch (also DFLOW_DEBUG=1)")
     .option("-t, --template <file>", "Argo manifest: a file of (Cluster)WorkflowTemplates it references, or of ConfigMaps it mounts, as `dflow export` writes (repeatable)", collect, [])
@@ -181,17 +210,28 @@ export function register(program: Command): void {
     .action(async (script: string, args: string[], o: ManifestFlags & { detach?: boolean; verbose?: boolean }) => {
       // A script being exported (`dflow export`) that starts `dflow run` itself: exporting runs no step.
       if (process.env.DFLOW_EXPORT) throw new CliError(`dflow run ${script} was started by a workflow script that \`dflow export\` is rendering; exporting runs no workflow`);
-      // JSON is YAML too: `argo submit` takes either.
-      if (/\.(ya?ml|json)$/i.test(script)) {
+      // JSON is YAML too: `argo submit` takes either, and several, a URL or stdin.
+      if (isManifest(script)) {
+        const inputs = [script, ...args];
+        const other = args.find((a) => !isManifest(a));
+        if (other !== undefined) throw new CliError(`${other}: after a manifest, each argument is a manifest too (.yaml, .yml, .json, a URL, or - for stdin), as \`argo submit FILE...\` takes them`);
+        if (inputs.filter((a) => a === "-").length > 1) throw new CliError("- (stdin) can be given once");
         // Detached: this command again in a process of its own (without --detach), as for scripts.
         if (o.detach) {
           // Checked here first: a mistake is one line now, not the background run's output.
-          const { manifests } = await loadManifest(script, o, true);
+          const { manifests, texts } = await loadManifest(inputs, o, true);
+          // stdin is read once: the background run reads what it said from a file.
+          const again = inputs.map((a, i) => {
+            if (a !== "-") return /^https?:\/\//i.test(a) ? a : path.resolve(a);
+            const saved = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "dflow-stdin-")), "workflow.yaml");
+            fs.writeFileSync(saved, texts[i].text);
+            return saved;
+          });
           const flags = [...o.template.flatMap((t) => ["-t", path.resolve(t)]), ...o.parameter.flatMap((p) => ["-p", p]), ...o.syncLimit.flatMap((l) => ["--sync-limit", l])];
-          process.exitCode = await runDetached({ script, args: [] }, [fileURLToPath(new URL("../cli.js", import.meta.url)), "run", path.resolve(script), ...flags], reportFile(), manifests.length);
+          process.exitCode = await runDetached({ script, args: [] }, [fileURLToPath(new URL("../cli.js", import.meta.url)), "run", ...again, ...flags], reportFile(), manifests.length);
           return;
         }
-        process.exitCode = await runManifest(script, o);
+        process.exitCode = await runManifest(inputs, o);
         return;
       }
       const code = await runScript({ script, args, detach: o.detach, env: o.verbose ? { DFLOW_DEBUG: "1" } : undefined });

@@ -1088,6 +1088,45 @@ spec:
     expect(fs.readdirSync(cwd).filter((n) => n.startsWith("greet-"))).toEqual([greet]);
   });
 
+  it("takes what argo submit takes: several files, a URL and - (stdin), run together; what cannot be read is one line", async () => {
+    const cwd = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "argo-inputs-")));
+    const say = (name: string, text: string) => manifest(`${name}-`)`  entrypoint: main\n  templates: [{name: main, container: {image: busybox, command: [echo, "${text}"]}}]\n`;
+    fs.writeFileSync(path.join(cwd, "one.yml"), say("one", "from a file"));
+    const server = http.createServer((req, res) => {
+      if (req.url === "/two.yaml") res.end(say("two", "from a URL"));
+      else res.writeHead(404, "Not Found").end();
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    try {
+      const r = await execa(process.execPath, [cli, "run", "one.yml", `${url}/two.yaml`, "-"], { cwd, reject: false, all: true, input: say("three", "from stdin") });
+      expect(r.exitCode, r.all).toBe(0);
+      const said = fs.readdirSync(cwd).filter((n) => /^(one|two|three)-/.test(n)).map((id) => Object.values(readArgoStatus(path.join(cwd, id))!.nodes)[0]!.outputs?.result).sort();
+      expect(said).toEqual(["from a URL", "from a file", "from stdin"]);
+
+      const missing = await execa(process.execPath, [cli, "run", `${url}/nope.yaml`], { cwd, reject: false, all: true });
+      expect([missing.exitCode, missing.stderr]).toEqual([1, `dflow: cannot fetch the workflow manifest ${url}/nope.yaml: HTTP 404 Not Found`]);
+      const stray = await execa(process.execPath, [cli, "run", "one.yml", "notes.txt"], { cwd, reject: false, all: true });
+      expect([stray.exitCode, stray.stderr]).toEqual([2, "dflow: notes.txt: after a manifest, each argument is a manifest too (.yaml, .yml, .json, a URL, or - for stdin), as `argo submit FILE...` takes them"]);
+      // Every file's problem at once, each naming its file.
+      fs.writeFileSync(path.join(cwd, "bad.yaml"), say("bad", "x").replace("entrypoint: main", "entrypoint: mian"));
+      const bad = await execa(process.execPath, [cli, "run", "bad.yaml", "one.yml", "nothing.json"], { cwd, reject: false, all: true, input: "" });
+      expect(bad.exitCode).toBe(2);
+      expect(bad.stderr).toBe("dflow: no such workflow manifest: nothing.json");
+      fs.writeFileSync(path.join(cwd, "empty.json"), "");
+      const two = await execa(process.execPath, [cli, "run", "bad.yaml", "one.yml", "empty.json"], { cwd, reject: false, all: true });
+      expect(two.exitCode).toBe(1);
+      expect(two.stderr.split("\n")).toEqual([
+        "dflow: 2 problems (nothing was run):",
+        "empty.json: expected one document of kind Workflow, found nothing (templates are not run: submit a Workflow that references them)",
+        "bad.yaml: Workflow bad-: invalid spec: spec.entrypoint template name 'mian' undefined",
+      ]);
+      expect(fs.readdirSync(cwd).filter((n) => n.startsWith("one-"))).toHaveLength(1);
+    } finally {
+      server.close();
+    }
+  });
+
   it("dflow stop ends a running manifest: its process killed, its nodes and the workflow Failed with the reason", async () => {
     const cwd = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "argo-stop-")));
     const file = path.join(cwd, "nap.yaml");
