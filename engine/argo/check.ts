@@ -7,6 +7,7 @@ import { type ArgoTemplate, type ArgoWorkflow, type Obj, ArgoSpecError, ArgoUnsu
 import { checkConfigMapRef, checkVolumes, checkWorkflowVolumes, volumeSpec } from "./volumes.js";
 import { syncLocks } from "./sync.js";
 import { PROBE_FIELDS, PROBE_KINDS } from "./probe.js";
+import { machine, podRequest } from "./capacity.js";
 import { parseRequirements } from "./selector.js";
 import { parseExpr } from "../expr/index.js";
 import { GIT_FIELDS, HTTP_FIELDS, S3_FIELDS } from "./remote.js";
@@ -44,6 +45,8 @@ function only(o: Obj, handled: string[], ignorable: string[], where: string, why
 /** Refuse what cannot run; throw ArgoSpecError for what Argo itself would reject. */
 export function checkWorkflow(wf: ArgoWorkflow): void {
   const spec = wf.spec;
+  // The machine's size (DFLOW_ARGO_CAPACITY) is read now: a mistake in it is said before anything runs.
+  machine();
   if (typeof spec.entrypoint !== "string" || !spec.entrypoint) throw new ArgoSpecError(`invalid spec: spec.entrypoint must be a template name (got ${JSON.stringify(spec.entrypoint ?? null)})`);
   only(spec, HANDLED_SPEC, K8S_SPEC, "spec", () => "unknown or Kubernetes-only field");
   checkWorkflowVolumes(spec, wf.configMaps);
@@ -91,12 +94,25 @@ function templateRefs(v: unknown, out: string[] = []): string[] {
   return out;
 }
 
+/** A pod's requests, when written as values: a quantity Kubernetes would not take is refused now (parameters are read when the pod starts). */
+function checkRequests(t: ArgoTemplate, where: string, wf: ArgoWorkflow): void {
+  if (t.container === undefined && t.script === undefined && t.containerSet === undefined) return;
+  const parts = [t.podResources, wf.spec.podResources, t.container, t.script, t.containerSet, t.sidecars, t.initContainers];
+  if (JSON.stringify(parts).includes("{{")) return;
+  try {
+    podRequest(t, wf.spec.podResources, where);
+  } catch (e) {
+    throw new ArgoSpecError(`invalid spec: ${(e as Error).message}`);
+  }
+}
+
 function checkTemplate(t: ArgoTemplate, where: string, scope: ArgoTemplate[], wf: ArgoWorkflow, volumes: Obj): void {
   if (given(t.plugin)) unsupported(where, "plugin", "plugin templates need Argo's agent and its executor plugins");
   if (t.data !== undefined) checkData(asObj(t.data), `${where}.data`, wf);
   if (t.resource !== undefined) checkResource(asObj(t.resource), `${where}.resource`);
   if (t.http !== undefined) checkHttp(asObj(t.http), `${where}.http`, wf);
   checkPodContainers(t, where, wf);
+  checkRequests(t, where, wf);
   checkVolumes(t, where, { spec: volumes, configMaps: wf.configMaps });
   only(t, HANDLED_TEMPLATE, K8S_TEMPLATE, where, () => "unknown or Kubernetes-only template field");
   for (const h of Object.keys(asObj(t.hooks))) if (h !== "exit") unsupported(`${where}.hooks`, h, "template-level hooks other than exit are not implemented; put the hook on the step or task that calls the template");

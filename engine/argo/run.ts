@@ -55,6 +55,7 @@ import { debugRoot, killStepProcess, newWorkflowDir } from "../workflow-run.js";
 import { filesUnder, isUnder, readTextOrSync, writeAtomic, writeAtomicSync } from "../store/fsx.js";
 import { acquireLock, engineDir, releaseLock } from "../store/engine-dir.js";
 import { deleteWorkflow, takeStopRequest, waitForResume } from "../control.js";
+import { type PodRequest, machine, podRequest, withinMachine } from "./capacity.js";
 import { type ArgoTemplate, type ArgoWorkflow, type Obj, ArgoSpecError, ArgoUnsupported, allTemplates, asList, asObj, fromSaved, loadWorkflow, parseManifests, toSaved, workflowNamespace } from "./manifest.js";
 import { withLocks } from "./sync.js";
 import { meets, parseRequirements, valueAt } from "./selector.js";
@@ -682,57 +683,108 @@ class Run {
       const spec: ArgoTemplate = { ...t };
       for (const k of ["container", "script", "containerSet", "initContainers", "sidecars"]) if (t[k] !== undefined) spec[k] = substituteDeep(t[k], vars, [], "pod");
       for (const k of ["activeDeadlineSeconds", "timeout"]) if (t[k] !== undefined) spec[k] = substituteDeep(t[k], vars, [], true);
-      if (templateKind(spec) === "containerSet") return this.containerSet(spec, node, vars, inArts, maxEnd);
-      const timeout = this.timeout(spec, maxEnd);
-      // Init containers, one after another before main: the first that fails fails the pod, named as Argo names it.
-      for (const ic of asList(spec.initContainers)) {
-        const r = await this.sideContainer(spec, "initContainers", ic, dir, volumes, timeout);
-        if (r.exitCode !== 0 || r.spawnError || r.timedOut) {
-          this.fail(node, "Failed", containerFailure(str(ic.name), r));
-          return { node, phase: "Failed", outputs: emptyOutputs() };
-        }
+      // This machine is the node: the pod starts once its requests fit (capacity.ts), Pending until then.
+      const release = await this.admit(spec, node);
+      if (typeof release === "string") {
+        this.fail(node, "Failed", release);
+        return { node, phase: "Failed", outputs: emptyOutputs() };
       }
-      const sidecars = this.startSidecars(spec, dir, volumes, timeout);
-      // A daemon outlives this call (its boundary stops it, daemons.ts); one with no boundary (the entrypoint) runs as a pod.
-      const daemonized = spec.daemon === true && node.boundaryID !== undefined;
+      let held = false;
       try {
-        const c = asObj(spec.container ?? spec.script);
-        const declared = declaredPaths(spec);
-        const binds = volumeBinds(spec, volumes, { pod: dir, workflow: this.wfdir, work: debugRoot() });
-        const sandbox = new Sandbox(path.join(dir, "root"), declared, this.shimDir, binds);
-        const cwd = str(c.workingDir) || "/";
-        const hostCwd = sandbox.prepare(cwd);
-        sandbox.willIsolate(declared, cwd);
-        mountConfigMaps(spec, { spec: volumes, configMaps: this.wf.configMaps }, (p) => sandbox.host(p));
-        await this.placeInputs(spec, sandbox, inArts);
-        const argv = this.argv(spec, c, sandbox, dir);
-        const env = this.env(c, sandbox, dir);
-        const isolation = sandbox.isolate(declared, cwd, () => [this.wfdir, this.shimDir, process.execPath, ...binds.map(([, d]) => d), ...pathsIn(env), ...hostEnvPaths()]);
-        if (daemonized) {
-          const probe: ProbeExec = (a, ms) => probeExec(a.map((x) => sandbox.rewrite(x)), hostCwd, env, ms);
-          return await this.daemon(spec, node, c, { sandbox, cwd, isolation, probe, sidecars, exited: (abort) => this.process(argv, hostCwd, dir, env, timeout, "log.txt", "stdout", isolation, abort) });
+        const out = await this.podBody(spec, node, vars, inArts, maxEnd, volumes, dir);
+        // A daemon keeps its share until its process ends.
+        if (out.daemon) {
+          held = true;
+          void out.daemon.ended.finally(release);
         }
-        // A sidecar that cannot run here (its program is missing) ends the pod at once, rather than a main that waits for it forever.
-        const broken = new AbortController();
-        let brokenBy: string | undefined;
-        void sidecars.broken.then((why) => {
-          brokenBy = why;
-          broken.abort();
-        });
-        let r: Awaited<ReturnType<Run["process"]>>;
-        try {
-          r = await this.process(argv, hostCwd, dir, env, timeout, "log.txt", "stdout", isolation, broken.signal);
-        } finally {
-          isolation?.done();
-        }
-        const sidecarFailure = await sidecars.stop();
-        return await this.podOutcome(spec, node, sandbox, cwd, r, { isolated: isolation !== null, failure: brokenBy ?? sidecarFailure, mainFirst: brokenBy === undefined, daemon: spec.daemon === true });
+        return out;
       } finally {
-        // Whatever ended the pod (main, an error preparing it), its sidecars end with it.
-        if (!daemonized) await sidecars.stop();
+        if (!held) release();
       }
     };
     return this.podLimit ? this.podLimit(run) : run();
+  }
+
+  /**
+   * Waits until the pod's requests fit in what this machine has left (its
+   * node Pending with the scheduler's reason meanwhile); the release of its
+   * share, or why it cannot start (a request Kubernetes would not take, a
+   * shutdown or the workflow's deadline while it waited).
+   */
+  private async admit(spec: ArgoTemplate, node: ArgoNode): Promise<(() => void) | string> {
+    let req: PodRequest;
+    try {
+      req = podRequest(spec, this.wf.spec.podResources, `templates.${spec.name}`);
+    } catch (e) {
+      return (e as Error).message;
+    }
+    const host = machine();
+    req = withinMachine(req, host.total);
+    const limits = [this.deadline.remaining()].filter((x) => Number.isFinite(x));
+    const signals = [...(this.control ? [this.control.signal] : []), ...(limits.length ? [AbortSignal.timeout(Math.max(1, limits[0]! * 1000))] : [])];
+    try {
+      const release = await host.admit(req, (message) => this.store.save(Object.assign(node, { phase: "Pending", message })), signals.length ? AbortSignal.any(signals) : undefined, { daemon: spec.daemon === true });
+      if (node.phase === "Pending") {
+        delete node.message;
+        this.store.save(Object.assign(node, { phase: "Running" }));
+      }
+      return release;
+    } catch {
+      return this.control?.message ?? "Step exceeded its deadline";
+    }
+  }
+
+  /** The pod, once admitted: its init containers, sidecars and main (or its containerSet). */
+  private async podBody(spec: ArgoTemplate, node: ArgoNode, vars: Vars, inArts: Map<string, Art>, maxEnd: number | undefined, volumes: Obj, dir: string): Promise<Outcome> {
+    if (templateKind(spec) === "containerSet") return this.containerSet(spec, node, vars, inArts, maxEnd);
+    const timeout = this.timeout(spec, maxEnd);
+    // Init containers, one after another before main: the first that fails fails the pod, named as Argo names it.
+    for (const ic of asList(spec.initContainers)) {
+      const r = await this.sideContainer(spec, "initContainers", ic, dir, volumes, timeout);
+      if (r.exitCode !== 0 || r.spawnError || r.timedOut) {
+        this.fail(node, "Failed", containerFailure(str(ic.name), r));
+        return { node, phase: "Failed", outputs: emptyOutputs() };
+      }
+    }
+    const sidecars = this.startSidecars(spec, dir, volumes, timeout);
+    // A daemon outlives this call (its boundary stops it, daemons.ts); one with no boundary (the entrypoint) runs as a pod.
+    const daemonized = spec.daemon === true && node.boundaryID !== undefined;
+    try {
+      const c = asObj(spec.container ?? spec.script);
+      const declared = declaredPaths(spec);
+      const binds = volumeBinds(spec, volumes, { pod: dir, workflow: this.wfdir, work: debugRoot() });
+      const sandbox = new Sandbox(path.join(dir, "root"), declared, this.shimDir, binds);
+      const cwd = str(c.workingDir) || "/";
+      const hostCwd = sandbox.prepare(cwd);
+      sandbox.willIsolate(declared, cwd);
+      mountConfigMaps(spec, { spec: volumes, configMaps: this.wf.configMaps }, (p) => sandbox.host(p));
+      await this.placeInputs(spec, sandbox, inArts);
+      const argv = this.argv(spec, c, sandbox, dir);
+      const env = this.env(c, sandbox, dir);
+      const isolation = sandbox.isolate(declared, cwd, () => [this.wfdir, this.shimDir, process.execPath, ...binds.map(([, d]) => d), ...pathsIn(env), ...hostEnvPaths()]);
+      if (daemonized) {
+        const probe: ProbeExec = (a, ms) => probeExec(a.map((x) => sandbox.rewrite(x)), hostCwd, env, ms);
+        return await this.daemon(spec, node, c, { sandbox, cwd, isolation, probe, sidecars, exited: (abort) => this.process(argv, hostCwd, dir, env, timeout, "log.txt", "stdout", isolation, abort) });
+      }
+      // A sidecar that cannot run here (its program is missing) ends the pod at once, rather than a main that waits for it forever.
+      const broken = new AbortController();
+      let brokenBy: string | undefined;
+      void sidecars.broken.then((why) => {
+        brokenBy = why;
+        broken.abort();
+      });
+      let r: Awaited<ReturnType<Run["process"]>>;
+      try {
+        r = await this.process(argv, hostCwd, dir, env, timeout, "log.txt", "stdout", isolation, broken.signal);
+      } finally {
+        isolation?.done();
+      }
+      const sidecarFailure = await sidecars.stop();
+      return await this.podOutcome(spec, node, sandbox, cwd, r, { isolated: isolation !== null, failure: brokenBy ?? sidecarFailure, mainFirst: brokenBy === undefined, daemon: spec.daemon === true });
+    } finally {
+      // Whatever ended the pod (main, an error preparing it), its sidecars end with it.
+      if (!daemonized) await sidecars.stop();
+    }
   }
 
   private timeout(t: ArgoTemplate, maxEnd: number | undefined): number | undefined {
