@@ -30,12 +30,14 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-function listening(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect({ host: "127.0.0.1", port });
-    s.once("connect", () => (s.destroy(), resolve(true)));
-    s.once("error", () => resolve(false));
-  });
+/** Whether the process whose pid a container wrote to `file` has ended (a zombie nobody reaped yet has). */
+function gone(file: string): boolean {
+  const pid = fs.readFileSync(file, "utf8");
+  try {
+    return /^\S+ \(.*\) Z /.test(fs.readFileSync(`/proc/${pid}/stat`, "utf8"));
+  } catch {
+    return true;
+  }
 }
 
 const nodesOf = (wf: Workflow) => Object.values(wf.status()!.nodes);
@@ -58,7 +60,7 @@ describe("daemon templates", () => {
     daemon: true
     container:
       image: node:20
-      command: [node, -e, "require('http').createServer((q, s) => s.end('pong ' + q.url)).listen(${port}, '127.0.0.1')"]
+      command: [node, -e, "require('fs').writeFileSync('${shared}/server.pid', String(process.pid)); require('http').createServer((q, s) => s.end('pong ' + q.url)).listen(${port}, '127.0.0.1')"]
       readinessProbe: {httpGet: {path: /, port: ${port}}}
   - name: client
     inputs: {parameters: [{name: url}]}
@@ -73,8 +75,8 @@ describe("daemon templates", () => {
     expect(byName(wf, "client(0:a)").inputs?.parameters).toEqual([{ name: "url", value: `http://127.0.0.1:${port}/a` }]);
     const server = byName(wf, "server");
     expect([server.phase, server.daemoned]).toEqual(["Succeeded", undefined]);
-    // Stopped with its steps: nothing listens any more.
-    expect(await listening(port)).toBe(false);
+    // Stopped with its steps: its process is gone (not "nothing listens on the port": another test may take it).
+    expect(gone(`${shared}/server.pid`)).toBe(true);
   });
 
   it("retry as Argo's e2e TestDaemonPodRetry: the attempt that dies Failed, the next one Daemoned until its DAG ends, then Succeeded", async () => {
@@ -192,7 +194,7 @@ describe("sidecars and init containers", () => {
     sidecars:
     - name: web
       image: node:20
-      command: [node, -e, "require('http').createServer((q, s) => s.end('from the sidecar')).listen(${port}, '127.0.0.1')"]
+      command: [node, -e, "require('fs').writeFileSync('${shared}/web.pid', String(process.pid)); require('http').createServer((q, s) => s.end('from the sidecar')).listen(${port}, '127.0.0.1')"]
     script:
       image: node:20
       command: [node]
@@ -206,7 +208,7 @@ describe("sidecars and init containers", () => {
     expect(r.phase).toBe("Succeeded");
     const [pod] = nodesOf(wf);
     expect(pod.outputs?.result).toBe("one,two from the sidecar");
-    expect(await listening(port)).toBe(false);
+    expect(gone(`${shared}/web.pid`)).toBe(true);
     // Each container's log beside main's.
     expect(fs.readFileSync(path.join(workdir.dir, r.id, pod.id, "containers", "first", "log.txt"), "utf8")).toBe("init says hi\n");
   });

@@ -255,11 +255,17 @@ describe("dflow server: Argo workflows", () => {
     const init = await call("GET", "/api/v1/workflows/{namespace}/{name}/log", { namespace: NS, name: helloName }, { query: { "logOptions.container": "init" } });
     expect(init.status).toBe(400);
     expect(init.json.message).toMatch(/Argo's executor containers do not exist locally/);
-    // A sidecar's log by its container name.
-    const side = await create({ metadata: { generateName: "side-" }, spec: { entrypoint: "main", templates: [pod("main", "echo from main", { sidecars: [{ name: "helper", image: "alpine", command: ["sh", "-c", "echo from the sidecar; exec sleep 600"] }] })] } });
-    await waitFor(side.json.metadata.name, ended, "an end");
-    const sideLog = await call("GET", "/api/v1/workflows/{namespace}/{name}/log", { namespace: NS, name: side.json.metadata.name }, { query: { "logOptions.container": "helper" } });
-    expect(sideLog.text.trim().split("\n").map((l) => (JSON.parse(l) as Obj).result.content)).toEqual(["from the sidecar"]);
+    // A sidecar's log by its container name. Main waits until the sidecar has spoken (a file in a
+    // directory no container path names, so both see the host's), else it may end before the sidecar starts.
+    const spoke = fs.mkdtempSync("/var/tmp/dflow-sidecar-");
+    try {
+      const side = await create({ metadata: { generateName: "side-" }, spec: { entrypoint: "main", templates: [pod("main", `until [ -e ${spoke}/up ]; do sleep 0.05; done; echo from main`, { sidecars: [{ name: "helper", image: "alpine", command: ["sh", "-c", `echo from the sidecar; touch ${spoke}/up; exec sleep 600`] }] })] } });
+      await waitFor(side.json.metadata.name, ended, "an end");
+      const sideLog = await call("GET", "/api/v1/workflows/{namespace}/{name}/log", { namespace: NS, name: side.json.metadata.name }, { query: { "logOptions.container": "helper" } });
+      expect(sideLog.text.trim().split("\n").map((l) => (JSON.parse(l) as Obj).result.content)).toEqual(["from the sidecar"]);
+    } finally {
+      fs.rmSync(spoke, { recursive: true, force: true });
+    }
   });
 
   it("shows the API's workflow in `dflow list` and in the UI's /api/workflows (same work directory)", async () => {
