@@ -9,8 +9,28 @@ import { asList } from "../argo/manifest.js";
 import type { ArgoNode } from "../argo/store.js";
 import { ArgoApiError, asObj, parseFieldSelector } from "./argo-shapes.js";
 
+export { ArgoApiError } from "./argo-shapes.js";
+
 /** The fields of a node that a nodeFieldSelector may name, beside its input parameters' values. */
 const NODE_FIELDS = ["displayName", "templateName", "phase", "name", "id"];
+
+/**
+ * A nodeFieldSelector as Argo's util.SelectorMatchesNode applies it: on
+ * displayName, name, id, templateName, phase and inputs.parameters.<n>.value
+ * (an ArgoApiError, code 3, for what does not parse or names another field).
+ */
+export function nodeSelector(selector: string): (n: ArgoNode) => boolean {
+  const pick = parseFieldSelector(selector, "nodeFieldSelector", (k) => NODE_FIELDS.includes(k) || /^inputs\.parameters\.[^.]+\.value$/.test(k));
+  return (n) =>
+    pick({
+      displayName: n.displayName,
+      templateName: n.templateName ?? "",
+      phase: n.phase,
+      name: n.name,
+      id: n.id,
+      ...Object.fromEntries((n.inputs?.parameters ?? []).map((p) => [`inputs.parameters.${p.name}.value`, p.value ?? ""])),
+    });
+}
 
 /**
  * Set the suspend nodes of the Argo run in `dir` that wait now and that
@@ -22,17 +42,9 @@ const NODE_FIELDS = ["displayName", "templateName", "phase", "name", "id"];
  * the nodes set.
  */
 export function setSuspendNodes(dir: string, selector: string, values: SuspendSet): ArgoNode[] {
-  const pick = parseFieldSelector(selector, "nodeFieldSelector", (k) => NODE_FIELDS.includes(k) || /^inputs\.parameters\.[^.]+\.value$/.test(k));
-  const fields = (n: ArgoNode): Record<string, string> => ({
-    displayName: n.displayName,
-    templateName: n.templateName ?? "",
-    phase: n.phase,
-    name: n.name,
-    id: n.id,
-    ...Object.fromEntries((n.inputs?.parameters ?? []).map((p) => [`inputs.parameters.${p.name}.value`, p.value ?? ""])),
-  });
+  const pick = nodeSelector(selector);
   // A Running suspend node waits (or is about to: what is set now is read when its wait begins).
-  const nodes = Object.values(readArgoStatus(dir)?.nodes ?? {}).filter((n) => n.type === "Suspend" && n.phase === "Running" && pick(fields(n)));
+  const nodes = Object.values(readArgoStatus(dir)?.nodes ?? {}).filter((n) => n.type === "Suspend" && n.phase === "Running" && pick(n));
   if (!nodes.length) throw new ArgoApiError(3, `currently, set only targets suspend nodes: no suspend nodes matching nodeFieldSelector: ${selector}`);
   for (const n of nodes) {
     const declared = asList(asObj(templateOfRun(dir, n.templateName ?? "")?.outputs).parameters);

@@ -28,7 +28,7 @@ import { engineAlive, isFinal, listWorkflowDirs } from "./read.js";
 import { ApiError, type WorkflowStore } from "./workflows.js";
 import { type ObjectKind, TemplateStore, type TemplateKind, randomSuffix } from "./argo-templates.js";
 import { CronWorkflows } from "./argo-cron.js";
-import { setSuspendNodes } from "./argo-nodes.js";
+import { nodeSelector, setSuspendNodes } from "./argo-nodes.js";
 import { ArgoApiError, type GrpcCode, type Obj, asObj, checkName, filterFields, k8sTime, lintManifest, matchesLabels, parseLabelSelector } from "./argo-shapes.js";
 
 export { ArgoApiError, GRPC_HTTP } from "./argo-shapes.js";
@@ -535,23 +535,25 @@ export class ArgoWorkflowService {
 
   /**
    * `argo retry`: the workflow continues in its directory from the workflow
-   * as it ran; its succeeded nodes are kept, the others run again
+   * as it ran; its succeeded nodes are kept, the others run again, and with
+   * restartSuccessful and nodeFieldSelector the succeeded nodes it picks too
    * (engine/argo/run.ts retryArgoWorkflow). Resolves once it has started.
    */
   async retry(namespace: string, name: string, body: Obj): Promise<Obj> {
     const dir = this.find(namespace, name);
-    if (body.restartSuccessful === true || body.restartSuccessful === "true" || str(body.nodeFieldSelector)) {
-      throw new ArgoApiError(12, "retry with restartSuccessful or nodeFieldSelector (running succeeded nodes again) is not supported; retry without them, or resubmit");
-    }
+    // Argo's FormulateRetryWorkflow: succeeded nodes run again only with both; a selector alone selects nothing.
+    const selector = str(body.nodeFieldSelector);
+    const restart = (body.restartSuccessful === true || body.restartSuccessful === "true") && selector ? { pick: nodeSelector(selector), selector } : undefined;
     if (Array.isArray(body.parameters) && body.parameters.length) throw new ArgoApiError(12, "retry with parameters is not supported; resubmit with parameters instead");
     const st = readArgoStatus(dir);
     const phase = st && orphaned(dir, st).phase;
     if (phase !== "Succeeded" && phase !== "Failed" && phase !== "Error") throw new ArgoApiError(9, `workflow ${name} is ${phase ?? "running"}; stop it first, or wait for it to end`);
+    if (phase === "Succeeded" && !restart) throw new ArgoApiError(3, "To retry a succeeded workflow, set the options restartSuccessful and nodeFieldSelector");
     // Ended, but its engine may still be closing (releasing the lock after writing the phase): a client
     // that retries as soon as it sees the phase (`argo wait && argo retry`) must not be refused for that.
     await this.runs.get(name)?.done.catch(() => undefined);
     for (let i = 0; i < 100 && this.store.engineAlive(name); i++) await sleep(50);
-    await this.launch(name, (o) => retryArgoWorkflow(name, { ...o, workflows: this.childWorkflows(namespace) }));
+    await this.launch(name, (o) => retryArgoWorkflow(name, { ...o, workflows: this.childWorkflows(namespace), restart }));
     return this.get(namespace, name);
   }
 

@@ -425,11 +425,19 @@ export class WorkflowStore {
    * succeeded nodes kept), resubmit runs the same workflow as a new one.
    * Both run the workflow as it ran (kept with the run), not the files now.
    */
-  async rerunArgo(id: string, how: "retry" | "resubmit", log: (line: string) => void): Promise<{ id: string; phase: string; message?: string }> {
+  async rerunArgo(id: string, how: "retry" | "resubmit", log: (line: string) => void, restartSelector?: string): Promise<{ id: string; phase: string; message?: string }> {
     this.refuseRetryWhileRunning(id, this.dirOf(id), how);
     const argo = await import("../argo/index.js");
     try {
-      const r = how === "retry" ? await argo.retryArgoWorkflow(id, { log }) : await argo.resubmitArgoWorkflow(id, { log });
+      // `argo retry --restart-successful --node-field-selector`: those succeeded nodes run again too.
+      const { nodeSelector, ArgoApiError } = await import("./argo-nodes.js");
+      let restart: { pick: ReturnType<typeof nodeSelector>; selector: string } | undefined;
+      try {
+        restart = restartSelector === undefined ? undefined : { pick: nodeSelector(restartSelector), selector: restartSelector };
+      } catch (e) {
+        throw e instanceof ArgoApiError ? new ApiError(400, e.message) : e;
+      }
+      const r = how === "retry" ? await argo.retryArgoWorkflow(id, { log, restart }) : await argo.resubmitArgoWorkflow(id, { log });
       return { id: r.id, phase: r.phase, ...(r.message ? { message: r.message } : {}) };
     } catch (e) {
       if (e instanceof DflowConfigError) throw new ApiError(409, e.message);
@@ -470,8 +478,8 @@ export class WorkflowStore {
    * started in the background, with what the command printed and the id of
    * the workflow that runs (a new one for resubmit).
    */
-  async rerun(id: string, how: "retry" | "resubmit"): Promise<{ message: string; id: string | null }> {
-    if (this.isArgo(id)) return this.rerunArgoInBackground(id, how);
+  async rerun(id: string, how: "retry" | "resubmit", restartSelector?: string): Promise<{ message: string; id: string | null }> {
+    if (this.isArgo(id)) return this.rerunArgoInBackground(id, how, restartSelector);
     // Refused here already (409, not the command's output) when the command would refuse.
     this.rerunPlan(id, how);
     const cli = cliPath();
@@ -495,11 +503,12 @@ export class WorkflowStore {
    * running; resolves once its workflow has started, with the command's
    * output so far. Its output goes on in a file of the system's temp folder.
    */
-  private async rerunArgoInBackground(id: string, how: "retry" | "resubmit"): Promise<{ message: string; id: string | null }> {
+  private async rerunArgoInBackground(id: string, how: "retry" | "resubmit", restartSelector?: string): Promise<{ message: string; id: string | null }> {
     this.refuseRetryWhileRunning(id, this.dirOf(id), how);
     const log = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "dflow-rerun-")), "output.log");
     const out = fs.openSync(log, "a");
-    const child = spawn(process.execPath, [cliPath(), how, id], { cwd: this.root, env: { ...process.env, DFLOW_DEBUG_WORKDIR: this.root }, detached: true, stdio: ["ignore", out, out] });
+    const restart = restartSelector === undefined ? [] : ["--restart-successful", "--node-field-selector", restartSelector];
+    const child = spawn(process.execPath, [cliPath(), how, id, ...restart], { cwd: this.root, env: { ...process.env, DFLOW_DEBUG_WORKDIR: this.root }, detached: true, stdio: ["ignore", out, out] });
     fs.closeSync(out);
     child.unref();
     let exited: number | null = null;

@@ -177,6 +177,8 @@ interface Resume {
   id: string;
   dir: string;
   record: WorkflowRecord;
+  /** Succeeded nodes to run again (`argo retry --restart-successful --node-field-selector`), by id. */
+  restart?: Set<string>;
 }
 
 /** The workflow as it ran (manifest.ts toSaved), in the engine's folder of its directory: what a retry runs. */
@@ -2166,10 +2168,23 @@ export async function runArgoWorkflow(wf: ArgoWorkflow, opts: ArgoRunOptions = {
  * in its directory, where nodes that succeeded are kept with their outputs
  * and the others are removed and run again; the exit handler runs again.
  */
-export async function retryArgoWorkflow(id: string, opts: Omit<ArgoRunOptions, "id"> = {}): Promise<ArgoRunResult> {
+export async function retryArgoWorkflow(id: string, opts: Omit<ArgoRunOptions, "id"> & { restart?: ArgoRestart } = {}): Promise<ArgoRunResult> {
   const { dir, saved, record } = savedRun(id, "retried");
-  if (record.phase === "Succeeded") throw new DflowConfigError(`workflow ${id} Succeeded: there is nothing to retry`);
-  return start(saved, opts, { id, dir, record });
+  const { restart, ...runOpts } = opts;
+  if (!restart) {
+    if (record.phase === "Succeeded") throw new DflowConfigError(`workflow ${id} Succeeded: there is nothing to retry (to run some of its nodes again, select them: argo retry --restart-successful --node-field-selector, dflow retry --node-field-selector)`);
+    return start(saved, runOpts, { id, dir, record });
+  }
+  const picked = [...readNodes(dir).values()].filter((n) => n.phase === "Succeeded" && !/\.onExit$|\.hooks\./.test(n.name) && restart.pick(n));
+  if (!picked.length) throw new DflowConfigError(`workflow ${id}: no succeeded node matches ${restart.selector}, so nothing would run again`);
+  return start(saved, runOpts, { id, dir, record, restart: new Set(picked.map((n) => n.id)) });
+}
+
+/** The succeeded nodes a retry runs again, picked as Argo's nodeFieldSelector picks them (engine/api builds it). */
+export interface ArgoRestart {
+  pick: (node: ArgoNode) => boolean;
+  /** The selector as the user wrote it, for messages. */
+  selector: string;
 }
 
 /** `dflow resubmit` of an Argo run: the workflow as it ran, as a new workflow (`<name>-<random>`, a uid of its own). */
@@ -2276,6 +2291,10 @@ function keepSucceeded(run: Run, resume: Resume): void {
   const daemons = new Set(allTemplates(run.wf).filter((t) => t.daemon === true).map((t) => t.name));
   const rerunDaemon = (n: ArgoNode) => daemons.has(n.templateName ?? "") && n.boundaryID !== undefined && old.get(n.boundaryID)?.phase !== "Succeeded";
   for (const n of old.values()) if (n.phase === "Succeeded" && !/\.onExit$|\.hooks\./.test(n.name) && !rerunDaemon(n)) kept.set(n.name, n);
+  if (resume.restart) {
+    const { again, ancestors } = restartSet(old, resume.restart, run.wf);
+    for (const n of old.values()) if (again.has(n.id) || ancestors.has(n.id)) kept.delete(n.name);
+  }
   const keep = new Set<string>();
   const ids = [...kept.values()].map((n) => n.id);
   while (ids.length) {
@@ -2300,6 +2319,62 @@ function keepSucceeded(run: Run, resume: Resume): void {
   run.previousById = new Map([...old].filter(([id]) => keep.has(id)));
   for (const p of resume.record.outputs?.parameters ?? []) if (p.value !== undefined) run.publishParam(p.name, p.value);
   for (const a of resume.record.outputs?.artifacts ?? []) if (a.key !== undefined) run.publishArt(a.name, new ArtifactValue(a.key, path.join(artifactRepository(), a.key)));
+}
+
+/**
+ * What a retry that restarts succeeded nodes runs again, as Argo's
+ * FormulateRetryWorkflow resets them: those nodes with their subtrees, and
+ * what ran after them and may have used them (the later step groups of
+ * every Steps node above them, the DAG tasks that depend on the task above
+ * them, transitively), with theirs (`again`); and the nodes above them
+ * (`ancestors`), which run again around the children they keep.
+ */
+function restartSet(old: Map<string, ArgoNode>, restart: Set<string>, wf: ArgoWorkflow): { again: Set<string>; ancestors: Set<string> } {
+  const parentOf = new Map<string, string>();
+  for (const n of old.values()) for (const c of n.children) parentOf.set(c, n.id);
+  const again = new Set<string>();
+  const ancestors = new Set<string>();
+  const subtree = (root: string) => {
+    const ids = [root];
+    while (ids.length) {
+      const id = ids.pop()!;
+      if (again.has(id)) continue;
+      again.add(id);
+      ids.push(...(old.get(id)?.children ?? []));
+    }
+  };
+  const templates = allTemplates(wf);
+  for (const id of restart) {
+    subtree(id);
+    for (let cur = id, up = parentOf.get(id); up !== undefined; cur = up, up = parentOf.get(up)) {
+      ancestors.add(up);
+      const parent = old.get(up)!;
+      if (parent.type === "StepGroup") {
+        const steps = old.get(parentOf.get(up) ?? "");
+        const groups = steps?.children ?? [];
+        for (const g of groups.slice(groups.indexOf(up) + 1)) subtree(g);
+      } else if (parent.type === "DAG") {
+        const tasks = asList(asObj(templates.find((t) => t.name === parent.templateName)?.dag).tasks);
+        const known = new Set(tasks.map((t) => str(t.name)));
+        const deps = new Map<string, string[]>();
+        for (const t of tasks) {
+          try {
+            deps.set(str(t.name), dependencyNames(dependsOf(t as unknown as TaskSpec), known, ""));
+          } catch {
+            deps.set(str(t.name), []);
+          }
+        }
+        const down = new Set<string>();
+        const frontier = [old.get(cur)!.name.slice(parent.name.length + 1)];
+        while (frontier.length) {
+          const f = frontier.pop()!;
+          for (const [name, ds] of deps) if (ds.includes(f) && !down.has(name)) frontier.push(name), down.add(name);
+        }
+        for (const c of parent.children) if (down.has(old.get(c)?.name.slice(parent.name.length + 1) ?? "")) subtree(c);
+      }
+    }
+  }
+  return { again, ancestors };
 }
 
 async function finish(run: Run, id: string, dir: string, outcome: Awaited<ReturnType<Run["run"]>>): Promise<ArgoRunResult> {

@@ -3,7 +3,7 @@
 import path from "node:path";
 import { WorkflowStore } from "../../engine/api/workflows.js";
 import { config } from "../config.js";
-import { argoOutcome, dflowCommand } from "./command.js";
+import { CliError, argoOutcome, dflowCommand } from "./command.js";
 
 export { CliError, dflowCommand, printJson } from "./command.js";
 
@@ -27,14 +27,17 @@ export function workflowStore(): WorkflowStore {
  * succeeded; with --detach in a process of its own, as the UI starts it.
  * False when `id` is not an Argo run (its script is run again).
  */
-export async function rerunIfArgo(id: string, how: "retry" | "resubmit", detach: boolean | undefined): Promise<boolean> {
+export async function rerunIfArgo(id: string, how: "retry" | "resubmit", detach: boolean | undefined, restartSelector?: string): Promise<boolean> {
   const store = workflowStore();
-  if (!store.isArgo(id)) return false;
+  if (!store.isArgo(id)) {
+    if (restartSelector !== undefined) throw new CliError(`--node-field-selector: workflow ${id} is not an Argo run (\`dflow run wf.yaml\`); a workflow script's retry keeps its succeeded steps`);
+    return false;
+  }
   if (detach) {
-    const r = await store.rerun(id, how);
+    const r = await store.rerun(id, how, restartSelector);
     process.stdout.write(`${r.message}\nFollow it with: ${dflowCommand()} watch ${r.id}\n`);
     return true;
   }
-  process.exitCode = argoOutcome(await store.rerunArgo(id, how, (l) => console.log(l)));
+  process.exitCode = argoOutcome(await store.rerunArgo(id, how, (l) => console.log(l), restartSelector));
   return true;
 }

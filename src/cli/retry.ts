@@ -12,9 +12,13 @@ export function register(program: Command): void {
     .description("continue a workflow (after a crash, stop or failure): succeeded steps are kept, the rest runs again")
     .argument("<id>", "workflow id")
     .option("-d, --detach", "run in the background")
-    .action(async (id: string, o: { detach?: boolean }) => {
-      const { rerunIfArgo, workflowStore } = await import("./common.js");
-      if (await rerunIfArgo(id, "retry", o.detach)) return;
+    .option("--restart-successful", "Argo run: also run again the succeeded nodes --node-field-selector picks, and what ran after them (as argo retry)")
+    .option("--node-field-selector <selector>", "Argo run, with --restart-successful: the nodes, e.g. displayName=build (fields displayName, name, id, templateName, phase, inputs.parameters.<n>.value)")
+    .action(async (id: string, o: { detach?: boolean; restartSuccessful?: boolean; nodeFieldSelector?: string }) => {
+      const { CliError, rerunIfArgo, workflowStore } = await import("./common.js");
+      // As argo retry: the two go together; one alone would select nothing, said rather than ignored.
+      if (Boolean(o.restartSuccessful) !== (o.nodeFieldSelector !== undefined)) throw new CliError("--restart-successful and --node-field-selector go together: the first runs succeeded nodes again, the second picks them");
+      if (await rerunIfArgo(id, "retry", o.detach, o.nodeFieldSelector)) return;
       const { runScript } = await import("./run.js");
       const code = await runScript({ ...workflowStore().rerunPlan(id, "retry"), detach: o.detach });
       if (code !== null) process.exitCode = code;

@@ -153,7 +153,54 @@ describe("dflow retry of an Argo run", () => {
     // Nothing left to retry: one line, no stack.
     const again = await dflow(["retry", id]);
     expect(again.exitCode).not.toBe(0);
-    expect(again.stderr.trim()).toBe(`dflow: workflow ${id} Succeeded: there is nothing to retry`);
+    expect(again.stderr.trim()).toBe(`dflow: workflow ${id} Succeeded: there is nothing to retry (to run some of its nodes again, select them: argo retry --restart-successful --node-field-selector, dflow retry --node-field-selector)`);
+  });
+
+  it("runs selected succeeded nodes again with what ran after them (argo retry --restart-successful --node-field-selector); the others are kept", async () => {
+    fs.writeFileSync(path.join(host, "restart.ok"), "");
+    expect((await dflow(["run", write("restart")])).exitCode).toBe(0);
+    const id = idOf("restart");
+    const before = nodes(id);
+    const restart = await dflow(["retry", id, "--restart-successful", "--node-field-selector", "displayName=b"]);
+    expect(restart.exitCode, restart.all).toBe(0);
+    // b again, and c, which depends on it; a kept (its node, its outputs for b); the exit handler again.
+    expect(ran("restart")).toBe("a\nb 41\nc 42 made by a\nbye Succeeded\nb 41\nc 42 made by a\nbye Succeeded\n");
+    const after = nodes(id);
+    expect(after.a).toEqual(before.a);
+    expect(Object.values(after).map((n) => n.phase)).toEqual(Array(Object.keys(before).length).fill("Succeeded"));
+
+    // In Steps: the later step groups run again, a sibling in the same group does not; nor the groups before.
+    const steps = path.join(work, "steps.yaml");
+    const log = path.join(host, "steps.ran");
+    fs.writeFileSync(steps, `apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {generateName: steps-}
+spec:
+  entrypoint: main
+  templates:
+  - name: main
+    steps:
+    - - {name: first, template: say, arguments: {parameters: [{name: w, value: first}]}}
+    - - {name: left, template: say, arguments: {parameters: [{name: w, value: left}]}}
+      - {name: right, template: say, arguments: {parameters: [{name: w, value: right}]}}
+    - - {name: last, template: say, arguments: {parameters: [{name: w, value: last}]}}
+  - name: say
+    inputs: {parameters: [{name: w}]}
+    container: {image: alpine, command: [sh, -c, "echo {{inputs.parameters.w}} >> ${log}"]}
+`);
+    expect((await dflow(["run", steps])).exitCode).toBe(0);
+    const sid = idOf("steps");
+    const again = await dflow(["retry", sid, "--restart-successful", "--node-field-selector", "displayName=left"]);
+    expect(again.exitCode, again.all).toBe(0);
+    expect(fs.readFileSync(log, "utf8").split("\n").slice(4).filter(Boolean)).toEqual(["left", "last"]);
+
+    // Said, not ignored: a selector that picks nothing, one that does not parse, one flag without the other.
+    const none = await dflow(["retry", sid, "--restart-successful", "--node-field-selector", "displayName=nope"]);
+    expect([none.exitCode, none.stderr.trim()]).toEqual([2, `dflow: workflow ${sid}: no succeeded node matches displayName=nope, so nothing would run again`]);
+    const bad = await dflow(["retry", sid, "--restart-successful", "--node-field-selector", "left"]);
+    expect([bad.exitCode, bad.stderr.trim()]).toEqual([2, 'dflow: nodeFieldSelector: cannot parse "left" (expected key=value or key!=value)']);
+    const half = await dflow(["retry", sid, "--node-field-selector", "displayName=left"]);
+    expect([half.exitCode, half.stderr.trim()]).toEqual([2, "dflow: --restart-successful and --node-field-selector go together: the first runs succeeded nodes again, the second picks them"]);
   });
 
   it("after the engine was killed: kills what it left running, then continues", async () => {

@@ -660,12 +660,16 @@ describe("dflow server: controlling running workflows", () => {
     expect(byName(done, "second").map((n) => n.phase)).toEqual(["Succeeded"]);
     expect(fs.readFileSync(count, "utf8")).toBe("once\n");
     expect(done.status.progress).toBe("2/2");
-    // What Argo's retry cannot do here is refused in its terms: nothing to retry, and restartSuccessful.
-    const nothing = await call("PUT", "/api/v1/workflows/{namespace}/{name}/retry", { namespace: NS, name: "to-retry" }, { body: { namespace: NS, name: "to-retry" } });
-    expect([nothing.status, nothing.json.code]).toEqual([400, 9]);
-    expect(nothing.json.message).toMatch(/Succeeded: there is nothing to retry/);
-    const restart = await call("PUT", "/api/v1/workflows/{namespace}/{name}/retry", { namespace: NS, name: "to-retry" }, { body: { namespace: NS, name: "to-retry", restartSuccessful: true } });
-    expect([restart.status, restart.json.code]).toEqual([501, 12]);
+    // A succeeded workflow is retried only with both restartSuccessful and nodeFieldSelector, as in Argo.
+    const nothing = await call("PUT", "/api/v1/workflows/{namespace}/{name}/retry", { namespace: NS, name: "to-retry" }, { body: { namespace: NS, name: "to-retry", restartSuccessful: true } });
+    expect([nothing.status, nothing.json.code, nothing.json.message]).toEqual([400, 3, "To retry a succeeded workflow, set the options restartSuccessful and nodeFieldSelector"]);
+    // With both: first runs again (a new pod), and second, after it.
+    const restart = await call("PUT", "/api/v1/workflows/{namespace}/{name}/retry", { namespace: NS, name: "to-retry" }, { body: { namespace: NS, name: "to-retry", restartSuccessful: true, nodeFieldSelector: "displayName=first" } });
+    expect(restart.status, restart.text).toBe(200);
+    const again = await waitFor("to-retry", (w) => w.status?.phase === "Succeeded" && fs.readFileSync(count, "utf8") === "once\nonce\n", "first to run again");
+    expect(byName(again, "first").map((n) => n.phase)).toEqual(["Succeeded"]);
+    expect(byName(again, "first")[0]!.id).not.toBe(first.id);
+    expect(byName(again, "second").map((n) => n.phase)).toEqual(["Succeeded"]);
   });
 
   it("resubmit runs the workflow again as <name>-xxxxx", async () => {
