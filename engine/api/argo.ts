@@ -473,8 +473,13 @@ export class ArgoWorkflowService {
 
   /** `argo stop` (exit handlers run) / `argo terminate` (they do not): resolves once the run has ended. */
   async shutdown(namespace: string, name: string, body: Obj, strategy: ShutdownStrategy): Promise<Obj> {
-    if (body.nodeFieldSelector) throw new ArgoApiError(3, "nodeFieldSelector: stopping some nodes only is not supported; stop the whole workflow");
-    // `message` goes with nodeFieldSelector only: Argo ignores it for a whole workflow (util.StopWorkflow).
+    // Argo's util.StopWorkflow: with a nodeFieldSelector, the suspend nodes it picks end Failed with the
+    // message, and the workflow goes on; `message` is used only then.
+    if (strategy === "Stop" && str(body.nodeFieldSelector)) {
+      const { dir } = this.controlled(namespace, name, "stop");
+      setSuspendNodes(dir, str(body.nodeFieldSelector), { phase: "Failed", message: str(body.message) || undefined });
+      return this.get(namespace, name);
+    }
     const { run } = this.controlled(namespace, name, strategy === "Stop" ? "stop" : "terminate");
     this.stopRun(name, strategy);
     await run.done.catch(() => undefined);

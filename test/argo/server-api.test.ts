@@ -510,7 +510,7 @@ describe("dflow server: controlling running workflows", () => {
     expect([wf.status.phase, nodeNamed(wf, "approve")?.phase, nodeNamed(wf, "go")?.outputs.result]).toEqual(["Succeeded", "Succeeded", "go"]);
   });
 
-  it("argo node set gives a waiting suspend node its supplied outputs and may fail it; a resume of one node ends only it", async () => {
+  it("argo node set gives a waiting suspend node its supplied outputs; a resume of one node ends only it, a stop of one node fails only it", async () => {
     const supplied = (name: string) => ({ name, valueFrom: { supplied: {} } });
     const workflow = {
       metadata: { name: "intermediate" },
@@ -539,7 +539,9 @@ describe("dflow server: controlling running workflows", () => {
     const approved = await waitFor("intermediate", (wf) => nodeNamed(wf, "approve")?.phase === "Succeeded", "approve resumed");
     expect(nodeNamed(approved, "approve")?.outputs.parameters).toEqual([{ name: "choice", value: "yes" }, { name: "fixed", value: "x" }]);
     expect(nodeNamed(approved, "review")?.phase).toBe("Running");
-    expect((await set({ nodeFieldSelector: "displayName=review", phase: "Failed", message: "rejected by hand" })).status).toBe(200);
+    // `argo stop --node-field-selector --message`: the suspend node it picks ends Failed with the message (util.StopWorkflow).
+    const stop = await call("PUT", "/api/v1/workflows/{namespace}/{name}/stop", { namespace: NS, name: "intermediate" }, { body: { namespace: NS, name: "intermediate", nodeFieldSelector: "displayName=review", message: "rejected by hand" } });
+    expect(stop.status, stop.text).toBe(200);
     const wf = await waitFor("intermediate", ended, "an end");
     expect([wf.status.phase, nodeNamed(wf, "review")?.phase, nodeNamed(wf, "review")?.message, nodeNamed(wf, "go")]).toEqual(["Failed", "Failed", "rejected by hand", undefined]);
   });
