@@ -15,7 +15,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { Readable } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
-import { type ArgoRunResult, type ArgoStatus, artifactRepository, readArgoStatus, retryArgoWorkflow, runArgoWorkflow } from "../argo/index.js";
+import { type ArgoRunResult, type ArgoStatus, artifactRepository, checkMemoizable, readArgoStatus, retryArgoWorkflow, runArgoWorkflow } from "../argo/index.js";
 import type { ArgoRunOptions, ChildWorkflows } from "../argo/run.js";
 import { DflowConfigError } from "../../src/errors.js";
 import { type ArgoNode, WORKFLOW_FILE } from "../argo/store.js";
@@ -336,7 +336,8 @@ export class ArgoWorkflowService {
   }
 
   /** `argo submit`: create the workflow and start it in this process; resolves once it has started. */
-  async create(namespace: string, body: Obj): Promise<Obj> {
+  /** `memoizedFrom`: a memoized resubmit's earlier run (resubmit). */
+  async create(namespace: string, body: Obj, internal: Pick<ArgoRunOptions, "memoizedFrom"> = {}): Promise<Obj> {
     const wf = this.prepare(namespace, body.workflow, true);
     const name = str(asObj(wf.metadata).name);
     const loaded = lintManifest(wf, this.templates.library(namespace), this.templates.sync.table());
@@ -348,7 +349,7 @@ export class ArgoWorkflowService {
     // serverDryRun, or Kubernetes' createOptions.dryRun: ["All"]: checked, named, not run.
     const dryRun = asObj(body.createOptions).dryRun;
     if (body.serverDryRun === true || body.serverDryRun === "true" || (Array.isArray(dryRun) && dryRun.length)) return wf;
-    await this.launch(name, (o) => runArgoWorkflow(loaded, { ...o, id: name, workflows: this.childWorkflows(namespace) }), (dir) => writeAtomicSync(path.join(dir, SAVED), JSON.stringify({ metadata: meta, spec: wf.spec })));
+    await this.launch(name, (o) => runArgoWorkflow(loaded, { ...o, ...internal, id: name, workflows: this.childWorkflows(namespace) }), (dir) => writeAtomicSync(path.join(dir, SAVED), JSON.stringify({ metadata: meta, spec: wf.spec })));
     return this.get(namespace, name);
   }
 
@@ -565,7 +566,16 @@ export class ArgoWorkflowService {
   /** `argo resubmit`: the same Workflow again, as a new one named <name>-<random>. */
   async resubmit(namespace: string, name: string, body: Obj): Promise<Obj> {
     const dir = this.find(namespace, name);
-    if (body.memoized === true || body.memoized === "true") throw new ArgoApiError(12, "memoized resubmit (reusing the succeeded nodes) is not supported; resubmit without memoized to run it again from the start");
+    const memoized = body.memoized === true || body.memoized === "true";
+    if (memoized) {
+      const st = readArgoStatus(dir);
+      const phase = st ? orphaned(dir, st).phase : undefined;
+      try {
+        checkMemoizable(name, phase);
+      } catch (e) {
+        throw new ArgoApiError(3, (e as Error).message);
+      }
+    }
     const saved = this.saved(dir);
     if (!saved) throw new ArgoApiError(9, `workflow ${name} was not created over this API (dflow run): its manifest is not kept; run the manifest again`);
     const meta = asObj(saved.metadata);
@@ -584,7 +594,7 @@ export class ArgoWorkflowService {
       spec.arguments = { ...args, parameters: list };
     }
     const labels = { ...(asObj(meta.labels) as Record<string, string>), "workflows.argoproj.io/resubmitted-from-workflow": name };
-    return this.create(namespace, { workflow: { metadata: { generateName: `${name}-`, labels, ...(meta.annotations ? { annotations: meta.annotations } : {}) }, spec } });
+    return this.create(namespace, { workflow: { metadata: { generateName: `${name}-`, labels, ...(meta.annotations ? { annotations: meta.annotations } : {}) }, spec } }, memoized ? { memoizedFrom: { id: name, dir } } : {});
   }
 
   /**

@@ -21,6 +21,14 @@ import { readLogBytes, wholeCharacters } from "./logs.js";
 import { type StepNode, type WorkflowInfo, engineAlive, findStep, isFinal, label, listWorkflowDirs, nodeJson, podsOf, readWorkflow, selectSteps, snapshot, stepTree, workflowJson } from "./read.js";
 
 /** A request the API cannot answer, with the HTTP status that says why. */
+/** How `dflow retry` / `resubmit` of an Argo run differ from the plain ones (argo retry's and resubmit's options). */
+export interface ArgoRerun {
+  /** retry: the succeeded nodes to run again too (`--restart-successful --node-field-selector`). */
+  restartSelector?: string;
+  /** resubmit: start with the failed run's succeeded nodes (`--memoized`). */
+  memoized?: boolean;
+}
+
 export class ApiError extends Error {
   constructor(
     readonly status: 400 | 403 | 404 | 409 | 500,
@@ -425,7 +433,8 @@ export class WorkflowStore {
    * succeeded nodes kept), resubmit runs the same workflow as a new one.
    * Both run the workflow as it ran (kept with the run), not the files now.
    */
-  async rerunArgo(id: string, how: "retry" | "resubmit", log: (line: string) => void, restartSelector?: string): Promise<{ id: string; phase: string; message?: string }> {
+  async rerunArgo(id: string, how: "retry" | "resubmit", log: (line: string) => void, o: ArgoRerun = {}): Promise<{ id: string; phase: string; message?: string }> {
+    const restartSelector = o.restartSelector;
     this.refuseRetryWhileRunning(id, this.dirOf(id), how);
     const argo = await import("../argo/index.js");
     try {
@@ -437,7 +446,7 @@ export class WorkflowStore {
       } catch (e) {
         throw e instanceof ArgoApiError ? new ApiError(400, e.message) : e;
       }
-      const r = how === "retry" ? await argo.retryArgoWorkflow(id, { log, restart }) : await argo.resubmitArgoWorkflow(id, { log });
+      const r = how === "retry" ? await argo.retryArgoWorkflow(id, { log, restart }) : await argo.resubmitArgoWorkflow(id, { log, memoized: o.memoized });
       return { id: r.id, phase: r.phase, ...(r.message ? { message: r.message } : {}) };
     } catch (e) {
       if (e instanceof DflowConfigError) throw new ApiError(409, e.message);
@@ -478,8 +487,8 @@ export class WorkflowStore {
    * started in the background, with what the command printed and the id of
    * the workflow that runs (a new one for resubmit).
    */
-  async rerun(id: string, how: "retry" | "resubmit", restartSelector?: string): Promise<{ message: string; id: string | null }> {
-    if (this.isArgo(id)) return this.rerunArgoInBackground(id, how, restartSelector);
+  async rerun(id: string, how: "retry" | "resubmit", o: ArgoRerun = {}): Promise<{ message: string; id: string | null }> {
+    if (this.isArgo(id)) return this.rerunArgoInBackground(id, how, o);
     // Refused here already (409, not the command's output) when the command would refuse.
     this.rerunPlan(id, how);
     const cli = cliPath();
@@ -503,11 +512,11 @@ export class WorkflowStore {
    * running; resolves once its workflow has started, with the command's
    * output so far. Its output goes on in a file of the system's temp folder.
    */
-  private async rerunArgoInBackground(id: string, how: "retry" | "resubmit", restartSelector?: string): Promise<{ message: string; id: string | null }> {
+  private async rerunArgoInBackground(id: string, how: "retry" | "resubmit", o: ArgoRerun): Promise<{ message: string; id: string | null }> {
     this.refuseRetryWhileRunning(id, this.dirOf(id), how);
     const log = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "dflow-rerun-")), "output.log");
     const out = fs.openSync(log, "a");
-    const restart = restartSelector === undefined ? [] : ["--restart-successful", "--node-field-selector", restartSelector];
+    const restart = [...(o.restartSelector === undefined ? [] : ["--restart-successful", "--node-field-selector", o.restartSelector]), ...(o.memoized ? ["--memoized"] : [])];
     const child = spawn(process.execPath, [cliPath(), how, id, ...restart], { cwd: this.root, env: { ...process.env, DFLOW_DEBUG_WORKDIR: this.root }, detached: true, stdio: ["ignore", out, out] });
     fs.closeSync(out);
     child.unref();

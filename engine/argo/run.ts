@@ -61,7 +61,7 @@ import { withLocks } from "./sync.js";
 import { meets, parseRequirements, valueAt } from "./selector.js";
 import { readArgoStatus } from "./nodes.js";
 import { type Isolation, Sandbox, imageDefaults, noNamespaceReason, PRIVATE_ROOTS, shims, withStdoutCapture } from "./sandbox.js";
-import { type ArgoNode, type NodeArtifact, type NodeParam, type NodePhase, NodeStore, PROGRESS_FILE, WORKFLOW_FILE, type WorkflowRecord, readNodes, timestamp } from "./store.js";
+import { type ArgoNode, NODE_FILE, type NodeArtifact, type NodeParam, type NodePhase, NodeStore, PROGRESS_FILE, WORKFLOW_FILE, type WorkflowRecord, readNodes, timestamp } from "./store.js";
 import { ArtifactValue, TagError, type Vars, exprEnv, soleReference, substitute, substituteDeep, tagText } from "./tags.js";
 import { type TaskSpec, type TaskState, dagPhase, dependencyNames, dependsOf, evaluateDepends } from "./depends.js";
 import { checkWorkflow, resourceRefusal } from "./check.js";
@@ -161,6 +161,11 @@ export interface ArgoRunOptions {
   signals?: boolean;
   /** Where a resource template's Workflows are created (the Argo Server API's namespace); else runs of this process. */
   workflows?: ChildWorkflows;
+  /**
+   * `argo resubmit --memoized`: the Failed or Errored run whose succeeded nodes this new run
+   * starts with (copied, named after it), as Argo's FormulateResubmitWorkflow does.
+   */
+  memoizedFrom?: { id: string; dir: string };
 }
 
 /** The Workflows a resource template creates, gets and deletes (Argo's workflow of workflows). */
@@ -2188,10 +2193,17 @@ export interface ArgoRestart {
 }
 
 /** `dflow resubmit` of an Argo run: the workflow as it ran, as a new workflow (`<name>-<random>`, a uid of its own). */
-export async function resubmitArgoWorkflow(id: string, opts: Omit<ArgoRunOptions, "id"> = {}): Promise<ArgoRunResult> {
-  const { saved } = savedRun(id, "resubmitted");
+export async function resubmitArgoWorkflow(id: string, opts: Omit<ArgoRunOptions, "id" | "memoizedFrom"> & { memoized?: boolean } = {}): Promise<ArgoRunResult> {
+  const { saved, dir, record } = savedRun(id, "resubmitted");
   const { uid: _, ...metadata } = saved.metadata;
-  return start({ ...saved, metadata }, opts);
+  const { memoized, ...runOpts } = opts;
+  if (memoized) checkMemoizable(id, record.phase);
+  return start({ ...saved, metadata }, { ...runOpts, ...(memoized ? { memoizedFrom: { id, dir } } : {}) });
+}
+
+/** Argo's rule for a memoized resubmit: only of a run that failed. */
+export function checkMemoizable(id: string, phase: string | undefined): void {
+  if (phase !== "Failed" && phase !== "Error") throw new DflowConfigError(`workflow ${id} is ${phase ?? "not ended"}: workflow must be Failed/Error to resubmit in memoized mode`);
 }
 
 /** A template of a run as it ran, by name: the workflow's own, else a stored (Cluster)WorkflowTemplate's. */
@@ -2228,6 +2240,7 @@ async function start(wf: ArgoWorkflow, opts: ArgoRunOptions, resume?: Resume): P
   acquireLock(dir, id, { requests: opts.control !== undefined });
   if (resume) keepSucceeded(run, resume);
   else writeAtomicSync(path.join(engineDir(dir), SAVED_RUN), JSON.stringify(toSaved(wf)));
+  if (opts.memoizedFrom) seedMemoized(run, opts.memoizedFrom);
   await writeAtomic(path.join(dir, "status"), "Running");
   await writeAtomic(path.join(dir, "type"), "Argo");
   await writeAtomic(path.join(dir, "pid"), String(process.pid));
@@ -2265,6 +2278,8 @@ async function start(wf: ArgoWorkflow, opts: ArgoRunOptions, resume?: Resume): P
   try {
     // A retry's earlier nodes that this run neither kept nor replaced (under a node it ran again).
     if (resume) for (const n of run.previousById.keys()) if (!run.adopted.has(n) && !run.store.nodes.has(n)) removeNode(resume, n);
+    // A memoized resubmit's copies that it did not use (their artifacts are the earlier run's: kept).
+    if (opts.memoizedFrom) for (const n of run.previousById.keys()) if (!run.adopted.has(n) && !run.store.nodes.has(n)) fs.rmSync(path.join(dir, n), { recursive: true, force: true });
     return await finish(run, id, dir, outcome);
   } finally {
     releaseLock(dir);
@@ -2286,23 +2301,7 @@ function removeNode(resume: Resume, id: string): void {
  */
 function keepSucceeded(run: Run, resume: Resume): void {
   const old = readNodes(resume.dir);
-  const kept = new Map<string, ArgoNode>();
-  // A daemon stopped with its boundary "Succeeded"; where that boundary runs again, so must the daemon, for the steps that use it.
-  const daemons = new Set(allTemplates(run.wf).filter((t) => t.daemon === true).map((t) => t.name));
-  const rerunDaemon = (n: ArgoNode) => daemons.has(n.templateName ?? "") && n.boundaryID !== undefined && old.get(n.boundaryID)?.phase !== "Succeeded";
-  for (const n of old.values()) if (n.phase === "Succeeded" && !/\.onExit$|\.hooks\./.test(n.name) && !rerunDaemon(n)) kept.set(n.name, n);
-  if (resume.restart) {
-    const { again, ancestors } = restartSet(old, resume.restart, run.wf);
-    for (const n of old.values()) if (again.has(n.id) || ancestors.has(n.id)) kept.delete(n.name);
-  }
-  const keep = new Set<string>();
-  const ids = [...kept.values()].map((n) => n.id);
-  while (ids.length) {
-    const id = ids.pop()!;
-    if (keep.has(id)) continue;
-    keep.add(id);
-    ids.push(...(old.get(id)?.children ?? []));
-  }
+  const { kept, keep } = succeededNodes(old, run.wf, resume.restart);
   for (const n of old.values()) {
     if (keep.has(n.id)) continue;
     // Still Running: its engine died (a live one holds the lock), and its process may live on.
@@ -2319,6 +2318,59 @@ function keepSucceeded(run: Run, resume: Resume): void {
   run.previousById = new Map([...old].filter(([id]) => keep.has(id)));
   for (const p of resume.record.outputs?.parameters ?? []) if (p.value !== undefined) run.publishParam(p.name, p.value);
   for (const a of resume.record.outputs?.artifacts ?? []) if (a.key !== undefined) run.publishArt(a.name, new ArtifactValue(a.key, path.join(artifactRepository(), a.key)));
+}
+
+/**
+ * The nodes of an earlier run that a new run starts with (`kept`, by name:
+ * those that succeeded, but for exit handlers and hooks, which run again as
+ * in Argo, and those `restart` runs again), with their subtrees (`keep`, ids).
+ */
+function succeededNodes(old: Map<string, ArgoNode>, wf: ArgoWorkflow, restart?: Set<string>): { kept: Map<string, ArgoNode>; keep: Set<string> } {
+  const kept = new Map<string, ArgoNode>();
+  // A daemon stopped with its boundary "Succeeded"; where that boundary runs again, so must the daemon, for the steps that use it.
+  const daemons = new Set(allTemplates(wf).filter((t) => t.daemon === true).map((t) => t.name));
+  const rerunDaemon = (n: ArgoNode) => daemons.has(n.templateName ?? "") && n.boundaryID !== undefined && old.get(n.boundaryID)?.phase !== "Succeeded";
+  for (const n of old.values()) if (n.phase === "Succeeded" && !/\.onExit$|\.hooks\./.test(n.name) && !rerunDaemon(n)) kept.set(n.name, n);
+  if (restart) {
+    const { again, ancestors } = restartSet(old, restart, wf);
+    for (const n of old.values()) if (again.has(n.id) || ancestors.has(n.id)) kept.delete(n.name);
+  }
+  const keep = new Set<string>();
+  const ids = [...kept.values()].map((n) => n.id);
+  while (ids.length) {
+    const id = ids.pop()!;
+    if (keep.has(id)) continue;
+    keep.add(id);
+    ids.push(...(old.get(id)?.children ?? []));
+  }
+  return { kept, keep };
+}
+
+/**
+ * `argo resubmit --memoized`: the new run starts with the earlier run's
+ * succeeded nodes, each copied into its directory under the new workflow's
+ * name (Argo renames them so: `^<old name>` -> the new one), their outputs
+ * as they were (artifacts stay where the earlier run saved them). The pod's
+ * file-system view (`root/`) is not copied: its outputs were saved already.
+ */
+function seedMemoized(run: Run, from: { id: string; dir: string }): void {
+  const old = readNodes(from.dir);
+  const { kept, keep } = succeededNodes(old, run.wf);
+  const rename = (s: string) => (s.startsWith(from.id) ? run.wfid + s.slice(from.id.length) : s);
+  const copies = new Map<string, ArgoNode>();
+  for (const oldId of keep) {
+    const n = old.get(oldId);
+    if (!n) continue;
+    const node: ArgoNode = { ...n, id: rename(n.id), name: rename(n.name), displayName: rename(n.displayName), children: n.children.map(rename), ...(n.boundaryID ? { boundaryID: rename(n.boundaryID) } : {}) };
+    const dir = path.join(run.wfdir, node.id);
+    fs.cpSync(path.join(from.dir, oldId), dir, { recursive: true, verbatimSymlinks: true, filter: (src) => path.relative(path.join(from.dir, oldId), src) !== "root" });
+    writeAtomicSync(path.join(dir, NODE_FILE), JSON.stringify(node));
+    writeAtomicSync(path.join(dir, "name"), node.displayName);
+    if (node.children.length) writeAtomicSync(path.join(dir, "children"), JSON.stringify(Object.fromEntries(node.children.map((c, i) => [String(i), c]))));
+    copies.set(node.id, node);
+  }
+  run.previous = new Map([...kept.values()].map((n) => [rename(n.name), copies.get(rename(n.id))!]));
+  run.previousById = copies;
 }
 
 /**

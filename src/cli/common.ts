@@ -1,7 +1,7 @@
 // Shared by the `dflow` commands: the work directory and the engine's API over
 // it (and, from command.ts, one clear line for bad input, --json output).
 import path from "node:path";
-import { WorkflowStore } from "../../engine/api/workflows.js";
+import { type ArgoRerun, WorkflowStore } from "../../engine/api/workflows.js";
 import { config } from "../config.js";
 import { CliError, argoOutcome, dflowCommand } from "./command.js";
 
@@ -27,17 +27,18 @@ export function workflowStore(): WorkflowStore {
  * succeeded; with --detach in a process of its own, as the UI starts it.
  * False when `id` is not an Argo run (its script is run again).
  */
-export async function rerunIfArgo(id: string, how: "retry" | "resubmit", detach: boolean | undefined, restartSelector?: string): Promise<boolean> {
+export async function rerunIfArgo(id: string, how: "retry" | "resubmit", detach: boolean | undefined, o: ArgoRerun = {}): Promise<boolean> {
   const store = workflowStore();
   if (!store.isArgo(id)) {
-    if (restartSelector !== undefined) throw new CliError(`--node-field-selector: workflow ${id} is not an Argo run (\`dflow run wf.yaml\`); a workflow script's retry keeps its succeeded steps`);
+    const flag = o.restartSelector !== undefined ? "--node-field-selector" : o.memoized ? "--memoized" : undefined;
+    if (flag) throw new CliError(`${flag}: workflow ${id} is not an Argo run (\`dflow run wf.yaml\`); a workflow script's ${how} reuses its succeeded steps already`);
     return false;
   }
   if (detach) {
-    const r = await store.rerun(id, how, restartSelector);
+    const r = await store.rerun(id, how, o);
     process.stdout.write(`${r.message}\nFollow it with: ${dflowCommand()} watch ${r.id}\n`);
     return true;
   }
-  process.exitCode = argoOutcome(await store.rerunArgo(id, how, (l) => console.log(l), restartSelector));
+  process.exitCode = argoOutcome(await store.rerunArgo(id, how, (l) => console.log(l), o));
   return true;
 }

@@ -18,7 +18,7 @@ export function register(program: Command): void {
       const { CliError, rerunIfArgo, workflowStore } = await import("./common.js");
       // As argo retry: the two go together; one alone would select nothing, said rather than ignored.
       if (Boolean(o.restartSuccessful) !== (o.nodeFieldSelector !== undefined)) throw new CliError("--restart-successful and --node-field-selector go together: the first runs succeeded nodes again, the second picks them");
-      if (await rerunIfArgo(id, "retry", o.detach, o.nodeFieldSelector)) return;
+      if (await rerunIfArgo(id, "retry", o.detach, { restartSelector: o.nodeFieldSelector })) return;
       const { runScript } = await import("./run.js");
       const code = await runScript({ ...workflowStore().rerunPlan(id, "retry"), detach: o.detach });
       if (code !== null) process.exitCode = code;

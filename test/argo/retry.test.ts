@@ -263,6 +263,24 @@ describe("dflow resubmit of an Argo run", () => {
     // The first run is as it was.
     expect(nodes(id).b.phase).toBe("Failed");
   });
+
+  it("--memoized starts the new workflow with the failed run's succeeded nodes, renamed after it (argo resubmit --memoized)", async () => {
+    expect((await dflow(["run", write("resub")])).exitCode).toBe(1);
+    const id = idOf("resub");
+    fs.writeFileSync(path.join(host, "resub.ok"), "");
+    const r = await dflow(["resubmit", id, "--memoized"]);
+    expect(r.exitCode, r.all).toBe(0);
+    const other = /ID: (resub-[a-z0-9]+)/.exec(r.all)![1]!;
+    // a did not run again: its node came over, named after the new workflow, with its outputs (b got 41, c a's artifact).
+    expect(ran("resub")).toBe("a\nb 41\nbye Failed\nb 41\nc 42 made by a\nbye Succeeded\n");
+    const after = nodes(other);
+    expect(Object.fromEntries(Object.entries(after).map(([k, n]) => [k, n.phase]))).toEqual({ [other]: "Succeeded", a: "Succeeded", b: "Succeeded", c: "Succeeded", onExit: "Succeeded" });
+    expect(after.a.id.startsWith(`${other}-`)).toBe(true);
+    expect(nodes(id).b.phase).toBe("Failed");
+    // As Argo: only a run that failed.
+    const refused = await dflow(["resubmit", other, "--memoized"]);
+    expect([refused.exitCode, refused.stderr.trim()]).toEqual([2, `dflow: workflow ${other} is Succeeded: workflow must be Failed/Error to resubmit in memoized mode`]);
+  });
 });
 
 describe("memoization across runs", () => {

@@ -674,6 +674,35 @@ describe("dflow server: controlling running workflows", () => {
     expect(byName(again, "second").map((n) => n.phase)).toEqual(["Succeeded"]);
   });
 
+  it("memoized resubmit starts the new workflow with the failed one's succeeded pods; only a failed one", async () => {
+    const gate = path.join(work, "memo-gate");
+    const count = path.join(work, "memo-count");
+    const wf = {
+      metadata: { name: "to-memo" },
+      spec: {
+        entrypoint: "main",
+        templates: [
+          { name: "main", steps: [[{ name: "first", template: "first" }], [{ name: "second", template: "second" }]] },
+          withEnv(pod("first", 'echo once >> "${COUNT#x}"; echo one'), hostPath("COUNT", count)),
+          withEnv(pod("second", '[ -e "${GATE#x}" ] || exit 4; echo two'), hostPath("GATE", gate)),
+        ],
+      },
+    };
+    expect((await create(wf)).status).toBe(200);
+    expect((await waitFor("to-memo", ended, "an end")).status.phase).toBe("Failed");
+    fs.writeFileSync(gate, "");
+    const r = await call("PUT", "/api/v1/workflows/{namespace}/{name}/resubmit", { namespace: NS, name: "to-memo" }, { body: { namespace: NS, name: "to-memo", memoized: true } });
+    expect(r.status, r.text).toBe(200);
+    const done = await waitFor(r.json.metadata.name, ended, "an end");
+    expect(done.status.phase).toBe("Succeeded");
+    const nodes = Object.values(done.status.nodes as Record<string, Obj>);
+    expect(nodes.find((n) => n.displayName === "first")?.outputs.result).toBe("one");
+    expect(nodes.find((n) => n.displayName === "second")?.outputs.result).toBe("two");
+    expect(fs.readFileSync(count, "utf8")).toBe("once\n");
+    const again = await call("PUT", "/api/v1/workflows/{namespace}/{name}/resubmit", { namespace: NS, name: r.json.metadata.name }, { body: { namespace: NS, name: r.json.metadata.name, memoized: true } });
+    expect([again.status, again.json.code, again.json.message]).toEqual([400, 3, `workflow ${r.json.metadata.name} is Succeeded: workflow must be Failed/Error to resubmit in memoized mode`]);
+  });
+
   it("resubmit runs the workflow again as <name>-xxxxx", async () => {
     const first = await create({ metadata: { name: "exact-name" }, spec: { entrypoint: "a", templates: [pod("a", "echo {{workflow.name}}")] } });
     expect([200, 409]).toContain(first.status); // made by an earlier test when the whole file runs
