@@ -633,11 +633,12 @@ describe("dflow server: controlling running workflows", () => {
     expect((await get("to-delete")).status).toBe(404);
   });
 
-  it("retry continues a failed workflow in place: its succeeded pods are kept, the failed one runs again", async () => {
-    const gate = path.join(work, "retry-gate");
-    const count = path.join(work, "retry-count");
+  /** first (counts its runs in `count`), then second, which fails until `gate` exists: host files the pods reach by hostPath. */
+  const countedThenGated = (name: string) => {
+    const gate = path.join(work, `${name}-gate`);
+    const count = path.join(work, `${name}-count`);
     const wf = {
-      metadata: { name: "to-retry" },
+      metadata: { name },
       spec: {
         entrypoint: "main",
         templates: [
@@ -647,6 +648,11 @@ describe("dflow server: controlling running workflows", () => {
         ],
       },
     };
+    return { gate, count, wf };
+  };
+
+  it("retry continues a failed workflow in place: its succeeded pods are kept, the failed one runs again", async () => {
+    const { gate, count, wf } = countedThenGated("to-retry");
     expect((await create(wf)).status).toBe(200);
     const failed = await waitFor("to-retry", ended, "an end");
     expect(failed.status.phase).toBe("Failed");
@@ -675,19 +681,7 @@ describe("dflow server: controlling running workflows", () => {
   });
 
   it("memoized resubmit starts the new workflow with the failed one's succeeded pods; only a failed one", async () => {
-    const gate = path.join(work, "memo-gate");
-    const count = path.join(work, "memo-count");
-    const wf = {
-      metadata: { name: "to-memo" },
-      spec: {
-        entrypoint: "main",
-        templates: [
-          { name: "main", steps: [[{ name: "first", template: "first" }], [{ name: "second", template: "second" }]] },
-          withEnv(pod("first", 'echo once >> "${COUNT#x}"; echo one'), hostPath("COUNT", count)),
-          withEnv(pod("second", '[ -e "${GATE#x}" ] || exit 4; echo two'), hostPath("GATE", gate)),
-        ],
-      },
-    };
+    const { gate, count, wf } = countedThenGated("to-memo");
     expect((await create(wf)).status).toBe(200);
     expect((await waitFor("to-memo", ended, "an end")).status.phase).toBe("Failed");
     fs.writeFileSync(gate, "");
