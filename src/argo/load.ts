@@ -199,4 +199,3 @@ function readFile(file: string, what: string): string {
 export function fromYamlFile(file: string, opts: Omit<ArgoLoadOptions, "source"> = {}): ArgoManifest {
   return fromYaml(readFile(file, "workflow manifest"), { ...opts, source: file });
 }
-
