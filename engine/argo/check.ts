@@ -8,6 +8,7 @@ import { checkConfigMapRef, checkVolumes, checkWorkflowVolumes, volumeSpec } fro
 import { syncLocks } from "./sync.js";
 import { PROBE_FIELDS, PROBE_KINDS } from "./probe.js";
 import { machine, podRequest } from "./capacity.js";
+import { parseGoDuration } from "../../src/options.js";
 import { parseRequirements } from "./selector.js";
 import { parseExpr } from "../expr/index.js";
 import { GIT_FIELDS, HTTP_FIELDS, S3_FIELDS } from "./remote.js";
@@ -18,7 +19,7 @@ const K8S_SPEC = ["podResources", "resourceClaims", "serviceAccountName", "podGC
 const HANDLED_SPEC = ["entrypoint", "templates", "arguments", "onExit", "hooks", "parallelism", "activeDeadlineSeconds", "templateDefaults", "workflowTemplateRef", "synchronization", "workflowMetadata", "retryStrategy", "volumes", "volumeClaimTemplates"];
 
 const K8S_TEMPLATE = ["metadata", "nodeSelector", "tolerations", "affinity", "podSpecPatch", "securityContext", "serviceAccountName", "automountServiceAccountToken", "priorityClassName", "priority", "schedulerName", "archiveLocation", "archiveLogs", "metrics", "artifactGC", "podDisruptionBudget", "executor", "resources", "podResources", "resourceClaims", "annotations", "labels"];
-const HANDLED_TEMPLATE = ["volumes", "hooks", "name", "inputs", "outputs", "container", "script", "containerSet", "http", "steps", "dag", "suspend", "retryStrategy", "activeDeadlineSeconds", "timeout", "parallelism", "failFast", "memoize", "synchronization", "daemon", "sidecars", "initContainers", "resource", "data"];
+const HANDLED_TEMPLATE = ["volumes", "hooks", "name", "inputs", "outputs", "container", "script", "containerSet", "http", "steps", "dag", "suspend", "retryStrategy", "activeDeadlineSeconds", "timeout", "pendingTimeout", "parallelism", "failFast", "memoize", "synchronization", "daemon", "sidecars", "initContainers", "resource", "data"];
 const CONTAINER = ["volumeMounts", "name", "image", "imagePullPolicy", "command", "args", "env", "envFrom", "workingDir", "resources", "source", "securityContext", "dependencies", "ports", "terminationMessagePath", "terminationMessagePolicy", "livenessProbe", "readinessProbe"];
 const ARTIFACT = ["name", "path", "from", "fromExpression", "raw", "s3", "optional", "subPath", "globalName", "mode", "archive", "recurseMode", "description", "artifactGC", "deleted"];
 const PARAMETER = ["name", "value", "default", "valueFrom", "globalName", "enum", "description"];
@@ -94,6 +95,24 @@ function templateRefs(v: unknown, out: string[] = []): string[] {
   return out;
 }
 
+/**
+ * A template's timeout and pendingTimeout, when written as values: Go
+ * durations (a bare number is refused for timeout, as Argo's validation
+ * does; it would otherwise be read as seconds here, and not at all there).
+ */
+function checkTimeouts(t: ArgoTemplate, where: string): void {
+  for (const k of ["timeout", "pendingTimeout"]) {
+    const v = t[k];
+    if (v === undefined || v === null || v === "" || String(v).includes("{{")) continue;
+    if (k === "timeout" && /^-?\d+$/.test(String(v))) throw new ArgoSpecError(`invalid spec: ${t.name} has invalid duration format in timeout`);
+    try {
+      parseGoDuration(String(v));
+    } catch (e) {
+      throw new ArgoSpecError(`invalid spec: ${where}.${k}: ${(e as Error).message}`);
+    }
+  }
+}
+
 /** A pod's requests, when written as values: a quantity Kubernetes would not take is refused now (parameters are read when the pod starts). */
 function checkRequests(t: ArgoTemplate, where: string, wf: ArgoWorkflow): void {
   if (t.container === undefined && t.script === undefined && t.containerSet === undefined) return;
@@ -113,6 +132,7 @@ function checkTemplate(t: ArgoTemplate, where: string, scope: ArgoTemplate[], wf
   if (t.http !== undefined) checkHttp(asObj(t.http), `${where}.http`, wf);
   checkPodContainers(t, where, wf);
   checkRequests(t, where, wf);
+  checkTimeouts(t, where);
   checkVolumes(t, where, { spec: volumes, configMaps: wf.configMaps });
   only(t, HANDLED_TEMPLATE, K8S_TEMPLATE, where, () => "unknown or Kubernetes-only template field");
   for (const h of Object.keys(asObj(t.hooks))) if (h !== "exit") unsupported(`${where}.hooks`, h, "template-level hooks other than exit are not implemented; put the hook on the step or task that calls the template");

@@ -68,7 +68,7 @@ const KNOWN_FIELDS = [
   "parameters", "artifacts", "value", "valueFrom", "default", "path", "parameter", "expression", "supplied", "globalName", "inputs", "outputs",
   "container", "script", "steps", "dag", "tasks", "template", "templateRef", "when", "withItems", "withParam", "withSequence", "continueOn",
   "retryStrategy", "limit", "retryPolicy", "backoff", "duration", "factor", "maxDuration", "cap", "dependencies", "depends", "command", "args",
-  "source", "image", "env", "workingDir", "activeDeadlineSeconds", "timeout", "onExit", "hooks", "memoize", "key", "maxAge", "cache",
+  "source", "image", "env", "workingDir", "activeDeadlineSeconds", "timeout", "pendingTimeout", "onExit", "hooks", "memoize", "key", "maxAge", "cache",
   "configMap", "synchronization", "mutex", "mutexes", "semaphore", "semaphores", "parallelism", "failFast", "target", "suspend", "from",
   "fromExpression", "raw", "data", "s3", "optional", "subPath", "archive", "none", "containerSet", "containers", "volumeMounts",
   "templateDefaults", "workflowTemplateRef", "clusterScope", "inline", "enum", "description", "count", "start", "end", "format",

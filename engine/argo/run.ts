@@ -47,7 +47,7 @@ import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import pLimit, { type LimitFunction } from "p-limit";
 import { DflowConfigError } from "../../src/errors.js";
-import { durationSeconds } from "../../src/options.js";
+import { durationSeconds, parseGoDuration } from "../../src/options.js";
 import { evaluate, evaluateWhen } from "../expr/index.js";
 import { toJsonText } from "../expr/evaluate.js";
 import { killSteps, runLocal } from "../executors/local.js";
@@ -677,6 +677,8 @@ class Run {
     const run = async (): Promise<Outcome> => {
       // Held while the workflow is suspended: Pending, as Argo shows a pod not created yet.
       const halt = await this.control?.beforePod(() => this.store.save(Object.assign(node, { phase: "Pending" })));
+      // When the pod is asked for: past the workflow's parallelism and a suspension (Argo has no node for such a pod yet).
+      const asked = Date.now();
       if (node.phase === "Pending") this.store.save(Object.assign(node, { phase: "Running" }));
       if (halt) {
         this.fail(node, "Failed", halt);
@@ -689,16 +691,16 @@ class Run {
       // Late variables (retries, pod.name) are bound now; a `{{name}}` still unresolved is an error, an expression stays as Argo leaves it.
       const spec: ArgoTemplate = { ...t };
       for (const k of ["container", "script", "containerSet", "initContainers", "sidecars"]) if (t[k] !== undefined) spec[k] = substituteDeep(t[k], vars, [], "pod");
-      for (const k of ["activeDeadlineSeconds", "timeout"]) if (t[k] !== undefined) spec[k] = substituteDeep(t[k], vars, [], true);
+      for (const k of ["activeDeadlineSeconds", "timeout", "pendingTimeout"]) if (t[k] !== undefined) spec[k] = substituteDeep(t[k], vars, [], true);
       // This machine is the node: the pod starts once its requests fit (capacity.ts), Pending until then.
-      const release = await this.admit(spec, node);
+      const release = await this.admit(spec, node, asked);
       if (typeof release === "string") {
         this.fail(node, "Failed", release);
         return { node, phase: "Failed", outputs: emptyOutputs() };
       }
       let held = false;
       try {
-        const out = await this.podBody(spec, node, vars, inArts, maxEnd, volumes, dir);
+        const out = await this.podBody(spec, node, vars, inArts, maxEnd, volumes, dir, asked);
         // A daemon keeps its share until its process ends.
         if (out.daemon) {
           held = true;
@@ -718,7 +720,7 @@ class Run {
    * share, or why it cannot start (a request Kubernetes would not take, a
    * shutdown or the workflow's deadline while it waited).
    */
-  private async admit(spec: ArgoTemplate, node: ArgoNode): Promise<(() => void) | string> {
+  private async admit(spec: ArgoTemplate, node: ArgoNode, asked: number): Promise<(() => void) | string> {
     let req: PodRequest;
     try {
       req = podRequest(spec, this.wf.spec.podResources, `templates.${spec.name}`);
@@ -727,8 +729,16 @@ class Run {
     }
     const host = machine();
     req = withinMachine(req, host.total);
-    const limits = [this.deadline.remaining()].filter((x) => Number.isFinite(x));
-    const signals = [...(this.control ? [this.control.signal] : []), ...(limits.length ? [AbortSignal.timeout(Math.max(1, limits[0]! * 1000))] : [])];
+    // The template's timeout and pendingTimeout count the time it waits here too (Argo's checkTemplateTimeouts, from the node's start).
+    let pending: number[];
+    try {
+      // A value a parameter gave that is no duration: Argo's controller fails the node with Go's message.
+      pending = [spec.timeout, spec.pendingTimeout].filter((v) => v !== undefined && str(v) !== "").map((v) => asked + parseGoDuration(str(v)) / 1e6 - Date.now());
+    } catch (e) {
+      return (e as Error).message;
+    }
+    const limits = [this.deadline.remaining() * 1000, ...pending].filter((x) => Number.isFinite(x));
+    const signals = [...(this.control ? [this.control.signal] : []), ...(limits.length ? [AbortSignal.timeout(Math.max(1, Math.min(...limits)))] : [])];
     try {
       const release = await host.admit(req, (message) => this.store.save(Object.assign(node, { phase: "Pending", message })), signals.length ? AbortSignal.any(signals) : undefined, { daemon: spec.daemon === true });
       if (node.phase === "Pending") {
@@ -737,14 +747,15 @@ class Run {
       }
       return release;
     } catch {
-      return this.control?.message ?? "Step exceeded its deadline";
+      // Argo's ErrTimeout ("timeout") for a template's own limit; the workflow's deadline is the step's.
+      return this.control?.message ?? (this.deadline.passed() ? "Step exceeded its deadline" : "timeout");
     }
   }
 
   /** The pod, once admitted: its init containers, sidecars and main (or its containerSet). */
-  private async podBody(spec: ArgoTemplate, node: ArgoNode, vars: Vars, inArts: Map<string, Art>, maxEnd: number | undefined, volumes: Obj, dir: string): Promise<Outcome> {
+  private async podBody(spec: ArgoTemplate, node: ArgoNode, vars: Vars, inArts: Map<string, Art>, maxEnd: number | undefined, volumes: Obj, dir: string, asked: number): Promise<Outcome> {
     if (templateKind(spec) === "containerSet") return this.containerSet(spec, node, vars, inArts, maxEnd);
-    const timeout = this.timeout(spec, maxEnd);
+    const timeout = this.timeout(spec, maxEnd, asked);
     // Init containers, one after another before main: the first that fails fails the pod, named as Argo names it.
     for (const ic of asList(spec.initContainers)) {
       const r = await this.sideContainer(spec, "initContainers", ic, dir, volumes, timeout);
@@ -794,10 +805,11 @@ class Run {
     }
   }
 
-  private timeout(t: ArgoTemplate, maxEnd: number | undefined): number | undefined {
+  /** Seconds the pod may run: the least of its deadlines; the template's `timeout` counts from when the pod was asked for (`since`, ms), its wait for room included, as Argo counts it from the node's start. */
+  private timeout(t: ArgoTemplate, maxEnd: number | undefined, since?: number): number | undefined {
     const limits: number[] = [];
     if (t.activeDeadlineSeconds !== undefined) limits.push(Number(str(t.activeDeadlineSeconds)));
-    if (t.timeout !== undefined) limits.push(durationSeconds(str(t.timeout)));
+    if (t.timeout !== undefined) limits.push(durationSeconds(str(t.timeout)) - (since !== undefined ? (Date.now() - since) / 1000 : 0));
     limits.push(this.deadline.remaining());
     if (maxEnd !== undefined) limits.push((maxEnd - Date.now()) / 1000);
     const n = Math.min(...limits.filter((x) => Number.isFinite(x)));

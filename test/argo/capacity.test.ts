@@ -125,6 +125,41 @@ describe("dflow run on a machine of a given size", () => {
       expect(work().map((n) => [n.phase, n.message, n.outputs?.result])).toEqual(Array(4).fill(["Succeeded", undefined, "done"]));
       expect(nodes.find((n) => n.displayName === "big")?.outputs?.result).toBe("alone");
 
+      // pendingTimeout (and timeout) count the time a pod waits for room, as Argo's: Failed "timeout".
+      fs.writeFileSync(
+        path.join(cwd, "late.yaml"),
+        manifest("late-")`  entrypoint: main
+  templates:
+  - name: main
+    dag:
+      tasks:
+      - {name: hold, template: hold}
+      - {name: held, template: held}
+      - {name: late, template: late, dependencies: [held]}
+  - name: hold
+    container:
+      image: busybox
+      command: [sh, -c, "touch ${gate}/held; until [ -e ${gate}/go ]; do sleep 0.05; done"]
+      resources: {requests: {cpu: "1"}}
+  - name: held
+    container: {image: busybox, command: [sh, -c, "until [ -e ${gate}/held ]; do sleep 0.05; done"]}
+  - name: late
+    pendingTimeout: 1s
+    container:
+      image: busybox
+      command: [echo, never]
+      resources: {requests: {cpu: "1"}}
+`,
+      );
+      const lateRun = execa(process.execPath, [cli, "run", "late.yaml"], { cwd, reject: false, all: true, env: { DFLOW_ARGO_CAPACITY: "cpu=1" } });
+      const lateId = await until("the second workflow to start", () => fs.readdirSync(cwd).find((n) => n.startsWith("late-")));
+      const named = (d: string) => Object.values(readArgoStatus(path.join(cwd, lateId))?.nodes ?? {}).find((n) => n.displayName === d);
+      await until("late to time out while it waits", () => named("late")?.phase === "Failed");
+      expect([named("late")?.message, named("hold")?.phase]).toEqual(["timeout", "Running"]);
+      fs.writeFileSync(path.join(gate, "go"), "");
+      expect((await lateRun).exitCode).toBe(1);
+      expect(named("hold")?.phase).toBe("Succeeded");
+
       const bad = await execa(process.execPath, [cli, "run", "wide.yaml"], { cwd, reject: false, all: true, env: { DFLOW_ARGO_CAPACITY: "cpus=2" } });
       expect([bad.exitCode, bad.stderr]).toEqual([1, 'dflow: DFLOW_ARGO_CAPACITY="cpus=2": "cpus=2" is not cpu=N, memory=Q or pods=N with a positive Kubernetes quantity (cpu=8,memory=16Gi,pods=50)']);
       fs.writeFileSync(path.join(cwd, "typo.yaml"), fs.readFileSync(path.join(cwd, "wide.yaml"), "utf8").replace('cpu: "64"', "cpu: lots"));

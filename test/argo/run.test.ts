@@ -138,6 +138,21 @@ spec:
     expect(fs.readFileSync(path.join(work, r.id, node!.id, "log.txt"), "utf8")).toBe("one\ntwo: three\n");
   });
 
+  it("refuses a timeout that is no Go duration at submit, as Argo's validation does; one a parameter gives fails its node with Go's message", async () => {
+    const wf = (timeout: string) => manifest("timeouts-")`  entrypoint: main
+  arguments: {parameters: [{name: t, value: soon}]}
+  templates:
+  - name: main
+    timeout: ${timeout}
+    container: {image: busybox, command: [echo, hi]}
+`;
+    expect(() => Workflow.from_yaml(wf("soon"))).toThrow('invalid spec: templates.main.timeout: time: invalid duration "soon"');
+    expect(() => Workflow.from_yaml(wf('"10"'))).toThrow("invalid spec: main has invalid duration format in timeout");
+    const late = Workflow.from_yaml(wf('"{{workflow.parameters.t}}"'));
+    expect((await late.submit()).phase).toBe("Failed");
+    expect(Object.values(late.status()!.nodes).map((n) => [n.phase, n.message])).toEqual([["Failed", 'time: invalid duration "soon"']]);
+  });
+
   it("runs a workflow whose fields configure Kubernetes only (resources, podResources, resourceClaims, scheduling): a pod uses what this machine has", async () => {
     const wf = Workflow.from_yaml(manifest("k8s-only-")`  entrypoint: main
   podResources: {limits: {cpu: "1", memory: 512Mi}}
