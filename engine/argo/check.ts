@@ -8,7 +8,7 @@ import { checkConfigMapRef, checkVolumes, checkWorkflowVolumes, volumeSpec } fro
 import { syncLocks } from "./sync.js";
 import { PROBE_FIELDS, PROBE_KINDS } from "./probe.js";
 import { machine, podRequest } from "./capacity.js";
-import { parseGoDuration } from "../../src/options.js";
+import { durationSeconds, parseGoDuration } from "../../src/options.js";
 import { parseRequirements } from "./selector.js";
 import { parseExpr } from "../expr/index.js";
 import { GIT_FIELDS, HTTP_FIELDS, S3_FIELDS } from "./remote.js";
@@ -58,6 +58,8 @@ export function checkWorkflow(wf: ArgoWorkflow): void {
   for (const p of asList(asObj(spec.arguments).parameters)) checkParameter(p, `spec.arguments.parameters.${String(p.name)}`, wf);
   for (const a of asList(asObj(spec.arguments).artifacts)) checkArtifact(a, `spec.arguments.artifacts.${String(a.name)}`, wf, true);
   if (spec.retryStrategy !== undefined) only(asObj(spec.retryStrategy), RETRY, [], "spec.retryStrategy", () => "unknown retryStrategy field");
+  checkAmounts(spec, "spec", { activeDeadlineSeconds: "count", parallelism: "count" });
+  checkRetryAmounts(spec.retryStrategy, "spec.retryStrategy");
   const templates = spec.templates ?? [];
   const names = new Set(templates.map((t) => t.name));
   if (!names.has(spec.entrypoint)) throw new ArgoSpecError(`invalid spec: spec.entrypoint template name '${spec.entrypoint}' undefined`);
@@ -93,6 +95,31 @@ function templateRefs(v: unknown, out: string[] = []): string[] {
     }
   }
   return out;
+}
+
+type Amount = "count" | "number" | "seconds";
+const AMOUNT_WHAT: Record<Amount, string> = { count: "a whole number", number: "a number", seconds: "a duration (seconds, or Go's form: 30s, 2m, 1h)" };
+
+/**
+ * Numbers and durations written as values, checked now: a typo was read as
+ * none (no deadline, no retry, no wait); Argo refuses it at submit or fails
+ * the node. Values a parameter gives (`{{...}}`) are read when they are used.
+ */
+function checkAmounts(o: unknown, where: string, fields: Record<string, Amount>): void {
+  for (const [k, kind] of Object.entries(fields)) {
+    const v = asObj(o)[k];
+    if (v === undefined || v === null || v === "" || String(v).includes("{{")) continue;
+    const text = String(v).trim();
+    const ok = kind === "count" ? /^\d+$/.test(text) : kind === "number" ? /^\d+(\.\d+)?$/.test(text) : Number.isFinite(durationSeconds(text)) && durationSeconds(text) >= 0;
+    if (!ok) throw new ArgoSpecError(`invalid spec: ${where}.${k}: ${JSON.stringify(v)} is not ${AMOUNT_WHAT[kind]}`);
+  }
+}
+
+/** A retryStrategy's limit and backoff, as checkAmounts checks them. */
+function checkRetryAmounts(r: unknown, where: string): void {
+  if (r === undefined) return;
+  checkAmounts(r, where, { limit: "count" });
+  checkAmounts(asObj(r).backoff, `${where}.backoff`, { duration: "seconds", maxDuration: "seconds", cap: "seconds", factor: "number" });
 }
 
 /**
@@ -133,6 +160,10 @@ function checkTemplate(t: ArgoTemplate, where: string, scope: ArgoTemplate[], wf
   checkPodContainers(t, where, wf);
   checkRequests(t, where, wf);
   checkTimeouts(t, where);
+  checkAmounts(t, where, { activeDeadlineSeconds: "count", parallelism: "count" });
+  checkAmounts(t.suspend, `${where}.suspend`, { duration: "seconds" });
+  checkAmounts(t.memoize, `${where}.memoize`, { maxAge: "seconds" });
+  checkRetryAmounts(t.retryStrategy, `${where}.retryStrategy`);
   checkVolumes(t, where, { spec: volumes, configMaps: wf.configMaps });
   only(t, HANDLED_TEMPLATE, K8S_TEMPLATE, where, () => "unknown or Kubernetes-only template field");
   for (const h of Object.keys(asObj(t.hooks))) if (h !== "exit") unsupported(`${where}.hooks`, h, "template-level hooks other than exit are not implemented; put the hook on the step or task that calls the template");

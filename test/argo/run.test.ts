@@ -138,7 +138,7 @@ spec:
     expect(fs.readFileSync(path.join(work, r.id, node!.id, "log.txt"), "utf8")).toBe("one\ntwo: three\n");
   });
 
-  it("refuses a timeout that is no Go duration at submit, as Argo's validation does; one a parameter gives fails its node with Go's message", async () => {
+  it("refuses a timeout that is no Go duration at submit, as Argo's validation does, and other numbers and durations that are none; one a parameter gives fails its node with Go's message", async () => {
     const wf = (timeout: string) => manifest("timeouts-")`  entrypoint: main
   arguments: {parameters: [{name: t, value: soon}]}
   templates:
@@ -148,6 +148,21 @@ spec:
 `;
     expect(() => Workflow.from_yaml(wf("soon"))).toThrow('invalid spec: templates.main.timeout: time: invalid duration "soon"');
     expect(() => Workflow.from_yaml(wf('"10"'))).toThrow("invalid spec: main has invalid duration format in timeout");
+    // Numbers and durations elsewhere too: a typo was read as none (no deadline, no retry, no wait).
+    const field = (f: string) => manifest("amounts-")`  entrypoint: main
+  templates:
+  - name: main
+    ${f}
+    container: {image: busybox, command: [echo, hi]}
+`;
+    for (const [f, message] of [
+      ["activeDeadlineSeconds: soon", 'templates.main.activeDeadlineSeconds: "soon" is not a whole number'],
+      ["retryStrategy: {limit: lots}", 'templates.main.retryStrategy.limit: "lots" is not a whole number'],
+      ["retryStrategy: {limit: 2, backoff: {duration: soon}}", `templates.main.retryStrategy.backoff.duration: "soon" is not a duration (seconds, or Go's form: 30s, 2m, 1h)`],
+      ["memoize: {key: k, maxAge: soon, cache: {configMap: {name: c}}}", `templates.main.memoize.maxAge: "soon" is not a duration (seconds, or Go's form: 30s, 2m, 1h)`],
+      ["parallelism: many", 'templates.main.parallelism: "many" is not a whole number'],
+    ]) expect(() => Workflow.from_yaml(field(f!)), f).toThrow(`invalid spec: ${message}`);
+    expect(() => Workflow.from_yaml(field('retryStrategy: {limit: "2", backoff: {duration: "1", factor: "2", maxDuration: 1m}}'))).not.toThrow();
     const late = Workflow.from_yaml(wf('"{{workflow.parameters.t}}"'));
     expect((await late.submit()).phase).toBe("Failed");
     expect(Object.values(late.status()!.nodes).map((n) => [n.phase, n.message])).toEqual([["Failed", 'time: invalid duration "soon"']]);
