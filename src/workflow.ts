@@ -199,7 +199,8 @@ export class Workflow {
     const { workflow, dependencies } = this.to_argo(opts);
     // Loaded when asked for: every `import "dflow-ts"` would pay for it.
     const YAML = createRequire(import.meta.url)("yaml") as typeof import("yaml");
-    return [...dependencies, workflow].map((d) => YAML.stringify(d, { lineWidth: 0 })).join("---\n");
+    // YAML 1.1, as Argo and kubectl read it (yaml.v2): a string such as "yes", "off" or "12:30" is quoted, not read back as a boolean or a number.
+    return [...dependencies, workflow].map((d) => YAML.stringify(d, { lineWidth: 0, version: "1.1" })).join("---\n");
   }
 
   private dir(): string {

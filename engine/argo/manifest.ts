@@ -106,14 +106,52 @@ function lenient(text: string): string {
   return lines.join("\n");
 }
 
+// Go's float syntax (yaml.v2's yamlStyleFloat, its exponent too): digits on one side of the point at least; "." and "e5" are strings.
+const GO_FLOAT = /^[-+]?(?:\.[0-9][0-9_]*|[0-9][0-9_]*(?:\.[0-9_]*)?)(?:[eE][-+]?[0-9]+)?$/;
+
+/**
+ * YAML as Argo reads it: sigs.k8s.io/yaml over yaml.v2, i.e. YAML 1.1's
+ * scalars: unquoted yes/no/on/off/y/n are booleans (a string field gets
+ * "true"/"false"), 0755 is octal (an artifact's `mode`); but, as yaml.v2
+ * into interface{}, timestamps and 1:30 stay strings, and "." is no float.
+ */
+type Tags = Array<{ tag: string; format?: string; test?: RegExp }>;
+const GO_YAML = {
+  version: "1.1" as const,
+  customTags: (tags: Tags): Tags =>
+    tags
+      .filter((t) => t.tag !== "tag:yaml.org,2002:timestamp" && t.format !== "TIME" && !(t.tag === "tag:yaml.org,2002:float" && t.format === "EXP"))
+      .map((t) => (t.tag === "tag:yaml.org,2002:float" && !t.format && t.test?.source.endsWith("\\.[0-9_]*$") ? { ...t, test: GO_FLOAT, resolve: (s: string) => Number.parseFloat(s.replace(/_/g, "")) } : t)),
+};
+
+/**
+ * A `name:` written y, n, yes, no, on or off without quotes is a boolean to
+ * Argo (yaml.v2), so the parameter, step or template is named "true" or
+ * "false" there and what refers to it by its name fails: said now, with
+ * the fix, rather than run here under a name Argo would not give it.
+ */
+function namesReadAsBooleans(doc: import("yaml").Document, text: string, source: string): void {
+  const Y = yaml();
+  Y.visit(doc, {
+    Pair(_, pair) {
+      const k = pair.key;
+      const v = pair.value;
+      if (!Y.isScalar(k) || k.value !== "name" || !Y.isScalar(v) || typeof v.value !== "boolean" || !v.source || /^(true|false)$/i.test(v.source)) return;
+      const line = v.range ? text.slice(0, v.range[0]).split("\n").length : undefined;
+      throw new ArgoSpecError(`${source}${line ? `: line ${line}` : ""}: name: ${v.source} is the boolean ${String(v.value)} to Argo (YAML 1.1, as its yaml.v2 reads it), so the name would be "${String(v.value)}" there; quote it: name: "${v.source}"`);
+    },
+  });
+}
+
 /** Every document of a YAML text, as plain data with canonical field names. */
 export function parseManifests(text: string, source: string): Obj[] {
-  let docs = yaml().parseAllDocuments(text);
-  if (!Array.isArray(docs) || docs.some((d) => d.errors.length)) docs = yaml().parseAllDocuments(lenient(text));
+  let docs = yaml().parseAllDocuments(text, GO_YAML as never);
+  if (!Array.isArray(docs) || docs.some((d) => d.errors.length)) docs = yaml().parseAllDocuments(lenient(text), GO_YAML as never);
   if (!Array.isArray(docs)) throw new ArgoSpecError(`${source}: not a YAML stream`);
   const out: Obj[] = [];
   for (const d of docs) {
     if (d.errors.length) throw new ArgoSpecError(`${source}: invalid YAML: ${d.errors[0].message.split("\n")[0]}`);
+    namesReadAsBooleans(d, text, source);
     const v = d.toJS({ maxAliasCount: 1000 }) as unknown;
     if (v === null || v === undefined) continue;
     if (typeof v !== "object" || Array.isArray(v)) throw new ArgoSpecError(`${source}: a document is not a mapping`);

@@ -40,9 +40,10 @@ function writeOut(report: string, o: ExportCliOptions, YAML: typeof import("yaml
   }
   const configMaps = new Map<string, Record<string, unknown>>();
   for (const e of exported) for (const d of e.dependencies) configMaps.set(d.metadata.name, d);
-  // JSON: one object, or a Kubernetes List of them (what `kubectl create -f` reads as several).
+  // JSON: one object, or a Kubernetes List of them (what `kubectl create -f` reads as several). YAML
+  // 1.1, as kubectl and argo read it: "yes" or "12:30" is quoted, not read back as a boolean or number.
   const docs = (xs: Array<Record<string, unknown>>) =>
-    o.json ? `${JSON.stringify(xs.length === 1 ? xs[0] : { apiVersion: "v1", kind: "List", items: xs }, null, 2)}\n` : xs.map((x) => YAML.stringify(x, { lineWidth: 0 })).join("---\n");
+    o.json ? `${JSON.stringify(xs.length === 1 ? xs[0] : { apiVersion: "v1", kind: "List", items: xs }, null, 2)}\n` : xs.map((x) => YAML.stringify(x, { lineWidth: 0, version: "1.1" })).join("---\n");
   if (!o.output) {
     // One stream, the ConfigMaps first: `dflow export wf.ts | kubectl create -f -` creates them in order.
     process.stdout.write(docs([...configMaps.values(), ...exported.map((e) => e.workflow)]));

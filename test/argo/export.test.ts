@@ -205,6 +205,13 @@ describe("rendering, as dflow's convert_to_argo", () => {
     expect((named.to_dict() as Obj).metadata).toEqual({ name: "meta-abcde" });
     // to_yaml is the same object in YAML.
     expect(YAML.parse(wf.to_yaml())).toEqual(d);
+    // As Argo reads YAML (1.1, yaml.v2): a string that 1.1 would read as a boolean or number is quoted.
+    const words = new Workflow({ name: "words", parameters: { a: "yes", b: "off", c: "12:30" } });
+    words.add(new Step({ name: "s", template: shell("t"), parameters: { x: "no" } }));
+    const text = words.to_yaml();
+    expect(text).toContain('value: "yes"');
+    expect(text).toContain('value: "no"');
+    expect(YAML.parse(text, { version: "1.1" })).toEqual(words.to_dict());
   });
 
   it("a script template: image, command, source, env, the progress annotation, typed inputs with defaults, outputs from paths with defaults and global names", () => {

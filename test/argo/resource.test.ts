@@ -86,7 +86,7 @@ ${outputs}`;
     const wf = "      manifest: |\n        apiVersion: argoproj.io/v1alpha1\n        kind: Workflow\n        metadata: {name: w}";
     expect(() => Workflow.from_yaml(t(`      action: patch\n${wf}`))).toThrow('templates.main.resource.action is not supported when running Argo workflows locally: "patch" is not one of create, apply, get, delete (a patch or replace needs Kubernetes)');
     expect(() => Workflow.from_yaml(t(`      action: create\n      flags: [--validate=false]\n${wf}`))).toThrow("templates.main.resource.flags is not supported when running Argo workflows locally: kubectl flags need Kubernetes");
-    expect(() => Workflow.from_yaml(t(`      action: get\n${wf}`, "    outputs: {parameters: [{name: n, valueFrom: {jqFilter: '.items | length'}}]}"))).toThrow("templates.main.outputs.parameters.n.valueFrom.jqFilter is not supported when running Argo workflows locally: a jq program other than a path (.metadata.name) needs jq; give the path, or jsonPath");
+    expect(() => Workflow.from_yaml(t(`      action: get\n${wf}`, "    outputs: {parameters: [{name: count, valueFrom: {jqFilter: '.items | length'}}]}"))).toThrow("templates.main.outputs.parameters.count.valueFrom.jqFilter is not supported when running Argo workflows locally: a jq program other than a path (.metadata.name) needs jq; give the path, or jsonPath");
     expect(() => Workflow.from_yaml(t(`      action: get\n      successCondition: "status.phase === Succeeded"\n${wf}`))).toThrow(/^invalid spec: templates\.main\.resource\.successCondition: cannot parse "status\.phase === Succeeded"/);
   });
 });

@@ -50,7 +50,7 @@ spec:
       - name: b
         template: flaky
         dependencies: [a]
-        arguments: {parameters: [{name: n, value: "{{tasks.a.outputs.parameters.n}}"}]}
+        arguments: {parameters: [{name: "n", value: "{{tasks.a.outputs.parameters.n}}"}]}
       - name: c
         template: use
         dependencies: [b]
@@ -59,7 +59,7 @@ spec:
           artifacts: [{name: made, from: "{{tasks.a.outputs.artifacts.made}}"}]
   - name: make
     outputs:
-      parameters: [{name: n, valueFrom: {path: /tmp/n}}]
+      parameters: [{name: "n", valueFrom: {path: /tmp/n}}]
       artifacts: [{name: made, path: /tmp/made.txt}]
     script:
       image: alpine
@@ -69,7 +69,7 @@ spec:
         echo 41 > /tmp/n
         echo "made by a" > /tmp/made.txt
   - name: flaky
-    inputs: {parameters: [{name: n}]}
+    inputs: {parameters: [{name: "n"}]}
     script:
       image: alpine
       command: [sh]
@@ -302,12 +302,12 @@ spec:
     - - name: use
         template: use
         arguments:
-          parameters: [{name: n, value: "{{steps.make.outputs.parameters.n}}"}]
+          parameters: [{name: "n", value: "{{steps.make.outputs.parameters.n}}"}]
           artifacts: [{name: made, from: "{{steps.make.outputs.artifacts.made}}"}]
   - name: make
     memoize: {key: "memo-test-${path.basename(host)}", cache: {configMap: {name: memo-test}}}
     outputs:
-      parameters: [{name: n, valueFrom: {path: /tmp/n}}]
+      parameters: [{name: "n", valueFrom: {path: /tmp/n}}]
       artifacts: [{name: made, path: /tmp/made.txt}]
     script:
       image: alpine
@@ -318,7 +318,7 @@ spec:
         echo "made once" > /tmp/made.txt
   - name: use
     inputs:
-      parameters: [{name: n}]
+      parameters: [{name: "n"}]
       artifacts: [{name: made, path: /tmp/in.txt}]
     script:
       image: alpine

@@ -189,6 +189,32 @@ spec:
     expect(Object.values(wf.status()!.nodes).map((n) => n.outputs?.result)).toEqual(["ran"]);
   });
 
+  it("reads scalars as Argo's yaml.v2 does (YAML 1.1): unquoted yes/off are booleans, \"true\"/\"false\" in a string field; 0755 is octal; 12:30 and . stay strings", async () => {
+    const wf = Workflow.from_yaml(manifest("yaml11-")`  entrypoint: main
+  arguments:
+    parameters:
+    - {name: a, value: yes}
+    - {name: b, value: off}
+    - {name: c, value: 12:30}
+    - {name: d, value: .}
+    - {name: e, value: "yes"}
+  templates:
+  - name: main
+    inputs:
+      artifacts: [{name: f, path: /tmp/f, mode: 0755, raw: {data: hi}}]
+    container: {image: busybox, command: [sh, -c, "echo {{workflow.parameters.a}} {{workflow.parameters.b}} {{workflow.parameters.c}} {{workflow.parameters.d}} {{workflow.parameters.e}} $(stat -c %a /tmp/f)"]}
+`);
+    expect((await wf.submit()).phase).toBe("Succeeded");
+    expect(Object.values(wf.status()!.nodes)[0]!.outputs?.result).toBe("true false 12:30 . yes 755");
+    // A name Argo would read as a boolean is refused, with the fix.
+    expect(() => Workflow.from_yaml(manifest("named-")`  entrypoint: main
+  templates:
+  - name: main
+    inputs: {parameters: [{name: n, value: "1"}]}
+    container: {image: busybox, command: [echo, hi]}
+`)).toThrow('workflow manifest: line 8: name: n is the boolean false to Argo (YAML 1.1, as its yaml.v2 reads it), so the name would be "false" there; quote it: name: "n"');
+  });
+
   it("gives each node Argo's boundaryID: the Steps or DAG node whose template it is part of", async () => {
     const wf = Workflow.from_yaml(`
 apiVersion: argoproj.io/v1alpha1
