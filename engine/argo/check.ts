@@ -11,6 +11,7 @@ import { machine, podRequest } from "./capacity.js";
 import { durationSeconds, parseGoDuration } from "../../src/options.js";
 import { parseRequirements } from "./selector.js";
 import { parseExpr } from "../expr/index.js";
+import { type TaskSpec, dependencyNames, dependsOf } from "./depends.js";
 import { GIT_FIELDS, HTTP_FIELDS, S3_FIELDS } from "./remote.js";
 
 
@@ -60,6 +61,7 @@ export function checkWorkflow(wf: ArgoWorkflow): void {
   if (spec.retryStrategy !== undefined) only(asObj(spec.retryStrategy), RETRY, [], "spec.retryStrategy", () => "unknown retryStrategy field");
   checkAmounts(spec, "spec", { activeDeadlineSeconds: "count", parallelism: "count" });
   checkRetryAmounts(spec.retryStrategy, "spec.retryStrategy");
+  checkRetryPolicy(spec.retryStrategy, "spec.retryStrategy");
   const templates = spec.templates ?? [];
   const names = new Set(templates.map((t) => t.name));
   if (!names.has(spec.entrypoint)) throw new ArgoSpecError(`invalid spec: spec.entrypoint template name '${spec.entrypoint}' undefined`);
@@ -97,6 +99,67 @@ function templateRefs(v: unknown, out: string[] = []): string[] {
   return out;
 }
 
+/** Fields Go reads as booleans: another value is refused at submit (it was read here as false). */
+function checkBooleans(o: unknown, where: string, fields: string[]): void {
+  for (const k of fields) {
+    const v = asObj(o)[k];
+    if (v !== undefined && v !== null && typeof v !== "boolean") throw new ArgoSpecError(`invalid spec: ${where}.${k}: ${JSON.stringify(v)} is not true or false`);
+  }
+}
+
+/** A loop as Argo's validation and expandSequence take it: one kind of loop; a sequence of whole numbers, a count or an end. */
+function checkLoop(s: Obj, where: string): void {
+  if (["withItems", "withParam", "withSequence"].filter((k) => s[k] !== undefined).length > 1) throw new ArgoSpecError(`invalid spec: ${where}: only one of withItems, withParam, withSequence can be specified`);
+  if (s.withSequence === undefined) return;
+  const seq = asObj(s.withSequence);
+  if (seq.count !== undefined && seq.end !== undefined) throw new ArgoSpecError(`invalid spec: ${where}.withSequence: only one of count or end can be defined in withSequence`);
+  for (const k of ["count", "start", "end"]) {
+    const v = seq[k];
+    if (v === undefined || v === null || String(v).includes("{{")) continue;
+    if (!/^[-+]?\d+$/.test(String(v).trim())) throw new ArgoSpecError(`invalid spec: ${where}.withSequence.${k}: ${JSON.stringify(v)} is not a whole number`);
+  }
+}
+
+/** Step names are unique in their steps template, task names in their DAG, and a DAG has no cycle (Argo's validation). */
+function checkNames(t: ArgoTemplate, where: string): void {
+  const seen = new Set<string>();
+  const groups = Array.isArray(t.steps) ? (t.steps as unknown[]).map((g) => (Array.isArray(g) ? g : [g]) as Obj[]) : [];
+  groups.forEach((g, i) => {
+    for (const st of g) {
+      const name = String(st.name ?? "");
+      if (seen.has(name)) throw new ArgoSpecError(`invalid spec: templates.${t.name}.steps[${i}].name '${name}' is not unique`);
+      seen.add(name);
+    }
+  });
+  const tasks = asList(asObj(t.dag).tasks);
+  const names = new Set<string>();
+  for (const task of tasks) {
+    const name = String(task.name ?? "");
+    if (names.has(name)) throw new ArgoSpecError(`invalid spec: ${where}.tasks.${name}: the name is not unique`);
+    names.add(name);
+  }
+  if (!tasks.length) return;
+  const deps = new Map<string, string[]>();
+  for (const task of tasks) {
+    try {
+      deps.set(String(task.name), dependencyNames(dependsOf(task as unknown as TaskSpec), names, `${where}.tasks.${String(task.name)}`));
+    } catch (e) {
+      throw new ArgoSpecError(`invalid spec: ${(e as Error).message}`);
+    }
+  }
+  // A cycle, named as Argo's verifyNoCycles names it.
+  const done = new Set<string>();
+  const visit = (name: string, path: string[]): void => {
+    if (done.has(name)) return;
+    for (const d of deps.get(name) ?? []) {
+      if (path.includes(d)) throw new ArgoSpecError(`invalid spec: templates.${t.name}.tasks dependency cycle detected: ${path.join("->")}->${d}`);
+      visit(d, [...path, d]);
+    }
+    done.add(name);
+  };
+  for (const name of names) visit(name, [name]);
+}
+
 type Amount = "count" | "number" | "seconds";
 const AMOUNT_WHAT: Record<Amount, string> = { count: "a whole number", number: "a number", seconds: "a duration (seconds, or Go's form: 30s, 2m, 1h)" };
 
@@ -113,6 +176,13 @@ function checkAmounts(o: unknown, where: string, fields: Record<string, Amount>)
     const ok = kind === "count" ? /^\d+$/.test(text) : kind === "number" ? /^\d+(\.\d+)?$/.test(text) : Number.isFinite(durationSeconds(text)) && durationSeconds(text) >= 0;
     if (!ok) throw new ArgoSpecError(`invalid spec: ${where}.${k}: ${JSON.stringify(v)} is not ${AMOUNT_WHAT[kind]}`);
   }
+}
+
+/** Argo's four retry policies (validate.go); another was read here as none. */
+function checkRetryPolicy(r: unknown, where: string): void {
+  const p = asObj(r).retryPolicy;
+  if (p === undefined || p === null || p === "" || String(p).includes("{{")) return;
+  if (!["Always", "OnError", "OnFailure", "OnTransientError"].includes(String(p))) throw new ArgoSpecError(`invalid spec: ${where}.retryPolicy: ${String(p)} is not a valid RetryPolicy (Always, OnError, OnFailure or OnTransientError)`);
 }
 
 /** A retryStrategy's limit and backoff, as checkAmounts checks them. */
@@ -164,6 +234,10 @@ function checkTemplate(t: ArgoTemplate, where: string, scope: ArgoTemplate[], wf
   checkAmounts(t.suspend, `${where}.suspend`, { duration: "seconds" });
   checkAmounts(t.memoize, `${where}.memoize`, { maxAge: "seconds" });
   checkRetryAmounts(t.retryStrategy, `${where}.retryStrategy`);
+  checkRetryPolicy(t.retryStrategy, `${where}.retryStrategy`);
+  checkBooleans(t, where, ["failFast", "daemon"]);
+  checkBooleans(t.dag, `${where}.dag`, ["failFast"]);
+  checkNames(t, where);
   checkVolumes(t, where, { spec: volumes, configMaps: wf.configMaps });
   only(t, HANDLED_TEMPLATE, K8S_TEMPLATE, where, () => "unknown or Kubernetes-only template field");
   for (const h of Object.keys(asObj(t.hooks))) if (h !== "exit") unsupported(`${where}.hooks`, h, "template-level hooks other than exit are not implemented; put the hook on the step or task that calls the template");
@@ -359,6 +433,8 @@ function checkArtifact(a: Obj, where: string, wf: ArgoWorkflow, input = false, l
 
 function checkCall(s: Obj, where: string, fields: string[], scope: ArgoTemplate[], wf: ArgoWorkflow, volumes: Obj): void {
   only(s, fields, [], where, () => "unknown step/task field");
+  checkLoop(s, where);
+  checkBooleans(s.continueOn, `${where}.continueOn`, ["failed", "error"]);
   for (const p of asList(asObj(s.arguments).parameters)) checkParameter(p, `${where}.arguments.parameters.${String(p.name)}`, wf);
   for (const a of asList(asObj(s.arguments).artifacts)) checkArtifact(a, `${where}.arguments.artifacts.${String(a.name)}`, wf, true);
   let callee: ArgoTemplate | undefined;

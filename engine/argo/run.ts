@@ -1472,14 +1472,20 @@ class Run {
       const fmt = s.format !== undefined ? str(s.format) : undefined;
       let start: number;
       let end: number;
+      // Go's strconv.Atoi, as Argo's expandSequence: a value that is no whole number is an error, not no items.
+      const atoi = (v: unknown): number => {
+        const text = str(v).trim();
+        if (!/^[-+]?\d+$/.test(text)) throw new TagError(`withSequence: strconv.Atoi: parsing ${JSON.stringify(str(v))}: invalid syntax`);
+        return Number(text);
+      };
       if (s.count !== undefined) {
-        const count = Number(str(s.count));
-        start = Number(str(s.start ?? 0));
+        const count = atoi(s.count);
+        start = atoi(s.start ?? 0);
         end = start + count - 1;
         if (count === 0) return [];
       } else {
-        start = Number(str(s.start ?? 0));
-        end = Number(str(s.end ?? 0));
+        start = atoi(s.start ?? 0);
+        end = atoi(s.end ?? 0);
       }
       const out: string[] = [];
       const step1 = start <= end ? 1 : -1;

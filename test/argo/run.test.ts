@@ -168,6 +168,44 @@ spec:
     expect(Object.values(late.status()!.nodes).map((n) => [n.phase, n.message])).toEqual([["Failed", 'time: invalid duration "soon"']]);
   });
 
+  it("refuses at submit what Argo's validation refuses (it ran here as something else): loops, retry policies, booleans, names, cycles", async () => {
+    const steps = (step: string, extra = "") => manifest("checks-")`  entrypoint: main
+  templates:
+  - name: main
+${extra}    steps: [[${step}]]
+  - name: hi
+    container: {image: busybox, command: [echo, hi]}
+`;
+    for (const [text, message] of [
+      [steps("{name: a, template: hi, withSequence: {count: lots}}"), 'templates.main.steps[0].a.withSequence.count: "lots" is not a whole number'],
+      [steps("{name: a, template: hi, withSequence: {count: 2, end: 3}}"), "templates.main.steps[0].a.withSequence: only one of count or end can be defined in withSequence"],
+      [steps("{name: a, template: hi, withItems: [1], withParam: '[2]'}"), "templates.main.steps[0].a: only one of withItems, withParam, withSequence can be specified"],
+      [steps("{name: a, template: hi, continueOn: {failed: maybe}}"), 'templates.main.steps[0].a.continueOn.failed: "maybe" is not true or false'],
+      [steps("{name: a, template: hi}, {name: a, template: hi}"), "templates.main.steps[0].name 'a' is not unique"],
+      [steps("{name: a, template: hi}", "    retryStrategy: {limit: 1, retryPolicy: Sometimes}\n"), "templates.main.retryStrategy.retryPolicy: Sometimes is not a valid RetryPolicy (Always, OnError, OnFailure or OnTransientError)"],
+      [steps("{name: a, template: hi}", '    failFast: "maybe"\n'), 'templates.main.failFast: "maybe" is not true or false'],
+      [manifest("cycle-")`  entrypoint: main
+  templates:
+  - name: main
+    dag: {tasks: [{name: A, template: hi, dependencies: [B]}, {name: B, template: hi, dependencies: [A]}]}
+  - name: hi
+    container: {image: busybox, command: [echo, hi]}
+`, "templates.main.tasks dependency cycle detected: A->B->A"],
+    ]) expect(() => Workflow.from_yaml(text!), message).toThrow(`invalid spec: ${message}`);
+    // A count a parameter gives that is no number: the loop's node errs with Go's message (it ran no item).
+    const late = Workflow.from_yaml(manifest("late-count-")`  entrypoint: main
+  arguments: {parameters: [{name: count, value: lots}]}
+  templates:
+  - name: main
+    steps: [[{name: a, template: hi, withSequence: {count: "{{workflow.parameters.count}}"}}]]
+  - name: hi
+    container: {image: busybox, command: [echo, hi]}
+`);
+    const r = await late.submit();
+    expect(r.phase).not.toBe("Succeeded");
+    expect(Object.values(late.status()!.nodes).map((n) => n.message).join(" ")).toContain('withSequence: strconv.Atoi: parsing "lots": invalid syntax');
+  });
+
   it("runs a workflow whose fields configure Kubernetes only (resources, podResources, resourceClaims, scheduling): a pod uses what this machine has", async () => {
     const wf = Workflow.from_yaml(manifest("k8s-only-")`  entrypoint: main
   podResources: {limits: {cpu: "1", memory: 512Mi}}
