@@ -56,7 +56,10 @@ export function checkWorkflow(wf: ArgoWorkflow): void {
   syncLocks(spec.synchronization, wf, "spec.synchronization");
   only(asObj(spec.workflowMetadata), ["labels", "annotations", "labelsFrom"], [], "spec.workflowMetadata", () => "not implemented");
   for (const [hname, h] of Object.entries(asObj(spec.hooks))) only(asObj(h), ["template", "templateRef", "arguments", "expression"], [], `spec.hooks.${hname}`, () => "unknown hook field");
-  for (const p of asList(asObj(spec.arguments).parameters)) checkParameter(p, `spec.arguments.parameters.${String(p.name)}`, wf);
+  for (const p of asList(asObj(spec.arguments).parameters)) {
+    checkParameter(p, `spec.arguments.parameters.${String(p.name)}`, wf);
+    checkEnum(p, "spec.arguments.");
+  }
   for (const a of asList(asObj(spec.arguments).artifacts)) checkArtifact(a, `spec.arguments.artifacts.${String(a.name)}`, wf, true);
   if (spec.retryStrategy !== undefined) only(asObj(spec.retryStrategy), RETRY, [], "spec.retryStrategy", () => "unknown retryStrategy field");
   checkAmounts(spec, "spec", { activeDeadlineSeconds: "count", parallelism: "count" });
@@ -176,6 +179,15 @@ function checkAmounts(o: unknown, where: string, fields: Record<string, Amount>)
     const ok = kind === "count" ? /^\d+$/.test(text) : kind === "number" ? /^\d+(\.\d+)?$/.test(text) : Number.isFinite(durationSeconds(text)) && durationSeconds(text) >= 0;
     if (!ok) throw new ArgoSpecError(`invalid spec: ${where}.${k}: ${JSON.stringify(v)} is not ${AMOUNT_WHAT[kind]}`);
   }
+}
+
+/** A workflow argument's enum, as Argo's validateArgumentsValues checks it (its value, `-p` included, must be one). */
+function checkEnum(p: Obj, prefix: string): void {
+  if (!Array.isArray(p.enum)) return;
+  const name = String(p.name);
+  if (!p.enum.length) throw new ArgoSpecError(`invalid spec: ${prefix}${name}.enum should contain at least one value`);
+  if (p.value === undefined || p.value === null || String(p.value).includes("{{")) return;
+  if (!p.enum.map(String).includes(String(p.value))) throw new ArgoSpecError(`invalid spec: ${prefix}${name}.value should be present in ${prefix}${name}.enum list`);
 }
 
 /** Argo's four retry policies (validate.go); another was read here as none. */

@@ -168,7 +168,7 @@ spec:
     expect(Object.values(late.status()!.nodes).map((n) => [n.phase, n.message])).toEqual([["Failed", 'time: invalid duration "soon"']]);
   });
 
-  it("refuses at submit what Argo's validation refuses (it ran here as something else): loops, retry policies, booleans, names, cycles", async () => {
+  it("refuses at submit what Argo's validation refuses (it ran here as something else): loops, retry policies, booleans, names, cycles, an argument outside its enum", async () => {
     const steps = (step: string, extra = "") => manifest("checks-")`  entrypoint: main
   templates:
   - name: main
@@ -191,6 +191,12 @@ ${extra}    steps: [[${step}]]
   - name: hi
     container: {image: busybox, command: [echo, hi]}
 `, "templates.main.tasks dependency cycle detected: A->B->A"],
+      [manifest("enum-")`  entrypoint: main
+  arguments: {parameters: [{name: colour, value: mauve, enum: [red, blue]}]}
+  templates:
+  - name: main
+    container: {image: busybox, command: [echo, hi]}
+`, "spec.arguments.colour.value should be present in spec.arguments.colour.enum list"],
     ]) expect(() => Workflow.from_yaml(text!), message).toThrow(`invalid spec: ${message}`);
     // A count a parameter gives that is no number: the loop's node errs with Go's message (it ran no item).
     const late = Workflow.from_yaml(manifest("late-count-")`  entrypoint: main
