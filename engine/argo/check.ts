@@ -181,6 +181,30 @@ function checkAmounts(o: unknown, where: string, fields: Record<string, Amount>)
   }
 }
 
+/** Where each kind of template takes its output parameters from, and Argo's name for the kind (validateOutputs). */
+const OUTPUT_SOURCES: Array<[string, string, string[], string]> = [
+  ["container", "Container", ["path"], "path must be specified"],
+  ["script", "Script", ["path"], "path must be specified"],
+  ["containerSet", "ContainerSet", ["path"], "path must be specified"],
+  ["resource", "Resource", ["jqFilter", "jsonPath"], " .jqFilter or jsonPath must be specified"],
+  ["steps", "Steps", ["parameter", "expression"], "parameter or expression must be specified"],
+  ["dag", "DAG", ["parameter", "expression"], "parameter or expression must be specified"],
+];
+
+/** Output parameters as Argo's validateOutputs takes them: a value or a valueFrom, and the source the template's kind has. */
+function checkOutputParameters(t: ArgoTemplate): void {
+  for (const p of asList(asObj(t.outputs).parameters)) {
+    const ref = `templates.${t.name}.outputs.parameters.${String(p.name)}`;
+    if (p.valueFrom !== undefined && p.value !== undefined) throw new ArgoSpecError(`invalid spec: ${ref} has both valueFrom and value specified, choose one`);
+    if (p.value !== undefined) continue;
+    if (p.valueFrom === undefined) throw new ArgoSpecError(`invalid spec: ${ref} does not have valueFrom or value specified`);
+    const vf = asObj(p.valueFrom);
+    const kind = OUTPUT_SOURCES.find(([k]) => t[k] !== undefined);
+    if (kind && !kind[2].some((k) => vf[k] !== undefined && vf[k] !== "")) throw new ArgoSpecError(`invalid spec: ${ref}${kind[3].startsWith(" ") ? "" : "."}${kind[3]} for ${kind[1]} templates`);
+    if ((t.steps !== undefined || t.dag !== undefined) && vf.parameter && vf.expression) throw new ArgoSpecError(`invalid spec: ${ref} shouldn't have both \`from\` and \`expression\` specified in \`ValueFrom\` for ${t.steps !== undefined ? "Steps" : "DAG"} templates`);
+  }
+}
+
 /** A workflow argument's enum, as Argo's validateArgumentsValues checks it (its value, `-p` included, must be one). */
 function checkEnum(p: Obj, prefix: string): void {
   if (!Array.isArray(p.enum)) return;
@@ -250,6 +274,7 @@ function checkTemplate(t: ArgoTemplate, where: string, scope: ArgoTemplate[], wf
   checkBooleans(t, where, ["failFast", "daemon"]);
   checkBooleans(t.dag, `${where}.dag`, ["failFast"]);
   checkNames(t, where);
+  checkOutputParameters(t);
   checkVolumes(t, where, { spec: volumes, configMaps: wf.configMaps });
   only(t, HANDLED_TEMPLATE, K8S_TEMPLATE, where, () => "unknown or Kubernetes-only template field");
   for (const h of Object.keys(asObj(t.hooks))) if (h !== "exit") unsupported(`${where}.hooks`, h, "template-level hooks other than exit are not implemented; put the hook on the step or task that calls the template");

@@ -168,7 +168,7 @@ spec:
     expect(Object.values(late.status()!.nodes).map((n) => [n.phase, n.message])).toEqual([["Failed", 'time: invalid duration "soon"']]);
   });
 
-  it("refuses at submit what Argo's validation refuses (it ran here as something else): loops, retry policies, booleans, names, cycles, an argument outside its enum", async () => {
+  it("refuses at submit what Argo's validation refuses (it ran here as something else): loops, retry policies, booleans, names, cycles, an argument outside its enum, an output with no source", async () => {
     const steps = (step: string, extra = "") => manifest("checks-")`  entrypoint: main
   templates:
   - name: main
@@ -197,6 +197,12 @@ ${extra}    steps: [[${step}]]
   - name: main
     container: {image: busybox, command: [echo, hi]}
 `, "spec.arguments.colour.value should be present in spec.arguments.colour.enum list"],
+      [manifest("outputs-")`  entrypoint: main
+  templates:
+  - name: main
+    outputs: {parameters: [{name: o, valueFrom: {default: x}}]}
+    container: {image: busybox, command: [echo, hi]}
+`, "templates.main.outputs.parameters.o.path must be specified for Container templates"],
     ]) expect(() => Workflow.from_yaml(text!), message).toThrow(`invalid spec: ${message}`);
     // A count a parameter gives that is no number: the loop's node errs with Go's message (it ran no item).
     const late = Workflow.from_yaml(manifest("late-count-")`  entrypoint: main
