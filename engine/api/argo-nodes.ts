@@ -4,7 +4,7 @@
 // through a file the waiting node reads (engine/control.ts setSuspendStep),
 // so any process may set them.
 import { type SuspendSet, setSuspendStep } from "../control.js";
-import { readArgoStatus, templateOfRun } from "../argo/index.js";
+import { type ArgoRestart, readArgoStatus, templateOfRun } from "../argo/index.js";
 import { asList } from "../argo/manifest.js";
 import type { ArgoNode } from "../argo/store.js";
 import { ArgoApiError, asObj, parseFieldSelector } from "./argo-shapes.js";
@@ -30,6 +30,11 @@ export function nodeSelector(selector: string): (n: ArgoNode) => boolean {
       id: n.id,
       ...Object.fromEntries((n.inputs?.parameters ?? []).map((p) => [`inputs.parameters.${p.name}.value`, p.value ?? ""])),
     });
+}
+
+/** What `argo retry --restart-successful --node-field-selector` runs again (engine/argo/run.ts retryArgoWorkflow). */
+export function argoRestart(selector: string): ArgoRestart {
+  return { pick: nodeSelector(selector), selector };
 }
 
 /**

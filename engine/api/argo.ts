@@ -28,7 +28,7 @@ import { engineAlive, isFinal, listWorkflowDirs } from "./read.js";
 import { ApiError, type WorkflowStore } from "./workflows.js";
 import { type ObjectKind, TemplateStore, type TemplateKind, randomSuffix } from "./argo-templates.js";
 import { CronWorkflows } from "./argo-cron.js";
-import { nodeSelector, setSuspendNodes } from "./argo-nodes.js";
+import { argoRestart, setSuspendNodes } from "./argo-nodes.js";
 import { ArgoApiError, type GrpcCode, type Obj, asObj, checkName, filterFields, k8sTime, lintManifest, matchesLabels, parseLabelSelector } from "./argo-shapes.js";
 
 export { ArgoApiError, GRPC_HTTP } from "./argo-shapes.js";
@@ -549,7 +549,7 @@ export class ArgoWorkflowService {
     const dir = this.find(namespace, name);
     // Argo's FormulateRetryWorkflow: succeeded nodes run again only with both; a selector alone selects nothing.
     const selector = str(body.nodeFieldSelector);
-    const restart = (body.restartSuccessful === true || body.restartSuccessful === "true") && selector ? { pick: nodeSelector(selector), selector } : undefined;
+    const restart = (body.restartSuccessful === true || body.restartSuccessful === "true") && selector ? argoRestart(selector) : undefined;
     if (Array.isArray(body.parameters) && body.parameters.length) throw new ArgoApiError(12, "retry with parameters is not supported; resubmit with parameters instead");
     const st = readArgoStatus(dir);
     const phase = st && orphaned(dir, st).phase;

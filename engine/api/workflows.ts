@@ -20,7 +20,6 @@ import type { AttemptJson, GraphStep, IOJson, LogChunkJson, StepDetailJson, Work
 import { readLogBytes, wholeCharacters } from "./logs.js";
 import { type StepNode, type WorkflowInfo, engineAlive, findStep, isFinal, label, listWorkflowDirs, nodeJson, podsOf, readWorkflow, selectSteps, snapshot, stepTree, workflowJson } from "./read.js";
 
-/** A request the API cannot answer, with the HTTP status that says why. */
 /** How `dflow retry` / `resubmit` of an Argo run differ from the plain ones (argo retry's and resubmit's options). */
 export interface ArgoRerun {
   /** retry: the succeeded nodes to run again too (`--restart-successful --node-field-selector`). */
@@ -29,6 +28,7 @@ export interface ArgoRerun {
   memoized?: boolean;
 }
 
+/** A request the API cannot answer, with the HTTP status that says why. */
 export class ApiError extends Error {
   constructor(
     readonly status: 400 | 403 | 404 | 409 | 500,
@@ -434,15 +434,14 @@ export class WorkflowStore {
    * Both run the workflow as it ran (kept with the run), not the files now.
    */
   async rerunArgo(id: string, how: "retry" | "resubmit", log: (line: string) => void, o: ArgoRerun = {}): Promise<{ id: string; phase: string; message?: string }> {
-    const restartSelector = o.restartSelector;
     this.refuseRetryWhileRunning(id, this.dirOf(id), how);
     const argo = await import("../argo/index.js");
     try {
       // `argo retry --restart-successful --node-field-selector`: those succeeded nodes run again too.
-      const { nodeSelector, ArgoApiError } = await import("./argo-nodes.js");
-      let restart: { pick: ReturnType<typeof nodeSelector>; selector: string } | undefined;
+      const { argoRestart, ArgoApiError } = await import("./argo-nodes.js");
+      let restart: ReturnType<typeof argoRestart> | undefined;
       try {
-        restart = restartSelector === undefined ? undefined : { pick: nodeSelector(restartSelector), selector: restartSelector };
+        restart = o.restartSelector === undefined ? undefined : argoRestart(o.restartSelector);
       } catch (e) {
         throw e instanceof ArgoApiError ? new ApiError(400, e.message) : e;
       }

@@ -146,9 +146,10 @@ export class Node {
   /**
    * Resolves with the release of the pod's share once it fits; meanwhile
    * `waiting` is told the scheduler's reason (again when it changes).
-   * Rejects with the signal's reason when aborted while waiting.
+   * Rejects with the signal's reason when aborted while waiting; a function
+   * is asked for the signal only then (most pods fit at once: none is made).
    */
-  admit(req: PodRequest, waiting: (message: string) => void, signal?: AbortSignal, o: { daemon?: boolean } = {}): Promise<() => void> {
+  admit(req: PodRequest, waiting: (message: string) => void, abort?: AbortSignal | (() => AbortSignal | undefined), o: { daemon?: boolean } = {}): Promise<() => void> {
     const daemon = o.daemon === true;
     const release = () => {
       this.free.cpu += req.cpu;
@@ -165,6 +166,7 @@ export class Node {
       return once(release);
     };
     if (this.fits(req)) return Promise.resolve(take());
+    const signal = typeof abort === "function" ? abort() : abort;
     return new Promise((resolve, reject) => {
       const w: Waiter = { req, daemon, reported: "", waiting, admit: () => resolve(take()) };
       this.queue.push(w);

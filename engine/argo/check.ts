@@ -11,7 +11,7 @@ import { machine, podRequest } from "./capacity.js";
 import { durationSeconds, parseGoDuration } from "../../src/options.js";
 import { parseRequirements } from "./selector.js";
 import { parseExpr } from "../expr/index.js";
-import { type TaskSpec, dependencyNames, dependsOf } from "./depends.js";
+import { taskGraph } from "./depends.js";
 import { GIT_FIELDS, HTTP_FIELDS, S3_FIELDS } from "./remote.js";
 
 
@@ -142,13 +142,11 @@ function checkNames(t: ArgoTemplate, where: string): void {
     names.add(name);
   }
   if (!tasks.length) return;
-  const deps = new Map<string, string[]>();
-  for (const task of tasks) {
-    try {
-      deps.set(String(task.name), dependencyNames(dependsOf(task as unknown as TaskSpec), names, `${where}.tasks.${String(task.name)}`));
-    } catch (e) {
-      throw new ArgoSpecError(`invalid spec: ${(e as Error).message}`);
-    }
+  let deps: Map<string, string[]>;
+  try {
+    deps = taskGraph(tasks, where).deps;
+  } catch (e) {
+    throw new ArgoSpecError(`invalid spec: ${(e as Error).message}`);
   }
   // A cycle, named as Argo's verifyNoCycles names it.
   const done = new Set<string>();
@@ -176,7 +174,7 @@ function checkAmounts(o: unknown, where: string, fields: Record<string, Amount>)
     const v = asObj(o)[k];
     if (v === undefined || v === null || v === "" || String(v).includes("{{")) continue;
     const text = String(v).trim();
-    const ok = kind === "count" ? /^\d+$/.test(text) : kind === "number" ? /^\d+(\.\d+)?$/.test(text) : Number.isFinite(durationSeconds(text)) && durationSeconds(text) >= 0;
+    const ok = kind === "count" ? /^\d+$/.test(text) : kind === "number" ? /^\d+(\.\d+)?$/.test(text) : durationSeconds(text) >= 0;
     if (!ok) throw new ArgoSpecError(`invalid spec: ${where}.${k}: ${JSON.stringify(v)} is not ${AMOUNT_WHAT[kind]}`);
   }
 }

@@ -42,6 +42,28 @@ export function dependencyNames(expr: string, known: Set<string>, where: string)
   return [...out];
 }
 
+/**
+ * A DAG's tasks as specs, each one's `depends` expression (its
+ * `dependencies` joined) and the tasks that expression names. Throws,
+ * naming the task under `where` (`templates.<name>`), for a task with both
+ * fields or one naming a task the DAG does not have.
+ */
+export function taskGraph(tasks: Array<Record<string, unknown>>, where: string): { specs: Map<string, TaskSpec>; exprs: Map<string, string>; deps: Map<string, string[]> } {
+  const text = (v: unknown) => (typeof v === "string" ? v : v === undefined || v === null ? "" : String(v));
+  const specs = new Map<string, TaskSpec>(
+    tasks.map((x) => [text(x.name), { name: text(x.name), dependencies: Array.isArray(x.dependencies) ? x.dependencies.map(text) : undefined, depends: x.depends === undefined ? undefined : text(x.depends), continueOn: (x.continueOn ?? {}) as TaskSpec["continueOn"] }]),
+  );
+  const known = new Set(specs.keys());
+  const exprs = new Map<string, string>();
+  const deps = new Map<string, string[]>();
+  for (const s of specs.values()) {
+    const e = dependsOf(s);
+    exprs.set(s.name, e);
+    deps.set(s.name, dependencyNames(e, known, `${where}.tasks.${s.name}`));
+  }
+  return { specs, exprs, deps };
+}
+
 const RESULTS = ["Succeeded", "Failed", "Errored", "Skipped", "Omitted", "Daemoned", "AnySucceeded", "AllFailed"];
 
 /** Evaluate `depends` once every task it names is fulfilled. */

@@ -109,13 +109,14 @@ function lenient(text: string): string {
 // Go's float syntax (yaml.v2's yamlStyleFloat, its exponent too): digits on one side of the point at least; "." and "e5" are strings.
 const GO_FLOAT = /^[-+]?(?:\.[0-9][0-9_]*|[0-9][0-9_]*(?:\.[0-9_]*)?)(?:[eE][-+]?[0-9]+)?$/;
 
+type Tags = Array<{ tag: string; format?: string; test?: RegExp }>;
+
 /**
  * YAML as Argo reads it: sigs.k8s.io/yaml over yaml.v2, i.e. YAML 1.1's
  * scalars: unquoted yes/no/on/off/y/n are booleans (a string field gets
  * "true"/"false"), 0755 is octal (an artifact's `mode`); but, as yaml.v2
  * into interface{}, timestamps and 1:30 stay strings, and "." is no float.
  */
-type Tags = Array<{ tag: string; format?: string; test?: RegExp }>;
 const GO_YAML = {
   version: "1.1" as const,
   customTags: (tags: Tags): Tags =>

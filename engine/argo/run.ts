@@ -61,9 +61,9 @@ import { withLocks } from "./sync.js";
 import { meets, parseRequirements, valueAt } from "./selector.js";
 import { readArgoStatus } from "./nodes.js";
 import { type Isolation, Sandbox, imageDefaults, noNamespaceReason, PRIVATE_ROOTS, shims, withStdoutCapture } from "./sandbox.js";
-import { type ArgoNode, NODE_FILE, type NodeArtifact, type NodeParam, type NodePhase, NodeStore, PROGRESS_FILE, WORKFLOW_FILE, type WorkflowRecord, readNodes, timestamp } from "./store.js";
+import { type ArgoNode, type NodeArtifact, type NodeParam, type NodePhase, NodeStore, PROGRESS_FILE, WORKFLOW_FILE, type WorkflowRecord, readNodes, timestamp } from "./store.js";
 import { ArtifactValue, TagError, type Vars, exprEnv, soleReference, substitute, substituteDeep, tagText } from "./tags.js";
-import { type TaskSpec, type TaskState, dagPhase, dependencyNames, dependsOf, evaluateDepends } from "./depends.js";
+import { type TaskState, dagPhase, evaluateDepends, taskGraph } from "./depends.js";
 import { checkWorkflow, resourceRefusal } from "./check.js";
 import { type MemoEntry, memoFile, writeMemo } from "./memo.js";
 import { type ConfigMapFiles, configMapEntries, configMapKey, mountConfigMaps, mountPaths, volumeBinds, volumeSpec } from "./volumes.js";
@@ -406,12 +406,7 @@ class Run {
    */
   private adopt(node: ArgoNode, parent: ArgoNode | undefined): Outcome {
     this.store.attach(node, parent);
-    const ids = [node.id];
-    while (ids.length) {
-      const id = ids.pop()!;
-      this.adopted.add(id);
-      ids.push(...(this.previousById.get(id)?.children ?? []));
-    }
+    withDescendants(this.previousById, [node.id], this.adopted);
     return { node, phase: node.phase, outputs: outputsOf(node.outputs) };
   }
 
@@ -730,17 +725,21 @@ class Run {
     const host = machine();
     req = withinMachine(req, host.total);
     // The template's timeout and pendingTimeout count the time it waits here too (Argo's checkTemplateTimeouts, from the node's start).
-    let pending: number[];
+    let pending: number[]; // when each ends (ms)
     try {
       // A value a parameter gave that is no duration: Argo's controller fails the node with Go's message.
-      pending = [spec.timeout, spec.pendingTimeout].filter((v) => v !== undefined && str(v) !== "").map((v) => asked + parseGoDuration(str(v)) / 1e6 - Date.now());
+      pending = [spec.timeout, spec.pendingTimeout].filter((v) => v !== undefined && str(v) !== "").map((v) => asked + parseGoDuration(str(v)) / 1e6);
     } catch (e) {
       return (e as Error).message;
     }
-    const limits = [this.deadline.remaining() * 1000, ...pending].filter((x) => Number.isFinite(x));
-    const signals = [...(this.control ? [this.control.signal] : []), ...(limits.length ? [AbortSignal.timeout(Math.max(1, Math.min(...limits)))] : [])];
+    // Made only for a pod that has to wait.
+    const abort = () => {
+      const limits = [this.deadline.remaining() * 1000, ...pending.map((end) => end - Date.now())].filter((x) => Number.isFinite(x));
+      const signals = [...(this.control ? [this.control.signal] : []), ...(limits.length ? [AbortSignal.timeout(Math.max(1, Math.min(...limits)))] : [])];
+      return signals.length ? AbortSignal.any(signals) : undefined;
+    };
     try {
-      const release = await host.admit(req, (message) => this.store.save(Object.assign(node, { phase: "Pending", message })), signals.length ? AbortSignal.any(signals) : undefined, { daemon: spec.daemon === true });
+      const release = await host.admit(req, (message) => this.store.save(Object.assign(node, { phase: "Pending", message })), abort, { daemon: spec.daemon === true });
       if (node.phase === "Pending") {
         delete node.message;
         this.store.save(Object.assign(node, { phase: "Running" }));
@@ -1760,20 +1759,15 @@ class Run {
   private async dag(t: ArgoTemplate, node: ArgoNode, vars: Vars, scope: TemplateScope): Promise<Outcome> {
     const d = asObj(t.dag);
     const tasks = asList(d.tasks);
-    const specs = new Map<string, TaskSpec>(tasks.map((x) => [str(x.name), { name: str(x.name), dependencies: Array.isArray(x.dependencies) ? x.dependencies.map(str) : undefined, depends: x.depends === undefined ? undefined : str(x.depends), continueOn: asObj(x.continueOn) }]));
-    const known = new Set(specs.keys());
-    const deps = new Map<string, string[]>();
-    const exprs = new Map<string, string>();
+    let graph: ReturnType<typeof taskGraph>;
     try {
-      for (const s of specs.values()) {
-        const e = dependsOf(s);
-        exprs.set(s.name, e);
-        deps.set(s.name, dependencyNames(e, known, `templates.${t.name}.tasks.${s.name}`));
-      }
+      graph = taskGraph(tasks, `templates.${t.name}`);
     } catch (e) {
       this.fail(node, "Error", `invalid spec: ${(e as Error).message}`);
       return { node, phase: "Error", outputs: emptyOutputs() };
     }
+    const { specs, exprs, deps } = graph;
+    const known = new Set(specs.keys());
     // target: only these tasks and their ancestors run.
     let wanted = new Set(known);
     const targets = d.target !== undefined ? substitute(str(d.target), vars, true).split(/\s+/).filter(Boolean) : [];
@@ -1976,6 +1970,21 @@ function localWorkflows(parent: Run): ChildWorkflows {
     },
   };
 }
+
+/** `roots` and every node below them (by `children`), added to `into`. */
+function withDescendants(nodes: Map<string, ArgoNode>, roots: Iterable<string>, into = new Set<string>()): Set<string> {
+  const ids = [...roots];
+  while (ids.length) {
+    const id = ids.pop()!;
+    if (into.has(id)) continue;
+    into.add(id);
+    ids.push(...(nodes.get(id)?.children ?? []));
+  }
+  return into;
+}
+
+/** An exit handler's or a lifecycle hook's node: a retry or a memoized resubmit runs it again, as Argo. */
+const isHandlerNode = (n: ArgoNode) => /\.onExit$|\.hooks\./.test(n.name);
 
 /** `lastRetry.*` of the attempt after `last`; the first has none: Argo's defaults, so that what refers to them resolves. */
 function lastRetry(last: Outcome | undefined): Array<[string, string]> {
@@ -2198,7 +2207,7 @@ export async function retryArgoWorkflow(id: string, opts: Omit<ArgoRunOptions, "
     if (record.phase === "Succeeded") throw new DflowConfigError(`workflow ${id} Succeeded: there is nothing to retry (to run some of its nodes again, select them: argo retry --restart-successful --node-field-selector, dflow retry --node-field-selector)`);
     return start(saved, runOpts, { id, dir, record });
   }
-  const picked = [...readNodes(dir).values()].filter((n) => n.phase === "Succeeded" && !/\.onExit$|\.hooks\./.test(n.name) && restart.pick(n));
+  const picked = [...readNodes(dir).values()].filter((n) => n.phase === "Succeeded" && !isHandlerNode(n) && restart.pick(n));
   if (!picked.length) throw new DflowConfigError(`workflow ${id}: no succeeded node matches ${restart.selector}, so nothing would run again`);
   return start(saved, runOpts, { id, dir, record, restart: new Set(picked.map((n) => n.id)) });
 }
@@ -2348,20 +2357,12 @@ function succeededNodes(old: Map<string, ArgoNode>, wf: ArgoWorkflow, restart?: 
   // A daemon stopped with its boundary "Succeeded"; where that boundary runs again, so must the daemon, for the steps that use it.
   const daemons = new Set(allTemplates(wf).filter((t) => t.daemon === true).map((t) => t.name));
   const rerunDaemon = (n: ArgoNode) => daemons.has(n.templateName ?? "") && n.boundaryID !== undefined && old.get(n.boundaryID)?.phase !== "Succeeded";
-  for (const n of old.values()) if (n.phase === "Succeeded" && !/\.onExit$|\.hooks\./.test(n.name) && !rerunDaemon(n)) kept.set(n.name, n);
+  for (const n of old.values()) if (n.phase === "Succeeded" && !isHandlerNode(n) && !rerunDaemon(n)) kept.set(n.name, n);
   if (restart) {
     const { again, ancestors } = restartSet(old, restart, wf);
     for (const n of old.values()) if (again.has(n.id) || ancestors.has(n.id)) kept.delete(n.name);
   }
-  const keep = new Set<string>();
-  const ids = [...kept.values()].map((n) => n.id);
-  while (ids.length) {
-    const id = ids.pop()!;
-    if (keep.has(id)) continue;
-    keep.add(id);
-    ids.push(...(old.get(id)?.children ?? []));
-  }
-  return { kept, keep };
+  return { kept, keep: withDescendants(old, [...kept.values()].map((n) => n.id)) };
 }
 
 /**
@@ -2382,9 +2383,8 @@ function seedMemoized(run: Run, from: { id: string; dir: string }): void {
     const node: ArgoNode = { ...n, id: rename(n.id), name: rename(n.name), displayName: rename(n.displayName), children: n.children.map(rename), ...(n.boundaryID ? { boundaryID: rename(n.boundaryID) } : {}) };
     const dir = path.join(run.wfdir, node.id);
     fs.cpSync(path.join(from.dir, oldId), dir, { recursive: true, verbatimSymlinks: true, filter: (src) => path.relative(path.join(from.dir, oldId), src) !== "root" });
-    writeAtomicSync(path.join(dir, NODE_FILE), JSON.stringify(node));
-    writeAtomicSync(path.join(dir, "name"), node.displayName);
-    if (node.children.length) writeAtomicSync(path.join(dir, "children"), JSON.stringify(Object.fromEntries(node.children.map((c, i) => [String(i), c]))));
+    // Its node.json and the layout's files (name, children) under the new names, as the store writes them.
+    run.store.save(node);
     copies.set(node.id, node);
   }
   run.previous = new Map([...kept.values()].map((n) => [rename(n.name), copies.get(rename(n.id))!]));
@@ -2404,15 +2404,7 @@ function restartSet(old: Map<string, ArgoNode>, restart: Set<string>, wf: ArgoWo
   for (const n of old.values()) for (const c of n.children) parentOf.set(c, n.id);
   const again = new Set<string>();
   const ancestors = new Set<string>();
-  const subtree = (root: string) => {
-    const ids = [root];
-    while (ids.length) {
-      const id = ids.pop()!;
-      if (again.has(id)) continue;
-      again.add(id);
-      ids.push(...(old.get(id)?.children ?? []));
-    }
-  };
+  const subtree = (root: string) => withDescendants(old, [root], again);
   const templates = allTemplates(wf);
   for (const id of restart) {
     subtree(id);
@@ -2424,16 +2416,8 @@ function restartSet(old: Map<string, ArgoNode>, restart: Set<string>, wf: ArgoWo
         const groups = steps?.children ?? [];
         for (const g of groups.slice(groups.indexOf(up) + 1)) subtree(g);
       } else if (parent.type === "DAG") {
-        const tasks = asList(asObj(templates.find((t) => t.name === parent.templateName)?.dag).tasks);
-        const known = new Set(tasks.map((t) => str(t.name)));
-        const deps = new Map<string, string[]>();
-        for (const t of tasks) {
-          try {
-            deps.set(str(t.name), dependencyNames(dependsOf(t as unknown as TaskSpec), known, ""));
-          } catch {
-            deps.set(str(t.name), []);
-          }
-        }
+        // Checked at submit (check.ts): the DAG's dependencies name its tasks.
+        const { deps } = taskGraph(asList(asObj(templates.find((t) => t.name === parent.templateName)?.dag).tasks), `templates.${parent.templateName}`);
         const down = new Set<string>();
         const frontier = [old.get(cur)!.name.slice(parent.name.length + 1)];
         while (frontier.length) {

@@ -130,7 +130,8 @@ async function runManifest(inputs: string[], o: ManifestFlags): Promise<number> 
 }
 
 /** What `argo submit` takes for a manifest: a file (.yaml, .yml, .json), a URL, or `-` (stdin). */
-const isManifest = (a: string) => a === "-" || /^https?:\/\//i.test(a) || /\.(ya?ml|json)$/i.test(a);
+const isUrl = (a: string) => /^https?:\/\//i.test(a);
+const isManifest = (a: string) => a === "-" || isUrl(a) || /\.(ya?ml|json)$/i.test(a);
 
 // A URL that does not answer: the run is not left waiting for ever.
 const FETCH_TIMEOUT_MS = 60_000;
@@ -140,7 +141,7 @@ async function readManifests(inputs: string[]): Promise<Array<{ text: string; so
   return Promise.all(
     inputs.map(async (input) => {
       if (input === "-") return { text: fs.readFileSync(0, "utf8"), source: "stdin" };
-      if (/^https?:\/\//i.test(input)) {
+      if (isUrl(input)) {
         let res: Response;
         try {
           res = await fetch(input, { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) });
@@ -222,7 +223,7 @@ export function register(program: Command): void {
           const { manifests, texts } = await loadManifest(inputs, o, true);
           // stdin is read once: the background run reads what it said from a file.
           const again = inputs.map((a, i) => {
-            if (a !== "-") return /^https?:\/\//i.test(a) ? a : path.resolve(a);
+            if (a !== "-") return isUrl(a) ? a : path.resolve(a);
             const saved = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "dflow-stdin-")), "workflow.yaml");
             fs.writeFileSync(saved, texts[i].text);
             return saved;
