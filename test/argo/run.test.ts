@@ -263,6 +263,8 @@ ${extra}    steps: [[${step}]]
     inputs: {parameters: [{name: n, value: "1"}]}
     container: {image: busybox, command: [echo, hi]}
 `)).toThrow('workflow manifest: line 8: name: n is the boolean false to Argo (YAML 1.1, as its yaml.v2 reads it), so the name would be "false" there; quote it: name: "n"');
+    // The benchmark's own manifest (npm run bench, user-argo-fanout) is read so too.
+    expect(() => Workflow.from_yaml(fs.readFileSync(path.join(root, "bench/user/project/fanout.yaml"), "utf8"))).not.toThrow();
   });
 
   it("gives each node Argo's boundaryID: the Steps or DAG node whose template it is part of", async () => {
