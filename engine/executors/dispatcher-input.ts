@@ -43,12 +43,12 @@ export interface RemoteStep {
  * the executor ships, tmp/ with the placed inputs), required outputs (and the job's `log` for
  * DPDispatcher), and outputs that may be absent (optional artifacts, outputs with defaults).
  */
-export function taskFiles(t: ScriptOPTemplate, workdir: string, extraForward: string[]) {
+export function taskFiles(t: ScriptOPTemplate, workdir: string | undefined, extraForward: string[]) {
   // tmp/ holds the placed input artifacts, and must exist on the cluster even without any: scripts write under it.
   const forward = ["script", ...extraForward, "tmp"];
   for (const a of Object.values(t.inputs.artifacts)) {
     // An artifact declared outside /tmp travels on its own.
-    if (a.path && !rel(a.path).startsWith("tmp/") && fs.existsSync(path.join(workdir, rel(a.path)))) forward.push(rel(a.path));
+    if (a.path && !rel(a.path).startsWith("tmp/") && (workdir === undefined || fs.existsSync(path.join(workdir, rel(a.path))))) forward.push(rel(a.path));
   }
   const backward = ["log"];
   const optional: string[] = [];
@@ -67,18 +67,33 @@ export function taskFiles(t: ScriptOPTemplate, workdir: string, extraForward: st
 export function remoteCommandOf(t: ScriptOPTemplate, o: RemoteConnectionOptions): string {
   if (o.remote_command) return o.remote_command;
   if (t.kind === "ts-op") return "node";
-  return t.command.map((c) => shellQuote(c)).join(" ");
+  // dflow-ts's own helper steps (slices' init-artifact) run this node: on the cluster, its `node`.
+  const [first, ...rest] = t.command;
+  return [first === process.execPath ? "node" : first, ...rest].map((c) => shellQuote(c)).join(" ");
 }
 
-/** The machine/resources/task of dflow's DispatcherExecutor (§6.1 default dicts, then the overrides). */
-export function dispatcherInput(step: RemoteStep, o: DispatcherExecutorOptions, extraForward: string[]) {
+/** Where the dicts are used: a step of this engine, or a pod of an exported workflow (its placeholders filled in by Argo). */
+export interface DictsFor {
+  /** DFLOW_WORKFLOW and DFLOW_POD of the job's environment. */
+  workflow: string;
+  pod: string;
+  /** The step's workdir, to tell which artifacts outside /tmp are there; without one every such artifact is listed (the pod keeps those it has). */
+  workdir?: string;
+  /** The private key as the job's submitter reads it (default: the option's file, resolved). */
+  keyFile?: string;
+  /** The template's env vars reach the job with their values (else the caller adds them, as a pod reads them from its environment). */
+  templateEnvs?: boolean;
+}
+
+/** The machine/resources/task dicts of dflow's DispatcherExecutor (§6.1 default dicts, then the overrides), not yet normalised. */
+export function dispatcherDicts(t: ScriptOPTemplate, o: DispatcherExecutorOptions, at: DictsFor, extraForward: string[]) {
   const username = o.username ?? "root";
   const remote_root = o.remote_root ?? (username === "root" ? "/root/dflow/workflows" : `/home/${username}/dflow/workflows`);
   const remote_profile: Plain = { hostname: o.host, username, port: o.port ?? 22, timeout: 10 };
   if (o.password !== undefined) remote_profile.password = o.password;
-  if (o.private_key_file !== undefined) remote_profile.key_filename = path.resolve(o.private_key_file);
+  if (o.private_key_file !== undefined) remote_profile.key_filename = at.keyFile ?? path.resolve(o.private_key_file);
   let machine: Plain = { batch_type: "Slurm", context_type: "SSHContext", local_root: ".", remote_profile, remote_root };
-  const resourcesBase: Plain = { number_node: 1, cpu_per_node: 1, group_size: 1, envs: { DFLOW_WORKFLOW: step.wfid, DFLOW_POD: step.dirName, PYTHONUNBUFFERED: "true" } };
+  const resourcesBase: Plain = { number_node: 1, cpu_per_node: 1, group_size: 1, envs: { DFLOW_WORKFLOW: at.workflow, DFLOW_POD: at.pod, PYTHONUNBUFFERED: "true" } };
   if (o.queue_name !== undefined) resourcesBase.queue_name = o.queue_name;
   let resources = resourcesBase;
   if (o.json_file) {
@@ -94,16 +109,21 @@ export function dispatcherInput(step: RemoteStep, o: DispatcherExecutorOptions, 
   machine = deepMerge(machine, o.machine_dict);
   machine.local_root = "."; // dflow forces it whatever the dicts say
   resources = deepMerge(resources, o.resources_dict);
-  // The template's env vars reach the job; values are quoted because DPDispatcher exports them unquoted.
-  const envs = { ...(resources.envs as Plain) };
-  for (const [k, v] of Object.entries(step.template.envs)) envs[k] = shellQuote(String(v));
-  resources.envs = envs;
-  const files = taskFiles(step.template, step.workdir, extraForward);
+  if (at.templateEnvs !== false) {
+    // The template's env vars reach the job; values are quoted because DPDispatcher exports them unquoted.
+    const envs = { ...(resources.envs as Plain) };
+    for (const [k, v] of Object.entries(t.envs)) envs[k] = shellQuote(String(v));
+    resources.envs = envs;
+  }
+  const files = taskFiles(t, at.workdir, extraForward);
   const mapTmp = o.map_tmp_dir ?? true;
-  const command = `${mapTmp ? `sed -i "s#\\$(pwd)#$(pwd)#g" script && ` : ""}${remoteCommandOf(step.template, o)} script`;
+  const command = `${mapTmp ? `sed -i "s#\\$(pwd)#$(pwd)#g" script && ` : ""}${remoteCommandOf(t, o)} script`;
   const task = deepMerge({ command, task_work_path: "./", forward_files: files.forward, backward_files: files.backward, outlog: "log", errlog: "log" }, o.task_dict);
-  const where = { step: step.stepName };
-  // Every mistake in the three dicts at once, as DPDispatcher's own checks name them.
+  return { machine, resources, task, optional: files.optional };
+}
+
+/** The dicts normalised as DPDispatcher would: every mistake in the three at once, as DPDispatcher's own checks name them. */
+export function normalizeDicts(d: { machine: Plain; resources: Plain; task: Plain }, where: { step?: string }) {
   const issues: ConfigIssue[] = [];
   const normal = <T>(f: () => T): T | undefined => {
     try {
@@ -114,11 +134,17 @@ export function dispatcherInput(step: RemoteStep, o: DispatcherExecutorOptions, 
       return undefined;
     }
   };
-  const m = normal(() => normalizeMachine(machine, "machine"));
+  const m = normal(() => normalizeMachine(d.machine, "machine"));
   const contextType = m?.serialized.context_type;
   if (m && !CONTEXTS.includes(contextType as string)) issues.push({ path: "machine.context_type", message: `${contextType} is not supported by dflow-ts (${CONTEXTS.join(", ")} are)` });
-  const r = normal(() => normalizeResources(resources, "resources"));
-  const t = normal(() => normalizeTask(task, "task"));
+  const r = normal(() => normalizeResources(d.resources, "resources"));
+  const t = normal(() => normalizeTask(d.task, "task"));
   if (issues.length || !m || !r || !t) throw new DflowConfigError(`DispatcherExecutor: ${issues.map((i) => `${i.path}: ${i.message}`).join("; ")}`, where);
-  return { machine: m, resources: r, task: t, optional: files.optional };
+  return { machine: m, resources: r, task: t };
+}
+
+/** The machine/resources/task of dflow's DispatcherExecutor for a step of this engine. */
+export function dispatcherInput(step: RemoteStep, o: DispatcherExecutorOptions, extraForward: string[]) {
+  const d = dispatcherDicts(step.template, o, { workflow: step.wfid, pod: step.dirName, workdir: step.workdir }, extraForward);
+  return { ...normalizeDicts(d, { step: step.stepName }), optional: d.optional };
 }

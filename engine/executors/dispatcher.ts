@@ -17,7 +17,7 @@ import { SSHContext } from "../dispatcher/context/ssh-context.js";
 import { SSHAuthError, SSHConnectError, SSHHostKeyError } from "../dispatcher/context/ssh.js";
 import { buildSubmission } from "../dispatcher/hash.js";
 import type { NormalizedMachine } from "../dispatcher/schema.js";
-import { dispatcherInput, type RemoteStep } from "./dispatcher-input.js";
+import { dispatcherInput, type normalizeDicts, type RemoteStep } from "./dispatcher-input.js";
 import { JobFailed, SchedulerTransient, Submission, SubmissionError } from "../dispatcher/submission.js";
 import { clusterFor, type Cluster } from "./clusters.js";
 import type { RunContext } from "../context.js";
@@ -26,7 +26,7 @@ import { recordCluster } from "./where-ran.js";
 
 type Plain = Record<string, unknown>;
 
-function contextFor(m: NormalizedMachine, cluster: Cluster | null): DispatcherContext {
+export function contextFor(m: NormalizedMachine, cluster: Cluster | null): DispatcherContext {
   const s = m.serialized;
   if (s.context_type === "SSHContext") return new SSHContext(cluster!.transport, { remoteRoot: s.remote_root!, tarCompress: (s.remote_profile as Plain).tar_compress !== false });
   if (s.context_type === "LocalContext") return new LocalContext((s.remote_profile as Plain).symlink !== false);
@@ -63,18 +63,55 @@ export async function shipBundle(t: TsOPTemplate, workdir: string, bundle: strin
   return ["dflow-op.mjs"];
 }
 
+/** One task submitted as DispatcherExecutor submits it, from the work base `cwd`: its context, and run() with dflow's retry_on_submission_error. */
+export function dispatchedJob(
+  input: ReturnType<typeof normalizeDicts> & { optional: string[] },
+  o: DispatcherExecutorOptions,
+  cwd: string,
+  opts: { signal: AbortSignal; log: (m: string) => void; onSubmitted?: (id: string) => void },
+): { dctx: DispatcherContext; cluster: Cluster | null; run(): Promise<void> } {
+  const sub = buildSubmission({ work_base: ".", machine: input.machine, resources: input.resources, task_list: [input.task], forward_common_files: [], backward_common_files: [] }, { cwd });
+  const batch = batchSystem(input.machine.serialized.batch_type);
+  const cluster = input.machine.serialized.context_type === "SSHContext" ? clusterFor(input.machine, o) : null;
+  const dctx = contextFor(input.machine, cluster);
+  const submission = new Submission(sub, dctx, {
+    batch,
+    cwd,
+    clean: o.clean ?? true,
+    checkInterval: o.poll_interval ?? 10,
+    pollMode: cluster?.poller(batch) ? "batched" : "per-job",
+    poller: cluster?.poller(batch) ?? undefined,
+    schedulerRetry: cluster?.retry,
+    signal: opts.signal,
+    log: opts.log,
+    optionalBackward: [input.optional],
+    stats: cluster?.stats,
+    slots: cluster?.slots,
+    onSubmitted: (_job, id) => opts.onSubmitted?.(String(id)),
+  });
+  const attempts = boundedCount(o.retry_on_submission_error, 0) + 1;
+  return {
+    dctx,
+    cluster,
+    async run() {
+      for (let i = 0; ; i++) {
+        try {
+          await submission.run();
+          return;
+        } catch (e) {
+          const transient = e instanceof SubmissionError && e.retryable;
+          if (!transient || i + 1 >= attempts || opts.signal.aborted) throw e;
+          await sleep(2 ** i * 1000);
+        }
+      }
+    },
+  };
+}
+
 export async function runDispatched(step: RemoteStep, ctx: RunContext, extraForward: string[], logFile: string): Promise<void> {
   const o = step.template.remote!.options as DispatcherExecutorOptions;
   const where = { workflow: ctx.wfid, step: step.stepName };
   const input = dispatcherInput(step, o, extraForward);
-  const sub = buildSubmission(
-    { work_base: ".", machine: input.machine, resources: input.resources, task_list: [input.task], forward_common_files: [], backward_common_files: [] },
-    { cwd: step.workdir },
-  );
-  const batch = batchSystem(input.machine.serialized.batch_type);
-  const isSsh = input.machine.serialized.context_type === "SSHContext";
-  const cluster = isSsh ? clusterFor(input.machine, o) : null;
-  const dctx = contextFor(input.machine, cluster);
   const abort = new AbortController();
   let timedOut = false;
   const timer = step.timeout ? setTimeout(() => ((timedOut = true), abort.abort(new Error("timeout"))), step.timeout * 1000) : null;
@@ -85,40 +122,21 @@ export async function runDispatched(step: RemoteStep, ctx: RunContext, extraForw
   if (ctx.stopped) onStop(); // terminated between the step's gate and here
   let clusterRecorded = false;
   const log = (m: string) => fs.appendFileSync(path.join(step.dir, "dispatcher.log"), `${new Date().toISOString()} ${m}\n`);
-  const submission = new Submission(sub, dctx, {
-    batch,
-    cwd: step.workdir,
-    clean: o.clean ?? true,
-    checkInterval: o.poll_interval ?? 10,
-    pollMode: cluster?.poller(batch) ? "batched" : "per-job",
-    poller: cluster?.poller(batch) ?? undefined,
-    schedulerRetry: cluster?.retry,
+  const job = dispatchedJob(input, o, step.workdir, {
     signal: abort.signal,
     log,
-    optionalBackward: [input.optional],
-    stats: cluster?.stats,
-    slots: cluster?.slots,
-    onSubmitted: (_job, id) => {
+    onSubmitted: (id) => {
       if (!clusterRecorded) {
         clusterRecorded = true;
         const s = input.machine.serialized;
-        recordCluster(step.dir, { batch_type: s.batch_type, context: s.context_type, host: cluster?.transport.describe ?? "localhost", remote_dir: dctx.rr || null });
+        recordCluster(step.dir, { batch_type: s.batch_type, context: s.context_type, host: job.cluster?.transport.describe ?? "localhost", remote_dir: job.dctx.rr || null });
       }
       fs.appendFileSync(path.join(step.dir, "job_ids"), `${id}\n`);
     },
   });
-  const attempts = boundedCount(o.retry_on_submission_error, 0) + 1;
+  const dctx = job.dctx;
   try {
-    for (let i = 0; ; i++) {
-      try {
-        await submission.run();
-        break;
-      } catch (e) {
-        const transient = e instanceof SubmissionError && e.retryable;
-        if (!transient || i + 1 >= attempts || abort.signal.aborted) throw e;
-        await sleep(2 ** i * 1000);
-      }
-    }
+    await job.run();
     // The job's log (stdout and stderr of the script) is the step's log.
     const remoteLog = path.join(step.workdir, "log");
     if (fs.existsSync(remoteLog)) {
