@@ -7,7 +7,11 @@
 import { build } from "esbuild";
 import { keepImportMeta, podImportsOutside, vendoredZod } from "./ts-op-bundle.js";
 
-const job = JSON.parse(process.argv[2]) as { entry: string; cwd: string };
+// "dispatch": the bundle of an exported DispatcherExecutor pod (engine/executors/dispatch-pod.ts), which
+// needs what an OP bundle leaves out: the SSH client and tar (its native parts stay out: ssh2 falls
+// back to its JavaScript code without them).
+const job = JSON.parse(process.argv[2]) as { entry: string; cwd: string; kind?: "ops" | "dispatch" };
+const dispatch = job.kind === "dispatch";
 const out = await build({
   stdin: { contents: job.entry, resolveDir: job.cwd, loader: "js", sourcefile: "dflow-ts-ops.js" },
   bundle: true,
@@ -18,8 +22,11 @@ const out = await build({
   keepNames: true,
   write: false,
   logLevel: "silent",
-  external: ["ssh2", "cpu-features"],
-  banner: { js: 'import { createRequire as __dflowCreateRequire } from "node:module"; const require = __dflowCreateRequire(import.meta.url);' },
-  plugins: [keepImportMeta, podImportsOutside, vendoredZod] as never,
+  external: dispatch ? ["cpu-features", "*.node", "tsx", "esbuild"] : ["ssh2", "cpu-features"],
+  // The dispatcher is loaded from a data: URL (export-bundle.ts), which createRequire does not take; what
+  // it requires are node's modules (and ssh2's native part, which it does without), found from anywhere.
+  // ssh2 also names __dirname (for its optional native part).
+  banner: { js: `import { createRequire as __dflowCreateRequire } from "node:module"; const require = __dflowCreateRequire(${dispatch ? 'process.cwd() + "/"' : "import.meta.url"});${dispatch ? " const __dirname = process.cwd();" : ""}` },
+  plugins: (dispatch ? [keepImportMeta, vendoredZod] : [keepImportMeta, podImportsOutside, vendoredZod]) as never,
 });
 process.stdout.write(out.outputFiles[0].text);

@@ -55,10 +55,15 @@ export interface DispatcherExecutorOptions extends RemoteConnectionOptions {
   map_tmp_dir?: boolean;
   /** Retry the whole submission this many times (2**i s apart) when it fails transiently. */
   retry_on_submission_error?: number;
-  /** Accepted for dflow compatibility; no effect here (no pod). */
+  /**
+   * The pod that submits the job when the workflow is exported to Argo (default: the node image;
+   * it runs dflow-ts's dispatcher, so it needs `node`); no effect on `dflow run` (no pod).
+   */
   image?: string;
   image_pull_policy?: string;
+  /** Accepted for dflow compatibility (dflow's pod runs Python); no effect. */
   command?: string;
+  /** Env vars of the exported pod that submits the job (not of the job, as in dflow); no effect on `dflow run`. */
   envs?: Record<string, string>;
 }
 

@@ -10,17 +10,19 @@ import { runWorkflow, debugRoot } from "../engine/workflow-run.js";
 import { deleteWorkflow, isSuspended, resumeWorkflow, suspendWorkflow, terminateWorkflow } from "../engine/control.js";
 import { readTextOrSync } from "../engine/store/fsx.js";
 import { z } from "./vendor/zod.js";
-import { type ArgoExport, type ExportOptions, exportWorkflow } from "./argo/export.js";
-import { bundleOPs } from "./argo/export-bundle.js";
+import { type ArgoExport, type ExportOptions, exportWorkflow, SSH_MOUNT, SSH_PASSWORD_ENV } from "./argo/export.js";
+import type { DispatcherExecutorOptions } from "./dispatcher.js";
+import { bundleDispatcher, bundleOPs } from "./argo/export-bundle.js";
+import { dispatchPodJob } from "../engine/executors/dispatch-pod-job.js";
 import { workflowEnded, workflowStarted } from "./detached.js";
-import { DflowConfigError } from "./errors.js";
+import { DflowConfigError, type ErrorContext } from "./errors.js";
 import { checkWorkflowName } from "./names.js";
 import { workflowOptionProblems } from "./option-check.js";
 import { field, parallelismField, parseOptions, spec, stringField, stringMapField } from "./options.js";
 import { type ArgoStep, type StepFilter, queryStepsIn } from "./query.js";
 import { Step, Task } from "./step.js";
 import { DAG, Steps } from "./steps.js";
-import type { OPTemplate } from "./templates.js";
+import type { OPTemplate, ScriptOPTemplate } from "./templates.js";
 import { WorkflowValidationError, problemsOf, validateWorkflow } from "./validate.js";
 import { type ArgoLoadOptions, type ArgoManifest, fromYaml } from "./argo/load.js";
 
@@ -186,7 +188,11 @@ export class Workflow {
 
   /** The Argo manifests of a workflow already validated. */
   private rendered(opts: ExportOptions): ArgoExport {
-    return exportWorkflow(this, { bundle: (modules) => bundleOPs(modules), ...opts });
+    const dispatcher = {
+      job: (t: ScriptOPTemplate, o: Record<string, unknown>, where: ErrorContext) => dispatchPodJob(t, o as DispatcherExecutorOptions, where, { mount: SSH_MOUNT, passwordEnv: SSH_PASSWORD_ENV }),
+      bundle: bundleDispatcher,
+    };
+    return exportWorkflow(this, { bundle: (modules) => bundleOPs(modules), dispatcher, ...opts });
   }
 
   /** The Argo Workflow object, as dflow's to_dict(); the ConfigMap its TS OPs need is in to_argo(). */

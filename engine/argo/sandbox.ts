@@ -133,8 +133,9 @@ export class Sandbox {
       if (p.startsWith("/") && first && !SYSTEM.has(first)) roots.add(first);
     }
     const alts = [...roots].map((r) => r.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|");
-    // A path starts where no path or word character precedes it; /tmpfoo is not /tmp.
-    this.re = new RegExp(`(?<![\\w.~$/-])/(?:${alts}|argosay)(?![\\w.-])[^\\s'"\`;|&<>(){},\\]]*`, "g");
+    // A path starts where no path or word character precedes it; /tmpfoo is not /tmp. Nor does a shell
+    // expansion: `$(pwd)/tmp` and `${DIR}/tmp` are under the directory they expand to.
+    this.re = new RegExp(`(?<![\\w.~$/)}-])/(?:${alts}|argosay)(?![\\w.-])[^\\s'"\`;|&<>(){},\\]]*`, "g");
   }
 
   /** Host path of a container path (absolute, or relative to the container's working directory). */

@@ -15,6 +15,7 @@
 // (engine/ts-op-bundle-pod.ts).
 import { spawnSync } from "node:child_process";
 import crypto from "node:crypto";
+import { gzipSync } from "node:zlib";
 import fs from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
@@ -27,8 +28,7 @@ const CONFIGMAP_LIMIT = 1024 * 1024;
 
 /** The OP runner (compiled next to us in dist/, or the source under vitest): esbuild bundles either. */
 function runnerPath(): string {
-  const js = fileURLToPath(new URL("../../engine/op-runner.js", import.meta.url));
-  return fs.existsSync(js) ? js : js.replace(/\.js$/, ".ts");
+  return ownModule("engine/op-runner.js");
 }
 
 /**
@@ -74,32 +74,72 @@ export function bundleOPs(modules: string[], cwd = process.cwd()): OPBundle {
     "  return main(spec);",
     "}",
   ].join("\n");
-  const job = JSON.stringify({ entry, cwd });
-  const r = spawnSync(process.execPath, [...builder(), job], { encoding: "utf8", maxBuffer: 256 * 1024 * 1024, env: { ...process.env, NODE_OPTIONS: "" } });
-  if (r.status !== 0) {
-    // esbuild's message names the file, line and what is wrong: the OP module's mistake.
-    const why = (r.stderr || r.error?.message || "").trim().split("\n").filter((l) => !/^\s+at /.test(l)).slice(0, 12).join("\n");
-    throw new DflowConfigError(`cannot bundle the TypeScript OPs of the workflow (${modules.map((m) => keys[m]).join(", ")}) for Argo:\n${why}`);
-  }
-  const code = r.stdout;
+  const code = buildBundle(entry, cwd, "ops", `the TypeScript OPs of the workflow (${modules.map((m) => keys[m]).join(", ")})`);
   const bytes = Buffer.byteLength(code);
   if (bytes > CONFIGMAP_LIMIT - 4096) {
     throw new DflowConfigError(
       `the TypeScript OPs of the workflow bundle to ${(bytes / 1048576).toFixed(2)} MB, more than a ConfigMap holds (1 MiB); import less in the OP modules (the bundle holds every module they import), or split the workflow`,
     );
   }
-  const name = `dflow-ts-ops-${crypto.createHash("sha256").update(code).digest("hex").slice(0, 16)}`;
-  const file = "ops.mjs";
+  return { ...configMapOf("dflow-ts-ops", "ops.mjs", code, { "dflow-ts/modules": Object.values(keys).join(",") }), keys };
+}
+
+/** esbuild's bundle of `entry`, built by engine/ts-op-bundle-pod.ts. */
+function buildBundle(entry: string, cwd: string, kind: "ops" | "dispatch", what: string): string {
+  const job = JSON.stringify({ entry, cwd, kind });
+  const r = spawnSync(process.execPath, [...builder(), job], { encoding: "utf8", maxBuffer: 256 * 1024 * 1024, env: { ...process.env, NODE_OPTIONS: "" } });
+  if (r.status !== 0) {
+    // esbuild's message names the file, line and what is wrong: the OP module's mistake.
+    const why = (r.stderr || r.error?.message || "").trim().split("\n").filter((l) => !/^\s+at /.test(l)).slice(0, 12).join("\n");
+    throw new DflowConfigError(`cannot bundle ${what} for Argo:\n${why}`);
+  }
+  return r.stdout;
+}
+
+/** An immutable ConfigMap holding `code` as `file` (and more files), named after its content. */
+function configMapOf(prefix: string, file: string, code: string, annotations: Record<string, string>, binaryData?: Record<string, string>): Omit<OPBundle, "keys"> {
+  const name = `${prefix}-${crypto.createHash("sha256").update(code).update(JSON.stringify(binaryData ?? {})).digest("hex").slice(0, 16)}`;
   return {
     configMap: name,
     file,
-    keys,
     manifest: {
       apiVersion: "v1",
       kind: "ConfigMap",
-      metadata: { name, labels: { "app.kubernetes.io/managed-by": "dflow-ts" }, annotations: { "dflow-ts/modules": Object.values(keys).join(",") } },
+      metadata: { name, labels: { "app.kubernetes.io/managed-by": "dflow-ts" }, annotations },
       immutable: true,
       data: { [file]: code },
+      ...(binaryData ? { binaryData } : {}),
     },
   };
+}
+
+/** dflow-ts's own compiled module `rel` (under dist/), or its source under vitest. */
+function ownModule(rel: string): string {
+  const js = fileURLToPath(new URL(`../../${rel}`, import.meta.url));
+  return fs.existsSync(js) ? js : js.replace(/\.js$/, ".ts");
+}
+
+/**
+ * The program of an exported DispatcherExecutor pod (engine/executors/dispatch-pod.ts): this engine's
+ * DPDispatcher with the SSH client and zod it needs, in a ConfigMap of its own, the same for every
+ * workflow of one dflow-ts version. About 1 MB, as much as a ConfigMap holds: gzipped (a third of
+ * that, base64 included), beside a loader that unpacks it in memory.
+ */
+export function bundleDispatcher(): Omit<OPBundle, "keys"> {
+  const entry = [
+    'import ssh2 from "ssh2";',
+    `import { useSsh2 } from ${JSON.stringify(ownModule("engine/dispatcher/context/ssh.js"))};`,
+    "useSsh2(ssh2);",
+    `export { dispatch } from ${JSON.stringify(ownModule("engine/executors/dispatch-pod.js"))};`,
+  ].join("\n");
+  const code = buildBundle(entry, path.dirname(ownModule("engine/executors/dispatch-pod.js")), "dispatch", "dflow-ts's dispatcher");
+  const loader = [
+    "// dflow-ts's dispatcher (engine/executors/dispatch-pod.ts), gzipped beside this file: a ConfigMap holds 1 MiB.",
+    'import fs from "node:fs";',
+    'import { gunzipSync } from "node:zlib";',
+    'const code = gunzipSync(fs.readFileSync(new URL("./dispatch.mjs.gz", import.meta.url)));',
+    'export const { dispatch } = await import(`data:text/javascript;base64,${code.toString("base64")}`);',
+    "",
+  ].join("\n");
+  return configMapOf("dflow-ts-dispatch", "dispatch.mjs", loader, {}, { "dispatch.mjs.gz": gzipSync(code, { level: 9 }).toString("base64") });
 }

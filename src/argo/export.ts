@@ -12,6 +12,7 @@
 // semantics (what runs on Argo must do what `dflow run` does), or noise
 // (dflow also writes empty lists/maps and `false` flags; we leave them out,
 // which Argo reads the same).
+import { createHash } from "node:crypto";
 import { DflowConfigError, type ErrorContext } from "../errors.js";
 import { ArgoSequence, ArgoVar, conditionText, exprOf } from "../expr.js";
 import { InputArtifact, InputParameter, OutputArtifact, OutputParameter, StepItemCount, StepOutputArtifact, StepOutputParameter, typeString } from "../io.js";
@@ -49,6 +50,21 @@ export interface OPBundle {
   manifest: Obj;
 }
 
+/** A DispatcherExecutor step's job as its pod submits it (engine/executors/dispatch-pod.ts dispatchPodJob). */
+export interface DispatchJobRendering {
+  job: object;
+  /** A script template's script as the job runs it. */
+  script?: string;
+  /** Files from this machine the pod needs (private key, known_hosts), and the SSH password. */
+  secret?: { files: Record<string, string>; password?: string };
+}
+
+/** How DispatcherExecutor steps become pods: their jobs, and the program that submits them (src/workflow.ts gives the engine's). */
+export interface DispatcherRendering {
+  job(t: ScriptOPTemplate, options: Record<string, unknown>, where: ErrorContext): DispatchJobRendering;
+  bundle(): Omit<OPBundle, "keys">;
+}
+
 export interface ExportOptions {
   /** Image of templates that run `node` (TS OPs, dflow-ts's helper steps) and have none of their own. */
   node_image?: string;
@@ -56,6 +72,8 @@ export interface ExportOptions {
   image?: string;
   /** Bundles the modules of the workflow's TS OPs (src/argo/export-bundle.ts). */
   bundle?: (modules: string[]) => OPBundle;
+  /** Renders DispatcherExecutor steps (without it they are refused). */
+  dispatcher?: DispatcherRendering;
 }
 
 export interface ArgoExport {
@@ -66,6 +84,10 @@ export interface ArgoExport {
 
 /** Where TS-OP pods mount the workflow's OP bundle. */
 export const OP_BUNDLE_MOUNT = "/opt/dflow-ts-ops";
+/** Where dispatcher pods mount dflow-ts's dispatcher, and the Secret of their SSH files. */
+export const DISPATCH_MOUNT = "/opt/dflow-ts-dispatch";
+export const SSH_MOUNT = "/etc/dflow-ts-ssh";
+export const SSH_PASSWORD_ENV = "DFLOW_SSH_PASSWORD";
 const DEFAULT_NODE_IMAGE = `node:${process.versions.node.split(".")[0]}`;
 
 // ------------------------------------------------------------------ values
@@ -169,7 +191,8 @@ class Renderer {
       templates: [...this.templates.values()],
       parallelism: this.wf.parallelism,
     });
-    return { workflow: { apiVersion: "argoproj.io/v1alpha1", kind: "Workflow", metadata, spec }, dependencies: this.bundled ? [this.bundled.manifest] : [] };
+    const dependencies = [this.bundled?.manifest, this.dispatchBundle?.manifest, ...this.secrets.values()].filter((d): d is Obj => d !== undefined);
+    return { workflow: { apiVersion: "argoproj.io/v1alpha1", kind: "Workflow", metadata, spec }, dependencies };
   }
 
   /** One bundle of all the workflow's TS OP modules, made when the first TS OP is rendered (a refusal before costs no bundling). */
@@ -180,6 +203,10 @@ class Renderer {
     }
     return this.bundled;
   }
+
+  private dispatchBundle?: Omit<OPBundle, "keys">;
+  /** The Secrets of dispatcher pods' SSH files, by name (named after their content). */
+  private readonly secrets = new Map<string, Obj>();
 
   /** Steps/DAG templates being rendered or rendered, by object: a recursive template calls itself by name. */
   private readonly composite = new Map<object, { plain?: string; keyed?: string }>();
@@ -238,9 +265,9 @@ class Renderer {
       return compact({ name, metadata: meta({ ...t.annotations }), inputs, outputs, ...body, parallelism: pars.length ? Math.min(...pars) : undefined });
     }
     if (!(t instanceof ScriptOPTemplate)) this.fail(`a ${t.constructor.name} has no Argo rendering`, tctx);
-    if (t.remote) {
+    if (t.remote?.kind === "slurm-remote") {
       this.fail(
-        `the step runs through a ${t.remote.kind === "dispatcher" ? "DispatcherExecutor" : "SlurmRemoteExecutor"}, which dflow-ts cannot export to Argo yet (dflow renders it as a pod that submits the job with DPDispatcher); run this workflow with \`dflow run\`, or drop the executor to run the step in a pod`,
+        "the step runs through a SlurmRemoteExecutor, which dflow-ts cannot export to Argo yet; use a DispatcherExecutor (batch_type Slurm, which the export renders as a pod that submits the job), or run this workflow with `dflow run`",
         { ...tctx, parameter: undefined },
       );
     }
@@ -252,6 +279,7 @@ class Renderer {
     const annotations: Record<string, string> = { "workflows.argoproj.io/progress": "0/1", ...t.annotations };
     if (t.script_rendered) annotations["workflow.dp.tech/script_rendered"] = "true";
     const runsNode = t instanceof TsOPTemplate || t.command[0] === process.execPath || t.command[0] === "node";
+    if (t.remote) return this.dispatcherPod(t, name, tctx, extra, { metadata: meta(annotations), inputs, outputs });
     const image = t.image ?? (runsNode ? (this.opts.node_image ?? DEFAULT_NODE_IMAGE) : this.opts.image);
     if (!image) this.fail(`${t.constructor.name} ${t.name} has no image: set { image } on the template, or give a default (\`dflow export --image <image>\`, wf.to_yaml({ image }))`, tctx);
     const script = t instanceof TsOPTemplate ? this.tsOPScript(t, tctx, extra.key ?? false) : { command: runsNode ? ["node", ...t.command.slice(1)] : t.command, source: t.script, env: Object.entries(t.envs).map(([n, v]) => ({ name: n, value: String(v) })) };
@@ -269,8 +297,60 @@ class Renderer {
     });
   }
 
-  /** The pod of a TS OP: node runs the OP from the workflow's bundle, mounted from its ConfigMap. */
-  private tsOPScript(t: TsOPTemplate, ctx: ErrorContext, keyed: boolean): Obj {
+  /**
+   * A DispatcherExecutor step, as dflow renders it (DispatcherExecutor.render): a pod that writes the
+   * step's script, submits it as a DPDispatcher job and waits for it (engine/executors/dispatch-pod.ts),
+   * with the template's inputs and outputs, placed and collected by Argo as for any pod. Its image
+   * runs node (the executor's `image`, else the node image), whatever the OP's image is: the OP runs
+   * on the cluster.
+   */
+  private dispatcherPod(t: ScriptOPTemplate, name: string, ctx: ErrorContext, extra: { key?: boolean; timeout?: number | string; retry?: RetryStrategy }, io: { metadata: Obj; inputs: Obj; outputs: Obj }): Obj {
+    if (!this.opts.dispatcher) this.fail("the step runs through a DispatcherExecutor, and no dispatcher was given to render its pod", ctx);
+    const o = t.remote!.options as { image?: string; image_pull_policy?: string; envs?: Record<string, unknown> };
+    const r = this.opts.dispatcher.job(t, t.remote!.options, this.where(ctx));
+    this.dispatchBundle ??= this.opts.dispatcher.bundle();
+    const volumes: Json[] = [{ name: "dflow-ts-dispatch", configMap: { name: this.dispatchBundle.configMap } }];
+    const volumeMounts: Json[] = [{ name: "dflow-ts-dispatch", mountPath: DISPATCH_MOUNT, readOnly: true }];
+    const env: Json[] = [];
+    if (r.secret) {
+      const data: Obj = {};
+      for (const [f, text] of Object.entries(r.secret.files)) data[f] = Buffer.from(text).toString("base64");
+      if (r.secret.password !== undefined) data.password = Buffer.from(r.secret.password).toString("base64");
+      const secret = `dflow-ts-ssh-${createHash("sha256").update(JSON.stringify(data)).digest("hex").slice(0, 16)}`;
+      this.secrets.set(secret, { apiVersion: "v1", kind: "Secret", metadata: { name: secret, labels: { "app.kubernetes.io/managed-by": "dflow-ts" } }, type: "Opaque", data });
+      volumes.push({ name: "dflow-ts-ssh", secret: { secretName: secret } });
+      volumeMounts.push({ name: "dflow-ts-ssh", mountPath: SSH_MOUNT, readOnly: true });
+      if (r.secret.password !== undefined) env.push({ name: SSH_PASSWORD_ENV, valueFrom: { secretKeyRef: { name: secret, key: "password" } } });
+    }
+    const submit = (what: string) => `import(${JSON.stringify(`${DISPATCH_MOUNT}/${this.dispatchBundle!.file}`)}).then((m) => m.dispatch(job, ${what}));`;
+    const job = `const job = ${JSON.stringify(r.job)};`;
+    let script: Obj;
+    if (t instanceof TsOPTemplate) {
+      const ts = this.tsOPScript(t, ctx, extra.key ?? false, (spec) => [job, submit(`{ op: ${spec}, opBundle: ${JSON.stringify(`${OP_BUNDLE_MOUNT}/${this.bundle.file}`)} }`)]);
+      volumes.push({ name: "dflow-ts-ops", configMap: { name: this.bundle.configMap } });
+      script = { ...ts, env: [...(ts.env as Json[]), ...env], volumeMounts: [...(ts.volumeMounts as Json[]), ...volumeMounts] };
+    } else {
+      // The script reaches the pod in an environment variable, in which Argo fills in the inputs
+      // without any quoting problem (dflow writes it into a Python string literal).
+      const source = [`// dflow-ts: submits the script of template ${t.name} as a DPDispatcher job (DispatcherExecutor) and waits for it.`, job, submit("{ script: process.env.DFLOW_SCRIPT }"), ""].join("\n");
+      const own = Object.entries(t.envs).map(([n, v]) => ({ name: n, value: String(v) }));
+      script = { command: ["node"], source, workingDir: "/", env: [...own, { name: "DFLOW_SCRIPT", value: r.script ?? "" }, ...env], volumeMounts };
+    }
+    // The executor's envs are the pod's (dflow: new_template.envs.update(self.envs)), not the job's.
+    const podEnv = Object.entries(o.envs ?? {}).map(([n, v]) => ({ name: n, value: String(v) }));
+    const image = o.image ?? this.opts.node_image ?? DEFAULT_NODE_IMAGE;
+    return compact({
+      name,
+      ...io,
+      timeout: (extra.timeout ?? t._timeout) !== undefined ? duration((extra.timeout ?? t._timeout)!) : undefined,
+      retryStrategy: this.retryStrategy(t, extra.retry, ctx),
+      volumes,
+      script: compact({ image, imagePullPolicy: o.image_pull_policy ?? t.image_pull_policy, ...script, env: [...(script.env as Json[]), ...podEnv] }),
+    });
+  }
+
+  /** The pod of a TS OP: node runs the OP from the workflow's bundle, mounted from its ConfigMap (or, for a dispatcher pod, what `run` says with the spec). */
+  private tsOPScript(t: TsOPTemplate, ctx: ErrorContext, keyed: boolean, run?: (spec: string) => string[]): Obj {
     const key = this.bundle.keys[t.module];
     if (!key) this.fail(`OP ${t.opName}'s module ${t.module} is not in the workflow's bundle`, ctx);
     // Parameters reach the OP through environment variables, which Argo fills in without any
@@ -299,7 +379,7 @@ class Renderer {
       "const parameters = {};",
       "names.forEach((n, i) => { if (env[`DFLOW_PARAMETER_${i}`] !== undefined) parameters[n] = env[`DFLOW_PARAMETER_${i}`]; });",
       `const spec = { module: ${JSON.stringify(key)}, op: ${JSON.stringify(t.opName)}, workdir: root, parameters, key: env.DFLOW_KEY || null, workflow_name: env.DFLOW_WORKFLOW_NAME${t.success_tag ? ", success_tag: true" : ""}${slices} };`,
-      `import(${JSON.stringify(`${OP_BUNDLE_MOUNT}/${this.bundle.file}`)}).then((m) => m.run(spec));`,
+      ...(run ? run("spec") : [`import(${JSON.stringify(`${OP_BUNDLE_MOUNT}/${this.bundle.file}`)}).then((m) => m.run(spec));`]),
       "",
     ].join("\n");
     return { command: ["node"], source, workingDir: "/", env, volumeMounts: [{ name: "dflow-ts-ops", mountPath: OP_BUNDLE_MOUNT, readOnly: true }] };

@@ -58,9 +58,15 @@ function writeOut(report: string, o: ExportCliOptions, YAML: typeof import("yaml
   // `argo submit` skips documents that are not Workflows: the ConfigMap is created with kubectl first,
   // applied server-side (a client-side apply keeps a copy in an annotation, limited to 256 kB).
   const ops = opsFileOf(o.output);
-  fs.writeFileSync(ops, docs([...configMaps.values()]));
+  const deps = [...configMaps.values()];
+  const prefixed = (p: string) => deps.some((d) => String((d.metadata as { name?: string }).name).startsWith(p));
+  const secret = deps.some((d) => d.kind === "Secret");
+  // A Secret holds the SSH key or password of a DispatcherExecutor: the file is readable by its owner only.
+  fs.writeFileSync(ops, docs(deps), secret ? { mode: 0o600 } : {});
+  if (secret) fs.chmodSync(ops, 0o600);
+  const what = [prefixed("dflow-ts-ops-") && "the code of its TypeScript OPs", prefixed("dflow-ts-dispatch-") && "dflow-ts's dispatcher for its DispatcherExecutor steps", secret && "a Secret with their SSH key or password: keep the file private"].filter(Boolean).join(", ");
   // A local run needs the ConfigMap too, named explicitly: `dflow run wf.yaml` does not look beside the file.
-  process.stderr.write(`dflow: wrote ${o.output} (workflow ${names}) and ${ops} (the code of its TypeScript OPs); submit them with:\n  kubectl apply --server-side -f ${ops} && argo submit ${o.output}\nor run them here, without Kubernetes, with:\n  dflow run ${o.output} -t ${ops}\n`);
+  process.stderr.write(`dflow: wrote ${o.output} (workflow ${names}) and ${ops} (${what}); submit them with:\n  kubectl apply --server-side -f ${ops} && argo submit ${o.output}\nor run them here, without Kubernetes, with:\n  dflow run ${o.output} -t ${ops}\n`);
 }
 
 export function register(program: Command): void {

@@ -29,6 +29,7 @@ import {
   S3Artifact,
   ShellOPTemplate,
   Slices,
+  SlurmRemoteExecutor,
   Step,
   Steps,
   Task,
@@ -144,7 +145,6 @@ const examples = fs.readdirSync(path.join(root, "examples")).filter((f) => f.end
 /** Examples that cannot be exported, and the one line that says why. */
 const REFUSED: Record<string, RegExp> = {
   "simple-example.ts": /^dflow: workflow simple-example, step step0, artifact foo: the source is a local file .*upload_artifact.*S3Artifact/,
-  "hpc-dispatcher.ts": /^dflow: workflow hpc-dispatcher, step hello, template hello: the step runs through a DispatcherExecutor, which dflow-ts cannot export/,
   // It starts `dflow run --detach` itself, which refuses to run under an export.
   "detached.ts": /^dflow: dflow run .*loops\.ts was started by a workflow script that `dflow export` is rendering; exporting runs no workflow$/,
 };
@@ -169,11 +169,11 @@ describe("dflow export: every example", () => {
         const workflows = docs.filter((d) => d.kind === "Workflow");
         expect(workflows.length).toBe(1);
         expectValid(workflows[0]!);
-        // Each ConfigMap a TS-OP pod mounts is exported, first, and fits in one (1 MiB).
+        // Each ConfigMap a pod mounts (the OPs' code, dflow-ts's dispatcher) is exported, first, and fits in one (1 MiB).
         const maps = docs.filter((d) => d.kind === "ConfigMap");
         expect(docs.slice(0, maps.length).every((d) => d.kind === "ConfigMap")).toBe(true);
-        for (const m of maps) expect(Buffer.byteLength(m.data["ops.mjs"])).toBeLessThan(1024 * 1024);
-        const mounted = (workflows[0]!.spec.templates as Obj[]).flatMap((t) => (t.volumes ?? []).map((v: Obj) => v.configMap.name));
+        for (const m of maps) expect(Buffer.byteLength(JSON.stringify([m.data, m.binaryData]))).toBeLessThan(1024 * 1024);
+        const mounted = (workflows[0]!.spec.templates as Obj[]).flatMap((t) => (t.volumes ?? []).map((v: Obj) => v.configMap?.name).filter(Boolean));
         expect(new Set(mounted)).toEqual(new Set(maps.map((m) => m.metadata.name)));
       }
       // No step ran: nothing was written where the script ran, but what its own code made (upload_artifact).
@@ -501,6 +501,88 @@ describe("rendering, as dflow's convert_to_argo", () => {
   });
 });
 
+describe("a DispatcherExecutor step, as dflow renders it: a pod that submits its job and waits for it", () => {
+  const files = () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dflow-export-ssh-"));
+    fs.writeFileSync(path.join(dir, "key"), "-----BEGIN OPENSSH PRIVATE KEY-----\nnot a real key\n");
+    fs.writeFileSync(path.join(dir, "known_hosts"), "[h]:2222 ssh-ed25519 AAAA\n");
+    return dir;
+  };
+
+  it("the script in an env var with /tmp under the job directory, the job's dicts, the key and known_hosts in a Secret the pod mounts", () => {
+    const dir = files();
+    const t = shell("t", { script: "echo {{inputs.parameters.x}} > /tmp/out", outputs: new Outputs({ parameters: { y: new OutputParameter({ value_from_path: "/tmp/out" }) } }) });
+    t.envs = { MODE: "fast" };
+    const wf = new Workflow({ name: "hpc" });
+    const ex = new DispatcherExecutor({ host: "h", port: 2222, username: "u", private_key_file: path.join(dir, "key"), known_hosts: path.join(dir, "known_hosts"), queue_name: "debug", poll_interval: 5, envs: { POD_ONLY: "1" } });
+    wf.add(new Step({ name: "s", template: t, parameters: { x: "1" }, executor: ex }));
+    const { workflow, dependencies } = wf.to_argo();
+    expectValid(workflow as Obj);
+    const pod = tmpl(workflow as Obj, "t");
+    // Argo places the inputs and collects the outputs, as for any pod.
+    expect(pod.outputs.parameters[0].valueFrom.path).toBe("/tmp/out");
+    expect(pod.script.image).toBe(`node:${process.versions.node.split(".")[0]}`);
+    expect(pod.script.command).toEqual(["node"]);
+    expect(pod.script.workingDir).toBe("/");
+    const env = Object.fromEntries((pod.script.env as Obj[]).map((e) => [e.name, e.value]));
+    expect(env.DFLOW_SCRIPT).toBe("echo {{inputs.parameters.x}} > $(pwd)/tmp/out");
+    expect(env.MODE).toBe("fast");
+    expect(env.POD_ONLY).toBe("1");
+    const job = JSON.parse(/const job = (.*);\n/.exec(pod.script.source)![1]!) as Obj;
+    expect(job.machine).toEqual({ batch_type: "Slurm", context_type: "SSHContext", local_root: ".", remote_profile: { hostname: "h", username: "u", port: 2222, timeout: 10, key_filename: "/etc/dflow-ts-ssh/id" }, remote_root: "/home/u/dflow/workflows" });
+    expect(job.resources.queue_name).toBe("debug");
+    expect(job.resources.envs).toEqual({ DFLOW_WORKFLOW: "{{workflow.name}}", DFLOW_POD: "{{pod.name}}", PYTHONUNBUFFERED: "true" });
+    // The template's env vars reach the job from the pod's environment, as dflow's pod passes them.
+    expect(job.envs).toEqual(["MODE"]);
+    expect(job.task).toMatchObject({ command: 'sed -i "s#\\$(pwd)#$(pwd)#g" script && sh script', forward_files: ["script", "tmp"], backward_files: ["log", "tmp/out"] });
+    expect(job.options).toEqual({ poll_interval: 5, known_hosts: "/etc/dflow-ts-ssh/known_hosts" });
+    expect(pod.script.source).toContain('import("/opt/dflow-ts-dispatch/dispatch.mjs").then((m) => m.dispatch(job, { script: process.env.DFLOW_SCRIPT }));');
+    // The program, a gzipped bundle and its loader, and the Secret: named after their content, created first.
+    const [program, secret] = dependencies as Obj[];
+    expect(program!.kind).toBe("ConfigMap");
+    expect(program!.metadata.name).toMatch(/^dflow-ts-dispatch-[0-9a-f]{16}$/);
+    expect(Object.keys(program!.binaryData)).toEqual(["dispatch.mjs.gz"]);
+    expect(secret!.kind).toBe("Secret");
+    expect(Buffer.from(secret!.data.id, "base64").toString()).toContain("not a real key");
+    expect(Buffer.from(secret!.data.known_hosts, "base64").toString()).toBe("[h]:2222 ssh-ed25519 AAAA\n");
+    expect(pod.volumes).toEqual([
+      { name: "dflow-ts-dispatch", configMap: { name: program!.metadata.name } },
+      { name: "dflow-ts-ssh", secret: { secretName: secret!.metadata.name } },
+    ]);
+    expect(JSON.stringify(workflow)).not.toContain("not a real key");
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("a password stays out of the workflow: the pod reads it from the Secret", () => {
+    const wf = new Workflow({ name: "pw" });
+    wf.add(new Step({ name: "s", template: shell("t"), parameters: { x: "1" }, executor: new DispatcherExecutor({ host: "h", username: "u", password: "s3cret", strict_host_key_checking: false }) }));
+    const { workflow, dependencies } = wf.to_argo();
+    expect(JSON.stringify(workflow)).not.toContain("s3cret");
+    const pod = tmpl(workflow as Obj, "t");
+    const secret = (dependencies as Obj[]).find((d) => d.kind === "Secret")!;
+    expect(Buffer.from(secret.data.password, "base64").toString()).toBe("s3cret");
+    expect((pod.script.env as Obj[]).find((e) => e.name === "DFLOW_SSH_PASSWORD")).toEqual({ name: "DFLOW_SSH_PASSWORD", valueFrom: { secretKeyRef: { name: secret.metadata.name, key: "password" } } });
+    const job = JSON.parse(/const job = (.*);\n/.exec(pod.script.source)![1]!) as Obj;
+    expect(job.passwordEnv).toBe("DFLOW_SSH_PASSWORD");
+    expect(job.machine.remote_profile.password).toBeUndefined();
+  });
+
+  it("a TypeScript OP: the pod reads its parameters and submits the OP with its bundle, which the job carries", () => {
+    const wf = new Workflow({ name: "tsop", context: new DispatcherExecutor({ machine_dict: { batch_type: "Shell", context_type: "LocalContext", remote_root: "/tmp/jobs" } }) });
+    wf.add(new Step({ name: "sum", template: new TsOPTemplate(Sum), parameters: { values: [1, 2] } }));
+    const { workflow, dependencies } = wf.to_argo();
+    expectValid(workflow as Obj);
+    const pod = (workflow as Obj).spec.templates.find((t: Obj) => t.script?.source?.includes("m.dispatch(job, { op: spec"));
+    expect(pod).toBeDefined();
+    expect(pod.script.source).toContain('opBundle: "/opt/dflow-ts-ops/ops.mjs"');
+    const job = JSON.parse(/const job = (.*);\n/.exec(pod.script.source)![1]!) as Obj;
+    expect(job.task.forward_files).toEqual(["script", "dflow-op.mjs", "tmp"]);
+    expect(job.task.command).toMatch(/&& node script$/);
+    expect((dependencies as Obj[]).map((d) => d.metadata.name.replace(/-[0-9a-f]{16}$/, ""))).toEqual(["dflow-ts-ops", "dflow-ts-dispatch"]);
+    expect(pod.volumes.map((v: Obj) => v.name).sort()).toEqual(["dflow-ts-dispatch", "dflow-ts-ops"]);
+  });
+});
+
 // ---------------------------------------------------------------- refusals
 
 describe("what cannot run on Argo as it runs here is refused, naming workflow, step and field", () => {
@@ -512,10 +594,19 @@ describe("what cannot run on Argo as it runs here is refused, naming workflow, s
     expect(e.message).toMatch(/^workflow local, step s, artifact f: the source is a local file \(\/data\/in\.txt, from upload_artifact\), which a cluster cannot read; upload it .* S3Artifact/);
   });
 
-  it("a DispatcherExecutor", () => {
-    const wf = new Workflow({ name: "hpc" });
-    wf.add(new Step({ name: "s", template: shell("t"), parameters: { x: "1" }, executor: new DispatcherExecutor({ host: "h", username: "u" }) }));
-    expect(refusal(() => wf.to_yaml()).message).toMatch(/^workflow hpc, step s, template t: the step runs through a DispatcherExecutor, which dflow-ts cannot export/);
+  it("a DispatcherExecutor that logs in with this machine's own keys, or checks a host key this machine does not know; a SlurmRemoteExecutor; dicts DPDispatcher refuses", () => {
+    const step = (executor: DispatcherExecutor | SlurmRemoteExecutor) => {
+      const wf = new Workflow({ name: "hpc" });
+      wf.add(new Step({ name: "s", template: shell("t"), parameters: { x: "1" }, executor }));
+      return refusal(() => wf.to_yaml()).message;
+    };
+    expect(step(new DispatcherExecutor({ host: "h", username: "u" }))).toBe(
+      "workflow hpc, step s, template t: the step logs in to h over SSH with this machine's own keys (~/.ssh), which its pod on the cluster does not have: give the executor private_key_file (shipped to the pod in a Secret) or password",
+    );
+    const missing = path.join(os.tmpdir(), "dflow-no-such-known-hosts");
+    expect(step(new DispatcherExecutor({ host: "h", username: "u", password: "p", known_hosts: missing }))).toBe(`workflow hpc, step s, template t: known_hosts ${missing} cannot be read to ship it to the pod: ENOENT`);
+    expect(step(new SlurmRemoteExecutor({ host: "h" }))).toMatch(/^workflow hpc, step s, template t: the step runs through a SlurmRemoteExecutor, which dflow-ts cannot export to Argo yet; use a DispatcherExecutor/);
+    expect(step(new DispatcherExecutor({ machine_dict: { batch_type: "Nope", context_type: "LocalContext" } }))).toMatch(/^workflow hpc, step s, executor: DispatcherExecutor: machine\.batch_type: /);
   });
 
   it("shuffled Slices, and an expression Argo would cut short", () => {

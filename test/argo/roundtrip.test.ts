@@ -14,6 +14,7 @@ import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
+import { announceSkip, hpcInfo } from "../support/hpc.js";
 
 const root = path.resolve(import.meta.dirname, "..", "..");
 const cli = path.join(root, "dist", "src", "cli.js");
@@ -31,10 +32,6 @@ const NOT_ROUND_TRIPPED: Record<string, { why: string; shows: Shows }> = {
   "simple-example.ts": {
     why: "its input artifact is a local file (upload_artifact), which a cluster cannot read",
     shows: { export: "dflow: workflow simple-example, step step0, artifact foo: the source is a local file (<upload>, from upload_artifact), which a cluster cannot read; upload it to the workflow's artifact repository and pass new S3Artifact({ key }) instead" },
-  },
-  "hpc-dispatcher.ts": {
-    why: "its step runs through a DispatcherExecutor, which the export does not render yet",
-    shows: { export: "dflow: workflow hpc-dispatcher, step hello, template hello: the step runs through a DispatcherExecutor, which dflow-ts cannot export to Argo yet (dflow renders it as a pod that submits the job with DPDispatcher); run this workflow with `dflow run`, or drop the executor to run the step in a pod" },
   },
   "detached.ts": {
     why: "the script starts `dflow run --detach` itself, which an export (that runs no workflow) refuses",
@@ -60,9 +57,9 @@ interface Run {
 }
 
 /** Run `dflow <args>` in cwd; the ids of the workflows it created there. */
-async function dflow(cwd: string, args: string[]): Promise<Run & { exitCode: number | undefined }> {
+async function dflow(cwd: string, args: string[], env: Record<string, string> = {}): Promise<Run & { exitCode: number | undefined }> {
   const before = new Set(fs.readdirSync(cwd));
-  const r = await execa(process.execPath, [cli, ...args], { cwd, reject: false, all: true, env: { NO_COLOR: "1" } });
+  const r = await execa(process.execPath, [cli, ...args], { cwd, reject: false, all: true, env: { NO_COLOR: "1", ...env } });
   const ids = fs.readdirSync(cwd).filter((d) => !before.has(d) && fs.existsSync(path.join(cwd, d, "status")));
   return { cwd, out: r.all ?? "", ids, exitCode: r.exitCode };
 }
@@ -163,14 +160,15 @@ function refusalLine(out: string, cwd: string): string {
     .split(cwd).join("<cwd>");
 }
 
-async function roundTrip(file: string, cwd: string): Promise<{ exported: Run & { exitCode: number | undefined }; direct?: Outcome; argo?: Outcome; directRuns: number }> {
+async function roundTrip(file: string, cwd: string, env: Record<string, string> = {}): Promise<{ exported: Run & { exitCode: number | undefined }; direct?: Outcome; argo?: Outcome; directRuns: number }> {
   const script = path.join(root, "examples", file);
   // A default image for the script templates that set none (dflow's debug mode needs none).
-  const exported = await dflow(cwd, ["export", script, "-o", "wf.yaml", "--image", "busybox"]);
+  const exported = await dflow(cwd, ["export", script, "-o", "wf.yaml", "--image", "busybox"], env);
   if (exported.exitCode !== 0) return { exported, directRuns: 0 };
+  // The manifest alone: the Argo run gets nothing of the script's environment.
   const run = await dflow(cwd, ["run", "wf.yaml", ...(fs.existsSync(path.join(cwd, "wf.ops.yaml")) ? ["-t", "wf.ops.yaml"] : [])]);
   expect(run.ids, run.out).toHaveLength(1);
-  const ran = await dflow(cwd, ["run", script]);
+  const ran = await dflow(cwd, ["run", script], env);
   expect(ran.ids.length, ran.out).toBeGreaterThanOrEqual(1);
   // The exported workflow is the script's first; a script that submits several gets only it exported.
   const started = new Map(await Promise.all(ran.ids.map(async (id) => [id, (await get(cwd, id)).started] as const)));
@@ -208,4 +206,31 @@ describe("examples exported to Argo and run back end as they do when run directl
       }
     });
   }
+});
+
+// The same example against the real local Slurm over SSH (test/hpc): through Argo, each step is a pod
+// that submits its job with the key and known_hosts the export put in a Secret.
+const hpc = hpcInfo();
+if (!hpc) announceSkip();
+(hpc ? describe : describe.skip)("hpc-dispatcher.ts on the local Slurm (HPC_JSON), exported and run back", () => {
+  it("ends as it does when run directly; each pod's job ran on Slurm", async () => {
+    const cwd = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "dflow-roundtrip-hpc-")));
+    try {
+      const r = await roundTrip("hpc-dispatcher.ts", cwd, { HPC_JSON: process.env.DFLOW_TEST_HPC! });
+      expect(r.exported.exitCode, r.exported.out).toBe(0);
+      const ops = fs.readFileSync(path.join(cwd, "wf.ops.yaml"), "utf8");
+      expect(ops).toMatch(/^kind: Secret$/m);
+      expect(fs.readFileSync(path.join(cwd, "wf.yaml"), "utf8")).not.toContain("PRIVATE KEY");
+      // `hello from $SLURM_JOB_ID`: a job of Slurm's, each run its own.
+      for (const o of [r.direct!, r.argo!]) {
+        const hello = o.steps.get("hello")!;
+        expect(hello.outputs.msg).toMatch(/^hello from \d+$/);
+        hello.outputs.msg = "hello from <job>";
+      }
+      expect(r.direct!.steps.size).toBeGreaterThan(0);
+      expect(differences(r.direct!, r.argo!)).toEqual([]);
+    } finally {
+      fs.rmSync(cwd, { recursive: true, force: true });
+    }
+  });
 });

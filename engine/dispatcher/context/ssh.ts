@@ -43,6 +43,11 @@ type Ssh2 = typeof import("ssh2");
 let ssh2Module: Ssh2 | undefined;
 const ssh2 = (): Ssh2 => (ssh2Module ??= createRequire(import.meta.url)("ssh2") as Ssh2);
 
+/** ssh2 given by a bundle that carries it (an exported dispatcher pod, engine/executors/dispatch-pod.ts), where no node_modules is. */
+export function useSsh2(m: Ssh2): void {
+  ssh2Module = m;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Options
 // ---------------------------------------------------------------------------------------------
