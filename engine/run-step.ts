@@ -26,7 +26,7 @@ import { exists, rand5, symlinkAtomic, writeAtomic } from "./store/fsx.js";
 import { renderValue } from "./store/values.js";
 import { writeCatalog } from "./artifacts/catalog.js";
 import { computeItems } from "./items.js";
-import { type SliceSpec, groupItems, inferSliceItems, sliceIndex, sliceSpec, slicesOf, stackSliced } from "./slices.js";
+import { type SliceSpec, inferSliceItems, sliceIndex, sliceSpec, slicesOf, stackSliced } from "./slices.js";
 import { evaluateWhen, whenUsesItem } from "./when.js";
 import { stepFinished } from "./memory.js";
 
@@ -261,7 +261,7 @@ async function runFanout(step: Step, scope: Scope, parent: Parent, order: string
     if (!sl) fan = items.map((value) => ({ value }));
     else if (sl.group_size) {
       // Several slices per item, one OP process each (§4.9 group_size).
-      fan = groupItems(items, sl).map((g, gi) => ({
+      fan = sl.groups(items).map((g, gi) => ({
         value: gi,
         slice: sliceSpec(sl, g.map((it) => sliceIndex(sl, it, scope, ctx)), true, null),
         extra: new Map<string, PV>([["dflow_var_0", { value: gi, type: null }], ["dflow_group_items", { value: g, type: null }]]),

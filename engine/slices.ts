@@ -43,33 +43,6 @@ export async function inferSliceItems(step: Step, s: Slices, scope: Scope, ctx: 
   throw new DflowConfigError("a sliced step needs with_param, with_sequence, or a sliced input parameter or artifact to count its items", { step: step.name });
 }
 
-/** A small seeded PRNG (mulberry32) for `shuffle`; Python's shuffle order is not reproduced. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** Groups of `group_size` consecutive items (after an optional seeded shuffle). */
-export function groupItems(items: unknown[], s: Slices): unknown[][] {
-  const list = [...items];
-  if (s.shuffle) {
-    const rnd = seeded(s.random_seed);
-    for (let i = list.length - 1; i > 0; i--) {
-      const j = Math.floor(rnd() * (i + 1));
-      [list[i], list[j]] = [list[j], list[i]];
-    }
-  }
-  const out: unknown[][] = [];
-  for (let i = 0; i < list.length; i += s.group_size!) out.push(list.slice(i, i + s.group_size!));
-  return out;
-}
-
 /** The slice index an item selects: the Slices pattern ("{{item}}", "{{item.order}}") rendered with it. */
 export function sliceIndex(s: Slices, item: unknown, scope: Scope, ctx: RunContext): number {
   const text = renderRefs(s.slices, (r) => lookupRef(r, { ...scope, item: { value: item } }, ctx));

@@ -2,6 +2,7 @@
 // templates: lists passed whole to every item of a fan-out, each item's OP
 // getting its slice; outputs gathered back into lists in slice order.
 import { z } from "./vendor/zod.js";
+import { PyRandom } from "./py-random.js";
 import { DflowConfigError } from "./errors.js";
 import { boolField, field, parseOptions, spec, stringField } from "./options.js";
 import { InputArtifact, InputParameter, Inputs, OutputArtifact, OutputParameter, Outputs } from "./io.js";
@@ -105,6 +106,20 @@ export class Slices {
       ...(this.pool_size !== undefined ? { pool_size: this.pool_size } : {}),
       create_dir: this.create_dir,
     };
+  }
+
+  /**
+   * The items of a step with group_size, in groups of that many consecutive
+   * ones, after a shuffle seeded with random_seed when `shuffle`, in
+   * dflow's order (its pods run `random.seed(random_seed);
+   * random.shuffle(list(range(n)))`, step.py): what `dflow run` fans out
+   * (engine/run-step.ts) and the export writes as the step's withParam.
+   */
+  groups(items: unknown[]): unknown[][] {
+    const list = this.shuffle ? new PyRandom(this.random_seed).shuffle([...items]) : [...items];
+    const out: unknown[][] = [];
+    for (let i = 0; i < list.length; i += this.group_size!) out.push(list.slice(i, i + this.group_size!));
+    return out;
   }
 
   /** Whether an init-artifact helper step runs before the sliced step (§4.9). */

@@ -273,7 +273,6 @@ class Renderer {
     }
     if (t instanceof TsOPTemplate && t.slices) {
       const s = t.slices;
-      if (s.shuffle) this.fail("Slices with shuffle cannot be exported to Argo yet (the engine's seeded order is not Argo's); run this workflow with `dflow run`", tctx);
       if (s.group_size && sliceField(s.slices) === undefined) this.fail(`Slices with group_size and the pattern ${JSON.stringify(s.slices)} cannot be exported: use "{{item}}" or "{{item.<field>}}"`, tctx);
     }
     const annotations: Record<string, string> = { "workflows.argoproj.io/progress": "0/1", ...t.annotations };
@@ -689,17 +688,17 @@ class Renderer {
 
   /**
    * The items of a step with Slices' group_size: its items (with_param, or
-   * those sliceItems infers) in consecutive groups of `size`, as
-   * engine/slices.ts groupItems() makes them; a list made here, or an
+   * those sliceItems infers) in consecutive groups of `size`, shuffled as
+   * `dflow run` shuffles them (Slices.groups); a list made here, or an
    * expression Argo evaluates.
    */
   private groups(s: Step, size: number, ctx: ErrorContext): string {
     if (s.with_sequence !== undefined) return this.fail("Slices with group_size over with_sequence cannot be exported: give with_param (e.g. argo_range(n)) instead", ctx);
-    const items = s.with_param ?? this.sliceItems(s, (s.template as TsOPTemplate).slices!, ctx);
-    if (Array.isArray(items)) {
-      const out: unknown[][] = [];
-      for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-      return this.paramValue(out, { ...ctx, parameter: undefined });
+    const slices = (s.template as TsOPTemplate).slices!;
+    const items = s.with_param ?? this.sliceItems(s, slices, ctx);
+    if (Array.isArray(items)) return this.paramValue(slices.groups(items), { ...ctx, parameter: undefined });
+    if (slices.shuffle) {
+      return this.fail("Slices with shuffle over items known only when the workflow runs cannot be exported (Argo's expressions cannot shuffle them as `dflow run` does): give the items as a list, or drop shuffle", ctx);
     }
     const list = items instanceof ArgoVar ? `(${items.expr})` : `jsonpath(${typeof items === "string" ? `(${conditionText(items)})` : exprOf(items)}, '$')`;
     return this.tag(`map(sprig.untilStep(0, len(${list}), ${size}), {${list}[#:min(# + ${size}, len(${list}))]})`, ctx);

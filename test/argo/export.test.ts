@@ -609,10 +609,14 @@ describe("what cannot run on Argo as it runs here is refused, naming workflow, s
     expect(step(new DispatcherExecutor({ machine_dict: { batch_type: "Nope", context_type: "LocalContext" } }))).toMatch(/^workflow hpc, step s, executor: DispatcherExecutor: machine\.batch_type: /);
   });
 
-  it("shuffled Slices, and an expression Argo would cut short", () => {
+  it("shuffled Slices over items known only when the workflow runs, and an expression Argo would cut short", () => {
+    const prepare = new Step({ name: "prepare", template: new TsOPTemplate(PrepareData) });
     const wf = new Workflow({ name: "sl" });
-    wf.add(new Step({ name: "s", template: new TsOPTemplate(SliceHello, { slices: new Slices({ input_parameter: ["filename"], output_artifact: ["foo"], group_size: 2, shuffle: true }) }), parameters: { filename: ["a", "b"] } }));
-    expect(refusal(() => wf.to_dict()).message).toBe("workflow sl, step s, template hello: Slices with shuffle cannot be exported to Argo yet (the engine's seeded order is not Argo's); run this workflow with `dflow run`");
+    wf.add(prepare);
+    wf.add(new Step({ name: "s", template: new TsOPTemplate(Process, { slices: new Slices({ input_parameter: ["data"], output_parameter: ["square"], group_size: 2, shuffle: true }) }), parameters: { data: prepare.outputs.parameters.data } }));
+    expect(refusal(() => wf.to_dict()).message).toBe(
+      "workflow sl, step s: Slices with shuffle over items known only when the workflow runs cannot be exported (Argo's expressions cannot shuffle them as `dflow run` does): give the items as a list, or drop shuffle",
+    );
     const cut = new Workflow({ name: "cut" });
     cut.add(new Step({ name: "s", template: shell("t"), parameters: { x: expr`{'a': {'b': 1}}` } }));
     expect(refusal(() => cut.to_dict()).message).toMatch(/^workflow cut, step s, parameter x: the expression .* contains "}}", where Argo would end it/);
@@ -685,6 +689,18 @@ describe("a TypeScript OP on a plain node image", () => {
     } finally {
       fs.rmSync(pod, { recursive: true, force: true });
     }
+  });
+});
+
+describe("shuffled Slices with group_size", () => {
+  it("the items' groups are written as `dflow run` makes them, in dflow's order (Python's random.shuffle seeded with random_seed)", () => {
+    const wf = new Workflow({ name: "sh" });
+    wf.add(new Step({ name: "s", template: new TsOPTemplate(SliceHello, { slices: new Slices({ input_parameter: ["filename"], output_artifact: ["foo"], group_size: 2, shuffle: true }) }), parameters: { filename: ["a", "b", "c", "d", "e", "f"] } }));
+    const d = wf.to_dict() as Obj;
+    expectValid(d);
+    const step = (tmpl(d, "sh-steps").steps as Obj[][]).flat().find((x) => x.name === "s")!;
+    // python3 -c "import random; random.seed(0); x = list(range(6)); random.shuffle(x); print(x)"
+    expect(step.withParam).toBe("[[4, 2], [1, 0], [5, 3]]");
   });
 });
 

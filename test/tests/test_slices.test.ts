@@ -111,6 +111,29 @@ describe("slices", () => {
     expect(read(path.join(wd.dir, r.id, kids["2-0-1"], "inputs/parameters/dflow_group_items"))).toBe("[10, 11, 12, 13, 14, 15, 16]");
   });
 
+  it("group_size with shuffle: the groups are dflow's (its pods' random.seed(random_seed); random.shuffle(list(range(n))))", async () => {
+    const wf = new Workflow({ name: "slices" });
+    const prepare = new Step({ name: "prepare", template: new TsOPTemplate(PrepareData) });
+    wf.add(prepare);
+    const process_ = new Step({
+      name: "process",
+      template: new TsOPTemplate(Process, { slices: new Slices({ input_parameter: ["data"], output_parameter: ["square"], group_size: 10, shuffle: true, random_seed: 5 }) }),
+      parameters: { data: prepare.outputs.parameters.data },
+      with_param: argo_range(argo_len(prepare.outputs.parameters.data)),
+    });
+    wf.add(process_);
+    const show = new ShellOPTemplate({ name: "show", script: "echo '{{inputs.parameters.v}}'", inputs: new Inputs({ parameters: { v: new InputParameter() } }) });
+    wf.add(new Step({ name: "after", template: show, parameters: { v: process_.outputs.parameters.square } }));
+    const r = await wf.submit();
+    expect(r.status, r.error?.message).toBe("Succeeded");
+    const kids = JSON.parse(read(path.join(wd.dir, r.id, "children")));
+    // python3 -c "import random; random.seed(5); x = list(range(17)); random.shuffle(x); print(x)"
+    expect(read(path.join(wd.dir, r.id, kids["1-0-0"], "inputs/parameters/dflow_group_items"))).toBe("[14, 2, 4, 6, 1, 9, 5, 3, 7, 0]");
+    expect(read(path.join(wd.dir, r.id, kids["1-0-1"], "inputs/parameters/dflow_group_items"))).toBe("[16, 10, 13, 15, 12, 11, 8]");
+    // Shuffled or not, the sliced output is in slice order.
+    expect(wf.query_step({ name: "after" })[0].inputs.parameters.v.value).toBe(JSON.stringify(Array.from({ length: 17 }, (_, i) => (i + 1) ** 2)).replace(/,/g, ", "));
+  });
+
   it("test_makevasp", async () => {
     const vasp = new Steps({
       name: "vasp-steps",
