@@ -12,6 +12,7 @@ import { durationSeconds, parseGoDuration } from "../../src/options.js";
 import { parseRequirements } from "./selector.js";
 import { parseExpr } from "../expr/index.js";
 import { taskGraph } from "./depends.js";
+import { checkVariables } from "./variables.js";
 import { GIT_FIELDS, HTTP_FIELDS, S3_FIELDS } from "./remote.js";
 
 
@@ -88,6 +89,8 @@ export function checkWorkflow(wf: ArgoWorkflow): void {
     for (const t of stored.spec.templates) all.push({ t, where: `${stored.cluster ? "ClusterWorkflowTemplate" : "WorkflowTemplate"} ${stored.name}: templates.${t.name}`, scope: stored.spec.templates, volumes: volumeSpec(spec, stored.spec) });
   }
   for (const { t, where, scope, volumes } of all) checkTemplate(t, where, scope, wf, volumes);
+  // Last: the tags of a workflow whose structure holds (its templates and tasks are there to name).
+  checkVariables(wf);
 }
 
 /** The library keys of the templateRefs anywhere in `v` (steps, tasks, hooks). */

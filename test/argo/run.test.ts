@@ -168,6 +168,79 @@ spec:
     expect(Object.values(late.status()!.nodes).map((n) => [n.phase, n.message])).toEqual([["Failed", 'time: invalid duration "soon"']]);
   });
 
+  it("refuses at submit a tag that names nothing, as Argo's validation does, every one at once with what is there instead; lets through what Argo lets through", () => {
+    const bad = manifest("tags-")`  entrypoint: main
+  arguments: {parameters: [{name: who, value: me}]}
+  templates:
+  - name: main
+    steps:
+    - - name: a
+        template: echo
+        arguments: {parameters: [{name: msg, value: "{{workflow.parameters.whom}}"}]}
+    - - name: b
+        template: echo
+        arguments: {parameters: [{name: msg, value: "{{steps.a.outputs.parameters.nope}}"}]}
+      - name: c
+        template: echo
+        arguments: {parameters: [{name: msg, value: "{{steps.zz.outputs.result}}"}]}
+  - name: echo
+    inputs: {parameters: [{name: msg}]}
+    container: {image: alpine, command: [echo, "{{inputs.parameters.msg}} {{inputs.parameters.other}}"]}
+  - name: d
+    dag:
+      tasks:
+      - {name: x, template: echo, arguments: {parameters: [{name: msg, value: "1"}]}}
+      - {name: z, template: echo, arguments: {parameters: [{name: msg, value: "{{tasks.x.outputs.result}}"}]}}
+`;
+    expect(() => Workflow.from_yaml(bad)).toThrow(
+      [
+        "invalid spec: 5 problems with the workflow's tags:",
+        "  templates.echo: failed to resolve {{inputs.parameters.other}}: there is no inputs.parameters.other there (inputs.parameters has msg)",
+        "  templates.main.steps failed to resolve {{workflow.parameters.whom}}: there is no workflow.parameters.whom there (workflow.parameters has who)",
+        "  templates.main.steps failed to resolve {{steps.a.outputs.parameters.nope}}: there is no steps.a.outputs.parameters there (steps.a.outputs has result)",
+        "  templates.main.steps failed to resolve {{steps.zz.outputs.result}}: there is no steps.zz there (steps has a, b, c)",
+        "  templates.d.tasks.z missing dependency 'x' for parameter 'msg': add it to the task's dependencies (or depends)",
+      ].join("\n"),
+    );
+    // What Argo resolves only when the workflow runs, or lets through: expressions, {{item}} and any key of a
+    // withParam item, loop outputs, a later step reading an earlier one, every task's outputs in a DAG (its
+    // ancestors' status), a workflow output an earlier step lifts, workflow.creationTimestamp, retries, and
+    // tags Argo does not check (node.name, lastRetry.*).
+    const good = manifest("tags-ok-")`  entrypoint: main
+  onExit: bye
+  templates:
+  - name: main
+    steps:
+    - - name: gen
+        template: gen
+    - - name: each
+        template: echo
+        withParam: "{{steps.gen.outputs.result}}"
+        arguments: {parameters: [{name: msg, value: "{{item.k}} {{item}} {{=sprig.upper('x')}} {{workflow.creationTimestamp.Y}}"}]}
+    - - name: after
+        template: echo
+        when: "{{steps.each.status}} == Succeeded"
+        arguments: {parameters: [{name: msg, value: "{{steps.each.outputs.parameters}} {{steps.gen.outputs.parameters.p}}"}]}
+    - - name: dag
+        template: d
+  - name: gen
+    outputs: {parameters: [{name: p, globalName: lifted, valueFrom: {path: /tmp/p}}]}
+    script: {image: alpine, command: [sh], source: "echo x > /tmp/p"}
+  - name: echo
+    inputs: {parameters: [{name: msg}]}
+    retryStrategy: {limit: 1}
+    container: {image: alpine, command: [echo, "{{inputs.parameters.msg}} {{pod.name}} {{retries}} {{node.name}} {{inputs.parameters}}"]}
+  - name: d
+    dag:
+      tasks:
+      - {name: x, template: echo, arguments: {parameters: [{name: msg, value: "1"}]}}
+      - {name: z, template: echo, dependencies: [x], arguments: {parameters: [{name: msg, value: "{{tasks.x.outputs.result}} {{tasks.x.status}}"}]}}
+  - name: bye
+    container: {image: alpine, command: [echo, "{{workflow.status}} {{workflow.failures}} {{workflow.outputs.parameters.lifted}}"]}
+`;
+    expect(() => Workflow.from_yaml(good)).not.toThrow();
+  });
+
   it("refuses at submit what Argo's validation refuses (it ran here as something else): loops, retry policies, booleans, names, cycles, an argument outside its enum, an output with no source", async () => {
     const steps = (step: string, extra = "") => manifest("checks-")`  entrypoint: main
   templates:
