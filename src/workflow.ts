@@ -140,7 +140,9 @@ export class Workflow {
       if (opts.reuse_step?.length) throw new DflowConfigError("reuse_step cannot be exported to Argo (dflow's memoization through ConfigMaps is not implemented)", { workflow: this.name });
       // Validated above already.
       const out = this.rendered(JSON.parse(process.env.DFLOW_EXPORT_OPTIONS || "{}") as ExportOptions);
-      fs.appendFileSync(exportTo, `${JSON.stringify({ name: this.name, ...out })}\n`);
+      // What the workflow reads from this machine goes where its pods read it, as dflow's upload_artifact puts it.
+      const published = await (await import("../engine/artifacts/publish.js")).publishUploads(out.uploads, debugRoot());
+      fs.appendFileSync(exportTo, `${JSON.stringify({ name: this.name, ...out, published })}\n`);
       return new Promise<SubmitResult>(() => undefined);
     }
     // `dflow retry <id>` re-runs the script with DFLOW_RESUME_ID: the first

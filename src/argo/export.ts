@@ -80,6 +80,8 @@ export interface ArgoExport {
   workflow: Obj;
   /** Kubernetes objects the workflow needs (the OP bundle's ConfigMap), to create first. */
   dependencies: Obj[];
+  /** Files of this machine the workflow reads (upload_artifact), to put in its artifact repository under `key` first. */
+  uploads: Array<{ key: string; path: string }>;
 }
 
 /** Where TS-OP pods mount the workflow's OP bundle. */
@@ -98,7 +100,18 @@ function typeDescription(t: unknown): string | undefined {
   return s ? pyJson({ type: s }) : undefined;
 }
 
-const isLocalArtifact = (v: unknown): v is { local_path: string } => typeof v === "object" && v !== null && typeof (v as { local_path?: unknown }).local_path === "string";
+const isLocalArtifact = (v: unknown): v is { local_path: string; subPath?: string } => typeof v === "object" && v !== null && typeof (v as { local_path?: unknown }).local_path === "string";
+
+/**
+ * The repository key of an uploaded artifact: its `upload/<uuid>/<dir>`, as dflow's default mode
+ * keys it; another local path under `upload/<its hash>/`.
+ */
+function uploadKey(localPath: string): string {
+  const m = /(?:^|\/)(upload\/[0-9a-f-]{36}\/[^/]+)\/?$/.exec(localPath);
+  if (m) return m[1]!;
+  const base = localPath.replace(/\/+$/, "").split("/").pop() || "artifact";
+  return `upload/${createHash("sha256").update(localPath).digest("hex").slice(0, 32)}/${base}`;
+}
 
 /** Drop undefined fields and empty lists/maps (dflow writes them; Argo reads their absence the same). */
 function compact(o: Record<string, unknown>): Obj {
@@ -192,7 +205,7 @@ class Renderer {
       parallelism: this.wf.parallelism,
     });
     const dependencies = [this.bundled?.manifest, this.dispatchBundle?.manifest, ...this.secrets.values()].filter((d): d is Obj => d !== undefined);
-    return { workflow: { apiVersion: "argoproj.io/v1alpha1", kind: "Workflow", metadata, spec }, dependencies };
+    return { workflow: { apiVersion: "argoproj.io/v1alpha1", kind: "Workflow", metadata, spec }, dependencies, uploads: this.uploads };
   }
 
   /** One bundle of all the workflow's TS OP modules, made when the first TS OP is rendered (a refusal before costs no bundling). */
@@ -205,6 +218,7 @@ class Renderer {
   }
 
   private dispatchBundle?: Omit<OPBundle, "keys">;
+  private readonly uploads: ArgoExport["uploads"] = [];
   /** The Secrets of dispatcher pods' SSH files, by name (named after their content). */
   private readonly secrets = new Map<string, Obj>();
 
@@ -489,10 +503,11 @@ class Renderer {
     if (src instanceof InputArtifact) return { from: String(src) };
     if (src instanceof S3Artifact) return { s3: { key: src.key } };
     if (isLocalArtifact(src)) {
-      return this.fail(
-        `the source is a local file (${src.local_path}, from upload_artifact), which a cluster cannot read; upload it to the workflow's artifact repository and pass new S3Artifact({ key }) instead`,
-        ctx,
-      );
+      // As dflow's default mode uploads it (upload_artifact: `upload/<uuid>/<dir>` in the repository):
+      // read by key, and listed for the caller to put there (`dflow export` does).
+      const key = uploadKey(src.local_path);
+      if (!this.uploads.some((u) => u.key === key)) this.uploads.push({ key, path: src.local_path });
+      return { s3: { key: src.subPath ? `${key}/${src.subPath}` : key } };
     }
     if (typeof src === "string") return src.includes("{{") ? { from: src } : { raw: { data: src } };
     return this.fail(`cannot export an artifact source of type ${src === null ? "null" : typeof src}`, ctx);

@@ -14,6 +14,8 @@ interface Exported {
   name: string;
   workflow: Record<string, unknown>;
   dependencies: Array<Record<string, unknown> & { metadata: { name: string } }>;
+  /** Where the files it reads from this machine (upload_artifact) were put (engine/artifacts/publish.ts). */
+  published?: string[];
 }
 
 interface ExportCliOptions {
@@ -37,6 +39,14 @@ function writeOut(report: string, o: ExportCliOptions, YAML: typeof import("yaml
     process.stderr.write("dflow: the script submitted no workflow, so there is nothing to export (dflow export renders what wf.submit() is given)\n");
     process.exitCode = 1;
     return;
+  }
+  // Files of this machine the workflows read (upload_artifact), put in the repositories their pods read.
+  const published = exported.flatMap((e) => e.published ?? []);
+  if (published.length) {
+    const s3 = published.some((l) => l.includes("(DFLOW_S3_ENDPOINT)"));
+    process.stderr.write(
+      `dflow: put what the workflow reads from this machine (upload_artifact) in its artifact repositories, under the keys it reads: ${published.join("; ")}${s3 ? "" : ". A cluster's repository needs them too: set dflow's DFLOW_S3_ENDPOINT (and DFLOW_S3_ACCESS_KEY, DFLOW_S3_SECRET_KEY, DFLOW_S3_BUCKET_NAME) to the cluster's default artifact repository and export again, or copy them there under the same keys"}\n`,
+    );
   }
   const configMaps = new Map<string, Record<string, unknown>>();
   for (const e of exported) for (const d of e.dependencies) configMaps.set(d.metadata.name, d);

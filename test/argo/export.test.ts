@@ -144,7 +144,6 @@ function lint(wf: Obj): string[] {
 const examples = fs.readdirSync(path.join(root, "examples")).filter((f) => f.endsWith(".ts")).sort();
 /** Examples that cannot be exported, and the one line that says why. */
 const REFUSED: Record<string, RegExp> = {
-  "simple-example.ts": /^dflow: workflow simple-example, step step0, artifact foo: the source is a local file .*upload_artifact.*S3Artifact/,
   // It starts `dflow run --detach` itself, which refuses to run under an export.
   "detached.ts": /^dflow: dflow run .*loops\.ts was started by a workflow script that `dflow export` is rendering; exporting runs no workflow$/,
 };
@@ -160,7 +159,10 @@ describe("dflow export: every example", () => {
         expect(r.stderr.trim().split("\n")[0]).toMatch(REFUSED[file]!);
         expect(r.stderr).not.toMatch(/^\s+at /m);
       } else {
-        expect(r.stderr).toBe("");
+        // Only the word on what a workflow reads from this machine, put where its pods read it.
+        const published = /^dflow: put what the workflow reads from this machine \(upload_artifact\) in its artifact repositories, under the keys it reads: upload\/.* in the local artifact repository .*(\n|$)/m;
+        expect(published.test(r.stderr)).toBe(file === "simple-example.ts");
+        expect(r.stderr.replace(published, "")).toBe("");
         expect(r.exitCode).toBe(0);
         const docs = YAML.parseAllDocuments(r.stdout).map((d) => {
           expect(d.errors).toEqual([]);
@@ -176,8 +178,9 @@ describe("dflow export: every example", () => {
         const mounted = (workflows[0]!.spec.templates as Obj[]).flatMap((t) => (t.volumes ?? []).map((v: Obj) => v.configMap?.name).filter(Boolean));
         expect(new Set(mounted)).toEqual(new Set(maps.map((m) => m.metadata.name)));
       }
-      // No step ran: nothing was written where the script ran, but what its own code made (upload_artifact).
-      expect(fs.readdirSync(cwd).filter((f) => f !== "upload")).toEqual([]);
+      // No step ran: nothing was written where the script ran, but what its own code made (upload_artifact)
+      // and, for the workflow to read it, its copy in the local artifact repository.
+      expect(fs.readdirSync(cwd).filter((f) => f !== "upload" && f !== ".argo-artifacts")).toEqual([]);
     } finally {
       fs.rmSync(cwd, { recursive: true, force: true });
     }
@@ -586,14 +589,6 @@ describe("a DispatcherExecutor step, as dflow renders it: a pod that submits its
 // ---------------------------------------------------------------- refusals
 
 describe("what cannot run on Argo as it runs here is refused, naming workflow, step and field", () => {
-  it("a local artifact (upload_artifact)", () => {
-    const t = shell("t", { inputs: new Inputs({ parameters: { x: new InputParameter() }, artifacts: { f: new InputArtifact({ path: "/tmp/f" }) } }) });
-    const wf = new Workflow({ name: "local" });
-    wf.add(new Step({ name: "s", template: t, parameters: { x: "1" }, artifacts: { f: new LocalArtifact("/data/in.txt") } }));
-    const e = refusal(() => wf.to_dict());
-    expect(e.message).toMatch(/^workflow local, step s, artifact f: the source is a local file \(\/data\/in\.txt, from upload_artifact\), which a cluster cannot read; upload it .* S3Artifact/);
-  });
-
   it("a DispatcherExecutor that logs in with this machine's own keys, or checks a host key this machine does not know; a SlurmRemoteExecutor; dicts DPDispatcher refuses", () => {
     const step = (executor: DispatcherExecutor | SlurmRemoteExecutor) => {
       const wf = new Workflow({ name: "hpc" });
@@ -689,6 +684,23 @@ describe("a TypeScript OP on a plain node image", () => {
     } finally {
       fs.rmSync(pod, { recursive: true, force: true });
     }
+  });
+});
+
+describe("a file of this machine (upload_artifact)", () => {
+  it("is read by its key in the artifact repository, upload/<uuid>/<dir> as dflow's default mode uploads it, and listed for the caller to put there", () => {
+    const t = shell("t", { inputs: new Inputs({ parameters: { x: new InputParameter() }, artifacts: { f: new InputArtifact({ path: "/tmp/f" }), g: new InputArtifact({ path: "/tmp/g" }) } }) });
+    const up = new LocalArtifact("/work/upload/0d3c1c4e-7a4b-4c7e-9a53-2f3f0e9d1a6b/tmpab_cd123");
+    const wf = new Workflow({ name: "local" });
+    wf.add(new Step({ name: "s", template: t, parameters: { x: "1" }, artifacts: { f: up, g: up.sub_path("data/in.txt") } }));
+    const { workflow, uploads } = wf.to_argo();
+    expectValid(workflow as Obj);
+    const [[step]] = tmpl(workflow as Obj, "local-steps").steps as Obj[][];
+    expect(step!.arguments.artifacts).toEqual([
+      { name: "f", s3: { key: "upload/0d3c1c4e-7a4b-4c7e-9a53-2f3f0e9d1a6b/tmpab_cd123" } },
+      { name: "g", s3: { key: "upload/0d3c1c4e-7a4b-4c7e-9a53-2f3f0e9d1a6b/tmpab_cd123/data/in.txt" } },
+    ]);
+    expect(uploads).toEqual([{ key: "upload/0d3c1c4e-7a4b-4c7e-9a53-2f3f0e9d1a6b/tmpab_cd123", path: "/work/upload/0d3c1c4e-7a4b-4c7e-9a53-2f3f0e9d1a6b/tmpab_cd123" }]);
   });
 });
 

@@ -29,10 +29,6 @@ type Shows =
   /** The script runs this many workflows; the export renders the first. */
   | { workflows: number };
 const NOT_ROUND_TRIPPED: Record<string, { why: string; shows: Shows }> = {
-  "simple-example.ts": {
-    why: "its input artifact is a local file (upload_artifact), which a cluster cannot read",
-    shows: { export: "dflow: workflow simple-example, step step0, artifact foo: the source is a local file (<upload>, from upload_artifact), which a cluster cannot read; upload it to the workflow's artifact repository and pass new S3Artifact({ key }) instead" },
-  },
   "detached.ts": {
     why: "the script starts `dflow run --detach` itself, which an export (that runs no workflow) refuses",
     shows: { export: "dflow: dflow run <root>/examples/loops.ts was started by a workflow script that `dflow export` is rendering; exporting runs no workflow" },

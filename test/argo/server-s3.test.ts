@@ -10,11 +10,14 @@ import os from "node:os";
 import path from "node:path";
 import * as Minio from "minio";
 import * as tar from "tar";
+import { execa } from "execa";
+import YAML from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type DflowServer, startDflowServer } from "../support/ui.js";
 
 type Obj = Record<string, any>;
 
+const root = path.resolve(import.meta.dirname, "..", "..");
 let work = "";
 let server: DflowServer;
 let s3: Minio.Client;
@@ -42,11 +45,11 @@ async function api(method: string, route: string, body?: unknown): Promise<{ sta
   return { status: res.status, json: (await res.json()) as Obj };
 }
 
-async function runToEnd(workflow: Obj): Promise<Obj> {
-  const created = await api("POST", "/api/v1/workflows/dflow-py", { workflow });
+async function runToEnd(workflow: Obj, namespace = "dflow-py"): Promise<Obj> {
+  const created = await api("POST", `/api/v1/workflows/${namespace}`, { workflow });
   expect(created.status, JSON.stringify(created.json)).toBe(200);
   for (let i = 0; i < 3000; i++) {
-    const r = await api("GET", `/api/v1/workflows/dflow-py/${created.json.metadata.name}`);
+    const r = await api("GET", `/api/v1/workflows/${namespace}/${created.json.metadata.name}`);
     if (["Succeeded", "Failed", "Error"].includes(r.json.status?.phase)) return r.json;
     await new Promise((res) => setTimeout(res, 100));
   }
@@ -134,6 +137,40 @@ describe("dflow server: S3 for dflow's Python client", () => {
     expect(key.endsWith("/out/out.txt")).toBe(true);
     expect(await text(await s3.getObject(BUCKET, key))).toBe("FROM THE LAPTOP");
     expect(await list(key, true)).toEqual([key]);
+  });
+});
+
+describe("dflow export with dflow's S3 variables: what a workflow reads from this machine goes to the repository they name", () => {
+  it("examples/simple-example.ts's uploaded file is put in the server's bucket under the key the workflow reads, and the workflow runs there", async () => {
+    const cwd = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "dflow-export-s3-")));
+    try {
+      const u = new URL(server.base);
+      const r = await execa(process.execPath, [path.join(root, "dist", "src", "cli.js"), "export", path.join(root, "examples", "simple-example.ts"), "-o", "wf.yaml"], {
+        cwd,
+        reject: false,
+        all: true,
+        env: { DFLOW_S3_ENDPOINT: `${u.hostname}:${u.port}`, DFLOW_S3_SECRET_KEY: server.token },
+      });
+      expect(r.exitCode, r.all).toBe(0);
+      expect(r.all).toMatch(/in the S3 bucket my-bucket at 127\.0\.0\.1:\d+ \(DFLOW_S3_ENDPOINT\)/);
+      const [workflow] = YAML.parseAllDocuments(fs.readFileSync(path.join(cwd, "wf.yaml"), "utf8")).map((d) => d.toJS() as Obj);
+      const key = JSON.stringify(workflow).match(/"key":"(upload\/[0-9a-f-]{36}\/tmp[^"]+)"/)![1]!;
+      // The objects of the upload, its catalog beside the file, as dflow's default mode uploads them.
+      const objects = await list(`${key}/`, true);
+      expect(objects.some((o) => o.endsWith("/foo.txt"))).toBe(true);
+      expect(objects.some((o) => o.includes("/.dflow/"))).toBe(true);
+      expect(await text(await s3.getObject(BUCKET, objects.find((o) => o.endsWith("/foo.txt"))!))).toBe("Hello from foo.txt\n");
+      // Then as on a cluster: the OPs' ConfigMap created in the namespace, the workflow submitted.
+      for (const d of YAML.parseAllDocuments(fs.readFileSync(path.join(cwd, "wf.ops.yaml"), "utf8")).map((x) => x.toJS() as Obj)) {
+        expect((await api("POST", "/api/v1/namespaces/export-s3/configmaps", d)).status).toBe(201);
+      }
+      const done = await runToEnd(workflow, "export-s3");
+      expect(done.status.phase, done.status.message).toBe("Succeeded");
+      const step1 = Object.values(done.status.nodes as Obj).find((n: Obj) => n.displayName === "step1") as Obj;
+      expect(step1.outputs.parameters.find((p: Obj) => p.name === "msg").value).toBe("HelloWorld!");
+    } finally {
+      fs.rmSync(cwd, { recursive: true, force: true });
+    }
   });
 });
 

@@ -1,0 +1,44 @@
+// What an exported workflow reads from this machine (upload_artifact), put
+// where its pods read it, as dflow's default mode uploads it: under its key
+// (`upload/<uuid>/<dir>`) in the local Argo runner's repository (which
+// `dflow run wf.yaml` and `dflow server` read), and in the S3 bucket that
+// dflow's environment names (DFLOW_S3_ENDPOINT…, the cluster's repository)
+// when it names one.
+import path from "node:path";
+import { DflowConfigError } from "../../src/errors.js";
+import { artifactRepository } from "../argo/run.js";
+import { putS3Artifact } from "../argo/remote.js";
+import { copyTree } from "./place.js";
+
+/** dflow's S3 settings (its config.py reads the same variables), or null without an endpoint. */
+function s3FromEnv(env: NodeJS.ProcessEnv): { endpoint: string; bucket: string; secure: boolean; accessKey: string; secretKey: string } | null {
+  if (!env.DFLOW_S3_ENDPOINT) return null;
+  return {
+    endpoint: env.DFLOW_S3_ENDPOINT,
+    bucket: env.DFLOW_S3_BUCKET_NAME || "my-bucket",
+    secure: /^(1|true|yes)$/i.test(env.DFLOW_S3_SECURE ?? ""),
+    accessKey: env.DFLOW_S3_ACCESS_KEY || "admin",
+    secretKey: env.DFLOW_S3_SECRET_KEY || "password",
+  };
+}
+
+/** Put each upload in the repositories; one line per repository, saying where they went. */
+export async function publishUploads(uploads: Array<{ key: string; path: string }>, root: string, env = process.env): Promise<string[]> {
+  if (!uploads.length) return [];
+  const repo = artifactRepository(root);
+  for (const u of uploads) await copyTree(u.path, path.join(repo, u.key), { files: "link", symlinks: "follow" });
+  const keys = uploads.map((u) => u.key).join(", ");
+  const lines = [`${keys} in the local artifact repository ${repo} (dflow run, dflow server)`];
+  const s3 = s3FromEnv(env);
+  if (s3) {
+    for (const u of uploads) {
+      try {
+        await putS3Artifact({ endpoint: s3.endpoint, bucket: s3.bucket, key: u.key, insecure: !s3.secure }, { accessKey: s3.accessKey, secretKey: s3.secretKey }, path.join(repo, u.key), { none: {} }, `upload ${u.key}`);
+      } catch (e) {
+        throw new DflowConfigError(`cannot upload ${u.key} (from upload_artifact) to the S3 bucket ${s3.bucket} at DFLOW_S3_ENDPOINT=${s3.endpoint}: ${(e as Error).message}`);
+      }
+    }
+    lines.push(`${keys} in the S3 bucket ${s3.bucket} at ${s3.endpoint} (DFLOW_S3_ENDPOINT)`);
+  }
+  return lines;
+}
