@@ -83,13 +83,14 @@ describe("slices", () => {
     }
   });
 
-  it("test_group_size", async () => {
+  /** dflow's test_group_size: 17 slices of PrepareData's list through Process with these Slices, then a step showing the squares. */
+  async function groupSizeRun(slices: Slices) {
     const wf = new Workflow({ name: "slices" });
     const prepare = new Step({ name: "prepare", template: new TsOPTemplate(PrepareData) });
     wf.add(prepare);
     const process_ = new Step({
       name: "process",
-      template: new TsOPTemplate(Process, { slices: new Slices({ slices: "{{item}}", input_parameter: ["data"], output_artifact: ["output"], output_parameter: ["square"], pool_size: 1, group_size: 10 }) }),
+      template: new TsOPTemplate(Process, { slices }),
       parameters: { data: prepare.outputs.parameters.data },
       with_param: argo_range(argo_len(prepare.outputs.parameters.data)),
     });
@@ -98,6 +99,11 @@ describe("slices", () => {
     wf.add(new Step({ name: "after", template: show, parameters: { v: process_.outputs.parameters.square } }));
     const r = await wf.submit();
     expect(r.status, r.error?.message).toBe("Succeeded");
+    return { wf, r };
+  }
+
+  it("test_group_size", async () => {
+    const { wf, r } = await groupSizeRun(new Slices({ slices: "{{item}}", input_parameter: ["data"], output_artifact: ["output"], output_parameter: ["square"], pool_size: 1, group_size: 10 }));
     const items = wf.query_step({ name: "process" });
     expect(items.length).toBe(2); // 17 slices, groups of 10: 10 + 7
     const [init] = wf.query_step({ name: "process-init-artifact" });
@@ -112,20 +118,7 @@ describe("slices", () => {
   });
 
   it("group_size with shuffle: the groups are dflow's (its pods' random.seed(random_seed); random.shuffle(list(range(n))))", async () => {
-    const wf = new Workflow({ name: "slices" });
-    const prepare = new Step({ name: "prepare", template: new TsOPTemplate(PrepareData) });
-    wf.add(prepare);
-    const process_ = new Step({
-      name: "process",
-      template: new TsOPTemplate(Process, { slices: new Slices({ input_parameter: ["data"], output_parameter: ["square"], group_size: 10, shuffle: true, random_seed: 5 }) }),
-      parameters: { data: prepare.outputs.parameters.data },
-      with_param: argo_range(argo_len(prepare.outputs.parameters.data)),
-    });
-    wf.add(process_);
-    const show = new ShellOPTemplate({ name: "show", script: "echo '{{inputs.parameters.v}}'", inputs: new Inputs({ parameters: { v: new InputParameter() } }) });
-    wf.add(new Step({ name: "after", template: show, parameters: { v: process_.outputs.parameters.square } }));
-    const r = await wf.submit();
-    expect(r.status, r.error?.message).toBe("Succeeded");
+    const { wf, r } = await groupSizeRun(new Slices({ input_parameter: ["data"], output_parameter: ["square"], group_size: 10, shuffle: true, random_seed: 5 }));
     const kids = JSON.parse(read(path.join(wd.dir, r.id, "children")));
     // python3 -c "import random; random.seed(5); x = list(range(17)); random.shuffle(x); print(x)"
     expect(read(path.join(wd.dir, r.id, kids["1-0-0"], "inputs/parameters/dflow_group_items"))).toBe("[14, 2, 4, 6, 1, 9, 5, 3, 7, 0]");
