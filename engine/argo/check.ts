@@ -13,6 +13,7 @@ import { parseRequirements } from "./selector.js";
 import { parseExpr } from "../expr/index.js";
 import { taskGraph } from "./depends.js";
 import { checkVariables } from "./variables.js";
+import { checkArgoRules } from "./rules.js";
 import { GIT_FIELDS, HTTP_FIELDS, S3_FIELDS } from "./remote.js";
 
 
@@ -75,7 +76,7 @@ export function checkWorkflow(wf: ArgoWorkflow): void {
     const t = asObj(h).template;
     if (t !== undefined && !names.has(String(t))) throw new ArgoSpecError(`invalid spec: spec.hooks.${hname} template name '${String(t)}' undefined`);
   }
-  const all: Array<{ t: ArgoTemplate; where: string; scope: ArgoTemplate[]; volumes: Obj }> = templates.map((t) => ({ t, where: `templates.${t.name}`, scope: templates, volumes: spec }));
+  const all: Array<{ t: ArgoTemplate; where: string; scope: ArgoTemplate[]; volumes: Obj; defaults: Obj }> = templates.map((t) => ({ t, where: `templates.${t.name}`, scope: templates, volumes: spec, defaults: asObj(spec.templateDefaults) }));
   // Stored templates: those of the (Cluster)WorkflowTemplates the workflow reaches by templateRef, each
   // whole, with its own volumes; one it does not use cannot refuse it.
   const used = new Set<string>();
@@ -86,8 +87,10 @@ export function checkWorkflow(wf: ArgoWorkflow): void {
     if (used.has(key) || !stored) continue;
     used.add(key);
     queue.push(...templateRefs(stored.spec.templates));
-    for (const t of stored.spec.templates) all.push({ t, where: `${stored.cluster ? "ClusterWorkflowTemplate" : "WorkflowTemplate"} ${stored.name}: templates.${t.name}`, scope: stored.spec.templates, volumes: volumeSpec(spec, stored.spec) });
+    for (const t of stored.spec.templates) all.push({ t, where: `${stored.cluster ? "ClusterWorkflowTemplate" : "WorkflowTemplate"} ${stored.name}: templates.${t.name}`, scope: stored.spec.templates, volumes: volumeSpec(spec, stored.spec), defaults: asObj(stored.spec.templateDefaults) });
   }
+  // What Argo's validation rejects that nothing here would notice (a run would go ahead): all at once.
+  checkArgoRules(wf, all);
   for (const { t, where, scope, volumes } of all) checkTemplate(t, where, scope, wf, volumes);
   // Last: the tags of a workflow whose structure holds (its templates and tasks are there to name).
   checkVariables(wf);

@@ -160,12 +160,83 @@ spec:
       ["retryStrategy: {limit: lots}", 'templates.main.retryStrategy.limit: "lots" is not a whole number'],
       ["retryStrategy: {limit: 2, backoff: {duration: soon}}", `templates.main.retryStrategy.backoff.duration: "soon" is not a duration (seconds, or Go's form: 30s, 2m, 1h)`],
       ["memoize: {key: k, maxAge: soon, cache: {configMap: {name: c}}}", `templates.main.memoize.maxAge: "soon" is not a duration (seconds, or Go's form: 30s, 2m, 1h)`],
-      ["parallelism: many", 'templates.main.parallelism: "many" is not a whole number'],
     ]) expect(() => Workflow.from_yaml(field(f!)), f).toThrow(`invalid spec: ${message}`);
+    // (On a container template, parallelism is refused whatever it is: it is only for steps and DAGs.)
+    expect(() => Workflow.from_yaml(manifest("amounts-")`  entrypoint: main
+  templates:
+  - name: main
+    parallelism: many
+    steps: [[{name: a, template: hi}]]
+  - name: hi
+    container: {image: busybox, command: [echo, hi]}
+`)).toThrow('invalid spec: templates.main.parallelism: "many" is not a whole number');
     expect(() => Workflow.from_yaml(field('retryStrategy: {limit: "2", backoff: {duration: "1", factor: "2", maxDuration: 1m}}'))).not.toThrow();
     const late = Workflow.from_yaml(wf('"{{workflow.parameters.t}}"'));
     expect((await late.submit()).phase).toBe("Failed");
     expect(Object.values(late.status()!.nodes).map((n) => [n.phase, n.message])).toEqual([["Failed", 'time: invalid duration "soon"']]);
+  });
+
+  it("refuses at submit the rest of what Argo's validation rejects and a run here would not notice, every problem at once in Argo's words", () => {
+    const bad = manifest("rules-")`  entrypoint: main
+  arguments: {parameters: [{name: "bad name", value: x}]}
+  templates:
+  - name: main
+    timeout: 10s
+    outputs: {artifacts: [{name: a, path: /tmp/a}]}
+    steps:
+    - - {name: "a_b", template: leaf}
+      - {name: d, template: dag}
+  - name: leaf
+    parallelism: 2
+    inputs: {artifacts: [{name: i, from: "{{workflow.name}}", path: /x}]}
+    outputs: {parameters: [{name: p, globalName: "not ok!", valueFrom: {path: /tmp/p}}]}
+    volumes: [{name: v, emptyDir: {}}, {name: w, emptyDir: {}}]
+    sidecars: [{name: wait, image: busybox, command: [sleep, "1"]}]
+    container: {command: [echo], volumeMounts: [{name: v, mountPath: /x}, {name: w, mountPath: /x}]}
+  - name: dag
+    dag:
+      tasks:
+      - {name: "1st", template: echo}
+      - {name: second, template: echo, depends: "1st.AnySucceeded", continueOn: {failed: true}}
+  - name: echo
+    script: {image: busybox, command: [sh], source: "echo hi"}
+`;
+    expect(() => Workflow.from_yaml(bad)).toThrow(
+      [
+        "invalid spec: 14 problems Argo's validation rejects:",
+        "  spec.arguments.parameters[0].name: 'bad name' is invalid: Parameter/Artifact name must consist of alpha-numeric characters, '_' or '-' e.g. my_param_1, MY-PARAM-1",
+        "  templates.main.outputs.artifacts.a.path only valid in container/script templates",
+        "  templates.main: Steps template doesn't support timeout field",
+        "  templates.main.steps[0].name 'a_b' is invalid: name must consist of alpha-numeric characters or '-', and must start with an alpha-numeric character (e.g. My-name1-2, 123-NAME)",
+        "  templates.leaf.inputs.artifacts.i.from not valid in inputs",
+        "  templates.leaf.outputs.parameters.p.globalName: Parameter/Artifact name must consist of alpha-numeric characters, '_' or '-' e.g. my_param_1, MY-PARAM-1",
+        "  templates.leaf.parallelism is only valid for steps and dag templates",
+        "  templates.leaf.container.image may not be empty",
+        "  templates.leaf.container.volumeMounts[1].mountPath '/x' already mounted in container.volumeMounts.v",
+        "  templates.leaf.inputs.artifacts[0].path '/x' already mounted in container.volumeMounts.v",
+        '  templates.leaf.sidecars: "wait" is a reserved Argo container name',
+        "  templates.dag.tasks.1st name cannot begin with a digit when using either 'depends' or 'dependencies'",
+        "  templates.dag cannot use 'continueOn' when using 'depends'. Instead use 'dep-task.Failed'/'dep-task.Errored'",
+        "  templates.dag.tasks.second dependency '1st' uses an items-based condition such as .AnySucceeded or .AllFailed but does not contain any items",
+      ].join("\n"),
+    );
+    // One at a time, as Argo names it.
+    expect(() => Workflow.from_yaml(manifest("rules-")`  entrypoint: main
+  templates:
+  - name: main
+    dag: {tasks: [{name: a, template: echo}, {name: b, template: echo, depends: "a.AllFailed"}]}
+  - name: echo
+    container: {image: busybox, command: [echo]}
+`)).toThrow("invalid spec: templates.main.tasks.b dependency 'a' uses an items-based condition such as .AnySucceeded or .AllFailed but does not contain any items");
+    // templateDefaults give every template their fields (a timeout on the steps template too): not its own, not refused.
+    expect(() => Workflow.from_yaml(manifest("rules-ok-")`  entrypoint: main
+  templateDefaults: {timeout: 30s, container: {image: busybox}}
+  templates:
+  - name: main
+    steps: [[{name: a, template: echo}]]
+  - name: echo
+    container: {command: [echo, hi]}
+`)).not.toThrow();
   });
 
   it("refuses at submit a tag that names nothing, as Argo's validation does, every one at once with what is there instead; lets through what Argo lets through", () => {
