@@ -11,9 +11,9 @@ import { deleteWorkflow, isSuspended, resumeWorkflow, suspendWorkflow, terminate
 import { readTextOrSync } from "../engine/store/fsx.js";
 import { z } from "./vendor/zod.js";
 import { type ArgoExport, type ExportOptions, exportWorkflow, SSH_MOUNT, SSH_PASSWORD_ENV } from "./argo/export.js";
-import type { DispatcherExecutorOptions } from "./dispatcher.js";
+import type { DispatcherExecutorOptions, SlurmRemoteExecutorOptions } from "./dispatcher.js";
 import { bundleDispatcher, bundleOPs } from "./argo/export-bundle.js";
-import { dispatchPodJob } from "../engine/executors/dispatch-pod-job.js";
+import { dispatchPodJob, slurmRemotePodJob } from "../engine/executors/dispatch-pod-job.js";
 import { workflowEnded, workflowStarted } from "./detached.js";
 import { DflowConfigError, type ErrorContext } from "./errors.js";
 import { checkWorkflowName } from "./names.js";
@@ -191,7 +191,10 @@ export class Workflow {
   /** The Argo manifests of a workflow already validated. */
   private rendered(opts: ExportOptions): ArgoExport {
     const dispatcher = {
-      job: (t: ScriptOPTemplate, o: Record<string, unknown>, where: ErrorContext) => dispatchPodJob(t, o as DispatcherExecutorOptions, where, { mount: SSH_MOUNT, passwordEnv: SSH_PASSWORD_ENV }),
+      job: (t: ScriptOPTemplate, o: Record<string, unknown>, where: ErrorContext) => {
+        const ssh = { mount: SSH_MOUNT, passwordEnv: SSH_PASSWORD_ENV };
+        return t.remote?.kind === "slurm-remote" ? slurmRemotePodJob(t, o as SlurmRemoteExecutorOptions, where, ssh) : dispatchPodJob(t, o as DispatcherExecutorOptions, where, ssh);
+      },
       bundle: bundleDispatcher,
     };
     return exportWorkflow(this, { bundle: (modules) => bundleOPs(modules), dispatcher, ...opts });

@@ -5,8 +5,10 @@
 // them) and waits for it; stopping the pod cancels the job. dflow's pod runs
 // Python's DPDispatcher; ours runs this engine's (byte-identical job scripts),
 // from a bundle the export ships as a ConfigMap (src/argo/export-bundle.ts),
-// so the pod needs a plain `node` image. This is the pod's program; the job
-// it is given is made at export time (dispatch-pod-job.ts).
+// so the pod needs a plain `node` image. A SlurmRemoteExecutor step is such a
+// pod too, submitting its `slurm.sh` with sbatch as this engine does. This is
+// the pods' program; the job it is given is made at export time
+// (dispatch-pod-job.ts).
 import fs from "node:fs";
 import fsp from "node:fs/promises";
 import path from "node:path";
@@ -14,7 +16,8 @@ import { shellQuote } from "../dispatcher/paths.js";
 import { normalizeDicts } from "./dispatcher-input.js";
 import { dispatchedJob } from "./dispatcher.js";
 import { closeClusters } from "./clusters.js";
-import type { DispatchPodJob } from "./dispatch-pod-job.js";
+import type { DispatchPodJob, SlurmRemotePodJob } from "./dispatch-pod-job.js";
+import { slurmRemoteJob } from "./slurm-remote.js";
 
 type Plain = Record<string, unknown>;
 
@@ -25,7 +28,7 @@ export type DispatchScript = { script: string } | { op: Plain; opBundle: string 
 function remoteOPScript(op: Plain): string {
   const spec = { ...op, workdir: "$(pwd)", bundle: "$(pwd)/dflow-op.mjs" };
   return [
-    `// dflow-ts: runs OP ${String(op.op)} (${String(op.module)}) from the workflow's OP bundle, as a DPDispatcher job.`,
+    `// dflow-ts: runs OP ${String(op.op)} (${String(op.module)}) from the workflow's OP bundle, as a batch job.`,
     `const spec = ${JSON.stringify(spec, null, 2)};`,
     "import(\"node:url\").then((u) => import(u.pathToFileURL(spec.bundle).href)).then((m) => m.run(spec));",
     "",
@@ -39,26 +42,47 @@ function remoteOPScript(op: Plain): string {
  * is printed, so that the pod's log shows the OP's output. Exit code 1 when
  * the job fails, or its outputs are missing.
  */
-export async function dispatch(job: DispatchPodJob, what: DispatchScript): Promise<void> {
+export async function dispatch(job: DispatchPodJob | SlurmRemotePodJob, what: DispatchScript): Promise<void> {
   const root = process.cwd();
   const abort = new AbortController();
   // Argo stops a pod with SIGTERM (a timeout, `argo stop`): cancel the job, as dflow's handler does.
   const stop = (sig: string) => abort.abort(new Error(`the pod got ${sig}`));
   process.once("SIGTERM", () => stop("SIGTERM"));
   process.once("SIGINT", () => stop("SIGINT"));
-  const say = (m: string) => process.stdout.write(`dflow-ts dispatcher: ${m}\n`);
   try {
     if ("op" in what) await fsp.copyFile(what.opBundle, path.join(root, "dflow-op.mjs"));
     await fsp.writeFile(path.join(root, "script"), "op" in what ? remoteOPScript(what.op) : what.script);
+    // As dflow's pod: forward files that are not there (an optional artifact not given) are left out.
+    const present = (files: string[]) => files.filter((f) => fs.existsSync(path.join(root, f)));
+    const password = job.passwordEnv ? process.env[job.passwordEnv] : undefined;
+    if (job.kind === "slurm-remote") {
+      const log = path.join(root, "log");
+      try {
+        await slurmRemoteJob({
+          o: { ...job.options, ...(password !== undefined ? { password } : {}) },
+          remoteCommand: job.remoteCommand,
+          timeoutIsTransient: job.timeoutIsTransient,
+          workdir: root,
+          files: { ...job.files, forward: present(job.files.forward) },
+          workflow: job.workflow,
+          pod: job.pod,
+          logFile: log,
+          stopped: () => (abort.signal.aborted ? (abort.signal.reason as Error).message : undefined),
+          where: {},
+        });
+      } finally {
+        if (fs.existsSync(log)) process.stdout.write(await fsp.readFile(log));
+      }
+      return;
+    }
     const resources = { ...job.resources, envs: { ...(job.resources.envs as Plain) } };
     for (const n of job.envs) if (process.env[n] !== undefined) (resources.envs as Plain)[n] = shellQuote(process.env[n]);
     const machine = { ...job.machine };
-    if (job.passwordEnv && process.env[job.passwordEnv] !== undefined) machine.remote_profile = { ...(machine.remote_profile as Plain), password: process.env[job.passwordEnv] };
-    // As dflow's pod: forward files that are not there (an optional artifact not given) are left out.
-    const task: Plain = { ...job.task, forward_files: (job.task.forward_files as string[]).filter((f) => fs.existsSync(path.join(root, f))) };
+    if (password !== undefined) machine.remote_profile = { ...(machine.remote_profile as Plain), password };
+    const task: Plain = { ...job.task, forward_files: present(job.task.forward_files as string[]) };
     for (const f of task.backward_files as string[]) await fsp.mkdir(path.dirname(path.join(root, f)), { recursive: true });
     const input = { ...normalizeDicts({ machine, resources, task }, {}), optional: job.optional };
-    const run = dispatchedJob(input, job.options, root, { signal: abort.signal, log: say, onSubmitted: (id) => say(`job ${id} submitted to ${input.machine.serialized.batch_type}`) });
+    const run = dispatchedJob(input, job.options, root, { signal: abort.signal, log: (m) => process.stdout.write(`dflow-ts dispatcher: ${m}\n`) });
     try {
       await run.run();
     } catch (e) {

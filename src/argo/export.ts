@@ -50,7 +50,7 @@ export interface OPBundle {
   manifest: Obj;
 }
 
-/** A DispatcherExecutor step's job as its pod submits it (engine/executors/dispatch-pod.ts dispatchPodJob). */
+/** A DispatcherExecutor or SlurmRemoteExecutor step's job as its pod submits it (engine/executors/dispatch-pod-job.ts). */
 export interface DispatchJobRendering {
   job: object;
   /** A script template's script as the job runs it. */
@@ -59,7 +59,7 @@ export interface DispatchJobRendering {
   secret?: { files: Record<string, string>; password?: string };
 }
 
-/** How DispatcherExecutor steps become pods: their jobs, and the program that submits them (src/workflow.ts gives the engine's). */
+/** How DispatcherExecutor and SlurmRemoteExecutor steps become pods: their jobs, and the program that submits them (src/workflow.ts gives the engine's). */
 export interface DispatcherRendering {
   job(t: ScriptOPTemplate, options: Record<string, unknown>, where: ErrorContext): DispatchJobRendering;
   bundle(): Omit<OPBundle, "keys">;
@@ -72,7 +72,7 @@ export interface ExportOptions {
   image?: string;
   /** Bundles the modules of the workflow's TS OPs (src/argo/export-bundle.ts). */
   bundle?: (modules: string[]) => OPBundle;
-  /** Renders DispatcherExecutor steps (without it they are refused). */
+  /** Renders DispatcherExecutor and SlurmRemoteExecutor steps (without it they are refused). */
   dispatcher?: DispatcherRendering;
 }
 
@@ -279,12 +279,6 @@ class Renderer {
       return compact({ name, metadata: meta({ ...t.annotations }), inputs, outputs, ...body, parallelism: pars.length ? Math.min(...pars) : undefined });
     }
     if (!(t instanceof ScriptOPTemplate)) this.fail(`a ${t.constructor.name} has no Argo rendering`, tctx);
-    if (t.remote?.kind === "slurm-remote") {
-      this.fail(
-        "the step runs through a SlurmRemoteExecutor, which dflow-ts cannot export to Argo yet; use a DispatcherExecutor (batch_type Slurm, which the export renders as a pod that submits the job), or run this workflow with `dflow run`",
-        { ...tctx, parameter: undefined },
-      );
-    }
     if (t instanceof TsOPTemplate && t.slices) {
       const s = t.slices;
       if (s.group_size && sliceField(s.slices) === undefined) this.fail(`Slices with group_size and the pattern ${JSON.stringify(s.slices)} cannot be exported: use "{{item}}" or "{{item.<field>}}"`, tctx);
@@ -315,10 +309,12 @@ class Renderer {
    * step's script, submits it as a DPDispatcher job and waits for it (engine/executors/dispatch-pod.ts),
    * with the template's inputs and outputs, placed and collected by Argo as for any pod. Its image
    * runs node (the executor's `image`, else the node image), whatever the OP's image is: the OP runs
-   * on the cluster.
+   * on the cluster. A SlurmRemoteExecutor step is the same pod, with the executor's own job (dflow's
+   * is a shell script of ssh, scp and sbatch in its extender image).
    */
   private dispatcherPod(t: ScriptOPTemplate, name: string, ctx: ErrorContext, extra: { key?: boolean; timeout?: number | string; retry?: RetryStrategy }, io: { metadata: Obj; inputs: Obj; outputs: Obj }): Obj {
-    if (!this.opts.dispatcher) this.fail("the step runs through a DispatcherExecutor, and no dispatcher was given to render its pod", ctx);
+    const executor = t.remote!.kind === "slurm-remote" ? "SlurmRemoteExecutor" : "DispatcherExecutor";
+    if (!this.opts.dispatcher) this.fail(`the step runs through a ${executor}, and no dispatcher was given to render its pod`, ctx);
     const o = t.remote!.options as { image?: string; image_pull_policy?: string; envs?: Record<string, unknown> };
     const r = this.opts.dispatcher.job(t, t.remote!.options, this.where(ctx));
     this.dispatchBundle ??= this.opts.dispatcher.bundle();
@@ -345,7 +341,7 @@ class Renderer {
     } else {
       // The script reaches the pod in an environment variable, in which Argo fills in the inputs
       // without any quoting problem (dflow writes it into a Python string literal).
-      const source = [`// dflow-ts: submits the script of template ${t.name} as a DPDispatcher job (DispatcherExecutor) and waits for it.`, job, submit("{ script: process.env.DFLOW_SCRIPT }"), ""].join("\n");
+      const source = [`// dflow-ts: submits the script of template ${t.name} as a batch job (${executor}) and waits for it.`, job, submit("{ script: process.env.DFLOW_SCRIPT }"), ""].join("\n");
       const own = Object.entries(t.envs).map(([n, v]) => ({ name: n, value: String(v) }));
       script = { command: ["node"], source, workingDir: "/", env: [...own, { name: "DFLOW_SCRIPT", value: r.script ?? "" }, ...env], volumeMounts };
     }

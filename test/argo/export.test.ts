@@ -570,6 +570,30 @@ describe("a DispatcherExecutor step, as dflow renders it: a pod that submits its
     expect(job.machine.remote_profile.password).toBeUndefined();
   });
 
+  it("a SlurmRemoteExecutor step: the same pod, with the executor's job (header + run line, sbatch over SSH), its files the pod's", () => {
+    const dir = files();
+    const wf = new Workflow({ name: "sr" });
+    const ex = new SlurmRemoteExecutor({ host: "h", port: 2222, username: "u", private_key_file: path.join(dir, "key"), known_hosts: path.join(dir, "known_hosts"), header: "#!/bin/bash\n#SBATCH -N 1", workdir: "/scratch/u/{{workflow.name}}/{{pod.name}}", poll_interval: 2 });
+    wf.add(new Step({ name: "s", template: shell("t", { script: "echo hi > /tmp/out", outputs: new Outputs({ parameters: { y: new OutputParameter({ value_from_path: "/tmp/out" }) } }) }), parameters: { x: "1" }, executor: ex }));
+    const { workflow, dependencies } = wf.to_argo();
+    expectValid(workflow as Obj);
+    const pod = tmpl(workflow as Obj, "t");
+    expect(pod.script.source).toContain("as a batch job (SlurmRemoteExecutor)");
+    const job = JSON.parse(/const job = (.*);\n/.exec(pod.script.source)![1]!) as Obj;
+    expect(job).toEqual({
+      kind: "slurm-remote",
+      options: { host: "h", port: 2222, username: "u", private_key_file: "/etc/dflow-ts-ssh/id", known_hosts: "/etc/dflow-ts-ssh/known_hosts", header: "#!/bin/bash\n#SBATCH -N 1", workdir: "/scratch/u/{{workflow.name}}/{{pod.name}}", poll_interval: 2 },
+      files: { forward: ["script", "tmp"], backward: ["log", "tmp/out"], optional: [] },
+      workflow: "{{workflow.name}}",
+      pod: "{{pod.name}}",
+      remoteCommand: "sh",
+      timeoutIsTransient: false,
+    });
+    expect((pod.script.env as Obj[]).find((e) => e.name === "DFLOW_SCRIPT").value).toBe("echo hi > $(pwd)/tmp/out");
+    expect((dependencies as Obj[]).map((d) => d.kind)).toEqual(["ConfigMap", "Secret"]);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
   it("a TypeScript OP: the pod reads its parameters and submits the OP with its bundle, which the job carries", () => {
     const wf = new Workflow({ name: "tsop", context: new DispatcherExecutor({ machine_dict: { batch_type: "Shell", context_type: "LocalContext", remote_root: "/tmp/jobs" } }) });
     wf.add(new Step({ name: "sum", template: new TsOPTemplate(Sum), parameters: { values: [1, 2] } }));
@@ -589,7 +613,7 @@ describe("a DispatcherExecutor step, as dflow renders it: a pod that submits its
 // ---------------------------------------------------------------- refusals
 
 describe("what cannot run on Argo as it runs here is refused, naming workflow, step and field", () => {
-  it("a DispatcherExecutor that logs in with this machine's own keys, or checks a host key this machine does not know; a SlurmRemoteExecutor; dicts DPDispatcher refuses", () => {
+  it("a DispatcherExecutor or SlurmRemoteExecutor that logs in with this machine's own keys, or checks a host key this machine does not know; dicts DPDispatcher refuses", () => {
     const step = (executor: DispatcherExecutor | SlurmRemoteExecutor) => {
       const wf = new Workflow({ name: "hpc" });
       wf.add(new Step({ name: "s", template: shell("t"), parameters: { x: "1" }, executor }));
@@ -600,7 +624,9 @@ describe("what cannot run on Argo as it runs here is refused, naming workflow, s
     );
     const missing = path.join(os.tmpdir(), "dflow-no-such-known-hosts");
     expect(step(new DispatcherExecutor({ host: "h", username: "u", password: "p", known_hosts: missing }))).toBe(`workflow hpc, step s, template t: known_hosts ${missing} cannot be read to ship it to the pod: ENOENT`);
-    expect(step(new SlurmRemoteExecutor({ host: "h" }))).toMatch(/^workflow hpc, step s, template t: the step runs through a SlurmRemoteExecutor, which dflow-ts cannot export to Argo yet; use a DispatcherExecutor/);
+    expect(step(new SlurmRemoteExecutor({ host: "h" }))).toBe(
+      "workflow hpc, step s, template t: the step logs in to h over SSH with this machine's own keys (~/.ssh), which its pod on the cluster does not have: give the executor private_key_file (shipped to the pod in a Secret) or password",
+    );
     expect(step(new DispatcherExecutor({ machine_dict: { batch_type: "Nope", context_type: "LocalContext" } }))).toMatch(/^workflow hpc, step s, executor: DispatcherExecutor: machine\.batch_type: /);
   });
 

@@ -156,8 +156,9 @@ function refusalLine(out: string, cwd: string): string {
     .split(cwd).join("<cwd>");
 }
 
+/** Export `file` (an example's name, or a path), run it back, and run it directly, in `cwd` with `env`. */
 async function roundTrip(file: string, cwd: string, env: Record<string, string> = {}): Promise<{ exported: Run & { exitCode: number | undefined }; direct?: Outcome; argo?: Outcome; directRuns: number }> {
-  const script = path.join(root, "examples", file);
+  const script = path.isAbsolute(file) ? file : path.join(root, "examples", file);
   // A default image for the script templates that set none (dflow's debug mode needs none).
   const exported = await dflow(cwd, ["export", script, "-o", "wf.yaml", "--image", "busybox"], env);
   if (exported.exitCode !== 0) return { exported, directRuns: 0 };
@@ -208,8 +209,8 @@ describe("examples exported to Argo and run back end as they do when run directl
 // that submits its job with the key and known_hosts the export put in a Secret.
 const hpc = hpcInfo();
 if (!hpc) announceSkip();
-(hpc ? describe : describe.skip)("hpc-dispatcher.ts on the local Slurm (HPC_JSON), exported and run back", () => {
-  it("ends as it does when run directly; each pod's job ran on Slurm", async () => {
+(hpc ? describe : describe.skip)("HPC executors on the local Slurm (test/hpc), exported and run back", () => {
+  it("examples/hpc-dispatcher.ts with HPC_JSON ends as it does when run directly; each pod's job ran on Slurm", async () => {
     const cwd = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "dflow-roundtrip-hpc-")));
     try {
       const r = await roundTrip("hpc-dispatcher.ts", cwd, { HPC_JSON: process.env.DFLOW_TEST_HPC! });
@@ -225,6 +226,24 @@ if (!hpc) announceSkip();
       }
       expect(r.direct!.steps.size).toBeGreaterThan(0);
       expect(differences(r.direct!, r.argo!)).toEqual([]);
+    } finally {
+      fs.rmSync(cwd, { recursive: true, force: true });
+    }
+  });
+
+  it("a SlurmRemoteExecutor step (test/hpc's slurmremote scenario) ends as it does when run directly; its pod's job ran on Slurm", async () => {
+    const cwd = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "dflow-roundtrip-hpc-")));
+    try {
+      const tag = `roundtrip-${process.pid}`;
+      const r = await roundTrip(path.join(root, "fixtures", "workflows", "hpc-e2e.ts"), cwd, { DFLOW_TEST_HPC: process.env.DFLOW_TEST_HPC!, SCENARIO: "slurmremote", SLEEP: "1", HPC_TEST_TAG: tag });
+      expect(r.exported.exitCode, r.exported.out).toBe(0);
+      expect(fs.readFileSync(path.join(cwd, "wf.yaml"), "utf8")).toMatch(/kind\\?":\\?"slurm-remote/);
+      expect(r.direct!.steps.get("job")).toEqual({ phase: "Succeeded", outputs: { out: "done" } });
+      expect(differences(r.direct!, r.argo!)).toEqual([]);
+      // The pod's log is the job's output (slurm-<id>.out), with Slurm's job id.
+      const argoRun = fs.readdirSync(cwd).find((d) => fs.existsSync(path.join(cwd, d, "argo.json")))!;
+      const logs = await execa(process.execPath, [cli, "logs", argoRun], { cwd, reject: false, all: true });
+      expect(logs.all).toMatch(/^job: job \d+ started$/m);
     } finally {
       fs.rmSync(cwd, { recursive: true, force: true });
     }
