@@ -91,7 +91,8 @@ describe("DispatcherExecutor (Shell batch, LocalContext)", () => {
 
   it("Workflow.terminate() in the same process cancels the step's job; the step fails with the reason", async () => {
     const gate = path.join(ws.dir, "gate");
-    const t = new ShellOPTemplate({ name: "long", script: `while [ ! -e ${gate} ]; do sleep 0.2; done` });
+    // It also ends once the test's folder is gone: removed before it saw the gate, it would poll for ever.
+    const t = new ShellOPTemplate({ name: "long", script: `while [ ! -e ${gate} ] && [ -d ${ws.dir} ]; do sleep 0.2; done` });
     const wf = new Workflow({ name: "disp-stop" });
     wf.add(new Step({ name: "long", template: t, executor: localShell() }));
     const run = wf.submit();
