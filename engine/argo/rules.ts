@@ -15,6 +15,9 @@ const FIELD_NAME = /^[a-zA-Z0-9][-a-zA-Z0-9]*$/;
 const PARAM_NAME = /^[-a-zA-Z0-9_]+$/;
 const FIELD_NAME_MSG = "name must consist of alpha-numeric characters or '-', and must start with an alpha-numeric character (e.g. My-name1-2, 123-NAME)";
 const PARAM_NAME_MSG = "Parameter/Artifact name must consist of alpha-numeric characters, '_' or '-' e.g. my_param_1, MY-PARAM-1";
+/** Prometheus' metric (and label) names, without the colon Argo does not take either. */
+const METRIC_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+const POD_GC = ["", "OnPodCompletion", "OnPodSuccess", "OnWorkflowCompletion", "OnWorkflowSuccess"];
 /** Containers of Argo's own in every pod (IsArgoSidecar). */
 const RESERVED = (n: string) => n === "wait" || n === "supervisor" || n.startsWith("artifact-plugin-");
 const LEAF = ["container", "containerSet", "script", "resource", "data", "http", "plugin"];
@@ -90,6 +93,14 @@ function template(t: ArgoTemplate, where: string, defaults: Obj, out: string[]):
     }
   }
   for (const s of asList(t.sidecars)) if (RESERVED(String(s.name))) out.push(`${where}.sidecars: "${String(s.name)}" is a reserved Argo container name`);
+  // Prometheus metrics are Kubernetes-side (not emitted here), but Argo checks them at submit.
+  for (const m of asList(asObj(t.metrics).prometheus)) {
+    const n = String(m.name ?? "");
+    if (!METRIC_NAME.test(n)) out.push(`${where} metric name '${n}' is invalid. Metric names must contain alphanumeric characters or '_'`);
+    else if (!m.help) out.push(`${where} metric '${n}' must contain a help string under 'help: ' field`);
+    for (const l of asList(m.labels)) if (!METRIC_NAME.test(String(l.key ?? ""))) out.push(`metric label '${String(l.key)}' is invalid: keys may only contain alphanumeric characters or '_'`);
+    for (const kind of ["gauge", "counter", "histogram"]) if (m[kind] !== undefined && !asObj(m[kind]).value) out.push(`${where} metric '${n}' error: missing ${kind}.value`);
+  }
   const set = asObj(t.containerSet);
   for (const c of asList(set.containers)) if (RESERVED(String(c.name))) out.push(`${where}.containerSet.containers: "${String(c.name)}" is a reserved Argo container name`);
   if (Array.isArray(t.steps)) {
@@ -143,6 +154,8 @@ export function checkArgoRules(wf: ArgoWorkflow, templates: Array<{ t: ArgoTempl
   names(asList(args.parameters), "spec.arguments.parameters", true, out);
   names(asList(args.artifacts), "spec.arguments.artifacts", true, out);
   names(wf.spec.templates, "spec.templates", false, out);
+  const gc = asObj(wf.spec.podGC).strategy;
+  if (gc !== undefined && !POD_GC.includes(String(gc))) out.push(`podGC.strategy unknown strategy '${String(gc)}'`);
   for (const { t, where, defaults } of templates) template(t, where, defaults, out);
   const unique = [...new Set(out)];
   if (unique.length === 1) throw new ArgoSpecError(`invalid spec: ${unique[0]}`);

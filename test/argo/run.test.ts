@@ -228,6 +228,21 @@ spec:
   - name: echo
     container: {image: busybox, command: [echo]}
 `)).toThrow("invalid spec: templates.main.tasks.b dependency 'a' uses an items-based condition such as .AnySucceeded or .AllFailed but does not contain any items");
+    // Kubernetes-side fields, not used here, are checked as Argo checks them.
+    expect(() => Workflow.from_yaml(manifest("rules-")`  entrypoint: main
+  podGC: {strategy: OnPodFinished}
+  templates:
+  - name: main
+    metrics: {prometheus: [{name: "duration-seconds", help: "x", gauge: {value: "1"}}, {name: ok_name, counter: {value: "1"}}]}
+    container: {image: busybox, command: [echo]}
+`)).toThrow(
+      [
+        "invalid spec: 3 problems Argo's validation rejects:",
+        "  podGC.strategy unknown strategy 'OnPodFinished'",
+        "  templates.main metric name 'duration-seconds' is invalid. Metric names must contain alphanumeric characters or '_'",
+        "  templates.main metric 'ok_name' must contain a help string under 'help: ' field",
+      ].join("\n"),
+    );
     // templateDefaults give every template their fields (a timeout on the steps template too): not its own, not refused.
     expect(() => Workflow.from_yaml(manifest("rules-ok-")`  entrypoint: main
   templateDefaults: {timeout: 30s, container: {image: busybox}}
