@@ -19,6 +19,19 @@ export interface ScriptRun {
   cwd?: string;
   /** Run in the background, surviving the terminal; resolve once the workflow has started. */
   detach?: boolean;
+  /** Show the progress of the workflows it starts while they run (`dflow watch`'s view). */
+  watch?: boolean;
+}
+
+/** `--watch`: follow what the run reports (follow.ts) while `run` runs; one last look once it is done. */
+async function watching<T>(report: string, run: () => Promise<T>): Promise<T> {
+  const [{ followRun }, { workflowStore }, format] = await Promise.all([import("./follow.js"), import("./common.js"), import("./format.js")]);
+  const follow = followRun(report, workflowStore(), format);
+  try {
+    return await run();
+  } finally {
+    await follow.stop();
+  }
 }
 
 /**
@@ -83,7 +96,8 @@ export async function runScript(run: ScriptRun): Promise<number | null> {
     for (const r of results) fs.writeSync(2, `dflow: workflow ${r.id} ${r.status}\n`);
     if (code === 0 && results.some((r) => r.status !== "Succeeded")) process.exitCode = 1;
   });
-  await (await import("./script-main.js")).runWorkflowScript(load, file, run.args);
+  const main = async () => (await import("./script-main.js")).runWorkflowScript(load, file, run.args);
+  await (run.watch ? watching(report, main) : main());
   return null;
 }
 
@@ -121,12 +135,24 @@ function readReport(report: string): Array<{ id: string; status: string }> {
  * Workflows of several files or of a file of several, together (as `argo
  * submit` submits each); the exit status says whether every one succeeded.
  */
-async function runManifest(inputs: string[], o: ManifestFlags): Promise<number> {
+async function runManifest(inputs: string[], o: ManifestFlags & { watch?: boolean }): Promise<number> {
   const { manifests } = await loadManifest(inputs, o, true);
-  if (manifests.length === 1) return argoOutcome(await manifests[0].submit());
-  const { submitTogether } = await import("../argo/load.js");
-  const outcomes = (await submitTogether(manifests)).map(argoOutcome);
-  return Math.max(...outcomes);
+  const run = async () => {
+    if (manifests.length === 1) return [await manifests[0].submit()];
+    const { submitTogether } = await import("../argo/load.js");
+    return submitTogether(manifests);
+  };
+  const outcome = (results: Awaited<ReturnType<typeof run>>) => Math.max(...results.map(argoOutcome));
+  if (!o.watch) return outcome(await run());
+  // The run says which workflows it starts (src/detached.ts), as a script's does.
+  const report = reportFile();
+  process.env.DFLOW_CLI_REPORT = report;
+  try {
+    return outcome(await watching(report, run));
+  } finally {
+    delete process.env.DFLOW_CLI_REPORT;
+    fs.rmSync(path.dirname(report), { recursive: true, force: true });
+  }
 }
 
 /** What `argo submit` takes for a manifest: a file (.yaml, .yml, .json), a URL, or `-` (stdin). */
@@ -204,13 +230,15 @@ export function register(program: Command): void {
     .argument("<workflow>", "workflow script (.ts or .js), or an Argo Workflow manifest (.yaml, .yml or .json; a URL; - for stdin)")
     .argument("[args...]", "arguments passed to the script; after a manifest, more manifests (as argo submit FILE...)")
     .option("-d, --detach", "run in the background (survives the terminal closing); follow with `npx dflow watch <id>`")
+    .option("-w, --watch", "show the progress of the workflows it runs while they run (the view of `dflow watch`), as `argo submit --watch`")
     .option("-v, --verbose", "print the stack trace of an error the script does not catch (also DFLOW_DEBUG=1)")
     .option("-t, --template <file>", "Argo manifest: a file of (Cluster)WorkflowTemplates it references, or of ConfigMaps it mounts, as `dflow export` writes (repeatable)", collect, [])
     .option("-p, --parameter <name=value>", "Argo manifest: override a workflow argument (repeatable)", collect, [])
     .option("--sync-limit <[namespace/]key=limit>", "Argo manifest: the limit of a database semaphore, a row of Argo's sync_limit table (repeatable)", collect, [])
-    .action(async (script: string, args: string[], o: ManifestFlags & { detach?: boolean; verbose?: boolean }) => {
+    .action(async (script: string, args: string[], o: ManifestFlags & { detach?: boolean; verbose?: boolean; watch?: boolean }) => {
       // A script being exported (`dflow export`) that starts `dflow run` itself: exporting runs no step.
       if (process.env.DFLOW_EXPORT) throw new CliError(`dflow run ${script} was started by a workflow script that \`dflow export\` is rendering; exporting runs no workflow`);
+      if (o.watch && o.detach) throw new CliError("--watch and --detach go against each other: run with --detach, then follow it with `dflow watch <id>`");
       // JSON is YAML too: `argo submit` takes either, and several, a URL or stdin.
       if (isManifest(script)) {
         const inputs = [script, ...args];
@@ -235,7 +263,7 @@ export function register(program: Command): void {
         process.exitCode = await runManifest(inputs, o);
         return;
       }
-      const code = await runScript({ script, args, detach: o.detach, env: o.verbose ? { DFLOW_DEBUG: "1" } : undefined });
+      const code = await runScript({ script, args, detach: o.detach, watch: o.watch, env: o.verbose ? { DFLOW_DEBUG: "1" } : undefined });
       if (code !== null) process.exitCode = code;
     });
 }

@@ -1240,6 +1240,34 @@ describe("dflow run wf.yaml", () => {
     expect(missing.stderr.trim().split("\n")).toEqual([expect.stringContaining('WorkflowTemplate "workflow-template-submittable" not found: pass the file that defines it (dflow run -t FILE')]);
   });
 
+  it("--watch shows each step as it changes while the workflow runs (argo submit --watch), for a manifest and a script alike", async () => {
+    const cwd = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "argo-cli-")));
+    fs.writeFileSync(
+      path.join(cwd, "wf.yaml"),
+      manifest("watched-")`  entrypoint: main
+  templates:
+  - name: main
+    dag: {tasks: [{name: A, template: s}, {name: B, template: s, dependencies: [A]}]}
+  - name: s
+    container: {image: alpine, command: [echo, hi]}
+`,
+    );
+    const r = await execa(process.execPath, [cli, "run", "wf.yaml", "--watch"], { cwd, reject: false, all: true });
+    expect(r.exitCode, r.all).toBe(0);
+    const lines = r.all!.split("\n");
+    // Not a terminal: a line per change, the workflow's last; then the outcome.
+    for (const step of ["A", "B"]) expect(lines.some((l) => new RegExp(`^\\[[\\d:]+\\]   ${step} \\(watched-\\w{5}-${step}-\\w{5}\\): Succeeded in \\d+s$`).test(l)), `${step} in:\n${r.all}`).toBe(true);
+    const last = lines.findLastIndex((l) => /^\[[\d:]+\] workflow watched-\w{5}: Succeeded 2\/2 steps in \d+s$/.test(l));
+    expect(last, r.all).toBeGreaterThan(-1);
+    expect(lines.findIndex((l) => /^dflow: workflow watched-\w{5} Succeeded$/.test(l))).toBeGreaterThan(last);
+    const script = await execa(process.execPath, [cli, "run", path.join(root, "examples", "dag.ts"), "-w"], { cwd, reject: false, all: true });
+    expect(script.exitCode, script.all).toBe(0);
+    expect(script.all).toMatch(/^\[[\d:]+\] workflow dag-\w{5}: Succeeded 2\/2 steps in \d+s$/m);
+    expect(script.all).toMatch(/^\[[\d:]+\] hello1 \(dag-\w{5}-hello1-\w{5}\): Succeeded in \d+s$/m);
+    const both = await execa(process.execPath, [cli, "run", "wf.yaml", "--watch", "--detach"], { cwd, reject: false, all: true });
+    expect([both.exitCode, both.stderr]).toEqual([2, "dflow: --watch and --detach go against each other: run with --detach, then follow it with `dflow watch <id>`"]);
+  });
+
   it("without a mount namespace, says where an output written through a path built at run time went, and why", async () => {
     const cwd = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "argo-cli-")));
     const name = `dflow-built-${process.pid}-${Date.now()}`;
