@@ -79,8 +79,6 @@ export interface DictsFor {
   pod: string;
   /** The step's workdir, to tell which artifacts outside /tmp are there; without one every such artifact is listed (the pod keeps those it has). */
   workdir?: string;
-  /** The private key as the job's submitter reads it (default: the option's file, resolved). */
-  keyFile?: string;
   /** The template's env vars reach the job with their values (else the caller adds them, as a pod reads them from its environment). */
   templateEnvs?: boolean;
 }
@@ -91,7 +89,7 @@ export function dispatcherDicts(t: ScriptOPTemplate, o: DispatcherExecutorOption
   const remote_root = o.remote_root ?? (username === "root" ? "/root/dflow/workflows" : `/home/${username}/dflow/workflows`);
   const remote_profile: Plain = { hostname: o.host, username, port: o.port ?? 22, timeout: 10 };
   if (o.password !== undefined) remote_profile.password = o.password;
-  if (o.private_key_file !== undefined) remote_profile.key_filename = at.keyFile ?? path.resolve(o.private_key_file);
+  if (o.private_key_file !== undefined) remote_profile.key_filename = path.resolve(o.private_key_file);
   let machine: Plain = { batch_type: "Slurm", context_type: "SSHContext", local_root: ".", remote_profile, remote_root };
   const resourcesBase: Plain = { number_node: 1, cpu_per_node: 1, group_size: 1, envs: { DFLOW_WORKFLOW: at.workflow, DFLOW_POD: at.pod, PYTHONUNBUFFERED: "true" } };
   if (o.queue_name !== undefined) resourcesBase.queue_name = o.queue_name;
