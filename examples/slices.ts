@@ -1,7 +1,8 @@
 // Slices (dflow's Slices): one list passed to every item of a fan-out, each
 // item's OP getting its own element; the items' output files are merged
 // into one artifact, and a second sliced step works in groups of 4 slices
-// per process.
+// per process, the slices shuffled first (as dflow does, with random_seed)
+// so that each process gets a mix of them.
 //   node dist/src/cli.js run examples/slices.ts
 import { Slices, Step, TsOPTemplate, Workflow, argo_len, argo_range } from "dflow-ts";
 import { Check, Hello, PrepareData, Process } from "../fixtures/ops/slices.js";
@@ -19,7 +20,7 @@ const data = new Step({ name: "prepare", template: new TsOPTemplate(PrepareData)
 wf.add(data);
 const squares = new Step({
   name: "process",
-  template: new TsOPTemplate(Process, { slices: new Slices({ input_parameter: ["data"], output_artifact: ["output"], output_parameter: ["square"], group_size: 4 }) }),
+  template: new TsOPTemplate(Process, { slices: new Slices({ input_parameter: ["data"], output_artifact: ["output"], output_parameter: ["square"], group_size: 4, shuffle: true }) }),
   parameters: { data: data.outputs.parameters.data },
   with_param: argo_range(argo_len(data.outputs.parameters.data)),
 });

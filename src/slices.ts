@@ -61,6 +61,14 @@ export interface SliceRunnerFields {
   create_dir: boolean;
 }
 
+/** Consecutive groups of `size` items, after CPython's shuffle seeded with `seed` (none: in order). The export's pods call it too (export-bundle.ts). */
+export function groupItems(items: unknown[], size: number, seed: number | null): unknown[][] {
+  const list = seed === null ? [...items] : new PyRandom(seed).shuffle([...items]);
+  const out: unknown[][] = [];
+  for (let i = 0; i < list.length; i += size) out.push(list.slice(i, i + size));
+  return out;
+}
+
 export class Slices {
   readonly slices: string;
   readonly input_parameter: string[];
@@ -116,10 +124,7 @@ export class Slices {
    * (engine/run-step.ts) and the export writes as the step's withParam.
    */
   groups(items: unknown[]): unknown[][] {
-    const list = this.shuffle ? new PyRandom(this.random_seed).shuffle([...items]) : [...items];
-    const out: unknown[][] = [];
-    for (let i = 0; i < list.length; i += this.group_size!) out.push(list.slice(i, i + this.group_size!));
-    return out;
+    return groupItems(items, this.group_size!, this.shuffle ? this.random_seed : null);
   }
 
   /** Whether an init-artifact helper step runs before the sliced step (§4.9). */

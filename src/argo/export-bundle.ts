@@ -68,6 +68,9 @@ export function bundleOPs(modules: string[], cwd = process.cwd()): OPBundle {
     "  if (!Array.isArray(v) || !v.length || !v.every((x) => Array.isArray(x) && x.every(isMark))) return text;",
     "  return JSON.stringify(v.flat().sort((a, b) => a.order - b.order).map((m) => m.dflow_list_item));",
     "}",
+    // Slices shuffled over items known only when the workflow runs: the item's group, as Slices.groups makes them.
+    `import { groupItems } from ${JSON.stringify(ownModule("src/slices.js"))};`,
+    "export const shuffledGroup = (items, k, size, seed) => groupItems(items, size, seed)[k] ?? [];",
     "export function run(spec) {",
     "  for (const [n, t] of Object.entries(spec.parameters)) spec.parameters[n] = merged(t);",
     "  setBundledModule({ path: spec.module, ns: modules[spec.module] });",

@@ -142,6 +142,15 @@ function sliceField(pattern: string): string | undefined {
 
 // ------------------------------------------------------------------ renderer
 
+/** How a step renders its template: with a key, its own timeout or retries, its items shuffled in the pod. */
+interface Variant {
+  key?: boolean;
+  timeout?: number | string;
+  retry?: RetryStrategy;
+  /** Slices shuffled over items known only when the workflow runs: each pod takes its group of them (dflow's pre_script). */
+  shuffled?: boolean;
+}
+
 class Renderer {
   readonly templates = new Map<string, Obj>();
   private modules: string[] = [];
@@ -237,7 +246,7 @@ class Renderer {
    * again differently (a step's own timeout, a key, a success tag) becomes a
    * variant named `<name>-<n>`, as dflow's deepcopy() gives `<name>-<random>`.
    */
-  template(t: OPTemplate, ctx: ErrorContext, extra: { key?: boolean; timeout?: number | string; retry?: RetryStrategy } = {}): string {
+  template(t: OPTemplate, ctx: ErrorContext, extra: Variant = {}): string {
     const base = t.name.toLowerCase();
     if (t instanceof Steps || t instanceof DAG) {
       // A step-level key gives the template the input dflow_key: another variant.
@@ -265,10 +274,10 @@ class Renderer {
   /** OP templates rendered, by their rendering (base name and body): a step's template is one of them or a new variant. */
   private readonly variants = new Map<string, string>();
 
-  private renderTemplate(t: OPTemplate, name: string, ctx: ErrorContext, extra: { key?: boolean; timeout?: number | string; retry?: RetryStrategy }): Obj {
+  private renderTemplate(t: OPTemplate, name: string, ctx: ErrorContext, extra: Variant): Obj {
     const tctx = { ...ctx, template: t.name };
     t.normalise();
-    const inputs = this.templateInputs(t, tctx, extra.key ?? false);
+    const inputs = this.templateInputs(t, tctx, extra);
     const outputs = this.templateOutputs(t, tctx);
     const meta = (annotations: Record<string, string>) => compact({ annotations: compact(annotations), labels: t.labels });
     if (t instanceof Steps || t instanceof DAG) {
@@ -289,7 +298,7 @@ class Renderer {
     if (t.remote) return this.dispatcherPod(t, name, tctx, extra, { metadata: meta(annotations), inputs, outputs });
     const image = t.image ?? (runsNode ? (this.opts.node_image ?? DEFAULT_NODE_IMAGE) : this.opts.image);
     if (!image) this.fail(`${t.constructor.name} ${t.name} has no image: set { image } on the template, or give a default (\`dflow export --image <image>\`, wf.to_yaml({ image }))`, tctx);
-    const script = t instanceof TsOPTemplate ? this.tsOPScript(t, tctx, extra.key ?? false) : { command: runsNode ? ["node", ...t.command.slice(1)] : t.command, source: t.script, env: Object.entries(t.envs).map(([n, v]) => ({ name: n, value: String(v) })) };
+    const script = t instanceof TsOPTemplate ? this.tsOPScript(t, tctx, extra) : { command: runsNode ? ["node", ...t.command.slice(1)] : t.command, source: t.script, env: Object.entries(t.envs).map(([n, v]) => ({ name: n, value: String(v) })) };
     const volumes = t instanceof TsOPTemplate ? [{ name: "dflow-ts-ops", configMap: { name: this.bundle.configMap } }] : [];
     return compact({
       name,
@@ -312,7 +321,7 @@ class Renderer {
    * on the cluster. A SlurmRemoteExecutor step is the same pod, with the executor's own job (dflow's
    * is a shell script of ssh, scp and sbatch in its extender image).
    */
-  private dispatcherPod(t: ScriptOPTemplate, name: string, ctx: ErrorContext, extra: { key?: boolean; timeout?: number | string; retry?: RetryStrategy }, io: { metadata: Obj; inputs: Obj; outputs: Obj }): Obj {
+  private dispatcherPod(t: ScriptOPTemplate, name: string, ctx: ErrorContext, extra: Variant, io: { metadata: Obj; inputs: Obj; outputs: Obj }): Obj {
     const executor = t.remote!.kind === "slurm-remote" ? "SlurmRemoteExecutor" : "DispatcherExecutor";
     if (!this.opts.dispatcher) this.fail(`the step runs through a ${executor}, and no dispatcher was given to render its pod`, ctx);
     const o = t.remote!.options as { image?: string; image_pull_policy?: string; envs?: Record<string, unknown> };
@@ -335,7 +344,8 @@ class Renderer {
     const job = `const job = ${JSON.stringify(r.job)};`;
     let script: Obj;
     if (t instanceof TsOPTemplate) {
-      const ts = this.tsOPScript(t, ctx, extra.key ?? false, (spec) => [job, submit(`{ op: ${spec}, opBundle: ${JSON.stringify(`${OP_BUNDLE_MOUNT}/${this.bundle.file}`)} }`)]);
+      if (extra.shuffled) this.fail("Slices shuffled over items known only when the workflow runs cannot be exported on a DispatcherExecutor or SlurmRemoteExecutor step: give the items as a list, or drop shuffle", ctx);
+      const ts = this.tsOPScript(t, ctx, extra, (spec) => [job, submit(`{ op: ${spec}, opBundle: ${JSON.stringify(`${OP_BUNDLE_MOUNT}/${this.bundle.file}`)} }`)]);
       volumes.push({ name: "dflow-ts-ops", configMap: { name: this.bundle.configMap } });
       script = { ...ts, env: [...(ts.env as Json[]), ...env], volumeMounts: [...(ts.volumeMounts as Json[]), ...volumeMounts] };
     } else {
@@ -359,7 +369,8 @@ class Renderer {
   }
 
   /** The pod of a TS OP: node runs the OP from the workflow's bundle, mounted from its ConfigMap (or, for a dispatcher pod, what `run` says with the spec). */
-  private tsOPScript(t: TsOPTemplate, ctx: ErrorContext, keyed: boolean, run?: (spec: string) => string[]): Obj {
+  private tsOPScript(t: TsOPTemplate, ctx: ErrorContext, extra: Variant, run?: (spec: string) => string[]): Obj {
+    const keyed = extra.key ?? false;
     const key = this.bundle.keys[t.module];
     if (!key) this.fail(`OP ${t.opName}'s module ${t.module} is not in the workflow's bundle`, ctx);
     // Parameters reach the OP through environment variables, which Argo fills in without any
@@ -374,8 +385,13 @@ class Renderer {
     // mode Argo places only the item's part of each sliced artifact (the step's subPath).
     // With group_size an item is a list of items, each giving one slice by the Slices pattern.
     const field = sl?.group_size ? sliceField(sl.slices)! : undefined;
-    const indices = field === undefined ? "[Number(env.DFLOW_SLICE)]" : `JSON.parse(env.DFLOW_SLICE).map((x) => Number(${field === "" ? "x" : `x[${JSON.stringify(field)}]`}))`;
+    const slice = (x: string) => `Number(${field === "" ? x : `${x}[${JSON.stringify(field)}]`})`;
+    // Shuffled at run time: the item is the group's number; the pod takes that group of all the items
+    // (DFLOW_ITEMS), shuffled as Slices.groups shuffles them (the bundle's shuffledGroup).
+    if (extra.shuffled) env.push({ name: "DFLOW_ITEMS", value: "{{inputs.parameters.dflow_items}}" });
+    const indices = field === undefined ? "[Number(env.DFLOW_SLICE)]" : extra.shuffled ? "[]" : `JSON.parse(env.DFLOW_SLICE).map((x) => ${slice("x")})`;
     const slices = sl ? `, slices: { indices: ${indices}, group: ${field !== undefined}, ...${JSON.stringify(sl.runnerFields())} }` : "";
+    const group = extra.shuffled ? `spec.slices.indices = m.shuffledGroup(JSON.parse(env.DFLOW_ITEMS), Number(env.DFLOW_SLICE), ${sl!.group_size}, ${sl!.random_seed}).map((x) => ${slice("x")}); ` : "";
     env.push(...Object.entries(t.envs).map(([n, v]) => ({ name: n, value: String(v) })));
     const source = [
       `// dflow-ts: runs OP ${t.opName} (${key}) from the workflow's OP bundle, ConfigMap ${this.bundle.configMap}.`,
@@ -388,7 +404,7 @@ class Renderer {
       "const parameters = {};",
       "names.forEach((n, i) => { if (env[`DFLOW_PARAMETER_${i}`] !== undefined) parameters[n] = env[`DFLOW_PARAMETER_${i}`]; });",
       `const spec = { module: ${JSON.stringify(key)}, op: ${JSON.stringify(t.opName)}, workdir: root, parameters, key: env.DFLOW_KEY || null, workflow_name: env.DFLOW_WORKFLOW_NAME${t.success_tag ? ", success_tag: true" : ""}${slices} };`,
-      ...(run ? run("spec") : [`import(${JSON.stringify(`${OP_BUNDLE_MOUNT}/${this.bundle.file}`)}).then((m) => m.run(spec));`]),
+      ...(run ? run("spec") : [`import(${JSON.stringify(`${OP_BUNDLE_MOUNT}/${this.bundle.file}`)}).then((m) => { ${group}return m.run(spec); });`]),
       "",
     ].join("\n");
     return { command: ["node"], source, workingDir: "/", env, volumeMounts: [{ name: "dflow-ts-ops", mountPath: OP_BUNDLE_MOUNT, readOnly: true }] };
@@ -432,7 +448,8 @@ class Renderer {
 
   // ---------------------------------------------------------------- inputs and outputs
 
-  private templateInputs(t: OPTemplate, ctx: ErrorContext, keyed: boolean): Obj {
+  private templateInputs(t: OPTemplate, ctx: ErrorContext, extra: Variant): Obj {
+    const keyed = extra.key ?? false;
     const parameters: Json[] = Object.values(t.inputs.parameters).map((p) =>
       compact({ name: p.name, value: p.has_value ? this.paramValue(p.value, { ...ctx, parameter: p.name }) : undefined, description: typeDescription(p.type) }),
     );
@@ -440,6 +457,8 @@ class Renderer {
     if (keyed && !("dflow_key" in t.inputs.parameters)) parameters.push({ name: "dflow_key", value: "" });
     // The slice an item runs, rendered by Argo from the Slices pattern in the step (dflow's dflow_var_<n>, python_op_template.py).
     if (t instanceof TsOPTemplate && t.slices) parameters.push({ name: "dflow_slice" });
+    // All the items, from which each pod takes its shuffled group (dflow's dflow_with_param).
+    if (extra.shuffled) parameters.push({ name: "dflow_items" });
     const artifacts: Json[] = Object.values(t.inputs.artifacts).map((a) => {
       const base = { name: a.name, path: a.path, optional: a.optional || undefined, archive: { none: {} } };
       return a.source === undefined || a.source === null ? compact(base) : compact({ ...base, ...this.artifactSource(a.source, { ...ctx, artifact: a.name }) });
@@ -616,7 +635,11 @@ class Renderer {
     if ((s.timeout !== undefined || s.retry_strategy) && !(template instanceof ScriptOPTemplate)) {
       this.fail("a timeout or retry_strategy on a step that runs a Steps or DAG template cannot be exported (Argo has them on pod templates only); set them on the steps inside", sctx);
     }
-    const templateName = this.template(template, sctx, { key: s.key !== undefined, timeout: s._timeout, retry: s.retry_strategy });
+    const sliced = template instanceof TsOPTemplate ? template.slices : undefined;
+    // Shuffled groups of items known only when the workflow runs: each pod takes its group of them all.
+    const allItems = sliced?.group_size && sliced.shuffle && s.with_sequence === undefined ? (s.with_param ?? this.sliceItems(s, sliced, sctx)) : undefined;
+    const shuffled = allItems !== undefined && !Array.isArray(allItems);
+    const templateName = this.template(template, sctx, { key: s.key !== undefined, timeout: s._timeout, retry: s.retry_strategy, shuffled });
     const parameters: Json[] = [];
     for (const [name, v] of Object.entries(s.parameters)) {
       if (v === undefined) continue;
@@ -627,6 +650,7 @@ class Renderer {
     const slices = template instanceof TsOPTemplate ? template.slices : undefined;
     // Each item's slice, by the Slices pattern; with group_size the item is a group, passed whole.
     if (slices) parameters.push({ name: "dflow_slice", value: slices.group_size ? "{{item}}" : slices.slices });
+    if (shuffled) parameters.push({ name: "dflow_items", value: this.withParam(allItems, sctx)! });
     const artifacts: Json[] = [];
     for (const [name, src] of Object.entries(s.artifacts)) {
       if (src === undefined || src === null) {
@@ -708,10 +732,9 @@ class Renderer {
     const slices = (s.template as TsOPTemplate).slices!;
     const items = s.with_param ?? this.sliceItems(s, slices, ctx);
     if (Array.isArray(items)) return this.paramValue(slices.groups(items), { ...ctx, parameter: undefined });
-    if (slices.shuffle) {
-      return this.fail("Slices with shuffle over items known only when the workflow runs cannot be exported (Argo's expressions cannot shuffle them as `dflow run` does): give the items as a list, or drop shuffle", ctx);
-    }
     const list = items instanceof ArgoVar ? `(${items.expr})` : `jsonpath(${typeof items === "string" ? `(${conditionText(items)})` : exprOf(items)}, '$')`;
+    // Shuffled: the groups' numbers; each pod shuffles all the items (dflow_items) and takes its group, as dflow's pods do.
+    if (slices.shuffle) return this.tag(`sprig.untilStep(0, int((len(${list}) + ${size - 1}) / ${size}), 1)`, ctx);
     return this.tag(`map(sprig.untilStep(0, len(${list}), ${size}), {${list}[#:min(# + ${size}, len(${list}))]})`, ctx);
   }
 

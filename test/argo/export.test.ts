@@ -630,13 +630,13 @@ describe("what cannot run on Argo as it runs here is refused, naming workflow, s
     expect(step(new DispatcherExecutor({ machine_dict: { batch_type: "Nope", context_type: "LocalContext" } }))).toMatch(/^workflow hpc, step s, executor: DispatcherExecutor: machine\.batch_type: /);
   });
 
-  it("shuffled Slices over items known only when the workflow runs, and an expression Argo would cut short", () => {
+  it("shuffled Slices over items known only when the workflow runs, on a batch executor; an expression Argo would cut short", () => {
     const prepare = new Step({ name: "prepare", template: new TsOPTemplate(PrepareData) });
     const wf = new Workflow({ name: "sl" });
     wf.add(prepare);
-    wf.add(new Step({ name: "s", template: new TsOPTemplate(Process, { slices: new Slices({ input_parameter: ["data"], output_parameter: ["square"], group_size: 2, shuffle: true }) }), parameters: { data: prepare.outputs.parameters.data } }));
+    wf.add(new Step({ name: "s", template: new TsOPTemplate(Process, { slices: new Slices({ input_parameter: ["data"], output_parameter: ["square"], group_size: 2, shuffle: true }) }), parameters: { data: prepare.outputs.parameters.data }, executor: new DispatcherExecutor({ machine_dict: { batch_type: "Shell", context_type: "LocalContext" } }) }));
     expect(refusal(() => wf.to_dict()).message).toBe(
-      "workflow sl, step s: Slices with shuffle over items known only when the workflow runs cannot be exported (Argo's expressions cannot shuffle them as `dflow run` does): give the items as a list, or drop shuffle",
+      "workflow sl, step s, template process: Slices shuffled over items known only when the workflow runs cannot be exported on a DispatcherExecutor or SlurmRemoteExecutor step: give the items as a list, or drop shuffle",
     );
     const cut = new Workflow({ name: "cut" });
     cut.add(new Step({ name: "s", template: shell("t"), parameters: { x: expr`{'a': {'b': 1}}` } }));
@@ -710,6 +710,24 @@ describe("a TypeScript OP on a plain node image", () => {
     } finally {
       fs.rmSync(pod, { recursive: true, force: true });
     }
+  });
+});
+
+describe("shuffled Slices over items known only when the workflow runs", () => {
+  it("as dflow's pods do: the items are the groups' numbers, and each pod shuffles all the items (dflow_items) and takes its group", () => {
+    const prepare = new Step({ name: "prepare", template: new TsOPTemplate(PrepareData) });
+    const wf = new Workflow({ name: "sh" });
+    wf.add(prepare);
+    wf.add(new Step({ name: "s", template: new TsOPTemplate(Process, { slices: new Slices({ input_parameter: ["data"], output_parameter: ["square"], group_size: 4, shuffle: true, random_seed: 3 }) }), parameters: { data: prepare.outputs.parameters.data } }));
+    const d = wf.to_dict() as Obj;
+    expectValid(d);
+    const step = (tmpl(d, "sh-steps").steps as Obj[][]).flat().find((x) => x.name === "s")!;
+    expect(step.withParam).toBe("{{=sprig.untilStep(0, int((len((sprig.untilStep(0, len(jsonpath(steps.prepare.outputs.parameters.data, '$')), 1))) + 3) / 4), 1)}}");
+    expect(step.arguments.parameters).toContainEqual({ name: "dflow_items", value: "{{=sprig.untilStep(0, len(jsonpath(steps.prepare.outputs.parameters.data, '$')), 1)}}" });
+    const pod = tmpl(d, step.template);
+    expect(pod.inputs.parameters).toContainEqual({ name: "dflow_items" });
+    expect(pod.script.env).toContainEqual({ name: "DFLOW_ITEMS", value: "{{inputs.parameters.dflow_items}}" });
+    expect(pod.script.source).toContain("spec.slices.indices = m.shuffledGroup(JSON.parse(env.DFLOW_ITEMS), Number(env.DFLOW_SLICE), 4, 3).map((x) => Number(x)); return m.run(spec);");
   });
 });
 
