@@ -60,7 +60,7 @@ import { type ArgoTemplate, type ArgoWorkflow, type Obj, ArgoSpecError, ArgoUnsu
 import { withLocks } from "./sync.js";
 import { meets, parseRequirements, valueAt } from "./selector.js";
 import { readArgoStatus } from "./nodes.js";
-import { type Isolation, Sandbox, imageDefaults, noNamespaceReason, PRIVATE_ROOTS, shims, stdoutStatusFile, withStdoutCapture } from "./sandbox.js";
+import { type Isolation, Sandbox, imageDefaults, noNamespaceReason, PRIVATE_ROOTS, shims, withStdoutCapture } from "./sandbox.js";
 import { type ArgoNode, type NodeArtifact, type NodeParam, type NodePhase, NodeStore, PROGRESS_FILE, WORKFLOW_FILE, type WorkflowRecord, readNodes, timestamp } from "./store.js";
 import { ArtifactValue, TagError, type Vars, exprEnv, soleReference, substitute, substituteDeep, tagText } from "./tags.js";
 import { type TaskState, dagPhase, evaluateDepends, taskGraph } from "./depends.js";
@@ -863,7 +863,6 @@ class Run {
     // The pid file: a retry after the engine died kills what it left running (killStepProcess).
     const onSpawn = (pid: number) => writeAtomic(path.join(dir, "pid"), String(pid));
     const r = await runLocal({ command: withStdoutCapture(argv, stdout, isolation), cwd, logFile: path.join(dir, logName), env, timeout, owner: this.wfid, onSpawn, signal });
-    await fsp.rm(stdoutStatusFile(stdout), { force: true });
     const result = await fsp.readFile(stdout, "utf8").catch(() => "");
     return { ...r, stdout: result };
   }

@@ -255,24 +255,14 @@ export class Sandbox {
   }
 }
 
-/** Where withStdoutCapture leaves the command's exit status (removed once the pod ends). */
-export const stdoutStatusFile = (stdoutFile: string): string => `${stdoutFile}.status`;
-
-/**
- * The wrapper that keeps stdout apart (outputs.result) while the log gets
- * stdout and stderr: `"$@" | tee`, in sh, whose start costs a third of
- * bash's (a pod is a few processes; bash and tee were most of its time).
- * sh has no pipefail: the command's status goes through a file, and the
- * pod's status is the command's, else tee's (its stdout not all kept).
- * A pipeline is waited for as a whole (a process substitution is not, and
- * could lose the tail).
- */
+/** The bash wrapper that keeps stdout apart (outputs.result) while the log gets stdout and stderr. */
 export function withStdoutCapture(argv: string[], stdoutFile: string, isolation?: Isolation | null): string[] {
-  const wrap = 'o=$1; shift; { "$@"; echo $? >"$o.status"; } | tee "$o"; t=$?; s=1; { read s <"$o.status"; } 2>/dev/null; [ "$s" = 0 ] && exit $t; exit $s';
+  // A pipeline is waited for as a whole (a process substitution is not, and could lose the tail).
+  const wrap = 'set -o pipefail; o=$1; shift; "$@" | tee "$o"';
   // In a namespace, the wrapper itself makes the mounts first: no extra process, and tee writes
   // through the same view (its file is under a directory bound back in).
-  if (isolation) return ["unshare", ...isolation.flags, "--", "sh", "-c", `${isolation.mounts} || { echo "dflow-ts: cannot give the pod its own /tmp and /mnt (mount namespace)" >&2; exit 125; }; ${wrap}`, "argo-pod", stdoutFile, ...argv];
-  return ["sh", "-c", wrap, "argo-pod", stdoutFile, ...argv];
+  if (isolation) return ["unshare", ...isolation.flags, "--", "bash", "-c", `${isolation.mounts} || { echo "dflow-ts: cannot give the pod its own /tmp and /mnt (mount namespace)" >&2; exit 125; }; ${wrap}`, "argo-pod", stdoutFile, ...argv];
+  return ["bash", "-c", wrap, "argo-pod", stdoutFile, ...argv];
 }
 
 /** Container roots that a pod's own mount namespace takes from the node (scratch roots every host has). */
