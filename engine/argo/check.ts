@@ -3,7 +3,7 @@
 // malformed entrypoint) and every field is one this engine honours, or one
 // that only configures Kubernetes and has no effect on a local run. Anything
 // else is refused in one line naming the field — never silently ignored.
-import { type ArgoTemplate, type ArgoWorkflow, type Obj, ArgoSpecError, ArgoUnsupported, asList, asObj } from "./manifest.js";
+import { type ArgoTemplate, type ArgoWorkflow, type Obj, ArgoSpecError, ArgoUnsupported, asList, asObj, stepGroups } from "./manifest.js";
 import { checkConfigMapRef, checkVolumes, checkWorkflowVolumes, volumeSpec } from "./volumes.js";
 import { syncLocks } from "./sync.js";
 import { PROBE_FIELDS, PROBE_KINDS } from "./probe.js";
@@ -129,24 +129,9 @@ function checkLoop(s: Obj, where: string): void {
   }
 }
 
-/** Step names are unique in their steps template, task names in their DAG, and a DAG has no cycle (Argo's validation). */
-function checkNames(t: ArgoTemplate, where: string): void {
-  const seen = new Set<string>();
-  const groups = Array.isArray(t.steps) ? (t.steps as unknown[]).map((g) => (Array.isArray(g) ? g : [g]) as Obj[]) : [];
-  groups.forEach((g, i) => {
-    for (const st of g) {
-      const name = String(st.name ?? "");
-      if (seen.has(name)) throw new ArgoSpecError(`invalid spec: templates.${t.name}.steps[${i}].name '${name}' is not unique`);
-      seen.add(name);
-    }
-  });
+/** A DAG has no cycle (Argo's verifyNoCycles); its names are checked with the other rules (rules.ts). */
+function checkCycles(t: ArgoTemplate, where: string): void {
   const tasks = asList(asObj(t.dag).tasks);
-  const names = new Set<string>();
-  for (const task of tasks) {
-    const name = String(task.name ?? "");
-    if (names.has(name)) throw new ArgoSpecError(`invalid spec: ${where}.tasks.${name}: the name is not unique`);
-    names.add(name);
-  }
   if (!tasks.length) return;
   let deps: Map<string, string[]>;
   try {
@@ -164,7 +149,7 @@ function checkNames(t: ArgoTemplate, where: string): void {
     }
     done.add(name);
   };
-  for (const name of names) visit(name, [name]);
+  for (const name of deps.keys()) visit(name, [name]);
 }
 
 type Amount = "count" | "number" | "seconds";
@@ -277,7 +262,7 @@ function checkTemplate(t: ArgoTemplate, where: string, scope: ArgoTemplate[], wf
   checkRetryPolicy(t.retryStrategy, `${where}.retryStrategy`);
   checkBooleans(t, where, ["failFast", "daemon"]);
   checkBooleans(t.dag, `${where}.dag`, ["failFast"]);
-  checkNames(t, where);
+  checkCycles(t, where);
   checkOutputParameters(t);
   checkVolumes(t, where, { spec: volumes, configMaps: wf.configMaps });
   only(t, HANDLED_TEMPLATE, K8S_TEMPLATE, where, () => "unknown or Kubernetes-only template field");
@@ -304,8 +289,9 @@ function checkTemplate(t: ArgoTemplate, where: string, scope: ArgoTemplate[], wf
   if ((t.steps !== undefined || t.dag !== undefined) && t.activeDeadlineSeconds !== undefined) {
     unsupported(where, "activeDeadlineSeconds", "a deadline on a steps or DAG template is not implemented; put it on the container/script templates it runs, or on spec.activeDeadlineSeconds");
   }
-  const steps = Array.isArray(t.steps) ? (t.steps as unknown[]).map((g, i) => ({ g: (Array.isArray(g) ? g : [g]) as Obj[], i })) : [];
-  for (const { g, i } of steps) for (const s of g) checkCall(s, `${where}.steps[${i}].${String(s.name)}`, STEP, scope, wf, volumes);
+  stepGroups(t).forEach((g, i) => {
+    for (const s of g) checkCall(s, `${where}.steps[${i}].${String(s.name)}`, STEP, scope, wf, volumes);
+  });
   for (const task of asList(asObj(t.dag).tasks)) checkCall(task, `${where}.tasks.${String(task.name)}`, TASK, scope, wf, volumes);
   if (t.dag !== undefined) {
     const dag = asObj(t.dag);

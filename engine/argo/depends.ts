@@ -64,6 +64,18 @@ export function taskGraph(tasks: Array<Record<string, unknown>>, where: string):
   return { specs, exprs, deps };
 }
 
+/** `roots` and every task they depend on, directly or not. */
+export function upstream(deps: Map<string, string[]>, roots: Iterable<string>): Set<string> {
+  const out = new Set<string>();
+  const add = (n: string) => {
+    if (out.has(n)) return;
+    out.add(n);
+    for (const d of deps.get(n) ?? []) add(d);
+  };
+  for (const r of roots) add(r);
+  return out;
+}
+
 const RESULTS = ["Succeeded", "Failed", "Errored", "Skipped", "Omitted", "Daemoned", "AnySucceeded", "AllFailed"];
 
 /** Evaluate `depends` once every task it names is fulfilled. */

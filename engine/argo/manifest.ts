@@ -166,6 +166,23 @@ export const asObj = (v: unknown): Obj => (v && typeof v === "object" && !Array.
 /** A manifest's list of mappings, or [] for anything else. */
 export const asList = (v: unknown): Obj[] => (Array.isArray(v) ? (v as Obj[]) : []);
 
+/** A template's kind: the field that holds its body ("none" without one), as Argo's GetType tells it. */
+export function templateKind(t: Obj): string {
+  for (const k of ["container", "script", "containerSet", "steps", "dag", "suspend", "resource", "http", "data", "plugin"]) if (t[k] !== undefined) return k;
+  return "none";
+}
+
+/** Argo's IsLeaf: a template that runs something itself, not other templates. */
+export const isLeafTemplate = (t: Obj): boolean => ["container", "containerSet", "script", "resource", "data", "http", "plugin"].includes(templateKind(t));
+
+/** Argo's IsPodType: a leaf that runs as a pod (not on Argo's agent). */
+export const isPodTemplate = (t: Obj): boolean => ["container", "containerSet", "script", "resource", "data"].includes(templateKind(t));
+
+/** A steps template's groups, each a list of steps (a step written alone is a group of one, as the run takes it). */
+export function stepGroups(t: Obj): Obj[][] {
+  return Array.isArray(t.steps) ? (t.steps as unknown[]).map((g) => (Array.isArray(g) ? g : [g]) as Obj[]) : [];
+}
+
 /** (Cluster)WorkflowTemplates of support files, by name. */
 export function templateLibrary(docs: Obj[]): Map<string, ArgoWorkflowTemplate> {
   const lib = new Map<string, ArgoWorkflowTemplate>();

@@ -9,7 +9,7 @@
 // loop only). A workflow that passes here and is rejected by Argo would be a
 // test that passed for nothing. Every problem is named at once, in Argo's
 // words.
-import { type ArgoTemplate, type ArgoWorkflow, type Obj, ArgoSpecError, asList, asObj } from "./manifest.js";
+import { type ArgoTemplate, type ArgoWorkflow, type Obj, ArgoSpecError, asList, asObj, isLeafTemplate, stepGroups, templateKind } from "./manifest.js";
 
 const FIELD_NAME = /^[a-zA-Z0-9][-a-zA-Z0-9]*$/;
 const PARAM_NAME = /^[-a-zA-Z0-9_]+$/;
@@ -20,9 +20,8 @@ const METRIC_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 const POD_GC = ["", "OnPodCompletion", "OnPodSuccess", "OnWorkflowCompletion", "OnWorkflowSuccess"];
 /** Containers of Argo's own in every pod (IsArgoSidecar). */
 const RESERVED = (n: string) => n === "wait" || n === "supervisor" || n.startsWith("artifact-plugin-");
-const LEAF = ["container", "containerSet", "script", "resource", "data", "http", "plugin"];
-const isLeaf = (t: Obj) => LEAF.some((k) => t[k] !== undefined);
-const kindName = (t: Obj) => (t.steps !== undefined ? "Steps" : t.dag !== undefined ? "DAG" : t.suspend !== undefined ? "Suspend" : "");
+/** Argo's name of the kinds of template that are no leaf, as its messages say them. */
+const KIND_NAMES: Record<string, string> = { steps: "Steps", dag: "DAG", suspend: "Suspend" };
 
 /** Argo's validateWorkflowFieldNames: each named, validly, once. */
 function names(list: Obj[], prefix: string, params: boolean, out: string[]): void {
@@ -50,7 +49,7 @@ function own(t: Obj, k: string, defaults: Obj): boolean {
 }
 
 function template(t: ArgoTemplate, where: string, defaults: Obj, out: string[]): void {
-  const leaf = isLeaf(t);
+  const leaf = isLeafTemplate(t);
   const inputs = asObj(t.inputs);
   const outputs = asObj(t.outputs);
   ioNames(inputs, `${where}.inputs`, out);
@@ -69,9 +68,10 @@ function template(t: ArgoTemplate, where: string, defaults: Obj, out: string[]):
     }
   }
   if (leaf && own(t, "parallelism", defaults)) out.push(`${where}.parallelism is only valid for steps and dag templates`);
-  if (!leaf && kindName(t)) {
-    if (own(t, "timeout", defaults)) out.push(`${where}: ${kindName(t)} template doesn't support timeout field`);
-    if (own(t, "pendingTimeout", defaults)) out.push(`${where}: ${kindName(t)} template doesn't support pendingTimeout field`);
+  const kind = KIND_NAMES[templateKind(t)];
+  if (kind) {
+    if (own(t, "timeout", defaults)) out.push(`${where}: ${kind} template doesn't support timeout field`);
+    if (own(t, "pendingTimeout", defaults)) out.push(`${where}: ${kind} template doesn't support pendingTimeout field`);
   }
   for (const k of ["container", "script"]) {
     if (t[k] === undefined) continue;
@@ -103,22 +103,30 @@ function template(t: ArgoTemplate, where: string, defaults: Obj, out: string[]):
   }
   const set = asObj(t.containerSet);
   for (const c of asList(set.containers)) if (RESERVED(String(c.name))) out.push(`${where}.containerSet.containers: "${String(c.name)}" is a reserved Argo container name`);
-  if (Array.isArray(t.steps)) {
-    (t.steps as unknown[]).forEach((g, i) => {
-      for (const s of (Array.isArray(g) ? g : asList(asObj(g).steps)) as Obj[]) {
-        const n = s.name === undefined || s.name === null ? "" : String(s.name);
-        if (!n) out.push(`${where}.steps[${i}].name is required`);
-        else if (!n.includes("{{") && !FIELD_NAME.test(n)) out.push(`${where}.steps[${i}].name '${n}' is invalid: ${FIELD_NAME_MSG}`);
-        const args = asObj(s.arguments);
-        names(asList(args.parameters), `${where}.steps[${i}].${n}.arguments.parameters`, true, out);
-        names(asList(args.artifacts), `${where}.steps[${i}].${n}.arguments.artifacts`, true, out);
-      }
-    });
-  }
-  if (t.dag !== undefined) dag(t, where, out);
+  // Step names as Argo's validateSteps takes them: given, once in the template, valid.
+  const seen = new Set<string>();
+  stepGroups(t).forEach((g, i) => {
+    for (const s of g) {
+      const n = s.name === undefined || s.name === null ? "" : String(s.name);
+      if (!n) out.push(`${where}.steps[${i}].name is required`);
+      else if (seen.has(n)) out.push(`${where}.steps[${i}].name '${n}' is not unique`);
+      else if (!n.includes("{{") && !FIELD_NAME.test(n)) out.push(`${where}.steps[${i}].name '${n}' is invalid: ${FIELD_NAME_MSG}`);
+      seen.add(n);
+      call(s, `${where}.steps[${i}].${n}`, defaults, out);
+    }
+  });
+  if (t.dag !== undefined) dag(t, where, defaults, out);
 }
 
-function dag(t: ArgoTemplate, where: string, out: string[]): void {
+/** A step's or task's arguments, and the template it may hold inline (validated as a template of its own). */
+function call(s: Obj, where: string, defaults: Obj, out: string[]): void {
+  const args = asObj(s.arguments);
+  names(asList(args.parameters), `${where}.arguments.parameters`, true, out);
+  names(asList(args.artifacts), `${where}.arguments.artifacts`, true, out);
+  if (s.inline !== undefined) template({ name: "", ...asObj(s.inline) } as ArgoTemplate, `${where}.inline`, defaults, out);
+}
+
+function dag(t: ArgoTemplate, where: string, defaults: Obj, out: string[]): void {
   const tasks = asList(asObj(t.dag).tasks);
   if (!tasks.length) return void out.push(`${where} must have at least one task`);
   names(tasks, `${where}.tasks`, false, out);
@@ -126,9 +134,7 @@ function dag(t: ArgoTemplate, where: string, out: string[]): void {
   const looped = new Map(tasks.map((x) => [String(x.name), x.withItems !== undefined || (x.withParam !== undefined && x.withParam !== "") || x.withSequence !== undefined]));
   for (const x of tasks) {
     const n = String(x.name);
-    const args = asObj(x.arguments);
-    names(asList(args.parameters), `${where}.tasks.${n}.arguments.parameters`, true, out);
-    names(asList(args.artifacts), `${where}.tasks.${n}.arguments.artifacts`, true, out);
+    call(x, `${where}.tasks.${n}`, defaults, out);
     if ((usingDepends || (Array.isArray(x.dependencies) && x.dependencies.length > 0)) && /^[0-9]/.test(n)) {
       out.push(`${where}.tasks.${n} name cannot begin with a digit when using either 'depends' or 'dependencies'`);
     }

@@ -56,14 +56,14 @@ import { filesUnder, isUnder, readTextOrSync, writeAtomic, writeAtomicSync } fro
 import { acquireLock, engineDir, releaseLock } from "../store/engine-dir.js";
 import { deleteWorkflow, takeStopRequest, waitForResume } from "../control.js";
 import { type PodRequest, machine, podRequest, withinMachine } from "./capacity.js";
-import { type ArgoTemplate, type ArgoWorkflow, type Obj, ArgoSpecError, ArgoUnsupported, allTemplates, asList, asObj, fromSaved, loadWorkflow, parseManifests, toSaved, workflowNamespace } from "./manifest.js";
+import { type ArgoTemplate, type ArgoWorkflow, type Obj, ArgoSpecError, ArgoUnsupported, allTemplates, asList, asObj, fromSaved, loadWorkflow, parseManifests, stepGroups, templateKind, toSaved, workflowNamespace } from "./manifest.js";
 import { withLocks } from "./sync.js";
 import { meets, parseRequirements, valueAt } from "./selector.js";
 import { readArgoStatus } from "./nodes.js";
 import { type Isolation, Sandbox, imageDefaults, noNamespaceReason, PRIVATE_ROOTS, shims, withStdoutCapture } from "./sandbox.js";
 import { type ArgoNode, type NodeArtifact, type NodeParam, type NodePhase, NodeStore, PROGRESS_FILE, WORKFLOW_FILE, type WorkflowRecord, readNodes, timestamp } from "./store.js";
 import { ArtifactValue, TagError, type Vars, exprEnv, soleReference, substitute, substituteDeep, tagText } from "./tags.js";
-import { type TaskState, dagPhase, evaluateDepends, taskGraph } from "./depends.js";
+import { type TaskState, dagPhase, evaluateDepends, taskGraph, upstream } from "./depends.js";
 import { checkWorkflow, resourceRefusal } from "./check.js";
 import { type MemoEntry, memoFile, writeMemo } from "./memo.js";
 import { type ConfigMapFiles, configMapEntries, configMapKey, mountConfigMaps, mountPaths, volumeBinds, volumeSpec } from "./volumes.js";
@@ -1654,13 +1654,13 @@ class Run {
   }
 
   private async steps(t: ArgoTemplate, node: ArgoNode, vars: Vars, scope: TemplateScope): Promise<Outcome> {
-    const groups = (t.steps as unknown[]) ?? [];
+    const groups = stepGroups(t);
     const local = new Map(vars);
     local.set("__kind", "steps");
     const g = gate(t);
     let failure: { phase: NodePhase; message: string } | undefined;
     for (let i = 0; i < groups.length && !failure; i++) {
-      const members = (Array.isArray(groups[i]) ? groups[i] : [groups[i]]) as Obj[];
+      const members = groups[i]!;
       const group = this.store.create({ name: `${node.name}[${i}]`, displayName: `[${i}]`, type: "StepGroup", templateName: t.name, phase: "Running" }, node);
       // Members see the scope as it was when the group started, not each other's outputs.
       const snapshot = new Map(local);
@@ -1769,17 +1769,8 @@ class Run {
     const { specs, exprs, deps } = graph;
     const known = new Set(specs.keys());
     // target: only these tasks and their ancestors run.
-    let wanted = new Set(known);
     const targets = d.target !== undefined ? substitute(str(d.target), vars, true).split(/\s+/).filter(Boolean) : [];
-    if (targets.length) {
-      wanted = new Set();
-      const add = (n: string) => {
-        if (wanted.has(n)) return;
-        wanted.add(n);
-        for (const x of deps.get(n) ?? []) add(x);
-      };
-      targets.forEach(add);
-    }
+    const wanted = targets.length ? upstream(deps, targets) : new Set(known);
     const local = new Map(vars);
     local.set("__kind", "tasks");
     const g = gate(t);
@@ -2054,11 +2045,6 @@ function outputsOf(o: ArgoNode["outputs"]): Outputs {
   if (o?.result !== undefined) out.result = o.result;
   if (o?.exitCode !== undefined) out.exitCode = o.exitCode;
   return out;
-}
-
-function templateKind(t: Obj): string {
-  for (const k of ["container", "script", "containerSet", "steps", "dag", "suspend", "resource", "http", "data", "plugin"]) if (t[k] !== undefined) return k;
-  return "none";
 }
 
 /**

@@ -72,6 +72,11 @@ const ARGO_NAMESPACES = /^(inputs|outputs|steps|tasks|workflow|item|pod|node|ret
 
 const TAG = /\{\{(.*?)\}\}/gs;
 
+/** The tags of `text`, each what is between its `{{` and the `}}` that ends it (as substitute and Argo's fasttemplate find them). */
+export function tagsIn(text: string): string[] {
+  return [...text.matchAll(TAG)].map((m) => m[1]!);
+}
+
 /** Does `text` still contain a tag? */
 export function hasTags(text: string): boolean {
   return /\{\{.*?\}\}/s.test(text);

@@ -11,8 +11,9 @@
 // tasks., inputs., outputs., pod., workflow.), not expressions (`{{=...}}`).
 // Where this engine knows less than Argo's would (a templateRef whose name is
 // a tag), the tags it cannot judge are let through, never refused.
-import { type ArgoTemplate, type ArgoWorkflow, type Obj, ArgoSpecError, asList, asObj } from "./manifest.js";
-import { taskGraph } from "./depends.js";
+import { type ArgoTemplate, type ArgoWorkflow, type Obj, ArgoSpecError, asList, asObj, isPodTemplate, stepGroups, templateKind } from "./manifest.js";
+import { taskGraph, upstream } from "./depends.js";
+import { tagsIn } from "./tags.js";
 
 const CHECKED = ["item.", "steps.", "inputs.", "outputs.", "pod.", "workflow.", "tasks."];
 /** Resolved only when the workflow runs; Argo lets them through (resolveAllVariables). */
@@ -20,22 +21,9 @@ const RUNTIME = ["outputs.", "workflow.creationTimestamp", "workflow.scheduledTi
 /** `{{name.a.b}}`: a globalName that is itself a tag, named only when the workflow runs (isParameter). */
 const PARAMETER = /{{[-a-zA-Z0-9]+(\.[-a-zA-Z0-9_]+)*}}/;
 
-/** The `{{...}}` tags of a text, as fasttemplate finds them (an unclosed one is left alone). */
-function tags(text: string): string[] {
-  const out: string[] = [];
-  for (let i = text.indexOf("{{"); i >= 0; i = text.indexOf("{{", i)) {
-    const end = text.indexOf("}}", i + 2);
-    if (end < 0) break;
-    out.push(text.slice(i + 2, end));
-    i = end + 2;
-  }
-  return out;
-}
-
 type Kind = "steps" | "dag" | "leaf";
-const kindOf = (t: Obj): Kind => (t.steps !== undefined ? "steps" : t.dag !== undefined ? "dag" : "leaf");
-const isPod = (t: Obj) => ["container", "containerSet", "script", "resource", "data"].some((k) => t[k] !== undefined);
-const hasOutput = (t: Obj) => t.container !== undefined || asList(asObj(t.containerSet).containers).some((c) => c.name === "main") || ["script", "data", "http", "plugin"].some((k) => t[k] !== undefined);
+const kindOf = (t: Obj): Kind => (templateKind(t) === "steps" ? "steps" : templateKind(t) === "dag" ? "dag" : "leaf");
+const hasOutput = (t: Obj) => ["container", "script", "data", "http", "plugin"].includes(templateKind(t)) || asList(asObj(t.containerSet).containers).some((c) => c.name === "main");
 
 /** A scope: the names a text may use, and the prefixes under which any name goes (a loop's `item.*`, a template we cannot see). */
 class Scope {
@@ -81,7 +69,7 @@ class VariableCheck {
     for (const k of [...Object.keys(asObj(wf.metadata.labels)), ...Object.keys(asObj(meta.labels)), ...Object.keys(asObj(meta.labelsFrom))]) g(`workflow.labels.${k}`);
     if (spec.priority !== undefined) g("workflow.priority");
     if (spec.onExit) g("workflow.failures");
-    this.defaults = new Set(tags(JSON.stringify(spec.templateDefaults ?? {})).map((t) => t.trim()));
+    this.defaults = new Set(tagsIn(JSON.stringify(spec.templateDefaults ?? {})).map((t) => t.trim()));
   }
 
   run(): void {
@@ -111,7 +99,7 @@ class VariableCheck {
 
   /** Argo's resolveAllVariables: every checked tag of `text` is in `scope` or global. */
   private resolve(scope: Scope, text: string, where: string): void {
-    for (const tag of tags(text)) {
+    for (const tag of tagsIn(text)) {
       const t = tag.trim();
       if (t.startsWith("=") || !CHECKED.some((p) => t.startsWith(p))) continue;
       if (scope.has(t) || this.globals.has(t) || this.defaults.has(t) || RUNTIME.some((p) => t.startsWith(p))) continue;
@@ -152,7 +140,7 @@ class VariableCheck {
       scope.add(`inputs.artifacts.${String(a.name)}`);
       if (kind === "leaf") scope.add(`inputs.artifacts.${String(a.name)}.path`);
     }
-    if (isPod(t)) scope.add("pod.name");
+    if (isPodTemplate(t)) scope.add("pod.name");
     if (kind === "steps") this.steps(t, scope, place, where);
     else if (kind === "dag") this.dag(t, scope, place, where);
     else this.resolve(scope, JSON.stringify(t), `${where}:`);
@@ -205,8 +193,7 @@ class VariableCheck {
   }
 
   private steps(t: ArgoTemplate, scope: Scope, place: Place, where: string): void {
-    const groups = (Array.isArray(t.steps) ? t.steps : []).map((g) => (Array.isArray(g) ? g : asList(asObj(g).steps).length ? asList(asObj(g).steps) : [g]) as Obj[]);
-    groups.forEach((group) => {
+    stepGroups(t).forEach((group) => {
       for (const s of group) {
         const name = String(s.name);
         scope.add(`steps.${name}.status`);
@@ -231,15 +218,8 @@ class VariableCheck {
     }
     if (typeof dag.target === "string") this.resolve(scope, dag.target, `${where}.targets`);
     const { deps } = taskGraph(tasks, where);
-    const ancestry = (name: string): string[] => {
-      const seen = new Set<string>();
-      const walk = (n: string) => {
-        for (const d of deps.get(n) ?? []) if (!seen.has(d)) (seen.add(d), walk(d));
-      };
-      walk(name);
-      seen.delete(name);
-      return [...seen];
-    };
+    // Argo's GetTaskAncestry: what a task depends on, directly or not (not the task itself).
+    const ancestry = (name: string): string[] => [...upstream(deps, deps.get(name) ?? [])].filter((n) => n !== name);
     const byName = new Map(tasks.map((x) => [String(x.name), x]));
     for (const task of tasks) {
       const name = String(task.name);
