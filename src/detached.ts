@@ -7,7 +7,30 @@
 import fs from "node:fs";
 import path from "node:path";
 
-function report(line: object): void {
+/** A line of the report: a workflow that started (`event`), or one that ended (`status`). */
+export interface ReportLine {
+  event?: "started";
+  id: string;
+  dir: string;
+  status?: string;
+  pid?: number;
+}
+
+/** The lines of a report file so far (none when it is not there yet). */
+export function readReportLines(file: string): ReportLine[] {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch {
+    return [];
+  }
+  return text
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as ReportLine);
+}
+
+function report(line: ReportLine): void {
   const file = process.env.DFLOW_CLI_REPORT;
   if (file) fs.appendFileSync(file, `${JSON.stringify(line)}\n`);
 }

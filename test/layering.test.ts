@@ -55,7 +55,6 @@ const ENGINE_EXCEPTIONS: { file: RegExp; target: RegExp; why: string }[] = [
 const FS_EXCEPTIONS: Record<string, string> = {
   "src/cli/dpdisp.ts": "DPDispatcher's own job files, not workflow directories",
   "src/cli/run.ts": "the workflow script the user names",
-  "src/cli/follow.ts": "the run's report file (which workflows `dflow run --watch` has to follow), not step directories",
   "src/cli/script-bundle.ts": "bundles the workflow script (esbuild's output, its cache)",
   "src/cli/script-errors.ts": "the script's source lines for a syntax error",
   "src/cli/script-main.ts": "the bundled script it runs",

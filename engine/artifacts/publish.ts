@@ -22,13 +22,18 @@ function s3FromEnv(env: NodeJS.ProcessEnv): { endpoint: string; bucket: string; 
   };
 }
 
-/** Put each upload in the repositories; one line per repository, saying where they went. */
-export async function publishUploads(uploads: Array<{ key: string; path: string }>, root: string, env = process.env): Promise<string[]> {
-  if (!uploads.length) return [];
+/** Where publishUploads put the uploads: their keys, the local repository, and the bucket when there was one. */
+export interface Published {
+  keys: string[];
+  local: string;
+  s3?: { bucket: string; endpoint: string };
+}
+
+/** Put each upload in the repositories. */
+export async function publishUploads(uploads: Array<{ key: string; path: string }>, root: string, env = process.env): Promise<Published | null> {
+  if (!uploads.length) return null;
   const repo = artifactRepository(root);
   for (const u of uploads) await copyTree(u.path, path.join(repo, u.key), { files: "link", symlinks: "follow" });
-  const keys = uploads.map((u) => u.key).join(", ");
-  const lines = [`${keys} in the local artifact repository ${repo} (dflow run, dflow server)`];
   const s3 = s3FromEnv(env);
   if (s3) {
     for (const u of uploads) {
@@ -38,7 +43,6 @@ export async function publishUploads(uploads: Array<{ key: string; path: string 
         throw new DflowConfigError(`cannot upload ${u.key} (from upload_artifact) to the S3 bucket ${s3.bucket} at DFLOW_S3_ENDPOINT=${s3.endpoint}: ${(e as Error).message}`);
       }
     }
-    lines.push(`${keys} in the S3 bucket ${s3.bucket} at ${s3.endpoint} (DFLOW_S3_ENDPOINT)`);
   }
-  return lines;
+  return { keys: uploads.map((u) => u.key), local: repo, ...(s3 ? { s3: { bucket: s3.bucket, endpoint: s3.endpoint } } : {}) };
 }

@@ -129,6 +129,13 @@ function ownModule(rel: string): string {
  * that, base64 included), beside a loader that unpacks it in memory.
  */
 export function bundleDispatcher(): Omit<OPBundle, "keys"> {
+  // Built once per process: it depends on nothing but dflow-ts (an esbuild run of half a second).
+  return (dispatcherBundle ??= buildDispatcher());
+}
+
+let dispatcherBundle: Omit<OPBundle, "keys"> | undefined;
+
+function buildDispatcher(): Omit<OPBundle, "keys"> {
   const entry = [
     'import ssh2 from "ssh2";',
     `import { useSsh2 } from ${JSON.stringify(ownModule("engine/dispatcher/context/ssh.js"))};`,

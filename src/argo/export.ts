@@ -637,7 +637,7 @@ class Renderer {
     }
     const sliced = template instanceof TsOPTemplate ? template.slices : undefined;
     // Shuffled groups of items known only when the workflow runs: each pod takes its group of them all.
-    const allItems = sliced?.group_size && sliced.shuffle && s.with_sequence === undefined ? (s.with_param ?? this.sliceItems(s, sliced, sctx)) : undefined;
+    const allItems = sliced?.group_size && sliced.shuffle ? this.sliceItemsOf(s, sliced, sctx) : undefined;
     const shuffled = allItems !== undefined && !Array.isArray(allItems);
     const templateName = this.template(template, sctx, { key: s.key !== undefined, timeout: s._timeout, retry: s.retry_strategy, shuffled });
     const parameters: Json[] = [];
@@ -682,8 +682,13 @@ class Renderer {
   /** A step's withParam: its with_param, or the items (groups) of its Slices. */
   private items(s: Step, template: OPTemplate, ctx: ErrorContext): string | undefined {
     const slices = template instanceof TsOPTemplate ? template.slices : undefined;
-    if (slices?.group_size) return this.groups(s, slices.group_size, ctx);
-    return this.withParam(s.with_param ?? (slices && s.with_sequence === undefined ? this.sliceItems(s, slices, ctx) : undefined), ctx);
+    if (slices?.group_size) return this.groups(s, slices, ctx);
+    return this.withParam(slices ? this.sliceItemsOf(s, slices, ctx) : s.with_param, ctx);
+  }
+
+  /** The items a sliced step fans out over: its with_param, else those sliceItems infers (none over with_sequence). */
+  private sliceItemsOf(s: Step, slices: NonNullable<TsOPTemplate["slices"]>, ctx: ErrorContext): unknown {
+    return s.with_param ?? (s.with_sequence === undefined ? this.sliceItems(s, slices, ctx) : undefined);
   }
 
   private withParam(v: unknown, ctx: ErrorContext): string | undefined {
@@ -727,10 +732,10 @@ class Renderer {
    * `dflow run` shuffles them (Slices.groups); a list made here, or an
    * expression Argo evaluates.
    */
-  private groups(s: Step, size: number, ctx: ErrorContext): string {
+  private groups(s: Step, slices: NonNullable<TsOPTemplate["slices"]>, ctx: ErrorContext): string {
     if (s.with_sequence !== undefined) return this.fail("Slices with group_size over with_sequence cannot be exported: give with_param (e.g. argo_range(n)) instead", ctx);
-    const slices = (s.template as TsOPTemplate).slices!;
-    const items = s.with_param ?? this.sliceItems(s, slices, ctx);
+    const size = slices.group_size!;
+    const items = this.sliceItemsOf(s, slices, ctx);
     if (Array.isArray(items)) return this.paramValue(slices.groups(items), { ...ctx, parameter: undefined });
     const list = items instanceof ArgoVar ? `(${items.expr})` : `jsonpath(${typeof items === "string" ? `(${conditionText(items)})` : exprOf(items)}, '$')`;
     // Shuffled: the groups' numbers; each pod shuffles all the items (dflow_items) and takes its group, as dflow's pods do.

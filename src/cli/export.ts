@@ -15,7 +15,7 @@ interface Exported {
   workflow: Record<string, unknown>;
   dependencies: Array<Record<string, unknown> & { metadata: { name: string } }>;
   /** Where the files it reads from this machine (upload_artifact) were put (engine/artifacts/publish.ts). */
-  published?: string[];
+  published?: { keys: string[]; local: string; s3?: { bucket: string; endpoint: string } } | null;
 }
 
 interface ExportCliOptions {
@@ -41,11 +41,11 @@ function writeOut(report: string, o: ExportCliOptions, YAML: typeof import("yaml
     return;
   }
   // Files of this machine the workflows read (upload_artifact), put in the repositories their pods read.
-  const published = exported.flatMap((e) => e.published ?? []);
-  if (published.length) {
-    const s3 = published.some((l) => l.includes("(DFLOW_S3_ENDPOINT)"));
+  for (const p of exported.map((e) => e.published).filter((x) => !!x)) {
+    const keys = p.keys.join(", ");
+    const where = [`${keys} in the local artifact repository ${p.local} (dflow run, dflow server)`, ...(p.s3 ? [`${keys} in the S3 bucket ${p.s3.bucket} at ${p.s3.endpoint} (DFLOW_S3_ENDPOINT)`] : [])];
     process.stderr.write(
-      `dflow: put what the workflow reads from this machine (upload_artifact) in its artifact repositories, under the keys it reads: ${published.join("; ")}${s3 ? "" : ". A cluster's repository needs them too: set dflow's DFLOW_S3_ENDPOINT (and DFLOW_S3_ACCESS_KEY, DFLOW_S3_SECRET_KEY, DFLOW_S3_BUCKET_NAME) to the cluster's default artifact repository and export again, or copy them there under the same keys"}\n`,
+      `dflow: put what the workflow reads from this machine (upload_artifact) in its artifact repositories, under the keys it reads: ${where.join("; ")}${p.s3 ? "" : ". A cluster's repository needs them too: set dflow's DFLOW_S3_ENDPOINT (and DFLOW_S3_ACCESS_KEY, DFLOW_S3_SECRET_KEY, DFLOW_S3_BUCKET_NAME) to the cluster's default artifact repository and export again, or copy them there under the same keys"}\n`,
     );
   }
   const configMaps = new Map<string, Record<string, unknown>>();
@@ -71,7 +71,8 @@ function writeOut(report: string, o: ExportCliOptions, YAML: typeof import("yaml
   const deps = [...configMaps.values()];
   const prefixed = (p: string) => deps.some((d) => String((d.metadata as { name?: string }).name).startsWith(p));
   const secret = deps.some((d) => d.kind === "Secret");
-  // A Secret holds the SSH key or password of a DispatcherExecutor: the file is readable by its owner only.
+  // A Secret holds the SSH key or password of a DispatcherExecutor: the file is readable by its owner only
+  // (`mode` makes a new file so from the start; chmod one that was there before).
   fs.writeFileSync(ops, docs(deps), secret ? { mode: 0o600 } : {});
   if (secret) fs.chmodSync(ops, 0o600);
   const what = [prefixed("dflow-ts-ops-") && "the code of its TypeScript OPs", prefixed("dflow-ts-dispatch-") && "dflow-ts's dispatcher for its DispatcherExecutor steps", secret && "a Secret with their SSH key or password: keep the file private"].filter(Boolean).join(", ");

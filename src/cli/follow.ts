@@ -1,8 +1,8 @@
 // What `dflow watch <id>` and `dflow run --watch` show of a workflow while
 // it runs: on a terminal the `get` view redrawn, with progress bars; else
 // (or as JSON) one line per change of the workflow or of a step.
-import fs from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
+import { readReportLines } from "../detached.js";
 import type { WorkflowStore } from "../../engine/api/workflows.js";
 import { printJson } from "./command.js";
 import type { StepNode, WorkflowInfo } from "./format.js";
@@ -86,20 +86,7 @@ export class Follower {
 export function followRun(report: string, store: WorkflowStore, f: Format, intervalMs = 500): { stop(): Promise<void> } {
   const live = process.stdout.isTTY === true;
   const followers = new Map<string, Follower>();
-  const started = (): string[] => {
-    let text = "";
-    try {
-      text = fs.readFileSync(report, "utf8");
-    } catch {
-      return [];
-    }
-    return text
-      .split("\n")
-      .filter(Boolean)
-      .map((l) => JSON.parse(l) as { event?: string; id: string })
-      .filter((l) => l.event === "started")
-      .map((l) => l.id);
-  };
+  const started = () => readReportLines(report).filter((l) => l.event === "started").map((l) => l.id);
   const wake = new AbortController();
   let stopping = false;
   const look = () => {

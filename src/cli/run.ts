@@ -10,6 +10,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
 import { CliError, argoOutcome, dflowCommand, nameValues } from "./command.js";
+import { readReportLines } from "../detached.js";
 
 export interface ScriptRun {
   script: string;
@@ -53,9 +54,8 @@ async function runDetached(run: ScriptRun, nodeArgs: string[], report: string, e
   child.on("exit", (c) => (exited = c ?? 1));
   child.unref();
   for (let waited = 0; waited < 120_000; waited += 100) {
-    const lines = fs.existsSync(report) ? fs.readFileSync(report, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as { event?: string; id: string; dir: string }) : [];
     // A file of several Argo Workflows starts them all; each is named once it has started.
-    const started = lines.filter((l) => l.event === "started");
+    const started = readReportLines(report).filter((l) => l.event === "started");
     if (started.length >= expected || (started.length && exited !== null)) {
       for (const s of started) process.stdout.write(`Workflow ${s.id} is running in the background (process ID: ${child.pid}); its output goes to ${path.join(s.dir, "log.txt")}\nFollow it with: ${dflowCommand()} watch ${s.id}\n`);
       return 0;
@@ -123,10 +123,10 @@ export async function loadableScript(script: string): Promise<string | number> {
 }
 
 /** The workflows the script ran, as src/workflow.ts reported them; the report's folder is removed. */
-function readReport(report: string): Array<{ id: string; status: string }> {
-  const lines = fs.existsSync(report) ? fs.readFileSync(report, "utf8").split("\n").filter(Boolean) : [];
+function readReport(report: string): Array<{ id: string; status?: string }> {
+  const lines = readReportLines(report);
   fs.rmSync(path.dirname(report), { recursive: true, force: true });
-  return lines.map((l) => JSON.parse(l) as { id: string; status: string; event?: string }).filter((r) => !r.event);
+  return lines.filter((r) => !r.event);
 }
 
 /**
