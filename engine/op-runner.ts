@@ -6,6 +6,7 @@
 import fsp from "node:fs/promises";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
+import pLimit from "p-limit";
 import { EXIT_ERROR, EXIT_FATAL, EXIT_TRANSIENT } from "../src/errors.js";
 import { ArtifactSign, OP, type OPClass, checkSign, normaliseSign } from "../src/op.js";
 import { isStringType } from "../src/types.js";
@@ -44,20 +45,6 @@ function findOP(mod: Record<string, unknown>, spec: OPRunSpec): OPClass {
   if (isOPClass(direct)) return direct;
   for (const v of Object.values(mod)) if (isOPClass(v) && v.name === spec.op) return v;
   throw new Error(`OP ${spec.op} is not exported by ${spec.module}: export it (export class ${spec.op} extends OP {...} or export const ${spec.op} = OP.function(...))`);
-}
-
-/** Run `fn` over `items`, `limit` at a time (-1 or undefined: one at a time for sync safety is the caller's choice). */
-async function pool<T, R>(items: T[], limit: number, fn: (x: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  const workers = Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]);
-    }
-  });
-  await Promise.all(workers);
-  return out;
 }
 
 /** Run one OP as its step's script does; resolves with the process exit status it calls for. */
@@ -109,7 +96,9 @@ export async function runOP(spec: OPRunSpec): Promise<number> {
       if (!result || typeof result !== "object") throw new TypeError(`OP ${cls.name}: execute must return an object of outputs, got ${result === null ? "null" : typeof result}`);
       return checkSign(cls.name, outSign, result as Record<string, unknown>, "output");
     };
-    const results = await pool(indices, sl?.pool_size === -1 ? indices.length : (sl?.pool_size ?? 1), runSlice);
+    // pool_size slices at once (-1: all of them), one at a time by default.
+    const limit = pLimit(Math.max(1, Math.min(sl?.pool_size === -1 ? indices.length : (sl?.pool_size ?? 1), indices.length)));
+    const results = await Promise.all(indices.map((idx) => limit(() => runSlice(idx))));
 
     await fsp.mkdir(path.join(tmp, "outputs", "parameters"), { recursive: true });
     await fsp.mkdir(path.join(tmp, "outputs", "artifacts"), { recursive: true });
@@ -132,7 +121,7 @@ export async function runOP(spec: OPRunSpec): Promise<number> {
         }
         continue;
       }
-      const file = path.join(tmp, "outputs", "parameters", name);
+      const file = path.join(tmp, "outputs", "parameters", name + (spec.output_suffix ?? ""));
       if (sl && sl.output_parameter.includes(name)) {
         // [{"dflow_list_item": v, "order": slice}, ...], merged in slice order by the engine (§4.8).
         await fsp.writeFile(file, pyJson(results.map((r, k) => ({ dflow_list_item: r[name], order: indices[k] }))));
@@ -142,7 +131,7 @@ export async function runOP(spec: OPRunSpec): Promise<number> {
         await fsp.writeFile(file, encodeValue(results[0][name]));
       }
     }
-    if (spec.success_tag) await fsp.writeFile(path.join(tmp, "outputs", "success_tag"), "1");
+    if (spec.success_tag) await fsp.writeFile(path.join(tmp, "outputs", `success_tag${spec.output_suffix ?? ""}`), "1");
   } catch (e) {
     const err = e as Error;
     code = err?.name === "FatalError" ? EXIT_FATAL : err?.name === "TransientError" ? EXIT_TRANSIENT : EXIT_ERROR;

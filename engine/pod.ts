@@ -18,7 +18,7 @@ import type { ArtifactSource } from "./scope.js";
 import { EXIT_FILE, linkArtifact, logTail, mkdirOnce, readExitStatus, writeParameters, writePhase } from "./step-dir.js";
 import { exists, storageErrorIn, storageFailureUnder, writeAtomic } from "./store/fsx.js";
 import { WorkflowStopped, stepGate } from "./control.js";
-import { decodeValue } from "./store/values.js";
+import { decodeValue, parseJsonLoose } from "./store/values.js";
 import { nextAttempt, retryPlan } from "./retry.js";
 import { WarmPool } from "./executors/warm.js";
 import { bundleFor } from "./ts-op-bundle.js";
@@ -116,6 +116,12 @@ export async function runPod(run: PodRun, ctx: RunContext): Promise<PodResult> {
       const spec = tsOPSpec(t as TsOPTemplate, run.parameters, "$(pwd)", run.key, ctx.wfid, run.slice, "$(pwd)/dflow-op.mjs");
       script = remoteTsOPScript(spec, t as TsOPTemplate, dir);
       shipped = await (await remoteExecutors()).shipBundle(t as TsOPTemplate, workdir, await bundleFor((t as TsOPTemplate).module, { standalone: true }));
+      if (run.slice?.merged) {
+        // merge_sliced_step: task i of the submission runs script<i>, slice i alone, its output files suffixed _<i>.
+        const tasks = run.slice.indices.map((idx, i) => remoteTsOPScript({ ...spec, slices: { ...run.slice!, indices: [idx] }, output_suffix: `_${i}` }, t as TsOPTemplate, dir));
+        await Promise.all(tasks.map((text, i) => writeAtomic(path.join(workdir, `script${i}`), text)));
+        script = `// merge_sliced_step: ${tasks.length} tasks of one submission, each running workdir/script<i>; script0:\n${tasks[0] ?? ""}`;
+      }
     } else {
       const mapTmp = (t.remote.options as { map_tmp_dir?: boolean }).map_tmp_dir ?? true;
       const base = t.script_rendered || !mapTmp ? t.script : rerootTmp(t.script, "$(pwd)");
@@ -199,7 +205,7 @@ async function attemptOnce(run: PodRun, ctx: RunContext, workdir: string, script
     owner: ctx.wfid,
     onSpawn: (pid) => writeAtomic(path.join(dir, "pid"), String(pid)),
   });
-  const remote = t.remote ? () => remoteExecutors().then((m) => m.runRemoteStep({ stepName: run.stepName, dirName: run.dirName, dir, workdir, template: t, wfid: ctx.wfid, timeout }, ctx, shipped, logFile)).then((): LocalResult => ({ exitCode: 0, signal: null })) : null;
+  const remote = t.remote ? () => remoteExecutors().then((m) => m.runRemoteStep({ stepName: run.stepName, dirName: run.dirName, dir, workdir, template: t, wfid: ctx.wfid, timeout, mergedTasks: run.slice?.merged ? run.slice.indices.length : undefined }, ctx, shipped, logFile)).then((): LocalResult => ({ exitCode: 0, signal: null })) : null;
   // Remote steps are not capped by local parallelism: they wait in the cluster's queue (max_queued_jobs).
   // A step that waited for a free slot checks the gate again before it starts.
   const gated = async () => (await stepGate(ctx, dir), launch());
@@ -269,6 +275,14 @@ async function collectOutputs(run: PodRun, ctx: RunContext, workdir: string): Pr
       parameters.set(name, { value: v, type });
     } else if (defaults.has(name)) {
       parameters.set(name, defaults.get(name)!);
+    }
+  }
+
+  // merge_sliced_step: a sliced output parameter is the list its job joined, whatever one slice's type is.
+  if (run.slice?.merged) {
+    for (const name of run.slice.output_parameter) {
+      const v = parameters.get(name)?.value;
+      if (v !== undefined) parameters.set(name, { value: typeof v === "string" ? parseJsonLoose(v) : v, type: null });
     }
   }
 

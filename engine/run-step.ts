@@ -18,14 +18,14 @@ import { type PV, type RunContext, type Scope, type StepOutcome, StepFailed, emp
 import { taskDependencies } from "./dag-deps.js";
 import { runPod } from "./pod.js";
 import { renderRefs } from "./render.js";
-import { ArgoVar } from "../src/expr.js";
+import { ArgoSequence, ArgoVar } from "../src/expr.js";
 import { evaluate } from "./expr/index.js";
 import { type ArtifactSource, exprEnv, lookupRef, resolveArtifact, resolveParam } from "./scope.js";
 import { linkArtifact, mkdirIO, readArtifactLinks, readParameters, readPhaseSync, writeMessage, writeParameters, writePhase } from "./step-dir.js";
 import { exists, rand5, symlinkAtomic, writeAtomic } from "./store/fsx.js";
 import { renderValue } from "./store/values.js";
 import { writeCatalog } from "./artifacts/catalog.js";
-import { computeItems } from "./items.js";
+import { computeItems, printfInt } from "./items.js";
 import { type SliceSpec, inferSliceItems, sliceIndex, sliceSpec, slicesOf, stackSliced } from "./slices.js";
 import { evaluateWhen, whenUsesItem } from "./when.js";
 import { stepFinished } from "./memory.js";
@@ -133,8 +133,16 @@ function renderedTemplate(step: Step, ctx: RunContext): OPTemplate {
   return t;
 }
 
+/** A sliced step whose DispatcherExecutor has merge_sliced_step: its slices are the tasks of one submission. */
+export function mergesSlices(step: Step, ctx: RunContext): boolean {
+  const remote = (renderedTemplate(step, ctx) as { remote?: { kind: string; options: { merge_sliced_step?: boolean | null } } }).remote;
+  return slicesOf(step) !== undefined && remote?.kind === "dispatcher" && remote.options.merge_sliced_step === true;
+}
+
 export async function runStep(step: Step, scope: Scope, parent: Parent, order: string, ctx: RunContext, item?: FanItem): Promise<StepOutcome> {
-  if (!item && (step.with_param !== undefined || step.with_sequence !== undefined || slicesOf(step))) return runFanout(step, scope, parent, order, ctx);
+  if (!item && (step.with_param !== undefined || step.with_sequence !== undefined || slicesOf(step))) {
+    return mergesSlices(step, ctx) ? runMerged(step, scope, parent, order, ctx) : runFanout(step, scope, parent, order, ctx);
+  }
   if (item) scope = { ...scope, item: { value: item.value }, fan: item.at ? [...(scope.fan ?? []), item.at] : scope.fan };
   const where = { workflow: ctx.wfid, step: step.name };
   const template = renderedTemplate(step, ctx);
@@ -357,6 +365,31 @@ async function runFanout(step: Step, scope: Scope, parent: Parent, order: string
     return { phase: "Failed", parameters, artifacts, error: err, itemCount: items.length };
   }
   return { phase: "Succeeded", parameters, artifacts, itemCount: items.length };
+}
+
+/**
+ * A sliced step under merge_sliced_step (dflow's DispatcherExecutor.render
+ * and Step.render_by_executor): no fan-out, one step whose job runs every
+ * slice as a task of one submission. `{{item}}` in its key is the first
+ * item's, as dflow renders it ("0", or the sequence's format of 0); the
+ * items are recorded as dflow_with_param.
+ */
+async function runMerged(step: Step, scope: Scope, parent: Parent, order: string, ctx: RunContext): Promise<StepOutcome> {
+  const sl = slicesOf(step)!;
+  let merged: FanItem;
+  try {
+    if (step.when !== undefined && step.when !== null && !evaluateWhen(step.when, scope, ctx)) return emptyOutcome("Skipped");
+    const items = step.with_param !== undefined || step.with_sequence !== undefined ? computeItems(step, scope, ctx) : await inferSliceItems(step, sl, scope, ctx);
+    const format = step.with_sequence instanceof ArgoSequence ? step.with_sequence.opts.format : undefined;
+    merged = {
+      value: format ? printfInt(format, 0) : "0",
+      slice: { ...sliceSpec(sl, items.map((it) => sliceIndex(sl, it, scope, ctx)), false, null), merged: true },
+      extra: new Map<string, PV>([["dflow_with_param", { value: items, type: null }]]),
+    };
+  } catch (e) {
+    return failWithoutDir(step, step.template, parent, order, ctx, describe(e));
+  }
+  return runStep(step, scope, parent, order, ctx, merged);
 }
 
 /**

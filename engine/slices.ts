@@ -16,6 +16,8 @@ export interface SliceSpec extends SliceRunnerFields {
   /** The slice indices this item runs: one, or a group's. */
   indices: number[];
   group: boolean;
+  /** merge_sliced_step: each index is a task of one DPDispatcher submission (executors/dispatcher.ts). */
+  merged?: boolean;
   /** sub_path mode: input artifact -> the item's path inside it. */
   sub_paths?: Record<string, string>;
 }

@@ -24,6 +24,11 @@ export interface OPRunSpec {
   slices?: SliceSpec;
   /** The OP's module bundled with the runner (ts-op-bundle.ts), when there is one. */
   bundle?: string;
+  /**
+   * Appended to the names of the output parameter files and the success tag: a merged sliced
+   * step's tasks share one job directory, and each writes its own (dflow's `<path>_<i>`).
+   */
+  output_suffix?: string;
 }
 
 export function tsOPSpec(t: TsOPTemplate, params: Map<string, PV>, workdir: string, key: string | null, wfid: string, slices?: SliceSpec, bundle?: string | null): OPRunSpec {

@@ -65,6 +65,12 @@ export interface DispatcherExecutorOptions extends RemoteConnectionOptions {
   command?: string;
   /** Env vars of the exported pod that submits the job (not of the job, as in dflow); no effect on `dflow run`. */
   envs?: Record<string, string>;
+  /**
+   * A sliced step runs as one step: its slices are the tasks of one DPDispatcher submission
+   * (resources_dict.group_size of them per job) instead of one submission per item. Its sliced
+   * outputs are the lists a fan-out's would be. Not with Slices' sub_path, group_size or pool_size.
+   */
+  merge_sliced_step?: boolean;
 }
 
 export interface SlurmRemoteExecutorOptions extends RemoteConnectionOptions {
@@ -109,11 +115,11 @@ export const dispatcherExecutorSpec: OptionSpec = spec(
     image_pull_policy: stringField,
     command: stringField,
     envs: field(z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).nullish(), "an object of string values"),
+    merge_sliced_step: boolField,
     // refused below when set: not implemented yet
     docker_executable: anyField,
     singularity_executable: anyField,
     podman_executable: anyField,
-    merge_sliced_step: anyField,
   },
   // dflow options about containers and Kubernetes scheduling: accepted, no effect here.
   ["container_args", "pre_script", "post_script", "remove_scheduling_strategies", "terminate_grace_period"],
@@ -137,8 +143,8 @@ export class DispatcherExecutor implements Executor {
   readonly options: DispatcherExecutorOptions;
   constructor(options: DispatcherExecutorOptions = {}) {
     parseOptions(dispatcherExecutorSpec, options, "DispatcherExecutor");
-    for (const k of ["docker_executable", "singularity_executable", "podman_executable", "merge_sliced_step"] as const) {
-      if ((options as Record<string, unknown>)[k]) throw new DflowConfigError(`DispatcherExecutor: ${k} is not supported yet by dflow-ts; run the OP without a container, and use slices with group_size to batch items into few jobs`, {});
+    for (const k of ["docker_executable", "singularity_executable", "podman_executable"] as const) {
+      if ((options as Record<string, unknown>)[k]) throw new DflowConfigError(`DispatcherExecutor: ${k} is not supported yet by dflow-ts; run the OP without a container`, {});
     }
     this.options = options;
   }

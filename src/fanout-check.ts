@@ -117,13 +117,14 @@ function problem(step: Step, key: string, container: OPTemplate, root: OPTemplat
  * DflowConfigError per step (naming workflow, step and key), in the order
  * the steps appear. Empty when every key is fine.
  */
-export function fanoutKeyProblems(entrypoint: OPTemplate, workflow: string): DflowConfigError[] {
+export function fanoutKeyProblems(entrypoint: OPTemplate, workflow: string, merged: (s: Step) => boolean = () => false): DflowConfigError[] {
   const out = new Map<string, DflowConfigError>();
   const walk = (t: OPTemplate, inputs: Map<string, Deps>, levels: Level[], active: Set<OPTemplate>): void => {
     if (active.has(t)) return; // recursion: the first pass saw this template's keys
     active.add(t);
     for (const s of stepsOf(t)) {
-      const level: Level | undefined = isFanout(s) ? { step: s, in: t } : undefined;
+      // A sliced step whose slices are merged (merge_sliced_step) is one step: no item of its own.
+      const level: Level | undefined = isFanout(s) && !merged(s) ? { step: s, in: t } : undefined;
       const env: Env = { item: level, inputs };
       const under = level ? [...levels, level] : levels;
       if (s.key && under.length) {

@@ -602,6 +602,48 @@ function executorProblem(executor: Executor, template: OPTemplate): string | nul
   }
 }
 
+/** The step is sliced and its DispatcherExecutor merges its slices into one submission (merge_sliced_step). */
+export function mergesSlices(step: Step, context?: Executor): boolean {
+  const executor = step.executor ?? context;
+  return executor instanceof DispatcherExecutor && executor.options.merge_sliced_step === true && step.template instanceof TsOPTemplate && step.template.slices !== undefined;
+}
+
+/** A `{{item}}` (or an expression's `item`) in a value: there is no item in a merged step. */
+function mentionsItem(v: unknown): boolean {
+  if (typeof v === "string") return /\{\{=?[^}]*\bitem\b/.test(v);
+  if (v instanceof ArgoVar) return /\bitem\b/.test(v.expr);
+  if (Array.isArray(v)) return v.some(mentionsItem);
+  if (v && typeof v === "object" && Object.getPrototypeOf(v) === Object.prototype) return Object.values(v).some(mentionsItem);
+  return false;
+}
+
+/**
+ * merge_sliced_step (dflow's DispatcherExecutor.render asserts the first three): every slice
+ * runs in one job directory, as one step, so what needs an item of its own or a slice's own
+ * files cannot be.
+ */
+function checkMerged(step: Step, field: string, report: Report): void {
+  const t = step.template as TsOPTemplate;
+  const sl = t.slices!;
+  const why = "merge_sliced_step runs every slice as a task of one submission, in one job directory";
+  if (sl.sub_path) report(field, `${why}: Slices' sub_path is not supported with it (nor in dflow); drop one of them`);
+  if (sl.group_size) report(field, `${why}: Slices' group_size is not supported with it (nor in dflow); to pack slices into fewer jobs, set resources_dict: { group_size } on the executor instead`);
+  if (sl.pool_size) report(field, `${why}: Slices' pool_size is not supported with it (nor in dflow); drop it`);
+  for (const name of Object.keys(t.outputs.parameters)) {
+    if (!sl.output_parameter.includes(name) && name !== "dflow_success_tag") report(`output parameter ${name}`, `${why}, and every slice would write ${name}: add it to Slices' output_parameter (the step's value is then the list of the slices'), or drop merge_sliced_step`);
+  }
+  for (const name of Object.keys(t.outputs.artifacts)) {
+    if (!sl.output_artifact.includes(name)) report(`output artifact ${name}`, `${why}, and every slice would write ${name}: add it to Slices' output_artifact, or drop merge_sliced_step`);
+  }
+  for (const [name, v] of Object.entries(step.parameters)) {
+    if (mentionsItem(v)) report(`parameter ${name}`, `uses the item, and a step whose slices are merged has none (${why}): slice the parameter with Slices' input_parameter instead`);
+  }
+  if (mentionsItem(step.when)) report("when", `uses the item, and a step whose slices are merged has none (${why})`);
+  if (step.continue_on_num_success != null || step.continue_on_success_ratio != null) {
+    report(step.continue_on_num_success != null ? "continue_on_num_success" : "continue_on_success_ratio", `counts the items that succeeded, and a step whose slices are merged is one step that succeeds or fails whole (${why})`);
+  }
+}
+
 /** Every problem of the workflow, in walk order; `context` is the workflow's executor, if any. */
 export function findProblems(workflow: string, entry: Steps | DAG, context?: Executor): Problem[] {
   const problems: Problem[] = [];
@@ -646,6 +688,7 @@ export function findProblems(workflow: string, entry: Steps | DAG, context?: Exe
       }
       const executor = s.executor ?? context;
       if (executor) checkExecutor(executor, s.template, report);
+      if (mergesSlices(s, context)) checkMerged(s, s.executor ? "executor" : "context", report);
       visit(s.template, stepPath, false);
     }
   };
@@ -668,6 +711,6 @@ export function problemsOf(workflow: string, errors: DflowConfigError[]): Proble
 export function validateWorkflow(workflow: string, entry: Steps | DAG, first: Problem[] = [], context?: Executor): void {
   const problems = [...first, ...findProblems(workflow, entry, context)];
   // Keys under fan-outs need the whole path of enclosing fan-outs, so they are walked on their own.
-  problems.push(...problemsOf(workflow, fanoutKeyProblems(entry, workflow)));
+  problems.push(...problemsOf(workflow, fanoutKeyProblems(entry, workflow, (s) => mergesSlices(s, context))));
   if (problems.length) throw new WorkflowValidationError(workflow, problems);
 }

@@ -20,9 +20,11 @@ export interface DispatchPodJob {
   kind: "dispatcher";
   machine: Plain;
   resources: Plain;
-  task: Plain;
-  /** Backward files that may be absent (optional artifacts, outputs with defaults). */
-  optional: string[];
+  /** The step's task, or (merge_sliced_step) one per slice, running script<i>. */
+  tasks: Plain[];
+  /** Each task's backward files that may be absent (optional artifacts, outputs with defaults). */
+  optional: string[][];
+  forward_common_files: string[];
   /** The pod's env vars that reach the job: the template's (dflow: `resources.envs[k] = os.environ.get(k)`). */
   envs: string[];
   /** The pod's env var holding the SSH password (from the Secret), when there is one. */
@@ -119,7 +121,7 @@ export function dispatchPodJob(t: ScriptOPTemplate, o: DispatcherExecutorOptions
     secret = f.secret;
     d.machine.remote_profile = rp;
   }
-  const job: DispatchPodJob = { kind: "dispatcher", machine: d.machine, resources: d.resources, task: d.task, optional: d.optional, envs: Object.keys(t.envs), ...(password !== undefined ? { passwordEnv: ssh.passwordEnv } : {}), options };
+  const job: DispatchPodJob = { kind: "dispatcher", machine: d.machine, resources: d.resources, tasks: d.tasks, optional: d.optional, forward_common_files: d.forward_common_files, envs: Object.keys(t.envs), ...(password !== undefined ? { passwordEnv: ssh.passwordEnv } : {}), options };
   const script = jobScript(t, o);
   return { job, ...(script !== undefined ? { script } : {}), ...(secret ? { secret } : {}) };
 }

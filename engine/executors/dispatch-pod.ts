@@ -79,9 +79,9 @@ export async function dispatch(job: DispatchPodJob | SlurmRemotePodJob, what: Di
     for (const n of job.envs) if (process.env[n] !== undefined) (resources.envs as Plain)[n] = shellQuote(process.env[n]);
     const machine = { ...job.machine };
     if (password !== undefined) machine.remote_profile = { ...(machine.remote_profile as Plain), password };
-    const task: Plain = { ...job.task, forward_files: present(job.task.forward_files as string[]) };
-    for (const f of task.backward_files as string[]) await fsp.mkdir(path.dirname(path.join(root, f)), { recursive: true });
-    const input = { ...normalizeDicts({ machine, resources, task }, {}), optional: job.optional };
+    const tasks = job.tasks.map((t): Plain => ({ ...t, forward_files: present(t.forward_files as string[]) }));
+    for (const t of tasks) for (const f of t.backward_files as string[]) await fsp.mkdir(path.dirname(path.join(root, f)), { recursive: true });
+    const input = { ...normalizeDicts({ machine, resources, tasks }, {}), optional: job.optional, forward_common_files: present(job.forward_common_files) };
     const run = dispatchedJob(input, job.options, root, { signal: abort.signal, log: (m) => process.stdout.write(`dflow-ts dispatcher: ${m}\n`) });
     try {
       await run.run();

@@ -36,6 +36,8 @@ export interface RemoteStep {
   template: ScriptOPTemplate;
   wfid: string;
   timeout?: number;
+  /** merge_sliced_step: how many slices, each a task of the one submission (workdir/script<i>). */
+  mergedTasks?: number;
 }
 
 /**
@@ -81,6 +83,8 @@ export interface DictsFor {
   workdir?: string;
   /** The template's env vars reach the job with their values (else the caller adds them, as a pod reads them from its environment). */
   templateEnvs?: boolean;
+  /** merge_sliced_step: the number of slices, each its own task (mergedTasks). */
+  merged?: number;
 }
 
 /** The machine/resources/task dicts of dflow's DispatcherExecutor (§6.1 default dicts, then the overrides), not yet normalised. */
@@ -117,11 +121,47 @@ export function dispatcherDicts(t: ScriptOPTemplate, o: DispatcherExecutorOption
   const mapTmp = o.map_tmp_dir ?? true;
   const command = `${mapTmp ? `sed -i "s#\\$(pwd)#$(pwd)#g" script && ` : ""}${remoteCommandOf(t, o)} script`;
   const task = deepMerge({ command, task_work_path: "./", forward_files: files.forward, backward_files: files.backward, outlog: "log", errlog: "log" }, o.task_dict);
-  return { machine, resources, task, optional: files.optional };
+  if (at.merged !== undefined) return { machine, resources, ...mergedTasks(mergeOutputs(t), task, files.optional, at.merged) };
+  return { machine, resources, tasks: [task], optional: [files.optional], forward_common_files: [] as string[] };
+}
+
+/** The files a merged step's tasks each write for themselves, suffixed `_<i>`: its output parameters and success tag. */
+export interface MergeOutputs {
+  params: Array<{ file: string; optional: boolean }>;
+  successTag: boolean;
+}
+
+export function mergeOutputs(t: ScriptOPTemplate): MergeOutputs {
+  return { params: Object.values(t.outputs.parameters).flatMap((p) => (p.value_from_path ? [{ file: rel(p.value_from_path), optional: p.has_default }] : [])), successTag: t.success_tag ?? false };
+}
+
+/**
+ * merge_sliced_step (dflow's DispatcherExecutor.render): the step's task split into one per
+ * slice, all in the job directory. Task i runs script<i> (its command's `script` so renamed) and
+ * writes its output parameters and success tag suffixed `_<i>`; what every task shares (the
+ * inputs, the bundle) goes once as forward_common_files, and what they write together (the log,
+ * the sliced output artifacts) comes back with the first task.
+ */
+export function mergedTasks(outputs: MergeOutputs, task: Plain, optional: string[], n: number) {
+  const { params } = outputs;
+  const own = new Set([...params.map((p) => p.file), ...(outputs.successTag ? ["tmp/outputs/success_tag"] : [])]);
+  const shared = (files: string[]) => files.filter((f) => !own.has(f));
+  const tasks: Plain[] = [];
+  const optionals: string[][] = [];
+  for (let i = 0; i < n; i++) {
+    tasks.push({
+      ...task,
+      command: String(task.command).replace(/\bscript\b/g, `script${i}`),
+      forward_files: [`script${i}`],
+      backward_files: [...(i === 0 ? shared(task.backward_files as string[]) : []), ...params.filter((p) => !p.optional).map((p) => `${p.file}_${i}`)],
+    });
+    optionals.push([...(i === 0 ? shared(optional) : []), ...params.filter((p) => p.optional).map((p) => `${p.file}_${i}`), ...(outputs.successTag ? [`tmp/outputs/success_tag_${i}`] : [])]);
+  }
+  return { tasks, optional: optionals, forward_common_files: (task.forward_files as string[]).filter((f) => f !== "script") };
 }
 
 /** The dicts normalised as DPDispatcher would: every mistake in the three at once, as DPDispatcher's own checks name them. */
-export function normalizeDicts(d: { machine: Plain; resources: Plain; task: Plain }, where: { step?: string }) {
+export function normalizeDicts(d: { machine: Plain; resources: Plain; tasks: Plain[] }, where: { step?: string }) {
   const issues: ConfigIssue[] = [];
   const normal = <T>(f: () => T): T | undefined => {
     try {
@@ -136,13 +176,14 @@ export function normalizeDicts(d: { machine: Plain; resources: Plain; task: Plai
   const contextType = m?.serialized.context_type;
   if (m && !CONTEXTS.includes(contextType as string)) issues.push({ path: "machine.context_type", message: `${contextType} is not supported by dflow-ts (${CONTEXTS.join(", ")} are)` });
   const r = normal(() => normalizeResources(d.resources, "resources"));
-  const t = normal(() => normalizeTask(d.task, "task"));
+  // Tasks differ only in their script's name: the first one's mistakes are every one's.
+  const t = normal(() => normalizeTask(d.tasks[0], "task"));
   if (issues.length || !m || !r || !t) throw new DflowConfigError(`DispatcherExecutor: ${issues.map((i) => `${i.path}: ${i.message}`).join("; ")}`, where);
-  return { machine: m, resources: r, task: t };
+  return { machine: m, resources: r, tasks: [t, ...d.tasks.slice(1).map((x) => normalizeTask(x, "task"))] };
 }
 
 /** The machine/resources/task of dflow's DispatcherExecutor for a step of this engine. */
 export function dispatcherInput(step: RemoteStep, o: DispatcherExecutorOptions, extraForward: string[]) {
-  const d = dispatcherDicts(step.template, o, { workflow: step.wfid, pod: step.dirName, workdir: step.workdir }, extraForward);
-  return { ...normalizeDicts(d, { step: step.stepName }), optional: d.optional };
+  const d = dispatcherDicts(step.template, o, { workflow: step.wfid, pod: step.dirName, workdir: step.workdir, merged: step.mergedTasks }, extraForward);
+  return { ...normalizeDicts(d, { step: step.stepName }), optional: d.optional, forward_common_files: d.forward_common_files };
 }

@@ -17,7 +17,8 @@ import { SSHContext } from "../dispatcher/context/ssh-context.js";
 import { SSHAuthError, SSHConnectError, SSHHostKeyError } from "../dispatcher/context/ssh.js";
 import { buildSubmission } from "../dispatcher/hash.js";
 import type { NormalizedMachine } from "../dispatcher/schema.js";
-import { dispatcherInput, type normalizeDicts, type RemoteStep } from "./dispatcher-input.js";
+import { dispatcherInput, mergeOutputs, type normalizeDicts, type RemoteStep } from "./dispatcher-input.js";
+import { parseJsonLoose, pyJson } from "../store/values.js";
 import { JobFailed, SchedulerTransient, Submission, SubmissionError } from "../dispatcher/submission.js";
 import { clusterFor, type Cluster } from "./clusters.js";
 import type { RunContext } from "../context.js";
@@ -63,14 +64,14 @@ export async function shipBundle(t: TsOPTemplate, workdir: string, bundle: strin
   return ["dflow-op.mjs"];
 }
 
-/** One task submitted as DispatcherExecutor submits it, from the work base `cwd`: its context, and run() with dflow's retry_on_submission_error. */
+/** The step's task (or, merge_sliced_step, one per slice) submitted as DispatcherExecutor submits it, from the work base `cwd`: its context, and run() with dflow's retry_on_submission_error. */
 export function dispatchedJob(
-  input: ReturnType<typeof normalizeDicts> & { optional: string[] },
+  input: ReturnType<typeof normalizeDicts> & { optional: string[][]; forward_common_files: string[] },
   o: DispatcherExecutorOptions,
   cwd: string,
   opts: { signal: AbortSignal; log: (m: string) => void; onSubmitted?: (id: string) => void },
 ): { dctx: DispatcherContext; cluster: Cluster | null; run(): Promise<void> } {
-  const sub = buildSubmission({ work_base: ".", machine: input.machine, resources: input.resources, task_list: [input.task], forward_common_files: [], backward_common_files: [] }, { cwd });
+  const sub = buildSubmission({ work_base: ".", machine: input.machine, resources: input.resources, task_list: input.tasks, forward_common_files: input.forward_common_files, backward_common_files: [] }, { cwd });
   const batch = batchSystem(input.machine.serialized.batch_type);
   const cluster = input.machine.serialized.context_type === "SSHContext" ? clusterFor(input.machine, o) : null;
   const dctx = contextFor(input.machine, cluster);
@@ -84,7 +85,7 @@ export function dispatchedJob(
     schedulerRetry: cluster?.retry,
     signal: opts.signal,
     log: opts.log,
-    optionalBackward: [input.optional],
+    optionalBackward: input.optional,
     stats: cluster?.stats,
     slots: cluster?.slots,
     onSubmitted: (_job, id) => opts.onSubmitted?.(String(id)),
@@ -106,6 +107,27 @@ export function dispatchedJob(
       }
     },
   };
+}
+
+/**
+ * merge_sliced_step: each task wrote its output parameters suffixed `_<i>`, its slice's value as
+ * `[{"dflow_list_item", "order"}]`; the step's is the plain list of them in slice order, what a
+ * sliced fan-out gives its consumers (dflow's pod writes the tasks' texts, which its OPs merge).
+ */
+export async function mergeSlicedOutputs(files: string[], workdir: string, n: number): Promise<void> {
+  for (const f of files) {
+    const file = path.join(workdir, f);
+    const marks: Array<{ dflow_list_item: unknown; order: number }> = [];
+    let any = false;
+    for (let i = 0; i < n; i++) {
+      const text = await fsp.readFile(`${file}_${i}`, "utf8").catch(() => null);
+      if (text === null) continue;
+      any = true;
+      const v = parseJsonLoose(text);
+      for (const m of Array.isArray(v) ? v : [v]) marks.push(m && typeof m === "object" && "dflow_list_item" in m ? (m as { dflow_list_item: unknown; order: number }) : { dflow_list_item: m, order: i });
+    }
+    if (any) await fsp.writeFile(file, pyJson(marks.sort((a, b) => a.order - b.order).map((m) => m.dflow_list_item)));
+  }
 }
 
 export async function runDispatched(step: RemoteStep, ctx: RunContext, extraForward: string[], logFile: string): Promise<void> {
@@ -137,6 +159,7 @@ export async function runDispatched(step: RemoteStep, ctx: RunContext, extraForw
   const dctx = job.dctx;
   try {
     await job.run();
+    if (step.mergedTasks !== undefined) await mergeSlicedOutputs(mergeOutputs(step.template).params.map((p) => p.file), step.workdir, step.mergedTasks);
     // The job's log (stdout and stderr of the script) is the step's log.
     const remoteLog = path.join(step.workdir, "log");
     if (fs.existsSync(remoteLog)) {

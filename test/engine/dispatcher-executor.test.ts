@@ -7,8 +7,9 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import {
   DispatcherExecutor, type Executor, InputArtifact, InputParameter, Inputs, type OPTemplate, OutputParameter, Outputs,
-  ScriptOPTemplate, ShellOPTemplate, SlurmRemoteExecutor, Step, TsOPTemplate, Workflow, WorkflowValidationError, upload_artifact,
+  ScriptOPTemplate, ShellOPTemplate, Slices, SlurmRemoteExecutor, Step, TsOPTemplate, Workflow, WorkflowValidationError, upload_artifact,
 } from "dflow-ts";
+import { Process } from "../../fixtures/ops/slices.js";
 import { SimpleExample } from "../../fixtures/ops/simple.js";
 import { WorkflowStore } from "../../engine/api/workflows.js";
 import { until, readOr } from "../support/wait.js";
@@ -132,6 +133,64 @@ describe("DispatcherExecutor (Shell batch, LocalContext)", () => {
     expect(err).toBeInstanceOf(WorkflowValidationError);
     expect((err as Error).message).toMatch(/step s, executor: DispatcherExecutor: machine\.batch_type: "Slurmm" is not one of/);
     // Nothing ran: the workflow has no id and no directory.
+    expect(wf.id).toBeUndefined();
+  });
+});
+
+describe("merge_sliced_step (Shell batch, LocalContext)", () => {
+  const sliced = (extra: Record<string, unknown> = {}) => new TsOPTemplate(Process, { slices: new Slices({ input_parameter: ["data"], output_artifact: ["output"], output_parameter: ["square"], ...extra }) });
+
+  it("a sliced step is one step: its slices are the tasks of one submission (resources group_size 4: 3 jobs for 10), its outputs the lists a fan-out's would be", async () => {
+    const merged = localShell({ merge_sliced_step: true, resources_dict: { group_size: 4 } });
+    const squares = new Step({ name: "squares", template: sliced(), parameters: { data: Array.from({ length: 10 }, (_, i) => i) }, key: "sq-{{item}}", executor: merged });
+    const sum = new ShellOPTemplate({
+      name: "sum",
+      script: "echo '{{inputs.parameters.squares}}' > /tmp/list; ls /tmp/files | grep -c '\\.txt$' > /tmp/n",
+      inputs: new Inputs({ parameters: { squares: new InputParameter() }, artifacts: { files: new InputArtifact({ path: "/tmp/files" }) } }),
+      outputs: new Outputs({ parameters: { list: new OutputParameter({ value_from_path: "/tmp/list" }), n: new OutputParameter({ value_from_path: "/tmp/n" }) } }),
+    });
+    const wf = new Workflow({ name: "merged" });
+    wf.add(squares);
+    wf.add(new Step({ name: "sum", template: sum, parameters: { squares: squares.outputs.parameters.square }, artifacts: { files: squares.outputs.artifacts.output } }));
+    const { status } = await wf.submit();
+    expect(status).toBe("Succeeded");
+    const steps = wf.query_step({ name: "squares" });
+    expect(steps).toHaveLength(1); // no items: one step
+    const step = steps[0]!;
+    // {{item}} in the key is dflow's "0" for a merged step.
+    expect(path.basename(step.dir!)).toBe("sq-0");
+    expect(read(path.join(step.dir!, "job_ids")).trim().split("\n")).toHaveLength(3);
+    expect(JSON.parse(read(path.join(step.dir!, "outputs", "parameters", "square")))).toEqual([0, 1, 4, 9, 16, 25, 36, 49, 64, 81]);
+    expect(JSON.parse(read(path.join(step.dir!, "inputs", "parameters", "dflow_with_param")))).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    const [s] = wf.query_step({ name: "sum" });
+    expect(JSON.parse(String(s!.outputs.parameters.list!.value))).toEqual([0, 1, 4, 9, 16, 25, 36, 49, 64, 81]);
+    expect(String(s!.outputs.parameters.n!.value).trim()).toBe("10");
+  });
+
+  it("a failing slice fails the step, with the job's log", async () => {
+    const wf = new Workflow({ name: "merged-fail", context: localShell({ merge_sliced_step: true, machine_dict: { batch_type: "Shell", context_type: "LocalContext", remote_root: path.join(ws.dir, "jobs"), retry_count: 0 } }) });
+    wf.add(new Step({ name: "squares", template: sliced(), parameters: { data: [1, 2.5, 3] } }));
+    const { status } = await wf.submit();
+    expect(status).toBe("Failed");
+    const [step] = wf.query_step({ name: "squares" });
+    expect(step!.phase).toBe("Failed");
+    expect(read(path.join(step!.dir!, "message"))).toMatch(/remote job failed/);
+    expect(read(path.join(step!.dir!, "log.txt"))).toMatch(/data/);
+  });
+
+  it("what cannot be merged is refused at submit, all at once, each naming the step and field", async () => {
+    const wf = new Workflow({ name: "merged-bad", context: localShell({ merge_sliced_step: true }) });
+    wf.add(new Step({ name: "grouped", template: new TsOPTemplate(Process, { slices: new Slices({ input_parameter: ["data"], output_artifact: ["output"], group_size: 2 }) }), parameters: { data: [1, 2, 3] } }));
+    wf.add(new Step({ name: "itemised", template: sliced(), parameters: { data: "{{item}}" }, with_param: [[1], [2]] }));
+    const err = await wf.submit().then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(WorkflowValidationError);
+    const message = (err as Error).message;
+    expect(message).toMatch(/step grouped, context: merge_sliced_step .*group_size is not supported/);
+    expect(message).toMatch(/step grouped, output parameter square: .*add it to Slices' output_parameter/);
+    expect(message).toMatch(/step itemised, parameter data: uses the item/);
     expect(wf.id).toBeUndefined();
   });
 });

@@ -150,6 +150,18 @@ d("DispatcherExecutor on the local Slurm over SSH", () => {
     expect(squares.sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i * i).sort((a, b) => a - b));
   });
 
+  it("merge_sliced_step: 20 slices are one step, the tasks of one submission in 4 Slurm jobs (resources group_size 5)", async () => {
+    const cwd = freshDir();
+    const r = await run("hpc-e2e.ts", cwd, { SCENARIO: "merged", HPC_TEST_TAG: `merged-${process.pid}` });
+    expect(r.exitCode, r.all).toBe(0);
+    const steps = remoteSteps(wfDir(cwd));
+    expect(steps).toHaveLength(1);
+    expect(new Set(jobIds(steps[0]!)).size).toBe(4);
+    expect(JSON.parse(fs.readFileSync(path.join(steps[0]!, "outputs", "parameters", "square"), "utf8"))).toEqual(Array.from({ length: 20 }, (_, i) => i * i));
+    const files = fs.readdirSync(path.join(steps[0]!, "outputs", "artifacts", "output")).filter((f) => f.endsWith(".txt"));
+    expect(files.sort()).toEqual(Array.from({ length: 20 }, (_, i) => `${i}.txt`).sort());
+  });
+
   it("a failing task is resubmitted retry_count times, then the step fails with the remote log's tail", async () => {
     const cwd = freshDir();
     const r = await run("hpc-e2e.ts", cwd, { SCENARIO: "fail", HPC_TEST_TAG: `fail-${process.pid}` });
