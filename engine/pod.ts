@@ -282,7 +282,7 @@ async function collectOutputs(run: PodRun, ctx: RunContext, workdir: string): Pr
   if (run.slice?.merged) {
     for (const name of run.slice.output_parameter) {
       const v = parameters.get(name)?.value;
-      if (v !== undefined) parameters.set(name, { value: typeof v === "string" ? parseJsonLoose(v) : v, type: null });
+      if (v !== undefined) parameters.set(name, { value: typeof v === "string" ? parseJsonLoose(v) : v, type: "typing.List" });
     }
   }
 

@@ -12,8 +12,8 @@ import { DispatcherExecutor, OutputParameter, Outputs, ShellOPTemplate, Slices, 
 import { Process } from "../fixtures/ops/slices.js";
 
 const hpc = process.env.HPC_JSON ? JSON.parse(fs.readFileSync(process.env.HPC_JSON, "utf8")) : null;
-const cluster = hpc
-  ? new DispatcherExecutor({
+const options = hpc
+  ? {
       host: hpc.host,
       port: hpc.port,
       username: hpc.user,
@@ -22,11 +22,12 @@ const cluster = hpc
       remote_root: `${hpc.homeDir}/dflow-examples`,
       resources_dict: { custom_flags: ["#SBATCH --time=5"] },
       poll_interval: 1,
-    })
-  : new DispatcherExecutor({
+    }
+  : {
       machine_dict: { batch_type: "Shell", context_type: "LocalContext", remote_root: path.join(os.tmpdir(), `dflow-ts-example-jobs-${os.userInfo().uid}`) }, // job directories, outside the current one
       poll_interval: 0.5,
-    });
+    };
+const cluster = new DispatcherExecutor(options);
 
 const wf = new Workflow({ name: "hpc-dispatcher", context: cluster }); // every step goes to the cluster
 wf.add(
@@ -47,6 +48,16 @@ wf.add(
     parameters: { data: Array.from({ length: 12 }, (_, i) => i) },
   }),
 );
+// The same 12 items as one step (merge_sliced_step): its slices are the tasks of one submission, 4 to a job.
+wf.add(
+  new Step({
+    name: "squares-merged",
+    template: new TsOPTemplate(Process, { slices: new Slices({ input_parameter: ["data"], output_artifact: ["output"], output_parameter: ["square"] }) }),
+    parameters: { data: Array.from({ length: 12 }, (_, i) => i) },
+    executor: new DispatcherExecutor({ ...options, merge_sliced_step: true, resources_dict: { ...options.resources_dict, group_size: 4 } }),
+  }),
+);
 const { id, status } = await wf.submit();
 const [hello] = wf.query_step({ name: "hello" });
-console.log(`workflow ${id}: ${status}; hello says ${JSON.stringify(String(hello?.outputs.parameters.msg?.value ?? "").trim())}; ${wf.query_step({ name: "squares" }).length} jobs for 12 items`);
+const [merged] = wf.query_step({ name: "squares-merged" });
+console.log(`workflow ${id}: ${status}; hello says ${JSON.stringify(String(hello?.outputs.parameters.msg?.value ?? "").trim())}; ${wf.query_step({ name: "squares" }).length} jobs for 12 items; merged into one step: ${JSON.stringify(merged?.outputs.parameters.square?.value)}`);

@@ -11,7 +11,7 @@ import { DflowConfigError, type ErrorContext } from "../../src/errors.js";
 import type { DispatcherExecutorOptions, RemoteConnectionOptions, SlurmRemoteExecutorOptions } from "../../src/dispatcher.js";
 import type { ScriptOPTemplate } from "../../src/templates.js";
 import { rerootTmp } from "../render.js";
-import { dispatcherDicts, normalizeDicts, remoteCommandOf, taskFiles } from "./dispatcher-input.js";
+import { dispatcherDicts, type MergeOutputs, mergeOutputs, normalizeDicts, remoteCommandOf, taskFiles } from "./dispatcher-input.js";
 
 type Plain = Record<string, unknown>;
 
@@ -25,6 +25,11 @@ export interface DispatchPodJob {
   /** Each task's backward files that may be absent (optional artifacts, outputs with defaults). */
   optional: string[][];
   forward_common_files: string[];
+  /**
+   * merge_sliced_step: the files each slice's task writes for itself. The items are known in the
+   * pod (dflow_with_param): it splits `tasks[0]` into one task per slice there (mergedTasks).
+   */
+  merge?: MergeOutputs;
   /** The pod's env vars that reach the job: the template's (dflow: `resources.envs[k] = os.environ.get(k)`). */
   envs: string[];
   /** The pod's env var holding the SSH password (from the Secret), when there is one. */
@@ -121,7 +126,7 @@ export function dispatchPodJob(t: ScriptOPTemplate, o: DispatcherExecutorOptions
     secret = f.secret;
     d.machine.remote_profile = rp;
   }
-  const job: DispatchPodJob = { kind: "dispatcher", machine: d.machine, resources: d.resources, tasks: d.tasks, optional: d.optional, forward_common_files: d.forward_common_files, envs: Object.keys(t.envs), ...(password !== undefined ? { passwordEnv: ssh.passwordEnv } : {}), options };
+  const job: DispatchPodJob = { kind: "dispatcher", machine: d.machine, resources: d.resources, tasks: d.tasks, optional: d.optional, forward_common_files: d.forward_common_files, ...(o.merge_sliced_step && t.kind === "ts-op" && (t as { slices?: unknown }).slices ? { merge: mergeOutputs(t) } : {}), envs: Object.keys(t.envs), ...(password !== undefined ? { passwordEnv: ssh.passwordEnv } : {}), options };
   const script = jobScript(t, o);
   return { job, ...(script !== undefined ? { script } : {}), ...(secret ? { secret } : {}) };
 }

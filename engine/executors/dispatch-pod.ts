@@ -13,8 +13,8 @@ import fs from "node:fs";
 import fsp from "node:fs/promises";
 import path from "node:path";
 import { shellQuote } from "../dispatcher/paths.js";
-import { normalizeDicts } from "./dispatcher-input.js";
-import { dispatchedJob } from "./dispatcher.js";
+import { mergedTasks, normalizeDicts } from "./dispatcher-input.js";
+import { dispatchedJob, mergeSlicedOutputs } from "./dispatcher.js";
 import { closeClusters } from "./clusters.js";
 import type { DispatchPodJob, SlurmRemotePodJob } from "./dispatch-pod-job.js";
 import { slurmRemoteJob } from "./slurm-remote.js";
@@ -52,6 +52,12 @@ export async function dispatch(job: DispatchPodJob | SlurmRemotePodJob, what: Di
   try {
     if ("op" in what) await fsp.copyFile(what.opBundle, path.join(root, "dflow-op.mjs"));
     await fsp.writeFile(path.join(root, "script"), "op" in what ? remoteOPScript(what.op) : what.script);
+    // merge_sliced_step: a task per slice, running script<i> with that slice alone (as the engine's pod.ts writes them).
+    const slices = "op" in what ? (what.op.slices as { indices: number[] } | undefined) : undefined;
+    const merged = job.kind === "dispatcher" && job.merge && slices ? slices.indices.length : undefined;
+    if (merged !== undefined && "op" in what) {
+      await Promise.all(slices!.indices.map((idx, i) => fsp.writeFile(path.join(root, `script${i}`), remoteOPScript({ ...what.op, slices: { ...slices, indices: [idx] }, output_suffix: `_${i}` }))));
+    }
     // As dflow's pod: forward files that are not there (an optional artifact not given) are left out.
     const present = (files: string[]) => files.filter((f) => fs.existsSync(path.join(root, f)));
     const password = job.passwordEnv ? process.env[job.passwordEnv] : undefined;
@@ -79,12 +85,14 @@ export async function dispatch(job: DispatchPodJob | SlurmRemotePodJob, what: Di
     for (const n of job.envs) if (process.env[n] !== undefined) (resources.envs as Plain)[n] = shellQuote(process.env[n]);
     const machine = { ...job.machine };
     if (password !== undefined) machine.remote_profile = { ...(machine.remote_profile as Plain), password };
-    const tasks = job.tasks.map((t): Plain => ({ ...t, forward_files: present(t.forward_files as string[]) }));
+    const split = merged !== undefined ? mergedTasks(job.merge!, job.tasks[0]!, job.optional[0]!, merged) : { tasks: job.tasks, optional: job.optional, forward_common_files: job.forward_common_files };
+    const tasks = split.tasks.map((t): Plain => ({ ...t, forward_files: present(t.forward_files as string[]) }));
     for (const t of tasks) for (const f of t.backward_files as string[]) await fsp.mkdir(path.dirname(path.join(root, f)), { recursive: true });
-    const input = { ...normalizeDicts({ machine, resources, tasks }, {}), optional: job.optional, forward_common_files: present(job.forward_common_files) };
+    const input = { ...normalizeDicts({ machine, resources, tasks }, {}), optional: split.optional, forward_common_files: present(split.forward_common_files) };
     const run = dispatchedJob(input, job.options, root, { signal: abort.signal, log: (m) => process.stdout.write(`dflow-ts dispatcher: ${m}\n`) });
     try {
       await run.run();
+      if (merged !== undefined) await mergeSlicedOutputs(job.merge!.params.map((p) => p.file), root, merged);
     } catch (e) {
       const log = await run.dctx.readFile("log").catch(() => null);
       if (log) process.stdout.write(log);

@@ -149,6 +149,13 @@ interface Variant {
   retry?: RetryStrategy;
   /** Slices shuffled over items known only when the workflow runs: each pod takes its group of them (dflow's pre_script). */
   shuffled?: boolean;
+  /** merge_sliced_step: one pod for every slice, each a task of its submission (dflow's dflow_with_param). */
+  merged?: boolean;
+}
+
+/** A sliced TS OP whose DispatcherExecutor merges its slices (merge_sliced_step): one pod submits them all. */
+function mergesSlices(t: OPTemplate): boolean {
+  return t instanceof TsOPTemplate && t.slices !== undefined && t.remote?.kind === "dispatcher" && (t.remote.options as { merge_sliced_step?: unknown }).merge_sliced_step === true;
 }
 
 class Renderer {
@@ -380,17 +387,19 @@ class Renderer {
     env.push({ name: "DFLOW_WORKFLOW_NAME", value: "{{workflow.name}}" });
     if (keyed || "dflow_key" in t.inputs.parameters) env.push({ name: "DFLOW_KEY", value: "{{inputs.parameters.dflow_key}}" });
     const sl = t.slices;
-    if (sl) env.push({ name: "DFLOW_SLICE", value: "{{inputs.parameters.dflow_slice}}" });
+    if (sl) env.push(extra.merged ? { name: "DFLOW_WITH_PARAM", value: "{{inputs.parameters.dflow_with_param}}" } : { name: "DFLOW_SLICE", value: "{{inputs.parameters.dflow_slice}}" });
     // One slice per item, as engine/slices.ts sliceSpec() gives the OP runner locally; in sub_path
     // mode Argo places only the item's part of each sliced artifact (the step's subPath).
     // With group_size an item is a list of items, each giving one slice by the Slices pattern.
-    const field = sl?.group_size ? sliceField(sl.slices)! : undefined;
+    // merge_sliced_step: every item's slice, one task each (the pod writes a script per task).
+    const field = sl?.group_size || extra.merged ? sliceField(sl!.slices) : undefined;
+    if (extra.merged && field === undefined) this.fail(`Slices with merge_sliced_step and the pattern ${JSON.stringify(sl!.slices)} cannot be exported: use "{{item}}" or "{{item.<field>}}"`, ctx);
     const slice = (x: string) => `Number(${field === "" ? x : `${x}[${JSON.stringify(field)}]`})`;
     // Shuffled at run time: the item is the group's number; the pod takes that group of all the items
     // (DFLOW_ITEMS), shuffled as Slices.groups shuffles them (the bundle's shuffledGroup).
     if (extra.shuffled) env.push({ name: "DFLOW_ITEMS", value: "{{inputs.parameters.dflow_items}}" });
-    const indices = field === undefined ? "[Number(env.DFLOW_SLICE)]" : extra.shuffled ? "[]" : `JSON.parse(env.DFLOW_SLICE).map((x) => ${slice("x")})`;
-    const slices = sl ? `, slices: { indices: ${indices}, group: ${field !== undefined}, ...${JSON.stringify(sl.runnerFields())} }` : "";
+    const indices = field === undefined ? "[Number(env.DFLOW_SLICE)]" : extra.shuffled ? "[]" : `JSON.parse(env.${extra.merged ? "DFLOW_WITH_PARAM" : "DFLOW_SLICE"}).map((x) => ${slice("x")})`;
+    const slices = sl ? `, slices: { indices: ${indices}, group: ${field !== undefined && !extra.merged}, ${extra.merged ? "merged: true, " : ""}...${JSON.stringify(sl.runnerFields())} }` : "";
     const group = extra.shuffled ? `spec.slices.indices = m.shuffledGroup(JSON.parse(env.DFLOW_ITEMS), Number(env.DFLOW_SLICE), ${sl!.group_size}, ${sl!.random_seed}).map((x) => ${slice("x")}); ` : "";
     env.push(...Object.entries(t.envs).map(([n, v]) => ({ name: n, value: String(v) })));
     const source = [
@@ -456,7 +465,8 @@ class Renderer {
     // dflow gives a template used by a keyed step the input dflow_key (value "") and passes the key in it (step.py).
     if (keyed && !("dflow_key" in t.inputs.parameters)) parameters.push({ name: "dflow_key", value: "" });
     // The slice an item runs, rendered by Argo from the Slices pattern in the step (dflow's dflow_var_<n>, python_op_template.py).
-    if (t instanceof TsOPTemplate && t.slices) parameters.push({ name: "dflow_slice" });
+    if (extra.merged) parameters.push({ name: "dflow_with_param" });
+    else if (t instanceof TsOPTemplate && t.slices) parameters.push({ name: "dflow_slice" });
     // All the items, from which each pod takes its shuffled group (dflow's dflow_with_param).
     if (extra.shuffled) parameters.push({ name: "dflow_items" });
     const artifacts: Json[] = Object.values(t.inputs.artifacts).map((a) => {
@@ -639,17 +649,26 @@ class Renderer {
     // Shuffled groups of items known only when the workflow runs: each pod takes its group of them all.
     const allItems = sliced?.group_size && sliced.shuffle ? this.sliceItemsOf(s, sliced, sctx) : undefined;
     const shuffled = allItems !== undefined && !Array.isArray(allItems);
-    const templateName = this.template(template, sctx, { key: s.key !== undefined, timeout: s._timeout, retry: s.retry_strategy, shuffled });
+    const merged = mergesSlices(template);
+    const templateName = this.template(template, sctx, { key: s.key !== undefined, timeout: s._timeout, retry: s.retry_strategy, shuffled, merged });
     const parameters: Json[] = [];
     for (const [name, v] of Object.entries(s.parameters)) {
       if (v === undefined) continue;
       const value = v instanceof StepItemCount ? this.itemCount(v.step as Step, sctx) : this.paramValue(v, { ...sctx, parameter: name });
       parameters.push({ name, value });
     }
-    if (s.key !== undefined) parameters.push({ name: "dflow_key", value: s.key });
+    // A merged step has no items: {{item}} in its key is the first's, "0", as dflow renders it (Step.render_by_executor).
+    if (s.key !== undefined) parameters.push({ name: "dflow_key", value: merged ? s.key.replace(/\{\{\s*item\s*\}\}/g, "0") : s.key });
     const slices = template instanceof TsOPTemplate ? template.slices : undefined;
-    // Each item's slice, by the Slices pattern; with group_size the item is a group, passed whole.
-    if (slices) parameters.push({ name: "dflow_slice", value: slices.group_size ? "{{item}}" : slices.slices });
+    if (merged) {
+      // Every item, for the pod to make a task of each (dflow's dflow_with_param).
+      const items = s.with_sequence === undefined ? this.withParam(this.sliceItemsOf(s, slices!, sctx), sctx) : undefined;
+      if (items === undefined) this.fail("a step with merge_sliced_step over with_sequence cannot be exported: give with_param (e.g. argo_range(n)) instead", sctx);
+      parameters.push({ name: "dflow_with_param", value: items });
+    } else if (slices) {
+      // Each item's slice, by the Slices pattern; with group_size the item is a group, passed whole.
+      parameters.push({ name: "dflow_slice", value: slices.group_size ? "{{item}}" : slices.slices });
+    }
     if (shuffled) parameters.push({ name: "dflow_items", value: this.withParam(allItems, sctx)! });
     const artifacts: Json[] = [];
     for (const [name, src] of Object.entries(s.artifacts)) {
@@ -667,8 +686,8 @@ class Renderer {
       template: templateName,
       arguments: compact({ parameters, artifacts }),
       when: this.when(s.when, sctx),
-      withParam: this.items(s, template, sctx),
-      withSequence: s.with_sequence instanceof ArgoSequence && !slices?.group_size ? this.sequence(s.with_sequence, sctx) : undefined,
+      withParam: merged ? undefined : this.items(s, template, sctx),
+      withSequence: s.with_sequence instanceof ArgoSequence && !slices?.group_size && !merged ? this.sequence(s.with_sequence, sctx) : undefined,
       continueOn: s.continue_on_failed || s.continue_on_error ? compact({ failed: s.continue_on_failed || undefined, error: s.continue_on_error || undefined }) : undefined,
     });
   }

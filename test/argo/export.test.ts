@@ -537,7 +537,7 @@ describe("a DispatcherExecutor step, as dflow renders it: a pod that submits its
     expect(job.resources.envs).toEqual({ DFLOW_WORKFLOW: "{{workflow.name}}", DFLOW_POD: "{{pod.name}}", PYTHONUNBUFFERED: "true" });
     // The template's env vars reach the job from the pod's environment, as dflow's pod passes them.
     expect(job.envs).toEqual(["MODE"]);
-    expect(job.task).toMatchObject({ command: 'sed -i "s#\\$(pwd)#$(pwd)#g" script && sh script', forward_files: ["script", "tmp"], backward_files: ["log", "tmp/out"] });
+    expect(job.tasks).toEqual([expect.objectContaining({ command: 'sed -i "s#\\$(pwd)#$(pwd)#g" script && sh script', forward_files: ["script", "tmp"], backward_files: ["log", "tmp/out"] })]);
     expect(job.options).toEqual({ poll_interval: 5, known_hosts: "/etc/dflow-ts-ssh/known_hosts" });
     expect(pod.script.source).toContain('import("/opt/dflow-ts-dispatch/dispatch.mjs").then((m) => m.dispatch(job, { script: process.env.DFLOW_SCRIPT }));');
     // The program, a gzipped bundle and its loader, and the Secret: named after their content, created first.
@@ -603,10 +603,30 @@ describe("a DispatcherExecutor step, as dflow renders it: a pod that submits its
     expect(pod).toBeDefined();
     expect(pod.script.source).toContain('opBundle: "/opt/dflow-ts-ops/ops.mjs"');
     const job = JSON.parse(/const job = (.*);\n/.exec(pod.script.source)![1]!) as Obj;
-    expect(job.task.forward_files).toEqual(["script", "dflow-op.mjs", "tmp"]);
-    expect(job.task.command).toMatch(/&& node script$/);
+    expect(job.tasks[0].forward_files).toEqual(["script", "dflow-op.mjs", "tmp"]);
+    expect(job.tasks[0].command).toMatch(/&& node script$/);
     expect((dependencies as Obj[]).map((d) => d.metadata.name.replace(/-[0-9a-f]{16}$/, ""))).toEqual(["dflow-ts-ops", "dflow-ts-dispatch"]);
     expect(pod.volumes.map((v: Obj) => v.name).sort()).toEqual(["dflow-ts-dispatch", "dflow-ts-ops"]);
+  });
+
+  it("merge_sliced_step: one pod and no loop; it makes a task of each item it is given (dflow_with_param), as dflow's pod does", () => {
+    const ex = new DispatcherExecutor({ machine_dict: { batch_type: "Shell", context_type: "LocalContext", remote_root: "/tmp/jobs" }, merge_sliced_step: true });
+    const wf = new Workflow({ name: "merged" });
+    wf.add(new Step({ name: "sq", template: new TsOPTemplate(Process, { slices: new Slices({ input_parameter: ["data"], output_artifact: ["output"], output_parameter: ["square"] }) }), parameters: { data: [3, 4, 5] }, key: "sq-{{item}}", executor: ex }));
+    const { workflow } = wf.to_argo();
+    expectValid(workflow as Obj);
+    const step = (tmpl(workflow as Obj, "merged-steps").steps as Obj[][]).flat().find((x) => x.name === "sq")!;
+    expect(step.withParam).toBeUndefined();
+    const args = Object.fromEntries((step.arguments.parameters as Obj[]).map((p) => [p.name, p.value]));
+    expect(JSON.parse(args.dflow_with_param)).toEqual([0, 1, 2]);
+    expect(args.dflow_key).toBe("sq-0"); // dflow's rendering of {{item}} in a merged step's key
+    expect(args.dflow_slice).toBeUndefined();
+    const pod = tmpl(workflow as Obj, step.template);
+    expect(pod.script.source).toContain("JSON.parse(env.DFLOW_WITH_PARAM).map((x) => Number(x)), group: false, merged: true");
+    const job = JSON.parse(/const job = (.*);\n/.exec(pod.script.source)![1]!) as Obj;
+    // One task, which the pod splits per item; what each item's task writes for itself.
+    expect(job.tasks).toHaveLength(1);
+    expect(job.merge).toEqual({ params: [{ file: "tmp/outputs/parameters/square", optional: false }], successTag: false });
   });
 });
 
