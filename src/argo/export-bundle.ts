@@ -141,6 +141,9 @@ function buildDispatcher(): Omit<OPBundle, "keys"> {
     `import { useSsh2 } from ${JSON.stringify(ownModule("engine/dispatcher/context/ssh.js"))};`,
     "useSsh2(ssh2);",
     `export { dispatch } from ${JSON.stringify(ownModule("engine/executors/dispatch-pod.js"))};`,
+    // Slices shuffled over items known only when the workflow runs: the item's group, as the OP bundle's shuffledGroup.
+    `import { groupItems } from ${JSON.stringify(ownModule("src/slices.js"))};`,
+    "export const shuffledGroup = (items, k, size, seed) => groupItems(items, size, seed)[k] ?? [];",
   ].join("\n");
   const code = buildBundle(entry, path.dirname(ownModule("engine/executors/dispatch-pod.js")), "dispatch", "dflow-ts's dispatcher");
   const loader = [
@@ -148,7 +151,7 @@ function buildDispatcher(): Omit<OPBundle, "keys"> {
     'import fs from "node:fs";',
     'import { gunzipSync } from "node:zlib";',
     'const code = gunzipSync(fs.readFileSync(new URL("./dispatch.mjs.gz", import.meta.url)));',
-    'export const { dispatch } = await import(`data:text/javascript;base64,${code.toString("base64")}`);',
+    'export const { dispatch, shuffledGroup } = await import(`data:text/javascript;base64,${code.toString("base64")}`);',
     "",
   ].join("\n");
   return configMapOf("dflow-ts-dispatch", "dispatch.mjs", loader, {}, { "dispatch.mjs.gz": gzipSync(code, { level: 9 }).toString("base64") });

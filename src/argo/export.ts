@@ -347,12 +347,11 @@ class Renderer {
       volumeMounts.push({ name: "dflow-ts-ssh", mountPath: SSH_MOUNT, readOnly: true });
       if (r.secret.password !== undefined) env.push({ name: SSH_PASSWORD_ENV, valueFrom: { secretKeyRef: { name: secret, key: "password" } } });
     }
-    const submit = (what: string) => `import(${JSON.stringify(`${DISPATCH_MOUNT}/${this.dispatchBundle!.file}`)}).then((m) => m.dispatch(job, ${what}));`;
+    const submit = (what: string, before = "") => `import(${JSON.stringify(`${DISPATCH_MOUNT}/${this.dispatchBundle!.file}`)}).then((m) => ${before ? `{ ${before}return m.dispatch(job, ${what}); }` : `m.dispatch(job, ${what})`});`;
     const job = `const job = ${JSON.stringify(r.job)};`;
     let script: Obj;
     if (t instanceof TsOPTemplate) {
-      if (extra.shuffled) this.fail("Slices shuffled over items known only when the workflow runs cannot be exported on a DispatcherExecutor or SlurmRemoteExecutor step: give the items as a list, or drop shuffle", ctx);
-      const ts = this.tsOPScript(t, ctx, extra, (spec) => [job, submit(`{ op: ${spec}, opBundle: ${JSON.stringify(`${OP_BUNDLE_MOUNT}/${this.bundle.file}`)} }`)]);
+      const ts = this.tsOPScript(t, ctx, extra, (spec, before) => [job, submit(`{ op: ${spec}, opBundle: ${JSON.stringify(`${OP_BUNDLE_MOUNT}/${this.bundle.file}`)} }`, before)]);
       volumes.push({ name: "dflow-ts-ops", configMap: { name: this.bundle.configMap } });
       script = { ...ts, env: [...(ts.env as Json[]), ...env], volumeMounts: [...(ts.volumeMounts as Json[]), ...volumeMounts] };
     } else {
@@ -376,7 +375,7 @@ class Renderer {
   }
 
   /** The pod of a TS OP: node runs the OP from the workflow's bundle, mounted from its ConfigMap (or, for a dispatcher pod, what `run` says with the spec). */
-  private tsOPScript(t: TsOPTemplate, ctx: ErrorContext, extra: Variant, run?: (spec: string) => string[]): Obj {
+  private tsOPScript(t: TsOPTemplate, ctx: ErrorContext, extra: Variant, run?: (spec: string, before: string) => string[]): Obj {
     const keyed = extra.key ?? false;
     const key = this.bundle.keys[t.module];
     if (!key) this.fail(`OP ${t.opName}'s module ${t.module} is not in the workflow's bundle`, ctx);
@@ -413,7 +412,7 @@ class Renderer {
       "const parameters = {};",
       "names.forEach((n, i) => { if (env[`DFLOW_PARAMETER_${i}`] !== undefined) parameters[n] = env[`DFLOW_PARAMETER_${i}`]; });",
       `const spec = { module: ${JSON.stringify(key)}, op: ${JSON.stringify(t.opName)}, workdir: root, parameters, key: env.DFLOW_KEY || null, workflow_name: env.DFLOW_WORKFLOW_NAME${t.success_tag ? ", success_tag: true" : ""}${slices} };`,
-      ...(run ? run("spec") : [`import(${JSON.stringify(`${OP_BUNDLE_MOUNT}/${this.bundle.file}`)}).then((m) => { ${group}return m.run(spec); });`]),
+      ...(run ? run("spec", group) : [`import(${JSON.stringify(`${OP_BUNDLE_MOUNT}/${this.bundle.file}`)}).then((m) => { ${group}return m.run(spec); });`]),
       "",
     ].join("\n");
     return { command: ["node"], source, workingDir: "/", env, volumeMounts: [{ name: "dflow-ts-ops", mountPath: OP_BUNDLE_MOUNT, readOnly: true }] };

@@ -205,6 +205,23 @@ describe("examples exported to Argo and run back end as they do when run directl
   }
 });
 
+describe("other workflows exported and run back", () => {
+  it("Slices shuffled over another step's output on a DispatcherExecutor step: each pod's job runs the group `dflow run` gives that item", async () => {
+    const cwd = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "dflow-roundtrip-")));
+    try {
+      const r = await roundTrip(path.join(root, "fixtures", "workflows", "shuffle-dispatched.ts"), cwd);
+      expect(r.exported.exitCode, r.exported.out).toBe(0);
+      // 17 items in groups of 5: 4 items, each a shuffled group (its squares in the group's order).
+      const groups = [...r.direct!.steps].filter(([p]) => p.startsWith("squares["));
+      expect(groups).toHaveLength(4);
+      expect(groups.flatMap(([, s]) => (JSON.parse(s.outputs.square!) as { dflow_list_item: number }[]).map((m) => m.dflow_list_item)).sort((a, b) => a - b)).toEqual(Array.from({ length: 17 }, (_, i) => (i + 1) ** 2).sort((a, b) => a - b));
+      expect(differences(r.direct!, r.argo!)).toEqual([]);
+    } finally {
+      fs.rmSync(cwd, { recursive: true, force: true });
+    }
+  });
+});
+
 // The same example against the real local Slurm over SSH (test/hpc): through Argo, each step is a pod
 // that submits its job with the key and known_hosts the export put in a Secret.
 const hpc = hpcInfo();
