@@ -137,9 +137,8 @@ export class Workflow {
     // never runs; nor does the script's code after `await wf.submit()` (the promise never settles).
     const exportTo = process.env.DFLOW_EXPORT;
     if (exportTo) {
-      if (opts.reuse_step?.length) throw new DflowConfigError("reuse_step cannot be exported to Argo (dflow's memoization through ConfigMaps is not implemented)", { workflow: this.name });
       // Validated above already.
-      const out = this.rendered(JSON.parse(process.env.DFLOW_EXPORT_OPTIONS || "{}") as ExportOptions);
+      const out = this.rendered({ ...(JSON.parse(process.env.DFLOW_EXPORT_OPTIONS || "{}") as ExportOptions), reuse_step: opts.reuse_step });
       // What the workflow reads from this machine goes where its pods read it, as dflow's upload_artifact puts it.
       const published = await (await import("../engine/artifacts/publish.js")).publishUploads(out.uploads, debugRoot());
       fs.appendFileSync(exportTo, `${JSON.stringify({ name: this.name, ...out, published })}\n`);

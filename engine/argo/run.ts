@@ -65,7 +65,7 @@ import { type ArgoNode, type NodeArtifact, type NodeParam, type NodePhase, NodeS
 import { ArtifactValue, TagError, type Vars, exprEnv, soleReference, substitute, substituteDeep, tagText } from "./tags.js";
 import { type TaskState, dagPhase, evaluateDepends, taskGraph, upstream } from "./depends.js";
 import { checkWorkflow, resourceRefusal } from "./check.js";
-import { type MemoEntry, memoFile, writeMemo } from "./memo.js";
+import { type MemoEntry, fromArgoEntry, memoFile, writeMemo } from "./memo.js";
 import { type ConfigMapFiles, configMapEntries, configMapKey, mountConfigMaps, mountPaths, volumeBinds, volumeSpec } from "./volumes.js";
 import { mergeInto } from "../artifacts/place.js";
 import type { ArgoRunControl } from "./control.js";
@@ -534,8 +534,15 @@ class Run {
     const file = memoFile(debugRoot(), cacheName, key);
     node.memoizationStatus = { hit: false, key, cacheName };
     const maxAge = memo.maxAge !== undefined ? durationSeconds(str(memo.maxAge)) : Infinity;
+    let hit: MemoEntry | undefined;
     try {
-      const hit = JSON.parse(await fsp.readFile(file, "utf8")) as MemoEntry;
+      hit = JSON.parse(await fsp.readFile(file, "utf8")) as MemoEntry;
+    } catch {
+      // A cache given with the manifest (a ConfigMap of type Cache in a -t file: `dflow export`'s for reuse_step), as Argo reads it.
+      const given = configMapKey(this.wf.configMaps, { name: cacheName, key });
+      if (given !== undefined) hit = fromArgoEntry(given, `ConfigMap ${cacheName} data.${key}`);
+    }
+    if (hit) {
       // An entry whose artifacts are gone from the repository (their workflow deleted) is a miss.
       const arts = hit.outputs?.artifacts ?? [];
       if ((Date.now() - hit.at) / 1000 <= maxAge && arts.every((a) => a.key !== undefined && fs.existsSync(path.join(artifactRepository(), a.key)))) {
@@ -546,8 +553,6 @@ class Run {
         this.store.finish(node, "Succeeded");
         return { node, phase: "Succeeded", outputs };
       }
-    } catch {
-      // no entry
     }
     const out = await this.body(t, node, vars, scope, inArts, maxEnd);
     if (out.phase === "Succeeded") {

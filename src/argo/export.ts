@@ -74,6 +74,24 @@ export interface ExportOptions {
   bundle?: (modules: string[]) => OPBundle;
   /** Renders DispatcherExecutor and SlurmRemoteExecutor steps (without it they are refused). */
   dispatcher?: DispatcherRendering;
+  /**
+   * Steps of an earlier run (`query_step()`) to reuse, as `submit({ reuse_step })` reuses them: as
+   * dflow's default mode does, a memoization cache (a ConfigMap) for each keyed one that succeeded,
+   * which the workflow's keyed templates look up; their artifacts go in the repository (`uploads`).
+   */
+  reuse_step?: ReusedStep[];
+}
+
+/** What the export reads of a step to reuse (engine/api/steps-on-disk.ts ArgoStep). */
+export interface ReusedStep {
+  workflow: string;
+  /** The step directory's name. */
+  id: string;
+  key: string | null;
+  phase: string;
+  finishedAt: number | null;
+  inputs: { parameters: Record<string, { name: string; value: unknown }> };
+  outputs: { parameters: Record<string, { name: string; value: unknown }>; artifacts: Record<string, { name: string; local_path: string }> };
 }
 
 export interface ArgoExport {
@@ -166,7 +184,9 @@ class Renderer {
   constructor(
     readonly wf: ExportableWorkflow,
     readonly opts: ExportOptions,
-  ) {}
+  ) {
+    if (opts.reuse_step?.length) this.memoPrefix = wf.id ?? `${wf.name}-${Math.random().toString(36).slice(2, 7).padEnd(5, "0")}`;
+  }
 
   where(ctx: ErrorContext): ErrorContext {
     return { ...ctx, workflow: this.wf.name };
@@ -200,15 +220,22 @@ class Renderer {
     return t;
   }
 
+  /**
+   * With steps to reuse: the workflow's name, which prefixes its memoization keys and caches
+   * (dflow's convert_to_argo gives the workflow an id then, `<name>-<random>`).
+   */
+  private readonly memoPrefix: string | undefined;
+
   render(): ArgoExport {
     const entry = this.wf.entrypoint;
     if (!entry) this.fail("the workflow has no steps: wf.add(step) or new Workflow({ steps }) / ({ dag })", {});
+    const caches = this.memoPrefix ? this.reuseCaches(this.memoPrefix) : [];
     const modules = new Set<string>();
     this.collectModules(entry, modules);
     this.modules = [...modules].sort();
     const entryName = this.template(entry, {});
     const metadata = compact({
-      ...(this.wf.id ? { name: this.wf.id } : { generateName: `${this.wf.name}-` }),
+      ...(this.wf.id || this.memoPrefix ? { name: this.wf.id ?? this.memoPrefix } : { generateName: `${this.wf.name}-` }),
       annotations: this.wf.annotations,
       labels: this.wf.labels,
     });
@@ -220,8 +247,38 @@ class Renderer {
       templates: [...this.templates.values()],
       parallelism: this.wf.parallelism,
     });
-    const dependencies = [this.bundled?.manifest, this.dispatchBundle?.manifest, ...this.secrets.values()].filter((d): d is Obj => d !== undefined);
+    const dependencies = [this.bundled?.manifest, this.dispatchBundle?.manifest, ...this.secrets.values(), ...caches].filter((d): d is Obj => d !== undefined);
     return { workflow: { apiVersion: "argoproj.io/v1alpha1", kind: "Workflow", metadata, spec }, dependencies, uploads: this.uploads };
+  }
+
+  /**
+   * The memoization caches of the steps to reuse (dflow's handle_reused_step): a ConfigMap
+   * `dflow-<prefix>-<key>` of type Cache per keyed step that succeeded, holding its outputs under
+   * `<prefix>-<key>`, as Argo keeps a node's; its artifacts, files of this machine, go in the
+   * repository under `reuse/<workflow>/<step>/<name>` (uploads). Steps without a key are left
+   * out, as dflow leaves them, and so are steps that did not succeed, as `dflow run` leaves them.
+   */
+  private reuseCaches(prefix: string): Obj[] {
+    const out: Obj[] = [];
+    for (const s of this.opts.reuse_step ?? []) {
+      if (!s.key || s.phase !== "Succeeded") continue;
+      const ctx = { workflow: this.wf.name, step: s.key };
+      // An item of a sliced step saved its part into its workflow's merged artifact, which a memoized item of this one would not add to.
+      if (s.inputs.parameters.dflow_artifact_key) this.fail(`the step to reuse with key ${s.key} is an item of a sliced step (${s.workflow}/${s.id}); reusing sliced items cannot be exported yet: reuse the step's consumers instead, or run it with dflow run`, ctx);
+      const name = `dflow-${prefix}-${s.key}`;
+      const entry = `${prefix}-${s.key}`;
+      if (name.length > 253 || !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(name)) this.fail(`the key ${JSON.stringify(s.key)} of a step to reuse makes the ConfigMap name ${JSON.stringify(name)}, which Kubernetes refuses (lowercase letters, digits, '-' and '.', at most 253): use such keys to reuse steps on Argo`, ctx);
+      const parameters = Object.values(s.outputs.parameters).map((p) => ({ name: p.name, value: typeof p.value === "string" ? p.value : pyJson(p.value) }));
+      const artifacts = Object.values(s.outputs.artifacts).map((a) => {
+        const key = `reuse/${s.workflow}/${s.id}/${a.name}`;
+        this.uploads.push({ key, path: a.local_path });
+        return { name: a.name, s3: { key }, archive: { none: {} } };
+      });
+      const at = new Date((s.finishedAt ?? Date.now() / 1000) * 1000).toISOString().replace(/\.\d+Z$/, "Z");
+      const data = { nodeID: s.id, outputs: compact({ parameters: parameters.length ? parameters : undefined, artifacts: artifacts.length ? artifacts : undefined }), creationTimestamp: at, lastHitTimestamp: at };
+      out.push({ apiVersion: "v1", kind: "ConfigMap", metadata: { name, labels: { "workflows.argoproj.io/configmap-type": "Cache" } }, data: { [entry]: JSON.stringify(data) } });
+    }
+    return out;
   }
 
   /** One bundle of all the workflow's TS OP modules, made when the first TS OP is rendered (a refusal before costs no bundling). */
@@ -264,10 +321,10 @@ class Renderer {
       const name = this.freeName(base);
       this.templates.set(name, { name }); // taken while its steps render: they may call it
       this.composite.set(t, { ...names, [variant]: name });
-      this.templates.set(name, { ...this.renderTemplate(t, name, ctx, extra), name });
+      this.templates.set(name, { ...this.memoized(this.renderTemplate(t, name, ctx, extra), t, extra), name });
       return name;
     }
-    const rendered = this.renderTemplate(t, base, ctx, extra);
+    const rendered = this.memoized(this.renderTemplate(t, base, ctx, extra), t, extra);
     // The same rendering again is the same template: looked up by its text, not compared with each variant.
     const body = `${base}\n${JSON.stringify({ ...rendered, name: undefined })}`;
     const known = this.variants.get(body);
@@ -276,6 +333,17 @@ class Renderer {
     this.templates.set(name, { ...rendered, name });
     this.variants.set(body, name);
     return name;
+  }
+
+  /**
+   * With steps to reuse, a template that takes a key looks its outputs up by it (dflow's
+   * OPTemplate.handle_key): a hit is a reused step, and a miss runs and fills the cache. Argo's
+   * schema requires maxAge, which dflow leaves out: a century, for no limit.
+   */
+  private memoized(rendered: Obj, t: OPTemplate, extra: Variant): Obj {
+    if (!this.memoPrefix || !(extra.key || "dflow_key" in t.inputs.parameters)) return rendered;
+    const key = `${this.memoPrefix}-{{inputs.parameters.dflow_key}}`;
+    return { ...rendered, memoize: { key, maxAge: "876000h", cache: { configMap: { name: `dflow-${key}` } } } };
   }
 
   /** OP templates rendered, by their rendering (base name and body): a step's template is one of them or a new variant. */

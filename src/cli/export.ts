@@ -45,7 +45,7 @@ function writeOut(report: string, o: ExportCliOptions, YAML: typeof import("yaml
     const keys = p.keys.join(", ");
     const where = [`${keys} in the local artifact repository ${p.local} (dflow run, dflow server)`, ...(p.s3 ? [`${keys} in the S3 bucket ${p.s3.bucket} at ${p.s3.endpoint} (DFLOW_S3_ENDPOINT)`] : [])];
     process.stderr.write(
-      `dflow: put what the workflow reads from this machine (upload_artifact) in its artifact repositories, under the keys it reads: ${where.join("; ")}${p.s3 ? "" : ". A cluster's repository needs them too: set dflow's DFLOW_S3_ENDPOINT (and DFLOW_S3_ACCESS_KEY, DFLOW_S3_SECRET_KEY, DFLOW_S3_BUCKET_NAME) to the cluster's default artifact repository and export again, or copy them there under the same keys"}\n`,
+      `dflow: put what the workflow reads from this machine (upload_artifact, the artifacts of reused steps) in its artifact repositories, under the keys it reads: ${where.join("; ")}${p.s3 ? "" : ". A cluster's repository needs them too: set dflow's DFLOW_S3_ENDPOINT (and DFLOW_S3_ACCESS_KEY, DFLOW_S3_SECRET_KEY, DFLOW_S3_BUCKET_NAME) to the cluster's default artifact repository and export again, or copy them there under the same keys"}\n`,
     );
   }
   const configMaps = new Map<string, Record<string, unknown>>();
@@ -75,7 +75,7 @@ function writeOut(report: string, o: ExportCliOptions, YAML: typeof import("yaml
   // (`mode` makes a new file so from the start; chmod one that was there before).
   fs.writeFileSync(ops, docs(deps), secret ? { mode: 0o600 } : {});
   if (secret) fs.chmodSync(ops, 0o600);
-  const what = [prefixed("dflow-ts-ops-") && "the code of its TypeScript OPs", prefixed("dflow-ts-dispatch-") && "dflow-ts's dispatcher for its DispatcherExecutor steps", secret && "a Secret with their SSH key or password: keep the file private"].filter(Boolean).join(", ");
+  const what = [prefixed("dflow-ts-ops-") && "the code of its TypeScript OPs", prefixed("dflow-ts-dispatch-") && "dflow-ts's dispatcher for its DispatcherExecutor steps", secret && "a Secret with their SSH key or password: keep the file private", deps.some((d) => (d.metadata as { labels?: Record<string, string> } | undefined)?.labels?.["workflows.argoproj.io/configmap-type"] === "Cache") && "the memoization caches of its reused steps"].filter(Boolean).join(", ");
   // A local run needs the ConfigMap too, named explicitly: `dflow run wf.yaml` does not look beside the file.
   process.stderr.write(`dflow: wrote ${o.output} (workflow ${names}) and ${ops} (${what}); submit them with:\n  kubectl apply --server-side -f ${ops} && argo submit ${o.output}\nor run them here, without Kubernetes, with:\n  dflow run ${o.output} -t ${ops}\n`);
 }

@@ -160,7 +160,7 @@ describe("dflow export: every example", () => {
         expect(r.stderr).not.toMatch(/^\s+at /m);
       } else {
         // Only the word on what a workflow reads from this machine, put where its pods read it.
-        const published = /^dflow: put what the workflow reads from this machine \(upload_artifact\) in its artifact repositories, under the keys it reads: upload\/.* in the local artifact repository .*(\n|$)/m;
+        const published = /^dflow: put what the workflow reads from this machine \(upload_artifact, the artifacts of reused steps\) in its artifact repositories, under the keys it reads: upload\/.* in the local artifact repository .*(\n|$)/m;
         expect(published.test(r.stderr)).toBe(file === "simple-example.ts");
         expect(r.stderr.replace(published, "")).toBe("");
         expect(r.exitCode).toBe(0);
@@ -972,5 +972,55 @@ describe("dflow export, the command", () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("reuse_step, as dflow's default mode submits it", () => {
+  const reused = (key: string | null, extra: Partial<{ phase: string; inputs: Record<string, unknown> }> = {}) => ({
+    workflow: "old-abcde",
+    id: `old-abcde-${key ?? "x"}-12345`,
+    key,
+    phase: extra.phase ?? "Succeeded",
+    finishedAt: 1_780_000_000,
+    inputs: { parameters: Object.fromEntries(Object.entries(extra.inputs ?? {}).map(([name, value]) => [name, { name, value }])) },
+    outputs: { parameters: { y: { name: "y", value: 10 } }, artifacts: { out: { name: "out", local_path: "/work/old-abcde/step/outputs/artifacts/out" } } },
+  });
+
+  it("a Cache ConfigMap per keyed step that succeeded, its artifacts in the repository; keyed templates memoized by the workflow's name", () => {
+    const t = shell("t", { inputs: new Inputs({ parameters: { x: new InputParameter() } }) });
+    const wf = new Workflow({ name: "again" });
+    wf.add(new Step({ name: "a", template: t, parameters: { x: "1" }, key: "a" }));
+    wf.add(new Step({ name: "b", template: t, parameters: { x: "2" } }));
+    const { workflow, dependencies, uploads } = wf.to_argo({ reuse_step: [reused("a"), reused(null), reused("b", { phase: "Failed" })] });
+    expectValid(workflow as Obj);
+    const name = (workflow as Obj).metadata.name as string;
+    expect(name).toMatch(/^again-[a-z0-9]{5}$/);
+    const keyed = ((workflow as Obj).spec.templates as Obj[]).filter((x) => x.memoize);
+    expect(keyed).toHaveLength(1);
+    expect(keyed[0]!.memoize).toEqual({ key: `${name}-{{inputs.parameters.dflow_key}}`, maxAge: "876000h", cache: { configMap: { name: `dflow-${name}-{{inputs.parameters.dflow_key}}` } } });
+    // The step without a key and the one that failed are not reused.
+    const caches = (dependencies as Obj[]).filter((d) => d.kind === "ConfigMap" && d.metadata.labels?.["workflows.argoproj.io/configmap-type"] === "Cache");
+    expect(caches.map((c) => c.metadata.name)).toEqual([`dflow-${name}-a`]);
+    const entry = JSON.parse(caches[0]!.data[`${name}-a`]) as Obj;
+    expect(entry).toEqual({
+      nodeID: "old-abcde-a-12345",
+      outputs: { parameters: [{ name: "y", value: "10" }], artifacts: [{ name: "out", s3: { key: "reuse/old-abcde/old-abcde-a-12345/out" }, archive: { none: {} } }] },
+      creationTimestamp: "2026-05-28T20:26:40Z",
+      lastHitTimestamp: "2026-05-28T20:26:40Z",
+    });
+    expect(uploads).toEqual([{ key: "reuse/old-abcde/old-abcde-a-12345/out", path: "/work/old-abcde/step/outputs/artifacts/out" }]);
+    // Without steps to reuse, nothing is memoized and the name is generated.
+    const plain = wf.to_dict() as Obj;
+    expect(plain.metadata.generateName).toBe("again-");
+    expect((plain.spec.templates as Obj[]).some((x) => x.memoize)).toBe(false);
+  });
+
+  it("refused: an item of a sliced step, and a key Kubernetes cannot name a ConfigMap after", () => {
+    const wf = new Workflow({ name: "again" });
+    wf.add(new Step({ name: "a", template: shell("t"), parameters: { x: "1" }, key: "a" }));
+    expect(refusal(() => wf.to_dict({ reuse_step: [reused("sq-0", { inputs: { dflow_artifact_key: "old-abcde/old-abcde-sq-init-artifact-x" } })] })).message).toMatch(
+      /^workflow again, step sq-0: the step to reuse with key sq-0 is an item of a sliced step \(old-abcde\/old-abcde-sq-0-12345\); reusing sliced items cannot be exported yet/,
+    );
+    expect(refusal(() => wf.to_dict({ reuse_step: [reused("Step_A")] })).message).toMatch(/^workflow again, step Step_A: the key "Step_A" of a step to reuse makes the ConfigMap name "dflow-again-[a-z0-9]{5}-Step_A", which Kubernetes refuses/);
   });
 });

@@ -222,6 +222,33 @@ describe("other workflows exported and run back", () => {
   });
 });
 
+describe("reuse_step, exported", () => {
+  it("the steps of an earlier run are reused through the memoization caches the export writes: the reused step does not run, its (modified) output flows on", async () => {
+    const cwd = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "dflow-roundtrip-")));
+    // The steps' log of runs: outside /tmp, which each pod of the Argo run has its own of.
+    const state = fs.mkdtempSync(path.join("/var/tmp", "dflow-reuse-export-"));
+    const env = { COUNTER: path.join(state, "counter"), FIXED_MARKER: path.join(state, "fixed") };
+    try {
+      const first = await dflow(cwd, ["run", path.join(root, "fixtures", "workflows", "fixable.ts")], env);
+      expect(first.exitCode, first.out).not.toBe(0); // middle fails until the fix
+      fs.writeFileSync(env.FIXED_MARKER, "");
+      const exported = await dflow(cwd, ["export", path.join(root, "fixtures", "workflows", "reuse-export.ts"), "-o", "wf.yaml", "--image", "busybox"], { ...env, OLD_ID: first.ids[0]! });
+      expect(exported.exitCode, exported.out).toBe(0);
+      expect(fs.readFileSync(path.join(cwd, "wf.ops.yaml"), "utf8")).toContain("workflows.argoproj.io/configmap-type: Cache");
+      const run = await dflow(cwd, ["run", "wf.yaml", "-t", "wf.ops.yaml"], env);
+      expect(run.exitCode, run.out).toBe(0);
+      // first ran once, in the earlier run; middle failed there and ran again here, then last.
+      expect(fs.readFileSync(env.COUNTER, "utf8").trim().split("\n")).toEqual(["first", "middle", "middle", "last"]);
+      const argo = await viaArgo(cwd, run.ids[0]!);
+      expect(argo.steps.get("first")?.outputs.y).toBe("10");
+      expect(argo.steps.get("last")?.outputs.y).toBe("40");
+    } finally {
+      fs.rmSync(cwd, { recursive: true, force: true });
+      fs.rmSync(state, { recursive: true, force: true });
+    }
+  });
+});
+
 // The same example against the real local Slurm over SSH (test/hpc): through Argo, each step is a pod
 // that submits its job with the key and known_hosts the export put in a Secret.
 const hpc = hpcInfo();
