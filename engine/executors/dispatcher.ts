@@ -19,6 +19,7 @@ import { buildSubmission } from "../dispatcher/hash.js";
 import type { NormalizedMachine } from "../dispatcher/schema.js";
 import { dispatcherInput, mergeOutputs, type normalizeDicts, type RemoteStep } from "./dispatcher-input.js";
 import { parseJsonLoose, pyJson } from "../store/values.js";
+import { writeCatalog } from "../artifacts/catalog.js";
 import { JobFailed, SchedulerTransient, Submission, SubmissionError } from "../dispatcher/submission.js";
 import { clusterFor, type Cluster } from "./clusters.js";
 import type { RunContext } from "../context.js";
@@ -130,9 +131,26 @@ export async function mergeSlicedOutputs(files: string[], workdir: string, n: nu
   }
 }
 
+/**
+ * merge_sliced_step over no items: nothing to submit (dflow's pod submits no task). Its output
+ * parameters are empty lists, its other backward files (the artifacts) empty, as a sliced
+ * fan-out without items leaves them.
+ */
+export async function emptyMergedOutputs(params: string[], backward: string[], workdir: string): Promise<void> {
+  for (const f of params) {
+    await fsp.mkdir(path.dirname(path.join(workdir, f)), { recursive: true });
+    await fsp.writeFile(path.join(workdir, f), "[]");
+  }
+  for (const f of backward) if (f !== "log" && !params.includes(f)) await writeCatalog(path.join(workdir, f), []);
+}
+
 export async function runDispatched(step: RemoteStep, ctx: RunContext, extraForward: string[], logFile: string): Promise<void> {
   const o = step.template.remote!.options as DispatcherExecutorOptions;
   const where = { workflow: ctx.wfid, step: step.stepName };
+  if (step.mergedTasks === 0) {
+    const d = dispatcherInput({ ...step, mergedTasks: undefined }, o, extraForward);
+    return emptyMergedOutputs(mergeOutputs(step.template).params.map((p) => p.file), d.tasks[0]!.backward_files, step.workdir);
+  }
   const input = dispatcherInput(step, o, extraForward);
   const abort = new AbortController();
   let timedOut = false;

@@ -167,6 +167,16 @@ describe("merge_sliced_step (Shell batch, LocalContext)", () => {
     expect(String(s!.outputs.parameters.n!.value).trim()).toBe("10");
   });
 
+  it("over no items: one step, nothing submitted, empty lists (as dflow's pod with no task)", async () => {
+    const wf = new Workflow({ name: "merged-empty", context: localShell({ merge_sliced_step: true }) });
+    wf.add(new Step({ name: "squares", template: sliced(), parameters: { data: [] } }));
+    const { status } = await wf.submit();
+    expect(status).toBe("Succeeded");
+    const [step] = wf.query_step({ name: "squares" });
+    expect(step!.outputs.parameters.square!.value).toEqual([]);
+    expect(fs.existsSync(path.join(step!.dir!, "job_ids"))).toBe(false);
+  });
+
   it("a failing slice fails the step, with the job's log", async () => {
     const wf = new Workflow({ name: "merged-fail", context: localShell({ merge_sliced_step: true, machine_dict: { batch_type: "Shell", context_type: "LocalContext", remote_root: path.join(ws.dir, "jobs"), retry_count: 0 } }) });
     wf.add(new Step({ name: "squares", template: sliced(), parameters: { data: [1, 2.5, 3] } }));
