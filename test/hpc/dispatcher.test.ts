@@ -212,6 +212,26 @@ d("DispatcherExecutor on the local Slurm over SSH", () => {
     expect((await ssh(info, `cd ${rr} && ls slurm-*.out`)).stdout.trim()).toBe(`slurm-${id}.out`);
   });
 
+  it("merge_sliced_step, the engine killed while its jobs run: dflow retry re-attaches to the same submission (its 2 jobs, none again)", async () => {
+    const cwd = freshDir();
+    const env = { SCENARIO: "mergedlong", SLEEP: "6", HPC_CLEAN: "0", HPC_TEST_TAG: `mergedkill-${process.pid}` };
+    const child = run("hpc-e2e.ts", cwd, env);
+    const [wf, step] = await firstJob(cwd, child);
+    const rr = await waitFor("the submission's remote directory", () => /in \S+?:\d+:(\S+) \(/.exec(fs.readFileSync(path.join(step, "dispatcher.log"), "utf8"))?.[1]);
+    // Both jobs in the submission's state file on the cluster (what a retry recovers from).
+    const ids = await waitFor("both jobs in the state file", async () => {
+      const state = (await ssh(info, `cat ${rr}/${path.basename(rr)}.json`)).stdout;
+      const found = [...state.matchAll(/"job_id": "?(\d+)"?/g)].map((m) => m[1]!);
+      return found.length === 2 ? found : null;
+    });
+    process.kill(enginePid(wf), "SIGKILL");
+    await child;
+    const r = await execa(process.execPath, [cli, "retry", path.basename(wf)], { cwd, reject: false, all: true, env: { DFLOW_TEST_HPC: process.env.DFLOW_TEST_HPC!, ...env } });
+    expect(r.exitCode, r.all).toBe(0);
+    expect(jobIds(step).sort()).toEqual([...ids].sort());
+    expect(JSON.parse(fs.readFileSync(path.join(step, "outputs", "parameters", "square"), "utf8"))).toEqual([1, 4, 9, 16]);
+  });
+
   it("an unknown host key is refused with its fingerprint and how to add it; nothing is submitted", async () => {
     const cwd = freshDir();
     fs.writeFileSync(path.join(cwd, "empty_known_hosts"), "");
