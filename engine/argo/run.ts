@@ -74,6 +74,22 @@ import { SCHEDULED_TIME } from "./cron.js";
 import { HOST_NODE, POD_IP, type ProbeExec, waitReady } from "./probe.js";
 import { type S3Keys, cloneGitArtifact, fetchHttpArtifact, fetchS3Artifact, listS3Keys, putS3Artifact } from "./remote.js";
 
+/** The template's timeout passed while its node waited for a lock. */
+class LockTimeout extends Error {}
+
+/** An abort at `timeout` (a Go duration) after `start` (ms), for a wait for locks; a duration Argo cannot read is left to the pod, which fails on it. */
+function lockTimeout(timeout: string, start: number): { signal: AbortSignal; clear(): void } | undefined {
+  let ms: number;
+  try {
+    ms = parseGoDuration(timeout) / 1e6;
+  } catch {
+    return undefined;
+  }
+  const c = new AbortController();
+  const timer = setTimeout(() => c.abort(new LockTimeout("timeout")), Math.max(0, start + ms - Date.now()));
+  return { signal: c.signal, clear: () => clearTimeout(timer) };
+}
+
 const str = (v: unknown): string => (v === undefined || v === null ? "" : typeof v === "string" ? v : typeof v === "object" ? JSON.stringify(v) : String(v));
 
 /** An ISO time in RFC 3339 to the second, as Argo's controller writes times into variables ("" stays ""). */
@@ -504,14 +520,35 @@ class Run {
       // Global and input tags are replaced in the whole template now; steps.*, tasks.*, item later (§4.1).
       const body = substituteDeep(t, vars, ["inline", "name", "inputs"]) as ArgoTemplate;
       if (t.inputs !== undefined) body.inputs = inputs.declared;
-      const run = () => this.memoized(body, node, vars, scope, inputs.artifacts, maxEnd);
-      // Waiting for a lock, the node is Pending with Argo's message (`argo get` shows who waits for what).
-      return await withLocks(body.synchronization, this.wf, run, (message) => {
-        node.phase = message ? "Pending" : "Running";
-        if (message) node.message = message;
-        else delete node.message;
-        this.store.save(node);
-      });
+      const waitFrom = Date.now();
+      const run = () => {
+        if (body.synchronization !== undefined) this.lockWaits.set(node, Date.now() - waitFrom);
+        return this.memoized(body, node, vars, scope, inputs.artifacts, maxEnd);
+      };
+      // A template's timeout counts from its node's start, its wait for a lock included: Argo
+      // fails a node still Pending past it ("timeout"; checkTemplateTimeout).
+      const giveUp = body.synchronization !== undefined && body.timeout !== undefined ? lockTimeout(str(body.timeout), Date.parse(node.startedAt)) : undefined;
+      try {
+        // Waiting for a lock, the node is Pending with Argo's message (`argo get` shows who waits for what).
+        return await withLocks(
+          body.synchronization,
+          this.wf,
+          run,
+          (message) => {
+            node.phase = message ? "Pending" : "Running";
+            if (message) node.message = message;
+            else delete node.message;
+            this.store.save(node);
+          },
+          giveUp?.signal,
+        );
+      } catch (e) {
+        if (!(e instanceof LockTimeout)) throw e;
+        this.fail(node, "Failed", "timeout");
+        return { node, phase: "Failed", outputs: emptyOutputs() };
+      } finally {
+        giveUp?.clear();
+      }
     } catch (e) {
       const message = e instanceof Error ? e.message : String(e);
       // Whatever kept the template from running (a reference, an input, an artifact) is an Error, not a Failure (§3).
@@ -519,6 +556,9 @@ class Run {
       return { node, phase: node.phase, outputs: emptyOutputs() };
     }
   }
+
+  /** How long a node waited for its locks (ms): its template's timeout counts that wait, as Argo's does. */
+  private readonly lockWaits = new WeakMap<ArgoNode, number>();
 
   fail(node: ArgoNode, phase: NodePhase, message: string): void {
     this.store.finish(node, phase, message);
@@ -677,8 +717,9 @@ class Run {
     const run = async (): Promise<Outcome> => {
       // Held while the workflow is suspended: Pending, as Argo shows a pod not created yet.
       const halt = await this.control?.beforePod(() => this.store.save(Object.assign(node, { phase: "Pending" })));
-      // When the pod is asked for: past the workflow's parallelism and a suspension (Argo has no node for such a pod yet).
-      const asked = Date.now();
+      // When the pod is asked for: past the workflow's parallelism and a suspension (Argo has no
+      // node for such a pod yet), less the node's wait for a lock (Pending, which Argo counts).
+      const asked = Date.now() - (this.lockWaits.get(node) ?? 0);
       if (node.phase === "Pending") this.store.save(Object.assign(node, { phase: "Running" }));
       if (halt) {
         this.fail(node, "Failed", halt);

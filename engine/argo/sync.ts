@@ -119,11 +119,31 @@ function waitingMessage(lock: SyncLock, m: LimitFunction): string {
  * Run `fn` holding the locks of a `synchronization` field. `waiting` is told
  * Argo's message when a lock is not free at once, and undefined once all are held.
  */
-export function withLocks<T>(synchronization: unknown, wf: Pick<ArgoWorkflow, "metadata" | "configMaps" | "syncLimits">, fn: () => Promise<T>, waiting?: (message: string | undefined) => void): Promise<T> {
+export function withLocks<T>(synchronization: unknown, wf: Pick<ArgoWorkflow, "metadata" | "configMaps" | "syncLimits">, fn: () => Promise<T>, waiting?: (message: string | undefined) => void, signal?: AbortSignal): Promise<T> {
   const held = synchronization === undefined ? [] : syncLocks(synchronization, wf);
   let waited = false;
+  // `signal` gives up the wait (the template's timeout, for which Argo fails a node still
+  // Pending): the wait ends at once with its reason, each lock already taken is let go, and a
+  // turn still queued lets go as soon as it comes. Once `fn` runs, the signal is its own business.
+  let started = false;
+  let abandoned = false;
+  const giveUp = <R>(p: Promise<R>): Promise<R> =>
+    !signal
+      ? p
+      : new Promise<R>((resolve, reject) => {
+          const onAbort = () => {
+            if (started) return;
+            abandoned = true;
+            reject(signal.reason);
+          };
+          if (signal.aborted) onAbort();
+          else signal.addEventListener("abort", onAbort, { once: true });
+          p.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+        });
   const hold = (i: number): Promise<T> => {
     if (i >= held.length) {
+      if (abandoned) return Promise.reject(signal!.reason);
+      started = true;
       if (waited) waiting?.(undefined);
       return fn();
     }
@@ -134,7 +154,7 @@ export function withLocks<T>(synchronization: unknown, wf: Pick<ArgoWorkflow, "m
       waited = true;
       waiting?.(waitingMessage(held[i], m));
     }
-    return m(() => hold(i + 1));
+    return giveUp(m(() => (abandoned ? Promise.reject(signal!.reason) : hold(i + 1))));
   };
   return hold(0);
 }

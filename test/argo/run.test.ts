@@ -847,6 +847,45 @@ describe("database locks (Argo's multi-controller locks: one controller here, th
     expect([b.phase, b.message]).toEqual(["Succeeded", undefined]);
   });
 
+  it("a template's timeout counts its node's wait for a lock, as Argo's does: a node still Pending past it fails, `timeout`, and takes no lock", async () => {
+    const shared = fs.mkdtempSync(path.join(work, "locktimeout-"));
+    const wf = Workflow.from_yaml(manifest("lock-timeout-")`
+  entrypoint: main
+  volumes: [{name: shared, hostPath: {path: ${shared}}}]
+  templates:
+  - name: main
+    dag:
+      tasks:
+      - {name: a, template: hold}
+      - {name: held, template: held}
+      - {name: b, template: hold, dependencies: [held], arguments: {parameters: [{name: timeout, value: 1s}]}, continueOn: {failed: true}}
+  - name: hold
+    inputs: {parameters: [{name: timeout, value: 1h}]}
+    timeout: "{{inputs.parameters.timeout}}"
+    synchronization: {mutexes: [{name: m}]}
+    script: {image: alpine, command: [sh], source: "touch /shared/held-{{pod.name}}; while [ ! -e /shared/go ]; do sleep 0.05; done", volumeMounts: [{name: shared, mountPath: /shared}]}
+  - name: held
+    script: {image: alpine, command: [sh], source: "while ! ls /shared | grep -q held-; do sleep 0.05; done", volumeMounts: [{name: shared, mountPath: /shared}]}
+`);
+    // a holds the mutex until the test says go; b, started once a holds it, wants it with a timeout of 1s and fails while still waiting.
+    const ran = wf.submit();
+    const failed = await until("b failed while waiting for the mutex", () => wf.id && Object.values(wf.status()?.nodes ?? {}).find((n) => n.displayName === "b" && n.phase === "Failed"));
+    expect(failed.message).toBe("timeout");
+    // It never ran (no pod of its own), and holds nothing: a later holder gets the mutex.
+    expect(fs.readdirSync(shared).filter((f) => f.startsWith("held-"))).toHaveLength(1);
+    fs.writeFileSync(path.join(shared, "go"), "");
+    expect((await ran).phase).toBe("Succeeded");
+    const again = Workflow.from_yaml(manifest("lock-after-")`
+  entrypoint: hold
+  templates:
+  - name: hold
+    timeout: 1h
+    synchronization: {mutexes: [{name: m}]}
+    script: {image: alpine, command: [sh], source: "true"}
+`);
+    expect((await again.submit()).phase).toBe("Succeeded");
+  });
+
   it("a lowered limit holds the next holder back while the old limit's holders run (one semaphore, the newest limit)", async () => {
     const shared = fs.mkdtempSync(path.join(work, "lowered-"));
     const HELD = manifest("held-")`  entrypoint: hold
