@@ -13,6 +13,8 @@
 // (dflow also writes empty lists/maps and `false` flags; we leave them out,
 // which Argo reads the same).
 import { createHash } from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
 import { DflowConfigError, type ErrorContext } from "../errors.js";
 import { ArgoSequence, ArgoVar, conditionText, exprOf } from "../expr.js";
 import { InputArtifact, InputParameter, OutputArtifact, OutputParameter, StepItemCount, StepOutputArtifact, StepOutputParameter, typeString } from "../io.js";
@@ -87,6 +89,8 @@ export interface ReusedStep {
   workflow: string;
   /** The step directory's name. */
   id: string;
+  /** The step directory (its workflow's directory is in the work directory, beside the artifacts' storage). */
+  dir: string;
   key: string | null;
   phase: string;
   finishedAt: number | null;
@@ -257,26 +261,62 @@ class Renderer {
    * `<prefix>-<key>`, as Argo keeps a node's; its artifacts, files of this machine, go in the
    * repository under `reuse/<workflow>/<step>/<name>` (uploads). Steps without a key are left
    * out, as dflow leaves them, and so are steps that did not succeed, as `dflow run` leaves them.
+   *
+   * A reused item of a keyed sliced step saved its part into its group's storage
+   * (`<workflow>/<group key>`, every item's merged): that storage goes in the repository whole,
+   * under `reuse/<workflow>/<group key>`, and the group's init-artifact step gets a cache too
+   * (`<prefix>-<group key>-init-artifact`, as dflow's handle_reused_artifact makes one) that
+   * points the group there: the items that run save their parts beside the reused ones, and
+   * consumers read them all.
    */
   private reuseCaches(prefix: string): Obj[] {
     const out: Obj[] = [];
+    const cache = (name: string, ctx: ErrorContext, what: string, entry: Obj) => {
+      const cm = `dflow-${name}`;
+      if (cm.length > 253 || !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(cm)) this.fail(`${what} makes the ConfigMap name ${JSON.stringify(cm)}, which Kubernetes refuses (lowercase letters, digits, '-' and '.', at most 253): use such keys to reuse steps on Argo`, ctx);
+      out.push({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: cm, labels: { "workflows.argoproj.io/configmap-type": "Cache" } }, data: { [name]: JSON.stringify(entry) } });
+    };
+    const groups = new Set<string>();
     for (const s of this.opts.reuse_step ?? []) {
       if (!s.key || s.phase !== "Succeeded") continue;
       const ctx = { workflow: this.wf.name, step: s.key };
-      // An item of a sliced step saved its part into its workflow's merged artifact, which a memoized item of this one would not add to.
-      if (s.inputs.parameters.dflow_artifact_key) this.fail(`the step to reuse with key ${s.key} is an item of a sliced step (${s.workflow}/${s.id}); reusing sliced items cannot be exported yet: reuse the step's consumers instead, or run it with dflow run`, ctx);
-      const name = `dflow-${prefix}-${s.key}`;
-      const entry = `${prefix}-${s.key}`;
-      if (name.length > 253 || !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(name)) this.fail(`the key ${JSON.stringify(s.key)} of a step to reuse makes the ConfigMap name ${JSON.stringify(name)}, which Kubernetes refuses (lowercase letters, digits, '-' and '.', at most 253): use such keys to reuse steps on Argo`, ctx);
+      const at = new Date((s.finishedAt ?? Date.now() / 1000) * 1000).toISOString().replace(/\.\d+Z$/, "Z");
+      // A sliced item: its group's storage, and the group's init-artifact cache, once per group.
+      const groupKey = s.inputs.parameters.dflow_artifact_key?.value;
+      let group: { key: string; dir: string } | undefined;
+      if (groupKey !== undefined) {
+        const g = String(groupKey);
+        if (!g.startsWith(`${s.workflow}/`) || Object.keys(s.inputs.parameters).some((n) => /^dflow_.+_sub_path$/.test(n))) {
+          this.fail(`the step to reuse with key ${s.key} is an item of a sliced step (${s.workflow}/${s.id}) whose slices are ${g.startsWith(`${s.workflow}/`) ? "sub-paths" : "not kept under its workflow"}; reusing such items cannot be exported yet: reuse the step's consumers instead, or run it with dflow run`, ctx);
+        }
+        group = { key: `reuse/${g}`, dir: path.join(path.dirname(path.dirname(s.dir)), g) };
+        if (!groups.has(g)) {
+          groups.add(g);
+          this.uploads.push({ key: group.key, path: group.dir });
+          const names = fs.existsSync(group.dir) ? fs.readdirSync(group.dir).filter((n) => fs.statSync(path.join(group!.dir, n)).isDirectory()).sort() : [];
+          cache(`${prefix}-${g.slice(s.workflow.length + 1)}-init-artifact`, ctx, `the group of the step to reuse with key ${s.key}`, {
+            nodeID: `${s.id}-init-artifact`,
+            outputs: compact({ parameters: [{ name: "dflow_artifact_key", value: group.key }], artifacts: names.length ? names.map((n) => ({ name: n, s3: { key: `${group!.key}/${n}` }, archive: { none: {} } })) : undefined }),
+            creationTimestamp: at,
+            lastHitTimestamp: at,
+          });
+        }
+      }
       const parameters = Object.values(s.outputs.parameters).map((p) => ({ name: p.name, value: typeof p.value === "string" ? p.value : pyJson(p.value) }));
       const artifacts = Object.values(s.outputs.artifacts).map((a) => {
+        // A sliced output is its group's storage (the item's outputs link there), put in the repository once above.
+        const real = fs.existsSync(a.local_path) ? fs.realpathSync(a.local_path) : a.local_path;
+        if (group && path.dirname(real) === fs.realpathSync(group.dir)) return { name: a.name, s3: { key: `${group.key}/${path.basename(real)}` }, archive: { none: {} } };
         const key = `reuse/${s.workflow}/${s.id}/${a.name}`;
         this.uploads.push({ key, path: a.local_path });
         return { name: a.name, s3: { key }, archive: { none: {} } };
       });
-      const at = new Date((s.finishedAt ?? Date.now() / 1000) * 1000).toISOString().replace(/\.\d+Z$/, "Z");
-      const data = { nodeID: s.id, outputs: compact({ parameters: parameters.length ? parameters : undefined, artifacts: artifacts.length ? artifacts : undefined }), creationTimestamp: at, lastHitTimestamp: at };
-      out.push({ apiVersion: "v1", kind: "ConfigMap", metadata: { name, labels: { "workflows.argoproj.io/configmap-type": "Cache" } }, data: { [entry]: JSON.stringify(data) } });
+      cache(`${prefix}-${s.key}`, ctx, `the key ${JSON.stringify(s.key)} of a step to reuse`, {
+        nodeID: s.id,
+        outputs: compact({ parameters: parameters.length ? parameters : undefined, artifacts: artifacts.length ? artifacts : undefined }),
+        creationTimestamp: at,
+        lastHitTimestamp: at,
+      });
     }
     return out;
   }
@@ -341,8 +381,11 @@ class Renderer {
    * schema requires maxAge, which dflow leaves out: a century, for no limit.
    */
   private memoized(rendered: Obj, t: OPTemplate, extra: Variant): Obj {
-    if (!this.memoPrefix || !(extra.key || "dflow_key" in t.inputs.parameters)) return rendered;
-    const key = `${this.memoPrefix}-{{inputs.parameters.dflow_key}}`;
+    if (!this.memoPrefix) return rendered;
+    // A keyed sliced step's init-artifact step is memoized by its group (dflow's handle_key): a reused group's storage.
+    const by = extra.key || "dflow_key" in t.inputs.parameters ? "{{inputs.parameters.dflow_key}}" : "dflow_group_key" in t.inputs.parameters ? "{{inputs.parameters.dflow_group_key}}-init-artifact" : undefined;
+    if (!by) return rendered;
+    const key = `${this.memoPrefix}-${by}`;
     return { ...rendered, memoize: { key, maxAge: "876000h", cache: { configMap: { name: `dflow-${key}` } } } };
   }
 

@@ -979,6 +979,7 @@ describe("reuse_step, as dflow's default mode submits it", () => {
   const reused = (key: string | null, extra: Partial<{ phase: string; inputs: Record<string, unknown> }> = {}) => ({
     workflow: "old-abcde",
     id: `old-abcde-${key ?? "x"}-12345`,
+    dir: `/work/old-abcde/old-abcde-${key ?? "x"}-12345`,
     key,
     phase: extra.phase ?? "Succeeded",
     finishedAt: 1_780_000_000,
@@ -1015,11 +1016,27 @@ describe("reuse_step, as dflow's default mode submits it", () => {
     expect((plain.spec.templates as Obj[]).some((x) => x.memoize)).toBe(false);
   });
 
-  it("refused: an item of a sliced step, and a key Kubernetes cannot name a ConfigMap after", () => {
+  it("an item of a keyed sliced step: its group's storage in the repository, and a cache for the group's init-artifact step that points there", () => {
+    const t = new TsOPTemplate(Process, { slices: new Slices({ input_parameter: ["data"], output_parameter: ["square"], output_artifact: ["output"] }) });
+    const wf = new Workflow({ name: "again" });
+    wf.add(new Step({ name: "sq", template: t, parameters: { data: [1, 2] }, key: "sq-{{item}}" }));
+    const item = { ...reused("sq-0", { inputs: { dflow_artifact_key: "old-abcde/sq-group" } }), outputs: { parameters: { square: { name: "square", value: '[{"dflow_list_item": 1, "order": 0}]' } }, artifacts: {} } };
+    const { workflow, dependencies, uploads } = wf.to_argo({ reuse_step: [item] });
+    const name = (workflow as Obj).metadata.name as string;
+    expect(uploads).toEqual([{ key: "reuse/old-abcde/sq-group", path: "/work/old-abcde/sq-group" }]);
+    const caches = Object.fromEntries((dependencies as Obj[]).filter((d) => d.metadata.labels?.["workflows.argoproj.io/configmap-type"] === "Cache").map((c) => [c.metadata.name, JSON.parse(Object.values(c.data as Obj)[0] as string)]));
+    expect(Object.keys(caches).sort()).toEqual([`dflow-${name}-sq-0`, `dflow-${name}-sq-group-init-artifact`]);
+    expect(caches[`dflow-${name}-sq-group-init-artifact`].outputs.parameters).toEqual([{ name: "dflow_artifact_key", value: "reuse/old-abcde/sq-group" }]);
+    // The init-artifact template is memoized by the group key, as dflow's handle_key does.
+    const init = ((workflow as Obj).spec.templates as Obj[]).find((x) => x.name.endsWith("init-artifact"))!;
+    expect(init.memoize.key).toBe(`${name}-{{inputs.parameters.dflow_group_key}}-init-artifact`);
+  });
+
+  it("refused: an item of a sliced step in sub-path mode, and a key Kubernetes cannot name a ConfigMap after", () => {
     const wf = new Workflow({ name: "again" });
     wf.add(new Step({ name: "a", template: shell("t"), parameters: { x: "1" }, key: "a" }));
-    expect(refusal(() => wf.to_dict({ reuse_step: [reused("sq-0", { inputs: { dflow_artifact_key: "old-abcde/old-abcde-sq-init-artifact-x" } })] })).message).toMatch(
-      /^workflow again, step sq-0: the step to reuse with key sq-0 is an item of a sliced step \(old-abcde\/old-abcde-sq-0-12345\); reusing sliced items cannot be exported yet/,
+    expect(refusal(() => wf.to_dict({ reuse_step: [reused("sq-0", { inputs: { dflow_artifact_key: "old-abcde/sq-group", dflow_foo_sub_path: "foo1.txt" } })] })).message).toMatch(
+      /^workflow again, step sq-0: the step to reuse with key sq-0 is an item of a sliced step \(old-abcde\/old-abcde-sq-0-12345\) whose slices are sub-paths; reusing such items cannot be exported yet/,
     );
     expect(refusal(() => wf.to_dict({ reuse_step: [reused("Step_A")] })).message).toMatch(/^workflow again, step Step_A: the key "Step_A" of a step to reuse makes the ConfigMap name "dflow-again-[a-z0-9]{5}-Step_A", which Kubernetes refuses/);
   });

@@ -249,6 +249,34 @@ describe("reuse_step, exported", () => {
   });
 });
 
+describe("reuse_step of a keyed sliced step's items, exported", () => {
+  it("the reused items are cache hits, their group's storage in the repository: only the others run, and the consumer sees every slice", async () => {
+    const cwd = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "dflow-roundtrip-")));
+    const state = fs.mkdtempSync(path.join("/var/tmp", "dflow-reuse-slices-"));
+    const env = { COUNTER: path.join(state, "counter"), FIXED_MARKER: path.join(state, "fixed") };
+    const script = path.join(root, "fixtures", "workflows", "fixable-slices.ts");
+    try {
+      const first = await dflow(cwd, ["run", script], env);
+      expect(first.exitCode, first.out).not.toBe(0); // items 1 and 3 fail until the fix
+      const ran = () => fs.readFileSync(env.COUNTER, "utf8").trim().split("\n").map(Number);
+      expect(ran().sort()).toEqual([0, 1, 2, 3]);
+      fs.writeFileSync(env.FIXED_MARKER, "");
+      const exported = await dflow(cwd, ["export", script, "-o", "wf.yaml"], { ...env, OLD_ID: first.ids[0]! });
+      expect(exported.exitCode, exported.out).toBe(0);
+      expect(fs.readFileSync(path.join(cwd, "wf.ops.yaml"), "utf8")).toMatch(/name: dflow-fixable-slices-[a-z0-9]{5}-sq-group-init-artifact$/m);
+      const run = await dflow(cwd, ["run", "wf.yaml", "-t", "wf.ops.yaml"], env);
+      expect(run.exitCode, run.out).toBe(0);
+      // Items 0 and 2 were reused; 1 and 3 ran again.
+      expect(ran().slice(4).sort()).toEqual([1, 3]);
+      const argo = await viaArgo(cwd, run.ids[0]!);
+      expect(argo.steps.get("sum")?.outputs).toMatchObject({ count: "4", total: "14" });
+    } finally {
+      fs.rmSync(cwd, { recursive: true, force: true });
+      fs.rmSync(state, { recursive: true, force: true });
+    }
+  });
+});
+
 // The same example against the real local Slurm over SSH (test/hpc): through Argo, each step is a pod
 // that submits its job with the key and known_hosts the export put in a Secret.
 const hpc = hpcInfo();
