@@ -290,10 +290,12 @@ class Renderer {
           this.fail(`the step to reuse with key ${s.key} is an item of a sliced step (${s.workflow}/${s.id}) whose slices are ${g.startsWith(`${s.workflow}/`) ? "sub-paths" : "not kept under its workflow"}; reusing such items cannot be exported yet: reuse the step's consumers instead, or run it with dflow run`, ctx);
         }
         group = { key: `reuse/${g}`, dir: path.join(path.dirname(path.dirname(s.dir)), g) };
+        if (!fs.existsSync(group.dir)) this.fail(`the step to reuse with key ${s.key} saved its slices in ${group.dir}, which is gone: reuse the steps of a run whose files are still there`, ctx);
+        group.dir = fs.realpathSync(group.dir);
         if (!groups.has(g)) {
           groups.add(g);
           this.uploads.push({ key: group.key, path: group.dir });
-          const names = fs.existsSync(group.dir) ? fs.readdirSync(group.dir).filter((n) => fs.statSync(path.join(group!.dir, n)).isDirectory()).sort() : [];
+          const names = fs.readdirSync(group.dir).filter((n) => fs.statSync(path.join(group!.dir, n)).isDirectory()).sort();
           cache(`${prefix}-${g.slice(s.workflow.length + 1)}-init-artifact`, ctx, `the group of the step to reuse with key ${s.key}`, {
             nodeID: `${s.id}-init-artifact`,
             outputs: compact({ parameters: [{ name: "dflow_artifact_key", value: group.key }], artifacts: names.length ? names.map((n) => ({ name: n, s3: { key: `${group!.key}/${n}` }, archive: { none: {} } })) : undefined }),
@@ -304,9 +306,10 @@ class Renderer {
       }
       const parameters = Object.values(s.outputs.parameters).map((p) => ({ name: p.name, value: typeof p.value === "string" ? p.value : pyJson(p.value) }));
       const artifacts = Object.values(s.outputs.artifacts).map((a) => {
+        if (!fs.existsSync(a.local_path)) this.fail(`the output artifact ${a.name} of the step to reuse with key ${s.key} is gone (${a.local_path}): reuse the steps of a run whose files are still there`, { ...ctx, artifact: a.name });
         // A sliced output is its group's storage (the item's outputs link there), put in the repository once above.
-        const real = fs.existsSync(a.local_path) ? fs.realpathSync(a.local_path) : a.local_path;
-        if (group && path.dirname(real) === fs.realpathSync(group.dir)) return { name: a.name, s3: { key: `${group.key}/${path.basename(real)}` }, archive: { none: {} } };
+        const real = fs.realpathSync(a.local_path);
+        if (group && path.dirname(real) === group.dir) return { name: a.name, s3: { key: `${group.key}/${path.basename(real)}` }, archive: { none: {} } };
         const key = `reuse/${s.workflow}/${s.id}/${a.name}`;
         this.uploads.push({ key, path: a.local_path });
         return { name: a.name, s3: { key }, archive: { none: {} } };

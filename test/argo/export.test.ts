@@ -13,7 +13,7 @@ import { execa } from "execa";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
 import YAML from "yaml";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   DAG,
   DflowConfigError,
@@ -976,15 +976,21 @@ describe("dflow export, the command", () => {
 });
 
 describe("reuse_step, as dflow's default mode submits it", () => {
+  // An earlier run's work directory: a step's output file, and a sliced step's group storage.
+  const work = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "dflow-reuse-export-")));
+  fs.mkdirSync(path.join(work, "old-abcde", "step", "outputs", "artifacts"), { recursive: true });
+  fs.writeFileSync(path.join(work, "old-abcde", "step", "outputs", "artifacts", "out"), "1");
+  fs.mkdirSync(path.join(work, "old-abcde", "sq-group", "output"), { recursive: true });
+  afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
   const reused = (key: string | null, extra: Partial<{ phase: string; inputs: Record<string, unknown> }> = {}) => ({
     workflow: "old-abcde",
     id: `old-abcde-${key ?? "x"}-12345`,
-    dir: `/work/old-abcde/old-abcde-${key ?? "x"}-12345`,
+    dir: path.join(work, "old-abcde", `old-abcde-${key ?? "x"}-12345`),
     key,
     phase: extra.phase ?? "Succeeded",
     finishedAt: 1_780_000_000,
     inputs: { parameters: Object.fromEntries(Object.entries(extra.inputs ?? {}).map(([name, value]) => [name, { name, value }])) },
-    outputs: { parameters: { y: { name: "y", value: 10 } }, artifacts: { out: { name: "out", local_path: "/work/old-abcde/step/outputs/artifacts/out" } } },
+    outputs: { parameters: { y: { name: "y", value: 10 } }, artifacts: { out: { name: "out", local_path: path.join(work, "old-abcde", "step", "outputs", "artifacts", "out") } } },
   });
 
   it("a Cache ConfigMap per keyed step that succeeded, its artifacts in the repository; keyed templates memoized by the workflow's name", () => {
@@ -1009,7 +1015,7 @@ describe("reuse_step, as dflow's default mode submits it", () => {
       creationTimestamp: "2026-05-28T20:26:40Z",
       lastHitTimestamp: "2026-05-28T20:26:40Z",
     });
-    expect(uploads).toEqual([{ key: "reuse/old-abcde/old-abcde-a-12345/out", path: "/work/old-abcde/step/outputs/artifacts/out" }]);
+    expect(uploads).toEqual([{ key: "reuse/old-abcde/old-abcde-a-12345/out", path: path.join(work, "old-abcde", "step", "outputs", "artifacts", "out") }]);
     // Without steps to reuse, nothing is memoized and the name is generated.
     const plain = wf.to_dict() as Obj;
     expect(plain.metadata.generateName).toBe("again-");
@@ -1023,10 +1029,10 @@ describe("reuse_step, as dflow's default mode submits it", () => {
     const item = { ...reused("sq-0", { inputs: { dflow_artifact_key: "old-abcde/sq-group" } }), outputs: { parameters: { square: { name: "square", value: '[{"dflow_list_item": 1, "order": 0}]' } }, artifacts: {} } };
     const { workflow, dependencies, uploads } = wf.to_argo({ reuse_step: [item] });
     const name = (workflow as Obj).metadata.name as string;
-    expect(uploads).toEqual([{ key: "reuse/old-abcde/sq-group", path: "/work/old-abcde/sq-group" }]);
+    expect(uploads).toEqual([{ key: "reuse/old-abcde/sq-group", path: path.join(work, "old-abcde", "sq-group") }]);
     const caches = Object.fromEntries((dependencies as Obj[]).filter((d) => d.metadata.labels?.["workflows.argoproj.io/configmap-type"] === "Cache").map((c) => [c.metadata.name, JSON.parse(Object.values(c.data as Obj)[0] as string)]));
     expect(Object.keys(caches).sort()).toEqual([`dflow-${name}-sq-0`, `dflow-${name}-sq-group-init-artifact`]);
-    expect(caches[`dflow-${name}-sq-group-init-artifact`].outputs.parameters).toEqual([{ name: "dflow_artifact_key", value: "reuse/old-abcde/sq-group" }]);
+    expect(caches[`dflow-${name}-sq-group-init-artifact`].outputs).toEqual({ parameters: [{ name: "dflow_artifact_key", value: "reuse/old-abcde/sq-group" }], artifacts: [{ name: "output", s3: { key: "reuse/old-abcde/sq-group/output" }, archive: { none: {} } }] });
     // The init-artifact template is memoized by the group key, as dflow's handle_key does.
     const init = ((workflow as Obj).spec.templates as Obj[]).find((x) => x.name.endsWith("init-artifact"))!;
     expect(init.memoize.key).toBe(`${name}-{{inputs.parameters.dflow_group_key}}-init-artifact`);
@@ -1038,6 +1044,9 @@ describe("reuse_step, as dflow's default mode submits it", () => {
     expect(refusal(() => wf.to_dict({ reuse_step: [reused("sq-0", { inputs: { dflow_artifact_key: "old-abcde/sq-group", dflow_foo_sub_path: "foo1.txt" } })] })).message).toMatch(
       /^workflow again, step sq-0: the step to reuse with key sq-0 is an item of a sliced step \(old-abcde\/old-abcde-sq-0-12345\) whose slices are sub-paths; reusing such items cannot be exported yet/,
     );
+    const gone = reused("b");
+    gone.outputs.artifacts.out.local_path = path.join(work, "old-abcde", "deleted");
+    expect(refusal(() => wf.to_dict({ reuse_step: [gone] })).message).toBe(`workflow again, step b, artifact out: the output artifact out of the step to reuse with key b is gone (${path.join(work, "old-abcde", "deleted")}): reuse the steps of a run whose files are still there`);
     expect(refusal(() => wf.to_dict({ reuse_step: [reused("Step_A")] })).message).toMatch(/^workflow again, step Step_A: the key "Step_A" of a step to reuse makes the ConfigMap name "dflow-again-[a-z0-9]{5}-Step_A", which Kubernetes refuses/);
   });
 });
