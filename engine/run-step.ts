@@ -10,6 +10,7 @@ import pLimit from "p-limit";
 import { DflowConfigError, type DflowError } from "../src/errors.js";
 import { typeString } from "../src/io.js";
 import { checkRenderedKey } from "../src/names.js";
+import { mergesSlices } from "../src/dispatcher.js";
 import type { Step } from "../src/step.js";
 import type { DAG, Steps } from "../src/steps.js";
 import type { OPTemplate, ScriptOPTemplate } from "../src/templates.js";
@@ -133,15 +134,9 @@ function renderedTemplate(step: Step, ctx: RunContext): OPTemplate {
   return t;
 }
 
-/** A sliced step whose DispatcherExecutor has merge_sliced_step: its slices are the tasks of one submission. */
-export function mergesSlices(step: Step, ctx: RunContext): boolean {
-  const remote = (renderedTemplate(step, ctx) as { remote?: { kind: string; options: { merge_sliced_step?: boolean | null } } }).remote;
-  return slicesOf(step) !== undefined && remote?.kind === "dispatcher" && remote.options.merge_sliced_step === true;
-}
-
 export async function runStep(step: Step, scope: Scope, parent: Parent, order: string, ctx: RunContext, item?: FanItem): Promise<StepOutcome> {
   if (!item && (step.with_param !== undefined || step.with_sequence !== undefined || slicesOf(step))) {
-    return mergesSlices(step, ctx) ? runMerged(step, scope, parent, order, ctx) : runFanout(step, scope, parent, order, ctx);
+    return mergesSlices(step, ctx.context) ? runMerged(step, scope, parent, order, ctx) : runFanout(step, scope, parent, order, ctx);
   }
   if (item) scope = { ...scope, item: { value: item.value }, fan: item.at ? [...(scope.fan ?? []), item.at] : scope.fan };
   const where = { workflow: ctx.wfid, step: step.name };

@@ -6,8 +6,8 @@
 import { z } from "./vendor/zod.js";
 import { DflowConfigError } from "./errors.js";
 import { anyField, boolField, field, MAX_RETRIES, type OptionSpec, parseOptions, retriesField, spec, stringField } from "./options.js";
-import type { Executor } from "./step.js";
-import { type OPTemplate, ScriptOPTemplate } from "./templates.js";
+import type { Executor, Step } from "./step.js";
+import { type OPTemplate, ScriptOPTemplate, TsOPTemplate } from "./templates.js";
 
 export interface SchedulerRetryOptions {
   /** Attempts of a scheduler command that fails transiently (default 8). */
@@ -164,4 +164,10 @@ export class SlurmRemoteExecutor implements Executor {
   render(template: OPTemplate): OPTemplate {
     return renderRemote(template, { kind: "slurm-remote", options: this.options as Record<string, unknown> });
   }
+}
+
+/** The step is sliced and its DispatcherExecutor (its own, else the workflow's `context`) merges its slices into one submission. */
+export function mergesSlices(step: Step, context?: Executor): boolean {
+  const executor = step.executor ?? context;
+  return executor instanceof DispatcherExecutor && executor.options.merge_sliced_step === true && step.template instanceof TsOPTemplate && step.template.slices !== undefined;
 }

@@ -16,7 +16,7 @@ import { checkWhenSyntax, parseExpr, type Node } from "../engine/expr/index.js";
 import { dispatcherInput } from "../engine/executors/dispatcher-input.js";
 import { parseListText } from "../engine/items.js";
 import { encodeValue, parseJsonLoose } from "../engine/store/values.js";
-import { DispatcherExecutor, type DispatcherExecutorOptions } from "./dispatcher.js";
+import { DispatcherExecutor, type DispatcherExecutorOptions, mergesSlices } from "./dispatcher.js";
 import { DflowConfigError } from "./errors.js";
 import { ArgoSequence, ArgoVar } from "./expr.js";
 import { InputArtifact, InputParameter, StepItemCount, StepOutputArtifact, StepOutputParameter } from "./io.js";
@@ -600,12 +600,6 @@ function executorProblem(executor: Executor, template: OPTemplate): string | nul
   } catch (e) {
     return e instanceof DflowConfigError ? e.detail : String(e);
   }
-}
-
-/** The step is sliced and its DispatcherExecutor merges its slices into one submission (merge_sliced_step). */
-export function mergesSlices(step: Step, context?: Executor): boolean {
-  const executor = step.executor ?? context;
-  return executor instanceof DispatcherExecutor && executor.options.merge_sliced_step === true && step.template instanceof TsOPTemplate && step.template.slices !== undefined;
 }
 
 /** A `{{item}}` (or an expression's `item`) in a value: there is no item in a merged step. */

@@ -19,6 +19,7 @@ import { DflowConfigError, type ErrorContext } from "../errors.js";
 import { ArgoSequence, ArgoVar, conditionText, exprOf } from "../expr.js";
 import { InputArtifact, InputParameter, OutputArtifact, OutputParameter, StepItemCount, StepOutputArtifact, StepOutputParameter, typeString } from "../io.js";
 import { durationSeconds, MAX_RETRIES } from "../options.js";
+import { mergesSlices } from "../dispatcher.js";
 import { S3Artifact } from "../s3.js";
 import { pyJson, typeNameOfClass } from "../types.js";
 import type { Step } from "../step.js";
@@ -173,11 +174,6 @@ interface Variant {
   shuffled?: boolean;
   /** merge_sliced_step: one pod for every slice, each a task of its submission (dflow's dflow_with_param). */
   merged?: boolean;
-}
-
-/** A sliced TS OP whose DispatcherExecutor merges its slices (merge_sliced_step): one pod submits them all. */
-function mergesSlices(t: OPTemplate): boolean {
-  return t instanceof TsOPTemplate && t.slices !== undefined && t.remote?.kind === "dispatcher" && (t.remote.options as { merge_sliced_step?: unknown }).merge_sliced_step === true;
 }
 
 class Renderer {
@@ -762,7 +758,7 @@ class Renderer {
     // Shuffled groups of items known only when the workflow runs: each pod takes its group of them all.
     const allItems = sliced?.group_size && sliced.shuffle ? this.sliceItemsOf(s, sliced, sctx) : undefined;
     const shuffled = allItems !== undefined && !Array.isArray(allItems);
-    const merged = mergesSlices(template);
+    const merged = mergesSlices(s, this.wf.context);
     const templateName = this.template(template, sctx, { key: s.key !== undefined, timeout: s._timeout, retry: s.retry_strategy, shuffled, merged });
     const parameters: Json[] = [];
     for (const [name, v] of Object.entries(s.parameters)) {
