@@ -443,7 +443,17 @@ function checkArtifact(a: Obj, where: string, wf: ArgoWorkflow, input = false, l
     if (a[loc] === undefined || fetched.includes(loc)) continue;
     unsupported(where, loc, `only the local default repository (key-only s3), s3 buckets with an endpoint, raw and from: artifacts${input ? ", and http and git inputs," : ""} are available locally`);
   }
-  if (input && a.http !== undefined) only(asObj(a.http), HTTP_FIELDS, [], `${where}.http`, (k) => (k === "auth" ? "credentials from Secrets are not implemented; give headers" : "unknown http artifact field"));
+  if (input && a.http !== undefined) {
+    only(asObj(a.http), HTTP_FIELDS, [], `${where}.http`, () => "unknown http artifact field");
+    // Credentials from Secrets given locally: basicAuth, or oauth2's client credentials.
+    const auth = asObj(asObj(a.http).auth);
+    only(auth, ["basicAuth", "oauth2"], [], `${where}.http.auth`, (k) => (k === "clientCert" ? "a client certificate is not presented locally; give basicAuth, oauth2 or headers" : "unknown http auth field"));
+    const secrets: Record<string, string[]> = { basicAuth: ["usernameSecret", "passwordSecret"], oauth2: ["clientIDSecret", "clientSecretSecret", "tokenURLSecret"] };
+    for (const [kind, keys] of Object.entries(secrets)) {
+      if (auth[kind] === undefined) continue;
+      for (const k of keys) checkConfigMapRef(wf.configMaps, asObj(asObj(auth[kind])[k]), `${where}.http.auth.${kind}.${k}`, { key: true, secret: true });
+    }
+  }
   if (input && a.git !== undefined) {
     only(asObj(a.git), GIT_FIELDS, [], `${where}.git`, (k) => (/Secret$/.test(k) ? "credentials from Secrets are not used locally: the clone uses this machine's git configuration (credential helpers, ssh keys); drop it" : "unknown git artifact field"));
     if (!asObj(a.git).repo) throw new ArgoSpecError(`invalid spec: ${where}.git.repo is required`);

@@ -15,13 +15,13 @@ import fsp from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
-import { type Obj, asList } from "./manifest.js";
+import { type Obj, asList, asObj } from "./manifest.js";
 import { filesUnder } from "../store/fsx.js";
 
 const run = promisify(execFile);
 
 /** The fields of http and git artifacts a local run honours. */
-export const HTTP_FIELDS = ["url", "headers"];
+export const HTTP_FIELDS = ["url", "headers", "auth"];
 export const GIT_FIELDS = ["repo", "revision", "depth", "fetch", "singleBranch", "branch", "disableSubmodules", "insecureIgnoreHostKey"];
 /** An s3 location with its own endpoint; `key` alone is the local repository's. */
 export const S3_FIELDS = ["key", "endpoint", "bucket", "region", "insecure", "accessKeySecret", "secretKeySecret", "createBucketIfNotPresent"];
@@ -112,16 +112,63 @@ export async function putS3Artifact(s3: Obj, keys: S3Keys, src: string, archive:
 }
 
 /** GET `http.url` into the file `dest`; an Error naming the artifact and the answer when it is not a 2xx. */
-export async function fetchHttpArtifact(http: Obj, dest: string, where: string): Promise<void> {
+/**
+ * GET an http artifact as Argo's http driver does: its headers, and its `auth` from Secrets
+ * (`secret` reads one, given locally; check.ts made sure it is): basicAuth, or oauth2's client
+ * credentials (golang.org/x/oauth2/clientcredentials: the token asked for with the client's id and
+ * secret as Basic credentials, then in the form if the server refuses those, its type as Go
+ * spells it). clientCert is refused before the run (check.ts).
+ */
+export async function fetchHttpArtifact(http: Obj, dest: string, where: string, secret: (ref: unknown) => string = () => ""): Promise<void> {
   const url = String(http.url ?? "");
-  const headers = Object.fromEntries(asList(http.headers).map((h) => [String(h.name), String(h.value ?? "")]));
-  let res: Response;
-  try {
-    res = await fetch(url, { headers, redirect: "follow" });
-  } catch (e) {
-    const err = e as Error & { cause?: { message?: string } };
-    throw new Error(`${where}: GET ${url}: ${err.cause?.message ?? err.message}`);
+  const headers: Record<string, string> = Object.fromEntries(asList(http.headers).map((h) => [String(h.name), String(h.value ?? "")]));
+  const auth = asObj(http.auth);
+  const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`;
+  const get = async (u: string, init: RequestInit, what: string): Promise<Response> => {
+    let res: Response;
+    try {
+      res = await fetch(u, { redirect: "follow", ...init });
+    } catch (e) {
+      const err = e as Error & { cause?: { message?: string } };
+      throw new Error(`${where}: ${what} ${u}: ${err.cause?.message ?? err.message}`);
+    }
+    return res;
+  };
+  if (auth.basicAuth !== undefined) {
+    const b = asObj(auth.basicAuth);
+    headers.Authorization = basic(secret(b.usernameSecret), secret(b.passwordSecret));
+  } else if (auth.oauth2 !== undefined) {
+    const o = asObj(auth.oauth2);
+    const tokenURL = secret(o.tokenURLSecret);
+    const id = secret(o.clientIDSecret);
+    const key = secret(o.clientSecretSecret);
+    const form = new URLSearchParams({ grant_type: "client_credentials" });
+    const scopes = asList(o.scopes).map(String);
+    if (scopes.length) form.set("scope", scopes.join(" "));
+    for (const p of asList(o.endpointParams)) form.append(String(p.key), String(p.value ?? ""));
+    const ask = (body: URLSearchParams, extra: Record<string, string>) =>
+      get(tokenURL, { method: "POST", body, headers: { "Content-Type": "application/x-www-form-urlencoded", ...extra } }, "POST (oauth2 token)");
+    let res = await ask(form, { Authorization: basic(encodeURIComponent(id), encodeURIComponent(key)) });
+    if (res.status >= 400 && res.status < 500) {
+      const inForm = new URLSearchParams(form);
+      inForm.set("client_id", id);
+      inForm.set("client_secret", key);
+      res = await ask(inForm, {});
+    }
+    const text = await res.text();
+    let token: { access_token?: unknown; token_type?: unknown } = {};
+    try {
+      token = JSON.parse(text) as typeof token;
+    } catch {
+      // a form-encoded answer, as some servers give
+      token = Object.fromEntries(new URLSearchParams(text));
+    }
+    if (!res.ok || typeof token.access_token !== "string" || !token.access_token) throw new Error(`${where}: oauth2 token from ${tokenURL}: ${res.ok ? "no access_token in the answer" : `${res.status} ${res.statusText}`}`);
+    const type = String(token.token_type ?? "Bearer");
+    const spelled = ({ bearer: "Bearer", mac: "MAC", basic: "Basic" } as Record<string, string>)[type.toLowerCase()] ?? type;
+    headers.Authorization = `${spelled} ${token.access_token}`;
   }
+  const res = await get(url, { headers }, "GET");
   if (!res.ok) throw new Error(`${where}: GET ${url}: ${res.status} ${res.statusText}`);
   await fsp.writeFile(dest, Buffer.from(await res.arrayBuffer()));
 }

@@ -673,7 +673,7 @@ class Run {
     await fsp.mkdir(path.dirname(file), { recursive: true });
     const where = `inputs.artifacts.${name}`;
     try {
-      if (r.http !== undefined) await fetchHttpArtifact(asObj(r.http), file, where);
+      if (r.http !== undefined) await fetchHttpArtifact(asObj(r.http), file, where, (ref) => configMapKey(this.wf.configMaps, asObj(ref), true) ?? "");
       else if (r.s3 !== undefined) await fetchS3Artifact(asObj(r.s3), this.s3Keys(asObj(r.s3)), file, where);
       else await cloneGitArtifact(asObj(r.git), file, where);
     } catch (e) {

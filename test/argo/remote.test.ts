@@ -23,6 +23,21 @@ let repo: string;
 beforeAll(async () => {
   server = http.createServer((req, res) => {
     if (req.url === "/greeting.txt" && req.headers["x-token"] === "abc") return void res.end("hello over http\n");
+    // Basic credentials; an oauth2 token endpoint (client credentials, the client's id and secret as Basic credentials) and what its token opens.
+    if (req.url === "/basic.txt" && req.headers.authorization === `Basic ${Buffer.from("alice:s3cret").toString("base64")}`) return void res.end("behind basic auth\n");
+    if (req.url === "/token" && req.method === "POST") {
+      let body = "";
+      req.on("data", (c: Buffer) => (body += c));
+      req.on("end", () => {
+        const form = new URLSearchParams(body);
+        const ok = req.headers.authorization === `Basic ${Buffer.from("client-1:shh").toString("base64")}` && form.get("grant_type") === "client_credentials" && form.get("scope") === "read write" && form.get("audience") === "files";
+        res.setHeader("Content-Type", "application/json");
+        res.statusCode = ok ? 200 : 401;
+        res.end(ok ? JSON.stringify({ access_token: "tok-42", token_type: "bearer", expires_in: 3600 }) : '{"error": "invalid_client"}');
+      });
+      return;
+    }
+    if (req.url === "/oauth.txt" && req.headers.authorization === "Bearer tok-42") return void res.end("behind oauth2\n");
     res.statusCode = req.url === "/greeting.txt" ? 403 : 404;
     res.end("no");
   });
@@ -80,6 +95,38 @@ describe("http and git input artifacts", () => {
     expect(node("web")).toMatchObject({ phase: "Error", message: `inputs.artifacts.page: GET ${base}/greeting.txt: 403 Forbidden` });
     expect(node("tagged").phase).toBe("Error");
     expect(node("tagged").message).toMatch(/^inputs\.artifacts\.src: git checkout .*: error: pathspec 'v9' did not match/);
+  });
+
+  it("with credentials from Secrets given locally: basicAuth, and oauth2's client credentials (a token asked for, then sent as Bearer)", async () => {
+    const authed = manifest("http-auth-")`
+  entrypoint: main
+  templates:
+  - name: main
+    steps:
+    - - {name: basic, template: get, arguments: {artifacts: [{name: page, http: {url: "${base}/basic.txt", auth: {basicAuth: {usernameSecret: {name: web, key: user}, passwordSecret: {name: web, key: password}}}}}]}}
+      - {name: oauth, template: get, arguments: {artifacts: [{name: page, http: {url: "${base}/oauth.txt", auth: {oauth2: {clientIDSecret: {name: web, key: id}, clientSecretSecret: {name: web, key: secret}, tokenURLSecret: {name: web, key: token-url}, scopes: [read, write], endpointParams: [{key: audience, value: files}]}}}}]}}
+  - name: get
+    inputs: {artifacts: [{name: page, path: /tmp/page.txt}]}
+    container: {image: alpine, command: [cat, /tmp/page.txt]}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: web}
+stringData: {user: alice, password: s3cret, id: client-1, secret: shh, token-url: "${base}/token"}
+`;
+    const wf = Workflow.from_yaml(authed);
+    const r = await wf.submit();
+    expect(r.phase).toBe("Succeeded");
+    const result = (name: string) => Object.values(wf.status()!.nodes).find((n) => n.displayName === name)!.outputs?.result;
+    expect([result("basic"), result("oauth")]).toEqual(["behind basic auth", "behind oauth2"]);
+    // A wrong secret: the token endpoint's refusal is the node's error.
+    const wrong = Workflow.from_yaml(authed.replace("secret: shh", "secret: nope"));
+    expect((await wrong.submit()).phase).toBe("Failed");
+    expect(Object.values(wrong.status()!.nodes).find((n) => n.displayName === "oauth")).toMatchObject({ phase: "Error", message: `inputs.artifacts.page: oauth2 token from ${base}/token: 401 Unauthorized` });
+    // A Secret that is not given, and a client certificate, are refused before anything runs.
+    expect(() => Workflow.from_yaml(authed.replace("metadata: {name: web}", "metadata: {name: elsewhere}"))).toThrow(/http\.auth\.basicAuth\.usernameSecret.*web/);
+    const cert = authed.replace("auth: {basicAuth: {usernameSecret: {name: web, key: user}, passwordSecret: {name: web, key: password}}}", "auth: {clientCert: {clientCertSecret: {name: web, key: user}, clientKeySecret: {name: web, key: password}}}");
+    expect(() => Workflow.from_yaml(cert)).toThrow("templates.main.steps[0].basic.arguments.artifacts.page.http.auth.clientCert is not supported when running Argo workflows locally: a client certificate is not presented locally; give basicAuth, oauth2 or headers");
   });
 
   it("refuse, before anything runs, credentials from Secrets and remote locations for outputs", () => {
