@@ -222,58 +222,53 @@ describe("other workflows exported and run back", () => {
   });
 });
 
+/**
+ * dflow's reuse story through Argo: `first` run directly fails until "the fix" (a marker file); then
+ * `reuse`, exported with the steps of that run to reuse (OLD_ID), runs back through the local Argo
+ * runner. The steps log their runs in COUNTER (outside /tmp, which each pod has its own of): which
+ * ran in the first run, which through Argo.
+ */
+async function failFixReuse(first: string, reuse: string, exportArgs: string[] = []) {
+  const cwd = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "dflow-roundtrip-")));
+  const state = fs.mkdtempSync(path.join("/var/tmp", "dflow-reuse-export-"));
+  const env = { COUNTER: path.join(state, "counter"), FIXED_MARKER: path.join(state, "fixed") };
+  const ran = () => fs.readFileSync(env.COUNTER, "utf8").trim().split("\n");
+  try {
+    const firstRun = await dflow(cwd, ["run", first], env);
+    expect(firstRun.exitCode, firstRun.out).not.toBe(0);
+    const before = ran();
+    fs.writeFileSync(env.FIXED_MARKER, "");
+    const exported = await dflow(cwd, ["export", reuse, "-o", "wf.yaml", ...exportArgs], { ...env, OLD_ID: firstRun.ids[0]! });
+    expect(exported.exitCode, exported.out).toBe(0);
+    const ops = fs.readFileSync(path.join(cwd, "wf.ops.yaml"), "utf8");
+    const run = await dflow(cwd, ["run", "wf.yaml", "-t", "wf.ops.yaml"], env);
+    expect(run.exitCode, run.out).toBe(0);
+    return { before, after: ran().slice(before.length), ops, argo: await viaArgo(cwd, run.ids[0]!) };
+  } finally {
+    fs.rmSync(cwd, { recursive: true, force: true });
+    fs.rmSync(state, { recursive: true, force: true });
+  }
+}
+
 describe("reuse_step, exported", () => {
   it("the steps of an earlier run are reused through the memoization caches the export writes: the reused step does not run, its (modified) output flows on", async () => {
-    const cwd = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "dflow-roundtrip-")));
-    // The steps' log of runs: outside /tmp, which each pod of the Argo run has its own of.
-    const state = fs.mkdtempSync(path.join("/var/tmp", "dflow-reuse-export-"));
-    const env = { COUNTER: path.join(state, "counter"), FIXED_MARKER: path.join(state, "fixed") };
-    try {
-      const first = await dflow(cwd, ["run", path.join(root, "fixtures", "workflows", "fixable.ts")], env);
-      expect(first.exitCode, first.out).not.toBe(0); // middle fails until the fix
-      fs.writeFileSync(env.FIXED_MARKER, "");
-      const exported = await dflow(cwd, ["export", path.join(root, "fixtures", "workflows", "reuse-export.ts"), "-o", "wf.yaml", "--image", "busybox"], { ...env, OLD_ID: first.ids[0]! });
-      expect(exported.exitCode, exported.out).toBe(0);
-      expect(fs.readFileSync(path.join(cwd, "wf.ops.yaml"), "utf8")).toContain("workflows.argoproj.io/configmap-type: Cache");
-      const run = await dflow(cwd, ["run", "wf.yaml", "-t", "wf.ops.yaml"], env);
-      expect(run.exitCode, run.out).toBe(0);
-      // first ran once, in the earlier run; middle failed there and ran again here, then last.
-      expect(fs.readFileSync(env.COUNTER, "utf8").trim().split("\n")).toEqual(["first", "middle", "middle", "last"]);
-      const argo = await viaArgo(cwd, run.ids[0]!);
-      expect(argo.steps.get("first")?.outputs.y).toBe("10");
-      expect(argo.steps.get("last")?.outputs.y).toBe("40");
-    } finally {
-      fs.rmSync(cwd, { recursive: true, force: true });
-      fs.rmSync(state, { recursive: true, force: true });
-    }
+    const r = await failFixReuse(path.join(root, "fixtures", "workflows", "fixable.ts"), path.join(root, "fixtures", "workflows", "reuse-export.ts"), ["--image", "busybox"]);
+    expect(r.ops).toContain("workflows.argoproj.io/configmap-type: Cache");
+    // first ran once, in the earlier run; middle failed there and ran again through Argo, then last.
+    expect(r.before).toEqual(["first", "middle"]);
+    expect(r.after).toEqual(["middle", "last"]);
+    expect(r.argo.steps.get("first")?.outputs.y).toBe("10");
+    expect(r.argo.steps.get("last")?.outputs.y).toBe("40");
   });
-});
 
-describe("reuse_step of a keyed sliced step's items, exported", () => {
-  it("the reused items are cache hits, their group's storage in the repository: only the others run, and the consumer sees every slice", async () => {
-    const cwd = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "dflow-roundtrip-")));
-    const state = fs.mkdtempSync(path.join("/var/tmp", "dflow-reuse-slices-"));
-    const env = { COUNTER: path.join(state, "counter"), FIXED_MARKER: path.join(state, "fixed") };
+  it("of a keyed sliced step's items: they are cache hits, their group's storage in the repository; only the others run, and the consumer sees every slice", async () => {
     const script = path.join(root, "fixtures", "workflows", "fixable-slices.ts");
-    try {
-      const first = await dflow(cwd, ["run", script], env);
-      expect(first.exitCode, first.out).not.toBe(0); // items 1 and 3 fail until the fix
-      const ran = () => fs.readFileSync(env.COUNTER, "utf8").trim().split("\n").map(Number);
-      expect(ran().sort()).toEqual([0, 1, 2, 3]);
-      fs.writeFileSync(env.FIXED_MARKER, "");
-      const exported = await dflow(cwd, ["export", script, "-o", "wf.yaml"], { ...env, OLD_ID: first.ids[0]! });
-      expect(exported.exitCode, exported.out).toBe(0);
-      expect(fs.readFileSync(path.join(cwd, "wf.ops.yaml"), "utf8")).toMatch(/name: dflow-fixable-slices-[a-z0-9]{5}-sq-group-init-artifact$/m);
-      const run = await dflow(cwd, ["run", "wf.yaml", "-t", "wf.ops.yaml"], env);
-      expect(run.exitCode, run.out).toBe(0);
-      // Items 0 and 2 were reused; 1 and 3 ran again.
-      expect(ran().slice(4).sort()).toEqual([1, 3]);
-      const argo = await viaArgo(cwd, run.ids[0]!);
-      expect(argo.steps.get("sum")?.outputs).toMatchObject({ count: "4", total: "14" });
-    } finally {
-      fs.rmSync(cwd, { recursive: true, force: true });
-      fs.rmSync(state, { recursive: true, force: true });
-    }
+    const r = await failFixReuse(script, script);
+    // Items 1 and 3 failed until the fix; 0 and 2 were reused and did not run again.
+    expect(r.before.map(Number).sort()).toEqual([0, 1, 2, 3]);
+    expect(r.ops).toMatch(/name: dflow-fixable-slices-[a-z0-9]{5}-sq-group-init-artifact$/m);
+    expect(r.after.map(Number).sort()).toEqual([1, 3]);
+    expect(r.argo.steps.get("sum")?.outputs).toMatchObject({ count: "4", total: "14" });
   });
 });
 
