@@ -19,7 +19,7 @@ import { type PV, type RunContext, type Scope, type StepOutcome, StepFailed, emp
 import { taskDependencies } from "./dag-deps.js";
 import { runPod } from "./pod.js";
 import { renderRefs } from "./render.js";
-import { ArgoSequence, ArgoVar } from "../src/expr.js";
+import { ArgoSequence, ArgoVar, usesItem } from "../src/expr.js";
 import { evaluate } from "./expr/index.js";
 import { type ArtifactSource, exprEnv, lookupRef, resolveArtifact, resolveParam } from "./scope.js";
 import { linkArtifact, mkdirIO, readArtifactLinks, readParameters, readPhaseSync, writeMessage, writeParameters, writePhase } from "./step-dir.js";
@@ -28,7 +28,7 @@ import { renderValue } from "./store/values.js";
 import { writeCatalog } from "./artifacts/catalog.js";
 import { computeItems, printfInt } from "./items.js";
 import { type SliceSpec, inferSliceItems, sliceIndex, sliceSpec, slicesOf, stackSliced } from "./slices.js";
-import { evaluateWhen, whenUsesItem } from "./when.js";
+import { evaluateWhen } from "./when.js";
 import { stepFinished } from "./memory.js";
 
 /** A step has its final phase: whoever listens is told, and the engine's memory is looked at (memory.ts). */
@@ -145,7 +145,7 @@ export async function runStep(step: Step, scope: Scope, parent: Parent, order: s
   let dirName: string | undefined;
   try {
     // when: false -> Skipped, no directory (dflow §4.10). A fan-out checked it already unless it uses the item.
-    if (step.when !== undefined && step.when !== null && (!item || whenUsesItem(step.when))) {
+    if (step.when !== undefined && step.when !== null && (!item || usesItem(step.when))) {
       if (!evaluateWhen(step.when, scope, ctx)) return emptyOutcome("Skipped");
     }
 
@@ -259,8 +259,8 @@ async function runFanout(step: Step, scope: Scope, parent: Parent, order: string
   let items: unknown[];
   let fan: FanItem[];
   try {
-    if (step.when !== undefined && step.when !== null && !whenUsesItem(step.when) && !evaluateWhen(step.when, scope, ctx)) return emptyOutcome("Skipped");
-    items = step.with_param !== undefined || step.with_sequence !== undefined ? computeItems(step, scope, ctx) : await inferSliceItems(step, sl!, scope, ctx);
+    if (step.when !== undefined && step.when !== null && !usesItem(step.when) && !evaluateWhen(step.when, scope, ctx)) return emptyOutcome("Skipped");
+    items = await itemsOf(step, sl, scope, ctx);
     if (!sl) fan = items.map((value) => ({ value }));
     else if (sl.group_size) {
       // Several slices per item, one OP process each (§4.9 group_size).
@@ -362,6 +362,11 @@ async function runFanout(step: Step, scope: Scope, parent: Parent, order: string
   return { phase: "Succeeded", parameters, artifacts, itemCount: items.length };
 }
 
+/** A fan-out's items: its with_param or with_sequence, else one per slice of its first sliced input. */
+function itemsOf(step: Step, sl: ReturnType<typeof slicesOf>, scope: Scope, ctx: RunContext): Promise<unknown[]> | unknown[] {
+  return step.with_param !== undefined || step.with_sequence !== undefined ? computeItems(step, scope, ctx) : inferSliceItems(step, sl!, scope, ctx);
+}
+
 /**
  * A sliced step under merge_sliced_step (dflow's DispatcherExecutor.render
  * and Step.render_by_executor): no fan-out, one step whose job runs every
@@ -374,7 +379,7 @@ async function runMerged(step: Step, scope: Scope, parent: Parent, order: string
   let merged: FanItem;
   try {
     if (step.when !== undefined && step.when !== null && !evaluateWhen(step.when, scope, ctx)) return emptyOutcome("Skipped");
-    const items = step.with_param !== undefined || step.with_sequence !== undefined ? computeItems(step, scope, ctx) : await inferSliceItems(step, sl, scope, ctx);
+    const items = await itemsOf(step, sl, scope, ctx);
     const format = step.with_sequence instanceof ArgoSequence ? step.with_sequence.opts.format : undefined;
     merged = {
       value: format ? printfInt(format, 0) : "0",

@@ -15,8 +15,3 @@ export function evaluateWhen(when: unknown, scope: Scope, ctx: RunContext): bool
   if (when instanceof InputParameter || when instanceof StepOutputParameter) return isTruthy(resolveParam(when, scope, ctx).value);
   return evaluateWhenText(renderRefs(String(when), (r) => lookupRef(r, scope, ctx)));
 }
-
-/** Whether a `when` must wait for the loop item (it mentions {{item…}}). */
-export function whenUsesItem(when: unknown): boolean {
-  return typeof when === "string" ? /\{\{\s*(=.*\bitem\b|item\b)/.test(when) : when instanceof ArgoVar && /\bitem\b/.test(when.expr);
-}

@@ -155,3 +155,12 @@ export function argo_sequence(opts: { count?: unknown; start?: unknown; end?: un
   if (format !== undefined) o.format = format;
   return new ArgoSequence(o);
 }
+
+/**
+ * Whether a step's value stands for the loop item: a text that mentions `{{item…}}` (or an
+ * expression tag using `item`), or an expression using it. Strings nested in lists and objects
+ * are not rendered, so they never do.
+ */
+export function usesItem(v: unknown): boolean {
+  return typeof v === "string" ? /\{\{\s*(=.*\bitem\b|item\b)/.test(v) : v instanceof ArgoVar && /\bitem\b/.test(v.expr);
+}

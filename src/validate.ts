@@ -18,7 +18,7 @@ import { parseListText } from "../engine/items.js";
 import { encodeValue, parseJsonLoose } from "../engine/store/values.js";
 import { DispatcherExecutor, type DispatcherExecutorOptions, mergesSlices } from "./dispatcher.js";
 import { DflowConfigError } from "./errors.js";
-import { ArgoSequence, ArgoVar } from "./expr.js";
+import { ArgoSequence, ArgoVar, usesItem } from "./expr.js";
 import { InputArtifact, InputParameter, StepItemCount, StepOutputArtifact, StepOutputParameter } from "./io.js";
 import { ParameterSign } from "./op.js";
 import { fanoutKeyProblems } from "./fanout-check.js";
@@ -602,15 +602,6 @@ function executorProblem(executor: Executor, template: OPTemplate): string | nul
   }
 }
 
-/** A `{{item}}` (or an expression's `item`) in a value: there is no item in a merged step. */
-function mentionsItem(v: unknown): boolean {
-  if (typeof v === "string") return /\{\{=?[^}]*\bitem\b/.test(v);
-  if (v instanceof ArgoVar) return /\bitem\b/.test(v.expr);
-  if (Array.isArray(v)) return v.some(mentionsItem);
-  if (v && typeof v === "object" && Object.getPrototypeOf(v) === Object.prototype) return Object.values(v).some(mentionsItem);
-  return false;
-}
-
 /**
  * merge_sliced_step (dflow's DispatcherExecutor.render asserts the first three): every slice
  * runs in one job directory, as one step, so what needs an item of its own or a slice's own
@@ -630,9 +621,9 @@ function checkMerged(step: Step, field: string, report: Report): void {
     if (!sl.output_artifact.includes(name)) report(`output artifact ${name}`, `${why}, and every slice would write ${name}: add it to Slices' output_artifact, or drop merge_sliced_step`);
   }
   for (const [name, v] of Object.entries(step.parameters)) {
-    if (mentionsItem(v)) report(`parameter ${name}`, `uses the item, and a step whose slices are merged has none (${why}): slice the parameter with Slices' input_parameter instead`);
+    if (usesItem(v)) report(`parameter ${name}`, `uses the item, and a step whose slices are merged has none (${why}): slice the parameter with Slices' input_parameter instead`);
   }
-  if (mentionsItem(step.when)) report("when", `uses the item, and a step whose slices are merged has none (${why})`);
+  if (usesItem(step.when)) report("when", `uses the item, and a step whose slices are merged has none (${why})`);
   if (step.continue_on_num_success != null || step.continue_on_success_ratio != null) {
     report(step.continue_on_num_success != null ? "continue_on_num_success" : "continue_on_success_ratio", `counts the items that succeeded, and a step whose slices are merged is one step that succeeds or fails whole (${why})`);
   }
