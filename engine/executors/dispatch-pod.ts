@@ -14,7 +14,7 @@ import fsp from "node:fs/promises";
 import path from "node:path";
 import { shellQuote } from "../dispatcher/paths.js";
 import { mergedTasks, normalizeDicts } from "./dispatcher-input.js";
-import { dispatchedJob, emptyMergedOutputs, mergeSlicedOutputs } from "./dispatcher.js";
+import { dispatchedJob, joinMergedOutputs } from "./dispatcher.js";
 import { closeClusters } from "./clusters.js";
 import type { DispatchPodJob, SlurmRemotePodJob } from "./dispatch-pod-job.js";
 import { slurmRemoteJob } from "./slurm-remote.js";
@@ -85,11 +85,7 @@ export async function dispatch(job: DispatchPodJob | SlurmRemotePodJob, what: Di
     for (const n of job.envs) if (process.env[n] !== undefined) (resources.envs as Plain)[n] = shellQuote(process.env[n]);
     const machine = { ...job.machine };
     if (password !== undefined) machine.remote_profile = { ...(machine.remote_profile as Plain), password };
-    if (merged === 0) {
-      // No slices, nothing to submit: the outputs of a sliced step without items (empty lists, empty artifacts).
-      await emptyMergedOutputs(job.merge!.params.map((p) => p.file), job.tasks[0]!.backward_files as string[], root);
-      return;
-    }
+    if (merged === 0) return await joinMergedOutputs(job.merge!, root, 0);
     const split = merged !== undefined ? mergedTasks(job.merge!, job.tasks[0]!, job.optional[0]!, merged) : { tasks: job.tasks, optional: job.optional, forward_common_files: job.forward_common_files };
     const tasks = split.tasks.map((t): Plain => ({ ...t, forward_files: present(t.forward_files as string[]) }));
     for (const t of tasks) for (const f of t.backward_files as string[]) await fsp.mkdir(path.dirname(path.join(root, f)), { recursive: true });
@@ -97,7 +93,7 @@ export async function dispatch(job: DispatchPodJob | SlurmRemotePodJob, what: Di
     const run = dispatchedJob(input, job.options, root, { signal: abort.signal, log: (m) => process.stdout.write(`dflow-ts dispatcher: ${m}\n`) });
     try {
       await run.run();
-      if (merged !== undefined) await mergeSlicedOutputs(job.merge!.params.map((p) => p.file), root, merged);
+      if (merged !== undefined) await joinMergedOutputs(job.merge!, root, merged);
     } catch (e) {
       const log = await run.dctx.readFile("log").catch(() => null);
       if (log) process.stdout.write(log);

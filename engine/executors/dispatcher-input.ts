@@ -125,14 +125,22 @@ export function dispatcherDicts(t: ScriptOPTemplate, o: DispatcherExecutorOption
   return { machine, resources, tasks: [task], optional: [files.optional], forward_common_files: [] as string[] };
 }
 
-/** The files a merged step's tasks each write for themselves, suffixed `_<i>`: its output parameters and success tag. */
+/**
+ * A merged step's outputs: the files its tasks each write for themselves, suffixed `_<i>` (its
+ * output parameters and success tag), and the artifacts they write together.
+ */
 export interface MergeOutputs {
   params: Array<{ file: string; optional: boolean }>;
   successTag: boolean;
+  artifacts: string[];
 }
 
 export function mergeOutputs(t: ScriptOPTemplate): MergeOutputs {
-  return { params: Object.values(t.outputs.parameters).flatMap((p) => (p.value_from_path ? [{ file: rel(p.value_from_path), optional: p.has_default }] : [])), successTag: t.success_tag ?? false };
+  return {
+    params: Object.values(t.outputs.parameters).flatMap((p) => (p.value_from_path ? [{ file: rel(p.value_from_path), optional: p.has_default }] : [])),
+    successTag: t.success_tag ?? false,
+    artifacts: Object.values(t.outputs.artifacts).flatMap((a) => (a.path ? [rel(a.path)] : [])),
+  };
 }
 
 /**

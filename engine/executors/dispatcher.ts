@@ -17,7 +17,7 @@ import { SSHContext } from "../dispatcher/context/ssh-context.js";
 import { SSHAuthError, SSHConnectError, SSHHostKeyError } from "../dispatcher/context/ssh.js";
 import { buildSubmission } from "../dispatcher/hash.js";
 import type { NormalizedMachine } from "../dispatcher/schema.js";
-import { dispatcherInput, mergeOutputs, type normalizeDicts, type RemoteStep } from "./dispatcher-input.js";
+import { dispatcherInput, type MergeOutputs, mergeOutputs, type normalizeDicts, type RemoteStep } from "./dispatcher-input.js";
 import { parseJsonLoose, pyJson } from "../store/values.js";
 import { writeCatalog } from "../artifacts/catalog.js";
 import { JobFailed, SchedulerTransient, Submission, SubmissionError } from "../dispatcher/submission.js";
@@ -111,12 +111,14 @@ export function dispatchedJob(
 }
 
 /**
- * merge_sliced_step: each task wrote its output parameters suffixed `_<i>`, its slice's value as
- * `[{"dflow_list_item", "order"}]`; the step's is the plain list of them in slice order, what a
- * sliced fan-out gives its consumers (dflow's pod writes the tasks' texts, which its OPs merge).
+ * merge_sliced_step, once its `n` tasks ended: each wrote its output parameters suffixed `_<i>`,
+ * its slice's value as `[{"dflow_list_item", "order"}]`; the step's is the plain list of them in
+ * slice order, what a sliced fan-out gives its consumers (dflow's pod writes the tasks' texts, which
+ * its OPs merge). Over no items nothing was submitted (dflow's pod submits no task): its lists are
+ * empty, and so are its artifacts, as a sliced fan-out without items leaves them.
  */
-export async function mergeSlicedOutputs(files: string[], workdir: string, n: number): Promise<void> {
-  for (const f of files) {
+export async function joinMergedOutputs(merge: MergeOutputs, workdir: string, n: number): Promise<void> {
+  for (const { file: f } of merge.params) {
     const file = path.join(workdir, f);
     const marks: Array<{ dflow_list_item: unknown; order: number }> = [];
     let any = false;
@@ -127,30 +129,17 @@ export async function mergeSlicedOutputs(files: string[], workdir: string, n: nu
       const v = parseJsonLoose(text);
       for (const m of Array.isArray(v) ? v : [v]) marks.push(m && typeof m === "object" && "dflow_list_item" in m ? (m as { dflow_list_item: unknown; order: number }) : { dflow_list_item: m, order: i });
     }
-    if (any) await fsp.writeFile(file, pyJson(marks.sort((a, b) => a.order - b.order).map((m) => m.dflow_list_item)));
+    if (!any && n > 0) continue;
+    await fsp.mkdir(path.dirname(file), { recursive: true });
+    await fsp.writeFile(file, pyJson(marks.sort((a, b) => a.order - b.order).map((m) => m.dflow_list_item)));
   }
-}
-
-/**
- * merge_sliced_step over no items: nothing to submit (dflow's pod submits no task). Its output
- * parameters are empty lists, its other backward files (the artifacts) empty, as a sliced
- * fan-out without items leaves them.
- */
-export async function emptyMergedOutputs(params: string[], backward: string[], workdir: string): Promise<void> {
-  for (const f of params) {
-    await fsp.mkdir(path.dirname(path.join(workdir, f)), { recursive: true });
-    await fsp.writeFile(path.join(workdir, f), "[]");
-  }
-  for (const f of backward) if (f !== "log" && !params.includes(f)) await writeCatalog(path.join(workdir, f), []);
+  if (n === 0) for (const a of merge.artifacts) await writeCatalog(path.join(workdir, a), []);
 }
 
 export async function runDispatched(step: RemoteStep, ctx: RunContext, extraForward: string[], logFile: string): Promise<void> {
   const o = step.template.remote!.options as DispatcherExecutorOptions;
   const where = { workflow: ctx.wfid, step: step.stepName };
-  if (step.mergedTasks === 0) {
-    const d = dispatcherInput({ ...step, mergedTasks: undefined }, o, extraForward);
-    return emptyMergedOutputs(mergeOutputs(step.template).params.map((p) => p.file), d.tasks[0]!.backward_files, step.workdir);
-  }
+  if (step.mergedTasks === 0) return joinMergedOutputs(mergeOutputs(step.template), step.workdir, 0);
   const input = dispatcherInput(step, o, extraForward);
   const abort = new AbortController();
   let timedOut = false;
@@ -177,7 +166,7 @@ export async function runDispatched(step: RemoteStep, ctx: RunContext, extraForw
   const dctx = job.dctx;
   try {
     await job.run();
-    if (step.mergedTasks !== undefined) await mergeSlicedOutputs(mergeOutputs(step.template).params.map((p) => p.file), step.workdir, step.mergedTasks);
+    if (step.mergedTasks !== undefined) await joinMergedOutputs(mergeOutputs(step.template), step.workdir, step.mergedTasks);
     // The job's log (stdout and stderr of the script) is the step's log.
     const remoteLog = path.join(step.workdir, "log");
     if (fs.existsSync(remoteLog)) {

@@ -626,7 +626,7 @@ describe("a DispatcherExecutor step, as dflow renders it: a pod that submits its
     const job = JSON.parse(/const job = (.*);\n/.exec(pod.script.source)![1]!) as Obj;
     // One task, which the pod splits per item; what each item's task writes for itself.
     expect(job.tasks).toHaveLength(1);
-    expect(job.merge).toEqual({ params: [{ file: "tmp/outputs/parameters/square", optional: false }], successTag: false });
+    expect(job.merge).toEqual({ params: [{ file: "tmp/outputs/parameters/square", optional: false }], successTag: false, artifacts: ["tmp/outputs/artifacts/output"] });
   });
 });
 
