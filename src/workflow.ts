@@ -190,9 +190,9 @@ export class Workflow {
   /** The Argo manifests of a workflow already validated. */
   private rendered(opts: ExportOptions): ArgoExport {
     const dispatcher = {
-      job: (t: ScriptOPTemplate, o: Record<string, unknown>, where: ErrorContext) => {
+      job: (t: ScriptOPTemplate, o: Record<string, unknown>, where: ErrorContext, merged: boolean) => {
         const ssh = { mount: SSH_MOUNT, passwordEnv: SSH_PASSWORD_ENV };
-        return t.remote?.kind === "slurm-remote" ? slurmRemotePodJob(t, o as SlurmRemoteExecutorOptions, where, ssh) : dispatchPodJob(t, o as DispatcherExecutorOptions, where, ssh);
+        return t.remote?.kind === "slurm-remote" ? slurmRemotePodJob(t, o as SlurmRemoteExecutorOptions, where, ssh) : dispatchPodJob(t, o as DispatcherExecutorOptions, where, ssh, merged);
       },
       bundle: bundleDispatcher,
     };

@@ -96,7 +96,7 @@ function jobScript(t: ScriptOPTemplate, o: { map_tmp_dir?: boolean }): string | 
  * The job of an exported DispatcherExecutor step, and the SSH files its pod needs, mounted at
  * `ssh.mount` (the password in the env var `ssh.passwordEnv`). Throws DflowConfigError naming the step.
  */
-export function dispatchPodJob(t: ScriptOPTemplate, o: DispatcherExecutorOptions, where: ErrorContext, ssh: { mount: string; passwordEnv: string }): DispatchPodRendering {
+export function dispatchPodJob(t: ScriptOPTemplate, o: DispatcherExecutorOptions, where: ErrorContext, ssh: { mount: string; passwordEnv: string }, merged = false): DispatchPodRendering {
   const fail: Fail = (detail) => {
     throw new DflowConfigError(detail, where);
   };
@@ -126,7 +126,7 @@ export function dispatchPodJob(t: ScriptOPTemplate, o: DispatcherExecutorOptions
     secret = f.secret;
     d.machine.remote_profile = rp;
   }
-  const job: DispatchPodJob = { kind: "dispatcher", machine: d.machine, resources: d.resources, tasks: d.tasks, optional: d.optional, forward_common_files: d.forward_common_files, ...(o.merge_sliced_step && t.kind === "ts-op" && (t as { slices?: unknown }).slices ? { merge: mergeOutputs(t) } : {}), envs: Object.keys(t.envs), ...(password !== undefined ? { passwordEnv: ssh.passwordEnv } : {}), options };
+  const job: DispatchPodJob = { kind: "dispatcher", machine: d.machine, resources: d.resources, tasks: d.tasks, optional: d.optional, forward_common_files: d.forward_common_files, ...(merged ? { merge: mergeOutputs(t) } : {}), envs: Object.keys(t.envs), ...(password !== undefined ? { passwordEnv: ssh.passwordEnv } : {}), options };
   const script = jobScript(t, o);
   return { job, ...(script !== undefined ? { script } : {}), ...(secret ? { secret } : {}) };
 }

@@ -64,7 +64,8 @@ export interface DispatchJobRendering {
 
 /** How DispatcherExecutor and SlurmRemoteExecutor steps become pods: their jobs, and the program that submits them (src/workflow.ts gives the engine's). */
 export interface DispatcherRendering {
-  job(t: ScriptOPTemplate, options: Record<string, unknown>, where: ErrorContext): DispatchJobRendering;
+  /** `merged`: the step's slices are merged (merge_sliced_step), its task split per item in the pod. */
+  job(t: ScriptOPTemplate, options: Record<string, unknown>, where: ErrorContext, merged: boolean): DispatchJobRendering;
   bundle(): Omit<OPBundle, "keys">;
 }
 
@@ -442,7 +443,7 @@ class Renderer {
     const executor = t.remote!.kind === "slurm-remote" ? "SlurmRemoteExecutor" : "DispatcherExecutor";
     if (!this.opts.dispatcher) this.fail(`the step runs through a ${executor}, and no dispatcher was given to render its pod`, ctx);
     const o = t.remote!.options as { image?: string; image_pull_policy?: string; envs?: Record<string, unknown> };
-    const r = this.opts.dispatcher.job(t, t.remote!.options, this.where(ctx));
+    const r = this.opts.dispatcher.job(t, t.remote!.options, this.where(ctx), extra.merged ?? false);
     this.dispatchBundle ??= this.opts.dispatcher.bundle();
     const volumes: Json[] = [{ name: "dflow-ts-dispatch", configMap: { name: this.dispatchBundle.configMap } }];
     const volumeMounts: Json[] = [{ name: "dflow-ts-dispatch", mountPath: DISPATCH_MOUNT, readOnly: true }];
