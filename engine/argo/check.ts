@@ -14,7 +14,7 @@ import { parseExpr } from "../expr/index.js";
 import { taskGraph } from "./depends.js";
 import { checkVariables } from "./variables.js";
 import { checkArgoRules } from "./rules.js";
-import { GIT_FIELDS, HTTP_FIELDS, S3_FIELDS } from "./remote.js";
+import { ARTIFACTORY_FIELDS, GIT_FIELDS, HTTP_FIELDS, S3_FIELDS } from "./remote.js";
 
 
 /** Fields that configure Kubernetes only (scheduling, pod metadata, GC, archiving): no effect locally. */
@@ -432,29 +432,47 @@ function checkParameter(p: Obj, where: string, wf: ArgoWorkflow, resource = fals
   if (vf.configMapKeyRef !== undefined) checkConfigMapRef(wf.configMaps, asObj(vf.configMapKeyRef), `${where}.valueFrom.configMapKeyRef`, { key: true, fallback: p.value !== undefined || vf.default !== undefined || p.default !== undefined });
 }
 
+/** Artifact locations Argo knows besides s3, raw and from. */
+const LOCATIONS = ["http", "artifactory", "git", "gcs", "oss", "azure", "hdfs", "plugin"];
+
 /**
- * `input`: an input or an argument, which may also come from an http URL or a git repository (remote.ts);
- * `listed`: a data template's location, whose key is a prefix, none for the whole bucket.
+ * `input`: an input or an argument, which may also come from an http URL, Artifactory or a git
+ * repository; an output may go to an http URL or Artifactory (remote.ts); `listed`: a data
+ * template's location, whose key is a prefix, none for the whole bucket.
  */
 function checkArtifact(a: Obj, where: string, wf: ArgoWorkflow, input = false, listed = false): void {
-  only(a, ARTIFACT, ["http", "git", "gcs", "oss", "azure", "hdfs", "artifactory", "plugin"], where, () => "unknown artifact field");
-  const fetched = input ? ["http", "git"] : [];
-  for (const loc of ["http", "git", "gcs", "oss", "azure", "hdfs", "artifactory", "plugin"]) {
-    if (a[loc] === undefined || fetched.includes(loc)) continue;
-    unsupported(where, loc, `only the local default repository (key-only s3), s3 buckets with an endpoint, raw and from: artifacts${input ? ", and http and git inputs," : ""} are available locally`);
+  only(a, ARTIFACT, LOCATIONS, where, () => "unknown artifact field");
+  const honoured = listed ? [] : input ? ["http", "artifactory", "git"] : ["http", "artifactory"];
+  for (const loc of LOCATIONS) {
+    if (a[loc] === undefined || honoured.includes(loc)) continue;
+    if (loc === "git") unsupported(where, loc, "git artifacts are inputs only, as on Argo (its git driver saves nothing)");
+    unsupported(where, loc, listed ? "a data template lists the local default repository and s3 buckets with an endpoint" : "only the local default repository (key-only s3), s3 buckets with an endpoint, http and Artifactory locations, raw and from: artifacts, and git inputs, are available locally");
   }
-  if (input && a.http !== undefined) {
+  const archive = asObj(a.archive);
+  only(archive, ["none", "tar", "zip"], [], `${where}.archive`, () => "unknown archive strategy");
+  only(asObj(archive.tar), ["compressionLevel"], [], `${where}.archive.tar`, () => "unknown tar archive field");
+  const level = asObj(archive.tar).compressionLevel;
+  if (level !== undefined && !(Number.isInteger(level) && Number(level) >= -2 && Number(level) <= 9)) throw new ArgoSpecError(`invalid spec: ${where}.archive.tar.compressionLevel must be a gzip level, -2 to 9 (got ${JSON.stringify(level)})`);
+  if (a.http !== undefined) {
     only(asObj(a.http), HTTP_FIELDS, [], `${where}.http`, () => "unknown http artifact field");
-    // Credentials from Secrets given locally: basicAuth, or oauth2's client credentials.
+    if (!asObj(a.http).url) throw new ArgoSpecError(`invalid spec: ${where}.http.url is required`);
+    // Credentials from Secrets given locally: basicAuth, oauth2's client credentials, a client certificate.
     const auth = asObj(asObj(a.http).auth);
-    only(auth, ["basicAuth", "oauth2"], [], `${where}.http.auth`, (k) => (k === "clientCert" ? "a client certificate is not presented locally; give basicAuth, oauth2 or headers" : "unknown http auth field"));
-    const secrets: Record<string, string[]> = { basicAuth: ["usernameSecret", "passwordSecret"], oauth2: ["clientIDSecret", "clientSecretSecret", "tokenURLSecret"] };
+    only(auth, ["basicAuth", "oauth2", "clientCert"], [], `${where}.http.auth`, () => "unknown http auth field");
+    const secrets: Record<string, string[]> = { basicAuth: ["usernameSecret", "passwordSecret"], oauth2: ["clientIDSecret", "clientSecretSecret", "tokenURLSecret"], clientCert: ["clientCertSecret", "clientKeySecret"] };
     for (const [kind, keys] of Object.entries(secrets)) {
       if (auth[kind] === undefined) continue;
-      for (const k of keys) checkConfigMapRef(wf.configMaps, asObj(asObj(auth[kind])[k]), `${where}.http.auth.${kind}.${k}`, { key: true, secret: true });
+      // The Secrets named must be given; Argo uses each kind only when all of its are named (remote.ts sending).
+      for (const k of keys) if (given(asObj(auth[kind])[k])) checkConfigMapRef(wf.configMaps, asObj(asObj(auth[kind])[k]), `${where}.http.auth.${kind}.${k}`, { key: true, secret: true });
     }
   }
-  if (input && a.git !== undefined) {
+  if (a.artifactory !== undefined) {
+    const art = asObj(a.artifactory);
+    only(art, ARTIFACTORY_FIELDS, [], `${where}.artifactory`, () => "unknown artifactory artifact field");
+    for (const k of ["url", "usernameSecret", "passwordSecret"]) if (!art[k]) throw new ArgoSpecError(`invalid spec: ${where}.artifactory.${k} is required`);
+    for (const k of ["usernameSecret", "passwordSecret"]) checkConfigMapRef(wf.configMaps, asObj(art[k]), `${where}.artifactory.${k}`, { key: true, secret: true });
+  }
+  if (a.git !== undefined) {
     only(asObj(a.git), GIT_FIELDS, [], `${where}.git`, (k) => (/Secret$/.test(k) ? "credentials from Secrets are not used locally: the clone uses this machine's git configuration (credential helpers, ssh keys); drop it" : "unknown git artifact field"));
     if (!asObj(a.git).repo) throw new ArgoSpecError(`invalid spec: ${where}.git.repo is required`);
   }

@@ -1,27 +1,32 @@
 // Artifacts outside the local repository, moved by this process as Argo's
-// executor moves them around a pod: an `http` input is the body of a GET of
-// its URL (its headers sent), a `git` one a clone of its repository (depth,
+// executor moves them around a pod: an `http` or `artifactory` input is the
+// body of a GET of its URL, a `git` one a clone of its repository (depth,
 // branch, fetch refspecs, revision, submodules), an `s3` one with an endpoint
-// an object (or the objects under a prefix) of that bucket, and an `s3`
-// output is put there, as a .tgz unless `archive: {none: {}}`. Inputs land in
-// the local repository under a key of the run and are placed (a tarball
-// unpacked) as any input artifact is. Git credentials from Secrets are
-// refused at check time (check.ts): this machine's own git configuration and
-// credential helpers are what a local clone uses; S3 keys come from Secrets
+// an object (or the objects under a prefix) of that bucket; an `http` or
+// `artifactory` output is the body of a PUT, an `s3` one is put in its
+// bucket, packed as Argo packs outputs (archive.ts). Inputs land in the local
+// repository under a key of the run and are placed (an archive unpacked) as
+// any input artifact is. Git credentials from Secrets are refused at check
+// time (check.ts): this machine's own git configuration and credential
+// helpers are what a local clone uses; other credentials come from Secrets
 // given locally.
 import { execFile } from "node:child_process";
 import fs from "node:fs";
-import fsp from "node:fs/promises";
-import os from "node:os";
+import http from "node:http";
+import https from "node:https";
 import path from "node:path";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import { promisify } from "node:util";
+import { archived } from "./archive.js";
 import { type Obj, asList, asObj } from "./manifest.js";
 import { filesUnder } from "../store/fsx.js";
 
 const run = promisify(execFile);
 
-/** The fields of http and git artifacts a local run honours. */
+/** The fields of http, Artifactory and git artifacts a local run honours. */
 export const HTTP_FIELDS = ["url", "headers", "auth"];
+export const ARTIFACTORY_FIELDS = ["url", "usernameSecret", "passwordSecret"];
 export const GIT_FIELDS = ["repo", "revision", "depth", "fetch", "singleBranch", "branch", "disableSubmodules", "insecureIgnoreHostKey"];
 /** An s3 location with its own endpoint; `key` alone is the local repository's. */
 export const S3_FIELDS = ["key", "endpoint", "bucket", "region", "insecure", "accessKeySecret", "secretKeySecret", "createBucketIfNotPresent"];
@@ -60,7 +65,7 @@ export async function fetchS3Artifact(s3: Obj, keys: S3Keys, dest: string, where
   }
   // No such object: a prefix, as Argo stores a directory unarchived.
   const names = await listS3Keys(s3, keys, where);
-  if (!names.length) throw new Error(`${where}: ${s3Name(s3)} at ${String(s3.endpoint)}: no such key`);
+  if (!names.length) throw new RemoteArtifactError(`${where}: ${s3Name(s3)} at ${String(s3.endpoint)}: no such key`, true);
   const prefix = `${key.replace(/\/+$/, "")}/`;
   try {
     for (const name of names) await client.fGetObject(bucket, name, path.join(dest, name.slice(prefix.length)));
@@ -85,60 +90,118 @@ export async function listS3Keys(s3: Obj, keys: S3Keys, where: string): Promise<
   return out;
 }
 
-/** Put `src` (a file or a directory) at `s3.key`: a .tgz of it as Argo archives outputs, or as it is with `archive: {none: {}}`. */
-export async function putS3Artifact(s3: Obj, keys: S3Keys, src: string, archive: Obj, where: string): Promise<void> {
+/** Put `src` (a file or a directory) at `s3.key`, packed as Argo packs outputs (archive.ts): a directory unpacked goes as its files under the key. */
+export async function putS3Artifact(s3: Obj, keys: S3Keys, src: string, name: string, archive: Obj, where: string): Promise<void> {
   const client = await s3Client(s3, keys);
   const bucket = String(s3.bucket);
   const key = String(s3.key);
   try {
     if (s3.createBucketIfNotPresent !== undefined && !(await client.bucketExists(bucket))) await client.makeBucket(bucket, s3.region ? String(s3.region) : undefined);
-    if (archive.none !== undefined) {
-      if (fs.statSync(src).isFile()) await client.fPutObject(bucket, key, src);
-      else for (const f of filesUnder(src)) await client.fPutObject(bucket, `${key.replace(/\/$/, "")}/${f}`, path.join(src, f));
-      return;
-    }
-    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "dflow-s3-"));
-    try {
-      const tgz = path.join(tmp, "artifact.tgz");
-      const tar = await import("tar");
-      await tar.c({ gzip: true, file: tgz, cwd: path.dirname(src), portable: true }, [path.basename(src)]);
-      await client.fPutObject(bucket, key, tgz);
-    } finally {
-      fs.rmSync(tmp, { recursive: true, force: true });
-    }
+    await archived(src, name, archive, async (file) => {
+      if (fs.statSync(file).isFile()) await client.fPutObject(bucket, key, file);
+      else for (const f of filesUnder(file)) await client.fPutObject(bucket, `${key.replace(/\/$/, "")}/${f}`, path.join(file, f));
+    });
   } catch (e) {
     throw s3Error(where, s3, e);
   }
 }
 
-/** GET `http.url` into the file `dest`; an Error naming the artifact and the answer when it is not a 2xx. */
+/** What a request to an http or Artifactory location sends besides its method and body. */
+interface Sending {
+  headers: Record<string, string>;
+  /** A client certificate and its key (PEM), presented over TLS. */
+  tls?: { cert: string; key: string };
+}
+
+/** A location that cannot be read or written; `notFound` for a 404 or a missing key (an optional input is then skipped, as Argo skips it). */
+export class RemoteArtifactError extends Error {
+  constructor(
+    message: string,
+    readonly notFound = false,
+  ) {
+    super(message);
+  }
+}
+
 /**
- * GET an http artifact as Argo's http driver does: its headers, and its `auth` from Secrets
- * (`secret` reads one, given locally; check.ts made sure it is): basicAuth, or oauth2's client
- * credentials (golang.org/x/oauth2/clientcredentials: the token asked for with the client's id and
- * secret as Basic credentials, then in the form if the server refuses those, its type as Go
- * spells it). clientCert is refused before the run (check.ts).
+ * One request as Go's http client sends it: redirects followed (at most 10; a 307/308 sends
+ * the body again, a 301/302/303 asks with GET; credentials not sent to another host), a
+ * client certificate presented when given; the answer's body left to the caller.
  */
-export async function fetchHttpArtifact(http: Obj, dest: string, where: string, secret: (ref: unknown) => string = () => ""): Promise<void> {
-  const url = String(http.url ?? "");
-  const headers: Record<string, string> = Object.fromEntries(asList(http.headers).map((h) => [String(h.name), String(h.value ?? "")]));
-  const auth = asObj(http.auth);
-  const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`;
-  const get = async (u: string, init: RequestInit, what: string): Promise<Response> => {
-    let res: Response;
-    try {
-      res = await fetch(u, { redirect: "follow", ...init });
-    } catch (e) {
-      const err = e as Error & { cause?: { message?: string } };
-      throw new Error(`${where}: ${what} ${u}: ${err.cause?.message ?? err.message}`);
+async function send(method: string, url: string, how: Sending, body: (() => Readable) | undefined, what: string): Promise<http.IncomingMessage> {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new RemoteArtifactError(`${what}: not a URL`);
+  }
+  let headers = { ...how.headers };
+  for (let hop = 0; ; hop++) {
+    if (u.protocol !== "http:" && u.protocol !== "https:") throw new RemoteArtifactError(`${what}: unsupported protocol ${u.protocol}`);
+    const tls = u.protocol === "https:" && how.tls ? { cert: how.tls.cert, key: how.tls.key, agent: false as const } : {};
+    const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
+      const req = (u.protocol === "https:" ? https : http).request(u, { method, headers, ...tls }, resolve);
+      req.on("error", reject);
+      if (!body) return void req.end();
+      const stream = body();
+      stream.on("error", (e) => req.destroy(e));
+      stream.pipe(req);
+    }).catch((e: Error & { code?: string; reason?: string }) => {
+      // OpenSSL's errors carry its internals in the message; their reason is what a user can act on.
+      const text = e.reason ?? e.message;
+      throw new RemoteArtifactError(`${what}: ${e.code && !text.includes(e.code) ? `${e.code}: ` : ""}${text}`);
+    });
+    const status = res.statusCode ?? 0;
+    const location = res.headers.location;
+    if (![301, 302, 303, 307, 308].includes(status) || !location) return res;
+    res.resume();
+    if (hop === 9) throw new RemoteArtifactError(`${what}: stopped after 10 redirects`);
+    const next = new URL(location, u);
+    if (next.host !== u.host) {
+      const { Authorization: _, authorization: __, ...rest } = headers;
+      headers = rest;
     }
-    return res;
-  };
-  if (auth.basicAuth !== undefined) {
-    const b = asObj(auth.basicAuth);
-    headers.Authorization = basic(secret(b.usernameSecret), secret(b.passwordSecret));
-  } else if (auth.oauth2 !== undefined) {
-    const o = asObj(auth.oauth2);
+    if (status !== 307 && status !== 308 && method !== "GET" && method !== "HEAD") {
+      method = "GET";
+      body = undefined;
+      delete headers["Content-Length"];
+    }
+    u = next;
+  }
+}
+
+async function textOf(res: http.IncomingMessage): Promise<string> {
+  let text = "";
+  res.setEncoding("utf8");
+  for await (const chunk of res) text += chunk as string;
+  return text;
+}
+
+const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`;
+
+/**
+ * How Argo's http driver reaches an `http` or `artifactory` location (workflow/artifacts/artifacts.go
+ * and http/clients.go): an http location's headers, then its `auth` from Secrets (`secret` reads one,
+ * given locally; check.ts made sure it is): basicAuth (sent when both values are set), oauth2's
+ * client credentials (golang.org/x/oauth2/clientcredentials: the token asked for with the client's
+ * id and secret as Basic credentials, then in the form if the server refuses those, its type as Go
+ * spells it), a client certificate presented over TLS (a server certificate is checked against the
+ * system's and NODE_EXTRA_CA_CERTS's authorities). An Artifactory location: its usernameSecret and
+ * passwordSecret as Basic credentials, always.
+ */
+async function sending(loc: Obj, where: string, secret: (ref: unknown) => string): Promise<{ url: string; how: Sending }> {
+  if (loc.artifactory !== undefined) {
+    const a = asObj(loc.artifactory);
+    return { url: String(a.url ?? ""), how: { headers: { Authorization: basic(secret(a.usernameSecret), secret(a.passwordSecret)) } } };
+  }
+  const h = asObj(loc.http);
+  const how: Sending = { headers: Object.fromEntries(asList(h.headers).map((x) => [String(x.name), String(x.value ?? "")])) };
+  const auth = asObj(h.auth);
+  const cert = asObj(auth.clientCert);
+  if (cert.clientCertSecret !== undefined && cert.clientKeySecret !== undefined) how.tls = { cert: secret(cert.clientCertSecret), key: secret(cert.clientKeySecret) };
+  const o = asObj(auth.oauth2);
+  let bearer: string | undefined;
+  if (!how.tls && o.clientIDSecret !== undefined && o.clientSecretSecret !== undefined && o.tokenURLSecret !== undefined) {
     const tokenURL = secret(o.tokenURLSecret);
     const id = secret(o.clientIDSecret);
     const key = secret(o.clientSecretSecret);
@@ -146,31 +209,64 @@ export async function fetchHttpArtifact(http: Obj, dest: string, where: string, 
     const scopes = asList(o.scopes).map(String);
     if (scopes.length) form.set("scope", scopes.join(" "));
     for (const p of asList(o.endpointParams)) form.append(String(p.key), String(p.value ?? ""));
-    const ask = (body: URLSearchParams, extra: Record<string, string>) =>
-      get(tokenURL, { method: "POST", body, headers: { "Content-Type": "application/x-www-form-urlencoded", ...extra } }, "POST (oauth2 token)");
-    let res = await ask(form, { Authorization: basic(encodeURIComponent(id), encodeURIComponent(key)) });
-    if (res.status >= 400 && res.status < 500) {
+    const post = async (body: URLSearchParams, extra: Record<string, string>) => {
+      const text = body.toString();
+      const res = await send("POST", tokenURL, { headers: { "Content-Type": "application/x-www-form-urlencoded", "Content-Length": String(Buffer.byteLength(text)), ...extra } }, () => Readable.from([text]), `${where}: POST (oauth2 token) ${tokenURL}`);
+      return { res, text: await textOf(res) };
+    };
+    let answer = await post(form, { Authorization: basic(encodeURIComponent(id), encodeURIComponent(key)) });
+    if ((answer.res.statusCode ?? 0) >= 400 && (answer.res.statusCode ?? 0) < 500) {
       const inForm = new URLSearchParams(form);
       inForm.set("client_id", id);
       inForm.set("client_secret", key);
-      res = await ask(inForm, {});
+      answer = await post(inForm, {});
     }
-    const text = await res.text();
     let token: { access_token?: unknown; token_type?: unknown } = {};
     try {
-      token = JSON.parse(text) as typeof token;
+      token = JSON.parse(answer.text) as typeof token;
     } catch {
       // a form-encoded answer, as some servers give
-      token = Object.fromEntries(new URLSearchParams(text));
+      token = Object.fromEntries(new URLSearchParams(answer.text));
     }
-    if (!res.ok || typeof token.access_token !== "string" || !token.access_token) throw new Error(`${where}: oauth2 token from ${tokenURL}: ${res.ok ? "no access_token in the answer" : `${res.status} ${res.statusText}`}`);
+    const ok = (answer.res.statusCode ?? 0) >= 200 && (answer.res.statusCode ?? 0) < 300;
+    if (!ok || typeof token.access_token !== "string" || !token.access_token) throw new RemoteArtifactError(`${where}: oauth2 token from ${tokenURL}: ${ok ? "no access_token in the answer" : `${answer.res.statusCode} ${answer.res.statusMessage}`}`);
     const type = String(token.token_type ?? "Bearer");
     const spelled = ({ bearer: "Bearer", mac: "MAC", basic: "Basic" } as Record<string, string>)[type.toLowerCase()] ?? type;
-    headers.Authorization = `${spelled} ${token.access_token}`;
+    bearer = `${spelled} ${token.access_token}`;
   }
-  const res = await get(url, { headers }, "GET");
-  if (!res.ok) throw new Error(`${where}: GET ${url}: ${res.status} ${res.statusText}`);
-  await fsp.writeFile(dest, Buffer.from(await res.arrayBuffer()));
+  // Basic credentials go on the request; oauth2's transport then puts its token over them.
+  const b = asObj(auth.basicAuth);
+  const user = b.usernameSecret !== undefined ? secret(b.usernameSecret) : "";
+  const password = b.passwordSecret !== undefined ? secret(b.passwordSecret) : "";
+  if (user && password) how.headers.Authorization = basic(user, password);
+  if (bearer) how.headers.Authorization = bearer;
+  return { url: String(h.url ?? ""), how };
+}
+
+/** GET an `http` or `artifactory` location (`loc` holds one) into the file `dest`, as Argo's http driver loads it. */
+export async function fetchHttpArtifact(loc: Obj, dest: string, where: string, secret: (ref: unknown) => string = () => ""): Promise<void> {
+  const { url, how } = await sending(loc, where, secret);
+  const res = await send("GET", url, how, undefined, `${where}: GET ${url}`);
+  const status = res.statusCode ?? 0;
+  if (status < 200 || status >= 300) {
+    res.resume();
+    throw new RemoteArtifactError(`${where}: GET ${url}: ${status} ${res.statusMessage ?? ""}`.trimEnd(), status === 404);
+  }
+  await pipeline(res, fs.createWriteStream(dest));
+}
+
+/** PUT `src` (packed as `archive` says: archive.ts) to an `http` or `artifactory` location, as Argo's http driver saves an output. */
+export async function putHttpArtifact(loc: Obj, src: string, name: string, archive: Obj, where: string, secret: (ref: unknown) => string = () => ""): Promise<void> {
+  const { url, how } = await sending(loc, where, secret);
+  await archived(src, name, archive, async (file) => {
+    // A directory has no body of its own: Argo's driver fails to read it, after packing it was not asked for.
+    if (!fs.statSync(file).isFile()) throw new RemoteArtifactError(`${where}: ${src} is a directory, which cannot be the body of a PUT with archive none: leave archive out (a .tgz) or give zip`);
+    const size = fs.statSync(file).size;
+    const res = await send("PUT", url, { ...how, headers: { ...how.headers, "Content-Length": String(size) } }, () => fs.createReadStream(file), `${where}: PUT ${url}`);
+    const status = res.statusCode ?? 0;
+    res.resume();
+    if (status < 200 || status >= 300) throw new RemoteArtifactError(`${where}: PUT ${url}: ${status} ${res.statusMessage ?? ""}`.trimEnd());
+  });
 }
 
 /** Clone `git.repo` into the directory `dest` as Argo's git driver does; git's own message when it fails. */

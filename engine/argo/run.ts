@@ -72,7 +72,8 @@ import type { ArgoRunControl } from "./control.js";
 import { Boundaries } from "./daemons.js";
 import { SCHEDULED_TIME } from "./cron.js";
 import { HOST_NODE, POD_IP, type ProbeExec, waitReady } from "./probe.js";
-import { type S3Keys, cloneGitArtifact, fetchHttpArtifact, fetchS3Artifact, listS3Keys, putS3Artifact } from "./remote.js";
+import { unarchive } from "./archive.js";
+import { RemoteArtifactError, type S3Keys, cloneGitArtifact, fetchHttpArtifact, fetchS3Artifact, listS3Keys, putHttpArtifact, putS3Artifact } from "./remote.js";
 
 /** The template's timeout passed while its node waited for a lock. */
 class LockTimeout extends Error {}
@@ -204,46 +205,6 @@ interface Resume {
 
 /** The workflow as it ran (manifest.ts toSaved), in the engine's folder of its directory: what a retry runs. */
 const SAVED_RUN = "argo-run.json";
-
-/**
- * An input artifact stored as a gzipped tarball (one uploaded by a client, as dflow's
- * upload_artifact does) is unpacked as Argo's executor unpacks it: unless the artifact says
- * `archive: {none: {}}`, a file that opens as a tar.gz is extracted, and a tarball of one entry
- * becomes that entry at the path, one of several a directory holding them. False: not one; copy it.
- */
-async function unpackTarball(from: string, dest: string, a: Obj): Promise<boolean> {
-  const archive = asObj(a.archive);
-  if (archive.none !== undefined || archive.zip !== undefined) return false;
-  const head = Buffer.alloc(2);
-  const fd = await fsp.open(from, "r").catch(() => undefined);
-  if (!fd) return false;
-  try {
-    if (!(await fd.stat()).isFile() || (await fd.read(head, 0, 2, 0)).bytesRead < 2 || head[0] !== 0x1f || head[1] !== 0x8b) return false;
-  } finally {
-    await fd.close();
-  }
-  const tmp = `${dest}.tmpdir`;
-  await fsp.rm(tmp, { recursive: true, force: true });
-  await fsp.mkdir(tmp, { recursive: true });
-  const tar = await import("tar");
-  let entries = 0;
-  try {
-    await tar.x({ file: from, cwd: tmp, strict: true, onReadEntry: () => void entries++ });
-  } catch {
-    entries = 0;
-  }
-  const top = entries ? await fsp.readdir(tmp) : [];
-  if (!top.length) {
-    // Gzip but not a tarball (or an empty one): Argo keeps the file as it is.
-    await fsp.rm(tmp, { recursive: true, force: true });
-    return false;
-  }
-  if (top.length === 1) {
-    await fsp.rename(path.join(tmp, top[0]!), dest);
-    await fsp.rm(tmp, { recursive: true, force: true });
-  } else await fsp.rename(tmp, dest);
-  return true;
-}
 
 /** A parameter's description goes with its value into the node, as Argo's status has it (dflow's client reads the type it holds). */
 function described(p: Obj): { description?: string } {
@@ -654,7 +615,11 @@ class Run {
         throw new NodeError(`inputs.artifacts.${name} was not supplied`);
       }
       if ("raw" in src) src = await this.rawArtifact(src.raw);
-      else if ("remote" in src) src = await this.remoteArtifact(name, src.remote);
+      else if ("remote" in src) {
+        const got = await this.remoteArtifact(name, src.remote, a.optional === true);
+        if (!got) continue;
+        src = got;
+      }
       artifacts.set(name, src);
       vars.set(`inputs.artifacts.${name}`, src);
       if (a.path !== undefined) vars.set(`inputs.artifacts.${name}.path`, a.path);
@@ -666,26 +631,32 @@ class Run {
     return { params, arts, vars, artifacts, declared };
   }
 
-  /** An http, git or s3-with-endpoint artifact, fetched into the repository under a key of the run (remote.ts). */
-  private async remoteArtifact(name: string, r: Obj): Promise<Art> {
+  /** An http, Artifactory, git or s3-with-endpoint artifact, fetched into the repository under a key of the run (remote.ts); none when optional and not there. */
+  private async remoteArtifact(name: string, r: Obj, optional: boolean): Promise<Art | undefined> {
     const key = `${this.wfid}/fetched/${crypto.randomUUID()}/${name}`;
     const file = path.join(artifactRepository(), key);
     await fsp.mkdir(path.dirname(file), { recursive: true });
     const where = `inputs.artifacts.${name}`;
     try {
-      if (r.http !== undefined) await fetchHttpArtifact(asObj(r.http), file, where, (ref) => configMapKey(this.wf.configMaps, asObj(ref), true) ?? "");
+      if (r.http !== undefined || r.artifactory !== undefined) await fetchHttpArtifact(r, file, where, this.secret);
       else if (r.s3 !== undefined) await fetchS3Artifact(asObj(r.s3), this.s3Keys(asObj(r.s3)), file, where);
       else await cloneGitArtifact(asObj(r.git), file, where);
     } catch (e) {
+      if (optional && e instanceof RemoteArtifactError && e.notFound) {
+        await fsp.rm(file, { recursive: true, force: true });
+        return undefined;
+      }
       throw new NodeError((e as Error).message);
     }
     return new ArtifactValue(key, file);
   }
 
-  /** An s3 location's keys, from the Secrets given locally (check.ts made sure they are). */
+  /** A Secret's key given locally (check.ts made sure it is). */
+  private readonly secret = (ref: unknown): string => configMapKey(this.wf.configMaps, asObj(ref), true) ?? "";
+
+  /** An s3 location's keys, from the Secrets given locally. */
   private s3Keys(s3: Obj): S3Keys {
-    const key = (ref: unknown) => configMapKey(this.wf.configMaps, asObj(ref), true) ?? "";
-    return { accessKey: key(s3.accessKeySecret), secretKey: key(s3.secretKeySecret) };
+    return { accessKey: this.secret(s3.accessKeySecret), secretKey: this.secret(s3.secretKeySecret) };
   }
 
   /** Raw artifact data, kept in the repository like any artifact (it may be passed on by `from:`). */
@@ -700,7 +671,7 @@ class Run {
   /** A literal artifact location: raw data, a key of the default repository, or one outside it (remote.ts). */
   private artifactLocation(a: Obj, vars: Vars): Located | undefined {
     if (a.raw) return { raw: substitute(str(asObj(a.raw).data), vars) };
-    if (a.http !== undefined || a.git !== undefined) return { remote: substituteDeep({ http: a.http, git: a.git }, vars, [], true) as Obj };
+    if (a.http !== undefined || a.git !== undefined || a.artifactory !== undefined) return { remote: substituteDeep({ http: a.http, git: a.git, artifactory: a.artifactory }, vars, [], true) as Obj };
     const s3 = asObj(a.s3);
     if (s3.endpoint !== undefined) return { remote: { s3: substituteDeep(s3, vars, [], true) } };
     if (s3.key !== undefined) {
@@ -1106,8 +1077,10 @@ class Run {
       const key = s3.key !== undefined ? str(s3.key) : `${this.wfid}/${node.id}/${name}/${base && base !== "." && base !== ".." ? base : name}`;
       const dest = path.join(artifactRepository(), key);
       await this.upload(src, dest);
-      // An s3 location with its own endpoint gets it too (the local copy serves this run's later steps).
-      if (s3.endpoint !== undefined) await putS3Artifact(s3, this.s3Keys(s3), src, asObj(a.archive), `outputs.artifacts.${name}`);
+      // A location of its own (an s3 bucket with an endpoint, an http URL, Artifactory) gets it too: the local copy serves this run's later steps.
+      const where = `outputs.artifacts.${name}`;
+      if (s3.endpoint !== undefined) await putS3Artifact(s3, this.s3Keys(s3), src, name, asObj(a.archive), where);
+      else if (a.http !== undefined || a.artifactory !== undefined) await putHttpArtifact({ http: a.http, artifactory: a.artifactory }, src, name, asObj(a.archive), where, this.secret);
       const art = new ArtifactValue(key, dest);
       outputs.artifacts.set(name, art);
       arts.push({ name, path: str(a.path), key });
@@ -1152,7 +1125,7 @@ class Run {
         throw new NodeError(`inputs.artifacts.${str(a.name)}: key ${src.key}${a.subPath ? ` (subPath ${str(a.subPath)})` : ""} not found in the artifact repository`);
       }
       await fsp.rm(dest, { recursive: true, force: true });
-      if (!(await unpackTarball(from, dest, a))) await fsp.cp(from, dest, { recursive: true });
+      if (!(await unarchive(from, dest, a))) await fsp.cp(from, dest, { recursive: true });
       if (a.mode !== undefined) await fsp.chmod(dest, fileMode(a.mode));
     }
   }

@@ -38,7 +38,7 @@ export async function publishUploads(uploads: Array<{ key: string; path: string 
   if (s3) {
     for (const u of uploads) {
       try {
-        await putS3Artifact({ endpoint: s3.endpoint, bucket: s3.bucket, key: u.key, insecure: !s3.secure }, { accessKey: s3.accessKey, secretKey: s3.secretKey }, path.join(repo, u.key), { none: {} }, `upload ${u.key}`);
+        await putS3Artifact({ endpoint: s3.endpoint, bucket: s3.bucket, key: u.key, insecure: !s3.secure }, { accessKey: s3.accessKey, secretKey: s3.secretKey }, path.join(repo, u.key), path.basename(u.key), { none: {} }, `upload ${u.key}`);
       } catch (e) {
         throw new DflowConfigError(`cannot upload ${u.key} (a file of this machine: upload_artifact, or a reused step's artifact) to the S3 bucket ${s3.bucket} at DFLOW_S3_ENDPOINT=${s3.endpoint}: ${(e as Error).message}`);
       }

@@ -1,0 +1,114 @@
+// Artifacts packed and unpacked as Argo's executor packs and unpacks them
+// (workflow/executor/executor.go stageArchiveFile, unarchiveArtifact,
+// unpack; util/archive): an output sent elsewhere is a .tgz of it (gzip at
+// `archive.tar.compressionLevel`), a .zip with `archive.zip`, or itself with
+// `archive.none`; an input that is a gzipped tarball, or a zip where the
+// artifact says `archive.zip`, is extracted, a single entry becoming the
+// path and several a directory holding them.
+import fs from "node:fs";
+import fsp from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import zlib from "node:zlib";
+import { type Obj, asObj } from "./manifest.js";
+import { filesUnder } from "../store/fsx.js";
+
+async function startsWith(file: string, magic: number[]): Promise<boolean> {
+  const fd = await fsp.open(file, "r").catch(() => undefined);
+  if (!fd) return false;
+  try {
+    const head = Buffer.alloc(magic.length);
+    return (await fd.stat()).isFile() && (await fd.read(head, 0, magic.length, 0)).bytesRead === magic.length && magic.every((b, i) => head[i] === b);
+  } finally {
+    await fd.close();
+  }
+}
+
+/** Entries extracted into `<dest>.tmpdir` moved to `dest` as Argo's unpack moves them. */
+async function settle(tmp: string, dest: string): Promise<boolean> {
+  const top = await fsp.readdir(tmp);
+  if (!top.length) {
+    await fsp.rm(tmp, { recursive: true, force: true });
+    return false;
+  }
+  if (top.length === 1) {
+    await fsp.rename(path.join(tmp, top[0]!), dest);
+    await fsp.rm(tmp, { recursive: true, force: true });
+  } else await fsp.rename(tmp, dest);
+  return true;
+}
+
+/**
+ * An input artifact's file unpacked at `dest` as Argo's executor unpacks it:
+ * unless the artifact says `archive: {none: {}}`, a file that opens as a
+ * tar.gz is extracted; with `archive: {zip: {}}`, a zip is. False: not an
+ * archive (a key of the local repository holds what the pod wrote, as it
+ * was), to be copied as it is.
+ */
+export async function unarchive(from: string, dest: string, a: Obj): Promise<boolean> {
+  const archive = asObj(a.archive);
+  if (archive.none !== undefined) return false;
+  const tmp = `${dest}.tmpdir`;
+  if (archive.zip !== undefined) {
+    if (!(await startsWith(from, [0x50, 0x4b, 0x03, 0x04]))) return false;
+    const { unzipSync } = await import("fflate");
+    const entries = unzipSync(await fsp.readFile(from));
+    await fsp.rm(tmp, { recursive: true, force: true });
+    await fsp.mkdir(tmp, { recursive: true });
+    for (const [name, data] of Object.entries(entries)) {
+      const out = path.join(tmp, name);
+      // Argo's "Illegal file path": an entry may not leave the directory.
+      if (!out.startsWith(`${tmp}${path.sep}`)) throw new Error(`${name}: illegal file path in the zip`);
+      if (name.endsWith("/")) await fsp.mkdir(out, { recursive: true });
+      else {
+        await fsp.mkdir(path.dirname(out), { recursive: true });
+        await fsp.writeFile(out, data);
+      }
+    }
+    return settle(tmp, dest);
+  }
+  if (!(await startsWith(from, [0x1f, 0x8b]))) return false;
+  await fsp.rm(tmp, { recursive: true, force: true });
+  await fsp.mkdir(tmp, { recursive: true });
+  const tar = await import("tar");
+  try {
+    await tar.x({ file: from, cwd: tmp, strict: true });
+  } catch {
+    // Gzip but not a tarball: Argo keeps the file as it is.
+    await fsp.rm(tmp, { recursive: true, force: true });
+    return false;
+  }
+  return settle(tmp, dest);
+}
+
+/**
+ * `src` (a file or a directory) as an output artifact is sent: `send` gets a
+ * .tgz of it (the default; `archive.tar.compressionLevel` as gzip's level), a
+ * .zip (`archive.zip`), or `src` itself (`archive.none`), and the file's name
+ * as Argo stages it (`<artifact>.tgz`, `<artifact>.zip`, the path's own name).
+ */
+export async function archived<T>(src: string, name: string, archive: Obj, send: (file: string, fileName: string) => Promise<T>): Promise<T> {
+  if (archive.none !== undefined) return send(src, path.basename(src));
+  const tmp = await fsp.mkdtemp(path.join(os.tmpdir(), "dflow-archive-"));
+  try {
+    if (archive.zip !== undefined) {
+      const { zipSync } = await import("fflate");
+      // util/archive ZipToWriter: a file by its own name, a directory's files under the directory's name.
+      const files: Record<string, Uint8Array> = {};
+      if (fs.statSync(src).isDirectory()) for (const f of filesUnder(src)) files[path.posix.join(path.basename(src), f)] = fs.readFileSync(path.join(src, f));
+      else files[path.basename(src)] = fs.readFileSync(src);
+      const file = path.join(tmp, `${name}.zip`);
+      await fsp.writeFile(file, zipSync(files));
+      return await send(file, `${name}.zip`);
+    }
+    const file = path.join(tmp, `${name}.tgz`);
+    // Go's gzip levels: -1 the default, -2 Huffman coding only (zlib's strategy of that name).
+    const level = Number(asObj(archive.tar).compressionLevel ?? -1);
+    const gzip = level === -2 ? { strategy: zlib.constants.Z_HUFFMAN_ONLY } : { level };
+    const tar = await import("tar");
+    await tar.c({ gzip, file, cwd: path.dirname(src), portable: true }, [path.basename(src)]);
+    return await send(file, `${name}.tgz`);
+  } finally {
+    await fsp.rm(tmp, { recursive: true, force: true });
+  }
+}
