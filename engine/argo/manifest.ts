@@ -8,6 +8,7 @@ import fs from "node:fs";
 import { createRequire } from "node:module";
 import { DflowConfigError } from "../../src/errors.js";
 import { type ConfigMapFiles, configMapsOf } from "./volumes.js";
+import { type ManifestKind, shapeErrors } from "./shape.js";
 
 // Loaded when a manifest is read, not with the module: src/workflow.ts imports this module for
 // Workflow.from_yaml, and every TS OP's bundle carries what dflow-ts imports statically (the same
@@ -144,8 +145,11 @@ function namesReadAsBooleans(doc: import("yaml").Document, text: string, source:
   });
 }
 
-/** Every document of a YAML text, as plain data with canonical field names. */
-export function parseManifests(text: string, source: string): Obj[] {
+/**
+ * Every document of a YAML text, as plain data with canonical field names;
+ * `shapes: false` leaves the kinds of the fields unchecked (shape.ts).
+ */
+export function parseManifests(text: string, source: string, opts: { shapes?: boolean } = {}): Obj[] {
   let docs = yaml().parseAllDocuments(text, GO_YAML as never);
   if (!Array.isArray(docs) || docs.some((d) => d.errors.length)) docs = yaml().parseAllDocuments(lenient(text), GO_YAML as never);
   if (!Array.isArray(docs)) throw new ArgoSpecError(`${source}: not a YAML stream`);
@@ -156,10 +160,21 @@ export function parseManifests(text: string, source: string): Obj[] {
     const v = d.toJS({ maxAliasCount: 1000 }) as unknown;
     if (v === null || v === undefined) continue;
     if (typeof v !== "object" || Array.isArray(v)) throw new ArgoSpecError(`${source}: a document is not a mapping`);
-    out.push(canonicalKeys(v) as Obj);
+    const doc = canonicalKeys(v) as Obj;
+    // A field of the wrong kind is refused as Argo's decoding refuses it, every one at once: read
+    // leniently, a command given as a string or parameters as a mapping would be dropped unsaid.
+    if (opts.shapes !== false && MANIFEST_KINDS.includes(doc.kind as ManifestKind)) {
+      const wrong = shapeErrors(doc, doc.kind as ManifestKind);
+      const what = `${String(doc.kind)} ${String(asObj(doc.metadata).name ?? asObj(doc.metadata).generateName ?? "")}`.trim();
+      if (wrong.length === 1) throw new ArgoSpecError(`${source}: ${what}: ${wrong[0]}`);
+      if (wrong.length) throw new ArgoSpecError(`${source}: ${what}: ${wrong.length} fields of the wrong kind:\n${wrong.map((w) => `  ${w}`).join("\n")}`);
+    }
+    out.push(doc);
   }
   return out;
 }
+
+const MANIFEST_KINDS: ManifestKind[] = ["Workflow", "WorkflowTemplate", "ClusterWorkflowTemplate", "CronWorkflow"];
 
 /** A manifest's mapping, or {} for anything else (a field left out or of the wrong kind). */
 export const asObj = (v: unknown): Obj => (v && typeof v === "object" && !Array.isArray(v) ? (v as Obj) : {});
