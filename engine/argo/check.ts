@@ -61,6 +61,8 @@ export function checkWorkflow(wf: ArgoWorkflow): void {
   for (const p of asList(asObj(spec.arguments).parameters)) {
     checkParameter(p, `spec.arguments.parameters.${String(p.name)}`, wf);
     checkEnum(p, "spec.arguments.");
+    // Argo's validateArguments at submit: a workflow's argument needs a value (`-p name=value` gives one).
+    if (p.value === undefined && p.valueFrom === undefined) throw new ArgoSpecError(`invalid spec: spec.arguments.${String(p.name)}.value or spec.arguments.${String(p.name)}.valueFrom is required: give it in the manifest, or on the command line with -p ${String(p.name)}=VALUE`);
   }
   for (const a of asList(asObj(spec.arguments).artifacts)) checkArtifact(a, `spec.arguments.artifacts.${String(a.name)}`, wf, true);
   if (spec.retryStrategy !== undefined) only(asObj(spec.retryStrategy), RETRY, [], "spec.retryStrategy", () => "unknown retryStrategy field");
@@ -247,7 +249,14 @@ function checkRequests(t: ArgoTemplate, where: string, wf: ArgoWorkflow): void {
   }
 }
 
+/** What a template does: exactly one of these (Argo's validateTemplateType). */
+const TEMPLATE_TYPES = ["container", "containerSet", "steps", "script", "resource", "dag", "suspend", "data", "http", "plugin"];
+
 function checkTemplate(t: ArgoTemplate, where: string, scope: ArgoTemplate[], wf: ArgoWorkflow, volumes: Obj): void {
+  // null, as an empty YAML key gives it, is no type: Go leaves the pointer nil.
+  const types = TEMPLATE_TYPES.filter((k) => t[k] !== undefined && t[k] !== null);
+  if (types.length === 0) throw new ArgoSpecError(`invalid spec: ${where} template type unspecified. choose one of: container, containerSet, steps, script, resource, dag, suspend, template, template ref`);
+  if (types.length > 1) throw new ArgoSpecError(`invalid spec: ${where} multiple template types specified (${types.join(", ")}): choose one`);
   if (given(t.plugin)) unsupported(where, "plugin", "plugin templates need Argo's agent and its executor plugins");
   if (t.data !== undefined) checkData(asObj(t.data), `${where}.data`, wf);
   if (t.resource !== undefined) checkResource(asObj(t.resource), `${where}.resource`);

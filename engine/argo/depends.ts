@@ -34,9 +34,11 @@ export function dependsOf(t: TaskSpec): string {
 export function dependencyNames(expr: string, known: Set<string>, where: string): string[] {
   const out = new Set<string>();
   for (const m of expr.matchAll(NAME)) {
-    const [name] = m[0].split(".");
+    const [name, result] = m[0].split(".");
     if (["true", "false", "and", "or", "not"].includes(name)) continue;
     if (!known.has(name)) throw new Error(`${where}: depends on unknown task ${JSON.stringify(name)}`);
+    // Argo's common.ValidateTaskResults, at submit.
+    if (result !== undefined && !RESULTS.includes(result)) throw new Error(`${where} task result '${result}' for task '${name}' is invalid`);
     out.add(name);
   }
   return [...out];
@@ -113,7 +115,13 @@ export function evaluateDepends(expr: string, tasks: Map<string, TaskSpec>, stat
       AllFailed: kids.length > 0 && kids.every((p) => p === "Failed" || p === "Error"),
     };
   });
-  return evaluate(text, env) === true;
+  try {
+    return evaluate(text, env) === true;
+  } catch (e) {
+    // The user's task names in the message, not the placeholders (as Argo's dag.go words it).
+    const theirs = (t: string) => t.replace(/\bt(\d+)\b/g, (m, i: string) => names[Number(i)] ?? m);
+    throw new Error(`unable to evaluate expression '${theirs(text)}': ${theirs((e as Error).message)}`);
+  }
 }
 
 /**

@@ -203,6 +203,10 @@ interface Resume {
   restart?: Set<string>;
 }
 
+const DISPLAY_NAME_ANNOTATION = "workflows.argoproj.io/display-name";
+/** What Argo takes for a node's display name (operator.go displayNameRegex). */
+const DISPLAY_NAME = /^[a-zA-Z0-9][a-zA-Z0-9-.]{0,61}[a-zA-Z0-9]$/;
+
 /** The workflow as it ran (manifest.ts toSaved), in the engine's folder of its directory: what a retry runs. */
 const SAVED_RUN = "argo-run.json";
 
@@ -481,6 +485,13 @@ class Run {
       // Global and input tags are replaced in the whole template now; steps.*, tasks.*, item later (§4.1).
       const body = substituteDeep(t, vars, ["inline", "name", "inputs"]) as ArgoTemplate;
       if (t.inputs !== undefined) body.inputs = inputs.declared;
+      // The template's display-name annotation, its tags resolved, names the node (Argo's setNodeDisplayName).
+      const shown = asObj(body.annotations)[DISPLAY_NAME_ANNOTATION];
+      if (shown !== undefined && str(shown) !== "") {
+        if (!DISPLAY_NAME.test(str(shown))) throw new NodeError(`displayName must match the regex ${DISPLAY_NAME.source}`);
+        node.displayName = str(shown);
+        this.store.save(node);
+      }
       const waitFrom = Date.now();
       const run = () => {
         if (body.synchronization !== undefined) this.lockWaits.set(node, Date.now() - waitFrom);
@@ -1101,6 +1112,17 @@ class Run {
     await mergeInto(src, dest, "copy");
   }
 
+  /**
+   * `vars` with the global outputs published so far: a node that ended puts its globalName outputs in
+   * the workflow's scope at once (Argo's addOutputsToGlobalScope), for the steps and tasks that start
+   * after it, whenever their template's scope was made.
+   */
+  private withGlobalOutputs(vars: Vars): Vars {
+    const v = new Map(vars);
+    for (const [k, x] of this.globals) if (k.startsWith("workflow.outputs.")) v.set(k, x);
+    return v;
+  }
+
   publishParam(name: string, v: string): void {
     this.globalOutputs.parameters.set(name, v);
     this.globals.set(`workflow.outputs.parameters.${name}`, v);
@@ -1526,7 +1548,7 @@ class Run {
     if (step.when === undefined || str(step.when).trim() === "") return true;
     const text = substitute(str(step.when), vars, true);
     try {
-      return evaluateWhen(text);
+      return evaluateWhen(text, { dflowTokens: false });
     } catch (e) {
       throw new TagError(`Invalid 'when' expression '${text}': ${(e as Error).message}`);
     }
@@ -1682,7 +1704,7 @@ class Run {
       const members = groups[i]!;
       const group = this.store.create({ name: `${node.name}[${i}]`, displayName: `[${i}]`, type: "StepGroup", templateName: t.name, phase: "Running" }, node);
       // Members see the scope as it was when the group started, not each other's outputs.
-      const snapshot = new Map(local);
+      const snapshot = this.withGlobalOutputs(local);
       const outcomes = await Promise.all(
         members.map(async (s) => {
           const sv = new Map(snapshot);
@@ -1698,7 +1720,9 @@ class Run {
         if ((o.phase === "Failed" && !co.failed) || (o.phase === "Error" && !co.error)) groupFailed ??= o;
       }
       if (groupFailed) {
-        this.fail(group, "Failed", `child '${groupFailed.node.name}' failed`);
+        // A loop's items are the group's own children: the group names the item that failed.
+        const culprit = groupFailed.node === group ? group.children.map((id) => this.store.nodes.get(id)).find((n) => n?.phase === "Failed" || n?.phase === "Error") ?? groupFailed.node : groupFailed.node;
+        this.fail(group, "Failed", g.stopped ? "template has failed or errored children and failFast enabled" : `child '${culprit.name}' failed`);
         failure = { phase: "Failed", message: g.stopped ? "template has failed or errored children and failFast enabled" : `child '${groupFailed.node.name}' failed` };
       } else this.store.finish(group, "Succeeded");
     }
@@ -1834,7 +1858,7 @@ class Run {
           states.set(name, { phase: "Omitted" });
           continue;
         }
-        const tv = new Map(local);
+        const tv = this.withGlobalOutputs(local);
         tv.set("tasks.name", name);
         const p = this.runStep(task, "tasks", nodeName, node, tv, scope, g).then((o) => {
           running.delete(name);

@@ -33,14 +33,17 @@ class WhenError extends Error {}
 const HINT = `quote values with spaces or hyphens: "{{...}}" == "x"`;
 
 /**
- * Evaluate a rendered `when` string. Empty or blank → true. Throws
+ * Evaluate a rendered `when` string: dflow's three-token form first (1.),
+ * unless `dflowTokens` is false (an Argo manifest's `when`), then govaluate.
+ * Empty or blank → true. Throws
  * DflowConfigError("cannot evaluate when "<text>": <reason>; quote values ...").
  */
-export function evaluateWhen(text: string): boolean {
+export function evaluateWhen(text: string, opts: { dflowTokens?: boolean } = {}): boolean {
   const src = text.trim();
   if (src === "") return true;
   try {
-    const simple = threeTokens(src);
+    // Argo's own `when` is govaluate alone: `5 == 5.0` is true there (two float64s).
+    const simple = opts.dflowTokens === false ? undefined : threeTokens(src);
     if (simple !== undefined) return simple;
     const node = new WhenParser(lexWhen(src)).parseRoot();
     const result = evalWhen(node);

@@ -515,7 +515,9 @@ spec:
   });
 
   it("refuses what it cannot run, in one line naming the field, before anything runs", () => {
-    const resource = PARAMS.replace("    container: {image: busybox,", "    resource: {action: create, manifest: 'kind: Job'}\n    container: {image: busybox,");
+    const both = PARAMS.replace("    container: {image: busybox,", "    resource: {action: create, manifest: 'kind: Job'}\n    container: {image: busybox,");
+    expect(() => Workflow.from_yaml(both)).toThrow("invalid spec: templates.say multiple template types specified (container, resource): choose one");
+    const resource = PARAMS.replace(`    container: {image: busybox, command: [sh, -c], args: ["echo '{{inputs.parameters.text}}' | tee /tmp/said"]}`, "    resource: {action: create, manifest: 'kind: Job'}");
     expect(() => Workflow.from_yaml(resource)).toThrow(/^templates\.say\.resource\.manifest is not supported when running Argo workflows locally: a resource template acts here on Argo Workflows only \(a workflow of workflows\); kind "Job" needs Kubernetes$/);
     expect(() => Workflow.from_yaml(PARAMS.replace("template: say\n        arguments: {parameters: [{name: text, value: \"got", "template: sya\n        arguments: {parameters: [{name: text, value: \"got"))).toThrow("invalid spec: templates.main.steps[1].use template name 'sya' undefined");
     const before = fs.readdirSync(work).length;
@@ -1537,5 +1539,111 @@ spec:
     const done = await run;
     expect(done.exitCode, done.all).toBe(0);
     expect(node("deploy")?.outputs?.result).toBe("deploying blue");
+  });
+});
+
+// What a trial of the YAML in Argo's docs found (docs/variables.md, workflow-inputs.md, enhanced-depends-logic.md,
+// walk-through/loops.md, memoization.md): each a silent difference from Argo or a refusal Argo makes at submit.
+describe("Argo's docs, as Argo runs them", () => {
+  const node = (wf: ReturnType<typeof Workflow.from_yaml>, name: string) => Object.values(wf.status()!.nodes).find((n) => n.displayName === name)!;
+
+  it("`when` compares numbers as govaluate does (5 == 5.0), and a global output is there for the steps and tasks after it", async () => {
+    const wf = Workflow.from_yaml(manifest("docs-")`
+  entrypoint: main
+  templates:
+  - name: main
+    steps:
+    - - {name: eq, template: echo, when: "5 == 5.0"}
+      - {name: ne, template: echo, when: "10 != 10.0"}
+      - {name: make, template: make}
+    - - {name: use, template: show, arguments: {parameters: [{name: v, value: "{{workflow.outputs.parameters.g}}"}]}}
+    - - {name: dag, template: dag}
+  - name: dag
+    dag:
+      tasks:
+      - {name: again, template: make-again}
+      - {name: use-again, template: show, depends: again, arguments: {parameters: [{name: v, value: "{{workflow.outputs.parameters.h}}"}]}}
+  - name: echo
+    container: {image: alpine, command: [echo, ran]}
+  - name: make
+    container: {image: alpine, command: [sh, -c, "echo global > /tmp/g"]}
+    outputs: {parameters: [{name: g, globalName: g, valueFrom: {path: /tmp/g}}]}
+  - name: make-again
+    container: {image: alpine, command: [sh, -c, "echo again > /tmp/h"]}
+    outputs: {parameters: [{name: h, globalName: h, valueFrom: {path: /tmp/h}}]}
+  - name: show
+    inputs: {parameters: [{name: v}]}
+    container: {image: alpine, command: [echo, "{{inputs.parameters.v}}"]}
+`);
+    expect((await wf.submit()).phase).toBe("Succeeded");
+    expect([node(wf, "eq").phase, node(wf, "ne").phase]).toEqual(["Succeeded", "Skipped"]);
+    expect([node(wf, "use").outputs?.result, node(wf, "use-again").outputs?.result]).toEqual(["global", "again"]);
+  });
+
+  it("names a node by its template's display-name annotation, and a failed loop item in its group's message", async () => {
+    const wf = Workflow.from_yaml(manifest("docs-names-")`
+  entrypoint: main
+  templates:
+  - name: main
+    steps:
+    - - {name: os, template: os, arguments: {parameters: [{name: image, value: "{{item}}"}]}, withItems: [debian, alpine]}
+    - - {name: loop, template: fail-on, arguments: {parameters: [{name: i, value: "{{item}}"}]}, withItems: [0, 1]}
+  - name: os
+    annotations: {workflows.argoproj.io/display-name: "os-{{inputs.parameters.image}}"}
+    inputs: {parameters: [{name: image}]}
+    container: {image: alpine, command: [echo, "{{inputs.parameters.image}}"]}
+  - name: fail-on
+    inputs: {parameters: [{name: i}]}
+    container: {image: alpine, command: [sh, -c, "exit {{inputs.parameters.i}}"]}
+`);
+    expect((await wf.submit()).phase).toBe("Failed");
+    const nodes = Object.values(wf.status()!.nodes);
+    expect(nodes.filter((n) => n.templateName === "os").map((n) => n.displayName).sort()).toEqual(["os-alpine", "os-debian"]);
+    const group = nodes.find((n) => n.type === "StepGroup" && n.displayName === "[1]")!;
+    expect(group.message).toBe(`child '${nodes.find((n) => n.displayName === "loop(1:1)")!.name}' failed`);
+  });
+
+  it("refuses at submit what Argo's validation refuses: an argument without a value, an invalid task result, a template without a type, a field of the wrong kind", () => {
+    const args = manifest("docs-args-")`
+  entrypoint: main
+  arguments: {parameters: [{name: p}]}
+  templates:
+  - {name: main, container: {image: alpine, command: [echo, "{{workflow.parameters.p}}"]}}
+`;
+    expect(() => Workflow.from_yaml(args)).toThrow("invalid spec: spec.arguments.p.value or spec.arguments.p.valueFrom is required: give it in the manifest, or on the command line with -p p=VALUE");
+    expect(() => Workflow.from_yaml(args, { parameters: { p: "x" } })).not.toThrow();
+    const dag = manifest("docs-depends-")`
+  entrypoint: main
+  templates:
+  - name: main
+    dag:
+      tasks:
+      - {name: A, template: echo}
+      - {name: B, template: echo, depends: "A.Success"}
+  - {name: echo, container: {image: alpine, command: [echo, hi]}}
+`;
+    expect(() => Workflow.from_yaml(dag)).toThrow("templates.main.tasks.B task result 'Success' for task 'A' is invalid");
+    expect(() => Workflow.from_yaml(dag.replace("A.Success", "A").replace("  - {name: echo, container: {image: alpine, command: [echo, hi]}}", "  - {name: echo, metadata: {labels: {a: b}}}"))).toThrow(
+      "invalid spec: templates.echo template type unspecified. choose one of: container, containerSet, steps, script, resource, dag, suspend, template, template ref",
+    );
+    const wrong = dag.replace("depends: \"A.Success\"", "depends: A").replace("command: [echo, hi]", "command: echo hi").replace("  entrypoint: main", "  entrypoint: main\n  arguments: {parameters: {a: b}}");
+    expect(() => Workflow.from_yaml(wrong)).toThrow(
+      "workflow manifest: Workflow docs-depends-: 2 fields of the wrong kind:\n  spec.arguments.parameters: cannot unmarshal object into Go struct field Arguments.parameters of type []v1alpha1.Parameter\n  spec.templates[1].container.command: cannot unmarshal string into Go struct field Container.command of type []string",
+    );
+  });
+
+  it("says a depends expression that does not parse with the task names as written", async () => {
+    const wf = Workflow.from_yaml(manifest("docs-syntax-")`
+  entrypoint: main
+  templates:
+  - name: main
+    dag:
+      tasks:
+      - {name: A, template: echo}
+      - {name: B, template: echo, depends: "A &&& A"}
+  - {name: echo, container: {image: alpine, command: [echo, hi]}}
+`);
+    expect((await wf.submit()).phase).toBe("Error");
+    expect(node(wf, "B").message).toMatch(/^unable to evaluate expression '\(A\.Succeeded \|\| A\.Skipped \|\| A\.Daemoned\) &&& \(A\.Succeeded/);
   });
 });
