@@ -19,7 +19,7 @@ import { DflowConfigError, type ErrorContext } from "./errors.js";
 import { checkWorkflowName } from "./names.js";
 import { workflowOptionProblems } from "./option-check.js";
 import { field, parallelismField, parseOptions, spec, stringField, stringMapField } from "./options.js";
-import { type ArgoStep, type StepFilter, queryStepsIn } from "./query.js";
+import { type ArgoStep, type GlobalOutputs, type StepFilter, queryStepsIn, readGlobalOutputs } from "./query.js";
 import { Step, Task } from "./step.js";
 import { DAG, Steps } from "./steps.js";
 import type { OPTemplate, ScriptOPTemplate } from "./templates.js";
@@ -269,18 +269,13 @@ export class Workflow {
     return this.query_keys_of_steps();
   }
 
-  /** Global outputs (parameters as raw text, artifacts as paths), or null when there are none. */
-  query_global_outputs(): { parameters: Record<string, { name: string; value: string }>; artifacts: Record<string, { name: string; local_path: string }> } | null {
-    const base = path.join(this.dir(), "outputs");
-    if (!fs.existsSync(base)) return null;
-    const out = { parameters: {} as Record<string, { name: string; value: string }>, artifacts: {} as Record<string, { name: string; local_path: string }> };
-    for (const n of fs.existsSync(path.join(base, "parameters")) ? fs.readdirSync(path.join(base, "parameters")) : []) {
-      out.parameters[n] = { name: n, value: fs.readFileSync(path.join(base, "parameters", n), "utf8") };
-    }
-    for (const n of fs.existsSync(path.join(base, "artifacts")) ? fs.readdirSync(path.join(base, "artifacts")) : []) {
-      out.artifacts[n] = { name: n, local_path: path.join(base, "artifacts", n) };
-    }
-    return out;
+  /**
+   * Global outputs (parameters as raw text, artifacts as paths), or null when
+   * there are none; an Argo run's are its globalName outputs, its artifacts'
+   * paths in the local artifact repository.
+   */
+  query_global_outputs(): GlobalOutputs | null {
+    return readGlobalOutputs(this.dir());
   }
   // Managing a workflow (dflow's Workflow.terminate/stop/suspend/resume/delete/
   // resubmit); the same code as `dflow stop/suspend/resume/delete`, in engine/control.ts.

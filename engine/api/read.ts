@@ -8,7 +8,7 @@ import path from "node:path";
 import { awaitsResume } from "../control.js";
 import { lockAlive, readLock } from "../store/engine-dir.js";
 import { readTextOrSync } from "../store/fsx.js";
-import { readStep, type ArgoStep } from "./steps-on-disk.js";
+import { type ArgoNodes, argoNodesOf, readStep, type ArgoStep } from "./steps-on-disk.js";
 import type { StepNodeJson, WorkflowJson } from "./json.js";
 
 export const FINAL_PHASES = new Set(["Succeeded", "Failed", "Error", "Skipped", "Omitted"]);
@@ -180,10 +180,11 @@ function readChildren(dir: string): Record<string, string> {
   }
 }
 
-function safeReadStep(wfid: string, dir: string): ArgoStep | null {
+/** `argo`: the nodes of the workflow when it is an Argo run, read once for the steps of one tree (their artifacts). */
+function safeReadStep(wfid: string, dir: string, argo: ArgoNodes): ArgoStep | null {
   try {
     // The tree needs phases and keys; a caller that wants a step's values reads them on first use.
-    return readStep(wfid, dir, { lazyIO: true });
+    return readStep(wfid, dir, { lazyIO: true, argo });
   } catch {
     return null; // a file vanished or is half-written: not a step yet
   }
@@ -199,17 +200,17 @@ function makeNode(step: ArgoStep, order: string, parentType: string | null, dept
 }
 
 /** The steps registered in `dir`'s children file, in order, each with its own subtree. */
-function nodesUnder(wfid: string, wfdir: string, dir: string, parentType: string | null, depth: number, seen: Set<string>, parent?: StepNode): StepNode[] {
+function nodesUnder(wfid: string, wfdir: string, dir: string, parentType: string | null, depth: number, seen: Set<string>, argo: ArgoNodes, parent?: StepNode): StepNode[] {
   const entries = Object.entries(readChildren(dir)).sort((a, b) => compareOrder(a[0], b[0]));
   const out: StepNode[] = [];
   for (const [order, name] of entries) {
     const sdir = path.join(wfdir, name);
     if (seen.has(sdir)) continue;
-    const step = safeReadStep(wfid, sdir);
+    const step = safeReadStep(wfid, sdir, argo);
     if (!step) continue;
     seen.add(sdir);
     const node = makeNode(step, order, parentType, depth, parent);
-    if (step.type !== "Pod") node.children = nodesUnder(wfid, wfdir, sdir, step.type, depth + 1, seen, node);
+    if (step.type !== "Pod") node.children = nodesUnder(wfid, wfdir, sdir, step.type, depth + 1, seen, argo, node);
     out.push(node);
   }
   return out;
@@ -245,7 +246,8 @@ export function stepTree(wfid: string, wfdir: string): StepNode[] {
 /** The tree and its succeeded/all Pod steps (a workflow's progress, without reading the steps again). */
 function treeWithProgress(wfid: string, wfdir: string): { nodes: StepNode[]; progress: Progress } {
   const seen = new Set<string>();
-  const top = nodesUnder(wfid, wfdir, wfdir, readText(path.join(wfdir, "type")), 0, seen);
+  const argo = argoNodesOf(wfdir);
+  const top = nodesUnder(wfid, wfdir, wfdir, readText(path.join(wfdir, "type")), 0, seen, argo);
   let entries: fs.Dirent[] = [];
   try {
     entries = fs.readdirSync(wfdir, { withFileTypes: true });
@@ -256,7 +258,7 @@ function treeWithProgress(wfid: string, wfdir: string): { nodes: StepNode[]; pro
   for (const e of entries) {
     const sdir = path.join(wfdir, e.name);
     if (!e.isDirectory() || e.name.startsWith(".") || seen.has(sdir)) continue;
-    const step = safeReadStep(wfid, sdir);
+    const step = safeReadStep(wfid, sdir, argo);
     if (step) orphans.push({ step, order: "?", item: null, progress: null, depth: 0, children: [] });
   }
   orphans.sort((a, b) => a.step.startedAt - b.step.startedAt);
@@ -271,14 +273,15 @@ function treeWithProgress(wfid: string, wfdir: string): { nodes: StepNode[]; pro
  * file names yet is returned alone, at the top.
  */
 export function findStep(wfid: string, wfdir: string, stepId: string): StepNode | null {
+  const argo = argoNodesOf(wfdir);
   const search = (dir: string, parentType: string | null, depth: number, parent?: StepNode): StepNode | null => {
     const entries = Object.entries(readChildren(dir));
     const hit = entries.find(([, name]) => name === stepId);
     if (hit) {
-      const step = safeReadStep(wfid, path.join(wfdir, stepId));
+      const step = safeReadStep(wfid, path.join(wfdir, stepId), argo);
       if (!step) return null;
       const node = makeNode(step, hit[0], parentType, depth, parent);
-      if (step.type !== "Pod") node.children = nodesUnder(wfid, wfdir, step.dir, step.type, depth + 1, new Set(), node);
+      if (step.type !== "Pod") node.children = nodesUnder(wfid, wfdir, step.dir, step.type, depth + 1, new Set(), argo, node);
       fillProgress([node]);
       return node;
     }
@@ -286,7 +289,7 @@ export function findStep(wfid: string, wfdir: string, stepId: string): StepNode 
       const sdir = path.join(wfdir, name);
       const type = readText(path.join(sdir, "type"));
       if (type === null || type === "Pod") continue;
-      const step = safeReadStep(wfid, sdir);
+      const step = safeReadStep(wfid, sdir, argo);
       if (!step) continue;
       const found = search(sdir, type, depth + 1, makeNode(step, order, parentType, depth, parent));
       if (found) return found;
@@ -295,7 +298,7 @@ export function findStep(wfid: string, wfdir: string, stepId: string): StepNode 
   };
   const found = search(wfdir, readText(path.join(wfdir, "type")), 0);
   if (found) return found;
-  const step = safeReadStep(wfid, path.join(wfdir, stepId));
+  const step = safeReadStep(wfid, path.join(wfdir, stepId), argo);
   if (!step) return null;
   const orphan: StepNode = { step, order: "?", item: null, progress: null, depth: 0, children: [] };
   fillProgress([orphan]);

@@ -1,8 +1,14 @@
 // Reading a workflow back from disk (spec §8.2): step records with phase,
-// key, decoded parameters and artifact paths. Works from any process.
+// key, decoded parameters and artifact paths, and the workflow's global
+// outputs. Works from any process. An Argo run (`dflow run wf.yaml`) is read
+// the same way: its nodes are step directories, and their artifacts, which
+// its node.json names by key, are in the work directory's local artifact
+// repository (engine/argo/store.ts, nodes.ts read them).
 import fs from "node:fs";
 import path from "node:path";
-import { readTextOrSync } from "../store/fsx.js";
+import { readArgoStatus } from "../argo/nodes.js";
+import { type ArgoNode, type NodeArtifact, WORKFLOW_FILE, readNodes } from "../argo/store.js";
+import { isUnder, readTextOrSync } from "../store/fsx.js";
 import { decodeValue } from "../store/values.js";
 
 export interface ParameterRecord {
@@ -79,7 +85,48 @@ function readParameter(pdir: string, n: string): ParameterRecord {
   return { name: n, value: decodeValue(text, type), type };
 }
 
-function readIO(dir: string, io: "inputs" | "outputs"): IORecord {
+/**
+ * The Argo nodes of a workflow directory by id (readNodes), read when first
+ * asked for and then kept; null for a workflow that is not an Argo run. One
+ * of them is shared by the steps of one reading (a tree, a query), so that a
+ * workflow's nodes are read once, not once per step.
+ */
+export type ArgoNodes = () => ReadonlyMap<string, ArgoNode> | null;
+
+export function argoNodesOf(wfdir: string): ArgoNodes {
+  let nodes: ReadonlyMap<string, ArgoNode> | null | undefined;
+  return () => {
+    if (nodes === undefined) {
+      try {
+        nodes = fs.existsSync(path.join(wfdir, WORKFLOW_FILE)) ? readNodes(wfdir) : null;
+      } catch {
+        nodes = null; // gone meanwhile
+      }
+    }
+    return nodes;
+  };
+}
+
+/**
+ * The local artifact repository of the work directory holding `wfdir`, where
+ * an Argo run keeps every artifact under its key as the pod wrote it (a file,
+ * or a directory of files: not archived). It is engine/argo/run.ts's
+ * artifactRepository(), which this reader does not import: the interpreter
+ * stays out of the SDK's modules (src/argo/load.ts).
+ */
+function argoRepository(wfdir: string): string {
+  return path.join(path.dirname(path.resolve(wfdir)), ".argo-artifacts");
+}
+
+/** An Argo artifact as a step's artifact record: its file in the repository (none without a key, or with one leading out of it). */
+function argoArtifact(wfdir: string, a: NodeArtifact): ArtifactRecord | null {
+  if (a.key === undefined || a.key === "") return null;
+  const repo = argoRepository(wfdir);
+  const file = path.resolve(repo, a.key);
+  return file !== repo && isUnder(file, repo) ? { name: a.name, local_path: file } : null;
+}
+
+function readIO(dir: string, io: "inputs" | "outputs", argo?: ArgoNodes): IORecord {
   const rec: IORecord = { parameters: {}, artifacts: {} };
   const pdir = path.join(dir, io, "parameters");
   let names: string[] = [];
@@ -94,6 +141,12 @@ function readIO(dir: string, io: "inputs" | "outputs"): IORecord {
     for (const n of fs.readdirSync(adir)) rec.artifacts[n] = { name: n, local_path: path.join(adir, n) };
   } catch {
     // none
+  }
+  // An Argo node's artifacts are not linked in its directory: node.json names their keys.
+  const node = argo?.()?.get(path.basename(dir));
+  for (const a of node?.[io]?.artifacts ?? []) {
+    const art = rec.artifacts[a.name] ? null : argoArtifact(path.dirname(dir), a);
+    if (art) rec.artifacts[a.name] = art;
   }
   return rec;
 }
@@ -119,8 +172,10 @@ function lazy<T extends object>(obj: T, name: keyof T & string, load: () => unkn
  * A step as on disk. `lazyIO`: its parameters and artifacts are read when
  * first asked for, not now (a tree of 10,000 steps for a page or `dflow get`
  * needs their phases, not their values); the key is read either way.
+ * `argo`: the nodes of its workflow when it is an Argo run, shared by the
+ * steps read together (else read for this step when its artifacts are).
  */
-export function readStep(wfid: string, dir: string, opts: { lazyIO?: boolean } = {}): ArgoStep | null {
+export function readStep(wfid: string, dir: string, opts: { lazyIO?: boolean; argo?: ArgoNodes } = {}): ArgoStep | null {
   const name = readTextOrSync(path.join(dir, "name"), null);
   const type = readTextOrSync(path.join(dir, "type"), null);
   if (name === null || type === null) return null;
@@ -132,9 +187,10 @@ export function readStep(wfid: string, dir: string, opts: { lazyIO?: boolean } =
   s.type = type;
   s.phase = readTextOrSync(path.join(dir, "phase"), "Pending");
   let key: unknown;
+  const argo = opts.argo ?? argoNodesOf(path.dirname(dir));
   if (opts.lazyIO) {
-    lazy(s, "inputs", () => readIO(dir, "inputs"));
-    lazy(s, "outputs", () => readIO(dir, "outputs"));
+    lazy(s, "inputs", () => readIO(dir, "inputs", argo));
+    lazy(s, "outputs", () => readIO(dir, "outputs", argo));
     const pdir = path.join(dir, "inputs", "parameters");
     try {
       key = readParameter(pdir, "dflow_key").value;
@@ -142,8 +198,8 @@ export function readStep(wfid: string, dir: string, opts: { lazyIO?: boolean } =
       key = undefined; // no key
     }
   } else {
-    s.inputs = readIO(dir, "inputs");
-    s.outputs = readIO(dir, "outputs");
+    s.inputs = readIO(dir, "inputs", argo);
+    s.outputs = readIO(dir, "outputs", argo);
     key = s.inputs.parameters.dflow_key?.value;
   }
   s.key = typeof key === "string" && key !== "" ? key : null;
@@ -192,6 +248,7 @@ export function queryStepsIn(wfid: string, wfdir: string, filter: StepFilter = {
     return [];
   }
   const out: ArgoStep[] = [];
+  const argo = argoNodesOf(wfdir);
   const n = filter.name;
   const nameOk = (name: string) => (n instanceof RegExp ? new RegExp(`^(?:${n.source})$`, n.flags).test(name) : matches(name, n));
   for (const e of entries) {
@@ -205,11 +262,46 @@ export function queryStepsIn(wfid: string, wfdir: string, filter: StepFilter = {
       if (name === null || !nameOk(name)) continue;
     }
     if (filter.phase !== undefined && !matches(readTextOrSync(path.join(dir, "phase"), "Pending"), filter.phase)) continue;
-    const s = readStep(wfid, dir);
+    const s = readStep(wfid, dir, { argo });
     if (!s) continue;
     if (!nameOk(s.displayName)) continue;
     if (!matches(s.key, filter.key) || !matches(s.phase, filter.phase) || !matches(s.type, filter.type) || !matches(s.id, filter.id)) continue;
     out.push(s);
   }
   return out.sort((a, b) => a.startedAt - b.startedAt);
+}
+
+/** A workflow's global outputs: parameters as raw text, artifacts as paths. */
+export interface GlobalOutputs {
+  parameters: Record<string, { name: string; value: string }>;
+  artifacts: Record<string, ArtifactRecord>;
+}
+
+/**
+ * The global outputs of the workflow in `wfdir` (null when it has none): an
+ * Argo run's, from its status (globalName outputs; artifacts in the local
+ * repository), else the `outputs` folder of the workflow directory.
+ */
+export function readGlobalOutputs(wfdir: string): GlobalOutputs | null {
+  if (fs.existsSync(path.join(wfdir, WORKFLOW_FILE))) {
+    const outputs = readArgoStatus(wfdir)?.outputs;
+    if (!outputs) return null;
+    const out: GlobalOutputs = { parameters: {}, artifacts: {} };
+    for (const p of outputs.parameters ?? []) if (p.value !== undefined) out.parameters[p.name] = { name: p.name, value: p.value };
+    for (const a of outputs.artifacts ?? []) {
+      const art = argoArtifact(wfdir, a);
+      if (art) out.artifacts[a.name] = art;
+    }
+    return out;
+  }
+  const base = path.join(wfdir, "outputs");
+  if (!fs.existsSync(base)) return null;
+  const out: GlobalOutputs = { parameters: {}, artifacts: {} };
+  for (const n of fs.existsSync(path.join(base, "parameters")) ? fs.readdirSync(path.join(base, "parameters")) : []) {
+    out.parameters[n] = { name: n, value: fs.readFileSync(path.join(base, "parameters", n), "utf8") };
+  }
+  for (const n of fs.existsSync(path.join(base, "artifacts")) ? fs.readdirSync(path.join(base, "artifacts")) : []) {
+    out.artifacts[n] = { name: n, local_path: path.join(base, "artifacts", n) };
+  }
+  return out;
 }
