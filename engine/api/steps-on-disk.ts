@@ -114,8 +114,10 @@ export function argoNodesOf(wfdir: string): ArgoNodes {
  * artifactRepository(), which this reader does not import: the interpreter
  * stays out of the SDK's modules (src/argo/load.ts).
  */
+export const ARGO_REPOSITORY = ".argo-artifacts";
+
 function argoRepository(wfdir: string): string {
-  return path.join(path.dirname(path.resolve(wfdir)), ".argo-artifacts");
+  return path.join(path.dirname(path.resolve(wfdir)), ARGO_REPOSITORY);
 }
 
 /** An Argo artifact as a step's artifact record: its file in the repository (none without a key, or with one leading out of it). */

@@ -19,6 +19,7 @@ import { readCluster } from "../executors/where-ran.js";
 import type { AttemptJson, GraphStep, IOJson, LogChunkJson, StepDetailJson, WorkflowDetailJson, WorkflowGraph, WorkflowJson } from "./json.js";
 import { readLogBytes, wholeCharacters } from "./logs.js";
 import { type StepNode, type WorkflowInfo, engineAlive, findStep, isFinal, label, listWorkflowDirs, nodeJson, podsOf, readWorkflow, selectSteps, snapshot, stepTree, workflowJson } from "./read.js";
+import { ARGO_REPOSITORY } from "./steps-on-disk.js";
 
 /** How `dflow retry` / `resubmit` of an Argo run differ from the plain ones (argo retry's and resubmit's options). */
 export interface ArgoRerun {
@@ -328,7 +329,8 @@ export class WorkflowStore {
 
   /**
    * A file or directory of a workflow, `rel` to its directory (artifact links
-   * resolved). Refused: anything that leaves the workflow directory as
+   * resolved). Refused: anything that leaves the workflow directory (or the
+   * local artifact repository, where an Argo run's artifacts are) as
    * written, or whose real path (symlinks resolved) is outside the work
    * directory and the artifact root.
    */
@@ -337,7 +339,8 @@ export class WorkflowStore {
     if (rel.includes("\0")) throw new ApiError(400, "a path may not contain a NUL byte");
     if (path.isAbsolute(rel)) throw new ApiError(403, `${rel}: absolute paths are refused; give a path inside workflow ${id}`);
     const abs = path.resolve(wfdir, rel);
-    if (!isUnder(abs, wfdir)) throw new ApiError(403, `${rel}: outside workflow ${id}`);
+    // An Argo run's artifacts are in the work directory's local repository, beside the workflow (step detail names them so).
+    if (!isUnder(abs, wfdir) && !isUnder(abs, path.join(path.dirname(wfdir), ARGO_REPOSITORY))) throw new ApiError(403, `${rel}: outside workflow ${id}`);
     let real: string;
     try {
       real = fs.realpathSync(abs);

@@ -10,6 +10,7 @@ import path from "node:path";
 import { execa } from "execa";
 import { beforeAll, describe, expect, it } from "vitest";
 import { download_artifact } from "../../engine/artifacts/upload.js";
+import { WorkflowStore } from "../../engine/api/workflows.js";
 import { artifactRepository, readArgoStatus } from "../../engine/argo/index.js";
 import { OutputArtifact, OutputParameter, Outputs } from "../../src/io.js";
 import { Step } from "../../src/step.js";
@@ -124,6 +125,15 @@ describe("a Workflow loaded by the id of an Argo run", () => {
     expect(use!.inputs.artifacts.got).toEqual({ name: "got", local_path: path.join(repo, keys.res!) });
     expect(use!.outputs.artifacts).toEqual({});
     expect(wf.query_step({ key: "none-such" })).toEqual([]);
+  });
+
+  it("the UI's step detail names the artifacts by a path the UI serves", () => {
+    const store = new WorkflowStore(work.dir);
+    const make = Object.values(readArgoStatus(at(id))!.nodes).find((n) => n.displayName === "make")!;
+    const detail = store.step(id, make.id);
+    const res = store.file(id, detail.outputs.artifacts.res!.path);
+    expect(res.kind === "dir" ? res.entries.map((e) => e.name) : res).toEqual(["sub", "a.txt"]);
+    expect(() => store.file(id, "../../etc/passwd")).toThrow(/outside workflow/);
   });
 
   it("query_global_outputs gives the globalName parameters and artifacts", () => {
