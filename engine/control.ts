@@ -23,6 +23,8 @@ import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { DflowConfigError, InfrastructureError } from "../src/errors.js";
 import type { RunContext } from "./context.js";
+import { collectOnDeletion } from "./argo/gc.js";
+import { ARGO_REPOSITORY, WORKFLOW_FILE } from "./argo/store.js";
 import { writePhase } from "./step-dir.js";
 import { engineDir, lockAlive, readLock } from "./store/engine-dir.js";
 import { readTextOrSync, writeAtomicSync } from "./store/fsx.js";
@@ -344,5 +346,7 @@ export async function deleteWorkflow(wfdir: string, opts: { force?: boolean; for
   if (live.has(wfdir) || foreign.has(wfdir) || (lock && lock.host === os.hostname() && lockAlive(lock) && !FINAL.has(readStatus(wfdir, path.basename(wfdir))))) {
     await terminateWorkflow(wfdir, opts.by);
   }
+  // An Argo run's artifacts whose garbage collection is OnWorkflowDeletion go with it.
+  if (fs.existsSync(path.join(wfdir, WORKFLOW_FILE))) await collectOnDeletion(wfdir, path.join(path.dirname(wfdir), ARGO_REPOSITORY));
   fs.rmSync(wfdir, { recursive: true, force: true });
 }

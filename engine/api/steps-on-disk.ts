@@ -7,7 +7,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { readArgoStatus } from "../argo/nodes.js";
-import { type ArgoNode, type NodeArtifact, WORKFLOW_FILE, readNodes } from "../argo/store.js";
+import { ARGO_REPOSITORY, type ArgoNode, type NodeArtifact, WORKFLOW_FILE, readNodes } from "../argo/store.js";
 import { isUnder, readTextOrSync } from "../store/fsx.js";
 import { decodeValue } from "../store/values.js";
 
@@ -114,8 +114,6 @@ export function argoNodesOf(wfdir: string): ArgoNodes {
  * artifactRepository(), which this reader does not import: the interpreter
  * stays out of the SDK's modules (src/argo/load.ts).
  */
-export const ARGO_REPOSITORY = ".argo-artifacts";
-
 function argoRepository(wfdir: string): string {
   return path.join(path.dirname(path.resolve(wfdir)), ARGO_REPOSITORY);
 }

@@ -10,7 +10,7 @@ import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { checkDeletable, deleteWorkflow, suspendWorkflow, resumeWorkflow, terminateWorkflow } from "../control.js";
-import { WORKFLOW_FILE, readNodes } from "../argo/store.js";
+import { ARGO_REPOSITORY, WORKFLOW_FILE, readNodes } from "../argo/store.js";
 import { lockAlive, readLock, readRunInfo } from "../store/engine-dir.js";
 import { isUnder, readTextOrSync } from "../store/fsx.js";
 import { readGraph } from "../store/graph.js";
@@ -19,7 +19,6 @@ import { readCluster } from "../executors/where-ran.js";
 import type { AttemptJson, GraphStep, IOJson, LogChunkJson, StepDetailJson, WorkflowDetailJson, WorkflowGraph, WorkflowJson } from "./json.js";
 import { readLogBytes, wholeCharacters } from "./logs.js";
 import { type StepNode, type WorkflowInfo, engineAlive, findStep, isFinal, label, listWorkflowDirs, nodeJson, podsOf, readWorkflow, selectSteps, snapshot, stepTree, workflowJson } from "./read.js";
-import { ARGO_REPOSITORY } from "./steps-on-disk.js";
 
 /** How `dflow retry` / `resubmit` of an Argo run differ from the plain ones (argo retry's and resubmit's options). */
 export interface ArgoRerun {

@@ -61,7 +61,7 @@ import { withLocks } from "./sync.js";
 import { meets, parseRequirements, valueAt } from "./selector.js";
 import { readArgoStatus } from "./nodes.js";
 import { type Isolation, Sandbox, imageDefaults, noNamespaceReason, PRIVATE_ROOTS, shims, withStdoutCapture } from "./sandbox.js";
-import { type ArgoNode, type NodeArtifact, type NodeParam, type NodePhase, NodeStore, PROGRESS_FILE, WORKFLOW_FILE, type WorkflowRecord, readNodes, timestamp } from "./store.js";
+import { ARGO_REPOSITORY, type ArgoNode, type NodeArtifact, type NodeParam, type NodePhase, NodeStore, PROGRESS_FILE, WORKFLOW_FILE, type WorkflowRecord, readNodes, timestamp } from "./store.js";
 import { ArtifactValue, TagError, type Vars, exprEnv, soleReference, substitute, substituteDeep, tagText } from "./tags.js";
 import { type TaskState, dagPhase, evaluateDepends, taskGraph, upstream } from "./depends.js";
 import { checkWorkflow, resourceRefusal } from "./check.js";
@@ -73,6 +73,7 @@ import { Boundaries } from "./daemons.js";
 import { SCHEDULED_TIME } from "./cron.js";
 import { HOST_NODE, POD_IP, type ProbeExec, waitReady } from "./probe.js";
 import { unarchive } from "./archive.js";
+import { collectGarbage, gcStrategy } from "./gc.js";
 import { RemoteArtifactError, type S3Keys, cloneGitArtifact, fetchHttpArtifact, fetchS3Artifact, listS3Keys, putHttpArtifact, putS3Artifact } from "./remote.js";
 
 /** The template's timeout passed while its node waited for a lock. */
@@ -217,7 +218,7 @@ function described(p: Obj): { description?: string } {
 
 /** The local default artifact repository (keys are paths under it). */
 export function artifactRepository(root = debugRoot()): string {
-  return path.join(root, ".argo-artifacts");
+  return path.join(root, ARGO_REPOSITORY);
 }
 
 /** The keys of the local repository's files under `prefix` (all without one), in S3's order. */
@@ -1094,7 +1095,8 @@ class Run {
       else if (a.http !== undefined || a.artifactory !== undefined) await putHttpArtifact({ http: a.http, artifactory: a.artifactory }, src, name, asObj(a.archive), where, this.secret);
       const art = new ArtifactValue(key, dest);
       outputs.artifacts.set(name, art);
-      arts.push({ name, path: str(a.path), key });
+      const gc = gcStrategy(a, t, asObj(this.wf.spec));
+      arts.push({ name, path: str(a.path), key, ...(gc ? { artifactGC: { strategy: gc } } : {}) });
       if (a.globalName) this.publishArt(str(a.globalName), art);
     }
     node.outputs = { ...(node.outputs ?? {}), ...(params.length ? { parameters: params } : {}), ...(arts.length ? { artifacts: arts } : {}) };
@@ -2462,6 +2464,8 @@ function restartSet(old: Map<string, ArgoNode>, restart: Set<string>, wf: ArgoWo
 
 async function finish(run: Run, id: string, dir: string, outcome: Awaited<ReturnType<Run["run"]>>): Promise<ArgoRunResult> {
   const { phase, message } = outcome;
+  // The workflow completed (its exit handler too): what it asked to delete then goes.
+  await collectGarbage(run.store.nodes.values(), artifactRepository(), "OnWorkflowCompletion", (n) => run.store.save(n));
   run.store.writeWorkflow(run.record(phase, message, true));
   if (message) await writeAtomic(path.join(dir, "message"), `${message}\n`);
   // dflow's status file knows Succeeded and Failed; Argo's Error is in argo.json.

@@ -23,6 +23,10 @@ export interface NodeArtifact {
   name: string;
   path?: string;
   key?: string;
+  /** Its garbage collection, when it has one that deletes (gc.ts). */
+  artifactGC?: { strategy: string };
+  /** Deleted by garbage collection. */
+  deleted?: boolean;
 }
 
 export interface ArgoNode {
@@ -58,6 +62,8 @@ export interface WorkflowRecord {
 }
 
 export const NODE_FILE = "node.json";
+/** The local artifact repository of a work directory, beside its workflows: where Argo runs keep every artifact under its key. */
+export const ARGO_REPOSITORY = ".argo-artifacts";
 /** The file in a pod's node directory its ARGO_PROGRESS_FILE names. */
 export const PROGRESS_FILE = "progress";
 

@@ -1632,6 +1632,29 @@ describe("Argo's docs, as Argo runs them", () => {
     );
   });
 
+  it("collects artifact garbage: OnWorkflowCompletion when it ends, OnWorkflowDeletion when it is deleted, Never kept", async () => {
+    const wf = Workflow.from_yaml(manifest("docs-gc-")`
+  entrypoint: main
+  artifactGC: {strategy: OnWorkflowDeletion}
+  templates:
+  - name: main
+    container: {image: alpine, command: [sh, -c, "echo t > /tmp/t; echo k > /tmp/k; echo d > /tmp/d"]}
+    outputs:
+      artifacts:
+      - {name: temporary, path: /tmp/t, s3: {key: "{{workflow.name}}/temporary.txt"}, artifactGC: {strategy: OnWorkflowCompletion}}
+      - {name: keep, path: /tmp/k, s3: {key: "{{workflow.name}}/keep.txt"}, artifactGC: {strategy: Never}}
+      - {name: default, path: /tmp/d, s3: {key: "{{workflow.name}}/default.txt"}}
+`);
+    const r = await wf.submit();
+    expect(r.phase).toBe("Succeeded");
+    const repo = path.join(work, ".argo-artifacts", r.id);
+    expect(fs.readdirSync(repo).sort()).toEqual(["default.txt", "keep.txt"]);
+    const [n] = Object.values(wf.status()!.nodes);
+    expect(n.outputs?.artifacts?.map((a) => [a.name, a.deleted ?? false])).toEqual([["temporary", true], ["keep", false], ["default", false]]);
+    await new Workflow({ id: r.id }).delete();
+    expect(fs.readdirSync(repo)).toEqual(["keep.txt"]);
+  });
+
   it("says a depends expression that does not parse with the task names as written", async () => {
     const wf = Workflow.from_yaml(manifest("docs-syntax-")`
   entrypoint: main
