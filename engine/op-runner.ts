@@ -62,7 +62,15 @@ export async function runOP(spec: OPRunSpec): Promise<number> {
       const raw = spec.parameters[name];
       if (raw === undefined) continue;
       // A sliced parameter holds the whole list, whatever the OP declares for one slice.
-      op_in[name] = isStringType(p.type) && !sl?.input_parameter.includes(name) ? raw : parseJsonLoose(raw);
+      let v = isStringType(p.type) && !sl?.input_parameter.includes(name) ? raw : parseJsonLoose(raw);
+      // Argo gathers a loop's outputs as a list of their texts (`["1","4","9"]`: operator.go's
+      // aggregatedJSONValueList unmarshals only lists and maps), where `dflow run` gives the values:
+      // in an exported pod, the texts are read back when that is what makes the list the OP's type.
+      if (spec.from_argo && Array.isArray(v) && !sl?.input_parameter.includes(name) && !p.schema.safeParse(v).success) {
+        const values = v.map((x) => (typeof x === "string" ? parseJsonLoose(x) : x));
+        if (p.schema.safeParse(values).success) v = values;
+      }
+      op_in[name] = v;
     }
     for (const [name, a] of inSign.artifacts) {
       const root = path.join(tmp, "inputs", "artifacts", name);

@@ -29,6 +29,8 @@ export interface OPRunSpec {
    * step's tasks share one job directory, and each writes its own (dflow's `<path>_<i>`).
    */
   output_suffix?: string;
+  /** Run in an exported workflow's pod: its parameters are what Argo passed (op-runner.ts reads a loop's gathered outputs back). */
+  from_argo?: boolean;
 }
 
 export function tsOPSpec(t: TsOPTemplate, params: Map<string, PV>, workdir: string, key: string | null, wfid: string, slices?: SliceSpec, bundle?: string | null): OPRunSpec {

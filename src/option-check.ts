@@ -11,7 +11,7 @@ import { checkKey } from "./names.js";
 import { type OptionSpec, optionError, optionProblems } from "./options.js";
 import { Slices, slicesSpec } from "./slices.js";
 import { Step, stepSpec } from "./step.js";
-import { DAG, Steps } from "./steps.js";
+import { DAG, notAnOptionOf, Steps } from "./steps.js";
 import { describeTemplate, OPTemplate, TsOPTemplate, templateSpecOf } from "./templates.js";
 import { Workflow, workflowSpec } from "./workflow.js";
 
@@ -61,7 +61,15 @@ export function optionProblemsOf(obj: unknown, ctx: ErrorContext = {}): DflowCon
   if (obj instanceof OPTemplate) {
     const tctx = { ...ctx, template: obj.name };
     const s = templateSpecOf(obj);
-    const out = check(describeTemplate(obj), optionProblems(s, current(obj, s, ["inputs", "outputs", "slices"])), tctx);
+    const composite = obj instanceof Steps ? "Steps" : obj instanceof DAG ? "DAG" : undefined;
+    const problems = optionProblems(s, current(obj, s, ["inputs", "outputs", "slices", ...(composite ? ["timeout", "retry_strategy"] : [])]));
+    // Refused when given to a Steps or DAG (steps.ts); assigned after, `dflow run` would ignore them without a word.
+    if (composite) {
+      for (const [k, v] of [["timeout", obj._timeout], ["retry_strategy", obj.retry_strategy]] as const) {
+        if (v !== undefined && v !== null) problems.push(`option "${k}" is not supported by dflow-ts: ${notAnOptionOf(composite, k)}`);
+      }
+    }
+    const out = check(describeTemplate(obj), problems, tctx);
     for (const [group, label] of [
       [obj.inputs.parameters, "parameter"],
       [obj.inputs.artifacts, "artifact"],

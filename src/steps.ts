@@ -9,8 +9,23 @@ import { field, parseOptions, spec } from "./options.js";
 import { Step, Task } from "./step.js";
 import { describeTemplate, OPTemplate, templateSpec, type TemplateOptions } from "./templates.js";
 
-export const stepsSpec = spec({ ...templateSpec.fields, steps: field(z.array(z.unknown()).nullish(), "a list of steps (or lists of steps run in parallel)") }, templateSpec.argoOnly);
-export const dagSpec = spec({ ...templateSpec.fields, tasks: field(z.array(z.unknown()).nullish(), "a list of tasks") }, templateSpec.argoOnly);
+/**
+ * Why a Steps or DAG template takes no timeout or retry_strategy: dflow's have neither (steps.py,
+ * dag.py), `dflow run` would not apply them, and Argo applies a template timeout to pods only.
+ */
+export function notAnOptionOf(kind: "Steps" | "DAG", option: "timeout" | "retry_strategy"): string {
+  return option === "timeout"
+    ? `timeout is not an option of ${kind} (dflow's ${kind} has none; Argo times pods only): set timeout on the OP templates its steps run, or on those steps`
+    : `retry_strategy is not an option of ${kind} (dflow's ${kind} has none): set retry_strategy or retry_on_* on the OP templates its steps run, or retry_strategy on those steps`;
+}
+
+const { timeout: _timeout, retry_strategy: _retry, ...compositeFields } = templateSpec.fields;
+const refused = (kind: "Steps" | "DAG") => ({ timeout: notAnOptionOf(kind, "timeout"), retry_strategy: notAnOptionOf(kind, "retry_strategy") });
+export const stepsSpec = spec({ ...compositeFields, steps: field(z.array(z.unknown()).nullish(), "a list of steps (or lists of steps run in parallel)") }, templateSpec.argoOnly, refused("Steps"));
+export const dagSpec = spec({ ...compositeFields, tasks: field(z.array(z.unknown()).nullish(), "a list of tasks") }, templateSpec.argoOnly, refused("DAG"));
+
+/** Options of Steps and DAG templates. */
+type CompositeOptions = Omit<TemplateOptions, "timeout" | "retry_strategy">;
 
 // The check step of a step with a success threshold, made when first asked
 // for and again only when the threshold changes (assigned after add()).
@@ -27,7 +42,7 @@ export class Steps extends OPTemplate {
   /** What was added, as added; `steps` adds the helper steps around them. */
   private readonly added: Array<Step | Step[]> = [];
 
-  constructor(opts: (TemplateOptions & { steps?: Array<Step | Step[]> }) | string = {}) {
+  constructor(opts: (CompositeOptions & { steps?: Array<Step | Step[]> }) | string = {}) {
     const o = typeof opts === "string" ? { name: opts } : opts;
     parseOptions(stepsSpec, o, describeTemplate({ constructor: new.target, name: o?.name ?? "template" }), { template: o?.name });
     super(o, true);
@@ -70,7 +85,7 @@ export class DAG extends OPTemplate {
   readonly kind = "dag" as const;
   private readonly added: Task[] = [];
 
-  constructor(opts: (TemplateOptions & { tasks?: Task[] }) | string = {}) {
+  constructor(opts: (CompositeOptions & { tasks?: Task[] }) | string = {}) {
     const o = typeof opts === "string" ? { name: opts } : opts;
     parseOptions(dagSpec, o, describeTemplate({ constructor: new.target, name: o?.name ?? "template" }), { template: o?.name });
     super(o, true);

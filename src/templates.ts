@@ -435,10 +435,12 @@ export function withSuccessTag<T extends OPTemplate>(t: T): T {
     if (t.kind === "script") {
       overrides.script = () => {
         const base = (t as unknown as ScriptOPTemplate).script;
+        // /tmp/outputs made first: an Argo pod has no such folder (dflow writes the tag without, and
+        // its exported shell steps never count as succeeded); `dflow run`'s step directory has one.
         return /python/.test((t as unknown as ScriptOPTemplate).command[0] ?? "")
-          ? `${base}\nwith open('/tmp/outputs/success_tag', 'w') as f:\n    f.write('1')\n`
+          ? `${base}\nimport os as __dflow_os\n__dflow_os.makedirs('/tmp/outputs', exist_ok=True)\nwith open('/tmp/outputs/success_tag', 'w') as f:\n    f.write('1')\n`
           : // keep the script's own exit status (dflow's plain `echo 1 >` would mask a failing last command)
-            `${base}\n__dflow_rc=$?; [ "$__dflow_rc" -eq 0 ] && echo 1 > /tmp/outputs/success_tag; exit $__dflow_rc`;
+            `${base}\n__dflow_rc=$?; [ "$__dflow_rc" -eq 0 ] && mkdir -p /tmp/outputs && echo 1 > /tmp/outputs/success_tag; exit $__dflow_rc`;
       };
     }
   }

@@ -457,7 +457,18 @@ const checkDependencies: StepCheck = ({ step, parent }, report) => {
   }
 };
 
-export const stepChecks: StepCheck[] = [checkArguments, checkLiteralTypes, checkFanout, checkWhen, checkStepRefs, checkDependencies];
+/**
+ * A timeout or retry_strategy on a step that runs a Steps or DAG template: `dflow run` times and
+ * retries pods only, and so does Argo (the export refuses it too), so it would do nothing.
+ */
+const checkCompositeLimits: StepCheck = ({ step }, report) => {
+  if (!(step.template instanceof Steps || step.template instanceof DAG)) return;
+  const kind = step.template instanceof Steps ? "Steps" : "DAG";
+  if (step.timeout !== undefined && step.timeout !== null) report("timeout", `a timeout on a step that runs a ${kind} template is not applied (dflow-ts and Argo time pods only): set it on the OP templates its steps run, or on those steps`);
+  if (step.retry_strategy) report("retry_strategy", `a retry_strategy on a step that runs a ${kind} template is not applied (dflow-ts and Argo retry pods only): set it on the OP templates its steps run, or on those steps`);
+};
+
+export const stepChecks: StepCheck[] = [checkArguments, checkLiteralTypes, checkFanout, checkWhen, checkStepRefs, checkDependencies, checkCompositeLimits];
 
 // ------------------------------------------------------------ template checks
 

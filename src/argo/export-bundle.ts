@@ -74,7 +74,7 @@ export function bundleOPs(modules: string[], cwd = process.cwd()): OPBundle {
     "export function run(spec) {",
     "  for (const [n, t] of Object.entries(spec.parameters)) spec.parameters[n] = merged(t);",
     "  setBundledModule({ path: spec.module, ns: modules[spec.module] });",
-    "  return main(spec);",
+    "  return main({ ...spec, from_argo: true });",
     "}",
   ].join("\n");
   const code = buildBundle(entry, cwd, "ops", `the TypeScript OPs of the workflow (${modules.map((m) => keys[m]).join(", ")})`);

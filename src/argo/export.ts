@@ -115,6 +115,8 @@ export const DISPATCH_MOUNT = "/opt/dflow-ts-dispatch";
 export const SSH_MOUNT = "/etc/dflow-ts-ssh";
 export const SSH_PASSWORD_ENV = "DFLOW_SSH_PASSWORD";
 const DEFAULT_NODE_IMAGE = `node:${process.versions.node.split(".")[0]}`;
+/** Part of the message of a pod Kubernetes stopped at its activeDeadlineSeconds (kubelet's DeadlineExceeded), which Argo gives its node. */
+const POD_DEADLINE_MESSAGE = "longer than the specified deadline";
 
 // ------------------------------------------------------------------ values
 
@@ -535,8 +537,11 @@ class Renderer {
    */
   private retryStrategy(t: ScriptOPTemplate, stepRetry: RetryStrategy | undefined, ctx: ErrorContext): Obj | undefined {
     const limit = (n: number | string | undefined | null) => intOrString(n ?? MAX_RETRIES);
-    // Our OPs exit 1 for a TransientError and 2 for a FatalError, as dflow's.
-    const transient = t.timeout_as_transient_error ? "asInt(lastRetry.exitCode) != 2" : "asInt(lastRetry.exitCode) == 1";
+    // Our OPs exit 1 for a TransientError and 2 for a FatalError, as dflow's, but 3 for any other
+    // error (dflow's 1), so dflow's `!= 2` for timeout_as_transient_error would retry those too:
+    // a timeout is told by the message Kubernetes gives a pod stopped at its deadline (Argo's
+    // template timeout is the pod's activeDeadlineSeconds), as `dflow run` tells it by its own timer.
+    const transient = t.timeout_as_transient_error ? `(asInt(lastRetry.exitCode) == 1 || lastRetry.message contains '${POD_DEADLINE_MESSAGE}')` : "asInt(lastRetry.exitCode) == 1";
     const given = ([["retry_on_transient_error", t.retry_on_transient_error], ["retry_on_failure", t.retry_on_failure], ["retry_on_error", t.retry_on_error], ["retry_on_failure_and_error", t.retry_on_failure_and_error]] as const).filter(([, n]) => n !== undefined && n !== null && n > 0);
     const rs = stepRetry ?? t.retry_strategy;
     // `dflow run` retries when any of them allows it; an Argo template has one retry strategy.
@@ -652,16 +657,21 @@ class Renderer {
    * A parameter value as Argo text (io.py convert_value_to_str): strings as
    * they are, references as `{{...}}`, expressions as `{{=...}}`, other
    * values as JSON, with references inside lists and objects spliced in.
+   * A sliced output parameter is the list it stands for (slicedList), but
+   * where `raw` (a TS OP's own argument: its pod merges the marked lists, as
+   * dflow's OPs do) or inside a list or object.
    */
-  paramValue(v: unknown, ctx: ErrorContext): string {
+  paramValue(v: unknown, ctx: ErrorContext, raw = true): string {
     if (typeof v === "string") return v;
     if (v instanceof ArgoVar) return this.tag(v.expr, ctx);
+    if (v instanceof StepOutputParameter && !raw && this.isSliced(v)) return this.tag(this.slicedText(v), ctx);
     if (v instanceof StepOutputParameter || v instanceof InputParameter) return String(v);
     if (v instanceof StepOutputArtifact || v instanceof InputArtifact) return this.fail("an artifact cannot be passed as a parameter value", ctx);
     if (v instanceof StepItemCount) return this.fail("internal: an item count outside a success-ratio check", ctx);
     const refs: string[] = [];
     const swap = (x: unknown): unknown => {
       if (x instanceof ArgoVar) return placeholder(this.tag(`toJson(${x.expr})`, ctx));
+      if (x instanceof StepOutputParameter && this.isSliced(x)) return placeholder(this.tag(this.slicedText(x), ctx));
       if (x instanceof StepOutputParameter || x instanceof InputParameter) {
         const t = x instanceof StepOutputParameter ? x.type : typeString(x.type);
         // A string parameter's text goes in quoted, any other's (JSON already) as it is.
@@ -683,8 +693,33 @@ class Renderer {
       return `dflow_placeholder_${refs.length - 1}`;
     };
     let s = pyJson(swap(v));
-    refs.forEach((r, i) => (s = s.replace(`"dflow_placeholder_${i}"`, r)));
+    // A function, not the text: a `$'` in an expression (jsonpath(x, '$')) is a replacement pattern.
+    refs.forEach((r, i) => (s = s.replace(`"dflow_placeholder_${i}"`, () => r)));
     return s;
+  }
+
+  /** Whether a step's output parameter is a sliced one: each item's a list of its slices' values marked with their order. */
+  private isSliced(p: StepOutputParameter): boolean {
+    const t = this.templateOf(p.step as Step);
+    return t instanceof TsOPTemplate && (t.slices?.output_parameter.includes(p.name) ?? false);
+  }
+
+  /**
+   * A sliced output parameter as the plain list `dflow run` gives its consumers (engine/slices.ts
+   * stackSliced): what Argo gathers of the items (one list of `{dflow_list_item, order}` each, or
+   * one list for a merged step) flattened, sorted by order and unmarked. dflow leaves that to its
+   * OPs (handle_input_parameter), so a script step would get the marked lists. Sorted as text
+   * keyed by the zero-padded order: expr-lang's sort takes numbers or strings, not a key.
+   */
+  private slicedList(p: StepOutputParameter): string {
+    const width = 12;
+    const keyed = `repeat('0', ${width} - len(string(#.order))) + string(#.order) + toJson(#.dflow_list_item)`;
+    return `map(sort(map(flatten(jsonpath(${exprOf(p)}, '$')), ${keyed})), fromJSON(#[${width}:]))`;
+  }
+
+  /** The list as `dflow run` writes it (pyJson's ", " between items; toJson writes none). */
+  private slicedText(p: StepOutputParameter): string {
+    return `'[' + join(map(${this.slicedList(p)}, toJson(#)), ', ') + ']'`;
   }
 
   /**
@@ -704,24 +739,78 @@ class Renderer {
     return t.steps.map((g) => (Array.isArray(g) ? g : [g]).map((s) => this.step(s, ctx)));
   }
 
+  /**
+   * A DAG's tasks. Without a continue-on task, each waits through `depends` as dflow writes it.
+   * With one, Argo refuses `continueOn` beside `depends` (validate.go), and dropping continueOn is
+   * no way out: a failed leaf without it fails the DAG (dag.go assessDAGPhase), where `dflow run`'s
+   * DAG succeeds. So such a DAG keeps continueOn and waits through `dependencies`, which Argo reads
+   * as `(x.Succeeded || x.Skipped || x.Daemoned)`, plus `|| x.Failed` / `|| x.Errored` for a task
+   * with continueOn. Where that runs a task `dflow run` leaves out, the task also gets a `when` on
+   * its dependency's status (see gating below).
+   */
   private tasks(t: DAG, ctx: ErrorContext): Json[] {
     if (!t.tasks.length) this.fail(`DAG ${t.name} is empty`, ctx);
-    const names = new Set(t.tasks.map((x) => x.name));
-    return t.tasks.map((task) => {
+    const all = t.tasks;
+    const edges = new Map(all.map((task) => [task, this.dependencies(task, all)] as const));
+    if (!all.some((x) => x.continue_on_failed || x.continue_on_error)) {
+      return all.map((task) => {
+        const depends = edges.get(task)!.map((e) => (e.any ? `(${e.name}.Succeeded || ${e.name}.Failed)` : `(${e.name}.Succeeded)`)).join(" && ");
+        return compact({ ...this.step(task, ctx), depends: depends || undefined });
+      });
+    }
+    const gating = this.gating(all, edges);
+    return all.map((task) => {
       const body = this.step(task, ctx);
-      const deps = this.dependencies(task, names);
-      return compact({ ...body, depends: deps || undefined });
+      const deps = edges.get(task)!;
+      // `dflow run` runs a task only once its dependencies succeeded (an after_any one: ended);
+      // Argo would run it after a continued failure or a skip too: it is skipped instead.
+      const status = (n: string) => `"{{tasks.${n}.status}}"`;
+      const gates = deps.filter((e) => gating.has(e.name)).map((e) => (e.any ? `(${status(e.name)} == "Succeeded" || ${status(e.name)} == "Failed")` : `${status(e.name)} == "Succeeded"`));
+      const when = [...(body.when === undefined ? [] : [gates.length ? `(${String(body.when)})` : String(body.when)]), ...gates].join(" && ");
+      return compact({ ...body, when: when || undefined, dependencies: deps.map((e) => e.name) });
     });
   }
 
   /**
-   * A task's `depends`: the tasks it takes inputs from and its explicit
-   * dependencies, each `(x.Succeeded)` as dflow writes them (task.py). A
-   * success-ratio check runs after its task whatever its items did: dflow
-   * writes `(x.Succeeded)` there too, which on Argo leaves the check out once
-   * an item failed; we write `(x.Succeeded || x.Failed)`, as `dflow run` does.
+   * The tasks of a DAG in `dependencies` form after which `dflow run` may leave out tasks that
+   * Argo would run: one that does not fan out and may fail under continueOn (`dflow run` runs
+   * nothing after a failed task), or may be skipped (its `when`, or a gate of its own), as may a
+   * fan-out whose `when` does not use the item (skipped whole by `dflow run`, item by item by
+   * Argo). A fan-out that continues on failure is not one: its group succeeds on both.
    */
-  private dependencies(task: Step, names: Set<string>): string {
+  private gating(all: Step[], edges: Map<Step, Array<{ name: string; any: boolean }>>): Set<string> {
+    const byName = new Map(all.map((x) => [x.name, x] as const));
+    const memo = new Map<string, boolean>();
+    const gates = (name: string): boolean => {
+      const known = memo.get(name);
+      if (known !== undefined) return known;
+      memo.set(name, false); // no gate through itself, should the tasks form a cycle
+      const task = byName.get(name)!;
+      const fans = this.fansOut(task);
+      const when = task.when === undefined || task.when === null ? undefined : task.when instanceof ArgoVar ? task.when.expr : String(task.when);
+      const g = (!fans && (task.continue_on_failed || task.continue_on_error)) || (when !== undefined && !(fans && /\bitem\b/.test(when))) || edges.get(task)!.some((e) => gates(e.name));
+      memo.set(name, g);
+      return g;
+    };
+    return new Set(all.map((x) => x.name).filter(gates));
+  }
+
+  /** Whether a step runs as a loop of items on Argo (a merged sliced step is one pod). */
+  private fansOut(s: Step): boolean {
+    if (mergesSlices(s, this.wf.context)) return false;
+    const t = this.templateOf(s);
+    return (s.with_param !== undefined && s.with_param !== null) || (s.with_sequence !== undefined && s.with_sequence !== null) || (t instanceof TsOPTemplate && t.slices !== undefined);
+  }
+
+  /**
+   * The tasks a task waits for: those it takes inputs from and its explicit dependencies. One
+   * `any` waits for whatever it ended with: the task of a success-ratio check, which runs after
+   * its task whatever its items did (dflow writes `(x.Succeeded)` there, which on Argo leaves the
+   * check out once an item failed; `dflow run` runs it). A task with a success threshold is
+   * waited for through its check, as dflow's Task.convert_to_argo does (`(<check>.Succeeded)`):
+   * its dependents run once the threshold is met.
+   */
+  private dependencies(task: Step, all: Step[]): Array<{ name: string; any: boolean }> {
     const deps = new Set<string>();
     const collect = (v: unknown, seen = new Set<unknown>()): void => {
       if (v === null || v === undefined || seen.has(v)) return;
@@ -741,11 +830,21 @@ class Renderer {
     };
     for (const v of [task.parameters, task.artifacts, task.key, task.when, task.with_param, task.with_sequence instanceof ArgoSequence ? task.with_sequence.opts : undefined]) collect(v);
     for (const d of task.dependencies) deps.add(typeof d === "string" ? d.split(".")[0]! : d.name);
+    for (const d of task.after_any) deps.add(d);
     deps.delete(task.name);
-    return [...deps]
-      .filter((d) => names.has(d))
-      .map((d) => (task.after_any.includes(d) ? `(${d}.Succeeded || ${d}.Failed)` : `(${d}.Succeeded)`))
-      .join(" && ");
+    const byName = new Map(all.map((x) => [x.name, x] as const));
+    const out = new Map<string, boolean>();
+    for (const d of deps) {
+      const dep = byName.get(d);
+      if (!dep) continue;
+      if (task.after_any.includes(d)) out.set(d, true);
+      else {
+        const check = dep.hasSuccessThreshold ? all.find((x) => x !== task && x.after_any.includes(d)) : undefined;
+        const name = check?.name ?? d;
+        if (name !== task.name && !out.has(name)) out.set(name, false);
+      }
+    }
+    return [...out].map(([name, any]) => ({ name, any }));
   }
 
   /** step.py Step.convert_to_argo / task.py Task.convert_to_argo. */
@@ -764,7 +863,7 @@ class Renderer {
     const parameters: Json[] = [];
     for (const [name, v] of Object.entries(s.parameters)) {
       if (v === undefined) continue;
-      const value = v instanceof StepItemCount ? this.itemCount(v.step as Step, sctx) : this.paramValue(v, { ...sctx, parameter: name });
+      const value = v instanceof StepItemCount ? this.itemCount(v.step as Step, sctx) : this.paramValue(v, { ...sctx, parameter: name }, template instanceof TsOPTemplate);
       parameters.push({ name, value });
     }
     // A merged step has no items: {{item}} in its key is the first's, "0", as dflow renders it (Step.render_by_executor).
@@ -824,6 +923,8 @@ class Renderer {
     if (v === undefined || v === null) return undefined;
     if (Array.isArray(v)) return this.paramValue(v, { ...ctx, parameter: undefined });
     if (v instanceof ArgoVar) return this.tag(v.expr, ctx);
+    // Items of a sliced output: its values, as `dflow run` loops over them.
+    if (v instanceof StepOutputParameter && this.isSliced(v)) return this.tag(this.slicedList(v), ctx);
     return String(v);
   }
 
@@ -848,6 +949,7 @@ class Renderer {
       list = undefined;
     }
     if (Array.isArray(list)) return list.map((_, i) => i);
+    if (v instanceof StepOutputParameter && this.isSliced(v)) return new ArgoVar(`sprig.untilStep(0, len(${this.slicedList(v)}), 1)`);
     if (v instanceof ArgoVar || v instanceof StepOutputParameter || v instanceof InputParameter || typeof v === "string") {
       const term = typeof v === "string" ? `(${conditionText(v)})` : exprOf(v);
       return new ArgoVar(`sprig.untilStep(0, len(jsonpath(${term}, '$')), 1)`);

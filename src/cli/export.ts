@@ -8,7 +8,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { Command } from "commander";
-import { CliError, command } from "./command.js";
+import { CliError, command, dflowCommand } from "./command.js";
 
 interface Exported {
   name: string;
@@ -31,8 +31,8 @@ export function opsFileOf(output: string): string {
   return `${ext ? output.slice(0, -ext.length) : output}.ops${ext || ".yaml"}`;
 }
 
-/** Runs once the script is done: writes what its submit() calls rendered. */
-function writeOut(report: string, o: ExportCliOptions, YAML: typeof import("yaml")): void {
+/** Runs once the script is done: writes what its submit() calls rendered. `dflow` is how the user runs it, for the hint. */
+function writeOut(report: string, o: ExportCliOptions, YAML: typeof import("yaml"), dflow: string): void {
   const lines = fs.existsSync(report) ? fs.readFileSync(report, "utf8").split("\n").filter(Boolean) : [];
   const exported = lines.map((l) => JSON.parse(l) as Exported);
   if (!exported.length) {
@@ -77,7 +77,7 @@ function writeOut(report: string, o: ExportCliOptions, YAML: typeof import("yaml
   if (secret) fs.chmodSync(ops, 0o600);
   const what = [prefixed("dflow-ts-ops-") && "the code of its TypeScript OPs", prefixed("dflow-ts-dispatch-") && "dflow-ts's dispatcher for its DispatcherExecutor steps", secret && "a Secret with their SSH key or password: keep the file private", deps.some((d) => (d.metadata as { labels?: Record<string, string> } | undefined)?.labels?.["workflows.argoproj.io/configmap-type"] === "Cache") && "the memoization caches of its reused steps"].filter(Boolean).join(", ");
   // A local run needs the ConfigMap too, named explicitly: `dflow run wf.yaml` does not look beside the file.
-  process.stderr.write(`dflow: wrote ${o.output} (workflow ${names}) and ${ops} (${what}); submit them with:\n  kubectl apply --server-side -f ${ops} && argo submit ${o.output}\nor run them here, without Kubernetes, with:\n  dflow run ${o.output} -t ${ops}\n`);
+  process.stderr.write(`dflow: wrote ${o.output} (workflow ${names}) and ${ops} (${what}); submit them with:\n  kubectl apply --server-side -f ${ops} && argo submit ${o.output}\nor run them here, without Kubernetes, with:\n  ${dflow} run ${o.output} -t ${ops}\n`);
 }
 
 export function register(program: Command): void {
@@ -103,8 +103,10 @@ export function register(program: Command): void {
       Object.assign(process.env, { DFLOW_EXPORT: report, DFLOW_EXPORT_OPTIONS: JSON.stringify(exportOptions) });
       // The script is done when nothing is left to do (its submit() never settles): "beforeExit",
       // which a failing script (process.exit(1)) never reaches. Its writes to stdout complete.
+      // Named before the script runs: it may change the working directory the command is relative to.
+      const dflow = dflowCommand();
       process.once("beforeExit", () => {
-        if (!process.exitCode) writeOut(report, o, YAML);
+        if (!process.exitCode) writeOut(report, o, YAML, dflow);
       });
       process.once("exit", () => fs.rmSync(path.dirname(report), { recursive: true, force: true }));
       await (await import("./script-main.js")).runWorkflowScript(load, path.resolve(script), args);

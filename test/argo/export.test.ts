@@ -120,7 +120,11 @@ function lint(wf: Obj): string[] {
     }
     if (t.dag) {
       const names = new Set((t.dag.tasks as Obj[]).map((x) => x.name));
-      const direct = new Map((t.dag.tasks as Obj[]).map((x) => [x.name as string, [...String(x.depends ?? "").matchAll(/\(([\w-]+)\./g)].map((m) => m[1]!)]));
+      const direct = new Map((t.dag.tasks as Obj[]).map((x) => [x.name as string, [...((x.dependencies ?? []) as string[]), ...[...String(x.depends ?? "").matchAll(/\(([\w-]+)\./g)].map((m) => m[1]!)]]));
+      // Argo's validate.go: the two forms do not mix, and continueOn goes with `dependencies` only.
+      const usingDepends = (t.dag.tasks as Obj[]).some((x) => x.depends !== undefined);
+      if (usingDepends && (t.dag.tasks as Obj[]).some((x) => x.dependencies !== undefined)) problems.push(`${t.name}: cannot use both 'depends' and 'dependencies' in the same DAG template`);
+      if (usingDepends && (t.dag.tasks as Obj[]).some((x) => x.continueOn !== undefined)) problems.push(`${t.name}: cannot use 'continueOn' when using 'depends'`);
       // Argo resolves {{tasks.x}} in a task that has x among its ancestors.
       const ancestors = (n: string, seen = new Set<string>()): Set<string> => {
         for (const d of direct.get(n) ?? []) if (!seen.has(d)) ancestors(d, seen.add(d));
@@ -347,7 +351,8 @@ describe("rendering, as dflow's convert_to_argo", () => {
   it("retries and timeouts: retry_on_* as dflow renders them, retry_strategy with backoff, timeout as the template's `timeout`, a step's own as a template variant", () => {
     const cases: Array<[Obj, Obj]> = [
       [{ retry_on_transient_error: 2 }, { limit: "2", expression: "asInt(lastRetry.exitCode) == 1" }],
-      [{ retry_on_transient_error: 2, timeout_as_transient_error: true }, { limit: "2", expression: "asInt(lastRetry.exitCode) != 2" }],
+      // dflow's `!= 2` would retry our OPs' other errors too (exit code 3; dflow's 1): a timeout is told by its pod's message.
+      [{ retry_on_transient_error: 2, timeout_as_transient_error: true }, { limit: "2", expression: "(asInt(lastRetry.exitCode) == 1 || lastRetry.message contains 'longer than the specified deadline')" }],
       [{ retry_on_failure: 3 }, { limit: "3", retryPolicy: "OnFailure" }],
       [{ retry_on_error: 4 }, { limit: "4", retryPolicy: "OnError" }],
       [{ retry_on_failure_and_error: 5 }, { limit: "5", retryPolicy: "Always" }],
@@ -364,6 +369,21 @@ describe("rendering, as dflow's convert_to_argo", () => {
       expect(tmpl(d, `t${i}`).retryStrategy).toEqual(expected);
       expect(tmpl(d, `t${i}`).timeout).toBe("90s");
     });
+    // What each retries, evaluated as Argo would (the engine's expr-lang): a TransientError (exit code 1), and with
+    // timeout_as_transient_error a pod stopped at its deadline (the message Argo gives its node, exit code unknown);
+    // not a FatalError (2) nor any other error (3), which `dflow run` does not retry either.
+    const attempts = [
+      { exitCode: "1", status: "Failed", message: "Error (exit code 1)" },
+      { exitCode: "-1", status: "Failed", message: "Pod was active on the node longer than the specified deadline" },
+      { exitCode: "2", status: "Failed", message: "Error (exit code 2)" },
+      { exitCode: "3", status: "Failed", message: "Error (exit code 3)" },
+    ];
+    expect(attempts.map((lastRetry) => evaluate(cases[1]![1].expression, { lastRetry }))).toEqual([true, true, false, false]);
+    expect(attempts.map((lastRetry) => evaluate(cases[0]![1].expression, { lastRetry }))).toEqual([true, false, false, false]);
+    const onTransient = new Workflow({ name: "on-transient" });
+    onTransient.add(new Step({ name: "s", template: shell("t", { timeout: 5, timeout_as_transient_error: true, retry_strategy: { retry_policy: "OnTransientError" } }), parameters: { x: "1" } }));
+    const od = onTransient.to_dict() as Obj;
+    expect(attempts.map((lastRetry) => evaluate(tmpl(od, "t").retryStrategy.expression, { lastRetry }))).toEqual([true, true, false, false]);
     // `dflow run` retries when any rule allows it; Argo takes one strategy: two are refused.
     const both = new Workflow({ name: "two-rules" });
     both.add(new Step({ name: "s", template: shell("t2", { retry_on_failure: 2 }), parameters: { x: "1" }, retry_strategy: { limit: 1 } }));
@@ -414,7 +434,7 @@ describe("rendering, as dflow's convert_to_argo", () => {
     });
   });
 
-  it("a DAG: depends from inputs and explicit dependencies; a success-ratio check runs after its task whatever the items did, with the item count as total", () => {
+  it("a DAG: depends from inputs and explicit dependencies, or `dependencies` beside a task's continueOn; a success-ratio check runs after its task whatever the items did, with the item count as total; the task's dependents wait for its check, as dflow's do", () => {
     const dag = new DAG({ name: "d" });
     const a = new Task({ name: "a", template: shell("t"), parameters: { x: "1" } });
     const b = new Task({ name: "b", template: shell("t"), parameters: { x: "{{item}}" }, with_param: [1, 2, 3, 4], continue_on_success_ratio: 0.5 });
@@ -431,10 +451,16 @@ describe("rendering, as dflow's convert_to_argo", () => {
     // The total: as many as the items, counted by Argo where they come from an expression or a reference.
     expect(tasks["e-check-success-ratio"]!.arguments.parameters).toContainEqual({ name: "total", value: "{{=len(sprig.untilStep(0, asInt(tasks.a.outputs.parameters.y), 1))}}" });
     expect(tasks["r-check-success-ratio"]!.arguments.parameters).toContainEqual({ name: "total", value: "{{=len(jsonpath((tasks.a.outputs.parameters.y), '$'))}}" });
-    expect(tasks.a!.depends).toBeUndefined();
-    expect(tasks.c!.depends).toBe("(a.Succeeded) && (b.Succeeded)");
+    // A success threshold means continueOn: Argo takes it beside `dependencies` only.
+    for (const t of Object.values(tasks)) expect(t).not.toHaveProperty("depends");
+    expect(tasks.a!.dependencies).toBeUndefined();
+    // c depends on b through b's check (dflow's `(<check>.Succeeded)`): it runs once the threshold is met.
+    expect(tasks.c!.dependencies).toEqual(["a", "b-check-success-ratio"]);
     expect(tasks.b!.continueOn).toEqual({ failed: true });
-    expect(tasks["b-check-success-ratio"]!.depends).toBe("(b.Succeeded || b.Failed)");
+    // The check after b whatever its items did: with b's continueOn, `b` admits b.Failed.
+    expect(tasks["b-check-success-ratio"]!.dependencies).toEqual(["b"]);
+    // Fan-outs whose group succeeds however many items failed, and tasks that cannot be skipped: no gate.
+    for (const t of Object.values(tasks)) expect(t).not.toHaveProperty("when");
     expect(tasks["b-check-success-ratio"]!.arguments.parameters).toEqual([
       { name: "success", value: "{{tasks.b.outputs.parameters.dflow_success_tag}}" },
       { name: "threshold", value: "0.5" },
@@ -446,6 +472,40 @@ describe("rendering, as dflow's convert_to_argo", () => {
     expect(tagged.outputs.parameters).toContainEqual({ name: "dflow_success_tag", valueFrom: { path: "/tmp/outputs/success_tag", default: "0" } });
     expect(tagged.script.source).toMatch(/echo 1 > \/tmp\/outputs\/success_tag/);
     expect(tmpl(d, tasks["b-check-success-ratio"]!.template).script).toMatchObject({ image: `node:${process.versions.node.split(".")[0]}`, command: ["node"] });
+  });
+
+  it("a DAG with a task that continues on failure: continueOn kept beside `dependencies` (Argo refuses it beside `depends`, and without it a failed leaf would fail the DAG); a task after one `dflow run` leaves it out after is skipped by a `when` on its status", () => {
+    const fails = shell("fails", { script: "exit 1" });
+    const a = new Task({ name: "a", template: shell("t"), parameters: { x: "1" } });
+    const b = new Task({ name: "b", template: shell("t"), parameters: { x: "1" }, dependencies: [a] });
+    const c = new Task({ name: "c", template: fails, parameters: { x: "1" }, continue_on_failed: true });
+    const f = new Task({ name: "f", template: fails, parameters: { x: "1" } });
+    f.continue_on_failed = true;
+    const g = new Task({ name: "g", template: shell("t"), parameters: { x: "1" }, when: "1 == 1", dependencies: [f] });
+    const h = new Task({ name: "h", template: shell("t"), parameters: { x: g.outputs.parameters.y } });
+    const loop = new Task({ name: "loop", template: fails, parameters: { x: "{{item}}" }, with_param: [1, 2], continue_on_failed: true });
+    const next = new Task({ name: "next", template: shell("t"), parameters: { x: loop.outputs.parameters.y } });
+    const dag = new DAG({ name: "d" });
+    dag.add([a, b, c, f, g, h, loop, next]);
+    const d = new Workflow({ name: "continues", dag }).to_dict() as Obj;
+    expectValid(d);
+    const tasks = Object.fromEntries((tmpl(d, "d").dag.tasks as Obj[]).map((t) => [t.name, t]));
+    for (const t of Object.values(tasks)) expect(t).not.toHaveProperty("depends");
+    expect(tasks.b).toMatchObject({ dependencies: ["a"] });
+    expect(tasks.b).not.toHaveProperty("when");
+    expect(tasks.c!.continueOn).toEqual({ failed: true });
+    expect(tasks.f!.continueOn).toEqual({ failed: true });
+    // Argo runs g after f failed (f's continueOn admits f.Failed), `dflow run` does not, nor h after it.
+    expect(tasks.g).toMatchObject({ dependencies: ["f"], when: '(1 == 1) && "{{tasks.f.status}}" == "Succeeded"' });
+    expect(tasks.h).toMatchObject({ dependencies: ["g"], when: '"{{tasks.g.status}}" == "Succeeded"' });
+    // A fan-out that continues on failure succeeds as a group, on Argo as in `dflow run`.
+    expect(tasks.next).toMatchObject({ dependencies: ["loop"] });
+    expect(tasks.next).not.toHaveProperty("when");
+    // A DAG without such a task keeps dflow's `depends`.
+    const plain = new DAG({ name: "p" });
+    const p1 = new Task({ name: "p1", template: shell("t"), parameters: { x: "1" } });
+    plain.add([p1, new Task({ name: "p2", template: shell("t"), parameters: { x: p1.outputs.parameters.y } })]);
+    expect((tmpl(new Workflow({ name: "plain", dag: plain }).to_dict() as Obj, "p").dag.tasks as Obj[])[1]).toMatchObject({ depends: "(p1.Succeeded)" });
   });
 
   it("executors: a step's own, else the workflow's context, render the template that is exported (dflow's render_by_executor)", () => {
@@ -487,6 +547,8 @@ describe("rendering, as dflow's convert_to_argo", () => {
       "swapped/b: refers to step a, not of an earlier group",
       "swapped/a: inputs.parameters.x was not supplied",
     ]);
+    const dag = { name: "d", dag: { tasks: [{ name: "a", template: "t" }, { name: "b", template: "t", depends: "(a.Succeeded)", continueOn: { failed: true } }] } };
+    expect(lint({ spec: { entrypoint: "d", templates: [dag, { name: "t", script: {} }] } })).toEqual(["d: cannot use 'continueOn' when using 'depends'"]);
   });
 
   it("a recursive Steps template calls itself by name", () => {
@@ -663,6 +725,41 @@ describe("what cannot run on Argo as it runs here is refused, naming workflow, s
     expect(refusal(() => cut.to_dict()).message).toMatch(/^workflow cut, step s, parameter x: the expression .* contains "}}", where Argo would end it/);
   });
 
+  it("a timeout or retry_strategy on a Steps or DAG template: no option of theirs (nor of dflow's), refused when it is built, and by the export (as by submit) when assigned later (it was dropped without a word)", () => {
+    const inner = shell("t");
+    expect(refusal(() => new Steps({ name: "inner", timeout: 2 } as never)).message).toBe(
+      'template inner: option "timeout" is not supported by dflow-ts: timeout is not an option of Steps (dflow\'s Steps has none; Argo times pods only): set timeout on the OP templates its steps run, or on those steps',
+    );
+    expect(refusal(() => new DAG({ name: "inner", retry_strategy: { limit: 2 } } as never)).message).toBe(
+      'template inner: option "retry_strategy" is not supported by dflow-ts: retry_strategy is not an option of DAG (dflow\'s DAG has none): set retry_strategy or retry_on_* on the OP templates its steps run, or retry_strategy on those steps',
+    );
+    const steps = new Steps({ name: "inner" });
+    steps.add(new Step({ name: "s", template: inner, parameters: { x: "1" } }));
+    steps.timeout = 2;
+    const wf = new Workflow({ name: "assigned" });
+    wf.add(new Step({ name: "outer", template: steps }));
+    expect(refusal(() => wf.to_dict()).message).toBe(
+      'workflow assigned, template inner: option "timeout" is not supported by dflow-ts: timeout is not an option of Steps (dflow\'s Steps has none; Argo times pods only): set timeout on the OP templates its steps run, or on those steps',
+    );
+  });
+
+  it("`dflow run` refuses them at submit too, assigned later or on the step that runs the Steps (it applied neither), all at once", async () => {
+    const steps = new Steps({ name: "inner" });
+    steps.add(new Step({ name: "s", template: shell("t"), parameters: { x: "1" } }));
+    steps.retry_strategy = { limit: 2 };
+    const wf = new Workflow({ name: "limits" });
+    wf.add(new Step({ name: "outer", template: steps, timeout: 3 }));
+    const e = await wf.submit().then(
+      () => undefined,
+      (x: Error) => x,
+    );
+    expect(e?.message.split("\n")).toEqual([
+      "workflow limits has 2 problems (nothing was run):",
+      'workflow limits, template inner: option "retry_strategy" is not supported by dflow-ts: retry_strategy is not an option of Steps (dflow\'s Steps has none): set retry_strategy or retry_on_* on the OP templates its steps run, or retry_strategy on those steps',
+      "workflow limits, step outer, timeout: a timeout on a step that runs a Steps template is not applied (dflow-ts and Argo time pods only): set it on the OP templates its steps run, or on those steps",
+    ]);
+  });
+
   it("a script template without an image, unless a default is given", () => {
     const wf = new Workflow({ name: "noimage" });
     wf.add(new Step({ name: "s", template: new ShellOPTemplate({ name: "bare", script: "true" }) }));
@@ -837,6 +934,39 @@ describe("Slices, one slice per item, as dflow renders them", () => {
     }
   });
 
+  it("a script step (or a Steps template, or a loop) gets a sliced output parameter as the plain list in slice order, as `dflow run` gives it; a TS OP the items' marked lists, which its pod merges", () => {
+    const proc = new Step({
+      name: "process",
+      template: new TsOPTemplate(Process, { slices: new Slices({ input_parameter: ["data"], output_parameter: ["square"] }) }),
+      parameters: { data: [1, 2, 3] },
+    });
+    const whole = new Step({ name: "whole", template: shell("t"), parameters: { x: proc.outputs.parameters.square } });
+    const nested = new Step({ name: "nested", template: shell("t"), parameters: { x: { squares: proc.outputs.parameters.square } } });
+    const each = new Step({ name: "each", template: shell("t"), parameters: { x: "{{item}}" }, with_param: proc.outputs.parameters.square });
+    const sum = new Step({ name: "sum", template: new TsOPTemplate(Sum), parameters: { values: proc.outputs.parameters.square } });
+    const inner = new Steps({ name: "inner", inputs: new Inputs({ parameters: { x: new InputParameter() } }) });
+    inner.add(new Step({ name: "s", template: shell("t"), parameters: { x: inner.inputs.parameters.x } }));
+    const wrapped = new Step({ name: "wrapped", template: inner, parameters: { x: proc.outputs.parameters.square } });
+    const wf = new Workflow({ name: "sliced-script" });
+    wf.add(proc);
+    wf.add([whole, nested, each, sum, wrapped]);
+    const { workflow } = wf.to_argo();
+    expectValid(workflow);
+    const byName = Object.fromEntries((tmpl(workflow, "sliced-script-steps").steps as Obj[][]).flat().map((x) => [x.name, x]));
+    const arg = (s: string) => (byName[s]!.arguments.parameters as Obj[])[0]!.value as string;
+    expect(arg("sum")).toBe("{{steps.process.outputs.parameters.square}}");
+    // What Argo gathers of the items (one marked list each, in item order, which need not be slice order), as Argo evaluates it.
+    const gathered = '[[{"dflow_list_item": 9, "order": 2}], [{"dflow_list_item": 1, "order": 0}], [{"dflow_list_item": 4, "order": 1}]]';
+    const env = { steps: { process: { outputs: { parameters: { square: gathered } } } } };
+    const value = (text: string) => evaluate(/^\{\{=(.*)\}\}$/s.exec(text)![1]!, env);
+    for (const s of ["whole", "wrapped"]) expect(value(arg(s))).toBe("[1, 4, 9]");
+    expect(JSON.parse(arg("nested").replace(/\{\{=.*?\}\}/s, (t) => String(value(t))))).toEqual({ squares: [1, 4, 9] });
+    expect(value(byName.each!.withParam)).toEqual([1, 4, 9]);
+    // Any value, in any number of items (a group's list holds several), ordered past 9.
+    const many = JSON.stringify([[{ dflow_list_item: "k", order: 10 }, { dflow_list_item: { a: [1] }, order: 2 }], [{ dflow_list_item: "z", order: 9 }]]);
+    expect(evaluate(/^\{\{=(.*)\}\}$/s.exec(arg("whole"))![1]!, { steps: { process: { outputs: { parameters: { square: many } } } } })).toBe('[{"a":[1]}, "z", "k"]');
+  });
+
   it("group_size: each item a group of consecutive items (made here from a list, or by an expression Argo evaluates), its pod running their slices", () => {
     const hello = new Step({ name: "hello", template: new TsOPTemplate(SliceHello, { slices: new Slices({ input_parameter: ["filename"], output_artifact: ["foo"], group_size: 2 }) }), parameters: { filename: ["a", "b", "c"] } });
     const prepare = new Step({ name: "prepare", template: new TsOPTemplate(PrepareData) });
@@ -914,6 +1044,35 @@ describe("Slices, one slice per item, as dflow renders them", () => {
 // ---------------------------------------------------------------- the command
 
 describe("dflow export, the command", () => {
+  it("exports a workflow script that defines its OPs (the README's isMain guard) with a bundle of the OPs alone, not the workflow's code", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dflow-export-main-"));
+    try {
+      fs.writeFileSync(
+        path.join(dir, "wf.ts"),
+        `import { OP, Step, TsOPTemplate, Workflow, isMain, z } from "dflow-ts";
+export const Hello = OP.function({ name: "Hello", inputs: { who: z.string() }, outputs: { msg: z.string() } }, ({ who }) => ({ msg: \`hello \${who}\` }));
+if (isMain(import.meta)) {
+  const wf = new Workflow({ name: "in-script" });
+  wf.add(new Step({ name: "hello", template: new TsOPTemplate(Hello), parameters: { who: "world" } }));
+  await wf.submit();
+}
+`,
+      );
+      // A project that depends on dflow-ts, as npm links a folder dependency.
+      fs.mkdirSync(path.join(dir, "node_modules"));
+      fs.symlinkSync(root, path.join(dir, "node_modules", "dflow-ts"));
+      const r = await execa(process.execPath, [cli, "export", "wf.ts", "-o", "wf.yaml"], { cwd: dir, reject: false });
+      expect(r.exitCode, r.stderr).toBe(0);
+      // The guard is false in a pod: what only the workflow used (Workflow and the engine behind submit) is left out.
+      const ops = fs.readFileSync(path.join(dir, "wf.ops.yaml"), "utf8");
+      expect(ops).not.toContain("query_step");
+      const back = await execa(process.execPath, [cli, "run", "wf.yaml", "-t", "wf.ops.yaml"], { cwd: dir, reject: false, all: true });
+      expect(back.exitCode, back.all).toBe(0);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("-o writes the Workflow and, next to it, the ConfigMap of its TS OPs, and says how to submit them", async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dflow-export-o-"));
     try {
@@ -922,8 +1081,9 @@ describe("dflow export, the command", () => {
       expect(r.exitCode).toBe(0);
       expect(r.stdout).toBe("");
       expect(r.stderr).toContain(`kubectl apply --server-side -f ${path.join(dir, "wf.ops.yaml")} && argo submit ${out}`);
-      // And the local run, which needs the ConfigMap named (test/argo/roundtrip.test.ts runs it).
-      expect(r.stderr.split("\n").at(-1)).toBe(`  dflow run ${out} -t ${path.join(dir, "wf.ops.yaml")}`);
+      // And the local run, which needs the ConfigMap named (test/argo/roundtrip.test.ts runs it), named the way
+      // dflow was run (here by its path: `node <cli.js>`).
+      expect(r.stderr.split("\n").at(-1)).toBe(`  node ${cli} run ${out} -t ${path.join(dir, "wf.ops.yaml")}`);
       const wf = YAML.parse(fs.readFileSync(out, "utf8")) as Obj;
       expectValid(wf);
       const cm = YAML.parse(fs.readFileSync(path.join(dir, "wf.ops.yaml"), "utf8")) as Obj;
@@ -936,6 +1096,20 @@ describe("dflow export, the command", () => {
       expect(list).toMatchObject({ apiVersion: "v1", kind: "List" });
       expect((list.items as Obj[]).map((x) => x.kind)).toEqual(["ConfigMap", "Workflow"]);
       expect(list.items[1]).toEqual(wf);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("the hint names dflow the way it was run: `npx dflow` for an installed bin", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dflow-export-npx-"));
+    try {
+      // What `npx dflow` runs: node_modules/.bin/dflow, a link to the CLI.
+      fs.mkdirSync(path.join(dir, "node_modules", ".bin"), { recursive: true });
+      fs.symlinkSync(cli, path.join(dir, "node_modules", ".bin", "dflow"));
+      const r = await execa(process.execPath, [path.join(dir, "node_modules", ".bin", "dflow"), "export", path.join(root, "examples", "success-ratio.ts"), "-o", "wf.yaml"], { cwd: dir, reject: false });
+      expect(r.exitCode, r.stderr).toBe(0);
+      expect(r.stderr.split("\n").at(-1)).toBe("  npx dflow run wf.yaml -t wf.ops.yaml");
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

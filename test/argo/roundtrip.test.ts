@@ -222,6 +222,72 @@ describe("other workflows exported and run back", () => {
   });
 });
 
+describe("DAG tasks that continue on failure, exported and run back", () => {
+  it("a failed leaf, a failed task others depend on, fan-outs with a success ratio or continue_on_failed and their dependents: continueOn beside `dependencies` (Argo refuses it beside `depends`), the same phases and values both ways", async () => {
+    const cwd = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "dflow-roundtrip-")));
+    try {
+      const r = await roundTrip(path.join(root, "fixtures", "workflows", "dag-continue.ts"), cwd);
+      expect(r.exported.exitCode, r.exported.out).toBe(0);
+      expect(fs.readFileSync(path.join(cwd, "wf.yaml"), "utf8")).not.toMatch(/^\s*depends:/m);
+      expect(r.direct!.phase).toBe("Succeeded");
+      const phases = Object.fromEntries([...r.direct!.steps].map(([p, s]) => [p, s.phase]));
+      // Left out when f failed, as `dflow run` leaves them (Argo: skipped by their `when`).
+      expect(phases).toMatchObject({ c: "Failed", f: "Failed", "items[1]": "Failed", "items-check-success-ratio": "Succeeded", after: "Succeeded", "loop[0]": "Failed", next: "Succeeded" });
+      expect(phases).not.toHaveProperty("g");
+      expect(phases).not.toHaveProperty("h");
+      // next ran with the values of loop's items that succeeded.
+      expect(r.direct!.steps.get("next")?.outputs.out).toBe("ok 2");
+      expect(differences(r.direct!, r.argo!)).toEqual([]);
+    } finally {
+      fs.rmSync(cwd, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("a fan-out's numeric outputs summed by a TS OP, exported and run back", () => {
+  it("the OP gets the numbers: Argo gathers a loop's outputs as their texts, which the exported pod reads back as the list the OP takes", async () => {
+    const cwd = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "dflow-roundtrip-")));
+    try {
+      const r = await roundTrip(path.join(root, "fixtures", "workflows", "fanout-sum.ts"), cwd);
+      expect(r.exported.exitCode, r.exported.out).toBe(0);
+      expect([r.direct!.phase, r.argo!.phase]).toEqual(["Succeeded", "Succeeded"]);
+      expect(r.argo!.steps.get("total")?.outputs.total).toBe("14");
+      expect(differences(r.direct!, r.argo!)).toEqual([]);
+    } finally {
+      fs.rmSync(cwd, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("a shell step's fan-out with a success ratio, exported and run back", () => {
+  it("its items write the success tag in a pod too (which has no /tmp/outputs until the script makes it): 3 of 4 meet 0.7, both ways", async () => {
+    const cwd = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "dflow-roundtrip-")));
+    try {
+      const r = await roundTrip(path.join(root, "fixtures", "workflows", "shell-ratio.ts"), cwd);
+      expect(r.exported.exitCode, r.exported.out).toBe(0);
+      expect([r.direct!.phase, r.argo!.phase]).toEqual(["Succeeded", "Succeeded"]);
+      expect(differences(r.direct!, r.argo!)).toEqual([]);
+    } finally {
+      fs.rmSync(cwd, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("a sliced output parameter read by script steps, exported and run back", () => {
+  it("a shell step gets the plain list in slice order, and a loop over it has its values for items, as `dflow run` gives them (not the items' marked lists)", async () => {
+    const cwd = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "dflow-roundtrip-")));
+    try {
+      const r = await roundTrip(path.join(root, "fixtures", "workflows", "sliced-to-script.ts"), cwd);
+      expect(r.exported.exitCode, r.exported.out).toBe(0);
+      expect(r.direct!.steps.get("whole")?.outputs.l).toBe("[1, 4, 9]");
+      expect([0, 1, 2].map((i) => r.argo!.steps.get(`each[${i}]`)?.outputs.l)).toEqual(["1", "4", "9"]);
+      expect(differences(r.direct!, r.argo!)).toEqual([]);
+    } finally {
+      fs.rmSync(cwd, { recursive: true, force: true });
+    }
+  });
+});
+
 /**
  * dflow's reuse story through Argo: `first` run directly fails until "the fix" (a marker file); then
  * `reuse`, exported with the steps of that run to reuse (OLD_ID), runs back through the local Argo
