@@ -149,7 +149,7 @@ function editDistance(a: string, b: string): number {
   return prev[b.length];
 }
 
-function didYouMean(name: string, known: string[]): string {
+export function didYouMean(name: string, known: string[]): string {
   let best: string | undefined;
   let bestD = Infinity;
   for (const k of known) {

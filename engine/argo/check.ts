@@ -15,6 +15,7 @@ import { taskGraph } from "./depends.js";
 import { checkVariables } from "./variables.js";
 import { checkArgoRules } from "./rules.js";
 import { ARTIFACTORY_FIELDS, GIT_FIELDS, HTTP_FIELDS, S3_FIELDS } from "./remote.js";
+import { didYouMean } from "../../src/options.js";
 
 
 /** Fields that configure Kubernetes only (scheduling, pod metadata, GC, archiving): no effect locally. */
@@ -43,7 +44,13 @@ function given(v: unknown): boolean {
 }
 
 function only(o: Obj, handled: string[], ignorable: string[], where: string, why: (k: string) => string): void {
-  for (const [k, v] of Object.entries(o)) if (given(v) && !handled.includes(k) && !ignorable.includes(k)) unsupported(where, k, why(k));
+  for (const [k, v] of Object.entries(o)) {
+    if (!given(v) || handled.includes(k) || ignorable.includes(k)) continue;
+    const reason = why(k);
+    // A field Argo has not either (a typo, most often) is the manifest's mistake, not a limit of this runner.
+    if (/^unknown (?!or )/.test(reason)) throw new ArgoSpecError(`invalid spec: ${where}.${k}: ${reason}${didYouMean(k, [...handled, ...ignorable])}`);
+    unsupported(where, k, reason);
+  }
 }
 
 /** Refuse what cannot run; throw ArgoSpecError for what Argo itself would reject. */

@@ -1612,6 +1612,8 @@ describe("Argo's docs, as Argo runs them", () => {
 `;
     expect(() => Workflow.from_yaml(args)).toThrow("invalid spec: spec.arguments.p.value or spec.arguments.p.valueFrom is required: give it in the manifest, or on the command line with -p p=VALUE");
     expect(() => Workflow.from_yaml(args, { parameters: { p: "x" } })).not.toThrow();
+    // A field Argo has not either is the manifest's mistake (Argo's CLI refuses it too), said so, with the likely one.
+    expect(() => Workflow.from_yaml(args.replace("arguments: {parameters: [{name: p}]}", "arguments: {parameters: [{name: p, valu: x}]}"))).toThrow("invalid spec: spec.arguments.parameters.p.valu: unknown parameter field (did you mean value?)");
     const dag = manifest("docs-depends-")`
   entrypoint: main
   templates:
