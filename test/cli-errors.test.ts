@@ -216,6 +216,25 @@ describe("dflow run: a TypeScript script compiled to one module", () => {
     });
   });
 
+  it("imports dflow-ts by a path into its dist/ as the one instance the CLI runs (a copy bundled in broke on its own import.meta text)", async () => {
+    const dist = path.join(root, "dist", "src", "index.js");
+    fs.writeFileSync(
+      path.join(dir, "by-path.ts"),
+      `import { OP, Step, TsOPTemplate, Workflow, isMain, z } from ${JSON.stringify(dist)};
+export const Hello = OP.function({ name: "Hello", inputs: { who: z.string() }, outputs: { msg: z.string() } }, ({ who }) => ({ msg: \`hello \${who}\` }));
+if (isMain(import.meta)) {
+  const wf = new Workflow({ name: "by-path" });
+  wf.add(new Step({ name: "hello", template: new TsOPTemplate(Hello), parameters: { who: "path" } }));
+  await wf.submit();
+  console.log(wf.query_step({ name: "hello" })[0]?.outputs.parameters.msg?.value);
+}
+`,
+    );
+    const r = await run(["by-path.ts"]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout.trim().split("\n").at(-1)).toBe("hello path");
+  });
+
   it("runs in the CLI's process: the script's own exit status wins, else 1 when a workflow failed, with one line per workflow", async () => {
     const failing = 'import { ShellOPTemplate, Step, Workflow } from "dflow-ts";\nconst wf = new Workflow({ name: "fails" });\nwf.add(new Step({ name: "x", template: new ShellOPTemplate({ name: "x", script: "exit 3" }) }));\nconst r = await wf.submit();\n';
     fs.writeFileSync(path.join(dir, "fails.ts"), failing);

@@ -33,6 +33,8 @@ function cacheDir(): string {
 }
 
 const SELF = fileURLToPath(import.meta.url);
+/** dflow-ts's compiled files (dist/src/cli/script-bundle.js is one of them). */
+const OWN_DIST = path.resolve(path.dirname(SELF), "..", "..") + path.sep;
 
 function manifestPath(script: string): string {
   return path.join(cacheDir(), `${crypto.createHash("sha256").update(script).digest("hex").slice(0, 24)}.json`);
@@ -136,6 +138,16 @@ export async function bundleScript(script: string): Promise<string> {
         if (!r.path.includes(`${path.sep}node_modules${path.sep}`) && packageName(r.path) !== nameOf(args.path)) return { path: r.path, sideEffects: r.sideEffects };
         externals.add(r.path);
         // require() takes a path, import a URL.
+        return { path: args.kind === "require-call" || args.kind === "require-resolve" ? r.path : pathToFileURL(r.path).href, external: true };
+      });
+      // dflow-ts imported by a path into its dist/ (a script in a checkout): one instance of it, the
+      // one the CLI runs, as when it is imported by name; a copy in the bundle would have its own
+      // config and registries.
+      build.onResolve({ filter: /^(\.|\/)/ }, async (args) => {
+        if (args.pluginData === SKIP) return undefined;
+        const r = await build.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: SKIP });
+        if (r.errors.length || !r.path.startsWith(OWN_DIST)) return undefined;
+        externals.add(r.path);
         return { path: args.kind === "require-call" || args.kind === "require-resolve" ? r.path : pathToFileURL(r.path).href, external: true };
       });
     },
