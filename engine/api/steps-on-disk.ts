@@ -120,7 +120,8 @@ function argoRepository(wfdir: string): string {
 
 /** An Argo artifact as a step's artifact record: its file in the repository (none without a key, or with one leading out of it). */
 function argoArtifact(wfdir: string, a: NodeArtifact): ArtifactRecord | null {
-  if (a.key === undefined || a.key === "") return null;
+  // Deleted by the run's artifact garbage collection: there is nothing to read or download.
+  if (a.key === undefined || a.key === "" || a.deleted) return null;
   const repo = argoRepository(wfdir);
   const file = path.resolve(repo, a.key);
   return file !== repo && isUnder(file, repo) ? { name: a.name, local_path: file } : null;
@@ -290,7 +291,8 @@ export function readGlobalOutputs(wfdir: string): GlobalOutputs | null {
     for (const p of outputs.parameters ?? []) if (p.value !== undefined) out.parameters[p.name] = { name: p.name, value: p.value };
     for (const a of outputs.artifacts ?? []) {
       const art = argoArtifact(wfdir, a);
-      if (art) out.artifacts[a.name] = art;
+      // A global artifact's own record is not marked when garbage collection deleted its file.
+      if (art && fs.existsSync(art.local_path)) out.artifacts[a.name] = art;
     }
     return out;
   }

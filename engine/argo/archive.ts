@@ -51,19 +51,25 @@ export async function unarchive(from: string, dest: string, a: Obj): Promise<boo
   const tmp = `${dest}.tmpdir`;
   if (archive.zip !== undefined) {
     if (!(await startsWith(from, [0x50, 0x4b, 0x03, 0x04]))) return false;
+    // Read whole, as artifacts here are files a pod reads, not streams (fflate's unzip is in memory).
     const { unzipSync } = await import("fflate");
     const entries = unzipSync(await fsp.readFile(from));
     await fsp.rm(tmp, { recursive: true, force: true });
     await fsp.mkdir(tmp, { recursive: true });
-    for (const [name, data] of Object.entries(entries)) {
-      const out = path.join(tmp, name);
-      // Argo's "Illegal file path": an entry may not leave the directory.
-      if (!out.startsWith(`${tmp}${path.sep}`)) throw new Error(`${name}: illegal file path in the zip`);
-      if (name.endsWith("/")) await fsp.mkdir(out, { recursive: true });
-      else {
-        await fsp.mkdir(path.dirname(out), { recursive: true });
-        await fsp.writeFile(out, data);
+    try {
+      for (const [name, data] of Object.entries(entries)) {
+        const out = path.join(tmp, name);
+        // Argo's "Illegal file path": an entry may not leave the directory.
+        if (!out.startsWith(`${tmp}${path.sep}`)) throw new Error(`${name}: illegal file path in the zip`);
+        if (name.endsWith("/")) await fsp.mkdir(out, { recursive: true });
+        else {
+          await fsp.mkdir(path.dirname(out), { recursive: true });
+          await fsp.writeFile(out, data);
+        }
       }
+    } catch (e) {
+      await fsp.rm(tmp, { recursive: true, force: true });
+      throw e;
     }
     return settle(tmp, dest);
   }

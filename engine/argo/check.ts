@@ -25,7 +25,7 @@ const HANDLED_SPEC = ["entrypoint", "templates", "arguments", "onExit", "hooks",
 const K8S_TEMPLATE = ["metadata", "nodeSelector", "tolerations", "affinity", "podSpecPatch", "securityContext", "serviceAccountName", "automountServiceAccountToken", "priorityClassName", "priority", "schedulerName", "archiveLocation", "archiveLogs", "metrics", "artifactGC", "podDisruptionBudget", "executor", "resources", "podResources", "resourceClaims", "annotations", "labels"];
 const HANDLED_TEMPLATE = ["volumes", "hooks", "name", "inputs", "outputs", "container", "script", "containerSet", "http", "steps", "dag", "suspend", "retryStrategy", "activeDeadlineSeconds", "timeout", "pendingTimeout", "parallelism", "failFast", "memoize", "synchronization", "daemon", "sidecars", "initContainers", "resource", "data"];
 const CONTAINER = ["volumeMounts", "name", "image", "imagePullPolicy", "command", "args", "env", "envFrom", "workingDir", "resources", "source", "securityContext", "dependencies", "ports", "terminationMessagePath", "terminationMessagePolicy", "livenessProbe", "readinessProbe"];
-const ARTIFACT = ["name", "path", "from", "fromExpression", "raw", "s3", "optional", "subPath", "globalName", "mode", "archive", "recurseMode", "description", "artifactGC", "deleted"];
+const ARTIFACT = ["name", "path", "from", "fromExpression", "raw", "s3", "optional", "subPath", "globalName", "mode", "archive", "recurseMode", "description", "artifactGC", "deleted", "archiveLogs"];
 const PARAMETER = ["name", "value", "default", "valueFrom", "globalName", "enum", "description"];
 const VALUE_FROM = ["path", "default", "expression", "parameter", "supplied", "configMapKeyRef"];
 const RETRY = ["limit", "retryPolicy", "expression", "backoff", "affinity"];
@@ -69,7 +69,7 @@ export function checkWorkflow(wf: ArgoWorkflow): void {
     checkParameter(p, `spec.arguments.parameters.${String(p.name)}`, wf);
     checkEnum(p, "spec.arguments.");
     // Argo's validateArguments at submit: a workflow's argument needs a value (`-p name=value` gives one).
-    if (p.value === undefined && p.valueFrom === undefined) throw new ArgoSpecError(`invalid spec: spec.arguments.${String(p.name)}.value or spec.arguments.${String(p.name)}.valueFrom is required: give it in the manifest, or on the command line with -p ${String(p.name)}=VALUE`);
+    if ((p.value === undefined || p.value === null) && (p.valueFrom === undefined || p.valueFrom === null)) throw new ArgoSpecError(`invalid spec: spec.arguments.${String(p.name)}.value or spec.arguments.${String(p.name)}.valueFrom is required: give it in the manifest, or on the command line with -p ${String(p.name)}=VALUE`);
   }
   for (const a of asList(asObj(spec.arguments).artifacts)) checkArtifact(a, `spec.arguments.artifacts.${String(a.name)}`, wf, true);
   if (spec.retryStrategy !== undefined) only(asObj(spec.retryStrategy), RETRY, [], "spec.retryStrategy", () => "unknown retryStrategy field");

@@ -1,6 +1,6 @@
 // Argo's artifact garbage collection (docs/walk-through/artifacts.md,
 // "Artifact Garbage Collection"): an output artifact whose strategy (its own
-// artifactGC, else its template's, else spec.artifactGC; none is Never) is
+// artifactGC, else spec.artifactGC, as Argo's GetArtifactGCStrategy; none is Never) is
 // OnWorkflowCompletion is deleted from the local repository when the
 // workflow ends, and one whose strategy is OnWorkflowDeletion when the
 // workflow is deleted (`dflow delete`, dflow server's delete). The node
@@ -15,9 +15,9 @@ import { isUnder } from "../store/fsx.js";
 
 export type GCStrategy = "OnWorkflowCompletion" | "OnWorkflowDeletion";
 
-/** The strategy of an output artifact of `template` in a workflow of `spec`, when it is one that deletes. */
-export function gcStrategy(artifact: Obj, template: Obj, spec: Obj): GCStrategy | undefined {
-  for (const level of [artifact, template, spec]) {
+/** The strategy of an output artifact in a workflow of `spec`, when it is one that deletes (a template has none of its own in Argo). */
+export function gcStrategy(artifact: Obj, spec: Obj): GCStrategy | undefined {
+  for (const level of [artifact, spec]) {
     const s = asObj(level.artifactGC).strategy;
     if (s !== undefined && s !== "") return s === "OnWorkflowCompletion" || s === "OnWorkflowDeletion" ? s : undefined;
   }

@@ -25,9 +25,10 @@ import { filesUnder } from "../store/fsx.js";
 const run = promisify(execFile);
 
 /** The fields of http, Artifactory and git artifacts a local run honours. */
-export const HTTP_FIELDS = ["url", "headers", "auth"];
+// saveStreamViaFile: a PUT here is always of a file, sent again on a 307.
+export const HTTP_FIELDS = ["url", "headers", "auth", "saveStreamViaFile"];
 export const ARTIFACTORY_FIELDS = ["url", "usernameSecret", "passwordSecret"];
-export const GIT_FIELDS = ["repo", "revision", "depth", "fetch", "singleBranch", "branch", "disableSubmodules", "insecureIgnoreHostKey"];
+export const GIT_FIELDS = ["repo", "revision", "depth", "fetch", "singleBranch", "branch", "disableSubmodules", "insecureIgnoreHostKey", "insecureSkipTLS"];
 /** An s3 location with its own endpoint; `key` alone is the local repository's. */
 export const S3_FIELDS = ["key", "endpoint", "bucket", "region", "insecure", "accessKeySecret", "secretKeySecret", "createBucketIfNotPresent"];
 
@@ -157,9 +158,9 @@ async function send(method: string, url: string, how: Sending, body: (() => Read
     res.resume();
     if (hop === 9) throw new RemoteArtifactError(`${what}: stopped after 10 redirects`);
     const next = new URL(location, u);
-    if (next.host !== u.host) {
-      const { Authorization: _, authorization: __, ...rest } = headers;
-      headers = rest;
+    // Go's client keeps credentials for the same host and its subdomains only (shouldCopyHeaderOnRedirect).
+    if (next.hostname !== u.hostname && !next.hostname.endsWith(`.${u.hostname}`)) {
+      headers = Object.fromEntries(Object.entries(headers).filter(([k]) => !["authorization", "www-authenticate", "cookie", "cookie2"].includes(k.toLowerCase())));
     }
     if (status !== 307 && status !== 308 && method !== "GET" && method !== "HEAD") {
       method = "GET";
@@ -185,8 +186,9 @@ const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:
  * given locally; check.ts made sure it is): basicAuth (sent when both values are set), oauth2's
  * client credentials (golang.org/x/oauth2/clientcredentials: the token asked for with the client's
  * id and secret as Basic credentials, then in the form if the server refuses those, its type as Go
- * spells it), a client certificate presented over TLS (a server certificate is checked against the
- * system's and NODE_EXTRA_CA_CERTS's authorities). An Artifactory location: its usernameSecret and
+ * spells it), a client certificate presented over TLS (a server certificate is checked against
+ * Node's bundled authorities and NODE_EXTRA_CA_CERTS's, not the system store unless Node is told to
+ * use it, e.g. NODE_OPTIONS=--use-openssl-ca). An Artifactory location: its usernameSecret and
  * passwordSecret as Basic credentials, always.
  */
 async function sending(loc: Obj, where: string, secret: (ref: unknown) => string): Promise<{ url: string; how: Sending }> {
@@ -252,7 +254,11 @@ export async function fetchHttpArtifact(loc: Obj, dest: string, where: string, s
     res.resume();
     throw new RemoteArtifactError(`${where}: GET ${url}: ${status} ${res.statusMessage ?? ""}`.trimEnd(), status === 404);
   }
-  await pipeline(res, fs.createWriteStream(dest));
+  try {
+    await pipeline(res, fs.createWriteStream(dest));
+  } catch (e) {
+    throw new RemoteArtifactError(`${where}: GET ${url}: ${(e as Error).message}`);
+  }
 }
 
 /** PUT `src` (packed as `archive` says: archive.ts) to an `http` or `artifactory` location, as Argo's http driver saves an output. */
@@ -275,7 +281,7 @@ export async function cloneGitArtifact(git: Obj, dest: string, where: string): P
   const depth = Number(git.depth ?? 0);
   const git_ = async (args: string[], cwd?: string) => {
     try {
-      await run("git", args, { cwd, env: { ...process.env, GIT_TERMINAL_PROMPT: "0", ...(git.insecureIgnoreHostKey === true ? { GIT_SSH_COMMAND: "ssh -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null" } : {}) } });
+      await run("git", args, { cwd, env: { ...process.env, GIT_TERMINAL_PROMPT: "0", ...(git.insecureIgnoreHostKey === true ? { GIT_SSH_COMMAND: "ssh -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null" } : {}), ...(git.insecureSkipTLS === true ? { GIT_SSL_NO_VERIFY: "true" } : {}) } });
     } catch (e) {
       const err = e as Error & { stderr?: string };
       throw new Error(`${where}: git ${args[0]} ${repo}: ${(err.stderr ?? err.message).trim().split("\n").at(-1)}`);

@@ -221,6 +221,14 @@ export function artifactRepository(root = debugRoot()): string {
   return path.join(root, ARGO_REPOSITORY);
 }
 
+/** The file of a key of the local repository: a key may not lead out of it (`../`), as no S3 key can. */
+function repositoryFile(key: string, where: string): string {
+  const repo = artifactRepository();
+  const file = path.resolve(repo, key);
+  if (file === repo || !isUnder(file, repo)) throw new NodeError(`${where}: ${JSON.stringify(key)} is no key of the artifact repository (it leads out of it)`);
+  return file;
+}
+
 /** The keys of the local repository's files under `prefix` (all without one), in S3's order. */
 function repositoryKeys(prefix: string): string[] {
   const repo = artifactRepository();
@@ -654,10 +662,9 @@ class Run {
       else if (r.s3 !== undefined) await fetchS3Artifact(asObj(r.s3), this.s3Keys(asObj(r.s3)), file, where);
       else await cloneGitArtifact(asObj(r.git), file, where);
     } catch (e) {
-      if (optional && e instanceof RemoteArtifactError && e.notFound) {
-        await fsp.rm(file, { recursive: true, force: true });
-        return undefined;
-      }
+      // Nothing half-fetched is left in the repository.
+      await fsp.rm(path.dirname(file), { recursive: true, force: true });
+      if (optional && e instanceof RemoteArtifactError && e.notFound) return undefined;
       throw new NodeError((e as Error).message);
     }
     return new ArtifactValue(key, file);
@@ -688,7 +695,7 @@ class Run {
     if (s3.endpoint !== undefined) return { remote: { s3: substituteDeep(s3, vars, [], true) } };
     if (s3.key !== undefined) {
       const key = substitute(str(s3.key), vars, true);
-      return new ArtifactValue(key, path.join(artifactRepository(), key));
+      return new ArtifactValue(key, repositoryFile(key, `inputs.artifacts.${str(a.name)}.s3.key`));
     }
     return undefined;
   }
@@ -1087,7 +1094,7 @@ class Run {
       // nothing of another artifact (`out` is no prefix of `out2/…`).
       const base = path.basename(str(a.path));
       const key = s3.key !== undefined ? str(s3.key) : `${this.wfid}/${node.id}/${name}/${base && base !== "." && base !== ".." ? base : name}`;
-      const dest = path.join(artifactRepository(), key);
+      const dest = repositoryFile(key, `outputs.artifacts.${name}.s3.key`);
       await this.upload(src, dest);
       // A location of its own (an s3 bucket with an endpoint, an http URL, Artifactory) gets it too: the local copy serves this run's later steps.
       const where = `outputs.artifacts.${name}`;
@@ -1095,7 +1102,7 @@ class Run {
       else if (a.http !== undefined || a.artifactory !== undefined) await putHttpArtifact({ http: a.http, artifactory: a.artifactory }, src, name, asObj(a.archive), where, this.secret);
       const art = new ArtifactValue(key, dest);
       outputs.artifacts.set(name, art);
-      const gc = gcStrategy(a, t, asObj(this.wf.spec));
+      const gc = gcStrategy(a, asObj(this.wf.spec));
       arts.push({ name, path: str(a.path), key, ...(gc ? { artifactGC: { strategy: gc } } : {}) });
       if (a.globalName) this.publishArt(str(a.globalName), art);
     }
@@ -1724,8 +1731,10 @@ class Run {
       if (groupFailed) {
         // A loop's items are the group's own children: the group names the item that failed.
         const culprit = groupFailed.node === group ? group.children.map((id) => this.store.nodes.get(id)).find((n) => n?.phase === "Failed" || n?.phase === "Error") ?? groupFailed.node : groupFailed.node;
-        this.fail(group, "Failed", g.stopped ? "template has failed or errored children and failFast enabled" : `child '${culprit.name}' failed`);
-        failure = { phase: "Failed", message: g.stopped ? "template has failed or errored children and failFast enabled" : `child '${groupFailed.node.name}' failed` };
+        const message = g.stopped ? "template has failed or errored children and failFast enabled" : `child '${culprit.name}' failed`;
+        this.fail(group, "Failed", message);
+        // The Steps node gets its group's message (Argo's steps.go).
+        failure = { phase: "Failed", message };
       } else this.store.finish(group, "Succeeded");
     }
     if (failure) {
@@ -2412,6 +2421,9 @@ function seedMemoized(run: Run, from: { id: string; dir: string }): void {
     const n = old.get(oldId);
     if (!n) continue;
     const node: ArgoNode = { ...n, id: rename(n.id), name: rename(n.name), displayName: rename(n.displayName), children: n.children.map(rename), ...(n.boundaryID ? { boundaryID: rename(n.boundaryID) } : {}) };
+    // Its artifacts are the earlier run's: this run's garbage collection leaves them to that run (Argo's
+    // resubmit makes such copies Skipped nodes, which its collection passes over).
+    if (node.outputs?.artifacts) node.outputs = { ...node.outputs, artifacts: node.outputs.artifacts.map(({ artifactGC: _, ...a }) => a) };
     const dir = path.join(run.wfdir, node.id);
     fs.cpSync(path.join(from.dir, oldId), dir, { recursive: true, verbatimSymlinks: true, filter: (src) => path.relative(path.join(from.dir, oldId), src) !== "root" });
     // Its node.json and the layout's files (name, children) under the new names, as the store writes them.
@@ -2464,8 +2476,9 @@ function restartSet(old: Map<string, ArgoNode>, restart: Set<string>, wf: ArgoWo
 
 async function finish(run: Run, id: string, dir: string, outcome: Awaited<ReturnType<Run["run"]>>): Promise<ArgoRunResult> {
   const { phase, message } = outcome;
-  // The workflow completed (its exit handler too): what it asked to delete then goes.
-  await collectGarbage(run.store.nodes.values(), artifactRepository(), "OnWorkflowCompletion", (n) => run.store.save(n));
+  // The workflow completed (its exit handler too): what it asked to delete then goes. A deletion that
+  // fails leaves the run complete all the same (Argo records it as a condition of the workflow).
+  await collectGarbage(run.store.nodes.values(), artifactRepository(), "OnWorkflowCompletion", (n) => run.store.save(n)).catch((e: Error) => console.error(`dflow: ${id}: artifact garbage collection: ${e.message}`));
   run.store.writeWorkflow(run.record(phase, message, true));
   if (message) await writeAtomic(path.join(dir, "message"), `${message}\n`);
   // dflow's status file knows Succeeded and Failed; Argo's Error is in argo.json.

@@ -3,10 +3,15 @@
 // `command: "echo hi"` before anything runs, where reading the manifest
 // leniently would run something else. Only kinds are checked (array,
 // object, scalar): unknown fields are another check's, and a scalar of
-// another kind is accepted, as Argo's AnyString and IntOrString accept
-// numbers and booleans and sigs.k8s.io/yaml turns YAML scalars into what
-// a string field wants.
+// another kind is accepted, as Argo's AnyString takes numbers and booleans
+// (and IntOrString a number where a string is written), where Go would
+// refuse a string in an int or bool field: what this runner reads as text
+// either way. A list or map given as a parameter's value (an AnyString) is
+// refused too, though Argo decodes it without a word, as an empty string.
 import { GO_TYPES } from "./go-types.js";
+
+/** Argo's AnyString fields (anystring.go): a list or a map decodes to "" there, silently. */
+const ANY_STRING = new Set(["Parameter.default", "Parameter.value", "Parameter.enum", "Parameter.description", "ValueFrom.default"]);
 
 export type ManifestKind = "Workflow" | "WorkflowTemplate" | "ClusterWorkflowTemplate" | "CronWorkflow";
 
@@ -49,6 +54,10 @@ function check(v: unknown, type: string, at: string, field: string | null, out: 
   const want = kindOf(type);
   const got = Array.isArray(v) ? "array" : typeof v === "object" ? "object" : "scalar";
   if (want !== "any" && want !== got) {
+    if (field && ANY_STRING.has(field)) {
+      out.push(`${at}: a ${Array.isArray(v) ? "list" : "map"} is no ${field.split(".")[1]} of a parameter: Argo reads it as an empty string; write it as text (quoted: '${JSON.stringify(v)}') to pass it as JSON`);
+      return;
+    }
     out.push(`${at ? `${at}: ` : ""}cannot unmarshal ${given(v)} into ${field ? `Go struct field ${field}` : "Go value"} of type ${type}`);
     return; // what is inside a value of the wrong kind is not decoded at all
   }

@@ -759,13 +759,32 @@ class Renderer {
       });
     }
     const gating = this.gating(all, edges);
+    const bodies = new Map(all.map((task) => [task.name, this.step(task, ctx)] as const));
+    const byName = new Map(all.map((x) => [x.name, x] as const));
+    // The phases after which `dflow run` goes on past a dependency: it succeeded (an after_any one: ended);
+    // a fan-out that continues on failure (or error) counts as succeeded there, where Argo's TaskGroup
+    // takes the phase of a failed item.
+    const passing = (e: { name: string; any: boolean }): string[] => {
+      const dep = byName.get(e.name)!;
+      const fans = this.fansOut(dep);
+      return ["Succeeded", ...(e.any || (fans && dep.continue_on_failed) ? ["Failed"] : []), ...(fans && dep.continue_on_error ? ["Error"] : [])];
+    };
     return all.map((task) => {
-      const body = this.step(task, ctx);
+      const body = bodies.get(task.name)!;
       const deps = edges.get(task)!;
-      // `dflow run` runs a task only once its dependencies succeeded (an after_any one: ended);
-      // Argo would run it after a continued failure or a skip too: it is skipped instead.
+      // `dflow run` runs a task only once its dependencies passed; Argo would run it after a continued
+      // failure or a skip too: it is skipped instead. A fan-out skipped by its own `when` is skipped
+      // item by item on Argo, its group then Succeeded: its `when` is part of the gate.
       const status = (n: string) => `"{{tasks.${n}.status}}"`;
-      const gates = deps.filter((e) => gating.has(e.name)).map((e) => (e.any ? `(${status(e.name)} == "Succeeded" || ${status(e.name)} == "Failed")` : `${status(e.name)} == "Succeeded"`));
+      const gates = deps
+        .filter((e) => gating.has(e.name))
+        .map((e) => {
+          const ok = passing(e).map((p) => `${status(e.name)} == "${p}"`);
+          const dep = byName.get(e.name)!;
+          const own = this.fansOut(dep) ? bodies.get(e.name)!.when : undefined;
+          const parts = [...(own === undefined || /\bitem\b/.test(String(own)) ? [] : [`(${String(own)})`]), ok.length > 1 ? `(${ok.join(" || ")})` : ok[0]!];
+          return parts.join(" && ");
+        });
       const when = [...(body.when === undefined ? [] : [gates.length ? `(${String(body.when)})` : String(body.when)]), ...gates].join(" && ");
       return compact({ ...body, when: when || undefined, dependencies: deps.map((e) => e.name) });
     });
@@ -776,7 +795,8 @@ class Renderer {
    * Argo would run: one that does not fan out and may fail under continueOn (`dflow run` runs
    * nothing after a failed task), or may be skipped (its `when`, or a gate of its own), as may a
    * fan-out whose `when` does not use the item (skipped whole by `dflow run`, item by item by
-   * Argo). A fan-out that continues on failure is not one: its group succeeds on both.
+   * Argo). A fan-out that continues on failure is not one by itself: `dflow run` goes on after it
+   * whatever its items did (tasks() lets its failed group pass where it gates).
    */
   private gating(all: Step[], edges: Map<Step, Array<{ name: string; any: boolean }>>): Set<string> {
     const byName = new Map(all.map((x) => [x.name, x] as const));

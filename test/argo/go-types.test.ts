@@ -182,6 +182,14 @@ spec:
     expect(shapeErrors(doc, "Workflow")).toEqual([]);
   });
 
+  it("refuses a list or a map as a parameter's value or default, which Argo's AnyString would read as an empty string, saying how to pass it", () => {
+    const doc = { apiVersion: "argoproj.io/v1alpha1", kind: "Workflow", spec: { arguments: { parameters: [{ name: "l", value: [1, 2] }, { name: "m", default: { a: 1 } }] } } };
+    expect(shapeErrors(doc, "Workflow")).toEqual([
+      "spec.arguments.parameters[0].value: a list is no value of a parameter: Argo reads it as an empty string; write it as text (quoted: '[1,2]') to pass it as JSON",
+      `spec.arguments.parameters[1].default: a map is no default of a parameter: Argo reads it as an empty string; write it as text (quoted: '{"a":1}') to pass it as JSON`,
+    ]);
+  });
+
   it("accepts withItems of mixed items, whatever the key's case", () => {
     const step = (key: string) => ({ name: "a", template: "x", [key]: ["a", 1, true, { os: "debian", v: [1, 2] }, ["nested"], null] });
     for (const key of ["withItems", "withitems", "WITHITEMS"]) {
@@ -230,7 +238,7 @@ spec:
       "metadata.labels.b: cannot unmarshal array into Go struct field ObjectMeta.labels of type string",
       "metadata.annotations: cannot unmarshal string into Go struct field ObjectMeta.annotations of type map[string]string",
       "spec.entrypoint: cannot unmarshal array into Go struct field WorkflowSpec.entrypoint of type string",
-      "spec.arguments.parameters[0].value: cannot unmarshal object into Go struct field Parameter.value of type string",
+      `spec.arguments.parameters[0].value: a map is no value of a parameter: Argo reads it as an empty string; write it as text (quoted: '{"x":1}') to pass it as JSON`,
       "spec.arguments.parameters[1]: cannot unmarshal string into Go struct field Arguments.parameters of type v1alpha1.Parameter",
       "spec.arguments.parameters[2]: cannot unmarshal array into Go struct field Arguments.parameters of type v1alpha1.Parameter",
       "spec.templates[0].dag.tasks: cannot unmarshal object into Go struct field DAGTemplate.tasks of type []v1alpha1.DAGTask",

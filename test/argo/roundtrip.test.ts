@@ -235,6 +235,8 @@ describe("DAG tasks that continue on failure, exported and run back", () => {
       expect(phases).toMatchObject({ c: "Failed", f: "Failed", "items[1]": "Failed", "items-check-success-ratio": "Succeeded", after: "Succeeded", "loop[0]": "Failed", next: "Succeeded" });
       expect(phases).not.toHaveProperty("g");
       expect(phases).not.toHaveProperty("h");
+      expect(phases).toMatchObject({ gate: "Succeeded", "gloop[0]": "Failed", "gloop[1]": "Succeeded", gnext: "Succeeded" });
+      expect(phases).not.toHaveProperty("offnext");
       // next ran with the values of loop's items that succeeded.
       expect(r.direct!.steps.get("next")?.outputs.out).toBe("ok 2");
       expect(differences(r.direct!, r.argo!)).toEqual([]);

@@ -1657,6 +1657,20 @@ describe("Argo's docs, as Argo runs them", () => {
     expect(fs.readdirSync(repo)).toEqual(["keep.txt"]);
   });
 
+  it("keeps artifacts in the repository: a key that leads out of it fails its node, and nothing is written there", async () => {
+    const wf = Workflow.from_yaml(manifest("docs-key-")`
+  entrypoint: main
+  templates:
+  - name: main
+    container: {image: alpine, command: [sh, -c, "echo x > /tmp/x"]}
+    outputs: {artifacts: [{name: x, path: /tmp/x, s3: {key: "../escaped.txt"}}]}
+`);
+    expect((await wf.submit()).phase).toBe("Error");
+    const [n] = Object.values(wf.status()!.nodes);
+    expect(n.message).toBe('outputs.artifacts.x.s3.key: "../escaped.txt" is no key of the artifact repository (it leads out of it)');
+    expect(fs.existsSync(path.join(work, "escaped.txt"))).toBe(false);
+  });
+
   it("says a depends expression that does not parse with the task names as written", async () => {
     const wf = Workflow.from_yaml(manifest("docs-syntax-")`
   entrypoint: main
