@@ -537,6 +537,16 @@ async function runStepsBody(template: Steps, scope: Scope, parent: Parent, ctx: 
 async function runDagBody(template: DAG, scope: Scope, parent: Parent, ctx: RunContext): Promise<void> {
   const tasks = template.tasks;
   const deps = taskDependencies(template);
+  // A task with a success threshold is waited for through its check (dflow's Task.convert_to_argo:
+  // `(<check>.Succeeded)`): its dependents start once the threshold is met, not when its items end.
+  const checkOf = new Map(tasks.flatMap((c) => c.after_any.map((d) => [d, c.name] as const)));
+  for (const t of tasks) {
+    const ds = deps.get(t)!;
+    for (const d of [...ds]) {
+      const check = checkOf.get(d);
+      if (check !== undefined && check !== t.name) ds.add(check);
+    }
+  }
   const index = new Map(tasks.map((t, i) => [t, i] as const));
   const waiting = new Set(tasks);
   const running = new Map<Step, Promise<void>>();

@@ -212,7 +212,8 @@ export function readStep(wfid: string, dir: string, opts: { lazyIO?: boolean; ar
     s.startedAt = 0;
   }
   s.finishedAt = null;
-  if (s.phase === "Succeeded" || s.phase === "Failed") {
+  // Every phase a step ends in (an Argo node's Error, Skipped and Omitted too): its duration stops there.
+  if (["Succeeded", "Failed", "Error", "Skipped", "Omitted"].includes(s.phase)) {
     try {
       s.finishedAt = fs.statSync(path.join(dir, "phase")).mtimeMs / 1000;
     } catch {

@@ -621,7 +621,8 @@ class Renderer {
     if ((a.save ?? []).some((s) => !(s instanceof S3Artifact))) this.fail("only S3Artifact targets of `save` can be exported", ctx);
     const base = { name: a.name, globalName: a.global_name, optional: a.optional || undefined, archive: a.archive === "tar" ? undefined : { none: {} }, s3: s3 ? { key: s3.key } : undefined };
     if (a.path) return compact({ ...base, path: a.path });
-    if (a._from !== undefined && a._from !== null) return compact({ ...base, from: String(a._from) });
+    // A sliced step's artifact is its init-artifact step's, for the template's outputs as for its consumers.
+    if (a._from !== undefined && a._from !== null) return compact({ ...base, from: a._from instanceof StepOutputArtifact ? this.artifactRef(a._from) : String(a._from) });
     if (a.from_expression !== undefined && a.from_expression !== null) {
       return compact({ ...base, fromExpression: a.from_expression instanceof ArgoVar ? a.from_expression.expr : String(a.from_expression) });
     }
@@ -629,17 +630,21 @@ class Renderer {
     return this.fail("the output artifact has no path, _from or from_expression", ctx);
   }
 
+  /**
+   * A step's output artifact as Argo names it. Argo gathers no artifacts of a loop's items: a sliced
+   * output artifact is read where every item saved its part, the storage its init-artifact step made
+   * (dflow's OutputArtifact.redirect, step.py).
+   */
+  private artifactRef(src: StepOutputArtifact): string {
+    const init = (src.step as Step).init_step;
+    const sliced = init && src.name in init.template.outputs.artifacts;
+    const stepName = sliced ? init.name : src.step.name;
+    return `{{${src.step.isTask ? "tasks" : "steps"}.${stepName}.outputs.artifacts.${src.name}}}`;
+  }
+
   /** Where an artifact argument comes from (io.py InputArtifact.convert_to_argo). */
   private artifactSource(src: unknown, ctx: ErrorContext): Obj {
-    if (src instanceof StepOutputArtifact) {
-      // Argo gathers no artifacts of a loop's items: a sliced output artifact is read where every item
-      // saved its part, the storage its init-artifact step made (dflow's OutputArtifact.redirect, step.py).
-      const init = (src.step as Step).init_step;
-      const sliced = init && src.name in init.template.outputs.artifacts;
-      const stepName = sliced ? init.name : src.step.name;
-      const base = `{{${src.step.isTask ? "tasks" : "steps"}.${stepName}.outputs.artifacts.${src.name}}}`;
-      return compact({ from: base, subPath: src.subPath });
-    }
+    if (src instanceof StepOutputArtifact) return compact({ from: this.artifactRef(src), subPath: src.subPath });
     if (src instanceof InputArtifact) return { from: String(src) };
     if (src instanceof S3Artifact) return { s3: { key: src.key } };
     if (isLocalArtifact(src)) {
@@ -753,8 +758,18 @@ class Renderer {
     const all = t.tasks;
     const edges = new Map(all.map((task) => [task, this.dependencies(task, all)] as const));
     if (!all.some((x) => x.continue_on_failed || x.continue_on_error)) {
+      const byName = new Map(all.map((x) => [x.name, x] as const));
+      // A fan-out over no items is Skipped on Argo ("Skipped, empty params"), where `dflow run` has it
+      // succeed and goes on: without a `when` of its own, Skipped can mean nothing else.
+      const empty = (n: string) => {
+        const dep = byName.get(n);
+        return dep !== undefined && this.fansOut(dep) && (dep.when === undefined || dep.when === null);
+      };
       return all.map((task) => {
-        const depends = edges.get(task)!.map((e) => (e.any ? `(${e.name}.Succeeded || ${e.name}.Failed)` : `(${e.name}.Succeeded)`)).join(" && ");
+        const depends = edges
+          .get(task)!
+          .map((e) => (e.any ? `(${e.name}.Succeeded || ${e.name}.Failed)` : empty(e.name) ? `(${e.name}.Succeeded || ${e.name}.Skipped)` : `(${e.name}.Succeeded)`))
+          .join(" && ");
         return compact({ ...this.step(task, ctx), depends: depends || undefined });
       });
     }

@@ -1035,9 +1035,21 @@ describe("Slices, one slice per item, as dflow renders them", () => {
     expectValid(d);
     const tasks = Object.fromEntries((tmpl(d, "d").dag.tasks as Obj[]).map((t) => [t.name, t]));
     expect(tasks.check!.arguments.artifacts).toEqual([{ name: "foo", from: "{{tasks.hello-init-artifact.outputs.artifacts.foo}}" }]);
-    // It still waits for the items to have saved their parts.
-    expect(tasks.check!.depends).toBe("(hello.Succeeded)");
+    // It still waits for the items to have saved their parts; over no items the loop is Skipped on Argo
+    // ("Skipped, empty params"), where `dflow run` has it succeed: that lets the consumer run too.
+    expect(tasks.check!.depends).toBe("(hello.Succeeded || hello.Skipped)");
     expect(tasks.hello!.depends).toBe("(hello-init-artifact.Succeeded)");
+  });
+
+  it("a Steps template's output artifact taken from a sliced step is its init-artifact step's, as dflow redirects it (its loop has none on Argo)", () => {
+    const hello = new Step({ name: "hello", template: new TsOPTemplate(SliceHello, { slices: new Slices({ input_parameter: ["filename"], output_artifact: ["foo"] }) }), parameters: { filename: ["a.txt", "b.txt"] } });
+    const inner = new Steps({ name: "inner", outputs: new Outputs({ artifacts: { foo: new OutputArtifact({ _from: hello.outputs.artifacts.foo }) } }) });
+    inner.add(hello);
+    const wf = new Workflow({ name: "sliced-out" });
+    wf.add(new Step({ name: "run", template: inner }));
+    const d = wf.to_dict() as Obj;
+    expectValid(d);
+    expect(tmpl(d, "inner").outputs.artifacts).toEqual([{ name: "foo", from: "{{steps.hello-init-artifact.outputs.artifacts.foo}}", archive: { none: {} } }]);
   });
 });
 

@@ -1575,8 +1575,11 @@ describe("Argo's docs, as Argo runs them", () => {
     inputs: {parameters: [{name: v}]}
     container: {image: alpine, command: [echo, "{{inputs.parameters.v}}"]}
 `);
-    expect((await wf.submit()).phase).toBe("Succeeded");
+    const r = await wf.submit();
+    expect(r.phase).toBe("Succeeded");
     expect([node(wf, "eq").phase, node(wf, "ne").phase]).toEqual(["Succeeded", "Skipped"]);
+    // A skipped node has ended: its duration stops (dflow get, query_step).
+    expect(new Workflow({ id: r.id }).query_step({ name: "ne" })[0]?.finishedAt).toEqual(expect.any(Number));
     expect([node(wf, "use").outputs?.result, node(wf, "use-again").outputs?.result]).toEqual(["global", "again"]);
   });
 

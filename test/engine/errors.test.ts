@@ -159,6 +159,27 @@ describe("errors and limits", () => {
     expect(wf.query_step({ name: "fan", phase: "Failed" }).length).toBe(1);
   });
 
+  it("a DAG task after a task with a success threshold waits for its check, and is left out when the threshold is not met (dflow's depends on the check)", async () => {
+    const sh = new ShellOPTemplate({ name: "sh", script: "[ {{inputs.parameters.i}} -ne 2 ]", inputs: new Inputs({ parameters: { i: new InputParameter() } }) });
+    const after = new ShellOPTemplate({ name: "after", script: "echo after" });
+    for (const [need, phases] of [
+      [2, { status: "Succeeded", after: ["Succeeded"] }],
+      [3, { status: "Failed", after: [] }],
+    ] as const) {
+      const dag = new DAG({ name: "main" });
+      const fan = new Task({ name: "fan", template: sh, parameters: { i: "{{item}}" }, with_param: [1, 2, 3], continue_on_num_success: need });
+      dag.add([fan, new Task({ name: "after", template: after, dependencies: [fan] })]);
+      const wf = new Workflow({ name: "after-check", dag });
+      const r = await wf.submit();
+      expect(r.status, `need ${need}`).toBe(phases.status);
+      const [check] = wf.query_step({ name: "fan-check-num-success" });
+      const ran = wf.query_step({ name: "after" });
+      expect(ran.map((s) => s.phase)).toEqual(phases.after);
+      // It started once the check had ended, not beside it.
+      for (const s of ran) expect(s.startedAt).toBeGreaterThanOrEqual(check.finishedAt!);
+    }
+  });
+
   it("parallelism: on the workflow, on a Steps template and on a fan-out step", async () => {
     // Each item appends "start", waits until its whole wave of `w` items has started (a wave:
     // items w*k+1 .. w*(k+1) in start order, the last one capped at `n`), then appends "end".
