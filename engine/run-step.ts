@@ -539,12 +539,15 @@ async function runDagBody(template: DAG, scope: Scope, parent: Parent, ctx: RunC
   const deps = taskDependencies(template);
   // A task with a success threshold is waited for through its check (dflow's Task.convert_to_argo:
   // `(<check>.Succeeded)`): its dependents start once the threshold is met, not when its items end.
-  const checkOf = new Map(tasks.flatMap((c) => c.after_any.map((d) => [d, c.name] as const)));
+  const thresholds = new Set(tasks.filter((t) => t.hasSuccessThreshold).map((t) => t.name));
+  const checkOf = new Map(tasks.flatMap((c) => c.after_any.filter((d) => thresholds.has(d)).map((d) => [d, c.name] as const)));
   for (const t of tasks) {
     const ds = deps.get(t)!;
     for (const d of [...ds]) {
       const check = checkOf.get(d);
-      if (check !== undefined && check !== t.name) ds.add(check);
+      if (check === undefined || check === t.name) continue;
+      ds.delete(d);
+      ds.add(check);
     }
   }
   const index = new Map(tasks.map((t, i) => [t, i] as const));

@@ -118,6 +118,13 @@ const DEFAULT_NODE_IMAGE = `node:${process.versions.node.split(".")[0]}`;
 /** Part of the message of a pod Kubernetes stopped at its activeDeadlineSeconds (kubelet's DeadlineExceeded), which Argo gives its node. */
 const POD_DEADLINE_MESSAGE = "longer than the specified deadline";
 
+/** A DAG task's wait for another: `any` after whatever it ended with (a success check's), `reads` its values. */
+interface Edge {
+  name: string;
+  any: boolean;
+  reads: boolean;
+}
+
 // ------------------------------------------------------------------ values
 
 /** `{"type": "int"}`: dflow keeps a parameter's declared type in its description. */
@@ -622,7 +629,8 @@ class Renderer {
     const base = { name: a.name, globalName: a.global_name, optional: a.optional || undefined, archive: a.archive === "tar" ? undefined : { none: {} }, s3: s3 ? { key: s3.key } : undefined };
     if (a.path) return compact({ ...base, path: a.path });
     // A sliced step's artifact is its init-artifact step's, for the template's outputs as for its consumers.
-    if (a._from !== undefined && a._from !== null) return compact({ ...base, from: a._from instanceof StepOutputArtifact ? this.artifactRef(a._from) : String(a._from) });
+    // (With a sub-path, the reference as written: the local runner takes no subPath on an output's from.)
+    if (a._from !== undefined && a._from !== null) return compact({ ...base, from: a._from instanceof StepOutputArtifact && !a._from.subPath ? this.artifactRef(a._from) : String(a._from) });
     if (a.from_expression !== undefined && a.from_expression !== null) {
       return compact({ ...base, fromExpression: a.from_expression instanceof ArgoVar ? a.from_expression.expr : String(a.from_expression) });
     }
@@ -757,51 +765,58 @@ class Renderer {
     if (!t.tasks.length) this.fail(`DAG ${t.name} is empty`, ctx);
     const all = t.tasks;
     const edges = new Map(all.map((task) => [task, this.dependencies(task, all)] as const));
-    if (!all.some((x) => x.continue_on_failed || x.continue_on_error)) {
-      const byName = new Map(all.map((x) => [x.name, x] as const));
-      // A fan-out over no items is Skipped on Argo ("Skipped, empty params"), where `dflow run` has it
-      // succeed and goes on: without a `when` of its own, Skipped can mean nothing else.
-      const empty = (n: string) => {
-        const dep = byName.get(n);
-        return dep !== undefined && this.fansOut(dep) && (dep.when === undefined || dep.when === null);
-      };
-      return all.map((task) => {
-        const depends = edges
-          .get(task)!
-          .map((e) => (e.any ? `(${e.name}.Succeeded || ${e.name}.Failed)` : empty(e.name) ? `(${e.name}.Succeeded || ${e.name}.Skipped)` : `(${e.name}.Succeeded)`))
-          .join(" && ");
-        return compact({ ...this.step(task, ctx), depends: depends || undefined });
-      });
-    }
-    const gating = this.gating(all, edges);
     const bodies = new Map(all.map((task) => [task.name, this.step(task, ctx)] as const));
     const byName = new Map(all.map((x) => [x.name, x] as const));
+    const fans = (n: string) => this.fansOut(byName.get(n)!);
+    const ownWhen = (n: string) => byName.get(n)!.when !== undefined && byName.get(n)!.when !== null;
+    // A fan-out over no items is Skipped on Argo ("Skipped, empty params"), where `dflow run` has it
+    // succeed and goes on: without a `when` of its own Skipped can mean nothing else, and a task that
+    // reads none of its values (which Argo has none of then) may go on past it.
+    const emptyOk = (e: Edge) => !e.reads && fans(e.name) && !ownWhen(e.name);
+    const continues = all.some((x) => x.continue_on_failed || x.continue_on_error);
+    const gating = continues ? this.gating(all, edges) : new Set<string>();
     // The phases after which `dflow run` goes on past a dependency: it succeeded (an after_any one: ended);
     // a fan-out that continues on failure (or error) counts as succeeded there, where Argo's TaskGroup
     // takes the phase of a failed item.
-    const passing = (e: { name: string; any: boolean }): string[] => {
+    const passing = (e: Edge): string[] => {
       const dep = byName.get(e.name)!;
-      const fans = this.fansOut(dep);
-      return ["Succeeded", ...(e.any || (fans && dep.continue_on_failed) ? ["Failed"] : []), ...(fans && dep.continue_on_error ? ["Error"] : [])];
+      const f = fans(e.name);
+      return ["Succeeded", ...(e.any || (f && dep.continue_on_failed) ? ["Failed"] : []), ...(f && dep.continue_on_error ? ["Error"] : []), ...(emptyOk(e) ? ["Skipped"] : [])];
+    };
+    const status = (n: string) => `"{{tasks.${n}.status}}"`;
+    // A task's `when` as rendered: its own, and what keeps it from running where `dflow run` would not.
+    // A fan-out skipped by its `when` is skipped item by item on Argo, its group then Succeeded: its
+    // dependents take that `when` (as it finally is) into theirs. In `dependencies` form, a task also
+    // waits on the status of the dependencies after which Argo would run it and `dflow run` would not.
+    const finals = new Map<string, string | undefined>();
+    const finalWhen = (name: string): string | undefined => {
+      if (finals.has(name)) return finals.get(name);
+      finals.set(name, undefined); // no `when` through itself, should the tasks form a cycle
+      const body = bodies.get(name)!;
+      const parts: string[] = [];
+      for (const e of edges.get(byName.get(name)!)!) {
+        const inherited = fans(e.name) ? finalWhen(e.name) : undefined;
+        if (inherited !== undefined && !/\bitem\b/.test(inherited)) parts.push(`(${inherited})`);
+        if (gating.has(e.name)) {
+          const ok = passing(e).map((p) => `${status(e.name)} == "${p}"`);
+          parts.push(ok.length > 1 ? `(${ok.join(" || ")})` : ok[0]!);
+        }
+      }
+      const own = body.when === undefined ? [] : [parts.length ? `(${String(body.when)})` : String(body.when)];
+      const when = [...own, ...parts].join(" && ") || undefined;
+      finals.set(name, when);
+      return when;
     };
     return all.map((task) => {
       const body = bodies.get(task.name)!;
       const deps = edges.get(task)!;
-      // `dflow run` runs a task only once its dependencies passed; Argo would run it after a continued
-      // failure or a skip too: it is skipped instead. A fan-out skipped by its own `when` is skipped
-      // item by item on Argo, its group then Succeeded: its `when` is part of the gate.
-      const status = (n: string) => `"{{tasks.${n}.status}}"`;
-      const gates = deps
-        .filter((e) => gating.has(e.name))
-        .map((e) => {
-          const ok = passing(e).map((p) => `${status(e.name)} == "${p}"`);
-          const dep = byName.get(e.name)!;
-          const own = this.fansOut(dep) ? bodies.get(e.name)!.when : undefined;
-          const parts = [...(own === undefined || /\bitem\b/.test(String(own)) ? [] : [`(${String(own)})`]), ok.length > 1 ? `(${ok.join(" || ")})` : ok[0]!];
-          return parts.join(" && ");
-        });
-      const when = [...(body.when === undefined ? [] : [gates.length ? `(${String(body.when)})` : String(body.when)]), ...gates].join(" && ");
-      return compact({ ...body, when: when || undefined, dependencies: deps.map((e) => e.name) });
+      const when = finalWhen(task.name);
+      if (!continues) {
+        const depends = deps.map((e) => (e.any ? `(${e.name}.Succeeded || ${e.name}.Failed)` : emptyOk(e) ? `(${e.name}.Succeeded || ${e.name}.Skipped)` : `(${e.name}.Succeeded)`)).join(" && ");
+        return compact({ ...body, when, depends: depends || undefined });
+      }
+      // Argo refuses continueOn beside depends: `dependencies`, which let Skipped through.
+      return compact({ ...body, when, dependencies: deps.map((e) => e.name) });
     });
   }
 
@@ -813,7 +828,7 @@ class Renderer {
    * Argo). A fan-out that continues on failure is not one by itself: `dflow run` goes on after it
    * whatever its items did (tasks() lets its failed group pass where it gates).
    */
-  private gating(all: Step[], edges: Map<Step, Array<{ name: string; any: boolean }>>): Set<string> {
+  private gating(all: Step[], edges: Map<Step, Edge[]>): Set<string> {
     const byName = new Map(all.map((x) => [x.name, x] as const));
     const memo = new Map<string, boolean>();
     const gates = (name: string): boolean => {
@@ -845,16 +860,24 @@ class Renderer {
    * waited for through its check, as dflow's Task.convert_to_argo does (`(<check>.Succeeded)`):
    * its dependents run once the threshold is met.
    */
-  private dependencies(task: Step, all: Step[]): Array<{ name: string; any: boolean }> {
+  private dependencies(task: Step, all: Step[]): Edge[] {
     const deps = new Set<string>();
+    // The tasks whose values this one reads (their parameters, results, item counts): a sliced
+    // artifact is read from the init-artifact step, not the loop.
+    const reads = new Set<string>();
     const collect = (v: unknown, seen = new Set<unknown>()): void => {
       if (v === null || v === undefined || seen.has(v)) return;
       if (v instanceof StepOutputParameter || v instanceof StepOutputArtifact || v instanceof StepItemCount) {
         deps.add(v.step.name);
+        const init = (v.step as Step).init_step;
+        if (!(v instanceof StepOutputArtifact && init && v.name in init.template.outputs.artifacts)) reads.add(v.step.name);
         return;
       }
       if (typeof v === "string") {
-        for (const m of v.matchAll(/\{\{\s*=?[^}]*?\btasks(?:\.([\w-]+)|\[['"]([\w-]+)['"]\])/g)) deps.add((m[1] ?? m[2])!);
+        for (const m of v.matchAll(/\{\{\s*=?[^}]*?\btasks(?:\.([\w-]+)|\[['"]([\w-]+)['"]\])/g)) {
+          deps.add((m[1] ?? m[2])!);
+          reads.add((m[1] ?? m[2])!);
+        }
         return;
       }
       if (typeof v !== "object") return;
@@ -868,18 +891,19 @@ class Renderer {
     for (const d of task.after_any) deps.add(d);
     deps.delete(task.name);
     const byName = new Map(all.map((x) => [x.name, x] as const));
-    const out = new Map<string, boolean>();
+    const out = new Map<string, Edge>();
     for (const d of deps) {
       const dep = byName.get(d);
       if (!dep) continue;
-      if (task.after_any.includes(d)) out.set(d, true);
+      if (task.after_any.includes(d)) out.set(d, { name: d, any: true, reads: reads.has(d) });
       else {
         const check = dep.hasSuccessThreshold ? all.find((x) => x !== task && x.after_any.includes(d)) : undefined;
         const name = check?.name ?? d;
-        if (name !== task.name && !out.has(name)) out.set(name, false);
+        // Through a check, the task waits for the check's success, whatever it reads of the step.
+        if (name !== task.name && !out.has(name)) out.set(name, { name, any: false, reads: check ? true : reads.has(d) });
       }
     }
-    return [...out].map(([name, any]) => ({ name, any }));
+    return [...out.values()];
   }
 
   /** step.py Step.convert_to_argo / task.py Task.convert_to_argo. */

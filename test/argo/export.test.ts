@@ -1041,6 +1041,22 @@ describe("Slices, one slice per item, as dflow renders them", () => {
     expect(tasks.hello!.depends).toBe("(hello-init-artifact.Succeeded)");
   });
 
+  it("a DAG's tasks after a fan-out: Skipped (no items) passes where the task reads none of its values; a fan-out's own `when` is the dependents' too", () => {
+    const t = shell("t");
+    const fan = new Task({ name: "fan", template: t, parameters: { x: "{{item}}" }, with_param: [] });
+    const plain = new Task({ name: "plain", template: t, parameters: { x: "1" }, dependencies: [fan] });
+    const reads = new Task({ name: "reads", template: t, parameters: { x: fan.outputs.parameters.y } });
+    const off = new Task({ name: "off", template: t, parameters: { x: "{{item}}" }, with_param: [1, 2], when: "1 == 2" });
+    const next = new Task({ name: "next", template: t, parameters: { x: "1" }, dependencies: [off] });
+    const dag = new DAG({ name: "d" });
+    dag.add([fan, plain, reads, off, next]);
+    const d = new Workflow({ name: "skips", dag }).to_dict() as Obj;
+    expectValid(d);
+    const tasks = Object.fromEntries((tmpl(d, "d").dag.tasks as Obj[]).map((x) => [x.name, x]));
+    expect([tasks.plain!.depends, tasks.reads!.depends, tasks.next!.depends]).toEqual(["(fan.Succeeded || fan.Skipped)", "(fan.Succeeded)", "(off.Succeeded)"]);
+    expect(tasks.next!.when).toBe("(1 == 2)");
+  });
+
   it("a Steps template's output artifact taken from a sliced step is its init-artifact step's, as dflow redirects it (its loop has none on Argo)", () => {
     const hello = new Step({ name: "hello", template: new TsOPTemplate(SliceHello, { slices: new Slices({ input_parameter: ["filename"], output_artifact: ["foo"] }) }), parameters: { filename: ["a.txt", "b.txt"] } });
     const inner = new Steps({ name: "inner", outputs: new Outputs({ artifacts: { foo: new OutputArtifact({ _from: hello.outputs.artifacts.foo }) } }) });

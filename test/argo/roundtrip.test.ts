@@ -246,6 +246,23 @@ describe("DAG tasks that continue on failure, exported and run back", () => {
   });
 });
 
+describe("DAG tasks after fan-outs that run no items, exported and run back", () => {
+  it("after a loop over no items a task goes on; after a loop skipped by its `when`, or gated out after a continued failure, it is left out: both ways", async () => {
+    const cwd = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "dflow-roundtrip-")));
+    try {
+      const r = await roundTrip(path.join(root, "fixtures", "workflows", "dag-skips.ts"), cwd);
+      expect(r.exported.exitCode, r.exported.out).toBe(0);
+      const phases = Object.fromEntries([...r.direct!.steps].map(([p, s]) => [p, s.phase]));
+      expect(phases).toMatchObject({ plain: "Succeeded", a: "Failed" });
+      for (const out of ["offnext", "s[0]", "t"]) expect(phases).not.toHaveProperty(out);
+      expect(r.argo!.steps.get("plain")?.phase).toBe("Succeeded");
+      expect(differences(r.direct!, r.argo!)).toEqual([]);
+    } finally {
+      fs.rmSync(cwd, { recursive: true, force: true });
+    }
+  });
+});
+
 describe("a fan-out's numeric outputs summed by a TS OP, exported and run back", () => {
   it("the OP gets the numbers: Argo gathers a loop's outputs as their texts, which the exported pod reads back as the list the OP takes", async () => {
     const cwd = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "dflow-roundtrip-")));
