@@ -205,32 +205,38 @@ describe("examples exported to Argo and run back end as they do when run directl
   }
 });
 
+/**
+ * A fixture workflow (fixtures/workflows/<file>) run directly, exported and run back: the export
+ * succeeds, `check` looks at what it must, and the two runs end the same (differences()).
+ */
+async function fixtureRoundTrip(file: string, check: (r: Awaited<ReturnType<typeof roundTrip>>, cwd: string) => void): Promise<void> {
+  const cwd = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "dflow-roundtrip-")));
+  try {
+    const r = await roundTrip(path.join(root, "fixtures", "workflows", file), cwd);
+    expect(r.exported.exitCode, r.exported.out).toBe(0);
+    check(r, cwd);
+    expect(differences(r.direct!, r.argo!)).toEqual([]);
+  } finally {
+    fs.rmSync(cwd, { recursive: true, force: true });
+  }
+}
+
+const phasesOf = (o: Outcome) => Object.fromEntries([...o.steps].map(([p, s]) => [p, s.phase]));
+
 describe("other workflows exported and run back", () => {
-  it("Slices shuffled over another step's output on a DispatcherExecutor step: each pod's job runs the group `dflow run` gives that item", async () => {
-    const cwd = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "dflow-roundtrip-")));
-    try {
-      const r = await roundTrip(path.join(root, "fixtures", "workflows", "shuffle-dispatched.ts"), cwd);
-      expect(r.exported.exitCode, r.exported.out).toBe(0);
+  it("Slices shuffled over another step's output on a DispatcherExecutor step: each pod's job runs the group `dflow run` gives that item", () =>
+    fixtureRoundTrip("shuffle-dispatched.ts", (r) => {
       // 17 items in groups of 5: 4 items, each a shuffled group (its squares in the group's order).
       const groups = [...r.direct!.steps].filter(([p]) => p.startsWith("squares["));
       expect(groups).toHaveLength(4);
       expect(groups.flatMap(([, s]) => (JSON.parse(s.outputs.square!) as { dflow_list_item: number }[]).map((m) => m.dflow_list_item)).sort((a, b) => a - b)).toEqual(Array.from({ length: 17 }, (_, i) => (i + 1) ** 2).sort((a, b) => a - b));
-      expect(differences(r.direct!, r.argo!)).toEqual([]);
-    } finally {
-      fs.rmSync(cwd, { recursive: true, force: true });
-    }
-  });
-});
+    }));
 
-describe("DAG tasks that continue on failure, exported and run back", () => {
-  it("a failed leaf, a failed task others depend on, fan-outs with a success ratio or continue_on_failed and their dependents: continueOn beside `dependencies` (Argo refuses it beside `depends`), the same phases and values both ways", async () => {
-    const cwd = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "dflow-roundtrip-")));
-    try {
-      const r = await roundTrip(path.join(root, "fixtures", "workflows", "dag-continue.ts"), cwd);
-      expect(r.exported.exitCode, r.exported.out).toBe(0);
+  it("DAG tasks that continue on failure: a failed leaf, a failed task others depend on, fan-outs with a success ratio or continue_on_failed and their dependents: continueOn beside `dependencies` (Argo refuses it beside `depends`), the same phases and values both ways", () =>
+    fixtureRoundTrip("dag-continue.ts", (r, cwd) => {
       expect(fs.readFileSync(path.join(cwd, "wf.yaml"), "utf8")).not.toMatch(/^\s*depends:/m);
       expect(r.direct!.phase).toBe("Succeeded");
-      const phases = Object.fromEntries([...r.direct!.steps].map(([p, s]) => [p, s.phase]));
+      const phases = phasesOf(r.direct!);
       // Left out when f failed, as `dflow run` leaves them (Argo: skipped by their `when`).
       expect(phases).toMatchObject({ c: "Failed", f: "Failed", "items[1]": "Failed", "items-check-success-ratio": "Succeeded", after: "Succeeded", "loop[0]": "Failed", next: "Succeeded" });
       expect(phases).not.toHaveProperty("g");
@@ -239,72 +245,32 @@ describe("DAG tasks that continue on failure, exported and run back", () => {
       expect(phases).not.toHaveProperty("offnext");
       // next ran with the values of loop's items that succeeded.
       expect(r.direct!.steps.get("next")?.outputs.out).toBe("ok 2");
-      expect(differences(r.direct!, r.argo!)).toEqual([]);
-    } finally {
-      fs.rmSync(cwd, { recursive: true, force: true });
-    }
-  });
-});
+    }));
 
-describe("DAG tasks after fan-outs that run no items, exported and run back", () => {
-  it("after a loop over no items a task goes on; after a loop skipped by its `when`, or gated out after a continued failure, it is left out: both ways", async () => {
-    const cwd = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "dflow-roundtrip-")));
-    try {
-      const r = await roundTrip(path.join(root, "fixtures", "workflows", "dag-skips.ts"), cwd);
-      expect(r.exported.exitCode, r.exported.out).toBe(0);
-      const phases = Object.fromEntries([...r.direct!.steps].map(([p, s]) => [p, s.phase]));
+  it("DAG tasks after fan-outs that run no items: after a loop over no items a task goes on; after a loop skipped by its `when`, or gated out after a continued failure, it is left out: both ways", () =>
+    fixtureRoundTrip("dag-skips.ts", (r) => {
+      const phases = phasesOf(r.direct!);
       expect(phases).toMatchObject({ plain: "Succeeded", a: "Failed" });
       for (const out of ["offnext", "s[0]", "t"]) expect(phases).not.toHaveProperty(out);
       expect(r.argo!.steps.get("plain")?.phase).toBe("Succeeded");
-      expect(differences(r.direct!, r.argo!)).toEqual([]);
-    } finally {
-      fs.rmSync(cwd, { recursive: true, force: true });
-    }
-  });
-});
+    }));
 
-describe("a fan-out's numeric outputs summed by a TS OP, exported and run back", () => {
-  it("the OP gets the numbers: Argo gathers a loop's outputs as their texts, which the exported pod reads back as the list the OP takes", async () => {
-    const cwd = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "dflow-roundtrip-")));
-    try {
-      const r = await roundTrip(path.join(root, "fixtures", "workflows", "fanout-sum.ts"), cwd);
-      expect(r.exported.exitCode, r.exported.out).toBe(0);
+  it("a fan-out's numeric outputs summed by a TS OP: Argo gathers a loop's outputs as their texts, which the exported pod reads back as the list the OP takes", () =>
+    fixtureRoundTrip("fanout-sum.ts", (r) => {
       expect([r.direct!.phase, r.argo!.phase]).toEqual(["Succeeded", "Succeeded"]);
       expect(r.argo!.steps.get("total")?.outputs.total).toBe("14");
-      expect(differences(r.direct!, r.argo!)).toEqual([]);
-    } finally {
-      fs.rmSync(cwd, { recursive: true, force: true });
-    }
-  });
-});
+    }));
 
-describe("a shell step's fan-out with a success ratio, exported and run back", () => {
-  it("its items write the success tag in a pod too (which has no /tmp/outputs until the script makes it): 3 of 4 meet 0.7, both ways", async () => {
-    const cwd = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "dflow-roundtrip-")));
-    try {
-      const r = await roundTrip(path.join(root, "fixtures", "workflows", "shell-ratio.ts"), cwd);
-      expect(r.exported.exitCode, r.exported.out).toBe(0);
+  it("a shell step's fan-out with a success ratio: its items write the success tag in a pod too (which has no /tmp/outputs until the script makes it): 3 of 4 meet 0.7, both ways", () =>
+    fixtureRoundTrip("shell-ratio.ts", (r) => {
       expect([r.direct!.phase, r.argo!.phase]).toEqual(["Succeeded", "Succeeded"]);
-      expect(differences(r.direct!, r.argo!)).toEqual([]);
-    } finally {
-      fs.rmSync(cwd, { recursive: true, force: true });
-    }
-  });
-});
+    }));
 
-describe("a sliced output parameter read by script steps, exported and run back", () => {
-  it("a shell step gets the plain list in slice order, and a loop over it has its values for items, as `dflow run` gives them (not the items' marked lists)", async () => {
-    const cwd = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "dflow-roundtrip-")));
-    try {
-      const r = await roundTrip(path.join(root, "fixtures", "workflows", "sliced-to-script.ts"), cwd);
-      expect(r.exported.exitCode, r.exported.out).toBe(0);
+  it("a sliced output parameter read by script steps: a shell step gets the plain list in slice order, and a loop over it has its values for items, as `dflow run` gives them (not the items' marked lists)", () =>
+    fixtureRoundTrip("sliced-to-script.ts", (r) => {
       expect(r.direct!.steps.get("whole")?.outputs.l).toBe("[1, 4, 9]");
       expect([0, 1, 2].map((i) => r.argo!.steps.get(`each[${i}]`)?.outputs.l)).toEqual(["1", "4", "9"]);
-      expect(differences(r.direct!, r.argo!)).toEqual([]);
-    } finally {
-      fs.rmSync(cwd, { recursive: true, force: true });
-    }
-  });
+    }));
 });
 
 /**

@@ -1546,6 +1546,17 @@ spec:
 // walk-through/loops.md, memoization.md): each a silent difference from Argo or a refusal Argo makes at submit.
 describe("Argo's docs, as Argo runs them", () => {
   const node = (wf: ReturnType<typeof Workflow.from_yaml>, name: string) => Object.values(wf.status()!.nodes).find((n) => n.displayName === name)!;
+  /** Two echo tasks, B after A as `depends` says. */
+  const dagDepending = (depends: string) => manifest("docs-depends-")`
+  entrypoint: main
+  templates:
+  - name: main
+    dag:
+      tasks:
+      - {name: A, template: echo}
+      - {name: B, template: echo, depends: "${depends}"}
+  - {name: echo, container: {image: alpine, command: [echo, hi]}}
+`;
 
   it("`when` compares numbers as govaluate does (5 == 5.0), and a global output is there for the steps and tasks after it", async () => {
     const wf = Workflow.from_yaml(manifest("docs-")`
@@ -1617,16 +1628,7 @@ describe("Argo's docs, as Argo runs them", () => {
     expect(() => Workflow.from_yaml(args, { parameters: { p: "x" } })).not.toThrow();
     // A field Argo has not either is the manifest's mistake (Argo's CLI refuses it too), said so, with the likely one.
     expect(() => Workflow.from_yaml(args.replace("arguments: {parameters: [{name: p}]}", "arguments: {parameters: [{name: p, valu: x}]}"))).toThrow("invalid spec: spec.arguments.parameters.p.valu: unknown parameter field (did you mean value?)");
-    const dag = manifest("docs-depends-")`
-  entrypoint: main
-  templates:
-  - name: main
-    dag:
-      tasks:
-      - {name: A, template: echo}
-      - {name: B, template: echo, depends: "A.Success"}
-  - {name: echo, container: {image: alpine, command: [echo, hi]}}
-`;
+    const dag = dagDepending("A.Success");
     expect(() => Workflow.from_yaml(dag)).toThrow("templates.main.tasks.B task result 'Success' for task 'A' is invalid");
     expect(() => Workflow.from_yaml(dag.replace("A.Success", "A").replace("  - {name: echo, container: {image: alpine, command: [echo, hi]}}", "  - {name: echo, metadata: {labels: {a: b}}}"))).toThrow(
       "invalid spec: templates.echo template type unspecified. choose one of: container, containerSet, steps, script, resource, dag, suspend, template, template ref",
@@ -1675,16 +1677,7 @@ describe("Argo's docs, as Argo runs them", () => {
   });
 
   it("says a depends expression that does not parse with the task names as written", async () => {
-    const wf = Workflow.from_yaml(manifest("docs-syntax-")`
-  entrypoint: main
-  templates:
-  - name: main
-    dag:
-      tasks:
-      - {name: A, template: echo}
-      - {name: B, template: echo, depends: "A &&& A"}
-  - {name: echo, container: {image: alpine, command: [echo, hi]}}
-`);
+    const wf = Workflow.from_yaml(dagDepending("A &&& A"));
     expect((await wf.submit()).phase).toBe("Error");
     expect(node(wf, "B").message).toMatch(/^unable to evaluate expression '\(A\.Succeeded \|\| A\.Skipped \|\| A\.Daemoned\) &&& \(A\.Succeeded/);
   });
