@@ -600,8 +600,32 @@ class Renderer {
 
   private templateOutputs(t: OPTemplate, ctx: ErrorContext): Obj {
     const parameters = Object.values(t.outputs.parameters).map((p) => this.outputParameter(p, { ...ctx, parameter: p.name }));
-    const artifacts = Object.values(t.outputs.artifacts).map((a) => this.outputArtifact(a, { ...ctx, artifact: a.name }));
+    const steps = t instanceof Steps ? t.steps.flatMap((g) => (Array.isArray(g) ? g : [g])) : t instanceof DAG ? t.tasks : [];
+    const artifacts = Object.values(t.outputs.artifacts).map((a) => this.outputArtifact(a, { ...ctx, artifact: a.name }, steps));
     return compact({ parameters, artifacts });
+  }
+
+  /**
+   * An expression with the sliced output artifacts of `steps` read from their init-artifact steps, as
+   * dflow redirects them (io.py: an expression over a redirected artifact names the redirect): a
+   * loop has no artifacts on Argo.
+   */
+  private redirectSliced(text: string, steps: Step[]): string {
+    let out = text;
+    for (const s of steps) {
+      const init = s.init_step;
+      if (!init) continue;
+      const kind = s.isTask ? "tasks" : "steps";
+      // `.name` or `['name']`, as exprOf writes a name.
+      const name = (n: string) => {
+        const e = n.replace(/[.*+?^${}()|[\]\\-]/g, "\\$&");
+        return `(?:\\.${e}|\\['${e}'\\])`;
+      };
+      for (const a of Object.keys(init.template.outputs.artifacts)) {
+        out = out.replace(new RegExp(`\\b${kind}${name(s.name)}\\.outputs\\.artifacts${name(a)}`, "g"), `${kind}['${init.name}'].outputs.artifacts['${a}']`);
+      }
+    }
+    return out;
   }
 
   /** io.py OutputParameter.convert_to_argo_parameter. */
@@ -623,7 +647,7 @@ class Renderer {
   }
 
   /** io.py OutputArtifact.convert_to_argo: archive none (the files as they are), S3 storage from `save`. */
-  private outputArtifact(a: OutputArtifact, ctx: ErrorContext): Obj {
+  private outputArtifact(a: OutputArtifact, ctx: ErrorContext, steps: Step[] = []): Obj {
     const s3 = (a.save ?? []).filter((s): s is S3Artifact => s instanceof S3Artifact).pop();
     if ((a.save ?? []).some((s) => !(s instanceof S3Artifact))) this.fail("only S3Artifact targets of `save` can be exported", ctx);
     const base = { name: a.name, globalName: a.global_name, optional: a.optional || undefined, archive: a.archive === "tar" ? undefined : { none: {} }, s3: s3 ? { key: s3.key } : undefined };
@@ -632,7 +656,7 @@ class Renderer {
     // (With a sub-path, the reference as written: the local runner takes no subPath on an output's from.)
     if (a._from !== undefined && a._from !== null) return compact({ ...base, from: a._from instanceof StepOutputArtifact && !a._from.subPath ? this.artifactRef(a._from) : String(a._from) });
     if (a.from_expression !== undefined && a.from_expression !== null) {
-      return compact({ ...base, fromExpression: a.from_expression instanceof ArgoVar ? a.from_expression.expr : String(a.from_expression) });
+      return compact({ ...base, fromExpression: this.redirectSliced(a.from_expression instanceof ArgoVar ? a.from_expression.expr : String(a.from_expression), steps) });
     }
     if (a.optional) return compact(base);
     return this.fail("the output artifact has no path, _from or from_expression", ctx);

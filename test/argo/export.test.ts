@@ -1066,6 +1066,10 @@ describe("Slices, one slice per item, as dflow renders them", () => {
     const d = wf.to_dict() as Obj;
     expectValid(d);
     expect(tmpl(d, "inner").outputs.artifacts).toEqual([{ name: "foo", from: "{{steps.hello-init-artifact.outputs.artifacts.foo}}", archive: { none: {} } }]);
+    // So is one chosen by an expression (if_expression over it).
+    inner.outputs.artifacts.foo = new OutputArtifact({ from_expression: if_expression({ _if: "1 == 1", _then: hello.outputs.artifacts.foo, _else: hello.outputs.artifacts.foo }) });
+    const e = wf.to_dict() as Obj;
+    expect(tmpl(e, "inner").outputs.artifacts[0].fromExpression).toBe("(1 == 1) ? steps['hello-init-artifact'].outputs.artifacts['foo'] : steps['hello-init-artifact'].outputs.artifacts['foo']");
   });
 });
 
