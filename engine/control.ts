@@ -24,7 +24,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { DflowConfigError, InfrastructureError } from "../src/errors.js";
 import type { RunContext } from "./context.js";
 import { collectOnDeletion } from "./argo/gc.js";
-import { ARGO_REPOSITORY, WORKFLOW_FILE } from "./argo/store.js";
+import { WORKFLOW_FILE, repositoryOf } from "./argo/store.js";
 import { writePhase } from "./step-dir.js";
 import { engineDir, lockAlive, readLock } from "./store/engine-dir.js";
 import { readTextOrSync, writeAtomicSync } from "./store/fsx.js";
@@ -347,6 +347,6 @@ export async function deleteWorkflow(wfdir: string, opts: { force?: boolean; for
     await terminateWorkflow(wfdir, opts.by);
   }
   // An Argo run's artifacts whose garbage collection is OnWorkflowDeletion go with it.
-  if (fs.existsSync(path.join(wfdir, WORKFLOW_FILE))) await collectOnDeletion(wfdir, path.join(path.dirname(wfdir), ARGO_REPOSITORY));
+  if (fs.existsSync(path.join(wfdir, WORKFLOW_FILE))) await collectOnDeletion(wfdir, repositoryOf(wfdir));
   fs.rmSync(wfdir, { recursive: true, force: true });
 }

@@ -18,11 +18,11 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { type ArgoRunResult, type ArgoStatus, artifactRepository, checkMemoizable, readArgoStatus, retryArgoWorkflow, runArgoWorkflow } from "../argo/index.js";
 import type { ArgoRunOptions, ChildWorkflows } from "../argo/run.js";
 import { DflowConfigError } from "../../src/errors.js";
-import { type ArgoNode, WORKFLOW_FILE } from "../argo/store.js";
+import { type ArgoNode, WORKFLOW_FILE, keyFile } from "../argo/store.js";
 import { HOST_NODE, POD_IP } from "../argo/probe.js";
 import { ArgoRunControl, type ShutdownStrategy } from "../argo/control.js";
 import { fromArgoEntry, writeMemo } from "../argo/memo.js";
-import { isUnder, readTextOrSync, writeAtomicSync } from "../store/fsx.js";
+import { readTextOrSync, writeAtomicSync } from "../store/fsx.js";
 import { isSuspended, registerForeignRun } from "../control.js";
 import { engineAlive, isFinal, listWorkflowDirs } from "./read.js";
 import { ApiError, type WorkflowStore } from "./workflows.js";
@@ -295,9 +295,9 @@ export class ArgoWorkflowService {
     const art = (input ? node.inputs : node.outputs)?.artifacts?.find((a) => a.name === artifactName);
     if (!art?.key) throw new ArgoApiError(5, `node ${nodeId} has no ${input ? "input" : "output"} artifact ${artifactName}`);
     const repo = artifactRepository();
-    const file = path.resolve(repo, art.key);
     // A key is the manifest's (s3.key): never a path out of the repository.
-    if (!isUnder(file, repo) || !fs.existsSync(file)) throw new ArgoApiError(5, `artifact ${artifactName} of node ${nodeId} is gone from the repository (${art.key})`);
+    const file = keyFile(repo, art.key);
+    if (file === null || !fs.existsSync(file)) throw new ArgoApiError(5, `artifact ${artifactName} of node ${nodeId} is gone from the repository (${art.key})`);
     const filename = path.basename(art.key);
     if (!fs.statSync(file).isDirectory()) return { body: Readable.toWeb(fs.createReadStream(file)) as ReadableStream, filename, contentType: "application/octet-stream" };
     const tar = await import("tar");

@@ -8,10 +8,10 @@ import path from "node:path";
 import { awaitsResume } from "../control.js";
 import { lockAlive, readLock } from "../store/engine-dir.js";
 import { readTextOrSync } from "../store/fsx.js";
-import { type ArgoNodes, argoNodesOf, readStep, type ArgoStep } from "./steps-on-disk.js";
+import { type ArgoNodes, FINAL_PHASES, argoNodesOf, readStep, type ArgoStep } from "./steps-on-disk.js";
 import type { StepNodeJson, WorkflowJson } from "./json.js";
 
-export const FINAL_PHASES = new Set(["Succeeded", "Failed", "Error", "Skipped", "Omitted"]);
+export { FINAL_PHASES };
 
 export function isFinal(phase: string | null): boolean {
   return phase !== null && FINAL_PHASES.has(phase);

@@ -7,9 +7,12 @@
 import fs from "node:fs";
 import path from "node:path";
 import { readArgoStatus } from "../argo/nodes.js";
-import { ARGO_REPOSITORY, type ArgoNode, type NodeArtifact, WORKFLOW_FILE, readNodes } from "../argo/store.js";
-import { isUnder, readTextOrSync } from "../store/fsx.js";
+import { type ArgoNode, type NodeArtifact, WORKFLOW_FILE, keyFile, readNodes, repositoryOf } from "../argo/store.js";
+import { readTextOrSync } from "../store/fsx.js";
 import { decodeValue } from "../store/values.js";
+
+/** The phases a step ends in. */
+export const FINAL_PHASES = new Set(["Succeeded", "Failed", "Error", "Skipped", "Omitted"]);
 
 export interface ParameterRecord {
   name: string;
@@ -108,23 +111,15 @@ export function argoNodesOf(wfdir: string): ArgoNodes {
 }
 
 /**
- * The local artifact repository of the work directory holding `wfdir`, where
- * an Argo run keeps every artifact under its key as the pod wrote it (a file,
- * or a directory of files: not archived). It is engine/argo/run.ts's
- * artifactRepository(), which this reader does not import: the interpreter
- * stays out of the SDK's modules (src/argo/load.ts).
+ * An Argo artifact as a step's artifact record: its file in the work directory's local repository,
+ * where an Argo run keeps it as the pod wrote it (not archived); none without a key or with one
+ * that leads out of it.
  */
-function argoRepository(wfdir: string): string {
-  return path.join(path.dirname(path.resolve(wfdir)), ARGO_REPOSITORY);
-}
-
-/** An Argo artifact as a step's artifact record: its file in the repository (none without a key, or with one leading out of it). */
 function argoArtifact(wfdir: string, a: NodeArtifact): ArtifactRecord | null {
   // Deleted by the run's artifact garbage collection: there is nothing to read or download.
-  if (a.key === undefined || a.key === "" || a.deleted) return null;
-  const repo = argoRepository(wfdir);
-  const file = path.resolve(repo, a.key);
-  return file !== repo && isUnder(file, repo) ? { name: a.name, local_path: file } : null;
+  if (a.key === undefined || a.deleted) return null;
+  const file = keyFile(repositoryOf(wfdir), a.key);
+  return file === null ? null : { name: a.name, local_path: file };
 }
 
 function readIO(dir: string, io: "inputs" | "outputs", argo?: ArgoNodes): IORecord {
@@ -213,7 +208,7 @@ export function readStep(wfid: string, dir: string, opts: { lazyIO?: boolean; ar
   }
   s.finishedAt = null;
   // Every phase a step ends in (an Argo node's Error, Skipped and Omitted too): its duration stops there.
-  if (["Succeeded", "Failed", "Error", "Skipped", "Omitted"].includes(s.phase)) {
+  if (FINAL_PHASES.has(s.phase)) {
     try {
       s.finishedAt = fs.statSync(path.join(dir, "phase")).mtimeMs / 1000;
     } catch {

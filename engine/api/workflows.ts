@@ -10,7 +10,7 @@ import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { checkDeletable, deleteWorkflow, suspendWorkflow, resumeWorkflow, terminateWorkflow } from "../control.js";
-import { ARGO_REPOSITORY, WORKFLOW_FILE, readNodes } from "../argo/store.js";
+import { WORKFLOW_FILE, readNodes, repositoryOf } from "../argo/store.js";
 import { lockAlive, readLock, readRunInfo } from "../store/engine-dir.js";
 import { isUnder, readTextOrSync } from "../store/fsx.js";
 import { readGraph } from "../store/graph.js";
@@ -339,7 +339,7 @@ export class WorkflowStore {
     if (path.isAbsolute(rel)) throw new ApiError(403, `${rel}: absolute paths are refused; give a path inside workflow ${id}`);
     const abs = path.resolve(wfdir, rel);
     // An Argo run's artifacts are in the work directory's local repository, beside the workflow (step detail names them so).
-    if (!isUnder(abs, wfdir) && !isUnder(abs, path.join(path.dirname(wfdir), ARGO_REPOSITORY))) throw new ApiError(403, `${rel}: outside workflow ${id}`);
+    if (!isUnder(abs, wfdir) && !isUnder(abs, repositoryOf(wfdir))) throw new ApiError(403, `${rel}: outside workflow ${id}`);
     let real: string;
     try {
       real = fs.realpathSync(abs);

@@ -8,10 +8,8 @@
 // A copy put in a location of the artifact's own (an s3 bucket with an
 // endpoint, an http URL) is left there.
 import fsp from "node:fs/promises";
-import path from "node:path";
 import { type Obj, asObj } from "./manifest.js";
-import { type ArgoNode, readNodes } from "./store.js";
-import { isUnder } from "../store/fsx.js";
+import { type ArgoNode, keyFile, readNodes } from "./store.js";
 
 export type GCStrategy = "OnWorkflowCompletion" | "OnWorkflowDeletion";
 
@@ -34,8 +32,8 @@ export async function collectGarbage(nodes: Iterable<ArgoNode>, repo: string, wh
     let touched = false;
     for (const a of n.outputs?.artifacts ?? []) {
       if (a.artifactGC?.strategy !== when || a.deleted || !a.key) continue;
-      const file = path.resolve(repo, a.key);
-      if (file !== repo && isUnder(file, repo)) await fsp.rm(file, { recursive: true, force: true });
+      const file = keyFile(repo, a.key);
+      if (file !== null) await fsp.rm(file, { recursive: true, force: true });
       a.deleted = true;
       touched = true;
     }

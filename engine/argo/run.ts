@@ -61,7 +61,7 @@ import { withLocks } from "./sync.js";
 import { meets, parseRequirements, valueAt } from "./selector.js";
 import { readArgoStatus } from "./nodes.js";
 import { type Isolation, Sandbox, imageDefaults, noNamespaceReason, PRIVATE_ROOTS, shims, withStdoutCapture } from "./sandbox.js";
-import { ARGO_REPOSITORY, type ArgoNode, type NodeArtifact, type NodeParam, type NodePhase, NodeStore, PROGRESS_FILE, WORKFLOW_FILE, type WorkflowRecord, readNodes, timestamp } from "./store.js";
+import { ARGO_REPOSITORY, type ArgoNode, keyFile, type NodeArtifact, type NodeParam, type NodePhase, NodeStore, PROGRESS_FILE, WORKFLOW_FILE, type WorkflowRecord, readNodes, timestamp } from "./store.js";
 import { ArtifactValue, TagError, type Vars, exprEnv, soleReference, substitute, substituteDeep, tagText } from "./tags.js";
 import { type TaskState, dagPhase, evaluateDepends, taskGraph, upstream } from "./depends.js";
 import { checkWorkflow, resourceRefusal } from "./check.js";
@@ -221,11 +221,10 @@ export function artifactRepository(root = debugRoot()): string {
   return path.join(root, ARGO_REPOSITORY);
 }
 
-/** The file of a key of the local repository: a key may not lead out of it (`../`), as no S3 key can. */
+/** The file of a key of the local repository (keyFile), or the node's error naming the key. */
 function repositoryFile(key: string, where: string): string {
-  const repo = artifactRepository();
-  const file = path.resolve(repo, key);
-  if (file === repo || !isUnder(file, repo)) throw new NodeError(`${where}: ${JSON.stringify(key)} is no key of the artifact repository (it leads out of it)`);
+  const file = keyFile(artifactRepository(), key);
+  if (file === null) throw new NodeError(`${where}: ${JSON.stringify(key)} is no key of the artifact repository (it leads out of it)`);
   return file;
 }
 

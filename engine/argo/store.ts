@@ -9,7 +9,7 @@ import fs from "node:fs";
 import path from "node:path";
 import type { PV } from "../context.js";
 import { writeParameters } from "../step-dir.js";
-import { rand5, readTextOrSync, writeAtomicSync } from "../store/fsx.js";
+import { isUnder, rand5, readTextOrSync, writeAtomicSync } from "../store/fsx.js";
 
 export type NodePhase = "Pending" | "Running" | "Succeeded" | "Failed" | "Error" | "Skipped" | "Omitted";
 
@@ -64,6 +64,17 @@ export interface WorkflowRecord {
 export const NODE_FILE = "node.json";
 /** The local artifact repository of a work directory, beside its workflows: where Argo runs keep every artifact under its key. */
 export const ARGO_REPOSITORY = ".argo-artifacts";
+
+/** The local artifact repository of the work directory that holds the workflow directory `wfdir`. */
+export function repositoryOf(wfdir: string): string {
+  return path.join(path.dirname(path.resolve(wfdir)), ARGO_REPOSITORY);
+}
+
+/** The file of `key` in the repository `repo`; null for a key that names none (empty) or leads out of it (`../`), as no S3 key can. */
+export function keyFile(repo: string, key: string): string | null {
+  const file = path.resolve(repo, key);
+  return file !== repo && isUnder(file, repo) ? file : null;
+}
 /** The file in a pod's node directory its ARGO_PROGRESS_FILE names. */
 export const PROGRESS_FILE = "progress";
 
