@@ -11,23 +11,26 @@ import { checkKey } from "./names.js";
 import { type OptionSpec, optionError, optionProblems } from "./options.js";
 import { Slices, slicesSpec } from "./slices.js";
 import { Step, stepSpec } from "./step.js";
-import { DAG, notAnOptionOf, Steps } from "./steps.js";
+import { DAG, dagSpec, Steps, stepsSpec } from "./steps.js";
 import { describeTemplate, OPTemplate, TsOPTemplate, templateSpecOf } from "./templates.js";
 import { Workflow, workflowSpec } from "./workflow.js";
 
 /** Fields whose value lives under another property (an accessor over the raw value given). */
 const RAW: Record<string, string> = { timeout: "_timeout", command: "_command", continue_on_failed: "_continue_on_failed" };
 
-/** The current values of the options `s` knows, read from the object's fields. */
-function current(obj: object, s: OptionSpec, skip: string[] = []): Record<string, unknown> {
+/**
+ * The current values of the options `s` knows, read from the object's fields; `refused`: options
+ * it refuses that the object may still hold (assigned after construction), read when set.
+ */
+function current(obj: object, s: OptionSpec, skip: string[] = [], refused: string[] = []): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   const o = obj as Record<string, unknown>;
+  const read = (k: string) => (RAW[k] && RAW[k] in o ? o[RAW[k]] : o[k]);
   for (const k of Object.keys(s.fields)) {
     if (skip.includes(k)) continue;
-    const raw = RAW[k];
-    if (raw && raw in o) out[k] = o[raw];
-    else if (k in o) out[k] = o[k];
+    if ((RAW[k] && RAW[k] in o) || k in o) out[k] = read(k);
   }
+  for (const k of refused) if (read(k) !== undefined && read(k) !== null) out[k] = read(k);
   return out;
 }
 
@@ -60,16 +63,10 @@ export function optionProblemsOf(obj: unknown, ctx: ErrorContext = {}): DflowCon
   }
   if (obj instanceof OPTemplate) {
     const tctx = { ...ctx, template: obj.name };
-    const s = templateSpecOf(obj);
-    const composite = obj instanceof Steps ? "Steps" : obj instanceof DAG ? "DAG" : undefined;
-    const problems = optionProblems(s, current(obj, s, ["inputs", "outputs", "slices", ...(composite ? ["timeout", "retry_strategy"] : [])]));
-    // Refused when given to a Steps or DAG (steps.ts); assigned after, `dflow run` would ignore them without a word.
-    if (composite) {
-      for (const [k, v] of [["timeout", obj._timeout], ["retry_strategy", obj.retry_strategy]] as const) {
-        if (v !== undefined && v !== null) problems.push(`option "${k}" is not supported by dflow-ts: ${notAnOptionOf(composite, k)}`);
-      }
-    }
-    const out = check(describeTemplate(obj), problems, tctx);
+    // A Steps or DAG refuses options a template has (steps.ts): assigned after, `dflow run` would ignore them without a word.
+    const s = obj instanceof Steps ? stepsSpec : obj instanceof DAG ? dagSpec : templateSpecOf(obj);
+    const refused = obj instanceof Steps || obj instanceof DAG ? Object.keys(s.unsupported) : [];
+    const out = check(describeTemplate(obj), optionProblems(s, current(obj, s, ["inputs", "outputs", "slices"], refused)), tctx);
     for (const [group, label] of [
       [obj.inputs.parameters, "parameter"],
       [obj.inputs.artifacts, "artifact"],

@@ -13,7 +13,7 @@ import { describeTemplate, OPTemplate, templateSpec, type TemplateOptions } from
  * Why a Steps or DAG template takes no timeout or retry_strategy: dflow's have neither (steps.py,
  * dag.py), `dflow run` would not apply them, and Argo applies a template timeout to pods only.
  */
-export function notAnOptionOf(kind: "Steps" | "DAG", option: "timeout" | "retry_strategy"): string {
+function notAnOptionOf(kind: "Steps" | "DAG", option: "timeout" | "retry_strategy"): string {
   return option === "timeout"
     ? `timeout is not an option of ${kind} (dflow's ${kind} has none; Argo times pods only): set timeout on the OP templates its steps run, or on those steps`
     : `retry_strategy is not an option of ${kind} (dflow's ${kind} has none): set retry_strategy or retry_on_* on the OP templates its steps run, or retry_strategy on those steps`;
