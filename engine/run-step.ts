@@ -12,7 +12,7 @@ import { typeString } from "../src/io.js";
 import { checkRenderedKey } from "../src/names.js";
 import { mergesSlices } from "../src/dispatcher.js";
 import type { Step } from "../src/step.js";
-import type { DAG, Steps } from "../src/steps.js";
+import { type DAG, type Steps, checkOf } from "../src/steps.js";
 import type { OPTemplate, ScriptOPTemplate } from "../src/templates.js";
 import { ChildrenFile } from "./children.js";
 import { type PV, type RunContext, type Scope, type StepOutcome, StepFailed, emptyOutcome, poolSize } from "./context.js";
@@ -539,15 +539,14 @@ async function runDagBody(template: DAG, scope: Scope, parent: Parent, ctx: RunC
   const deps = taskDependencies(template);
   // A task with a success threshold is waited for through its check (dflow's Task.convert_to_argo:
   // `(<check>.Succeeded)`): its dependents start once the threshold is met, not when its items end.
-  const thresholds = new Set(tasks.filter((t) => t.hasSuccessThreshold).map((t) => t.name));
-  const checkOf = new Map(tasks.flatMap((c) => c.after_any.filter((d) => thresholds.has(d)).map((d) => [d, c.name] as const)));
+  const byName = new Map(tasks.map((t) => [t.name, t] as const));
   for (const t of tasks) {
     const ds = deps.get(t)!;
     for (const d of [...ds]) {
-      const check = checkOf.get(d);
-      if (check === undefined || check === t.name) continue;
+      const check = checkOf(byName.get(d)!);
+      if (check === null || check === t) continue;
       ds.delete(d);
-      ds.add(check);
+      ds.add(check.name);
     }
   }
   const index = new Map(tasks.map((t, i) => [t, i] as const));

@@ -30,7 +30,8 @@ type CompositeOptions = Omit<TemplateOptions, "timeout" | "retry_strategy">;
 // The check step of a step with a success threshold, made when first asked
 // for and again only when the threshold changes (assigned after add()).
 const checks = new WeakMap<Step, { sig: string; check: Step | null }>();
-function checkOf(s: Step): Step | null {
+/** The check step that follows a step with a success threshold (the one its Steps or DAG runs), or null. */
+export function checkOf(s: Step): Step | null {
   const sig = `${s.continue_on_num_success}|${s.continue_on_success_ratio}`;
   let c = checks.get(s);
   if (!c || c.sig !== sig) checks.set(s, (c = { sig, check: s.hasSuccessThreshold ? checkStepFor(s) : null }));

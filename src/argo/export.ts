@@ -16,14 +16,14 @@ import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { DflowConfigError, type ErrorContext } from "../errors.js";
-import { ArgoSequence, ArgoVar, conditionText, exprOf } from "../expr.js";
+import { ArgoSequence, ArgoVar, conditionText, exprOf, usesItem } from "../expr.js";
 import { InputArtifact, InputParameter, OutputArtifact, OutputParameter, StepItemCount, StepOutputArtifact, StepOutputParameter, typeString } from "../io.js";
 import { durationSeconds, MAX_RETRIES } from "../options.js";
 import { mergesSlices } from "../dispatcher.js";
 import { S3Artifact } from "../s3.js";
 import { pyJson, typeNameOfClass } from "../types.js";
 import type { Step } from "../step.js";
-import { DAG, Steps } from "../steps.js";
+import { checkOf, DAG, Steps } from "../steps.js";
 import { type OPTemplate, type RetryStrategy, ScriptOPTemplate, TsOPTemplate } from "../templates.js";
 
 export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
@@ -117,6 +117,12 @@ export const SSH_PASSWORD_ENV = "DFLOW_SSH_PASSWORD";
 const DEFAULT_NODE_IMAGE = `node:${process.versions.node.split(".")[0]}`;
 /** Part of the message of a pod Kubernetes stopped at its activeDeadlineSeconds (kubelet's DeadlineExceeded), which Argo gives its node. */
 const POD_DEADLINE_MESSAGE = "longer than the specified deadline";
+
+/** The init-artifact step a sliced step's output artifact is read from (its loop has none on Argo), if it is one. */
+function slicedInit(a: StepOutputArtifact): Step | undefined {
+  const init = (a.step as Step).init_step;
+  return init && a.name in init.template.outputs.artifacts ? init : undefined;
+}
 
 /** A DAG task's wait for another: `any` after whatever it ended with (a success check's), `reads` its values. */
 interface Edge {
@@ -611,16 +617,16 @@ class Renderer {
    * loop has no artifacts on Argo.
    */
   private redirectSliced(text: string, steps: Step[]): string {
+    // `.name` or `['name']`, as exprOf writes a name.
+    const name = (n: string) => {
+      const e = n.replace(/[.*+?^${}()|[\]\\-]/g, "\\$&");
+      return `(?:\\.${e}|\\['${e}'\\])`;
+    };
     let out = text;
     for (const s of steps) {
       const init = s.init_step;
       if (!init) continue;
       const kind = s.isTask ? "tasks" : "steps";
-      // `.name` or `['name']`, as exprOf writes a name.
-      const name = (n: string) => {
-        const e = n.replace(/[.*+?^${}()|[\]\\-]/g, "\\$&");
-        return `(?:\\.${e}|\\['${e}'\\])`;
-      };
       for (const a of Object.keys(init.template.outputs.artifacts)) {
         out = out.replace(new RegExp(`\\b${kind}${name(s.name)}\\.outputs\\.artifacts${name(a)}`, "g"), `${kind}['${init.name}'].outputs.artifacts['${a}']`);
       }
@@ -668,9 +674,7 @@ class Renderer {
    * (dflow's OutputArtifact.redirect, step.py).
    */
   private artifactRef(src: StepOutputArtifact): string {
-    const init = (src.step as Step).init_step;
-    const sliced = init && src.name in init.template.outputs.artifacts;
-    const stepName = sliced ? init.name : src.step.name;
+    const stepName = slicedInit(src)?.name ?? src.step.name;
     return `{{${src.step.isTask ? "tasks" : "steps"}.${stepName}.outputs.artifacts.${src.name}}}`;
   }
 
@@ -788,9 +792,9 @@ class Renderer {
   private tasks(t: DAG, ctx: ErrorContext): Json[] {
     if (!t.tasks.length) this.fail(`DAG ${t.name} is empty`, ctx);
     const all = t.tasks;
-    const edges = new Map(all.map((task) => [task, this.dependencies(task, all)] as const));
-    const bodies = new Map(all.map((task) => [task.name, this.step(task, ctx)] as const));
     const byName = new Map(all.map((x) => [x.name, x] as const));
+    const edges = new Map(all.map((task) => [task, this.dependencies(task, byName)] as const));
+    const bodies = new Map(all.map((task) => [task.name, this.step(task, ctx)] as const));
     const fans = (n: string) => this.fansOut(byName.get(n)!);
     const ownWhen = (n: string) => byName.get(n)!.when !== undefined && byName.get(n)!.when !== null;
     // A fan-out over no items is Skipped on Argo ("Skipped, empty params"), where `dflow run` has it
@@ -798,7 +802,7 @@ class Renderer {
     // reads none of its values (which Argo has none of then) may go on past it.
     const emptyOk = (e: Edge) => !e.reads && fans(e.name) && !ownWhen(e.name);
     const continues = all.some((x) => x.continue_on_failed || x.continue_on_error);
-    const gating = continues ? this.gating(all, edges) : new Set<string>();
+    const gating = continues ? this.gating(all, byName, edges) : new Set<string>();
     // The phases after which `dflow run` goes on past a dependency: it succeeded (an after_any one: ended);
     // a fan-out that continues on failure (or error) counts as succeeded there, where Argo's TaskGroup
     // takes the phase of a failed item.
@@ -820,7 +824,7 @@ class Renderer {
       const parts: string[] = [];
       for (const e of edges.get(byName.get(name)!)!) {
         const inherited = fans(e.name) ? finalWhen(e.name) : undefined;
-        if (inherited !== undefined && !/\bitem\b/.test(inherited)) parts.push(`(${inherited})`);
+        if (inherited !== undefined && !usesItem(inherited)) parts.push(`(${inherited})`);
         if (gating.has(e.name)) {
           const ok = passing(e).map((p) => `${status(e.name)} == "${p}"`);
           parts.push(ok.length > 1 ? `(${ok.join(" || ")})` : ok[0]!);
@@ -852,8 +856,7 @@ class Renderer {
    * Argo). A fan-out that continues on failure is not one by itself: `dflow run` goes on after it
    * whatever its items did (tasks() lets its failed group pass where it gates).
    */
-  private gating(all: Step[], edges: Map<Step, Edge[]>): Set<string> {
-    const byName = new Map(all.map((x) => [x.name, x] as const));
+  private gating(all: Step[], byName: ReadonlyMap<string, Step>, edges: Map<Step, Edge[]>): Set<string> {
     const memo = new Map<string, boolean>();
     const gates = (name: string): boolean => {
       const known = memo.get(name);
@@ -861,8 +864,8 @@ class Renderer {
       memo.set(name, false); // no gate through itself, should the tasks form a cycle
       const task = byName.get(name)!;
       const fans = this.fansOut(task);
-      const when = task.when === undefined || task.when === null ? undefined : task.when instanceof ArgoVar ? task.when.expr : String(task.when);
-      const g = (!fans && (task.continue_on_failed || task.continue_on_error)) || (when !== undefined && !(fans && /\bitem\b/.test(when))) || edges.get(task)!.some((e) => gates(e.name));
+      const hasWhen = task.when !== undefined && task.when !== null;
+      const g = (!fans && (task.continue_on_failed || task.continue_on_error)) || (hasWhen && !(fans && usesItem(task.when))) || edges.get(task)!.some((e) => gates(e.name));
       memo.set(name, g);
       return g;
     };
@@ -884,7 +887,7 @@ class Renderer {
    * waited for through its check, as dflow's Task.convert_to_argo does (`(<check>.Succeeded)`):
    * its dependents run once the threshold is met.
    */
-  private dependencies(task: Step, all: Step[]): Edge[] {
+  private dependencies(task: Step, byName: ReadonlyMap<string, Step>): Edge[] {
     const deps = new Set<string>();
     // The tasks whose values this one reads (their parameters, results, item counts): a sliced
     // artifact is read from the init-artifact step, not the loop.
@@ -893,8 +896,7 @@ class Renderer {
       if (v === null || v === undefined || seen.has(v)) return;
       if (v instanceof StepOutputParameter || v instanceof StepOutputArtifact || v instanceof StepItemCount) {
         deps.add(v.step.name);
-        const init = (v.step as Step).init_step;
-        if (!(v instanceof StepOutputArtifact && init && v.name in init.template.outputs.artifacts)) reads.add(v.step.name);
+        if (!(v instanceof StepOutputArtifact && slicedInit(v))) reads.add(v.step.name);
         return;
       }
       if (typeof v === "string") {
@@ -914,14 +916,13 @@ class Renderer {
     for (const d of task.dependencies) deps.add(typeof d === "string" ? d.split(".")[0]! : d.name);
     for (const d of task.after_any) deps.add(d);
     deps.delete(task.name);
-    const byName = new Map(all.map((x) => [x.name, x] as const));
     const out = new Map<string, Edge>();
     for (const d of deps) {
       const dep = byName.get(d);
       if (!dep) continue;
       if (task.after_any.includes(d)) out.set(d, { name: d, any: true, reads: reads.has(d) });
       else {
-        const check = dep.hasSuccessThreshold ? all.find((x) => x !== task && x.after_any.includes(d)) : undefined;
+        const check = checkOf(dep) ?? undefined;
         const name = check?.name ?? d;
         // Through a check, the task waits for the check's success, whatever it reads of the step.
         if (name !== task.name && !out.has(name)) out.set(name, { name, any: false, reads: check ? true : reads.has(d) });
@@ -934,9 +935,6 @@ class Renderer {
   private step(s: Step, ctx: ErrorContext): Obj {
     const sctx = { workflow: ctx.workflow, step: s.name };
     const template = this.templateOf(s);
-    if ((s.timeout !== undefined || s.retry_strategy) && !(template instanceof ScriptOPTemplate)) {
-      this.fail("a timeout or retry_strategy on a step that runs a Steps or DAG template cannot be exported (Argo has them on pod templates only); set them on the steps inside", sctx);
-    }
     const sliced = template instanceof TsOPTemplate ? template.slices : undefined;
     // Shuffled groups of items known only when the workflow runs: each pod takes its group of them all.
     const allItems = sliced?.group_size && sliced.shuffle ? this.sliceItemsOf(s, sliced, sctx) : undefined;
