@@ -24,8 +24,21 @@ async function startsWith(file: string, magic: number[]): Promise<boolean> {
   }
 }
 
-/** Entries extracted into `<dest>.tmpdir` moved to `dest` as Argo's unpack moves them. */
-async function settle(tmp: string, dest: string): Promise<boolean> {
+/**
+ * `into` extracts into a fresh `<dest>.tmpdir`, whose entries then move to `dest` as Argo's unpack
+ * moves them: a single one becomes `dest`, several a directory holding them. False, and nothing
+ * left behind, when there is none; nothing left behind either when `into` throws.
+ */
+async function extracted(dest: string, into: (tmp: string) => Promise<void>): Promise<boolean> {
+  const tmp = `${dest}.tmpdir`;
+  await fsp.rm(tmp, { recursive: true, force: true });
+  await fsp.mkdir(tmp, { recursive: true });
+  try {
+    await into(tmp);
+  } catch (e) {
+    await fsp.rm(tmp, { recursive: true, force: true });
+    throw e;
+  }
   const top = await fsp.readdir(tmp);
   if (!top.length) {
     await fsp.rm(tmp, { recursive: true, force: true });
@@ -48,15 +61,12 @@ async function settle(tmp: string, dest: string): Promise<boolean> {
 export async function unarchive(from: string, dest: string, a: Obj): Promise<boolean> {
   const archive = asObj(a.archive);
   if (archive.none !== undefined) return false;
-  const tmp = `${dest}.tmpdir`;
   if (archive.zip !== undefined) {
     if (!(await startsWith(from, [0x50, 0x4b, 0x03, 0x04]))) return false;
     // Read whole, as artifacts here are files a pod reads, not streams (fflate's unzip is in memory).
     const { unzipSync } = await import("fflate");
     const entries = unzipSync(await fsp.readFile(from));
-    await fsp.rm(tmp, { recursive: true, force: true });
-    await fsp.mkdir(tmp, { recursive: true });
-    try {
+    return extracted(dest, async (tmp) => {
       for (const [name, data] of Object.entries(entries)) {
         const out = path.join(tmp, name);
         // Argo's "Illegal file path": an entry may not leave the directory.
@@ -67,34 +77,26 @@ export async function unarchive(from: string, dest: string, a: Obj): Promise<boo
           await fsp.writeFile(out, data);
         }
       }
-    } catch (e) {
-      await fsp.rm(tmp, { recursive: true, force: true });
-      throw e;
-    }
-    return settle(tmp, dest);
+    });
   }
   if (!(await startsWith(from, [0x1f, 0x8b]))) return false;
-  await fsp.rm(tmp, { recursive: true, force: true });
-  await fsp.mkdir(tmp, { recursive: true });
   const tar = await import("tar");
   try {
-    await tar.x({ file: from, cwd: tmp, strict: true });
+    return await extracted(dest, (tmp) => tar.x({ file: from, cwd: tmp, strict: true }));
   } catch {
     // Gzip but not a tarball: Argo keeps the file as it is.
-    await fsp.rm(tmp, { recursive: true, force: true });
     return false;
   }
-  return settle(tmp, dest);
 }
 
 /**
  * `src` (a file or a directory) as an output artifact is sent: `send` gets a
  * .tgz of it (the default; `archive.tar.compressionLevel` as gzip's level), a
- * .zip (`archive.zip`), or `src` itself (`archive.none`), and the file's name
- * as Argo stages it (`<artifact>.tgz`, `<artifact>.zip`, the path's own name).
+ * .zip (`archive.zip`), or `src` itself (`archive.none`), named as Argo stages
+ * them (`<artifact>.tgz`, `<artifact>.zip`).
  */
-export async function archived<T>(src: string, name: string, archive: Obj, send: (file: string, fileName: string) => Promise<T>): Promise<T> {
-  if (archive.none !== undefined) return send(src, path.basename(src));
+export async function archived<T>(src: string, name: string, archive: Obj, send: (file: string) => Promise<T>): Promise<T> {
+  if (archive.none !== undefined) return send(src);
   const tmp = await fsp.mkdtemp(path.join(os.tmpdir(), "dflow-archive-"));
   try {
     if (archive.zip !== undefined) {
@@ -105,7 +107,7 @@ export async function archived<T>(src: string, name: string, archive: Obj, send:
       else files[path.basename(src)] = fs.readFileSync(src);
       const file = path.join(tmp, `${name}.zip`);
       await fsp.writeFile(file, zipSync(files));
-      return await send(file, `${name}.zip`);
+      return await send(file);
     }
     const file = path.join(tmp, `${name}.tgz`);
     // Go's gzip levels: -1 the default, -2 Huffman coding only (zlib's strategy of that name).
@@ -113,7 +115,7 @@ export async function archived<T>(src: string, name: string, archive: Obj, send:
     const gzip = level === -2 ? { strategy: zlib.constants.Z_HUFFMAN_ONLY } : { level };
     const tar = await import("tar");
     await tar.c({ gzip, file, cwd: path.dirname(src), portable: true }, [path.basename(src)]);
-    return await send(file, `${name}.tgz`);
+    return await send(file);
   } finally {
     await fsp.rm(tmp, { recursive: true, force: true });
   }

@@ -171,6 +171,8 @@ async function send(method: string, url: string, how: Sending, body: (() => Read
   }
 }
 
+const succeeded = (res: http.IncomingMessage) => (res.statusCode ?? 0) >= 200 && (res.statusCode ?? 0) < 300;
+
 async function textOf(res: http.IncomingMessage): Promise<string> {
   let text = "";
   res.setEncoding("utf8");
@@ -181,12 +183,49 @@ async function textOf(res: http.IncomingMessage): Promise<string> {
 const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`;
 
 /**
+ * An oauth2 client-credentials token as golang.org/x/oauth2/clientcredentials asks for it: the
+ * client's id and secret as Basic credentials, then in the form if the server refuses those; its
+ * type as Go spells it, for the Authorization header.
+ */
+async function oauth2Token(o: Obj, where: string, secret: (ref: unknown) => string): Promise<string> {
+  const tokenURL = secret(o.tokenURLSecret);
+  const id = secret(o.clientIDSecret);
+  const key = secret(o.clientSecretSecret);
+  const form = new URLSearchParams({ grant_type: "client_credentials" });
+  const scopes = asList(o.scopes).map(String);
+  if (scopes.length) form.set("scope", scopes.join(" "));
+  for (const p of asList(o.endpointParams)) form.append(String(p.key), String(p.value ?? ""));
+  const post = async (body: URLSearchParams, extra: Record<string, string>) => {
+    const text = body.toString();
+    const res = await send("POST", tokenURL, { headers: { "Content-Type": "application/x-www-form-urlencoded", "Content-Length": String(Buffer.byteLength(text)), ...extra } }, () => Readable.from([text]), `${where}: POST (oauth2 token) ${tokenURL}`);
+    return { res, text: await textOf(res) };
+  };
+  let answer = await post(form, { Authorization: basic(encodeURIComponent(id), encodeURIComponent(key)) });
+  if ((answer.res.statusCode ?? 0) >= 400 && (answer.res.statusCode ?? 0) < 500) {
+    const inForm = new URLSearchParams(form);
+    inForm.set("client_id", id);
+    inForm.set("client_secret", key);
+    answer = await post(inForm, {});
+  }
+  let token: { access_token?: unknown; token_type?: unknown } = {};
+  try {
+    token = JSON.parse(answer.text) as typeof token;
+  } catch {
+    // a form-encoded answer, as some servers give
+    token = Object.fromEntries(new URLSearchParams(answer.text));
+  }
+  const ok = succeeded(answer.res);
+  if (!ok || typeof token.access_token !== "string" || !token.access_token) throw new RemoteArtifactError(`${where}: oauth2 token from ${tokenURL}: ${ok ? "no access_token in the answer" : `${answer.res.statusCode} ${answer.res.statusMessage}`}`);
+  const type = String(token.token_type ?? "Bearer");
+  const spelled = ({ bearer: "Bearer", mac: "MAC", basic: "Basic" } as Record<string, string>)[type.toLowerCase()] ?? type;
+  return `${spelled} ${token.access_token}`;
+}
+
+/**
  * How Argo's http driver reaches an `http` or `artifactory` location (workflow/artifacts/artifacts.go
  * and http/clients.go): an http location's headers, then its `auth` from Secrets (`secret` reads one,
  * given locally; check.ts made sure it is): basicAuth (sent when both values are set), oauth2's
- * client credentials (golang.org/x/oauth2/clientcredentials: the token asked for with the client's
- * id and secret as Basic credentials, then in the form if the server refuses those, its type as Go
- * spells it), a client certificate presented over TLS (a server certificate is checked against
+ * client credentials (oauth2Token), a client certificate presented over TLS (a server certificate is checked against
  * Node's bundled authorities and NODE_EXTRA_CA_CERTS's, not the system store unless Node is told to
  * use it, e.g. NODE_OPTIONS=--use-openssl-ca). An Artifactory location: its usernameSecret and
  * passwordSecret as Basic credentials, always.
@@ -202,40 +241,7 @@ async function sending(loc: Obj, where: string, secret: (ref: unknown) => string
   const cert = asObj(auth.clientCert);
   if (cert.clientCertSecret !== undefined && cert.clientKeySecret !== undefined) how.tls = { cert: secret(cert.clientCertSecret), key: secret(cert.clientKeySecret) };
   const o = asObj(auth.oauth2);
-  let bearer: string | undefined;
-  if (!how.tls && o.clientIDSecret !== undefined && o.clientSecretSecret !== undefined && o.tokenURLSecret !== undefined) {
-    const tokenURL = secret(o.tokenURLSecret);
-    const id = secret(o.clientIDSecret);
-    const key = secret(o.clientSecretSecret);
-    const form = new URLSearchParams({ grant_type: "client_credentials" });
-    const scopes = asList(o.scopes).map(String);
-    if (scopes.length) form.set("scope", scopes.join(" "));
-    for (const p of asList(o.endpointParams)) form.append(String(p.key), String(p.value ?? ""));
-    const post = async (body: URLSearchParams, extra: Record<string, string>) => {
-      const text = body.toString();
-      const res = await send("POST", tokenURL, { headers: { "Content-Type": "application/x-www-form-urlencoded", "Content-Length": String(Buffer.byteLength(text)), ...extra } }, () => Readable.from([text]), `${where}: POST (oauth2 token) ${tokenURL}`);
-      return { res, text: await textOf(res) };
-    };
-    let answer = await post(form, { Authorization: basic(encodeURIComponent(id), encodeURIComponent(key)) });
-    if ((answer.res.statusCode ?? 0) >= 400 && (answer.res.statusCode ?? 0) < 500) {
-      const inForm = new URLSearchParams(form);
-      inForm.set("client_id", id);
-      inForm.set("client_secret", key);
-      answer = await post(inForm, {});
-    }
-    let token: { access_token?: unknown; token_type?: unknown } = {};
-    try {
-      token = JSON.parse(answer.text) as typeof token;
-    } catch {
-      // a form-encoded answer, as some servers give
-      token = Object.fromEntries(new URLSearchParams(answer.text));
-    }
-    const ok = (answer.res.statusCode ?? 0) >= 200 && (answer.res.statusCode ?? 0) < 300;
-    if (!ok || typeof token.access_token !== "string" || !token.access_token) throw new RemoteArtifactError(`${where}: oauth2 token from ${tokenURL}: ${ok ? "no access_token in the answer" : `${answer.res.statusCode} ${answer.res.statusMessage}`}`);
-    const type = String(token.token_type ?? "Bearer");
-    const spelled = ({ bearer: "Bearer", mac: "MAC", basic: "Basic" } as Record<string, string>)[type.toLowerCase()] ?? type;
-    bearer = `${spelled} ${token.access_token}`;
-  }
+  const bearer = !how.tls && o.clientIDSecret !== undefined && o.clientSecretSecret !== undefined && o.tokenURLSecret !== undefined ? await oauth2Token(o, where, secret) : undefined;
   // Basic credentials go on the request; oauth2's transport then puts its token over them.
   const b = asObj(auth.basicAuth);
   const user = b.usernameSecret !== undefined ? secret(b.usernameSecret) : "";
@@ -249,10 +255,9 @@ async function sending(loc: Obj, where: string, secret: (ref: unknown) => string
 export async function fetchHttpArtifact(loc: Obj, dest: string, where: string, secret: (ref: unknown) => string = () => ""): Promise<void> {
   const { url, how } = await sending(loc, where, secret);
   const res = await send("GET", url, how, undefined, `${where}: GET ${url}`);
-  const status = res.statusCode ?? 0;
-  if (status < 200 || status >= 300) {
+  if (!succeeded(res)) {
     res.resume();
-    throw new RemoteArtifactError(`${where}: GET ${url}: ${status} ${res.statusMessage ?? ""}`.trimEnd(), status === 404);
+    throw new RemoteArtifactError(`${where}: GET ${url}: ${res.statusCode} ${res.statusMessage ?? ""}`.trimEnd(), res.statusCode === 404);
   }
   try {
     await pipeline(res, fs.createWriteStream(dest));
@@ -266,12 +271,11 @@ export async function putHttpArtifact(loc: Obj, src: string, name: string, archi
   const { url, how } = await sending(loc, where, secret);
   await archived(src, name, archive, async (file) => {
     // A directory has no body of its own: Argo's driver fails to read it, after packing it was not asked for.
-    if (!fs.statSync(file).isFile()) throw new RemoteArtifactError(`${where}: ${src} is a directory, which cannot be the body of a PUT with archive none: leave archive out (a .tgz) or give zip`);
-    const size = fs.statSync(file).size;
-    const res = await send("PUT", url, { ...how, headers: { ...how.headers, "Content-Length": String(size) } }, () => fs.createReadStream(file), `${where}: PUT ${url}`);
-    const status = res.statusCode ?? 0;
+    const st = fs.statSync(file);
+    if (!st.isFile()) throw new RemoteArtifactError(`${where}: ${src} is a directory, which cannot be the body of a PUT with archive none: leave archive out (a .tgz) or give zip`);
+    const res = await send("PUT", url, { ...how, headers: { ...how.headers, "Content-Length": String(st.size) } }, () => fs.createReadStream(file), `${where}: PUT ${url}`);
     res.resume();
-    if (status < 200 || status >= 300) throw new RemoteArtifactError(`${where}: PUT ${url}: ${status} ${res.statusMessage ?? ""}`.trimEnd());
+    if (!succeeded(res)) throw new RemoteArtifactError(`${where}: PUT ${url}: ${res.statusCode} ${res.statusMessage ?? ""}`.trimEnd());
   });
 }
 
