@@ -1592,7 +1592,9 @@ class Run {
     if (items.length === 0) {
       const node = this.store.create({ name, displayName: display, type: "Skipped", templateName: callee.template.name, phase: "Skipped", message: "Skipped, empty params" }, parent);
       this.store.finish(node, "Skipped");
-      return { node, phase: "Skipped", outputs: this.skippedOutputs(callee.template), children: [] };
+      // Not a group of no children: Argo finds this Skipped node by the step's name and gives later
+      // references a skipped producer's outputs (declared defaults, else absent; steps.go, dag.go).
+      return { node, phase: "Skipped", outputs: this.skippedOutputs(callee.template) };
     }
     const group = kind === "tasks" ? this.store.create({ name, displayName: display, type: "TaskGroup", templateName: callee.template.name, phase: "Running" }, parent) : parent;
     const started = await Promise.all(

@@ -706,7 +706,8 @@ class Renderer {
     if (typeof v === "string") return v;
     if (v instanceof ArgoVar) return this.tag(v.expr, ctx);
     if (v instanceof StepOutputParameter && !raw && this.isSliced(v)) return this.tag(this.slicedText(v), ctx);
-    if (v instanceof StepOutputParameter || v instanceof InputParameter) return String(v);
+    if (v instanceof StepOutputParameter) return this.outputRef(v, ctx);
+    if (v instanceof InputParameter) return String(v);
     if (v instanceof StepOutputArtifact || v instanceof InputArtifact) return this.fail("an artifact cannot be passed as a parameter value", ctx);
     if (v instanceof StepItemCount) return this.fail("internal: an item count outside a success-ratio check", ctx);
     const refs: string[] = [];
@@ -715,8 +716,9 @@ class Renderer {
       if (x instanceof StepOutputParameter && this.isSliced(x)) return placeholder(this.tag(this.slicedText(x), ctx));
       if (x instanceof StepOutputParameter || x instanceof InputParameter) {
         const t = x instanceof StepOutputParameter ? x.type : typeString(x.type);
+        const text = x instanceof StepOutputParameter ? this.outputRef(x, ctx) : String(x);
         // A string parameter's text goes in quoted, any other's (JSON already) as it is.
-        return placeholder(t === "str" ? `"${String(x)}"` : String(x));
+        return placeholder(t === "str" ? `"${text}"` : text);
       }
       if (x instanceof StepOutputArtifact || x instanceof InputArtifact || x instanceof StepItemCount) return this.fail("an artifact cannot be passed inside a parameter value", ctx);
       if (Array.isArray(x)) return x.map(swap);
@@ -755,7 +757,49 @@ class Renderer {
   private slicedList(p: StepOutputParameter): string {
     const width = 12;
     const keyed = `repeat('0', ${width} - len(string(#.order))) + string(#.order) + toJson(#.dflow_list_item)`;
-    return `map(sort(map(flatten(jsonpath(${exprOf(p)}, '$')), ${keyed})), fromJSON(#[${width}:]))`;
+    return `map(sort(map(flatten(jsonpath(${this.outputTerm(p)}, '$')), ${keyed})), fromJSON(#[${width}:]))`;
+  }
+
+  /**
+   * A step's output parameter as a reference. A fan-out's may be over no items, when Argo skips it
+   * ("Skipped, empty params") and its outputs are absent (a consumer ends in Error, §4.3 of the
+   * Argo semantics), where `dflow run` gives its consumers the empty list: `?? '[]'` gives it on Argo too.
+   */
+  private outputRef(p: StepOutputParameter, ctx: ErrorContext): string {
+    return this.mayRunNoItems(p.step as Step) ? this.tag(this.outputTerm(p), ctx) : String(p);
+  }
+
+  /** outputRef as an expr-lang term. */
+  private outputTerm(p: StepOutputParameter): string {
+    return this.mayRunNoItems(p.step as Step) ? `(${exprOf(p)} ?? '[]')` : exprOf(p);
+  }
+
+  /**
+   * Whether a step fans out over items that may be none: all but a list given here with items in it,
+   * a sequence of numbers (one item at least), or slices of such a list.
+   */
+  private mayRunNoItems(s: Step): boolean {
+    if (!this.fansOut(s)) return false;
+    const nonEmpty = (v: unknown): boolean | undefined => {
+      if (Array.isArray(v)) return v.length > 0;
+      if (typeof v !== "string" || v.includes("{{")) return undefined;
+      try {
+        const list: unknown = JSON.parse(v);
+        return Array.isArray(list) ? list.length > 0 : undefined;
+      } catch {
+        return undefined;
+      }
+    };
+    if (s.with_param !== undefined && s.with_param !== null) return nonEmpty(s.with_param) !== true;
+    if (s.with_sequence instanceof ArgoSequence) {
+      const { count, start, end } = s.with_sequence.opts;
+      if (count !== undefined && count !== null) return !(typeof count === "number" && count > 0);
+      return !(typeof end === "number" && (start === undefined || start === null || typeof start === "number"));
+    }
+    const t = this.templateOf(s);
+    const name = t instanceof TsOPTemplate ? t.slices?.input_parameter[0] : undefined;
+    if (name === undefined) return true;
+    return nonEmpty(name in s.parameters ? s.parameters[name] : s.template.inputs.parameters[name]?.value) !== true;
   }
 
   /** The list as `dflow run` writes it (pyJson's ", " between items; toJson writes none). */
@@ -798,8 +842,8 @@ class Renderer {
     const fans = (n: string) => this.fansOut(byName.get(n)!);
     const ownWhen = (n: string) => byName.get(n)!.when !== undefined && byName.get(n)!.when !== null;
     // A fan-out over no items is Skipped on Argo ("Skipped, empty params"), where `dflow run` has it
-    // succeed and goes on: without a `when` of its own Skipped can mean nothing else, and a task that
-    // reads none of its values (which Argo has none of then) may go on past it.
+    // succeed and goes on: without a `when` of its own Skipped can mean nothing else, and a task may
+    // go on past it unless it reads what Argo has none of then (outputRef gives its parameters `[]`).
     const emptyOk = (e: Edge) => !e.reads && fans(e.name) && !ownWhen(e.name);
     const continues = all.some((x) => x.continue_on_failed || x.continue_on_error);
     const gating = continues ? this.gating(all, byName, edges) : new Set<string>();
@@ -840,7 +884,7 @@ class Renderer {
       const deps = edges.get(task)!;
       const when = finalWhen(task.name);
       if (!continues) {
-        const depends = deps.map((e) => (e.any ? `(${e.name}.Succeeded || ${e.name}.Failed)` : emptyOk(e) ? `(${e.name}.Succeeded || ${e.name}.Skipped)` : `(${e.name}.Succeeded)`)).join(" && ");
+        const depends = deps.map((e) => `(${["Succeeded", ...(e.any ? ["Failed"] : []), ...(emptyOk(e) ? ["Skipped"] : [])].map((p) => `${e.name}.${p}`).join(" || ")})`).join(" && ");
         return compact({ ...body, when, depends: depends || undefined });
       }
       // Argo refuses continueOn beside depends: `dependencies`, which let Skipped through.
@@ -889,14 +933,17 @@ class Renderer {
    */
   private dependencies(task: Step, byName: ReadonlyMap<string, Step>): Edge[] {
     const deps = new Set<string>();
-    // The tasks whose values this one reads (their parameters, results, item counts): a sliced
-    // artifact is read from the init-artifact step, not the loop.
+    // The tasks whose values this one reads where a fan-out over no items has none: artifacts (a
+    // sliced one is read from the init-artifact step, not the loop), references typed in text, a
+    // sequence's bounds. An output parameter reaches a parameter or withParam through outputRef,
+    // and an item count counts it: the empty list, as `dflow run` gives it.
     const reads = new Set<string>();
-    const collect = (v: unknown, seen = new Set<unknown>()): void => {
+    const collect = (v: unknown, seen = new Set<unknown>(), throughOutputRef = false): void => {
       if (v === null || v === undefined || seen.has(v)) return;
       if (v instanceof StepOutputParameter || v instanceof StepOutputArtifact || v instanceof StepItemCount) {
         deps.add(v.step.name);
-        if (!(v instanceof StepOutputArtifact && slicedInit(v))) reads.add(v.step.name);
+        const guarded = v instanceof StepItemCount || (v instanceof StepOutputParameter && throughOutputRef) || (v instanceof StepOutputArtifact && slicedInit(v));
+        if (!guarded) reads.add(v.step.name);
         return;
       }
       if (typeof v === "string") {
@@ -908,11 +955,12 @@ class Renderer {
       }
       if (typeof v !== "object") return;
       seen.add(v);
-      if (Array.isArray(v)) v.forEach((x) => collect(x, seen));
-      else if (Object.getPrototypeOf(v) === Object.prototype) Object.values(v).forEach((x) => collect(x, seen));
+      if (Array.isArray(v)) v.forEach((x) => collect(x, seen, throughOutputRef));
+      else if (Object.getPrototypeOf(v) === Object.prototype) Object.values(v).forEach((x) => collect(x, seen, throughOutputRef));
       else if (v instanceof ArgoVar) collect(String(v), seen);
     };
-    for (const v of [task.parameters, task.artifacts, task.key, task.when, task.with_param, task.with_sequence instanceof ArgoSequence ? task.with_sequence.opts : undefined]) collect(v);
+    for (const v of [task.parameters, task.with_param]) collect(v, new Set(), true);
+    for (const v of [task.artifacts, task.key, task.when, task.with_sequence instanceof ArgoSequence ? task.with_sequence.opts : undefined]) collect(v);
     for (const d of task.dependencies) deps.add(typeof d === "string" ? d.split(".")[0]! : d.name);
     for (const d of task.after_any) deps.add(d);
     deps.delete(task.name);
@@ -1006,6 +1054,7 @@ class Renderer {
     if (v instanceof ArgoVar) return this.tag(v.expr, ctx);
     // Items of a sliced output: its values, as `dflow run` loops over them.
     if (v instanceof StepOutputParameter && this.isSliced(v)) return this.tag(this.slicedList(v), ctx);
+    if (v instanceof StepOutputParameter) return this.outputRef(v, ctx);
     return String(v);
   }
 
@@ -1032,7 +1081,7 @@ class Renderer {
     if (Array.isArray(list)) return list.map((_, i) => i);
     if (v instanceof StepOutputParameter && this.isSliced(v)) return new ArgoVar(`sprig.untilStep(0, len(${this.slicedList(v)}), 1)`);
     if (v instanceof ArgoVar || v instanceof StepOutputParameter || v instanceof InputParameter || typeof v === "string") {
-      const term = typeof v === "string" ? `(${conditionText(v)})` : exprOf(v);
+      const term = typeof v === "string" ? `(${conditionText(v)})` : v instanceof StepOutputParameter ? this.outputTerm(v) : exprOf(v);
       return new ArgoVar(`sprig.untilStep(0, len(jsonpath(${term}, '$')), 1)`);
     }
     return this.fail(`the sliced input parameter ${name} is not a list`, { ...ctx, parameter: name });
@@ -1059,8 +1108,11 @@ class Renderer {
   private itemCount(s: Step, ctx: ErrorContext): string {
     // A reference or an expression as an expr-lang term; a `{{...}}` text as the variables it names.
     const term = (x: unknown) => (typeof x === "string" ? `(${conditionText(x)})` : exprOf(x));
+    // A fan-out's output (none when it ran no items) is counted as the list its text is.
+    const template = this.templateOf(s);
+    if (s.with_param instanceof StepOutputParameter && this.mayRunNoItems(s.with_param.step as Step) && !this.isSliced(s.with_param) && !(template instanceof TsOPTemplate && template.slices?.group_size)) return this.tag(`len(jsonpath(${this.outputTerm(s.with_param)}, '$'))`, ctx);
     // As many as the step's withParam has: a list counted here, an expression or a reference counted by Argo.
-    const items = this.items(s, this.templateOf(s), ctx);
+    const items = this.items(s, template, ctx);
     if (items !== undefined) {
       const e = /^\{\{=([\s\S]*)\}\}$/.exec(items);
       if (e) return this.tag(`len(${e[1]})`, ctx);

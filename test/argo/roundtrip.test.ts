@@ -255,6 +255,13 @@ describe("other workflows exported and run back", () => {
       expect(r.argo!.steps.get("plain")?.phase).toBe("Succeeded");
     }));
 
+  it("fan-outs over a list a step made empty: success checks pass over no items, and the steps that read the loops' outputs get [] both ways (Argo has none of them, `?? '[]'` gives them), in a DAG and in a Steps template", () =>
+    fixtureRoundTrip("empty-fanouts.ts", (r) => {
+      expect([r.direct!.phase, r.argo!.phase]).toEqual(["Succeeded", "Succeeded"]);
+      for (const step of ["reads", "nested/safter"]) expect(r.argo!.steps.get(step)?.outputs.o, step).toBe("got []");
+      expect(phasesOf(r.argo!)).toMatchObject({ "fan-check-success-ratio": "Succeeded", "nested/sfan-check-num-success": "Succeeded" });
+    }));
+
   it("a fan-out's numeric outputs summed by a TS OP: Argo gathers a loop's outputs as their texts, which the exported pod reads back as the list the OP takes", () =>
     fixtureRoundTrip("fanout-sum.ts", (r) => {
       expect([r.direct!.phase, r.argo!.phase]).toEqual(["Succeeded", "Succeeded"]);

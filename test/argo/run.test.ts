@@ -1594,6 +1594,34 @@ describe("Argo's docs, as Argo runs them", () => {
     expect([node(wf, "use").outputs?.result, node(wf, "use-again").outputs?.result]).toEqual(["global", "again"]);
   });
 
+  it("a loop over no items is a skipped producer (§4.3), as Argo finds its Skipped node by the step's name: its outputs are their defaults, else absent (`??` takes over; a plain reference fails its node)", async () => {
+    const wf = Workflow.from_yaml(manifest("docs-empty-loop-")`
+  entrypoint: main
+  templates:
+  - name: main
+    steps:
+    - - {name: fan, template: sq, withParam: "[]", arguments: {parameters: [{name: v, value: "{{item}}"}]}}
+    - - {name: dflt, template: show, arguments: {parameters: [{name: v, value: "{{steps.fan.outputs.parameters.tag}}"}]}}
+      - {name: fallback, template: show, arguments: {parameters: [{name: v, value: "{{=steps.fan.outputs.parameters.o ?? 'none'}}"}]}}
+      - {name: plain, template: show, arguments: {parameters: [{name: v, value: "{{steps.fan.outputs.parameters.o}}"}]}}
+  - name: sq
+    inputs: {parameters: [{name: v}]}
+    container: {image: alpine, command: [sh, -c, "echo {{inputs.parameters.v}} > /tmp/o"]}
+    outputs:
+      parameters:
+      - {name: o, valueFrom: {path: /tmp/o}}
+      - {name: tag, valueFrom: {path: /tmp/tag, default: "0"}}
+  - name: show
+    inputs: {parameters: [{name: v}]}
+    container: {image: alpine, command: [echo, "{{inputs.parameters.v}}"]}
+`);
+    const r = await wf.submit();
+    expect(r.phase).toBe("Failed");
+    expect(node(wf, "fan")).toMatchObject({ phase: "Skipped", message: "Skipped, empty params" });
+    expect([node(wf, "dflt").outputs?.result, node(wf, "fallback").outputs?.result]).toEqual(["0", "none"]);
+    expect(node(wf, "plain")).toMatchObject({ phase: "Error", message: expect.stringContaining("absent optional") });
+  });
+
   it("names a node by its template's display-name annotation, and a failed loop item in its group's message", async () => {
     const wf = Workflow.from_yaml(manifest("docs-names-")`
   entrypoint: main
