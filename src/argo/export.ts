@@ -124,6 +124,23 @@ function slicedInit(a: StepOutputArtifact): Step | undefined {
   return init && a.name in init.template.outputs.artifacts ? init : undefined;
 }
 
+/**
+ * A `when`'s references to outputs of `tasks` (which may fail or be skipped), each made an expression that
+ * gives '0' where the output is not there. Argo resolves a DAG task's `when` before evaluating any of it
+ * (dag.go resolveDependencyReferences, strictly): a reference to an output a failed task did not write
+ * would requeue the task forever, though the gate beside it (`"{{tasks.a.status}}" == "Succeeded"`)
+ * makes the `when` false whatever the value. '0' reads as a number and, quoted, as a string.
+ */
+function guardOutputs(when: string, tasks: ReadonlySet<string>): string {
+  if (!tasks.size) return when;
+  const plain = (n: string) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(n);
+  const member = (n: string) => (plain(n) ? `.${n}` : `['${n}']`);
+  const optional = (n: string) => (plain(n) ? `?.${n}` : `?.['${n}']`);
+  return when.replace(/\{\{\s*tasks\.([\w-]+)\.outputs\.(?:parameters\.([\w-]+)|(result))\s*\}\}/g, (whole, task: string, param?: string) =>
+    tasks.has(task) ? `{{=tasks${member(task)}?.outputs${param === undefined ? "?.result" : `?.parameters${optional(param)}`} ?? '0'}}` : whole,
+  );
+}
+
 /** A DAG task's wait for another: `any` after whatever it ended with (a success check's), `reads` its values. */
 interface Edge {
   name: string;
@@ -874,7 +891,9 @@ class Renderer {
           parts.push(ok.length > 1 ? `(${ok.join(" || ")})` : ok[0]!);
         }
       }
-      const own = body.when === undefined ? [] : [parts.length ? `(${String(body.when)})` : String(body.when)];
+      const gatedBy = new Set(edges.get(byName.get(name)!)!.filter((e) => gating.has(e.name)).map((e) => e.name));
+      const ownText = body.when === undefined ? undefined : guardOutputs(String(body.when), gatedBy);
+      const own = ownText === undefined ? [] : [parts.length ? `(${ownText})` : ownText];
       const when = [...own, ...parts].join(" && ") || undefined;
       finals.set(name, when);
       return when;

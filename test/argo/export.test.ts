@@ -485,8 +485,11 @@ describe("rendering, as dflow's convert_to_argo", () => {
     const h = new Task({ name: "h", template: shell("t"), parameters: { x: g.outputs.parameters.y } });
     const loop = new Task({ name: "loop", template: fails, parameters: { x: "{{item}}" }, with_param: [1, 2], continue_on_failed: true });
     const next = new Task({ name: "next", template: shell("t"), parameters: { x: loop.outputs.parameters.y } });
+    // A `when` reading what may-fail may not write, and what a writes (a never fails: read as it is).
+    const mayFail = new Task({ name: "may-fail", template: shell("t", { outputs: new Outputs({ parameters: { "out-y": new OutputParameter({ value_from_path: "/tmp/y" }) } }) }), parameters: { x: "1" }, continue_on_failed: true });
+    const reads = new Task({ name: "reads", template: shell("t"), parameters: { x: "1" }, when: `${mayFail.outputs.parameters["out-y"]} > 1 && "${a.outputs.parameters.y}" != ""` });
     const dag = new DAG({ name: "d" });
-    dag.add([a, b, c, f, g, h, loop, next]);
+    dag.add([a, b, c, f, g, h, loop, next, mayFail, reads]);
     const d = new Workflow({ name: "continues", dag }).to_dict() as Obj;
     expectValid(d);
     const tasks = Object.fromEntries((tmpl(d, "d").dag.tasks as Obj[]).map((t) => [t.name, t]));
@@ -498,6 +501,8 @@ describe("rendering, as dflow's convert_to_argo", () => {
     // Argo runs g after f failed (f's continueOn admits f.Failed), `dflow run` does not, nor h after it.
     expect(tasks.g).toMatchObject({ dependencies: ["f"], when: '(1 == 1) && "{{tasks.f.status}}" == "Succeeded"' });
     expect(tasks.h).toMatchObject({ dependencies: ["g"], when: '"{{tasks.g.status}}" == "Succeeded"' });
+    // Argo resolves the whole `when` first: an output may-fail did not write would requeue reads forever.
+    expect(tasks.reads!.when).toBe(`({{=tasks['may-fail']?.outputs?.parameters?.['out-y'] ?? '0'}} > 1 && "{{tasks.a.outputs.parameters.y}}" != "") && "{{tasks.may-fail.status}}" == "Succeeded"`);
     // A fan-out that continues on failure succeeds as a group, on Argo as in `dflow run`.
     expect(tasks.next).toMatchObject({ dependencies: ["loop"] });
     expect(tasks.next).not.toHaveProperty("when");

@@ -243,6 +243,10 @@ describe("other workflows exported and run back", () => {
       expect(phases).not.toHaveProperty("h");
       expect(phases).toMatchObject({ gate: "Succeeded", "gloop[0]": "Failed", "gloop[1]": "Succeeded", gnext: "Succeeded" });
       expect(phases).not.toHaveProperty("offnext");
+      // A `when` reading an output its failed task did not write: guarded, else Argo requeues the task forever.
+      expect(phases).not.toHaveProperty("fwhen");
+      expect(phases).toMatchObject({ gwhen: "Succeeded" });
+      expect(fs.readFileSync(path.join(cwd, "wf.yaml"), "utf8")).toContain(`when: ("{{=tasks.f?.outputs?.parameters?.out ?? '0'}}" == "ok 0") && "{{tasks.f.status}}" == "Succeeded"`);
       // next ran with the values of loop's items that succeeded.
       expect(r.direct!.steps.get("next")?.outputs.out).toBe("ok 2");
     }));
