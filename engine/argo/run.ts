@@ -239,6 +239,16 @@ function repositoryKeys(prefix: string): string[] {
     .sort();
 }
 
+/**
+ * A DAG task's reference to a task's output that is not there: Argo's controller resolves a DAG task
+ * strictly and requeues it until the reference resolves (dag.go resolveDependencyReferences), which it
+ * never will, so the workflow stays Running there. Here the task ends in Error, and says so.
+ */
+function unresolvedInDag(message: string, vars: Vars): string {
+  if (vars.get("__kind") !== "tasks" || !/^unable to resolve: \{\{(tasks|steps)\./.test(message)) return message;
+  return `${message} (on Argo the controller would wait for it, the workflow Running until stopped)`;
+}
+
 class Run {
   readonly store: NodeStore;
   readonly globals: Vars = new Map();
@@ -1585,7 +1595,7 @@ class Run {
       // A step whose own `when` is false tolerates what its body cannot resolve.
       if (e instanceof TagError && step.when !== undefined && this.whenQuietly(step, vars) === false) return this.skipped(name, display, parent, callee.template, `when '${str(step.when)}' evaluated false`);
       const node = this.store.create({ name, displayName: display, type: "Skipped", phase: "Error" }, parent);
-      this.fail(node, "Error", (e as Error).message);
+      this.fail(node, "Error", unresolvedInDag((e as Error).message, vars));
       return { node, phase: "Error", outputs: emptyOutputs() };
     }
     if (items === null) return this.runOne(step, name, display, parent, vars, callee, g);
@@ -1638,7 +1648,7 @@ class Run {
       args = this.arguments(step, vars);
     } catch (e) {
       const node = this.store.create({ name, displayName: display, type: "Skipped", templateName: callee.template.name, phase: "Error" }, parent);
-      this.fail(node, "Error", (e as Error).message);
+      this.fail(node, "Error", unresolvedInDag((e as Error).message, vars));
       return { node, phase: "Error", outputs: emptyOutputs() };
     }
     const hooks = asObj(step.hooks);

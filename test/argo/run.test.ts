@@ -1622,6 +1622,24 @@ describe("Argo's docs, as Argo runs them", () => {
     expect(node(wf, "plain")).toMatchObject({ phase: "Error", message: expect.stringContaining("absent optional") });
   });
 
+  it("a DAG task whose `when` reads an output its failed dependency did not write ends in Error, saying that Argo's controller would requeue it forever", async () => {
+    const wf = Workflow.from_yaml(manifest("docs-requeue-")`
+  entrypoint: main
+  templates:
+  - name: main
+    dag:
+      tasks:
+      - {name: a, template: bad, continueOn: {failed: true}}
+      - {name: b, template: echo, dependencies: [a], when: "{{tasks.a.outputs.parameters.x}} == 1"}
+  - name: bad
+    container: {image: alpine, command: [sh, -c, "exit 1"]}
+    outputs: {parameters: [{name: x, valueFrom: {path: /tmp/x}}]}
+  - {name: echo, container: {image: alpine, command: [echo, hi]}}
+`);
+    expect((await wf.submit()).phase).toBe("Error");
+    expect(node(wf, "b")).toMatchObject({ phase: "Error", message: "unable to resolve: {{tasks.a.outputs.parameters.x}} (on Argo the controller would wait for it, the workflow Running until stopped)" });
+  });
+
   it("names a node by its template's display-name annotation, and a failed loop item in its group's message", async () => {
     const wf = Workflow.from_yaml(manifest("docs-names-")`
   entrypoint: main
