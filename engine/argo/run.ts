@@ -240,12 +240,13 @@ function repositoryKeys(prefix: string): string[] {
 }
 
 /**
- * A DAG task's reference to a task's output that is not there: Argo's controller resolves a DAG task
- * strictly and requeues it until the reference resolves (dag.go resolveDependencyReferences), which it
- * never will, so the workflow stays Running there. Here the task ends in Error, and says so.
+ * A step's or task's reference to another's variable that is not there (an output its failed
+ * producer did not write): Argo's controller resolves a step or task strictly and requeues it until
+ * the reference resolves (steps.go, dag.go: ReplaceStrictAny), which it never will, so the workflow
+ * stays Running there. Here the node ends in Error, and says so.
  */
-function unresolvedInDag(message: string, vars: Vars): string {
-  if (vars.get("__kind") !== "tasks" || !/^unable to resolve: \{\{(tasks|steps)\./.test(message)) return message;
+function requeuedOnArgo(message: string): string {
+  if (!/^(unable to resolve: \{\{(tasks|steps)\.|failed to evaluate expression: (tasks|steps)\.\S* is missing$)/.test(message)) return message;
   return `${message} (on Argo the controller would wait for it, the workflow Running until stopped)`;
 }
 
@@ -1457,8 +1458,11 @@ class Run {
     return out;
   }
 
-  /** A step or task's arguments, substituted (an absent sole reference is dropped, so the input's default applies). */
-  private arguments(step: Obj, vars: Vars, lenient = false): Args {
+  /**
+   * A step or task's arguments, substituted (an absent sole reference is dropped, so the input's
+   * default applies); `strict` as a step or task is resolved (a hook's or the workflow's are not).
+   */
+  private arguments(step: Obj, vars: Vars, lenient = false, strict = false): Args {
     const a = asObj(step.arguments);
     const parameters = new Map<string, string | undefined>();
     for (const p of asList(a.parameters)) {
@@ -1482,7 +1486,7 @@ class Run {
         continue;
       }
       try {
-        parameters.set(name, substitute(raw, vars, !lenient));
+        parameters.set(name, substitute(raw, vars, lenient ? false : strict ? "strict" : true));
       } catch (e) {
         throw new TagError(`arguments.parameters.${name}: ${(e as Error).message}`);
       }
@@ -1513,9 +1517,9 @@ class Run {
 
   /** Loop items of a step/task (§8), or null when it has no loop. */
   private items(step: Obj, vars: Vars): unknown[] | null {
-    if (step.withItems !== undefined) return substituteDeep(step.withItems as unknown[], vars, [], true);
+    if (step.withItems !== undefined) return substituteDeep(step.withItems as unknown[], vars, [], "strict");
     if (step.withParam !== undefined) {
-      const text = substitute(str(step.withParam), vars, true);
+      const text = substitute(str(step.withParam), vars, "strict");
       let v: unknown;
       try {
         v = JSON.parse(text);
@@ -1526,7 +1530,7 @@ class Run {
       return v;
     }
     if (step.withSequence !== undefined) {
-      const s = asObj(substituteDeep(step.withSequence, vars, [], true));
+      const s = asObj(substituteDeep(step.withSequence, vars, [], "strict"));
       const fmt = s.format !== undefined ? str(s.format) : undefined;
       let start: number;
       let end: number;
@@ -1564,7 +1568,7 @@ class Run {
   /** `when` (§6): substituted, then govaluate. An unparsable `when` is an error. */
   private when(step: Obj, vars: Vars): boolean {
     if (step.when === undefined || str(step.when).trim() === "") return true;
-    const text = substitute(str(step.when), vars, true);
+    const text = substitute(str(step.when), vars, "strict");
     try {
       return evaluateWhen(text, { dflowTokens: false });
     } catch (e) {
@@ -1595,7 +1599,7 @@ class Run {
       // A step whose own `when` is false tolerates what its body cannot resolve.
       if (e instanceof TagError && step.when !== undefined && this.whenQuietly(step, vars) === false) return this.skipped(name, display, parent, callee.template, `when '${str(step.when)}' evaluated false`);
       const node = this.store.create({ name, displayName: display, type: "Skipped", phase: "Error" }, parent);
-      this.fail(node, "Error", unresolvedInDag((e as Error).message, vars));
+      this.fail(node, "Error", requeuedOnArgo((e as Error).message));
       return { node, phase: "Error", outputs: emptyOutputs() };
     }
     if (items === null) return this.runOne(step, name, display, parent, vars, callee, g);
@@ -1645,10 +1649,10 @@ class Run {
     try {
       run = this.when(step, vars);
       if (!run) return this.skipped(name, display, parent, callee.template, `when '${substitute(str(step.when), vars)}' evaluated false`);
-      args = this.arguments(step, vars);
+      args = this.arguments(step, vars, false, true);
     } catch (e) {
       const node = this.store.create({ name, displayName: display, type: "Skipped", templateName: callee.template.name, phase: "Error" }, parent);
-      this.fail(node, "Error", unresolvedInDag((e as Error).message, vars));
+      this.fail(node, "Error", requeuedOnArgo((e as Error).message));
       return { node, phase: "Error", outputs: emptyOutputs() };
     }
     const hooks = asObj(step.hooks);

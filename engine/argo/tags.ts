@@ -3,7 +3,7 @@
 // same variables turned into nested maps. Substitution happens in stages: a
 // tag whose variable is not known yet is left as it is for a later stage;
 // at the last stage (`final`) an unknown or absent value is an error.
-import { evaluate } from "../expr/index.js";
+import { evaluate, parseExpr, type Node } from "../expr/index.js";
 import { toJsonText } from "../expr/evaluate.js";
 import { GoDuration, GoTime, durationString, timeString } from "../expr/time.js";
 
@@ -83,28 +83,98 @@ export function hasTags(text: string): boolean {
 }
 
 /**
+ * The variables an expression names that Argo's strict resolution of a step or task requires and
+ * `env` lacks: member paths and names under `steps` and `tasks`, but those left of a `??` or behind a
+ * `?.` (util/template/expression_template.go getIdentifiers, missingVarsInEnv). A name present with
+ * an absent value (a skipped producer's output) counts as present.
+ */
+export function missingStrict(src: string, env: Record<string, unknown>): string[] {
+  let root: Node;
+  try {
+    root = parseExpr(src);
+  } catch {
+    return []; // evaluation reports it
+  }
+  const guarded = new Set<Node>();
+  const markMembers = (n: Node) => walk(n, (m) => void (m.kind === "member" && guarded.add(m)));
+  walk(root, (n) => {
+    if (n.kind === "binary" && n.op === "??") markMembers(n.left);
+    if (n.kind === "member" && n.optional && n.object.kind === "member") guarded.add(n.object);
+  });
+  const ids = new Set<string>();
+  walk(root, (n) => {
+    if (n.kind === "ident") ids.add(n.name);
+    if (n.kind === "member" && !guarded.has(n)) {
+      const p = memberPath(n);
+      if (p) ids.add(p);
+    }
+  });
+  const present = (id: string) => {
+    let at: unknown = env;
+    for (const part of id.split(".")) {
+      if (at === null || typeof at !== "object" || !Object.prototype.hasOwnProperty.call(at, part)) return false;
+      at = (at as Record<string, unknown>)[part];
+    }
+    return true;
+  };
+  return [...ids].filter((id) => /^(steps|tasks)(\.|$)/.test(id) && !present(id));
+}
+
+/** `a.b['c']` as "a.b.c": a chain of string properties, none optional, from a name. */
+function memberPath(n: Node): string | undefined {
+  const parts: string[] = [];
+  let at: Node = n;
+  while (at.kind === "member") {
+    if (at.optional || at.property.kind !== "literal" || typeof at.property.value !== "string") return undefined;
+    parts.unshift(at.property.value);
+    at = at.object;
+  }
+  return at.kind === "ident" ? [at.name, ...parts].join(".") : undefined;
+}
+
+/** Every node of an expression, each visited after its children. */
+function walk(n: Node, visit: (n: Node) => void): void {
+  const isNode = (x: unknown): x is Node => x !== null && typeof x === "object" && "kind" in x;
+  for (const v of Object.values(n)) {
+    for (const x of Array.isArray(v) ? v : [v]) {
+      if (isNode(x)) walk(x, visit);
+      // A map literal's entries: { key, value }.
+      else if (x !== null && typeof x === "object") for (const y of Object.values(x as object)) if (isNode(y)) walk(y, visit);
+    }
+  }
+  visit(n);
+}
+
+/**
  * Replace the tags of `text` that `vars` can resolve. With `final`, an
  * unresolvable tag throws TagError; otherwise it is left for a later stage.
  * `"pod"` is final for `{{name}}` tags but leaves an expression that fails or
  * is nil as it is, as Argo does when it fills in a pod's template
  * (SubstituteParams allows unresolved): dflow's scripts rely on it, with
  * `'{{=inputs.parameters.dflow_key}}'` kept when the step has no key.
+ * `"strict"` is final as a step or task is resolved: an expression that names a step's or task's
+ * variable that is not there fails, as Argo's ReplaceStrictAny fails it (missingStrict).
  */
-export function substitute(text: string, vars: Vars, final: boolean | "pod" = false): string {
+export function substitute(text: string, vars: Vars, final: boolean | "pod" | "strict" = false): string {
   if (!text.includes("{{")) return text;
   let env: Record<string, unknown> | undefined;
+  const last = final === true || final === "strict";
   return text.replace(TAG, (whole, inner: string) => {
     if (inner.startsWith("=")) {
       const src = inner.slice(1).replace(/\\"/g, '"');
+      if (final === "strict") {
+        const missing = missingStrict(src, (env ??= exprEnv(vars)));
+        if (missing.length) throw new TagError(`failed to evaluate expression: ${missing[0]} is missing`);
+      }
       let v: unknown;
       try {
         v = evaluate(src, (env ??= exprEnv(vars)));
       } catch (e) {
-        if (final === true) throw new TagError(`failed to evaluate expression ${JSON.stringify(src.trim())}: ${(e as Error).message}`);
+        if (last) throw new TagError(`failed to evaluate expression ${JSON.stringify(src.trim())}: ${(e as Error).message}`);
         return whole;
       }
       if (v === null || v === undefined) {
-        if (final === true) throw new TagError(`expression ${JSON.stringify(src.trim())} evaluated to nil (absent optional value?)`);
+        if (last) throw new TagError(`expression ${JSON.stringify(src.trim())} evaluated to nil (absent optional value?)`);
         return whole;
       }
       return typeof v === "string" ? v : toJsonText(v);
@@ -126,7 +196,7 @@ export function substitute(text: string, vars: Vars, final: boolean | "pod" = fa
 }
 
 /** Substitute every string in a JSON-like value; subtrees under `skip` keys are left alone. */
-export function substituteDeep<T>(v: T, vars: Vars, skip: readonly string[] = [], final: boolean | "pod" = false): T {
+export function substituteDeep<T>(v: T, vars: Vars, skip: readonly string[] = [], final: boolean | "pod" | "strict" = false): T {
   if (typeof v === "string") return substitute(v, vars, final) as T;
   if (Array.isArray(v)) return v.map((x) => substituteDeep(x, vars, skip, final)) as T;
   if (v && typeof v === "object") {

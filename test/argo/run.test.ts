@@ -1622,7 +1622,7 @@ describe("Argo's docs, as Argo runs them", () => {
     expect(node(wf, "plain")).toMatchObject({ phase: "Error", message: expect.stringContaining("absent optional") });
   });
 
-  it("a DAG task whose `when` reads an output its failed dependency did not write ends in Error, saying that Argo's controller would requeue it forever", async () => {
+  it("a DAG task whose `when` reads an output its failed dependency did not write ends in Error, saying that Argo's controller would requeue it forever (a plain reference, or one in an expression not guarded by `??` or `?.`)", async () => {
     const wf = Workflow.from_yaml(manifest("docs-requeue-")`
   entrypoint: main
   templates:
@@ -1631,13 +1631,20 @@ describe("Argo's docs, as Argo runs them", () => {
       tasks:
       - {name: a, template: bad, continueOn: {failed: true}}
       - {name: b, template: echo, dependencies: [a], when: "{{tasks.a.outputs.parameters.x}} == 1"}
+      - {name: c, template: echo, dependencies: [a], when: "{{=tasks.a.outputs.parameters.x == '1'}}"}
+      - {name: d, template: echo, dependencies: [a], when: "{{=(tasks.a?.outputs?.parameters?.x ?? '0') == '1'}}"}
+      - {name: e, template: echo, dependencies: [a], when: "{{=tasks.a.status == 'Failed'}}"}
   - name: bad
     container: {image: alpine, command: [sh, -c, "exit 1"]}
     outputs: {parameters: [{name: x, valueFrom: {path: /tmp/x}}]}
   - {name: echo, container: {image: alpine, command: [echo, hi]}}
 `);
     expect((await wf.submit()).phase).toBe("Error");
-    expect(node(wf, "b")).toMatchObject({ phase: "Error", message: "unable to resolve: {{tasks.a.outputs.parameters.x}} (on Argo the controller would wait for it, the workflow Running until stopped)" });
+    const requeued = " (on Argo the controller would wait for it, the workflow Running until stopped)";
+    expect(node(wf, "b")).toMatchObject({ phase: "Error", message: `unable to resolve: {{tasks.a.outputs.parameters.x}}${requeued}` });
+    // Argo names the first variable of the path that is not there (getIdentifiers visits the shortest first).
+    expect(node(wf, "c")).toMatchObject({ phase: "Error", message: `failed to evaluate expression: tasks.a.outputs.parameters is missing${requeued}` });
+    expect([node(wf, "d").phase, node(wf, "e").phase]).toEqual(["Skipped", "Succeeded"]);
   });
 
   it("names a node by its template's display-name annotation, and a failed loop item in its group's message", async () => {
