@@ -657,8 +657,11 @@ class Renderer {
     const common = { globalName: p.global_name, description: typeDescription(p.type) };
     if (p.value_from_path) return compact({ name: p.name, valueFrom: compact({ path: p.value_from_path, default: dflt }), ...common });
     if (p.value_from_parameter !== undefined && p.value_from_parameter !== null) {
+      // A fan-out's outputs are absent when it ran no items (outputRef): the default gives `dflow run`'s [].
+      const src = p.value_from_parameter;
+      const empty = dflt === undefined && src instanceof StepOutputParameter && this.mayRunNoItems(src.step as Step) ? "[]" : undefined;
       // dflow strips the braces "to avoid double rendering".
-      return compact({ name: p.name, valueFrom: compact({ parameter: String(p.value_from_parameter).replace(/\{\{|\}\}/g, ""), default: dflt }), ...common });
+      return compact({ name: p.name, valueFrom: compact({ parameter: String(src).replace(/\{\{|\}\}/g, ""), default: dflt ?? empty }), ...common });
     }
     if (p.value_from_expression !== undefined && p.value_from_expression !== null) {
       const e = p.value_from_expression instanceof ArgoVar ? p.value_from_expression.expr : String(p.value_from_expression);
