@@ -246,7 +246,7 @@ function repositoryKeys(prefix: string): string[] {
  * stays Running there. Here the node ends in Error, and says so.
  */
 function requeuedOnArgo(message: string): string {
-  if (!/^(unable to resolve: \{\{(tasks|steps)\.|failed to evaluate expression: (tasks|steps)\.\S* is missing$)/.test(message)) return message;
+  if (!/^(arguments\.\S+: )?(unable to resolve: \{\{(tasks|steps)\.|failed to evaluate expression: (tasks|steps)\.\S* is missing$)/.test(message)) return message;
   return `${message} (on Argo the controller would wait for it, the workflow Running until stopped)`;
 }
 

@@ -1634,6 +1634,10 @@ describe("Argo's docs, as Argo runs them", () => {
       - {name: c, template: echo, dependencies: [a], when: "{{=tasks.a.outputs.parameters.x == '1'}}"}
       - {name: d, template: echo, dependencies: [a], when: "{{=(tasks.a?.outputs?.parameters?.x ?? '0') == '1'}}"}
       - {name: e, template: echo, dependencies: [a], when: "{{=tasks.a.status == 'Failed'}}"}
+      - {name: f, template: show, dependencies: [a], arguments: {parameters: [{name: v, value: "{{tasks.a.outputs.parameters.x}}"}]}}
+  - name: show
+    inputs: {parameters: [{name: v}]}
+    container: {image: alpine, command: [echo, "{{inputs.parameters.v}}"]}
   - name: bad
     container: {image: alpine, command: [sh, -c, "exit 1"]}
     outputs: {parameters: [{name: x, valueFrom: {path: /tmp/x}}]}
@@ -1645,6 +1649,7 @@ describe("Argo's docs, as Argo runs them", () => {
     // Argo names the first variable of the path that is not there (getIdentifiers visits the shortest first).
     expect(node(wf, "c")).toMatchObject({ phase: "Error", message: `failed to evaluate expression: tasks.a.outputs.parameters is missing${requeued}` });
     expect([node(wf, "d").phase, node(wf, "e").phase]).toEqual(["Skipped", "Succeeded"]);
+    expect(node(wf, "f")).toMatchObject({ phase: "Error", message: `arguments.parameters.v: unable to resolve: {{tasks.a.outputs.parameters.x}}${requeued}` });
   });
 
   it("names a node by its template's display-name annotation, and a failed loop item in its group's message", async () => {
