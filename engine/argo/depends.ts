@@ -130,31 +130,33 @@ export function evaluateDepends(expr: string, tasks: Map<string, TaskSpec>, stat
  * leaf's phase is Failed/Error without a matching continueOn.
  */
 export function dagPhase(leaves: string[], deps: Map<string, string[]>, tasks: Map<string, TaskSpec>, states: Map<string, TaskState>): { phase: NodePhase; culprit?: string } {
-  const memo = new Map<string, NodePhase>();
-  const effective = (name: string): NodePhase => {
+  // A task's phase, and the task it comes from: its own, or an omitted task's parents' (Failed or Error first).
+  const memo = new Map<string, { p: NodePhase; from: string }>();
+  const effective = (name: string): { p: NodePhase; from: string } => {
     const known = memo.get(name);
     if (known) return known;
     const s = states.get(name);
-    let p: NodePhase;
-    if (s && s.phase !== "Omitted" && s.phase !== "Pending") p = s.phase;
+    let e: { p: NodePhase; from: string };
+    if (s && s.phase !== "Omitted" && s.phase !== "Pending") e = { p: s.phase, from: name };
     else {
       const ps = (deps.get(name) ?? []).map(effective);
-      p = ps.includes("Error") ? "Error" : ps.includes("Failed") ? "Failed" : "Succeeded";
+      e = ps.find((x) => x.p === "Error") ?? ps.find((x) => x.p === "Failed") ?? { p: "Succeeded", from: name };
     }
-    memo.set(name, p);
-    return p;
+    memo.set(name, e);
+    return e;
   };
   let result: NodePhase = "Succeeded";
   let culprit: string | undefined;
   for (const leaf of leaves) {
-    const p = effective(leaf);
+    const { p, from } = effective(leaf);
     const co = tasks.get(leaf)?.continueOn ?? {};
     const ran = states.get(leaf);
     const excused = ran && ran.phase === p && ((p === "Failed" && co.failed) || (p === "Error" && co.error));
     if ((p === "Failed" || p === "Error") && !excused) {
       if (result !== "Error") {
         result = p;
-        culprit = leaf;
+        // The task that failed, not the omitted one after it that carries its phase.
+        culprit = from;
       }
     }
   }

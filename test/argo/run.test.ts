@@ -1675,6 +1675,24 @@ describe("Argo's docs, as Argo runs them", () => {
     expect(group.message).toBe(`child '${nodes.find((n) => n.displayName === "loop(1:1)")!.name}' failed`);
   });
 
+  it("says which task failed a DAG, not the omitted leaf after it that takes its phase", async () => {
+    const wf = Workflow.from_yaml(manifest("docs-dag-msg-")`
+  entrypoint: main
+  templates:
+  - name: main
+    dag:
+      tasks:
+      - {name: a, template: fail}
+      - {name: b, template: ok, depends: a}
+      - {name: c, template: ok, depends: b}
+  - {name: fail, container: {image: alpine, command: [sh, -c, "exit 3"]}}
+  - {name: ok, container: {image: alpine, command: [echo, hi]}}
+`);
+    const r = await wf.submit();
+    expect(r.phase).toBe("Failed");
+    expect(wf.status()!.message).toBe(`child '${r.id}.a' failed`);
+  });
+
   it("refuses at submit what Argo's validation refuses: an argument without a value, an invalid task result, a template without a type, a field of the wrong kind", () => {
     const args = manifest("docs-args-")`
   entrypoint: main
