@@ -21,6 +21,20 @@ export interface ArgoStatus {
   annotations: Record<string, string>;
 }
 
+/**
+ * An Argo run's own phase (its workflow directory's `status` holds dflow's two, Succeeded and
+ * Failed, where Argo also has Error); null when it is not an Argo run, or has none yet.
+ */
+export function readArgoPhase(wfdir: string): string | null {
+  const rec = readTextOrSync(path.join(wfdir, WORKFLOW_FILE), null);
+  if (rec === null) return null;
+  try {
+    return (JSON.parse(rec) as WorkflowRecord).phase ?? null;
+  } catch {
+    return null;
+  }
+}
+
 /** Read a run's Argo status from its workflow directory; null when it is not an Argo run. */
 export function readArgoStatus(wfdir: string): ArgoStatus | null {
   const rec = readTextOrSync(path.join(wfdir, WORKFLOW_FILE), null);

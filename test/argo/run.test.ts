@@ -1271,6 +1271,16 @@ describe("dflow run wf.yaml", () => {
     expect(failed.exitCode).toBe(1);
     expect(failed.stderr).toMatch(/workflow exit-1-\w{5} Failed: Error \(exit code 1\)/);
 
+    // A run that ends in Error is listed and shown as Error, Argo's phase (dflow's `status` file has Failed only).
+    fs.writeFileSync(path.join(cwd, "error.yaml"), "apiVersion: argoproj.io/v1alpha1\nkind: Workflow\nmetadata: {generateName: errs-}\nspec:\n  entrypoint: main\n  templates:\n  - name: main\n    outputs: {parameters: [{name: x, valueFrom: {path: /tmp/missing.txt}}]}\n    container: {image: alpine, command: [echo, no output file]}\n");
+    const errored = await execa(process.execPath, [cli, "run", "error.yaml"], { cwd, reject: false, all: true });
+    expect(errored.exitCode).toBe(1);
+    const errId = /ID: (\S+)\)/.exec(errored.all)![1]!;
+    const listed = await execa(process.execPath, [cli, "list"], { cwd, reject: false, all: true });
+    expect(listed.all.split("\n").find((l) => l.startsWith(errId))).toMatch(new RegExp(`^${errId}\\s+Error\\s`));
+    const shown = await execa(process.execPath, [cli, "get", errId], { cwd, reject: false, all: true });
+    expect(shown.all).toMatch(/^Status:\s+Error$/m);
+
     // JSON, as `argo submit` takes it too (dflow's Python client keeps its manifests so).
     fs.writeFileSync(path.join(cwd, "wf.json"), JSON.stringify({ apiVersion: "argoproj.io/v1alpha1", kind: "Workflow", metadata: { generateName: "json-" }, spec: { entrypoint: "main", templates: [{ name: "main", container: { image: "alpine", command: ["echo", "from json"] } }] } }));
     const json = await execa(process.execPath, [cli, "run", "wf.json"], { cwd, reject: false, all: true });
