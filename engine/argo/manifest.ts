@@ -155,7 +155,13 @@ export function parseManifests(text: string, source: string, opts: { shapes?: bo
   if (!Array.isArray(docs)) throw new ArgoSpecError(`${source}: not a YAML stream`);
   const out: Obj[] = [];
   for (const d of docs) {
-    if (d.errors.length) throw new ArgoSpecError(`${source}: invalid YAML: ${d.errors[0].message.split("\n")[0]}`);
+    if (d.errors.length) {
+      // yaml's message ends "at line L, column C:" before a snippet of several lines: the line itself instead.
+      const e = d.errors[0];
+      const line = e.linePos?.[0].line;
+      const text1 = line === undefined ? undefined : lenient(text).split("\n")[line - 1]?.trim();
+      throw new ArgoSpecError(`${source}: invalid YAML: ${e.message.split("\n")[0].replace(/:$/, "")}${text1 ? ` (${JSON.stringify(text1)})` : ""}`);
+    }
     namesReadAsBooleans(d, text, source);
     const v = d.toJS({ maxAliasCount: 1000 }) as unknown;
     if (v === null || v === undefined) continue;
