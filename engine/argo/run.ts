@@ -819,14 +819,17 @@ class Run {
       const sandbox = new Sandbox(path.join(dir, "root"), declared, this.shimDir, binds);
       const cwd = str(c.workingDir) || "/";
       const hostCwd = sandbox.prepare(cwd);
-      sandbox.willIsolate(declared, cwd);
+      // The texts the pod's programs are given: a path under /tmp or /mnt in them gives it a namespace too.
+      const texts = [c.command, c.args, asObj(spec.script).source, asList(c.env).map((e) => e.value)].flat().filter((x): x is string => typeof x === "string");
+      sandbox.willIsolate(declared, cwd, texts);
       mountConfigMaps(spec, { spec: volumes, configMaps: this.wf.configMaps }, (p) => sandbox.host(p));
       await this.placeInputs(spec, sandbox, inArts);
       const argv = this.argv(spec, c, sandbox, dir);
       const env = this.env(c, sandbox, dir);
-      const isolation = sandbox.isolate(declared, cwd, () => [this.wfdir, this.shimDir, process.execPath, ...binds.map(([, d]) => d), ...pathsIn(env), ...hostEnvPaths()]);
+      // The pod's own env values are container paths: only the PATH this engine gives it is the host's.
+      const isolation = sandbox.isolate(() => [this.wfdir, this.shimDir, process.execPath, ...binds.map(([, d]) => d), ...pathsIn({ PATH: env.PATH }), ...hostEnvPaths()]);
       if (daemonized) {
-        const probe: ProbeExec = (a, ms) => probeExec(a.map((x) => sandbox.rewrite(x)), hostCwd, env, ms);
+        const probe: ProbeExec = (a, ms) => probeExec(a.map((x) => sandbox.rewrite(x, false)), hostCwd, env, ms);
         return await this.daemon(spec, node, c, { sandbox, cwd, isolation, probe, sidecars, exited: (abort) => this.process(argv, hostCwd, dir, env, timeout, "log.txt", "stdout", isolation, abort) });
       }
       // A sidecar that cannot run here (its program is missing) ends the pod at once, rather than a main that waits for it forever.

@@ -1,16 +1,16 @@
 // A container run as a local process (argo-semantics §2, argo-examples
 // README "runnable locally"): the image is ignored except for its
-// entrypoint; every node gets its own file-system view by path rewriting —
-// absolute container paths under the usual roots (/tmp, /mnt, /outputs, ...)
-// and the paths the template declares are moved under <node dir>/root, in
-// command, args, env values and script source. Parallel nodes writing the
-// same container path (every loop child writes its own /tmp/num) thus never
-// meet. A path the program builds at run time escapes that rewriting (Hera's
-// runner writes /tmp/hera-outputs/..., paths it set when it imported the
-// user's module): where the pod declares files under /tmp or /mnt and Linux
-// allows it, the pod also runs in a mount namespace of its own in which /tmp
-// and /mnt are the node's (isolate()). Shims stand in for the images' tools:
-// /argosay (argosay:v2), cowsay, node (this machine's).
+// entrypoint; every node gets its own file-system view under <node dir>/root,
+// so that parallel nodes writing the same container path (every loop child
+// writes its own /tmp/num) never meet. Where Linux allows it, a pod that
+// declares files under /tmp or /mnt, or names paths there, runs in a mount
+// namespace of its own in which /tmp and /mnt are the node's (isolate()):
+// its programs see and print the paths Argo's pod would, and paths they build
+// at run time land in the node too (Hera's runner writes /tmp/hera-outputs/...).
+// Other roots (/outputs, /data, ... and the paths the template declares), and
+// /tmp and /mnt where there is no namespace, are moved by path rewriting in
+// command, args, env values and script source. Shims stand in for the images'
+// tools: /argosay (argosay:v2), cowsay, node (this machine's).
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
@@ -147,49 +147,61 @@ export class Sandbox {
     return path.join(this.root, abs);
   }
 
-  /** A text (command word, argument, script) with its container paths moved into the sandbox. */
-  rewrite(text: string): string {
+  /**
+   * A text (command word, argument, script) with its container paths moved into the sandbox. In the
+   * pod's mount namespace, paths under the roots it makes the node's own stay as they are: the
+   * program sees, and prints, the paths Argo's pod would. `inPod` false: for what runs outside
+   * the namespace (a readiness probe).
+   */
+  rewrite(text: string, inPod = true): string {
     return text.replace(this.re, (full) => {
       if (full === "/argosay") return path.join(this.shimsDir, "argosay");
+      if (inPod && this.ownRoots.includes(full.split("/")[1]!)) return full;
       // A volume the pod's namespace mounts at its path is named by that path, as in a container (/proc/mounts shows it so).
-      if (this.mountedInNamespace.some((m) => full === m || full.startsWith(`${m}/`))) return full;
+      if (inPod && this.mountedInNamespace.some((m) => full === m || full.startsWith(`${m}/`))) return full;
       return this.host(full);
     });
   }
 
   /** Volume mount paths that the pod's mount namespace will bind (set by willIsolate, before the texts are rewritten). */
   private mountedInNamespace: string[] = [];
+  /** The roots the pod's mount namespace makes the node's own (set by willIsolate). */
+  private ownRoots: string[] = [];
 
-  /** The roots a pod's namespace would make its own: those it declares files under (and this machine has). */
-  private privateRoots(declared: string[], cwd: string): string[] {
-    return PRIVATE_ROOTS.filter((r) => declared.some((p) => path.posix.resolve(cwd, p).split("/")[1] === r) && isDir(`/${r}`));
+  /**
+   * The roots a pod's namespace would make its own: those it declares files under, or its texts
+   * (command, args, script, env) name a path under (and this machine has).
+   */
+  private privateRoots(declared: string[], cwd: string, texts: string[]): string[] {
+    const named = (r: string) => texts.some((t) => new RegExp(`(?<![\\w.~$/)}-])/${r}(?![\\w.-])`).test(t));
+    return PRIVATE_ROOTS.filter((r) => (declared.some((p) => path.posix.resolve(cwd, p).split("/")[1] === r) || named(r)) && isDir(`/${r}`));
   }
 
   /**
    * Whether isolate() will give the pod a mount namespace; asked before the
-   * command and the environment are rewritten, so that the volumes it will
-   * bind keep their own paths in them.
+   * command and the environment are rewritten, so that the roots it makes
+   * its own, and the volumes it will bind, keep their own paths in them.
    */
-  willIsolate(declared: string[], cwd: string): boolean {
-    const roots = this.privateRoots(declared, cwd);
+  willIsolate(declared: string[], cwd: string, texts: string[]): boolean {
+    const roots = this.privateRoots(declared, cwd, texts);
     if (!roots.length || !mountNamespace()) return false;
+    this.ownRoots = roots;
     this.mountedInNamespace = this.mounts.map(([prefix]) => prefix).filter((p) => roots.includes(p.split("/")[1]!));
     return true;
   }
 
   /**
    * A mount namespace for the pod, in which /tmp and /mnt are the node's
-   * root/tmp and root/mnt, so a path built at run time lands in the node as
-   * a rewritten one does (both name the same file). Only for a pod that
-   * declares files there (what it must write, or reads as inputs): the others
-   * find the rewriting enough and are spared the ~10 ms. Host paths the pod
+   * root/tmp and root/mnt (the roots willIsolate chose): its texts keep those
+   * paths and a path built at run time lands in the node. Only for a pod that
+   * declares files there or names them: the others are spared the ~10 ms. Host paths the pod
    * needs under those roots (`needed`, asked only then: the workflow's
    * directory, which holds the script, the shims and this sandbox, and
    * PATH-like values) are bound back at their place first. Null when not
    * needed or not possible.
    */
-  isolate(declared: string[], cwd: string, needed: () => string[]): Isolation | null {
-    const roots = this.privateRoots(declared, cwd);
+  isolate(needed: () => string[]): Isolation | null {
+    const roots = this.ownRoots;
     if (!roots.length) return null;
     const flags = mountNamespace();
     if (!flags) return null;

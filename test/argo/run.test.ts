@@ -523,6 +523,8 @@ spec:
     const before = fs.readdirSync(work).length;
     expect(() => Workflow.from_yaml(PARAMS.replace("spec:", "spec:\n  volumes: [{name: v, nfs: {server: nas, path: /}}]"))).toThrow("spec.volumes.v is not supported when running Argo workflows locally: only configMap, secret, emptyDir, persistentVolumeClaim and hostPath volumes are (got nfs)");
     expect(fs.readdirSync(work).length).toBe(before);
+    // YAML Argo's parser refuses too: the line, not a dangling "column 3:" (yaml's snippet follows it).
+    expect(() => Workflow.from_yaml(PARAMS.replace("spec:\n", "spec:\n  entrypoint: again\n"))).toThrow(/invalid YAML: Map keys must be unique at line \d+, column 3 \("entrypoint: \w+"\)$/);
   });
 });
 
@@ -1232,6 +1234,38 @@ describe.skipIf(!namespaces && !process.env.CI)("paths built at run time (a moun
     // The mount points that bound the work directory back in are gone from the nodes' own /tmp.
     expect(work.startsWith("/tmp/")).toBe(true);
     for (const s of queryStepsIn(r.id, path.join(work, r.id), { name: "make" })) expect(fs.readdirSync(path.join(s.dir, "root", "tmp"))).toEqual([name]);
+  });
+
+  it("are the container's paths in what the pod prints and passes on: its result, its output values and {{outputs.parameters.x.path}} name /tmp/..., not the node's directory", async () => {
+    const wf = Workflow.from_yaml(`
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {generateName: container-paths-}
+spec:
+  entrypoint: main
+  templates:
+  - name: main
+    steps:
+    - - {name: write, template: write}
+    - - name: show
+        template: show
+        arguments: {parameters: [{name: where, value: "{{steps.write.outputs.parameters.where}}"}]}
+  - name: write
+    outputs: {parameters: [{name: where, valueFrom: {path: /tmp/where.txt}}]}
+    container:
+      image: alpine
+      command: [sh, -c]
+      args: ["echo /tmp/where.txt > /tmp/where.txt; echo {{outputs.parameters.where.path}} /mnt/x"]
+  - name: show
+    inputs: {parameters: [{name: where}]}
+    container: {image: alpine, command: [sh, -c, "test -e {{inputs.parameters.where}} && echo there || echo not here"]}
+`);
+    const r = await wf.submit();
+    const nodes = Object.values(wf.status()!.nodes);
+    const node = (d: string) => nodes.find((n) => n.displayName === d)!;
+    expect([r.phase, node("write").outputs?.result, node("write").outputs?.parameters?.[0]?.value]).toEqual(["Succeeded", "/tmp/where.txt /mnt/x", "/tmp/where.txt"]);
+    // show's own /tmp has no where.txt, as another pod's has not.
+    expect(node("show").outputs?.result).toBe("not here");
   });
 
   it("mount a volume at its path, as a container sees it: in /proc/mounts, and written through a built path", async () => {
