@@ -1042,7 +1042,7 @@ class Run {
       message = this.deadline.passed() ? "Step exceeded its deadline" : "Pod was active on the node longer than the specified deadline";
     } else if (r.exitCode !== 0) {
       phase = "Failed";
-      message = this.control?.message ?? (r.signal ? `killed by ${r.signal}` : `Error (exit code ${r.exitCode})`);
+      message = this.control?.message ?? (r.signal ? `killed by ${r.signal}` : `Error (exit code ${r.exitCode})${r.exitCode === 127 ? notHere(path.join(this.store.dir(node), "log.txt")) : ""}`);
     }
     if (o.failure && (phase === "Succeeded" || o.mainFirst === false)) {
       phase = "Failed";
@@ -2054,6 +2054,15 @@ function lastRetry(last: Outcome | undefined): Array<[string, string]> {
   if (!last) return [["lastRetry.exitCode", "0"], ["lastRetry.status", ""], ["lastRetry.duration", "0"], ["lastRetry.message", ""]];
   const ms = (Date.parse(last.node.finishedAt ?? "") || Date.now()) - Date.parse(last.node.startedAt);
   return [["lastRetry.exitCode", last.outputs.exitCode ?? "-1"], ["lastRetry.status", last.phase], ["lastRetry.duration", String(ms / 1000)], ["lastRetry.message", last.node.message ?? ""]];
+}
+
+/**
+ * After Argo's "Error (exit code 127)": the shell's word that a program is not there, where its log
+ * ends so (an image's program this machine lacks: nginx, cmd, a tool of the image's own), else nothing.
+ */
+function notHere(log: string): string {
+  const last = readTextOrSync(log, "").trim().split("\n").at(-1) ?? "";
+  return /(command not found|No such file or directory)$/.test(last) ? `: ${last.trim()} (the image's programs are not all on this machine)` : "";
 }
 
 /** Why a pod's other container (an init container, a sidecar) failed, as Argo names it: `<name>: Error (exit code 3)`. */

@@ -1719,6 +1719,16 @@ describe("Argo's docs, as Argo runs them", () => {
     expect(group.message).toBe(`child '${nodes.find((n) => n.displayName === "loop(1:1)")!.name}' failed`);
   });
 
+  it("a pod whose program this machine lacks fails with Argo's exit code 127 and the shell's word for it", async () => {
+    const wf = Workflow.from_yaml(manifest("docs-nocmd-")`
+  entrypoint: main
+  templates:
+  - {name: main, container: {image: nginx, command: [nginx-not-here, -g, "daemon off;"]}}
+`);
+    expect((await wf.submit()).phase).toBe("Failed");
+    expect(wf.status()!.message).toMatch(/^Error \(exit code 127\): .*nginx-not-here: command not found \(the image's programs are not all on this machine\)$/);
+  });
+
   it("says which task failed a DAG, not the omitted leaf after it that takes its phase", async () => {
     const wf = Workflow.from_yaml(manifest("docs-dag-msg-")`
   entrypoint: main
