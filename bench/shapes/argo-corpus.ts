@@ -30,6 +30,7 @@ try {
     .slice(0, n);
   config.debug_workdir = args.dir;
   const limit = pLimit(12);
+  const others: string[] = [];
   const t0 = performance.now();
   const phases = await Promise.all(
     files.map((f) =>
@@ -37,10 +38,15 @@ try {
         const exp = expectations[f];
         try {
           const r = await runArgoWorkflow(loadArgoFile(path.join(corpus, f), (exp.support ?? []).map((s) => path.join(corpus, s))));
-          return readArgoStatus(r.dir)?.phase === exp.phase || exp.validation?.rejected === true;
-        } catch {
+          const phase = readArgoStatus(r.dir)?.phase;
+          if (phase === exp.phase || exp.validation?.rejected === true) return true;
+          others.push(`${f}: ${phase} (expected ${exp.phase}), ${r.dir}`);
+          return false;
+        } catch (e) {
           // Refused before it ran: what the corpus expects of an invalid spec.
-          return exp.validation?.rejected === true;
+          if (exp.validation?.rejected === true) return true;
+          others.push(`${f}: refused (${(e as Error).message})`);
+          return false;
         }
       }),
     ),
@@ -51,7 +57,7 @@ try {
     shape: "argo-corpus",
     n: files.length,
     status: asExpected === files.length ? "ok" : "error",
-    ...(asExpected === files.length ? {} : { error: `${files.length - asExpected} of ${files.length} cases ended in another phase than expectations.json's` }),
+    ...(asExpected === files.length ? {} : { error: `${files.length - asExpected} of ${files.length} cases ended in another phase than expectations.json's: ${others.join("; ")}` }),
     wall_s: round(wallS, 3),
     per_step_ms: null,
     engine_peak_rss_mb: round(process.resourceUsage().maxRSS / 1024, 1),
