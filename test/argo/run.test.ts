@@ -1237,11 +1237,7 @@ describe.skipIf(!namespaces && !process.env.CI)("paths built at run time (a moun
   });
 
   it("are the container's paths in what the pod prints and passes on: its result, its output values and {{outputs.parameters.x.path}} name /tmp/..., not the node's directory", async () => {
-    const wf = Workflow.from_yaml(`
-apiVersion: argoproj.io/v1alpha1
-kind: Workflow
-metadata: {generateName: container-paths-}
-spec:
+    const wf = Workflow.from_yaml(manifest("container-paths-")`
   entrypoint: main
   templates:
   - name: main
