@@ -8,7 +8,7 @@ export function register(program: Command): void {
   command(program, "list")
     .description("list the workflows under the work directory (DFLOW_DEBUG_WORKDIR, default .), newest first")
     .option("--json", "one JSON array of workflows")
-    .option("-s, --status <status>", "only workflows with this status (Running, Succeeded, Failed)")
+    .option("-s, --status <status>", "only workflows with this status (Running, Succeeded, Failed; an Argo run also Error)")
     .action(async (opts: { json?: boolean; status?: string }) => {
       const { workflowStore } = await import("./common.js");
       const { formatDuration, formatTime, progressText, statusText, table, workflowJson } = await import("./format.js");
