@@ -86,9 +86,9 @@ export function hasTags(text: string): boolean {
  * The variables an expression names that Argo's strict resolution of a step or task requires and
  * `env` lacks: member paths and names under `steps` and `tasks`, but those left of a `??` or behind a
  * `?.` (util/template/expression_template.go getIdentifiers, missingVarsInEnv). A name present with
- * an absent value (a skipped producer's output) counts as present.
+ * an absent value (a skipped producer's output) counts as present. `guards` false: those too.
  */
-export function missingStrict(src: string, env: Record<string, unknown>): string[] {
+export function missingStrict(src: string, env: Record<string, unknown>, guards = true): string[] {
   let root: Node;
   try {
     root = parseExpr(src);
@@ -97,15 +97,17 @@ export function missingStrict(src: string, env: Record<string, unknown>): string
   }
   const guarded = new Set<Node>();
   const markMembers = (n: Node) => walk(n, (m) => void (m.kind === "member" && guarded.add(m)));
-  walk(root, (n) => {
-    if (n.kind === "binary" && n.op === "??") markMembers(n.left);
-    if (n.kind === "member" && n.optional && n.object.kind === "member") guarded.add(n.object);
-  });
+  if (guards) {
+    walk(root, (n) => {
+      if (n.kind === "binary" && n.op === "??") markMembers(n.left);
+      if (n.kind === "member" && n.optional && n.object.kind === "member") guarded.add(n.object);
+    });
+  }
   const ids = new Set<string>();
   walk(root, (n) => {
     if (n.kind === "ident") ids.add(n.name);
     if (n.kind === "member" && !guarded.has(n)) {
-      const p = memberPath(n);
+      const p = memberPath(n, !guards);
       if (p) ids.add(p);
     }
   });
@@ -120,12 +122,12 @@ export function missingStrict(src: string, env: Record<string, unknown>): string
   return [...ids].filter((id) => /^(steps|tasks)(\.|$)/.test(id) && !present(id));
 }
 
-/** `a.b['c']` as "a.b.c": a chain of string properties, none optional, from a name. */
-function memberPath(n: Node): string | undefined {
+/** `a.b['c']` as "a.b.c": a chain of string properties, none optional (unless `optional`), from a name. */
+function memberPath(n: Node, optional = false): string | undefined {
   const parts: string[] = [];
   let at: Node = n;
   while (at.kind === "member") {
-    if (at.optional || at.property.kind !== "literal" || typeof at.property.value !== "string") return undefined;
+    if ((at.optional && !optional) || at.property.kind !== "literal" || typeof at.property.value !== "string") return undefined;
     parts.unshift(at.property.value);
     at = at.object;
   }
@@ -166,6 +168,10 @@ export function substitute(text: string, vars: Vars, final: boolean | "pod" | "s
         const missing = missingStrict(src, (env ??= exprEnv(vars)));
         if (missing.length) throw new TagError(`failed to evaluate expression: ${missing[0]} is missing`);
       }
+      // Before its step is resolved, an expression over steps or tasks that are not there yet waits for
+      // that stage, as it does in Argo (an unknown name leaves it unresolved): evaluated now, `??` or
+      // `?.` would resolve it to its fallback.
+      if (!last && missingStrict(src, (env ??= exprEnv(vars)), false).length) return whole;
       let v: unknown;
       try {
         v = evaluate(src, (env ??= exprEnv(vars)));

@@ -266,6 +266,12 @@ describe("other workflows exported and run back", () => {
       expect(phasesOf(r.argo!)).toMatchObject({ "fan-check-success-ratio": "Succeeded", "nested/sfan-check-num-success": "Succeeded" });
     }));
 
+  it("a fan-out over a list a step made, with a success ratio met by 3 of 4 in a Steps template: the check counts the items that succeeded and the step after gets their values, both ways", () =>
+    fixtureRoundTrip("ratio-dynamic.ts", (r) => {
+      expect([r.direct!.phase, r.argo!.phase]).toEqual(["Succeeded", "Succeeded"]);
+      expect(r.argo!.steps.get("after")?.outputs.o).toBe('["0","4","9"]');
+    }));
+
   it("a fan-out's numeric outputs summed by a TS OP: Argo gathers a loop's outputs as their texts, which the exported pod reads back as the list the OP takes", () =>
     fixtureRoundTrip("fanout-sum.ts", (r) => {
       expect([r.direct!.phase, r.argo!.phase]).toEqual(["Succeeded", "Succeeded"]);

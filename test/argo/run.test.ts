@@ -1662,6 +1662,26 @@ describe("Argo's docs, as Argo runs them", () => {
     expect(node(wf, "plain")).toMatchObject({ phase: "Error", message: expect.stringContaining("absent optional") });
   });
 
+  it("an expression over a step's outputs waits for that step, `??` or not: a Steps template's later step gets the loop's values (it got the fallback, resolved before the loop ran)", async () => {
+    const wf = Workflow.from_yaml(manifest("docs-later-")`
+  entrypoint: main
+  templates:
+  - name: main
+    steps:
+    - - {name: loop, template: t, withParam: "[0, 1, 2]", arguments: {parameters: [{name: i, value: "{{item}}"}]}, continueOn: {failed: true}}
+    - - {name: show, template: show, arguments: {parameters: [{name: v, value: "{{=(steps.loop.outputs.parameters.tag ?? '[]')}}"}]}}
+  - name: t
+    inputs: {parameters: [{name: i}]}
+    container: {image: alpine, command: [sh, -c, "echo {{inputs.parameters.i}} > /tmp/tag; exit $(( {{inputs.parameters.i}} % 2 ))"]}
+    outputs: {parameters: [{name: tag, valueFrom: {path: /tmp/tag}}]}
+  - name: show
+    inputs: {parameters: [{name: v}]}
+    container: {image: alpine, command: [echo, "{{inputs.parameters.v}}"]}
+`);
+    expect((await wf.submit()).phase).toBe("Succeeded");
+    expect(node(wf, "show").outputs?.result).toBe('["0","2"]');
+  });
+
   it("a DAG task whose `when` reads an output its failed dependency did not write ends in Error, saying that Argo's controller would requeue it forever (a plain reference, or one in an expression not guarded by `??` or `?.`)", async () => {
     const wf = Workflow.from_yaml(manifest("docs-requeue-")`
   entrypoint: main
