@@ -86,7 +86,8 @@ export function hasTags(text: string): boolean {
  * The variables an expression names that Argo's strict resolution of a step or task requires and
  * `env` lacks: member paths and names under `steps` and `tasks`, but those left of a `??` or behind a
  * `?.` (util/template/expression_template.go getIdentifiers, missingVarsInEnv). A name present with
- * an absent value (a skipped producer's output) counts as present. `guards` false: those too.
+ * an absent value (a skipped producer's output) counts as present. With `guards` false, guarded
+ * paths count too: what a stage before the step's own resolution must leave for it.
  */
 export function missingStrict(src: string, env: Record<string, unknown>, guards = true): string[] {
   let root: Node;
