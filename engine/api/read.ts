@@ -5,7 +5,7 @@
 // directories are the only truth: nothing here caches or writes.
 import fs from "node:fs";
 import path from "node:path";
-import { readArgoPhase } from "../argo/nodes.js";
+import { readWorkflowRecord } from "../argo/store.js";
 import { awaitsResume } from "../control.js";
 import { lockAlive, readLock } from "../store/engine-dir.js";
 import { readTextOrSync } from "../store/fsx.js";
@@ -105,8 +105,9 @@ export interface WorkflowInfo {
 /** `progress`: when the caller has read the steps already (a tree), else counted here. */
 export function readWorkflow(id: string, dir: string, progress?: Progress): WorkflowInfo {
   const recorded = readText(path.join(dir, "status")) ?? "Unknown";
+  const type = readText(path.join(dir, "type"));
   // An Argo run that ended in Error (`status` says Failed, dflow's word for both) shows Argo's phase.
-  const status = recorded === "Failed" && readArgoPhase(dir) === "Error" ? "Error" : recorded;
+  const status = recorded === "Failed" && type === "Argo" && readWorkflowRecord(dir)?.phase === "Error" ? "Error" : recorded;
   const started = mtime(path.join(dir, "type")) ?? mtime(path.join(dir, "pid")) ?? mtime(path.join(dir, "status"));
   const finished = isFinal(status) ? mtime(path.join(dir, "status")) : null;
   const pidText = readText(path.join(dir, "pid"));
@@ -114,7 +115,7 @@ export function readWorkflow(id: string, dir: string, progress?: Progress): Work
     id,
     dir,
     status,
-    type: readText(path.join(dir, "type")),
+    type,
     started,
     finished,
     duration: started === null ? null : Math.max(0, (finished ?? Date.now() / 1000) - started),

@@ -5,7 +5,7 @@
 // serves the same view.
 import path from "node:path";
 import { readTextOrSync } from "../store/fsx.js";
-import { type ArgoNode, WORKFLOW_FILE, type WorkflowRecord, podProgress, readNodes } from "./store.js";
+import { type ArgoNode, type WorkflowRecord, podProgress, readNodes, readWorkflowRecord } from "./store.js";
 
 export interface ArgoStatus {
   name: string;
@@ -21,25 +21,10 @@ export interface ArgoStatus {
   annotations: Record<string, string>;
 }
 
-/**
- * An Argo run's own phase (its workflow directory's `status` holds dflow's two, Succeeded and
- * Failed, where Argo also has Error); null when it is not an Argo run, or has none yet.
- */
-export function readArgoPhase(wfdir: string): string | null {
-  const rec = readTextOrSync(path.join(wfdir, WORKFLOW_FILE), null);
-  if (rec === null) return null;
-  try {
-    return (JSON.parse(rec) as WorkflowRecord).phase ?? null;
-  } catch {
-    return null;
-  }
-}
-
 /** Read a run's Argo status from its workflow directory; null when it is not an Argo run. */
 export function readArgoStatus(wfdir: string): ArgoStatus | null {
-  const rec = readTextOrSync(path.join(wfdir, WORKFLOW_FILE), null);
-  if (rec === null) return null;
-  const wf = JSON.parse(rec) as WorkflowRecord;
+  const wf = readWorkflowRecord(wfdir);
+  if (wf === null) return null;
   const nodes: Record<string, ArgoNode> = Object.fromEntries(readNodes(wfdir));
   // A pod's progress is recorded when it ends (a running one's, and an older record's, read from its
   // file); any other node's is the sum of the pods under it (nodes form a tree: one parent each).

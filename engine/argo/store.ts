@@ -201,6 +201,12 @@ export class NodeStore {
   }
 }
 
+/** An Argo run's workflow record (its phase, message, times, global outputs); null when the directory holds no Argo run. */
+export function readWorkflowRecord(wfdir: string): WorkflowRecord | null {
+  const rec = readTextOrSync(path.join(wfdir, WORKFLOW_FILE), null);
+  return rec === null ? null : (JSON.parse(rec) as WorkflowRecord);
+}
+
 /** The nodes written in a workflow directory (an earlier run's, for a retry), by id. */
 export function readNodes(wfdir: string): Map<string, ArgoNode> {
   const out = new Map<string, ArgoNode>();
