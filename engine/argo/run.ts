@@ -240,14 +240,13 @@ function repositoryKeys(prefix: string): string[] {
 }
 
 /**
- * A step's or task's reference to another's variable that is not there (an output its failed
- * producer did not write): Argo's controller resolves a step or task strictly and requeues it until
- * the reference resolves (steps.go, dag.go: ReplaceStrictAny), which it never will, so the workflow
- * stays Running there. Here the node ends in Error, and says so.
+ * The message of a step or task that could not be resolved. One that names another's variable that
+ * is not there (an output its failed producer did not write: TagError.waits) would wait on Argo,
+ * the workflow Running there; here the node ends in Error, and says so.
  */
-function requeuedOnArgo(message: string): string {
-  if (!/^(arguments\.\S+: )?(unable to resolve: \{\{(tasks|steps)\.|failed to evaluate expression: (tasks|steps)\.\S* is missing$)/.test(message)) return message;
-  return `${message} (on Argo the controller would wait for it, the workflow Running until stopped)`;
+function unresolved(e: unknown): string {
+  const message = (e as Error).message;
+  return e instanceof TagError && e.waits ? `${message} (on Argo the controller would wait for it, the workflow Running until stopped)` : message;
 }
 
 class Run {
@@ -960,7 +959,7 @@ class Run {
         // 126/127: the shell found no such program (or could not run it).
         if (r.spawnError || code === 126 || code === 127) {
           const log = path.join(podDir, "containers", str(c.name), "log.txt");
-          const said = readTextOrSync(log, "").trim().split("\n").at(-1);
+          const said = lastLine(log);
           broke(`sidecar ${why}${said ? `: ${said}` : ""}: it cannot run on this machine (its log: ${log})`);
         }
       });
@@ -1491,7 +1490,7 @@ class Run {
       try {
         parameters.set(name, substitute(raw, vars, lenient ? false : strict ? "strict" : true));
       } catch (e) {
-        throw new TagError(`arguments.parameters.${name}: ${(e as Error).message}`);
+        throw new TagError(`arguments.parameters.${name}: ${(e as Error).message}`, e instanceof TagError && e.waits);
       }
     }
     const artifacts = new Map<string, Located | undefined>();
@@ -1602,7 +1601,7 @@ class Run {
       // A step whose own `when` is false tolerates what its body cannot resolve.
       if (e instanceof TagError && step.when !== undefined && this.whenQuietly(step, vars) === false) return this.skipped(name, display, parent, callee.template, `when '${str(step.when)}' evaluated false`);
       const node = this.store.create({ name, displayName: display, type: "Skipped", phase: "Error" }, parent);
-      this.fail(node, "Error", requeuedOnArgo((e as Error).message));
+      this.fail(node, "Error", unresolved(e));
       return { node, phase: "Error", outputs: emptyOutputs() };
     }
     if (items === null) return this.runOne(step, name, display, parent, vars, callee, g);
@@ -1655,7 +1654,7 @@ class Run {
       args = this.arguments(step, vars, false, true);
     } catch (e) {
       const node = this.store.create({ name, displayName: display, type: "Skipped", templateName: callee.template.name, phase: "Error" }, parent);
-      this.fail(node, "Error", requeuedOnArgo((e as Error).message));
+      this.fail(node, "Error", unresolved(e));
       return { node, phase: "Error", outputs: emptyOutputs() };
     }
     const hooks = asObj(step.hooks);
@@ -2061,8 +2060,13 @@ function lastRetry(last: Outcome | undefined): Array<[string, string]> {
  * ends so (an image's program this machine lacks: nginx, cmd, a tool of the image's own), else nothing.
  */
 function notHere(log: string): string {
-  const last = readTextOrSync(log, "").trim().split("\n").at(-1) ?? "";
-  return /(command not found|No such file or directory)$/.test(last) ? `: ${last.trim()} (the image's programs are not all on this machine)` : "";
+  const last = lastLine(log);
+  return /(command not found|No such file or directory)$/.test(last) ? `: ${last} (the image's programs are not all on this machine)` : "";
+}
+
+/** The last line a container's log ends with ("" when it has none). */
+function lastLine(log: string): string {
+  return readTextOrSync(log, "").trim().split("\n").at(-1)?.trim() ?? "";
 }
 
 /** Why a pod's other container (an init container, a sidecar) failed, as Argo names it: `<name>: Error (exit code 3)`. */

@@ -27,8 +27,19 @@ export class ArtifactValue {
   ) {}
 }
 
-/** A reference could not be resolved at the last stage: the node ends Error. */
-export class TagError extends Error {}
+/**
+ * A reference could not be resolved at the last stage: the node ends Error. `waits`: it names a
+ * step's or task's variable that is not there, for which Argo's controller would requeue the step or
+ * task, never to resolve it (steps.go, dag.go: ReplaceStrictAny).
+ */
+export class TagError extends Error {
+  constructor(
+    message: string,
+    readonly waits = false,
+  ) {
+    super(message);
+  }
+}
 
 /** How a value is written into text: strings as they are, the rest as compact JSON (sorted keys for items). */
 export function tagText(v: unknown): string {
@@ -89,13 +100,7 @@ export function hasTags(text: string): boolean {
  * an absent value (a skipped producer's output) counts as present. With `guards` false, guarded
  * paths count too: what a stage before the step's own resolution must leave for it.
  */
-export function missingStrict(src: string, env: Record<string, unknown>, guards = true): string[] {
-  let root: Node;
-  try {
-    root = parseExpr(src);
-  } catch {
-    return []; // evaluation reports it
-  }
+export function missingStrict(root: Node, env: Record<string, unknown>, guards = true): string[] {
   const guarded = new Set<Node>();
   const markMembers = (n: Node) => walk(n, (m) => void (m.kind === "member" && guarded.add(m)));
   if (guards) {
@@ -165,20 +170,30 @@ export function substitute(text: string, vars: Vars, final: boolean | "pod" | "s
   return text.replace(TAG, (whole, inner: string) => {
     if (inner.startsWith("=")) {
       const src = inner.slice(1).replace(/\\"/g, '"');
+      const failed = (e: unknown) => {
+        if (last) throw new TagError(`failed to evaluate expression ${JSON.stringify(src.trim())}: ${(e as Error).message}`);
+        return whole;
+      };
+      let node: Node;
+      try {
+        node = parseExpr(src);
+      } catch (e) {
+        return failed(e);
+      }
+      env ??= exprEnv(vars);
       if (final === "strict") {
-        const missing = missingStrict(src, (env ??= exprEnv(vars)));
-        if (missing.length) throw new TagError(`failed to evaluate expression: ${missing[0]} is missing`);
+        const missing = missingStrict(node, env);
+        if (missing.length) throw new TagError(`failed to evaluate expression: ${missing[0]} is missing`, true);
       }
       // Before its step is resolved, an expression over steps or tasks that are not there yet waits for
       // that stage, as it does in Argo (an unknown name leaves it unresolved): evaluated now, `??` or
       // `?.` would resolve it to its fallback.
-      if (!last && missingStrict(src, (env ??= exprEnv(vars)), false).length) return whole;
+      if (!last && missingStrict(node, env, false).length) return whole;
       let v: unknown;
       try {
-        v = evaluate(src, (env ??= exprEnv(vars)));
+        v = evaluate(node, env);
       } catch (e) {
-        if (last) throw new TagError(`failed to evaluate expression ${JSON.stringify(src.trim())}: ${(e as Error).message}`);
-        return whole;
+        return failed(e);
       }
       if (v === null || v === undefined) {
         if (last) throw new TagError(`expression ${JSON.stringify(src.trim())} evaluated to nil (absent optional value?)`);
@@ -189,7 +204,7 @@ export function substitute(text: string, vars: Vars, final: boolean | "pod" | "s
     const name = inner.trim();
     if (!vars.has(name)) {
       // Only Argo's own namespaces are errors; any other tag is text to Argo too ({{custom.variable}}).
-      if (final && ARGO_NAMESPACES.test(name)) throw new TagError(`unable to resolve: {{${name}}}`);
+      if (final && ARGO_NAMESPACES.test(name)) throw new TagError(`unable to resolve: {{${name}}}`, /^(steps|tasks)\./.test(name));
       return whole;
     }
     const v = vars.get(name);
