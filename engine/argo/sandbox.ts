@@ -173,8 +173,9 @@ export class Sandbox {
    * (command, args, script, env) name a path under (and this machine has).
    */
   private privateRoots(declared: string[], cwd: string, texts: string[]): string[] {
-    const named = (r: string) => texts.some((t) => new RegExp(`(?<![\\w.~$/)}-])/${r}(?![\\w.-])`).test(t));
-    return PRIVATE_ROOTS.filter((r) => (declared.some((p) => path.posix.resolve(cwd, p).split("/")[1] === r) || named(r)) && isDir(`/${r}`));
+    // The container paths rewrite() would move, by their first component.
+    const named = new Set(texts.flatMap((t) => [...t.matchAll(this.re)].map((m) => m[0].split("/")[1])));
+    return PRIVATE_ROOTS.filter((r) => (declared.some((p) => path.posix.resolve(cwd, p).split("/")[1] === r) || named.has(r)) && isDir(`/${r}`));
   }
 
   /**
