@@ -14,7 +14,8 @@ export class ArgoVar {
   }
 }
 
-function quoteName(n: string): string {
+/** A name as a member in expr-lang: `.name`, or `['name-with-dashes']`. */
+export function quoteName(n: string): string {
   return /^[A-Za-z_][A-Za-z0-9_]*$/.test(n) ? `.${n}` : `['${n}']`;
 }
 

@@ -16,7 +16,7 @@ import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { DflowConfigError, type ErrorContext } from "../errors.js";
-import { ArgoSequence, ArgoVar, conditionText, exprOf, usesItem } from "../expr.js";
+import { ArgoSequence, ArgoVar, conditionText, exprOf, quoteName, usesItem } from "../expr.js";
 import { InputArtifact, InputParameter, OutputArtifact, OutputParameter, StepItemCount, StepOutputArtifact, StepOutputParameter, typeString } from "../io.js";
 import { durationSeconds, MAX_RETRIES } from "../options.js";
 import { mergesSlices } from "../dispatcher.js";
@@ -133,11 +133,9 @@ function slicedInit(a: StepOutputArtifact): Step | undefined {
  */
 function guardOutputs(when: string, tasks: ReadonlySet<string>): string {
   if (!tasks.size) return when;
-  const plain = (n: string) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(n);
-  const member = (n: string) => (plain(n) ? `.${n}` : `['${n}']`);
-  const optional = (n: string) => (plain(n) ? `?.${n}` : `?.['${n}']`);
+  const optional = (n: string) => `?.${quoteName(n).replace(/^\./, "")}`;
   return when.replace(/\{\{\s*tasks\.([\w-]+)\.outputs\.(?:parameters\.([\w-]+)|(result))\s*\}\}/g, (whole, task: string, param?: string) =>
-    tasks.has(task) ? `{{=tasks${member(task)}?.outputs${param === undefined ? "?.result" : `?.parameters${optional(param)}`} ?? '0'}}` : whole,
+    tasks.has(task) ? `{{=tasks${quoteName(task)}?.outputs${param === undefined ? "?.result" : `?.parameters${optional(param)}`} ?? '0'}}` : whole,
   );
 }
 
@@ -786,7 +784,8 @@ class Renderer {
    * Argo semantics), where `dflow run` gives its consumers the empty list: `?? '[]'` gives it on Argo too.
    */
   private outputRef(p: StepOutputParameter, ctx: ErrorContext): string {
-    return this.mayRunNoItems(p.step as Step) ? this.tag(this.outputTerm(p), ctx) : String(p);
+    const term = this.outputTerm(p);
+    return term === exprOf(p) ? String(p) : this.tag(term, ctx);
   }
 
   /** outputRef as an expr-lang term. */
@@ -886,15 +885,16 @@ class Renderer {
       finals.set(name, undefined); // no `when` through itself, should the tasks form a cycle
       const body = bodies.get(name)!;
       const parts: string[] = [];
+      const gatedBy = new Set<string>();
       for (const e of edges.get(byName.get(name)!)!) {
         const inherited = fans(e.name) ? finalWhen(e.name) : undefined;
         if (inherited !== undefined && !usesItem(inherited)) parts.push(`(${inherited})`);
         if (gating.has(e.name)) {
+          gatedBy.add(e.name);
           const ok = passing(e).map((p) => `${status(e.name)} == "${p}"`);
           parts.push(ok.length > 1 ? `(${ok.join(" || ")})` : ok[0]!);
         }
       }
-      const gatedBy = new Set(edges.get(byName.get(name)!)!.filter((e) => gating.has(e.name)).map((e) => e.name));
       const ownText = body.when === undefined ? undefined : guardOutputs(String(body.when), gatedBy);
       const own = ownText === undefined ? [] : [parts.length ? `(${ownText})` : ownText];
       const when = [...own, ...parts].join(" && ") || undefined;
