@@ -15,7 +15,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { Readable } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
-import { type ArgoRunResult, type ArgoStatus, artifactRepository, checkMemoizable, readArgoStatus, retryArgoWorkflow, runArgoWorkflow } from "../argo/index.js";
+import { type ArgoRunResult, type ArgoStatus, argoGraph, artifactRepository, checkMemoizable, readArgoStatus, retryArgoWorkflow, runArgoWorkflow } from "../argo/index.js";
 import type { ArgoRunOptions, ChildWorkflows } from "../argo/run.js";
 import { DflowConfigError } from "../../src/errors.js";
 import { type ArgoNode, WORKFLOW_FILE, keyFile, readWorkflowRecord } from "../argo/store.js";
@@ -186,7 +186,7 @@ export class ArgoWorkflowService {
     const spec = { ...asObj(saved?.spec) };
     if (!done && isSuspended(dir)) spec.suspend = true;
     const nodes = Object.fromEntries(
-      Object.entries(st.nodes).map(([id, n]) => {
+      Object.entries(argoGraph(st.nodes, st.name)).map(([id, n]) => {
         const { inputs, outputs, ...rest } = n;
         const ins = io(inputs);
         const outs = io(outputs);

@@ -1179,6 +1179,8 @@ class Run {
     const volumes = asList(cs.volumeMounts).map((m) => [str(m.mountPath), path.join(dir, "volumes", str(m.name))] as [string, string]);
     for (const [, d] of volumes) fs.mkdirSync(d, { recursive: true });
     const containers = asList(cs.containers);
+    node.dependencies = Object.fromEntries(containers.map((c) => [str(c.name), (Array.isArray(c.dependencies) ? c.dependencies : []).map(str)]));
+    this.store.save(node);
     const retries = Number(str(asObj(cs.retryStrategy).retries ?? 0)) || 0;
     const done = new Map<string, Promise<boolean>>();
     let mainResult: { r: Awaited<ReturnType<Run["process"]>>; sandbox: Sandbox; cwd: string } | undefined;
@@ -1842,6 +1844,11 @@ class Run {
     // target: only these tasks and their ancestors run.
     const targets = d.target !== undefined ? substitute(str(d.target), vars, true).split(/\s+/).filter(Boolean) : [];
     const wanted = targets.length ? upstream(deps, targets) : new Set(known);
+    const dependedOn = new Set([...wanted].flatMap((n) => deps.get(n) ?? []));
+    const leaves = targets.length ? targets : [...wanted].filter((n) => !dependedOn.has(n));
+    node.dependencies = Object.fromEntries([...wanted].map((n) => [n, deps.get(n) ?? []]));
+    node.targets = leaves;
+    this.store.save(node);
     const local = new Map(vars);
     local.set("__kind", "tasks");
     const g = gate(t);
@@ -1905,8 +1912,6 @@ class Run {
         return { node, phase: "Error", outputs: emptyOutputs() };
       }
     }
-    const dependedOn = new Set([...wanted].flatMap((n) => deps.get(n) ?? []));
-    const leaves = targets.length ? targets : [...wanted].filter((n) => !dependedOn.has(n));
     const { phase, culprit } = dagPhase(leaves, deps, specs, states);
     if (phase === "Failed" || phase === "Error") {
       this.fail(node, phase, g.stopped ? "template has failed or errored children and failFast enabled" : `child '${node.name}.${culprit}' ${phase === "Error" ? "errored" : "failed"}`);

@@ -48,6 +48,10 @@ export interface ArgoNode {
   progress?: string;
   /** A daemon running and ready (Argo's `daemoned`): its step is done for those after it. */
   daemoned?: boolean;
+  /** A DAG's tasks' (a container set's containers') dependencies, by name: Argo's graph is drawn from them (graph.ts). */
+  dependencies?: Record<string, string[]>;
+  /** A DAG's target tasks (its `target`, else the tasks nothing depends on), whose outbound nodes are the DAG's. */
+  targets?: string[];
 }
 
 export interface WorkflowRecord {
@@ -108,8 +112,9 @@ export class NodeStore {
     const slug = shown.replace(/[^a-zA-Z0-9-]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 40) || "node";
     let id = init.name === this.wfid ? this.wfid : "";
     while (!id || this.nodes.has(id)) id = `${this.wfid}-${slug}-${rand5()}`;
-    // Argo's boundaryID: the Steps or DAG node whose template the node is part of (the argo CLI draws its tree by it).
-    const boundaryID = parent ? (parent.type === "Steps" || parent.type === "DAG" ? parent.id : parent.boundaryID) : undefined;
+    // Argo's boundaryID: the Steps or DAG node whose template the node is part of (the argo CLI draws its tree by it),
+    // or a container's pod (container_set_template.go).
+    const boundaryID = parent ? (parent.type === "Steps" || parent.type === "DAG" || init.type === "Container" ? parent.id : parent.boundaryID) : undefined;
     const node: ArgoNode = { ...init, id, ...(boundaryID ? { boundaryID } : {}), children: init.children ?? [], startedAt: now() };
     this.attach(node, parent);
     this.save(node);

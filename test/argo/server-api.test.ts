@@ -200,11 +200,17 @@ describe("dflow server: Argo workflows", () => {
     expect([root.hostNodeName, root.podIP]).toEqual([undefined, undefined]);
     const shout = nodes.find((n) => n.displayName === "shout")!;
     expect(shout.outputs.result).toBe("HELLO WORLD");
-    // Every node is reachable from the root through children; step groups are nodes of their own.
+    // Argo's graph (graph.ts): the root's child is its first step group, the next group hangs from the
+    // previous group's pods, and the root's outbound nodes are its last group's.
     const group = nodes.find((n) => n.displayName === "[0]")!;
-    expect(group.type).toBe("StepGroup");
-    expect(root.children).toContain(group.id);
-    expect(group.children).toContain(greet.id);
+    const second = nodes.find((n) => n.displayName === "[1]")!;
+    expect([group.type, second.type]).toEqual(["StepGroup", "StepGroup"]);
+    expect(root.children).toEqual([group.id]);
+    expect(group.children).toEqual([greet.id]);
+    expect(greet.children).toEqual([second.id]);
+    expect(second.children).toEqual([shout.id]);
+    expect(root.outboundNodes).toEqual([shout.id]);
+    expect(greet).not.toHaveProperty("outboundNodes");
   });
 
   it("lists the namespace's workflows, filtered by a label selector, with fields honoured", async () => {
