@@ -29,7 +29,7 @@ import { ApiError, type WorkflowStore } from "./workflows.js";
 import { type ObjectKind, TemplateStore, type TemplateKind, randomSuffix } from "./argo-templates.js";
 import { CronWorkflows } from "./argo-cron.js";
 import { argoRestart, setSuspendNodes } from "./argo-nodes.js";
-import { ArgoApiError, type GrpcCode, type Obj, asObj, checkName, filterFields, k8sTime, lintManifest, matchesLabels, parseLabelSelector } from "./argo-shapes.js";
+import { ArgoApiError, type GrpcCode, type Obj, asObj, checkName, filterFields, k8sTime, lintManifest, matchesLabels, parseFieldSelector, parseLabelSelector } from "./argo-shapes.js";
 
 export { ArgoApiError, GRPC_HTTP } from "./argo-shapes.js";
 export { setSuspendNodes } from "./argo-nodes.js";
@@ -226,21 +226,22 @@ export class ArgoWorkflowService {
   /** A list query's selectors and limit, read; InvalidArgument for what this server cannot select by. */
   listQuery(q: ListQuery) {
     if (q.continue) throw new ArgoApiError(3, "listOptions.continue: paging is not supported by this server; list without it (all workflows are returned)");
-    const byName = q.fieldSelector ? /^metadata\.name\s*(==|=|!=)\s*([\w.-]+)$/.exec(q.fieldSelector.trim()) : null;
-    if (q.fieldSelector && !byName) throw new ArgoApiError(3, `listOptions.fieldSelector ${JSON.stringify(q.fieldSelector)}: only metadata.name=<name> and metadata.name!=<name> are supported`);
+    // Kubernetes selects custom resources by these two fields only; Argo's UI sends both (metadata.namespace=argo,metadata.name=x).
+    const fields = q.fieldSelector ? parseFieldSelector(q.fieldSelector, "listOptions.fieldSelector", (k) => k === "metadata.name" || k === "metadata.namespace") : null;
     const reqs = parseLabelSelector(q.labelSelector ?? "");
     const limit = q.limit ? Number(q.limit) : 0;
     if (!Number.isInteger(limit) || limit < 0) throw new ArgoApiError(3, `listOptions.limit must be a non-negative integer, got ${JSON.stringify(q.limit)}`);
-    return { byName, reqs, limit };
+    return { fields, reqs, limit };
   }
 
   list(namespace: string, q: ListQuery = {}, fields?: string): Obj {
-    const { byName, reqs, limit } = this.listQuery(q);
+    const { fields: selected, reqs, limit } = this.listQuery(q);
     // The cheap tests first (a watch lists every 250 ms): the name, then the namespace (one small
     // file), and only then the run's status, which reads every node.
     const found: Array<{ started: string; wf: Obj }> = [];
     for (const { id, dir } of listWorkflowDirs(this.store.root)) {
-      if (byName && (byName[1] === "!=" ? id === byName[2] : id !== byName[2])) continue;
+      // Only workflows of `namespace` are kept: the selector's namespace is tested against it.
+      if (selected && !selected({ "metadata.name": id, "metadata.namespace": namespace })) continue;
       const saved = this.saved(dir);
       if (this.namespaceOf(dir, saved) !== namespace) continue;
       const st = readArgoStatus(dir);

@@ -224,6 +224,12 @@ describe("dflow server: Argo workflows", () => {
     expect(none.json.items).toEqual([]);
     const notIn = await call("GET", "/api/v1/workflows/{namespace}", { namespace: NS }, { query: { "listOptions.labelSelector": "team notin (alpha),workflows.argoproj.io/completed=true" } });
     expect(notIn.json.items.map((w: Obj) => w.metadata.name)).not.toContain(helloName);
+    // Field selectors as Argo's UI sends them (both fields Kubernetes selects custom resources by).
+    const byFields = async (sel: string) => (await call("GET", "/api/v1/workflows/{namespace}", { namespace: NS }, { query: { "listOptions.fieldSelector": sel } })).json;
+    expect((await byFields(`metadata.namespace=${NS},metadata.name=${helloName}`)).items.map((w: Obj) => w.metadata.name)).toEqual([helloName]);
+    expect((await byFields(`metadata.name!=${helloName}`)).items.map((w: Obj) => w.metadata.name)).not.toContain(helloName);
+    expect((await byFields(`metadata.namespace=other,metadata.name=${helloName}`)).items).toEqual([]);
+    expect(await byFields("status.phase=Running")).toMatchObject({ code: 3, message: expect.stringContaining('field "status.phase" is not one that can be selected on') });
     const other = await call("GET", "/api/v1/workflows/{namespace}", { namespace: "other" });
     expect(other.json.items).toEqual([]);
     const bad = await call("GET", "/api/v1/workflows/{namespace}", { namespace: NS }, { query: { "listOptions.labelSelector": "team=(" } });
