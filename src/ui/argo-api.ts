@@ -41,14 +41,34 @@ function decoded(s: string): string | null {
   }
 }
 
+/**
+ * A request's credentials: its Authorization header (argo, Hera), else the
+ * `authorization` cookie that Argo's UI sets at login, which Argo Server's
+ * gatekeeper reads too (server/auth/gatekeeper.go getAuthHeaders). The cookie
+ * counts only for a request from the page's own origin, as the browser tells
+ * (Sec-Fetch-Site, Origin): a page on another port of this host is the same
+ * site, and would otherwise act with it.
+ */
+function credentials(c: Context): string {
+  const header = c.req.header("authorization");
+  if (header) return header;
+  const cookie = /(?:^|;\s*)authorization=([^;]*)/.exec(c.req.header("cookie") ?? "")?.[1];
+  if (!cookie) return "";
+  const site = c.req.header("sec-fetch-site");
+  if (site !== undefined && site !== "same-origin" && site !== "none") return "";
+  const origin = c.req.header("origin");
+  if (origin !== undefined && origin !== `http://${c.req.header("host")}` && origin !== `https://${c.req.header("host")}`) return "";
+  return (decoded(cookie) ?? "").replace(/^"(.*)"$/, "$1");
+}
+
 /** Mount the Argo routes on `app` (before the UI's own /api/* middleware, which they do not go through). */
 export function mountArgoApi(app: Hono, argo: ArgoWorkflowService, token: string | null): void {
-  // argo and Hera send `Authorization: Bearer <token>` (ARGO_TOKEN='Bearer <token>'); never a token in the URL.
+  // argo and Hera send `Authorization: Bearer <token>` (ARGO_TOKEN='Bearer <token>'), Argo's UI its cookie; never a token in the URL.
   app.use("/api/v1/*", async (c, next) => {
     c.header("Cache-Control", "no-store");
     if (token !== null) {
-      const bearer = /^Bearer\s+(.+)$/i.exec(c.req.header("authorization") ?? "")?.[1]?.trim();
-      if (!bearer || !sameToken(bearer, token)) return argoError(c, 16, bearer ? "token not valid: use the token `dflow server` printed (ARGO_TOKEN='Bearer <token>')" : "token not valid: the request has no Authorization: Bearer <token> header (ARGO_TOKEN='Bearer <token>')");
+      const bearer = /^Bearer\s+(.+)$/i.exec(credentials(c))?.[1]?.trim();
+      if (!bearer || !sameToken(bearer, token)) return argoError(c, 16, bearer ? "token not valid: use the token `dflow server` printed (ARGO_TOKEN='Bearer <token>')" : "token not valid: the request has no Authorization: Bearer <token> header (ARGO_TOKEN='Bearer <token>'), nor, from Argo's UI, an authorization cookie");
     }
     // Hono hands a route's error to the app's onError (the UI's shape) and records it: answered here in Argo's.
     await next();
@@ -115,15 +135,13 @@ export function mountArgoApi(app: Hono, argo: ArgoWorkflowService, token: string
 
   // ---------------------------------------------------------- artifacts
   // Argo Server's downloads (outside swagger.json, plain HTTP): Argo's UI and Hera's get_output_artifact.
-  // The token comes as Argo's does here: the Authorization header, or the UI's `authorization` cookie.
   // A file is sent as it is, a directory as a .tgz of its contents; errors are plain text, as Argo's.
   const artifactRoutes = ["/artifacts/*", "/input-artifacts/*", "/artifacts-by-uid/*", "/input-artifacts-by-uid/*"];
   for (const route of artifactRoutes) {
     app.get(route, async (c) => {
       c.header("Cache-Control", "no-store");
       if (token !== null) {
-        const header = c.req.header("authorization") ?? /(?:^|;\s*)authorization=([^;]*)/.exec(c.req.header("cookie") ?? "")?.[1] ?? "";
-        const bearer = /^Bearer\s+(.+)$/i.exec(decoded(header) ?? "")?.[1]?.trim();
+        const bearer = /^Bearer\s+(.+)$/i.exec(credentials(c))?.[1]?.trim();
         if (!bearer || !sameToken(bearer, token)) return c.text("Unauthorized: use the token `dflow server` printed (Authorization: Bearer <token>)\n", 401);
       }
       const input = route.startsWith("/input-");

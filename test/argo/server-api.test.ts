@@ -317,6 +317,21 @@ describe("dflow server: Argo workflows", () => {
     expect(fs.existsSync(path.join(work, "intruder"))).toBe(false);
   });
 
+  it("takes the token from Argo's UI's authorization cookie, from the page's own origin only (not another port of this host)", async () => {
+    const url = new URL(`api/v1/workflows/${NS}`, base);
+    const cookie = `authorization=Bearer ${token}`; // as the UI's login writes document.cookie
+    const get = (headers: Record<string, string>) => fetch(url, { headers: { Cookie: cookie, ...headers } });
+    expect((await get({ "Sec-Fetch-Site": "same-origin", Origin: `http://${url.host}` })).status).toBe(200);
+    expect((await get({ Cookie: `authorization=${encodeURIComponent(`"Bearer ${token}"`)}` })).status).toBe(200);
+    const elsewhere = await get({ "Sec-Fetch-Site": "same-site", Origin: "http://127.0.0.1:1" });
+    expect(elsewhere.status).toBe(401);
+    expect(((await elsewhere.json()) as Obj).message).toContain("authorization cookie");
+    expect((await get({ Origin: "http://127.0.0.1:1" })).status).toBe(401);
+    const post = await fetch(url, { method: "POST", headers: { Cookie: cookie, "Sec-Fetch-Site": "cross-site", "Content-Type": "text/plain" }, body: JSON.stringify({ workflow: { metadata: { name: "forged" }, spec: { entrypoint: "a", templates: [pod("a", "true")] } } }) });
+    expect(post.status).toBe(401);
+    expect(fs.existsSync(path.join(work, "forged"))).toBe(false);
+  });
+
   it("honours metadata.name exactly, refuses it again (409, code 6), and serverDryRun runs nothing", async () => {
     const wf = { metadata: { name: "exact-name" }, spec: { entrypoint: "a", templates: [pod("a", "echo {{workflow.name}} {{workflow.namespace}}")] } };
     const dry = await create(wf, { serverDryRun: true });
