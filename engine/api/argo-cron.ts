@@ -14,7 +14,7 @@ import { ArgoSpecError } from "../argo/manifest.js";
 import { type Vars, substitute } from "../argo/tags.js";
 import { writeAtomicSync } from "../store/fsx.js";
 import { isFinal } from "./read.js";
-import { ArgoApiError, type Obj, asObj, checkName, k8sTime } from "./argo-shapes.js";
+import { ArgoApiError, type Obj, asObj, checkName, k8sTime, namespacesIn } from "./argo-shapes.js";
 import { storedMeta } from "./argo-templates.js";
 
 /** What the scheduler needs of the workflow service (engine/api/argo.ts). */
@@ -108,7 +108,9 @@ export class CronWorkflows {
     return this.served(namespace, this.read(namespace, name));
   }
 
+  /** The CronWorkflows of `namespace`, or of every namespace for "". */
   list(namespace: string): Obj {
+    if (!namespace) return { metadata: {}, items: namespacesIn(path.join(this.root, ".argo-templates", "cron")).flatMap((ns) => this.list(ns).items as Obj[]) };
     const dir = this.dir(namespace);
     const names = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith(".json")).sort() : [];
     const runs = this.host.labelled(namespace, CRON_LABEL);

@@ -2,6 +2,7 @@
 // gRPC code), names, timestamps, Kubernetes label selectors, the `fields`
 // filter of its list/get answers, and manifest linting with the local
 // interpreter's own loader and check (what would run is what lints).
+import fs from "node:fs";
 import { DflowConfigError } from "../../src/errors.js";
 import { type ArgoWorkflow, checkWorkflow, loadArgo } from "../argo/index.js";
 import { type Obj, asObj } from "../argo/manifest.js";
@@ -30,6 +31,19 @@ const DNS_NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
 export function checkName(name: string, what: string): string {
   if (name.length > 253 || !DNS_NAME.test(name)) throw new ArgoApiError(3, `${what} ${JSON.stringify(name)} is invalid: a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character`);
   return name;
+}
+
+/** The namespaces that have a folder in `dir` (the stores keep one per namespace), sorted. */
+export function namespacesIn(dir: string): string[] {
+  try {
+    return fs
+      .readdirSync(dir, { withFileTypes: true })
+      .filter((e) => e.isDirectory() && DNS_NAME.test(e.name))
+      .map((e) => e.name)
+      .sort();
+  } catch {
+    return [];
+  }
 }
 
 /** Kubernetes' timestamp: RFC 3339 in seconds. */

@@ -9,7 +9,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { writeAtomicSync } from "../store/fsx.js";
 import { configMapsOf } from "../argo/volumes.js";
-import { ArgoApiError, type Obj, asObj, checkName, k8sTime, lintManifest } from "./argo-shapes.js";
+import { ArgoApiError, type Obj, asObj, checkName, k8sTime, lintManifest, namespacesIn } from "./argo-shapes.js";
 import { SyncLimits } from "./argo-sync.js";
 
 export type TemplateKind = "WorkflowTemplate" | "ClusterWorkflowTemplate";
@@ -45,7 +45,9 @@ export class TemplateStore {
     }
   }
 
+  /** The templates of `namespace`, or of every namespace for "" (Argo's UI lists them so before one is chosen). */
   list(kind: TemplateKind, namespace: string, namePattern?: string): Obj[] {
+    if (!namespace && kind === "WorkflowTemplate") return namespacesIn(path.join(this.root, ".argo-templates", "namespaces")).flatMap((ns) => this.list(kind, ns, namePattern));
     const dir = this.dir(kind, namespace);
     let names: string[] = [];
     try {

@@ -234,16 +234,18 @@ export class ArgoWorkflowService {
     return { fields, reqs, limit };
   }
 
+  /** The workflows of `namespace`, or of every namespace for "" (Argo's UI lists them so before one is chosen). */
   list(namespace: string, q: ListQuery = {}, fields?: string): Obj {
     const { fields: selected, reqs, limit } = this.listQuery(q);
     // The cheap tests first (a watch lists every 250 ms): the name, then the namespace (one small
     // file), and only then the run's status, which reads every node.
     const found: Array<{ started: string; wf: Obj }> = [];
     for (const { id, dir } of listWorkflowDirs(this.store.root)) {
-      // Only workflows of `namespace` are kept: the selector's namespace is tested against it.
-      if (selected && !selected({ "metadata.name": id, "metadata.namespace": namespace })) continue;
+      // Only workflows of `namespace` are kept (of every one: ""); the selector's namespace is tested against it.
+      if (namespace && selected && !selected({ "metadata.name": id, "metadata.namespace": namespace })) continue;
       const saved = this.saved(dir);
-      if (this.namespaceOf(dir, saved) !== namespace) continue;
+      const ns = this.namespaceOf(dir, saved);
+      if (namespace ? ns !== namespace : selected && !selected({ "metadata.name": id, "metadata.namespace": ns })) continue;
       const st = readArgoStatus(dir);
       if (!st) continue;
       const wf = this.workflow(dir, st, saved);
@@ -607,23 +609,25 @@ export class ArgoWorkflowService {
   async *watch(namespace: string, q: ListQuery, fields: string | undefined, signal: AbortSignal): AsyncGenerator<string> {
     // The fields of an event's object may be given as paths of the event (result.object.x) or of the object.
     const objectFields = fields?.replace(/(^-?|,)\s*(result\.)?object\./g, "$1");
-    const seen = new Map<string, string>();
+    // name -> the workflow's namespace and its last text (names are unique in a work directory).
+    const seen = new Map<string, { namespace: string; text: string }>();
     for (;;) {
       const items = this.list(namespace, { ...q, limit: undefined }).items as Obj[];
       const now = new Set<string>();
       for (const wf of items) {
-        const name = str(asObj(wf.metadata).name);
+        const meta = asObj(wf.metadata);
+        const name = str(meta.name);
         now.add(name);
         const text = JSON.stringify(wf);
         const before = seen.get(name);
-        if (before === text) continue;
-        seen.set(name, text);
+        if (before?.text === text) continue;
+        seen.set(name, { namespace: str(meta.namespace), text });
         yield `${JSON.stringify({ result: { type: before === undefined ? "ADDED" : "MODIFIED", object: filterFields(wf, objectFields) } })}\n`;
       }
-      for (const name of [...seen.keys()]) {
+      for (const [name, { namespace: ns }] of [...seen]) {
         if (now.has(name)) continue;
         seen.delete(name);
-        yield `${JSON.stringify({ result: { type: "DELETED", object: { metadata: { name, namespace } } } })}\n`;
+        yield `${JSON.stringify({ result: { type: "DELETED", object: { metadata: { name, namespace: ns } } } })}\n`;
       }
       await sleep(WATCH_POLL_MS, undefined, { signal }).catch(() => undefined);
       if (signal.aborted) return;

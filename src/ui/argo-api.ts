@@ -83,7 +83,10 @@ export function mountArgoApi(app: Hono, argo: ArgoWorkflowService, token: string
 
   // ---------------------------------------------------------- workflows
   const W = "/api/v1/workflows/:namespace";
-  app.get(W, (c) => c.json(argo.list(ns(c), { labelSelector: q(c, "listOptions.labelSelector"), fieldSelector: q(c, "listOptions.fieldSelector"), limit: q(c, "listOptions.limit"), continue: q(c, "listOptions.continue") }, q(c, "fields"))));
+  // A list with an empty namespace (`/api/v1/workflows/`) is of every namespace, as Argo's UI asks before one is chosen.
+  const list = (c: Context) => c.json(argo.list(c.req.param("namespace") ?? "", { labelSelector: q(c, "listOptions.labelSelector"), fieldSelector: q(c, "listOptions.fieldSelector"), limit: q(c, "listOptions.limit"), continue: q(c, "listOptions.continue") }, q(c, "fields")));
+  app.get(W, list);
+  app.get("/api/v1/workflows/", list);
   app.post(W, async (c) => c.json(await argo.create(ns(c), await body(c))));
   app.post(`${W}/lint`, async (c) => c.json(argo.lint(ns(c), await body(c))));
   app.post(`${W}/submit`, async (c) => c.json(await argo.submit(ns(c), await body(c))));
@@ -127,11 +130,13 @@ export function mountArgoApi(app: Hono, argo: ArgoWorkflowService, token: string
   };
   app.get(`${W}/:name/log`, (c) => serveStream(c, (signal) => logs(c, q(c, "podName"), signal)));
   app.get(`${W}/:name/:podName/log`, (c) => serveStream(c, (signal) => logs(c, c.req.param("podName"), signal)));
-  app.get("/api/v1/workflow-events/:namespace", (c) => {
+  const watch = (c: Context) => {
     const query = { labelSelector: q(c, "listOptions.labelSelector"), fieldSelector: q(c, "listOptions.fieldSelector") };
     argo.listQuery(query); // refused here (a bad selector), before the stream starts
-    return serveStream(c, (signal) => argo.watch(ns(c), query, q(c, "fields"), signal));
-  });
+    return serveStream(c, (signal) => argo.watch(c.req.param("namespace") ?? "", query, q(c, "fields"), signal));
+  };
+  app.get("/api/v1/workflow-events/:namespace", watch);
+  app.get("/api/v1/workflow-events/", watch);
 
   // ---------------------------------------------------------- artifacts
   // Argo Server's downloads (outside swagger.json, plain HTTP): Argo's UI and Hera's get_output_artifact.
@@ -163,7 +168,9 @@ export function mountArgoApi(app: Hono, argo: ArgoWorkflowService, token: string
 
   // ---------------------------------------------------------- templates
   const templates = (base: string, kind: TemplateKind, key: string) => {
-    app.get(base, (c) => c.json({ metadata: {}, items: argo.templates.list(kind, c.req.param("namespace") ?? "", q(c, "namePattern")) }));
+    const list = (c: Context) => c.json({ metadata: {}, items: argo.templates.list(kind, c.req.param("namespace") ?? "", q(c, "namePattern")) });
+    app.get(base, list);
+    if (base.endsWith("/:namespace")) app.get(base.slice(0, -":namespace".length), list);
     app.post(base, async (c) => {
       const b = await body(c);
       return c.json(argo.templates.create(kind, c.req.param("namespace") ?? "", b[key]));
@@ -185,6 +192,7 @@ export function mountArgoApi(app: Hono, argo: ArgoWorkflowService, token: string
   // ---------------------------------------------------------- CronWorkflows
   const C = "/api/v1/cron-workflows/:namespace";
   app.get(C, (c) => c.json(argo.cron.list(ns(c))));
+  app.get("/api/v1/cron-workflows/", (c) => c.json(argo.cron.list("")));
   app.post(C, async (c) => c.json(argo.cron.create(ns(c), await body(c))));
   app.post(`${C}/lint`, async (c) => c.json(argo.cron.lint(ns(c), await body(c))));
   app.get(`${C}/:name`, (c) => c.json(argo.cron.get(ns(c), name(c))));

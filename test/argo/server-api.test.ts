@@ -120,7 +120,7 @@ function expectWorkflow(wf: unknown): void {
   if (w.status !== undefined) expect(strictStatus(w.status) ? [] : strictStatus.errors).toEqual([]);
 }
 
-const create = (workflow: Obj, extra: Obj = {}) => call("POST", "/api/v1/workflows/{namespace}", { namespace: NS }, { body: { namespace: NS, workflow, ...extra } });
+const create = (workflow: Obj, extra: Obj = {}, namespace = NS) => call("POST", "/api/v1/workflows/{namespace}", { namespace }, { body: { namespace, workflow, ...extra } });
 
 const pod = (name: string, script: string, extra: Obj = {}) => ({ name, container: { image: "alpine", command: ["sh", "-c"], args: [script] }, ...extra });
 
@@ -224,6 +224,14 @@ describe("dflow server: Argo workflows", () => {
     expect(none.json.items).toEqual([]);
     const notIn = await call("GET", "/api/v1/workflows/{namespace}", { namespace: NS }, { query: { "listOptions.labelSelector": "team notin (alpha),workflows.argoproj.io/completed=true" } });
     expect(notIn.json.items.map((w: Obj) => w.metadata.name)).not.toContain(helloName);
+    // An empty namespace: every namespace's workflows (Argo's UI, before a namespace is chosen).
+    const elsewhere = await create({ metadata: { generateName: "elsewhere-" }, spec: { entrypoint: "a", templates: [pod("a", "true")] } }, {}, "elsewhere");
+    expect(elsewhere.status).toBe(200);
+    const every = await call("GET", "/api/v1/workflows/{namespace}", { namespace: "" });
+    expect(every.json.items.map((w: Obj) => [w.metadata.namespace, w.metadata.name])).toEqual(expect.arrayContaining([[NS, helloName], ["elsewhere", elsewhere.json.metadata.name]]));
+    const onlyThere = await call("GET", "/api/v1/workflows/{namespace}", { namespace: "" }, { query: { "listOptions.fieldSelector": "metadata.namespace=elsewhere" } });
+    expect(onlyThere.json.items.map((w: Obj) => w.metadata.name)).toEqual([elsewhere.json.metadata.name]);
+    expect((await call("GET", "/api/v1/cron-workflows/{namespace}", { namespace: "" })).json).toMatchObject({ items: expect.any(Array) });
     // Field selectors as Argo's UI sends them (both fields Kubernetes selects custom resources by).
     const byFields = async (sel: string) => (await call("GET", "/api/v1/workflows/{namespace}", { namespace: NS }, { query: { "listOptions.fieldSelector": sel } })).json;
     expect((await byFields(`metadata.namespace=${NS},metadata.name=${helloName}`)).items.map((w: Obj) => w.metadata.name)).toEqual([helloName]);
@@ -385,6 +393,9 @@ describe("dflow server: workflow templates", () => {
     expect(got.json.spec.entrypoint).toBe("say");
     const list = await call("GET", "/api/v1/workflow-templates/{namespace}", { namespace: NS });
     expect(list.json.items.map((t: Obj) => t.metadata.name)).toEqual(["greeter"]);
+    // An empty namespace lists every namespace's, as Argo's UI asks before one is chosen.
+    const everywhere = await call("GET", "/api/v1/workflow-templates/{namespace}", { namespace: "" });
+    expect(everywhere.json.items.map((t: Obj) => [t.metadata.namespace, t.metadata.name])).toContainEqual([NS, "greeter"]);
     const upd = await call("PUT", "/api/v1/workflow-templates/{namespace}/{name}", { namespace: NS, name: "greeter" }, { body: { namespace: NS, name: "greeter", template: { ...template, spec: { ...template.spec, arguments: { parameters: [{ name: "word", value: "updated" }] } } } } });
     expect(upd.status).toBe(200);
     expect(upd.json.spec.arguments.parameters[0].value).toBe("updated");
