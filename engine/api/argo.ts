@@ -108,6 +108,12 @@ export class ArgoWorkflowService {
   readonly templates: TemplateStore;
   /** CronWorkflows, and their scheduler (started by the server: cron.start()). */
   readonly cron: CronWorkflows;
+  /**
+   * Argo's status.artifactRepositoryRef of every workflow: the local repository, which `dflow server`
+   * serves as S3 at its own address (any bucket name; set once it listens). Argo's UI reads it for a
+   * node's artifacts.
+   */
+  artifactRepositoryRef: Obj = { default: true, artifactRepository: {} };
   /** Runs this process started: their shutdown/suspension, and when they end. */
   private readonly runs = new Map<string, { control: ArgoRunControl; done: Promise<unknown> }>();
 
@@ -217,6 +223,7 @@ export class ArgoWorkflowService {
         ...(st.message ? { message: st.message } : {}),
         nodes,
         ...(st.outputs ? { outputs: io(st.outputs) } : {}),
+        artifactRepositoryRef: this.artifactRepositoryRef,
       },
     };
   }

@@ -244,6 +244,7 @@ export async function startUiServer(o: UiServerOptions): Promise<UiServer> {
   const port = (server.address() as AddressInfo).port;
   const shown = host.includes(":") ? `[${host}]` : host;
   const url = `http://${shown}:${port}/`;
+  argo.artifactRepositoryRef = { default: true, artifactRepository: { s3: { bucket: "argo-artifacts", endpoint: `${shown}:${port}`, insecure: true } } };
   return {
     url,
     openUrl: token ? `${url}?token=${token}` : url,

@@ -182,6 +182,8 @@ describe("dflow server: Argo workflows", () => {
     expectWorkflow(wf);
     expect(wf.status.phase).toBe("Succeeded");
     expect(wf.status.progress).toBe("2/2");
+    // The repository Argo's UI reads a node's artifacts against: this server's S3.
+    expect(wf.status.artifactRepositoryRef).toEqual({ default: true, artifactRepository: { s3: { bucket: "argo-artifacts", endpoint: new URL(base).host, insecure: true } } });
     expect(wf.status.startedAt).toBeTruthy();
     expect(wf.status.finishedAt).toBeTruthy();
     expect(wf.metadata.uid).toBe(meta.uid);
