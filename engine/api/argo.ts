@@ -188,8 +188,12 @@ export class ArgoWorkflowService {
       "workflows.argoproj.io/phase": st.phase,
       ...(done ? { "workflows.argoproj.io/completed": "true" } : { "workflows.argoproj.io/completed": "false" }),
     };
-    const annotations = { ...(asObj(meta.annotations) as Record<string, string>), ...st.annotations };
+    // Pods are named by their node's id (Argo's pod name format v1): clients that name a node's pod
+    // (Argo's UI, for its logs) read this annotation, which Argo's controller sets on every workflow.
+    const annotations = { ...(asObj(meta.annotations) as Record<string, string>), ...st.annotations, "workflows.argoproj.io/pod-name-format": "v1" };
+    // Go's spec.arguments is a struct, always in Argo's JSON (Argo's UI reads spec.arguments.parameters).
     const spec = { ...asObj(saved?.spec) };
+    spec.arguments ??= {};
     if (!done && isSuspended(dir)) spec.suspend = true;
     const nodes = Object.fromEntries(
       Object.entries(argoGraph(st.nodes, st.name)).map(([id, n]) => {
@@ -212,7 +216,7 @@ export class ArgoWorkflowService {
         uid: uidOf(dir, meta),
         creationTimestamp: str(meta.creationTimestamp) || k8sTime(st.startedAt ?? new Date()),
         labels,
-        ...(Object.keys(annotations).length ? { annotations } : {}),
+        annotations,
       },
       spec,
       status: {
@@ -567,8 +571,11 @@ export class ArgoWorkflowService {
     if (phase === "Succeeded" && !restart) throw new ArgoApiError(3, "To retry a succeeded workflow, set the options restartSuccessful and nodeFieldSelector");
     // Ended, but its engine may still be closing (releasing the lock after writing the phase): a client
     // that retries as soon as it sees the phase (`argo wait && argo retry`) must not be refused for that.
-    await this.runs.get(name)?.done.catch(() => undefined);
-    for (let i = 0; i < 100 && this.store.engineAlive(name); i++) await sleep(50);
+    const ours = this.runs.get(name);
+    if (ours) await ours.done.catch(() => undefined);
+    // Another process's (dflow run's): waited for a little. A run this server made names this process
+    // in its pid file long after it ended, and would have held every retry for the whole wait.
+    else if (readTextOrSync(path.join(dir, "pid"), "").trim() !== String(process.pid)) for (let i = 0; i < 100 && this.store.engineAlive(name); i++) await sleep(50);
     await this.launch(name, (o) => retryArgoWorkflow(name, { ...o, workflows: this.childWorkflows(namespace), restart }));
     return this.get(namespace, name);
   }

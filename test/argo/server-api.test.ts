@@ -182,6 +182,8 @@ describe("dflow server: Argo workflows", () => {
     expectWorkflow(wf);
     expect(wf.status.phase).toBe("Succeeded");
     expect(wf.status.progress).toBe("2/2");
+    // Argo's UI names a node's pod (for its logs) by this annotation: v1, the node's id.
+    expect(wf.metadata.annotations["workflows.argoproj.io/pod-name-format"]).toBe("v1");
     // The repository Argo's UI reads a node's artifacts against: this server's S3.
     expect(wf.status.artifactRepositoryRef).toEqual({ default: true, artifactRepository: { s3: { bucket: "argo-artifacts", endpoint: new URL(base).host, insecure: true } } });
     expect(wf.status.startedAt).toBeTruthy();
@@ -231,6 +233,8 @@ describe("dflow server: Argo workflows", () => {
     expect(elsewhere.status).toBe(200);
     const every = await call("GET", "/api/v1/workflows/{namespace}", { namespace: "" });
     expect(every.json.items.map((w: Obj) => [w.metadata.namespace, w.metadata.name])).toEqual(expect.arrayContaining([[NS, helloName], ["elsewhere", elsewhere.json.metadata.name]]));
+    // spec.arguments is always there, as Go's struct is in Argo's JSON (Argo's UI reads its parameters).
+    expect(every.json.items.find((w: Obj) => w.metadata.namespace === "elsewhere").spec.arguments).toEqual({});
     const onlyThere = await call("GET", "/api/v1/workflows/{namespace}", { namespace: "" }, { query: { "listOptions.fieldSelector": "metadata.namespace=elsewhere" } });
     expect(onlyThere.json.items.map((w: Obj) => w.metadata.name)).toEqual([elsewhere.json.metadata.name]);
     expect((await call("GET", "/api/v1/cron-workflows/{namespace}", { namespace: "" })).json).toMatchObject({ items: expect.any(Array) });
