@@ -22,7 +22,7 @@ import { type ArgoNode, WORKFLOW_FILE, keyFile, readWorkflowRecord } from "../ar
 import { HOST_NODE, POD_IP } from "../argo/probe.js";
 import { ArgoRunControl, type ShutdownStrategy } from "../argo/control.js";
 import { fromArgoEntry, writeMemo } from "../argo/memo.js";
-import { readTextOrSync, writeAtomicSync } from "../store/fsx.js";
+import { isUnder, readTextOrSync, writeAtomicSync } from "../store/fsx.js";
 import { isSuspended, registerForeignRun } from "../control.js";
 import { engineAlive, isFinal, listWorkflowDirs } from "./read.js";
 import { ApiError, type WorkflowStore } from "./workflows.js";
@@ -297,27 +297,58 @@ export class ArgoWorkflowService {
    * by-uid forms, which Argo's UI and Hera's get_output_artifact use): a file as it is, a directory
    * as a .tgz of its contents, named as Argo names a download (its key's last part).
    */
-  async artifact(at: { namespace: string; name: string } | { uid: string }, nodeId: string, artifactName: string, input: boolean): Promise<{ body: ReadableStream; filename: string; contentType: string }> {
-    let dir: string;
-    if ("uid" in at) {
-      const found = listWorkflowDirs(this.store.root).find((w) => fs.existsSync(path.join(w.dir, WORKFLOW_FILE)) && uidOf(w.dir, asObj(this.saved(w.dir)?.metadata)) === at.uid);
-      if (!found) throw new ArgoApiError(5, `no workflow has uid ${at.uid}`);
-      dir = found.dir;
-    } else dir = this.find(at.namespace, at.name);
+  /** Where an artifact of a node of the workflow in `dir` is in the local repository (a file or a directory); NotFound otherwise. */
+  private artifactEntry(dir: string, nodeId: string, artifactName: string, input: boolean): { file: string; key: string } {
     const node = readArgoStatus(dir)!.nodes[nodeId];
     if (!node) throw new ArgoApiError(5, `workflow ${path.basename(dir)} has no node ${nodeId}`);
     const art = (input ? node.inputs : node.outputs)?.artifacts?.find((a) => a.name === artifactName);
     if (!art?.key) throw new ArgoApiError(5, `node ${nodeId} has no ${input ? "input" : "output"} artifact ${artifactName}`);
-    const repo = artifactRepository();
     // A key is the manifest's (s3.key): never a path out of the repository.
-    const file = keyFile(repo, art.key);
+    const file = keyFile(artifactRepository(), art.key);
     if (file === null || !fs.existsSync(file)) throw new ArgoApiError(5, `artifact ${artifactName} of node ${nodeId} is gone from the repository (${art.key})`);
-    const filename = path.basename(art.key);
+    return { file, key: art.key };
+  }
+
+  private workflowDir(at: { namespace: string; name: string } | { uid: string }): string {
+    if (!("uid" in at)) return this.find(at.namespace, at.name);
+    const found = listWorkflowDirs(this.store.root).find((w) => fs.existsSync(path.join(w.dir, WORKFLOW_FILE)) && uidOf(w.dir, asObj(this.saved(w.dir)?.metadata)) === at.uid);
+    if (!found) throw new ArgoApiError(5, `no workflow has uid ${at.uid}`);
+    return found.dir;
+  }
+
+  async artifact(at: { namespace: string; name: string } | { uid: string }, nodeId: string, artifactName: string, input: boolean): Promise<{ body: ReadableStream; filename: string; contentType: string }> {
+    const { file, key } = this.artifactEntry(this.workflowDir(at), nodeId, artifactName, input);
+    const filename = path.basename(key);
     if (!fs.statSync(file).isDirectory()) return { body: Readable.toWeb(fs.createReadStream(file)) as ReadableStream, filename, contentType: "application/octet-stream" };
     const tar = await import("tar");
     // tar's stream is a Minipass: async-iterable, which Readable.from takes.
     const tgz = Readable.from(tar.c({ gzip: true, cwd: file, portable: true }, fs.readdirSync(file)));
     return { body: Readable.toWeb(tgz) as ReadableStream, filename: `${filename}.tgz`, contentType: "application/gzip" };
+  }
+
+  /**
+   * Argo Server's /artifact-files/{namespace}/workflows/{name}/{nodeId}/{inputs|outputs}/{artifact}[/{path}]
+   * (the links of Argo's UI; server/artifacts/artifact_server.go GetArtifactFile): a file as it is; a
+   * directory redirected to its URL with a trailing slash, which lists it (or goes to its index.html).
+   * `sub` is the path below the artifact; `listing` whether the URL ended with a slash.
+   */
+  artifactFile(namespace: string, kind: string, name: string, nodeId: string, direction: string, artifactName: string, sub: string, listing: boolean): { file: string } | { redirect: string } | { entries: string[] } {
+    if (kind === "archived-workflows") throw new ArgoApiError(5, "the workflow archive is not served by dflow server");
+    if (kind !== "workflows" || (direction !== "inputs" && direction !== "outputs")) throw new ArgoApiError(3, "the path is /artifact-files/{namespace}/workflows/{name}/{nodeId}/{inputs|outputs}/{artifact}[/{file}]");
+    const { file: root } = this.artifactEntry(this.find(namespace, name), nodeId, artifactName, direction === "inputs");
+    const target = path.resolve(root, path.posix.normalize(`/${sub}`).slice(1));
+    if (target !== root && !isUnder(target, root)) throw new ArgoApiError(5, `${sub} is not in artifact ${artifactName}`);
+    let st: fs.Stats;
+    try {
+      st = fs.statSync(target);
+    } catch {
+      throw new ArgoApiError(5, `artifact ${artifactName} of node ${nodeId} has no ${sub}`);
+    }
+    if (!st.isDirectory()) return { file: target };
+    if (!listing) return { redirect: "/" };
+    const entries = fs.readdirSync(target, { withFileTypes: true }).map((e) => (e.isDirectory() ? `${e.name}/` : e.name)).sort();
+    if (entries.includes("index.html")) return { redirect: "index.html" };
+    return { entries };
   }
 
   get(namespace: string, name: string, fields?: string, uid?: string): Obj {

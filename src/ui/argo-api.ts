@@ -5,6 +5,10 @@
 // Hera and dflow's Python client run workflows here without Kubernetes. The
 // routes only translate HTTP to engine/api/argo.ts; errors have Argo's shape,
 // {"code": <gRPC code>, "message": "..."}, with grpc-gateway's HTTP status.
+import fs from "node:fs";
+import path from "node:path";
+import { Readable } from "node:stream";
+import { getMimeType } from "hono/utils/mime";
 import { sameToken } from "./token.js";
 import type { Context, Hono } from "hono";
 import { stream } from "hono/streaming";
@@ -139,16 +143,18 @@ export function mountArgoApi(app: Hono, argo: ArgoWorkflowService, token: string
   app.get("/api/v1/workflow-events/", watch);
 
   // ---------------------------------------------------------- artifacts
+  const downloadAllowed = (c: Context) => {
+    if (token === null) return true;
+    const bearer = /^Bearer\s+(.+)$/i.exec(credentials(c))?.[1]?.trim();
+    return !!bearer && sameToken(bearer, token);
+  };
   // Argo Server's downloads (outside swagger.json, plain HTTP): Argo's UI and Hera's get_output_artifact.
   // A file is sent as it is, a directory as a .tgz of its contents; errors are plain text, as Argo's.
   const artifactRoutes = ["/artifacts/*", "/input-artifacts/*", "/artifacts-by-uid/*", "/input-artifacts-by-uid/*"];
   for (const route of artifactRoutes) {
     app.get(route, async (c) => {
       c.header("Cache-Control", "no-store");
-      if (token !== null) {
-        const bearer = /^Bearer\s+(.+)$/i.exec(credentials(c))?.[1]?.trim();
-        if (!bearer || !sameToken(bearer, token)) return c.text("Unauthorized: use the token `dflow server` printed (Authorization: Bearer <token>)\n", 401);
-      }
+      if (!downloadAllowed(c)) return c.text("Unauthorized: use the token `dflow server` printed (Authorization: Bearer <token>)\n", 401);
       const input = route.startsWith("/input-");
       const parts = c.req.path.split("/").slice(2).map(decoded) as string[];
       const byUid = route.includes("-by-uid");
@@ -165,6 +171,33 @@ export function mountArgoApi(app: Hono, argo: ArgoWorkflowService, token: string
       }
     });
   }
+
+  // Argo's UI links a node's artifacts here: a file as it is, a directory as a page listing it.
+  app.get("/artifact-files/*", async (c) => {
+    c.header("Cache-Control", "no-store");
+    if (!downloadAllowed(c)) return c.text("Unauthorized: use the token `dflow server` printed (Authorization: Bearer <token>)\n", 401);
+    // An artifact is a pod's output, served from this origin: kept from running scripts here (Argo's headers).
+    c.header("Content-Security-Policy", "sandbox allow-same-origin; base-uri 'none'; default-src 'none'; img-src 'self'; style-src 'self' 'unsafe-inline'");
+    c.header("X-Frame-Options", "SAMEORIGIN");
+    const parts = c.req.path.split("/").slice(2).map(decoded);
+    const listing = c.req.path.endsWith("/");
+    if (parts.length < 6 || parts.slice(0, 6).some((p) => !p) || parts.some((p) => p === null)) return c.text("Bad Request: the path is /artifact-files/{namespace}/workflows/{name}/{nodeId}/{inputs|outputs}/{artifact}[/{file}]\n", 400);
+    const [namespace, kind, wfName, nodeId, direction, artifact, ...rest] = parts as string[];
+    try {
+      const r = argo.artifactFile(namespace!, kind!, wfName!, nodeId!, direction!, artifact!, rest.filter(Boolean).join("/"), listing);
+      if ("redirect" in r) return c.redirect(r.redirect === "/" ? `${c.req.path}/` : `${c.req.path}${r.redirect}`, 307);
+      if ("entries" in r) {
+        const esc = (t: string) => t.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
+        return c.html(`<html><body><ul>\n<li><a href="..">..</a></li>\n${r.entries.map((e) => `<li><a href="./${esc(encodeURI(e))}">${esc(e)}</a></li>\n`).join("")}</ul></body></html>`);
+      }
+      c.header("Content-Disposition", `filename="${path.basename(r.file)}"`);
+      c.header("Content-Type", getMimeType(r.file) ?? "application/octet-stream");
+      return c.body(Readable.toWeb(fs.createReadStream(r.file)) as ReadableStream);
+    } catch (e) {
+      if (e instanceof ArgoApiError) return c.text(`${e.code === 3 ? "Bad Request" : "Not Found"}: ${e.message}\n`, e.code === 3 ? 400 : 404);
+      throw e;
+    }
+  });
 
   // ---------------------------------------------------------- templates
   const templates = (base: string, kind: TemplateKind, key: string) => {

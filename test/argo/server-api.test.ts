@@ -911,5 +911,22 @@ describe("dflow server: what Argo serves beside the workflows", () => {
     expect(await missing.text()).toContain(`node ${make.id} has no output artifact nothing`);
     expect((await fetchArt(`artifacts/${NS}/nobody/${make.id}/file`)).status).toBe(404);
     expect((await fetchArt(`artifacts/${NS}/${name}/${make.id}`)).status).toBe(400);
+
+    // Argo's UI's links (/artifact-files/): a file as it is, typed by its name; a directory listed.
+    const files = `artifact-files/${NS}/workflows/${name}`;
+    const get = (p: string) => fetch(new URL(p, base), { headers: { Authorization: `Bearer ${token}` }, redirect: "manual" });
+    const one = await get(`${files}/${make.id}/outputs/file`);
+    expect([one.status, await one.text(), one.headers.get("content-type")]).toEqual([200, "one\n", "text/plain; charset=utf-8"]);
+    expect(one.headers.get("content-security-policy")).toContain("default-src 'none'");
+    expect(await (await get(`${files}/${take.id}/inputs/in`)).text()).toBe("one\n");
+    const toDir = await get(`${files}/${make.id}/outputs/dir`);
+    expect([toDir.status, new URL(toDir.headers.get("location")!, base).pathname]).toEqual([307, `/${files}/${make.id}/outputs/dir/`]);
+    const listed = await get(`${files}/${make.id}/outputs/dir/`);
+    expect(await listed.text()).toContain('<a href="./sub/">sub/</a>');
+    expect(await (await get(`${files}/${make.id}/outputs/dir/sub/two.txt`)).text()).toBe("two\n");
+    // Never a path out of the artifact; no archive here; the token is needed.
+    expect((await get(`${files}/${make.id}/outputs/dir/..%2F..%2F..%2F..%2F..%2F..%2Fetc%2Fhostname`)).status).toBe(404);
+    expect((await get(`artifact-files/${NS}/archived-workflows/${wf.metadata.uid}/${make.id}/outputs/file`)).status).toBe(404);
+    expect((await fetch(new URL(`${files}/${make.id}/outputs/file`, base))).status).toBe(401);
   });
 });
