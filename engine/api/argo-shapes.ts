@@ -85,6 +85,86 @@ export function matchesLabels(reqs: Requirement[], labels: Record<string, string
 
 // ------------------------------------------------------------ field selectors
 
+/** What a workflow list (or watch) selects, as Argo Server's ListWorkflows reads its request. */
+export interface WorkflowSelection {
+  /** By name (tested first: no file read). */
+  name(name: string): boolean;
+  /** By namespace (tested before a workflow's status is read). */
+  namespace(namespace: string): boolean;
+  /** By the times of the Workflow object (metadata.creationTimestamp, status.startedAt/finishedAt). */
+  timed(wf: Obj): boolean;
+  labels: Requirement[];
+  limit: number;
+  offset: number;
+}
+
+const NAME_FILTERS = ["Exact", "Contains", "Prefix", "NotEquals"];
+
+/**
+ * Argo's list options (server/utils/list_options.go BuildListOptions): the
+ * field selector's metadata.namespace (=, ==, !=), metadata.name (matched as
+ * `nameFilter` says: Exact, Contains, Prefix; != is NotEquals) and
+ * spec.startedAt (> and <), `createdAfter`, `finishedBefore`, the label
+ * selector, `limit` and `continue` (an offset, as Argo's). `namespace` is the
+ * request's ("" for every namespace). InvalidArgument for what does not parse.
+ */
+export function workflowSelection(namespace: string, q: { fieldSelector?: string; labelSelector?: string; nameFilter?: string; createdAfter?: string; finishedBefore?: string; limit?: string; continue?: string }): WorkflowSelection {
+  const time = (v: string, what: string) => {
+    const t = Date.parse(v);
+    if (Number.isNaN(t)) throw new ArgoApiError(3, `${what} ${JSON.stringify(v)} is not an RFC 3339 time`);
+    return t;
+  };
+  let ns = namespace;
+  let nsNot = false;
+  let name: string | undefined;
+  let nameFilter = q.nameFilter || "Exact";
+  if (!NAME_FILTERS.includes(nameFilter)) throw new ArgoApiError(3, `nameFilter ${JSON.stringify(q.nameFilter)} is not one of ${NAME_FILTERS.join(", ")}`);
+  let startedAfter = -Infinity;
+  let startedBefore = Infinity;
+  for (const term of (q.fieldSelector ?? "").split(",")) {
+    if (!term) continue;
+    const m = /^(metadata\.namespace|metadata\.name|spec\.startedAt|ext\.showRemainingItemCount)(!=|==|=|>|<)(.*)$/.exec(term);
+    const [key, op, value] = m ? [m[1], m[2], m[3]!] : [];
+    if (key === "metadata.namespace" && op !== ">" && op !== "<") {
+      if (op === "!=") [ns, nsNot] = [value!, true];
+      else if (ns && ns !== value) throw new ArgoApiError(3, `'namespace' query param (${JSON.stringify(ns)}) and fieldselector 'metadata.namespace' (${JSON.stringify(value)}) are both specified and contradict each other`);
+      else ns = value!;
+    } else if (key === "metadata.name" && op !== ">" && op !== "<") {
+      name = value;
+      if (op === "!=") nameFilter = "NotEquals";
+    } else if (key === "spec.startedAt" && op === ">") startedAfter = time(value!, "spec.startedAt");
+    else if (key === "spec.startedAt" && op === "<") startedBefore = time(value!, "spec.startedAt");
+    else if (key !== "ext.showRemainingItemCount") throw new ArgoApiError(3, `listOptions.fieldSelector: unsupported requirement ${term}`);
+  }
+  const createdAfter = q.createdAfter ? time(q.createdAfter, "createdAfter") : -Infinity;
+  const finishedBefore = q.finishedBefore ? time(q.finishedBefore, "finishedBefore") : undefined;
+  const labels = parseLabelSelector(q.labelSelector ?? "");
+  const limit = q.limit ? Number(q.limit) : 0;
+  if (!Number.isInteger(limit) || limit < 0) throw new ArgoApiError(3, `listOptions.limit must be a non-negative integer, got ${JSON.stringify(q.limit)}`);
+  const offset = q.continue ? Number(q.continue) : 0;
+  if (!Number.isInteger(offset)) throw new ArgoApiError(3, "listOptions.continue must be int");
+  if (offset < 0) throw new ArgoApiError(3, "listOptions.continue must >= 0");
+  const nameMatches = (n: string) =>
+    name === undefined || { Exact: n === name, Contains: n.includes(name), Prefix: n.startsWith(name), NotEquals: n !== name }[nameFilter]!;
+  const at = (v: unknown) => (typeof v === "string" && v ? Date.parse(v) : NaN);
+  return {
+    name: nameMatches,
+    namespace: (space) => !ns || (space === ns) !== nsNot,
+    timed: (wf) => {
+      const created = at(asObj(wf.metadata).creationTimestamp);
+      const started = at(asObj(wf.status).startedAt);
+      const finished = at(asObj(wf.status).finishedAt);
+      // A bound on a time the workflow has not got (not finished yet) leaves it out, as Argo's SQL does.
+      if (createdAfter !== -Infinity && !(created >= createdAfter)) return false;
+      if ((startedAfter !== -Infinity || startedBefore !== Infinity) && !(started > startedAfter && started < startedBefore)) return false;
+      return finishedBefore === undefined || finished <= finishedBefore;
+    },
+    labels,
+    limit,
+    offset,
+  };
+}
+
 /**
  * A Kubernetes field selector (`displayName=approve,phase!=Failed`: terms
  * key=value, key==value or key!=value, a comma or an equals sign in a value

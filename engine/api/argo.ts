@@ -29,7 +29,7 @@ import { ApiError, type WorkflowStore } from "./workflows.js";
 import { type ObjectKind, TemplateStore, type TemplateKind, randomSuffix } from "./argo-templates.js";
 import { CronWorkflows } from "./argo-cron.js";
 import { argoRestart, setSuspendNodes } from "./argo-nodes.js";
-import { ArgoApiError, type GrpcCode, type Obj, asObj, checkName, filterFields, k8sTime, lintManifest, matchesLabels, parseFieldSelector, parseLabelSelector } from "./argo-shapes.js";
+import { ArgoApiError, type GrpcCode, type Obj, asObj, checkName, filterFields, k8sTime, lintManifest, matchesLabels, workflowSelection } from "./argo-shapes.js";
 
 export { ArgoApiError, GRPC_HTTP } from "./argo-shapes.js";
 export { setSuspendNodes } from "./argo-nodes.js";
@@ -48,7 +48,22 @@ export interface ListQuery {
   fieldSelector?: string;
   limit?: string;
   continue?: string;
+  /** How a metadata.name field selector matches: Exact, Contains, Prefix or NotEquals (Argo's UI's name filter). */
+  nameFilter?: string;
+  createdAfter?: string;
+  finishedBefore?: string;
+  /** A watch's: the list's metadata.resourceVersion, after which it reports changes. */
+  resourceVersion?: string;
 }
+
+/** What a list saw, for the watch that starts from its resourceVersion: each workflow's text, by a hash, and when. */
+interface ListSnapshot {
+  at: number;
+  hashes: Map<string, string>;
+}
+/** The lists a watch may start from: the latest few (Argo's UI watches from its list at once). */
+const SNAPSHOTS_KEPT = 64;
+const textHash = (text: string) => crypto.createHash("sha1").update(text).digest("base64");
 
 export interface LogQuery {
   podName?: string;
@@ -235,37 +250,49 @@ export class ArgoWorkflowService {
   // ------------------------------------------------------------ workflows
 
   /** A list query's selectors and limit, read; InvalidArgument for what this server cannot select by. */
-  listQuery(q: ListQuery) {
-    if (q.continue) throw new ArgoApiError(3, "listOptions.continue: paging is not supported by this server; list without it (all workflows are returned)");
-    // Kubernetes selects custom resources by these two fields only; Argo's UI sends both (metadata.namespace=argo,metadata.name=x).
-    const fields = q.fieldSelector ? parseFieldSelector(q.fieldSelector, "listOptions.fieldSelector", (k) => k === "metadata.name" || k === "metadata.namespace") : null;
-    const reqs = parseLabelSelector(q.labelSelector ?? "");
-    const limit = q.limit ? Number(q.limit) : 0;
-    if (!Number.isInteger(limit) || limit < 0) throw new ArgoApiError(3, `listOptions.limit must be a non-negative integer, got ${JSON.stringify(q.limit)}`);
-    return { fields, reqs, limit };
+  /** A list's or watch's selection, refused (InvalidArgument) before anything is read or streamed. */
+  listQuery(namespace: string, q: ListQuery) {
+    return workflowSelection(namespace, q);
   }
 
-  /** The workflows of `namespace`, or of every namespace for "" (Argo's UI lists them so before one is chosen). */
+  /** resourceVersion -> what that list saw (the newest SNAPSHOTS_KEPT); versions unique across this server's restarts. */
+  private readonly snapshots = new Map<string, ListSnapshot>();
+  private versions = Date.now() * 1000;
+
+  /**
+   * The workflows of `namespace` (of every namespace for "", as Argo's UI lists them before one is
+   * chosen), newest first, as Argo's ListWorkflows selects and pages them; metadata.resourceVersion
+   * lets a watch start where the list ended, and metadata.continue gives the next page's offset.
+   */
   list(namespace: string, q: ListQuery = {}, fields?: string): Obj {
-    const { fields: selected, reqs, limit } = this.listQuery(q);
+    const found = this.select(namespace, q);
+    const { limit, offset } = this.listQuery(namespace, q);
+    const page = found.slice(offset, limit ? offset + limit : undefined).map((f) => f.wf);
+    const resourceVersion = String(++this.versions);
+    this.snapshots.set(resourceVersion, { at: Date.now(), hashes: new Map(found.map((f) => [f.name, textHash(JSON.stringify(f.wf))])) });
+    for (const old of this.snapshots.keys()) if (this.snapshots.size > SNAPSHOTS_KEPT) this.snapshots.delete(old);
+    const more = limit > 0 && offset + page.length < found.length;
+    return filterFields({ metadata: { resourceVersion, ...(more ? { continue: String(offset + page.length) } : {}) }, items: page }, fields) as Obj;
+  }
+
+  /** Every workflow the query selects (no paging), newest first. */
+  private select(namespace: string, q: ListQuery): Array<{ name: string; wf: Obj }> {
+    const sel = this.listQuery(namespace, q);
     // The cheap tests first (a watch lists every 250 ms): the name, then the namespace (one small
     // file), and only then the run's status, which reads every node.
-    const found: Array<{ started: string; wf: Obj }> = [];
+    const found: Array<{ started: string; name: string; wf: Obj }> = [];
     for (const { id, dir } of listWorkflowDirs(this.store.root)) {
-      // Only workflows of `namespace` are kept (of every one: ""); the selector's namespace is tested against it.
-      if (namespace && selected && !selected({ "metadata.name": id, "metadata.namespace": namespace })) continue;
+      if (!sel.name(id)) continue;
       const saved = this.saved(dir);
-      const ns = this.namespaceOf(dir, saved);
-      if (namespace ? ns !== namespace : selected && !selected({ "metadata.name": id, "metadata.namespace": ns })) continue;
+      if (!sel.namespace(this.namespaceOf(dir, saved))) continue;
       const st = readArgoStatus(dir);
       if (!st) continue;
       const wf = this.workflow(dir, st, saved);
-      if (matchesLabels(reqs, asObj(wf.metadata).labels as Record<string, string>)) found.push({ started: st.startedAt ?? "", wf });
+      if (sel.timed(wf) && matchesLabels(sel.labels, asObj(wf.metadata).labels as Record<string, string>)) found.push({ started: st.startedAt ?? "", name: id, wf });
     }
     // Newest first, as `dflow list` and Argo list them.
-    found.sort((a, b) => b.started.localeCompare(a.started) || str(asObj(a.wf.metadata).name).localeCompare(str(asObj(b.wf.metadata).name)));
-    const items = (limit ? found.slice(0, limit) : found).map((f) => f.wf);
-    return filterFields({ metadata: {}, items }, fields) as Obj;
+    found.sort((a, b) => b.started.localeCompare(a.started) || a.name.localeCompare(b.name));
+    return found;
   }
 
   /**
@@ -651,23 +678,36 @@ export class ArgoWorkflowService {
    * first, then MODIFIED, DELETED), until the client goes away. Changes are
    * found by reading the workflows again every WATCH_POLL_MS.
    */
+  /**
+   * `argo watch`, Argo's UI: an event per workflow added, changed or gone. From a list's
+   * resourceVersion, only what changed since that list (Kubernetes' watch semantics: Argo's UI lists
+   * a page, then watches from it); without one, every workflow first as ADDED.
+   */
   async *watch(namespace: string, q: ListQuery, fields: string | undefined, signal: AbortSignal): AsyncGenerator<string> {
     // The fields of an event's object may be given as paths of the event (result.object.x) or of the object.
     const objectFields = fields?.replace(/(^-?|,)\s*(result\.)?object\./g, "$1");
-    // name -> the workflow's namespace and its last text (names are unique in a work directory).
-    const seen = new Map<string, { namespace: string; text: string }>();
-    for (;;) {
-      const items = this.list(namespace, { ...q, limit: undefined }).items as Obj[];
+    const from = q.resourceVersion ? this.snapshots.get(q.resourceVersion) : undefined;
+    // name -> the workflow's namespace and its last text's hash (names are unique in a work directory).
+    const seen = new Map<string, { namespace: string; hash: string }>();
+    const selection = { ...q, limit: undefined, continue: undefined };
+    for (let first = true; ; first = false) {
       const now = new Set<string>();
-      for (const wf of items) {
+      for (const { name, wf } of this.select(namespace, selection)) {
         const meta = asObj(wf.metadata);
-        const name = str(meta.name);
         now.add(name);
-        const text = JSON.stringify(wf);
+        const hash = textHash(JSON.stringify(wf));
         const before = seen.get(name);
-        if (before?.text === text) continue;
-        seen.set(name, { namespace: str(meta.namespace), text });
-        yield `${JSON.stringify({ result: { type: before === undefined ? "ADDED" : "MODIFIED", object: filterFields(wf, objectFields) } })}\n`;
+        if (before?.hash === hash) continue;
+        seen.set(name, { namespace: str(meta.namespace), hash });
+        let type = before === undefined ? "ADDED" : "MODIFIED";
+        if (first && from) {
+          // What the list saw: reported only if changed since; what it did not see (another page's, or
+          // selected otherwise), only if made since.
+          const listed = from.hashes.get(name);
+          if (listed === hash || (listed === undefined && Date.parse(str(meta.creationTimestamp)) < Math.floor(from.at / 1000) * 1000)) continue;
+          if (listed !== undefined) type = "MODIFIED";
+        }
+        yield `${JSON.stringify({ result: { type, object: filterFields(wf, objectFields) } })}\n`;
       }
       for (const [name, { namespace: ns }] of [...seen]) {
         if (now.has(name)) continue;

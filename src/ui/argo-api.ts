@@ -88,7 +88,17 @@ export function mountArgoApi(app: Hono, argo: ArgoWorkflowService, token: string
   // ---------------------------------------------------------- workflows
   const W = "/api/v1/workflows/:namespace";
   // A list with an empty namespace (`/api/v1/workflows/`) is of every namespace, as Argo's UI asks before one is chosen.
-  const list = (c: Context) => c.json(argo.list(c.req.param("namespace") ?? "", { labelSelector: q(c, "listOptions.labelSelector"), fieldSelector: q(c, "listOptions.fieldSelector"), limit: q(c, "listOptions.limit"), continue: q(c, "listOptions.continue") }, q(c, "fields")));
+  const listQuery = (c: Context) => ({
+    labelSelector: q(c, "listOptions.labelSelector"),
+    fieldSelector: q(c, "listOptions.fieldSelector"),
+    limit: q(c, "listOptions.limit"),
+    continue: q(c, "listOptions.continue"),
+    resourceVersion: q(c, "listOptions.resourceVersion"),
+    nameFilter: q(c, "nameFilter"),
+    createdAfter: q(c, "createdAfter"),
+    finishedBefore: q(c, "finishedBefore"),
+  });
+  const list = (c: Context) => c.json(argo.list(c.req.param("namespace") ?? "", listQuery(c), q(c, "fields")));
   app.get(W, list);
   app.get("/api/v1/workflows/", list);
   app.post(W, async (c) => c.json(await argo.create(ns(c), await body(c))));
@@ -135,9 +145,10 @@ export function mountArgoApi(app: Hono, argo: ArgoWorkflowService, token: string
   app.get(`${W}/:name/log`, (c) => serveStream(c, (signal) => logs(c, q(c, "podName"), signal)));
   app.get(`${W}/:name/:podName/log`, (c) => serveStream(c, (signal) => logs(c, c.req.param("podName"), signal)));
   const watch = (c: Context) => {
-    const query = { labelSelector: q(c, "listOptions.labelSelector"), fieldSelector: q(c, "listOptions.fieldSelector") };
-    argo.listQuery(query); // refused here (a bad selector), before the stream starts
-    return serveStream(c, (signal) => argo.watch(c.req.param("namespace") ?? "", query, q(c, "fields"), signal));
+    const query = listQuery(c);
+    const namespace = c.req.param("namespace") ?? "";
+    argo.listQuery(namespace, query); // refused here (a bad selector), before the stream starts
+    return serveStream(c, (signal) => argo.watch(namespace, query, q(c, "fields"), signal));
   };
   app.get("/api/v1/workflow-events/:namespace", watch);
   app.get("/api/v1/workflow-events/", watch);
