@@ -63,21 +63,7 @@ export async function unarchive(from: string, dest: string, a: Obj): Promise<boo
   if (archive.none !== undefined) return false;
   if (archive.zip !== undefined) {
     if (!(await startsWith(from, [0x50, 0x4b, 0x03, 0x04]))) return false;
-    // Read whole, as artifacts here are files a pod reads, not streams (fflate's unzip is in memory).
-    const { unzipSync } = await import("fflate");
-    const entries = unzipSync(await fsp.readFile(from));
-    return extracted(dest, async (tmp) => {
-      for (const [name, data] of Object.entries(entries)) {
-        const out = path.join(tmp, name);
-        // Argo's "Illegal file path": an entry may not leave the directory.
-        if (!out.startsWith(`${tmp}${path.sep}`)) throw new Error(`${name}: illegal file path in the zip`);
-        if (name.endsWith("/")) await fsp.mkdir(out, { recursive: true });
-        else {
-          await fsp.mkdir(path.dirname(out), { recursive: true });
-          await fsp.writeFile(out, data);
-        }
-      }
-    });
+    return extracted(dest, (tmp) => unzipInto(from, tmp));
   }
   if (!(await startsWith(from, [0x1f, 0x8b]))) return false;
   const tar = await import("tar");
@@ -100,13 +86,8 @@ export async function archived<T>(src: string, name: string, archive: Obj, send:
   const tmp = await fsp.mkdtemp(path.join(os.tmpdir(), "dflow-archive-"));
   try {
     if (archive.zip !== undefined) {
-      const { zipSync } = await import("fflate");
-      // util/archive ZipToWriter: a file by its own name, a directory's files under the directory's name.
-      const files: Record<string, Uint8Array> = {};
-      if (fs.statSync(src).isDirectory()) for (const f of filesUnder(src)) files[path.posix.join(path.basename(src), f)] = fs.readFileSync(path.join(src, f));
-      else files[path.basename(src)] = fs.readFileSync(src);
       const file = path.join(tmp, `${name}.zip`);
-      await fsp.writeFile(file, zipSync(files));
+      await zipInto(src, file);
       return await send(file);
     }
     const file = path.join(tmp, `${name}.tgz`);
@@ -118,5 +99,69 @@ export async function archived<T>(src: string, name: string, archive: Obj, send:
     return await send(file);
   } finally {
     await fsp.rm(tmp, { recursive: true, force: true });
+  }
+}
+
+// Zips are read and written a chunk at a time (fflate's streaming Unzip and Zip, whose synchronous
+// codecs hand each piece over at once, written then): an artifact of any size costs a chunk's memory.
+
+/** The entries of the zip `from` written under `dir`; an entry that would leave it is Argo's "Illegal file path". */
+async function unzipInto(from: string, dir: string): Promise<void> {
+  const { Unzip, UnzipInflate } = await import("fflate");
+  let failure: unknown;
+  const fail = (e: unknown) => (failure ??= e);
+  const unzip = new Unzip((entry) => {
+    const out = path.join(dir, entry.name);
+    if (!out.startsWith(`${dir}${path.sep}`)) return fail(new Error(`${entry.name}: illegal file path in the zip`));
+    try {
+      if (entry.name.endsWith("/")) return void fs.mkdirSync(out, { recursive: true });
+      fs.mkdirSync(path.dirname(out), { recursive: true });
+      const fd = fs.openSync(out, "w");
+      entry.ondata = (err, data, final) => {
+        try {
+          if (err) fail(err);
+          else fs.writeSync(fd, data);
+        } catch (e) {
+          fail(e);
+        } finally {
+          if (final || err) fs.closeSync(fd);
+        }
+      };
+      entry.start();
+    } catch (e) {
+      fail(e);
+    }
+  });
+  unzip.register(UnzipInflate);
+  for await (const chunk of fs.createReadStream(from)) {
+    unzip.push(chunk as Uint8Array);
+    if (failure) throw failure;
+  }
+  unzip.push(new Uint8Array(0), true);
+  if (failure) throw failure;
+}
+
+/** `src` zipped into `file` as Argo's util/archive ZipToWriter does: a file by its own name, a directory's files under the directory's name. */
+async function zipInto(src: string, file: string): Promise<void> {
+  const { Zip, ZipDeflate } = await import("fflate");
+  const entries: Array<[string, string]> = fs.statSync(src).isDirectory() ? filesUnder(src).map((f) => [path.posix.join(path.basename(src), f), path.join(src, f)]) : [[path.basename(src), src]];
+  const fd = fs.openSync(file, "w");
+  try {
+    let failure: unknown;
+    const zip = new Zip((err, data) => {
+      if (err) failure ??= err;
+      else if (!failure) fs.writeSync(fd, data);
+    });
+    for (const [name, from] of entries) {
+      const entry = new ZipDeflate(name);
+      zip.add(entry);
+      for await (const chunk of fs.createReadStream(from)) entry.push(chunk as Uint8Array);
+      entry.push(new Uint8Array(0), true);
+      if (failure) throw failure;
+    }
+    zip.end();
+    if (failure) throw failure;
+  } finally {
+    fs.closeSync(fd);
   }
 }
