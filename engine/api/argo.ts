@@ -29,7 +29,7 @@ import { ApiError, type WorkflowStore } from "./workflows.js";
 import { type ObjectKind, TemplateStore, type TemplateKind, randomSuffix } from "./argo-templates.js";
 import { CronWorkflows } from "./argo-cron.js";
 import { argoRestart, setSuspendNodes } from "./argo-nodes.js";
-import { ArgoApiError, type GrpcCode, type Obj, asObj, checkName, filterFields, k8sTime, lintManifest, matchesLabels, workflowSelection } from "./argo-shapes.js";
+import { ArgoApiError, type GrpcCode, type Obj, asObj, checkName, filterFields, k8sTime, lintManifest, matchesLabels, type WorkflowSelection, workflowSelection } from "./argo-shapes.js";
 
 export { ArgoApiError, GRPC_HTTP } from "./argo-shapes.js";
 export { setSuspendNodes } from "./argo-nodes.js";
@@ -249,7 +249,6 @@ export class ArgoWorkflowService {
 
   // ------------------------------------------------------------ workflows
 
-  /** A list query's selectors and limit, read; InvalidArgument for what this server cannot select by. */
   /** A list's or watch's selection, refused (InvalidArgument) before anything is read or streamed. */
   listQuery(namespace: string, q: ListQuery) {
     return workflowSelection(namespace, q);
@@ -265,8 +264,9 @@ export class ArgoWorkflowService {
    * lets a watch start where the list ended, and metadata.continue gives the next page's offset.
    */
   list(namespace: string, q: ListQuery = {}, fields?: string): Obj {
-    const found = this.select(namespace, q);
-    const { limit, offset } = this.listQuery(namespace, q);
+    const sel = this.listQuery(namespace, q);
+    const found = this.select(sel);
+    const { limit, offset } = sel;
     const page = found.slice(offset, limit ? offset + limit : undefined).map((f) => f.wf);
     const resourceVersion = String(++this.versions);
     this.snapshots.set(resourceVersion, { at: Date.now(), hashes: new Map(found.map((f) => [f.name, textHash(JSON.stringify(f.wf))])) });
@@ -276,8 +276,7 @@ export class ArgoWorkflowService {
   }
 
   /** Every workflow the query selects (no paging), newest first. */
-  private select(namespace: string, q: ListQuery): Array<{ name: string; wf: Obj }> {
-    const sel = this.listQuery(namespace, q);
+  private select(sel: WorkflowSelection): Array<{ name: string; wf: Obj }> {
     // The cheap tests first (a watch lists every 250 ms): the name, then the namespace (one small
     // file), and only then the run's status, which reads every node.
     const found: Array<{ started: string; name: string; wf: Obj }> = [];
@@ -319,11 +318,6 @@ export class ArgoWorkflowService {
     return out;
   }
 
-  /**
-   * A node's artifact for the Argo Server's downloads (/artifacts/, /input-artifacts/ and their
-   * by-uid forms, which Argo's UI and Hera's get_output_artifact use): a file as it is, a directory
-   * as a .tgz of its contents, named as Argo names a download (its key's last part).
-   */
   /** Where an artifact of a node of the workflow in `dir` is in the local repository (a file or a directory); NotFound otherwise. */
   private artifactEntry(dir: string, nodeId: string, artifactName: string, input: boolean): { file: string; key: string } {
     const node = readArgoStatus(dir)!.nodes[nodeId];
@@ -343,6 +337,11 @@ export class ArgoWorkflowService {
     return found.dir;
   }
 
+  /**
+   * A node's artifact for the Argo Server's downloads (/artifacts/, /input-artifacts/ and their
+   * by-uid forms, which Hera's get_output_artifact uses): a file as it is, a directory as a .tgz of
+   * its contents, named as Argo names a download (its key's last part).
+   */
   async artifact(at: { namespace: string; name: string } | { uid: string }, nodeId: string, artifactName: string, input: boolean): Promise<{ body: ReadableStream; filename: string; contentType: string }> {
     const { file, key } = this.artifactEntry(this.workflowDir(at), nodeId, artifactName, input);
     const filename = path.basename(key);
@@ -673,15 +672,11 @@ export class ArgoWorkflowService {
   }
 
   /**
-   * WatchWorkflows (`argo watch`, `argo wait`, `argo submit --wait`): one
-   * `{"result": {"type", "object"}}` per change of a listed workflow (ADDED
-   * first, then MODIFIED, DELETED), until the client goes away. Changes are
-   * found by reading the workflows again every WATCH_POLL_MS.
-   */
-  /**
-   * `argo watch`, Argo's UI: an event per workflow added, changed or gone. From a list's
-   * resourceVersion, only what changed since that list (Kubernetes' watch semantics: Argo's UI lists
-   * a page, then watches from it); without one, every workflow first as ADDED.
+   * WatchWorkflows (`argo watch`, `argo wait`, `argo submit --wait`, Argo's UI): one
+   * `{"result": {"type", "object"}}` per change of a selected workflow (ADDED, MODIFIED, DELETED),
+   * until the client goes away; found by reading the workflows again every WATCH_POLL_MS. From a
+   * list's resourceVersion, only what changed since that list (Kubernetes' watch: Argo's UI lists a
+   * page, then watches from it); without one, every workflow first as ADDED.
    */
   async *watch(namespace: string, q: ListQuery, fields: string | undefined, signal: AbortSignal): AsyncGenerator<string> {
     // The fields of an event's object may be given as paths of the event (result.object.x) or of the object.
@@ -689,10 +684,10 @@ export class ArgoWorkflowService {
     const from = q.resourceVersion ? this.snapshots.get(q.resourceVersion) : undefined;
     // name -> the workflow's namespace and its last text's hash (names are unique in a work directory).
     const seen = new Map<string, { namespace: string; hash: string }>();
-    const selection = { ...q, limit: undefined, continue: undefined };
+    const selection = this.listQuery(namespace, { ...q, limit: undefined, continue: undefined });
     for (let first = true; ; first = false) {
       const now = new Set<string>();
-      for (const { name, wf } of this.select(namespace, selection)) {
+      for (const { name, wf } of this.select(selection)) {
         const meta = asObj(wf.metadata);
         now.add(name);
         const hash = textHash(JSON.stringify(wf));

@@ -68,12 +68,15 @@ function credentials(c: Context): string {
 /** Mount the Argo routes on `app` (before the UI's own /api/* middleware, which they do not go through). */
 export function mountArgoApi(app: Hono, argo: ArgoWorkflowService, token: string | null): void {
   // argo and Hera send `Authorization: Bearer <token>` (ARGO_TOKEN='Bearer <token>'), Argo's UI its cookie; never a token in the URL.
+  /** The request's token, when it has one: undefined without, false when wrong, true when right. */
+  const tokenOf = (c: Context): boolean | undefined => {
+    const bearer = /^Bearer\s+(.+)$/i.exec(credentials(c))?.[1]?.trim();
+    return bearer === undefined ? undefined : sameToken(bearer, token ?? "");
+  };
+  const allowed = (c: Context) => token === null || tokenOf(c) === true;
   app.use("/api/v1/*", async (c, next) => {
     c.header("Cache-Control", "no-store");
-    if (token !== null) {
-      const bearer = /^Bearer\s+(.+)$/i.exec(credentials(c))?.[1]?.trim();
-      if (!bearer || !sameToken(bearer, token)) return argoError(c, 16, bearer ? "token not valid: use the token `dflow server` printed (ARGO_TOKEN='Bearer <token>')" : "token not valid: the request has no Authorization: Bearer <token> header (ARGO_TOKEN='Bearer <token>'), nor, from Argo's UI, an authorization cookie");
-    }
+    if (!allowed(c)) return argoError(c, 16, tokenOf(c) === false ? "token not valid: use the token `dflow server` printed (ARGO_TOKEN='Bearer <token>')" : "token not valid: the request has no Authorization: Bearer <token> header (ARGO_TOKEN='Bearer <token>'), nor, from Argo's UI, an authorization cookie");
     // Hono hands a route's error to the app's onError (the UI's shape) and records it: answered here in Argo's.
     await next();
     const e = c.error;
@@ -154,18 +157,13 @@ export function mountArgoApi(app: Hono, argo: ArgoWorkflowService, token: string
   app.get("/api/v1/workflow-events/", watch);
 
   // ---------------------------------------------------------- artifacts
-  const downloadAllowed = (c: Context) => {
-    if (token === null) return true;
-    const bearer = /^Bearer\s+(.+)$/i.exec(credentials(c))?.[1]?.trim();
-    return !!bearer && sameToken(bearer, token);
-  };
   // Argo Server's downloads (outside swagger.json, plain HTTP): Argo's UI and Hera's get_output_artifact.
   // A file is sent as it is, a directory as a .tgz of its contents; errors are plain text, as Argo's.
   const artifactRoutes = ["/artifacts/*", "/input-artifacts/*", "/artifacts-by-uid/*", "/input-artifacts-by-uid/*"];
   for (const route of artifactRoutes) {
     app.get(route, async (c) => {
       c.header("Cache-Control", "no-store");
-      if (!downloadAllowed(c)) return c.text("Unauthorized: use the token `dflow server` printed (Authorization: Bearer <token>)\n", 401);
+      if (!allowed(c)) return c.text("Unauthorized: use the token `dflow server` printed (Authorization: Bearer <token>)\n", 401);
       const input = route.startsWith("/input-");
       const parts = c.req.path.split("/").slice(2).map(decoded) as string[];
       const byUid = route.includes("-by-uid");
@@ -186,7 +184,7 @@ export function mountArgoApi(app: Hono, argo: ArgoWorkflowService, token: string
   // Argo's UI links a node's artifacts here: a file as it is, a directory as a page listing it.
   app.get("/artifact-files/*", async (c) => {
     c.header("Cache-Control", "no-store");
-    if (!downloadAllowed(c)) return c.text("Unauthorized: use the token `dflow server` printed (Authorization: Bearer <token>)\n", 401);
+    if (!allowed(c)) return c.text("Unauthorized: use the token `dflow server` printed (Authorization: Bearer <token>)\n", 401);
     // An artifact is a pod's output, served from this origin: kept from running scripts here (Argo's headers).
     c.header("Content-Security-Policy", "sandbox allow-same-origin; base-uri 'none'; default-src 'none'; img-src 'self'; style-src 'self' 'unsafe-inline'");
     c.header("X-Frame-Options", "SAMEORIGIN");
