@@ -79,6 +79,8 @@ const PLAN: Planned[] = [
   { shape: "user-argo-fanout", n: 100, user: true, floor: "sh" },
   { shape: "user-argo-fanout", n: 1000, user: true, floor: "sh" },
   { shape: "argo-corpus", n: 125 },
+  // The Argo Server API's list over 100 finished Argo runs of 102 nodes each, as Argo's UI lists and watches it.
+  { shape: "argo-list", n: 100 },
   // `dflow ui` on a 10,000-step workflow: time to the graph drawn in headless Chromium, and the server's RSS.
   { shape: "ui-10k", n: 10000, full: true, unavailable: noChromium },
   // `dflow ui` over 1,000 workflows: the first and later GET /api/workflows, the list drawn in headless Chromium, the server's RSS.
@@ -90,6 +92,7 @@ const SHAPES = [...new Set(PLAN.map((p) => p.shape))];
 function repeatsFor(p: Planned): number {
   if (p.shape === "spawn-floor") return 1; // one process, 3 runs inside (bench/shapes/spawn-floor.ts)
   if (p.shape === "argo-corpus") return 1; // 125 workflows in one process: the figure is already a sum
+  if (p.shape === "argo-list") return 1; // the later lists' figure is already a median of 3
   if (p.user) return p.n > 1000 ? 1 : 3;
   return p.n >= 1000 ? 1 : 3;
 }
@@ -314,6 +317,7 @@ function notes(r: Row): string {
     return parts.join("; ");
   }
   if (r.shape === "recursion") parts.push(`per_level_ms=${fmtNum(r.per_level_ms, 2)}`);
+  if (r.shape === "argo-list") parts.push(`wall = first GET /api/v1/workflows/argo (every run's nodes read); later ones ${fmtNum(r.api_warm_s, 4)} s (finished runs kept); peak RSS is the server's`);
   if (r.shape === "ui-list") parts.push(`wall = first GET /api/workflows (all ${r.n} read); later ones ${fmtNum(r.api_warm_s, 3)} s (ended workflows cached); list drawn in ${fmtNum(r.list_render_s, 2)} s; peak RSS is the \`dflow ui\` server's`);
   if (r.shape === "ui-10k") parts.push(`wall = page opened to graph drawn; list drawn in ${fmtNum(r.list_render_s, 2)} s; peak RSS is the \`dflow ui\` server's; page JS heap ${fmtNum(r.page_js_heap_mb, 1)} MB`);
   if (r.submit_s !== undefined) parts.push(`submit ${fmtNum(r.submit_s, 2)} s (${fmtNum(r.submit_per_step_ms, 2)} ms/step), start-up ${fmtNum(r.startup_s, 2)} s`);

@@ -269,29 +269,61 @@ export class ArgoWorkflowService {
     const { limit, offset } = sel;
     const page = found.slice(offset, limit ? offset + limit : undefined).map((f) => f.wf);
     const resourceVersion = String(++this.versions);
-    this.snapshots.set(resourceVersion, { at: Date.now(), hashes: new Map(found.map((f) => [f.name, textHash(JSON.stringify(f.wf))])) });
+    this.snapshots.set(resourceVersion, { at: Date.now(), hashes: new Map(found.map((f) => [f.name, f.hash])) });
     for (const old of this.snapshots.keys()) if (this.snapshots.size > SNAPSHOTS_KEPT) this.snapshots.delete(old);
     const more = limit > 0 && offset + page.length < found.length;
     return filterFields({ metadata: { resourceVersion, ...(more ? { continue: String(offset + page.length) } : {}) }, items: page }, fields) as Obj;
   }
 
   /** Every workflow the query selects (no paging), newest first. */
-  private select(sel: WorkflowSelection): Array<{ name: string; wf: Obj }> {
+  private select(sel: WorkflowSelection): Array<{ name: string; wf: Obj; hash: string }> {
     // The cheap tests first (a watch lists every 250 ms): the name, then the namespace (one small
-    // file), and only then the run's status, which reads every node.
-    const found: Array<{ started: string; name: string; wf: Obj }> = [];
+    // file), and only then the run's status, which reads every node; a finished run's once.
+    const found: Array<{ started: string; name: string; wf: Obj; hash: string }> = [];
     for (const { id, dir } of listWorkflowDirs(this.store.root)) {
       if (!sel.name(id)) continue;
-      const saved = this.saved(dir);
+      const savedText = readTextOrSync(path.join(dir, SAVED), null);
+      const saved = savedText === null ? null : (JSON.parse(savedText) as Obj);
       if (!sel.namespace(this.namespaceOf(dir, saved))) continue;
-      const st = readArgoStatus(dir);
-      if (!st) continue;
-      const wf = this.workflow(dir, st, saved);
-      if (sel.timed(wf) && matchesLabels(sel.labels, asObj(wf.metadata).labels as Record<string, string>)) found.push({ started: st.startedAt ?? "", name: id, wf });
+      const read = this.finishedWorkflow(dir, savedText, () => {
+        const st = readArgoStatus(dir);
+        return st && this.workflow(dir, st, saved);
+      });
+      if (!read) continue;
+      const { wf, hash } = read;
+      if (sel.timed(wf) && matchesLabels(sel.labels, asObj(wf.metadata).labels as Record<string, string>)) found.push({ started: str(asObj(wf.status).startedAt), name: id, wf, hash });
     }
     // Newest first, as `dflow list` and Argo list them.
     found.sort((a, b) => b.started.localeCompare(a.started) || a.name.localeCompare(b.name));
     return found;
+  }
+
+  /** Finished runs' Workflow objects, by directory, with what they were read from (argo.json's mtime and size, the saved manifest). */
+  private readonly finished = new Map<string, { stamp: string; savedText: string | null; wf: Obj; hash: string }>();
+
+  /**
+   * The Workflow of the run in `dir` (`read` makes it) and its text's hash. A finished run's is kept:
+   * nothing of it changes until argo.json is written again (a retry) or its manifest is, and reading
+   * every node of every run for each turn of a watch took ~6 ms per 100 nodes (Argo's UI watches
+   * the whole namespace).
+   */
+  private finishedWorkflow(dir: string, savedText: string | null, read: () => Obj | null): { wf: Obj; hash: string } | null {
+    let stamp = "";
+    try {
+      const s = fs.statSync(path.join(dir, WORKFLOW_FILE));
+      stamp = `${s.mtimeMs}:${s.size}`;
+    } catch {
+      this.finished.delete(dir);
+      return null;
+    }
+    const kept = this.finished.get(dir);
+    if (kept && kept.stamp === stamp && kept.savedText === savedText) return kept;
+    const wf = read();
+    if (!wf) return null;
+    const made = { stamp, savedText, wf, hash: textHash(JSON.stringify(wf)) };
+    if (isFinal(str(asObj(wf.status).phase))) this.finished.set(dir, made);
+    else this.finished.delete(dir);
+    return made;
   }
 
   /**
@@ -687,10 +719,9 @@ export class ArgoWorkflowService {
     const selection = this.listQuery(namespace, { ...q, limit: undefined, continue: undefined });
     for (let first = true; ; first = false) {
       const now = new Set<string>();
-      for (const { name, wf } of this.select(selection)) {
+      for (const { name, wf, hash } of this.select(selection)) {
         const meta = asObj(wf.metadata);
         now.add(name);
-        const hash = textHash(JSON.stringify(wf));
         const before = seen.get(name);
         if (before?.hash === hash) continue;
         seen.set(name, { namespace: str(meta.namespace), hash });

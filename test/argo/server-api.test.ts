@@ -735,6 +735,9 @@ describe("dflow server: controlling running workflows", () => {
     expect((await create(wf)).status).toBe(200);
     const failed = await waitFor("to-retry", ended, "an end");
     expect(failed.status.phase).toBe("Failed");
+    // Listed (a finished run's Workflow is then kept), so that the list after the retry shows it was read again.
+    const listed = async () => (await call("GET", "/api/v1/workflows/{namespace}", { namespace: NS }, { query: { "listOptions.fieldSelector": "metadata.name=to-retry" } })).json.items[0].status;
+    expect((await listed()).phase).toBe("Failed");
     const byName = (w: Obj, n: string) => Object.values(w.status.nodes as Record<string, Obj>).filter((x) => x.displayName === n);
     const first = byName(failed, "first")[0]!;
     fs.writeFileSync(gate, "");
@@ -747,6 +750,7 @@ describe("dflow server: controlling running workflows", () => {
     expect(byName(done, "second").map((n) => n.phase)).toEqual(["Succeeded"]);
     expect(fs.readFileSync(count, "utf8")).toBe("once\n");
     expect(done.status.progress).toBe("2/2");
+    expect(await listed()).toMatchObject({ phase: "Succeeded", progress: "2/2" });
     // A succeeded workflow is retried only with both restartSuccessful and nodeFieldSelector, as in Argo.
     const nothing = await call("PUT", "/api/v1/workflows/{namespace}/{name}/retry", { namespace: NS, name: "to-retry" }, { body: { namespace: NS, name: "to-retry", restartSuccessful: true } });
     expect([nothing.status, nothing.json.code, nothing.json.message]).toEqual([400, 3, "To retry a succeeded workflow, set the options restartSuccessful and nodeFieldSelector"]);
