@@ -390,7 +390,7 @@ export class ArgoWorkflowService {
    * directory redirected to its URL with a trailing slash, which lists it (or goes to its index.html).
    * `sub` is the path below the artifact; `listing` whether the URL ended with a slash.
    */
-  artifactFile(namespace: string, kind: string, name: string, nodeId: string, direction: string, artifactName: string, sub: string, listing: boolean): { file: string } | { redirect: string } | { entries: string[] } {
+  artifactFile(namespace: string, kind: string, name: string, nodeId: string, direction: string, artifactName: string, sub: string, listing: boolean): { body: ReadableStream; filename: string } | { redirect: string } | { entries: string[] } {
     if (kind === "archived-workflows") throw new ArgoApiError(5, "the workflow archive is not served by dflow server");
     if (kind !== "workflows" || (direction !== "inputs" && direction !== "outputs")) throw new ArgoApiError(3, "the path is /artifact-files/{namespace}/workflows/{name}/{nodeId}/{inputs|outputs}/{artifact}[/{file}]");
     const { file: root } = this.artifactEntry(this.find(namespace, name), nodeId, artifactName, direction === "inputs");
@@ -402,7 +402,7 @@ export class ArgoWorkflowService {
     } catch {
       throw new ArgoApiError(5, `artifact ${artifactName} of node ${nodeId} has no ${sub}`);
     }
-    if (!st.isDirectory()) return { file: target };
+    if (!st.isDirectory()) return { body: Readable.toWeb(fs.createReadStream(target)) as ReadableStream, filename: path.basename(target) };
     if (!listing) return { redirect: "/" };
     const entries = fs.readdirSync(target, { withFileTypes: true }).map((e) => (e.isDirectory() ? `${e.name}/` : e.name)).sort();
     if (entries.includes("index.html")) return { redirect: "index.html" };

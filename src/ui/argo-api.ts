@@ -5,9 +5,6 @@
 // Hera and dflow's Python client run workflows here without Kubernetes. The
 // routes only translate HTTP to engine/api/argo.ts; errors have Argo's shape,
 // {"code": <gRPC code>, "message": "..."}, with grpc-gateway's HTTP status.
-import fs from "node:fs";
-import path from "node:path";
-import { Readable } from "node:stream";
 import { getMimeType } from "hono/utils/mime";
 import { sameToken } from "./token.js";
 import type { Context, Hono } from "hono";
@@ -199,9 +196,9 @@ export function mountArgoApi(app: Hono, argo: ArgoWorkflowService, token: string
         const esc = (t: string) => t.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
         return c.html(`<html><body><ul>\n<li><a href="..">..</a></li>\n${r.entries.map((e) => `<li><a href="./${esc(encodeURI(e))}">${esc(e)}</a></li>\n`).join("")}</ul></body></html>`);
       }
-      c.header("Content-Disposition", `filename="${path.basename(r.file)}"`);
-      c.header("Content-Type", getMimeType(r.file) ?? "application/octet-stream");
-      return c.body(Readable.toWeb(fs.createReadStream(r.file)) as ReadableStream);
+      c.header("Content-Disposition", `filename="${r.filename}"`);
+      c.header("Content-Type", getMimeType(r.filename) ?? "application/octet-stream");
+      return c.body(r.body);
     } catch (e) {
       if (e instanceof ArgoApiError) return c.text(`${e.code === 3 ? "Bad Request" : "Not Found"}: ${e.message}\n`, e.code === 3 ? 400 : 404);
       throw e;
