@@ -28,8 +28,9 @@ import { engineAlive, isFinal, listWorkflowDirs } from "./read.js";
 import { ApiError, type WorkflowStore } from "./workflows.js";
 import { type ObjectKind, TemplateStore, type TemplateKind, randomSuffix } from "./argo-templates.js";
 import { CronWorkflows } from "./argo-cron.js";
+import { workflowEvents } from "./argo-events.js";
 import { argoRestart, setSuspendNodes } from "./argo-nodes.js";
-import { ArgoApiError, type GrpcCode, type Obj, asObj, checkName, filterFields, k8sTime, lintManifest, matchesLabels, type WorkflowSelection, workflowSelection } from "./argo-shapes.js";
+import { ArgoApiError, type GrpcCode, type Obj, asObj, checkName, filterFields, k8sTime, lintManifest, matchesLabels, parseFieldSelector, type WorkflowSelection, workflowSelection } from "./argo-shapes.js";
 
 export { ArgoApiError, GRPC_HTTP } from "./argo-shapes.js";
 export { setSuspendNodes } from "./argo-nodes.js";
@@ -743,6 +744,40 @@ export class ArgoWorkflowService {
       await sleep(WATCH_POLL_MS, undefined, { signal }).catch(() => undefined);
       if (signal.aborted) return;
     }
+  }
+
+  /**
+   * Kubernetes' event stream as Argo Server serves it (/api/v1/stream/events/{namespace}: Argo's UI's
+   * Events tabs): `{"result": Event}` per Event that Argo's controller would have recorded for the
+   * namespace's workflows (argo-events.ts), those the field selector picks, each once, new ones as the
+   * runs go on. There are no pods here, so nothing is recorded on one.
+   */
+  async *events(namespace: string, fieldSelector: string | undefined, signal: AbortSignal): AsyncGenerator<string> {
+    const picks = this.eventSelector(fieldSelector);
+    // The events of one workflow when the selector names it: its run is the only one read.
+    const named = /(?:^|,)involvedObject\.name==?([^,]+)/.exec(fieldSelector ?? "")?.[1];
+    const selection = this.listQuery(namespace, named ? { fieldSelector: `metadata.name=${named}` } : {});
+    const sent = new Set<string>();
+    for (;;) {
+      for (const { wf } of this.select(selection)) {
+        for (const e of workflowEvents(wf)) {
+          const id = str(asObj(e.metadata).name);
+          if (sent.has(id)) continue;
+          sent.add(id);
+          const o = asObj(e.involvedObject);
+          if (picks({ "involvedObject.kind": str(o.kind), "involvedObject.name": str(o.name), "involvedObject.namespace": str(o.namespace), "involvedObject.uid": str(o.uid), "involvedObject.apiVersion": str(o.apiVersion), reason: str(e.reason), type: str(e.type), "metadata.name": id, "metadata.namespace": namespace }))
+            yield `${JSON.stringify({ result: e })}\n`;
+        }
+      }
+      await sleep(WATCH_POLL_MS, undefined, { signal }).catch(() => undefined);
+      if (signal.aborted) return;
+    }
+  }
+
+  /** An event stream's field selector, read (InvalidArgument for a field events cannot be selected by), before the stream starts. */
+  eventSelector(fieldSelector: string | undefined): (fields: Record<string, string>) => boolean {
+    const known = new Set(["involvedObject.kind", "involvedObject.name", "involvedObject.namespace", "involvedObject.uid", "involvedObject.apiVersion", "reason", "type", "metadata.name", "metadata.namespace"]);
+    return parseFieldSelector(fieldSelector ?? "", "listOptions.fieldSelector", (k) => known.has(k));
   }
 
   /**

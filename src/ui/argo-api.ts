@@ -150,6 +150,11 @@ export function mountArgoApi(app: Hono, argo: ArgoWorkflowService, token: string
     argo.listQuery(namespace, query); // refused here (a bad selector), before the stream starts
     return serveStream(c, (signal) => argo.watch(namespace, query, q(c, "fields"), signal));
   };
+  app.get("/api/v1/stream/events/:namespace", (c) => {
+    const fieldSelector = q(c, "listOptions.fieldSelector");
+    argo.eventSelector(fieldSelector); // refused here (a bad selector), before the stream starts
+    return serveStream(c, (signal) => argo.events(ns(c), fieldSelector, signal));
+  });
   app.get("/api/v1/workflow-events/:namespace", watch);
   app.get("/api/v1/workflow-events/", watch);
 

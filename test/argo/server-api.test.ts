@@ -289,6 +289,22 @@ describe("dflow server: Argo workflows", () => {
     expect(events.find((e: Obj) => e.object.metadata.name === gamma.json.metadata.name).type).toBe("ADDED");
   });
 
+  it("streams the Events Argo's controller records for a workflow (its phase, each node's start and end), as Argo's UI's Events tab asks", async () => {
+    const sel = `involvedObject.kind=Workflow,involvedObject.name=${helloName}`;
+    const { lines } = await readStream("/api/v1/stream/events/{namespace}", { namespace: NS }, { "listOptions.fieldSelector": sel }, (ls) => ls.some((l) => l.startsWith("data:") && (JSON.parse(l.slice(5)) as Obj).result.reason === "WorkflowSucceeded"), "text/event-stream");
+    const events = lines.filter((l) => l.startsWith("data:")).map((l) => (JSON.parse(l.slice(5)) as Obj).result as Obj);
+    expect(events[0]).toMatchObject({ reason: "WorkflowRunning", type: "Normal", involvedObject: { kind: "Workflow", name: helloName, namespace: NS } });
+    expect(events.at(-1)).toMatchObject({ reason: "WorkflowSucceeded", message: "Workflow completed" });
+    const greet = events.filter((e) => e.metadata.annotations?.["workflows.argoproj.io/node-name"] === `${helloName}[0].greet`);
+    expect(greet.map((e) => [e.reason, e.message, e.type])).toEqual([
+      ["WorkflowNodeRunning", `Running node ${helloName}[0].greet`, "Normal"],
+      ["WorkflowNodeSucceeded", `Succeeded node ${helloName}[0].greet`, "Normal"],
+    ]);
+    expect(new Set(events.map((e) => e.metadata.name)).size).toBe(events.length);
+    const bad = await call("GET", "/api/v1/stream/events/{namespace}", { namespace: NS }, { query: { "listOptions.fieldSelector": "spec.x=1" } });
+    expect([bad.status, bad.json.code]).toEqual([400, 3]);
+  });
+
   it("serves logs as Argo's newline-delimited JSON, of the workflow and of one pod", async () => {
     const r = await call("GET", "/api/v1/workflows/{namespace}/{name}/log", { namespace: NS, name: helloName }, { query: { "logOptions.container": "main", "logOptions.follow": "false" } });
     expect(r.status).toBe(200);
