@@ -14,7 +14,7 @@ import { ArgoSpecError } from "../argo/manifest.js";
 import { type Vars, substitute } from "../argo/tags.js";
 import { writeAtomicSync } from "../store/fsx.js";
 import { isFinal } from "./read.js";
-import { ArgoApiError, type Obj, asObj, checkName, k8sTime, namespacesIn } from "./argo-shapes.js";
+import { ArgoApiError, type Obj, asObj, checkName, k8sTime, namespacesIn, str } from "./argo-shapes.js";
 import { storedMeta } from "./argo-templates.js";
 
 /** What the scheduler needs of the workflow service (engine/api/argo.ts). */
@@ -31,7 +31,6 @@ const TICK_MS = 1000;
 /** The scheduler's own record beside the CronWorkflow (not served): the last run it decided on, the ended workflows it counted. */
 const PRIVATE = "dflowScheduler";
 
-const str = (v: unknown): string => (typeof v === "string" ? v : v === undefined || v === null ? "" : String(v));
 
 export class CronWorkflows {
   private timer?: NodeJS.Timeout;

@@ -6,9 +6,7 @@
 // the workflow, not its pod, by default). Argo's UI shows them in its Events
 // tabs, from /api/v1/stream/events/{namespace}.
 import crypto from "node:crypto";
-import { type Obj, asObj, k8sTime } from "./argo-shapes.js";
-
-const str = (v: unknown) => (typeof v === "string" ? v : "");
+import { type Obj, asObj, k8sTime, str } from "./argo-shapes.js";
 
 /** The Events of Workflow object `wf` (as the Argo Server API serves it), oldest first. */
 export function workflowEvents(wf: Obj): Obj[] {

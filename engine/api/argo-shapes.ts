@@ -10,6 +10,9 @@ import { type Requirement, meets, parseRequirements } from "../argo/selector.js"
 
 export { type Obj, asObj };
 
+/** A manifest's or request's value as text ("" when absent). */
+export const str = (v: unknown): string => (typeof v === "string" ? v : v === undefined || v === null ? "" : String(v));
+
 /** gRPC codes the Argo Server answers with, and the HTTP status grpc-gateway gives each. */
 export const GRPC_HTTP = { 3: 400, 5: 404, 6: 409, 7: 403, 9: 400, 12: 501, 13: 500, 16: 401 } as const;
 export type GrpcCode = keyof typeof GRPC_HTTP;
@@ -98,7 +101,13 @@ export interface WorkflowSelection {
   offset: number;
 }
 
-const NAME_FILTERS = ["Exact", "Contains", "Prefix", "NotEquals"];
+/** How a metadata.name field selector matches a workflow's name, by Argo's `nameFilter`. */
+const NAME_FILTERS: Record<string, (name: string, value: string) => boolean> = {
+  Exact: (n, v) => n === v,
+  Contains: (n, v) => n.includes(v),
+  Prefix: (n, v) => n.startsWith(v),
+  NotEquals: (n, v) => n !== v,
+};
 
 /**
  * Argo's list options (server/utils/list_options.go BuildListOptions): the
@@ -118,22 +127,22 @@ export function workflowSelection(namespace: string, q: { fieldSelector?: string
   let nsNot = false;
   let name: string | undefined;
   let nameFilter = q.nameFilter || "Exact";
-  if (!NAME_FILTERS.includes(nameFilter)) throw new ArgoApiError(3, `nameFilter ${JSON.stringify(q.nameFilter)} is not one of ${NAME_FILTERS.join(", ")}`);
+  if (!(nameFilter in NAME_FILTERS)) throw new ArgoApiError(3, `nameFilter ${JSON.stringify(q.nameFilter)} is not one of ${Object.keys(NAME_FILTERS).join(", ")}`);
   let startedAfter = -Infinity;
   let startedBefore = Infinity;
   for (const term of (q.fieldSelector ?? "").split(",")) {
     if (!term) continue;
-    const m = /^(metadata\.namespace|metadata\.name|spec\.startedAt|ext\.showRemainingItemCount)(!=|==|=|>|<)(.*)$/.exec(term);
-    const [key, op, value] = m ? [m[1], m[2], m[3]!] : [];
-    if (key === "metadata.namespace" && op !== ">" && op !== "<") {
-      if (op === "!=") [ns, nsNot] = [value!, true];
+    const [, key, op = "", value = ""] = /^([\w.]+)(!=|==|=|>|<)(.*)$/.exec(term) ?? [];
+    const equality = op === "=" || op === "==" || op === "!=";
+    if (key === "metadata.namespace" && equality) {
+      if (op === "!=") [ns, nsNot] = [value, true];
       else if (ns && ns !== value) throw new ArgoApiError(3, `'namespace' query param (${JSON.stringify(ns)}) and fieldselector 'metadata.namespace' (${JSON.stringify(value)}) are both specified and contradict each other`);
-      else ns = value!;
-    } else if (key === "metadata.name" && op !== ">" && op !== "<") {
+      else ns = value;
+    } else if (key === "metadata.name" && equality) {
       name = value;
       if (op === "!=") nameFilter = "NotEquals";
-    } else if (key === "spec.startedAt" && op === ">") startedAfter = time(value!, "spec.startedAt");
-    else if (key === "spec.startedAt" && op === "<") startedBefore = time(value!, "spec.startedAt");
+    } else if (key === "spec.startedAt" && op === ">") startedAfter = time(value, "spec.startedAt");
+    else if (key === "spec.startedAt" && op === "<") startedBefore = time(value, "spec.startedAt");
     else if (key !== "ext.showRemainingItemCount") throw new ArgoApiError(3, `listOptions.fieldSelector: unsupported requirement ${term}`);
   }
   const createdAfter = q.createdAfter ? time(q.createdAfter, "createdAfter") : -Infinity;
@@ -144,11 +153,10 @@ export function workflowSelection(namespace: string, q: { fieldSelector?: string
   const offset = q.continue ? Number(q.continue) : 0;
   if (!Number.isInteger(offset)) throw new ArgoApiError(3, "listOptions.continue must be int");
   if (offset < 0) throw new ArgoApiError(3, "listOptions.continue must >= 0");
-  const nameMatches = (n: string) =>
-    name === undefined || { Exact: n === name, Contains: n.includes(name), Prefix: n.startsWith(name), NotEquals: n !== name }[nameFilter]!;
+  const matches = NAME_FILTERS[nameFilter]!;
   const at = (v: unknown) => (typeof v === "string" && v ? Date.parse(v) : NaN);
   return {
-    name: nameMatches,
+    name: (n) => name === undefined || matches(n, name),
     namespace: (space) => !ns || (space === ns) !== nsNot,
     timed: (wf) => {
       const created = at(asObj(wf.metadata).creationTimestamp);

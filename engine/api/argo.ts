@@ -22,6 +22,7 @@ import { type ArgoNode, WORKFLOW_FILE, keyFile, readWorkflowRecord } from "../ar
 import { HOST_NODE, POD_IP } from "../argo/probe.js";
 import { ArgoRunControl, type ShutdownStrategy } from "../argo/control.js";
 import { fromArgoEntry, writeMemo } from "../argo/memo.js";
+import { lockAlive, readLock } from "../store/engine-dir.js";
 import { isUnder, readTextOrSync, writeAtomicSync } from "../store/fsx.js";
 import { isSuspended, registerForeignRun } from "../control.js";
 import { engineAlive, isFinal, listWorkflowDirs } from "./read.js";
@@ -30,7 +31,7 @@ import { type ObjectKind, TemplateStore, type TemplateKind, randomSuffix } from 
 import { CronWorkflows } from "./argo-cron.js";
 import { workflowEvents } from "./argo-events.js";
 import { argoRestart, setSuspendNodes } from "./argo-nodes.js";
-import { ArgoApiError, type GrpcCode, type Obj, asObj, checkName, filterFields, k8sTime, lintManifest, matchesLabels, parseFieldSelector, type WorkflowSelection, workflowSelection } from "./argo-shapes.js";
+import { ArgoApiError, type GrpcCode, type Obj, asObj, checkName, filterFields, k8sTime, lintManifest, matchesLabels, parseFieldSelector, str, type WorkflowSelection, workflowSelection } from "./argo-shapes.js";
 
 export { ArgoApiError, GRPC_HTTP } from "./argo-shapes.js";
 export { setSuspendNodes } from "./argo-nodes.js";
@@ -64,6 +65,8 @@ interface ListSnapshot {
 }
 /** The lists a watch may start from: the latest few (Argo's UI watches from its list at once). */
 const SNAPSHOTS_KEPT = 64;
+/** The fields an event stream's field selector may name. */
+const EVENT_FIELDS = new Set(["involvedObject.kind", "involvedObject.name", "involvedObject.namespace", "involvedObject.uid", "involvedObject.apiVersion", "reason", "type", "metadata.name", "metadata.namespace"]);
 const textHash = (text: string) => crypto.createHash("sha1").update(text).digest("base64");
 
 export interface LogQuery {
@@ -110,7 +113,6 @@ function uidOf(dir: string, meta: Obj): string {
   return str(meta.uid) || crypto.createHash("sha256").update(dir).digest("hex").replace(/^(.{8})(.{4})(.{4})(.{4})(.{12}).*/, "$1-$2-$3-$4-$5");
 }
 
-const str = (v: unknown): string => (typeof v === "string" ? v : v === undefined || v === null ? "" : String(v));
 
 /** Node inputs/outputs in Argo's shape: an artifact of the local repository is an s3 key. */
 function io(v: unknown): Obj | undefined {
@@ -169,9 +171,12 @@ export class ArgoWorkflowService {
     return this.templates.putObject(kind, namespace, { ...o, metadata: { ...meta, name } }, false);
   }
 
-  private saved(dir: string): Obj | null {
-    const t = readTextOrSync(path.join(dir, SAVED), null);
-    return t === null ? null : (JSON.parse(t) as Obj);
+  private savedText(dir: string): string | null {
+    return readTextOrSync(path.join(dir, SAVED), null);
+  }
+
+  private saved(dir: string, text = this.savedText(dir)): Obj | null {
+    return text === null ? null : (JSON.parse(text) as Obj);
   }
 
   private namespaceOf(dir: string, saved = this.saved(dir)): string {
@@ -271,7 +276,7 @@ export class ArgoWorkflowService {
     const page = found.slice(offset, limit ? offset + limit : undefined).map((f) => f.wf);
     const resourceVersion = String(++this.versions);
     this.snapshots.set(resourceVersion, { at: Date.now(), hashes: new Map(found.map((f) => [f.name, f.hash])) });
-    for (const old of this.snapshots.keys()) if (this.snapshots.size > SNAPSHOTS_KEPT) this.snapshots.delete(old);
+    if (this.snapshots.size > SNAPSHOTS_KEPT) this.snapshots.delete(this.snapshots.keys().next().value!);
     const more = limit > 0 && offset + page.length < found.length;
     return filterFields({ metadata: { resourceVersion, ...(more ? { continue: String(offset + page.length) } : {}) }, items: page }, fields) as Obj;
   }
@@ -283,8 +288,8 @@ export class ArgoWorkflowService {
     const found: Array<{ started: string; name: string; wf: Obj; hash: string }> = [];
     for (const { id, dir } of listWorkflowDirs(this.store.root)) {
       if (!sel.name(id)) continue;
-      const savedText = readTextOrSync(path.join(dir, SAVED), null);
-      const saved = savedText === null ? null : (JSON.parse(savedText) as Obj);
+      const savedText = this.savedText(dir);
+      const saved = this.saved(dir, savedText);
       if (!sel.namespace(this.namespaceOf(dir, saved))) continue;
       const read = this.finishedWorkflow(dir, savedText, () => {
         const st = readArgoStatus(dir);
@@ -389,7 +394,8 @@ export class ArgoWorkflowService {
    * Argo Server's /artifact-files/{namespace}/workflows/{name}/{nodeId}/{inputs|outputs}/{artifact}[/{path}]
    * (the links of Argo's UI; server/artifacts/artifact_server.go GetArtifactFile): a file as it is; a
    * directory redirected to its URL with a trailing slash, which lists it (or goes to its index.html).
-   * `sub` is the path below the artifact; `listing` whether the URL ended with a slash.
+   * `sub` is the path below the artifact; `listing` whether the URL ended with a slash; a redirect is
+   * what to append to the URL.
    */
   artifactFile(namespace: string, kind: string, name: string, nodeId: string, direction: string, artifactName: string, sub: string, listing: boolean): { body: ReadableStream; filename: string } | { redirect: string } | { entries: string[] } {
     if (kind === "archived-workflows") throw new ArgoApiError(5, "the workflow archive is not served by dflow server");
@@ -661,11 +667,14 @@ export class ArgoWorkflowService {
     if (phase === "Succeeded" && !restart) throw new ArgoApiError(3, "To retry a succeeded workflow, set the options restartSuccessful and nodeFieldSelector");
     // Ended, but its engine may still be closing (releasing the lock after writing the phase): a client
     // that retries as soon as it sees the phase (`argo wait && argo retry`) must not be refused for that.
-    const ours = this.runs.get(name);
-    if (ours) await ours.done.catch(() => undefined);
-    // Another process's (dflow run's): waited for a little. A run this server made names this process
-    // in its pid file long after it ended, and would have held every retry for the whole wait.
-    else if (readTextOrSync(path.join(dir, "pid"), "").trim() !== String(process.pid)) for (let i = 0; i < 100 && this.store.engineAlive(name); i++) await sleep(50);
+    await this.runs.get(name)?.done.catch(() => undefined);
+    // Another process's (dflow run's) holds the run's lock until it has closed. Its lock, not its pid:
+    // the pid of a run this server made is the server's, alive long after the run ended.
+    const locked = () => {
+      const lock = readLock(dir);
+      return lock !== null && lockAlive(lock);
+    };
+    for (let i = 0; i < 100 && locked(); i++) await sleep(50);
     await this.launch(name, (o) => retryArgoWorkflow(name, { ...o, workflows: this.childWorkflows(namespace), restart }));
     return this.get(namespace, name);
   }
@@ -776,8 +785,7 @@ export class ArgoWorkflowService {
 
   /** An event stream's field selector, read (InvalidArgument for a field events cannot be selected by), before the stream starts. */
   eventSelector(fieldSelector: string | undefined): (fields: Record<string, string>) => boolean {
-    const known = new Set(["involvedObject.kind", "involvedObject.name", "involvedObject.namespace", "involvedObject.uid", "involvedObject.apiVersion", "reason", "type", "metadata.name", "metadata.namespace"]);
-    return parseFieldSelector(fieldSelector ?? "", "listOptions.fieldSelector", (k) => known.has(k));
+    return parseFieldSelector(fieldSelector ?? "", "listOptions.fieldSelector", (k) => EVENT_FIELDS.has(k));
   }
 
   /**

@@ -24,8 +24,6 @@ import type { ArgoNode } from "./store.js";
 
 export type GraphNode = Omit<ArgoNode, "dependencies" | "targets"> & { outboundNodes?: string[] };
 
-const FINAL = new Set(["Succeeded", "Failed", "Error", "Skipped", "Omitted"]);
-
 /** The node a hook node (`<base>.onExit`, `<base>.hooks.<name>`) belongs to, by name. */
 function hookBase(name: string): string | undefined {
   if (name.endsWith(".onExit")) return name.slice(0, -".onExit".length);
@@ -46,31 +44,26 @@ export function argoGraph(nodes: Record<string, ArgoNode>, wfName: string): Reco
     // The workflow's own exit handler stands alone (the argo UI links it to the root's outbound nodes).
     return base === undefined || n.name === `${wfName}.onExit` ? undefined : byName.get(base);
   };
-  // The tree's children that are its own (hooks hang from the node they belong to).
+  // The tree's children that are its own (hooks hang from the node they belong to). A pod's are the
+  // containers of a container set.
   const members = (n: ArgoNode) => n.children.map((c) => nodes[c]).filter((c): c is ArgoNode => c !== undefined && hookOf(c) === undefined);
 
   const outboundMemo = new Map<string, string[]>();
-  const outboundNodesMemo = new Map<string, string[] | undefined>();
   /** A Steps or DAG node's outboundNodes: set once it has finished, as the controller sets them. */
   const outboundNodesOf = (n: ArgoNode): string[] | undefined => {
-    if (outboundNodesMemo.has(n.id)) return outboundNodesMemo.get(n.id);
-    outboundNodesMemo.set(n.id, undefined);
-    let out: string[] | undefined;
-    if (FINAL.has(n.phase)) {
-      if (n.type === "Steps") {
-        const groups = members(n).filter((c) => c.type === "StepGroup");
-        const last = groups[groups.length - 1];
-        if (last) out = members(last).flatMap(outbound);
-      } else if (n.type === "DAG") {
-        const targets = n.targets ?? leaves(n, members(n)).map((c) => c.name.slice(n.name.length + 1));
-        out = targets.flatMap((t) => {
-          const task = byName.get(`${n.name}.${t}`);
-          return task ? outbound(task) : [];
-        });
-      }
+    if (n.phase === "Running" || n.phase === "Pending") return undefined;
+    if (n.type === "Steps") {
+      const last = members(n)
+        .filter((c) => c.type === "StepGroup")
+        .at(-1);
+      return last ? members(last).flatMap(outbound) : undefined;
     }
-    outboundNodesMemo.set(n.id, out);
-    return out;
+    if (n.type !== "DAG") return undefined;
+    const targets = n.targets ?? leaves(n, members(n)).map((c) => c.name.slice(n.name.length + 1));
+    return targets.flatMap((t) => {
+      const task = byName.get(`${n.name}.${t}`);
+      return task ? outbound(task) : [];
+    });
   };
   /** operator.go getOutboundNodes: the nodes a node's successors hang from. */
   function outbound(n: ArgoNode): string[] {
@@ -89,9 +82,7 @@ export function argoGraph(nodes: Record<string, ArgoNode>, wfName: string): Reco
       case "Container": {
         // A container set's pod leads out through its last containers; a loop through its items.
         const inner = members(n);
-        if (n.type === "Container" || !inner.length || (n.type === "Pod" && !inner.some((c) => c.type === "Container"))) out = [n.id];
-        else if (n.type === "Pod") out = leaves(n, inner).flatMap(outbound);
-        else out = inner.flatMap(outbound);
+        out = !inner.length ? [n.id] : (n.type === "Pod" ? leaves(n, inner) : inner).flatMap(outbound);
         break;
       }
       case "Retry": {
@@ -105,7 +96,7 @@ export function argoGraph(nodes: Record<string, ArgoNode>, wfName: string): Reco
     outboundMemo.set(n.id, out);
     return out;
   }
-  /** The members of a node with dependencies (a container set) that no other member depends on. */
+  /** The members of a node with dependencies (a DAG, a container set) that no other member depends on. */
   function leaves(n: ArgoNode, inner: ArgoNode[]): ArgoNode[] {
     const deps = n.dependencies ?? {};
     const needed = new Set(Object.values(deps).flat());
@@ -141,7 +132,7 @@ export function argoGraph(nodes: Record<string, ArgoNode>, wfName: string): Reco
         if (!steps.length) link(prev.id, g.id);
         for (const s of steps) for (const o of outbound(s)) link(o, g.id);
       });
-    } else if (n.type === "DAG" || (n.type === "Pod" && inner.some((c) => c.type === "Container"))) linkDependent(n, inner);
+    } else if (n.type === "DAG" || n.type === "Pod") linkDependent(n, inner);
     else for (const c of inner) link(n.id, c.id);
   }
 

@@ -5,6 +5,7 @@
 // Hera and dflow's Python client run workflows here without Kubernetes. The
 // routes only translate HTTP to engine/api/argo.ts; errors have Argo's shape,
 // {"code": <gRPC code>, "message": "..."}, with grpc-gateway's HTTP status.
+import { html } from "hono/html";
 import { getMimeType } from "hono/utils/mime";
 import { sameToken } from "./token.js";
 import type { Context, Hono } from "hono";
@@ -196,11 +197,9 @@ export function mountArgoApi(app: Hono, argo: ArgoWorkflowService, token: string
     const [namespace, kind, wfName, nodeId, direction, artifact, ...rest] = parts as string[];
     try {
       const r = argo.artifactFile(namespace!, kind!, wfName!, nodeId!, direction!, artifact!, rest.filter(Boolean).join("/"), listing);
-      if ("redirect" in r) return c.redirect(r.redirect === "/" ? `${c.req.path}/` : `${c.req.path}${r.redirect}`, 307);
-      if ("entries" in r) {
-        const esc = (t: string) => t.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
-        return c.html(`<html><body><ul>\n<li><a href="..">..</a></li>\n${r.entries.map((e) => `<li><a href="./${esc(encodeURI(e))}">${esc(e)}</a></li>\n`).join("")}</ul></body></html>`);
-      }
+      if ("redirect" in r) return c.redirect(`${c.req.path}${r.redirect}`, 307);
+      // hono's html escapes what it is given: a file's name is the pod's to choose.
+      if ("entries" in r) return c.html(html`<html><body><ul>\n<li><a href="..">..</a></li>\n${r.entries.map((e) => html`<li><a href="./${encodeURI(e)}">${e}</a></li>\n`)}</ul></body></html>`);
       c.header("Content-Disposition", `filename="${r.filename}"`);
       c.header("Content-Type", getMimeType(r.filename) ?? "application/octet-stream");
       return c.body(r.body);
