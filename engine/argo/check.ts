@@ -15,6 +15,7 @@ import { taskGraph } from "./depends.js";
 import { checkVariables } from "./variables.js";
 import { checkArgoRules } from "./rules.js";
 import { ARTIFACTORY_FIELDS, GIT_FIELDS, HTTP_FIELDS, S3_FIELDS } from "./remote.js";
+import { hostDirs } from "./rootfs.js";
 import { didYouMean } from "../../src/options.js";
 
 
@@ -58,6 +59,7 @@ export function checkWorkflow(wf: ArgoWorkflow): void {
   const spec = wf.spec;
   // The machine's size (DFLOW_ARGO_CAPACITY) is read now: a mistake in it is said before anything runs.
   machine();
+  hostDirs();
   if (typeof spec.entrypoint !== "string" || !spec.entrypoint) throw new ArgoSpecError(`invalid spec: spec.entrypoint must be a template name (got ${JSON.stringify(spec.entrypoint ?? null)})`);
   only(spec, HANDLED_SPEC, K8S_SPEC, "spec", () => "unknown or Kubernetes-only field");
   checkWorkflowVolumes(spec, wf.configMaps);

@@ -60,6 +60,7 @@ import { type ArgoTemplate, type ArgoWorkflow, type Obj, ArgoSpecError, ArgoUnsu
 import { withLocks } from "./sync.js";
 import { meets, parseRequirements, valueAt } from "./selector.js";
 import { readArgoStatus } from "./nodes.js";
+import { hostDirs } from "./rootfs.js";
 import { type Isolation, Sandbox, imageDefaults, noNamespaceReason, PRIVATE_ROOTS, shims, withStdoutCapture } from "./sandbox.js";
 import { ARGO_REPOSITORY, type ArgoNode, keyFile, type NodeArtifact, type NodeParam, type NodePhase, NodeStore, PROGRESS_FILE, WORKFLOW_FILE, type WorkflowRecord, readNodes, timestamp } from "./store.js";
 import { ArtifactValue, TagError, type Vars, exprEnv, soleReference, substitute, substituteDeep, tagText } from "./tags.js";
@@ -826,7 +827,7 @@ class Run {
       const argv = this.argv(spec, c, sandbox, dir);
       const env = this.env(c, sandbox, dir);
       // The pod's own env values are container paths: only the PATH this engine gives it is the host's.
-      const isolation = sandbox.isolate(() => [this.wfdir, this.shimDir, process.execPath, ...binds.map(([, d]) => d), ...pathsIn({ PATH: env.PATH }), ...hostEnvPaths()]);
+      const isolation = sandbox.isolate(() => [this.wfdir, this.shimDir, process.execPath, ...binds.map(([, d]) => d), ...pathsIn({ PATH: env.PATH }), ...hostEnvPaths()], { writable: [this.wfdir, ...binds.map(([, d]) => d), ...hostDirs()], cwd });
       if (daemonized) {
         const probe: ProbeExec = (a, ms) => probeExec(a.map((x) => sandbox.rewrite(x, false)), hostCwd, env, ms);
         return await this.daemon(spec, node, c, { sandbox, cwd, isolation, probe, sidecars, exited: (abort) => this.process(argv, hostCwd, dir, env, timeout, "log.txt", "stdout", isolation, abort) });

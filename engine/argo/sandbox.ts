@@ -16,6 +16,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { symlinkAtomicSync } from "../store/fsx.js";
+import { type Layer, chrootPath, fstabLine, layerSafe, openWorkDirs, overlayOptions, rootLayers } from "./rootfs.js";
 
 /** The host's own system directories: read from the host (an image has them too), never rewritten. */
 const SYSTEM = new Set(["etc", "usr", "bin", "sbin", "lib", "lib64", "proc", "dev", "sys", "run"]);
@@ -143,7 +144,9 @@ export class Sandbox {
     // resolve() drops a trailing slash, which `"/mnt/out/" + name` needs.
     const abs = path.posix.resolve(cwd, p) + (p.endsWith("/") && p !== "/" ? "/" : "");
     for (const [prefix, dir] of this.mounts) if (abs === prefix || abs.startsWith(`${prefix}/`)) return path.join(dir, abs.slice(prefix.length));
-    if (SYSTEM.has(abs.split("/")[1] ?? "")) return abs;
+    const first = abs.split("/")[1] ?? "";
+    // In a root of its own, only the kernel's file systems are this machine's: /etc/config is the node's.
+    if (SYSTEM.has(first) && !(this.layers && !KERNEL_ROOTS.includes(first))) return abs;
     return path.join(this.root, abs);
   }
 
@@ -167,6 +170,8 @@ export class Sandbox {
   private mountedInNamespace: string[] = [];
   /** The roots the pod's mount namespace makes the node's own (set by willIsolate). */
   private ownRoots: string[] = [];
+  /** The layout of the pod's own root (rootfs.ts), when it gets one (set by willIsolate). */
+  private layers: Layer[] | null = null;
 
   /**
    * The roots a pod's namespace would make its own: those it declares files under, or its texts
@@ -184,8 +189,13 @@ export class Sandbox {
    * its own, and the volumes it will bind, keep their own paths in them.
    */
   willIsolate(declared: string[], cwd: string, texts: string[]): boolean {
-    const roots = this.privateRoots(declared, cwd, texts);
-    if (!roots.length || !mountNamespace()) return false;
+    const flags = mountNamespace();
+    if (!flags) return false;
+    // A root of its own (rootfs.ts) for every pod: then its /tmp and /mnt are always its own, as in a container.
+    const layers = layerSafe(this.root) ? rootLayers(flags, path.dirname(this.root), PRIVATE_ROOTS).layers : null;
+    const roots = layers ? PRIVATE_ROOTS : this.privateRoots(declared, cwd, texts);
+    if (!roots.length) return false;
+    this.layers = layers;
     this.ownRoots = roots;
     this.mountedInNamespace = this.mounts.map(([prefix]) => prefix).filter((p) => roots.includes(p.split("/")[1]!));
     return true;
@@ -201,11 +211,12 @@ export class Sandbox {
    * PATH-like values) are bound back at their place first. Null when not
    * needed or not possible.
    */
-  isolate(needed: () => string[]): Isolation | null {
+  isolate(needed: () => string[], own?: { writable: string[]; cwd: string }): Isolation | null {
     const roots = this.ownRoots;
     if (!roots.length) return null;
     const flags = mountNamespace();
     if (!flags) return null;
+    if (this.layers && own) return this.ownRoot(flags, this.layers, needed(), own);
     const cmds: string[] = [];
     const made: string[] = [];
     for (const r of roots) {
@@ -259,6 +270,113 @@ export class Sandbox {
     };
   }
 
+  /**
+   * The pod's own root (rootfs.ts), as the mounts of one fstab that `mount -a`
+   * makes in the pod's namespace before it enters the root: this machine's
+   * directories as overlays whose upper layers are the node's, /tmp and /mnt
+   * the node's with the host paths the pod needs there bound back in (as
+   * isolate()), the pod's volumes at their mount paths, and the directories
+   * it must write for real (the workflow's, where its outputs and log go;
+   * volumes' own) bound at their place. Made mount points are removed after.
+   */
+  private ownRoot(flags: string[], layers: Layer[], needed: string[], own: { writable: string[]; cwd: string }): Isolation {
+    const root = this.root;
+    const work = `${root}.overlay-work`;
+    const user = process.getuid?.() !== 0;
+    const lines: string[] = [];
+    const made: string[] = [];
+    const mkdir = (d: string) => {
+      // Only inside the root: a link of the layout (/lib64 -> /usr/lib64) must not lead a mkdir to this machine's own directories.
+      const parent = existingAncestor(d);
+      if (!isUnderDir(realpath(parent), root) && realpath(parent) !== realpath(root)) return false;
+      // Each directory made, outermost first: removed innermost first.
+      for (let m = parent; m !== d; ) {
+        m = path.join(m, path.relative(m, d).split(path.sep)[0]!);
+        fs.mkdirSync(m);
+        made.push(m);
+      }
+      return true;
+    };
+    fs.mkdirSync(work, { recursive: true });
+    let i = 0;
+    for (const l of layers) {
+      const at = path.join(root, l.path);
+      if (l.kind === "link") {
+        if (!fs.existsSync(at) && !isLink(at)) {
+          fs.symlinkSync(l.target!, at);
+          made.push(at);
+        }
+        continue;
+      }
+      if (l.kind === "file") {
+        if (!fs.existsSync(at)) {
+          fs.writeFileSync(at, "");
+          made.push(at);
+        }
+        lines.push(fstabLine(l.path, at, "none", "bind,ro"));
+        continue;
+      }
+      if (!mkdir(at)) continue;
+      if (l.kind === "rbind") lines.push(fstabLine(l.path, at, "none", "rbind"));
+      else if (l.kind === "overlay") {
+        const w = path.join(work, String(++i));
+        fs.mkdirSync(w);
+        lines.push(fstabLine("overlay", at, "overlay", overlayOptions(l.path, at, w, user)));
+      }
+    }
+    // /tmp and /mnt: the node's, with the host paths the pod needs there bound back (as isolate()).
+    for (const r of this.ownRoots) {
+      const keep = new Set<string>();
+      for (const p of [...needed, ...own.writable]) {
+        const parts = p.split("/");
+        if (p.startsWith("/") && parts[1] === r && parts[2]) keep.add(parts[2]);
+      }
+      for (const k of [...keep].sort()) {
+        const src = `/${r}/${k}`;
+        const mp = path.join(root, r, k);
+        let st: fs.Stats;
+        try {
+          st = fs.statSync(src);
+        } catch {
+          continue;
+        }
+        if (!fs.existsSync(mp)) {
+          if (st.isDirectory()) fs.mkdirSync(mp, { recursive: true });
+          else fs.writeFileSync(mp, "");
+          made.push(mp);
+        }
+        lines.push(fstabLine(src, mp, "none", "bind"));
+      }
+    }
+    // What the pod writes for real, outside /tmp and /mnt: bound over the overlays at its own place.
+    for (const d of new Set(own.writable)) {
+      if (this.ownRoots.includes(d.split("/")[1]!) || !fs.existsSync(d)) continue;
+      if (mkdir(path.join(root, d))) lines.push(fstabLine(d, path.join(root, d), "none", "bind"));
+    }
+    // Volumes at their mount paths, as a container has them (a path the pod builds reaches them too).
+    for (const [prefix, dir] of this.mounts) if (fs.existsSync(dir) && mkdir(path.join(root, prefix))) lines.push(fstabLine(dir, path.join(root, prefix), "none", "bind"));
+    const fstab = path.join(work, "fstab");
+    fs.writeFileSync(fstab, `${lines.join("\n")}\n`);
+    return {
+      flags,
+      mounts: `mount -a -T ${shq(fstab)}`,
+      enter: { chroot: chrootPath()!, root, cwd: own.cwd },
+      done: () => {
+        for (const mp of made.reverse()) {
+          try {
+            const st = fs.lstatSync(mp);
+            if (st.isDirectory()) fs.rmdirSync(mp);
+            else if (st.isSymbolicLink() || st.size === 0) fs.unlinkSync(mp);
+          } catch {
+            // written to: what the pod changed stays in the node
+          }
+        }
+        openWorkDirs(work);
+        fs.rmSync(work, { recursive: true, force: true });
+      },
+    };
+  }
+
   /** Make the usual roots exist, as they do in an image. */
   prepare(cwd: string): string {
     for (const d of ["tmp", "mnt"]) fs.mkdirSync(path.join(this.root, d), { recursive: true });
@@ -274,12 +392,21 @@ export function withStdoutCapture(argv: string[], stdoutFile: string, isolation?
   const wrap = 'set -o pipefail; o=$1; shift; "$@" | tee "$o"';
   // In a namespace, the wrapper itself makes the mounts first: no extra process, and tee writes
   // through the same view (its file is under a directory bound back in).
+  if (isolation?.enter) {
+    // The wrapper makes the root, then enters it: the pod starts in its working directory there.
+    const { chroot, root, cwd } = isolation.enter;
+    const inner = `cd -- "$1" || exit 125; shift; ${wrap}`;
+    return ["unshare", ...isolation.flags, "--", "bash", "-c", `${isolation.mounts} || { echo "dflow-ts: cannot give the pod a root of its own (mount namespace)" >&2; exit 125; }; exec ${shq(chroot)} ${shq(root)} /bin/bash -c ${shq(inner)} argo-pod "$@"`, "argo-pod", cwd, stdoutFile, ...argv];
+  }
   if (isolation) return ["unshare", ...isolation.flags, "--", "bash", "-c", `${isolation.mounts} || { echo "dflow-ts: cannot give the pod its own /tmp and /mnt (mount namespace)" >&2; exit 125; }; ${wrap}`, "argo-pod", stdoutFile, ...argv];
   return ["bash", "-c", wrap, "argo-pod", stdoutFile, ...argv];
 }
 
 /** Container roots that a pod's own mount namespace takes from the node (scratch roots every host has). */
 export const PRIVATE_ROOTS = ["tmp", "mnt"];
+
+/** The kernel's file systems, this machine's in a pod's own root too. */
+const KERNEL_ROOTS = ["proc", "sys", "dev"];
 
 let namespaceFlags: string[] | null | undefined;
 /** Why the last probe found no mount namespace (for the error of an output written elsewhere). */
@@ -317,8 +444,34 @@ export function noNamespaceReason(): string {
 export interface Isolation {
   flags: string[];
   mounts: string;
+  /** A root of its own to enter (rootfs.ts), and the working directory there. */
+  enter?: { chroot: string; root: string; cwd: string };
   /** Removes the mount points made in the node's directory (empty once the namespace is gone). */
   done(): void;
 }
+
+function isLink(p: string): boolean {
+  try {
+    return fs.lstatSync(p).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
+
+function existingAncestor(p: string): string {
+  let d = p;
+  while (!fs.existsSync(d) && d !== path.dirname(d)) d = path.dirname(d);
+  return d;
+}
+
+function realpath(p: string): string {
+  try {
+    return fs.realpathSync(p);
+  } catch {
+    return p;
+  }
+}
+
+const isUnderDir = (p: string, dir: string) => p.startsWith(`${realpath(dir)}/`);
 
 const shq = (s: string) => `'${s.replace(/'/g, "'\\''")}'`;

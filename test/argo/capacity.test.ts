@@ -87,7 +87,7 @@ describe("the node", () => {
 describe("dflow run on a machine of a given size", () => {
   it("runs two pods of cpu 1 at a time on cpu=2: the others Pending as the scheduler says, then all succeed; one asking more than the machine runs alone", async () => {
     const cwd = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "argo-capacity-")));
-    // Host-visible (not a root the sandbox moves): the test opens the gate.
+    // A folder of this machine the pods write for real (DFLOW_ARGO_HOST_DIRS): the test opens the gate.
     const gate = fs.mkdtempSync("/var/tmp/dflow-gate-");
     try {
       fs.writeFileSync(
@@ -110,7 +110,7 @@ describe("dflow run on a machine of a given size", () => {
       resources: {requests: {cpu: "64"}}
 `,
       );
-      const run = execa(process.execPath, [cli, "run", "wide.yaml"], { cwd, reject: false, all: true, env: { DFLOW_ARGO_CAPACITY: "cpu=2" } });
+      const run = execa(process.execPath, [cli, "run", "wide.yaml"], { cwd, reject: false, all: true, env: { DFLOW_ARGO_CAPACITY: "cpu=2", DFLOW_ARGO_HOST_DIRS: gate } });
       const id = await until("the workflow to start", () => fs.readdirSync(cwd).find((n) => n.startsWith("wide-")));
       const work = () => Object.values(readArgoStatus(path.join(cwd, id))?.nodes ?? {}).filter((n) => n.templateName === "work" && n.type === "Pod");
       await until("two pods running and two waiting", () => {
@@ -151,7 +151,7 @@ describe("dflow run on a machine of a given size", () => {
       resources: {requests: {cpu: "1"}}
 `,
       );
-      const lateRun = execa(process.execPath, [cli, "run", "late.yaml"], { cwd, reject: false, all: true, env: { DFLOW_ARGO_CAPACITY: "cpu=1" } });
+      const lateRun = execa(process.execPath, [cli, "run", "late.yaml"], { cwd, reject: false, all: true, env: { DFLOW_ARGO_CAPACITY: "cpu=1", DFLOW_ARGO_HOST_DIRS: gate } });
       const lateId = await until("the second workflow to start", () => fs.readdirSync(cwd).find((n) => n.startsWith("late-")));
       const named = (d: string) => Object.values(readArgoStatus(path.join(cwd, lateId))?.nodes ?? {}).find((n) => n.displayName === d);
       await until("late to time out while it waits", () => named("late")?.phase === "Failed");

@@ -21,10 +21,13 @@ let argo: ArgoWorkflowService;
 const NS = "default";
 beforeAll(() => {
   gates = fs.mkdtempSync("/var/tmp/argo-cron-");
+  // Pods write there for real (each has a root of its own otherwise).
+  process.env.DFLOW_ARGO_HOST_DIRS = gates;
   argo = new ArgoWorkflowService(new WorkflowStore(workdir.dir));
 });
 afterAll(() => {
   fs.rmSync(gates, { recursive: true, force: true });
+  delete process.env.DFLOW_ARGO_HOST_DIRS;
 });
 
 const at = (iso: string) => new Date(iso);

@@ -16,9 +16,12 @@ const workdir = useArgoWorkdir("argo-daemons-");
 let shared: string;
 beforeAll(() => {
   shared = fs.mkdtempSync("/var/tmp/argo-daemons-");
+  // Pods write there for real (each has a root of its own otherwise).
+  process.env.DFLOW_ARGO_HOST_DIRS = shared;
 });
 afterAll(() => {
   fs.rmSync(shared, { recursive: true, force: true });
+  delete process.env.DFLOW_ARGO_HOST_DIRS;
 });
 
 /** A port nobody listens on now (the kernel's choice). */

@@ -3,7 +3,7 @@
 // kept with their outputs (artifacts too), the others run again, and the
 // exit handler again; after the engine was killed, what it left running is
 // killed first. The real command, on a manifest whose pods record on the
-// host (a folder outside the pods' sandboxed roots) what ran.
+// host (a folder DFLOW_ARGO_HOST_DIRS lets them write) what ran.
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -18,11 +18,13 @@ let host = "";
 beforeAll(() => {
   if (!fs.existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first`);
   work = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "dflow-argo-retry-")));
-  // Not under /tmp or /work, which the pods' sandbox moves into each node's own directory.
+  // A folder of this machine that the pods write for real (each has a root of its own otherwise).
   host = fs.mkdtempSync("/var/tmp/dflow-argo-retry-");
+  process.env.DFLOW_ARGO_HOST_DIRS = host;
 });
 afterAll(() => {
   for (const d of [work, host]) fs.rmSync(d, { recursive: true, force: true });
+  delete process.env.DFLOW_ARGO_HOST_DIRS;
 });
 
 const dflow = (args: string[]) => execa(process.execPath, [CLI, ...args], { cwd: work, env: { DFLOW_DEBUG_WORKDIR: work }, reject: false, all: true });

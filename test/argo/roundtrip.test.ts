@@ -299,7 +299,8 @@ describe("other workflows exported and run back", () => {
 async function failFixReuse(first: string, reuse: string, exportArgs: string[] = []) {
   const cwd = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "dflow-roundtrip-")));
   const state = fs.mkdtempSync(path.join("/var/tmp", "dflow-reuse-export-"));
-  const env = { COUNTER: path.join(state, "counter"), FIXED_MARKER: path.join(state, "fixed") };
+  // The pods write the counter on this machine: DFLOW_ARGO_HOST_DIRS lets them (each has a root of its own otherwise).
+  const env = { COUNTER: path.join(state, "counter"), FIXED_MARKER: path.join(state, "fixed"), DFLOW_ARGO_HOST_DIRS: state };
   const ran = () => fs.readFileSync(env.COUNTER, "utf8").trim().split("\n");
   try {
     const firstRun = await dflow(cwd, ["run", first], env);

@@ -13,7 +13,8 @@ import { config } from "../../src/config.js";
 import { Workflow } from "../../src/workflow.js";
 import { queryStepsIn } from "../../engine/api/steps-on-disk.js";
 import { readArgoStatus } from "../../engine/argo/index.js";
-import { mountNamespace } from "../../engine/argo/sandbox.js";
+import { rootLayers } from "../../engine/argo/rootfs.js";
+import { PRIVATE_ROOTS, mountNamespace } from "../../engine/argo/sandbox.js";
 import { syncLocks } from "../../engine/argo/sync.js";
 import { manifest } from "../support/argo.js";
 import { until } from "../support/wait.js";
@@ -1285,6 +1286,91 @@ spec:
     const r = await wf.submit();
     const nodes = Object.values(wf.status()!.nodes);
     expect([r.phase, nodes.find((n) => n.displayName === "w")!.outputs?.result, nodes.find((n) => n.displayName === "r")!.outputs?.result]).toEqual(["Succeeded", "1", "built"]);
+  });
+});
+
+// A root of its own for every pod (rootfs.ts): this machine's directories as overlays whose upper
+// layers are the node's. Linux's overlayfs in the pod's namespace: CI has it.
+const ownRoots = namespaces && rootLayers(mountNamespace()!, os.tmpdir(), PRIVATE_ROOTS).layers !== null;
+describe.skipIf(!ownRoots && !process.env.CI)("a pod's root of its own (this machine's, copy-on-write)", () => {
+  it("keeps what a pod writes anywhere in its node: outputs are read from there, the next pod and this machine do not see it, a ConfigMap under /etc is the node's; the pod starts in its workingDir", async () => {
+    const name = `dflow-own-root-${process.pid}-${Date.now()}`;
+    const wf = Workflow.from_yaml(`
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {generateName: own-root-}
+spec:
+  entrypoint: main
+  templates:
+  - name: main
+    steps:
+    - - {name: write, template: write}
+    - - {name: read, template: read, arguments: {parameters: [{name: a, value: "{{steps.write.outputs.parameters.a}}"}]}}
+  - name: write
+    volumes: [{name: cfg, configMap: {name: settings-${name}}}]
+    script:
+      image: alpine
+      workingDir: /src
+      command: [sh]
+      source: |
+        d=/; echo built > \${d}${name}
+        mkdir -p /etc/${name}/made && echo conf > /etc/${name}/made/conf
+        pwd; cat /etc/${name}/config/who
+      volumeMounts: [{name: cfg, mountPath: /etc/${name}/config}]
+    outputs:
+      parameters: [{name: a, valueFrom: {path: /${name}}}]
+      artifacts: [{name: conf, path: /etc/${name}/made}]
+  - name: read
+    inputs: {parameters: [{name: a}]}
+    script: {image: alpine, command: [sh], source: "echo {{inputs.parameters.a}}; test -e /${name} && echo seen || echo unseen; test -e /etc/${name} && echo seen || echo unseen; pwd"}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: settings-${name}}
+data: {who: world}
+`);
+    try {
+      const r = await wf.submit();
+      const nodes = Object.values(wf.status()!.nodes);
+      const node = (d: string) => nodes.find((n) => n.displayName === d)!;
+      expect([r.phase, node("write").message]).toEqual(["Succeeded", undefined]);
+      expect(node("write").outputs?.result).toBe("/src\nworld");
+      expect(node("write").outputs?.parameters).toEqual([{ name: "a", value: "built" }]);
+      const key = node("write").outputs!.artifacts![0]!.key!;
+      expect(fs.readFileSync(path.join(work, ".argo-artifacts", key, "conf"), "utf8")).toBe("conf\n");
+      expect(node("read").outputs?.result).toBe("built\nunseen\nunseen\n/");
+      // In the node, where a look finds what the pod changed; not on this machine.
+      const dir = queryStepsIn(r.id, path.join(work, r.id), { name: "write" })[0]!.dir;
+      expect(fs.readFileSync(path.join(dir, "root", name), "utf8")).toBe("built\n");
+      expect(fs.readFileSync(path.join(dir, "root", "etc", name, "config", "who"), "utf8")).toBe("world");
+      expect([fs.existsSync(`/${name}`), fs.existsSync(`/etc/${name}`)]).toEqual([false, false]);
+      // The directories it left untouched are not left behind as empty mount points.
+      expect(fs.readdirSync(path.join(dir, "root")).sort()).toEqual(["etc", "mnt", name, "src", "tmp"].sort());
+    } finally {
+      for (const p of [`/${name}`, `/etc/${name}`]) fs.rmSync(p, { recursive: true, force: true });
+    }
+  });
+
+  it("lets pods write the directories DFLOW_ARGO_HOST_DIRS names for real, and refuses a wrong one before anything runs", async () => {
+    const shared = fs.mkdtempSync("/var/tmp/dflow-host-dirs-");
+    const cwd = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "argo-cli-")));
+    try {
+      fs.writeFileSync(path.join(cwd, "wf.yaml"), manifest("host-dirs-")`  entrypoint: main
+  templates:
+  - name: main
+    container: {image: alpine, command: [sh, -c, "echo kept > ${shared}/out; echo lost > ${shared}.lost"]}
+`);
+      const r = await execa(process.execPath, [cli, "run", "wf.yaml"], { cwd, reject: false, all: true, env: { DFLOW_ARGO_HOST_DIRS: shared } });
+      expect(r.exitCode, r.all).toBe(0);
+      expect(fs.readFileSync(path.join(shared, "out"), "utf8")).toBe("kept\n");
+      expect(fs.existsSync(`${shared}.lost`)).toBe(false);
+      const before = fs.readdirSync(cwd).length;
+      const bad = await execa(process.execPath, [cli, "run", "wf.yaml"], { cwd, reject: false, all: true, env: { DFLOW_ARGO_HOST_DIRS: `${shared}:relative/dir` } });
+      expect([bad.exitCode, bad.stderr.trim().split("\n")]).toEqual([1, [expect.stringContaining(`DFLOW_ARGO_HOST_DIRS=${JSON.stringify(`${shared}:relative/dir`)}: "relative/dir" is not an existing directory given by an absolute path`)]]);
+      expect(fs.readdirSync(cwd).length).toBe(before);
+    } finally {
+      for (const p of [shared, `${shared}.lost`, cwd]) fs.rmSync(p, { recursive: true, force: true });
+    }
   });
 });
 

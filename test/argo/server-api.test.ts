@@ -333,14 +333,16 @@ describe("dflow server: Argo workflows", () => {
     expect(init.status).toBe(400);
     expect(init.json.message).toMatch(/Argo's executor containers do not exist locally/);
     // A sidecar's log by its container name. Main waits until the sidecar has spoken (a file in a
-    // directory no container path names, so both see the host's), else it may end before the sidecar starts.
+    // directory of this machine that DFLOW_ARGO_HOST_DIRS lets both write), else it may end before the sidecar starts.
     const spoke = fs.mkdtempSync("/var/tmp/dflow-sidecar-");
+    process.env.DFLOW_ARGO_HOST_DIRS = spoke;
     try {
       const side = await create({ metadata: { generateName: "side-" }, spec: { entrypoint: "main", templates: [pod("main", `until [ -e ${spoke}/up ]; do sleep 0.05; done; echo from main`, { sidecars: [{ name: "helper", image: "alpine", command: ["sh", "-c", `echo from the sidecar; touch ${spoke}/up; exec sleep 600`] }] })] } });
       await waitFor(side.json.metadata.name, ended, "an end");
       const sideLog = await call("GET", "/api/v1/workflows/{namespace}/{name}/log", { namespace: NS, name: side.json.metadata.name }, { query: { "logOptions.container": "helper" } });
       expect(sideLog.text.trim().split("\n").map((l) => (JSON.parse(l) as Obj).result.content)).toEqual(["from the sidecar"]);
     } finally {
+      delete process.env.DFLOW_ARGO_HOST_DIRS;
       fs.rmSync(spoke, { recursive: true, force: true });
     }
   });

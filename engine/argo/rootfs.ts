@@ -1,0 +1,234 @@
+// A pod's root file system: this machine's, copy-on-write.
+//
+// In a container a program may write anywhere (/a, /etc/app.conf, `pip
+// install` into /usr/lib) and none of it reaches the node or the next pod.
+// Run as a plain process it writes this machine's files, as root with
+// nothing in the way. So a pod whose engine has a mount namespace (sandbox.ts
+// mountNamespace) gets a root of its own, <node dir>/root, entered by
+// chroot: every directory of this machine's root is an overlay there whose
+// upper layer is the node's own directory of that name (what the pod
+// changed stays in the node, visible: root/etc/app.conf); /tmp and /mnt are
+// the node's (sandbox.ts), /proc, /sys and /dev this machine's. The engine
+// needs no image, no daemon and no privilege beyond the user namespace that
+// sandbox.ts already asks for.
+//
+// An overlay's lower layer cannot hold another mount: in a user namespace the
+// kernel refuses it (the inherited mounts below are locked), and as root the
+// mount below would be hidden. A directory holding mount points is therefore
+// made in the root as a plain directory whose entries are laid out the same
+// way, one level down; a mount point with nothing mounted below it is an
+// overlay of its own. What cannot be an overlay here (a file system overlayfs
+// does not take as lower layer, an autofs trigger) is bound as it is, found
+// once per engine process by trying every overlay in one namespace.
+import { spawnSync } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import { DflowConfigError } from "../../src/errors.js";
+
+/** How one path of this machine's root appears in a pod's root. */
+export interface Layer {
+  path: string;
+  kind: "overlay" | "rbind" | "link" | "file" | "dir";
+  /** A symbolic link's target. */
+  target?: string;
+}
+
+/** The kernel's own file systems: the pod sees this machine's, as a container sees its node's. */
+const KERNEL = new Set(["proc", "sys", "dev"]);
+
+/** Characters that fstab's fields or overlayfs's options cannot carry (`,` and `:` separate options and layers). */
+const UNSAFE = /[\s,:\\]/;
+
+/** Mount points of this process's namespace (/proc/self/mountinfo, field 5, octal escapes undone). */
+function mountPoints(): string[] {
+  try {
+    return fs
+      .readFileSync("/proc/self/mountinfo", "utf8")
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => l.split(" ")[4]!.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8))));
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * The layout of a pod's root from this machine's: each entry of `/` (but the
+ * roots the pod has to itself) an overlay, a link, a file bound read-only,
+ * the kernel's file systems bound as they are, and a directory holding mount
+ * points laid out one level down.
+ */
+export function plan(privateRoots: string[]): Layer[] {
+  const below = mountPoints().filter((m) => m !== "/");
+  const out: Layer[] = [];
+  const walk = (dir: string, top: boolean) => {
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(dir, { withFileTypes: true });
+    } catch {
+      // Unreadable to this user: bound as it is.
+      if (out.length) out[out.length - 1]!.kind = "rbind";
+      return;
+    }
+    for (const e of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      const p = path.posix.join(dir, e.name);
+      if (top && (privateRoots.includes(e.name) || e.name === "lost+found")) continue;
+      if (e.isSymbolicLink()) {
+        try {
+          out.push({ path: p, kind: "link", target: fs.readlinkSync(p) });
+        } catch {
+          // gone meanwhile
+        }
+      } else if (e.isFile()) {
+        if (!UNSAFE.test(p)) out.push({ path: p, kind: "file" });
+      } else if (e.isDirectory()) {
+        if (top && KERNEL.has(e.name)) out.push({ path: p, kind: "rbind" });
+        else if (UNSAFE.test(p)) out.push({ path: p, kind: "rbind" });
+        else if (below.some((m) => m.startsWith(`${p}/`))) {
+          out.push({ path: p, kind: "dir" });
+          walk(p, false);
+        } else out.push({ path: p, kind: "overlay" });
+      }
+    }
+  };
+  walk("/", true);
+  return out;
+}
+
+/** One mount of a pod's root, as an fstab line (fields escaped as fstab escapes them). */
+export function fstabLine(source: string, target: string, type: string, options: string): string {
+  const esc = (s: string) => s.replace(/[\\ \t\n]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, "0")}`);
+  return `${esc(source)} ${esc(target)} ${type} ${options} 0 0`;
+}
+
+/** overlayfs's options for a lower directory of this machine and the node's upper one. */
+export function overlayOptions(lower: string, upper: string, work: string, user: boolean): string {
+  return `lowerdir=${lower},upperdir=${upper},workdir=${work}${user ? ",userxattr" : ""}`;
+}
+
+/** Whether a path can be one of overlayfs's layers (its options cannot quote `,`, `:` or blanks). */
+export const layerSafe = (p: string) => !UNSAFE.test(p);
+
+/** Where chroot is (root's sbin is not on every user's PATH). */
+export function chrootPath(): string | null {
+  for (const d of [...(process.env.PATH ?? "").split(":"), "/usr/sbin", "/sbin", "/usr/bin", "/bin"]) {
+    if (!d) continue;
+    const f = path.join(d, "chroot");
+    try {
+      fs.accessSync(f, fs.constants.X_OK);
+      return f;
+    } catch {
+      // not here
+    }
+  }
+  return null;
+}
+
+interface Probed {
+  layers: Layer[] | null;
+  why: string;
+}
+const probed = new Map<number, Probed>();
+
+/**
+ * The layout of pods' roots whose upper layers live on the file system of
+ * `scratch` (a directory of the engine's, where the probe may write), or null
+ * with the reason where none can be made: no chroot, or overlayfs takes no
+ * upper layer there (NFS, and before Linux 5.11 in a user namespace). Every
+ * overlay is tried once, in one namespace; those that fail are bound instead.
+ */
+export function rootLayers(flags: string[], scratch: string, privateRoots: string[]): Probed {
+  let dev: number;
+  try {
+    dev = fs.statSync(scratch).dev;
+  } catch (e) {
+    return { layers: null, why: (e as Error).message };
+  }
+  const known = probed.get(dev);
+  if (known) return known;
+  const result = probe(flags, scratch, privateRoots);
+  probed.set(dev, result);
+  return result;
+}
+
+function probe(flags: string[], scratch: string, privateRoots: string[]): Probed {
+  if (process.env.DFLOW_ARGO_CONTAINER_ROOT === "0") return { layers: null, why: "DFLOW_ARGO_CONTAINER_ROOT=0" };
+  if (!chrootPath()) return { layers: null, why: "no chroot program on this machine" };
+  const dir = fs.mkdtempSync(path.join(scratch, ".rootfs-probe-"));
+  try {
+    if (!layerSafe(dir)) return { layers: null, why: `the work directory's path ${dir} has a character overlayfs options cannot hold (, : or a blank)` };
+    const layers = plan(privateRoots);
+    const user = process.getuid?.() !== 0;
+    const lines: string[] = [];
+    const targets = new Map<string, Layer>();
+    let i = 0;
+    for (const l of layers) {
+      if (l.kind !== "overlay") continue;
+      i++;
+      const up = path.join(dir, `u${i}`);
+      const work = path.join(dir, `w${i}`);
+      const mp = path.join(dir, `m${i}`);
+      for (const d of [up, work, mp]) fs.mkdirSync(d);
+      lines.push(fstabLine("overlay", mp, "overlay", overlayOptions(l.path, up, work, user)));
+      targets.set(mp, l);
+    }
+    const fstab = path.join(dir, "fstab");
+    fs.writeFileSync(fstab, `${lines.join("\n")}\n`);
+    // mount -a goes on past a failure; the mounts the namespace then has tell which worked.
+    const r = spawnSync("unshare", [...flags, "--", "bash", "-c", 'mount -a -T "$1" 2>/dev/null; cat /proc/self/mountinfo', "probe", fstab], { encoding: "utf8", timeout: 20_000 });
+    if (r.status !== 0) return { layers: null, why: `unshare ${flags.join(" ")} failed: ${(r.error?.message ?? r.stderr ?? "").trim().split("\n")[0]}` };
+    const mounted = new Set(r.stdout.split("\n").map((l) => l.split(" ")[4]));
+    let any = false;
+    for (const [mp, l] of targets) {
+      if (mounted.has(mp)) any = true;
+      else l.kind = "rbind";
+    }
+    if (targets.size && !any) return { layers: null, why: `overlayfs takes no upper layer on the file system of ${scratch}` };
+    return { layers, why: "" };
+  } finally {
+    // overlayfs leaves its work directory unreadable (mode 0): opened up to be removed.
+    openWorkDirs(dir);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** overlayfs leaves the work directory it makes in each workdir unreadable (mode 0): opened up so that it can be removed. */
+export function openWorkDirs(dir: string): void {
+  let entries: string[];
+  try {
+    entries = fs.readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const e of entries) {
+    try {
+      fs.chmodSync(path.join(dir, e, "work"), 0o700);
+    } catch {
+      // none made there
+    }
+  }
+}
+
+const HOST_DIRS = "DFLOW_ARGO_HOST_DIRS";
+
+/**
+ * Directories of this machine that every pod writes for real, as if each
+ * mounted them as a hostPath volume at their own path (DFLOW_ARGO_HOST_DIRS,
+ * separated by `:`): a shared scratch file system, or a folder a test reads
+ * after the run. Everything else a pod writes stays in its node.
+ */
+export function hostDirs(text = process.env[HOST_DIRS]): string[] {
+  if (!text?.trim()) return [];
+  const dirs = text.split(":").filter(Boolean);
+  const bad = dirs.filter((d) => !path.isAbsolute(d) || !isDirectory(d));
+  if (bad.length) throw new DflowConfigError(`${HOST_DIRS}=${JSON.stringify(text)}: ${bad.map((d) => JSON.stringify(d)).join(", ")} ${bad.length > 1 ? "are not existing directories" : "is not an existing directory"} given by an absolute path`);
+  return dirs.map((d) => path.resolve(d));
+}
+
+function isDirectory(p: string): boolean {
+  try {
+    return fs.statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
