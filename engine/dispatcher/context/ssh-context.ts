@@ -165,7 +165,7 @@ export class SSHContext implements DispatcherContext {
         await this.transport.get(this.abs(archive), local);
         await this.transport.remove(this.abs(archive)).catch(() => undefined);
         try {
-          await (await import("tar")).x({ file: local, cwd: base });
+          await unpackInto(local, base);
         } finally {
           await fsp.rm(local, { force: true });
         }
@@ -183,5 +183,37 @@ export class SSHContext implements DispatcherContext {
 
   close(): Promise<void> {
     return this.transport.close();
+  }
+}
+
+/**
+ * The archive's files unpacked into `base`. node-tar skips every entry when
+ * the directory is `/` (its escape check looks for "//" at the start), and
+ * says so only in a warning: a pod whose working directory is its root (an
+ * exported DispatcherExecutor step, workingDir /) got none of its backward
+ * files, and failed later for a missing output. So the archive is unpacked,
+ * strictly, into a directory of its own in `base`, then moved into place.
+ */
+async function unpackInto(file: string, base: string): Promise<void> {
+  const staging = await fsp.mkdtemp(path.join(base, ".dflow-unpack-"));
+  try {
+    await (await import("tar")).x({ file, cwd: staging, strict: true });
+    await moveInto(staging, base);
+  } finally {
+    await fsp.rm(staging, { recursive: true, force: true });
+  }
+}
+
+/** What `src` holds moved under `dest`: directories merged, files replaced (as tar replaces them). */
+async function moveInto(src: string, dest: string): Promise<void> {
+  for (const e of await fsp.readdir(src, { withFileTypes: true })) {
+    const from = path.join(src, e.name);
+    const to = path.join(dest, e.name);
+    const there = await fsp.lstat(to).catch(() => null);
+    if (e.isDirectory() && there?.isDirectory()) await moveInto(from, to);
+    else {
+      if (there?.isDirectory()) await fsp.rm(to, { recursive: true, force: true });
+      await fsp.rename(from, to);
+    }
   }
 }
