@@ -61,7 +61,7 @@ import { withLocks } from "./sync.js";
 import { meets, parseRequirements, valueAt } from "./selector.js";
 import { readArgoStatus } from "./nodes.js";
 import { hostDirs } from "./rootfs.js";
-import { type Isolation, Sandbox, imageDefaults, noNamespaceReason, PRIVATE_ROOTS, shims, withStdoutCapture } from "./sandbox.js";
+import { type Isolation, POD_BIN, POD_PROGRESS, POD_STAGING, Sandbox, imageDefaults, noNamespaceReason, PRIVATE_ROOTS, shims, withStdoutCapture } from "./sandbox.js";
 import { ARGO_REPOSITORY, type ArgoNode, keyFile, type NodeArtifact, type NodeParam, type NodePhase, NodeStore, PROGRESS_FILE, WORKFLOW_FILE, type WorkflowRecord, readNodes, timestamp } from "./store.js";
 import { ArtifactValue, TagError, type Vars, exprEnv, soleReference, substitute, substituteDeep, tagText } from "./tags.js";
 import { type TaskState, dagPhase, evaluateDepends, taskGraph, upstream } from "./depends.js";
@@ -819,15 +819,12 @@ class Run {
       const sandbox = new Sandbox(path.join(dir, "root"), declared, this.shimDir, binds);
       const cwd = str(c.workingDir) || "/";
       const hostCwd = sandbox.prepare(cwd);
-      // The texts the pod's programs are given: a path under /tmp or /mnt in them gives it a namespace too.
-      const texts = [c.command, c.args, asObj(spec.script).source, asList(c.env).map((e) => e.value)].flat().filter((x): x is string => typeof x === "string");
-      sandbox.willIsolate(declared, cwd, texts);
+      sandbox.willIsolate(declared, cwd, containerTexts(c, spec.script));
       mountConfigMaps(spec, { spec: volumes, configMaps: this.wf.configMaps }, (p) => sandbox.host(p));
       await this.placeInputs(spec, sandbox, inArts);
       const argv = this.argv(spec, c, sandbox, dir);
       const env = this.env(c, sandbox, dir);
-      // The pod's own env values are container paths: only the PATH this engine gives it is the host's.
-      const isolation = sandbox.isolate(() => [this.wfdir, this.shimDir, process.execPath, ...binds.map(([, d]) => d), ...pathsIn({ PATH: env.PATH }), ...hostEnvPaths()], { writable: [this.wfdir, ...binds.map(([, d]) => d), ...hostDirs()], cwd });
+      const isolation = this.isolate(sandbox, binds, env, cwd, dir, dir);
       if (daemonized) {
         const probe: ProbeExec = (a, ms) => probeExec(a.map((x) => sandbox.rewrite(x, false)), hostCwd, env, ms);
         return await this.daemon(spec, node, c, { sandbox, cwd, isolation, probe, sidecars, exited: (abort) => this.process(argv, hostCwd, dir, env, timeout, "log.txt", "stdout", isolation, abort) });
@@ -851,6 +848,22 @@ class Run {
       // Whatever ended the pod (main, an error preparing it), its sidecars end with it.
       if (!daemonized) await sidecars.stop();
     }
+  }
+
+  /**
+   * A container's mount namespace (sandbox.ts), a root of its own where
+   * there can be one: the host paths it needs bound back in, and those it
+   * writes for real (the workflow's directory, its volumes, DFLOW_ARGO_HOST_DIRS).
+   */
+  private isolate(sandbox: Sandbox, binds: Array<[string, string]>, env: Record<string, string>, cwd: string, podDir: string, dir: string): Isolation | null {
+    // The container's own env values are container paths: only the PATH this engine gives it is the host's.
+    const needed = () => (sandbox.contained ? [] : [this.wfdir, this.shimDir, process.execPath, ...binds.map(([, d]) => d)]).concat(pathsIn({ PATH: env.PATH }), hostEnvPaths());
+    if (!sandbox.contained) return sandbox.isolate(needed);
+    // A root of its own holds nothing of this engine's but the shims, its script and its progress file, at container paths.
+    const progress = path.join(podDir, PROGRESS_FILE);
+    if (!fs.existsSync(progress)) fs.writeFileSync(progress, "");
+    const own: Array<[string, string]> = [[this.shimDir, POD_BIN], [progress, POD_PROGRESS], [path.join(dir, "script"), `${POD_STAGING}/script`]];
+    return sandbox.isolate(needed, { writable: hostDirs(), cwd, binds: own });
   }
 
   /** Seconds the pod may run: the least of its deadlines; the template's `timeout` counts from when the pod was asked for (`since`, ms), its wait for room included, as Argo counts it from the node's start. */
@@ -881,7 +894,7 @@ class Run {
       const file = path.join(dir, "script");
       // Executable, as Argo's /argo/staging/script: `command: [sh, -c]` runs it as a command.
       fs.writeFileSync(file, sandbox.rewrite(str(asObj(t.script).source)), { mode: 0o755 });
-      argv.push(file);
+      argv.push(sandbox.contained ? `${POD_STAGING}/script` : file);
     }
     if (!argv.length) throw new NodeError(`templates.${t.name}: nothing to run`);
     return argv;
@@ -889,7 +902,9 @@ class Run {
 
   private env(c: Obj, sandbox: Sandbox, podDir: string): Record<string, string> {
     // ARGO_PROGRESS_FILE: where a pod reports "<current>/<total>" (node progress, as Argo reads it).
-    const env: Record<string, string> = { PATH: `${this.shimDir}:${process.env.PATH ?? ""}`, ARGO_PROGRESS_FILE: path.join(podDir, PROGRESS_FILE) };
+    const env: Record<string, string> = sandbox.contained
+      ? { PATH: `${POD_BIN}:${process.env.PATH ?? ""}`, ARGO_PROGRESS_FILE: POD_PROGRESS }
+      : { PATH: `${this.shimDir}:${process.env.PATH ?? ""}`, ARGO_PROGRESS_FILE: path.join(podDir, PROGRESS_FILE) };
     // As Kubernetes: envFrom first (each key, after its prefix), then env, which wins.
     for (const f of asList(c.envFrom)) {
       const secret = f.secretRef !== undefined;
@@ -931,10 +946,14 @@ class Run {
     const as = { name: `${t.name}.${kind}.${str(c.name)}`, volumes: t.volumes, container: { ...c, volumeMounts: mounts } } as ArgoTemplate;
     const binds = volumeBinds(as, volumes, { pod: podDir, workflow: this.wfdir, work: debugRoot() });
     const sandbox = new Sandbox(path.join(cdir, "root"), [], this.shimDir, binds);
-    const hostCwd = sandbox.prepare(str(c.workingDir) || "/");
+    const cwd = str(c.workingDir) || "/";
+    const hostCwd = sandbox.prepare(cwd);
+    sandbox.willIsolate(binds.map(([p]) => p), cwd, containerTexts(c));
     mountConfigMaps(as, { spec: volumes, configMaps: this.wf.configMaps }, (p) => sandbox.host(p));
     const argv = this.argv(as, c, sandbox, cdir);
-    return this.process(argv, hostCwd, cdir, this.env(c, sandbox, podDir), timeout, "log.txt", "stdout", null, signal);
+    const env = this.env(c, sandbox, podDir);
+    const isolation = this.isolate(sandbox, binds, env, cwd, podDir, cdir);
+    return this.process(argv, hostCwd, cdir, env, timeout, "log.txt", "stdout", isolation, signal).finally(() => isolation?.done());
   }
 
   /**
@@ -1196,13 +1215,22 @@ class Run {
         return false;
       }
       const cdir = this.store.dir(child);
-      const sandbox = new Sandbox(path.join(cdir, "root"), [...declaredPaths(t), ...volumes.map(([p]) => p)], this.shimDir, volumes);
+      const declared = [...declaredPaths(t), ...volumes.map(([p]) => p)];
+      const sandbox = new Sandbox(path.join(cdir, "root"), declared, this.shimDir, volumes);
       const cwd = str(c.workingDir) || "/";
       const hostCwd = sandbox.prepare(cwd);
+      sandbox.willIsolate(declared, cwd, containerTexts(c));
       await this.placeInputs(t, sandbox, inArts);
       const argv = this.argv({ ...t, script: undefined } as ArgoTemplate, c, sandbox, cdir);
-      let r = await this.process(argv, hostCwd, cdir, this.env(c, sandbox, dir), this.timeout(t, maxEnd));
-      for (let i = 0; i < retries && (r.exitCode !== 0 || r.spawnError); i++) r = await this.process(argv, hostCwd, cdir, this.env(c, sandbox, dir), this.timeout(t, maxEnd));
+      const env = this.env(c, sandbox, dir);
+      const isolation = this.isolate(sandbox, volumes, env, cwd, dir, cdir);
+      let r: Awaited<ReturnType<Run["process"]>>;
+      try {
+        r = await this.process(argv, hostCwd, cdir, env, this.timeout(t, maxEnd), "log.txt", "stdout", isolation);
+        for (let i = 0; i < retries && (r.exitCode !== 0 || r.spawnError); i++) r = await this.process(argv, hostCwd, cdir, env, this.timeout(t, maxEnd), "log.txt", "stdout", isolation);
+      } finally {
+        isolation?.done();
+      }
       const good = r.exitCode === 0 && !r.spawnError && !r.timedOut;
       child.outputs = { exitCode: r.exitCode === null ? "-1" : String(r.exitCode) };
       this.store.finish(child, good ? "Succeeded" : "Failed", good ? undefined : `Error (exit code ${r.exitCode})`);
@@ -2151,6 +2179,11 @@ function escapedHint(t: ArgoTemplate, sandbox: Sandbox, cwd: string, isolated: b
   const why = noNamespaceReason();
   const how = PRIVATE_ROOTS.includes(p.split("/")[1]) ? (why ? `none here: ${why}` : "") : "which moves /tmp and /mnt, not other roots";
   return `. ${p} exists on this machine, outside the node: the program probably reached it through a path it built at run time, which a local run moves into the node only in a mount namespace of its own${how ? ` (${how})` : ""}; see README "Running Argo workflows without Kubernetes"`;
+}
+
+/** The texts a container's programs are given: a path under /tmp or /mnt in them gives it a namespace too (sandbox.ts). */
+function containerTexts(c: Obj, script?: unknown): string[] {
+  return [c.command, c.args, asObj(script).source, asList(c.env).map((e) => e.value)].flat().filter((x): x is string => typeof x === "string");
 }
 
 /** Absolute paths in environment values (PATH-like lists too): what a pod may need from the host. */

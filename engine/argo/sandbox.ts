@@ -2,15 +2,16 @@
 // README "runnable locally"): the image is ignored except for its
 // entrypoint; every node gets its own file-system view under <node dir>/root,
 // so that parallel nodes writing the same container path (every loop child
-// writes its own /tmp/num) never meet. Where Linux allows it, a pod that
-// declares files under /tmp or /mnt, or names paths there, runs in a mount
-// namespace of its own in which /tmp and /mnt are the node's (isolate()):
-// its programs see and print the paths Argo's pod would, and paths they build
-// at run time land in the node too (Hera's runner writes /tmp/hera-outputs/...).
-// Other roots (/outputs, /data, ... and the paths the template declares), and
-// /tmp and /mnt where there is no namespace, are moved by path rewriting in
-// command, args, env values and script source. Shims stand in for the images'
-// tools: /argosay (argosay:v2), cowsay, node (this machine's).
+// writes its own /tmp/num) never meet. Where Linux allows it, every container
+// gets a root of its own there (rootfs.ts: this machine's directories,
+// copy-on-write, entered by chroot): its texts keep their container paths, and
+// whatever it writes stays in the node. Where a mount namespace is all there
+// is, a pod that declares or names files under /tmp or /mnt gets those two
+// as the node's (isolate()), and other roots (/outputs, /data, ... and the
+// paths the template declares) are moved by path rewriting in command, args,
+// env values and script source; without one, /tmp and /mnt are rewritten too.
+// Shims stand in for the images' tools: /argosay (argosay:v2), cowsay, node
+// (this machine's).
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
@@ -158,7 +159,9 @@ export class Sandbox {
    */
   rewrite(text: string, inPod = true): string {
     return text.replace(this.re, (full) => {
-      if (full === "/argosay") return path.join(this.shimsDir, "argosay");
+      if (full === "/argosay") return inPod && this.layers ? `${POD_BIN}/argosay` : path.join(this.shimsDir, "argosay");
+      // In a root of its own, every container path is the pod's: nothing to move.
+      if (inPod && this.layers) return full;
       if (inPod && this.ownRoots.includes(full.split("/")[1]!)) return full;
       // A volume the pod's namespace mounts at its path is named by that path, as in a container (/proc/mounts shows it so).
       if (inPod && this.mountedInNamespace.some((m) => full === m || full.startsWith(`${m}/`))) return full;
@@ -172,6 +175,11 @@ export class Sandbox {
   private ownRoots: string[] = [];
   /** The layout of the pod's own root (rootfs.ts), when it gets one (set by willIsolate). */
   private layers: Layer[] | null = null;
+
+  /** Whether the pod gets a root of its own (known after willIsolate): its texts keep every container path, and it reaches this engine's files at POD_BIN and POD_STAGING. */
+  get contained(): boolean {
+    return this.layers !== null;
+  }
 
   /**
    * The roots a pod's namespace would make its own: those it declares files under, or its texts
@@ -211,7 +219,7 @@ export class Sandbox {
    * PATH-like values) are bound back at their place first. Null when not
    * needed or not possible.
    */
-  isolate(needed: () => string[], own?: { writable: string[]; cwd: string }): Isolation | null {
+  isolate(needed: () => string[], own?: OwnRoot): Isolation | null {
     const roots = this.ownRoots;
     if (!roots.length) return null;
     const flags = mountNamespace();
@@ -279,7 +287,7 @@ export class Sandbox {
    * it must write for real (the workflow's, where its outputs and log go;
    * volumes' own) bound at their place. Made mount points are removed after.
    */
-  private ownRoot(flags: string[], layers: Layer[], needed: string[], own: { writable: string[]; cwd: string }): Isolation {
+  private ownRoot(flags: string[], layers: Layer[], needed: string[], own: OwnRoot): Isolation {
     const root = this.root;
     const work = `${root}.overlay-work`;
     const user = process.getuid?.() !== 0;
@@ -294,6 +302,15 @@ export class Sandbox {
         m = path.join(m, path.relative(m, d).split(path.sep)[0]!);
         fs.mkdirSync(m);
         made.push(m);
+      }
+      return true;
+    };
+    // A file's mount point: an empty file, in a directory made inside the root.
+    const placeFile = (f: string) => {
+      if (!mkdir(path.dirname(f))) return false;
+      if (!fs.existsSync(f)) {
+        fs.writeFileSync(f, "");
+        made.push(f);
       }
       return true;
     };
@@ -324,35 +341,25 @@ export class Sandbox {
         lines.push(fstabLine("overlay", at, "overlay", overlayOptions(l.path, at, w, user)));
       }
     }
-    // /tmp and /mnt: the node's, with the host paths the pod needs there bound back (as isolate()).
-    for (const r of this.ownRoots) {
-      const keep = new Set<string>();
-      for (const p of [...needed, ...own.writable]) {
-        const parts = p.split("/");
-        if (p.startsWith("/") && parts[1] === r && parts[2]) keep.add(parts[2]);
-      }
-      for (const k of [...keep].sort()) {
-        const src = `/${r}/${k}`;
-        const mp = path.join(root, r, k);
-        let st: fs.Stats;
-        try {
-          st = fs.statSync(src);
-        } catch {
-          continue;
-        }
-        if (!fs.existsSync(mp)) {
-          if (st.isDirectory()) fs.mkdirSync(mp, { recursive: true });
-          else fs.writeFileSync(mp, "");
-          made.push(mp);
-        }
-        lines.push(fstabLine(src, mp, "none", "bind"));
-      }
+    // Host paths the pod's environment names under /tmp and /mnt (a PYTHONPATH), exactly: not the
+    // folders around them, nor one that holds the node itself (a program listing /tmp would find them).
+    const named = [...new Set(needed)].filter((p) => this.ownRoots.includes(p.split("/")[1]!) && fs.existsSync(p) && !isUnderDir(`${realpath(root)}/`, p) && realpath(p) !== realpath(root));
+    for (const p of named.filter((p) => !named.some((q) => q !== p && p.startsWith(`${q}/`))).sort()) {
+      const mp = path.join(root, p);
+      if (fs.statSync(p).isDirectory()) {
+        if (!mkdir(mp)) continue;
+      } else if (!placeFile(mp)) continue;
+      lines.push(fstabLine(p, mp, "none", "bind"));
     }
-    // What the pod writes for real, outside /tmp and /mnt: bound over the overlays at its own place.
-    for (const d of new Set(own.writable)) {
-      if (this.ownRoots.includes(d.split("/")[1]!) || !fs.existsSync(d)) continue;
-      if (mkdir(path.join(root, d))) lines.push(fstabLine(d, path.join(root, d), "none", "bind"));
+    // This engine's files, at the container paths the pod is given (its script, the shims).
+    for (const [host, at] of own.binds) {
+      if (!fs.existsSync(host)) continue;
+      const mp = path.join(root, at);
+      if (fs.statSync(host).isDirectory() ? !mkdir(mp) : !placeFile(mp)) continue;
+      lines.push(fstabLine(host, mp, "none", "bind"));
     }
+    // What the pod writes for real: bound over the overlays (or into its /tmp) at its own place.
+    for (const d of new Set(own.writable)) if (fs.existsSync(d) && mkdir(path.join(root, d))) lines.push(fstabLine(d, path.join(root, d), "none", "bind"));
     // Volumes at their mount paths, as a container has them (a path the pod builds reaches them too).
     for (const [prefix, dir] of this.mounts) if (fs.existsSync(dir) && mkdir(path.join(root, prefix))) lines.push(fstabLine(dir, path.join(root, prefix), "none", "bind"));
     const fstab = path.join(work, "fstab");
@@ -393,10 +400,13 @@ export function withStdoutCapture(argv: string[], stdoutFile: string, isolation?
   // In a namespace, the wrapper itself makes the mounts first: no extra process, and tee writes
   // through the same view (its file is under a directory bound back in).
   if (isolation?.enter) {
-    // The wrapper makes the root, then enters it: the pod starts in its working directory there.
+    // The wrapper makes the root, then enters it: the pod starts in its working directory there. tee
+    // stays outside, where the node's directory is: the pod has nothing of this engine's but what it is given.
     const { chroot, root, cwd } = isolation.enter;
-    const inner = `cd -- "$1" || exit 125; shift; ${wrap}`;
-    return ["unshare", ...isolation.flags, "--", "bash", "-c", `${isolation.mounts} || { echo "dflow-ts: cannot give the pod a root of its own (mount namespace)" >&2; exit 125; }; exec ${shq(chroot)} ${shq(root)} /bin/bash -c ${shq(inner)} argo-pod "$@"`, "argo-pod", cwd, stdoutFile, ...argv];
+    // Not exec: the shell says "command not found" for a program this machine lacks, as the image's shell would.
+    const inner = 'cd -- "$1" || exit 125; shift; "$@"';
+    const outer = `${isolation.mounts} || { echo "dflow-ts: cannot give the pod a root of its own (mount namespace)" >&2; exit 125; }; set -o pipefail; o=$1; shift; ${shq(chroot)} ${shq(root)} /bin/bash -c ${shq(inner)} argo-pod "$@" | tee "$o"`;
+    return ["unshare", ...isolation.flags, "--", "bash", "-c", outer, "argo-pod", stdoutFile, cwd, ...argv];
   }
   if (isolation) return ["unshare", ...isolation.flags, "--", "bash", "-c", `${isolation.mounts} || { echo "dflow-ts: cannot give the pod its own /tmp and /mnt (mount namespace)" >&2; exit 125; }; ${wrap}`, "argo-pod", stdoutFile, ...argv];
   return ["bash", "-c", wrap, "argo-pod", stdoutFile, ...argv];
@@ -404,6 +414,22 @@ export function withStdoutCapture(argv: string[], stdoutFile: string, isolation?
 
 /** Container roots that a pod's own mount namespace takes from the node (scratch roots every host has). */
 export const PRIVATE_ROOTS = ["tmp", "mnt"];
+
+/** Where a pod with a root of its own finds the shims, and its script (Argo's emissary stages it at /argo/staging/script). */
+export const POD_BIN = "/argo/bin";
+export const POD_STAGING = "/argo/staging";
+/** The ARGO_PROGRESS_FILE a pod writes (Argo's is /var/run/argo/progress, a link away from its root on many machines). */
+export const POD_PROGRESS = "/argo/progress";
+
+/** What a root of its own is made with besides this machine's directories. */
+export interface OwnRoot {
+  /** Host directories the pod writes for real, bound at their own path (DFLOW_ARGO_HOST_DIRS). */
+  writable: string[];
+  /** The container's working directory. */
+  cwd: string;
+  /** This engine's files and directories, bound at the container paths the pod is given: [host, container]. */
+  binds: Array<[string, string]>;
+}
 
 /** The kernel's file systems, this machine's in a pod's own root too. */
 const KERNEL_ROOTS = ["proc", "sys", "dev"];

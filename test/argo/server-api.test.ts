@@ -21,6 +21,7 @@ import { CLI, type DflowServer, ROOT, startDflowServer } from "../support/ui.js"
 type Obj = Record<string, any>;
 
 let work = "";
+let shared = "";
 let server: DflowServer;
 let base = "";
 let token = "";
@@ -140,14 +141,16 @@ beforeAll(async () => {
   strictStatus = ajvStrict.getSchema("argo#/definitions/io.argoproj.workflow.v1alpha1.WorkflowStatus")! as typeof strictStatus;
   strictMeta = ajvStrict.getSchema("argo#/definitions/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta")! as typeof strictMeta;
   work = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "dflow-argo-api-")));
-  server = await startDflowServer(work);
+  // Gates the tests open and markers the pods leave: a folder pods write for real (each has a root of its own otherwise).
+  shared = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "dflow-argo-api-shared-")));
+  server = await startDflowServer(work, { DFLOW_ARGO_HOST_DIRS: shared });
   base = server.base;
   token = server.token;
 });
 
 afterAll(async () => {
   await server?.stop();
-  if (work) fs.rmSync(work, { recursive: true, force: true });
+  for (const d of [work, shared]) if (d) fs.rmSync(d, { recursive: true, force: true });
 });
 
 describe("dflow server: Argo workflows", () => {
@@ -332,19 +335,15 @@ describe("dflow server: Argo workflows", () => {
     const init = await call("GET", "/api/v1/workflows/{namespace}/{name}/log", { namespace: NS, name: helloName }, { query: { "logOptions.container": "init" } });
     expect(init.status).toBe(400);
     expect(init.json.message).toMatch(/Argo's executor containers do not exist locally/);
-    // A sidecar's log by its container name. Main waits until the sidecar has spoken (a file in a
-    // directory of this machine that DFLOW_ARGO_HOST_DIRS lets both write), else it may end before the sidecar starts.
-    const spoke = fs.mkdtempSync("/var/tmp/dflow-sidecar-");
-    process.env.DFLOW_ARGO_HOST_DIRS = spoke;
-    try {
-      const side = await create({ metadata: { generateName: "side-" }, spec: { entrypoint: "main", templates: [pod("main", `until [ -e ${spoke}/up ]; do sleep 0.05; done; echo from main`, { sidecars: [{ name: "helper", image: "alpine", command: ["sh", "-c", `echo from the sidecar; touch ${spoke}/up; exec sleep 600`] }] })] } });
-      await waitFor(side.json.metadata.name, ended, "an end");
-      const sideLog = await call("GET", "/api/v1/workflows/{namespace}/{name}/log", { namespace: NS, name: side.json.metadata.name }, { query: { "logOptions.container": "helper" } });
-      expect(sideLog.text.trim().split("\n").map((l) => (JSON.parse(l) as Obj).result.content)).toEqual(["from the sidecar"]);
-    } finally {
-      delete process.env.DFLOW_ARGO_HOST_DIRS;
-      fs.rmSync(spoke, { recursive: true, force: true });
-    }
+    // A sidecar's log by its container name. Main waits until the sidecar has spoken (a file in an
+    // emptyDir both mount, as a pod's containers share files), else it may end before the sidecar starts.
+    const talk = { volumes: [{ name: "talk", emptyDir: {} }] };
+    const mount = { volumeMounts: [{ name: "talk", mountPath: "/talk" }] };
+    const main = pod("main", "until [ -e /talk/up ]; do sleep 0.05; done; echo from main");
+    const side = await create({ metadata: { generateName: "side-" }, spec: { entrypoint: "main", templates: [{ ...main, ...talk, container: { ...main.container, ...mount }, sidecars: [{ name: "helper", image: "alpine", command: ["sh", "-c", "echo from the sidecar; touch /talk/up; exec sleep 600"], ...mount }] }] } });
+    await waitFor(side.json.metadata.name, ended, "an end");
+    const sideLog = await call("GET", "/api/v1/workflows/{namespace}/{name}/log", { namespace: NS, name: side.json.metadata.name }, { query: { "logOptions.container": "helper" } });
+    expect(sideLog.text.trim().split("\n").map((l) => (JSON.parse(l) as Obj).result.content)).toEqual(["from the sidecar"]);
   });
 
   it("shows the API's workflow in `dflow list` and in the UI's /api/workflows (same work directory)", async () => {
@@ -546,8 +545,8 @@ describe("dflow server: controlling running workflows", () => {
   const running = (wf: Obj) => nodeNamed(wf, "wait")?.phase === "Running" && fs.existsSync(path.join(work, wf.metadata.name, nodeNamed(wf, "wait")!.id, "log.txt")) && fs.readFileSync(path.join(work, wf.metadata.name, nodeNamed(wf, "wait")!.id, "log.txt"), "utf8").includes("started");
 
   it("terminate: the running pod is killed, nothing else runs (no exit handler), the workflow Fails with Argo's message", async () => {
-    const marker = path.join(work, "terminate-exit");
-    expect((await create(gated("to-terminate", path.join(work, "never-1"), marker))).status).toBe(200);
+    const marker = path.join(shared, "terminate-exit");
+    expect((await create(gated("to-terminate", path.join(shared, "never-1"), marker))).status).toBe(200);
     await waitFor("to-terminate", running, "its pod running");
     const r = await call("PUT", "/api/v1/workflows/{namespace}/{name}/terminate", { namespace: NS, name: "to-terminate" }, { body: { namespace: NS, name: "to-terminate" } });
     expect(r.status).toBe(200);
@@ -565,8 +564,8 @@ describe("dflow server: controlling running workflows", () => {
   });
 
   it("stop: the running pod is killed and the exit handler still runs", async () => {
-    const marker = path.join(work, "stop-exit");
-    expect((await create(gated("to-stop", path.join(work, "never-2"), marker))).status).toBe(200);
+    const marker = path.join(shared, "stop-exit");
+    expect((await create(gated("to-stop", path.join(shared, "never-2"), marker))).status).toBe(200);
     await waitFor("to-stop", running, "its pod running");
     // Hera and `argo stop --message` send a message: Argo uses it only with nodeFieldSelector, and so do we.
     const r = await call("PUT", "/api/v1/workflows/{namespace}/{name}/stop", { namespace: NS, name: "to-stop" }, { body: { namespace: NS, name: "to-stop", message: "enough" } });
@@ -579,8 +578,8 @@ describe("dflow server: controlling running workflows", () => {
   });
 
   it("suspend holds the next pod (Pending) until resume; then the workflow succeeds", async () => {
-    const gate = path.join(work, "gate-suspend");
-    const marker = path.join(work, "suspend-exit");
+    const gate = path.join(shared, "gate-suspend");
+    const marker = path.join(shared, "suspend-exit");
     expect((await create(gated("to-suspend", gate, marker))).status).toBe(200);
     await waitFor("to-suspend", running, "its pod running");
     const s = await call("PUT", "/api/v1/workflows/{namespace}/{name}/suspend", { namespace: NS, name: "to-suspend" }, { body: { namespace: NS, name: "to-suspend" } });
@@ -644,10 +643,10 @@ describe("dflow server: controlling running workflows", () => {
   });
 
   it("follows a running workflow's log until it ends, and watches it change (workflow-events)", async () => {
-    const gate = path.join(work, "gate-follow");
+    const gate = path.join(shared, "gate-follow");
     // The watch is opened first: the workflow's creation is an event of its own.
     const watching = readStream("/api/v1/workflow-events/{namespace}", { namespace: NS }, { "listOptions.fieldSelector": "metadata.name=to-follow" }, (lines) => lines.some((l) => (JSON.parse(l) as Obj).result.object.status?.phase === "Succeeded"));
-    expect((await create(gated("to-follow", gate, path.join(work, "follow-exit")))).status).toBe(200);
+    expect((await create(gated("to-follow", gate, path.join(shared, "follow-exit")))).status).toBe(200);
     await waitFor("to-follow", running, "its pod running");
     const following = readStream("/api/v1/workflows/{namespace}/{name}/log", { namespace: NS, name: "to-follow" }, { "logOptions.container": "main", "logOptions.follow": "true" }, () => false);
     fs.writeFileSync(gate, "");
@@ -662,8 +661,8 @@ describe("dflow server: controlling running workflows", () => {
   });
 
   it("the UI's Stop button stops a workflow of the Argo API as Argo's stop does (the same process runs it)", async () => {
-    const marker = path.join(work, "ui-stop-exit");
-    expect((await create(gated("ui-stop", path.join(work, "never-4"), marker))).status).toBe(200);
+    const marker = path.join(shared, "ui-stop-exit");
+    expect((await create(gated("ui-stop", path.join(shared, "never-4"), marker))).status).toBe(200);
     await waitFor("ui-stop", running, "its pod running");
     const r = await fetch(new URL("/api/workflows/ui-stop/stop", base), { method: "POST", headers: { Authorization: `Bearer ${token}` } });
     expect(r.status).toBe(200);
@@ -673,10 +672,10 @@ describe("dflow server: controlling running workflows", () => {
   });
 
   it("`dflow stop` from another process stops the run by request: the server, and its other runs, live on", async () => {
-    const marker = path.join(work, "cli-stop-exit");
-    const gate = path.join(work, "gate-cli-stop");
-    expect((await create(gated("cli-stop", path.join(work, "never-5"), marker))).status).toBe(200);
-    expect((await create(gated("bystander", gate, path.join(work, "bystander-exit")))).status).toBe(200);
+    const marker = path.join(shared, "cli-stop-exit");
+    const gate = path.join(shared, "gate-cli-stop");
+    expect((await create(gated("cli-stop", path.join(shared, "never-5"), marker))).status).toBe(200);
+    expect((await create(gated("bystander", gate, path.join(shared, "bystander-exit")))).status).toBe(200);
     await waitFor("cli-stop", running, "its pod running");
     await waitFor("bystander", running, "its pod running");
     // A signal would end the server and every run in it: the engine's lock says it takes requests.
@@ -692,10 +691,10 @@ describe("dflow server: controlling running workflows", () => {
   });
 
   it("a run whose engine was killed is Error with what to do (so that waiting clients end); retry continues it", async () => {
-    const gate = path.join(work, "gate-orphan");
+    const gate = path.join(shared, "gate-orphan");
     // JSON is YAML: what `dflow run` reads.
     const file = path.join(work, "orphan.yaml");
-    fs.writeFileSync(file, JSON.stringify({ apiVersion: "argoproj.io/v1alpha1", kind: "Workflow", ...gated("orphan", gate, path.join(work, "orphan-exit")) }));
+    fs.writeFileSync(file, JSON.stringify({ apiVersion: "argoproj.io/v1alpha1", kind: "Workflow", ...gated("orphan", gate, path.join(shared, "orphan-exit")) }));
     // `dflow run` lists its workflows in namespace argo.
     const engine = execa(process.execPath, [CLI, "run", file], { cwd: work, reject: false, all: true, env: { DFLOW_DEBUG_WORKDIR: work } });
     // Named as dflow names a run: orphan-xxxxx.
@@ -719,7 +718,7 @@ describe("dflow server: controlling running workflows", () => {
   });
 
   it("delete: a running workflow is terminated and removed; GET is then 404", async () => {
-    expect((await create(gated("to-delete", path.join(work, "never-3"), path.join(work, "delete-exit")))).status).toBe(200);
+    expect((await create(gated("to-delete", path.join(shared, "never-3"), path.join(shared, "delete-exit")))).status).toBe(200);
     await waitFor("to-delete", running, "its pod running");
     const pid = Number(fs.readFileSync(path.join(work, "to-delete", "pid"), "utf8"));
     expect(pid).toBe(server.child.pid); // the engine is the server
@@ -732,8 +731,8 @@ describe("dflow server: controlling running workflows", () => {
 
   /** first (counts its runs in `count`), then second, which fails until `gate` exists: host files the pods reach by hostPath. */
   const countedThenGated = (name: string) => {
-    const gate = path.join(work, `${name}-gate`);
-    const count = path.join(work, `${name}-count`);
+    const gate = path.join(shared, `${name}-gate`);
+    const count = path.join(shared, `${name}-count`);
     const wf = {
       metadata: { name },
       spec: {
