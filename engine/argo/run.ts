@@ -851,9 +851,11 @@ class Run {
   }
 
   /**
-   * A container's mount namespace (sandbox.ts), a root of its own where
-   * there can be one: the host paths it needs bound back in, and those it
-   * writes for real (the workflow's directory, its volumes, DFLOW_ARGO_HOST_DIRS).
+   * A container's mount namespace (sandbox.ts). With a root of its own: the
+   * shims, its script and its progress file at container paths, the /tmp
+   * paths its environment names, DFLOW_ARGO_HOST_DIRS. Without: its /tmp and
+   * /mnt, with the host paths it is given there (the workflow's directory,
+   * the shims, its volumes) bound back in.
    */
   private isolate(sandbox: Sandbox, binds: Array<[string, string]>, env: Record<string, string>, cwd: string, podDir: string, dir: string): Isolation | null {
     // The container's own env values are container paths: only the PATH this engine gives it is the host's.

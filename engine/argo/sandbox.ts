@@ -281,11 +281,11 @@ export class Sandbox {
   /**
    * The pod's own root (rootfs.ts), as the mounts of one fstab that `mount -a`
    * makes in the pod's namespace before it enters the root: this machine's
-   * directories as overlays whose upper layers are the node's, /tmp and /mnt
-   * the node's with the host paths the pod needs there bound back in (as
-   * isolate()), the pod's volumes at their mount paths, and the directories
-   * it must write for real (the workflow's, where its outputs and log go;
-   * volumes' own) bound at their place. Made mount points are removed after.
+   * directories as overlays whose upper layers are the node's; /tmp and /mnt
+   * the node's, holding only the host paths the pod's environment names
+   * there; this engine's files at the container paths the pod is given
+   * (own.binds); DFLOW_ARGO_HOST_DIRS at their own place; the pod's volumes
+   * at their mount paths. Made mount points are removed after.
    */
   private ownRoot(flags: string[], layers: Layer[], needed: string[], own: OwnRoot): Isolation {
     const root = this.root;
@@ -343,7 +343,8 @@ export class Sandbox {
     }
     // Host paths the pod's environment names under /tmp and /mnt (a PYTHONPATH), exactly: not the
     // folders around them, nor one that holds the node itself (a program listing /tmp would find them).
-    const named = [...new Set(needed)].filter((p) => this.ownRoots.includes(p.split("/")[1]!) && fs.existsSync(p) && !isUnderDir(`${realpath(root)}/`, p) && realpath(p) !== realpath(root));
+    // Never /tmp itself (TMPDIR=/tmp): the pod's is its own.
+    const named = [...new Set(needed)].filter((p) => this.ownRoots.includes(p.split("/")[1]!) && p.split("/").filter(Boolean).length > 1 && fs.existsSync(p) && !isUnderDir(`${realpath(root)}/`, p) && realpath(p) !== realpath(root));
     for (const p of named.filter((p) => !named.some((q) => q !== p && p.startsWith(`${q}/`))).sort()) {
       const mp = path.join(root, p);
       if (fs.statSync(p).isDirectory()) {
