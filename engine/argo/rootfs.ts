@@ -53,10 +53,11 @@ function mountPoints(): string[] {
 }
 
 /**
- * The layout of a pod's root from this machine's: each entry of `/` (but the
- * roots the pod has to itself) an overlay, a link, a file bound read-only,
- * the kernel's file systems bound as they are, and a directory holding mount
- * points laid out one level down.
+ * The layout of a pod's root from this machine's: each directory of `/` (but
+ * the roots the pod has to itself) an overlay, each link a link, the kernel's
+ * file systems bound as they are, and a directory holding mount points laid
+ * out one level down (its files bound read-only). Files at `/` itself are
+ * left out.
  */
 export function plan(privateRoots: string[]): Layer[] {
   const below = mountPoints().filter((m) => m !== "/");
@@ -80,7 +81,8 @@ export function plan(privateRoots: string[]): Layer[] {
           // gone meanwhile
         }
       } else if (e.isFile()) {
-        if (!UNSAFE.test(p)) out.push({ path: p, kind: "file" });
+        // A file at / is this machine's (/.dockerenv), not an image's; one beside a mount point is read as it is.
+        if (!top && !UNSAFE.test(p)) out.push({ path: p, kind: "file" });
       } else if (e.isDirectory()) {
         if (top && KERNEL.has(e.name)) out.push({ path: p, kind: "rbind" });
         else if (UNSAFE.test(p)) out.push({ path: p, kind: "rbind" });
@@ -225,7 +227,8 @@ export function hostDirs(text = process.env[HOST_DIRS]): string[] {
   return dirs.map((d) => path.resolve(d));
 }
 
-function isDirectory(p: string): boolean {
+/** Whether `p` is a directory (following links). */
+export function isDirectory(p: string): boolean {
   try {
     return fs.statSync(p).isDirectory();
   } catch {

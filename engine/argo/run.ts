@@ -61,7 +61,7 @@ import { withLocks } from "./sync.js";
 import { meets, parseRequirements, valueAt } from "./selector.js";
 import { readArgoStatus } from "./nodes.js";
 import { hostDirs } from "./rootfs.js";
-import { type Isolation, POD_BIN, POD_PROGRESS, POD_STAGING, Sandbox, imageDefaults, noNamespaceReason, PRIVATE_ROOTS, shims, withStdoutCapture } from "./sandbox.js";
+import { type Isolation, POD_BIN, POD_PROGRESS, POD_STAGING, Sandbox, imageDefaults, noNamespaceReason, noOwnRootReason, PRIVATE_ROOTS, shims, withStdoutCapture } from "./sandbox.js";
 import { ARGO_REPOSITORY, type ArgoNode, keyFile, type NodeArtifact, type NodeParam, type NodePhase, NodeStore, PROGRESS_FILE, WORKFLOW_FILE, type WorkflowRecord, readNodes, timestamp } from "./store.js";
 import { ArtifactValue, TagError, type Vars, exprEnv, soleReference, substitute, substituteDeep, tagText } from "./tags.js";
 import { type TaskState, dagPhase, evaluateDepends, taskGraph, upstream } from "./depends.js";
@@ -2385,6 +2385,8 @@ async function start(wf: ArgoWorkflow, opts: ArgoRunOptions, resume?: Resume): P
   await writeAtomic(path.join(dir, "pid"), String(process.pid));
   run.store.writeWorkflow(run.record("Running"));
   opts.log?.(`Workflow is running locally (ID: ${id})`);
+  const noRoot = noOwnRootReason(dir);
+  if (noRoot) opts.log?.(`Note: pods get no root of their own here (${noRoot}): what a program writes outside /tmp and /mnt through a path it builds at run time reaches this machine's files (README, "Running Argo workflows without Kubernetes")`);
   opts.onStart?.(id, dir);
   // Stopped (dflow stop, Ctrl-C, hang-up): its processes are killed and every running node and the
   // workflow end Failed with the reason, so that the work directory does not show it Running forever.

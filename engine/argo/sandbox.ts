@@ -17,7 +17,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { symlinkAtomicSync } from "../store/fsx.js";
-import { type Layer, chrootPath, fstabLine, layerSafe, openWorkDirs, overlayOptions, rootLayers } from "./rootfs.js";
+import { type Layer, chrootPath, fstabLine, isDirectory, layerSafe, openWorkDirs, overlayOptions, rootLayers } from "./rootfs.js";
 
 /** The host's own system directories: read from the host (an image has them too), never rewritten. */
 const SYSTEM = new Set(["etc", "usr", "bin", "sbin", "lib", "lib64", "proc", "dev", "sys", "run"]);
@@ -94,14 +94,6 @@ export function shims(base: string): string {
   }
   shimDir = dir;
   return dir;
-}
-
-function isDir(p: string): boolean {
-  try {
-    return fs.statSync(p).isDirectory();
-  } catch {
-    return false;
-  }
 }
 
 function onPath(cmd: string): boolean {
@@ -188,7 +180,7 @@ export class Sandbox {
   private privateRoots(declared: string[], cwd: string, texts: string[]): string[] {
     // The container paths rewrite() would move, by their first component.
     const named = new Set(texts.flatMap((t) => [...t.matchAll(this.re)].map((m) => m[0].split("/")[1])));
-    return PRIVATE_ROOTS.filter((r) => (declared.some((p) => path.posix.resolve(cwd, p).split("/")[1] === r) || named.has(r)) && isDir(`/${r}`));
+    return PRIVATE_ROOTS.filter((r) => (declared.some((p) => path.posix.resolve(cwd, p).split("/")[1] === r) || named.has(r)) && isDirectory(`/${r}`));
   }
 
   /**
@@ -319,7 +311,7 @@ export class Sandbox {
     for (const l of layers) {
       const at = path.join(root, l.path);
       if (l.kind === "link") {
-        if (!fs.existsSync(at) && !isLink(at)) {
+        if (!fs.lstatSync(at, { throwIfNoEntry: false })) {
           fs.symlinkSync(l.target!, at);
           made.push(at);
         }
@@ -461,6 +453,17 @@ export function mountNamespace(): string[] | null {
   return namespaceFlags;
 }
 
+/**
+ * Why pods whose node directories are on the file system of `scratch` get
+ * no root of their own here ("" when they do): said once when a run starts,
+ * since what they then write outside /tmp and /mnt reaches this machine.
+ */
+export function noOwnRootReason(scratch: string): string {
+  const flags = mountNamespace();
+  if (!flags) return `no mount namespace: ${namespaceWhy}`;
+  return rootLayers(flags, scratch, PRIVATE_ROOTS).why;
+}
+
 /** Why pods get no mount namespace here ("" when they do). */
 export function noNamespaceReason(): string {
   mountNamespace();
@@ -475,14 +478,6 @@ export interface Isolation {
   enter?: { chroot: string; root: string; cwd: string };
   /** Removes the mount points made in the node's directory (empty once the namespace is gone). */
   done(): void;
-}
-
-function isLink(p: string): boolean {
-  try {
-    return fs.lstatSync(p).isSymbolicLink();
-  } catch {
-    return false;
-  }
 }
 
 function existingAncestor(p: string): string {

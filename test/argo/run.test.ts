@@ -1362,6 +1362,7 @@ data: {who: world}
 `);
       const r = await execa(process.execPath, [cli, "run", "wf.yaml"], { cwd, reject: false, all: true, env: { DFLOW_ARGO_HOST_DIRS: shared } });
       expect(r.exitCode, r.all).toBe(0);
+      expect(r.all).not.toContain("Note: pods get no root of their own");
       expect(fs.readFileSync(path.join(shared, "out"), "utf8")).toBe("kept\n");
       expect(fs.existsSync(`${shared}.lost`)).toBe(false);
       const before = fs.readdirSync(cwd).length;
@@ -1442,6 +1443,8 @@ describe("dflow run wf.yaml", () => {
     try {
       const r = await execa(process.execPath, [cli, "run", "wf.yaml"], { cwd, reject: false, all: true, env: { DFLOW_ARGO_PRIVATE_TMP: "0" } });
       expect(r.exitCode, r.all).toBe(1);
+      // Said once, when the run starts: what a pod writes through a built path reaches this machine.
+      expect(r.all).toContain("Note: pods get no root of their own here (no mount namespace: DFLOW_ARGO_PRIVATE_TMP=0): what a program writes outside /tmp and /mnt");
       const id = /ID: (\S+)\)/.exec(r.all)![1];
       const make = Object.values(readArgoStatus(path.join(cwd, id)).nodes).filter((n) => /^make\(/.test(n.displayName));
       expect(make.length).toBe(3);
