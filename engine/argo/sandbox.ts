@@ -273,16 +273,21 @@ export class Sandbox {
   /**
    * The pod's own root (rootfs.ts), as the mounts of one fstab that `mount -a`
    * makes in the pod's namespace before it enters the root: this machine's
-   * directories as overlays whose upper layers are the node's; /tmp and /mnt
-   * the node's, holding only the host paths the pod's environment names
-   * there; this engine's files at the container paths the pod is given
-   * (own.binds); DFLOW_ARGO_HOST_DIRS at their own place; the pod's volumes
-   * at their mount paths. Made mount points are removed after.
+   * root as one overlay whose upper layer is the node's `root/` (as root), or
+   * each of its directories as an overlay whose upper layer is the node's of
+   * that name (in a user namespace); /tmp and /mnt the node's, holding only
+   * the host paths the pod's environment names there; this engine's files at
+   * the container paths the pod is given (own.binds); DFLOW_ARGO_HOST_DIRS at
+   * their own place; the pod's volumes at their mount paths. Mount points
+   * made in the node are removed after.
    */
   private ownRoot(flags: string[], layers: Layer[], needed: string[], own: OwnRoot): Isolation {
     const root = this.root;
     const work = `${root}.overlay-work`;
     const user = process.getuid?.() !== 0;
+    // One overlay of `/` is mounted beside the node's root (its upper layer), which stays reachable.
+    const whole = layers[0]?.path === "/";
+    const top = whole ? path.join(work, "root") : root;
     const lines: string[] = [];
     const made: string[] = [];
     const mkdir = (d: string) => {
@@ -306,9 +311,23 @@ export class Sandbox {
       }
       return true;
     };
+    /** A mount point at container path `at`, made where the pod's root does not have it yet; false where it cannot be. */
+    const point = (at: string, dir: boolean) => {
+      // Over one overlay of `/`, what this machine has is there already (but in /tmp and /mnt, the node's).
+      if (whole && !this.ownRoots.includes(at.split("/")[1]!) && fs.statSync(at, { throwIfNoEntry: false })?.isDirectory() === dir) return true;
+      return dir ? mkdir(path.join(root, at)) : placeFile(path.join(root, at));
+    };
+    const bind = (host: string, at: string, how = "bind") => lines.push(fstabLine(host, path.join(top, at), "none", how));
     fs.mkdirSync(work, { recursive: true });
+    if (whole) {
+      fs.mkdirSync(top);
+      fs.mkdirSync(path.join(work, "w"));
+      lines.push(fstabLine("overlay", top, "overlay", overlayOptions("/", root, path.join(work, "w"), user)));
+      for (const l of layers.slice(1)) bind(l.path, l.path, "rbind");
+      for (const r of this.ownRoots) bind(path.join(root, r), `/${r}`);
+    }
     let i = 0;
-    for (const l of layers) {
+    for (const l of whole ? [] : layers) {
       const at = path.join(root, l.path);
       if (l.kind === "link") {
         if (!fs.lstatSync(at, { throwIfNoEntry: false })) {
@@ -322,11 +341,11 @@ export class Sandbox {
           fs.writeFileSync(at, "");
           made.push(at);
         }
-        lines.push(fstabLine(l.path, at, "none", "bind,ro"));
+        bind(l.path, l.path, "bind,ro");
         continue;
       }
       if (!mkdir(at)) continue;
-      if (l.kind === "rbind") lines.push(fstabLine(l.path, at, "none", "rbind"));
+      if (l.kind === "rbind") bind(l.path, l.path, "rbind");
       else if (l.kind === "overlay") {
         const w = path.join(work, String(++i));
         fs.mkdirSync(w);
@@ -337,30 +356,19 @@ export class Sandbox {
     // folders around them, nor one that holds the node itself (a program listing /tmp would find them).
     // Never /tmp itself (TMPDIR=/tmp): the pod's is its own.
     const named = [...new Set(needed)].filter((p) => this.ownRoots.includes(p.split("/")[1]!) && p.split("/").filter(Boolean).length > 1 && fs.existsSync(p) && !isUnderDir(`${realpath(root)}/`, p) && realpath(p) !== realpath(root));
-    for (const p of named.filter((p) => !named.some((q) => q !== p && p.startsWith(`${q}/`))).sort()) {
-      const mp = path.join(root, p);
-      if (fs.statSync(p).isDirectory()) {
-        if (!mkdir(mp)) continue;
-      } else if (!placeFile(mp)) continue;
-      lines.push(fstabLine(p, mp, "none", "bind"));
-    }
+    for (const p of named.filter((p) => !named.some((q) => q !== p && p.startsWith(`${q}/`))).sort()) if (point(p, fs.statSync(p).isDirectory())) bind(p, p);
     // This engine's files, at the container paths the pod is given (its script, the shims).
-    for (const [host, at] of own.binds) {
-      if (!fs.existsSync(host)) continue;
-      const mp = path.join(root, at);
-      if (fs.statSync(host).isDirectory() ? !mkdir(mp) : !placeFile(mp)) continue;
-      lines.push(fstabLine(host, mp, "none", "bind"));
-    }
+    for (const [host, at] of own.binds) if (fs.existsSync(host) && point(at, fs.statSync(host).isDirectory())) bind(host, at);
     // What the pod writes for real: bound over the overlays (or into its /tmp) at its own place.
-    for (const d of new Set(own.writable)) if (fs.existsSync(d) && mkdir(path.join(root, d))) lines.push(fstabLine(d, path.join(root, d), "none", "bind"));
+    for (const d of new Set(own.writable)) if (fs.existsSync(d) && point(d, true)) bind(d, d);
     // Volumes at their mount paths, as a container has them (a path the pod builds reaches them too).
-    for (const [prefix, dir] of this.mounts) if (fs.existsSync(dir) && mkdir(path.join(root, prefix))) lines.push(fstabLine(dir, path.join(root, prefix), "none", "bind"));
+    for (const [prefix, dir] of this.mounts) if (fs.existsSync(dir) && point(prefix, true)) bind(dir, prefix);
     const fstab = path.join(work, "fstab");
     fs.writeFileSync(fstab, `${lines.join("\n")}\n`);
     return {
       flags,
       mounts: `mount -a -T ${shq(fstab)}`,
-      enter: { chroot: chrootPath()!, root, cwd: own.cwd },
+      enter: { chroot: chrootPath()!, root: top, cwd: own.cwd },
       done: () => {
         for (const mp of made.reverse()) {
           try {

@@ -213,7 +213,8 @@ async function moveInto(src: string, dest: string): Promise<void> {
     if (e.isDirectory() && there?.isDirectory()) await moveInto(from, to);
     else {
       if (there?.isDirectory()) await fsp.rm(to, { recursive: true, force: true });
-      await fsp.rename(from, to);
+      // Across mounts (a pod's /tmp is a volume of its own), a copy.
+      await fsp.rename(from, to).catch((e: NodeJS.ErrnoException) => (e.code === "EXDEV" ? fsp.cp(from, to, { recursive: true, force: true, verbatimSymlinks: true }) : Promise.reject(e)));
     }
   }
 }
