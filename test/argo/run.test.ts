@@ -1295,12 +1295,7 @@ const ownRoots = namespaces && rootLayers(mountNamespace()!, os.tmpdir(), PRIVAT
 describe.skipIf(!ownRoots && !process.env.CI)("a pod's root of its own (this machine's, copy-on-write)", () => {
   it("keeps what a pod writes anywhere in its node: outputs are read from there, the next pod and this machine do not see it, a ConfigMap under /etc is the node's; the pod starts in its workingDir", async () => {
     const name = `dflow-own-root-${process.pid}-${Date.now()}`;
-    const wf = Workflow.from_yaml(`
-apiVersion: argoproj.io/v1alpha1
-kind: Workflow
-metadata: {generateName: own-root-}
-spec:
-  entrypoint: main
+    const wf = Workflow.from_yaml(manifest("own-root-")`  entrypoint: main
   templates:
   - name: main
     steps:
@@ -1313,7 +1308,7 @@ spec:
       workingDir: /src
       command: [sh]
       source: |
-        d=/; echo built > \${d}${name}
+        d=/; echo built > ${"$"}{d}${name}
         mkdir -p /etc/${name}/made && echo conf > /etc/${name}/made/conf
         pwd; cat /etc/${name}/config/who
       volumeMounts: [{name: cfg, mountPath: /etc/${name}/config}]
