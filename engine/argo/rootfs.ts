@@ -152,8 +152,10 @@ const probed = new Map<number, Probed>();
  * The layout of pods' roots whose upper layers live on the file system of
  * `scratch` (a directory of the engine's, where the probe may write), or null
  * with the reason where none can be made: no chroot, or overlayfs takes no
- * upper layer there (NFS, and before Linux 5.11 in a user namespace). Every
- * overlay is tried once, in one namespace; those that fail are bound instead.
+ * upper layer there (NFS, and before Linux 5.11 in a user namespace). As
+ * root, one overlay of `/` is tried first (wholePlan); else every directory's
+ * overlay is tried once, in one namespace, and those that fail are bound
+ * instead.
  */
 export function rootLayers(flags: string[], scratch: string, privateRoots: string[]): Probed {
   let dev: number;
