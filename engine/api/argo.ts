@@ -767,8 +767,12 @@ export class ArgoWorkflowService {
     const named = /(?:^|,)involvedObject\.name==?([^,]+)/.exec(fieldSelector ?? "")?.[1];
     const selection = this.listQuery(namespace, named ? { fieldSelector: `metadata.name=${named}` } : {});
     const sent = new Set<string>();
+    // A workflow whose text has not changed since the last turn has no new events: not made again.
+    const seen = new Map<string, string>();
     for (;;) {
-      for (const { wf } of this.select(selection)) {
+      for (const { name, wf, hash } of this.select(selection)) {
+        if (seen.get(name) === hash) continue;
+        seen.set(name, hash);
         for (const e of workflowEvents(wf)) {
           const id = str(asObj(e.metadata).name);
           if (sent.has(id)) continue;

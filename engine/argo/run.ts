@@ -258,6 +258,8 @@ class Run {
   readonly deadline = new Deadline();
   readonly failures: ArgoNode[] = [];
   readonly shimDir: string;
+  /** DFLOW_ARGO_HOST_DIRS: folders its pods write for real. */
+  readonly hostDirs: string[];
   readonly started = Date.now();
   labels: Record<string, string>;
   annotations: Record<string, string>;
@@ -280,6 +282,8 @@ class Run {
     const par = Number(spec.parallelism ?? 0);
     if (par > 0) this.podLimit = pLimit(par);
     this.shimDir = shims(debugRoot());
+    // Read once a run (checkWorkflow refused a wrong one): every pod of it binds them.
+    this.hostDirs = hostDirs();
     this.labels = Object.fromEntries(Object.entries(asObj(wf.metadata.labels)).map(([k, v]) => [k, str(v)]));
     this.annotations = Object.fromEntries(Object.entries(asObj(wf.metadata.annotations)).map(([k, v]) => [k, str(v)]));
     this.setGlobals();
@@ -863,9 +867,10 @@ class Run {
     if (!sandbox.contained) return sandbox.isolate(needed);
     // A root of its own holds nothing of this engine's but the shims, its script and its progress file, at container paths.
     const progress = path.join(podDir, PROGRESS_FILE);
-    if (!fs.existsSync(progress)) fs.writeFileSync(progress, "");
+    // Made (empty) for its bind; appending nothing keeps what a sidecar of the pod may have written.
+    fs.writeFileSync(progress, "", { flag: "a" });
     const own: Array<[string, string]> = [[this.shimDir, POD_BIN], [progress, POD_PROGRESS], [path.join(dir, "script"), `${POD_STAGING}/script`]];
-    return sandbox.isolate(needed, { writable: hostDirs(), cwd, binds: own });
+    return sandbox.isolate(needed, { writable: this.hostDirs, cwd, binds: own });
   }
 
   /** Seconds the pod may run: the least of its deadlines; the template's `timeout` counts from when the pod was asked for (`since`, ms), its wait for room included, as Argo counts it from the node's start. */
