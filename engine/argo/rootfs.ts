@@ -67,7 +67,7 @@ function mountPoints(): string[] {
  * mounts below it). Tried first: a handful of mounts per pod instead of one
  * per directory.
  */
-export function wholePlan(privateRoots: string[]): Layer[] {
+function wholePlan(privateRoots: string[]): Layer[] {
   const skip = (m: string) => [...privateRoots, ...KERNEL].includes(m.split("/")[1]!);
   const mounts = [...new Set(mountPoints())].filter((m) => m !== "/" && !skip(m) && !UNSAFE.test(m)).sort();
   // The outermost of each nest: rbind brings the ones inside along.
@@ -75,7 +75,7 @@ export function wholePlan(privateRoots: string[]): Layer[] {
   return [{ path: "/", kind: "overlay" }, ...[...KERNEL].map((k): Layer => ({ path: `/${k}`, kind: "rbind" })), ...outer.map((m): Layer => ({ path: m, kind: "rbind" }))];
 }
 
-export function plan(privateRoots: string[]): Layer[] {
+function plan(privateRoots: string[]): Layer[] {
   const below = mountPoints().filter((m) => m !== "/");
   const out: Layer[] = [];
   const walk = (dir: string, top: boolean) => {
