@@ -257,16 +257,8 @@ export class Sandbox {
     return {
       flags,
       mounts: cmds.join(" && "),
-      done: () => {
-        for (const mp of made.reverse()) {
-          try {
-            if (fs.statSync(mp).isDirectory()) fs.rmdirSync(mp);
-            else if (fs.statSync(mp).size === 0) fs.unlinkSync(mp);
-          } catch {
-            // written to after all (a process the pod left behind): kept
-          }
-        }
-      },
+      // Written to after all (a process the pod left behind): kept.
+      done: () => made.reverse().forEach(removeIfEmpty),
     };
   }
 
@@ -283,31 +275,45 @@ export class Sandbox {
    */
   private ownRoot(flags: string[], layers: Layer[], needed: string[], own: OwnRoot): Isolation {
     const root = this.root;
+    const realRoot = realpath(root);
     const work = `${root}.overlay-work`;
     const user = process.getuid?.() !== 0;
     // One overlay of `/` is mounted beside the node's root (its upper layer), which stays reachable.
     const whole = layers[0]?.path === "/";
     const top = whole ? path.join(work, "root") : root;
     const lines: string[] = [];
+    // Made here, now (a few: the layout's links and the directories that hold them): removed by done().
     const made: string[] = [];
-    const mkdir = (d: string) => {
+    // Made by the pod's wrapper, which removes them again when the pod ends (scaffold): the mount
+    // points and overlayfs's work directories, ~200 calls a pod in a user namespace, which the
+    // engine's one thread made and removed for 50 ms a pod, holding up every other pod meanwhile.
+    const later: Scaffold = { dirs: [], files: [], work };
+    const planned = new Set<string>();
+    const exists = (p: string) => planned.has(p) || fs.existsSync(p);
+    const mkdir = (d: string, now = false) => {
+      let parent = d;
+      while (!exists(parent) && parent !== path.dirname(parent)) parent = path.dirname(parent);
       // Only inside the root: a link of the layout (/lib64 -> /usr/lib64) must not lead a mkdir to this machine's own directories.
-      const parent = existingAncestor(d);
-      if (!isUnderDir(realpath(parent), root) && realpath(parent) !== realpath(root)) return false;
+      if (!planned.has(parent) && !realpath(parent).startsWith(`${realRoot}/`) && realpath(parent) !== realRoot) return false;
       // Each directory made, outermost first: removed innermost first.
       for (let m = parent; m !== d; ) {
         m = path.join(m, path.relative(m, d).split(path.sep)[0]!);
-        fs.mkdirSync(m);
-        made.push(m);
+        if (now) {
+          fs.mkdirSync(m);
+          made.push(m);
+        } else {
+          later.dirs.push(m);
+          planned.add(m);
+        }
       }
       return true;
     };
     // A file's mount point: an empty file, in a directory made inside the root.
     const placeFile = (f: string) => {
       if (!mkdir(path.dirname(f))) return false;
-      if (!fs.existsSync(f)) {
-        fs.writeFileSync(f, "");
-        made.push(f);
+      if (!exists(f)) {
+        later.files.push(f);
+        planned.add(f);
       }
       return true;
     };
@@ -318,11 +324,15 @@ export class Sandbox {
       return dir ? mkdir(path.join(root, at)) : placeFile(path.join(root, at));
     };
     const bind = (host: string, at: string, how = "bind") => lines.push(fstabLine(host, path.join(top, at), "none", how));
+    const workDir = (name: string) => {
+      const w = path.join(work, name);
+      later.dirs.push(w);
+      return w;
+    };
     fs.mkdirSync(work, { recursive: true });
     if (whole) {
-      fs.mkdirSync(top);
-      fs.mkdirSync(path.join(work, "w"));
-      lines.push(fstabLine("overlay", top, "overlay", overlayOptions("/", root, path.join(work, "w"), user)));
+      later.dirs.push(top);
+      lines.push(fstabLine("overlay", top, "overlay", overlayOptions("/", root, workDir("w"), user)));
       for (const l of layers.slice(1)) bind(l.path, l.path, "rbind");
       for (const r of this.ownRoots) bind(path.join(root, r), `/${r}`);
     }
@@ -330,32 +340,25 @@ export class Sandbox {
     for (const l of whole ? [] : layers) {
       const at = path.join(root, l.path);
       if (l.kind === "link") {
-        if (!fs.lstatSync(at, { throwIfNoEntry: false })) {
+        if (!exists(at) && !fs.lstatSync(at, { throwIfNoEntry: false })) {
           fs.symlinkSync(l.target!, at);
           made.push(at);
         }
         continue;
       }
       if (l.kind === "file") {
-        if (!fs.existsSync(at)) {
-          fs.writeFileSync(at, "");
-          made.push(at);
-        }
-        bind(l.path, l.path, "bind,ro");
+        if (placeFile(at)) bind(l.path, l.path, "bind,ro");
         continue;
       }
-      if (!mkdir(at)) continue;
+      // A directory laid out one level down holds the links above: made now, as they are.
+      if (!mkdir(at, l.kind === "dir")) continue;
       if (l.kind === "rbind") bind(l.path, l.path, "rbind");
-      else if (l.kind === "overlay") {
-        const w = path.join(work, String(++i));
-        fs.mkdirSync(w);
-        lines.push(fstabLine("overlay", at, "overlay", overlayOptions(l.path, at, w, user)));
-      }
+      else if (l.kind === "overlay") lines.push(fstabLine("overlay", at, "overlay", overlayOptions(l.path, at, workDir(String(++i)), user)));
     }
     // Host paths the pod's environment names under /tmp and /mnt (a PYTHONPATH), exactly: not the
     // folders around them, nor one that holds the node itself (a program listing /tmp would find them).
     // Never /tmp itself (TMPDIR=/tmp): the pod's is its own.
-    const named = [...new Set(needed)].filter((p) => this.ownRoots.includes(p.split("/")[1]!) && p.split("/").filter(Boolean).length > 1 && fs.existsSync(p) && !isUnderDir(`${realpath(root)}/`, p) && realpath(p) !== realpath(root));
+    const named = [...new Set(needed)].filter((p) => this.ownRoots.includes(p.split("/")[1]!) && p.split("/").filter(Boolean).length > 1 && fs.existsSync(p) && !isUnderDir(`${realRoot}/`, p) && realpath(p) !== realRoot);
     for (const p of named.filter((p) => !named.some((q) => q !== p && p.startsWith(`${q}/`))).sort()) if (point(p, fs.statSync(p).isDirectory())) bind(p, p);
     // This engine's files, at the container paths the pod is given (its script, the shims).
     for (const [host, at] of own.binds) if (fs.existsSync(host) && point(at, fs.statSync(host).isDirectory())) bind(host, at);
@@ -369,17 +372,15 @@ export class Sandbox {
       flags,
       mounts: `mount -a -T ${shq(fstab)}`,
       enter: { chroot: chrootPath()!, root: top, cwd: own.cwd },
+      scaffold: later,
       done: () => {
-        for (const mp of made.reverse()) {
-          try {
-            const st = fs.lstatSync(mp);
-            if (st.isDirectory()) fs.rmdirSync(mp);
-            else if (st.isSymbolicLink() || st.size === 0) fs.unlinkSync(mp);
-          } catch {
-            // written to: what the pod changed stays in the node
-          }
+        // The wrapper removed its scaffold; one that was killed left it (its work directories show it).
+        if (fs.readdirSync(work).some((e) => e !== "fstab")) {
+          openWorkDirs(work);
+          for (const f of later.files) removeIfEmpty(f);
+          for (const d of [...later.dirs].reverse()) removeIfEmpty(d);
         }
-        openWorkDirs(work);
+        for (const m of made.reverse()) removeIfEmpty(m);
         fs.rmSync(work, { recursive: true, force: true });
       },
     };
@@ -407,11 +408,37 @@ export function withStdoutCapture(argv: string[], stdoutFile: string, isolation?
     // Not exec: the shell says "command not found" for a program this machine lacks, as the image's shell would.
     const inner = 'cd -- "$1" || exit 125; shift; "$@"';
     const outer = `${isolation.mounts} || { echo "dflow-ts: cannot give the pod a root of its own (mount namespace)" >&2; exit 125; }; set -o pipefail; o=$1; shift; ${shq(chroot)} ${shq(root)} /bin/bash -c ${shq(inner)} argo-pod "$@" | tee "$o"`;
-    return ["unshare", ...isolation.flags, "--", "bash", "-c", outer, "argo-pod", stdoutFile, cwd, ...argv];
+    const pod = ["unshare", ...isolation.flags, "--", "bash", "-c", outer, "argo-pod", stdoutFile, cwd, ...argv];
+    const s = isolation.scaffold;
+    return s ? ["bash", "-c", SCAFFOLD, "argo-scaffold", String(s.dirs.length), ...s.dirs, String(s.files.length), ...s.files, s.work, ...pod] : pod;
   }
   if (isolation) return ["unshare", ...isolation.flags, "--", "bash", "-c", `${isolation.mounts} || { echo "dflow-ts: cannot give the pod its own /tmp and /mnt (mount namespace)" >&2; exit 125; }; ${wrap}`, "argo-pod", stdoutFile, ...argv];
   return ["bash", "-c", wrap, "argo-pod", stdoutFile, ...argv];
 }
+
+/**
+ * The wrapper around a pod with a root of its own: makes its scaffold (the
+ * count of directories, the directories, the count of files, the files, the
+ * work directory), runs the pod (the rest: unshare and all), removes the
+ * scaffold, and exits as the pod did. A killed wrapper leaves its scaffold
+ * to the engine (Isolation.done).
+ */
+const SCAFFOLD = `nd=$1; shift; d=("\${@:1:nd}"); shift "$nd"
+nf=$1; shift; f=("\${@:1:nf}"); shift "$nf"
+w=$1; shift
+[[ $w == /*.overlay-work ]] || { echo "dflow-ts: not a pod's work directory: $w" >&2; exit 125; }
+ok=1
+((nd == 0)) || mkdir -p -- "\${d[@]}" || ok=0
+for x in "\${f[@]}"; do : >> "$x" || ok=0; done
+if ((ok)); then "$@"; rc=$?; else echo "dflow-ts: cannot make the mount points of the pod's root in its node" >&2; rc=125; fi
+# overlayfs leaves the work directory it makes in each workdir unreadable (mode 0).
+chmod 700 -- "$w"/*/work 2>/dev/null
+rm -rf -- "$w"/*/
+e=(); for x in "\${f[@]}"; do [ -s "$x" ] || e+=("$x"); done
+((\${#e[@]} == 0)) || rm -f -- "\${e[@]}"
+r=(); for ((i = nd - 1; i >= 0; i--)); do r+=("\${d[i]}"); done
+((nd == 0)) || rmdir -- "\${r[@]}" 2>/dev/null
+exit "$rc"`;
 
 /** Container roots that a pod's own mount namespace takes from the node (scratch roots every host has). */
 export const PRIVATE_ROOTS = ["tmp", "mnt"];
@@ -484,14 +511,34 @@ export interface Isolation {
   mounts: string;
   /** A root of its own to enter (rootfs.ts), and the working directory there. */
   enter?: { chroot: string; root: string; cwd: string };
+  /** What the pod's wrapper makes before it enters the namespace, and removes after. */
+  scaffold?: Scaffold;
   /** Removes the mount points made in the node's directory (empty once the namespace is gone). */
   done(): void;
 }
 
-function existingAncestor(p: string): string {
-  let d = p;
-  while (!fs.existsSync(d) && d !== path.dirname(d)) d = path.dirname(d);
-  return d;
+/**
+ * Mount points and overlayfs work directories of a pod's own root, made by
+ * the pod's wrapper (a child process, beside the engine) rather than by the
+ * engine's one thread: directories outermost first, then empty files.
+ * `work`'s subdirectories are removed whole after the pod (overlayfs leaves
+ * them unreadable), the rest where still empty.
+ */
+export interface Scaffold {
+  dirs: string[];
+  files: string[];
+  work: string;
+}
+
+/** Removes a mount point made for a pod: a directory or a file left empty, or a link; what the pod wrote there stays. */
+function removeIfEmpty(p: string): void {
+  try {
+    const st = fs.lstatSync(p);
+    if (st.isDirectory()) fs.rmdirSync(p);
+    else if (st.isSymbolicLink() || st.size === 0) fs.unlinkSync(p);
+  } catch {
+    // written to, or gone
+  }
 }
 
 function realpath(p: string): string {

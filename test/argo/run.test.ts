@@ -1,6 +1,7 @@
 // Argo manifests through the user's entry points: Workflow.from_yaml (SDK)
 // and `dflow run wf.yaml` (CLI, from dist: needs a fresh build), the run
 // visible to the engine's readers, and refusals in one line.
+import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
 import os from "node:os";
@@ -1366,6 +1367,69 @@ data: {who: world}
       expect(fs.readdirSync(cwd).length).toBe(before);
     } finally {
       for (const p of [shared, `${shared}.lost`, cwd]) fs.rmSync(p, { recursive: true, force: true });
+    }
+  });
+
+  // Most users are not root: their pods' roots are made in a user namespace, one overlay per
+  // directory of `/` (rootfs.ts plan), whose mount points the pod's wrapper makes and removes
+  // (sandbox.ts SCAFFOLD). Run here as `nobody` through setpriv, which needs root to switch.
+  const other = 65534;
+  const switchable = process.getuid?.() === 0 && spawnSync("setpriv", ["--version"]).status === 0;
+  const readable = switchable && spawnSync("setpriv", [`--reuid=${other}`, `--regid=${other}`, "--clear-groups", "test", "-r", cli]).status === 0;
+  it.skipIf(!readable && !(process.env.CI && switchable))("does the same for a user other than root (a user namespace), and leaves nothing of the pods' mount points in their nodes, also for a pod killed at its deadline", async () => {
+    const name = `dflow-own-root-user-${process.pid}-${Date.now()}`;
+    const cwd = fs.mkdtempSync("/var/tmp/dflow-other-user-");
+    fs.chownSync(cwd, other, other);
+    const as = (args: string[]) => execa("setpriv", [`--reuid=${other}`, `--regid=${other}`, "--clear-groups", ...args], { cwd, reject: false, all: true, env: { HOME: cwd, TMPDIR: "/tmp" } });
+    try {
+      fs.writeFileSync(path.join(cwd, "wf.yaml"), manifest("own-root-user-")`  entrypoint: main
+  templates:
+  - name: main
+    steps:
+    - - {name: write, template: write}
+    - - {name: read, template: read}
+      - {name: late, template: late}
+  - name: write
+    script:
+      image: alpine
+      command: [sh]
+      source: |
+        d=/; echo built > ${"$"}{d}${name}
+        mkdir -p /etc/${name} /usr/${name} && echo conf > /etc/${name}/conf && echo lib > /usr/${name}/lib
+        id -u
+    outputs:
+      parameters: [{name: a, valueFrom: {path: /${name}}}, {name: b, valueFrom: {path: /usr/${name}/lib}}]
+  - name: read
+    script: {image: alpine, command: [sh], source: "for p in /${name} /etc/${name} /usr/${name}; do test -e $p && echo seen || echo unseen; done"}
+  - name: late
+    activeDeadlineSeconds: 1
+    container: {image: alpine, command: [sh, -c, "echo late > /etc/${name}-late; sleep 60"]}
+`);
+      fs.chownSync(path.join(cwd, "wf.yaml"), other, other);
+      const r = await as([process.execPath, cli, "run", "wf.yaml"]);
+      // The workflow fails at the pod that outlives its deadline; the others ran in roots of their own.
+      expect(r.exitCode, r.all).toBe(1);
+      expect(r.all).not.toContain("Note: pods get no root of their own");
+      const id = /ID: (\S+)\)/.exec(r.all)![1]!;
+      const step = (n: string) => queryStepsIn(id, path.join(cwd, id), { name: n })[0]!;
+      const status = readArgoStatus(path.join(cwd, id))!;
+      const node = (d: string) => Object.values(status.nodes).find((n) => n.displayName === d)!;
+      expect(node("write").outputs?.result).toBe("0");
+      expect(node("write").outputs?.parameters).toEqual([{ name: "a", value: "built" }, { name: "b", value: "lib" }]);
+      expect(node("read").outputs?.result).toBe("unseen\nunseen\nunseen");
+      expect(node("late").phase).toBe("Failed");
+      expect([fs.existsSync(`/${name}`), fs.existsSync(`/etc/${name}`), fs.existsSync(`/usr/${name}`), fs.existsSync(`/etc/${name}-late`)]).toEqual([false, false, false, false]);
+      // What the pods changed is in their nodes; the directories they left untouched, and every
+      // overlayfs work directory, are gone, the killed pod's too.
+      expect(fs.readdirSync(path.join(step("write").dir, "root")).sort()).toEqual(["etc", "mnt", name, "tmp", "usr"].sort());
+      expect(fs.readdirSync(path.join(step("read").dir, "root")).sort()).toEqual(["mnt", "tmp"]);
+      expect(fs.readdirSync(path.join(step("late").dir, "root")).sort()).toEqual(["etc", "mnt", "tmp"]);
+      for (const s of ["write", "read", "late"]) expect(fs.readdirSync(step(s).dir)).not.toContain("root.overlay-work");
+      // So the user can remove the run (overlayfs leaves unreadable directories behind).
+      const rm = await as(["rm", "-rf", path.join(cwd, id)]);
+      expect([rm.exitCode, rm.all]).toEqual([0, ""]);
+    } finally {
+      for (const p of [`/${name}`, `/etc/${name}`, `/usr/${name}`, `/etc/${name}-late`, cwd]) fs.rmSync(p, { recursive: true, force: true });
     }
   });
 });
