@@ -828,7 +828,7 @@ class Run {
       await this.placeInputs(spec, sandbox, inArts);
       const argv = this.argv(spec, c, sandbox, dir);
       const env = this.env(c, sandbox, dir);
-      const isolation = this.isolate(sandbox, binds, env, cwd, dir, dir);
+      const isolation = await this.isolate(sandbox, binds, env, cwd, dir, dir);
       if (daemonized) {
         const probe: ProbeExec = (a, ms) => probeExec(a.map((x) => sandbox.rewrite(x, false)), hostCwd, env, ms);
         return await this.daemon(spec, node, c, { sandbox, cwd, isolation, probe, sidecars, exited: (abort) => this.process(argv, hostCwd, dir, env, timeout, "log.txt", "stdout", isolation, abort) });
@@ -844,7 +844,7 @@ class Run {
       try {
         r = await this.process(argv, hostCwd, dir, env, timeout, "log.txt", "stdout", isolation, broken.signal);
       } finally {
-        isolation?.done();
+        await isolation?.done();
       }
       const sidecarFailure = await sidecars.stop();
       return await this.podOutcome(spec, node, sandbox, cwd, r, { isolated: isolation !== null, failure: brokenBy ?? sidecarFailure, mainFirst: brokenBy === undefined, daemon: spec.daemon === true });
@@ -861,16 +861,16 @@ class Run {
    * /mnt, with the host paths it is given there (the workflow's directory,
    * the shims, its volumes) bound back in.
    */
-  private isolate(sandbox: Sandbox, binds: Array<[string, string]>, env: Record<string, string>, cwd: string, podDir: string, dir: string): Isolation | null {
+  private async isolate(sandbox: Sandbox, binds: Array<[string, string]>, env: Record<string, string>, cwd: string, podDir: string, dir: string): Promise<Isolation | null> {
     // The container's own env values are container paths: only the PATH this engine gives it is the host's.
     const needed = () => (sandbox.contained ? [] : [this.wfdir, this.shimDir, process.execPath, ...binds.map(([, d]) => d)]).concat(pathsIn({ PATH: env.PATH }), hostEnvPaths());
-    if (!sandbox.contained) return sandbox.isolate(needed);
+    if (!sandbox.contained) return await sandbox.isolate(needed);
     // A root of its own holds nothing of this engine's but the shims, its script and its progress file, at container paths.
     const progress = path.join(podDir, PROGRESS_FILE);
     // Made (empty) for its bind; appending nothing keeps what a sidecar of the pod may have written.
     fs.writeFileSync(progress, "", { flag: "a" });
     const own: Array<[string, string]> = [[this.shimDir, POD_BIN], [progress, POD_PROGRESS], [path.join(dir, "script"), `${POD_STAGING}/script`]];
-    return sandbox.isolate(needed, { writable: this.hostDirs, cwd, binds: own });
+    return await sandbox.isolate(needed, { writable: this.hostDirs, cwd, binds: own });
   }
 
   /** Seconds the pod may run: the least of its deadlines; the template's `timeout` counts from when the pod was asked for (`since`, ms), its wait for room included, as Argo counts it from the node's start. */
@@ -959,8 +959,7 @@ class Run {
     mountConfigMaps(as, { spec: volumes, configMaps: this.wf.configMaps }, (p) => sandbox.host(p));
     const argv = this.argv(as, c, sandbox, cdir);
     const env = this.env(c, sandbox, podDir);
-    const isolation = this.isolate(sandbox, binds, env, cwd, podDir, cdir);
-    return this.process(argv, hostCwd, cdir, env, timeout, "log.txt", "stdout", isolation, signal).finally(() => isolation?.done());
+    return this.isolate(sandbox, binds, env, cwd, podDir, cdir).then((isolation) => this.process(argv, hostCwd, cdir, env, timeout, "log.txt", "stdout", isolation, signal).finally(() => isolation?.done()));
   }
 
   /**
@@ -1028,7 +1027,7 @@ class Run {
       },
     };
     const ended: Promise<Outcome> = exited.then(async (r) => {
-      p.isolation?.done();
+      await p.isolation?.done();
       delete node.daemoned;
       this.daemons.remove(boundary, handle);
       const sidecarFailure = await p.sidecars.stop();
@@ -1230,13 +1229,13 @@ class Run {
       await this.placeInputs(t, sandbox, inArts);
       const argv = this.argv({ ...t, script: undefined } as ArgoTemplate, c, sandbox, cdir);
       const env = this.env(c, sandbox, dir);
-      const isolation = this.isolate(sandbox, volumes, env, cwd, dir, cdir);
+      const isolation = await this.isolate(sandbox, volumes, env, cwd, dir, cdir);
       let r: Awaited<ReturnType<Run["process"]>>;
       try {
         r = await this.process(argv, hostCwd, cdir, env, this.timeout(t, maxEnd), "log.txt", "stdout", isolation);
         for (let i = 0; i < retries && (r.exitCode !== 0 || r.spawnError); i++) r = await this.process(argv, hostCwd, cdir, env, this.timeout(t, maxEnd), "log.txt", "stdout", isolation);
       } finally {
-        isolation?.done();
+        await isolation?.done();
       }
       const good = r.exitCode === 0 && !r.spawnError && !r.timedOut;
       child.outputs = { exitCode: r.exitCode === null ? "-1" : String(r.exitCode) };
