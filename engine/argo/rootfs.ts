@@ -53,13 +53,6 @@ function mountPoints(): string[] {
 }
 
 /**
- * The layout of a pod's root from this machine's: each directory of `/` (but
- * the roots the pod has to itself) an overlay, each link a link, the kernel's
- * file systems bound as they are, and a directory holding mount points laid
- * out one level down (its files bound read-only). Files at `/` itself are
- * left out.
- */
-/**
  * The layout of a pod's root for root, outside a user namespace, where
  * overlayfs takes `/` itself as the lower layer (its mounts are not locked):
  * one overlay of `/`, then the kernel's file systems and every other mount
@@ -75,6 +68,13 @@ function wholePlan(privateRoots: string[]): Layer[] {
   return [{ path: "/", kind: "overlay" }, ...[...KERNEL].map((k): Layer => ({ path: `/${k}`, kind: "rbind" })), ...outer.map((m): Layer => ({ path: m, kind: "rbind" }))];
 }
 
+/**
+ * The layout of a pod's root from this machine's: each directory of `/` (but
+ * the roots the pod has to itself) an overlay, each link a link, the kernel's
+ * file systems bound as they are, and a directory holding mount points laid
+ * out one level down (its files bound read-only). Files at `/` itself are
+ * left out.
+ */
 function plan(privateRoots: string[]): Layer[] {
   const below = mountPoints().filter((m) => m !== "/");
   const out: Layer[] = [];
