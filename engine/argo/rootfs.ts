@@ -213,25 +213,45 @@ function probe(flags: string[], scratch: string, privateRoots: string[]): Probed
     if (targets.size && !any) return { layers: null, why: `overlayfs takes no upper layer on the file system of ${scratch}` };
     return { layers, why: "" };
   } finally {
-    // overlayfs leaves its work directory unreadable (mode 0): opened up to be removed.
-    openWorkDirs(dir);
-    fs.rmSync(dir, { recursive: true, force: true });
+    removeWorkTree(dir);
   }
 }
 
-/** overlayfs leaves the work directory it makes in each workdir unreadable (mode 0): opened up so that it can be removed. */
-export function openWorkDirs(dir: string): void {
-  let entries: string[];
-  try {
-    entries = fs.readdirSync(dir);
-  } catch {
-    return;
-  }
-  for (const e of entries) {
+/**
+ * Removes a directory holding overlayfs work directories. overlayfs leaves
+ * the directory it makes in each (`<workdir>/work`) unreadable, mode 0, and
+ * a user other than root cannot remove what is in it: those are opened
+ * first, then, if that was not enough (what another kernel keeps there),
+ * every directory below. Never throws: what is left stays, rather than end
+ * the run it served.
+ */
+export function removeWorkTree(dir: string): void {
+  const open = (d: string, deep: boolean) => {
+    let entries: fs.Dirent[];
     try {
-      fs.chmodSync(path.join(dir, e, "work"), 0o700);
+      entries = fs.readdirSync(d, { withFileTypes: true });
     } catch {
-      // none made there
+      return;
+    }
+    for (const e of entries) {
+      if (!e.isDirectory()) continue;
+      const sub = path.join(d, e.name);
+      try {
+        fs.chmodSync(deep ? sub : path.join(sub, "work"), 0o700);
+      } catch {
+        // none made there
+      }
+      if (deep) open(sub, true);
+    }
+  };
+  open(dir, false);
+  for (const deep of [false, true]) {
+    if (deep) open(dir, true);
+    try {
+      fs.rmSync(dir, { recursive: true, force: true });
+      return;
+    } catch {
+      // opened further, or left
     }
   }
 }

@@ -18,7 +18,7 @@ import fsp from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { symlinkAtomicSync } from "../store/fsx.js";
-import { type Layer, chrootPath, fstabLine, isDirectory, layerSafe, openWorkDirs, overlayOptions, rootLayers } from "./rootfs.js";
+import { type Layer, chrootPath, fstabLine, isDirectory, layerSafe, overlayOptions, removeWorkTree, rootLayers } from "./rootfs.js";
 
 /** The host's own system directories: read from the host (an image has them too), never rewritten. */
 const SYSTEM = new Set(["etc", "usr", "bin", "sbin", "lib", "lib64", "proc", "dev", "sys", "run"]);
@@ -396,9 +396,7 @@ export class Sandbox {
         }
         made.reverse().forEach(removeIfEmpty);
         // What is left (a pod killed in the middle of a copy-up leaves files in a work directory) is removed whole.
-        openWorkDirs(work);
-        if (inLine) fs.rmSync(work, { recursive: true, force: true });
-        else await fsp.rm(work, { recursive: true, force: true });
+        removeWorkTree(work);
       },
     };
   }

@@ -1432,6 +1432,29 @@ data: {who: world}
       for (const p of [`/${name}`, `/etc/${name}`, `/usr/${name}`, `/etc/${name}-late`, cwd]) fs.rmSync(p, { recursive: true, force: true });
     }
   });
+
+  it.skipIf(!readable && !(process.env.CI && switchable))("removes overlayfs work directories as a user other than root, whatever unreadable directories the kernel left in them", async () => {
+    const dir = fs.mkdtempSync("/var/tmp/dflow-work-tree-");
+    fs.chownSync(dir, other, other);
+    // As overlayfs leaves them: <workdir>/work mode 0, and with `volatile` work/incompat/volatile/dirty, each mode 0.
+    const script = `
+      const fs = require("node:fs");
+      const d = process.argv[1];
+      fs.mkdirSync(d + "/w/1/work/incompat/volatile", { recursive: true });
+      fs.writeFileSync(d + "/w/1/work/incompat/volatile/dirty", "");
+      fs.mkdirSync(d + "/w/2/work", { recursive: true });
+      fs.writeFileSync(d + "/w/fstab", "");
+      for (const p of ["/w/1/work/incompat/volatile", "/w/1/work/incompat", "/w/1/work", "/w/2/work"]) fs.chmodSync(d + p, 0);
+      try { fs.rmSync(d + "/w", { recursive: true }); } catch (e) { console.log(e.code); }
+      import(process.argv[2]).then((m) => { m.removeWorkTree(d + "/w"); console.log(fs.existsSync(d + "/w")); });`;
+    try {
+      const r = await execa("setpriv", [`--reuid=${other}`, `--regid=${other}`, "--clear-groups", process.execPath, "-e", script, dir, path.join(root, "dist", "engine", "argo", "rootfs.js")], { reject: false, all: true });
+      // A plain removal fails for that user; removeWorkTree does it.
+      expect([r.exitCode, r.all]).toEqual([0, "EACCES\nfalse"]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe("dflow run wf.yaml", () => {
