@@ -244,16 +244,18 @@ export function removeWorkTree(dir: string): void {
       if (deep) open(sub, true);
     }
   };
-  open(dir, false);
-  for (const deep of [false, true]) {
-    if (deep) open(dir, true);
+  const remove = () => {
     try {
       fs.rmSync(dir, { recursive: true, force: true });
-      return;
+      return true;
     } catch {
-      // opened further, or left
+      return false;
     }
-  }
+  };
+  open(dir, false);
+  if (remove()) return;
+  open(dir, true);
+  remove();
 }
 
 const HOST_DIRS = "DFLOW_ARGO_HOST_DIRS";

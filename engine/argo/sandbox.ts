@@ -152,9 +152,9 @@ export class Sandbox {
    */
   rewrite(text: string, inPod = true): string {
     return text.replace(this.re, (full) => {
-      if (full === "/argosay") return inPod && this.layers ? `${POD_BIN}/argosay` : path.join(this.shimsDir, "argosay");
-      // In a root of its own, every container path is the pod's: nothing to move.
-      if (inPod && this.layers) return full;
+      // In a root of its own, every container path is the pod's: nothing to move (the shims are at POD_BIN).
+      if (inPod && this.layers) return full === "/argosay" ? `${POD_BIN}/argosay` : full;
+      if (full === "/argosay") return path.join(this.shimsDir, "argosay");
       if (inPod && this.ownRoots.includes(full.split("/")[1]!)) return full;
       // A volume the pod's namespace mounts at its path is named by that path, as in a container (/proc/mounts shows it so).
       if (inPod && this.mountedInNamespace.some((m) => full === m || full.startsWith(`${m}/`))) return full;
@@ -259,7 +259,9 @@ export class Sandbox {
       flags,
       mounts: cmds.join(" && "),
       // Written to after all (a process the pod left behind): kept.
-      done: async () => made.reverse().forEach(removeIfEmpty),
+      done: async () => {
+        for (const mp of made.reverse()) await removeIfEmpty(mp);
+      },
     };
   }
 
@@ -289,7 +291,7 @@ export class Sandbox {
     // the engine's thread (libuv's pool). In a user namespace they are ~200 calls a pod, which made
     // and removed in line held up every other pod for 20-50 ms a pod on the machine this was
     // measured on (a child process doing them cost twice the CPU).
-    const later = { dirs: [] as string[], files: [] as string[] };
+    const later = { dirs: [] as string[], files: [] as string[], work: [] as string[] };
     const planned = new Set<string>();
     const exists = (p: string) => planned.has(p) || fs.existsSync(p);
     const mkdir = (d: string, now = false) => {
@@ -328,7 +330,7 @@ export class Sandbox {
     const bind = (host: string, at: string, how = "bind") => lines.push(fstabLine(host, path.join(top, at), "none", how));
     const workDir = (name: string) => {
       const w = path.join(work, name);
-      later.dirs.push(w);
+      later.work.push(w);
       return w;
     };
     fs.mkdirSync(work, { recursive: true });
@@ -360,7 +362,8 @@ export class Sandbox {
     // Host paths the pod's environment names under /tmp and /mnt (a PYTHONPATH), exactly: not the
     // folders around them, nor one that holds the node itself (a program listing /tmp would find them).
     // Never /tmp itself (TMPDIR=/tmp): the pod's is its own.
-    const named = [...new Set(needed)].filter((p) => this.ownRoots.includes(p.split("/")[1]!) && p.split("/").filter(Boolean).length > 1 && fs.existsSync(p) && !isUnderDir(`${realRoot}/`, p) && realpath(p) !== realRoot);
+    const holdsRoot = (p: string) => `${realRoot}/`.startsWith(`${realpath(p)}/`);
+    const named = [...new Set(needed)].filter((p) => this.ownRoots.includes(p.split("/")[1]!) && p.split("/").filter(Boolean).length > 1 && fs.existsSync(p) && !holdsRoot(p));
     for (const p of named.filter((p) => !named.some((q) => q !== p && p.startsWith(`${q}/`))).sort()) if (point(p, fs.statSync(p).isDirectory())) bind(p, p);
     // This engine's files, at the container paths the pod is given (its script, the shims).
     for (const [host, at] of own.binds) if (fs.existsSync(host) && point(at, fs.statSync(host).isDirectory())) bind(host, at);
@@ -370,31 +373,19 @@ export class Sandbox {
     for (const [prefix, dir] of this.mounts) if (fs.existsSync(dir) && point(prefix, true)) bind(dir, prefix);
     const fstab = path.join(work, "fstab");
     fs.writeFileSync(fstab, `${lines.join("\n")}\n`);
-    // A handful (one overlay of `/`) costs less in line than a trip through libuv's pool.
-    const inLine = later.dirs.length + later.files.length <= 32;
-    if (inLine) {
-      for (const d of later.dirs) fs.mkdirSync(d);
-      for (const f of later.files) fs.writeFileSync(f, "", { flag: "a" });
-    } else {
-      // Outermost first: a directory's parent is made in an earlier round.
-      for (const round of byDepth(later.dirs)) await Promise.all(round.map((d) => fsp.mkdir(d)));
-      await Promise.all(later.files.map((f) => fsp.writeFile(f, "", { flag: "a" })));
-    }
+    // Outermost first: a directory's parent is made in an earlier round.
+    for (const round of byDepth([...later.dirs, ...later.work])) await Promise.all(round.map((d) => fsp.mkdir(d)));
+    await Promise.all(later.files.map((f) => fsp.writeFile(f, "", { flag: "a" })));
     return {
       flags,
       mounts: `mount -a -T ${shq(fstab)}`,
       enter: { chroot: chrootPath()!, root: top, cwd: own.cwd },
       done: async () => {
+        await Promise.all(later.files.map(removeIfEmpty));
         // Innermost first; in each work directory, overlayfs's own (mode 0, empty once the pod is gone).
-        const dirs = later.dirs.flatMap((d) => (d.startsWith(`${work}/`) ? [d, path.join(d, "work")] : [d]));
-        if (inLine) {
-          later.files.forEach(removeIfEmpty);
-          dirs.reverse().forEach(removeIfEmpty);
-        } else {
-          await Promise.all(later.files.map(removeIfEmptyAsync));
-          for (const round of byDepth(dirs).reverse()) await Promise.all(round.map(removeIfEmptyAsync));
-        }
-        made.reverse().forEach(removeIfEmpty);
+        const dirs = [...later.dirs, ...later.work, ...later.work.map((w) => path.join(w, "work"))];
+        for (const round of byDepth(dirs).reverse()) await Promise.all(round.map(removeIfEmpty));
+        for (const m of made.reverse()) await removeIfEmpty(m);
         // What is left (a pod killed in the middle of a copy-up leaves files in a work directory) is removed whole.
         removeWorkTree(work);
       },
@@ -505,17 +496,7 @@ export interface Isolation {
 }
 
 /** Removes a mount point made for a pod: a directory or a file left empty, or a link; what the pod wrote there stays. */
-function removeIfEmpty(p: string): void {
-  try {
-    const st = fs.lstatSync(p);
-    if (st.isDirectory()) fs.rmdirSync(p);
-    else if (st.isSymbolicLink() || st.size === 0) fs.unlinkSync(p);
-  } catch {
-    // written to, or gone
-  }
-}
-
-async function removeIfEmptyAsync(p: string): Promise<void> {
+async function removeIfEmpty(p: string): Promise<void> {
   try {
     const st = await fsp.lstat(p);
     if (st.isDirectory()) await fsp.rmdir(p);
@@ -544,6 +525,5 @@ function realpath(p: string): string {
   }
 }
 
-const isUnderDir = (p: string, dir: string) => p.startsWith(`${realpath(dir)}/`);
 
 const shq = (s: string) => `'${s.replace(/'/g, "'\\''")}'`;
